@@ -1,0 +1,60 @@
+"""medic's hook specifications (pluggy project name ``medic``, entry-point group ``medic``).
+
+Registration hooks receive a ``register`` callable: ``register(obj)`` adds one object, ``register(obj,
+override=True)`` replaces a same-named one from another plugin (without it, two plugins registering one name is an
+error naming both distributions). Lifecycle hooks observe a run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("medic")
+hookimpl = pluggy.HookimplMarker("medic")
+
+
+@hookspec
+def register_probes(register: Any) -> None:
+    """Register probes (ProbeSpec): named data sources checks read."""
+
+
+@hookspec
+def register_checks(register: Any) -> None:
+    """Register diagnostic checks (CheckSpec)."""
+
+
+@hookspec
+def register_channels(register: Any) -> None:
+    """Register notification channels (Channel instances)."""
+
+
+@hookspec
+def register_step_kinds(register: Any) -> None:
+    """Register step kinds (StepKind instances): check, group, and later action, backup, verify..."""
+
+
+@hookspec
+def register_target_kinds(register: Any) -> None:
+    """Register target kinds (TargetKind): local, ssh, bundle..."""
+
+
+@hookspec
+def before_step(step: Any, target: Any, run_id: str) -> None:
+    """Called before a step runs on a target."""
+
+
+@hookspec
+def after_step(step: Any, target: Any, result: Any, run_id: str) -> None:
+    """Called after a step ran on a target, with its StepResult."""
+
+
+@hookspec
+def on_step_error(step: Any, target: Any, error: BaseException, run_id: str) -> None:
+    """Called when running a step raised (the step then reports ``error``)."""
+
+
+@hookspec
+def on_run_end(run: Any) -> None:
+    """Called once when a run has finished, with its RunResult."""

@@ -1,0 +1,162 @@
+"""Plain, JSON-friendly records shared by the engine, targets, plugins and the agent (stdlib only)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+# Worst first: used to roll many statuses up into one.
+STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIPPED)
+
+
+def worst_status(statuses: list[Status]) -> Status:
+    for status in STATUS_ORDER:
+        if status in statuses:
+            return status
+    return Status.SKIPPED
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+class Category(StrEnum):
+    NETWORK = "network"
+    HARDWARE = "hardware"
+    SOFTWARE = "software"
+    SECURITY = "security"
+    CONFIGURATION = "configuration"
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class ProbeCall:
+    """A probe name with its parameters; hashable, and its ``key`` names the result in a bundle."""
+
+    probe: str
+    params_json: str = "{}"
+
+    @classmethod
+    def make(cls, probe: str, params: Mapping[str, Any] | None = None, **kw: Any) -> ProbeCall:
+        merged = {**(params or {}), **kw}
+        return cls(probe, canonical_json({k: v for k, v in merged.items() if v is not None}))
+
+    @property
+    def params(self) -> dict[str, Any]:
+        loaded: dict[str, Any] = json.loads(self.params_json)
+        return loaded
+
+    @property
+    def key(self) -> str:
+        return self.probe if self.params_json == "{}" else f"{self.probe}{self.params_json}"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+@dataclass
+class ProbeResult:
+    """What one probe call produced on one target: the unit a bundle stores and a check reads."""
+
+    probe: str
+    params: dict[str, Any]
+    ok: bool
+    data: Any = None
+    error: str | None = None
+    unavailable: bool = False  # True: the data cannot exist here (skipped), not a failure
+    duration_s: float = 0.0
+
+    @property
+    def call(self) -> ProbeCall:
+        return ProbeCall.make(self.probe, self.params)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> ProbeResult:
+        return cls(
+            probe=str(raw["probe"]),
+            params=dict(raw.get("params") or {}),
+            ok=bool(raw["ok"]),
+            data=raw.get("data"),
+            error=raw.get("error"),
+            unavailable=bool(raw.get("unavailable", False)),
+            duration_s=float(raw.get("duration_s", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a check function returns: one verdict, optionally about one subject (a mount, a process...)."""
+
+    status: Status
+    summary: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    subject: str | None = None
+    severity: Severity | None = None
+
+
+def passed(summary: str, subject: str | None = None, **evidence: Any) -> Outcome:
+    return Outcome(Status.PASS, summary, evidence, subject)
+
+
+def warned(summary: str, subject: str | None = None, **evidence: Any) -> Outcome:
+    return Outcome(Status.WARN, summary, evidence, subject)
+
+
+def failed(summary: str, subject: str | None = None, **evidence: Any) -> Outcome:
+    return Outcome(Status.FAIL, summary, evidence, subject)
+
+
+def skipped(summary: str, subject: str | None = None, **evidence: Any) -> Outcome:
+    return Outcome(Status.SKIPPED, summary, evidence, subject)
+
+
+def errored(summary: str, subject: str | None = None, **evidence: Any) -> Outcome:
+    return Outcome(Status.ERROR, summary, evidence, subject)
+
+
+@dataclass
+class Finding:
+    """A verdict of one check on one target, with what a person needs to act on it."""
+
+    check: str
+    target: str
+    status: Status
+    severity: Severity
+    category: Category
+    summary: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    remediation: str = ""
+    step: str = ""
+    subject: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["status"] = str(self.status)
+        out["severity"] = str(self.severity)
+        out["category"] = str(self.category)
+        return out

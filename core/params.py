@@ -1,0 +1,143 @@
+"""Declared, typed parameters (of checks, probes, step kinds and playbook inputs) and their validation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+REQUIRED: Any = object()  # sentinel: a parameter with no default must be given
+
+TYPES = ("string", "int", "float", "bool", "list", "mapping", "any")
+_PY_NAMES = {"string": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+             "list": "a list", "mapping": "a mapping", "any": "any value"}
+
+
+class ParamError(ValueError):
+    """A parameter value is missing, unknown or of the wrong type (message is user-facing)."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str = "string"
+    default: Any = REQUIRED
+    description: str = ""
+    choices: tuple[Any, ...] = ()
+    items: str = "any"  # element type of a list
+
+    def __post_init__(self) -> None:
+        if self.type not in TYPES:
+            raise ValueError(f"parameter {self.name!r}: unknown type {self.type!r}; expected one of {TYPES}")
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    def expected(self) -> str:
+        text = _PY_NAMES[self.type]
+        if self.type == "list" and self.items != "any":
+            text += f" of {_PY_NAMES[self.items].removeprefix('a ').removeprefix('an ')}s"
+        if self.choices:
+            text += " (one of " + ", ".join(map(str, self.choices)) + ")"
+        return text
+
+    def coerce(self, value: Any) -> Any:
+        """Return ``value`` as this parameter's type, or raise ParamError saying what was expected."""
+        out = coerce_value(self.type, value, self.name)
+        if self.type == "list" and self.items != "any":
+            out = [coerce_value(self.items, v, f"{self.name}[{i}]") for i, v in enumerate(out)]
+        if self.choices and out not in self.choices:
+            raise ParamError(f"{self.name}: got {value!r}, expected {self.expected()}")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "type": self.type, "description": self.description,
+                               "required": self.required}
+        if not self.required:
+            out["default"] = self.default
+        if self.choices:
+            out["choices"] = list(self.choices)
+        return out
+
+
+def coerce_value(kind: str, value: Any, name: str) -> Any:
+    def bad() -> ParamError:
+        return ParamError(f"{name}: got {type(value).__name__} {value!r}, expected {_PY_NAMES[kind]}")
+
+    if kind == "any":
+        return value
+    if kind == "string":
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)  # YAML reads `version: 1.10` as a number; the author meant text
+        raise bad()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+            return value.lower() in ("true", "yes", "on", "1")
+        raise bad()
+    if kind == "int":
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if kind == "float":
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                raise bad() from None
+        raise bad()
+    if kind == "list":
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, str):  # `--input ports=22,80` on the command line
+            return [v.strip() for v in value.split(",") if v.strip()]
+        raise bad()
+    if kind == "mapping":
+        if isinstance(value, Mapping):
+            return dict(value)
+        raise bad()
+    raise bad()
+
+
+def bind(params: Sequence[Param], given: Mapping[str, Any], *, owner: str) -> dict[str, Any]:
+    """Check ``given`` against declared ``params``; return every value with defaults filled in.
+
+    Raises ParamError listing every problem at once (unknown names, missing required ones, wrong types).
+    """
+    declared = {p.name: p for p in params}
+    problems: list[str] = []
+    for name in given:
+        if name not in declared:
+            known = ", ".join(sorted(declared)) or "none"
+            problems.append(f"unknown parameter {name!r} (known: {known})")
+    out: dict[str, Any] = {}
+    for p in params:
+        if p.name in given:
+            try:
+                out[p.name] = p.coerce(given[p.name])
+            except ParamError as exc:
+                problems.append(str(exc))
+        elif p.required:
+            problems.append(f"missing required parameter {p.name!r} ({p.expected()})")
+        else:
+            out[p.name] = p.default
+    if problems:
+        raise ParamError(f"{owner}: " + "; ".join(problems))
+    return out
