@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from medic.core.models import Finding, ProbeCall, Status, worst_status
+from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 
 if TYPE_CHECKING:
     from medic.core.registry import Registry
@@ -78,6 +78,14 @@ class StepResult:
 
 def status_of_findings(findings: list[Finding]) -> Status:
     return worst_status([f.status for f in findings]) if findings else Status.PASS
+
+
+def error_result(step: Step, target: Target, message: str) -> StepResult:
+    """The result of a step that could not run: one ``error`` finding saying why."""
+    check = str(step.arg) if step.kind == "check" else f"step.{step.id}"
+    finding = Finding(check=check, target=target.name, status=Status.ERROR, severity=Severity.MEDIUM,
+                      category=Category.SOFTWARE, summary=message, step=step.id)
+    return StepResult(step.id, step.kind, target.name, Status.ERROR, step.label, [finding], error=message)
 
 
 class StepContext:

@@ -1,0 +1,89 @@
+"""``medic playbooks list|validate|schema|show``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from medic.core import catalog
+from medic.core import playbook as playbook_mod
+from medic.core.errors import EXIT_USAGE, ValidationError
+from medic.core.schema import playbook_schema
+from medic.core.session import Session
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("playbooks", help="list, validate and show playbooks")
+    psub = p.add_subparsers(dest="playbooks_command", metavar="SUBCOMMAND", required=True)
+    lst = psub.add_parser("list", help="packaged playbooks and those in configured directories")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+    val = psub.add_parser("validate", help="check playbook files; every problem with file:line:column")
+    val.add_argument("files", nargs="+", metavar="FILE")
+    val.set_defaults(func=cmd_validate)
+    sch = psub.add_parser("schema", help="print the JSON Schema of playbooks (for editors)")
+    sch.set_defaults(func=cmd_schema)
+    show = psub.add_parser("show", help="show a playbook's inputs and steps")
+    show.add_argument("name", metavar="NAME_OR_PATH")
+    show.set_defaults(func=cmd_show)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    session = Session()
+    refs = catalog.all_playbooks(session.config)
+    if args.json:
+        json.dump([{"name": r.name, "path": str(r.path), "origin": r.origin, "description": r.description}
+                   for r in refs], sys.stdout, indent=2)
+        print()
+        return 0
+    width = max((len(r.name) for r in refs), default=4)
+    for r in refs:
+        print(f"{r.name:<{width}}  {r.description}  [{r.origin}]")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    session = Session()
+    bad = 0
+    for name in args.files:
+        try:
+            pb = playbook_mod.load(catalog.resolve(name, session.config), session.registry)
+        except ValidationError as exc:
+            bad += 1
+            print("\n".join(str(i) for i in exc.issues), file=sys.stderr)
+            continue
+        print(f"{name}: ok ({pb.name}, {len(pb.all_steps())} steps)")
+    return EXIT_USAGE if bad else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    json.dump(playbook_schema(Session().registry), sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    session = Session()
+    pb = session.load_playbook(args.name)
+    print(f"{pb.name}  ({pb.source})")
+    if pb.description:
+        print(f"  {pb.description.strip()}")
+    print("inputs:")
+    for name, param in pb.inputs.items():
+        default = "required" if param.required else f"default {param.default!r}"
+        print(f"  {name} ({param.type}, {default}) {param.description}")
+    if not pb.inputs:
+        print("  (none)")
+    print(f"targets: {', '.join(pb.targets)}")
+    print("steps:")
+
+    def show(steps: list[Any], depth: int) -> None:
+        for s in steps:
+            extra = f"  when: {s.when}" if s.when else ""
+            print(f"{'  ' * depth}- {s.id}: {s.kind} {s.arg}{extra}")
+            show(s.children, depth + 1)
+
+    show(pb.steps, 1)
+    return 0

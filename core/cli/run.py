@@ -1,0 +1,102 @@
+"""``medic run PLAYBOOK``: run a playbook on targets and report findings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from medic.core.config import state_dir
+from medic.core.engine import Engine, RunResult
+from medic.core.errors import UsageError
+from medic.core.report import to_json, to_markdown
+from medic.core.session import Session
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a playbook (by name or path) on targets",
+                       description="Run a playbook. Exit codes: 0 no fail finding, 1 a check failed, "
+                                   "2 usage or validation error, 3 internal error.")
+    p.add_argument("playbook", metavar="PLAYBOOK", help="name (medic playbooks list) or path to a YAML file")
+    p.add_argument("--target", "-t", action="append", default=[], metavar="TARGET",
+                   help="local, ssh://[user@]host[:port], bundle:PATH or inventory names (repeatable, "
+                        "comma-separated); default: the playbook's targets")
+    p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
+    p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
+    p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
+    p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
+                   help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
+    p.add_argument("--engine", choices=("prefect", "inline"), default=os.environ.get("MEDIC_ENGINE", "prefect"),
+                   help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
+    p.set_defaults(func=cmd_run)
+
+
+def parse_inputs(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--input {pair!r}: expected KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from medic.core.cli.render import Progress, print_run
+
+    console = Console(stderr=True)
+    progress = None if args.json else Progress(console)
+    session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
+    playbook = session.load_playbook(args.playbook)
+    inputs = playbook.bind_inputs(parse_inputs(args.input))
+    targets = session.open_targets(args.target or playbook.targets)
+    try:
+        if progress:
+            progress.start(f"running {playbook.name}")
+        try:
+            run = execute(session, playbook, targets, inputs, args.engine)
+        finally:
+            if progress:
+                progress.stop()
+    finally:
+        for t in targets:
+            t.close()
+    _save(session, run)
+    if args.report:
+        Path(args.report).expanduser().write_text(to_markdown(run), encoding="utf-8")
+    if args.json:
+        json.dump(to_json(run), sys.stdout, indent=2, default=str)
+        print()
+    else:
+        print_run(Console(), run)
+        if args.report:
+            console.print(f"report written to {args.report}", highlight=False)
+    for problem in session.notify(run, [*(session.config.get("notify") or []), *args.notify]):
+        print(f"medic: warning: {problem}", file=sys.stderr)
+    return run.exit_code
+
+
+def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str
+            ) -> RunResult:
+    if engine == "inline":
+        return Engine(session.registry, session.hooks).run(playbook, targets, inputs)
+    from medic.flows.runner import run_with_prefect
+
+    return run_with_prefect(session, playbook, targets, inputs)
+
+
+def _save(session: Session, run: RunResult) -> None:
+    """Keep the run's JSON document in the state directory (run history)."""
+    directory = state_dir(session.config) / "runs"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tmp = directory / f".{run.run_id}.json.tmp"
+        tmp.write_text(json.dumps(to_json(run), default=str), encoding="utf-8")
+        tmp.replace(directory / f"{run.run_id}.json")
+    except OSError as exc:
+        print(f"medic: warning: could not save the run in {directory}: {exc}", file=sys.stderr)

@@ -1,0 +1,200 @@
+"""The engine: run a validated playbook on targets, step by step, through an executor.
+
+The engine owns ordering, ``when``, templating, hooks and turning exceptions into ``error`` results. An
+:class:`Executor` owns *how* a leaf step runs: inline with a thread-based timeout here, or as a Prefect task with
+its timeout and retries in ``medic.flows``. Nothing in this module imports Prefect.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from medic.core import expr, template
+from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK
+from medic.core.models import Finding, ProbeCall, Status, worst_status
+from medic.core.playbook import Playbook
+from medic.core.registry import Registry
+from medic.core.steps import Step, StepContext, StepResult, error_result
+from medic.core.target import Target
+
+LeafFn = Callable[[], StepResult]
+
+
+class Executor:
+    """Runs leaf steps (with timeout and retries) and fans out over targets. This one runs in-process."""
+
+    def __init__(self, max_workers: int = 16) -> None:
+        self.max_workers = max_workers
+
+    def run_leaf(self, step: Step, target: Target, fn: LeafFn) -> StepResult:
+        attempts = 0
+        while True:
+            attempts += 1
+            result = _with_timeout(step, target, fn)
+            if result.status != Status.ERROR or attempts > step.retries:
+                result.attempts = attempts
+                return result
+
+    def map_targets(self, targets: Sequence[Target], fn: Callable[[Target], list[StepResult]]
+                    ) -> list[list[StepResult]]:
+        if len(targets) == 1:
+            return [fn(targets[0])]
+        with cf.ThreadPoolExecutor(max_workers=min(self.max_workers, len(targets))) as pool:
+            return list(pool.map(fn, targets))
+
+
+def _with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
+    if step.timeout is None:
+        return fn()
+    # A daemon thread: a probe stuck in I/O cannot be killed, but the run goes on and reports the timeout.
+    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"step-{step.id}")
+    future = pool.submit(fn)
+    try:
+        return future.result(timeout=step.timeout)
+    except cf.TimeoutError:
+        return timed_out(step, target)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def timed_out(step: Step, target: Target) -> StepResult:
+    return error_result(step, target, f"timed out after {step.timeout:g} s")
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    playbook: str
+    source: str
+    inputs: dict[str, Any]
+    targets: list[dict[str, Any]]
+    results: dict[str, list[StepResult]]  # target name -> top-level step results in order
+    started: datetime
+    finished: datetime
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def findings(self) -> list[Finding]:
+        return [f for rs in self.results.values() for r in rs for f in r.all_findings()]
+
+    def counts(self) -> dict[str, int]:
+        counts = {str(s): 0 for s in Status}
+        for f in self.findings():
+            counts[str(f.status)] += 1
+        return counts
+
+    @property
+    def status(self) -> Status:
+        return worst_status([f.status for f in self.findings()]) if self.findings() else Status.PASS
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS_FAILED if any(f.status == Status.FAIL for f in self.findings()) else EXIT_OK
+
+    @property
+    def duration_s(self) -> float:
+        return (self.finished - self.started).total_seconds()
+
+
+class Engine:
+    def __init__(self, registry: Registry, hooks: Any = None, executor: Executor | None = None) -> None:
+        self.registry = registry
+        self.hooks = hooks  # pluggy hook relay, or None in unit tests
+        self.executor = executor or Executor()
+
+    def run(self, playbook: Playbook, targets: Sequence[Target], inputs: Mapping[str, Any],
+            options: Mapping[str, Any] | None = None, run_id: str | None = None) -> RunResult:
+        run_id = run_id or new_run_id()
+        bound = playbook.bind_inputs(inputs)
+        opts = dict(options or {})
+        started = datetime.now(UTC)
+        per_target = self.executor.map_targets(
+            list(targets), lambda t: self.run_on_target(playbook, t, bound, run_id, opts))
+        result = RunResult(run_id, playbook.name, playbook.source, bound, [t.describe() for t in targets],
+                           {t.name: rs for t, rs in zip(targets, per_target, strict=True)}, started,
+                           datetime.now(UTC), opts)
+        if self.hooks is not None:
+            self.hooks.on_run_end(run=result)
+        return result
+
+    def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
+                      options: Mapping[str, Any]) -> list[StepResult]:
+        scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}
+        self._prefetch(playbook.all_steps(), target, scope)
+        return self._run_steps(playbook.steps, target, scope, run_id, options)
+
+    def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
+        """Collect, in one batch, every probe call whose parameters are known before the run starts."""
+        calls: list[ProbeCall] = []
+        for step in steps:
+            if any("steps." in e for e in template.expressions(step.params)):
+                continue  # depends on earlier results: collected when the step runs
+            try:
+                params = template.render(step.params, scope)
+                calls += self.registry.step_kinds[step.kind].probe_calls(step, params, self.registry)
+            except Exception:  # noqa: S112 - prefetch is an optimisation; the step reports errors itself
+                continue
+        if calls:
+            target.prefetch(calls)
+
+    def _run_steps(self, steps: list[Step], target: Target, scope: dict[str, Any], run_id: str,
+                   options: Mapping[str, Any]) -> list[StepResult]:
+        results: list[StepResult] = []
+        stop = False
+        for step in steps:
+            if stop:
+                result = StepResult(step.id, step.kind, target.name, Status.SKIPPED, step.label,
+                                    error="not run: an earlier step failed and does not continue_on_error")
+            else:
+                result = self._run_step(step, target, scope, run_id, options)
+                if result.status == Status.ERROR and not step.continue_on_error and options.get("stop_on_error"):
+                    stop = True
+            scope["steps"][step.id] = result.view()
+            results.append(result)
+        return results
+
+    def _run_step(self, step: Step, target: Target, scope: dict[str, Any], run_id: str,
+                  options: Mapping[str, Any]) -> StepResult:
+        if step.when is not None:
+            try:
+                run_it = bool(expr.evaluate(step.when, scope))
+            except expr.ExprError as exc:
+                return error_result(step, target, f"when: {exc}")
+            if not run_it:
+                return StepResult(step.id, step.kind, target.name, Status.SKIPPED, step.label,
+                                  error=f"condition is false: {step.when}")
+        kind = self.registry.step_kinds[step.kind]
+
+        def run_children(children: list[Step]) -> list[StepResult]:
+            return self._run_steps(children, target, scope, run_id, options)
+
+        ctx = StepContext(registry=self.registry, target=target, scope=scope, run_steps=run_children,
+                          run_id=run_id, options=options)
+
+        def leaf() -> StepResult:
+            started = time.monotonic()
+            if self.hooks is not None:
+                self.hooks.before_step(step=step, target=target, run_id=run_id)
+            try:
+                result = kind.run(step, ctx)
+            except Exception as exc:  # a bug or an I/O failure in a step kind: this step errors, the run goes on
+                if self.hooks is not None:
+                    self.hooks.on_step_error(step=step, target=target, error=exc, run_id=run_id)
+                result = error_result(step, target, f"{type(exc).__name__}: {exc}")
+            result.duration_s = time.monotonic() - started
+            if self.hooks is not None:
+                self.hooks.after_step(step=step, target=target, result=result, run_id=run_id)
+            return result
+
+        if kind.container:
+            return leaf()
+        return self.executor.run_leaf(step, target, leaf)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]

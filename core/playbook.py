@@ -1,0 +1,292 @@
+"""Playbooks (YAML format version 1): parse, validate everything before anything runs, report every problem.
+
+    name: triage                 # required, used by `medic run NAME`
+    description: ...
+    version: 1                   # format version
+    inputs:  {host: {type: string, default: example.org, description: ..., required: false}}
+    targets: [local]             # default targets when the command line names none
+    steps:   [ {id: dns, title: ..., check: network.dns_resolve, with: {host: "{{ inputs.host }}"},
+                when: "...", timeout: 10, retries: 1, continue_on_error: false}, {id: g, group: Title, steps: [...]} ]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medic.core import expr, template, yamlload
+from medic.core.errors import Issue, ValidationError
+from medic.core.params import REQUIRED, Param, ParamError
+from medic.core.registry import Registry
+from medic.core.steps import COMMON_KEYS, Step, ValidationContext
+
+FORMAT_VERSION = 1
+TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps")
+INPUT_KEYS = ("type", "default", "description", "required", "choices")
+INPUT_TYPES = ("string", "int", "float", "bool", "list")
+STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+SCOPE_ROOTS = ("inputs", "steps", "target")
+
+
+@dataclass
+class Playbook:
+    name: str
+    description: str
+    inputs: dict[str, Param]
+    targets: list[str]
+    steps: list[Step]
+    source: str = "<string>"
+    version: int = FORMAT_VERSION
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    def all_steps(self) -> list[Step]:
+        return [s for top in self.steps for s in top.walk()]
+
+    def bind_inputs(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Inputs with defaults applied and types coerced; ValidationError lists every problem."""
+        issues = [Issue(f"unknown input {k!r}; this playbook takes: {', '.join(self.inputs) or 'no inputs'}",
+                        self.source, path="inputs") for k in given if k not in self.inputs]
+        out: dict[str, Any] = {}
+        for name, param in self.inputs.items():
+            if name in given:
+                try:
+                    out[name] = param.coerce(given[name])
+                except ParamError as exc:
+                    issues.append(Issue(f"input {exc}", self.source, path=f"inputs.{name}"))
+            elif param.required:
+                issues.append(Issue(f"input {name!r} is required ({param.expected()}); pass --input {name}=...",
+                                    self.source, path=f"inputs.{name}"))
+            else:
+                out[name] = param.default
+        if issues:
+            raise ValidationError(issues, subject=f"playbook {self.name}")
+        return out
+
+
+class _Parser:
+    def __init__(self, registry: Registry, file: str) -> None:
+        self.registry = registry
+        self.file = file
+        self.issues: list[Issue] = []
+        self.step_ids: dict[str, int | None] = {}
+
+    def err(self, container: Any, key: str | int | None, path: str, message: str) -> None:
+        mark = yamlload.mark_of(container, key)
+        self.issues.append(Issue(message, self.file, mark[0] if mark else None, mark[1] if mark else None, path))
+
+    def playbook(self, data: Any) -> Playbook | None:
+        if not isinstance(data, Mapping):
+            self.err(data, None, "", f"expected a mapping with keys {', '.join(TOP_KEYS)}, "
+                                     f"got {type(data).__name__}")
+            return None
+        for key in data:
+            if key not in TOP_KEYS:
+                self.err(data, key, key, f"unknown key {key!r}; expected one of {', '.join(TOP_KEYS)}")
+        name = data.get("name")
+        if not isinstance(name, str) or not name.strip():
+            self.err(data, "name" if "name" in data else None, "name", "expected a non-empty string (the name)")
+            name = "?"
+        description = data.get("description", "")
+        if not isinstance(description, str):
+            self.err(data, "description", "description", "expected a string")
+            description = ""
+        version = data.get("version", FORMAT_VERSION)
+        if version != FORMAT_VERSION:
+            self.err(data, "version", "version", f"unsupported format version {version!r}; expected "
+                                                 f"{FORMAT_VERSION}")
+        inputs = self.inputs(data.get("inputs") or {}, data)
+        targets = data.get("targets", ["local"])
+        if isinstance(targets, str):
+            targets = [targets]
+        if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+            self.err(data, "targets", "targets", "expected a list of target names, e.g. [local]")
+            targets = ["local"]
+        raw_steps = data.get("steps")
+        if not isinstance(raw_steps, list) or not raw_steps:
+            self.err(data, "steps" if "steps" in data else None, "steps", "expected a non-empty list of steps")
+            raw_steps = []
+        steps = self.steps(raw_steps, "steps")
+        return Playbook(name.strip(), description, inputs, list(targets), steps, self.file, FORMAT_VERSION, data)
+
+    def inputs(self, raw: Any, parent: Any) -> dict[str, Param]:
+        if not isinstance(raw, Mapping):
+            self.err(parent, "inputs", "inputs", "expected a mapping of input name to {type, default, ...}")
+            return {}
+        out: dict[str, Param] = {}
+        for name, spec in raw.items():
+            path = f"inputs.{name}"
+            if not isinstance(spec, Mapping):
+                self.err(raw, name, path, "expected a mapping with type, default, description, required")
+                continue
+            for key in spec:
+                if key not in INPUT_KEYS:
+                    self.err(spec, key, f"{path}.{key}", f"unknown key {key!r}; expected one of "
+                                                         f"{', '.join(INPUT_KEYS)}")
+            kind = spec.get("type", "string")
+            if kind not in INPUT_TYPES:
+                self.err(spec, "type", f"{path}.type", f"unknown type {kind!r}; expected one of "
+                                                       f"{', '.join(INPUT_TYPES)}")
+                continue
+            required = spec.get("required", "default" not in spec)
+            if not isinstance(required, bool):
+                self.err(spec, "required", f"{path}.required", "expected true or false")
+                required = True
+            choices = spec.get("choices") or ()
+            param = Param(str(name), kind, REQUIRED,
+                          str(spec.get("description", "")), tuple(choices))
+            if "default" in spec:
+                try:
+                    default = param.coerce(spec["default"])
+                except ParamError as exc:
+                    self.err(spec, "default", f"{path}.default", f"default {exc}")
+                    continue
+                param = Param(str(name), kind, default, param.description, param.choices)
+            elif not required:
+                param = Param(str(name), kind, None, param.description, param.choices)
+            out[str(name)] = param
+        return out
+
+    def steps(self, raw: list[Any], path: str) -> list[Step]:
+        out = []
+        for i, item in enumerate(raw):
+            step = self.step(raw, i, f"{path}[{i}]")
+            if step is not None:
+                out.append(step)
+        return out
+
+    def step(self, parent: list[Any], index: int, path: str) -> Step | None:
+        raw = parent[index]
+        kinds = self.registry.step_kinds
+        if not isinstance(raw, Mapping):
+            self.err(parent, index, path, f"expected a step mapping with an id and one of: {', '.join(kinds)}")
+            return None
+        present = [k for k in raw if k in kinds]
+        sid = raw.get("id")
+        label = f"{path} (id {sid!r})" if isinstance(sid, str) else path
+        if len(present) != 1:
+            found = f"found {', '.join(present)}" if present else "found none"
+            self.err(raw, None, label, f"expected exactly one step kind key ({', '.join(kinds)}); {found}")
+            return None
+        kind = kinds[present[0]]
+        if not isinstance(sid, str) or not STEP_ID.match(sid):
+            self.err(raw, "id" if "id" in raw else None, f"{path}.id",
+                     "expected an id: letters, digits, '_' or '-', starting with a letter")
+            sid = f"step{index}"
+        elif sid in self.step_ids:
+            self.err(raw, "id", f"{path}.id", f"duplicate step id {sid!r} (first used at line "
+                                              f"{self.step_ids[sid]})")
+        mark = yamlload.mark_of(raw)
+        self.step_ids.setdefault(sid, mark[0] if mark else None)
+        allowed = set(COMMON_KEYS) | {kind.name, *kind.extra_keys} | ({"steps"} if kind.container else set())
+        for key in raw:
+            if key not in allowed:
+                self.err(raw, key, f"{label}.{key}", f"unknown key {key!r} for a {kind.name} step; expected one "
+                                                     f"of {', '.join(sorted(allowed))}")
+        step = Step(id=sid, kind=kind.name, arg=raw[kind.name], file=self.file, line=mark[0] if mark else None)
+        self.common(step, raw, label)
+        step.extra = {k: raw[k] for k in kind.extra_keys if k in raw}
+        if kind.container:
+            children = raw.get("steps")
+            if not isinstance(children, list) or not children:
+                self.err(raw, "steps" if "steps" in raw else None, f"{label}.steps",
+                         "expected a non-empty list of sub-steps")
+            else:
+                step.children = self.steps(children, f"{label}.steps")
+        return step
+
+    def common(self, step: Step, raw: Mapping[str, Any], label: str) -> None:
+        def typed(key: str, types: tuple[type, ...], expected: str) -> Any:
+            value = raw.get(key)
+            if value is None:
+                return None
+            if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+                self.err(raw, key, f"{label}.{key}", f"expected {expected}, got {value!r}")
+                return None
+            return value
+
+        step.title = typed("title", (str,), "a string") or ""
+        params = raw.get("with", {})
+        if not isinstance(params, Mapping):
+            self.err(raw, "with", f"{label}.with", "expected a mapping of parameter names to values")
+            params = {}
+        step.params = dict(params)
+        step.when = typed("when", (str, bool), "an expression string") if "when" in raw else None
+        if isinstance(step.when, bool):
+            step.when = "true" if step.when else "false"
+        timeout = typed("timeout", (int, float), "a number of seconds")
+        if timeout is not None and timeout <= 0:
+            self.err(raw, "timeout", f"{label}.timeout", f"expected a positive number of seconds, got {timeout}")
+            timeout = None
+        step.timeout = float(timeout) if timeout is not None else None
+        retries = typed("retries", (int,), "a whole number of retries")
+        if retries is not None and retries < 0:
+            self.err(raw, "retries", f"{label}.retries", "expected 0 or more retries")
+            retries = 0
+        step.retries = retries or 0
+        step.continue_on_error = bool(typed("continue_on_error", (bool,), "true or false"))
+
+
+def _check_expressions(pb: Playbook, parser: _Parser) -> None:
+    """Every expression parses and names only declared inputs and earlier steps."""
+    seen: set[str] = set()
+    order = [s.id for s in pb.all_steps()]
+
+    def check_text(step: Step, text: str, where: str) -> None:
+        try:
+            refs = expr.references(text)
+        except expr.ExprError as exc:
+            parser.issues.append(Issue(str(exc), pb.source, step.line, None, f"step {step.id!r}.{where}"))
+            return
+        for ref in refs:
+            root = ref[0]
+            if root not in SCOPE_ROOTS:
+                parser.issues.append(Issue(f"undefined name {root!r} in {text!r}; expected one of "
+                                           f"{', '.join(SCOPE_ROOTS)}", pb.source, step.line, None,
+                                           f"step {step.id!r}.{where}"))
+            elif root == "inputs" and (len(ref) < 2 or ref[1] not in pb.inputs):
+                name = ref[1] if len(ref) > 1 else ""
+                parser.issues.append(Issue(f"undefined input {name!r} in {text!r}; declared inputs: "
+                                           f"{', '.join(pb.inputs) or 'none'}", pb.source, step.line, None,
+                                           f"step {step.id!r}.{where}"))
+            elif root == "steps" and (len(ref) < 2 or ref[1] not in seen):
+                name = ref[1] if len(ref) > 1 else ""
+                why = "it runs later" if name in order else "no step has that id"
+                parser.issues.append(Issue(f"step {name!r} cannot be used in {text!r}: {why}", pb.source,
+                                           step.line, None, f"step {step.id!r}.{where}"))
+
+    def visit(steps: list[Step]) -> None:
+        for step in steps:
+            if step.when:
+                check_text(step, step.when, "when")
+            for text in template.expressions(step.params) + template.expressions(step.extra):
+                check_text(step, text, "with")
+            visit(step.children)
+            seen.add(step.id)
+
+    visit(pb.steps)
+
+
+def parse(data: Any, registry: Registry, file: str = "<string>") -> Playbook:
+    """Build and fully validate a playbook from loaded YAML data; raise ValidationError listing every issue."""
+    parser = _Parser(registry, file)
+    pb = parser.playbook(data)
+    if pb is not None:
+        _check_expressions(pb, parser)
+        vc = ValidationContext(registry, file)
+        for step in pb.all_steps():
+            registry.step_kinds[step.kind].validate(step, vc)
+        parser.issues.extend(vc.issues)
+    if parser.issues or pb is None:
+        raise ValidationError(parser.issues, subject=file)
+    return pb
+
+
+def load(path: str | Path, registry: Registry) -> Playbook:
+    return parse(yamlload.load_file(path), registry, str(path))
+
+
+def loads(text: str, registry: Registry, file: str = "<string>") -> Playbook:
+    return parse(yamlload.loads(text, file), registry, file)

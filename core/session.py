@@ -1,0 +1,82 @@
+"""A medic session: configuration, plugins and registry loaded once; playbooks and targets resolved by name."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from medic.core import catalog, pluginmanager
+from medic.core import playbook as playbook_mod
+from medic.core.config import load_config
+from medic.core.engine import RunResult
+from medic.core.errors import MedicError, UsageError
+from medic.core.playbook import Playbook
+from medic.core.report import notification
+from medic.core.target import Target, TargetContext
+
+
+class Session:
+    def __init__(self, extra_plugins: Iterable[tuple[str, object]] = (), config: dict[str, Any] | None = None
+                 ) -> None:
+        self.config = load_config() if config is None else config
+        self.plugins = pluginmanager.load(extra_plugins)
+        self.registry = self.plugins.registry
+        for failure in self.plugins.failures:
+            print(f"medic: warning: {failure}", file=sys.stderr)
+
+    @property
+    def hooks(self) -> Any:
+        return self.plugins.hook
+
+    def load_playbook(self, name_or_path: str) -> Playbook:
+        return playbook_mod.load(catalog.resolve(name_or_path, self.config), self.registry)
+
+    def open_targets(self, specs: Sequence[str], options: dict[str, Any] | None = None) -> list[Target]:
+        """Open targets from specs like ``local``, ``ssh://host``, ``bundle:/path`` or inventory names."""
+        ctx = TargetContext(self.registry.probes, self.config, options or {})
+        kinds = self.registry.target_kinds
+        opened: list[Target] = []
+        try:
+            for raw in specs:
+                for spec in (s.strip() for s in raw.split(",")):
+                    if not spec:
+                        continue
+                    scheme = "local" if spec in ("local", "localhost") else spec.split(":", 1)[0] \
+                        if ":" in spec else "inventory"
+                    kind = kinds.get(scheme)
+                    if kind is None:
+                        known = ", ".join(kinds) or "none"
+                        what = ("a host or group name needs an inventory (--inventory FILE)"
+                                if scheme == "inventory" else f"unknown target kind {scheme!r}")
+                        raise UsageError(f"target {spec!r}: {what}; installed target kinds: {known}")
+                    opened += kind.open(spec, ctx)
+        except BaseException:
+            for t in opened:
+                t.close()
+            raise
+        names = [t.name for t in opened]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            for t in opened:
+                t.close()
+            raise UsageError(f"target(s) named more than once: {', '.join(dupes)}")
+        return opened
+
+    def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
+        """Send the run's notification to each ``name[:path-or-option]`` channel; return delivery errors."""
+        errors = []
+        note = notification(run)
+        for spec in channel_specs:
+            name, _, arg = spec.partition(":")
+            channel = self.registry.channels.get(name)
+            if channel is None:
+                errors.append(f"unknown channel {name!r}; installed: {', '.join(self.registry.channels)}")
+                continue
+            try:
+                channel.send(note, {"path": arg} if arg else {})
+            except MedicError as exc:
+                errors.append(f"channel {name}: {exc}")
+            except Exception as exc:  # someone else's plugin: report, do not lose the run's result
+                errors.append(f"channel {name} failed: {type(exc).__name__}: {exc}")
+        return errors

@@ -1,0 +1,1 @@
+"""medic's packaged playbooks (YAML files in this package)."""

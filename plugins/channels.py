@@ -1,0 +1,48 @@
+"""Built-in channels: ``console`` (one line on stderr) and ``file`` (append one JSON line per notification)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from medic.core.channel import Channel, Notification
+from medic.core.errors import UsageError
+from medic.core.hookspecs import hookimpl
+
+
+class ConsoleChannel(Channel):
+    name = "console"
+    description = "print a one-line notification on standard error"
+
+    def send(self, notification: Notification, options: dict[str, Any]) -> None:
+        print(f"[{notification.status.upper()}] {notification.title}: {notification.body}", file=sys.stderr)
+
+
+class FileChannel(Channel):
+    name = "file"
+    description = "append one JSON object per notification to a file (option: path)"
+
+    def send(self, notification: Notification, options: dict[str, Any]) -> None:
+        path = options.get("path")
+        if not path:
+            raise UsageError("the file channel needs a path: --notify file:/path/to/events.jsonl")
+        record = {"event": notification.event, "title": notification.title, "status": notification.status,
+                  "body": notification.body, "data": notification.data}
+        line = json.dumps(record, sort_keys=True, default=str) + "\n"
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # one write() of a whole line on an O_APPEND descriptor: concurrent writers never interleave lines
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+
+
+@hookimpl(trylast=True)
+def register_channels(register: Any) -> None:
+    register(ConsoleChannel())
+    register(FileChannel())

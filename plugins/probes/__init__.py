@@ -1,0 +1,31 @@
+"""Built-in probes. Each module holds probes of one area; every probe is a ``@probe``-decorated function.
+
+Probe modules import only the standard library, psutil (optional: a /proc fallback keeps them working on a
+remote Linux host without it) and ``medic.core.probe``/``params``/``errors``, so the same code can be shipped to
+a remote Python and run inside the endpoint agent.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+from medic.core.hookspecs import hookimpl
+from medic.core.probe import ProbeSpec
+from medic.plugins.probes import files, network, system
+
+MODULES: tuple[ModuleType, ...] = (system, network, files)
+
+
+def specs_in(module: ModuleType) -> list[ProbeSpec]:
+    return [obj.spec for obj in vars(module).values() if isinstance(getattr(obj, "spec", None), ProbeSpec)]
+
+
+def all_specs() -> list[ProbeSpec]:
+    return [spec for module in MODULES for spec in specs_in(module)]
+
+
+@hookimpl(trylast=True)
+def register_probes(register: Any) -> None:
+    for spec in all_specs():
+        register(spec)

@@ -1,0 +1,120 @@
+"""Network probes: name resolution, TCP connect, default route, interfaces."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+from medic.core.params import Param
+from medic.core.probe import probe
+
+try:
+    import psutil
+except ImportError:
+    psutil = None  # type: ignore[assignment]
+
+
+@probe("dns_resolve", params=[Param("host", "string", description="name to resolve"),
+                              Param("timeout", "float", 5.0, "seconds")],
+       description="Resolve a host name with the system resolver; addresses and latency.", live=True)
+def dns_resolve(host: str, timeout: float = 5.0) -> dict[str, Any]:
+    started = time.monotonic()
+    old = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(timeout)
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+        addresses = sorted({str(i[4][0]) for i in infos})
+        return {"host": host, "ok": True, "addresses": addresses,
+                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": None}
+    except (OSError, UnicodeError) as exc:
+        return {"host": host, "ok": False, "addresses": [],
+                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": str(exc)}
+    finally:
+        socket.setdefaulttimeout(old)
+
+
+@probe("tcp_connect", params=[Param("host", "string", description="host name or address"),
+                              Param("port", "int", description="TCP port"),
+                              Param("timeout", "float", 3.0, "seconds")],
+       description="Open a TCP connection; whether it succeeded and how long it took.", live=True)
+def tcp_connect(host: str, port: int, timeout: float = 3.0) -> dict[str, Any]:
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+        return {"host": host, "port": port, "ok": True,
+                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": None}
+    except OSError as exc:
+        return {"host": host, "port": port, "ok": False,
+                "latency_ms": round(1000 * (time.monotonic() - started), 2),
+                "error": str(exc) or type(exc).__name__}
+
+
+def _hex_ip(value: str) -> str:
+    return socket.inet_ntoa(bytes.fromhex(value)[::-1])
+
+
+@probe("routes", description="The IPv4 routing table (Linux /proc/net/route) with the default gateway.")
+def routes() -> dict[str, Any]:
+    table = []
+    lines = Path("/proc/net/route").read_text().splitlines()[1:]
+    for line in lines:
+        f = line.split()
+        if len(f) < 8:
+            continue
+        table.append({"interface": f[0], "destination": _hex_ip(f[1]), "gateway": _hex_ip(f[2]),
+                      "flags": int(f[3], 16), "metric": int(f[6]), "mask": _hex_ip(f[7])})
+    defaults = [r for r in table if r["destination"] == "0.0.0.0" and r["mask"] == "0.0.0.0"]  # noqa: S104
+    ipv6_default = False
+    try:
+        for line in Path("/proc/net/ipv6_route").read_text().splitlines():
+            f = line.split()
+            if len(f) >= 10 and f[0] == "0" * 32 and f[1] == "00" and f[9] != "lo":
+                ipv6_default = True
+    except OSError:
+        pass
+    return {"routes": table, "default": defaults, "ipv6_default": ipv6_default}
+
+
+@probe("interfaces", description="Network interfaces: up/down, addresses, MTU, speed.")
+def interfaces() -> list[dict[str, Any]]:
+    out = []
+    if psutil is not None:
+        stats, addrs = psutil.net_if_stats(), psutil.net_if_addrs()
+        for name in sorted(set(stats) | set(addrs)):
+            st = stats.get(name)
+            out.append({
+                "name": name, "up": bool(st.isup) if st else False, "mtu": st.mtu if st else 0,
+                "speed_mbps": st.speed if st else 0,
+                "addresses": [a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET,
+                                                                                     socket.AF_INET6)],
+            })
+        return out
+    for dev in sorted(Path("/sys/class/net").iterdir()):
+        state = (dev / "operstate").read_text().strip() if (dev / "operstate").exists() else "unknown"
+        flags = int((dev / "flags").read_text(), 16) if (dev / "flags").exists() else 0
+        out.append({"name": dev.name, "up": bool(flags & 1) and state in ("up", "unknown"),
+                    "mtu": int((dev / "mtu").read_text()), "speed_mbps": 0, "addresses": []})
+    return out
+
+
+@probe("resolver_config", description="Resolver configuration from /etc/resolv.conf: nameservers, search.")
+def resolver_config() -> dict[str, Any]:
+    nameservers, search, options = [], [], []
+    try:
+        text = Path("/etc/resolv.conf").read_text()
+    except OSError as exc:
+        return {"present": False, "error": str(exc), "nameservers": [], "search": [], "options": []}
+    for line in text.splitlines():
+        f = line.split("#", 1)[0].split()
+        if not f:
+            continue
+        if f[0] == "nameserver" and len(f) > 1:
+            nameservers.append(f[1])
+        elif f[0] in ("search", "domain"):
+            search += f[1:]
+        elif f[0] == "options":
+            options += f[1:]
+    return {"present": True, "error": None, "nameservers": nameservers, "search": search, "options": options}

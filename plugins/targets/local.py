@@ -1,0 +1,40 @@
+"""The ``local`` target: runs probes in this process, on this machine."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Mapping
+from typing import Any
+
+from medic.core.errors import UsageError
+from medic.core.models import ProbeCall, ProbeResult
+from medic.core.probe import ProbeSpec, run_probe
+from medic.core.target import Target, TargetContext, TargetKind
+
+
+class LocalTarget(Target):
+    kind = "local"
+    live = True
+
+    def __init__(self, probes: Mapping[str, ProbeSpec], name: str = "local",
+                 variables: Mapping[str, Any] | None = None) -> None:
+        super().__init__(name, {"hostname": socket.gethostname(), **(variables or {})})
+        self.probes = probes
+
+    def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+        return {call: self._one(call) for call in calls}
+
+    def _one(self, call: ProbeCall) -> ProbeResult:
+        spec = self.probes.get(call.probe)
+        if spec is None:
+            return ProbeResult(call.probe, call.params, False, None, f"no probe named {call.probe!r} is installed")
+        return run_probe(spec, call)
+
+
+def _open(spec: str, ctx: TargetContext) -> list[Target]:
+    if spec not in ("local", "local:", "localhost"):
+        raise UsageError(f"target {spec!r}: the local target takes no arguments; use 'local'")
+    return [LocalTarget(ctx.probes)]
+
+
+LOCAL = TargetKind("local", _open, "this machine, probed in-process")
