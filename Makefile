@@ -1,0 +1,35 @@
+# Two commands that work on a fresh machine:
+#   make run   - set up and run the triage playbook on this machine (embedded defaults, no server to configure)
+#   make test  - set up and run the test suite (installs the Debian services the tests need)
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: setup run test lint typecheck bench clean
+
+$(BIN)/medic: pyproject.toml setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/medic
+
+setup: $(BIN)/medic
+
+run: setup
+	$(BIN)/medic run triage --report triage-report.md
+
+test: setup
+	bash tests/setup-services.sh
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

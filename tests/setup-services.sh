@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install what the tests' real components need (Debian packages). Each test suite starts and stops its own
+# servers on loopback addresses; this script only makes sure the programs are there. Idempotent.
+set -euo pipefail
+need=()
+command -v sshd >/dev/null 2>&1 || [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "tests need Debian packages: ${need[*]} (run as root or install them)" >&2; exit 1
+  fi
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
