@@ -152,7 +152,9 @@ class Engine:
                                     error="not run: an earlier step failed and does not continue_on_error")
             else:
                 result = self._run_step(step, target, scope, run_id, options)
-                if result.status == Status.ERROR and not step.continue_on_error and options.get("stop_on_error"):
+                halts = (self.registry.step_kinds[step.kind].halts_on_error if step.continue_on_error is None
+                         else not step.continue_on_error)
+                if result.status == Status.ERROR and halts:
                     stop = True
             scope["steps"][step.id] = result.view()
             results.append(result)

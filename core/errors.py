@@ -48,8 +48,7 @@ class Issue:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        at = f" at {self.path}" if self.path else ""
-        return f"{where}:{at} {self.message}" if at else f"{where}: {self.message}"
+        return f"{where}: at {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class ValidationError(MedicError):

@@ -226,7 +226,7 @@ class _Parser:
             self.err(raw, "retries", f"{label}.retries", "expected 0 or more retries")
             retries = 0
         step.retries = retries or 0
-        step.continue_on_error = bool(typed("continue_on_error", (bool,), "true or false"))
+        step.continue_on_error = typed("continue_on_error", (bool,), "true or false")
 
 
 def _check_expressions(pb: Playbook, parser: _Parser) -> None:
