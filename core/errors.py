@@ -76,4 +76,4 @@ class ProbeError(MedicError):
 
 
 class ProbeUnavailable(ProbeError):
-    """The data cannot exist on this target (not collected in a bundle, needs a live host); check reports ``skipped``."""
+    """The data cannot exist on this target (not collected, needs a live host); the check reports ``skipped``."""

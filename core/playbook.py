@@ -151,7 +151,7 @@ class _Parser:
 
     def steps(self, raw: list[Any], path: str) -> list[Step]:
         out = []
-        for i, item in enumerate(raw):
+        for i in range(len(raw)):
             step = self.step(raw, i, f"{path}[{i}]")
             if step is not None:
                 out.append(step)
@@ -202,7 +202,7 @@ class _Parser:
             value = raw.get(key)
             if value is None:
                 return None
-            if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 self.err(raw, key, f"{label}.{key}", f"expected {expected}, got {value!r}")
                 return None
             return value

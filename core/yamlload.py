@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
 from medic.core.errors import Issue, ValidationError
 
 Mark = tuple[int, int]  # 1-based line, column
@@ -56,7 +55,7 @@ class _Loader(yaml.SafeLoader):
             out.key_marks[key] = (line, col)
         return out
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
         out = MarkedList(self.construct_object(child, deep=True) for child in node.value)
         out.mark = _mark(node)
         out.item_marks = [_mark(child) for child in node.value]

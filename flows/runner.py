@@ -16,13 +16,13 @@ from medic.flows import prefect_env
 
 prefect_env.configure()
 
-from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
-from prefect.states import State  # noqa: E402
-
 from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  # noqa: E402
 from medic.core.models import Status  # noqa: E402
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
+from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.states import State  # noqa: E402
 
 
 class _Retry(Exception):
@@ -42,9 +42,9 @@ class PrefectExecutor(Executor):
                 raise _Retry(result.error or "step errored")
             return result
 
-        leaf_task = task(body, name=f"{step.id} @ {target.name}", retries=step.retries,
-                         retry_delay_seconds=0, timeout_seconds=step.timeout, persist_result=False,
-                         cache_policy=None, log_prints=False)
+        leaf_task = task(name=f"{step.id} @ {target.name}", retries=step.retries, retry_delay_seconds=0,
+                         timeout_seconds=step.timeout, persist_result=False, cache_policy=NO_CACHE,
+                         log_prints=False)(body)
         state: State[Any] = leaf_task(return_state=True)
         if state.is_completed():
             result: StepResult = state.result()

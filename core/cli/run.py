@@ -45,9 +45,8 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
     from medic.core.cli.render import Progress, print_run
+    from rich.console import Console
 
     console = Console(stderr=True)
     progress = None if args.json else Progress(console)

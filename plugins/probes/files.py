@@ -38,12 +38,11 @@ def command_output(argv: list[str], timeout: float = 10.0) -> dict[str, Any]:
 
 def _tail_lines(path: Path, max_lines: int, max_bytes: int) -> tuple[list[str], bool]:
     """Last ``max_lines`` lines reading at most ``max_bytes`` from the end (bounded memory)."""
-    opener = gzip.open if path.suffix == ".gz" else open
     if path.suffix == ".gz":  # no seeking in gzip: stream and keep a bounded window
         from collections import deque
 
         window: deque[str] = deque(maxlen=max_lines)
-        with opener(path, "rt", errors="replace") as fh:  # type: ignore[operator]
+        with gzip.open(path, "rt", errors="replace") as fh:
             for line in fh:
                 window.append(line.rstrip("\n"))
         return list(window), False

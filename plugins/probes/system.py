@@ -108,10 +108,7 @@ def cpu_load() -> dict[str, Any]:
 @probe("uptime", description="Boot time and seconds since boot (as of collection).")
 def uptime() -> dict[str, Any]:
     now = time.time()
-    if psutil is not None:
-        boot = psutil.boot_time()
-    else:
-        boot = now - float(Path("/proc/uptime").read_text().split()[0])
+    boot = psutil.boot_time() if psutil is not None else now - float(Path("/proc/uptime").read_text().split()[0])
     return {"boot_time": boot, "uptime_s": round(now - boot, 1), "collected_at": now}
 
 

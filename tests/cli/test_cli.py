@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+
 def base_env() -> dict[str, str]:
     # read at call time: the autouse fixture has pointed XDG_* at a temporary home by then
     return {**os.environ, "MEDIC_ENGINE": "inline", "COLUMNS": "200"}
@@ -31,9 +32,9 @@ def write(path: Path, text: str) -> Path:
     ["playbooks", "validate", "triage"], ["plugins", "list"], ["checks", "list"],
 ])
 def test_commands_that_run_no_flow_do_not_import_prefect(argv: list[str]) -> None:
-    code = ("import sys\nfrom medic.core.cli.main import main\ntry:\n    main(%r)\nexcept SystemExit:\n    pass\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'paramiko', 'pydantic'))\n"
-            "print('HEAVY', bad)\n" % argv)
+    code = (f"import sys\nfrom medic.core.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
+            "    pass\nbad = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'paramiko', 'pydantic'))\n"
+            "print('HEAVY', bad)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=base_env(),
                          timeout=60)
     assert "HEAVY []" in out.stdout, out.stdout[-500:] + out.stderr[-500:]

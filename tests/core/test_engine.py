@@ -5,8 +5,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import pytest
-
 from medic.core import playbook
 from medic.core.engine import Engine
 from medic.core.models import ProbeCall, ProbeResult, Status

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from medic.core import yamlload
 from medic.core.errors import ValidationError
 
