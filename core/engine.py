@@ -125,20 +125,12 @@ class Engine:
     def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
                       options: Mapping[str, Any]) -> list[StepResult]:
         scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}
-        self._prefetch(playbook.all_steps(), target, scope)
+        self._prefetch(playbook.steps, target, scope)
         return self._run_steps(playbook.steps, target, scope, run_id, options)
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
         """Collect, in one batch, every probe call whose parameters are known before the run starts."""
-        calls: list[ProbeCall] = []
-        for step in steps:
-            if any("steps." in e for e in template.expressions(step.params)):
-                continue  # depends on earlier results: collected when the step runs
-            try:
-                params = template.render(step.params, scope)
-                calls += self.registry.step_kinds[step.kind].probe_calls(step, params, self.registry)
-            except Exception:  # noqa: S112 - prefetch is an optimisation; the step reports errors itself
-                continue
+        calls = static_probe_calls(steps, self.registry, scope)
         if calls:
             target.prefetch(calls)
 
@@ -196,6 +188,32 @@ class Engine:
         if kind.container:
             return leaf()
         return self.executor.run_leaf(step, target, leaf)
+
+
+def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping[str, Any]) -> list[ProbeCall]:
+    """Probe calls the steps (and their children) will make, as far as is known before the run starts.
+
+    Steps whose ``when`` is false on the inputs are left out with their children; steps whose parameters or
+    condition depend on earlier results are collected when they run.
+    """
+    calls: list[ProbeCall] = []
+    for step in steps:
+        if step.when is not None:
+            if "steps." in step.when:
+                continue
+            try:
+                if not expr.evaluate(step.when, scope):
+                    continue
+            except expr.ExprError:
+                continue
+        if not any("steps." in e for e in template.expressions(step.params)):
+            try:
+                params = template.render(step.params, scope)
+                calls += registry.step_kinds[step.kind].probe_calls(step, params, registry)
+            except Exception:  # noqa: S110 - best effort: the step reports bad parameters when it runs
+                pass
+        calls += static_probe_calls(step.children, registry, scope)
+    return list(dict.fromkeys(calls))
 
 
 def new_run_id() -> str:
