@@ -6,6 +6,7 @@ a budget runs out the remaining items are skipped with that reason, so a bundle 
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import gzip
 import os
@@ -49,10 +50,8 @@ class Collected:
 
 def lower_priority() -> None:
     """Run at low CPU and I/O priority: the user keeps working while we collect."""
-    try:
+    with contextlib.suppress(OSError):
         os.nice(10)
-    except OSError:
-        pass
     try:
         import psutil
 
