@@ -191,3 +191,47 @@ def test_hooks_are_called_around_steps(registry) -> None:  # type: ignore[no-unt
     pb = playbook.loads("name: t\nsteps:\n  - {id: m, check: system.memory}\n", host.registry, "t.yaml")
     Engine(host.registry, host.hook).run(pb, [FakeTarget({"memory": MEM})], {})
     assert seen == ["before m", "after m pass", "end pass"]
+
+
+def test_a_plugin_step_kind_runs_and_its_exceptions_become_error_results() -> None:
+    """New step kinds come as plugins; an exception in one is reported through on_step_error."""
+    from medic.core import pluginmanager
+    from medic.core.hookspecs import hookimpl
+    from medic.core.steps import Step, StepContext, StepKind, StepResult
+
+    class Echo(StepKind):
+        name = "echo"
+        extra_keys = ("times",)
+
+        def run(self, step: Step, ctx: StepContext) -> StepResult:
+            text = ctx.render(step.arg)
+            if text == "boom":
+                raise RuntimeError("exploded")
+            return StepResult(step.id, self.name, ctx.target.name, Status.PASS,
+                              outputs={"text": text * step.extra.get("times", 1)})
+
+    errors: list[str] = []
+
+    class Plugin:
+        @hookimpl
+        def register_step_kinds(self, register):  # type: ignore[no-untyped-def]
+            register(Echo())
+
+        @hookimpl
+        def on_step_error(self, step, target, error, run_id):  # type: ignore[no-untyped-def]
+            errors.append(f"{step.id}: {error}")
+
+    host = pluginmanager.load([("echo-plugin", Plugin())])
+    pb = playbook.loads(textwrap.dedent("""
+        name: t
+        inputs: {word: {type: string, default: hi}}
+        steps:
+          - {id: a, echo: "{{ inputs.word }}", times: 2}
+          - {id: b, echo: "{{ steps.a.outputs.text }}!"}
+          - {id: c, echo: boom}
+    """), host.registry, "t.yaml")
+    res = Engine(host.registry, host.hook).run(pb, [FakeTarget({})], {})
+    a, b, c = res.results["fixture"]
+    assert a.outputs == {"text": "hihi"} and b.outputs == {"text": "hihi!"}
+    assert c.status == Status.ERROR and "RuntimeError: exploded" in (c.error or "")
+    assert errors == ["c: exploded"]
