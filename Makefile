@@ -24,7 +24,9 @@ test: setup
 	bash tests/setup-services.sh
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# mypy needs the strict editable mode (a link tree under build/) to map core/ to medic.core
 lint: setup
+	$(BIN)/pip install -q --no-deps -e . --config-settings editable_mode=strict
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
