@@ -12,9 +12,9 @@ from typing import Any
 
 from medic.core.hookspecs import hookimpl
 from medic.core.probe import ProbeSpec
-from medic.plugins.probes import files, network, system
+from medic.plugins.probes import config, files, http, logs, network, security, services, software, system
 
-MODULES: tuple[ModuleType, ...] = (system, network, files)
+MODULES: tuple[ModuleType, ...] = (system, network, files, http, logs, services, software, security, config)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:
