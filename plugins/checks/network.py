@@ -68,20 +68,26 @@ def tcp_connect(data: ProbeData, p: dict[str, Any]) -> Outcome:
 
 @check("network.interface_up", title="Network interface up with an address", category="network", severity="high",
        needs={"ifs": "interfaces"},
-       params=[Param("interfaces", "list", [], "interfaces that must be up (default: every non-loopback one)",
+       params=[Param("interfaces", "list", [], "interfaces that must be up (default: at least one non-loopback)",
                      items="string"),
                Param("require_address", "bool", True, "also require an IPv4/IPv6 address")],
        remediation="Bring the link up (ip link set IFACE up), check the cable/Wi-Fi association and DHCP "
                    "(journalctl -u NetworkManager or dhclient logs); a missing address usually means no DHCP lease.",
-       description="One outcome per interface: fail when down, warn when up without an address; fail when a named "
-                   "interface does not exist or no non-loopback interface is up.")
+       description="With interfaces named: one outcome each, fail when missing or down, warn when up without an "
+                   "address. Without: fail unless at least one non-loopback interface is up (with an address).")
 def interface_up(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     ifs = {i["name"]: i for i in data["ifs"]}
-    wanted = p["interfaces"] or [n for n in ifs if n != "lo" and not n.startswith(("lo:", "docker", "veth"))]
-    if not wanted:
-        return [failed("no network interface other than loopback", interfaces=sorted(ifs))]
+    if not p["interfaces"]:
+        usable = [n for n, i in ifs.items() if n != "lo" and i["up"]
+                  and (i.get("addresses") or not p["require_address"])]
+        down = sorted(n for n, i in ifs.items() if n != "lo" and not i["up"])
+        if not usable:
+            return [failed("no non-loopback interface is up" + (" with an address" if p["require_address"] else ""),
+                           interfaces=sorted(ifs), down=down)]
+        return [passed(f"{', '.join(usable[:4])} up with addresses", up=usable,
+                       addresses={n: ifs[n].get("addresses", [])[:4] for n in usable[:4]}, down=down)]
     out: list[Outcome] = []
-    for name in wanted:
+    for name in p["interfaces"]:
         i = ifs.get(name)
         if i is None:
             out.append(failed(f"{name}: no such interface", subject=name, known=sorted(ifs)[:20]))

@@ -10,6 +10,8 @@ from medic.core.params import Param
 
 SENSITIVE = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/sudoers", "/etc/sudoers.d/*", "/etc/ssh/*",
              "/etc/crontab", "/etc/cron.d/*", "/root", "/etc/systemd/system/*"]
+CERT_PATHS = ["/etc/ssl/certs/ssl-cert-snakeoil.pem", "/etc/letsencrypt/live/*/cert.pem", "/etc/pki/tls/certs/*.crt",
+              "/etc/nginx/ssl/*.crt", "/etc/apache2/ssl/*.crt"]
 
 
 @check("security.firewall_rules", title="Firewall rules present", category="security", severity="medium",
@@ -82,8 +84,8 @@ def world_writable(data: ProbeData, p: dict[str, Any]) -> Outcome:
 
 
 @check("security.cert_expiry", title="Certificate files expiring", category="security", severity="high",
-       needs=lambda p: {"certs": ProbeCall.make("cert_files", paths=p["paths"]), "now": "clock"},
-       params=[Param("paths", "list", ["/etc/ssl/certs/ssl-cert-snakeoil.pem"], "PEM files or globs",
+       needs=lambda p: {"certs": ProbeCall.make("cert_files", paths=p["paths"]), "now": ProbeCall.make("clock")},
+       params=[Param("paths", "list", CERT_PATHS, "PEM files or globs",
                      items="string"),
                Param("warn_days", "float", 30.0, "warn when a certificate expires within (days)"),
                Param("fail_days", "float", 7.0, "fail when a certificate expires within (days)")],

@@ -102,7 +102,7 @@ def _release_key(table: dict[str, str], version: str) -> str | None:
 @check("software.os_supported", title="OS release still supported", category="software", severity="high",
        needs={"os": "os_release", "now": "clock"},
        params=[Param("warn_days", "int", 180, "warn when support ends within this many days"),
-               Param("include_lts", "bool", False, "count Debian LTS (longer, community) support")],
+               Param("include_lts", "bool", True, "count Debian LTS (longer, community) support as supported")],
        remediation="Plan the upgrade to a supported release (do-release-upgrade, or a new Debian/RHEL major "
                    "release): an unsupported OS no longer gets security fixes.",
        description="Looks the OS id and VERSION_ID up in the end-of-life table (plugins/checks/data/os_eol.json): "
