@@ -9,7 +9,8 @@ from medic.core.models import Outcome, ProbeCall, Status
 from medic.core.params import Param
 
 ERROR_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
-AUTH_PATTERN = (r"Failed password|authentication failure|Invalid user|FAILED LOGIN|Failed publickey|"
+# one line per failed attempt: sshd's "Invalid user" line is left out, its "Failed password" line counts it
+AUTH_PATTERN = (r"Failed password|authentication failure|FAILED LOGIN|Failed publickey|"
                 r"maximum authentication attempts|POSSIBLE BREAK-IN")
 CRASH_PATTERN = (r"Traceback \(most recent call last\)|segfault at|Segmentation fault|core dumped|"
                  r"SIGSEGV|SIGABRT|^panic: |Fatal error|OutOfMemoryError|terminate called after")

@@ -98,6 +98,8 @@ def fold_key(block: bytes) -> bytes:
     key = _HEX_ID.sub(b"<id>", block.translate(_DIGITS))
     while b"00" in key:
         key = key.replace(b"00", b"0")
+    while b"0.0" in key:  # decimals and dotted numbers (addresses, versions) alike
+        key = key.replace(b"0.0", b"0")
     return key
 
 
