@@ -107,3 +107,44 @@ def os_info(data: ProbeData, p: dict[str, Any]) -> Outcome:
     return passed(f"{o['pretty_name']}, kernel {o['kernel']} ({o['machine']})", id=o["id"],
                   version_id=o["version_id"], kernel=o["kernel"])
 
+
+
+@check("system.inodes", title="Inodes free", category="hardware", severity="high",
+       needs=lambda p: {"disks": ProbeCall.make("disk_usage", paths=p["mounts"] or None)},
+       params=[Param("warn_pct", "float", 85.0, "warn at this % of inodes used"),
+               Param("fail_pct", "float", 95.0, "fail at this % of inodes used"),
+               Param("mounts", "list", [], "only these mount points (default: all real filesystems)",
+                     items="string")],
+       remediation="Something created very many small files: find the directory (du --inodes -x / | sort -n | "
+                   "tail), then clean session/cache/mail queue files; inode counts are fixed at mkfs time.",
+       description="One outcome per mount with inodes (filesystems without a fixed inode table are left out): "
+                   "warn at warn_pct used, fail at fail_pct.")
+def inodes(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
+    out = []
+    for d in data["disks"]:
+        if not d.get("inodes_total"):
+            continue
+        pct = d["inodes_used_pct"]
+        out.append(Outcome(_level(pct, p["warn_pct"], p["fail_pct"]),
+                           f"{d['mountpoint']} {pct:.0f}% of {d['inodes_total']} inodes used",
+                           {"mountpoint": d["mountpoint"], "inodes_used_pct": pct,
+                            "inodes_free": d["inodes_free"]}, subject=d["mountpoint"]))
+    return out or [Outcome(Status.SKIPPED, "no filesystem here reports an inode count")]
+
+
+@check("system.swap", title="Swap use", category="hardware", severity="medium",
+       needs={"mem": "memory"},
+       params=[Param("warn_pct", "float", 50.0, "warn at this % of swap used"),
+               Param("fail_pct", "float", 90.0, "fail at this % of swap used")],
+       remediation="Heavy swapping slows everything: find the memory consumers (ps aux --sort=-rss | head), "
+                   "restart leaking processes, add memory; adding swap only delays OOM kills.",
+       description="warn at warn_pct of swap used, fail at fail_pct; passes (noting it) when there is no swap.")
+def swap(data: ProbeData, p: dict[str, Any]) -> Outcome:
+    m = data["mem"]
+    if not m["swap_total_bytes"]:
+        return passed("no swap configured", swap_total_bytes=0)
+    pct = m["swap_used_pct"]
+    return Outcome(_level(pct, p["warn_pct"], p["fail_pct"]),
+                   f"{pct:.0f}% of {m['swap_total_bytes'] / GIB:.1f} GiB swap used",
+                   {"swap_used_pct": pct, "swap_used_bytes": m["swap_used_bytes"],
+                    "swap_total_bytes": m["swap_total_bytes"]})

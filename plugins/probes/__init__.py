@@ -11,9 +11,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from medic.core.probe import ProbeSpec
-from medic.plugins.probes import files, network, system
+from medic.plugins.probes import config, files, http, logs, network, security, services, software, system
 
-MODULES: tuple[ModuleType, ...] = (system, network, files)
+MODULES: tuple[ModuleType, ...] = (system, network, files, http, logs, services, software, security, config)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:
