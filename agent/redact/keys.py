@@ -49,12 +49,14 @@ _WORDS = {
 _WORDS_IN_COMPOUND = {"pass": "password"}
 
 # A key whose last word is one of these describes a secret (its length, file, expiry), it does not hold it.
-_META_WORDS = frozenset(
-    "length len minlength maxlength min max policy policies expiry expires expiration expire ttl timeout age "
-    "lifetime file files path dir type method mode enabled enable required url uri endpoint name names count "
-    "size limit bits algorithm alg format location rotation prompt reset changed updated last date time at "
-    "strength complexity history attempts retries label hint".split()
-)
+_META_WORDS = frozenset({
+    "length", "len", "minlength", "maxlength", "min", "max", "policy", "policies", "expiry", "expires",
+    "expiration", "expire", "ttl", "timeout", "age", "lifetime", "file", "files", "path", "dir", "type",
+    "method", "mode", "enabled", "enable", "required", "url", "uri", "endpoint", "name", "names",
+    "count", "size", "limit", "bits", "algorithm", "alg", "format", "location", "rotation", "prompt",
+    "reset", "changed", "updated", "last", "date", "time", "at", "strength", "complexity", "history",
+    "attempts", "retries", "label", "hint",
+})
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
@@ -63,7 +65,8 @@ TAG = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 _KEEP_VALUES = frozenset(
-    ["", "true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "required", "optional"]
+    ["", "true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "required",
+     "optional"]
 )
 
 

@@ -12,7 +12,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-_EMAIL = re.compile(r"(?<![\w.+%-])(?P<local>[A-Za-z0-9._%+-]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+%-])(?P<local>[A-Za-z0-9._%+-]+)@"
+    r"(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?![\w-])")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:.])")
 PSEUDO_DOMAIN = "example.invalid"
@@ -63,7 +65,7 @@ class Pseudonymiser:
             return [self.value(v) for v in value]
         return value
 
-    # -- internals ---------------------------------------------------------------------------------------------
+    # -- internals --
     @staticmethod
     def _alternation(names: Iterable[str]) -> re.Pattern[str] | None:
         usable = sorted({n for n in names if len(n) >= 2}, key=len, reverse=True)

@@ -29,8 +29,8 @@ def _basic_credentials(value: str) -> bool:
 
 
 def _aws_secret(value: str) -> bool:
-    return (any(c.isupper() for c in value) and any(c.islower() for c in value) and any(c.isdigit() for c in value)
-            and not value.startswith("/") and "//" not in value and value.count("/") <= 4)
+    mixed = all(any(test(c) for c in value) for test in (str.isupper, str.islower, str.isdigit))
+    return (mixed and not value.startswith("/") and "//" not in value and value.count("/") <= 4)
 
 
 _B64 = r"[A-Za-z0-9+/=]"
@@ -40,20 +40,25 @@ RULES: tuple[Rule, ...] = (
         r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.-]*)", re.S)),
     Rule("putty_private_key", re.compile(r"(?m)^Private-Lines: *\d+\r?\n(?P<s>(?:" + _B64 + r"+\r?\n?)+)")),
     Rule("age_secret_key", re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}")),
-    Rule("aws_access_key_id", re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b")),
+    Rule("aws_access_key_id", re.compile(
+        r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}\b")),
     Rule("aws_secret_access_key",
          re.compile(r"(?<![A-Za-z0-9/+=])(?P<s>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])"), _aws_secret),
     Rule("gcp_api_key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])")),
     Rule("gcp_oauth_client_secret", re.compile(r"\bGOCSPX-[0-9A-Za-z_-]{28}")),
     Rule("gcp_access_token", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}")),
-    Rule("azure_client_secret", re.compile(r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])")),
+    Rule("azure_client_secret", re.compile(
+        r"(?<![\w~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![\w~.-])")),
     Rule("azure_sas_signature", re.compile(r"(?i)[?&;]sig=(?P<s>[A-Za-z0-9%+/=]{16,})")),
     Rule("azure_account_key", re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/=]{20,})")),
-    Rule("github_token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
+    Rule("github_token", re.compile(
+        r"\b(?:gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_[A-Za-z0-9_]{22,255})\b")),
     Rule("gitlab_token", re.compile(r"\bgl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct)-[A-Za-z0-9_-]{20,}")),
     Rule("slack_token", re.compile(r"\bxox[abposre]-[A-Za-z0-9-]{10,}")),
-    Rule("slack_webhook", re.compile(r"https://hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9/_-]{20,})")),
-    Rule("stripe_key", re.compile(r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})\b")),
+    Rule("slack_webhook", re.compile(
+        r"https://hooks\.slack\.com/(?:services|workflows)/(?P<s>[A-Za-z0-9/_-]{20,})")),
+    Rule("stripe_key", re.compile(
+        r"\b(?:(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}|whsec_[A-Za-z0-9]{24,})\b")),
     Rule("sendgrid_key", re.compile(r"\bSG\.[A-Za-z0-9_-]{16,32}\.[A-Za-z0-9_-]{16,64}")),
     Rule("npm_token", re.compile(r"\bnpm_[A-Za-z0-9]{36}\b")),
     Rule("pypi_token", re.compile(r"\bpypi-[A-Za-z0-9_-]{50,}")),

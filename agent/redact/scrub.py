@@ -51,7 +51,8 @@ class Scrubber:
 
     def scrub_bytes(self, data: bytes, path: str = "") -> bytes:
         """Scrub bytes as UTF-8; undecodable bytes survive unchanged around the scrubbed text."""
-        return self.scrub_text(data.decode("utf-8", "surrogateescape"), path).encode("utf-8", "surrogateescape")
+        text = self.scrub_text(data.decode("utf-8", "surrogateescape"), path)
+        return text.encode("utf-8", "surrogateescape")
 
     def scrub_value(self, value: Any) -> Any:
         """Scrub any JSON value: dict keys name secrets, strings are scrubbed as text, structure is kept."""
@@ -74,7 +75,7 @@ class Scrubber:
             error=None if result.error is None else self.scrub_text(result.error),
         )
 
-    # -- structure ---------------------------------------------------------------------------------------------
+    # -- structure --
     def _mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
         pair_rule = self._pair_rule(value)
         out: dict[str, Any] = {}

@@ -34,13 +34,21 @@ _ADO = re.compile(
 _XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=key)>")
 _XML_PAIR = re.compile(
     r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
-_CLI_OPTION = re.compile(r"(?<!\S)--?(?P<key>[A-Za-z][\w-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
+_CLI_OPTION = re.compile(
+    r"(?<!\S)--?(?P<key>[A-Za-z][\w-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
 _MYSQL_P = re.compile(r"(?i)\b(?:mysql\w*|mariadb\w*)\b.*?(?<!\S)-p(?P<val>[^\s\"']+)")
 _SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 _CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
 _DIRECTIVE = re.compile(r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|password)\s+(?P<val>\S+)\s*$")
 _BLOCK_HEAD = re.compile(r"^(\s*)(?:-\s+)?([\"']?)([\w.-]+)\2\s*:\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
 _NETRC = re.compile(r"(?i)\b(?:machine|login)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
+
+
+_Sub = Callable[[re.Match[str]], str]
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 class TextScrubber:
@@ -65,7 +73,7 @@ class TextScrubber:
         text = _CLI_OPTION.sub(self._keyed("val"), text)
         return text
 
-    # -- replacement helpers -------------------------------------------------------------------------------
+    # -- replacement helpers --
     def _replace(self, match: re.Match[str], group: str, rule: str) -> str:
         start, end = match.span(group)
         self.counts[rule] += 1
@@ -73,7 +81,7 @@ class TextScrubber:
         whole = match.group(0)
         return whole[: start - offset] + tag(rule) + whole[end - offset:]
 
-    def _value_replacer(self, name: str, accept: Callable[[str], bool] | None) -> Callable[[re.Match[str]], str]:
+    def _value_replacer(self, name: str, accept: Callable[[str], bool] | None) -> _Sub:
         def sub(match: re.Match[str]) -> str:
             group = "s" if "s" in match.re.groupindex else 0
             secret = match.group(group)
@@ -85,7 +93,7 @@ class TextScrubber:
             return self._replace(match, "s", name)
         return sub
 
-    def _keyed(self, group: str) -> Callable[[re.Match[str]], str]:
+    def _keyed(self, group: str) -> _Sub:
         def sub(match: re.Match[str]) -> str:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
@@ -99,7 +107,7 @@ class TextScrubber:
             return self._replace(match, group, rule)
         return sub
 
-    def _fixed(self, rule: str) -> Callable[[re.Match[str]], str]:
+    def _fixed(self, rule: str) -> _Sub:
         def sub(match: re.Match[str]) -> str:
             if keep_value(match.group("val")):
                 return match.group(0)
@@ -123,7 +131,7 @@ class TextScrubber:
         group = "qval" if match.group("qval") is not None else "val"
         return self._keyed(group)(match)
 
-    # -- multi-line and file-specific forms -------------------------------------------------------------------
+    # -- multi-line and file-specific forms --
     def _yaml_blocks(self, text: str) -> str:
         """``password: |`` followed by more-indented lines: the whole block becomes one redacted line."""
         lines = text.split("\n")
@@ -138,7 +146,7 @@ class TextScrubber:
                 continue
             indent = len(head.group(1))
             block: list[str] = []
-            while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
+            while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > indent):
                 block.append(lines[i])
                 i += 1
             while block and not block[-1].strip():
