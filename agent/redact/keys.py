@@ -13,6 +13,8 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ("passphrase", "password"),
     ("requirepass", "password"),
     ("masterauth", "password"),
+    ("bindpw", "password"),
+    ("rootpw", "password"),
     ("secret", "secret"),
     ("apikey", "api_key"),
     ("accesskey", "access_key"),

@@ -38,7 +38,7 @@ _PREFIXES: dict[str, int] = {
     "ATATT3": 56, "key-": 36,
 }
 _TOKEN = re.compile(r"[A-Za-z0-9_.+/=~-]+")
-_ENTROPY_TOKEN = re.compile(r"[A-Za-z0-9+_=]{20,}")
+_ENTROPY_TOKEN = re.compile(r"(?<![A-Za-z0-9+_])[A-Za-z0-9+_]{20,}={0,2}")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _AUTH = re.compile(r"(?i)\b(bearer|basic)\s+([^\s\"',;]+)")
 _CRYPT_IDS = frozenset({"1", "2a", "2b", "2x", "2y", "5", "6", "y", "gy", "7", "apr1", "argon2i", "argon2d",
@@ -48,7 +48,7 @@ _ASSIGN = re.compile(
     r"private[_-]?key|client[_-]?secret|credentials?|token)[\w-]*)[\"']?\s*(?:=|:)\s*[\"']?(?P<val>[^\s\"',;&]+)")
 _META_END = re.compile(r"(?i)(?:_|-|\b)(?:len(?:gth)?|min|max|policy|ttl|timeout|expir\w*|file|path|type|name"
                        r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id)$")
-_TEMPLATE_STARTS = ("[REDACTED", "$", "{", "<", "%")
+_TEMPLATE_STARTS = ("[REDACTED", "$", "{", "<", "%", "!")
 _BENIGN = frozenset({"true", "false", "yes", "no", "null", "none", "on", "off", "required", "optional"})
 _SKIP_BLOCK = re.compile(r"-----BEGIN (?:CERTIFICATE|(?:[A-Z]+ )?PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST)")
 _PUBLIC_CONTEXT = re.compile(r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-\S+|sk-ssh-\S+)\s+$|(?i:sha\d+[:-])$")

@@ -71,7 +71,7 @@ RULES: tuple[Rule, ...] = (
     Rule("twilio_key", re.compile(r"\bSK[0-9a-f]{32}\b")),
     Rule("mailgun_key", re.compile(r"\bkey-[0-9a-zA-Z]{32}\b")),
     Rule("mailchimp_key", re.compile(r"\b[0-9a-f]{32}-us\d{1,2}\b")),
-    Rule("telegram_bot_token", re.compile(r"\b\d{8,10}:AA[A-Za-z0-9_-]{33}\b")),
+    Rule("telegram_bot_token", re.compile(r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_-]{33}\b")),
     Rule("atlassian_token", re.compile(r"\bATATT3[A-Za-z0-9_=-]{50,}")),
     Rule("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
     Rule("bearer_token", re.compile(

@@ -15,7 +15,9 @@ from pathlib import PurePosixPath
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
 from medic.agent.redact.rules import RULES
 
-_VAL = r"(?P<val>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)\s+)?[^\s&;,\"'<>]+)"
+# A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
+_VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
+        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))")
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
 _LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
@@ -26,7 +28,7 @@ _QUOTED = re.compile(
     r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
 # key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
 _INLINE = re.compile(
-    r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>\s*=\s*|:[ \t]+)"
+    r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=[ \t]*|:[ \t]+)"
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*(?:\n|$))")
 _ADO = re.compile(
     r"(?i)(?<![\w])(?P<key>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|client_?secret)"
@@ -39,7 +41,14 @@ _CLI_OPTION = re.compile(
 _MYSQL_P = re.compile(r"(?i)\b(?:mysql\w*|mariadb\w*)\b.*?(?<!\S)-p(?P<val>[^\s\"']+)")
 _SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 _CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
-_DIRECTIVE = re.compile(r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|password)\s+(?P<val>\S+)\s*$")
+_DIRECTIVE = re.compile(
+    r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
+# name: DB_PASSWORD / value: x (Kubernetes env, YAML) and {"name": "DB_PASSWORD", "value": "x"} (JSON)
+_YAML_PAIR = re.compile(
+    r"(?m)^[ \t]*(?:-[ \t]+)?name:[ \t]*[\"']?(?P<key>[\w.-]+)[\"']?[ \t]*\r?\n"
+    r"[ \t]*value:[ \t]*(?P<val>[^\n]*?)[ \t]*$")
+_JSON_PAIR = re.compile(
+    r"\"(?:name|key)\"\s*:\s*\"(?P<key>[^\"]{1,100})\"\s*,\s*\"value\"\s*:\s*\"(?P<val>(?:\\.|[^\"\\])*)\"")
 _BLOCK_HEAD = re.compile(r"^(\s*)(?:-\s+)?([\"']?)([\w.-]+)\2\s*:\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
 _NETRC = re.compile(r"(?i)\b(?:machine|login)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
 
@@ -64,9 +73,8 @@ class TextScrubber:
         text = self._yaml_blocks(text)
         text = _LINE.sub(self._keyed("val"), text)
         text = _QUOTED.sub(self._quoted, text)
-        text = _XML_PAIR.sub(self._keyed("val"), text)
-        text = _XML_ELEMENT.sub(self._keyed("val"), text)
-        text = _ADO.sub(self._keyed("val"), text)
+        for pattern in (_YAML_PAIR, _JSON_PAIR, _XML_PAIR, _XML_ELEMENT, _ADO):
+            text = pattern.sub(self._keyed("val"), text)
         text = _INLINE.sub(self._inline, text)
         for pattern in (_MYSQL_P, _SSHPASS, _CURL_USER, _DIRECTIVE, _NETRC):
             text = pattern.sub(self._fixed("password"), text)
@@ -128,8 +136,13 @@ class TextScrubber:
         return self._replace(match, "val", rule)
 
     def _inline(self, match: re.Match[str]) -> str:
+        """``key=value``; under a harmless key the value may itself hold ``KEY=secret``: scan inside it."""
         group = "qval" if match.group("qval") is not None else "val"
-        return self._keyed(group)(match)
+        if sensitive_key(match.group("key")) is not None:
+            return self._keyed(group)(match)
+        start, end = match.start(group) - match.start(), match.end(group) - match.start()
+        whole = match.group(0)
+        return whole[:start] + _INLINE.sub(self._inline, whole[start:end]) + whole[end:]
 
     # -- multi-line and file-specific forms --
     def _yaml_blocks(self, text: str) -> str:
@@ -166,5 +179,6 @@ class TextScrubber:
         if name in (".pgpass", "pgpass.conf"):  # host:port:database:user:password
             return re.sub(r"(?m)^(?P<pre>(?:[^:#\n]*:){4})(?P<val>[^\n]+)$", self._fixed("password"), text)
         if "htpasswd" in name or name in ("shadow", "gshadow", "passwd.bak"):
-            return re.sub(r"(?m)^(?P<pre>[^:#\n]+:)(?P<val>[^:\n]+)", self._fixed("password_hash"), text)
+            field = r"(?m)^(?P<pre>[^:#\n]+:)(?P<val>\[REDACTED:\w+\]|[^:\n]+)"
+            return re.sub(field, self._fixed("password_hash"), text)
         return text
