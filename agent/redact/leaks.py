@@ -43,9 +43,17 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]+")
 _AUTH = re.compile(r"(?i)\b(bearer|basic)\s+([^\s\"',;]+)")
 _CRYPT_IDS = frozenset({"1", "2a", "2b", "2x", "2y", "5", "6", "y", "gy", "7", "apr1", "argon2i", "argon2d",
                         "argon2id"})
-_ASSIGN = re.compile(
-    r"(?i)(?P<key>[\w-]*(?:pass(?:word|wd|phrase)?|secret|api[_-]?key|access[_-]?key|auth[_-]?token|"
-    r"private[_-]?key|client[_-]?secret|credentials?|token)[\w-]*)[\"']?\s*(?:=|:)\s*[\"']?(?P<val>[^\s\"',;&]+)")
+_SECRET_WORD = re.compile(
+    r"(?i)(?:^|[^a-z])pass(?:$|[^a-z])|password|passwd|passphrase|pwd|secret|api[_-]?key|access[_-]?key|"
+    r"auth[_-]?token|private[_-]?key|credential|token|session(?:id)?|sessid|cookie")
+# How a key and its value sit together: assignment (matched overlapping, so `a=B_TOKEN=x` is seen),
+# XML element, XML key/value pair, command-line option.
+_PAIRS = (
+    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*[=:][ \t]*[\"']?(?P<val>[^\s\"',;&]+))"),
+    re.compile(r"<(?P<key>[\w:.-]+)>(?P<val>[^<]+)</"),
+    re.compile(r"(?i)\b(?:key|name)=[\"'](?P<key>[^\"']+)[\"']\s+value=[\"'](?P<val>[^\"']*)[\"']"),
+    re.compile(r"(?<!\S)--?(?P<key>[\w-]+)[ \t]+(?P<val>[^\s-]\S*)"),
+)
 _META_END = re.compile(r"(?i)(?:_|-|\b)(?:len(?:gth)?|min|max|policy|ttl|timeout|expir\w*|file|path|type|name"
                        r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id)$")
 _TEMPLATE_STARTS = ("[REDACTED", "$", "{", "<", "%", "!")
@@ -118,9 +126,11 @@ def _auth_header(line: str) -> bool:
 
 
 def _assignment(line: str) -> bool:
-    for match in _ASSIGN.finditer(line):
+    for match in (m for pattern in _PAIRS for m in pattern.finditer(line)):
         value, key = match.group("val"), match.group("key")
-        if (_META_END.search(key) or value.lower() in _BENIGN or value.startswith(_TEMPLATE_STARTS)
+        if (not _SECRET_WORD.search(key) or _META_END.search(key)
+                or (key.upper() in ("PWD", "OLDPWD") and value.startswith("/"))
+                or value.lower() in _BENIGN or value.startswith(_TEMPLATE_STARTS)
                 or value.isdigit() or len(value) < 4 or set(value) <= set("*x#.-")):
             continue
         return True

@@ -82,7 +82,7 @@ class Scrubber:
         for raw_key, item in value.items():
             key = self.scrub_text(str(raw_key))
             rule = sensitive_key(str(raw_key)) or (pair_rule if raw_key in ("value", "Value") else None)
-            out[key] = self._redact_all(item, rule) if rule else self.scrub_value(item)
+            out[key] = self._redact_all(item, rule, str(raw_key)) if rule else self.scrub_value(item)
         return out
 
     @staticmethod
@@ -94,14 +94,14 @@ class Scrubber:
                 return sensitive_key(name)
         return None
 
-    def _redact_all(self, value: Any, rule: str) -> Any:
+    def _redact_all(self, value: Any, rule: str, key: str = "") -> Any:
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, Mapping):
             return {self.scrub_text(str(k)): self._redact_all(v, rule) for k, v in value.items()}
         if isinstance(value, list | tuple | set | frozenset):
             return [self._redact_all(v, rule) for v in value]
-        if isinstance(value, str) and keep_value(value):
+        if isinstance(value, str) and keep_value(value, key):
             return value
         self.counts[rule] += 1
         return tag(rule)
@@ -116,7 +116,11 @@ class Scrubber:
                 continue
             match = _OPTION.fullmatch(option)
             rule = sensitive_key(match.group("key")) if match and not option.startswith("--no-") else None
-            if option in ("-p", "--pass") and program.startswith(("sshpass", "mysql", "mariadb")):
+            if program.startswith(("sshpass", "mysql", "mariadb")) and option.startswith("-p"):
+                if option != "-p" and not TAG.search(out[i]):  # mysql -pSECRET
+                    self.counts["password"] += 1
+                    out[i] = "-p" + tag("password")
+                    continue
                 rule = "password"
             if rule and not following.startswith("-") and not keep_value(following):
                 self.counts[rule] += 1

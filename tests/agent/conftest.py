@@ -18,6 +18,9 @@ _spec.loader.exec_module(corpus)
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "planted" in metafunc.fixturenames:
         metafunc.parametrize("planted", corpus.CORPUS, ids=[p.id for p in corpus.CORPUS])
+    if "scannable" in metafunc.fixturenames:
+        chosen = [p for p in corpus.CORPUS if p.scanner]
+        metafunc.parametrize("scannable", chosen, ids=[p.id for p in chosen])
     if "structured" in metafunc.fixturenames:
         chosen = [p for p in corpus.CORPUS if p.fmt]
         metafunc.parametrize("structured", chosen, ids=[p.id for p in chosen])
