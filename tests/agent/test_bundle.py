@@ -103,7 +103,7 @@ class TestAtomicWriter:
         assert list(tmp_path.iterdir()) == []
         assert not writer._staging.exists()
 
-    def test_failed_write_keeps_previous_bundle(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def test_failed_write_keeps_old_bundle(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         dest = write_bundle(tmp_path / "b.tar.gz")
         before = dest.read_bytes()
         writer = BundleWriter(dest, host="h")
