@@ -37,3 +37,17 @@ def test_exit_codes_in_readme_match_the_code() -> None:
     readme = (REPO / "README.md").read_text()
     for code in (errors.EXIT_OK, errors.EXIT_FINDINGS_FAILED, errors.EXIT_USAGE, errors.EXIT_INTERNAL):
         assert f"| {code} |" in readme
+
+
+def test_agent_playbook_probe_table_is_up_to_date() -> None:
+    """The agent collects what the packaged playbooks need; regenerate with `medic playbooks probes --json`."""
+    import json
+
+    from medic.core.cli.playbooks import playbook_probes
+    from medic.core.session import Session
+
+    committed = json.loads((REPO / "agent" / "profiles" / "playbook-probes.json").read_text())
+    fresh = playbook_probes(Session(config={}), sorted(committed))
+    assert committed == json.loads(json.dumps(fresh)), (
+        "agent/profiles/playbook-probes.json is stale: run `medic playbooks probes triage slow-system "
+        "connection-issue function-abnormal --json > agent/profiles/playbook-probes.json`")
