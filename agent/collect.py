@@ -10,6 +10,7 @@ import contextlib
 import glob
 import gzip
 import os
+import shlex
 import subprocess
 import threading
 import time
@@ -77,7 +78,7 @@ class Collector:
             self.progress(f"probe {i}/{len(calls)}: {call.key}")
             self._probe(call, out)
         for argv in self.profile.commands:
-            self.progress(f"command: {' '.join(argv)}")
+            self.progress(f"command: {shlex.join(argv)}")
             self._command(argv, out)
         out.environment = {k: v for k, v in os.environ.items() if k in set(self.profile.env_allow)}
         from medic.agent.profile import LogSpec
@@ -117,7 +118,7 @@ class Collector:
         worker.start()
         worker.join(timeout)
         if not box:  # a stuck probe is abandoned (daemon thread); the bundle says so
-            out.skip(f"probe {call.key}", f"timed out after {timeout:g} s")
+            out.skip(f"probe {call.key}", f"timed out after {round(timeout, 2):g} s")
             return
         out.results.append(box[0])
 
@@ -137,7 +138,7 @@ class Collector:
         except FileNotFoundError:
             record["error"] = "command not found"
         except subprocess.TimeoutExpired:
-            record["error"] = f"timed out after {timeout:g} s"
+            record["error"] = f"timed out after {round(timeout, 2):g} s"
         except OSError as exc:
             record["error"] = str(exc)
         record["duration_s"] = round(self.clock() - started, 3)

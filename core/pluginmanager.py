@@ -14,6 +14,7 @@ from importlib import metadata
 from typing import Any
 
 import pluggy
+
 from medic.core import hookspecs
 from medic.core.errors import PluginError
 from medic.core.registry import KINDS, Origin, Registry

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
 from medic.core.errors import Issue, ValidationError
 
 Mark = tuple[int, int]  # 1-based line, column

@@ -16,13 +16,14 @@ from medic.flows import prefect_env
 
 prefect_env.configure()
 
+from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.states import State  # noqa: E402
+
 from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  # noqa: E402
 from medic.core.models import Status  # noqa: E402
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
-from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.states import State  # noqa: E402
 
 
 class _Retry(Exception):

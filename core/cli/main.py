@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "medic.core.cli.checks",
     "medic.core.cli.plugins",
     "medic.core.cli.server",
+    "medic.core.cli.bundles",
 )
 
 

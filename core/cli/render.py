@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
 from medic.core.engine import RunResult
 from medic.core.hookspecs import hookimpl
 from medic.core.models import Status
 from medic.core.report import next_steps, probable_cause
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.ERROR: "magenta",
          Status.SKIPPED: "dim"}

@@ -45,8 +45,9 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from medic.core.cli.render import Progress, print_run
     from rich.console import Console
+
+    from medic.core.cli.render import Progress, print_run
 
     console = Console(stderr=True)
     warm_up = None

@@ -49,7 +49,7 @@ def ssh_hardening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     root = st.get("permitrootlogin", "prohibit-password").lower()
     rank = order.index(root) if root in order else len(order)
     allowed = order.index(p["allow_root_login"])
-    if rank > allowed and root not in ("without-password",) or root not in order:
+    if (rank > allowed and root not in ("without-password",)) or root not in order:
         out.append(failed(f"PermitRootLogin {root}", subject="PermitRootLogin", value=root))
     else:
         out.append(passed(f"PermitRootLogin {root}", subject="PermitRootLogin", value=root))

@@ -93,7 +93,7 @@ def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Callable[[Iterat
     def run(source: Iterator[bytes], sink: _Matches) -> None:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env={**os.environ, "LC_ALL": "C"})
-        assert proc.stdin and proc.stdout and proc.stderr  # noqa: S101 - pipes requested above
+        assert proc.stdin and proc.stdout and proc.stderr
 
         def read() -> None:
             rest = b""

@@ -138,7 +138,7 @@ class Tally:
 
 
 def open_binary(path: str) -> BinaryIO:
-    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")  # noqa: SIM115
+    return gzip.open(path, "rb") if path.endswith(".gz") else open(path, "rb")
 
 
 def chunks(fh: BinaryIO, size: int = CHUNK) -> Iterator[bytes]:

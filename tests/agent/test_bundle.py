@@ -10,6 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+
 from medic.agent import __version__
 from medic.agent.bundle import (
     FORMAT_VERSION,

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import medic.agent.bundle.reader as reader
 import pytest
+
+import medic.agent.bundle.reader as reader
 from medic.agent.bundle import (
     BundleCorrupt,
     BundleError,

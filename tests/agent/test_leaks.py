@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medic.agent.redact import LeakHit, Scrubber, scan_members, scan_text
 
 

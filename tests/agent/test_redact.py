@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from medic.agent.redact import Scrubber, scan_text
 from medic.agent.redact.keys import sensitive_key
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from medic.agent.redact import Pseudonymiser, Scrubber
 from medic.core.models import ProbeResult
 

@@ -129,7 +129,8 @@ def test_log_checks_on_this_machine(tmp_path: Path, now: float, registry) -> Non
         return evaluate(spec, bound, {a: got[c] for a, c in calls.items()}, target="local", target_live=True)
 
     [err] = run("logs.error_rate", path=str(app), lines=0)
-    assert err.status is Status.WARN and err.evidence["matches"] == 14  # 8 job failures + 2 x (ERROR, Traceback, ZeroDivisionError)
+    # 8 job failures + 2 x (ERROR, Traceback, ZeroDivisionError)
+    assert err.status is Status.WARN and err.evidence["matches"] == 14
     assert any("failed: KeyError('customer_<n>') trace=<id>" in t for t in err.evidence["top"])
     [crash] = run("logs.crash_markers", path=str(app), lines=0)
     assert crash.status is Status.WARN and crash.evidence["matches"] == 2

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from medic.core import expr, template
 
 CTX = {"inputs": {"host": "db1", "port": 5432, "names": ["a", "b"], "flag": False},

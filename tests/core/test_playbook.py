@@ -3,6 +3,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+
 from medic.core import playbook
 from medic.core.errors import ValidationError
 

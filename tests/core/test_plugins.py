@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from medic.core import pluginmanager
 from medic.core.errors import PluginError
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+
 from medic.core import yamlload
 from medic.core.errors import ValidationError
 

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from medic.core import playbook
 from medic.core.engine import Engine
 from medic.core.models import Status
@@ -50,8 +51,9 @@ def test_flow_gives_the_same_findings_as_the_inline_engine(prefect_server: None,
 def test_each_step_is_a_task_with_its_timeout_and_retries(prefect_server: None, session: Any) -> None:
     import asyncio
 
-    from medic.flows.runner import run_with_prefect
     from prefect.client.orchestration import get_client
+
+    from medic.flows.runner import run_with_prefect
 
     pb = _pb(session, """
         name: tasks
