@@ -8,6 +8,8 @@ matching lines into repeated-message counts; nothing holds more than a chunk and
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
 import re
@@ -17,7 +19,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any, NamedTuple
 
 from medic.core.errors import ProbeUnavailable
 from medic.core.params import Param
@@ -69,79 +71,105 @@ def _grep_pcre() -> str | None:
     return grep if proc.returncode == 0 else None
 
 
-def _python_engine(rx: re.Pattern[bytes]) -> Callable[[Iterator[bytes], _Matches], None]:
-    def run(source: Iterator[bytes], sink: _Matches) -> None:
-        for chunk in source:
-            found: list[bytes] = []
-            pos = 0
-            while True:
-                m = rx.search(chunk, pos)
-                if m is None:
-                    break
-                start = chunk.rfind(b"\n", 0, m.start()) + 1
-                end = chunk.find(b"\n", m.end())
-                end = len(chunk) if end < 0 else end
-                found.append(chunk[start:end])
-                pos = end + 1
-            sink.block(found)
+class Segment(NamedTuple):
+    """A part of one file to scan: plain files from the exact byte ``start``; gz files (start None) streamed."""
+
+    path: str
+    start: int | None
+    chunks: Iterator[bytes]
+
+
+Engine = Callable[[list[Segment], Callable[[Iterator[bytes]], Iterator[bytes]], _Matches], None]
+
+
+def _python_engine(rx: re.Pattern[bytes]) -> Engine:
+    def run(segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
+        for seg in segments:
+            for chunk in counted(seg.chunks):
+                found: list[bytes] = []
+                pos = 0
+                while (m := rx.search(chunk, pos)) is not None:
+                    start = chunk.rfind(b"\n", 0, m.start()) + 1
+                    end = chunk.find(b"\n", m.end())
+                    end = len(chunk) if end < 0 else end
+                    found.append(chunk[start:end])
+                    pos = end + 1
+                sink.block(found)
     return run
 
 
-def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Callable[[Iterator[bytes], _Matches], None]:
+def _drain(stream: IO[bytes], sink: _Matches) -> threading.Thread:
+    def read() -> None:
+        rest = b""
+        while block := stream.read1(logscan.CHUNK):  # type: ignore[attr-defined]
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            sink.block(lines)
+        if rest:
+            sink.block([rest])
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
+    """grep reads plain files itself from the start offset; gz content is piped. Python only counts lines."""
     argv = [grep, "-a", "-P", *(["-i"] if ignore_case else []), "-e", pattern]
+    env = {**os.environ, "LC_ALL": "C"}
 
-    def run(source: Iterator[bytes], sink: _Matches) -> None:
-        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                env={**os.environ, "LC_ALL": "C"})
-        assert proc.stdin and proc.stdout and proc.stderr  # noqa: S101 - pipes requested above
+    def one(seg: Segment, counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
+        with contextlib.ExitStack() as stack:
+            if seg.start is not None:
+                fh = stack.enter_context(open(seg.path, "rb"))
+                fh.seek(seg.start)
+                proc = subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            else:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE, env=env)
+            assert proc.stdout is not None and proc.stderr is not None
+            reader = _drain(proc.stdout, sink)
+            if proc.stdin is None:
+                for _ in counted(seg.chunks):  # grep reads the file; Python counts lines alongside
+                    pass
+            else:
+                with contextlib.suppress(OSError):
+                    fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), logscan.CHUNK)
+                try:
+                    for chunk in counted(seg.chunks):
+                        proc.stdin.write(chunk)
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            reader.join()
+            err = proc.stderr.read().decode(errors="replace").strip()
+            if proc.wait() > 1:
+                raise ValueError(f"grep failed: {err[:300]}")
 
-        def read() -> None:
-            rest = b""
-            while block := proc.stdout.read1(logscan.CHUNK):  # type: ignore[union-attr]
-                lines = (rest + block).split(b"\n")
-                rest = lines.pop()
-                sink.block(lines)
-            if rest:
-                sink.block([rest])
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        try:
-            for chunk in source:
-                proc.stdin.write(chunk)
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        reader.join()
-        err = proc.stderr.read().decode(errors="replace").strip()
-        if proc.wait() > 1:
-            raise ValueError(f"grep failed: {err[:300]}")
+    def run(segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
+        for seg in segments:
+            one(seg, counted, sink)
     return run
 
 
-def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> Iterator[bytes]:
-    """The chunks to scan, in file order, already cut to the time window or the last ``lines`` lines."""
-    files = logscan.rotated_files(path) if include_rotated and (since is not None or not lines) else [path]
-    if since is not None:
-        files = [f for f in files if os.path.getmtime(f) >= since] or files[-1:]
-    for name in files:
-        with logscan.open_binary(name) as fh:
-            plain = not name.endswith(".gz")
-            size = os.path.getsize(name)
-            if since is not None:
-                if plain:
-                    fh.seek(logscan.window_offset(fh, size, since))
-                yield from _since(logscan.chunks(fh), since)
-            elif lines:
-                if plain:
-                    fh.seek(logscan.tail_offset(fh, size, lines))
-                    yield from logscan.chunks(fh)
-                else:
-                    total = sum(c.count(b"\n") for c in logscan.chunks(fh))
-                    fh.seek(0)
-                    yield from _skip_lines(logscan.chunks(fh), max(0, total - lines))
-            else:
-                yield from logscan.chunks(fh)
+def _from(path: str, start: int) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        yield from logscan.chunks(fh)
+
+
+def _exact_window_start(path: str, since: float) -> int:
+    """Byte offset of the first line timestamped >= since (file size when there is none)."""
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        pos = logscan.window_offset(fh, size, since)
+        fh.seek(pos)
+        for chunk in logscan.chunks(fh):
+            kept, inside = logscan.drop_before(chunk, since)
+            if inside:
+                return pos + len(chunk) - len(kept)
+            pos += len(chunk)
+    return size
 
 
 def _since(source: Iterator[bytes], since: float) -> Iterator[bytes]:
@@ -166,6 +194,39 @@ def _skip_lines(source: Iterator[bytes], skip: int) -> Iterator[bytes]:
                 pos = chunk.index(b"\n", pos) + 1
             chunk, skip = chunk[pos:], 0
         yield chunk
+
+
+def _gz(path: str, lines: int, since: float | None) -> Iterator[bytes]:
+    with logscan.open_binary(path) as fh:
+        if since is not None:
+            yield from _since(logscan.chunks(fh), since)
+        elif lines:
+            total = sum(c.count(b"\n") for c in logscan.chunks(fh))
+            fh.seek(0)
+            yield from _skip_lines(logscan.chunks(fh), max(0, total - lines))
+        else:
+            yield from logscan.chunks(fh)
+
+
+def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> list[Segment]:
+    """What to scan, in file order, already cut to the time window or the last ``lines`` lines."""
+    files = logscan.rotated_files(path) if include_rotated and (since is not None or not lines) else [path]
+    if since is not None:
+        files = [f for f in files if os.path.getmtime(f) >= since] or files[-1:]
+    segments = []
+    for name in files:
+        if name.endswith(".gz"):
+            segments.append(Segment(name, None, _gz(name, lines, since)))
+            continue
+        if since is not None:
+            start = _exact_window_start(name, since)
+        elif lines:
+            with open(name, "rb") as fh:
+                start = logscan.tail_offset(fh, os.path.getsize(name), lines)
+        else:
+            start = 0
+        segments.append(Segment(name, start, _from(name, start)))
+    return segments
 
 
 @probe("log_scan", params=[
@@ -198,17 +259,17 @@ def log_scan(path: str, pattern: str = DEFAULT_PATTERN, ignore_case: bool = True
     stats = {"bytes": 0, "lines": 0}
     edges: list[float | None] = [None, None]
 
-    def counted() -> Iterator[bytes]:
-        for chunk in _plan(path, lines, since, include_rotated):
+    def counted(source: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in source:
             stats["bytes"] += len(chunk)
             stats["lines"] += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
             if edges[0] is None:
                 edges[0] = logscan.parse_time(chunk[:256])
-            edges[1] = logscan.parse_time(chunk[chunk.rstrip(b"\n").rfind(b"\n") + 1:]) or edges[1]
+            edges[1] = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1:]) or edges[1]
             yield chunk
 
     started = time.monotonic()
-    run(counted(), sink)
+    run(_plan(path, lines, since, include_rotated), counted, sink)
     return {
         "path": path, "pattern": pattern, "engine": "grep" if grep else "python",
         "mode": "window" if since is not None else "lines" if lines else "all",
