@@ -113,9 +113,19 @@ def _drain(stream: IO[bytes], sink: _Matches) -> threading.Thread:
     return thread
 
 
+# Patterns that mean the same to Python's re and POSIX ERE: literals, alternation, groups, . * + ? ^ $ and escaped
+# punctuation. grep -E (a DFA) runs about twice as fast as grep -P on them; anything else goes to PCRE.
+_PORTABLE = re.compile(r"(?:[A-Za-z0-9 _|().*+?^$:;'\"/=,<>!@#%&~-]|\\[().\[\]*+?|{}^$\\/])*")
+
+
+def grep_dialect(pattern: str) -> str:
+    lazy = re.search(r"[*+?]\?", pattern)  # lazy quantifiers exist only in Python/PCRE
+    return "-E" if _PORTABLE.fullmatch(pattern) and "(?" not in pattern and not lazy else "-P"
+
+
 def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
     """grep reads plain files itself from the start offset; gz content is piped. Python only counts lines."""
-    argv = [grep, "-a", "-P", *(["-i"] if ignore_case else []), "-e", pattern]
+    argv = [grep, "-a", grep_dialect(pattern), *(["-i"] if ignore_case else []), "-e", pattern]
     env = {**os.environ, "LC_ALL": "C"}
 
     def one(seg: Segment, counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
@@ -130,7 +140,7 @@ def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
             assert proc.stdout is not None and proc.stderr is not None
             reader = _drain(proc.stdout, sink)
             if proc.stdin is None:
-                for _ in counted(seg.chunks):  # grep reads the file; Python counts lines alongside
+                for _ in counted(_raw(seg.path, seg.start or 0)):  # grep reads the file; Python counts lines
                     pass
             else:
                 with contextlib.suppress(OSError):
@@ -150,6 +160,14 @@ def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
         for seg in segments:
             one(seg, counted, sink)
     return run
+
+
+def _raw(path: str, start: int) -> Iterator[bytes]:
+    """Blocks of a file from ``start``, not cut at line ends (for counting only)."""
+    with open(path, "rb") as fh:
+        fh.seek(start)
+        while block := fh.read(4 * logscan.CHUNK):
+            yield block
 
 
 def _from(path: str, start: int) -> Iterator[bytes]:
@@ -260,13 +278,17 @@ def log_scan(path: str, pattern: str = DEFAULT_PATTERN, ignore_case: bool = True
     edges: list[float | None] = [None, None]
 
     def counted(source: Iterator[bytes]) -> Iterator[bytes]:
+        """Count bytes and lines of a segment's blocks (line-aligned or not) and note its first/last time."""
+        ends_nl = True
         for chunk in source:
             stats["bytes"] += len(chunk)
-            stats["lines"] += chunk.count(b"\n") + (not chunk.endswith(b"\n"))
+            stats["lines"] += chunk.count(b"\n")
+            ends_nl = chunk.endswith(b"\n")
             if edges[0] is None:
                 edges[0] = logscan.parse_time(chunk[:256])
             edges[1] = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1:]) or edges[1]
             yield chunk
+        stats["lines"] += not ends_nl  # a last line without its newline
 
     started = time.monotonic()
     run(_plan(path, lines, since, include_rotated), counted, sink)
