@@ -65,14 +65,15 @@ def http_request(url: str, method: str = "GET", timeout: float = 10.0, max_redir
             conn = _connection(current, timeout, verify)
             try:
                 parts = urlsplit(current)
-                conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                             headers={"User-Agent": "medic-probe/1", "Connection": "close"})
-                resp = conn.getresponse()
-                resp.read(64 * 1024)
+                conn.connect()
                 if parts.scheme == "https" and out["cert_not_after"] is None and conn.sock is not None:
                     not_after = _cert_not_after(conn.sock)
                     out["cert_not_after"] = not_after
                     out["cert_days_left"] = round((not_after - time.time()) / 86400, 2) if not_after else None
+                conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                             headers={"User-Agent": "medic-probe/1", "Connection": "close"})
+                resp = conn.getresponse()
+                resp.read(64 * 1024)
             finally:
                 conn.close()
             out.update(status=resp.status, final_url=current)
