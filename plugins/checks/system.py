@@ -101,6 +101,8 @@ def uptime(data: ProbeData, p: dict[str, Any]) -> Outcome:
 
 @check("system.os_info", title="OS and kernel", category="software", severity="info",
        needs={"os": "os_release"},
+       remediation="Nothing to fix: this records the OS for the report; see software.os_supported for support "
+                   "status.",
        description="Always passes; records the OS, version and kernel for the report.")
 def os_info(data: ProbeData, p: dict[str, Any]) -> Outcome:
     o = data["os"]
