@@ -1,9 +1,11 @@
 """Benchmark: logs.error_rate's scan (probe log_scan) over a 200 MB log, side by side with grep -ciE.
 
-Usage: .venv/bin/python bench/logs_bench.py [--size-mb 200] [--repeat 5] [--error-pct 2] [--path /tmp/medic-bench.log]
+Usage: .venv/bin/python bench/logs_bench.py [--size-mb 200] [--repeat 5] [--error-pct 2] [--path
+/tmp/medic-bench.log]
 
 Generates the log once (kept in /tmp for later runs), warms the page cache, then for each repetition runs
-``grep -ciE <default pattern>`` and medic's scan (grep engine and pure-Python engine) in a fresh subprocess each,
+``grep -ciE <default pattern>`` and medic's scan (grep engine and pure-Python engine) in a fresh subprocess
+each,
 reporting the median wall time, MB/s, peak RSS and the ratio medic/grep throughput. Target: >= 1/3 of grep's
 throughput, RSS < 100 MB, top repeated messages included.
 """
@@ -48,9 +50,17 @@ def generate(path: Path, size_mb: int, error_pct: float, seed: int = 7) -> None:
             lines = []
             for _ in range(10000):
                 tmpl = rng.choice(ERRORS) if rng.random() * 100 < error_pct else rng.choice(INFO)
-                ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start + i * 0.04)) + f".{i % 1000:03d}Z"
-                msg = tmpl.format(n=rng.randrange(1, 10**6), ms=rng.randrange(1, 5000), a=rng.randrange(256),
-                                  b=rng.randrange(256), c=rng.randrange(256), hex=f"{rng.getrandbits(48):012x}")
+                ts = (
+                    time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(start + i * 0.04)) + f".{i % 1000:03d}Z"
+                )
+                msg = tmpl.format(
+                    n=rng.randrange(1, 10**6),
+                    ms=rng.randrange(1, 5000),
+                    a=rng.randrange(256),
+                    b=rng.randrange(256),
+                    c=rng.randrange(256),
+                    hex=f"{rng.getrandbits(48):012x}",
+                )
                 lines.append(f"{ts} app01 svc[{1000 + i % 50}]: {msg}\n")
                 i += 1
             block = "".join(lines)
@@ -79,8 +89,9 @@ def run_grep(path: Path) -> tuple[float, int, int]:
 
 
 def run_medic(path: Path, engine: str) -> dict[str, object]:
-    proc = subprocess.run([sys.executable, "-c", MEDIC, str(path), engine], capture_output=True, check=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", MEDIC, str(path), engine], capture_output=True, check=True, text=True
+    )
     result: dict[str, object] = json.loads(proc.stdout)
     return result
 
@@ -113,15 +124,21 @@ def main() -> int:
         if args.python_engine:
             py_t.append(float(run_medic(args.path, "python")["wall"]))  # type: ignore[arg-type]
     g, md = statistics.median(grep_t), statistics.median(medic_t)
-    print(f"log: {args.path} {size_mb:.0f} MB, {args.error_pct:g}% error lines, cpus={os.cpu_count()}, "
-          f"load={os.getloadavg()[0]:.2f}")
+    print(
+        f"log: {args.path} {size_mb:.0f} MB, {args.error_pct:g}% error lines, cpus={os.cpu_count()}, "
+        f"load={os.getloadavg()[0]:.2f}"
+    )
     print(f"grep -ciE        median {g:6.3f} s  {size_mb / g:7.0f} MB/s  count={grep_count}")
-    print(f"medic log_scan   median {md:6.3f} s  {size_mb / md:7.0f} MB/s  matches={matches}  "
-          f"peak RSS {max(medic_rss) / 1024:.0f} MB")
+    print(
+        f"medic log_scan   median {md:6.3f} s  {size_mb / md:7.0f} MB/s  matches={matches}  "
+        f"peak RSS {max(medic_rss) / 1024:.0f} MB"
+    )
     if py_t:
         p = statistics.median(py_t)
         print(f"medic (python)   median {p:6.3f} s  {size_mb / p:7.0f} MB/s")
-    print(f"ratio medic/grep throughput: {g / md:.2f} (target >= 0.33); counts agree: {matches == grep_count}")
+    print(
+        f"ratio medic/grep throughput: {g / md:.2f} (target >= 0.33); counts agree: {matches == grep_count}"
+    )
     print("top repeated messages:")
     for t in top:  # type: ignore[attr-defined]
         print(f"  {t['count']:>7}x {t['message'][:110]}")

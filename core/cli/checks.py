@@ -34,8 +34,9 @@ def register(sub: Any) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     registry = Session().registry
-    specs: list[CheckSpec] = [s for s in registry.checks.values()
-                              if not args.category or str(s.category) == args.category]
+    specs: list[CheckSpec] = [
+        s for s in registry.checks.values() if not args.category or str(s.category) == args.category
+    ]
     if args.json:
         json.dump([s.to_dict() for s in specs], sys.stdout, indent=2)
         print()
@@ -54,8 +55,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         raise UsageError(f"no check {args.id!r}; `medic checks list` shows the installed ones")
     origin = registry.checks.origin(spec.id)
     print(f"{spec.id}: {spec.title}")
-    print(f"  category {spec.category}, severity {spec.severity}, from {origin.distribution}"
-          + (", needs a live target" if spec.live else ""))
+    print(
+        f"  category {spec.category}, severity {spec.severity}, from {origin.distribution}"
+        + (", needs a live target" if spec.live else "")
+    )
     if spec.description:
         print(f"  {spec.description}")
     print(f"  probes: {', '.join(docs.probe_names(spec)) or '(depend on parameters)'}")
@@ -77,8 +80,9 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_docs(args: argparse.Namespace) -> int:
     checks = Session().registry.checks
-    text = docs.render(checks[i] for i in checks
-                       if not args.builtin or checks.origin(i).distribution == "medic")
+    text = docs.render(
+        checks[i] for i in checks if not args.builtin or checks.origin(i).distribution == "medic"
+    )
     if not args.output:
         sys.stdout.write(text)
         return 0

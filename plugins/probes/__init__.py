@@ -1,7 +1,8 @@
 """Built-in probes. Each module holds probes of one area; every probe is a ``@probe``-decorated function.
 
 Probe modules import only the standard library, psutil (optional: a /proc fallback keeps them working on a
-remote Linux host without it) and ``medic.core.probe``/``params``/``errors``, so the same code can be shipped to
+remote Linux host without it) and ``medic.core.probe``/``params``/``errors``, so the same code can be shipped
+to
 a remote Python and run inside the endpoint agent.
 """
 

@@ -31,7 +31,8 @@ SAMPLE_LEN = 300
 
 
 class _Matches:
-    """Receives blocks of matching lines: counts, folds into a tally, keeps the last few and extracted values."""
+    """Receives blocks of matching lines: counts, folds into a tally, keeps the last few and extracted
+    values."""
 
     def __init__(self, top_limit: int, samples: int, extract: str) -> None:
         self.count = 0
@@ -46,7 +47,7 @@ class _Matches:
             return
         self.count += len(raw)
         self.tally.add_block(raw)
-        tail = raw[-self.last.maxlen:] if self.last.maxlen else []
+        tail = raw[-self.last.maxlen :] if self.last.maxlen else []
         self.last.extend(b.decode("utf-8", "replace").rstrip("\r")[:SAMPLE_LEN] for b in tail)
         if self.extract is not None:
             for b in raw:
@@ -65,14 +66,17 @@ def _grep_pcre() -> str | None:
     if grep is None:
         return None
     try:
-        proc = subprocess.run([grep, "-qP", r"a\d"], input=b"a1\n", capture_output=True, timeout=5, check=False)
+        proc = subprocess.run(
+            [grep, "-qP", r"a\d"], input=b"a1\n", capture_output=True, timeout=5, check=False
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return grep if proc.returncode == 0 else None
 
 
 class Segment(NamedTuple):
-    """A part of one file to scan: plain files from the exact byte ``start``; gz files (start None) streamed."""
+    """A part of one file to scan: plain files from the exact byte ``start``; gz files (start None)
+    streamed."""
 
     path: str
     start: int | None
@@ -83,7 +87,9 @@ Engine = Callable[[list[Segment], Callable[[Iterator[bytes]], Iterator[bytes]], 
 
 
 def _python_engine(rx: re.Pattern[bytes]) -> Engine:
-    def run(segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
+    def run(
+        segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches
+    ) -> None:
         for seg in segments:
             for chunk in counted(seg.chunks):
                 found: list[bytes] = []
@@ -95,6 +101,7 @@ def _python_engine(rx: re.Pattern[bytes]) -> Engine:
                     found.append(chunk[start:end])
                     pos = end + 1
                 sink.block(found)
+
     return run
 
 
@@ -113,7 +120,8 @@ def _drain(stream: IO[bytes], sink: _Matches) -> threading.Thread:
     return thread
 
 
-# Patterns that mean the same to Python's re and POSIX ERE: literals, alternation, groups, . * + ? ^ $ and escaped
+# Patterns that mean the same to Python's re and POSIX ERE: literals, alternation, groups, . * + ? ^ $ and
+# escaped
 # punctuation. grep -E (a DFA) runs about twice as fast as grep -P on them; anything else goes to PCRE.
 _PORTABLE = re.compile(r"(?:[A-Za-z0-9 _|().*+?^$:;'\"/=,<>!@#%&~-]|\\[().\[\]*+?|{}^$\\/])*")
 
@@ -133,10 +141,13 @@ def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
             if seg.start is not None:
                 fh = stack.enter_context(open(seg.path, "rb"))
                 fh.seek(seg.start)
-                proc = subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+                proc = subprocess.Popen(
+                    argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+                )
             else:
-                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, env=env)
+                proc = subprocess.Popen(
+                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+                )
             assert proc.stdout is not None and proc.stderr is not None
             reader = _drain(proc.stdout, sink)
             if proc.stdin is None:
@@ -156,9 +167,12 @@ def _grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
             if proc.wait() > 1:
                 raise ValueError(f"grep failed: {err[:300]}")
 
-    def run(segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches) -> None:
+    def run(
+        segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches
+    ) -> None:
         for seg in segments:
             one(seg, counted, sink)
+
     return run
 
 
@@ -247,21 +261,51 @@ def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> 
     return segments
 
 
-@probe("log_scan", params=[
-    Param("path", "string", description="log file (plain or .gz)"),
-    Param("pattern", "string", DEFAULT_PATTERN, "regular expression a line must contain (Python/PCRE syntax)"),
-    Param("ignore_case", "bool", True, "match regardless of case"),
-    Param("lines", "int", 10000, "scan only the last N lines (0: the whole file)"),
-    Param("window_min", "float", 0.0, "scan only lines timestamped in the last N minutes (0: off)"),
-    Param("include_rotated", "bool", False, "also read rotated files (path.1, path.2.gz, ...) in a window"),
-    Param("top", "int", 10, "how many repeated messages to report"),
-    Param("extract", "string", "", "regular expression whose group 1 is counted per matching line (top values)"),
-    Param("engine", "string", "auto", "auto (grep -P when present), grep or python",
-          choices=("auto", "grep", "python")),
-], description="Count lines matching a pattern in a log, with the top repeated messages (streamed).", cost=3)
-def log_scan(path: str, pattern: str = DEFAULT_PATTERN, ignore_case: bool = True, lines: int = 10000,
-             window_min: float = 0.0, include_rotated: bool = False, top: int = 10, extract: str = "",
-             engine: str = "auto") -> dict[str, Any]:
+@probe(
+    "log_scan",
+    params=[
+        Param("path", "string", description="log file (plain or .gz)"),
+        Param(
+            "pattern",
+            "string",
+            DEFAULT_PATTERN,
+            "regular expression a line must contain (Python/PCRE syntax)",
+        ),
+        Param("ignore_case", "bool", True, "match regardless of case"),
+        Param("lines", "int", 10000, "scan only the last N lines (0: the whole file)"),
+        Param("window_min", "float", 0.0, "scan only lines timestamped in the last N minutes (0: off)"),
+        Param(
+            "include_rotated", "bool", False, "also read rotated files (path.1, path.2.gz, ...) in a window"
+        ),
+        Param("top", "int", 10, "how many repeated messages to report"),
+        Param(
+            "extract",
+            "string",
+            "",
+            "regular expression whose group 1 is counted per matching line (top values)",
+        ),
+        Param(
+            "engine",
+            "string",
+            "auto",
+            "auto (grep -P when present), grep or python",
+            choices=("auto", "grep", "python"),
+        ),
+    ],
+    description="Count lines matching a pattern in a log, with the top repeated messages (streamed).",
+    cost=3,
+)
+def log_scan(
+    path: str,
+    pattern: str = DEFAULT_PATTERN,
+    ignore_case: bool = True,
+    lines: int = 10000,
+    window_min: float = 0.0,
+    include_rotated: bool = False,
+    top: int = 10,
+    extract: str = "",
+    engine: str = "auto",
+) -> dict[str, Any]:
     if not os.path.exists(path):
         raise ProbeUnavailable(f"{path}: no such file")
     try:
@@ -286,18 +330,27 @@ def log_scan(path: str, pattern: str = DEFAULT_PATTERN, ignore_case: bool = True
             ends_nl = chunk.endswith(b"\n")
             if edges[0] is None:
                 edges[0] = logscan.parse_time(chunk[:256])
-            edges[1] = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1:]) or edges[1]
+            edges[1] = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]) or edges[1]
             yield chunk
         stats["lines"] += not ends_nl  # a last line without its newline
 
     started = time.monotonic()
     run(_plan(path, lines, since, include_rotated), counted, sink)
     return {
-        "path": path, "pattern": pattern, "engine": "grep" if grep else "python",
+        "path": path,
+        "pattern": pattern,
+        "engine": "grep" if grep else "python",
         "mode": "window" if since is not None else "lines" if lines else "all",
-        "window_min": window_min, "lines_requested": lines,
-        "bytes_scanned": stats["bytes"], "lines_scanned": stats["lines"], "matches": sink.count,
-        "first_time": edges[0], "last_time": edges[1], "scan_s": round(time.monotonic() - started, 3),
-        "top": sink.tally.top(top), "approximate": sink.tally.pruned, "samples": list(sink.last),
+        "window_min": window_min,
+        "lines_requested": lines,
+        "bytes_scanned": stats["bytes"],
+        "lines_scanned": stats["lines"],
+        "matches": sink.count,
+        "first_time": edges[0],
+        "last_time": edges[1],
+        "scan_s": round(time.monotonic() - started, 3),
+        "top": sink.tally.top(top),
+        "approximate": sink.tally.pruned,
+        "samples": list(sink.last),
         "top_values": [{"value": v, "count": c} for v, c in sink.values.most_common(top)],
     }

@@ -1,4 +1,5 @@
-"""Small real servers on 127.0.0.1 for the live network checks: HTTP(S), a DNS responder, an SNTP responder."""
+"""Small real servers on 127.0.0.1 for the live network checks: HTTP(S), a DNS responder, an SNTP
+responder."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         if self.path.startswith("/redirect/"):
             n = int(self.path.rsplit("/", 1)[1])
             self.send_response(302)
@@ -54,9 +55,28 @@ def http_server(cert: tuple[Path, Path] | None = None) -> Iterator[str]:
 
 def self_signed(directory: Path, days: int, name: str = "cert") -> tuple[Path, Path]:
     crt, key = directory / f"{name}.pem", directory / f"{name}.key"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
-                    str(crt), "-days", str(days), "-subj", "/CN=127.0.0.1", "-addext",
-                    "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(crt),
+            "-days",
+            str(days),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return crt, key
 
 
@@ -91,6 +111,7 @@ def udp_responder(reply: object) -> Iterator[int]:
 def dns_reply(rcode: int = 0) -> object:
     def reply(query: bytes) -> bytes:
         return query[:2] + bytes([0x81, 0x80 | rcode]) + query[4:]  # QR, RD, RA, rcode; question echoed
+
     return reply
 
 
@@ -100,4 +121,5 @@ def ntp_reply(offset_s: float) -> object:
         sec, frac = int(now), int((now % 1) * 2**32)
         stamp = struct.pack("!II", sec, frac)
         return b"\x24\x02\x00\xe7" + b"\0" * 20 + stamp + stamp + stamp  # LI 0 v4 mode 4, stratum 2
+
     return reply

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from medic.core.check import evaluate
 from medic.core.models import Status
 from medic.plugins.checks import all_specs
@@ -48,7 +47,8 @@ def params_for(check_id: str, env: dict[str, Any], http_url: str) -> dict[str, A
         "configuration.checksum_drift": {"baseline": {env["conf"]: "0" * 64}},
         "configuration.config_value": {"path": env["conf"], "key": "server.workers", "expected": 4},
         "configuration.stale_locks": {"paths": [env["tmp"] + "/*.lock"]},
-        "logs.error_rate": {"path": env["log"]}, "logs.crash_markers": {"path": env["log"]},
+        "logs.error_rate": {"path": env["log"]},
+        "logs.crash_markers": {"path": env["log"]},
         "logs.auth_failures": {"path": env["log"]},
         "system.directory_size": {"paths": [env["tmp"]]},
     }.get(check_id, {})
@@ -61,8 +61,12 @@ def http_url() -> Any:
 
 
 @pytest.mark.parametrize("check_id", IDS)
-def test_check_runs_on_this_machine(check_id: str, registry, env: dict[str, Any],  # type: ignore[no-untyped-def]
-                                    http_url: str) -> None:
+def test_check_runs_on_this_machine(
+    check_id: str,
+    registry,
+    env: dict[str, Any],  # type: ignore[no-untyped-def]
+    http_url: str,
+) -> None:
     spec = registry.checks[check_id]
     bound = spec.bind(params_for(check_id, env, http_url))
     target = LocalTarget(registry.probes)
@@ -76,16 +80,26 @@ def test_check_runs_on_this_machine(check_id: str, registry, env: dict[str, Any]
         assert len(json.dumps(f.evidence)) < 8000, "evidence must stay small (no whole files)"
     statuses = {f.status for f in findings}
     expected_here = {  # what this machine is known to give
-        "network.tcp_connect": {Status.PASS}, "network.http_request": {Status.PASS},
-        "network.dns_resolve": {Status.PASS}, "services.port_listening": {Status.PASS},
-        "software.package_installed": {Status.PASS}, "software.command_version": {Status.PASS},
-        "configuration.checksum_drift": {Status.FAIL}, "configuration.config_value": {Status.PASS},
-        "configuration.file_mode": {Status.PASS}, "system.os_info": {Status.PASS},
-        "system.clock_offset": {Status.ERROR}, "logs.error_rate": {Status.WARN},
+        "network.tcp_connect": {Status.PASS},
+        "network.http_request": {Status.PASS},
+        "network.dns_resolve": {Status.PASS},
+        "services.port_listening": {Status.PASS},
+        "software.package_installed": {Status.PASS},
+        "software.command_version": {Status.PASS},
+        "configuration.checksum_drift": {Status.FAIL},
+        "configuration.config_value": {Status.PASS},
+        "configuration.file_mode": {Status.PASS},
+        "system.os_info": {Status.PASS},
+        "system.clock_offset": {Status.ERROR},
+        "logs.error_rate": {Status.WARN},
     }
     if not os.path.isdir("/run/systemd/system"):  # no systemd here: its checks degrade to skipped
-        expected_here.update({"services.systemd_unit_active": {Status.SKIPPED},
-                              "services.systemd_failed_units": {Status.SKIPPED}})
+        expected_here.update(
+            {
+                "services.systemd_unit_active": {Status.SKIPPED},
+                "services.systemd_failed_units": {Status.SKIPPED},
+            }
+        )
     if check_id in expected_here:
         assert statuses == expected_here[check_id], [f.summary for f in findings]
     else:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from medic.core.check import evaluate
 from medic.core.models import Finding, Status
 from medic.plugins.targets.local import LocalTarget
@@ -24,6 +23,7 @@ def run(registry):  # type: ignore[no-untyped-def]
         calls = spec.needs(bound)
         got = target.collect(calls.values())
         return evaluate(spec, bound, {a: got[c] for a, c in calls.items()}, target="local", target_live=True)
+
     return go
 
 
@@ -63,7 +63,10 @@ def test_cert_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def
 
 def test_nameservers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     conf = tmp_path / "resolv.conf"
-    with servers.udp_responder(servers.dns_reply()) as port, servers.udp_responder(servers.dns_reply(2)) as bad:
+    with (
+        servers.udp_responder(servers.dns_reply()) as port,
+        servers.udp_responder(servers.dns_reply(2)) as bad,
+    ):
         assert port != bad
         conf.write_text("nameserver 127.0.0.1\n")
         [ok] = run("network.nameservers_reachable", resolv_conf=str(conf), port=port)
