@@ -86,18 +86,28 @@ class Segment(NamedTuple):
 Engine = Callable[[list[Segment], Callable[[Iterator[bytes]], Iterator[bytes]], _Matches], None]
 
 
-def _python_engine(rx: re.Pattern[bytes]) -> Engine:
+_LOWER = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
+
+
+def _python_engine(pattern: str, ignore_case: bool) -> Engine:
+    """Python's re over each chunk. A portable pattern is matched case-sensitively on an ASCII-lowercased copy
+    of the chunk (same offsets), several times faster than re.IGNORECASE."""
+    fold = ignore_case and grep_dialect(pattern) == "-E"
+    flags = re.IGNORECASE if ignore_case and not fold else 0
+    rx = re.compile((pattern.lower() if fold else pattern).encode(), flags)
+
     def run(
         segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: _Matches
     ) -> None:
         for seg in segments:
             for chunk in counted(seg.chunks):
+                text = chunk.translate(_LOWER) if fold else chunk
                 found: list[bytes] = []
                 pos = 0
-                while (m := rx.search(chunk, pos)) is not None:
-                    start = chunk.rfind(b"\n", 0, m.start()) + 1
-                    end = chunk.find(b"\n", m.end())
-                    end = len(chunk) if end < 0 else end
+                while (m := rx.search(text, pos)) is not None:
+                    start = text.rfind(b"\n", 0, m.start()) + 1
+                    end = text.find(b"\n", m.end())
+                    end = len(text) if end < 0 else end
                     found.append(chunk[start:end])
                     pos = end + 1
                 sink.block(found)
@@ -309,13 +319,13 @@ def log_scan(
     if not os.path.exists(path):
         raise ProbeUnavailable(f"{path}: no such file")
     try:
-        rx = re.compile(pattern.encode(), re.IGNORECASE if ignore_case else 0)
+        re.compile(pattern.encode(), re.IGNORECASE if ignore_case else 0)  # validate before any I/O
     except re.error as exc:
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
     grep = _grep_pcre() if engine != "python" else None
     if engine == "grep" and grep is None:
         raise ProbeUnavailable("no grep with -P (PCRE) support on this machine")
-    run = _grep_engine(grep, pattern, ignore_case) if grep else _python_engine(rx)
+    run = _grep_engine(grep, pattern, ignore_case) if grep else _python_engine(pattern, ignore_case)
     since = time.time() - 60 * window_min if window_min > 0 else None
     sink = _Matches(top, 5, extract)
     stats = {"bytes": 0, "lines": 0}

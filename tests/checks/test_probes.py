@@ -173,3 +173,10 @@ def test_kernel_log_and_process_cpu_on_this_machine() -> None:
     cpu = system.process_cpu(interval_s=0.2, top=3)
     assert len(cpu["top"]) <= 3 and cpu["cpus"] >= 1
     json.dumps(cpu)
+
+
+def test_packages_pip_of_this_interpreter() -> None:
+    import sys
+
+    out = software.packages(["pluggy", "no-such-dist-xyz"], manager="pip", python=sys.executable)
+    assert out["manager"] == "pip" and out["packages"]["pluggy"] and out["packages"]["no-such-dist-xyz"] is None
