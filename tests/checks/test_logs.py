@@ -153,3 +153,28 @@ def test_log_checks_on_this_machine(tmp_path: Path, now: float, registry) -> Non
     assert auth_f.evidence["matches"] == 43
     [gone] = run("logs.error_rate", path=str(tmp_path / "missing.log"))
     assert gone.status is Status.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("pattern", "dialect"),
+    [
+        ("error|exception|fatal", "-E"),
+        (r"Traceback \(most recent call last\)", "-E"),
+        (r"\d+ ms", "-P"),
+        ("(?i)x", "-P"),
+        ("a.*?b", "-P"),
+    ],
+)
+def test_grep_dialect_only_for_portable_patterns(pattern: str, dialect: str) -> None:
+    from medic.plugins.probes.logs import grep_dialect
+
+    assert grep_dialect(pattern) == dialect
+
+
+@pytest.mark.parametrize("pattern", [r'" 5\d\d ', r'" 50[0-9] |" 502 '])
+def test_engines_agree_on_any_pattern(tmp_path: Path, now: float, pattern: str) -> None:
+    access = logsamples.nginx_access(tmp_path / "access.log", now)
+    grep = log_scan(str(access), pattern=pattern, lines=0, engine="grep")
+    python = log_scan(str(access), pattern=pattern, lines=0, engine="python")
+    assert grep["matches"] == python["matches"] == 10
+    assert grep["top"] == python["top"]

@@ -179,4 +179,5 @@ def test_packages_pip_of_this_interpreter() -> None:
     import sys
 
     out = software.packages(["pluggy", "no-such-dist-xyz"], manager="pip", python=sys.executable)
-    assert out["manager"] == "pip" and out["packages"]["pluggy"] and out["packages"]["no-such-dist-xyz"] is None
+    assert out["manager"] == "pip" and out["packages"]["pluggy"]
+    assert out["packages"]["no-such-dist-xyz"] is None
