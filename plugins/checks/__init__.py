@@ -7,10 +7,29 @@ from typing import Any
 
 from medic.core.check import CheckSpec
 from medic.core.hookspecs import hookimpl
-from medic.plugins.checks import configuration, kernel, logs, network, resources, security, services, software, system
+from medic.plugins.checks import (
+    configuration,
+    kernel,
+    logs,
+    network,
+    resources,
+    security,
+    services,
+    software,
+    system,
+)
 
-MODULES: tuple[ModuleType, ...] = (network, system, resources, kernel, services, software, logs, security,
-                                    configuration)
+MODULES: tuple[ModuleType, ...] = (
+    network,
+    system,
+    resources,
+    kernel,
+    services,
+    software,
+    logs,
+    security,
+    configuration,
+)
 
 
 def specs_in(module: ModuleType) -> list[CheckSpec]:

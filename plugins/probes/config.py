@@ -17,10 +17,14 @@ from medic.plugins.probes.security import expand
 MAX_CONFIG = 4 * 1024 * 1024
 
 
-@probe("file_checksum", params=[Param("paths", "list", description="files or glob patterns", items="string"),
-                                Param("algorithm", "string", "sha256", "hash algorithm",
-                                      choices=("sha256", "sha1", "md5"))],
-       description="Content hash of each file (streamed), for drift detection against a baseline.")
+@probe(
+    "file_checksum",
+    params=[
+        Param("paths", "list", description="files or glob patterns", items="string"),
+        Param("algorithm", "string", "sha256", "hash algorithm", choices=("sha256", "sha1", "md5")),
+    ],
+    description="Content hash of each file (streamed), for drift detection against a baseline.",
+)
 def file_checksum(paths: list[str], algorithm: str = "sha256") -> dict[str, Any]:
     sums: dict[str, str | None] = {}
     for pattern in paths:
@@ -40,8 +44,16 @@ def file_checksum(paths: list[str], algorithm: str = "sha256") -> dict[str, Any]
 
 def _detect(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
-    return {".json": "json", ".yaml": "yaml", ".yml": "yaml", ".ini": "ini", ".cfg": "ini", ".conf": "kv",
-            ".env": "kv", ".properties": "kv"}.get(ext, "kv")
+    return {
+        ".json": "json",
+        ".yaml": "yaml",
+        ".yml": "yaml",
+        ".ini": "ini",
+        ".cfg": "ini",
+        ".conf": "kv",
+        ".env": "kv",
+        ".properties": "kv",
+    }.get(ext, "kv")
 
 
 def parse_kv(text: str) -> dict[str, str]:
@@ -89,11 +101,17 @@ def _parse(text: str, fmt: str) -> Any:
     return parse_kv(text)
 
 
-@probe("config_value", params=[
-    Param("path", "string", description="configuration file"),
-    Param("key", "string", description="dotted key: section.key (INI), a.b.0 (JSON/YAML), key (key=value)"),
-    Param("format", "string", "auto", "file format", choices=("auto", "ini", "json", "yaml", "kv")),
-], description="One key's value from an INI, JSON, YAML or key=value file (only that value is returned).")
+@probe(
+    "config_value",
+    params=[
+        Param("path", "string", description="configuration file"),
+        Param(
+            "key", "string", description="dotted key: section.key (INI), a.b.0 (JSON/YAML), key (key=value)"
+        ),
+        Param("format", "string", "auto", "file format", choices=("auto", "ini", "json", "yaml", "kv")),
+    ],
+    description="One key's value from an INI, JSON, YAML or key=value file (only that value is returned).",
+)
 def config_value(path: str, key: str, format: str = "auto") -> dict[str, Any]:
     fmt = _detect(path) if format == "auto" else format
     if not os.path.isfile(path):
@@ -105,25 +123,45 @@ def config_value(path: str, key: str, format: str = "auto") -> dict[str, Any]:
     try:
         doc = _parse(text, fmt)
     except (ValueError, configparser.Error) as exc:
-        return {"path": path, "exists": True, "format": fmt, "found": False, "value": None,
-                "parse_error": str(exc).splitlines()[0][:300]}
+        return {
+            "path": path,
+            "exists": True,
+            "format": fmt,
+            "found": False,
+            "value": None,
+            "parse_error": str(exc).splitlines()[0][:300],
+        }
     except Exception as exc:  # yaml.YAMLError without importing yaml at module level
-        return {"path": path, "exists": True, "format": fmt, "found": False, "value": None,
-                "parse_error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+        return {
+            "path": path,
+            "exists": True,
+            "format": fmt,
+            "found": False,
+            "value": None,
+            "parse_error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}",
+        }
     found, value = lookup(doc, key)
     if isinstance(value, (dict, list)):
-        value = json.loads(json.dumps(value, default=str)[:2000]) if len(json.dumps(value, default=str)) <= 2000 \
+        value = (
+            json.loads(json.dumps(value, default=str)[:2000])
+            if len(json.dumps(value, default=str)) <= 2000
             else f"<{type(value).__name__} of {len(value)} entries>"
+        )
     elif value is not None and not isinstance(value, (str, int, float, bool)):
         value = str(value)
     return {"path": path, "exists": True, "format": fmt, "found": found, "value": value}
 
 
-@probe("dir_size", params=[Param("paths", "list", description="directories (globs allowed)", items="string"),
-                           Param("max_entries", "int", 200000, "stop counting after this many entries"),
-                           Param("top", "int", 5, "largest sub-directories to report")],
-       description="Total size and file count of directories (like du -s, bounded), with the largest children.",
-       cost=3)
+@probe(
+    "dir_size",
+    params=[
+        Param("paths", "list", description="directories (globs allowed)", items="string"),
+        Param("max_entries", "int", 200000, "stop counting after this many entries"),
+        Param("top", "int", 5, "largest sub-directories to report"),
+    ],
+    description="Total size and file count of directories (like du -s, bounded), with the largest children.",
+    cost=3,
+)
 def dir_size(paths: list[str], max_entries: int = 200000, top: int = 5) -> dict[str, Any]:
     out = []
     for d in expand(paths, False):
@@ -147,8 +185,15 @@ def dir_size(paths: list[str], max_entries: int = 200000, top: int = 5) -> dict[
                 truncated = True
                 break
         biggest = sorted(children.items(), key=lambda kv: -kv[1])[:top]
-        out.append({"path": d, "bytes": total, "files": files, "truncated": truncated,
-                    "largest": [{"name": k, "bytes": v} for k, v in biggest]})
+        out.append(
+            {
+                "path": d,
+                "bytes": total,
+                "files": files,
+                "truncated": truncated,
+                "largest": [{"name": k, "bytes": v} for k, v in biggest],
+            }
+        )
     return {"directories": out}
 
 
@@ -161,9 +206,11 @@ def _pid_in(path: str) -> int | None:
         return None
 
 
-@probe("lock_files", params=[Param("paths", "list", description="lock/pid/session files or glob patterns",
-                                   items="string")],
-       description="Lock, pid and session files: age, size, the PID written in them and whether it is alive.")
+@probe(
+    "lock_files",
+    params=[Param("paths", "list", description="lock/pid/session files or glob patterns", items="string")],
+    description="Lock, pid and session files: age, size, the PID written in them and whether it is alive.",
+)
 def lock_files(paths: list[str]) -> dict[str, Any]:
     now = time.time()
     out = []
@@ -176,6 +223,13 @@ def lock_files(paths: list[str]) -> dict[str, Any]:
             continue
         pid = _pid_in(p) if st.st_size <= 64 else None
         alive = None if pid is None else os.path.exists(f"/proc/{pid}") if os.path.isdir("/proc") else None
-        out.append({"path": p, "age_s": round(now - st.st_mtime, 1), "size_bytes": st.st_size, "pid": pid,
-                    "pid_alive": alive})
+        out.append(
+            {
+                "path": p,
+                "age_s": round(now - st.st_mtime, 1),
+                "size_bytes": st.st_size,
+                "pid": pid,
+                "pid_alive": alive,
+            }
+        )
     return {"files": out}

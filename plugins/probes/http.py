@@ -46,33 +46,52 @@ def _connection(url: str, timeout: float, verify: bool) -> http.client.HTTPConne
     raise ValueError(f"{url}: only http:// and https:// URLs are supported")
 
 
-@probe("http_request", params=[
-    Param("url", "string", description="http:// or https:// URL"),
-    Param("method", "string", "GET", "HTTP method", choices=("GET", "HEAD")),
-    Param("timeout", "float", 10.0, "seconds per request"),
-    Param("max_redirects", "int", 5, "redirects to follow"),
-    Param("verify", "bool", True, "verify the TLS certificate and host name"),
-], description="One HTTP(S) request following redirects: final status, latency, redirects, certificate expiry.",
-    live=True)
-def http_request(url: str, method: str = "GET", timeout: float = 10.0, max_redirects: int = 5,
-                 verify: bool = True) -> dict[str, Any]:
+@probe(
+    "http_request",
+    params=[
+        Param("url", "string", description="http:// or https:// URL"),
+        Param("method", "string", "GET", "HTTP method", choices=("GET", "HEAD")),
+        Param("timeout", "float", 10.0, "seconds per request"),
+        Param("max_redirects", "int", 5, "redirects to follow"),
+        Param("verify", "bool", True, "verify the TLS certificate and host name"),
+    ],
+    description="One HTTP(S) request following redirects: final status, latency, redirects, certificate "
+    "expiry.",
+    live=True,
+)
+def http_request(
+    url: str, method: str = "GET", timeout: float = 10.0, max_redirects: int = 5, verify: bool = True
+) -> dict[str, Any]:
     started = time.monotonic()
-    out: dict[str, Any] = {"url": url, "ok": False, "status": None, "final_url": url, "redirects": 0,
-                           "cert_not_after": None, "cert_days_left": None, "error": None, "tls_error": None}
+    out: dict[str, Any] = {
+        "url": url,
+        "ok": False,
+        "status": None,
+        "final_url": url,
+        "redirects": 0,
+        "cert_not_after": None,
+        "cert_days_left": None,
+        "error": None,
+        "tls_error": None,
+    }
     current = url
     try:
         for _ in range(max_redirects + 1):
             conn = _connection(current, timeout, verify)
             try:
                 parts = urlsplit(current)
-                conn.request(method, (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
-                             headers={"User-Agent": "medic-probe/1", "Connection": "close"})
-                resp = conn.getresponse()
-                resp.read(64 * 1024)
+                conn.connect()
                 if parts.scheme == "https" and out["cert_not_after"] is None and conn.sock is not None:
                     not_after = _cert_not_after(conn.sock)
                     out["cert_not_after"] = not_after
                     out["cert_days_left"] = round((not_after - time.time()) / 86400, 2) if not_after else None
+                conn.request(
+                    method,
+                    (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                    headers={"User-Agent": "medic-probe/1", "Connection": "close"},
+                )
+                resp = conn.getresponse()
+                resp.read(64 * 1024)
             finally:
                 conn.close()
             out.update(status=resp.status, final_url=current)
@@ -84,7 +103,9 @@ def http_request(url: str, method: str = "GET", timeout: float = 10.0, max_redir
             break
         out["ok"] = True
     except ssl.SSLCertVerificationError as exc:
-        out.update(error=f"TLS certificate verification failed: {exc.verify_message}", tls_error=exc.verify_message)
+        out.update(
+            error=f"TLS certificate verification failed: {exc.verify_message}", tls_error=exc.verify_message
+        )
     except (OSError, http.client.HTTPException) as exc:
         out["error"] = str(exc) or type(exc).__name__
     out["latency_ms"] = round(1000 * (time.monotonic() - started), 2)

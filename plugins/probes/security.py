@@ -19,8 +19,14 @@ MAX_PATHS = 2000
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(argv, capture_output=True, timeout=20, check=False, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "LC_ALL": "C"})
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        timeout=20,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "LC_ALL": "C"},
+    )
 
 
 def summarise_nft(text: str) -> dict[str, Any]:
@@ -52,8 +58,11 @@ def summarise_iptables(text: str) -> dict[str, Any]:
     return {"tool": "iptables", "chains": chains, "rules": rules, "policies": policies}
 
 
-@probe("firewall_rules", description="Firewall rule counts and chain policies (nft list ruleset, else "
-                                     "iptables-save).", cost=2)
+@probe(
+    "firewall_rules",
+    description="Firewall rule counts and chain policies (nft list ruleset, else iptables-save).",
+    cost=2,
+)
 def firewall_rules() -> dict[str, Any]:
     errors = []
     if shutil.which("nft"):
@@ -93,8 +102,11 @@ def parse_sshd_config(path: str, depth: int = 0) -> tuple[dict[str, str], list[s
     return settings, files
 
 
-@probe("sshd_config", params=[Param("path", "string", "/etc/ssh/sshd_config", "sshd configuration file")],
-       description="Global sshd settings (Include expanded, first value wins, Match blocks left out).")
+@probe(
+    "sshd_config",
+    params=[Param("path", "string", "/etc/ssh/sshd_config", "sshd configuration file")],
+    description="Global sshd settings (Include expanded, first value wins, Match blocks left out).",
+)
 def sshd_config(path: str = "/etc/ssh/sshd_config") -> dict[str, Any]:
     if not os.path.exists(path):
         raise ProbeUnavailable(f"{path}: no such file (is an SSH server installed?)")
@@ -118,9 +130,14 @@ def expand(paths: list[str], recursive: bool) -> list[str]:
     return out[:MAX_PATHS]
 
 
-@probe("path_modes", params=[Param("paths", "list", description="paths or glob patterns", items="string"),
-                             Param("recursive", "bool", False, "descend into directories")],
-       description="Type, permission bits and owner of paths (globs expanded, at most 2000 entries).")
+@probe(
+    "path_modes",
+    params=[
+        Param("paths", "list", description="paths or glob patterns", items="string"),
+        Param("recursive", "bool", False, "descend into directories"),
+    ],
+    description="Type, permission bits and owner of paths (globs expanded, at most 2000 entries).",
+)
 def path_modes(paths: list[str], recursive: bool = False) -> dict[str, Any]:
     entries = []
     listed = expand(paths, recursive)
@@ -129,19 +146,35 @@ def path_modes(paths: list[str], recursive: bool = False) -> dict[str, Any]:
             st = os.lstat(p)
         except OSError:
             continue
-        kind = ("link" if stat.S_ISLNK(st.st_mode) else "dir" if stat.S_ISDIR(st.st_mode)
-                else "file" if stat.S_ISREG(st.st_mode) else "other")
-        entries.append({"path": p, "type": kind, "mode": f"{stat.S_IMODE(st.st_mode):04o}", "uid": st.st_uid,
-                        "gid": st.st_gid})
+        kind = (
+            "link"
+            if stat.S_ISLNK(st.st_mode)
+            else "dir"
+            if stat.S_ISDIR(st.st_mode)
+            else "file"
+            if stat.S_ISREG(st.st_mode)
+            else "other"
+        )
+        entries.append(
+            {
+                "path": p,
+                "type": kind,
+                "mode": f"{stat.S_IMODE(st.st_mode):04o}",
+                "uid": st.st_uid,
+                "gid": st.st_gid,
+            }
+        )
     return {"entries": entries, "truncated": len(listed) >= MAX_PATHS}
 
 
 def _decode_cert(path: str) -> dict[str, Any]:
     try:
         cert = ssl._ssl._test_decode_cert(path)  # type: ignore[attr-defined]
-        subject = dict(x[0] for x in cert.get("subject", ()))
-        return {"not_after": float(ssl.cert_time_to_seconds(cert["notAfter"])),
-                "subject": subject.get("commonName", "")}
+        names = dict(x[0] for x in cert.get("subject", ()))
+        return {
+            "not_after": float(ssl.cert_time_to_seconds(cert["notAfter"])),
+            "subject": names.get("commonName", ""),
+        }
     except (AttributeError, ssl.SSLError, KeyError, ValueError):
         pass
     if shutil.which("openssl"):
@@ -154,9 +187,11 @@ def _decode_cert(path: str) -> dict[str, Any]:
     raise ValueError("not a PEM certificate")
 
 
-@probe("cert_files", params=[Param("paths", "list", description="certificate files or glob patterns (PEM)",
-                                   items="string")],
-       description="Subject and expiry (notAfter) of the first certificate in each PEM file.")
+@probe(
+    "cert_files",
+    params=[Param("paths", "list", description="certificate files or glob patterns (PEM)", items="string")],
+    description="Subject and expiry (notAfter) of the first certificate in each PEM file.",
+)
 def cert_files(paths: list[str]) -> dict[str, Any]:
     out = []
     for p in expand(paths, False)[:500]:

@@ -20,7 +20,7 @@ def _addr(hex_addr: str) -> tuple[str, int]:
     if len(raw) == 4:
         ip = socket.inet_ntop(socket.AF_INET, raw[::-1])
     else:  # IPv6: four little-endian 32-bit words
-        ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+        ip = socket.inet_ntop(socket.AF_INET6, b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4)))
     return ip, int(port_hex, 16)
 
 
@@ -65,13 +65,19 @@ def _systemd() -> None:
         raise ProbeUnavailable("systemd is not the init system here (no /run/systemd/system)")
 
 
-@probe("systemd_units", description="All systemd units with load, active and sub state (systemctl list-units).")
+@probe(
+    "systemd_units", description="All systemd units with load, active and sub state (systemctl list-units)."
+)
 def systemd_units() -> list[dict[str, str]]:
     _systemd()
     try:
-        proc = subprocess.run(["systemctl", "list-units", "--all", "--no-legend", "--no-pager", "--plain",
-                               "--full"], capture_output=True, timeout=20, check=False,
-                              env={**os.environ, "LC_ALL": "C", "SYSTEMD_COLORS": "0"})
+        proc = subprocess.run(
+            ["systemctl", "list-units", "--all", "--no-legend", "--no-pager", "--plain", "--full"],
+            capture_output=True,
+            timeout=20,
+            check=False,
+            env={**os.environ, "LC_ALL": "C", "SYSTEMD_COLORS": "0"},
+        )
     except FileNotFoundError:
         raise ProbeUnavailable("systemctl is not installed") from None
     if proc.returncode != 0:
@@ -84,6 +90,13 @@ def parse_list_units(text: str) -> list[dict[str, str]]:
     for line in text.splitlines():
         f = line.lstrip("● ").split(None, 4)
         if len(f) >= 4:
-            units.append({"unit": f[0], "load": f[1], "active": f[2], "sub": f[3],
-                          "description": f[4] if len(f) > 4 else ""})
+            units.append(
+                {
+                    "unit": f[0],
+                    "load": f[1],
+                    "active": f[2],
+                    "sub": f[3],
+                    "description": f[4] if len(f) > 4 else "",
+                }
+            )
     return units

@@ -14,8 +14,14 @@ from medic.core.probe import probe
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(argv, capture_output=True, timeout=60, check=False, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "LC_ALL": "C"})
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "LC_ALL": "C"},
+    )
 
 
 def _dpkg(names: list[str]) -> dict[str, str | None]:
@@ -41,17 +47,29 @@ def _rpm(names: list[str]) -> dict[str, str | None]:
 def _pip(names: list[str], python: str) -> dict[str, str | None]:
     proc = _run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"])
     if proc.returncode != 0:
-        raise ProbeUnavailable(f"{python} -m pip failed: {proc.stderr.decode(errors='replace').strip()[:200]}")
+        raise ProbeUnavailable(
+            f"{python} -m pip failed: {proc.stderr.decode(errors='replace').strip()[:200]}"
+        )
     norm = {str(p["name"]).lower().replace("_", "-"): str(p["version"]) for p in json.loads(proc.stdout)}
     return {n: norm.get(n.lower().replace("_", "-")) for n in names}
 
 
-@probe("packages", params=[
-    Param("names", "list", description="package names", items="string"),
-    Param("manager", "string", "auto", "auto (dpkg, else rpm), dpkg, rpm or pip",
-          choices=("auto", "dpkg", "rpm", "pip")),
-    Param("python", "string", "python3", "interpreter whose pip packages to list (manager pip)"),
-], description="Installed version of each named package (None when not installed).", cost=2)
+@probe(
+    "packages",
+    params=[
+        Param("names", "list", description="package names", items="string"),
+        Param(
+            "manager",
+            "string",
+            "auto",
+            "auto (dpkg, else rpm), dpkg, rpm or pip",
+            choices=("auto", "dpkg", "rpm", "pip"),
+        ),
+        Param("python", "string", "python3", "interpreter whose pip packages to list (manager pip)"),
+    ],
+    description="Installed version of each named package (None when not installed).",
+    cost=2,
+)
 def packages(names: list[str], manager: str = "auto", python: str = "python3") -> dict[str, Any]:
     if manager == "auto":
         manager = "dpkg" if shutil.which("dpkg-query") else "rpm" if shutil.which("rpm") else ""

@@ -1,8 +1,10 @@
 """Run a check on fixture probe data (pyinfra style): tests/checks/fixtures/<check-id>/<case>.json.
 
-A fixture holds ``params`` (the step's ``with``), ``probes`` (alias -> data; ``{"$error": msg}`` for a failed probe,
+A fixture holds ``params`` (the step's ``with``), ``probes`` (alias -> data; ``{"$error": msg}`` for a failed
+probe,
 ``{"$unavailable": msg}`` for data that cannot exist; an alias left out was not collected), optional ``live``
-(default true) and ``expect``: one entry per outcome, a status or ``{"status", "summary" (substring), "subject",
+(default true) and ``expect``: one entry per outcome, a status or ``{"status", "summary" (substring),
+"subject",
 "evidence" (subset)}``.
 """
 
@@ -54,5 +56,7 @@ def assert_matches(findings: list[Finding], expect: list[Any], where: str) -> No
         if "subject" in e:
             assert f.subject == e["subject"], f"{where}: subject {f.subject!r} != {e['subject']!r}"
         for key, value in e.get("evidence", {}).items():
-            assert f.evidence.get(key) == value, f"{where}: evidence {key}={f.evidence.get(key)!r} != {value!r}"
+            assert f.evidence.get(key) == value, (
+                f"{where}: evidence {key}={f.evidence.get(key)!r} != {value!r}"
+            )
         json.dumps(f.to_dict())  # findings must serialise for reports and bundles

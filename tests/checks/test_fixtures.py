@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from medic.core.check import CheckSpec, evaluate
 from medic.core.models import ProbeResult, Status
 from medic.plugins.checks import all_specs
@@ -17,10 +16,14 @@ from .harness import FIXTURES, assert_matches, fixture_files, results_for, run_f
 SPECS = {s.id: s for s in all_specs()}
 # parameters a check cannot run without, for the generic tests below
 REQUIRED = {
-    "network.tcp_connect": {"host": "db", "port": 5432}, "network.http_request": {"url": "https://x.example"},
-    "services.process_running": {"names": ["nginx"]}, "services.port_listening": {"ports": [22]},
-    "services.systemd_unit_active": {"units": ["nginx"]}, "software.package_installed": {"names": ["nginx"]},
-    "configuration.file_mode": {"path": "/etc/app.conf"}, "configuration.checksum_drift": {"baseline": {"/a": "0"}},
+    "network.tcp_connect": {"host": "db", "port": 5432},
+    "network.http_request": {"url": "https://x.example"},
+    "services.process_running": {"names": ["nginx"]},
+    "services.port_listening": {"ports": [22]},
+    "services.systemd_unit_active": {"units": ["nginx"]},
+    "software.package_installed": {"names": ["nginx"]},
+    "configuration.file_mode": {"path": "/etc/app.conf"},
+    "configuration.checksum_drift": {"baseline": {"/a": "0"}},
     "configuration.config_value": {"path": "/etc/app.ini", "key": "a.b"},
 }
 
@@ -69,8 +72,9 @@ def test_garbage_probe_data_is_an_error_never_raised(check_id: str, garbage: Any
     params = _params(spec)
     results = {a: ProbeResult(c.probe, c.params, True, garbage) for a, c in spec.needs(params).items()}
     findings = evaluate(spec, params, results, target="t", target_live=True)
-    assert findings and all(f.status in (Status.ERROR, Status.SKIPPED, Status.PASS, Status.WARN, Status.FAIL)
-                            for f in findings)
+    assert findings and all(
+        f.status in (Status.ERROR, Status.SKIPPED, Status.PASS, Status.WARN, Status.FAIL) for f in findings
+    )
     if garbage in (None, "garbage", 42):  # no check can make sense of a scalar where it expects structure
         assert {f.status for f in findings} == {Status.ERROR}, [f.summary for f in findings]
 

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from medic.core.check import evaluate
 from medic.core.models import Status
 from medic.plugins.probes import logscan
@@ -32,7 +31,7 @@ def test_timestamps_of_common_formats() -> None:
     jan = time.mktime((2027, 1, 2, 0, 0, 0, 0, 0, -1))
     dec = logscan.parse_time(b"Dec 31 23:59:00 host x", now=jan)  # syslog has no year: last December
     assert dec == time.mktime((2026, 12, 31, 23, 59, 0, 0, 0, -1))
-    assert logscan.parse_time(b"  File \"x.py\", line 3") is None
+    assert logscan.parse_time(b'  File "x.py", line 3') is None
 
 
 def test_fold_makes_repeated_messages_one() -> None:
@@ -47,8 +46,10 @@ def test_fold_makes_repeated_messages_one() -> None:
 def test_tally_stays_bounded() -> None:
     tally = logscan.Tally(limit=100)
     for i in range(50):
-        tally.add_block([f"distinct message {chr(65 + i % 26)}{chr(97 + i // 26)} x".encode() for _ in range(3)]
-                        + [f"unique {chr(65 + j % 26)}{chr(65 + i)}{chr(97 + j // 26)}".encode() for j in range(40)])
+        tally.add_block(
+            [f"distinct message {chr(65 + i % 26)}{chr(97 + i // 26)} x".encode() for _ in range(3)]
+            + [f"unique {chr(65 + j % 26)}{chr(65 + i)}{chr(97 + j // 26)}".encode() for j in range(40)]
+        )
     assert len(tally.counts) <= 100 and tally.pruned
     assert tally.top(1)[0]["count"] >= 3
 
@@ -64,8 +65,11 @@ def test_scan_last_lines_syslog_and_gz_agree(tmp_path: Path, now: float, engine:
         assert whole["matches"] == 3 + 6 + 1  # I/O errors, app ERRORs, the segfault line ("error 4")
         last = log_scan(str(path), lines=50, engine=engine)
         assert last["lines_scanned"] == 50
-        assert last["matches"] == sum(1 for line in plain.read_text().splitlines()[-50:]
-                                      if any(w in line.lower() for w in ("error", "segfault")))
+        assert last["matches"] == sum(
+            1
+            for line in plain.read_text().splitlines()[-50:]
+            if any(w in line.lower() for w in ("error", "segfault"))
+        )
     top = log_scan(str(plain), lines=0, engine=engine)["top"]
     assert top[0]["message"].endswith("ERROR database connection to <ip> lost after <n> ms (request id <id>)")
     assert top[0]["count"] == 6 and "request id" in str(top[0]["example"])
@@ -81,16 +85,20 @@ def test_window_auth_log_counts_recent_failures_and_sources(tmp_path: Path, now:
 def test_window_reads_rotated_files(tmp_path: Path, now: float) -> None:
     logsamples.app_log(tmp_path / "old", now - 1500)
     logsamples.gzip_copy(tmp_path / "old", tmp_path / "app.log.2.gz")
-    logsamples.app_log(tmp_path / "app.log.1", now - 1000)  # lines from 1000 s before the current file's start
+    logsamples.app_log(
+        tmp_path / "app.log.1", now - 1000
+    )  # lines from 1000 s before the current file's start
     logsamples.app_log(tmp_path / "app.log", now)
     for name, age in (("app.log.2.gz", 1500), ("app.log.1", 1000)):
         stamp = now - age
         (tmp_path / name).touch()
         import os
+
         os.utime(tmp_path / name, (stamp, stamp))
     alone = log_scan(str(tmp_path / "app.log"), pattern="Traceback", window_min=60, lines=0)
-    rotated = log_scan(str(tmp_path / "app.log"), pattern="Traceback", window_min=60, lines=0,
-                       include_rotated=True)
+    rotated = log_scan(
+        str(tmp_path / "app.log"), pattern="Traceback", window_min=60, lines=0, include_rotated=True
+    )
     assert alone["matches"] == 2
     assert rotated["matches"] == 6
 
@@ -111,6 +119,7 @@ def test_bad_pattern_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a valid regular expression"):
         log_scan(str(path), pattern="(")
     from medic.core.errors import ProbeUnavailable
+
     with pytest.raises(ProbeUnavailable):
         log_scan(str(tmp_path / "nope.log"))
 
@@ -129,9 +138,12 @@ def test_log_checks_on_this_machine(tmp_path: Path, now: float, registry) -> Non
         return evaluate(spec, bound, {a: got[c] for a, c in calls.items()}, target="local", target_live=True)
 
     [err] = run("logs.error_rate", path=str(app), lines=0)
-    # 8 job failures + 2 x (ERROR, Traceback, ZeroDivisionError)
-    assert err.status is Status.WARN and err.evidence["matches"] == 14
-    assert any("failed: KeyError('customer_<n>') trace=<id>" in t for t in err.evidence["top"])
+    assert (
+        err.status is Status.WARN and err.evidence["matches"] == 14
+    )  # 8 job failures + 2 x (ERROR, Traceback, ZeroDivisionError)
+    assert any(
+        "failed: KeyError('customer_<n>') trace=<" in t and t.startswith("8x") for t in err.evidence["top"]
+    )
     [crash] = run("logs.crash_markers", path=str(app), lines=0)
     assert crash.status is Status.WARN and crash.evidence["matches"] == 2
     [seg] = run("logs.crash_markers", path=str(syslog), lines=0)
@@ -141,3 +153,28 @@ def test_log_checks_on_this_machine(tmp_path: Path, now: float, registry) -> Non
     assert auth_f.evidence["matches"] == 43
     [gone] = run("logs.error_rate", path=str(tmp_path / "missing.log"))
     assert gone.status is Status.SKIPPED
+
+
+@pytest.mark.parametrize(
+    ("pattern", "dialect"),
+    [
+        ("error|exception|fatal", "-E"),
+        (r"Traceback \(most recent call last\)", "-E"),
+        (r"\d+ ms", "-P"),
+        ("(?i)x", "-P"),
+        ("a.*?b", "-P"),
+    ],
+)
+def test_grep_dialect_only_for_portable_patterns(pattern: str, dialect: str) -> None:
+    from medic.plugins.probes.logs import grep_dialect
+
+    assert grep_dialect(pattern) == dialect
+
+
+@pytest.mark.parametrize("pattern", [r'" 5\d\d ', r'" 50[0-9] |" 502 '])
+def test_engines_agree_on_any_pattern(tmp_path: Path, now: float, pattern: str) -> None:
+    access = logsamples.nginx_access(tmp_path / "access.log", now)
+    grep = log_scan(str(access), pattern=pattern, lines=0, engine="grep")
+    python = log_scan(str(access), pattern=pattern, lines=0, engine="python")
+    assert grep["matches"] == python["matches"] == 10
+    assert grep["top"] == python["top"]
