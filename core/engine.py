@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medic.core import expr, template
-from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK
-from medic.core.models import Finding, ProbeCall, Status, worst_status
+from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK, TargetError
+from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 from medic.core.playbook import Playbook
 from medic.core.registry import Registry
 from medic.core.steps import Step, StepContext, StepResult, error_result
@@ -125,7 +125,10 @@ class Engine:
     def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
                       options: Mapping[str, Any]) -> list[StepResult]:
         scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}
-        self._prefetch(playbook.all_steps(), target, scope)
+        try:
+            self._prefetch(playbook.all_steps(), target, scope)
+        except TargetError as exc:  # unreachable host (or lost mid-collection): one finding, the others go on
+            return [unreachable_result(target, str(exc))]
         return self._run_steps(playbook.steps, target, scope, run_id, options)
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
@@ -194,6 +197,14 @@ class Engine:
         if kind.container:
             return leaf()
         return self.executor.run_leaf(step, target, leaf)
+
+
+def unreachable_result(target: Target, message: str) -> StepResult:
+    """A target that could not be reached: one ``target.reachable`` error finding (report.unreachable lists it)."""
+    finding = Finding("target.reachable", target.name, Status.ERROR, Severity.HIGH, Category.NETWORK, message,
+                      remediation="Check the host is up, its address and port, the network path and its SSH "
+                                  "host key (medic hosts list; medic hosts trust HOST).", step="target")
+    return StepResult("target", "target", target.name, Status.ERROR, "Target reachable", [finding], error=message)
 
 
 def new_run_id() -> str:
