@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "medic.core.cli.playbooks",
     "medic.core.cli.checks",
     "medic.core.cli.plugins",
+    "medic.core.cli.hosts",
 )
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import os
 import random
 import select
+import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import paramiko
 from medic.core.errors import TargetError
@@ -215,3 +216,27 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
 def _transport_dead(chan: paramiko.Channel) -> bool:
     transport = chan.get_transport()
     return transport is None or not transport.is_active()
+
+
+def fetch_host_key(host: HostConfig) -> paramiko.PKey:
+    """The key a host offers (key exchange only, no authentication); for ``medic hosts trust``."""
+    jump = Connection(host.jump).open() if host.jump is not None else None
+    try:
+        if jump is not None:
+            sock: Any = jump.transport.open_channel("direct-tcpip", (host.address, host.port),
+                                                    ("127.0.0.1", 0), timeout=host.connect_timeout)
+        else:
+            sock = socket.create_connection((host.address, host.port), timeout=host.connect_timeout)
+        transport = paramiko.Transport(sock)
+        transport.banner_timeout = host.connect_timeout
+        try:
+            transport.start_client(timeout=host.connect_timeout)
+            return transport.get_remote_server_key()
+        finally:
+            transport.close()
+    except (paramiko.SSHException, OSError, EOFError) as exc:
+        raise TargetError(f"host {host.name} ({host.address}:{host.port}): cannot fetch its key: "
+                          f"{exc or type(exc).__name__}") from None
+    finally:
+        if jump is not None:
+            jump.close()
