@@ -12,6 +12,7 @@ Imported only when an SSH target actually connects: nothing on the ``medic --hel
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import select
@@ -22,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import paramiko
+
 from medic.core.errors import TargetError
 from medic.plugins.ssh import hostkeys
 from medic.plugins.ssh.inventory import HostConfig
 
+logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)  # failures become medic's own messages
 KEEPALIVE_S = 15
 RETRIES = 6
 MAX_OUTPUT = 64 * 1024 * 1024
@@ -109,7 +112,9 @@ class Connection:
             client.connect(
                 h.address, h.port, username=h.user, key_filename=h.key_file,
                 passphrase=os.environ.get(h.passphrase_env) or None, allow_agent=True,
-                look_for_keys=h.key_file is None, timeout=h.connect_timeout, banner_timeout=h.connect_timeout,
+                look_for_keys=h.key_file is None, banner_timeout=h.connect_timeout,
+                # start_client shares `timeout` with TCP connect: a margin so the banner timeout fires first
+                timeout=h.connect_timeout + 1.0,
                 auth_timeout=h.connect_timeout, channel_timeout=h.connect_timeout, sock=sock)
         except paramiko.BadHostKeyException as exc:
             raise hostkeys.changed_key_error(h, exc.key, [hostkeys.describe(exc.expected_key)]) from None
@@ -202,9 +207,11 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
                 else:
                     truncated = True
             if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-                return CommandResult(chan.recv_exit_status(), bytes(out), bytes(err), truncated)
-            if chan.closed or (chan.eof_received and not got and _transport_dead(chan)):
-                raise TargetError(f"host {name}: connection lost during a command (no exit status)")
+                if chan.exit_status != -1:  # paramiko's value until an exit-status message arrives
+                    return CommandResult(chan.recv_exit_status(), bytes(out), bytes(err), truncated)
+                if _transport_dead(chan):  # closed with no exit status because the connection went away
+                    raise TargetError(f"host {name}: connection lost during a command (no exit status)")
+                return CommandResult(None, bytes(out), bytes(err), truncated)  # killed by a signal
             if time.monotonic() > deadline:
                 raise CommandTimeout(f"host {name}: command timed out")
             if not got:
@@ -213,9 +220,15 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
         chan.close()
 
 
-def _transport_dead(chan: paramiko.Channel) -> bool:
+def _transport_dead(chan: paramiko.Channel, grace: float = 1.0) -> bool:
+    """Whether the connection is gone (paramiko closes channels just before it marks the transport dead)."""
     transport = chan.get_transport()
-    return transport is None or not transport.is_active()
+    deadline = time.monotonic() + grace
+    while transport is not None and transport.is_active():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def fetch_host_key(host: HostConfig) -> paramiko.PKey:
