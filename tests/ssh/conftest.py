@@ -29,6 +29,10 @@ from typing import Any
 import pytest
 import yaml
 
+from medic.core.engine import Engine
+from medic.core.models import Status
+from medic.core.session import Session
+
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 ADDRESSES = {"ok": "127.0.0.2", "files_b": "127.0.0.3", "files_c": "127.0.0.4", "changed": "127.0.0.5",
              "drop": "127.0.0.6", "silent": "127.0.0.7", "crowded": "127.0.0.8", "down": "127.0.0.9"}
@@ -197,6 +201,35 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def run_playbook(specs: list[str], playbook: str = "triage", inputs: dict[str, Any] | None = None,
+        **options: Any) -> tuple[Any, list[Any]]:
+    session = Session(config={})
+    pb = session.load_playbook(playbook)
+    targets = session.open_targets(specs, options)
+    try:
+        result = Engine(session.registry, session.hooks).run(pb, targets, pb.bind_inputs(inputs or {}))
+    finally:
+        for t in targets:
+            t.close()
+    return result, targets
+
+
+def result_statuses(result: Any, target: str) -> dict[tuple[str, str | None], Status]:
+    return {(f.check, f.subject): f.status for f in result.findings() if f.target == target}
+
+
+@pytest.fixture
+def runner() -> Any:
+    """``runner(specs, playbook="triage", inputs=None, **options)``: an inline engine run, targets closed."""
+    return run_playbook
+
+
+@pytest.fixture
+def statuses() -> Any:
+    """``statuses(result, target)``: {(check, subject): status} of one target's findings."""
+    return result_statuses
 
 
 @pytest.fixture
