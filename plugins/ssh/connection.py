@@ -66,6 +66,7 @@ class Connection:
         self.host = host
         self.client: paramiko.SSHClient | None = None
         self._jump: Connection | None = None
+        self.retries = 0  # refusals retried while connecting
 
     @property
     def transport(self) -> paramiko.Transport:
@@ -87,6 +88,7 @@ class Connection:
                     raise TargetError(f"host {self.host.name} ({self._where()}): the server kept refusing "
                                       f"new connections after {RETRIES} retries ({exc}); sshd MaxStartups?"
                                       ) from None
+                self.retries += 1
                 time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not cryptography
                 delay = min(delay * 2, 2.0)
             except BaseException:
@@ -206,7 +208,9 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
                     err += data
                 else:
                     truncated = True
-            if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+            # sshd may send exit-status before the last output: finished only once the channel's EOF is in too
+            finished = chan.closed or (chan.eof_received and chan.exit_status_ready())
+            if finished and not chan.recv_ready() and not chan.recv_stderr_ready():
                 if chan.exit_status != -1:  # paramiko's value until an exit-status message arrives
                     return CommandResult(chan.recv_exit_status(), bytes(out), bytes(err), truncated)
                 if _transport_dead(chan):  # closed with no exit status because the connection went away
