@@ -272,9 +272,7 @@ def _resolve_jumps(r: _Reader, hosts: dict[str, HostConfig], settings: Mapping[s
         resolved[name] = host
         return host
 
-    for name in hosts:
-        resolve(name, (name,))
-    return resolved
+    return {name: resolve(name, (name,)) for name in hosts}  # file order, not resolution order
 
 
 def parse_ssh_spec(spec: str, defaults: HostConfig | None = None) -> HostConfig:
