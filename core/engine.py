@@ -122,6 +122,21 @@ class Engine:
             self.hooks.on_run_end(run=result)
         return result
 
+    def prefetch(self, playbook: Playbook, targets: Sequence[Target], inputs: Mapping[str, Any]) -> None:
+        """Collect every target's statically known probe data now, all targets at once (the CLI does this
+        while Prefect is still importing). Errors are left for the run: a target remembers why it failed."""
+        bound = playbook.bind_inputs(inputs)
+
+        def one(target: Target) -> None:
+            try:
+                self._prefetch(playbook.all_steps(), target, {"inputs": dict(bound), "target": target.describe(),
+                                                              "steps": {}})
+            except Exception:  # noqa: S110 - the run reports it when it reaches this target
+                pass
+
+        with cf.ThreadPoolExecutor(max_workers=max(1, min(self.executor.max_workers, len(targets)))) as pool:
+            list(pool.map(one, targets))
+
     def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
                       options: Mapping[str, Any]) -> list[StepResult]:
         scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}

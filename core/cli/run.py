@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,9 @@ def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[st
             ) -> RunResult:
     if engine == "inline":
         return Engine(session.registry, session.hooks).run(playbook, targets, inputs)
+    # importing Prefect takes seconds: collect the targets' data meanwhile (the flow's steps then read the cache)
+    threading.Thread(target=Engine(session.registry).prefetch, args=(playbook, targets, inputs),
+                     daemon=True, name="medic-prefetch").start()
     from medic.flows.runner import run_with_prefect
 
     return run_with_prefect(session, playbook, targets, inputs)
