@@ -25,10 +25,10 @@ def register(sub: Any) -> None:
     p.add_argument("--target", "-t", action="append", default=[], metavar="TARGET",
                    help="local, ssh://[user@]host[:port], bundle:PATH or inventory names (repeatable, "
                         "comma-separated); default: the playbook's targets")
-    p.add_argument("--inventory", metavar="FILE", help="inventory of SSH hosts and groups (default: config key "
-                                                       "inventory); with no --target, every host")
-    p.add_argument("--limit", metavar="PATTERN", help="only hosts (or groups) matching these comma-separated "
-                                                      "shell patterns; !PATTERN excludes")
+    p.add_argument("--inventory", metavar="FILE",
+                   help="inventory of SSH hosts and groups (default: config key inventory); no --target: all")
+    p.add_argument("--limit", metavar="PATTERN",
+                   help="only hosts or groups matching these comma-separated shell patterns; !PATTERN excludes")
     p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
     p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
@@ -62,7 +62,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)
     targets = session.open_targets(specs, {"inventory": args.inventory, "limit": args.limit})
     if not targets:
-        raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of {', '.join(specs)})")
+        raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
+                         f"{', '.join(specs)})")
     try:
         if progress:
             progress.start(f"running {playbook.name}")
