@@ -105,3 +105,16 @@ def test_jump_host_proxies_the_connection(lab, runner, statuses):
     result, _ = runner(["inner"], inventory=str(broken))
     (finding,) = result.findings()  # the jump host is really in the path: without it inner is reachable
     assert finding.check == "target.reachable" and "127.0.0.9" in finding.summary
+
+
+def test_json_schema_describes_exactly_what_the_loader_accepts(tmp_path):
+    import jsonschema
+    import yaml
+
+    schema = json.loads((Path(inv.__file__).with_name("inventory.schema.json")).read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert set(schema["$defs"]["settings"]["properties"]) == set(inv.HOST_KEYS)
+    assert set(schema["properties"]) == set(inv.TOP_KEYS)
+    jsonschema.validate(yaml.safe_load(GOOD), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"hosts": {"a": {"prot": 22}}}, schema)
