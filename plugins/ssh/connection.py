@@ -79,6 +79,8 @@ class Connection:
         delay = 0.2
         for attempt in range(RETRIES + 1):
             try:
+                if self.host.jump is not None and self._jump is None:  # before taking a slot: no deadlock
+                    self._jump = Connection(self.host.jump).open()
                 with _SLOTS:
                     self._connect()
                 return self
@@ -153,9 +155,7 @@ class Connection:
 
     def _jump_channel(self) -> paramiko.Channel:
         h = self.host
-        assert h.jump is not None
-        if self._jump is None:
-            self._jump = Connection(h.jump).open()
+        assert h.jump is not None and self._jump is not None
         try:
             return self._jump.transport.open_channel("direct-tcpip", (h.address, h.port), ("127.0.0.1", 0),
                                                      timeout=h.connect_timeout)

@@ -105,3 +105,18 @@ steps:
     (finding,) = result.findings()
     assert finding.check == "software.command_version" and finding.status == "error"
     assert "timed out after 1 s" in finding.summary
+
+
+def test_jump_connections_do_not_deadlock_the_bound(lab, monkeypatch):
+    monkeypatch.setattr(connection, "_SLOTS", threading.BoundedSemaphore(1))
+    jump = host(lab, "ok")
+    conns = [connection.Connection(host(lab, "files_b", jump=jump)) for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(c.open) for c in conns]
+        for f in futures:
+            f.result(timeout=20)
+    try:
+        assert all(c.run("echo via").stdout == b"via\n" for c in conns)
+    finally:
+        for c in conns:
+            c.close()
