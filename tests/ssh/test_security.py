@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import yaml
+
+from medic.core.models import Status
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -118,3 +121,42 @@ def test_trust_pins_only_on_explicit_request(lab, run_cli, tmp_path):
     code, _, err = run_cli("hosts", "trust", "changed", "--inventory", str(changed), "--yes")
     assert code == 3 and "HOST KEY CHANGED" in err
     assert yaml.safe_load(changed.read_text())  # inventory untouched, known_hosts not rewritten
+
+
+def test_encrypted_key_takes_its_passphrase_from_the_environment(lab, runner, monkeypatch, tmp_path):
+    key = tmp_path / "locked"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "open sesame", "-f", str(key)], check=True)
+    with open(lab.dir / "authorized_keys", "a") as fh:
+        fh.write(Path(f"{key}.pub").read_text())
+    inv = lab.inventory({"ok": {"lab": "ok", "key_file": str(key), "passphrase_env": "TEST_KEY_PASS"}})
+    monkeypatch.delenv("TEST_KEY_PASS", raising=False)
+    result, _ = runner(["ok"], inventory=str(inv))
+    (finding,) = result.findings()
+    assert finding.check == "target.reachable" and "encrypted" in finding.summary
+    assert "TEST_KEY_PASS" in finding.summary and "open sesame" not in finding.summary
+    monkeypatch.setenv("TEST_KEY_PASS", "open sesame")
+    result, _ = runner(["ok"], inventory=str(inv))
+    assert next(f for f in result.findings() if f.check == "system.os_info").status == Status.PASS
+
+
+def test_keys_from_ssh_agent(lab, runner, monkeypatch, tmp_path):
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            if sock.exists():
+                break
+            time.sleep(0.02)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ssh keys: only the agent can authenticate
+        subprocess.run(["ssh-add", "-q", str(lab.client_key)], check=True, capture_output=True)
+        spec = lab.spec("ok")
+        inv = lab.inventory({}, defaults={"key_file": None})
+        body = yaml.safe_load(inv.read_text())
+        del body["defaults"]["key_file"]
+        inv.write_text(yaml.safe_dump(body))
+        result, _ = runner([spec], inventory=str(inv))
+        assert next(f for f in result.findings() if f.check == "system.os_info").status == Status.PASS
+    finally:
+        agent.terminate()
+        agent.wait(timeout=5)
