@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medic.core import expr, template
-from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK
-from medic.core.models import Finding, ProbeCall, Status, worst_status
+from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK, TargetError
+from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 from medic.core.playbook import Playbook
 from medic.core.registry import Registry
 from medic.core.steps import Step, StepContext, StepResult, error_result
@@ -122,10 +122,28 @@ class Engine:
             self.hooks.on_run_end(run=result)
         return result
 
+    def prefetch(self, playbook: Playbook, targets: Sequence[Target], inputs: Mapping[str, Any]) -> None:
+        """Collect every target's statically known probe data now, all targets at once (the CLI does this
+        while Prefect is still importing). Errors are left for the run: a target remembers why it failed."""
+        bound = playbook.bind_inputs(inputs)
+
+        def one(target: Target) -> None:
+            try:
+                self._prefetch(playbook.steps, target, {"inputs": dict(bound), "target": target.describe(),
+                                                              "steps": {}})
+            except Exception:  # noqa: S110 - the run reports it when it reaches this target
+                pass
+
+        with cf.ThreadPoolExecutor(max_workers=max(1, min(self.executor.max_workers, len(targets)))) as pool:
+            list(pool.map(one, targets))
+
     def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
                       options: Mapping[str, Any]) -> list[StepResult]:
         scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}
-        self._prefetch(playbook.steps, target, scope)
+        try:
+            self._prefetch(playbook.steps, target, scope)
+        except TargetError as exc:  # unreachable host (or lost mid-collection): one finding, the others go on
+            return [unreachable_result(target, str(exc))]
         return self._run_steps(playbook.steps, target, scope, run_id, options)
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
@@ -214,6 +232,14 @@ def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping
                 pass
         calls += static_probe_calls(step.children, registry, scope)
     return list(dict.fromkeys(calls))
+
+
+def unreachable_result(target: Target, message: str) -> StepResult:
+    """A target that could not be reached: one ``target.reachable`` error finding (report.unreachable lists it)."""
+    finding = Finding("target.reachable", target.name, Status.ERROR, Severity.HIGH, Category.NETWORK, message,
+                      remediation="Check the host is up, its address and port, the network path and its SSH "
+                                  "host key (medic hosts list; medic hosts trust HOST).", step="target")
+    return StepResult("target", "target", target.name, Status.ERROR, "Target reachable", [finding], error=message)
 
 
 def new_run_id() -> str:

@@ -1,14 +1,17 @@
-"""Run a playbook as a Prefect flow: each leaf step on each target is a task with the step's timeout and retries.
+"""Run a playbook as a Prefect flow: a task per leaf step (timeout and retries), or per target for a fleet.
 
 The engine (``medic.core.engine``) keeps ordering, conditions and templating; this module only swaps in an
-executor that wraps each leaf step in a Prefect task. With ``PREFECT_API_URL`` set, runs go to that server (UI,
-history, workers); otherwise Prefect starts its temporary local server for the run.
+executor that wraps work in Prefect tasks: one per leaf step and target for a few targets, one per target for
+a fleet (more than ``MEDIC_PREFECT_STEP_TASKS_UP_TO``, default 4; steps then keep their timeouts and retries
+inline). With ``PREFECT_API_URL`` set, runs go to that server (UI, history, workers); otherwise Prefect starts
+its temporary local server for the run.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
 import contextvars
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,8 +33,17 @@ class _Retry(Exception):
     """Raised inside a task so Prefect retries a step whose result is ``error``."""
 
 
+# Set inside a per-target task: its steps then run inline (thread timeouts, engine retries), not as subtasks.
+_IN_TARGET_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar("medic_in_target_task", default=False)
+# Up to this many targets each step is its own task; beyond it, a fleet, each target is one task (one task per
+# step per host cost ~25 ms of Prefect overhead each and kept the server busy: see bench/README-ssh.md).
+STEP_TASKS_UP_TO = int(os.environ.get("MEDIC_PREFECT_STEP_TASKS_UP_TO", "4"))
+
+
 class PrefectExecutor(Executor):
     def run_leaf(self, step: Step, target: Target, fn: LeafFn) -> StepResult:
+        if _IN_TARGET_TASK.get():
+            return super().run_leaf(step, target, fn)
         attempts = {"n": 0}
         last: dict[str, StepResult] = {}
 
@@ -60,10 +72,26 @@ class PrefectExecutor(Executor):
                     ) -> list[list[StepResult]]:
         if len(targets) == 1:
             return [fn(targets[0])]
+        run_one = fn if len(targets) <= STEP_TASKS_UP_TO else _target_task(fn)
         # each thread runs in a copy of the flow's context so its tasks belong to this flow run
         with cf.ThreadPoolExecutor(max_workers=min(self.max_workers, len(targets))) as pool:
-            futures = [pool.submit(contextvars.copy_context().run, fn, t) for t in targets]
+            futures = [pool.submit(contextvars.copy_context().run, run_one, t) for t in targets]
             return [f.result() for f in futures]
+
+
+def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target], list[StepResult]]:
+    """Run ``fn(target)`` as one Prefect task named after the target; its steps run inline inside it."""
+
+    def body(target: Target) -> list[StepResult]:
+        _IN_TARGET_TASK.set(True)
+        return fn(target)
+
+    def run(target: Target) -> list[StepResult]:
+        host_task = task(body, name=f"target {target.name}", persist_result=False, cache_policy=None,
+                         log_prints=False)
+        return host_task(target)
+
+    return run
 
 
 def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inputs: dict[str, Any],

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "medic.core.cli.plugins",
     "medic.core.cli.server",
     "medic.core.cli.bundles",
+    "medic.core.cli.hosts",
 )
 
 

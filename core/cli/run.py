@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,10 @@ def register(sub: Any) -> None:
     p.add_argument("--target", "-t", action="append", default=[], metavar="TARGET",
                    help="local, ssh://[user@]host[:port], bundle:PATH or inventory names (repeatable, "
                         "comma-separated); default: the playbook's targets")
+    p.add_argument("--inventory", metavar="FILE",
+                   help="inventory of SSH hosts and groups (default: config key inventory); no --target: all")
+    p.add_argument("--limit", metavar="PATTERN",
+                   help="only hosts or groups matching these comma-separated shell patterns; !PATTERN excludes")
     p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
     p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
@@ -59,7 +64,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     playbook = session.load_playbook(args.playbook)
     inputs = playbook.bind_inputs(parse_inputs(args.input))
-    targets = session.open_targets(args.target or playbook.targets)
+    specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)
+    targets = session.open_targets(specs, {"inventory": args.inventory, "limit": args.limit})
+    if not targets:
+        raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
+                         f"{', '.join(specs)})")
     try:
         if progress:
             progress.start(f"running {playbook.name}")
@@ -92,6 +101,9 @@ def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[st
             ) -> RunResult:
     if engine == "inline":
         return Engine(session.registry, session.hooks).run(playbook, targets, inputs)
+    # importing Prefect takes seconds: collect the targets' data meanwhile (the flow's steps then read the cache)
+    threading.Thread(target=Engine(session.registry).prefetch, args=(playbook, targets, inputs),
+                     daemon=True, name="medic-prefetch").start()
     from medic.flows.runner import run_with_prefect
 
     return run_with_prefect(session, playbook, targets, inputs)

@@ -1,0 +1,82 @@
+"""The probe runner sent to a remote ``python3 -`` over stdin (standard library only; Python 3.6 syntax).
+
+medic appends one line, ``main(<payload as a Python string literal>)``, where the payload is JSON::
+
+    {"modules": [[module name, source], ...], "calls": [[probe, params_json], ...], "workers": 8}
+
+``main`` installs the modules (medic.core.errors/params/models/probe and the probe modules) in ``sys.modules``
+without touching the remote disk, runs every call with ``medic.core.probe.run_probe`` (a few at a time: live
+probes such as tcp_connect wait on the network) and writes ``MARKER`` then a JSON list of ProbeResult records.
+Nothing from the payload reaches a shell: calls are data, and probes run programs from argv lists.
+"""
+
+import json
+import sys
+import types
+from typing import Iterator  # noqa: UP035 - runs on the remote's Python
+
+MARKER = "\n\x1emedic-results\x1e"
+TOO_OLD = "medic-python-too-old"
+
+
+def _install(modules: list) -> "Iterator[tuple[str, str]]":
+    for name, source in modules:
+        parts = name.split(".")
+        for i in range(1, len(parts)):
+            pkg = ".".join(parts[:i])
+            if pkg not in sys.modules:
+                mod = types.ModuleType(pkg)
+                mod.__path__ = []
+                sys.modules[pkg] = mod
+                if i > 1:
+                    setattr(sys.modules[".".join(parts[: i - 1])], parts[i - 1], mod)
+        mod = types.ModuleType(name)
+        mod.__file__ = "<medic:" + name + ">"
+        sys.modules[name] = mod
+        try:
+            exec(compile(source, mod.__file__, "exec"), mod.__dict__)  # noqa: S102 - medic's own probe code
+        except Exception as exc:  # a probe module needing a package the host lacks: its calls report it
+            del sys.modules[name]
+            yield name, f"{type(exc).__name__}: {exc}"
+            continue
+        setattr(sys.modules[".".join(parts[:-1])], parts[-1], mod)
+
+
+def _specs(names: list) -> dict:
+    spec_type = sys.modules["medic.core.probe"].ProbeSpec
+    specs = {}
+    for name in names:
+        module = sys.modules.get(name)
+        for obj in vars(module).values() if module else ():
+            spec = getattr(obj, "spec", None)
+            if isinstance(spec, spec_type):
+                specs[spec.name] = spec
+    return specs
+
+
+def main(payload_text: str) -> None:
+    if sys.version_info < (3, 11):  # noqa: UP036 - the remote Python may be older than medic's
+        sys.stdout.write(TOO_OLD + " " + sys.version.split()[0] + "\n")
+        sys.exit(3)
+    from concurrent.futures import ThreadPoolExecutor
+
+    payload = json.loads(payload_text)
+    failed = dict(_install(payload["modules"]))
+    probe_mod = sys.modules["medic.core.probe"]
+    models = sys.modules["medic.core.models"]
+    specs = _specs([name for name, _ in payload["modules"]])
+
+    def one(call: list) -> dict:
+        probe, params_json = call
+        spec = specs.get(probe)
+        if spec is None:
+            why = "; ".join(f"{k}: {v}" for k, v in failed.items()) or "not shipped to the runner"
+            return {"probe": probe, "params": json.loads(params_json), "ok": False, "data": None,
+                    "error": f"probe {probe} cannot run on this host ({why})",
+                    "unavailable": False, "duration_s": 0.0}
+        return probe_mod.run_probe(spec, models.ProbeCall(probe, params_json)).to_dict()
+
+    with ThreadPoolExecutor(max_workers=max(1, int(payload.get("workers", 8)))) as pool:
+        results = list(pool.map(one, payload["calls"]))
+    sys.stdout.write(MARKER + json.dumps(results, default=str))
+    sys.stdout.flush()

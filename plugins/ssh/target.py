@@ -1,0 +1,68 @@
+"""The ``ssh`` target: one lazily opened connection per host per run, batches of probe calls per round trip.
+
+Opening a target never connects (so names are checked before anything touches the network); the first
+collection does, and a host that cannot be reached raises :class:`TargetError` once and again on every later
+collection without retrying: the engine turns it into one ``target.reachable`` error finding for that host.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from medic.core.errors import TargetError
+from medic.core.models import ProbeCall, ProbeResult
+from medic.core.probe import ProbeSpec
+from medic.core.target import Target
+from medic.plugins.ssh.inventory import HostConfig
+
+if TYPE_CHECKING:
+    from medic.plugins.ssh.connection import Connection
+
+
+class SSHTarget(Target):
+    kind = "ssh"
+    live = True
+
+    def __init__(self, host: HostConfig, probes: Mapping[str, ProbeSpec]) -> None:
+        meta = {"address": host.address, "port": host.port, "user": host.user, "hostname": host.address,
+                "groups": list(host.groups)}
+        super().__init__(host.name, {**meta, **host.vars})
+        self.host = host
+        self.probes = probes
+        self._conn: Connection | None = None
+        self._failure: TargetError | None = None
+        self.round_trips = 0
+
+    def connection(self) -> Connection:
+        if self._failure is not None:
+            raise self._failure
+        if self._conn is None:
+            from medic.plugins.ssh.connection import Connection  # paramiko is imported here, not before
+
+            try:
+                self._conn = Connection(self.host).open()
+            except TargetError as exc:
+                self._failure = exc
+                raise
+        return self._conn
+
+    def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+        from medic.plugins.ssh import remote
+
+        conn = self.connection()
+        self.round_trips += 1
+        try:
+            return remote.collect(conn, calls, self.probes)
+        except TargetError as exc:
+            self._failure = exc
+            self.close()
+            raise
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "address": f"{self.host.address}:{self.host.port}"}
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,246 @@
+"""Real OpenSSH servers on loopback addresses for the SSH target tests (started once per session).
+
+    ok       127.0.0.2  plain sshd in this mount namespace (parity with `local`)
+    files_b  127.0.0.3  sshd in its own mount namespace: LAB/shared is LAB/data/b (different files)
+    files_c  127.0.0.4  same with LAB/data/c
+    changed  127.0.0.5  sshd presenting another host key than the one pinned in known_hosts
+    drop     127.0.0.6  sshd whose every command kills its own session mid-output (connection lost)
+    silent   127.0.0.7  accepts TCP, never sends an SSH banner (a Python socket server)
+    crowded  127.0.0.8  sshd with MaxStartups 1 (refuses a second unauthenticated connection)
+    down     127.0.0.9  nothing listens (connection refused)
+
+The servers use their own key files and authorized_keys under a temporary directory and a free port; nothing
+in ~/.ssh is touched. Needs root (sshd, unshare) and openssh-server (tests/setup-services.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from medic.core.engine import Engine
+from medic.core.models import Status
+from medic.core.session import Session
+
+SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+ADDRESSES = {"ok": "127.0.0.2", "files_b": "127.0.0.3", "files_c": "127.0.0.4", "changed": "127.0.0.5",
+             "drop": "127.0.0.6", "silent": "127.0.0.7", "crowded": "127.0.0.8", "down": "127.0.0.9"}
+
+@dataclass
+class Lab:
+    dir: Path
+    port: int
+    client_key: Path
+    known_hosts: Path
+    host_pub: Path
+    other_pub: Path
+    canary: Path
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def address(self, name: str) -> str:
+        return ADDRESSES[name]
+
+    def spec(self, name: str) -> str:
+        return f"ssh://root@{ADDRESSES[name]}:{self.port}"
+
+    def inventory(self, hosts: dict[str, dict[str, Any]] | None = None, *,
+                  groups: dict[str, Any] | None = None, defaults: dict[str, Any] | None = None,
+                  filename: str = "inventory.yaml",
+                  known_hosts: Path | None = None) -> Path:
+        """Write an inventory; ``hosts`` values may name a lab server with ``lab: NAME``."""
+        body: dict[str, Any] = {
+            "known_hosts": str(known_hosts or self.known_hosts),
+            "defaults": {"user": "root", "port": self.port, "key_file": str(self.client_key),
+                         "connect_timeout": 3, "command_timeout": 30, **(defaults or {})},
+            "hosts": {},
+        }
+        for name, settings in (hosts or {n: {"lab": n} for n in ("ok", "files_b", "files_c")}).items():
+            s = dict(settings)
+            lab_name = s.pop("lab", None)
+            if lab_name:
+                s.setdefault("address", ADDRESSES[lab_name])
+            body["hosts"][name] = s
+        if groups:
+            body["groups"] = groups
+        path = self.dir / filename
+        path.write_text(yaml.safe_dump(body, sort_keys=False), encoding="utf-8")
+        return path
+
+
+def _free_port(addresses: list[str]) -> int:
+    for port in range(2322, 2400):
+        try:
+            for addr in addresses:
+                with socket.socket() as s:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port for the test sshd servers")
+
+
+def _keygen(path: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+
+
+def _sshd_config(lab: Lab, addr: str, hostkey: Path, extra: str = "") -> Path:
+    conf = lab.dir / f"sshd_{addr}.conf"
+    conf.write_text(f"""ListenAddress {addr}
+Port {lab.port}
+HostKey {hostkey}
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+AuthorizedKeysFile {lab.dir}/authorized_keys
+StrictModes no
+UsePAM no
+PidFile none
+MaxSessions 50
+LogLevel ERROR
+{extra}
+""")
+    return conf
+
+
+def _wait_listening(addr: str, port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sshd on {addr}:{port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection((addr, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"sshd on {addr}:{port} did not start listening")
+
+
+class SilentServer:
+    """Accepts TCP connections and never says anything."""
+
+    def __init__(self, addr: str, port: int) -> None:
+        self.sock = socket.create_server((addr, port))
+        self.conns: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+
+    def close(self) -> None:
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if not os.path.exists(SSHD) or os.geteuid() != 0:
+        pytest.skip("needs root and openssh-server (tests/setup-services.sh)")
+    root = tmp_path_factory.mktemp("sshlab")
+    os.chmod(root, 0o755)
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    port = _free_port(list(ADDRESSES.values()))
+    for name in ("hostkey", "otherkey", "client"):
+        _keygen(root / name)
+    (root / "authorized_keys").write_text((root / "client.pub").read_text())
+    known = root / "known_hosts"
+    line = " ".join((root / "hostkey.pub").read_text().split()[:2])
+    known.write_text("".join(f"[{a}]:{port} {line}\n" for a in ADDRESSES.values()))
+    lab = Lab(root, port, root / "client", known, root / "hostkey.pub", root / "otherkey.pub",
+              root / "canary")
+    for d, version in (("shared", "app 1.0"), ("data/b", "app 2.5"), ("data/c", None)):
+        (root / d).mkdir(parents=True)
+        if version:
+            (root / d / "version").write_text(version + "\n")
+    silent = SilentServer(ADDRESSES["silent"], port)
+    servers = [
+        ("ok", "hostkey", "", None),
+        ("files_b", "hostkey", "", "data/b"),
+        ("files_c", "hostkey", "", "data/c"),
+        ("changed", "otherkey", "", None),
+        ("drop", "hostkey", "ForceCommand head -c 300000 /dev/zero; kill -9 $PPID", None),
+        ("crowded", "hostkey", "MaxStartups 1", None),
+    ]
+    try:
+        for name, key, extra, bind in servers:
+            addr = ADDRESSES[name]
+            conf = _sshd_config(lab, addr, root / key, extra)
+            argv = [SSHD, "-D", "-e", "-f", str(conf)]
+            if bind:  # own mount namespace: LAB/shared shows this host's files
+                script = f"mount --bind {root / bind} {root / 'shared'} && exec {' '.join(argv)}"
+                argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+            log = open(root / f"sshd_{name}.log", "wb")  # noqa: SIM115 - lives as long as the server
+            proc = subprocess.Popen(argv, stdout=log, stderr=log)
+            lab.procs.append(proc)
+            _wait_listening(addr, port, proc)
+        yield lab
+    finally:
+        silent.close()
+        for proc in lab.procs:
+            proc.terminate()
+        for proc in lab.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def run_playbook(specs: list[str], playbook: str = "triage", inputs: dict[str, Any] | None = None,
+        **options: Any) -> tuple[Any, list[Any]]:
+    session = Session(config={})
+    pb = session.load_playbook(playbook)
+    targets = session.open_targets(specs, options)
+    try:
+        result = Engine(session.registry, session.hooks).run(pb, targets, pb.bind_inputs(inputs or {}))
+    finally:
+        for t in targets:
+            t.close()
+    return result, targets
+
+
+def result_statuses(result: Any, target: str) -> dict[tuple[str, str | None], Status]:
+    return {(f.check, f.subject): f.status for f in result.findings() if f.target == target}
+
+
+@pytest.fixture
+def runner() -> Any:
+    """``runner(specs, playbook="triage", inputs=None, **options)``: an inline engine run, targets closed."""
+    return run_playbook
+
+
+@pytest.fixture
+def statuses() -> Any:
+    """``statuses(result, target)``: {(check, subject): status} of one target's findings."""
+    return result_statuses
+
+
+@pytest.fixture
+def run_cli(capsys: pytest.CaptureFixture[str]) -> Any:
+    """Run ``medic ARGS`` in-process; return (exit code, stdout, stderr)."""
+    from medic.core.cli.main import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

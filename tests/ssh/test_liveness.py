@@ -1,0 +1,122 @@
+"""Liveness against real servers: big output on both streams, MaxStartups refusals, bounds and timeouts."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from medic.core.errors import TargetError
+from medic.plugins.ssh import connection
+from medic.plugins.ssh.inventory import HostConfig
+
+MIB = 1024 * 1024
+
+
+def host(lab, name: str, **kw) -> HostConfig:
+    return HostConfig(name=name, address=lab.address(name), port=lab.port, user="root",
+                      key_file=str(lab.client_key), known_hosts=str(lab.known_hosts), connect_timeout=3, **kw)
+
+
+def test_ten_mib_on_stdout_and_stderr_at_once_does_not_hang(lab):
+    conn = connection.Connection(host(lab, "ok")).open()
+    try:
+        started = time.monotonic()
+        result = conn.run("head -c 10485760 /dev/zero & head -c 10485760 /dev/zero >&2; wait", timeout=60)
+        assert time.monotonic() - started < 30
+        assert (result.exit_code, len(result.stdout), len(result.stderr)) == (0, 10 * MIB, 10 * MIB)
+        capped = conn.run("head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2", max_output=MIB)
+        assert capped.truncated and capped.exit_code == 0 and len(capped.stdout) < 2 * MIB
+    finally:
+        conn.close()
+
+
+def _hold_startup_slot(lab) -> socket.socket:
+    """An unauthenticated connection: with MaxStartups 1, sshd refuses every other one while it is open."""
+    sock = socket.create_connection((lab.address("crowded"), lab.port))
+    assert sock.recv(64).startswith(b"SSH-")
+    return sock
+
+
+def test_refused_connections_are_retried_with_backoff(lab):
+    held = _hold_startup_slot(lab)
+    threading.Timer(1.0, held.close).start()
+    conn = connection.Connection(host(lab, "crowded"))
+    started = time.monotonic()
+    conn.open()
+    try:
+        assert conn.retries >= 1 and time.monotonic() - started >= 0.9
+        assert conn.run("echo hi").stdout == b"hi\n"
+    finally:
+        conn.close()
+
+
+def test_a_server_that_keeps_refusing_is_a_clear_error(lab, monkeypatch):
+    monkeypatch.setattr(connection, "RETRIES", 2)
+    held = _hold_startup_slot(lab)
+    try:
+        with pytest.raises(TargetError, match="kept refusing new connections after 2 retries"):
+            connection.Connection(host(lab, "crowded")).open()
+    finally:
+        held.close()
+
+
+def test_concurrent_connections_are_bounded(lab, monkeypatch):
+    monkeypatch.setattr(connection, "_SLOTS", threading.BoundedSemaphore(2))
+    active, peak, lock = [0], [0], threading.Lock()
+    real = connection.Connection._connect
+
+    def counting(self: connection.Connection) -> None:
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            time.sleep(0.1)
+            real(self)
+        finally:
+            with lock:
+                active[0] -= 1
+
+    monkeypatch.setattr(connection.Connection, "_connect", counting)
+    conns = [connection.Connection(host(lab, "ok")) for _ in range(6)]
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda c: c.open(), conns))
+    for c in conns:
+        c.close()
+    assert peak[0] == 2
+
+
+def test_command_timeout_fails_the_calls_not_the_host(lab, runner, tmp_path):
+    pb = tmp_path / "slow.yaml"
+    pb.write_text("""name: slow
+targets: [local]
+steps:
+  - id: slow
+    check: software.command_version
+    with: {command: [sleep, "5"]}
+""")
+    inv = lab.inventory({"ok": {"lab": "ok", "command_timeout": 1}})
+    started = time.monotonic()
+    result, _ = runner(["ok"], playbook=str(pb), inventory=str(inv))
+    assert time.monotonic() - started < 4.5
+    (finding,) = result.findings()
+    assert finding.check == "software.command_version" and finding.status == "error"
+    assert "timed out after 1 s" in finding.summary
+
+
+def test_jump_connections_do_not_deadlock_the_bound(lab, monkeypatch):
+    monkeypatch.setattr(connection, "_SLOTS", threading.BoundedSemaphore(1))
+    jump = host(lab, "ok")
+    conns = [connection.Connection(host(lab, "files_b", jump=jump)) for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        futures = [pool.submit(c.open) for c in conns]
+        for f in futures:
+            f.result(timeout=20)
+    try:
+        assert all(c.run("echo via").stdout == b"via\n" for c in conns)
+    finally:
+        for c in conns:
+            c.close()
