@@ -138,6 +138,7 @@ def interfaces() -> list[dict[str, Any]]:
                 }
             )
         return out
+    ipv6 = _ipv6_by_interface()
     for dev in sorted(Path("/sys/class/net").iterdir()):
         state = (dev / "operstate").read_text().strip() if (dev / "operstate").exists() else "unknown"
         flags = int((dev / "flags").read_text(), 16) if (dev / "flags").exists() else 0
@@ -147,10 +148,38 @@ def interfaces() -> list[dict[str, Any]]:
                 "up": bool(flags & 1) and state in ("up", "unknown"),
                 "mtu": int((dev / "mtu").read_text()),
                 "speed_mbps": 0,
-                "addresses": [],
+                "addresses": _addresses(dev.name, ipv6),
             }
         )
     return out
+
+
+def _ipv6_by_interface() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        f = line.split()
+        if len(f) >= 6:
+            out.setdefault(f[5], []).append(socket.inet_ntop(socket.AF_INET6, bytes.fromhex(f[0])))
+    return out
+
+
+def _addresses(name: str, ipv6: dict[str, list[str]]) -> list[str]:
+    """The interface's primary IPv4 address (SIOCGIFADDR) and its IPv6 addresses, without psutil."""
+    import fcntl
+    import struct
+
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            req = struct.pack("256s", name.encode()[:15])
+            found.append(socket.inet_ntoa(fcntl.ioctl(sock.fileno(), 0x8915, req)[20:24]))  # SIOCGIFADDR
+        except OSError:
+            pass  # no IPv4 address on this interface
+    return found + ipv6.get(name, [])
 
 
 @probe("resolver_config", description="Resolver configuration from /etc/resolv.conf: nameservers, search.")
