@@ -8,6 +8,7 @@ its timeout and retries in ``medic.flows``. Nothing in this module imports Prefe
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -128,11 +129,9 @@ class Engine:
         bound = playbook.bind_inputs(inputs)
 
         def one(target: Target) -> None:
-            try:
+            with contextlib.suppress(Exception):  # the run reports it when it reaches this target
                 self._prefetch(playbook.steps, target, {"inputs": dict(bound), "target": target.describe(),
-                                                              "steps": {}})
-            except Exception:  # noqa: S110 - the run reports it when it reaches this target
-                pass
+                                                        "steps": {}})
 
         with cf.ThreadPoolExecutor(max_workers=max(1, min(self.executor.max_workers, len(targets)))) as pool:
             list(pool.map(one, targets))

@@ -164,7 +164,7 @@ def config_value(data: ProbeData, p: dict[str, Any]) -> Outcome:
         Param(
             "paths",
             "list",
-            ["/var/run/*.pid", "/run/*.pid", "/var/lock/*", "/tmp/*.lock"],  # noqa: S108 - only read
+            ["/var/run/*.pid", "/run/*.pid", "/var/lock/*", "/tmp/*.lock"],
             "lock/pid/session files or globs",
             items="string",
         ),

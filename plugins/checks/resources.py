@@ -122,7 +122,7 @@ def zombies(data: ProbeData, p: dict[str, Any]) -> Outcome:
         Param(
             "paths",
             "list",
-            ["/tmp", "/var/tmp", "/var/cache"],  # noqa: S108 - measured, not written
+            ["/tmp", "/var/tmp", "/var/cache"],
             "directories to measure (globs ok)",
             items="string",
         ),

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from medic.plugins.checks import all_specs, docs
 
 REPO = Path(__file__).resolve().parents[2]

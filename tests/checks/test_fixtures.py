@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medic.core.check import CheckSpec, evaluate
 from medic.core.models import ProbeResult, Status
 from medic.plugins.checks import all_specs

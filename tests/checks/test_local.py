@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medic.core.check import evaluate
 from medic.core.models import Status
 from medic.plugins.checks import all_specs

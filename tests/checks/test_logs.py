@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from medic.core.check import evaluate
 from medic.core.models import Status
 from medic.plugins.probes import logscan

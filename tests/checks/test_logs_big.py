@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from medic.plugins.probes.logs import DEFAULT_PATTERN
 
 SIZE = 200 * 1024 * 1024

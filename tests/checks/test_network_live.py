@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from medic.core.check import evaluate
 from medic.core.models import Finding, Status
 from medic.plugins.targets.local import LocalTarget

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from medic.core.errors import ProbeUnavailable
 from medic.plugins.probes import config, security, services, software, system
 from medic.plugins.probes.network import _mask, proxy_env

@@ -7,6 +7,7 @@ import json
 from medic.core.models import ProbeCall, Status
 from medic.plugins.ssh import fallback
 
+
 def covered_checks(registry) -> set[str]:  # type: ignore[no-untyped-def]
     """Checks whose every probe the plain-command fallback provides."""
     return {cid for cid in registry.checks
