@@ -17,8 +17,9 @@ $(BIN)/medic: pyproject.toml setup.py
 
 setup: $(BIN)/medic
 
+# exit code 1 means "a check failed": the run itself worked, so make does not report an error for it
 run: setup
-	$(BIN)/medic run triage --report triage-report.md
+	$(BIN)/medic run triage --report triage-report.md || [ $$? -eq 1 ]
 
 test: setup
 	bash tests/setup-services.sh
