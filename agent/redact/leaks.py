@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
+import itertools
 import json
 import math
 import re
@@ -55,19 +56,24 @@ _SECRET_HINT = re.compile(r"pass|pwd|secret|key|token|sess|cookie|credential")  
 # How a key and its value sit together: assignment (matched overlapping, so `a=B_TOKEN=x` is seen),
 # XML element, XML key/value pair, command-line option.
 _PAIRS = (
-    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*[=:][ \t]*[\"']?(?P<val>[^\s\"',;&=:]+))"),
+    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*(?:=|:(?=[ \t\"']))[ \t]*[\"']?"
+               r"(?P<val>[^\s\"',;&=:]+))"),
     re.compile(r"<(?P<key>[\w:.-]+)>(?P<val>[^<]+)</"),
     re.compile(r"(?i)\b(?:key|name)=[\"'](?P<key>[^\"']+)[\"']\s+value=[\"'](?P<val>[^\"']*)[\"']"),
     re.compile(r"(?<!\S)--?(?P<key>[\w-]+)[ \t]+(?P<val>[^\s-]\S*)"),
 )
-_META_END = re.compile(r"(?i)(?:_|-|\b)(?:len(?:gth)?|min|max|policy|ttl|timeout|expir\w*|file|path|type|name"
-                       r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id)$")
+_META_END = re.compile(  # key endings that describe a secret rather than hold it (also after camelCase)
+    r"(?:[_.-]|\b|(?<=[a-z])(?=[A-Z]))(?i:len(?:gth)?|min|max|policy|ttl|timeout|expir\w*|file|path|type|name"
+    r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id|sec(?:onds?)?|address|addr|dir"
+    r"|role|encryption|algorithm|plugin|module|socket|sock)$")
 _TEMPLATE_STARTS = ("[REDACTED", "$", "{", "<", "%", "!")
 _BENIGN = frozenset({"true", "false", "yes", "no", "null", "none", "on", "off", "required", "optional"})
 _PUBLIC_BLOCK = re.compile(
-    r"-----BEGIN (?:CERTIFICATE|(?:[A-Z]+ )?PUBLIC KEY|X509 CRL|CERTIFICATE REQUEST)-----.*?(?:-----END|\Z)",
+    r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE REQUEST"
+    r"|PGP SIGNATURE)-----.*?(?:-----END|\Z)",
     re.S)
-_PUBLIC_CONTEXT = re.compile(r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-\S+|sk-ssh-\S+)\s+$|(?i:sha\d+[:-])$")
+_PUBLIC_CONTEXT = re.compile(  # an SSH public key earlier on the line, or a digest prefix right before
+    r"(?:ssh-(?:rsa|dss|ed25519)|ecdsa-sha2-[\w-]+|sk-[\w-]+@openssh\.com)\s|(?i:sha\d+[:-])$")
 
 
 def _entropy(token: str) -> float:
@@ -164,19 +170,35 @@ def _assignment(line: str) -> bool:
         if (not _SECRET_WORD.search(key) or _META_END.search(key)
                 or (key.upper() in ("PWD", "OLDPWD") and value.startswith("/"))
                 or value.lower() in _BENIGN or value.startswith(_TEMPLATE_STARTS)
-                or value.isdigit() or len(value) < 4 or set(value) <= set("*x#.-")):
+                or not _secret_shaped(value) or set(value) <= set("*x#.-!")
+                or (value.startswith("/") and "/" in value[1:])):  # a path
             continue
         return True
     return False
 
 
+def _char_class(c: str) -> int:
+    return 0 if c.isupper() else 1 if c.islower() else 2 if c.isdigit() else 3
+
+
+def _secret_shaped(value: str) -> bool:
+    """Long enough, and not a plain word or number: has a digit or symbol, or is 12+ characters."""
+    if len(value) < 6 or value.isdigit():
+        return False
+    return len(value) >= 12 or not value.isalpha()
+
+
 def _random_looking(token: str) -> bool:
+    """Mixed classes, varied characters, and class changes at most positions: random tokens switch between
+    upper case, lower case and digits about 60% of the time, CamelCase identifiers well under 45%."""
     token = token[:256]  # judging a long blob by its start keeps the scan linear
     if "REDACTED" in token or all(c in "0123456789abcdefABCDEF" for c in token.rstrip("=")):
         return False
-    classes = (any(c.isupper() for c in token) + any(c.islower() for c in token)
-               + (sum(c.isdigit() for c in token) >= 2))
-    return classes == 3 and _entropy(token) >= max(3.7, 0.86 * math.log2(min(len(token), 64)))
+    classes = [_char_class(c) for c in token if c.isalnum()]  # "_" and "+" separate words, ignore them
+    if len(classes) < 20 or not ({0, 1} <= set(classes) and classes.count(2) >= 2):
+        return False
+    switches = sum(a != b for a, b in itertools.pairwise(classes)) / (len(classes) - 1)
+    return switches >= 0.45 and _entropy(token) >= 3.5
 
 
 def _high_entropy(t: _Text, lines_with_hits: set[int]) -> Iterator[tuple[int, str]]:
@@ -186,7 +208,7 @@ def _high_entropy(t: _Text, lines_with_hits: set[int]) -> Iterator[tuple[int, st
         if t.line_of(start) in lines_with_hits or any(a <= start < b for a, b in public):
             continue
         line_start = t.text.rfind("\n", 0, start) + 1
-        context = _PUBLIC_CONTEXT.search(t.text, max(line_start, start - 60), start)
+        context = _PUBLIC_CONTEXT.search(t.text, line_start, start)
         if _random_looking(match.group(0)) and not context:
             yield start, "high_entropy"
 

@@ -46,4 +46,8 @@ YAML_PAIR = re.compile(
 JSON_PAIR = re.compile(
     r"\"(?:name|key)\"\s*:\s*\"(?P<key>[^\"]{1,100})\"\s*,\s*\"value\"\s*:\s*\"(?P<val>(?:\\.|[^\"\\])*)\"")
 BLOCK_HEAD = re.compile(r"^(\s*)(?:-\s+)?([\"']?)([\w.-]+)\2\s*:\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
-NETRC = re.compile(r"(?i)\b(?:machine|login)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
+NETRC = re.compile(r"(?i)^\s*(?:machine|default)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
+# Public PEM blocks (certificates, public keys, PGP public keys and signatures) are left exactly as they are.
+PUBLIC_PEM = re.compile(
+    r"-----BEGIN (?P<label>CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL|CERTIFICATE REQUEST"
+    r"|(?:[A-Z0-9]+ )?PUBLIC KEY|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----.*?-----END (?P=label)-----", re.S)

@@ -13,10 +13,16 @@ from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from medic.agent.redact import syntax as sx
-from medic.agent.redact.keys import KEYWORD, TAG, keep_value, sensitive_key, tag
+from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, sensitive_key, tag
 from medic.agent.redact.rules import RULES
 
 _Sub = Callable[[re.Match[str]], str]
+_NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
+
+
+def _file_name(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
+
 # Forms that may span lines or carry no secret-ish key word, run on the whole text when a hint is present.
 _WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
     (sx.YAML_PAIR, ("value:",)), (sx.JSON_PAIR, ('"value"',)),
@@ -35,12 +41,22 @@ class TextScrubber:
         self.counts: Counter[str] = counts if counts is not None else Counter()
 
     def scrub(self, text: str, path: str = "") -> str:
+        if "-----BEGIN" not in text:
+            return self._scrub(text, path)
+        out, pos = [], 0  # leave public PEM blocks alone: their base64 only looks like secrets
+        for block in sx.PUBLIC_PEM.finditer(text):
+            out += [self._scrub(text[pos: block.start()], path), block.group(0)]
+            pos = block.end()
+        return "".join(out) + self._scrub(text[pos:], path)
+
+    def _scrub(self, text: str, path: str) -> str:
         folded = text.lower()
         for rule in RULES:
             if not rule.hints or any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
         text = self._by_path(text, path)
-        if KEYWORD.search(text.lower()):  # key-based forms: only lines that mention a secret-ish word
+        # key-based forms: only on lines that mention a secret-ish word
+        if KEYWORD.search(text.lower()) and _file_name(path) not in _NO_KEY_RULES:
             text = self._yaml_blocks(text)
             lines = text.split("\n")
             text = "\n".join(self._keyed_line(ln) if KEYWORD.search(ln.lower()) else ln for ln in lines)
@@ -66,7 +82,7 @@ class TextScrubber:
         line = self._inline(line)
         for pattern in (sx.DIRECTIVE, sx.NETRC):
             line = pattern.sub(self._fixed("password"), line)
-        return sx.CLI_OPTION.sub(self._keyed("val"), line)
+        return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line)
 
     def _inline(self, line: str) -> str:
         """``key=value`` anywhere; matches overlap values, so a harmless key's value is scanned too."""
@@ -105,11 +121,12 @@ class TextScrubber:
             return self._replace(match, "s", name)
         return sub
 
-    def _keyed(self, group: str) -> _Sub:
+    def _keyed(self, group: str, strong_only: bool = False) -> _Sub:
         def sub(match: re.Match[str]) -> str:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
-            if rule is None or value is None or keep_value(value, match.group("key")):
+            if (rule is None or value is None or keep_value(value, match.group("key"))
+                    or (strong_only and rule in WEAK_RULES)):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 self.counts[rule] += 1
@@ -170,7 +187,7 @@ class TextScrubber:
         return "\n".join(out)
 
     def _by_path(self, text: str, path: str) -> str:
-        name = PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
+        name = _file_name(path)
         if name in (".pgpass", "pgpass.conf"):  # host:port:database:user:password
             return re.sub(r"(?m)^(?P<pre>(?:[^:#\n]*:){4})(?P<val>[^\n]+)$", self._fixed("password"), text)
         if "htpasswd" in name or name in ("shadow", "gshadow", "passwd.bak"):

@@ -210,4 +210,23 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("shell-vars", "awk '{print $1$2}' && echo $HOME"),
     ("pod-names", "coredns-5d78c9869d-x2x9k kube-proxy-7fmbq nginx-deployment-66b6c48dd5-4jw2q"),
     ("timestamps-macs", "10:30:45 aa:bb:cc:dd:ee:ff 2026-11-25T10:00:00Z"),
+    # Lines from a real Debian system's /etc and /var/log that earlier versions of the rules mistook for secrets
+    ("shadow-locked", "sshd:!:20782::::::\npolkitd:!*:20582::::::"),
+    ("sysctl", "#net.ipv4.tcp_syncookies=1\n#StopIdleSessionSec=infinity"),
+    ("shell-substitution", 'passwd=$(getent passwd "$user")\nexport SSH_AUTH_SOCK=$(gpgconf --list-dirs agent-ssh-socket)'),
+    ("dbus", 'DBUS_SESSION_BUS_ADDRESS="unix:path=$XDG_RUNTIME_DIR/bus"\n# tell dbus-daemon --session (and systemd --user)'),
+    ("java-settings", "jdk.http.auth.tunneling.disabledSchemes=Basic\njdk.http.ntlm.transparentAuth=allHosts\n"
+     '# The default value is "PBEWithHmacSHA256AndAES_256".'),
+    ("postgres-conf", "#password_encryption = scram-sha-256\n#session_replication_role = 'origin'"),
+    ("initdb", "initdb -D /var/lib/postgresql/15/main --auth-local peer --auth-host scram-sha-256"),
+    ("apt-history", "Install: google-cloud-cli-gke-gcloud-auth-plugin=528.0.0-0, dbus-user-session:amd64 (1.14.10-1~deb12u1)"),
+    ("ca-certificates", "mozilla/DigiCert_TLS_RSA4096_Root_G5.crt\nmozilla/D-TRUST_EV_Root_CA_1_2020.crt"),
+    ("login-defs", "# Max number of login retries if password is bad. This will most likely be"),
+    ("ssh-host-keys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO+BeqndKWetV8Hm3MCqP1plCcbTA71daHIpmCiQjEf+ root@vm\n"
+     "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBM6gb8hOgW7BHstC+wIzFewP5m2xQZKY/EfC root@vm"),
+    ("pgp-public-key", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGfpPl0BEACyof6b+LAkxSHiTZc0RAjilNtshxhqOSr5hrApjAdyLDnUWMf4\n"
+     "mp/UytFKHCbzU9H9QkYXLyr2mCltknX5+A28iYHZzS0eX5XMAmaWdqvd4IkAb/Sw\nvouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n"
+     "-----END PGP PUBLIC KEY BLOCK-----"),
+    ("certificate-40-char-line", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe5Xj8QbYkq3bT0Zr7wVhW1kJm4IwCgYIKoZIzj0EAwIw\n"
+     "vouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n-----END CERTIFICATE-----"),
 ]

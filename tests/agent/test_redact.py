@@ -143,3 +143,14 @@ def test_pathological_input_stays_fast(text: str) -> None:
     Scrubber().scrub_text(text)
     scan_text(text)
     assert time.perf_counter() - started < 10  # linear: well under a second on an idle machine
+
+
+@pytest.mark.parametrize(("path", "text", "expected"), [
+    ("/etc/nsswitch.conf", "passwd:         files systemd", "passwd:         files systemd"),
+    ("/etc/other.conf", "passwd: s3cret", "passwd: [REDACTED:password]"),
+    ("/home/bob/.pgpass", "db:5432:app:bob:pw1", "db:5432:app:bob:[REDACTED:password]"),
+    ("/etc/shadow", "bob:plaintext:19700:0:99999:7:::", "bob:[REDACTED:password_hash]:19700:0:99999:7:::"),
+    ("/etc/shadow", "sshd:!:20782::::::", "sshd:!:20782::::::"),
+])
+def test_file_specific_rules(path: str, text: str, expected: str) -> None:
+    assert Scrubber().scrub_text(text, path=path) == expected
