@@ -124,3 +124,16 @@ class TestPseudonymiser:
         outs = {p.text(f"192.168.{i // 250}.{i % 250 + 1}") for i in range(600)}
         assert len(outs) == 600
         assert all(ipaddress.IPv4Address(o) in ipaddress.IPv4Network("10.255.0.0/16") for o in outs)
+
+
+def test_scrubbing_failure_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic.agent.redact import RedactionError
+    from medic.agent.redact.text import TextScrubber
+
+    def broken(self: TextScrubber, text: str, path: str = "") -> str:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(TextScrubber, "scrub", broken)
+    with pytest.raises(RedactionError, match=r"could not scrub /etc/app.conf: ValueError: boom") as info:
+        Scrubber().scrub_text(f"password={SECRET}", path="/etc/app.conf")
+    assert SECRET not in str(info.value)
