@@ -1,7 +1,7 @@
 """This machine's own process list and environment, scrubbed into a bundle: the leak scanner must stay quiet.
 
-Real data is where false positives live (a scanner that blocks every bundle gets overridden by habit), and where
-a secret the scrubber misses would show up as a hit.
+Real data is where false positives live (a scanner that blocks every bundle gets overridden by habit), and
+where a secret the scrubber misses would show up as a hit.
 """
 
 from __future__ import annotations
@@ -10,7 +10,6 @@ import os
 from pathlib import Path
 
 import psutil
-
 from medic.agent.bundle import BundleWriter, open_bundle, scan_bundle
 from medic.agent.redact import Scrubber
 from medic.core.models import ProbeResult
