@@ -8,6 +8,7 @@ import re
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
 _CONTAINS: tuple[tuple[str, str], ...] = (
     ("privatekey", "private_key"),
+    ("keydata", "private_key"),  # kubeconfig client-key-data
     ("clientsecret", "client_secret"),
     ("password", "password"),
     ("passwd", "password"),
@@ -84,7 +85,8 @@ _KEEP_VALUES = frozenset(
      "digest", "ntlm", "negotiate", "kerberos", "ldap", "pam", "local", "always", "never", "infinity", "auto",
      "default", "strict", "lax", "secure", "httponly"]
 )
-_SETTING = re.compile(r"[A-Za-z]{1,20}|\d{1,6}")
+# a word, a camelCase phrase or a small number
+_SETTING = re.compile(r"[a-z]{1,20}(?:[A-Z][a-z]{1,20}){0,3}|[A-Z][a-z]{1,20}|\d{1,6}")
 _MASK = frozenset("*x#.-!")  # "****", "x" (passwd), "!" and "!*" (locked accounts in shadow)
 _REFERENCE = re.compile(r"\$(?:\{[^}\s]*\}|\([^)]*\)|[A-Za-z_]\w*)[\w./-]*")  # $VAR, ${VAR}/x, $(cmd)
 

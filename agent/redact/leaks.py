@@ -56,7 +56,7 @@ _SECRET_HINT = re.compile(r"pass|pwd|secret|key|token|sess|cookie|credential")  
 # How a key and its value sit together: assignment (matched overlapping, so `a=B_TOKEN=x` is seen),
 # XML element, XML key/value pair, command-line option.
 _PAIRS = (
-    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*(?:=|:(?=[ \t\"']))[ \t]*[\"']?"
+    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*(?:=>?|:(?=[ \t\"'])|,(?=[ \t]*[\"']))[ \t]*[\"']?"
                r"(?P<val>[^\s\"',;&=:]+))"),
     re.compile(r"<(?P<key>[\w:.-]+)>(?P<val>[^<]+)</"),
     re.compile(r"(?i)\b(?:key|name)=[\"'](?P<key>[^\"']+)[\"']\s+value=[\"'](?P<val>[^\"']*)[\"']"),

@@ -17,12 +17,12 @@ LINE = re.compile(
     r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)(?P<val>.*?)[ \t\r]*$", re.M)
 # "key": "value" / 'key': value (JSON, YAML, Python reprs), anywhere in a line
 QUOTED = re.compile(
-    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*[:=]\s*)"
+    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"
     r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
 # key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
 # so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.
-INLINE = re.compile(r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=[ \t]*|:[ \t]+)")
+INLINE = re.compile(r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=>?[ \t]*|:[ \t]+)")
 INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
 ADO = re.compile(

@@ -181,6 +181,11 @@ CORPUS: list[Planted] = [
     Planted("htpasswd_apr1", "apr1", f"admin:{APR1}\n", (APR1.split("$")[-1],)),
     Planted("shadow_sha512crypt", "sha512crypt", f"root:{SHA512CRYPT}:19700:0:99999:7:::\n", (SHA512CRYPT.split("$")[-1],)),
     Planted("htpasswd_plain", "plain-by-path", f"bob:{PW}\n", (PW,), path="/etc/nginx/.htpasswd", scanner=False),
+    Planted("docker_registry_auth", "docker-config-json", json.dumps({"auths": {"https://index.docker.io/v1/": {"auth": base64.b64encode(f"bob:{PW}".encode()).decode()}}}, indent=2), (base64.b64encode(f"bob:{PW}".encode()).decode(),), "json"),
+    Planted("kubeconfig_client_key", "kubeconfig", f"users:\n- name: admin\n  user:\n    client-certificate-data: LS0tLS1CRUdJTg==\n    client-key-data: {base64.b64encode(PKCS8.encode()).decode()}\n    token: {PW2}\n", (base64.b64encode(PKCS8.encode()).decode(), PW2), "yaml"),
+    Planted("php_define_password", "wp-config", f"<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_PASSWORD', '{PW}' );\n", (PW,)),
+    Planted("php_array_password", "php-array", f"$config = ['db' => ['user' => 'app', 'password' => '{PW}']];", (PW,)),
+    Planted("ruby_hash_password", "ruby-hash", f"ActiveRecord::Base.establish_connection(adapter: 'pg', password => \"{PW}\")", (PW,)),
     Planted("wifi_psk", "wpa-supplicant", f'network={{\n  ssid="home"\n  psk="{PW}"\n}}', (PW,), scanner=False),
 ]
 
