@@ -54,11 +54,12 @@ _SECRET_WORD = re.compile(
     r"credential|token|session(?:id)?|sessid|cookie|(?:^|[^a-z])pass(?:$|[^a-z])")
 _SECRET_HINT = re.compile(r"pass|pwd|secret|key|token|sess|cookie|credential")  # lower-cased text
 # How a key and its value sit together: assignment (matched overlapping, so `a=B_TOKEN=x` is seen),
-# XML element, XML key/value pair, command-line option.
+# XML element, PHP define, XML key/value pair, command-line option.
 _PAIRS = (
-    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*(?:=>?|:(?=[ \t\"'])|,(?=[ \t]*[\"']))[ \t]*[\"']?"
+    re.compile(r"(?<![\w.-])(?=(?P<key>[\w.-]+)[\"']?[ \t]*(?:=>?|:(?=[ \t\"']))[ \t]*[\"']?"
                r"(?P<val>[^\s\"',;&=:]+))"),
     re.compile(r"<(?P<key>[\w:.-]+)>(?P<val>[^<]+)</"),
+    re.compile(r"\bdefine\(\s*[\"'](?P<key>[^\"']+)[\"']\s*,\s*[\"'](?P<val>[^\"']*)[\"']"),  # PHP
     re.compile(r"(?i)\b(?:key|name)=[\"'](?P<key>[^\"']+)[\"']\s+value=[\"'](?P<val>[^\"']*)[\"']"),
     re.compile(r"(?<!\S)--?(?P<key>[\w-]+)[ \t]+(?P<val>[^\s-]\S*)"),
 )

@@ -15,7 +15,7 @@ _VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
     r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)(?P<val>.*?)[ \t\r]*$", re.M)
-# "key": "value" / 'key': value (JSON, YAML, Python reprs), anywhere in a line
+# "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
 QUOTED = re.compile(
     r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"
     r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")

@@ -121,17 +121,18 @@ def test_keyword_gate_covers_every_sensitive_key_form() -> None:
     assert all(keys.KEYWORD.search(n) for n in needles)
 
 
+# Sized so that a quadratic pass would take minutes while the linear ones take well under a second.
 PATHOLOGICAL = {
-    "key-chain": "password=" + "a=" * 100_000,
-    "many-keys": "token " + "key=" * 100_000,
-    "long-value": "password=" + "x" * 500_000,
-    "long-b64": "A" * 500_000,
-    "many-mysql": "mysql " * 50_000 + "-px",
-    "url-at-signs": "http://" + "a:" * 50_000 + "@" * 50_000,
-    "pem-headers": "-----BEGIN PRIVATE KEY-----\n" * 20_000,
-    "yaml-block-heads": "password: |\n" * 20_000,
-    "quotes": '"password":' * 50_000,
-    "colons": "secret: " + "a: " * 100_000,
+    "key-chain": "password=" + "a=" * 25_000,
+    "many-keys": "token " + "key=" * 25_000,
+    "long-value": "password=" + "x" * 200_000,
+    "long-b64": "A" * 200_000,
+    "many-mysql": "mysql " * 25_000 + "-px",
+    "url-at-signs": "http://" + "a:" * 25_000 + "@" * 25_000,
+    "pem-headers": "-----BEGIN PRIVATE KEY-----\n" * 5_000,
+    "yaml-block-heads": "password: |\n" * 5_000,
+    "quotes": '"password":' * 25_000,
+    "colons": "secret: " + "a: " * 25_000,
 }
 
 
@@ -142,7 +143,7 @@ def test_pathological_input_stays_fast(text: str) -> None:
     started = time.perf_counter()
     Scrubber().scrub_text(text)
     scan_text(text)
-    assert time.perf_counter() - started < 10  # linear: well under a second on an idle machine
+    assert time.perf_counter() - started < 10  # generous for loaded CI machines
 
 
 @pytest.mark.parametrize(("path", "text", "expected"), [
