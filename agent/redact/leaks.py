@@ -1,8 +1,9 @@
 """An independent leak scanner for finished bundles: different code and detectors from the scrubber.
 
-It tokenises each line and tests tokens against a prefix table of high-confidence token formats, decodes
-JWT headers and Basic credentials, parses URLs for passwords, recognises crypt hashes, looks for secret-like
-assignments, and flags high-entropy tokens. A hit names the member, the rule and the line, never the value.
+It searches the whole text for tokens from a prefix table of high-confidence formats, decodes JWT headers
+and Basic credentials, parses URLs for passwords, recognises crypt hashes, looks for secret-like assignments
+on lines that mention a secret word, and flags random-looking tokens. A hit names the member, the rule and
+the line, never the value.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _PREFIXES: dict[str, int] = {
     "dckr_pat_": 25, "shpat_": 38, "sk-ant-": 30, "sk-proj-": 30, "hf_": 33, "AGE-SECRET-KEY-1": 70,
     "ATATT3": 56, "key-": 36,
 }
+# Formats whose tail after the prefix is letters and digits only (so "npm_config_cache..." is not a token).
+_ALNUM_TAIL = frozenset({"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "npm_", "hf_", "key-", "AKIA", "ASIA",
+                         "sk_live_", "rk_live_", "sk_test_", "rk_test_", "whsec_"})
 _PREFIX = re.compile("(?P<p>" + "|".join(re.escape(p) for p in sorted(_PREFIXES, key=len, reverse=True))
                      + ")[A-Za-z0-9_.+/=~-]*")
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+/=~-")
@@ -120,8 +124,10 @@ class _Text:
 def _tokens(t: _Text) -> Iterator[tuple[int, str]]:
     for match in _PREFIX.finditer(t.text):
         start, token = match.start(), match.group(0)
+        prefix = match.group("p")
         standalone = start == 0 or t.text[start - 1] not in _TOKEN_CHARS
-        if standalone and len(token) >= _PREFIXES[match.group("p")]:
+        shaped = prefix not in _ALNUM_TAIL or token[len(prefix):].isalnum()
+        if standalone and shaped and len(token) >= _PREFIXES[prefix]:
             yield start, "token_format"
     for match in _JWT.finditer(t.text):
         if _is_jwt(match.group(0)):

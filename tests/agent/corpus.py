@@ -215,6 +215,8 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("shell-vars", "awk '{print $1$2}' && echo $HOME"),
     ("pod-names", "coredns-5d78c9869d-x2x9k kube-proxy-7fmbq nginx-deployment-66b6c48dd5-4jw2q"),
     ("timestamps-macs", "10:30:45 aa:bb:cc:dd:ee:ff 2026-11-25T10:00:00Z"),
+    ("prefix-identifiers", "npm_config_strict_peer_dependencies_enabled=true hf_hub_download_with_progress_bars "
+     "key-value-store-replication-controller-manager ASIA_PACIFIC_REGION_DEFAULT"),
     # Lines from a real Debian system's /etc and /var/log that earlier versions of the rules mistook for secrets
     ("shadow-locked", "sshd:!:20782::::::\npolkitd:!*:20582::::::"),
     ("sysctl", "#net.ipv4.tcp_syncookies=1\n#StopIdleSessionSec=infinity"),
