@@ -61,9 +61,9 @@ def craft(path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]], manif
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         if manifest is not False:
-            data = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-            info, _ = regular("manifest.json", data)
-            tar.addfile(info, io.BytesIO(data))
+            raw = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+            header, _ = regular("manifest.json", raw)
+            tar.addfile(header, io.BytesIO(raw))
         for info, data in entries:
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     path.write_bytes(gzip.compress(buf.getvalue()))
