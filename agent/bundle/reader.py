@@ -9,7 +9,6 @@ neither a gzip bomb nor a huge tar/pax header can exhaust memory or disk.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -19,7 +18,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from medic.agent.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
 from medic.agent.bundle.manifest import MANIFEST_NAME, Manifest, Member, unsafe_member_path
@@ -44,19 +43,33 @@ class Limits:
         return self.max_total_bytes + self.max_manifest_bytes + (self.max_members + 2) * 4096 + _MiB
 
 
-class _CappedReader:
-    """Reads from the decompressed stream and refuses to go past ``cap`` bytes (zip-bomb guard)."""
+class _Decompressed:
+    """gzip data decompressed as it is read: partial data comes out before a truncation is reported (so the
+    error names the member being read), the CRC and length are checked at the end, and no more than ``cap``
+    bytes are ever produced (zip-bomb guard)."""
 
-    def __init__(self, source: gzip.GzipFile, cap: int, bundle: Path) -> None:
-        self.source, self.cap, self.bundle, self.count = source, cap, bundle, 0
+    def __init__(self, raw: BinaryIO, cap: int, bundle: Path) -> None:
+        self.raw, self.cap, self.bundle = raw, cap, bundle
+        self.inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+        self.buffer = bytearray()
+        self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        want = self.cap + 1 - self.count if size < 0 else min(size, self.cap + 1 - self.count)
-        data = self.source.read(want)
-        self.count += len(data)
-        if self.count > self.cap:
-            raise BundleUnsafe(self.bundle, f"decompresses to more than {self.cap} bytes")
-        return data
+        while (size < 0 or len(self.buffer) < size) and not self.inflate.eof:
+            pending = self.inflate.unconsumed_tail or self.raw.read(_CHUNK)
+            if not pending:
+                raise EOFError("compressed data ends before the end of the archive")
+            data = self.inflate.decompress(pending, _CHUNK)
+            self.count += len(data)
+            if self.count > self.cap:
+                raise BundleUnsafe(self.bundle, f"decompresses to more than {self.cap} bytes")
+            self.buffer += data
+        if self.inflate.eof and (self.inflate.unused_data or self.raw.read(1)):
+            raise zlib.error("unexpected data after the end of the compressed stream")
+        size = len(self.buffer) if size < 0 else size
+        out = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return out
 
 
 class Bundle:
@@ -124,9 +137,10 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
 def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
     current: str | None = None
     try:
-        with gzip.open(path, "rb") as gz:
-            stream = _CappedReader(gz, limits.max_stream_bytes, path)
-            with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
+        with path.open("rb") as raw:
+            stream = _Decompressed(raw, limits.max_stream_bytes, path)
+            # small reads, so a truncation is noticed at the member it cuts, not a 10 KiB record earlier
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=tarfile.BLOCKSIZE) as tar:  # type: ignore[call-overload]
                 manifest: Manifest | None = None
                 seen: set[str] = set()
                 for info in tar:
@@ -137,13 +151,13 @@ def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
                         continue
                     seen.add(info.name)
                     _copy_member(path, tar, info, root, member)
-            while stream.read(_CHUNK):  # read to the end so gzip checks its CRC and length
+            while stream.read(_CHUNK):  # read to the end so the CRC and length are checked
                 pass
     except BundleError:
         raise
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        where = f"while reading member {current!r}" if current else "at the start"
-        raise BundleCorrupt(path, f"truncated or corrupt archive {where} ({exc})", current) from exc
+        where = "" if current else " before its first member"  # the error names the member being read
+        raise BundleCorrupt(path, f"truncated or corrupt archive{where} ({exc})", current) from exc
     if manifest is None:
         raise BundleFormatError(path, "empty archive: no manifest.json", MANIFEST_NAME)
     missing = [m.path for m in manifest.members if m.path not in seen]

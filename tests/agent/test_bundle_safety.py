@@ -208,6 +208,9 @@ class TestCorruption:
         with pytest.raises(BundleError, match=r"truncated|corrupt|missing|manifest") as info:
             open_bundle(cut)
         assert info.value.exit_code == EXIT_INTERNAL
+        if keep >= 0.5:  # cut inside the log data: the message names the member that was cut
+            assert info.value.member is not None and info.value.member.startswith("logs/")
+            assert repr(info.value.member) in str(info.value)
 
     def test_flipped_byte_in_compressed_stream(self, tmp_path: Path) -> None:
         good = tmp_path / "good.tar.gz"
@@ -219,9 +222,23 @@ class TestCorruption:
         with pytest.raises(BundleError):  # garbage after the flip: corrupt data, or a manifest not JSON
             open_bundle(bad)
 
+    @pytest.mark.parametrize(("change", "message"), [
+        (lambda data: data + b"trailing garbage", "unexpected data after"),
+        (lambda data: data[:-8] + bytes(b ^ 0xFF for b in data[-8:-4]) + data[-4:], "incorrect data check"),
+        (lambda data: data[:-4] + b"\x00\x00\x00\x00", "incorrect length check"),
+    ], ids=["trailing-data", "bad-crc", "bad-length"])
+    def test_gzip_trailer_is_checked(self, tmp_path: Path, change: Callable[[bytes], bytes],
+                                     message: str) -> None:
+        good = tmp_path / "good.tar.gz"
+        with BundleWriter(good, host="h") as writer:
+            writer.add_bytes("logs/a.log", b"line\n" * 100)
+        (bad := tmp_path / "bad.tar.gz").write_bytes(change(good.read_bytes()))
+        with pytest.raises(BundleCorrupt, match=message):
+            open_bundle(bad)
+
     def test_not_a_gzip_file(self, tmp_path: Path) -> None:
         (path := tmp_path / "b.tar.gz").write_bytes(b"PK\x03\x04 this is a zip, not a bundle")
-        with pytest.raises(BundleCorrupt, match="at the start"):
+        with pytest.raises(BundleCorrupt, match=r"before its first member.*incorrect header check"):
             open_bundle(path)
 
 
