@@ -43,13 +43,17 @@ class Limits:
         return self.max_total_bytes + self.max_manifest_bytes + (self.max_members + 2) * 4096 + _MiB
 
 
+class _TooBig(Exception):
+    """The decompressed stream went past its cap (reported as BundleUnsafe naming the member being read)."""
+
+
 class _Decompressed:
     """gzip data decompressed as it is read: partial data comes out before a truncation is reported (so the
     error names the member being read), the CRC and length are checked at the end, and no more than ``cap``
     bytes are ever produced (zip-bomb guard)."""
 
-    def __init__(self, raw: BinaryIO, cap: int, bundle: Path) -> None:
-        self.raw, self.cap, self.bundle = raw, cap, bundle
+    def __init__(self, raw: BinaryIO, cap: int) -> None:
+        self.raw, self.cap = raw, cap
         self.inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
         self.buffer = bytearray()
         self.count = 0
@@ -62,7 +66,7 @@ class _Decompressed:
             data = self.inflate.decompress(pending, _CHUNK)
             self.count += len(data)
             if self.count > self.cap:
-                raise BundleUnsafe(self.bundle, f"decompresses to more than {self.cap} bytes")
+                raise _TooBig(self.cap)
             self.buffer += data
         if self.inflate.eof and (self.inflate.unused_data or self.raw.read(1)):
             raise zlib.error("unexpected data after the end of the compressed stream")
@@ -135,10 +139,11 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
 
 
 def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
-    current: str | None = None
+    current: str | None = None  # the member whose data is being read
+    last: str | None = None  # the member read completely before it
     try:
         with path.open("rb") as raw:
-            stream = _Decompressed(raw, limits.max_stream_bytes, path)
+            stream = _Decompressed(raw, limits.max_stream_bytes)
             # small reads, so a truncation is noticed at the member it cuts, not a 10 KiB record earlier
             with tarfile.open(fileobj=stream, mode="r|", bufsize=tarfile.BLOCKSIZE) as tar:  # type: ignore[call-overload]
                 manifest: Manifest | None = None
@@ -148,15 +153,19 @@ def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
                     member = _check_entry(path, info, limits, manifest, seen)
                     if manifest is None or member is None:
                         manifest = _load_manifest(path, tar, info, limits)
-                        continue
-                    seen.add(info.name)
-                    _copy_member(path, tar, info, root, member)
+                    else:
+                        seen.add(info.name)
+                        _copy_member(path, tar, info, root, member)
+                    current, last = None, info.name
             while stream.read(_CHUNK):  # read to the end so the CRC and length are checked
                 pass
     except BundleError:
         raise
+    except _TooBig as exc:
+        message = f"refused: decompresses to more than {exc.args[0]} bytes{_between(current, last)}"
+        raise BundleUnsafe(path, message, current) from exc
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        where = "" if current else " before its first member"  # the error names the member being read
+        where = _between(current, last)
         raise BundleCorrupt(path, f"truncated or corrupt archive{where} ({exc})", current) from exc
     if manifest is None:
         raise BundleFormatError(path, "empty archive: no manifest.json", MANIFEST_NAME)
@@ -164,6 +173,13 @@ def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
     if missing:
         raise BundleCorrupt(path, f"truncated: {len(missing)} member(s) missing", missing[0])
     return manifest
+
+
+def _between(current: str | None, last: str | None) -> str:
+    """Where a stream error happened when it was not inside a member's data (which the error names)."""
+    if current:
+        return ""
+    return f" in the header after member {last!r}" if last else " before its first member"
 
 
 def _check_entry(path: Path, info: tarfile.TarInfo, limits: Limits, manifest: Manifest | None,
