@@ -157,8 +157,9 @@ def test_decompression_bomb_in_a_header_is_capped(tmp_path: Path) -> None:
     bomb.pax_headers = {"comment": "A" * (8 << 20)}  # 8 MiB of header, compresses to a few KiB
     path = craft(tmp_path / "bomb.tar.gz", [(bomb, GOOD)])
     assert path.stat().st_size < 100_000
-    with pytest.raises(BundleUnsafe, match=r"decompresses to more than .* header after member 'manifest\.json'"):
-        open_bundle(path, Limits(max_total_bytes=1 << 20, max_manifest_bytes=1 << 16, max_members=10))
+    limits = Limits(max_total_bytes=1 << 20, max_manifest_bytes=1 << 16, max_members=10)
+    with pytest.raises(BundleUnsafe, match=r"decompresses to more than .* after member 'manifest\.json'"):
+        open_bundle(path, limits)
 
 
 class TestCorruption:
