@@ -1,10 +1,12 @@
-"""Read a bundle safely: verify, never extract outside a private temporary directory.
+"""Read a bundle safely: verify it completely, and only then extract it into a private temporary directory.
 
 The manifest comes first. It is validated (paths, sizes against the caps, member count) before any member is
-written; each following tar header must then be a regular file that the manifest lists, with the same size.
-Data is streamed into the temporary directory while its sha256 is computed and compared; a member that is
-missing, changed, duplicated or unlisted refuses the whole bundle. Decompression is capped as a whole, so
-neither a gzip bomb nor a huge tar/pax header can exhaust memory or disk.
+read; each following tar header must then be a regular file that the manifest lists, with the same size, and
+each member's data must hash to the manifest's sha256. A first pass does all of this without writing anything;
+the second pass writes the members into a new temporary directory, checking everything again. A member that
+is missing, changed, duplicated or unlisted refuses the whole bundle. Decompression is incremental and capped
+as a whole, so neither a gzip bomb nor a huge tar/pax header can exhaust memory or disk, and a truncation is
+reported at the member it cuts.
 """
 
 from __future__ import annotations
@@ -123,9 +125,10 @@ def open_bundle(path: str | Path, limits: Limits | None = None) -> Bundle:
     path, limits = Path(path), limits or Limits()
     if not path.is_file():
         raise BundleFormatError(path, "no such bundle file")
+    _extract(path, None, limits)  # first pass: everything checked and hashed, nothing written anywhere
     root = Path(tempfile.mkdtemp(prefix="medic-bundle-read-"))
     try:
-        manifest = _extract(path, root, limits)
+        manifest = _extract(path, root, limits)  # second pass writes, checking again (the file may change)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -138,7 +141,8 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
         return bundle.manifest
 
 
-def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
+def _extract(path: Path, root: Path | None, limits: Limits) -> Manifest:
+    """Read and verify the whole archive; with ``root``, also write each member's file into it."""
     current: str | None = None  # the member whose data is being read
     last: str | None = None  # the member read completely before it
     try:
@@ -155,7 +159,10 @@ def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
                         manifest = _load_manifest(path, tar, info, limits)
                     else:
                         seen.add(info.name)
-                        _copy_member(path, tar, info, root, member)
+                        if root is None:
+                            _stream_member(path, tar, info, member, None)
+                        else:
+                            _write_member(path, tar, info, root, member)
                     current, last = None, info.name
             while stream.read(_CHUNK):  # read to the end so the CRC and length are checked
                 pass
@@ -234,23 +241,31 @@ def _read_all(tar: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
     return source.read(info.size)
 
 
-def _copy_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, root: Path, member: Member) -> None:
-    """Stream one verified-header member into ``root``; its content must hash to the manifest's sha256."""
+def _write_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, root: Path,
+                  member: Member) -> None:
+    """Create the member's file inside ``root`` (never following links or overwriting) and stream it in."""
     target = root.joinpath(*member.path.split("/"))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
         raise BundleUnsafe(path, f"refused: cannot create it safely ({exc.strerror})", member.path) from exc
-    source = tar.extractfile(info)
-    assert source is not None
-    digest, size = hashlib.sha256(), 0
     with os.fdopen(fd, "wb") as out:
-        while chunk := source.read(min(_CHUNK, member.size - size + 1)):
-            size += len(chunk)
-            if size > member.size:
-                raise BundleCorrupt(path, "more data than the manifest's size", member.path)
-            digest.update(chunk)
+        _stream_member(path, tar, info, member, out)
+
+
+def _stream_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, member: Member,
+                   out: BinaryIO | None) -> None:
+    """Read one member (into ``out`` if given); its content must hash to the manifest's sha256."""
+    source = tar.extractfile(info)
+    assert source is not None  # a regular file, checked by _check_entry
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(min(_CHUNK, member.size - size + 1)):
+        size += len(chunk)
+        if size > member.size:
+            raise BundleCorrupt(path, "more data than the manifest's size", member.path)
+        digest.update(chunk)
+        if out is not None:
             out.write(chunk)
     if size != member.size:
         raise BundleCorrupt(path, f"truncated: {size} of {member.size} bytes", member.path)
