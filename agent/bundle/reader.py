@@ -136,9 +136,11 @@ def open_bundle(path: str | Path, limits: Limits | None = None) -> Bundle:
 
 
 def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
-    """The manifest of a fully verified bundle (what ``medic bundles inspect`` shows)."""
-    with open_bundle(path, limits) as bundle:
-        return bundle.manifest
+    """The manifest of a fully verified bundle (what ``medic bundles inspect`` shows); nothing is written."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleFormatError(path, "no such bundle file")
+    return _extract(path, None, limits or Limits())
 
 
 def _extract(path: Path, root: Path | None, limits: Limits) -> Manifest:
