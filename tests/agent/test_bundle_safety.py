@@ -293,3 +293,14 @@ def test_every_bundle_error_is_a_medic_error_with_exit_code_3() -> None:
         err = cls("b.tar.gz", "boom", "m")
         assert isinstance(err, MedicError) and err.exit_code == EXIT_INTERNAL
         assert str(err) == "bundle b.tar.gz, member 'm': boom"
+
+
+def test_read_manifest_verifies_without_writing(tmp_path: Path, read_roots: Path) -> None:
+    from medic.agent.bundle import read_manifest
+
+    good = craft(tmp_path / "good.tar.gz", [regular("logs/a.txt", GOOD)])
+    bad = craft(tmp_path / "bad.tar.gz", [regular("logs/a.txt", b"jello\n")], listed=[("logs/a.txt", GOOD)])
+    assert [m.path for m in read_manifest(good).members] == ["logs/a.txt"]
+    with pytest.raises(BundleCorrupt, match="sha256"):
+        read_manifest(bad)
+    assert list(read_roots.iterdir()) == []
