@@ -47,7 +47,8 @@ class Scrubber:
             out = self._text.scrub(text, path)
             return self.pseudonymiser.text(out) if self.pseudonymiser else out
         except Exception as exc:  # fail closed: the caller leaves this member out and says why
-            raise RedactionError(f"could not scrub {path or 'text'}: {type(exc).__name__}: {exc}") from exc
+            # only the exception's type: its message might quote the text being scrubbed
+            raise RedactionError(f"could not scrub {path or 'text'} ({type(exc).__name__})") from exc
 
     def scrub_bytes(self, data: bytes, path: str = "") -> bytes:
         """Scrub bytes as UTF-8; undecodable bytes survive unchanged around the scrubbed text."""
