@@ -88,7 +88,8 @@ _KEEP_VALUES = frozenset(
 # a word, a camelCase phrase or a small number
 _SETTING = re.compile(r"[a-z]{1,20}(?:[A-Z][a-z]{1,20}){0,3}|[A-Z][a-z]{1,20}|\d{1,6}")
 _MASK = frozenset("*x#.-!")  # "****", "x" (passwd), "!" and "!*" (locked accounts in shadow)
-_REFERENCE = re.compile(r"\$(?:\{[^}\s]*\}|\([^)]*\)|[A-Za-z_]\w*)[\w./-]*")  # $VAR, ${VAR}/x, $(cmd)
+# $VAR, ${VAR}/x, $(cmd): upper-case names only, so a password like "$uperSecret1" is not mistaken for one
+_REFERENCE = re.compile(r"\$(?:\{[^}\s]*\}|\([^)]*\)|[A-Z_][A-Z0-9_]*)(?:[/.][\w./-]*)?")
 
 
 def key_words(key: str) -> list[str]:

@@ -71,7 +71,8 @@ _META_END = re.compile(  # key endings that describe a secret rather than hold i
     r"(?:[_.-]|\b|(?<=[a-z])(?=[A-Z]))(?i:len(?:gth)?|min|max|policy|ttl|timeout|expir\w*|file|path|type|name"
     r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id|sec(?:onds?)?|address|addr|dir"
     r"|role|encryption|algorithm|plugin|module|socket|sock)$")
-_TEMPLATE_STARTS = ("[REDACTED", "$", "{", "<", "%", "!")
+_TEMPLATE_STARTS = ("[REDACTED", "${", "$(", "{", "<", "%", "!")
+_ENV_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
 _BENIGN = frozenset({"true", "false", "yes", "no", "null", "none", "on", "off", "required", "optional"})
 _PUBLIC_BLOCK = re.compile(
     r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE REQUEST"
@@ -177,6 +178,7 @@ def _assignment(line: str) -> bool:
         if (not _SECRET_WORD.search(key) or _META_END.search(key)
                 or (key.upper() in ("PWD", "OLDPWD") and value.startswith("/"))
                 or value.lower() in _BENIGN or value.startswith(_TEMPLATE_STARTS)
+                or _ENV_REFERENCE.fullmatch(value)
                 or not _secret_shaped(value) or set(value) <= set("*x#.-!")
                 or (value.startswith("/") and "/" in value[1:])):  # a path
             continue

@@ -186,6 +186,7 @@ CORPUS: list[Planted] = [
     Planted("php_define_password", "wp-config", f"<?php\ndefine( 'DB_NAME', 'wordpress' );\ndefine( 'DB_PASSWORD', '{PW}' );\n", (PW,)),
     Planted("php_array_password", "php-array", f"$config = ['db' => ['user' => 'app', 'password' => '{PW}']];", (PW,)),
     Planted("ruby_hash_password", "ruby-hash", f"ActiveRecord::Base.establish_connection(adapter: 'pg', password => \"{PW}\")", (PW,)),
+    Planted("dollar_password", "env-file-dollar", "DB_PASSWORD=$uperSecret1x\nAPI_TOKEN=${TOKEN_FROM_VAULT}\n", ("$uperSecret1x",)),
     Planted("wifi_psk", "wpa-supplicant", f'network={{\n  ssid="home"\n  psk="{PW}"\n}}', (PW,), scanner=False),
 ]
 
@@ -212,6 +213,7 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("npm-integrity", "integrity sha512-Q2VydGlmaWNhdGVPcmlnaW5hbEludGVncml0eVN0cmluZ0hlcmVGb3JUZXN0aW5nMTIz"),
     ("paths", "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1 /home/bob/Projects/Medic2026/Build/Output"),
     ("empty-and-bools", "password=\nsecret: null\ntoken: true\napi_key: ''"),
+    ("references", "DB_PASSWORD=$DB_PASSWORD_FROM_ENV\nAPI_TOKEN=${VAULT_TOKEN}\nsecret=$(cat /run/secrets/x)"),
     ("shell-vars", "awk '{print $1$2}' && echo $HOME"),
     ("pod-names", "coredns-5d78c9869d-x2x9k kube-proxy-7fmbq nginx-deployment-66b6c48dd5-4jw2q"),
     ("timestamps-macs", "10:30:45 aa:bb:cc:dd:ee:ff 2026-11-25T10:00:00Z"),
