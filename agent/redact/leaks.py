@@ -72,7 +72,7 @@ _META_END = re.compile(  # key endings that describe a secret rather than hold i
     r"|url|count|enabled|required|method|mode|age|size|limit|format|at|id|sec(?:onds?)?|address|addr|dir"
     r"|role|encryption|algorithm|plugin|module|socket|sock)$")
 _TEMPLATE_STARTS = ("[REDACTED", "${", "$(", "{", "<", "%", "!")
-_ENV_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+_ENV_REFERENCE = re.compile(r"\$[A-Z_][A-Z0-9_]*(?:[/.][\w./-]*)?")  # $HOME/.xsession
 _BENIGN = frozenset({"true", "false", "yes", "no", "null", "none", "on", "off", "required", "optional"})
 _PUBLIC_BLOCK = re.compile(
     r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE REQUEST"

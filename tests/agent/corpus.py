@@ -213,7 +213,8 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("npm-integrity", "integrity sha512-Q2VydGlmaWNhdGVPcmlnaW5hbEludGVncml0eVN0cmluZ0hlcmVGb3JUZXN0aW5nMTIz"),
     ("paths", "/usr/lib/x86_64-linux-gnu/libLLVM-15.so.1 /home/bob/Projects/Medic2026/Build/Output"),
     ("empty-and-bools", "password=\nsecret: null\ntoken: true\napi_key: ''"),
-    ("references", "DB_PASSWORD=$DB_PASSWORD_FROM_ENV\nAPI_TOKEN=${VAULT_TOKEN}\nsecret=$(cat /run/secrets/x)"),
+    ("references", "DB_PASSWORD=$DB_PASSWORD_FROM_ENV\nAPI_TOKEN=${VAULT_TOKEN}\nsecret=$(cat /run/secrets/x)\n"
+     "USERXSESSION=$HOME/.xsession\nSESSION_FILE=$XDG_RUNTIME_DIR/session.lock"),
     ("shell-vars", "awk '{print $1$2}' && echo $HOME"),
     ("pod-names", "coredns-5d78c9869d-x2x9k kube-proxy-7fmbq nginx-deployment-66b6c48dd5-4jw2q"),
     ("timestamps-macs", "10:30:45 aa:bb:cc:dd:ee:ff 2026-11-25T10:00:00Z"),
