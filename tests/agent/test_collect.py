@@ -119,8 +119,8 @@ def test_time_budget_skips_the_rest_with_the_reason(tmp_path: Path) -> None:
     got = Collector(profile, probes).run()
     assert time.monotonic() - started < 3
     reasons = {s["item"]: s["reason"] for s in got.skipped}
-    assert reasons["probe slow"] == "timed out after 0.3 s"
-    assert reasons["probe memory"] == "time budget of 0.3 s used up"
+    assert reasons["probe:slow"] == "timed out after 0.3 s"
+    assert reasons["probe:memory"] == "time budget of 0.3 s used up"
 
 
 def test_tail_text_reads_only_the_end_of_a_large_file(tmp_path: Path) -> None:

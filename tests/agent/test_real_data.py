@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import psutil
+
 from medic.agent.bundle import BundleWriter, open_bundle, scan_bundle
 from medic.agent.redact import Scrubber
 from medic.core.models import ProbeResult
