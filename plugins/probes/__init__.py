@@ -13,9 +13,33 @@ from typing import Any
 
 from medic.core.hookspecs import hookimpl
 from medic.core.probe import ProbeSpec
-from medic.plugins.probes import config, files, http, logs, network, security, services, software, system
+from medic.plugins.probes import (
+    config,
+    files,
+    http,
+    kernel,
+    logs,
+    network,
+    security,
+    services,
+    software,
+    system,
+    udpquery,
+)
 
-MODULES: tuple[ModuleType, ...] = (system, network, files, http, logs, services, software, security, config)
+MODULES: tuple[ModuleType, ...] = (
+    system,
+    kernel,
+    network,
+    udpquery,
+    http,
+    files,
+    logs,
+    services,
+    software,
+    security,
+    config,
+)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from medic.core.errors import ProbeUnavailable
-from medic.plugins.probes import config, security, services, software, system
+from medic.plugins.probes import config, kernel, security, services, software
 from medic.plugins.probes.network import _mask, proxy_env
 
 
@@ -166,11 +166,11 @@ def test_packages_dpkg_on_this_machine() -> None:
 
 def test_kernel_log_and_process_cpu_on_this_machine() -> None:
     try:
-        klog = system.kernel_log(lines=50)
+        klog = kernel.kernel_log(lines=50)
     except ProbeUnavailable:
         pytest.skip("no readable kernel log")
     assert len(klog["lines"]) <= 50 and all(len(line) <= 300 for line in klog["lines"])
-    cpu = system.process_cpu(interval_s=0.2, top=3)
+    cpu = kernel.process_cpu(interval_s=0.2, top=3)
     assert len(cpu["top"]) <= 3 and cpu["cpus"] >= 1
     json.dumps(cpu)
 
