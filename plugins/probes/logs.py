@@ -42,6 +42,11 @@ def _exact_window_start(path: str, since: float) -> int:
     """Byte offset of the first line timestamped >= since (file size when there is none)."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
+        if size and logscan.first_time_after(fh, max(0, size - 8192), 8192) is None:
+            raise ValueError(
+                f"{path}: no timestamp recognised at the end of the file; scan the last lines "
+                "instead of a time window"
+            )
         pos = logscan.window_offset(fh, size, since)
         fh.seek(pos)
         for chunk in logscan.chunks(fh):

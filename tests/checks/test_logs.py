@@ -178,3 +178,11 @@ def test_engines_agree_on_any_pattern(tmp_path: Path, now: float, pattern: str) 
     python = log_scan(str(access), pattern=pattern, lines=0, engine="python")
     assert grep["matches"] == python["matches"] == 10
     assert grep["top"] == python["top"]
+
+
+def test_window_on_a_log_without_timestamps_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "plain.log"
+    path.write_text("ERROR one\nERROR two\n")
+    with pytest.raises(ValueError, match="no timestamp recognised"):
+        log_scan(str(path), window_min=10)
+    assert log_scan(str(path), lines=10)["matches"] == 2
