@@ -3,6 +3,7 @@ files."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from medic.core.check import ProbeData, check
@@ -149,6 +150,17 @@ def config_value(data: ProbeData, p: dict[str, Any]) -> Outcome:
             where,
         )
     ev = {"value": c["value"], "expected": p["expected"], "format": c["format"]}
+    if c.get("masked"):  # a secret: the probe sent its digest, never the value
+        ev.update(value="***", expected="***" if p["expected"] is not None else None)
+        if p["expected"] is not None and hashlib.sha256(str(p["expected"]).encode()).hexdigest() != c.get(
+            "value_sha256"
+        ):
+            return failed(f"{p['key']} (secret) differs from the expected value", subject=where, **ev)
+        return passed(
+            f"{p['key']} (secret) is set" + (" as expected" if p["expected"] is not None else ""),
+            subject=where,
+            **ev,
+        )
     if p["expected"] is not None and not _same(c["value"], p["expected"]):
         return failed(f"{p['key']} = {c['value']!r}, expected {p['expected']!r}", subject=where, **ev)
     return passed(f"{p['key']} = {c['value']!r}", subject=where, **ev)

@@ -42,7 +42,7 @@ class Matches:
         self.count += len(raw)
         self.tally.add_block(raw)
         tail = raw[-self.last.maxlen :] if self.last.maxlen else []
-        self.last.extend(b.decode("utf-8", "replace").rstrip("\r")[:SAMPLE_LEN] for b in tail)
+        self.last.extend(logscan.scrub(b.decode("utf-8", "replace").rstrip("\r"))[:SAMPLE_LEN] for b in tail)
         if self.extract is not None:
             for b in raw:
                 line = b.decode("utf-8", "replace")

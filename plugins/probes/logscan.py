@@ -105,6 +105,17 @@ _HEXDIGITS = b"0123456789abcdefABCDEF"
 _TO_ZERO = bytes.maketrans(_HEXDIGITS, b"0" * len(_HEXDIGITS))
 
 
+_SECRET = re.compile(
+    r"(?i)\b(pass(?:word|wd)?|secret|token|api[_-]?key|authorization|auth|session(?:id)?)(\s*[=:]\s*|\s+)"
+    r"(?:bearer\s+|basic\s+)?[^\s&,;\"']+"
+)
+
+
+def scrub(text: str) -> str:
+    """Mask values that look like credentials (password=..., token: ..., Authorization: Bearer ...)."""
+    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
 def fold(text: str) -> str:
     """Readable form of a message: timestamps, UUIDs, addresses, hex ids and numbers replaced by
     placeholders."""
@@ -155,7 +166,7 @@ class Tally:
     def top(self, n: int) -> list[dict[str, object]]:
         merged: dict[str, dict[str, object]] = {}
         for key, count in self.counts.most_common(4 * n):
-            example = self.examples.get(key, key).decode("utf-8", "replace").rstrip("\r")
+            example = scrub(self.examples.get(key, key).decode("utf-8", "replace").rstrip("\r"))
             message = fold(example)
             entry = merged.setdefault(message, {"message": message, "count": 0, "example": example})
             entry["count"] = int(entry["count"]) + count  # type: ignore[call-overload]

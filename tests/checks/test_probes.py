@@ -181,3 +181,25 @@ def test_packages_pip_of_this_interpreter() -> None:
     out = software.packages(["pluggy", "no-such-dist-xyz"], manager="pip", python=sys.executable)
     assert out["manager"] == "pip" and out["packages"]["pluggy"]
     assert out["packages"]["no-such-dist-xyz"] is None
+
+
+def test_config_value_never_returns_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "app.ini"
+    path.write_text("[db]\npassword = hunter2\nhost = db1\n")
+    out = config.config_value(str(path), "db.password")
+    assert out["value"] == "***" and out["masked"] and "hunter2" not in json.dumps(out)
+    assert out["value_sha256"] == hashlib.sha256(b"hunter2").hexdigest()
+    assert config.config_value(str(path), "db.host")["value"] == "db1"
+
+
+def test_log_samples_and_examples_scrub_credentials(tmp_path: Path) -> None:
+    from medic.plugins.probes.logs import log_scan
+
+    path = tmp_path / "app.log"
+    path.write_text(
+        "ERROR login failed password=hunter2 user=bob\nERROR call failed Authorization: Bearer abc.def\n"
+    )
+    out = log_scan(str(path), lines=0)
+    text = json.dumps(out)
+    assert "hunter2" not in text and "abc.def" not in text
+    assert "password=***" in text and "Authorization: ***" in text
