@@ -16,7 +16,9 @@ from medic.core.probe import probe
 from medic.plugins.probes.security import expand
 
 MAX_CONFIG = 4 * 1024 * 1024
-SENSITIVE_KEY = re.compile(r"(?i)(pass(word|wd)?|secret|secret[_-]?key|token|api[_-]?key|private[_-]?key|credentials?)$")
+SENSITIVE_KEY = re.compile(
+    r"(?i)(pass(word|wd)?|secret|secret[_-]?key|token|api[_-]?key|private[_-]?key|credentials?)$"
+)
 
 
 @probe(
