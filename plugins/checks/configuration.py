@@ -23,6 +23,8 @@ from medic.core.params import Param
         Param("max_mode", "string", "", "fail when bits beyond these are set, e.g. 0644 (empty: any)"),
         Param("uid", "int", -1, "expected owner uid (-1: any)"),
         Param("gid", "int", -1, "expected group gid (-1: any)"),
+        Param("owner", "string", "", "expected owner user name (empty: any)"),
+        Param("group", "string", "", "expected group name (empty: any)"),
         Param("type", "string", "any", "expected type", choices=("any", "file", "dir", "link")),
     ],
     remediation="Restore it (from the package: apt-get install --reinstall PKG, or a backup) and set the "
@@ -36,7 +38,15 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
         return Outcome(Status.ERROR, f"{p['path']}: cannot inspect: {st.get('error')}", {}, p["path"])
     if not st["exists"]:
         return failed(f"{p['path']} does not exist", subject=p["path"])
-    ev = {"path": p["path"], "type": st["type"], "mode": st["mode"], "uid": st["uid"], "gid": st["gid"]}
+    ev = {
+        "path": p["path"],
+        "type": st["type"],
+        "mode": st["mode"],
+        "uid": st["uid"],
+        "gid": st["gid"],
+        "owner": st.get("owner"),
+        "group": st.get("group"),
+    }
     problems = []
     if p["type"] != "any" and st["type"] != p["type"]:
         problems.append(f"is a {st['type']}, expected a {p['type']}")
@@ -49,6 +59,10 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
         problems.append(f"owner uid {st['uid']}, expected {p['uid']}")
     if p["gid"] >= 0 and st["gid"] != p["gid"]:
         problems.append(f"group gid {st['gid']}, expected {p['gid']}")
+    if p["owner"] and st.get("owner", st["uid"]) != p["owner"]:
+        problems.append(f"owner {st.get('owner') or st['uid']}, expected {p['owner']}")
+    if p["group"] and st.get("group", st["gid"]) != p["group"]:
+        problems.append(f"group {st.get('group') or st['gid']}, expected {p['group']}")
     if problems:
         return failed(f"{p['path']}: " + "; ".join(problems), subject=p["path"], **ev)
     return passed(

@@ -203,3 +203,24 @@ def test_log_samples_and_examples_scrub_credentials(tmp_path: Path) -> None:
     text = json.dumps(out)
     assert "hunter2" not in text and "abc.def" not in text
     assert "password=***" in text and "Authorization: ***" in text
+
+
+def test_package_list_parsers() -> None:
+    dpkg = "bash\t5.2.15-2+b8\tii \nlibfoo:amd64\t1.0\tii \nold\t0.9\trc \n"
+    assert software.parse_dpkg(dpkg, ["bash", "libfoo", "old", "gone"]) == {
+        "bash": "5.2.15-2+b8",
+        "libfoo": "1.0",
+        "old": None,
+        "gone": None,
+    }
+    rpm = "nginx\t1.20.1-14.el9\npackage postgresql is not installed\n"
+    assert software.parse_rpm(rpm, ["nginx", "postgresql"]) == {"nginx": "1.20.1-14.el9", "postgresql": None}
+
+
+def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
+    from medic.plugins.probes.files import file_stat
+
+    (tmp_path / "f").write_text("x")
+    out = file_stat(str(tmp_path / "f"))
+    assert out["owner"] == "root" if os.getuid() == 0 else out["owner"]
+    assert out["group"] is not None
