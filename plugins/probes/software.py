@@ -35,7 +35,8 @@ def parse_dpkg(text: str, names: list[str]) -> dict[str, str | None]:
 
 
 def parse_rpm(text: str, names: list[str]) -> dict[str, str | None]:
-    """``rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}'`` output; "package X is not installed" lines skipped."""
+    """``rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}'`` output; "package X is not installed" lines
+    skipped."""
     found: dict[str, str | None] = dict.fromkeys(names)
     for line in text.splitlines():
         f = line.split("\t")
