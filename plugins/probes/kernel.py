@@ -31,14 +31,16 @@ except ImportError:  # a remote host without psutil: fall back to /proc
 def kernel_log(lines: int = 3000, path: str = "/var/log/kern.log") -> dict[str, Any]:
 
     text, source = None, ""
-    try:
-        proc = subprocess.run(
-            ["dmesg"], capture_output=True, timeout=10, check=False, env={**os.environ, "LC_ALL": "C"}
-        )
+    for argv in (["dmesg", "--time-format=iso"], ["dmesg"]):  # ISO stamps let checks keep a time window
+        try:
+            proc = subprocess.run(
+                argv, capture_output=True, timeout=10, check=False, env={**os.environ, "LC_ALL": "C"}
+            )
+        except (OSError, subprocess.SubprocessError):
+            break
         if proc.returncode == 0:
-            text, source = proc.stdout.decode(errors="replace"), "dmesg"
-    except (OSError, subprocess.SubprocessError):
-        pass
+            text, source = proc.stdout.decode(errors="replace"), " ".join(argv)
+            break
     if text is None:
         try:
             with open(path, "rb") as fh:
