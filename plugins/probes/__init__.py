@@ -18,7 +18,9 @@ from medic.plugins.probes import (
     files,
     http,
     kernel,
+    logengines,
     logs,
+    logscan,
     network,
     security,
     services,
@@ -40,6 +42,9 @@ MODULES: tuple[ModuleType, ...] = (
     security,
     config,
 )
+# Modules without probes that probe modules import: ship them together with MODULES to a remote Python or
+# the agent.
+SUPPORT: tuple[ModuleType, ...] = (logscan, logengines)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:

@@ -224,3 +224,33 @@ def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
     out = file_stat(str(tmp_path / "f"))
     assert out["owner"] == "root" if os.getuid() == 0 else out["owner"]
     assert out["group"] is not None
+
+
+def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> None:
+    """Shippable: a remote Python or the agent gets MODULES + SUPPORT and needs nothing else of medic."""
+    import ast
+    import sys
+
+    from medic.plugins import probes
+
+    shipped = {m.__name__ for m in probes.MODULES + probes.SUPPORT}
+    allowed_core = {"medic.core.probe", "medic.core.params", "medic.core.errors"}
+    for module in probes.MODULES + probes.SUPPORT:
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                if name.startswith("medic."):
+                    subs = {f"{name}.{a.name}" for a in getattr(node, "names", [])}
+                    assert name in allowed_core | shipped or subs <= shipped, f"{module.__name__}: {name}"
+                else:
+                    top = name.split(".")[0]
+                    assert top in sys.stdlib_module_names or top in ("psutil", "yaml", "__future__"), (
+                        f"{module.__name__} imports {name}"
+                    )
