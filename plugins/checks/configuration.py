@@ -70,39 +70,47 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
     )
 
 
+def baseline_of(p: dict[str, Any]) -> dict[str, str]:
+    """path -> digest from the ``baseline`` mapping and ``sums`` lines (sha256sum output: DIGEST  PATH)."""
+    out = {str(k): str(v).strip().lower() for k, v in p["baseline"].items()}
+    for line in p["sums"]:
+        digest, _, path = line.strip().partition(" ")
+        if path.strip():
+            out[path.strip().lstrip("*")] = digest.lower()  # "*" marks binary mode in sha256sum output
+    return out
+
+
 @check(
     "configuration.checksum_drift",
     title="Files unchanged since baseline",
     category="configuration",
     severity="medium",
     needs=lambda p: {
-        "sums": ProbeCall.make("file_checksum", paths=sorted(p["baseline"]), algorithm=p["algorithm"])
+        "sums": ProbeCall.make("file_checksum", paths=sorted(baseline_of(p)), algorithm=p["algorithm"])
     },
     params=[
-        Param("baseline", "mapping", description="path -> expected hex digest (record with sha256sum)"),
+        Param("baseline", "mapping", {}, "path -> expected hex digest"),
+        Param("sums", "list", [], "baseline lines as sha256sum prints them: DIGEST  PATH", items="string"),
         Param("algorithm", "string", "sha256", "hash algorithm", choices=("sha256", "sha1", "md5")),
     ],
-    remediation="Compare the changed file with the recorded version (diff against backup or package: "
-    "debsums, "
-    "rpm -V); restore it or record the intended change as the new baseline.",
-    description="One outcome per baseline file: fail when missing or its digest differs from the baseline.",
+    remediation="Compare the changed file with the recorded version (diff against a backup, or the package: "
+    "debsums, rpm -V); restore it or record the intended change as the new baseline.",
+    description="One outcome per baseline file (from baseline and sums): fail when missing or its digest "
+    "differs; error when no baseline is given.",
 )
 def checksum_drift(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
+    baseline = baseline_of(p)
+    if not baseline:
+        return [Outcome(Status.ERROR, "no baseline: give baseline (path: digest) or sums (sha256sum lines)")]
     sums = data["sums"]["files"]
     out = []
-    for path, expected in sorted(p["baseline"].items()):
+    for path, expected in sorted(baseline.items()):
         got = sums.get(path)
         if got is None:
             out.append(failed(f"{path} is missing", subject=path))
-        elif got.lower() != str(expected).strip().lower():
-            out.append(
-                failed(
-                    f"{path} changed ({p['algorithm']} {got[:12]}…, baseline {str(expected)[:12]}…)",
-                    subject=path,
-                    digest=got,
-                    baseline=str(expected),
-                )
-            )
+        elif got.lower() != expected:
+            text = f"{path} changed ({p['algorithm']} {got[:12]}…, baseline {expected[:12]}…)"
+            out.append(failed(text, subject=path, digest=got, baseline=expected))
         else:
             out.append(passed(f"{path} matches the baseline", subject=path, digest=got))
     return out

@@ -19,7 +19,7 @@ version: 1
 inputs:
   log: {type: string}
   conf: {type: string}
-  baseline: {type: mapping}
+  sums: {type: list}
   port: {type: int}
   ports: {type: list}
 targets: [local]
@@ -44,7 +44,7 @@ steps:
         with: {path: "{{ inputs.conf }}", key: server.workers, expected: 4}
       - id: drift
         check: configuration.checksum_drift
-        with: {baseline: "{{ inputs.baseline }}"}
+        with: {sums: "{{ inputs.sums }}"}
 """
 
 
@@ -62,7 +62,7 @@ def test_catalogue_playbook_runs(session, tmp_path: Path) -> None:  # type: igno
             "conf": str(conf),
             "port": port,
             "ports": [port],
-            "baseline": {str(conf): hashlib.sha256(conf.read_bytes()).hexdigest()},
+            "sums": [f"{hashlib.sha256(conf.read_bytes()).hexdigest()}  {conf}"],
         }
         result = Engine(session.registry).run(playbook, [LocalTarget(session.registry.probes)], inputs)
     by_check = {f.check: f for f in result.findings()}
