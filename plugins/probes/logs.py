@@ -141,7 +141,7 @@ def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> 
             "engine",
             "string",
             "auto",
-            "auto (grep -P when present), grep or python",
+            "auto (GNU grep when present, else Python), grep or python",
             choices=("auto", "grep", "python"),
         ),
     ],
