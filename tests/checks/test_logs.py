@@ -28,6 +28,9 @@ def test_timestamps_of_common_formats() -> None:
     assert logscan.parse_time(b'10.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET /"') == iso
     local = time.mktime((2026, 11, 25, 10, 0, 0, 0, 0, -1))
     assert logscan.parse_time(b"2026/11/25 10:00:00 [error] 12#12: x") == local
+    apache = b"[Wed Nov 25 10:00:00.123456 2026] [proxy:error] [pid 812] AH00957: connect to backend failed"
+    assert logscan.parse_time(apache) == local
+    assert logscan.fold(apache.decode()).startswith("[<ts>] [proxy:error] [pid <n>] AH<n>: connect")
     jan = time.mktime((2027, 1, 2, 0, 0, 0, 0, 0, -1))
     dec = logscan.parse_time(b"Dec 31 23:59:00 host x", now=jan)  # syslog has no year: last December
     assert dec == time.mktime((2026, 12, 31, 23, 59, 0, 0, 0, -1))
