@@ -26,7 +26,7 @@ from medic.core.steps import COMMON_KEYS, Step, ValidationContext
 FORMAT_VERSION = 1
 TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps")
 INPUT_KEYS = ("type", "default", "description", "required", "choices")
-INPUT_TYPES = ("string", "int", "float", "bool", "list")
+INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 SCOPE_ROOTS = ("inputs", "steps", "target")
 
