@@ -87,8 +87,8 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
         return fn(target)
 
     def run(target: Target) -> list[StepResult]:
-        host_task = task(body, name=f"target {target.name}", persist_result=False, cache_policy=None,
-                         log_prints=False)
+        host_task = task(name=f"target {target.name}", persist_result=False, cache_policy=NO_CACHE,
+                         log_prints=False)(body)
         return host_task(target)
 
     return run
