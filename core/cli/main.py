@@ -23,6 +23,9 @@ COMMAND_MODULES = (
     "medic.core.cli.playbooks",
     "medic.core.cli.checks",
     "medic.core.cli.plugins",
+    "medic.core.cli.backups",
+    "medic.core.cli.runs",
+    "medic.core.cli.recover",
 )
 
 
