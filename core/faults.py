@@ -5,7 +5,8 @@
 every moment of a change. Instrumented points are cheap no-ops when the variable is unset.
 
 Points: ``after_begin``, ``after_backup_tmp``, ``after_intent``, ``before_rename`` (a file written, not yet
-renamed into place), ``after_action``, ``after_done``, ``after_undo``, ``before_commit``.
+renamed into place), ``after_action``, ``after_done``, ``after_undo``,
+``before_commit``, ``after_commit``.
 """
 
 from __future__ import annotations

@@ -111,6 +111,7 @@ class RunState:
             else:
                 fault("before_commit")
                 journal.append("commit")
+                fault("after_commit")
                 journal.append("end", status="committed")
         finally:
             journal.close()
