@@ -218,7 +218,7 @@ class Catalogue:
                 "verification": None,
                 **meta,
             }
-            (staging / ENTRY).write_text(json.dumps(entry, indent=1, default=str), encoding="utf-8")
+            (staging / ENTRY).write_text(json.dumps(entry, default=str), encoding="utf-8")
             _fsync_tree(staging)
             fault("after_backup_tmp")
             os.rename(staging, self.root / backup_id)
@@ -263,9 +263,7 @@ class Catalogue:
         return out
 
     def update(self, entry: Mapping[str, Any]) -> None:
-        atomicio.write_bytes(
-            self.root / str(entry["id"]) / ENTRY, json.dumps(entry, indent=1, default=str).encode()
-        )
+        atomicio.write_bytes(self.root / str(entry["id"]) / ENTRY, json.dumps(entry, default=str).encode())
 
     def remove_staging(self) -> list[Path]:
         """Remove backups a crash left half-built, and temporary entry files."""

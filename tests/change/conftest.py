@@ -26,19 +26,33 @@ import pytest
 HERE = Path(__file__).parent
 
 
-def medic(*args: str, env: dict[str, str], check: bool = False, **kw: Any) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run([sys.executable, "-m", "medic.core.cli.main", *args], env=env, capture_output=True,
-                          text=True, timeout=120, **kw)
+def medic(
+    *args: str, env: dict[str, str], check: bool = False, **kw: Any
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "medic.core.cli.main", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kw,
+    )
     if check and proc.returncode != 0:
-        raise AssertionError(f"medic {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        raise AssertionError(
+            f"medic {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}"
+        )
     return proc
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     e = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
-    e.update(MEDIC_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "config"),
-             MEDIC_ENGINE="inline", COLUMNS="200")
+    e.update(
+        MEDIC_STATE_DIR=str(tmp_path / "state"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        MEDIC_ENGINE="inline",
+        COLUMNS="200",
+    )
     return e
 
 
@@ -89,14 +103,33 @@ def postgres() -> Iterator[dict[str, Any]]:
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     data = base / "data"
-    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
     opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *as_user,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            opts,
+            "-l",
+            str(base / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield {"host": "127.0.0.1", "port": port, "user": "postgres", "bindir": bindir}
     finally:
-        subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(base, ignore_errors=True)

@@ -1,8 +1,9 @@
-"""The change workflow through the CLI: config-change, automatic rollback, refusals, plan mode, backups, runs."""
+"""The change workflow through the CLI: config-change, automatic rollback, refusals, plan mode, backups."""
 
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -20,8 +21,10 @@ def _conf(tmp_path: Path) -> Path:
 
 def _playbook(tmp_path: Path, body: str) -> str:
     path = tmp_path / "pb.yaml"
-    path.write_text("name: t\nversion: 1\ninputs: {root: {type: string}}\nsteps:\n" + textwrap.indent(
-        textwrap.dedent(body), "  "))
+    path.write_text(
+        "name: t\nversion: 1\ninputs: {root: {type: string}}\nsteps:\n"
+        + textwrap.indent(textwrap.dedent(body), "  ")
+    )
     return str(path)
 
 
@@ -31,8 +34,21 @@ def _runs(env: dict[str, str]) -> list[dict]:
 
 def test_config_change_commits_and_is_listed(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    proc = medic("run", "config-change", "-i", f"config_file={conf}", "-i", "key=workers", "-i", "value=8",
-                 "-i", "section=main", "-i", f"restart_command=touch,{tmp_path}/restarted", env=env)
+    proc = medic(
+        "run",
+        "config-change",
+        "-i",
+        f"config_file={conf}",
+        "-i",
+        "key=workers",
+        "-i",
+        "value=8",
+        "-i",
+        "section=main",
+        "-i",
+        f"restart_command=touch,{tmp_path}/restarted",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert conf.read_text() == INI.replace("workers = 2", "workers = 8")
     assert (tmp_path / "restarted").exists()
@@ -52,8 +68,22 @@ def test_config_change_commits_and_is_listed(tmp_path: Path, env: dict[str, str]
 def test_failed_verification_rolls_back_at_once(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
     before = snapshot(conf.parent)
-    proc = medic("run", "config-change", "-i", f"config_file={conf}", "-i", "key=workers", "-i", "value=8",
-                 "-i", "section=main", "-i", "verify_command=false", "--json", env=env)
+    proc = medic(
+        "run",
+        "config-change",
+        "-i",
+        f"config_file={conf}",
+        "-i",
+        "key=workers",
+        "-i",
+        "value=8",
+        "-i",
+        "section=main",
+        "-i",
+        "verify_command=false",
+        "--json",
+        env=env,
+    )
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     summaries = [f["summary"] for f in doc["findings"]]
@@ -64,38 +94,49 @@ def test_failed_verification_rolls_back_at_once(tmp_path: Path, env: dict[str, s
 
 def test_action_without_backup_is_refused(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    pb = _playbook(tmp_path, """\
+    pb = _playbook(
+        tmp_path,
+        """\
         - id: a
           action: set_key
           with: {path: "{{ inputs.root }}/app.ini", section: main, key: workers, value: 9}
         - id: b
           action: set_key
           with: {path: "{{ inputs.root }}/app.ini", section: main, key: port, value: 81}
-    """)
+    """,
+    )
     proc = medic("run", pb, "-i", f"root={conf.parent}", env=env)
     assert proc.returncode == 1
-    assert "refused: no verified backup of file:" in proc.stdout.replace("\n", " ").replace("│", "") or \
-        "refused" in proc.stdout
+    assert (
+        "refused: no verified backup of file:" in proc.stdout.replace("\n", " ").replace("│", "")
+        or "refused" in proc.stdout
+    )
     assert conf.read_text() == INI
 
 
 def test_backup_none_needs_a_reason_and_is_reported(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    bad = _playbook(tmp_path, """\
+    bad = _playbook(
+        tmp_path,
+        """\
         - id: a
           action: set_key
           backup: none
           with: {path: x, key: k, value: v}
-    """)
+    """,
+    )
     proc = medic("run", bad, "-i", "root=/", env=env)
     assert proc.returncode == 2 and "`reason:` must say why" in proc.stderr
-    good = _playbook(tmp_path, """\
+    good = _playbook(
+        tmp_path,
+        """\
         - id: a
           action: set_key
           backup: none
           reason: scratch file regenerated at boot
           with: {path: "{{ inputs.root }}/app.ini", section: main, key: workers, value: 9}
-    """)
+    """,
+    )
     proc = medic("run", good, "-i", f"root={conf.parent}", "--json", env=env)
     assert proc.returncode == 0
     warn = [f for f in json.loads(proc.stdout)["findings"] if f["status"] == "warn"]
@@ -105,7 +146,9 @@ def test_backup_none_needs_a_reason_and_is_reported(tmp_path: Path, env: dict[st
 
 def test_check_mode_changes_nothing_and_shows_the_plan(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    pb = _playbook(tmp_path, """\
+    pb = _playbook(
+        tmp_path,
+        """\
         - id: b
           backup: files
           with: {path: "{{ inputs.root }}"}
@@ -122,7 +165,8 @@ def test_check_mode_changes_nothing_and_shows_the_plan(tmp_path: Path, env: dict
         - id: v
           verify: change.command_succeeds
           with: {argv: ["false"]}
-    """)
+    """,
+    )
     before = snapshot(conf.parent)
     proc = medic("run", pb, "-i", f"root={conf.parent}", "--check", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -137,7 +181,9 @@ def test_check_mode_changes_nothing_and_shows_the_plan(tmp_path: Path, env: dict
 
 def test_approval_defaults_to_no_without_a_terminal(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    pb = _playbook(tmp_path, """\
+    pb = _playbook(
+        tmp_path,
+        """\
         - id: b
           backup: files
           with: {path: "{{ inputs.root }}"}
@@ -147,8 +193,9 @@ def test_approval_defaults_to_no_without_a_terminal(tmp_path: Path, env: dict[st
         - id: a
           action: set_key
           with: {path: "{{ inputs.root }}/app.ini", section: main, key: workers, value: 8}
-    """)
-    proc = medic("run", pb, "-i", f"root={conf.parent}", "--json", env=env, stdin=open("/dev/null"))
+    """,
+    )
+    proc = medic("run", pb, "-i", f"root={conf.parent}", "--json", env=env, stdin=subprocess.DEVNULL)
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     assert "not approved (no terminal" in doc["findings"][1]["summary"]

@@ -15,13 +15,20 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from medic.core.journal import journals, read
 
 from .conftest import HERE, medic, snapshot, temp_leftovers
 
-POINTS = ["after_begin", "after_backup_tmp", "after_intent", "before_rename", "after_action", "after_done",
-          "before_commit", "after_commit"]
+POINTS = [
+    "after_begin",
+    "after_backup_tmp",
+    "after_intent",
+    "before_rename",
+    "after_action",
+    "after_done",
+    "before_commit",
+    "after_commit",
+]
 RANDOM_KILLS = 50
 
 
@@ -91,8 +98,9 @@ def _check_recovered(work: Path, root: Path, states: dict, fail_verify: bool, cl
     return "committed" if committed else "rolled back"
 
 
-def _case(base: Path, name: str, states: dict, fault: str | None, delay: float | None,
-          fail_verify: bool = False) -> str:
+def _case(
+    base: Path, name: str, states: dict, fault: str | None, delay: float | None, fail_verify: bool = False
+) -> str:
     work = base / name
     root = work / "tree"
     make_tree(root)
@@ -101,11 +109,17 @@ def _case(base: Path, name: str, states: dict, fault: str | None, delay: float |
         proc = medic(*_run_args(root, fail_verify), env=env)
         assert proc.returncode == -signal.SIGKILL, f"{fault} was not reached: {proc.stdout}{proc.stderr}"
     else:  # a random moment: SIGKILL after the journal appears
-        p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", *_run_args(root, fail_verify)],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        p = subprocess.Popen(
+            [sys.executable, "-m", "medic.core.cli.main", *_run_args(root, fail_verify)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         jdir = work / "state" / "journal"
         deadline = time.monotonic() + 60
-        while p.poll() is None and time.monotonic() < deadline and not (jdir.is_dir() and any(jdir.iterdir())):
+        while (
+            p.poll() is None and time.monotonic() < deadline and not (jdir.is_dir() and any(jdir.iterdir()))
+        ):
             time.sleep(0.001)
         time.sleep(delay)
         if p.poll() is None:
@@ -139,8 +153,12 @@ def _measure_phase(tmp_path: Path, states: dict) -> float:
     work = tmp_path / "measure"
     root = work / "tree"
     make_tree(root)
-    p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", *_run_args(root, True)],
-                         env=_env(work, None), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        [sys.executable, "-m", "medic.core.cli.main", *_run_args(root, True)],
+        env=_env(work, None),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     jdir = work / "state" / "journal"
     while p.poll() is None and not (jdir.is_dir() and any(jdir.iterdir())):
         time.sleep(0.001)

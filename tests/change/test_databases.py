@@ -1,4 +1,4 @@
-"""SQLite and PostgreSQL backups taken while a writer inserts rows: the restored data is the state at the backup."""
+"""SQLite and PostgreSQL backups taken while a writer inserts: restored data is the state at the backup."""
 
 from __future__ import annotations
 
@@ -58,19 +58,47 @@ def test_sqlite_backup_under_concurrent_writes(tmp_path: Path) -> None:
 
 
 def _psql(pg: dict[str, Any], db: str, sql: str) -> str:
-    return subprocess.run(["psql", "-X", "-q", "-At", "-h", pg["host"], "-p", str(pg["port"]), "-U", pg["user"],
-                           "-d", db, "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, capture_output=True,
-                          text=True).stdout.strip()
+    return subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-At",
+            "-h",
+            pg["host"],
+            "-p",
+            str(pg["port"]),
+            "-U",
+            pg["user"],
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
 
 def test_postgres_backup_while_a_writer_inserts(tmp_path: Path, postgres: dict[str, Any]) -> None:
     pg = postgres
     _psql(pg, "postgres", "CREATE DATABASE app")
-    _psql(pg, "app", "CREATE TABLE t (id bigserial PRIMARY KEY, payload text); "
-                     "INSERT INTO t (payload) SELECT repeat('p', 100) FROM generate_series(1, 20000)")
+    _psql(
+        pg,
+        "app",
+        "CREATE TABLE t (id bigserial PRIMARY KEY, payload text); "
+        "INSERT INTO t (payload) SELECT repeat('p', 100) FROM generate_series(1, 20000)",
+    )
     conn = {"host": pg["host"], "port": pg["port"], "user": pg["user"]}
-    writer = subprocess.Popen(["psql", "-X", "-q", "-h", pg["host"], "-p", str(pg["port"]), "-U", pg["user"],
-                               "-d", "app"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    writer = subprocess.Popen(
+        ["psql", "-X", "-q", "-h", pg["host"], "-p", str(pg["port"]), "-U", pg["user"], "-d", "app"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
     assert writer.stdin is not None
     stop = threading.Event()
 
@@ -113,9 +141,13 @@ def test_postgres_damaged_dump_fails_the_dry_run(tmp_path: Path, postgres: dict[
     _psql(pg, "small", "CREATE TABLE s (id int)")
     cat = Catalogue(tmp_path / "cat")
     provider = PostgresProvider()
-    entry = cat.take(provider, {"dbname": "small", "host": pg["host"], "port": pg["port"], "user": pg["user"]})
+    entry = cat.take(
+        provider, {"dbname": "small", "host": pg["host"], "port": pg["port"], "user": pg["user"]}
+    )
     artifact = cat.directory(entry["id"]) / "db.dump"
     artifact.write_bytes(b"not a dump")
-    entry["sha256"] = __import__("hashlib").sha256(b"not a dump").hexdigest()  # the hash agrees; the dry-run not
+    entry["sha256"] = (
+        __import__("hashlib").sha256(b"not a dump").hexdigest()
+    )  # the hash agrees; the dry-run not
     problems = cat.verify(entry, provider)
     assert problems and "pg_restore --list failed" in problems[0]

@@ -1,4 +1,4 @@
-"""The files provider: tar + manifest, verification, restore to byte identity; modes, symlinks, large files."""
+"""The files provider: tar + manifest, verification, restore to byte identity; modes, symlinks, big files."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import random
 from pathlib import Path
 
 import pytest
-
 from medic.core.backups import BackupError, Catalogue
 from medic.plugins.change.providers.files import FilesProvider
 
@@ -41,7 +40,11 @@ def test_backup_verifies_and_keeps_links_as_links(tmp_path: Path, tree: Path) ->
     entry = cat.take(P, {"path": str(tree)})
     assert cat.verify(entry, P) == []
     by_path = {m["path"]: m for m in entry["manifest"]}
-    assert by_path["out-link"] == {**by_path["out-link"], "type": "link", "target": str(tmp_path / "outside.txt")}
+    assert by_path["out-link"] == {
+        **by_path["out-link"],
+        "type": "link",
+        "target": str(tmp_path / "outside.txt"),
+    }
     assert by_path["sub/secret.key"]["mode"] == "0600" and by_path["sub/deep"]["mode"] == "0750"
     assert by_path["big.bin"]["size"] == 12 * 1024 * 1024 + 7 and len(by_path["big.bin"]["sha256"]) == 64
     assert "outside the tree" not in (cat.directory(entry["id"]) / "files.tar").read_bytes().decode("latin-1")
@@ -113,6 +116,6 @@ def test_a_full_backup_location_is_refused_up_front(tmp_path: Path, tree: Path) 
             return 1 << 60
 
     cat = Catalogue(tmp_path / "cat")
-    with pytest.raises(BackupError, match="is full.*MEDIC_BACKUP_DIR"):
+    with pytest.raises(BackupError, match=r"is full.*MEDIC_BACKUP_DIR"):
         cat.take(Huge(), {"path": str(tree)})
     assert list((tmp_path / "cat").iterdir()) == []

@@ -13,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import shutil
 import stat
 import tarfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -27,17 +29,32 @@ ARTIFACT = "files.tar"
 
 
 class _HashWriter:
+    """Writes the archive and hashes it in a second thread (hashlib releases the GIL), overlapping the hashing
+    of each file being read."""
+
     def __init__(self, fh: IO[bytes]) -> None:
         self.fh, self.h, self.n = fh, hashlib.sha256(), 0
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self.thread = threading.Thread(target=self._hash, daemon=True)
+        self.thread.start()
+
+    def _hash(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            self.h.update(chunk)
 
     def write(self, data: bytes) -> int:
-        self.h.update(data)
+        self.queue.put(bytes(data))
         self.fh.write(data)
         self.n += len(data)
         return len(data)
 
     def tell(self) -> int:
         return self.n
+
+    def hexdigest(self) -> str:
+        self.queue.put(None)
+        self.thread.join()
+        return self.h.hexdigest()
 
 
 class _HashReader:
@@ -62,11 +79,17 @@ def _walk(root: Path) -> Iterator[tuple[str, Path]]:
     yield ".", root
     if root.is_symlink() or not root.is_dir():
         return
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        dirnames.sort()
-        for name in sorted(dirnames + filenames):
-            path = Path(dirpath) / name
-            yield os.path.relpath(path, root), path
+    yield from ((rel, Path(path)) for rel, path in _scan(str(root), ""))
+
+
+def _scan(directory: str, prefix: str) -> Iterator[tuple[str, str]]:
+    with os.scandir(directory) as it:
+        entries = sorted(it, key=lambda e: e.name)
+    for e in entries:
+        rel = prefix + e.name
+        yield rel, e.path
+        if e.is_dir(follow_symlinks=False):
+            yield from _scan(e.path, rel + "/")
 
 
 def _entry(rel: str, st: os.stat_result) -> dict[str, Any]:
@@ -102,7 +125,7 @@ class FilesProvider(BackupProvider):
         total = 0
         for _rel, path in _walk(root):
             with contextlib.suppress(OSError):
-                total += path.lstat().st_size + 1024
+                total += os.lstat(path).st_size + 1024
         return total
 
     def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
@@ -110,21 +133,19 @@ class FilesProvider(BackupProvider):
         if not os.path.lexists(root):
             with open(staging / ARTIFACT, "wb") as fh:
                 w = _HashWriter(fh)
-                tarfile.open(fileobj=w, mode="w", format=tarfile.PAX_FORMAT).close()  # type: ignore[call-overload]
-            return Created(ARTIFACT, w.h.hexdigest(), w.n, [], {"root": str(root), "kind": "absent"})
+                tarfile.open(fileobj=w, mode="w", format=tarfile.GNU_FORMAT).close()  # type: ignore[call-overload]
+            return Created(ARTIFACT, w.hexdigest(), w.n, [], {"root": str(root), "kind": "absent"})
         manifest: list[dict[str, Any]] = []
         kind = "dir" if root.is_dir() and not root.is_symlink() else "file"
         with open(staging / ARTIFACT, "wb") as fh:
             w = _HashWriter(fh)
-            with tarfile.open(
-                fileobj=w,
-                mode="w",
-                format=tarfile.PAX_FORMAT,  # type: ignore[call-overload]
-                copybufsize=CHUNK,
+            # GNU format: no per-file PAX records (float mtimes stay in the manifest)
+            with tarfile.open(  # type: ignore[call-overload]
+                fileobj=w, mode="w", format=tarfile.GNU_FORMAT, copybufsize=CHUNK
             ) as tar:
                 for rel, path in _walk(root):
                     manifest.extend(self._add(tar, rel if kind == "dir" else root.name, path))
-        return Created(ARTIFACT, w.h.hexdigest(), w.n, manifest, {"root": str(root), "kind": kind})
+        return Created(ARTIFACT, w.hexdigest(), w.n, manifest, {"root": str(root), "kind": kind})
 
     def _add(self, tar: tarfile.TarFile, rel: str, path: Path) -> list[dict[str, Any]]:
         st = path.lstat()
@@ -134,7 +155,7 @@ class FilesProvider(BackupProvider):
             stat.S_IMODE(st.st_mode),
             st.st_uid,
             st.st_gid,
-            st.st_mtime,
+            int(st.st_mtime),
         )
         if entry["type"] == "dir":
             info.type = tarfile.DIRTYPE
