@@ -14,7 +14,6 @@ restored configuration) run once every restore is done. Restored files are then 
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -165,12 +164,3 @@ def recover(
         reports.append(RollbackReport("-", status=f"removed {len(removed)} half-built backup(s)"))
     return reports
 
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -144,11 +144,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
         provider.restore(entry, directory, LOCAL, only=only, into=into or None)
         fault("after_action")
         journal.append("done", op="restore.1")
-        diffs = (
-            []
-            if into and entry["provider"] == "files"
-            else provider.compare(entry, directory, LOCAL, only, into or None)
-        )
+        diffs = provider.compare(entry, directory, LOCAL, only, into or None)
         journal.append("commit")
         journal.append("end", status="committed")
     finally:
@@ -160,6 +156,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
         return EXIT_FINDINGS_FAILED
     print(
         f"restored {', '.join(entry['resources'])} from {args.backup_id}"
-        + (f" into {into}" if into else "; identical to the backup")
+        + (f" into {into}" if into else "") + "; identical to the backup"
     )
     return 0

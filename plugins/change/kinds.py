@@ -31,6 +31,17 @@ from medic.plugins.change.state import RunState, state_for
 CHECK_MODE = "(check mode)"
 
 
+def no_timeout(step: Step, vc: ValidationContext) -> None:
+    """A timed-out step is abandoned while its thread goes on: a change must never be left half-way."""
+    if step.timeout is not None:
+        vc.error(
+            step,
+            f"a {step.kind} step cannot have `timeout:` (an abandoned change would go on unjournaled); "
+            "commands it runs have their own time limits",
+            f"step {step.id!r}.timeout",
+        )
+
+
 class BackupStep(StepKind):
     name = "backup"
     description = (
@@ -119,6 +130,7 @@ class ActionStep(StepKind):
 
     def validate(self, step: Step, vc: ValidationContext) -> None:
         where = f"step {step.id!r}"
+        no_timeout(step, vc)
         if step.arg not in ACTIONS:
             vc.error(
                 step, f"unknown action {step.arg!r}; expected one of {', '.join(ACTIONS)}", f"{where}.action"

@@ -84,6 +84,11 @@ class RollbackStep(StepKind):
         "Restore a catalogued backup (then compare it with its manifest), or `changes`: undo this run's."
     )
 
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        from medic.plugins.change.kinds import no_timeout
+
+        no_timeout(step, vc)
+
     def run(self, step: Step, ctx: StepContext) -> StepResult:
         state = state_for(ctx)
         arg = str(ctx.render(step.arg))

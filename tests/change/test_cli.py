@@ -220,3 +220,14 @@ def test_backups_restore_and_errors(tmp_path: Path, env: dict[str, str]) -> None
     assert damaged.returncode == 1 and "hash mismatch" in damaged.stderr and conf.read_text() == INI
     assert medic("backups", "verify", entry["id"], env=env).returncode == 1
     assert medic("runs", "show", "no-such-run", env=env).returncode == 2
+
+
+def test_change_steps_refuse_a_timeout(tmp_path: Path, env: dict[str, str]) -> None:
+    pb = _playbook(tmp_path, """\
+        - id: a
+          action: set_key
+          timeout: 5
+          with: {path: x, key: k, value: v}
+    """)
+    proc = medic("run", pb, "-i", "root=/", env=env)
+    assert proc.returncode == 2 and "cannot have `timeout:`" in proc.stderr

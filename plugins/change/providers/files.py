@@ -245,7 +245,7 @@ class FilesProvider(BackupProvider):
         into: Mapping[str, Any] | None = None,
     ) -> list[str]:
         meta = entry["meta"]
-        root = Path(meta["root"])
+        root = Path(str((into or {}).get("path") or meta["root"]))
         scopes = self._scopes(meta, root, only)
         if meta["kind"] == "absent":
             return [f"{root}: should not exist" for _ in [0] if os.path.lexists(root)]
