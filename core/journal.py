@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.atomicio import fsync_dir
-from medic.core.errors import MedicError
+from medic.core.errors import EXIT_USAGE, MedicError
 
 SUFFIX = ".jnl"
 
 
 class JournalError(MedicError):
-    pass
+    exit_code = EXIT_USAGE
 
 
 def journal_dir(state: Path) -> Path:

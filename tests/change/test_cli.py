@@ -220,6 +220,8 @@ def test_backups_restore_and_errors(tmp_path: Path, env: dict[str, str]) -> None
     assert damaged.returncode == 1 and "hash mismatch" in damaged.stderr and conf.read_text() == INI
     assert medic("backups", "verify", entry["id"], env=env).returncode == 1
     assert medic("runs", "show", "no-such-run", env=env).returncode == 2
+    unknown = medic("rollback", "no-such-run", env=env)
+    assert unknown.returncode == 2 and "has no journal" in unknown.stderr
 
 
 def test_change_steps_refuse_a_timeout(tmp_path: Path, env: dict[str, str]) -> None:
