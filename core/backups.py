@@ -166,6 +166,19 @@ def _fsync_tree(directory: Path) -> None:
     atomicio.fsync_dir(directory)
 
 
+def _alive(pid: str) -> bool:
+    """Whether a process with this id runs (a staging directory of a backup still being taken)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class Catalogue:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -200,7 +213,7 @@ class Catalogue:
                 f"MEDIC_BACKUP_DIR to a larger disk"
             )
         backup_id = new_backup_id(provider.name)
-        staging = self.root / f"{STAGING}{backup_id}"
+        staging = self.root / f"{STAGING}{os.getpid()}-{backup_id}"
         staging.mkdir()
         try:
             created = provider.create(params, staging, runner)
@@ -266,12 +279,12 @@ class Catalogue:
         atomicio.write_bytes(self.root / str(entry["id"]) / ENTRY, json.dumps(entry, default=str).encode())
 
     def remove_staging(self) -> list[Path]:
-        """Remove backups a crash left half-built, and temporary entry files."""
+        """Remove backups a crash left half-built (their process is gone), and temporary entry files."""
         removed: list[Path] = []
         if not self.root.is_dir():
             return removed
         for d in self.root.iterdir():
-            if d.name.startswith(STAGING):
+            if d.name.startswith(STAGING) and not _alive(d.name[len(STAGING) :].split("-", 1)[0]):
                 shutil.rmtree(d, ignore_errors=True)
                 removed.append(d)
             elif d.is_dir():

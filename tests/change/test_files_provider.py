@@ -119,3 +119,12 @@ def test_a_full_backup_location_is_refused_up_front(tmp_path: Path, tree: Path) 
     with pytest.raises(BackupError, match=r"is full.*MEDIC_BACKUP_DIR"):
         cat.take(Huge(), {"path": str(tree)})
     assert list((tmp_path / "cat").iterdir()) == []
+
+
+def test_recover_removes_only_dead_staging_directories(tmp_path: Path) -> None:
+    cat = Catalogue(tmp_path / "cat")
+    (tmp_path / "cat" / f".tmp-{os.getpid()}-live").mkdir(parents=True)  # a backup being taken right now
+    (tmp_path / "cat" / ".tmp-999999999-dead").mkdir()
+    removed = cat.remove_staging()
+    assert [p.name for p in removed] == [".tmp-999999999-dead"]
+    assert (tmp_path / "cat" / f".tmp-{os.getpid()}-live").exists()
