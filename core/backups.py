@@ -134,6 +134,11 @@ class BackupProvider(ABC):
         """After a restore: differences between the resource and the backup (empty: identical)."""
         return []
 
+    def reread(self, entry: Mapping[str, Any], directory: Path) -> tuple[str, list[str] | None]:
+        """Hash the stored backup again; a provider may check its content in the same pass (problems), else
+        None and :meth:`dry_run` runs after."""
+        return self.digest(entry, directory), None
+
     def digest(self, entry: Mapping[str, Any], directory: Path) -> str:
         """Re-read the stored backup and hash it the way :meth:`create` did."""
         return sha256_file(directory / str(entry["artifact"]))
@@ -299,14 +304,14 @@ class Catalogue:
         if not artifact.exists():
             problems.append(f"artifact {artifact} is missing")
         else:
-            digest = provider.digest(entry, directory)
+            digest, found = provider.reread(entry, directory)
             if digest != entry["sha256"]:
                 problems.append(
                     f"hash mismatch for {artifact}: catalogue {entry['sha256'][:16]}..., "
                     f"read {digest[:16]}... (the backup is damaged; take a new one)"
                 )
-        if not problems:
-            problems = provider.dry_run(entry, directory, runner)
+            else:
+                problems = found if found is not None else provider.dry_run(entry, directory, runner)
         entry["verification"] = {
             "ok": not problems,
             "at": datetime.now(UTC).isoformat(),

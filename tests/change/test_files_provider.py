@@ -25,6 +25,10 @@ def make_tree(root: Path, outside: Path) -> None:
     outside.write_text("outside the tree\n")
     os.symlink(str(outside), root / "out-link")  # must be kept as a link, never followed
     os.symlink("a.txt", root / "sub" / "rel-link")
+    long_dir = root / ("d" * 120)  # names over 100 bytes: GNU long-name records in the tar
+    long_dir.mkdir()
+    (long_dir / ("f" * 130)).write_text("long")
+    os.symlink("x" * 150, long_dir / "long-link")
 
 
 @pytest.fixture

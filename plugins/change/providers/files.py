@@ -29,12 +29,12 @@ ARTIFACT = "files.tar"
 
 
 class _HashWriter:
-    """Writes the archive and hashes it in a second thread (hashlib releases the GIL), overlapping the hashing
-    of each file being read."""
+    """Writes the archive in 1 MiB blocks and hashes them in a second thread (hashlib releases the GIL),
+    so the archive's hash overlaps the hashing of each file being read."""
 
     def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.h, self.n = fh, hashlib.sha256(), 0
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self.fh, self.h, self.n, self.buf = fh, hashlib.sha256(), 0, bytearray()
+        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
         self.thread = threading.Thread(target=self._hash, daemon=True)
         self.thread.start()
 
@@ -42,19 +42,89 @@ class _HashWriter:
         while (chunk := self.queue.get()) is not None:
             self.h.update(chunk)
 
+    def _flush(self) -> None:
+        chunk, self.buf = self.buf, bytearray()  # handed over, not copied
+        self.queue.put(chunk)
+        self.fh.write(chunk)
+
     def write(self, data: bytes) -> int:
-        self.queue.put(bytes(data))
-        self.fh.write(data)
         self.n += len(data)
+        if len(data) >= CHUNK:  # a block of a big file: no copy
+            if self.buf:
+                self._flush()
+            self.queue.put(data)
+            self.fh.write(data)
+            return len(data)
+        self.buf += data
+        if len(self.buf) >= CHUNK:
+            self._flush()
         return len(data)
 
     def tell(self) -> int:
         return self.n
 
     def hexdigest(self) -> str:
+        """Write what is buffered and return the archive's hash (call once, before closing the file)."""
+        self._flush()
         self.queue.put(None)
         self.thread.join()
         return self.h.hexdigest()
+
+
+class _SeqReader:
+    """Reads a file once, front to back, hashing every byte: tar headers are parsed on the way."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh, self.h, self.buf, self.pos = fh, hashlib.sha256(), b"", 0
+
+    def read(self, n: int) -> bytes:
+        while len(self.buf) - self.pos < n:
+            chunk = self.fh.read(CHUNK)
+            if not chunk:
+                break
+            self.h.update(chunk)
+            self.buf, self.pos = self.buf[self.pos :] + chunk, 0
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += len(out)
+        return out
+
+    def skip(self, n: int) -> None:
+        avail = len(self.buf) - self.pos
+        if n <= avail:
+            self.pos += n
+            return
+        n -= avail
+        self.buf, self.pos = b"", 0
+        while n > 0 and (chunk := self.fh.read(CHUNK)):
+            self.h.update(chunk)
+            if len(chunk) > n:
+                self.buf, self.pos = chunk, n
+            n -= len(chunk)
+
+    def finish(self) -> str:
+        while chunk := self.fh.read(CHUNK):
+            self.h.update(chunk)
+        return self.h.hexdigest()
+
+
+def scan_tar(path: Path) -> tuple[str, list[tarfile.TarInfo]]:
+    """The SHA-256 of a tar file and its members, in one sequential read."""
+    members: list[tarfile.TarInfo] = []
+    long: dict[bytes, str] = {}
+    with open(path, "rb") as fh:
+        r = _SeqReader(fh)
+        while len(hdr := r.read(512)) == 512 and hdr.count(0) != 512:
+            info = tarfile.TarInfo.frombuf(hdr, "utf-8", "surrogateescape")
+            padded = (info.size + 511) // 512 * 512
+            if info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
+                long[info.type] = r.read(padded)[: info.size].rstrip(b"\0").decode("utf-8", "surrogateescape")
+                continue
+            info.name = long.pop(tarfile.GNUTYPE_LONGNAME, info.name).rstrip("/") or info.name
+            info.linkname = long.pop(tarfile.GNUTYPE_LONGLINK, info.linkname)
+            members.append(info)
+            if info.isreg():
+                r.skip(padded)
+        return r.finish(), members
 
 
 class _HashReader:
@@ -134,7 +204,8 @@ class FilesProvider(BackupProvider):
             with open(staging / ARTIFACT, "wb") as fh:
                 w = _HashWriter(fh)
                 tarfile.open(fileobj=w, mode="w", format=tarfile.GNU_FORMAT).close()  # type: ignore[call-overload]
-            return Created(ARTIFACT, w.hexdigest(), w.n, [], {"root": str(root), "kind": "absent"})
+                digest = w.hexdigest()
+            return Created(ARTIFACT, digest, w.n, [], {"root": str(root), "kind": "absent"})
         manifest: list[dict[str, Any]] = []
         kind = "dir" if root.is_dir() and not root.is_symlink() else "file"
         with open(staging / ARTIFACT, "wb") as fh:
@@ -145,7 +216,8 @@ class FilesProvider(BackupProvider):
             ) as tar:
                 for rel, path in _walk(root):
                     manifest.extend(self._add(tar, rel if kind == "dir" else root.name, path))
-        return Created(ARTIFACT, w.hexdigest(), w.n, manifest, {"root": str(root), "kind": kind})
+            digest = w.hexdigest()
+        return Created(ARTIFACT, digest, w.n, manifest, {"root": str(root), "kind": kind})
 
     def _add(self, tar: tarfile.TarFile, rel: str, path: Path) -> list[dict[str, Any]]:
         st = path.lstat()
@@ -179,32 +251,16 @@ class FilesProvider(BackupProvider):
             return []  # sockets, fifos, devices: not content; left out of the manifest
         return [entry]
 
-    def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
-        expected = {m["path"]: m for m in entry["manifest"]}
-        problems: list[str] = []
-        seen: set[str] = set()
+    def reread(self, entry: Mapping[str, Any], directory: Path) -> tuple[str, list[str] | None]:
+        """Hash and list the tar in one pass, checking every member against the manifest."""
         try:
-            with tarfile.open(directory / str(entry["artifact"]), "r:") as tar:
-                for member in tar:
-                    name = member.name
-                    if name.startswith("/") or ".." in Path(name).parts:
-                        problems.append(f"unsafe member name {name!r}")
-                        continue
-                    m = expected.get(name)
-                    kind = "dir" if member.isdir() else "link" if member.issym() else "file"
-                    if (
-                        m is None
-                        or m["type"] != kind
-                        or (kind == "file" and member.size != m["size"])
-                        or f"{member.mode:04o}" != m["mode"]
-                        or (kind == "link" and member.linkname != m["target"])
-                    ):
-                        problems.append(f"member {name!r} does not match the manifest")
-                    seen.add(name)
+            digest, members = scan_tar(directory / str(entry["artifact"]))
         except (tarfile.TarError, OSError) as exc:
-            return [f"the tar cannot be read: {exc}"]
-        problems += [f"manifest entry {p!r} is missing from the tar" for p in expected if p not in seen]
-        return problems
+            return "", [f"the tar cannot be read: {exc}"]
+        return digest, _check_members(members, entry["manifest"])
+
+    def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
+        return self.reread(entry, directory)[1] or []
 
     def restore(
         self,
@@ -273,6 +329,29 @@ class FilesProvider(BackupProvider):
         if not only or meta["kind"] != "dir":
             return ["."]
         return [os.path.relpath(os.path.abspath(p), root) for p in only]
+
+
+def _check_members(members: list[tarfile.TarInfo], manifest: list[dict[str, Any]]) -> list[str]:
+    expected = {m["path"]: m for m in manifest}
+    problems: list[str] = []
+    seen: set[str] = set()
+    for member in members:
+        name = member.name
+        if name.startswith("/") or ".." in Path(name).parts:
+            problems.append(f"unsafe member name {name!r}")
+            continue
+        m = expected.get(name)
+        kind = "dir" if member.isdir() else "link" if member.issym() else "file"
+        if (
+            m is None
+            or m["type"] != kind
+            or (kind == "file" and member.size != m["size"])
+            or f"{member.mode:04o}" != m["mode"]
+            or (kind == "link" and member.linkname != m["target"])
+        ):
+            problems.append(f"member {name!r} does not match the manifest")
+        seen.add(name)
+    return problems + [f"manifest entry {p!r} is missing from the tar" for p in expected if p not in seen]
 
 
 def _in_scope(rel: str, scopes: Sequence[str]) -> bool:
