@@ -305,7 +305,9 @@ class Catalogue:
             problems.append(f"artifact {artifact} is missing")
         else:
             digest, found = provider.reread(entry, directory)
-            if digest != entry["sha256"]:
+            if not digest and found:  # unreadable: the provider says why
+                problems = found
+            elif digest != entry["sha256"]:
                 problems.append(
                     f"hash mismatch for {artifact}: catalogue {entry['sha256'][:16]}..., "
                     f"read {digest[:16]}... (the backup is damaged; take a new one)"

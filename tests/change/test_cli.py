@@ -217,7 +217,7 @@ def test_backups_restore_and_errors(tmp_path: Path, env: dict[str, str]) -> None
     tar = Path(env["MEDIC_STATE_DIR"]) / "backups" / entry["id"] / "files.tar"
     tar.write_bytes(tar.read_bytes()[:-1] + b"!")
     damaged = medic("backups", "restore", entry["id"], env=env)
-    assert damaged.returncode == 1 and "hash mismatch" in damaged.stderr and conf.read_text() == INI
+    assert damaged.returncode == 1 and "failed verification" in damaged.stderr and conf.read_text() == INI
     assert medic("backups", "verify", entry["id"], env=env).returncode == 1
     assert medic("runs", "show", "no-such-run", env=env).returncode == 2
     unknown = medic("rollback", "no-such-run", env=env)

@@ -90,6 +90,11 @@ def test_a_damaged_backup_fails_verification(tmp_path: Path, tree: Path) -> None
     data[600] ^= 0xFF
     artifact.write_bytes(bytes(data))
     problems = cat.verify(entry, P)
+    assert problems and "padding" in problems[0]
+    data[600] ^= 0xFF
+    data[515] ^= 0x01  # in the file's data: the archive hash no longer matches
+    artifact.write_bytes(bytes(data))
+    problems = cat.verify(entry, P)
     assert problems and "hash mismatch" in problems[0]
     assert cat.get(entry["id"])["verification"]["ok"] is False
 

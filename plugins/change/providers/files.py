@@ -13,128 +13,18 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import queue
 import shutil
 import stat
 import tarfile
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from medic.core import atomicio
 from medic.core.backups import CHUNK, BackupError, BackupProvider, Created, Runner
+from medic.plugins.change.providers.tarstream import FileChanged, TarWriter, scan
 
 ARTIFACT = "files.tar"
-
-
-class _HashWriter:
-    """Writes the archive in 1 MiB blocks and hashes them in a second thread (hashlib releases the GIL),
-    so the archive's hash overlaps the hashing of each file being read."""
-
-    def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.h, self.n, self.buf = fh, hashlib.sha256(), 0, bytearray()
-        self.queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
-        self.thread = threading.Thread(target=self._hash, daemon=True)
-        self.thread.start()
-
-    def _hash(self) -> None:
-        while (chunk := self.queue.get()) is not None:
-            self.h.update(chunk)
-
-    def _flush(self) -> None:
-        chunk, self.buf = self.buf, bytearray()  # handed over, not copied
-        self.queue.put(chunk)
-        self.fh.write(chunk)
-
-    def write(self, data: bytes) -> int:
-        self.n += len(data)
-        if len(data) >= CHUNK:  # a block of a big file: no copy
-            if self.buf:
-                self._flush()
-            self.queue.put(data)
-            self.fh.write(data)
-            return len(data)
-        self.buf += data
-        if len(self.buf) >= CHUNK:
-            self._flush()
-        return len(data)
-
-    def tell(self) -> int:
-        return self.n
-
-    def hexdigest(self) -> str:
-        """Write what is buffered and return the archive's hash (call once, before closing the file)."""
-        self._flush()
-        self.queue.put(None)
-        self.thread.join()
-        return self.h.hexdigest()
-
-
-class _SeqReader:
-    """Reads a file once, front to back, hashing every byte: tar headers are parsed on the way."""
-
-    def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.h, self.buf, self.pos = fh, hashlib.sha256(), b"", 0
-
-    def read(self, n: int) -> bytes:
-        while len(self.buf) - self.pos < n:
-            chunk = self.fh.read(CHUNK)
-            if not chunk:
-                break
-            self.h.update(chunk)
-            self.buf, self.pos = self.buf[self.pos :] + chunk, 0
-        out = self.buf[self.pos : self.pos + n]
-        self.pos += len(out)
-        return out
-
-    def skip(self, n: int) -> None:
-        avail = len(self.buf) - self.pos
-        if n <= avail:
-            self.pos += n
-            return
-        n -= avail
-        self.buf, self.pos = b"", 0
-        while n > 0 and (chunk := self.fh.read(CHUNK)):
-            self.h.update(chunk)
-            if len(chunk) > n:
-                self.buf, self.pos = chunk, n
-            n -= len(chunk)
-
-    def finish(self) -> str:
-        while chunk := self.fh.read(CHUNK):
-            self.h.update(chunk)
-        return self.h.hexdigest()
-
-
-def scan_tar(path: Path) -> tuple[str, list[tarfile.TarInfo]]:
-    """The SHA-256 of a tar file and its members, in one sequential read."""
-    members: list[tarfile.TarInfo] = []
-    long: dict[bytes, str] = {}
-    with open(path, "rb") as fh:
-        r = _SeqReader(fh)
-        while len(hdr := r.read(512)) == 512 and hdr.count(0) != 512:
-            info = tarfile.TarInfo.frombuf(hdr, "utf-8", "surrogateescape")
-            padded = (info.size + 511) // 512 * 512
-            if info.type in (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK):
-                long[info.type] = r.read(padded)[: info.size].rstrip(b"\0").decode("utf-8", "surrogateescape")
-                continue
-            info.name = long.pop(tarfile.GNUTYPE_LONGNAME, info.name).rstrip("/") or info.name
-            info.linkname = long.pop(tarfile.GNUTYPE_LONGLINK, info.linkname)
-            members.append(info)
-            if info.isreg():
-                r.skip(padded)
-        return r.finish(), members
-
-
-class _HashReader:
-    def __init__(self, fh: IO[bytes]) -> None:
-        self.fh, self.h = fh, hashlib.sha256()
-
-    def read(self, n: int = -1) -> bytes:
-        data = self.fh.read(n)
-        self.h.update(data)
-        return data
 
 
 def root_of(params: Mapping[str, Any]) -> Path:
@@ -200,29 +90,21 @@ class FilesProvider(BackupProvider):
 
     def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
         root = root_of(params)
-        if not os.path.lexists(root):
-            with open(staging / ARTIFACT, "wb") as fh:
-                w = _HashWriter(fh)
-                tarfile.open(fileobj=w, mode="w", format=tarfile.GNU_FORMAT).close()  # type: ignore[call-overload]
-                digest = w.hexdigest()
-            return Created(ARTIFACT, digest, w.n, [], {"root": str(root), "kind": "absent"})
+        exists = os.path.lexists(root)
+        kind = "absent" if not exists else "dir" if root.is_dir() and not root.is_symlink() else "file"
         manifest: list[dict[str, Any]] = []
-        kind = "dir" if root.is_dir() and not root.is_symlink() else "file"
         with open(staging / ARTIFACT, "wb") as fh:
-            w = _HashWriter(fh)
-            # GNU format: no per-file PAX records (float mtimes stay in the manifest)
-            with tarfile.open(  # type: ignore[call-overload]
-                fileobj=w, mode="w", format=tarfile.GNU_FORMAT, copybufsize=CHUNK
-            ) as tar:
-                for rel, path in _walk(root):
-                    manifest.extend(self._add(tar, rel if kind == "dir" else root.name, path))
-            digest = w.hexdigest()
-        return Created(ARTIFACT, digest, w.n, manifest, {"root": str(root), "kind": kind})
+            out = TarWriter(fh)
+            for rel, path in _walk(root) if exists else ():
+                manifest.extend(self._add(out, rel if kind == "dir" else root.name, path))
+            digest = out.close()
+        return Created(ARTIFACT, digest, out.n, manifest, {"root": str(root), "kind": kind})
 
-    def _add(self, tar: tarfile.TarFile, rel: str, path: Path) -> list[dict[str, Any]]:
-        st = path.lstat()
+    def _add(self, out: TarWriter, rel: str, path: Path) -> list[dict[str, Any]]:
+        st = os.lstat(path)
         entry = _entry(rel, st)
         info = tarfile.TarInfo(rel)
+        # whole seconds in the header; the manifest keeps the exact mtime that restore sets
         info.mode, info.uid, info.gid, info.mtime = (
             stat.S_IMODE(st.st_mode),
             st.st_uid,
@@ -231,22 +113,20 @@ class FilesProvider(BackupProvider):
         )
         if entry["type"] == "dir":
             info.type = tarfile.DIRTYPE
-            tar.addfile(info)
+            out.header(info)
         elif entry["type"] == "link":
             info.type, info.linkname = tarfile.SYMTYPE, os.readlink(path)
             entry["target"] = info.linkname
-            tar.addfile(info)
+            out.header(info)
         elif entry["type"] == "file":
             info.size = st.st_size
             with open(path, "rb") as src:
-                reader = _HashReader(src)
                 try:
-                    tar.addfile(info, reader)
-                except OSError as exc:
+                    entry["sha256"] = out.file(info, src)
+                except FileChanged as exc:
                     raise BackupError(
                         f"{path} changed while it was backed up ({exc}); stop its writer or back up again"
                     ) from None
-            entry["sha256"] = reader.h.hexdigest()
         else:
             return []  # sockets, fifos, devices: not content; left out of the manifest
         return [entry]
@@ -254,13 +134,16 @@ class FilesProvider(BackupProvider):
     def reread(self, entry: Mapping[str, Any], directory: Path) -> tuple[str, list[str] | None]:
         """Hash and list the tar in one pass, checking every member against the manifest."""
         try:
-            digest, members = scan_tar(directory / str(entry["artifact"]))
+            digest, members = scan(directory / str(entry["artifact"]))
         except (tarfile.TarError, OSError) as exc:
             return "", [f"the tar cannot be read: {exc}"]
         return digest, _check_members(members, entry["manifest"])
 
     def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
         return self.reread(entry, directory)[1] or []
+
+    def digest(self, entry: Mapping[str, Any], directory: Path) -> str:
+        return self.reread(entry, directory)[0]
 
     def restore(
         self,
@@ -331,11 +214,13 @@ class FilesProvider(BackupProvider):
         return [os.path.relpath(os.path.abspath(p), root) for p in only]
 
 
-def _check_members(members: list[tarfile.TarInfo], manifest: list[dict[str, Any]]) -> list[str]:
+def _check_members(
+    members: list[tuple[tarfile.TarInfo, str | None]], manifest: list[dict[str, Any]]
+) -> list[str]:
     expected = {m["path"]: m for m in manifest}
     problems: list[str] = []
     seen: set[str] = set()
-    for member in members:
+    for member, digest in members:
         name = member.name
         if name.startswith("/") or ".." in Path(name).parts:
             problems.append(f"unsafe member name {name!r}")
@@ -345,7 +230,7 @@ def _check_members(members: list[tarfile.TarInfo], manifest: list[dict[str, Any]
         if (
             m is None
             or m["type"] != kind
-            or (kind == "file" and member.size != m["size"])
+            or (kind == "file" and (member.size != m["size"] or digest != m["sha256"]))
             or f"{member.mode:04o}" != m["mode"]
             or (kind == "link" and member.linkname != m["target"])
         ):
