@@ -42,6 +42,17 @@ def median_time(fn: Callable[[], object], repeat: int, before: Callable[[], obje
     return statistics.median(times)
 
 
+def side_by_side(
+    peer: Callable[[], object], ours: Callable[[], object], repeat: int, before: Callable[[], object]
+) -> tuple[float, float, list[float]]:
+    """Peer and ours alternately (the machine's load changes both alike); medians and each pair's ratio."""
+    p_times, o_times = [], []
+    for _ in range(repeat):
+        p_times.append(median_time(peer, 1))
+        o_times.append(median_time(ours, 1, before))
+    return statistics.median(p_times), statistics.median(o_times), [o / p for o, p in zip(o_times, p_times)]
+
+
 def make_tree(root: Path, size_mb: int) -> int:
     """Mixed sizes: half the bytes in 64 MiB files, 30% in 1 MiB files, 20% in 8 KiB files."""
     rng = random.Random(7)

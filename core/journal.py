@@ -177,7 +177,7 @@ class Journal:
         written = 0
         while written < len(line):
             written += os.write(self.fd, line[written:])
-        os.fsync(self.fd)
+        os.fdatasync(self.fd)  # data and the new size; mtime need not reach the disk
         return record
 
     def log(self) -> JournalLog:

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import tarfile
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 CHUNK = 1 << 20
 RECORD = 20 * 512
@@ -22,6 +23,32 @@ LONG_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 
 class FileChanged(Exception):
     pass
+
+
+class _Overlap:
+    """Hash chunk i in a second thread while chunk i+1 is read or written (hashlib releases the GIL)."""
+
+    _pool: ThreadPoolExecutor | None = None
+
+    def __init__(self, h: Any) -> None:
+        if _Overlap._pool is None:
+            _Overlap._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="medic-hash")
+        self.h = h
+        self.pending: Future[None] | None = None
+
+    def update(self, chunk: bytes) -> None:
+        if len(chunk) < 1 << 16:
+            self.wait()
+            self.h.update(chunk)
+            return
+        self.wait()
+        assert _Overlap._pool is not None
+        self.pending = _Overlap._pool.submit(self.h.update, chunk)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
 
 
 class TarWriter:
@@ -41,14 +68,17 @@ class TarWriter:
         """Header, then ``info.size`` bytes of ``src``; returns the data's SHA-256."""
         self.header(info)
         h = hashlib.sha256()
+        hasher = _Overlap(h)
         remaining = info.size
         while remaining:
             chunk = src.read(min(CHUNK, remaining))
             if not chunk:
+                hasher.wait()
                 raise FileChanged(f"it shrank by {remaining} bytes")
-            h.update(chunk)
+            hasher.update(chunk)
             self._write(chunk)
             remaining -= len(chunk)
+        hasher.wait()
         self._write(b"\0" * (-info.size % 512))
         digest = h.digest()
         self.tree.update(digest)
@@ -97,13 +127,16 @@ def scan(path: Path) -> tuple[str, list[tuple[tarfile.TarInfo, str | None]]]:
             digest = None
             if info.isreg():
                 h = hashlib.sha256()
+                hasher = _Overlap(h)
                 remaining = info.size
                 while remaining:
                     chunk = r.read(min(CHUNK, remaining))
                     if not chunk:
+                        hasher.wait()
                         raise tarfile.ReadError(f"member {info.name!r} is truncated")
-                    h.update(chunk)
+                    hasher.update(chunk)
                     remaining -= len(chunk)
+                hasher.wait()
                 if r.read(padded - info.size).count(0) != padded - info.size:
                     raise tarfile.ReadError(f"the padding after member {info.name!r} is damaged")
                 tree.update(h.digest())
