@@ -50,7 +50,8 @@ def side_by_side(
     for _ in range(repeat):
         p_times.append(median_time(peer, 1))
         o_times.append(median_time(ours, 1, before))
-    return statistics.median(p_times), statistics.median(o_times), [o / p for o, p in zip(o_times, p_times)]
+    ratios = [o / p for o, p in zip(o_times, p_times, strict=True)]
+    return statistics.median(p_times), statistics.median(o_times), ratios
 
 
 def make_tree(root: Path, size_mb: int) -> int:
