@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from medic.core.backups import LOCAL, BackupDamaged, BackupProvider, Catalogue
+from medic.core.backups import LOCAL, BackupDamaged, BackupError, BackupProvider, Catalogue
 from medic.core.config import load_config, state_dir
 from medic.core.errors import EXIT_FINDINGS_FAILED, UsageError
 from medic.core.faults import fault
@@ -141,7 +141,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
             undo={"type": "restore", "backup_id": args.backup_id, "paths": only},
             paths=[] if into else list(only or []),
         )
-        provider.restore(entry, directory, LOCAL, only=only, into=into or None)
+        try:
+            provider.restore(entry, directory, LOCAL, only=only, into=into or None)
+        except PermissionError as exc:
+            raise BackupError(
+                f"permission denied restoring {', '.join(entry['resources'])} ({exc.filename}); run as a "
+                "user who can write it, then `medic recover` finishes the restore (files are replaced whole)"
+            ) from None
         fault("after_action")
         journal.append("done", op="restore.1")
         diffs = provider.compare(entry, directory, LOCAL, only, into or None)
