@@ -1,9 +1,8 @@
-"""Crash-safe file writes: a temporary file in the same directory, fsync, rename over the target, fsync the
-directory.
+"""Crash-safe file writes: a temporary file in the same directory, fsync, rename, fsync of the directory.
 
 A reader sees the old content or the new one, never a mix, and after a crash at any moment the only leftover
-can be
-a temporary file whose name says it is one (``.NAME.medic-tmp-*``); :func:`remove_temps` cleans those up.
+can be a temporary file whose name says it is one (``.NAME.medic-tmp-*``); :func:`remove_temps` cleans those
+up.
 """
 
 from __future__ import annotations

@@ -1,21 +1,17 @@
-"""The durable journal of a change run: an fsynced, append-only log, one file per run.
+"""The durable journal of a change run: an append-only log, one file per run, synced record by record.
 
 Each record is one line ``CRC32HEX JSON\\n``. A record is durable once :meth:`Journal.append` returns (the
-line is
-written and ``fsync``-ed). The undo intent of a side effect is appended *before* the effect and its completion
-after, so after a crash the journal tells exactly what may have happened. A torn last line (a crash in the
-middle
-of a write) is recognised by its missing newline or wrong checksum and ignored; the next writer cuts it off
-first,
-so a journal is never left unreadable. (bench/README-change.md has the measurement against SQLite in WAL
-mode.)
+line is written and ``fdatasync``-ed). The undo intent of a side effect is appended *before* the effect and
+its completion after, so after a crash the journal tells exactly what may have happened. A torn last line (a
+crash in the middle of a write) is recognised by its missing newline or wrong checksum and ignored; the next
+writer cuts it off first, so a journal is never left unreadable. (bench/README-change.md has the measurement
+against SQLite in WAL mode.)
 
 While a run is going its process holds an exclusive ``flock`` on the file: ``medic recover`` skips a journal
 it cannot lock (that run is alive) and the kernel drops the lock when the process dies, even by SIGKILL.
 
-Record types: ``begin`` (run id, playbook, pid), ``intent`` (op, step, resource, undo), ``done`` (op),
-``undone`` (op), ``commit`` (all changes completed and verified), ``end`` (status: committed, rolled_back,
-failed, planned).
+Record types: ``begin`` (run id, pid, target), ``intent`` (op, step, resource, undo, paths), ``done`` (op),
+``undone`` (op), ``commit`` (all changes completed and verified), ``end`` (status: committed, rolled_back).
 """
 
 from __future__ import annotations

@@ -7,9 +7,9 @@ An intent's ``undo`` is self-describing so that any process can carry it out, wi
     {"type": "none", "reason": ...}                              nothing can be undone (``backup: none``)
 
 Every undo is idempotent (restoring twice gives the same bytes), so an intent whose effect may or may not have
-happened is simply undone. Restores run newest first; ``phase: after`` undos (restarting a service so it
-reads the
-restored configuration) run once every restore is done. Restored files are then compared with the manifest.
+happened is simply undone. Restores run newest first; ``phase: after`` undos (restarting a service so it reads
+the restored configuration) run once every restore is done. Restored files are then compared with the
+manifest.
 """
 
 from __future__ import annotations

@@ -1,10 +1,9 @@
 """``medic rollback RUN_ID`` and ``medic recover``: undo a run's changes from its journal.
 
 ``recover`` finds runs whose process died (their journal has no end and no live process holds its lock): a run
-that had committed is marked done, any other is rolled back. Running it again does nothing. Exit codes: 0
-done (or
-nothing to do), 2 unknown run, 3 a rollback could not finish (the message says what failed; run it again once
-fixed).
+that had committed is marked done, any other is rolled back. Running it again does nothing. Exit codes: 0 done
+(or nothing to do), 2 unknown run, 3 a rollback could not finish (the message says what failed; run it again
+once fixed).
 """
 
 from __future__ import annotations

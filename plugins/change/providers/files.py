@@ -2,10 +2,9 @@
 
 Manifest entries: path (relative to the backed-up root), type (file, dir, link), size, mode, uid, gid, mtime,
 sha256 (files), target (links). Symlinks are stored as links and never followed, so a backup never reads
-outside
-its tree. A path that does not exist yet is backed up as *absent*: restoring it removes what was created.
-Restore writes each file atomically and never writes through a symlink; it also removes entries created after
-the backup, so a restored tree equals the manifest.
+outside its tree. A path that does not exist yet is backed up as *absent*: restoring it removes what was
+created. Restore writes each file atomically and never writes through a symlink; it also removes entries
+created after the backup, so a restored tree equals the manifest.
 """
 
 from __future__ import annotations

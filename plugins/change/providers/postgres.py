@@ -1,13 +1,12 @@
 """The ``postgres`` backup provider: ``pg_dump`` custom format, consistent while clients write.
 
 A ``psql`` session opens a REPEATABLE READ transaction and exports its snapshot; the optional
-``compare_query``
-runs in that snapshot and ``pg_dump --snapshot`` dumps exactly that state, so after a restore the query's
-result
-can be compared with the value the backup holds. Dry-run: ``pg_restore --list``. Restore: ``pg_restore --clean
---if-exists --single-transaction`` (``into: {dbname: other}`` restores into another, existing database).
-Connection: ``dbname``, ``host``, ``port``, ``user``; a password comes from ``PGPASSWORD``/``~/.pgpass`` (or
-``password:``, passed in the environment, never on a command line, never stored in the catalogue).
+``compare_query`` runs in that snapshot and ``pg_dump --snapshot`` dumps exactly that state, so after a
+restore the query's result can be compared with the value the backup holds. Dry-run: ``pg_restore --list``.
+Restore: ``pg_restore --clean --if-exists --single-transaction`` (``into: {dbname: other}`` restores into
+another, existing database). Connection: ``dbname``, ``host``, ``port``, ``user``; a password comes from
+``PGPASSWORD``/``~/.pgpass`` (or ``password:``, passed in the environment, never on a command line, never
+stored in the catalogue).
 """
 
 from __future__ import annotations
