@@ -96,8 +96,9 @@ class BackupProvider(ABC):
         """Resource names this backup covers (``file:/etc/app``, ``sqlite:/var/db.sqlite``,
         ``postgres:db``)."""
 
-    def estimate(self, params: Mapping[str, Any]) -> int:
-        """Bytes the backup will need (0: unknown); checked against the free space of the catalogue."""
+    def estimate(self, params: Mapping[str, Any], free: int = 0) -> int:
+        """Bytes the backup will need (0: unknown), checked against the catalogue's ``free`` bytes; a cheap
+        upper bound is fine when it is below ``free``."""
         return 0
 
     def describe(self, params: Mapping[str, Any]) -> str:
@@ -209,8 +210,8 @@ class Catalogue:
         from medic.core.faults import fault
 
         self._ensure_root()
-        need = provider.estimate(params)
         free = shutil.disk_usage(self.root).free
+        need = provider.estimate(params, free)
         if need and need * 1.05 > free:
             raise BackupError(
                 f"backup location {self.root} is full: {', '.join(provider.resources(params))} "

@@ -121,7 +121,7 @@ def test_unreadable_file_names_the_resource_and_leaves_nothing(tmp_path: Path, t
 
 def test_a_full_backup_location_is_refused_up_front(tmp_path: Path, tree: Path) -> None:
     class Huge(FilesProvider):
-        def estimate(self, params: object) -> int:  # type: ignore[override]
+        def estimate(self, params: object, free: int = 0) -> int:  # type: ignore[override]
             return 1 << 60
 
     cat = Catalogue(tmp_path / "cat")

@@ -79,8 +79,13 @@ class FilesProvider(BackupProvider):
     def resources(self, params: Mapping[str, Any]) -> list[str]:
         return [f"file:{root_of(params)}"]
 
-    def estimate(self, params: Mapping[str, Any]) -> int:
+    def estimate(self, params: Mapping[str, Any], free: int = 0) -> int:
         root = root_of(params)
+        with contextlib.suppress(OSError):  # a tree is never larger than what its filesystem uses: no walk
+            fs = os.statvfs(root if os.path.lexists(root) else root.parent)
+            used = (fs.f_blocks - fs.f_bfree) * fs.f_frsize
+            if free and used * 1.05 < free:
+                return used
         total = 0
         for _rel, path in _walk(root):
             with contextlib.suppress(OSError):

@@ -56,7 +56,7 @@ class SqliteProvider(BackupProvider):
     def resources(self, params: Mapping[str, Any]) -> list[str]:
         return [f"sqlite:{_path(params)}"]
 
-    def estimate(self, params: Mapping[str, Any]) -> int:
+    def estimate(self, params: Mapping[str, Any], free: int = 0) -> int:
         path = _path(params)
         return path.stat().st_size if path.exists() else 0
 
