@@ -75,24 +75,24 @@ def bench_files(size_mb: int, repeat: int, work: Path) -> None:
     root = work / "tree"
     files = make_tree(root, size_mb)
     subprocess.run(["sync"], check=True)
-    peer = median_time(
-        lambda: subprocess.run(
-            "tar -cf - -C tree . | sha256sum > /dev/null", shell=True, cwd=work, check=True
-        ),
-        repeat,
-    )
     cat = Catalogue(work / "catalogue")
     provider = FilesProvider()
+
+    def peer_run() -> None:
+        subprocess.run("tar -cf - -C tree . | sha256sum > /dev/null", shell=True, cwd=work, check=True)
 
     def ours() -> None:
         entry = cat.take(provider, {"path": str(root)})
         problems = cat.verify(entry, provider)
         assert not problems, problems
 
-    mine = median_time(ours, repeat, before=lambda: shutil.rmtree(work / "catalogue", ignore_errors=True))
+    peer, mine, ratios = side_by_side(
+        peer_run, ours, repeat, lambda: shutil.rmtree(work / "catalogue", ignore_errors=True)
+    )
     print(
         f"files  {size_mb} MiB, {files} files: tar|sha256sum {peer:.2f} s, medic backup+verify {mine:.2f} s, "
-        f"ratio {mine / peer:.2f} (target <= 1.5)"
+        f"ratio {mine / peer:.2f} (pairs {', '.join(f'{r:.2f}' for r in ratios)}; target <= 1.5), "
+        f"load {os.getloadavg()[0]:.1f}"
     )
     shutil.rmtree(root)
     shutil.rmtree(work / "catalogue", ignore_errors=True)
@@ -168,20 +168,23 @@ def bench_postgres(size_mb: int, repeat: int, work: Path) -> None:
         ).stdout.strip()
         dump = work / "peer.dump"
         args = ["-h", "127.0.0.1", "-p", str(conn["port"]), "-U", "postgres", "-d", "bench"]
-        peer = median_time(
-            lambda: subprocess.run(["pg_dump", "-Fc", "-f", str(dump), *args], check=True), repeat
-        )
         cat = Catalogue(work / "pgcat")
         provider = PostgresProvider()
+
+        def peer_run() -> None:
+            subprocess.run(["pg_dump", "-Fc", "-f", str(dump), *args], check=True)
 
         def ours() -> None:
             entry = cat.take(provider, {"dbname": "bench", **conn})
             assert not cat.verify(entry, provider)
 
-        mine = median_time(ours, repeat, before=lambda: shutil.rmtree(work / "pgcat", ignore_errors=True))
+        peer, mine, ratios = side_by_side(
+            peer_run, ours, repeat, lambda: shutil.rmtree(work / "pgcat", ignore_errors=True)
+        )
         print(
             f"postgres {db_size} ({rows} rows): pg_dump -Fc {peer:.2f} s, medic backup+verify {mine:.2f} s, "
-            f"ratio {mine / peer:.2f} (target <= 1.2)"
+            f"ratio {mine / peer:.2f} (pairs {', '.join(f'{r:.2f}' for r in ratios)}; target <= 1.2), "
+            f"load {os.getloadavg()[0]:.1f}"
         )
     finally:
         stop()
