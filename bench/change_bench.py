@@ -216,11 +216,11 @@ def bench_journal(records: int, repeat: int, work: Path) -> None:
             con.execute("COMMIT")
         con.close()
 
-    t_log = median_time(log, repeat)
-    t_wal = median_time(wal, repeat)
+    t_wal, t_log, ratios = side_by_side(wal, log, repeat, lambda: None)
     print(
         f"journal {records} durable records: append-only log {records / t_log:.0f}/s, "
-        f"SQLite WAL synchronous=FULL {records / t_wal:.0f}/s"
+        f"SQLite WAL synchronous=FULL {records / t_wal:.0f}/s (time ratio log/WAL per pair: "
+        f"{', '.join(f'{r:.2f}' for r in ratios)}), load {os.getloadavg()[0]:.1f}"
     )
 
 
