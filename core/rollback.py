@@ -14,7 +14,9 @@ manifest.
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,6 +135,29 @@ def rollback_run(
         journal.close()
 
 
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return True  # unknown: assume alive, never roll back a run that may still be changing things
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reopen(path: Path, log: JournalLog, grace_s: float = 5.0) -> Journal | None:
+    """Take over a journal. When its runner is dead but the lock is still held, a child the runner was starting
+    (between fork and exec) holds it for a moment: wait a little for it rather than report the run as live."""
+    journal = Journal.reopen(path)
+    deadline = time.monotonic() + grace_s
+    while journal is None and not _pid_alive(log.begin.get("pid")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        journal = Journal.reopen(path)
+    return journal
+
+
 def recover(
     state: Path, providers: Mapping[str, BackupProvider], catalogue: Catalogue
 ) -> list[RollbackReport]:
@@ -143,7 +168,7 @@ def recover(
         log = read(path)
         if log.end is not None:
             continue
-        journal = Journal.reopen(path)
+        journal = _reopen(path, log)
         if journal is None:
             reports.append(RollbackReport(log.run_id, status="still running (its process holds the journal)"))
             continue

@@ -60,9 +60,18 @@ class Target(ABC):
         except BaseException as exc:  # re-raised in the step (or prefetch) that waits for it
             future.set_exception(exc)
 
-    def collect(self, calls: Iterable[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
-        """Results for ``calls``, waiting for collections under way (the caller's step timeout bounds the wait)."""
+    def collect(self, calls: Iterable[ProbeCall], *, fresh: bool = False) -> dict[ProbeCall, ProbeResult]:
+        """Results for ``calls``, waiting for collections under way (the caller's step timeout bounds the wait).
+
+        ``fresh``: forget cached and in-flight results of these calls and probe again (a verification after a
+        change must see the machine as it is now).
+        """
         wanted = list(dict.fromkeys(calls))
+        if fresh:
+            with self._lock:
+                for call in wanted:
+                    self._cache.pop(call, None)
+                    self._pending.pop(call, None)
         self._start(wanted)
         out: dict[ProbeCall, ProbeResult] = {}
         for call in wanted:

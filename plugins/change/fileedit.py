@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 import yaml
+
 from medic.core import yamlload
 from medic.core.errors import MedicError
 

@@ -29,10 +29,7 @@ from medic.plugins.steps import CheckStep
 
 def collect_fresh(target: Target, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
     """Collect again: a verification must see the machine after the change, not the run's cached data."""
-    with target._lock:
-        for call in calls:
-            target._cache.pop(call, None)
-    return target.collect(calls)
+    return target.collect(calls, fresh=True)
 
 
 class VerifyStep(StepKind):

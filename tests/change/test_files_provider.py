@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from medic.core.backups import BackupError, Catalogue
 from medic.plugins.change.providers.files import FilesProvider
 

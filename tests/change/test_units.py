@@ -7,6 +7,7 @@ import json
 import os
 
 import pytest
+
 from medic.plugins.change.fileedit import EditError, find_replace, set_key
 from medic.plugins.change.state import covers
 from medic.plugins.change.verify import ask

@@ -266,3 +266,20 @@ def test_a_stuck_probe_is_bounded_by_its_step_timeout_and_does_not_hold_up_other
     assert disk.status == Status.ERROR and "timed out after 0.5 s" in (disk.error or "")
     assert mem.status in (Status.PASS, Status.WARN, Status.FAIL)
     assert time.monotonic() - started < 4
+
+
+def test_fresh_collection_forgets_cached_and_in_flight_results() -> None:
+    """A verification after a change must not read data prefetched before it."""
+    state = {"value": "before"}
+
+    class Changing(FakeTarget):
+        def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+            return {c: ProbeResult(c.probe, c.params, True, state["value"]) for c in calls}
+
+    target = Changing({})
+    call = ProbeCall.make("file_stat", path="/etc/app.ini")
+    target.prefetch([call])  # collected in the background, never read
+    state["value"] = "after"
+    assert target.collect([call])[call].data == "before"  # the run's cached view
+    assert target.collect([call], fresh=True)[call].data == "after"
+    assert target.collect([call])[call].data == "after"
