@@ -20,6 +20,7 @@ from medic.flows import prefect_env
 prefect_env.configure()
 
 from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
+from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import State  # noqa: E402
 
 from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  # noqa: E402
@@ -86,8 +87,8 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
         return fn(target)
 
     def run(target: Target) -> list[StepResult]:
-        host_task = task(body, name=f"target {target.name}", persist_result=False, cache_policy=None,
-                         log_prints=False)
+        host_task = task(name=f"target {target.name}", persist_result=False, cache_policy=NO_CACHE,
+                         log_prints=False)(body)
         return host_task(target)
 
     return run

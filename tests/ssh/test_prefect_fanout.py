@@ -27,9 +27,9 @@ def test_fleet_runs_one_task_per_target_and_matches_inline(lab, prefect_runner, 
     names: list[str] = []
     real_task = prefect_runner.task
 
-    def counting_task(fn: Any, **kw: Any) -> Any:
+    def counting_task(fn: Any = None, **kw: Any) -> Any:
         names.append(kw["name"])
-        return real_task(fn, **kw)
+        return real_task(fn, **kw) if fn is not None else real_task(**kw)
 
     monkeypatch.setattr(prefect_runner, "task", counting_task)
     fleet = {f"n{i}": {"lab": "ok"} for i in range(5)}
