@@ -23,7 +23,7 @@ class PlaybookRef:
 
 
 def _refs_in(directory: Path, origin: str) -> list[PlaybookRef]:
-    out = []
+    out: list[PlaybookRef] = []
     if not directory.is_dir():
         return out
     for path in sorted(directory.iterdir()):

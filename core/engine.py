@@ -8,6 +8,7 @@ its timeout and retries in ``medic.flows``. Nothing in this module imports Prefe
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -132,11 +133,9 @@ class Engine:
         bound = playbook.bind_inputs(inputs)
 
         def one(target: Target) -> None:
-            try:
-                self._prefetch(playbook.all_steps(), target, {"inputs": dict(bound), "target": target.describe(),
-                                                              "steps": {}})
-            except Exception:  # noqa: S110 - the run reports it when it reaches this target
-                pass
+            with contextlib.suppress(Exception):  # the run reports it when it reaches this target
+                self._prefetch(playbook.steps, target, {"inputs": dict(bound), "target": target.describe(),
+                                                        "steps": {}})
 
         with cf.ThreadPoolExecutor(max_workers=max(1, min(self.executor.max_workers, len(targets)))) as pool:
             list(pool.map(one, targets))
@@ -145,22 +144,14 @@ class Engine:
                       options: Mapping[str, Any]) -> list[StepResult]:
         scope: dict[str, Any] = {"inputs": dict(inputs), "target": target.describe(), "steps": {}}
         try:
-            self._prefetch(playbook.all_steps(), target, scope)
+            self._prefetch(playbook.steps, target, scope)
         except TargetError as exc:  # unreachable host (or lost mid-collection): one finding, the others go on
             return [unreachable_result(target, str(exc))]
         return self._run_steps(playbook.steps, target, scope, run_id, options)
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
         """Collect, in one batch, every probe call whose parameters are known before the run starts."""
-        calls: list[ProbeCall] = []
-        for step in steps:
-            if any("steps." in e for e in template.expressions(step.params)):
-                continue  # depends on earlier results: collected when the step runs
-            try:
-                params = template.render(step.params, scope)
-                calls += self.registry.step_kinds[step.kind].probe_calls(step, params, self.registry)
-            except Exception:  # noqa: S112 - prefetch is an optimisation; the step reports errors itself
-                continue
+        calls = static_probe_calls(steps, self.registry, scope)
         if calls:
             target.prefetch(calls)
 
@@ -174,7 +165,9 @@ class Engine:
                                     error="not run: an earlier step failed and does not continue_on_error")
             else:
                 result = self._run_step(step, target, scope, run_id, options)
-                if result.status == Status.ERROR and not step.continue_on_error and options.get("stop_on_error"):
+                halts = (self.registry.step_kinds[step.kind].halts_on_error if step.continue_on_error is None
+                         else not step.continue_on_error)
+                if result.status == Status.ERROR and halts:
                     stop = True
             scope["steps"][step.id] = result.view()
             results.append(result)
@@ -216,6 +209,32 @@ class Engine:
         if kind.container:
             return leaf()
         return self.executor.run_leaf(step, target, leaf)
+
+
+def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping[str, Any]) -> list[ProbeCall]:
+    """Probe calls the steps (and their children) will make, as far as is known before the run starts.
+
+    Steps whose ``when`` is false on the inputs are left out with their children; steps whose parameters or
+    condition depend on earlier results are collected when they run.
+    """
+    calls: list[ProbeCall] = []
+    for step in steps:
+        if step.when is not None:
+            if "steps." in step.when:
+                continue
+            try:
+                if not expr.evaluate(step.when, scope):
+                    continue
+            except expr.ExprError:
+                continue
+        if not any("steps." in e for e in template.expressions(step.params)):
+            try:
+                params = template.render(step.params, scope)
+                calls += registry.step_kinds[step.kind].probe_calls(step, params, registry)
+            except Exception:  # noqa: S110 - best effort: the step reports bad parameters when it runs
+                pass
+        calls += static_probe_calls(step.children, registry, scope)
+    return list(dict.fromkeys(calls))
 
 
 def unreachable_result(target: Target, message: str) -> StepResult:

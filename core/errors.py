@@ -48,8 +48,7 @@ class Issue:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        at = f" at {self.path}" if self.path else ""
-        return f"{where}:{at} {self.message}" if at else f"{where}: {self.message}"
+        return f"{where}: at {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
 
 
 class ValidationError(MedicError):
@@ -77,4 +76,4 @@ class ProbeError(MedicError):
 
 
 class ProbeUnavailable(ProbeError):
-    """The data cannot exist on this target (not collected in a bundle, needs a live host); check reports ``skipped``."""
+    """The data cannot exist on this target (not collected, needs a live host); the check reports ``skipped``."""

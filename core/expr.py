@@ -96,7 +96,7 @@ class _Evaluator:
         self.context = context
         self.text = text
 
-    def visit(self, node: ast.AST) -> Any:  # noqa: C901 - a flat dispatch is clearest here
+    def visit(self, node: ast.AST) -> Any:
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
@@ -156,10 +156,8 @@ class _Evaluator:
         raise ExprError(f"{type(node).__name__} is not allowed in {self.text!r}")
 
     def _item(self, container: Any, key: Any, node: ast.AST) -> Any:
-        if isinstance(container, Mapping):
-            if key in container:
-                return container[key]
-        elif isinstance(container, (list, tuple)) and isinstance(key, int):
-            if -len(container) <= key < len(container):
-                return container[key]
+        if isinstance(container, Mapping) and key in container:
+            return container[key]
+        if isinstance(container, (list, tuple)) and isinstance(key, int) and -len(container) <= key < len(container):
+            return container[key]
         raise ExprError(f"undefined name {ast.unparse(node)!r} in {self.text!r}")

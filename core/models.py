@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
 
 class Status(StrEnum):
-    PASS = "pass"
+    PASS = "pass"  # noqa: S105 - a status, not a password
     WARN = "warn"
     FAIL = "fail"
     ERROR = "error"
@@ -21,7 +21,7 @@ class Status(StrEnum):
 STATUS_ORDER = (Status.FAIL, Status.ERROR, Status.WARN, Status.PASS, Status.SKIPPED)
 
 
-def worst_status(statuses: list[Status]) -> Status:
+def worst_status(statuses: Sequence[Status]) -> Status:
     for status in STATUS_ORDER:
         if status in statuses:
             return status

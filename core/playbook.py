@@ -151,7 +151,7 @@ class _Parser:
 
     def steps(self, raw: list[Any], path: str) -> list[Step]:
         out = []
-        for i, item in enumerate(raw):
+        for i in range(len(raw)):
             step = self.step(raw, i, f"{path}[{i}]")
             if step is not None:
                 out.append(step)
@@ -202,7 +202,7 @@ class _Parser:
             value = raw.get(key)
             if value is None:
                 return None
-            if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+            if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
                 self.err(raw, key, f"{label}.{key}", f"expected {expected}, got {value!r}")
                 return None
             return value
@@ -226,7 +226,7 @@ class _Parser:
             self.err(raw, "retries", f"{label}.retries", "expected 0 or more retries")
             retries = 0
         step.retries = retries or 0
-        step.continue_on_error = bool(typed("continue_on_error", (bool,), "true or false"))
+        step.continue_on_error = typed("continue_on_error", (bool,), "true or false")
 
 
 def _check_expressions(pb: Playbook, parser: _Parser) -> None:

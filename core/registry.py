@@ -6,7 +6,7 @@ Every entry remembers the plugin and distribution that registered it, so a clash
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,15 +43,15 @@ KINDS: dict[str, Callable[[Any], str]] = {
 
 
 @dataclass
-class Table:
+class Table(Mapping[str, Any]):
+    """Registered objects of one kind by name (a read-only mapping name -> object, sorted by name)."""
+
     kind: str
     entries: dict[str, Entry] = field(default_factory=dict)
 
     def add(self, entry: Entry) -> None:
         old = self.entries.get(entry.name)
-        if old is None:
-            self.entries[entry.name] = entry
-        elif entry.override and not old.override:
+        if old is None or (entry.override and not old.override):
             self.entries[entry.name] = entry
         elif old.override and not entry.override:
             pass  # the earlier explicit override wins over the plain registration
@@ -74,13 +74,6 @@ class Table:
 
     def __len__(self) -> int:
         return len(self.entries)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        entry = self.entries.get(name)
-        return entry.obj if entry else default
-
-    def values(self) -> list[Any]:
-        return [self.entries[n].obj for n in sorted(self.entries)]
 
     def origin(self, name: str) -> Origin:
         return self.entries[name].origin

@@ -32,7 +32,7 @@ class Step:
     when: str | None = None
     timeout: float | None = None
     retries: int = 0
-    continue_on_error: bool = False
+    continue_on_error: bool | None = None  # None: the kind decides (StepKind.halts_on_error)
     children: list[Step] = field(default_factory=list)
     file: str = "<playbook>"
     line: int | None = None
@@ -136,6 +136,9 @@ class StepKind(ABC):
     extra_keys: tuple[str, ...] = ()  # keys besides COMMON_KEYS and the kind key
     container: bool = False  # True: has child `steps:`, runs them through ctx.run_steps (not a task itself)
     arg_type: str = "string"  # expected type of the kind key's value, for the JSON Schema
+    # True: an ``error`` result skips the rest of its sequence unless the step says continue_on_error
+    # (changes do; diagnostic checks do not: a broken probe must not hide the other findings)
+    halts_on_error: bool = False
 
     def validate(self, step: Step, vc: ValidationContext) -> None:  # noqa: B027 - optional
         """Report problems with ``vc.error``; called once at load time, before anything runs."""

@@ -56,7 +56,7 @@ class _Loader(yaml.SafeLoader):
             out.key_marks[key] = (line, col)
         return out
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
         out = MarkedList(self.construct_object(child, deep=True) for child in node.value)
         out.mark = _mark(node)
         out.item_marks = [_mark(child) for child in node.value]

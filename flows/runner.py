@@ -55,9 +55,9 @@ class PrefectExecutor(Executor):
                 raise _Retry(result.error or "step errored")
             return result
 
-        leaf_task = task(body, name=f"{step.id} @ {target.name}", retries=step.retries,
-                         retry_delay_seconds=0, timeout_seconds=step.timeout, persist_result=False,
-                         cache_policy=None, log_prints=False)
+        leaf_task = task(name=f"{step.id} @ {target.name}", retries=step.retries, retry_delay_seconds=0,
+                         timeout_seconds=step.timeout, persist_result=False, cache_policy=NO_CACHE,
+                         log_prints=False)(body)
         state: State[Any] = leaf_task(return_state=True)
         if state.is_completed():
             result: StepResult = state.result()

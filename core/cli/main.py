@@ -23,6 +23,8 @@ COMMAND_MODULES = (
     "medic.core.cli.playbooks",
     "medic.core.cli.checks",
     "medic.core.cli.plugins",
+    "medic.core.cli.server",
+    "medic.core.cli.bundles",
     "medic.core.cli.hosts",
 )
 

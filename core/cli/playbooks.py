@@ -25,6 +25,11 @@ def register(sub: Any) -> None:
     val.set_defaults(func=cmd_validate)
     sch = psub.add_parser("schema", help="print the JSON Schema of playbooks (for editors)")
     sch.set_defaults(func=cmd_schema)
+    probes = psub.add_parser("probes", help="the probe calls playbooks make with their default inputs "
+                                            "(what a bundle must hold for them)")
+    probes.add_argument("names", nargs="*", metavar="NAME_OR_PATH", help="default: every listed playbook")
+    probes.add_argument("--json", action="store_true")
+    probes.set_defaults(func=cmd_probes)
     show = psub.add_parser("show", help="show a playbook's inputs and steps")
     show.add_argument("name", metavar="NAME_OR_PATH")
     show.set_defaults(func=cmd_show)
@@ -61,6 +66,32 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_schema(args: argparse.Namespace) -> int:
     json.dump(playbook_schema(Session().registry), sys.stdout, indent=2)
     print()
+    return 0
+
+
+def playbook_probes(session: Session, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+    from medic.core.engine import static_probe_calls
+
+    out = {}
+    for name in names or [r.name for r in catalog.all_playbooks(session.config)]:
+        pb = session.load_playbook(name)
+        scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
+        calls = static_probe_calls(pb.steps, session.registry, scope)
+        out[pb.name] = [{"probe": c.probe, "params": c.params} for c in calls]
+    return out
+
+
+def cmd_probes(args: argparse.Namespace) -> int:
+    table = playbook_probes(Session(), args.names)
+    if args.json:
+        json.dump(table, sys.stdout, indent=2, sort_keys=True)
+        print()
+        return 0
+    for name, calls in table.items():
+        print(f"{name}:")
+        for call in calls:
+            params = json.dumps(call["params"], sort_keys=True) if call["params"] else ""
+            print(f"  {call['probe']} {params}".rstrip())
     return 0
 
 

@@ -21,7 +21,7 @@ def register(sub: Any) -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     session = Session()
     host = session.plugins
-    rows = [{"name": p.name, "distribution": p.origin.distribution, "version": p.origin.version,
+    rows: list[dict[str, Any]] = [{"name": p.name, "distribution": p.origin.distribution, "version": p.origin.version,
              "provides": {k: v for k, v in p.provides.items() if v}} for p in host.plugins]
     if args.json:
         json.dump({"plugins": rows, "failed": [vars(f) for f in host.failures], "disabled": host.disabled},

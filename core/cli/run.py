@@ -55,6 +55,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from medic.core.cli.render import Progress, print_run
 
     console = Console(stderr=True)
+    warm_up = None
+    if args.engine == "prefect":
+        from medic.flows.prefect_env import start_in_background
+
+        warm_up = start_in_background()
     progress = None if args.json else Progress(console)
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     playbook = session.load_playbook(args.playbook)
@@ -68,6 +73,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if progress:
             progress.start(f"running {playbook.name}")
         try:
+            if warm_up is not None:
+                warm_up.join()
             run = execute(session, playbook, targets, inputs, args.engine)
         finally:
             if progress:

@@ -7,9 +7,29 @@ from typing import Any
 
 from medic.core.check import CheckSpec
 from medic.core.hookspecs import hookimpl
-from medic.plugins.checks import network, services, software, system
+from medic.plugins.checks import (
+    configuration,
+    kernel,
+    logs,
+    network,
+    resources,
+    security,
+    services,
+    software,
+    system,
+)
 
-MODULES: tuple[ModuleType, ...] = (network, system, services, software)
+MODULES: tuple[ModuleType, ...] = (
+    network,
+    system,
+    resources,
+    kernel,
+    services,
+    software,
+    logs,
+    security,
+    configuration,
+)
 
 
 def specs_in(module: ModuleType) -> list[CheckSpec]:

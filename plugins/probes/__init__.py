@@ -1,20 +1,19 @@
 """Built-in probes. Each module holds probes of one area; every probe is a ``@probe``-decorated function.
 
 Probe modules import only the standard library, psutil (optional: a /proc fallback keeps them working on a
-remote Linux host without it) and ``medic.core.probe``/``params``/``errors``, so the same code can be shipped to
-a remote Python and run inside the endpoint agent.
+remote Linux host without it) and ``medic.core.probe``/``params``/``errors``/``models``, so the same code can be
+shipped to a remote Python and run inside the endpoint agent. Registration with pluggy lives in ``plugin.py`` so
+that importing the probes never imports pluggy.
 """
 
 from __future__ import annotations
 
 from types import ModuleType
-from typing import Any
 
-from medic.core.hookspecs import hookimpl
 from medic.core.probe import ProbeSpec
-from medic.plugins.probes import files, network, system
+from medic.plugins.probes import config, files, http, logs, network, security, services, software, system
 
-MODULES: tuple[ModuleType, ...] = (system, network, files)
+MODULES: tuple[ModuleType, ...] = (system, network, files, http, logs, services, software, security, config)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:
@@ -25,7 +24,5 @@ def all_specs() -> list[ProbeSpec]:
     return [spec for module in MODULES for spec in specs_in(module)]
 
 
-@hookimpl(trylast=True)
-def register_probes(register: Any) -> None:
-    for spec in all_specs():
-        register(spec)
+def by_name() -> dict[str, ProbeSpec]:
+    return {spec.name: spec for spec in all_specs()}

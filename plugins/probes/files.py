@@ -16,24 +16,53 @@ from medic.core.probe import probe
 MAX_OUTPUT = 64 * 1024
 
 
-@probe("command_output", params=[Param("argv", "list", description="program and arguments (no shell)", items="string"),
-                                 Param("timeout", "float", 10.0, "seconds")],
-       description="Run a program (argv list, never a shell) and capture exit code and output (capped).", cost=2)
+@probe(
+    "command_output",
+    params=[
+        Param("argv", "list", description="program and arguments (no shell)", items="string"),
+        Param("timeout", "float", 10.0, "seconds"),
+    ],
+    description="Run a program (argv list, never a shell) and capture exit code and output (capped).",
+    cost=2,
+)
 def command_output(argv: list[str], timeout: float = 10.0) -> dict[str, Any]:
     if not argv:
         raise ValueError("argv must name a program")
     try:
-        proc = subprocess.run(argv, capture_output=True, timeout=timeout, check=False,
-                              stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+        proc = subprocess.run(
+            argv,
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "LC_ALL": "C"},
+        )
     except FileNotFoundError:
-        return {"argv": argv, "found": False, "exit_code": None, "stdout": "", "stderr": "",
-                "error": f"{argv[0]}: command not found"}
+        return {
+            "argv": argv,
+            "found": False,
+            "exit_code": None,
+            "stdout": "",
+            "stderr": "",
+            "error": f"{argv[0]}: command not found",
+        }
     except subprocess.TimeoutExpired:
-        return {"argv": argv, "found": True, "exit_code": None, "stdout": "", "stderr": "",
-                "error": f"timed out after {timeout:g} s"}
-    return {"argv": argv, "found": True, "exit_code": proc.returncode,
-            "stdout": proc.stdout[:MAX_OUTPUT].decode(errors="replace"),
-            "stderr": proc.stderr[:MAX_OUTPUT].decode(errors="replace"), "error": None}
+        return {
+            "argv": argv,
+            "found": True,
+            "exit_code": None,
+            "stdout": "",
+            "stderr": "",
+            "error": f"timed out after {timeout:g} s",
+        }
+    return {
+        "argv": argv,
+        "found": True,
+        "exit_code": proc.returncode,
+        "stdout": proc.stdout[:MAX_OUTPUT].decode(errors="replace"),
+        "stderr": proc.stderr[:MAX_OUTPUT].decode(errors="replace"),
+        "error": None,
+    }
 
 
 def _tail_lines(path: Path, max_lines: int, max_bytes: int) -> tuple[list[str], bool]:
@@ -43,7 +72,7 @@ def _tail_lines(path: Path, max_lines: int, max_bytes: int) -> tuple[list[str], 
         from collections import deque
 
         window: deque[str] = deque(maxlen=max_lines)
-        with opener(path, "rt", errors="replace") as fh:  # type: ignore[operator]
+        with opener(path, "rt", errors="replace") as fh:
             for line in fh:
                 window.append(line.rstrip("\n"))
         return list(window), False
@@ -59,10 +88,16 @@ def _tail_lines(path: Path, max_lines: int, max_bytes: int) -> tuple[list[str], 
     return lines[-max_lines:], truncated
 
 
-@probe("file_tail", params=[Param("path", "string", description="file to read"),
-                            Param("lines", "int", 1000, "last N lines"),
-                            Param("max_bytes", "int", 4 * 1024 * 1024, "read at most this much")],
-       description="The last lines of a text file (plain or .gz), bounded in memory.", cost=2)
+@probe(
+    "file_tail",
+    params=[
+        Param("path", "string", description="file to read"),
+        Param("lines", "int", 1000, "last N lines"),
+        Param("max_bytes", "int", 4 * 1024 * 1024, "read at most this much"),
+    ],
+    description="The last lines of a text file (plain or .gz), bounded in memory.",
+    cost=2,
+)
 def file_tail(path: str, lines: int = 1000, max_bytes: int = 4 * 1024 * 1024) -> dict[str, Any]:
     p = Path(path)
     if not p.exists():
@@ -71,8 +106,11 @@ def file_tail(path: str, lines: int = 1000, max_bytes: int = 4 * 1024 * 1024) ->
     return {"path": path, "lines": tail, "size_bytes": p.stat().st_size, "truncated": truncated}
 
 
-@probe("file_stat", params=[Param("path", "string", description="file or directory")],
-       description="Whether a path exists, its type, mode, owner, size and modification time.")
+@probe(
+    "file_stat",
+    params=[Param("path", "string", description="file or directory")],
+    description="Whether a path exists, its type, mode, owner, size and modification time.",
+)
 def file_stat(path: str) -> dict[str, Any]:
     try:
         st = os.lstat(path)
@@ -80,7 +118,22 @@ def file_stat(path: str) -> dict[str, Any]:
         return {"path": path, "exists": False}
     except PermissionError as exc:
         return {"path": path, "exists": None, "error": str(exc)}
-    kind = ("link" if stat.S_ISLNK(st.st_mode) else "dir" if stat.S_ISDIR(st.st_mode)
-            else "file" if stat.S_ISREG(st.st_mode) else "other")
-    return {"path": path, "exists": True, "type": kind, "mode": f"{stat.S_IMODE(st.st_mode):04o}",
-            "uid": st.st_uid, "gid": st.st_gid, "size_bytes": st.st_size, "mtime": st.st_mtime}
+    kind = (
+        "link"
+        if stat.S_ISLNK(st.st_mode)
+        else "dir"
+        if stat.S_ISDIR(st.st_mode)
+        else "file"
+        if stat.S_ISREG(st.st_mode)
+        else "other"
+    )
+    return {
+        "path": path,
+        "exists": True,
+        "type": kind,
+        "mode": f"{stat.S_IMODE(st.st_mode):04o}",
+        "uid": st.st_uid,
+        "gid": st.st_gid,
+        "size_bytes": st.st_size,
+        "mtime": st.st_mtime,
+    }

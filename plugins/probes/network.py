@@ -16,9 +16,15 @@ except ImportError:
     psutil = None  # type: ignore[assignment]
 
 
-@probe("dns_resolve", params=[Param("host", "string", description="name to resolve"),
-                              Param("timeout", "float", 5.0, "seconds")],
-       description="Resolve a host name with the system resolver; addresses and latency.", live=True)
+@probe(
+    "dns_resolve",
+    params=[
+        Param("host", "string", description="name to resolve"),
+        Param("timeout", "float", 5.0, "seconds"),
+    ],
+    description="Resolve a host name with the system resolver; addresses and latency.",
+    live=True,
+)
 def dns_resolve(host: str, timeout: float = 5.0) -> dict[str, Any]:
     started = time.monotonic()
     old = socket.getdefaulttimeout()
@@ -26,30 +32,55 @@ def dns_resolve(host: str, timeout: float = 5.0) -> dict[str, Any]:
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
         addresses = sorted({str(i[4][0]) for i in infos})
-        return {"host": host, "ok": True, "addresses": addresses,
-                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": None}
+        return {
+            "host": host,
+            "ok": True,
+            "addresses": addresses,
+            "latency_ms": round(1000 * (time.monotonic() - started), 2),
+            "error": None,
+        }
     except (OSError, UnicodeError) as exc:
-        return {"host": host, "ok": False, "addresses": [],
-                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": str(exc)}
+        return {
+            "host": host,
+            "ok": False,
+            "addresses": [],
+            "latency_ms": round(1000 * (time.monotonic() - started), 2),
+            "error": str(exc),
+        }
     finally:
         socket.setdefaulttimeout(old)
 
 
-@probe("tcp_connect", params=[Param("host", "string", description="host name or address"),
-                              Param("port", "int", description="TCP port"),
-                              Param("timeout", "float", 3.0, "seconds")],
-       description="Open a TCP connection; whether it succeeded and how long it took.", live=True)
+@probe(
+    "tcp_connect",
+    params=[
+        Param("host", "string", description="host name or address"),
+        Param("port", "int", description="TCP port"),
+        Param("timeout", "float", 3.0, "seconds"),
+    ],
+    description="Open a TCP connection; whether it succeeded and how long it took.",
+    live=True,
+)
 def tcp_connect(host: str, port: int, timeout: float = 3.0) -> dict[str, Any]:
     started = time.monotonic()
     try:
         with socket.create_connection((host, port), timeout=timeout):
             pass
-        return {"host": host, "port": port, "ok": True,
-                "latency_ms": round(1000 * (time.monotonic() - started), 2), "error": None}
+        return {
+            "host": host,
+            "port": port,
+            "ok": True,
+            "latency_ms": round(1000 * (time.monotonic() - started), 2),
+            "error": None,
+        }
     except OSError as exc:
-        return {"host": host, "port": port, "ok": False,
-                "latency_ms": round(1000 * (time.monotonic() - started), 2),
-                "error": str(exc) or type(exc).__name__}
+        return {
+            "host": host,
+            "port": port,
+            "ok": False,
+            "latency_ms": round(1000 * (time.monotonic() - started), 2),
+            "error": str(exc) or type(exc).__name__,
+        }
 
 
 def _hex_ip(value: str) -> str:
@@ -64,8 +95,16 @@ def routes() -> dict[str, Any]:
         f = line.split()
         if len(f) < 8:
             continue
-        table.append({"interface": f[0], "destination": _hex_ip(f[1]), "gateway": _hex_ip(f[2]),
-                      "flags": int(f[3], 16), "metric": int(f[6]), "mask": _hex_ip(f[7])})
+        table.append(
+            {
+                "interface": f[0],
+                "destination": _hex_ip(f[1]),
+                "gateway": _hex_ip(f[2]),
+                "flags": int(f[3], 16),
+                "metric": int(f[6]),
+                "mask": _hex_ip(f[7]),
+            }
+        )
     defaults = [r for r in table if r["destination"] == "0.0.0.0" and r["mask"] == "0.0.0.0"]  # noqa: S104
     ipv6_default = False
     try:
@@ -85,19 +124,62 @@ def interfaces() -> list[dict[str, Any]]:
         stats, addrs = psutil.net_if_stats(), psutil.net_if_addrs()
         for name in sorted(set(stats) | set(addrs)):
             st = stats.get(name)
-            out.append({
-                "name": name, "up": bool(st.isup) if st else False, "mtu": st.mtu if st else 0,
-                "speed_mbps": st.speed if st else 0,
-                "addresses": [a.address for a in addrs.get(name, []) if a.family in (socket.AF_INET,
-                                                                                     socket.AF_INET6)],
-            })
+            out.append(
+                {
+                    "name": name,
+                    "up": bool(st.isup) if st else False,
+                    "mtu": st.mtu if st else 0,
+                    "speed_mbps": st.speed if st else 0,
+                    "addresses": [
+                        a.address
+                        for a in addrs.get(name, [])
+                        if a.family in (socket.AF_INET, socket.AF_INET6)
+                    ],
+                }
+            )
         return out
+    ipv6 = _ipv6_by_interface()
     for dev in sorted(Path("/sys/class/net").iterdir()):
         state = (dev / "operstate").read_text().strip() if (dev / "operstate").exists() else "unknown"
         flags = int((dev / "flags").read_text(), 16) if (dev / "flags").exists() else 0
-        out.append({"name": dev.name, "up": bool(flags & 1) and state in ("up", "unknown"),
-                    "mtu": int((dev / "mtu").read_text()), "speed_mbps": 0, "addresses": []})
+        out.append(
+            {
+                "name": dev.name,
+                "up": bool(flags & 1) and state in ("up", "unknown"),
+                "mtu": int((dev / "mtu").read_text()),
+                "speed_mbps": 0,
+                "addresses": _addresses(dev.name, ipv6),
+            }
+        )
     return out
+
+
+def _ipv6_by_interface() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    try:
+        lines = Path("/proc/net/if_inet6").read_text().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        f = line.split()
+        if len(f) >= 6:
+            out.setdefault(f[5], []).append(socket.inet_ntop(socket.AF_INET6, bytes.fromhex(f[0])))
+    return out
+
+
+def _addresses(name: str, ipv6: dict[str, list[str]]) -> list[str]:
+    """The interface's primary IPv4 address (SIOCGIFADDR) and its IPv6 addresses, without psutil."""
+    import fcntl
+    import struct
+
+    found = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            req = struct.pack("256s", name.encode()[:15])
+            found.append(socket.inet_ntoa(fcntl.ioctl(sock.fileno(), 0x8915, req)[20:24]))  # SIOCGIFADDR
+        except OSError:
+            pass  # no IPv4 address on this interface
+    return found + ipv6.get(name, [])
 
 
 @probe("resolver_config", description="Resolver configuration from /etc/resolv.conf: nameservers, search.")
@@ -118,3 +200,133 @@ def resolver_config() -> dict[str, Any]:
         elif f[0] == "options":
             options += f[1:]
     return {"present": True, "error": None, "nameservers": nameservers, "search": search, "options": options}
+
+
+PROXY_VARS = ("http_proxy", "https_proxy", "ftp_proxy", "all_proxy", "no_proxy")
+
+
+def _mask(value: str) -> str:
+    """Hide credentials in a proxy URL (user:secret@host -> ***@host)."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    if "@" in rest.split("/", 1)[0]:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+@probe(
+    "proxy_env",
+    description="Proxy environment variables (either case) as this process sees them, credentials masked.",
+)
+def proxy_env() -> dict[str, Any]:
+    import os
+
+    found: dict[str, str] = {}
+    for name in PROXY_VARS:
+        for variant in (name, name.upper()):
+            if variant in os.environ:
+                found[variant] = _mask(os.environ[variant]) if name != "no_proxy" else os.environ[variant]
+    return {"variables": found}
+
+
+def _dns_query(qname: str, qtype: int, ident: int) -> bytes:
+    labels = [p for p in qname.strip(".").split(".") if p]
+    body = b"".join(bytes([len(p)]) + p.encode("idna") for p in labels) + b"\0"
+    return (
+        ident.to_bytes(2, "big")
+        + b"\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+        + body
+        + qtype.to_bytes(2, "big")
+        + b"\x00\x01"
+    )
+
+
+@probe(
+    "nameservers",
+    params=[
+        Param("resolv_conf", "string", "/etc/resolv.conf", "resolver configuration file"),
+        Param("name", "string", ".", "name to ask for (default: the root, type NS)"),
+        Param("port", "int", 53, "DNS port"),
+        Param("timeout", "float", 2.0, "seconds per server"),
+    ],
+    description="Send one DNS query (UDP) to each nameserver in resolv.conf: answered, rcode, latency.",
+    live=True,
+)
+def nameservers(
+    resolv_conf: str = "/etc/resolv.conf", name: str = ".", port: int = 53, timeout: float = 2.0
+) -> dict[str, Any]:
+    import random
+
+    try:
+        text = Path(resolv_conf).read_text()
+    except OSError as exc:
+        return {"present": False, "error": str(exc), "servers": []}
+    servers = [
+        f[1]
+        for f in (line.split("#", 1)[0].split() for line in text.splitlines())
+        if len(f) > 1 and f[0] == "nameserver"
+    ]
+    out = []
+    for server in servers:
+        ident = random.randrange(1 << 16)  # noqa: S311 - a DNS transaction id, not a secret
+        family = socket.AF_INET6 if ":" in server else socket.AF_INET
+        started = time.monotonic()
+        entry: dict[str, Any] = {"server": server, "answered": False, "rcode": None, "error": None}
+        try:
+            with socket.socket(family, socket.SOCK_DGRAM) as sock:
+                sock.settimeout(timeout)
+                sock.sendto(_dns_query(name, 2 if name.strip(".") == "" else 1, ident), (server, port))
+                reply, _ = sock.recvfrom(4096)
+            if len(reply) >= 4 and int.from_bytes(reply[:2], "big") == ident:
+                entry.update(answered=True, rcode=reply[3] & 0x0F)
+            else:
+                entry["error"] = "malformed or mismatched reply"
+        except OSError as exc:
+            entry["error"] = str(exc) or type(exc).__name__
+        entry["latency_ms"] = round(1000 * (time.monotonic() - started), 2)
+        out.append(entry)
+    return {"present": True, "error": None, "servers": out}
+
+
+@probe(
+    "ntp_offset",
+    params=[
+        Param("server", "string", "pool.ntp.org", "NTP server"),
+        Param("port", "int", 123, "UDP port"),
+        Param("timeout", "float", 3.0, "seconds"),
+    ],
+    description="Ask an NTP server for the time (SNTP); the local clock's offset and the round trip.",
+    live=True,
+)
+def ntp_offset(server: str = "pool.ntp.org", port: int = 123, timeout: float = 3.0) -> dict[str, Any]:
+    ntp_epoch = 2208988800
+    packet = b"\x23" + 47 * b"\0"  # LI 0, version 4, mode 3 (client)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(timeout)
+            t1 = time.time()
+            sock.sendto(packet, (server, port))
+            reply, _ = sock.recvfrom(512)
+            t4 = time.time()
+    except OSError as exc:
+        return {"server": server, "ok": False, "error": str(exc) or type(exc).__name__}
+    if len(reply) < 48:
+        return {"server": server, "ok": False, "error": f"short reply ({len(reply)} bytes)"}
+
+    def stamp(offset: int) -> float:
+        sec, frac = (
+            int.from_bytes(reply[offset : offset + 4], "big"),
+            int.from_bytes(reply[offset + 4 : offset + 8], "big"),
+        )
+        return sec - ntp_epoch + frac / 2**32
+
+    t2, t3 = stamp(32), stamp(40)
+    return {
+        "server": server,
+        "ok": True,
+        "error": None,
+        "stratum": reply[1],
+        "offset_s": round(((t2 - t1) + (t3 - t4)) / 2, 6),
+        "delay_s": round((t4 - t1) - (t3 - t2), 6),
+    }

@@ -17,11 +17,37 @@ try:
 except ImportError:  # a remote host without psutil: fall back to /proc
     psutil = None  # type: ignore[assignment]
 
-PSEUDO_FS = frozenset({
-    "proc", "sysfs", "devtmpfs", "devpts", "tmpfs", "cgroup", "cgroup2", "securityfs", "pstore", "debugfs",
-    "tracefs", "configfs", "fusectl", "mqueue", "hugetlbfs", "bpf", "autofs", "binfmt_misc", "rpc_pipefs",
-    "nsfs", "squashfs", "overlay", "ramfs", "efivarfs", "selinuxfs", "fuse.lxcfs", "nfsd",
-})
+PSEUDO_FS = frozenset(
+    {
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "tmpfs",
+        "cgroup",
+        "cgroup2",
+        "securityfs",
+        "pstore",
+        "debugfs",
+        "tracefs",
+        "configfs",
+        "fusectl",
+        "mqueue",
+        "hugetlbfs",
+        "bpf",
+        "autofs",
+        "binfmt_misc",
+        "rpc_pipefs",
+        "nsfs",
+        "squashfs",
+        "overlay",
+        "ramfs",
+        "efivarfs",
+        "selinuxfs",
+        "fuse.lxcfs",
+        "nfsd",
+    }
+)
 
 
 def _mounts() -> list[tuple[str, str, str]]:
@@ -38,8 +64,12 @@ def _mounts() -> list[tuple[str, str, str]]:
     return list({p[1]: p for p in keep}.values())
 
 
-@probe("disk_usage", params=[Param("paths", "list", None, "mount points to report; default: every real mount")],
-       description="Space and inodes used per mounted filesystem.", cost=1)
+@probe(
+    "disk_usage",
+    params=[Param("paths", "list", None, "mount points to report; default: every real mount")],
+    description="Space and inodes used per mounted filesystem.",
+    cost=1,
+)
 def disk_usage(paths: list[str] | None = None) -> list[dict[str, Any]]:
     mounts = [(dev, mp, fs) for dev, mp, fs in _mounts()] if not paths else [("", p, "") for p in paths]
     out = []
@@ -54,14 +84,21 @@ def disk_usage(paths: list[str] | None = None) -> list[dict[str, Any]]:
         avail = st.f_bavail * st.f_frsize
         used = total - st.f_bfree * st.f_frsize
         inodes = st.f_files
-        out.append({
-            "mountpoint": mountpoint, "device": device, "fstype": fstype, "total_bytes": total,
-            "used_bytes": used, "free_bytes": avail,
-            # like df: used / (used + available to unprivileged users)
-            "used_pct": round(100.0 * used / (used + avail), 2) if used + avail else 0.0,
-            "inodes_total": inodes, "inodes_free": st.f_favail,
-            "inodes_used_pct": round(100.0 * (inodes - st.f_ffree) / inodes, 2) if inodes else 0.0,
-        })
+        out.append(
+            {
+                "mountpoint": mountpoint,
+                "device": device,
+                "fstype": fstype,
+                "total_bytes": total,
+                "used_bytes": used,
+                "free_bytes": avail,
+                # like df: used / (used + available to unprivileged users)
+                "used_pct": round(100.0 * used / (used + avail), 2) if used + avail else 0.0,
+                "inodes_total": inodes,
+                "inodes_free": st.f_favail,
+                "inodes_used_pct": round(100.0 * (inodes - st.f_ffree) / inodes, 2) if inodes else 0.0,
+            }
+        )
     return out
 
 
@@ -86,9 +123,11 @@ def memory() -> dict[str, Any]:
         total, available = mi["MemTotal"], mi.get("MemAvailable", mi.get("MemFree", 0))
         swap_total, swap_used = mi.get("SwapTotal", 0), mi.get("SwapTotal", 0) - mi.get("SwapFree", 0)
     return {
-        "total_bytes": total, "available_bytes": available,
+        "total_bytes": total,
+        "available_bytes": available,
         "available_pct": round(100.0 * available / total, 2) if total else 0.0,
-        "swap_total_bytes": swap_total, "swap_used_bytes": swap_used,
+        "swap_total_bytes": swap_total,
+        "swap_used_bytes": swap_used,
         "swap_used_pct": round(100.0 * swap_used / swap_total, 2) if swap_total else 0.0,
     }
 
@@ -100,18 +139,21 @@ def cpu_load() -> dict[str, Any]:
     except OSError as exc:
         raise ProbeUnavailable(f"load average not available on this system: {exc}") from None
     cpus = os.cpu_count() or 1
-    return {"load1": load1, "load5": load5, "load15": load15, "cpus": cpus,
-            "load1_per_cpu": round(load1 / cpus, 3), "load5_per_cpu": round(load5 / cpus, 3),
-            "load15_per_cpu": round(load15 / cpus, 3)}
+    return {
+        "load1": load1,
+        "load5": load5,
+        "load15": load15,
+        "cpus": cpus,
+        "load1_per_cpu": round(load1 / cpus, 3),
+        "load5_per_cpu": round(load5 / cpus, 3),
+        "load15_per_cpu": round(load15 / cpus, 3),
+    }
 
 
 @probe("uptime", description="Boot time and seconds since boot (as of collection).")
 def uptime() -> dict[str, Any]:
     now = time.time()
-    if psutil is not None:
-        boot = psutil.boot_time()
-    else:
-        boot = now - float(Path("/proc/uptime").read_text().split()[0])
+    boot = psutil.boot_time() if psutil is not None else now - float(Path("/proc/uptime").read_text().split()[0])
     return {"boot_time": boot, "uptime_s": round(now - boot, 1), "collected_at": now}
 
 
@@ -134,10 +176,14 @@ def _os_release() -> dict[str, str]:
 def os_release() -> dict[str, Any]:
     rel = _os_release()
     return {
-        "system": platform.system(), "kernel": platform.release(), "machine": platform.machine(),
-        "id": rel.get("ID", platform.system().lower()), "version_id": rel.get("VERSION_ID", ""),
+        "system": platform.system(),
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+        "id": rel.get("ID", platform.system().lower()),
+        "version_id": rel.get("VERSION_ID", ""),
         "pretty_name": rel.get("PRETTY_NAME", f"{platform.system()} {platform.release()}"),
-        "version_codename": rel.get("VERSION_CODENAME", ""), "id_like": rel.get("ID_LIKE", ""),
+        "version_codename": rel.get("VERSION_CODENAME", ""),
+        "id_like": rel.get("ID_LIKE", ""),
     }
 
 
@@ -152,16 +198,28 @@ def _proc_processes() -> list[dict[str, Any]]:
             cmdline = Path(entry.path, "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        out.append({"pid": int(entry.name), "ppid": int(fields[1]), "name": name, "status": fields[0],
-                    "cmdline": cmdline.strip(), "rss_bytes": int(fields[21]) * page, "username": "",
-                    "cpu_s": (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")})
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out.append(
+            {
+                "pid": int(entry.name),
+                "ppid": int(fields[1]),
+                "name": name,
+                "status": fields[0],
+                "cmdline": cmdline.strip(),
+                "rss_bytes": int(fields[21]) * page,
+                "username": "",
+                "cpu_s": (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"),
+            }
+        )
     return out
 
 
-@probe("processes", description="Running processes: pid, name, command line, status, memory and CPU time.",
-       cost=3)
+@probe(
+    "processes",
+    description="Running processes: pid, name, command line, status, memory and CPU time.",
+    cost=3,
+)
 def processes() -> list[dict[str, Any]]:
     if psutil is None:
         return _proc_processes()
@@ -170,19 +228,33 @@ def processes() -> list[dict[str, Any]]:
     for proc in psutil.process_iter(attrs):
         info = proc.info
         mem, cpu = info.get("memory_info"), info.get("cpu_times")
-        out.append({
-            "pid": info["pid"], "ppid": info.get("ppid") or 0, "name": info.get("name") or "",
-            "status": _short_status(info.get("status") or ""),
-            "cmdline": " ".join(info.get("cmdline") or []), "rss_bytes": mem.rss if mem else 0,
-            "username": info.get("username") or "", "cpu_s": (cpu.user + cpu.system) if cpu else 0.0,
-        })
+        out.append(
+            {
+                "pid": info["pid"],
+                "ppid": info.get("ppid") or 0,
+                "name": info.get("name") or "",
+                "status": _short_status(info.get("status") or ""),
+                "cmdline": " ".join(info.get("cmdline") or []),
+                "rss_bytes": mem.rss if mem else 0,
+                "username": info.get("username") or "",
+                "cpu_s": (cpu.user + cpu.system) if cpu else 0.0,
+            }
+        )
     return out
 
 
 def _short_status(status: str) -> str:
     # one vocabulary whatever produced the data: /proc's single letters
-    return {"running": "R", "sleeping": "S", "disk-sleep": "D", "stopped": "T", "zombie": "Z", "idle": "I",
-            "dead": "X", "tracing-stop": "t"}.get(status, status[:1].upper() if status else "?")
+    return {
+        "running": "R",
+        "sleeping": "S",
+        "disk-sleep": "D",
+        "stopped": "T",
+        "zombie": "Z",
+        "idle": "I",
+        "dead": "X",
+        "tracing-stop": "t",
+    }.get(status, status[:1].upper() if status else "?")
 
 
 @probe("clock", description="Wall clock, time zone and whether the system clock is synchronised (NTP).")
@@ -205,5 +277,84 @@ def clock() -> dict[str, Any]:
             source = "adjtimex"
     except (OSError, AttributeError):
         pass
-    return {"epoch": time.time(), "timezone": time.strftime("%Z"), "utc_offset_s": -time.timezone,
-            "synchronized": synced, "source": source}
+    return {
+        "epoch": time.time(),
+        "timezone": time.strftime("%Z"),
+        "utc_offset_s": -time.timezone,
+        "synchronized": synced,
+        "source": source,
+    }
+
+
+@probe(
+    "kernel_log",
+    params=[
+        Param("lines", "int", 3000, "last N kernel messages"),
+        Param("path", "string", "/var/log/kern.log", "log file used when dmesg is unreadable"),
+    ],
+    description="Recent kernel messages (dmesg, else the kernel log file), each line capped at 300 "
+    "characters.",
+    cost=2,
+)
+def kernel_log(lines: int = 3000, path: str = "/var/log/kern.log") -> dict[str, Any]:
+    import subprocess
+
+    text, source = None, ""
+    try:
+        proc = subprocess.run(
+            ["dmesg"], capture_output=True, timeout=10, check=False, env={**os.environ, "LC_ALL": "C"}
+        )
+        if proc.returncode == 0:
+            text, source = proc.stdout.decode(errors="replace"), "dmesg"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    if text is None:
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(max(0, os.path.getsize(path) - 4 * 1024 * 1024))
+                text, source = fh.read().decode(errors="replace"), path
+        except OSError:
+            raise ProbeUnavailable(f"kernel log not readable here (dmesg refused, no {path})") from None
+    kept = [line[:300] for line in text.splitlines()[-lines:]]
+    return {"source": source, "lines": kept}
+
+
+def _cpu_times() -> dict[int, tuple[float, str, str]]:
+    """pid -> (cpu seconds, name, cmdline) from psutil or /proc."""
+    if psutil is not None:
+        out = {}
+        for proc in psutil.process_iter(["pid", "name", "cmdline", "cpu_times"]):
+            cpu = proc.info.get("cpu_times")
+            if cpu is not None:
+                out[proc.info["pid"]] = (
+                    cpu.user + cpu.system,
+                    proc.info.get("name") or "",
+                    " ".join(proc.info.get("cmdline") or []),
+                )
+        return out
+    return {p["pid"]: (p["cpu_s"], p["name"], p["cmdline"]) for p in _proc_processes()}
+
+
+@probe(
+    "process_cpu",
+    params=[
+        Param("interval_s", "float", 1.0, "sampling interval (seconds)"),
+        Param("top", "int", 10, "how many processes to report"),
+    ],
+    description="Top processes by CPU use over a short sampling interval (% of one CPU).",
+    live=True,
+    cost=3,
+)
+def process_cpu(interval_s: float = 1.0, top: int = 10) -> dict[str, Any]:
+    before = _cpu_times()
+    started = time.monotonic()
+    time.sleep(interval_s)
+    after = _cpu_times()
+    elapsed = time.monotonic() - started
+    rows: list[dict[str, Any]] = []
+    for pid, (cpu, name, cmdline) in after.items():
+        if pid in before:
+            pct = 100.0 * (cpu - before[pid][0]) / elapsed
+            rows.append({"pid": pid, "name": name, "cmdline": cmdline[:200], "cpu_pct": round(pct, 1)})
+    rows.sort(key=lambda r: -float(r["cpu_pct"]))
+    return {"interval_s": round(elapsed, 3), "cpus": os.cpu_count() or 1, "top": rows[:top]}

@@ -1,9 +1,10 @@
-"""Built-in target kinds: ``local`` (this machine). ``ssh`` and ``bundle`` register here too as they land."""
+"""Built-in target kinds: ``local`` (this machine) and ``bundle`` (a collected diagnostics bundle)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from medic.agent.bundle.target import TARGET_KIND as BUNDLE
 from medic.core.hookspecs import hookimpl
 from medic.plugins.targets.local import LOCAL
 
@@ -11,3 +12,4 @@ from medic.plugins.targets.local import LOCAL
 @hookimpl(trylast=True)
 def register_target_kinds(register: Any) -> None:
     register(LOCAL)
+    register(BUNDLE)

@@ -1,0 +1,19 @@
+"""Leak-scan a finished bundle with the independent detectors; any hit should block it (kept local)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from medic.agent.bundle.manifest import MANIFEST_NAME
+from medic.agent.bundle.reader import Limits, open_bundle
+from medic.agent.redact.leaks import LeakHit, scan_members
+
+
+def scan_bundle(path: str | Path, limits: Limits | None = None) -> list[LeakHit]:
+    """Every hit (member, rule, line; never the value) across the manifest and all members."""
+    with open_bundle(path, limits) as bundle:
+        manifest = json.dumps(bundle.manifest.to_dict(), indent=1, sort_keys=True)
+        members: list[tuple[str, str | bytes]] = [(MANIFEST_NAME, manifest)]
+        members += [(m.path, bundle.read_bytes(m.path)) for m in bundle.manifest.members]
+    return scan_members(members)

@@ -1,0 +1,64 @@
+"""``bundle:PATH``: a target that answers probe calls from a collected bundle instead of a live machine.
+
+Main registers :data:`TARGET_KIND` (``register(TARGET_KIND)`` in its ``register_target_kinds`` hook).
+A call the bundle holds returns the stored result unchanged; any other call is ``unavailable`` (the check
+reports ``skipped``) with ``error`` starting "not collected in this bundle" and saying why when known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+from medic.agent.bundle.reader import Limits, open_bundle
+from medic.core.models import ProbeCall, ProbeResult
+from medic.core.target import Target, TargetContext, TargetKind
+
+NOT_COLLECTED = "not collected in this bundle"
+
+
+class BundleTarget(Target):
+    kind = "bundle"
+    live = False
+
+    def __init__(self, path: str | Path, *, name: str | None = None,
+                 variables: Mapping[str, Any] | None = None, limits: Limits | None = None,
+                 live_probes: Collection[str] = ()) -> None:
+        self.path = Path(path)
+        with open_bundle(self.path, limits) as bundle:  # verified in full; results are small, kept in memory
+            self.manifest = bundle.manifest
+            self._results = bundle.probe_results()
+        super().__init__(name or f"bundle:{self.path.name}", variables)
+        self._live_probes = frozenset(live_probes)
+        self._skipped = {s.item: s.reason for s in self.manifest.skipped}
+
+    def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+        return {call: self._results.get(call) or self._missing(call) for call in calls}
+
+    def _missing(self, call: ProbeCall) -> ProbeResult:
+        reason = (self._skipped.get(f"probe:{call.key}") or self._skipped.get(f"probe:{call.probe}")
+                  or ("it needs a live machine" if call.probe in self._live_probes else ""))
+        error = f"{NOT_COLLECTED}: {reason}" if reason else NOT_COLLECTED
+        return ProbeResult(call.probe, call.params, ok=False, error=error, unavailable=True)
+
+    def describe(self) -> dict[str, Any]:
+        m = self.manifest
+        return {**super().describe(), "path": str(self.path), "host": m.host, "collected_at": m.finished_at,
+                "agent_version": m.agent_version, "format_version": m.format_version, "probes": len(m.probes)}
+
+
+def open_bundle_target(spec: str, ctx: TargetContext) -> list[Target]:
+    """``bundle:PATH`` (or just ``PATH``) -> one BundleTarget; caps from ``ctx.config["bundle"]`` if given."""
+    path = spec.removeprefix("bundle:")
+    caps = ctx.config.get("bundle", {}) if isinstance(ctx.config.get("bundle"), Mapping) else {}
+    limits = Limits(**{k: int(v) for k, v in caps.items() if k in Limits.__dataclass_fields__})
+    live = [name for name, spec_ in ctx.probes.items() if getattr(spec_, "live", False)]
+    return [BundleTarget(path, limits=limits, live_probes=live)]
+
+
+TARGET_KIND = TargetKind(
+    scheme="bundle",
+    open=open_bundle_target,
+    description="probe results collected by medic-agent into a bundle (bundle:PATH); checks run offline",
+)

@@ -1,0 +1,127 @@
+"""``medic-agent``: one command collects a redacted, checksummed diagnostics bundle.
+
+    medic-agent                      same as `medic-agent collect` with the default profile
+    medic-agent collect [--profile NAME|FILE] [--output DIR] [--note TEXT] [--app-logs PATH]...
+                        [--pseudonymise] [--allow-leaks] [--quiet]
+    medic-agent profiles             list packaged profiles
+
+Exit codes: 0 bundle written; 2 usage or invalid profile; 3 internal error; 4 the leak scan found a secret: the
+bundle is kept here as ``*.blocked`` and must not be sent (``--allow-leaks`` overrides after a human check).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from medic.agent import __version__
+from medic.core.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
+
+EXIT_BLOCKED = 4
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="medic-agent", description="Collect a diagnostics bundle for support.",
+                                     epilog="Exit codes: 0 written, 2 usage, 3 internal error, 4 blocked by the "
+                                            "leak scan.")
+    parser.add_argument("--version", action="version", version=f"medic-agent {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    collect = sub.add_parser("collect", help="collect a bundle (the default command)")
+    _collect_options(collect)
+    sub.add_parser("profiles", help="list packaged collection profiles")
+    _collect_options(parser)  # `medic-agent --note "..."` works without the word collect
+    return parser
+
+
+def _collect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", default="default", help="packaged profile name or a profile YAML file")
+    p.add_argument("--output", type=Path, default=Path.cwd(), help="directory for the bundle (default: here)")
+    p.add_argument("--note", default="", help="what you did and what you saw (goes into the bundle)")
+    p.add_argument("--app-logs", action="append", default=[], metavar="PATH_OR_GLOB",
+                   help="an application's log file(s) to include (repeatable)")
+    p.add_argument("--pseudonymise", action="store_true",
+                   help="replace host, user names, e-mail and IP addresses by pseudonyms (mapping kept here)")
+    p.add_argument("--allow-leaks", action="store_true",
+                   help="keep the bundle even when the leak scan finds something (after checking it yourself)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "profiles":
+            return _profiles()
+        return _collect(args)
+    except MedicError as exc:
+        print(f"medic-agent: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("medic-agent: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        print(f"medic-agent: error: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _profiles() -> int:
+    from medic.agent.profile import load_profile, packaged_names
+
+    for name in packaged_names():
+        print(f"{name:<12} {load_profile(name).description}")
+    return 0
+
+
+def _collect(args: argparse.Namespace) -> int:
+    from medic.agent.pipeline import collect_bundle
+    from medic.agent.profile import load_profile
+
+    profile = load_profile(args.profile)
+    if not args.output.is_dir():
+        print(f"medic-agent: error: output directory {args.output} does not exist", file=sys.stderr)
+        return EXIT_USAGE
+
+    def progress(message: str) -> None:
+        if not args.quiet:
+            print(f"  {message}", file=sys.stderr, flush=True)
+
+    outcome = collect_bundle(profile, args.output, note=args.note, app_logs=args.app_logs,
+                             pseudonymise=args.pseudonymise, allow_leaks=args.allow_leaks, progress=progress)
+    c = outcome.collected
+    print(f"collected {len(c.results)} probes, {len(c.files)} logs, {len(c.commands)} commands in "
+          f"{c.finished - c.started:.1f} s; {len(c.skipped)} item(s) skipped (listed in the manifest)",
+          file=sys.stderr)
+    redacted = sum(outcome.redaction.values())
+    if redacted:
+        print(f"redacted {redacted} value(s): " + ", ".join(f"{k} {v}" for k, v in outcome.redaction.items()),
+              file=sys.stderr)
+    if outcome.mapping_path:
+        print(f"pseudonym mapping (keep it, never send it): {outcome.mapping_path}", file=sys.stderr)
+    if outcome.blocked:
+        for hit in outcome.leaks[:20]:
+            print(f"  leak: {hit}", file=sys.stderr)
+        print(f"medic-agent: blocked: the leak scan found {len(outcome.leaks)} possible secret(s); the bundle is "
+              f"kept here and must not be sent: {outcome.path}. Check the members named above; "
+              f"--allow-leaks keeps it anyway.", file=sys.stderr)
+        return EXIT_BLOCKED
+    print(f"{outcome.path} ({_size(outcome.size)})")
+    return 0
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
+
+
+def entry() -> None:
+    os.environ.setdefault("LC_ALL", "C.UTF-8")
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,208 @@
+"""Collection: run a profile's probes, commands and log tails under budgets, cheap items first.
+
+Nothing here raises for a single item: what cannot be read is recorded in ``skipped`` with the reason, and when
+a budget runs out the remaining items are skipped with that reason, so a bundle is always written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import gzip
+import os
+import shlex
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from medic.agent.profile import Profile
+from medic.core.models import ProbeCall, ProbeResult
+from medic.core.probe import ProbeSpec, run_probe
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class CollectedFile:
+    arcname: str  # path inside the bundle, e.g. logs/var/log/syslog
+    source: str
+    text: str
+    truncated: bool = False
+
+
+@dataclass
+class Collected:
+    results: list[ProbeResult] = field(default_factory=list)
+    files: list[CollectedFile] = field(default_factory=list)
+    commands: list[dict[str, Any]] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    started: float = 0.0
+    finished: float = 0.0
+
+    def skip(self, item: str, reason: str) -> None:
+        self.skipped.append({"item": item, "reason": reason})
+
+
+def lower_priority() -> None:
+    """Run at low CPU and I/O priority: the user keeps working while we collect."""
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    try:
+        import psutil
+
+        psutil.Process().ionice(psutil.IOPRIO_CLASS_IDLE)
+    except (ImportError, AttributeError, OSError, ValueError):  # not Linux, or not allowed
+        pass
+
+
+class Collector:
+    def __init__(self, profile: Profile, probes: Mapping[str, ProbeSpec], progress: Progress | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.profile = profile
+        self.probes = probes
+        self.progress = progress or (lambda _msg: None)
+        self.clock = clock
+        self.bytes_used = 0
+
+    def run(self, app_logs: list[str] | None = None) -> Collected:
+        out = Collected(started=time.time())
+        self.deadline = self.clock() + self.profile.budgets.total_seconds
+        calls = sorted(self.profile.probes, key=lambda c: getattr(self.probes.get(c.probe), "cost", 9))
+        for i, call in enumerate(calls, 1):
+            self.progress(f"probe {i}/{len(calls)}: {call.key}")
+            self._probe(call, out)
+        for argv in self.profile.commands:
+            self.progress(f"command: {shlex.join(argv)}")
+            self._command(argv, out)
+        out.environment = {k: v for k, v in os.environ.items() if k in set(self.profile.env_allow)}
+        from medic.agent.profile import LogSpec
+
+        specs = list(self.profile.logs)
+        specs += [LogSpec(p, self.profile.app_log_lines, any(c in p for c in "*?[")) for p in app_logs or []]
+        seen: set[str] = set()
+        for spec in specs:
+            for path in self._expand(spec.path, spec.is_glob, out):
+                if os.path.realpath(path) in seen:
+                    continue
+                seen.add(os.path.realpath(path))
+                self.progress(f"log: {path}")
+                self._log(path, spec.lines, out)
+        out.finished = time.time()
+        return out
+
+    def _time_left(self) -> float:
+        return self.deadline - self.clock()
+
+    def _out_of_time(self, item: str, out: Collected) -> bool:
+        if self._time_left() <= 0:
+            out.skip(item, f"time budget of {self.profile.budgets.total_seconds:g} s used up")
+            return True
+        return False
+
+    def _probe(self, call: ProbeCall, out: Collected) -> None:
+        if self._out_of_time(f"probe {call.key}", out):
+            return
+        spec = self.probes.get(call.probe)
+        if spec is None:
+            out.skip(f"probe {call.key}", "no such probe in this agent")
+            return
+        timeout = min(self.profile.budgets.probe_seconds, max(self._time_left(), 0.1))
+        box: list[ProbeResult] = []
+        worker = threading.Thread(target=lambda: box.append(run_probe(spec, call)), daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if not box:  # a stuck probe is abandoned (daemon thread); the bundle says so
+            out.skip(f"probe {call.key}", f"timed out after {round(timeout, 2):g} s")
+            return
+        out.results.append(box[0])
+
+    def _command(self, argv: list[str], out: Collected) -> None:
+        item = f"command {' '.join(argv)}"
+        if self._out_of_time(item, out):
+            return
+        started = self.clock()
+        timeout = min(self.profile.budgets.probe_seconds, max(self._time_left(), 0.1))
+        record: dict[str, Any] = {"argv": argv, "exit_code": None, "stdout": "", "stderr": "", "error": None}
+        try:
+            proc = subprocess.run(argv, capture_output=True, timeout=timeout, check=False,
+                                  stdin=subprocess.DEVNULL, env={**os.environ, "LC_ALL": "C"})
+            cap = self.profile.budgets.file_bytes
+            record.update(exit_code=proc.returncode, stdout=proc.stdout[:cap].decode(errors="replace"),
+                          stderr=proc.stderr[:cap].decode(errors="replace"))
+        except FileNotFoundError:
+            record["error"] = "command not found"
+        except subprocess.TimeoutExpired:
+            record["error"] = f"timed out after {round(timeout, 2):g} s"
+        except OSError as exc:
+            record["error"] = str(exc)
+        record["duration_s"] = round(self.clock() - started, 3)
+        self.bytes_used += len(record["stdout"]) + len(record["stderr"])
+        out.commands.append(record)
+
+    def _expand(self, pattern: str, is_glob: bool, out: Collected) -> list[str]:
+        paths = sorted(glob.glob(pattern)) if is_glob else [pattern]
+        if not is_glob and not os.path.exists(pattern):
+            return []  # profiles list logs of several distributions; a missing one is normal
+        expanded = []
+        for p in paths:
+            expanded.append(p)
+            if not is_glob:  # rotated siblings: syslog.1, syslog.2.gz ..., newest first
+                rotated = glob.glob(f"{glob.escape(p)}.[0-9]*")
+                expanded += sorted(rotated, key=lambda r: os.stat(r).st_mtime, reverse=True)[:3]
+        return expanded
+
+    def _log(self, path: str, lines: int, out: Collected) -> None:
+        item = f"log {path}"
+        if self._out_of_time(item, out):
+            return
+        left = self.profile.budgets.total_bytes - self.bytes_used
+        if left <= 0:
+            out.skip(item, f"total size budget of {self.profile.budgets.total_bytes} bytes used up")
+            return
+        cap = min(self.profile.budgets.file_bytes, left)
+        try:
+            text, truncated = tail_text(Path(path), lines, cap)
+        except PermissionError:
+            out.skip(item, "permission denied (the agent runs unprivileged)")
+            return
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            out.skip(item, f"cannot read: {exc}")
+            return
+        self.bytes_used += len(text.encode())
+        arcname = "logs/" + path.lstrip("/").removesuffix(".gz")
+        out.files.append(CollectedFile(arcname, path, text, truncated))
+
+
+def tail_text(path: Path, lines: int, max_bytes: int) -> tuple[str, bool]:
+    """The last ``lines`` lines of a plain or gzip file, never more than ``max_bytes`` (bounded memory)."""
+    if path.suffix == ".gz":
+        window: deque[str] = deque(maxlen=lines)
+        size = 0
+        with gzip.open(path, "rt", errors="replace") as fh:
+            for line in fh:
+                window.append(line)
+                size += len(line)
+        text = "".join(window)
+        truncated = len(window) == lines
+    else:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            fh.seek(max(0, size - max_bytes))
+            data = fh.read(max_bytes)
+        text = data.decode(errors="replace")
+        if size > max_bytes:
+            text = text.split("\n", 1)[-1]  # drop the partial first line
+        kept = text.splitlines(keepends=True)
+        truncated = size > max_bytes or len(kept) > lines
+        text = "".join(kept[-lines:])
+    encoded = text.encode()
+    if len(encoded) > max_bytes:
+        text = encoded[-max_bytes:].decode(errors="replace").split("\n", 1)[-1]
+        truncated = True
+    return text, truncated

@@ -1,0 +1,1 @@
+"""Build the light ``medic-agent`` distribution from this repository (see build_dist.py)."""

@@ -1,0 +1,85 @@
+"""One click: collect under budgets, scrub, write the bundle atomically, leak-scan it; block it on a leak.
+
+The pseudonym mapping (when ``pseudonymise`` is on) is written next to the bundle, readable only by the user,
+and never put inside it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medic.agent.bundle import BundleWriter, scan_bundle
+from medic.agent.collect import Collected, Collector, Progress, lower_priority
+from medic.agent.profile import Profile
+from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
+from medic.plugins.probes import by_name
+
+
+@dataclass
+class Outcome:
+    path: Path  # the bundle, or the blocked bundle (``*.blocked``) when a leak was found
+    size: int
+    collected: Collected
+    redaction: dict[str, int]
+    leaks: list[LeakHit] = field(default_factory=list)
+    blocked: bool = False
+    mapping_path: Path | None = None
+
+
+def _safe_name(text: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)[:64] or "host"
+
+
+def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: list[str] | None = None,
+                   pseudonymise: bool = False, allow_leaks: bool = False, progress: Progress | None = None,
+                   low_priority: bool = True) -> Outcome:
+    if low_priority:
+        lower_priority()
+    hostname = socket.gethostname()
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    collected = Collector(profile, by_name(), progress).run(app_logs)
+    pseudo = Pseudonymiser(users=[getpass.getuser()], hosts=[hostname]) if pseudonymise else None
+    scrubber = Scrubber(pseudo)
+    host = pseudo.text(hostname) if pseudo else hostname
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    dest = output / f"medic-bundle-{_safe_name(host)}-{stamp}.tar.gz"
+    if progress:
+        progress(f"writing {dest.name}")
+    with BundleWriter(dest, host=host, started_at=started,
+                      info={"profile": profile.name, "pseudonymised": pseudonymise}) as writer:
+        for result in collected.results:
+            writer.add_probe_result(scrubber.scrub_result(result))
+        for f in collected.files:
+            writer.add_text(f.arcname, scrubber.scrub_text(f.text, path=f.source), kind="log")
+        writer.add_json("commands.json", scrubber.scrub_value(collected.commands), kind="command")
+        writer.add_json("environment.json", scrubber.scrub_value(collected.environment), kind="environment")
+        if note:
+            writer.add_text("note.txt", scrubber.scrub_text(note) + "\n", kind="note")
+        for s in collected.skipped:
+            writer.skip(s["item"], s["reason"])
+        writer.set_redaction(scrubber.summary())
+    outcome = Outcome(dest, dest.stat().st_size, collected, scrubber.summary())
+    if pseudo is not None:
+        outcome.mapping_path = _write_mapping(dest, pseudo.mapping)
+    if progress:
+        progress("scanning the bundle for leaks")
+    outcome.leaks = scan_bundle(dest)
+    if outcome.leaks and not allow_leaks:
+        blocked = dest.with_name(dest.name + ".blocked")
+        os.replace(dest, blocked)
+        outcome.path, outcome.blocked = blocked, True
+    return outcome
+
+
+def _write_mapping(bundle: Path, mapping: dict[str, str]) -> Path:
+    path = bundle.with_name(bundle.name.removesuffix(".tar.gz") + ".pseudonyms.json")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(mapping, fh, indent=1, sort_keys=True)
+    return path

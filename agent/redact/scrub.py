@@ -1,0 +1,128 @@
+"""The scrubber: text members and structured probe results (any JSON value) in, secrets out.
+
+Fail closed: values of unknown types are turned into strings and scrubbed; a sensitive key redacts every
+string or number below it; an argv list redacts the argument after ``--password``-like options.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import PurePosixPath
+from typing import Any
+
+from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
+from medic.agent.redact.pseudo import Pseudonymiser
+from medic.agent.redact.text import TextScrubber
+from medic.core.errors import MedicError
+from medic.core.models import ProbeResult
+
+_OPTION = re.compile(r"--?(?P<key>[A-Za-z][\w-]*)")
+_PAIR_NAMES = ("name", "key", "Name", "Key")
+
+
+class RedactionError(MedicError):
+    """Scrubbing failed; the member must be left out of the bundle (fail closed)."""
+
+
+class Scrubber:
+    """Scrubs text and values, counting replacements per rule; optionally pseudonymises afterwards.
+
+    ``summary()`` gives counts per rule (never values); the pseudonym mapping stays on the
+    :class:`Pseudonymiser` and must never go into a bundle.
+    """
+
+    def __init__(self, pseudonymiser: Pseudonymiser | None = None) -> None:
+        self.counts: Counter[str] = Counter()
+        self._text = TextScrubber(self.counts)
+        self.pseudonymiser = pseudonymiser
+
+    def summary(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+    def scrub_text(self, text: str, path: str = "") -> str:
+        try:
+            out = self._text.scrub(text, path)
+            return self.pseudonymiser.text(out) if self.pseudonymiser else out
+        except RecursionError as exc:  # pragma: no cover - defensive: never let unscrubbed text through
+            raise RedactionError(f"could not scrub {path or 'text'}: {exc}") from exc
+
+    def scrub_bytes(self, data: bytes, path: str = "") -> bytes:
+        """Scrub bytes as UTF-8; undecodable bytes survive unchanged around the scrubbed text."""
+        text = self.scrub_text(data.decode("utf-8", "surrogateescape"), path)
+        return text.encode("utf-8", "surrogateescape")
+
+    def scrub_value(self, value: Any) -> Any:
+        """Scrub any JSON value: dict keys name secrets, strings are scrubbed as text, structure is kept."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return self.scrub_text(value)
+        if isinstance(value, Mapping):
+            return self._mapping(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return self._sequence([*value])
+        return self.scrub_text(str(value))
+
+    def scrub_result(self, result: ProbeResult) -> ProbeResult:
+        """A copy of ``result`` with params, data and error scrubbed."""
+        return replace(
+            result,
+            params=self._mapping(result.params),
+            data=self.scrub_value(result.data),
+            error=None if result.error is None else self.scrub_text(result.error),
+        )
+
+    # -- structure --
+    def _mapping(self, value: Mapping[Any, Any]) -> dict[str, Any]:
+        pair_rule = self._pair_rule(value)
+        out: dict[str, Any] = {}
+        for raw_key, item in value.items():
+            key = self.scrub_text(str(raw_key))
+            rule = sensitive_key(str(raw_key)) or (pair_rule if raw_key in ("value", "Value") else None)
+            out[key] = self._redact_all(item, rule, str(raw_key)) if rule else self.scrub_value(item)
+        return out
+
+    @staticmethod
+    def _pair_rule(value: Mapping[Any, Any]) -> str | None:
+        """``{"name": "DB_PASSWORD", "value": "x"}`` (Kubernetes env, app.config): the value is a secret."""
+        for field in _PAIR_NAMES:
+            name = value.get(field)
+            if isinstance(name, str) and ("value" in value or "Value" in value):
+                return sensitive_key(name)
+        return None
+
+    def _redact_all(self, value: Any, rule: str, key: str = "") -> Any:
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, Mapping):
+            return {self.scrub_text(str(k)): self._redact_all(v, rule) for k, v in value.items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._redact_all(v, rule) for v in value]
+        if isinstance(value, str) and keep_value(value, key):
+            return value
+        self.counts[rule] += 1
+        return tag(rule)
+
+    def _sequence(self, items: list[Any]) -> list[Any]:
+        """Scrub a list; in an argv-like list the argument after a secret option is redacted as well."""
+        out = [self.scrub_value(v) for v in items]
+        program = PurePosixPath(items[0]).name if items and isinstance(items[0], str) else ""
+        for i in range(len(items) - 1):
+            option, following = items[i], out[i + 1]
+            if not isinstance(option, str) or not isinstance(following, str) or TAG.fullmatch(following):
+                continue
+            match = _OPTION.fullmatch(option)
+            rule = sensitive_key(match.group("key")) if match and not option.startswith("--no-") else None
+            if program.startswith(("sshpass", "mysql", "mariadb")) and option.startswith("-p"):
+                if option != "-p" and not TAG.search(out[i]):  # mysql -pSECRET
+                    self.counts["password"] += 1
+                    out[i] = "-p" + tag("password")
+                    continue
+                rule = "password"
+            if rule and not following.startswith("-") and not keep_value(following):
+                self.counts[rule] += 1
+                out[i + 1] = tag(rule)
+        return out

@@ -1,0 +1,33 @@
+"""``medic server start``: a long-running local Prefect server that later ``medic run``s reuse.
+
+With it, runs skip Prefect's temporary-server start-up (several seconds each), show in the UI at the server's
+address, and keep their history. Point runs at it with ``PREFECT_API_URL=http://HOST:PORT/api``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("server", help="a long-running local Prefect server for faster runs and a UI")
+    psub = p.add_subparsers(dest="server_command", metavar="SUBCOMMAND", required=True)
+    start = psub.add_parser("start", help="run the server in the foreground (Ctrl-C stops it)")
+    start.add_argument("--host", default="127.0.0.1")
+    start.add_argument("--port", type=int, default=4200)
+    start.set_defaults(func=cmd_start)
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    from medic.flows import prefect_env
+
+    prefect_env.configure()
+    url = f"http://{args.host}:{args.port}"
+    print(f"Prefect server for medic: UI at {url}\nIn other shells: export PREFECT_API_URL={url}/api",
+          file=sys.stderr)
+    argv = [sys.executable, "-m", "prefect", "server", "start", "--host", args.host, "--port", str(args.port)]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process: signals and exit code are the server's own
+    return 0  # pragma: no cover - execv does not return

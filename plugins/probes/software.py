@@ -1,0 +1,82 @@
+"""Software probes: installed packages (dpkg, rpm, pip)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from typing import Any
+
+from medic.core.errors import ProbeUnavailable
+from medic.core.params import Param
+from medic.core.probe import probe
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        argv,
+        capture_output=True,
+        timeout=60,
+        check=False,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "LC_ALL": "C"},
+    )
+
+
+def _dpkg(names: list[str]) -> dict[str, str | None]:
+    proc = _run(["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *names])
+    found: dict[str, str | None] = dict.fromkeys(names)
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        f = line.split("\t")
+        if len(f) == 3 and f[2].startswith("ii"):
+            found[f[0].split(":")[0]] = f[1]
+    return found
+
+
+def _rpm(names: list[str]) -> dict[str, str | None]:
+    proc = _run(["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", *names])
+    found: dict[str, str | None] = dict.fromkeys(names)
+    for line in proc.stdout.decode(errors="replace").splitlines():
+        f = line.split("\t")
+        if len(f) == 2:
+            found[f[0]] = f[1]
+    return found
+
+
+def _pip(names: list[str], python: str) -> dict[str, str | None]:
+    proc = _run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"])
+    if proc.returncode != 0:
+        raise ProbeUnavailable(
+            f"{python} -m pip failed: {proc.stderr.decode(errors='replace').strip()[:200]}"
+        )
+    norm = {str(p["name"]).lower().replace("_", "-"): str(p["version"]) for p in json.loads(proc.stdout)}
+    return {n: norm.get(n.lower().replace("_", "-")) for n in names}
+
+
+@probe(
+    "packages",
+    params=[
+        Param("names", "list", description="package names", items="string"),
+        Param(
+            "manager",
+            "string",
+            "auto",
+            "auto (dpkg, else rpm), dpkg, rpm or pip",
+            choices=("auto", "dpkg", "rpm", "pip"),
+        ),
+        Param("python", "string", "python3", "interpreter whose pip packages to list (manager pip)"),
+    ],
+    description="Installed version of each named package (None when not installed).",
+    cost=2,
+)
+def packages(names: list[str], manager: str = "auto", python: str = "python3") -> dict[str, Any]:
+    if manager == "auto":
+        manager = "dpkg" if shutil.which("dpkg-query") else "rpm" if shutil.which("rpm") else ""
+        if not manager:
+            raise ProbeUnavailable("no dpkg or rpm package database on this system")
+    tool = {"dpkg": "dpkg-query", "rpm": "rpm", "pip": python}[manager]
+    if shutil.which(tool) is None:
+        raise ProbeUnavailable(f"{tool} is not installed here")
+    found = _pip(names, python) if manager == "pip" else _dpkg(names) if manager == "dpkg" else _rpm(names)
+    return {"manager": manager, "packages": found}

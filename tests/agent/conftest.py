@@ -1,0 +1,29 @@
+"""Parametrises agent tests over the planted-secret corpus and the look-alikes (see corpus.py)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+_spec = importlib.util.spec_from_file_location("medic_agent_corpus", Path(__file__).with_name("corpus.py"))
+assert _spec and _spec.loader
+corpus = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = corpus
+_spec.loader.exec_module(corpus)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "planted" in metafunc.fixturenames:
+        metafunc.parametrize("planted", corpus.CORPUS, ids=[p.id for p in corpus.CORPUS])
+    if "scannable" in metafunc.fixturenames:
+        chosen = [p for p in corpus.CORPUS if p.scanner]
+        metafunc.parametrize("scannable", chosen, ids=[p.id for p in chosen])
+    if "structured" in metafunc.fixturenames:
+        chosen = [p for p in corpus.CORPUS if p.fmt]
+        metafunc.parametrize("structured", chosen, ids=[p.id for p in chosen])
+    if "lookalike" in metafunc.fixturenames:
+        names, texts = zip(*corpus.LOOKALIKES, strict=True)
+        metafunc.parametrize("lookalike", texts, ids=names)

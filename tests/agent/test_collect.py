@@ -1,0 +1,133 @@
+"""Collection under budgets and profiles: what is collected, what is skipped and why."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from medic.agent.collect import Collector, tail_text
+from medic.agent.profile import load_profile, packaged_names, parse_profile
+from medic.core import yamlload
+from medic.core.errors import UsageError, ValidationError
+from medic.core.models import ProbeCall
+from medic.core.probe import ProbeSpec
+from medic.plugins.probes import by_name
+
+
+def profile_from(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    path = tmp_path / "p.yaml"
+    path.write_text(textwrap.dedent(text))
+    return parse_profile(yamlload.load_file(path), str(path))
+
+
+def test_packaged_profiles_load_and_name_existing_probes() -> None:
+    assert {"default", "network", "performance", "application"} <= set(packaged_names())
+    probes = by_name()
+    for name in packaged_names():
+        profile = load_profile(name)
+        assert profile.probes, name
+        assert all(c.probe in probes for c in profile.probes), name
+
+
+def test_default_profile_holds_what_triage_needs() -> None:
+    keys = {c.key for c in load_profile("default").probes}
+    assert {"disk_usage", "memory", "cpu_load", "routes", "os_release", "clock", "uptime"} <= keys
+    assert ProbeCall.make("command_output", argv=["python3", "--version"]).key in keys
+
+
+def test_bad_profile_lists_every_problem(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError) as info:
+        profile_from("""
+            name: x
+            probes: [memory, 7]
+            logs: [{lines: 3}]
+            commands: ["uname -a"]
+            budgets: {total_seconds: -1, bogus: 2}
+            colour: red
+        """, tmp_path)
+    text = str(info.value)
+    for expected in ("probes[1]", "logs[0]", "commands[0]: expected an argv list", "budgets.total_seconds",
+                     "unknown budget", "unknown key 'colour'"):
+        assert expected in text
+    with pytest.raises(UsageError, match="no profile named 'nope'"):
+        load_profile("nope")
+
+
+def test_collects_probes_commands_env_and_logs_with_rotation(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("".join(f"line {i}\n" for i in range(100)))
+    with gzip.open(tmp_path / "app.log.1.gz", "wt") as fh:
+        fh.write("".join(f"old {i}\n" for i in range(50)))
+    monkeypatch.setenv("MEDIC_TEST_ALLOWED", "yes")
+    monkeypatch.setenv("MEDIC_TEST_SECRET_ENV", "no")
+    profile = profile_from(f"""
+        name: t
+        probes: [memory, uptime]
+        logs: [{{path: {log}, lines: 10}}]
+        commands: [[echo, hello], [no-such-command-xyz]]
+        env_allow: [MEDIC_TEST_ALLOWED]
+    """, tmp_path)
+    got = Collector(profile, by_name()).run()
+    assert {r.probe for r in got.results} == {"memory", "uptime"} and all(r.ok for r in got.results)
+    assert got.commands[0]["stdout"] == "hello\n" and got.commands[1]["error"] == "command not found"
+    assert got.environment == {"MEDIC_TEST_ALLOWED": "yes"}
+    files = {f.arcname: f for f in got.files}
+    current = files[f"logs{log}"]
+    assert current.text.splitlines() == [f"line {i}" for i in range(90, 100)] and current.truncated
+    rotated = files[f"logs{log}.1"]
+    assert rotated.text.splitlines()[-1] == "old 49"
+
+
+def test_unreadable_and_oversized_items_are_noted_not_fatal(tmp_path: Path) -> None:
+    big = tmp_path / "big.log"
+    big.write_text("x" * 100 + "\n" + "y" * 5000 + "\n")
+    secret = tmp_path / "secret.log"
+    secret.write_text("top secret\n")
+    secret.chmod(0)
+    profile = profile_from(f"""
+        name: t
+        logs: [{{path: {big}, lines: 1000}}, {{path: {secret}}}, {{path: {tmp_path}/missing.log}}]
+        budgets: {{file_bytes: 1000, total_bytes: 1500}}
+    """, tmp_path)
+    got = Collector(profile, by_name()).run()
+    (big_file,) = [f for f in got.files if f.source == str(big)]
+    assert len(big_file.text.encode()) <= 1000 and big_file.truncated
+    if os.geteuid() != 0:  # root reads anything: the permission case only exists for a normal user
+        assert any("permission denied" in s["reason"] for s in got.skipped)
+    assert not any("missing.log" in f.source for f in got.files)
+
+
+def test_time_budget_skips_the_rest_with_the_reason(tmp_path: Path) -> None:
+    def slow() -> dict[str, int]:
+        time.sleep(5)
+        return {"never": 1}
+
+    probes = {**by_name(), "slow": ProbeSpec("slow", slow, cost=0)}
+    profile = profile_from("""
+        name: t
+        probes: [slow, memory, uptime]
+        commands: [[echo, hi]]
+        budgets: {total_seconds: 0.3, probe_seconds: 1}
+    """, tmp_path)
+    started = time.monotonic()
+    got = Collector(profile, probes).run()
+    assert time.monotonic() - started < 3
+    reasons = {s["item"]: s["reason"] for s in got.skipped}
+    assert reasons["probe slow"] == "timed out after 0.3 s"
+    assert reasons["probe memory"] == "time budget of 0.3 s used up"
+
+
+def test_tail_text_reads_only_the_end_of_a_large_file(tmp_path: Path) -> None:
+    path = tmp_path / "large.log"
+    with path.open("w") as fh:
+        for i in range(200_000):
+            fh.write(f"2026-11-25 message number {i}\n")
+    text, truncated = tail_text(path, 5, 64 * 1024)
+    assert text.splitlines()[-1] == "2026-11-25 message number 199999" and len(text.splitlines()) == 5
+    assert truncated

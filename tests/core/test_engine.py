@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import textwrap
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from medic.core import playbook
+from medic.core.engine import Engine
+from medic.core.models import ProbeCall, ProbeResult, Status
+from medic.core.target import Target
+
+
+class FakeTarget(Target):
+    """A target serving canned probe data (the engine's contract, not a mock of a real component)."""
+
+    kind = "fixture"
+
+    def __init__(self, data: Mapping[str, Any], live: bool = True, delay: float = 0.0) -> None:
+        super().__init__("fixture")
+        self.data = data
+        self.live = live
+        self.delay = delay
+        self.batches: list[list[str]] = []
+
+    def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+        self.batches.append([c.key for c in calls])
+        time.sleep(self.delay)
+        out = {}
+        for c in calls:
+            value = self.data.get(c.probe)
+            if isinstance(value, Exception):
+                out[c] = ProbeResult(c.probe, c.params, False, None, str(value))
+            elif value is None:
+                out[c] = ProbeResult(c.probe, c.params, False, None, "not collected", unavailable=True)
+            else:
+                out[c] = ProbeResult(c.probe, c.params, True, value)
+        return out
+
+
+MEM = {"total_bytes": 8 * 1024**3, "available_bytes": 4 * 1024**3, "available_pct": 50.0,
+       "swap_total_bytes": 0, "swap_used_bytes": 0, "swap_used_pct": 0.0}
+LOW_MEM = {**MEM, "available_pct": 2.0}
+
+
+def run(registry, text: str, target: Target, inputs: dict[str, Any] | None = None):  # type: ignore[no-untyped-def]
+    pb = playbook.loads(textwrap.dedent(text), registry, "t.yaml")
+    return Engine(registry).run(pb, [target], inputs or {})
+
+
+def test_when_conditions_see_inputs_and_earlier_results(registry) -> None:  # type: ignore[no-untyped-def]
+    res = run(registry, """
+        name: t
+        inputs: {deep: {type: bool, default: false}}
+        steps:
+          - {id: mem, check: system.memory}
+          - {id: again, check: system.memory, when: "steps.mem.status == 'fail'"}
+          - {id: deep, check: system.memory, when: inputs.deep}
+    """, FakeTarget({"memory": LOW_MEM}))
+    statuses = [r.status for r in res.results["fixture"]]
+    assert statuses == [Status.FAIL, Status.FAIL, Status.SKIPPED]
+    assert res.exit_code == 1
+
+
+def test_probe_failure_and_missing_data_become_findings(registry) -> None:  # type: ignore[no-untyped-def]
+    res = run(registry, """
+        name: t
+        steps:
+          - {id: mem, check: system.memory}
+          - {id: load, check: system.cpu_load}
+          - {id: up, check: system.uptime}
+    """, FakeTarget({"memory": RuntimeError("boom"), "cpu_load": {"unexpected": "shape"}}))
+    by_step = {f.step: f for f in res.findings()}
+    assert by_step["mem"].status == Status.ERROR and "boom" in by_step["mem"].summary
+    assert by_step["load"].status == Status.ERROR and "KeyError" in by_step["load"].summary
+    assert by_step["up"].status == Status.SKIPPED
+    assert res.exit_code == 0
+
+
+def test_live_checks_are_skipped_on_collected_data(registry) -> None:  # type: ignore[no-untyped-def]
+    res = run(registry, """
+        name: t
+        steps:
+          - {id: tcp, check: network.tcp_connect, with: {host: h, port: 1}}
+    """, FakeTarget({}, live=False))
+    (finding,) = res.findings()
+    assert finding.status == Status.SKIPPED and "live target" in finding.summary
+
+
+def test_static_probe_calls_are_prefetched_in_one_batch(registry) -> None:  # type: ignore[no-untyped-def]
+    target = FakeTarget({"memory": MEM, "cpu_load": {"load1": 0, "load5": 0, "load15": 0, "cpus": 1,
+                                                     "load1_per_cpu": 0, "load5_per_cpu": 0,
+                                                     "load15_per_cpu": 0}})
+    run(registry, """
+        name: t
+        steps:
+          - {id: a, check: system.memory}
+          - id: g
+            group: G
+            steps:
+              - {id: b, check: system.cpu_load}
+              - {id: c, check: system.memory}
+    """, target)
+    assert target.batches == [["memory", "cpu_load"]]
+
+
+def test_templates_render_inputs_into_probe_parameters(registry) -> None:  # type: ignore[no-untyped-def]
+    target = FakeTarget({"tcp_connect": {"ok": True, "latency_ms": 1.0, "error": None}})
+    res = run(registry, """
+        name: t
+        inputs: {port: {type: int, default: 8080}}
+        steps:
+          - {id: tcp, check: network.tcp_connect, with: {host: "db-{{ inputs.port }}", port: "{{ inputs.port }}"}}
+    """, target)
+    assert res.findings()[0].status == Status.PASS
+    assert ProbeCall.make("tcp_connect", host="db-8080", port=8080, timeout=3.0).key in target.batches[0]
+
+
+def test_timeout_becomes_an_error_finding_and_the_run_goes_on(registry) -> None:  # type: ignore[no-untyped-def]
+    target = FakeTarget({"memory": MEM}, delay=0.5)
+    pb = playbook.loads(textwrap.dedent("""
+        name: t
+        steps:
+          - {id: slow, check: system.memory, timeout: 0.1}
+          - {id: next, check: system.memory}
+    """), registry, "t.yaml")
+    # no prefetch: the first step's own collection is what is slow
+    target.prefetch = lambda calls: None  # type: ignore[method-assign]
+    started = time.monotonic()
+    res = Engine(registry).run(pb, [target], {})
+    slow, nxt = res.results["fixture"]
+    assert slow.status == Status.ERROR and "timed out after 0.1 s" in (slow.error or "")
+    assert nxt.status == Status.PASS
+    assert time.monotonic() - started < 2
+
+
+def test_retries_rerun_a_step_that_errored(registry) -> None:  # type: ignore[no-untyped-def]
+    calls = {"n": 0}
+
+    class Flaky(FakeTarget):
+        def collect(self, calls_):  # type: ignore[no-untyped-def]
+            calls["n"] += 1
+            if calls["n"] < 3:
+                return {c: ProbeResult(c.probe, c.params, False, None, "transient") for c in calls_}
+            return {c: ProbeResult(c.probe, c.params, True, MEM) for c in calls_}
+
+        def prefetch(self, calls_):  # type: ignore[no-untyped-def]
+            return None
+
+    res = run(registry, """
+        name: t
+        steps:
+          - {id: m, check: system.memory, retries: 3}
+    """, Flaky({}))
+    (step,) = res.results["fixture"]
+    assert step.status == Status.PASS and step.attempts == 3
+
+
+def test_continue_on_error_false_stops_the_sequence(registry) -> None:  # type: ignore[no-untyped-def]
+    res = run(registry, """
+        name: t
+        steps:
+          - {id: m, check: system.memory, continue_on_error: false}
+          - {id: n, check: system.memory}
+    """, FakeTarget({"memory": RuntimeError("down")}))
+    first, second = res.results["fixture"]
+    assert first.status == Status.ERROR
+    assert second.status == Status.SKIPPED and "earlier step" in (second.error or "")
+
+
+def test_hooks_are_called_around_steps(registry) -> None:  # type: ignore[no-untyped-def]
+    from medic.core import pluginmanager
+    from medic.core.hookspecs import hookimpl
+
+    seen: list[str] = []
+
+    class Recorder:
+        @hookimpl
+        def before_step(self, step, target, run_id):  # type: ignore[no-untyped-def]
+            seen.append(f"before {step.id}")
+
+        @hookimpl
+        def after_step(self, step, target, result, run_id):  # type: ignore[no-untyped-def]
+            seen.append(f"after {step.id} {result.status}")
+
+        @hookimpl
+        def on_run_end(self, run):  # type: ignore[no-untyped-def]
+            seen.append(f"end {run.status}")
+
+    host = pluginmanager.load([("recorder", Recorder())])
+    pb = playbook.loads("name: t\nsteps:\n  - {id: m, check: system.memory}\n", host.registry, "t.yaml")
+    Engine(host.registry, host.hook).run(pb, [FakeTarget({"memory": MEM})], {})
+    assert seen == ["before m", "after m pass", "end pass"]
+
+
+def test_a_plugin_step_kind_runs_and_its_exceptions_become_error_results() -> None:
+    """New step kinds come as plugins; an exception in one is reported through on_step_error."""
+    from medic.core import pluginmanager
+    from medic.core.hookspecs import hookimpl
+    from medic.core.steps import Step, StepContext, StepKind, StepResult
+
+    class Echo(StepKind):
+        name = "echo"
+        extra_keys = ("times",)
+
+        def run(self, step: Step, ctx: StepContext) -> StepResult:
+            text = ctx.render(step.arg)
+            if text == "boom":
+                raise RuntimeError("exploded")
+            return StepResult(step.id, self.name, ctx.target.name, Status.PASS,
+                              outputs={"text": text * step.extra.get("times", 1)})
+
+    errors: list[str] = []
+
+    class Plugin:
+        @hookimpl
+        def register_step_kinds(self, register):  # type: ignore[no-untyped-def]
+            register(Echo())
+
+        @hookimpl
+        def on_step_error(self, step, target, error, run_id):  # type: ignore[no-untyped-def]
+            errors.append(f"{step.id}: {error}")
+
+    host = pluginmanager.load([("echo-plugin", Plugin())])
+    pb = playbook.loads(textwrap.dedent("""
+        name: t
+        inputs: {word: {type: string, default: hi}}
+        steps:
+          - {id: a, echo: "{{ inputs.word }}", times: 2}
+          - {id: b, echo: "{{ steps.a.outputs.text }}!"}
+          - {id: c, echo: boom}
+    """), host.registry, "t.yaml")
+    res = Engine(host.registry, host.hook).run(pb, [FakeTarget({})], {})
+    a, b, c = res.results["fixture"]
+    assert a.outputs == {"text": "hihi"} and b.outputs == {"text": "hihi!"}
+    assert c.status == Status.ERROR and "RuntimeError: exploded" in (c.error or "")
+    assert errors == ["c: exploded"]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from medic.core import expr, template
+
+CTX = {"inputs": {"host": "db1", "port": 5432, "names": ["a", "b"], "flag": False},
+       "steps": {"dns": {"status": "fail", "outputs": {"n": 3}}}, "target": {"name": "local"}}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("inputs.host == 'db1'", True),
+    ("inputs.port > 1000 and not inputs.flag", True),
+    ("steps.dns.status in ['fail', 'error']", True),
+    ("steps['dns'].outputs.n >= 3", True),
+    ("len(inputs.names) == 2", True),
+    ("inputs.names[1]", "b"),
+    ("default(inputs.missing, 7)", 7),
+    ("lower('ABC') == 'abc'", True),
+    ("-inputs.port", -5432),
+    ("true or null", True),
+])
+def test_evaluates(text: str, expected: object) -> None:
+    assert expr.evaluate(text, CTX) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('id')",
+    "inputs.__class__",
+    "(lambda: 1)()",
+    "[x for x in inputs.names]",
+    "open('/etc/passwd')",
+    "inputs.host.upper()",
+    "1 + 2",
+    "a := 1",
+])
+def test_rejects_anything_outside_the_whitelist(text: str) -> None:
+    with pytest.raises(expr.ExprError):
+        expr.evaluate(text, CTX)
+
+
+def test_attribute_access_never_reaches_python_attributes() -> None:
+    with pytest.raises(expr.ExprError, match="undefined name"):
+        expr.evaluate("inputs.host.__class__", CTX)
+
+
+def test_undefined_name_is_named() -> None:
+    with pytest.raises(expr.ExprError, match="'nothere'"):
+        expr.evaluate("nothere == 1", CTX)
+
+
+def test_references_lists_dotted_names() -> None:
+    assert sorted(expr.references("inputs.host == steps.dns.status and len(inputs.names) > 0")) == [
+        ("inputs", "host"), ("inputs", "names"), ("steps", "dns", "status")]
+
+
+def test_template_keeps_native_type_for_a_whole_template() -> None:
+    assert template.render("{{ inputs.port }}", CTX) == 5432
+    assert template.render("port {{ inputs.port }} on {{ inputs.host }}", CTX) == "port 5432 on db1"
+    assert template.render({"a": ["{{ inputs.names }}"]}, CTX) == {"a": [["a", "b"]]}
+
+
+def test_template_output_is_never_rendered_again() -> None:
+    # data that came from a machine can contain template syntax: it stays data
+    ctx = {"inputs": {"motd": "{{ inputs.secret }}", "secret": "s3cr3t"}}
+    assert template.render("{{ inputs.motd }}", ctx) == "{{ inputs.secret }}"
+    assert template.render("x {{ inputs.motd }} y", ctx) == "x {{ inputs.secret }} y"

@@ -1,0 +1,131 @@
+"""Real Prefect flow runs: one temporary Prefect server for this module (prefect_test_harness)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from medic.core import playbook
+from medic.core.engine import Engine
+from medic.core.models import Status
+from medic.plugins.targets.local import LocalTarget
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def prefect_server() -> Iterator[None]:
+    from medic.flows import prefect_env
+
+    prefect_env.configure()
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+def _pb(session: Any, text: str) -> Any:
+    return playbook.loads(textwrap.dedent(text), session.registry, "t.yaml")
+
+
+def test_flow_gives_the_same_findings_as_the_inline_engine(prefect_server: None, session: Any) -> None:
+    from medic.flows.runner import run_with_prefect
+
+    pb = session.load_playbook("triage")
+    inline = Engine(session.registry).run(pb, [LocalTarget(session.registry.probes)], {})
+    flowed = run_with_prefect(session, pb, [LocalTarget(session.registry.probes)], {})
+    key = lambda f: (f.check, f.subject)  # noqa: E731
+    assert sorted(map(key, inline.findings())) == sorted(map(key, flowed.findings()))
+    # statuses of stable checks agree (load and memory move between the two runs)
+    stable = {"network.dns_resolve", "network.default_route", "software.command_version", "system.os_info"}
+    assert {key(f): f.status for f in inline.findings() if f.check in stable} == \
+        {key(f): f.status for f in flowed.findings() if f.check in stable}
+
+
+def test_each_step_is_a_task_with_its_timeout_and_retries(prefect_server: None, session: Any) -> None:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from medic.flows.runner import run_with_prefect
+
+    pb = _pb(session, """
+        name: tasks
+        steps:
+          - id: g
+            group: G
+            steps:
+              - {id: slow, check: software.command_version, timeout: 0.5,
+                 with: {command: [sleep, "5"]}}
+              - {id: flaky, check: software.command_version, retries: 2,
+                 with: {command: [no-such-binary-xyz]}}
+              - {id: mem, check: system.memory}
+    """)
+    target = LocalTarget(session.registry.probes)
+    target.prefetch = lambda calls: None  # type: ignore[method-assign]
+    res = run_with_prefect(session, pb, [target], {})
+    steps = {c.step: c for c in res.results["local"][0].children}
+    assert steps["slow"].status == Status.ERROR and "timed out after 0.5 s" in (steps["slow"].error or "")
+    assert steps["flaky"].status == Status.FAIL and steps["flaky"].attempts == 1  # fail is a verdict, no retry
+    assert steps["mem"].status in (Status.PASS, Status.WARN, Status.FAIL)
+
+    async def task_names() -> set[str]:
+        async with get_client() as client:
+            runs = await client.read_flow_runs()
+            flow_run = next(r for r in runs if r.name == res.run_id)
+            from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+            tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+            return {t.name.rsplit("-", 1)[0] for t in tasks}
+
+    names = asyncio.run(task_names())
+    assert {"slow @ local", "flaky @ local", "mem @ local"} <= names
+
+
+def test_errored_steps_are_retried_by_prefect(prefect_server: None, session: Any, tmp_path: Any) -> None:
+    from medic.flows.runner import run_with_prefect
+
+    # a step that errors twice then passes: the probe reads a counter file and fails until it reaches 3
+    counter = tmp_path / "n"
+    counter.write_text("0")
+    script = f"import sys,pathlib;p=pathlib.Path({str(counter)!r});n=int(p.read_text())+1;p.write_text(str(n));" \
+             "print('v1.0') if n >= 3 else sys.exit('not yet')"
+    pb = _pb(session, f"""
+        name: retry
+        steps:
+          - id: v
+            check: software.command_version
+            retries: 3
+            with: {{command: ["{sys.executable}", "-c", "{script}"], pattern: "v([0-9.]+)",
+                    minimum: "1.0"}}
+    """)
+
+    class Fresh(LocalTarget):
+        def collect(self, calls):  # type: ignore[no-untyped-def]
+            self._cache.clear()  # each attempt probes again
+            return super().collect(calls)
+
+        def prefetch(self, calls):  # type: ignore[no-untyped-def]
+            return None  # count only the step's own attempts
+
+    res = run_with_prefect(session, pb, [Fresh(session.registry.probes)], {})
+    (step,) = res.results["local"]
+    assert step.status == Status.PASS and step.attempts == 3
+
+
+def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.pop("MEDIC_ENGINE", None)
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    out = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "run", "slow-system"], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode in (0, 1), out.stderr[-2000:]
+    assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr[-3000:]
+    assert "telemetry" not in out.stderr.lower()
+    assert "slow-system" in out.stdout
