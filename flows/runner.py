@@ -80,16 +80,20 @@ class PrefectExecutor(Executor):
 
 
 def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target], list[StepResult]]:
-    """Run ``fn(target)`` as one Prefect task named after the target; its steps run inline inside it."""
+    """Run ``fn(target)`` as one Prefect task named after the target; its steps run inline inside it.
 
-    def body(target: Target) -> list[StepResult]:
-        _IN_TARGET_TASK.set(True)
-        return fn(target)
+    The task takes no parameters (a closure, as in ``run_leaf``): Prefect would otherwise serialise the target,
+    connection and all, into the task run record.
+    """
 
     def run(target: Target) -> list[StepResult]:
+        def body() -> list[StepResult]:
+            _IN_TARGET_TASK.set(True)
+            return fn(target)
+
         host_task = task(name=f"target {target.name}", persist_result=False, cache_policy=NO_CACHE,
                          log_prints=False)(body)
-        return host_task(target)
+        return host_task()
 
     return run
 
