@@ -106,11 +106,11 @@ class Collector:
         return False
 
     def _probe(self, call: ProbeCall, out: Collected) -> None:
-        if self._out_of_time(f"probe {call.key}", out):
+        if self._out_of_time(f"probe:{call.key}", out):
             return
         spec = self.probes.get(call.probe)
         if spec is None:
-            out.skip(f"probe {call.key}", "no such probe in this agent")
+            out.skip(f"probe:{call.key}", "no such probe in this agent")
             return
         timeout = min(self.profile.budgets.probe_seconds, max(self._time_left(), 0.1))
         box: list[ProbeResult] = []
@@ -118,12 +118,12 @@ class Collector:
         worker.start()
         worker.join(timeout)
         if not box:  # a stuck probe is abandoned (daemon thread); the bundle says so
-            out.skip(f"probe {call.key}", f"timed out after {round(timeout, 2):g} s")
+            out.skip(f"probe:{call.key}", f"timed out after {round(timeout, 2):g} s")
             return
         out.results.append(box[0])
 
     def _command(self, argv: list[str], out: Collected) -> None:
-        item = f"command {' '.join(argv)}"
+        item = f"command:{shlex.join(argv)}"
         if self._out_of_time(item, out):
             return
         started = self.clock()
@@ -158,7 +158,7 @@ class Collector:
         return expanded
 
     def _log(self, path: str, lines: int, out: Collected) -> None:
-        item = f"log {path}"
+        item = f"log:{path}"
         if self._out_of_time(item, out):
             return
         left = self.profile.budgets.total_bytes - self.bytes_used

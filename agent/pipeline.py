@@ -11,13 +11,14 @@ import json
 import os
 import socket
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from medic.agent.bundle import BundleWriter, scan_bundle
 from medic.agent.collect import Collected, Collector, Progress, lower_priority
 from medic.agent.profile import Profile
 from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
+from medic.core.models import ProbeResult
 from medic.plugins.probes import by_name
 
 
@@ -46,6 +47,9 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
     collected = Collector(profile, by_name(), progress).run(app_logs)
     pseudo = Pseudonymiser(users=[getpass.getuser()], hosts=[hostname]) if pseudonymise else None
     scrubber = Scrubber(pseudo)
+    # probe parameters come from the profile, not from this machine: secrets are scrubbed from them but they are
+    # not pseudonymised, so the calls keep the keys playbooks ask for (`medic run triage --target bundle:...`)
+    params_scrubber = Scrubber() if pseudo is not None else scrubber
     host = pseudo.text(hostname) if pseudo else hostname
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     dest = output / f"medic-bundle-{_safe_name(host)}-{stamp}.tar.gz"
@@ -54,7 +58,7 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
     with BundleWriter(dest, host=host, started_at=started,
                       info={"profile": profile.name, "pseudonymised": pseudonymise}) as writer:
         for result in collected.results:
-            writer.add_probe_result(scrubber.scrub_result(result))
+            writer.add_probe_result(_scrub(result, scrubber, params_scrubber))
         for f in collected.files:
             writer.add_text(f.arcname, scrubber.scrub_text(f.text, path=f.source), kind="log")
         writer.add_json("commands.json", scrubber.scrub_value(collected.commands), kind="command")
@@ -63,8 +67,9 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
             writer.add_text("note.txt", scrubber.scrub_text(note) + "\n", kind="note")
         for s in collected.skipped:
             writer.skip(s["item"], s["reason"])
-        writer.set_redaction(scrubber.summary())
-    outcome = Outcome(dest, dest.stat().st_size, collected, scrubber.summary())
+        summary = _merged(scrubber.summary(), params_scrubber.summary() if params_scrubber is not scrubber else {})
+        writer.set_redaction(summary)
+    outcome = Outcome(dest, dest.stat().st_size, collected, summary)
     if pseudo is not None:
         outcome.mapping_path = _write_mapping(dest, pseudo.mapping)
     if progress:
@@ -75,6 +80,17 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
         os.replace(dest, blocked)
         outcome.path, outcome.blocked = blocked, True
     return outcome
+
+
+def _scrub(result: ProbeResult, scrubber: Scrubber, params_scrubber: Scrubber) -> ProbeResult:
+    scrubbed = scrubber.scrub_result(result)
+    if params_scrubber is not scrubber:
+        scrubbed = replace(scrubbed, params=params_scrubber.scrub_value(result.params))
+    return scrubbed
+
+
+def _merged(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    return {k: a.get(k, 0) + b.get(k, 0) for k in sorted({*a, *b})}
 
 
 def _write_mapping(bundle: Path, mapping: dict[str, str]) -> Path:

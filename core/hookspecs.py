@@ -41,6 +41,11 @@ def register_target_kinds(register: Any) -> None:
 
 
 @hookspec
+def register_backup_providers(register: Any) -> None:
+    """Register backup providers (BackupProvider instances): files, sqlite, postgres, command..."""
+
+
+@hookspec
 def before_step(step: Any, target: Any, run_id: str) -> None:
     """Called before a step runs on a target."""
 

@@ -112,6 +112,15 @@ def coerce_value(kind: str, value: Any, name: str) -> Any:
     if kind == "mapping":
         if isinstance(value, Mapping):
             return dict(value)
+        if isinstance(value, str):  # `--input 'limits={"cpu": 2}'` on the command line
+            import json
+
+            try:
+                loaded = json.loads(value)
+            except ValueError:
+                raise bad() from None
+            if isinstance(loaded, dict):
+                return loaded
         raise bad()
     raise bad()
 

@@ -26,7 +26,7 @@ from medic.core.steps import COMMON_KEYS, Step, ValidationContext
 FORMAT_VERSION = 1
 TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps")
 INPUT_KEYS = ("type", "default", "description", "required", "choices")
-INPUT_TYPES = ("string", "int", "float", "bool", "list")
+INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 SCOPE_ROOTS = ("inputs", "steps", "target")
 
@@ -164,6 +164,8 @@ class _Parser:
             self.err(parent, index, path, f"expected a step mapping with an id and one of: {', '.join(kinds)}")
             return None
         present = [k for k in raw if k in kinds]
+        if len(present) > 1:  # a kind may take another kind's name as a key (an action's `backup: none`)
+            present = [k for k in present if not any(k in kinds[o].extra_keys for o in present if o != k)]
         sid = raw.get("id")
         label = f"{path} (id {sid!r})" if isinstance(sid, str) else path
         if len(present) != 1:

@@ -39,6 +39,7 @@ KINDS: dict[str, Callable[[Any], str]] = {
     "channels": lambda o: o.name,
     "step_kinds": lambda o: o.name,
     "target_kinds": lambda o: o.scheme,
+    "backup_providers": lambda o: o.name,
 }
 
 

@@ -16,7 +16,14 @@ _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
 
 
 def has_template(value: Any) -> bool:
-    return isinstance(value, str) and "{{" in value
+    """Whether ``value`` holds a template anywhere (a string, or inside a list or mapping)."""
+    if isinstance(value, str):
+        return "{{" in value
+    if isinstance(value, Mapping):
+        return any(has_template(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_template(v) for v in value)
+    return False
 
 
 def expressions(value: Any) -> list[str]:

@@ -1,15 +1,16 @@
-"""Read a bundle safely: verify, never extract outside a private temporary directory.
+"""Read a bundle safely: verify it completely, and only then extract it into a private temporary directory.
 
 The manifest comes first. It is validated (paths, sizes against the caps, member count) before any member is
-written; each following tar header must then be a regular file that the manifest lists, with the same size.
-Data is streamed into the temporary directory while its sha256 is computed and compared; a member that is
-missing, changed, duplicated or unlisted refuses the whole bundle. Decompression is capped as a whole, so
-neither a gzip bomb nor a huge tar/pax header can exhaust memory or disk.
+read; each following tar header must then be a regular file that the manifest lists, with the same size, and
+each member's data must hash to the manifest's sha256. A first pass does all of this without writing anything;
+the second pass writes the members into a new temporary directory, checking everything again. A member that
+is missing, changed, duplicated or unlisted refuses the whole bundle. Decompression is incremental and capped
+as a whole, so neither a gzip bomb nor a huge tar/pax header can exhaust memory or disk, and a truncation is
+reported at the member it cuts.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
@@ -19,7 +20,7 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from medic.agent.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
 from medic.agent.bundle.manifest import MANIFEST_NAME, Manifest, Member, unsafe_member_path
@@ -44,19 +45,37 @@ class Limits:
         return self.max_total_bytes + self.max_manifest_bytes + (self.max_members + 2) * 4096 + _MiB
 
 
-class _CappedReader:
-    """Reads from the decompressed stream and refuses to go past ``cap`` bytes (zip-bomb guard)."""
+class _TooBig(Exception):
+    """The decompressed stream went past its cap (reported as BundleUnsafe naming the member being read)."""
 
-    def __init__(self, source: gzip.GzipFile, cap: int, bundle: Path) -> None:
-        self.source, self.cap, self.bundle, self.count = source, cap, bundle, 0
+
+class _Decompressed:
+    """gzip data decompressed as it is read: partial data comes out before a truncation is reported (so the
+    error names the member being read), the CRC and length are checked at the end, and no more than ``cap``
+    bytes are ever produced (zip-bomb guard)."""
+
+    def __init__(self, raw: BinaryIO, cap: int) -> None:
+        self.raw, self.cap = raw, cap
+        self.inflate = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
+        self.buffer = bytearray()
+        self.count = 0
 
     def read(self, size: int = -1) -> bytes:
-        want = self.cap + 1 - self.count if size < 0 else min(size, self.cap + 1 - self.count)
-        data = self.source.read(want)
-        self.count += len(data)
-        if self.count > self.cap:
-            raise BundleUnsafe(self.bundle, f"decompresses to more than {self.cap} bytes")
-        return data
+        while (size < 0 or len(self.buffer) < size) and not self.inflate.eof:
+            pending = self.inflate.unconsumed_tail or self.raw.read(_CHUNK)
+            if not pending:
+                raise EOFError("compressed data ends before the end of the archive")
+            data = self.inflate.decompress(pending, _CHUNK)
+            self.count += len(data)
+            if self.count > self.cap:
+                raise _TooBig(self.cap)
+            self.buffer += data
+        if self.inflate.eof and (self.inflate.unused_data or self.raw.read(1)):
+            raise zlib.error("unexpected data after the end of the compressed stream")
+        size = len(self.buffer) if size < 0 else size
+        out = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return out
 
 
 class Bundle:
@@ -106,9 +125,10 @@ def open_bundle(path: str | Path, limits: Limits | None = None) -> Bundle:
     path, limits = Path(path), limits or Limits()
     if not path.is_file():
         raise BundleFormatError(path, "no such bundle file")
+    _extract(path, None, limits)  # first pass: everything checked and hashed, nothing written anywhere
     root = Path(tempfile.mkdtemp(prefix="medic-bundle-read-"))
     try:
-        manifest = _extract(path, root, limits)
+        manifest = _extract(path, root, limits)  # second pass writes, checking again (the file may change)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)
         raise
@@ -116,17 +136,22 @@ def open_bundle(path: str | Path, limits: Limits | None = None) -> Bundle:
 
 
 def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
-    """The manifest of a fully verified bundle (what ``medic bundles inspect`` shows)."""
-    with open_bundle(path, limits) as bundle:
-        return bundle.manifest
+    """The manifest of a fully verified bundle (what ``medic bundles inspect`` shows); nothing is written."""
+    path = Path(path)
+    if not path.is_file():
+        raise BundleFormatError(path, "no such bundle file")
+    return _extract(path, None, limits or Limits())
 
 
-def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
-    current: str | None = None
+def _extract(path: Path, root: Path | None, limits: Limits) -> Manifest:
+    """Read and verify the whole archive; with ``root``, also write each member's file into it."""
+    current: str | None = None  # the member whose data is being read
+    last: str | None = None  # the member read completely before it
     try:
-        with gzip.open(path, "rb") as gz:
-            stream = _CappedReader(gz, limits.max_stream_bytes, path)
-            with tarfile.open(fileobj=stream, mode="r|") as tar:  # type: ignore[call-overload]
+        with path.open("rb") as raw:
+            stream = _Decompressed(raw, limits.max_stream_bytes)
+            # small reads, so a truncation is noticed at the member it cuts, not a 10 KiB record earlier
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=tarfile.BLOCKSIZE) as tar:  # type: ignore[call-overload]
                 manifest: Manifest | None = None
                 seen: set[str] = set()
                 for info in tar:
@@ -134,22 +159,36 @@ def _extract(path: Path, root: Path, limits: Limits) -> Manifest:
                     member = _check_entry(path, info, limits, manifest, seen)
                     if manifest is None or member is None:
                         manifest = _load_manifest(path, tar, info, limits)
-                        continue
-                    seen.add(info.name)
-                    _copy_member(path, tar, info, root, member)
-            while stream.read(_CHUNK):  # read to the end so gzip checks its CRC and length
+                    else:
+                        seen.add(info.name)
+                        if root is None:
+                            _stream_member(path, tar, info, member, None)
+                        else:
+                            _write_member(path, tar, info, root, member)
+                    current, last = None, info.name
+            while stream.read(_CHUNK):  # read to the end so the CRC and length are checked
                 pass
     except BundleError:
         raise
+    except _TooBig as exc:
+        message = f"refused: decompresses to more than {exc.args[0]} bytes{_between(current, last)}"
+        raise BundleUnsafe(path, message, current) from exc
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        where = f"while reading member {current!r}" if current else "at the start"
-        raise BundleCorrupt(path, f"truncated or corrupt archive {where} ({exc})", current) from exc
+        where = _between(current, last)
+        raise BundleCorrupt(path, f"truncated or corrupt archive{where} ({exc})", current) from exc
     if manifest is None:
         raise BundleFormatError(path, "empty archive: no manifest.json", MANIFEST_NAME)
     missing = [m.path for m in manifest.members if m.path not in seen]
     if missing:
         raise BundleCorrupt(path, f"truncated: {len(missing)} member(s) missing", missing[0])
     return manifest
+
+
+def _between(current: str | None, last: str | None) -> str:
+    """Where a stream error happened when it was not inside a member's data (which the error names)."""
+    if current:
+        return ""
+    return f" in the header after member {last!r}" if last else " before its first member"
 
 
 def _check_entry(path: Path, info: tarfile.TarInfo, limits: Limits, manifest: Manifest | None,
@@ -204,23 +243,31 @@ def _read_all(tar: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
     return source.read(info.size)
 
 
-def _copy_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, root: Path, member: Member) -> None:
-    """Stream one verified-header member into ``root``; its content must hash to the manifest's sha256."""
+def _write_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, root: Path,
+                  member: Member) -> None:
+    """Create the member's file inside ``root`` (never following links or overwriting) and stream it in."""
     target = root.joinpath(*member.path.split("/"))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
         raise BundleUnsafe(path, f"refused: cannot create it safely ({exc.strerror})", member.path) from exc
-    source = tar.extractfile(info)
-    assert source is not None
-    digest, size = hashlib.sha256(), 0
     with os.fdopen(fd, "wb") as out:
-        while chunk := source.read(min(_CHUNK, member.size - size + 1)):
-            size += len(chunk)
-            if size > member.size:
-                raise BundleCorrupt(path, "more data than the manifest's size", member.path)
-            digest.update(chunk)
+        _stream_member(path, tar, info, member, out)
+
+
+def _stream_member(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, member: Member,
+                   out: BinaryIO | None) -> None:
+    """Read one member (into ``out`` if given); its content must hash to the manifest's sha256."""
+    source = tar.extractfile(info)
+    assert source is not None  # a regular file, checked by _check_entry
+    digest, size = hashlib.sha256(), 0
+    while chunk := source.read(min(_CHUNK, member.size - size + 1)):
+        size += len(chunk)
+        if size > member.size:
+            raise BundleCorrupt(path, "more data than the manifest's size", member.path)
+        digest.update(chunk)
+        if out is not None:
             out.write(chunk)
     if size != member.size:
         raise BundleCorrupt(path, f"truncated: {size} of {member.size} bytes", member.path)

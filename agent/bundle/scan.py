@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -14,6 +15,5 @@ def scan_bundle(path: str | Path, limits: Limits | None = None) -> list[LeakHit]
     """Every hit (member, rule, line; never the value) across the manifest and all members."""
     with open_bundle(path, limits) as bundle:
         manifest = json.dumps(bundle.manifest.to_dict(), indent=1, sort_keys=True)
-        members: list[tuple[str, str | bytes]] = [(MANIFEST_NAME, manifest)]
-        members += [(m.path, bundle.read_bytes(m.path)) for m in bundle.manifest.members]
-    return scan_members(members)
+        members = ((m.path, bundle.read_bytes(m.path)) for m in bundle.manifest.members)  # one at a time
+        return scan_members(itertools.chain([(MANIFEST_NAME, manifest)], members))

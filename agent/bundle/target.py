@@ -50,7 +50,7 @@ class BundleTarget(Target):
 
 def open_bundle_target(spec: str, ctx: TargetContext) -> list[Target]:
     """``bundle:PATH`` (or just ``PATH``) -> one BundleTarget; caps from ``ctx.config["bundle"]`` if given."""
-    path = spec.removeprefix("bundle:")
+    path = Path(spec.removeprefix("bundle:")).expanduser()
     caps = ctx.config.get("bundle", {}) if isinstance(ctx.config.get("bundle"), Mapping) else {}
     limits = Limits(**{k: int(v) for k, v in caps.items() if k in Limits.__dataclass_fields__})
     live = [name for name, spec_ in ctx.probes.items() if getattr(spec_, "live", False)]

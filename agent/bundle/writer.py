@@ -59,7 +59,7 @@ class BundleWriter:
         return self.add_bytes(path, text.encode("utf-8", "surrogateescape"), kind)
 
     def add_json(self, path: str, value: Any, kind: str = "file") -> str:
-        text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False)
+        text = json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False, default=str)
         return self.add_text(path, text + "\n", kind)
 
     def add_stream(self, path: str, source: BinaryIO, kind: str = "file") -> str:
@@ -125,7 +125,7 @@ class BundleWriter:
 
     def _write_archive(self, raw: BinaryIO) -> None:
         mtime = int(datetime.now(UTC).timestamp())
-        manifest = json.dumps(self.manifest.to_dict(), indent=1, sort_keys=True).encode() + b"\n"
+        manifest = json.dumps(self.manifest.to_dict(), indent=1, sort_keys=True, default=str).encode() + b"\n"
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime) as gz, \
                 tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
             tar.addfile(_info(MANIFEST_NAME, len(manifest), mtime), io.BytesIO(manifest))

@@ -20,6 +20,12 @@ _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w
 PSEUDO_DOMAIN = "example.invalid"
 
 
+def ipv4_pseudonym(n: int) -> str:
+    """The n-th (from 1) pseudonymous IPv4 address: 10.255.0.1 ... 10.255.255.254, then 10.254.0.1 ..."""
+    rest = (n - 1) // 254
+    return f"10.{255 - rest // 256}.{rest % 256}.{(n - 1) % 254 + 1}"
+
+
 def _is_netmask(addr: ipaddress.IPv4Address) -> bool:
     bits = int(addr)
     inverted = ~bits & 0xFFFFFFFF
@@ -32,6 +38,7 @@ class Pseudonymiser:
         self.emails = emails
         self.ips = ips
         self._map: dict[tuple[str, str], str] = {}
+        self._produced: set[str] = set()  # pseudonyms already handed out: never pseudonymised again
         self._counters: dict[str, int] = {}
         self._users = self._alternation(users)
         self._host_alias = {h.split(".")[0].lower(): h.lower() for h in hosts if h}
@@ -79,11 +86,12 @@ class Pseudonymiser:
         if key not in self._map:
             n = self._counters[kind] = self._counters.get(kind, 0) + 1
             if kind == "ipv4":
-                self._map[key] = f"10.255.{(n - 1) // 254}.{(n - 1) % 254 + 1}"
+                self._map[key] = ipv4_pseudonym(n)
             elif kind == "ipv6":
                 self._map[key] = f"fd00:ffff::{n:x}"
             else:
                 self._map[key] = f"{kind}-{n}"
+            self._produced.add(self._map[key])
         return self._map[key]
 
     def _email(self, match: re.Match[str]) -> str:
@@ -99,16 +107,13 @@ class Pseudonymiser:
         name = match.group(0).lower()
         return self._pseudo("host", self._host_alias.get(name, name))
 
-    def _produced(self) -> set[str]:
-        return set(self._map.values())
-
     def _ipv4(self, match: re.Match[str]) -> str:
         try:
             addr = ipaddress.IPv4Address(match.group(0))
         except ValueError:
             return match.group(0)
         if (addr.is_loopback or addr.is_unspecified or addr.is_multicast or _is_netmask(addr)
-                or match.group(0) in self._produced()):
+                or match.group(0) in self._produced):
             return match.group(0)
         return self._pseudo("ipv4", match.group(0))
 
@@ -117,6 +122,6 @@ class Pseudonymiser:
             addr = ipaddress.IPv6Address(match.group(0))
         except ValueError:
             return match.group(0)
-        if addr.is_loopback or addr.is_unspecified or addr.is_multicast or match.group(0) in self._produced():
+        if addr.is_loopback or addr.is_unspecified or addr.is_multicast or match.group(0) in self._produced:
             return match.group(0)
         return self._pseudo("ipv6", str(addr))

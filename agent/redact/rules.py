@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class Rule:
     name: str
     pattern: re.Pattern[str]
     accept: Callable[[str], bool] | None = None  # extra test on the secret text; False keeps the match
+    hints: tuple[str, ...] = ()  # lower case; the rule is skipped unless one occurs in the lower-cased text
 
 
 def _basic_credentials(value: str) -> bool:
@@ -34,7 +35,7 @@ def _aws_secret(value: str) -> bool:
 
 
 _B64 = r"[A-Za-z0-9+/=]"
-RULES: tuple[Rule, ...] = (
+_RULES: tuple[Rule, ...] = (
     Rule("private_key", re.compile(
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
         r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.-]*)", re.S)),
@@ -85,3 +86,48 @@ RULES: tuple[Rule, ...] = (
         r"|\$argon2(?:id|i|d)\$v=\d+\$[^\s:\"']+"
         r"|\{(?:SSHA|SHA|SMD5|MD5|SSHA256|SSHA512|CRYPT|PBKDF2[-\w]*)\}[A-Za-z0-9+/=.$]{8,}")),
 )
+
+# Literal fragments every match contains (lower case): a rule whose fragments are all absent is skipped.
+_HINTS: dict[str, tuple[str, ...]] = {
+    "private_key": ("private key",),
+    "putty_private_key": ("private-lines",),
+    "age_secret_key": ("age-secret-key",),
+    "aws_access_key_id": ("akia", "asia", "agpa", "aida", "aroa", "aipa", "anpa", "anva", "abia", "acca"),
+    "gcp_api_key": ("aiza",),
+    "gcp_oauth_client_secret": ("gocspx-",),
+    "gcp_access_token": ("ya29.",),
+    "azure_client_secret": ("q~",),
+    "azure_sas_signature": ("sig=",),
+    "azure_account_key": ("accountkey=", "sharedaccesskey="),
+    "github_token": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"),
+    "gitlab_token": (
+        "glpat-", "gldt-", "glrt-", "glptt-", "glft-", "glimt-", "gloas-", "glcbt-", "glsoat-",
+        "glffct-",
+    ),
+    "slack_token": ("xox",),
+    "slack_webhook": ("hooks.slack.com",),
+    "stripe_key": ("_live_", "_test_", "whsec_"),
+    "sendgrid_key": ("sg.",),
+    "npm_token": ("npm_",),
+    "pypi_token": ("pypi-",),
+    "openai_key": ("sk-",),
+    "huggingface_token": ("hf_",),
+    "vault_token": ("hvs.", "hvb.", "hvr."),
+    "digitalocean_token": ("_v1_",),
+    "docker_hub_token": ("dckr_pat_",),
+    "shopify_token": ("shpat_", "shpca_", "shppa_", "shpss_"),
+    "twilio_key": ("sk",),
+    "mailgun_key": ("key-",),
+    "mailchimp_key": ("-us",),
+    "telegram_bot_token": (":aa",),
+    "atlassian_token": ("atatt3",),
+    "jwt": ("eyj",),
+    "bearer_token": ("bearer",),
+    "basic_auth": ("basic",),
+    "url_password": ("://",),
+    "password_hash": (
+        "$1$", "$2", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
+        "{sha", "{smd5", "{md5", "{crypt", "{pbkdf2",
+    ),
+}
+RULES: tuple[Rule, ...] = tuple(replace(rule, hints=_HINTS.get(rule.name, ())) for rule in _RULES)

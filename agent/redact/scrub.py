@@ -46,8 +46,9 @@ class Scrubber:
         try:
             out = self._text.scrub(text, path)
             return self.pseudonymiser.text(out) if self.pseudonymiser else out
-        except RecursionError as exc:  # pragma: no cover - defensive: never let unscrubbed text through
-            raise RedactionError(f"could not scrub {path or 'text'}: {exc}") from exc
+        except Exception as exc:  # fail closed: the caller leaves this member out and says why
+            # only the exception's type: its message might quote the text being scrubbed
+            raise RedactionError(f"could not scrub {path or 'text'} ({type(exc).__name__})") from exc
 
     def scrub_bytes(self, data: bytes, path: str = "") -> bytes:
         """Scrub bytes as UTF-8; undecodable bytes survive unchanged around the scrubbed text."""

@@ -12,48 +12,28 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import PurePosixPath
 
-from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
+from medic.agent.redact import syntax as sx
+from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, sensitive_key, tag
 from medic.agent.redact.rules import RULES
 
-# A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
-_VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
-        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))")
-# key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
-_LINE = re.compile(
-    r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
-    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)(?P<val>.*?)[ \t]*$", re.M)
-# "key": "value" / 'key': value (JSON, YAML, Python reprs), anywhere in a line
-_QUOTED = re.compile(
-    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*[:=]\s*)"
-    r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
-# key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
-_INLINE = re.compile(
-    r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=[ \t]*|:[ \t]+)"
-    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*(?:\n|$))")
-_ADO = re.compile(
-    r"(?i)(?<![\w])(?P<key>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|client_?secret)"
-    r"\s*=\s*(?P<val>[^;\"'\r\n]+)(?=;)")
-_XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=key)>")
-_XML_PAIR = re.compile(
-    r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
-_CLI_OPTION = re.compile(
-    r"(?<!\S)--?(?P<key>[A-Za-z][\w-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
-_MYSQL_P = re.compile(r"(?i)\b(?:mysql\w*|mariadb\w*)\b.*?(?<!\S)-p(?P<val>[^\s\"']+)")
-_SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
-_CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
-_DIRECTIVE = re.compile(
-    r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
-# name: DB_PASSWORD / value: x (Kubernetes env, YAML) and {"name": "DB_PASSWORD", "value": "x"} (JSON)
-_YAML_PAIR = re.compile(
-    r"(?m)^[ \t]*(?:-[ \t]+)?name:[ \t]*[\"']?(?P<key>[\w.-]+)[\"']?[ \t]*\r?\n"
-    r"[ \t]*value:[ \t]*(?P<val>[^\n]*?)[ \t]*$")
-_JSON_PAIR = re.compile(
-    r"\"(?:name|key)\"\s*:\s*\"(?P<key>[^\"]{1,100})\"\s*,\s*\"value\"\s*:\s*\"(?P<val>(?:\\.|[^\"\\])*)\"")
-_BLOCK_HEAD = re.compile(r"^(\s*)(?:-\s+)?([\"']?)([\w.-]+)\2\s*:\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
-_NETRC = re.compile(r"(?i)\b(?:machine|login)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
-
-
 _Sub = Callable[[re.Match[str]], str]
+_NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
+
+
+def _file_name(path: str) -> str:
+    return PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
+
+# Forms that may span lines or carry no secret-ish key word, run on the whole text when a hint is present.
+_WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (sx.YAML_PAIR, ("value:",)), (sx.JSON_PAIR, ('"value"',)),
+    (sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")),
+)
+# Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
+_TRIGGER = re.compile("|".join(
+    [re.escape(h) for h in sorted({h for rule in RULES for h in rule.hints}
+                                   | {h for _, hints in _WHOLE_TEXT for h in hints}
+                                   | {"mysql", "mariadb", "-----begin", "sshpass"}, key=len, reverse=True)]
+    + [KEYWORD.pattern, r"[a-z0-9/+]{40}"]))  # the last: AWS secret keys, the one rule without hints
 
 
 def _indent(line: str) -> int:
@@ -67,19 +47,67 @@ class TextScrubber:
         self.counts: Counter[str] = counts if counts is not None else Counter()
 
     def scrub(self, text: str, path: str = "") -> str:
+        if not path and len(text) < 65536 and not _TRIGGER.search(text.lower()):
+            return text  # fast path for the many short strings in probe results: nothing any rule looks for
+        if "-----BEGIN" not in text:
+            return self._scrub(text, path)
+        out, pos = [], 0  # leave public PEM blocks alone: their base64 only looks like secrets
+        for block in sx.PUBLIC_PEM.finditer(text):
+            out += [self._scrub(text[pos: block.start()], path), block.group(0)]
+            pos = block.end()
+        return "".join(out) + self._scrub(text[pos:], path)
+
+    def _scrub(self, text: str, path: str) -> str:
+        folded = text.lower()
         for rule in RULES:
-            text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
+            if not rule.hints or any(h in folded for h in rule.hints):
+                text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
         text = self._by_path(text, path)
-        text = self._yaml_blocks(text)
-        text = _LINE.sub(self._keyed("val"), text)
-        text = _QUOTED.sub(self._quoted, text)
-        for pattern in (_YAML_PAIR, _JSON_PAIR, _XML_PAIR, _XML_ELEMENT, _ADO):
-            text = pattern.sub(self._keyed("val"), text)
-        text = _INLINE.sub(self._inline, text)
-        for pattern in (_MYSQL_P, _SSHPASS, _CURL_USER, _DIRECTIVE, _NETRC):
-            text = pattern.sub(self._fixed("password"), text)
-        text = _CLI_OPTION.sub(self._keyed("val"), text)
+        # key-based forms: only on lines that mention a secret-ish word
+        if KEYWORD.search(text.lower()) and _file_name(path) not in _NO_KEY_RULES:
+            text = self._yaml_blocks(text)
+            lines = text.split("\n")
+            text = "\n".join(self._keyed_line(ln) if KEYWORD.search(ln.lower()) else ln for ln in lines)
+        for pattern, hints in _WHOLE_TEXT:
+            if any(h in folded for h in hints):
+                keyed = "key" in pattern.groupindex
+                text = pattern.sub(self._keyed("val") if keyed else self._fixed("password"), text)
+        if "mysql" in folded or "mariadb" in folded:
+            text = sx.DASH_P.sub(self._mysql_password, text)
         return text
+
+    def _mysql_password(self, match: re.Match[str]) -> str:
+        line_start = match.string.rfind("\n", 0, match.start()) + 1
+        if sx.MYSQL.search(match.string, line_start, match.start()) is None or keep_value(match.group("val")):
+            return match.group(0)
+        return self._replace(match, "val", "password")
+
+    def _keyed_line(self, line: str) -> str:
+        line = sx.LINE.sub(self._keyed("val"), line)
+        line = sx.QUOTED.sub(self._quoted, line)
+        for pattern in (sx.XML_PAIR, sx.XML_ELEMENT, sx.ADO):
+            line = pattern.sub(self._keyed("val"), line)
+        line = self._inline(line)
+        for pattern in (sx.DIRECTIVE, sx.NETRC):
+            line = pattern.sub(self._fixed("password"), line)
+        return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line)
+
+    def _inline(self, line: str) -> str:
+        """``key=value`` anywhere; matches overlap values, so a harmless key's value is scanned too."""
+        out: list[str] = []
+        pos = 0
+        for key in sx.INLINE.finditer(line):
+            rule = sensitive_key(key.group("key")) if key.start() >= pos else None
+            value = sx.INLINE_VALUE.match(line, key.end()) if rule else None
+            if rule is None or value is None:
+                continue
+            group = "qval" if value.group("qval") is not None else "val"
+            if keep_value(value.group(group), key.group("key")):
+                continue
+            out += [line[pos: value.start(group)], tag(rule)]
+            pos = value.end(group)
+            self.counts[rule] += 1
+        return "".join(out) + line[pos:] if out else line
 
     # -- replacement helpers --
     def _replace(self, match: re.Match[str], group: str, rule: str) -> str:
@@ -101,11 +129,12 @@ class TextScrubber:
             return self._replace(match, "s", name)
         return sub
 
-    def _keyed(self, group: str) -> _Sub:
+    def _keyed(self, group: str, strong_only: bool = False) -> _Sub:
         def sub(match: re.Match[str]) -> str:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
-            if rule is None or value is None or keep_value(value, match.group("key")):
+            if (rule is None or value is None or keep_value(value, match.group("key"))
+                    or (strong_only and rule in WEAK_RULES)):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 self.counts[rule] += 1
@@ -135,15 +164,6 @@ class TextScrubber:
             return match.group(0)
         return self._replace(match, "val", rule)
 
-    def _inline(self, match: re.Match[str]) -> str:
-        """``key=value``; under a harmless key the value may itself hold ``KEY=secret``: scan inside it."""
-        group = "qval" if match.group("qval") is not None else "val"
-        if sensitive_key(match.group("key")) is not None:
-            return self._keyed(group)(match)
-        start, end = match.start(group) - match.start(), match.end(group) - match.start()
-        whole = match.group(0)
-        return whole[:start] + _INLINE.sub(self._inline, whole[start:end]) + whole[end:]
-
     # -- multi-line and file-specific forms --
     def _yaml_blocks(self, text: str) -> str:
         """``password: |`` followed by more-indented lines: the whole block becomes one redacted line."""
@@ -154,7 +174,7 @@ class TextScrubber:
             line = lines[i]
             out.append(line)
             i += 1
-            head = _BLOCK_HEAD.match(line)
+            head = sx.BLOCK_HEAD.match(line)
             if not head or not (rule := sensitive_key(head.group(3))):
                 continue
             indent = len(head.group(1))
@@ -175,7 +195,7 @@ class TextScrubber:
         return "\n".join(out)
 
     def _by_path(self, text: str, path: str) -> str:
-        name = PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
+        name = _file_name(path)
         if name in (".pgpass", "pgpass.conf"):  # host:port:database:user:password
             return re.sub(r"(?m)^(?P<pre>(?:[^:#\n]*:){4})(?P<val>[^\n]+)$", self._fixed("password"), text)
         if "htpasswd" in name or name in ("shadow", "gshadow", "passwd.bak"):

@@ -26,6 +26,9 @@ COMMAND_MODULES = (
     "medic.core.cli.server",
     "medic.core.cli.bundles",
     "medic.core.cli.hosts",
+    "medic.core.cli.backups",
+    "medic.core.cli.runs",
+    "medic.core.cli.recover",
 )
 
 

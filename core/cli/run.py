@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
                    help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
     p.add_argument("--engine", choices=("prefect", "inline"), default=os.environ.get("MEDIC_ENGINE", "prefect"),
                    help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
+    p.add_argument("--check", action="store_true",
+                   help="plan mode: show what each action would change (diffs, commands) and change nothing")
     p.set_defaults(func=cmd_run)
 
 
@@ -75,7 +77,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             if warm_up is not None:
                 warm_up.join()
-            run = execute(session, playbook, targets, inputs, args.engine)
+            options = {"check_mode": args.check, "state_dir": str(state_dir(session.config))}
+            run = execute(session, playbook, targets, inputs, args.engine, options)
         finally:
             if progress:
                 progress.stop()
@@ -90,6 +93,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print()
     else:
         print_run(Console(), run)
+        if args.check:
+            from medic.core.cli.runs import print_plan
+
+            print_plan(run)
         if args.report:
             console.print(f"report written to {args.report}", highlight=False)
     for problem in session.notify(run, [*(session.config.get("notify") or []), *args.notify]):
@@ -97,16 +104,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run.exit_code
 
 
-def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str
-            ) -> RunResult:
+def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,
+            options: dict[str, Any] | None = None) -> RunResult:
     if engine == "inline":
-        return Engine(session.registry, session.hooks).run(playbook, targets, inputs)
+        return Engine(session.registry, session.hooks).run(playbook, targets, inputs, options)
     # importing Prefect takes seconds: collect the targets' data meanwhile (the flow's steps then read the cache)
     threading.Thread(target=Engine(session.registry).prefetch, args=(playbook, targets, inputs),
                      daemon=True, name="medic-prefetch").start()
     from medic.flows.runner import run_with_prefect
 
-    return run_with_prefect(session, playbook, targets, inputs)
+    return run_with_prefect(session, playbook, targets, inputs, options)
 
 
 def _save(session: Session, run: RunResult) -> None:

@@ -17,10 +17,12 @@ from medic.plugins.checks import (
     services,
     software,
     system,
+    web,
 )
 
 MODULES: tuple[ModuleType, ...] = (
     network,
+    web,
     system,
     resources,
     kernel,

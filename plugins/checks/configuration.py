@@ -3,6 +3,7 @@ files."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from medic.core.check import ProbeData, check
@@ -22,6 +23,8 @@ from medic.core.params import Param
         Param("max_mode", "string", "", "fail when bits beyond these are set, e.g. 0644 (empty: any)"),
         Param("uid", "int", -1, "expected owner uid (-1: any)"),
         Param("gid", "int", -1, "expected group gid (-1: any)"),
+        Param("owner", "string", "", "expected owner user name (empty: any)"),
+        Param("group", "string", "", "expected group name (empty: any)"),
         Param("type", "string", "any", "expected type", choices=("any", "file", "dir", "link")),
     ],
     remediation="Restore it (from the package: apt-get install --reinstall PKG, or a backup) and set the "
@@ -35,7 +38,15 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
         return Outcome(Status.ERROR, f"{p['path']}: cannot inspect: {st.get('error')}", {}, p["path"])
     if not st["exists"]:
         return failed(f"{p['path']} does not exist", subject=p["path"])
-    ev = {"path": p["path"], "type": st["type"], "mode": st["mode"], "uid": st["uid"], "gid": st["gid"]}
+    ev = {
+        "path": p["path"],
+        "type": st["type"],
+        "mode": st["mode"],
+        "uid": st["uid"],
+        "gid": st["gid"],
+        "owner": st.get("owner"),
+        "group": st.get("group"),
+    }
     problems = []
     if p["type"] != "any" and st["type"] != p["type"]:
         problems.append(f"is a {st['type']}, expected a {p['type']}")
@@ -48,11 +59,25 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
         problems.append(f"owner uid {st['uid']}, expected {p['uid']}")
     if p["gid"] >= 0 and st["gid"] != p["gid"]:
         problems.append(f"group gid {st['gid']}, expected {p['gid']}")
+    if p["owner"] and st.get("owner", st["uid"]) != p["owner"]:
+        problems.append(f"owner {st.get('owner') or st['uid']}, expected {p['owner']}")
+    if p["group"] and st.get("group", st["gid"]) != p["group"]:
+        problems.append(f"group {st.get('group') or st['gid']}, expected {p['group']}")
     if problems:
         return failed(f"{p['path']}: " + "; ".join(problems), subject=p["path"], **ev)
     return passed(
         f"{p['path']} {st['type']} {st['mode']} uid {st['uid']} gid {st['gid']}", subject=p["path"], **ev
     )
+
+
+def baseline_of(p: dict[str, Any]) -> dict[str, str]:
+    """path -> digest from the ``baseline`` mapping and ``sums`` lines (sha256sum output: DIGEST  PATH)."""
+    out = {str(k): str(v).strip().lower() for k, v in p["baseline"].items()}
+    for line in p["sums"]:
+        digest, _, path = line.strip().partition(" ")
+        if path.strip():
+            out[path.strip().lstrip("*")] = digest.lower()  # "*" marks binary mode in sha256sum output
+    return out
 
 
 @check(
@@ -61,33 +86,31 @@ def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
     category="configuration",
     severity="medium",
     needs=lambda p: {
-        "sums": ProbeCall.make("file_checksum", paths=sorted(p["baseline"]), algorithm=p["algorithm"])
+        "sums": ProbeCall.make("file_checksum", paths=sorted(baseline_of(p)), algorithm=p["algorithm"])
     },
     params=[
-        Param("baseline", "mapping", description="path -> expected hex digest (record with sha256sum)"),
+        Param("baseline", "mapping", {}, "path -> expected hex digest"),
+        Param("sums", "list", [], "baseline lines as sha256sum prints them: DIGEST  PATH", items="string"),
         Param("algorithm", "string", "sha256", "hash algorithm", choices=("sha256", "sha1", "md5")),
     ],
-    remediation="Compare the changed file with the recorded version (diff against backup or package: "
-    "debsums, "
-    "rpm -V); restore it or record the intended change as the new baseline.",
-    description="One outcome per baseline file: fail when missing or its digest differs from the baseline.",
+    remediation="Compare the changed file with the recorded version (diff against a backup, or the package: "
+    "debsums, rpm -V); restore it or record the intended change as the new baseline.",
+    description="One outcome per baseline file (from baseline and sums): fail when missing or its digest "
+    "differs; error when no baseline is given.",
 )
 def checksum_drift(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
+    baseline = baseline_of(p)
+    if not baseline:
+        return [Outcome(Status.ERROR, "no baseline: give baseline (path: digest) or sums (sha256sum lines)")]
     sums = data["sums"]["files"]
     out = []
-    for path, expected in sorted(p["baseline"].items()):
+    for path, expected in sorted(baseline.items()):
         got = sums.get(path)
         if got is None:
             out.append(failed(f"{path} is missing", subject=path))
-        elif got.lower() != str(expected).strip().lower():
-            out.append(
-                failed(
-                    f"{path} changed ({p['algorithm']} {got[:12]}…, baseline {str(expected)[:12]}…)",
-                    subject=path,
-                    digest=got,
-                    baseline=str(expected),
-                )
-            )
+        elif got.lower() != expected:
+            text = f"{path} changed ({p['algorithm']} {got[:12]}…, baseline {expected[:12]}…)"
+            out.append(failed(text, subject=path, digest=got, baseline=expected))
         else:
             out.append(passed(f"{path} matches the baseline", subject=path, digest=got))
     return out
@@ -149,6 +172,17 @@ def config_value(data: ProbeData, p: dict[str, Any]) -> Outcome:
             where,
         )
     ev = {"value": c["value"], "expected": p["expected"], "format": c["format"]}
+    if c.get("masked"):  # a secret: the probe sent its digest, never the value
+        ev.update(value="***", expected="***" if p["expected"] is not None else None)
+        if p["expected"] is not None and hashlib.sha256(str(p["expected"]).encode()).hexdigest() != c.get(
+            "value_sha256"
+        ):
+            return failed(f"{p['key']} (secret) differs from the expected value", subject=where, **ev)
+        return passed(
+            f"{p['key']} (secret) is set" + (" as expected" if p["expected"] is not None else ""),
+            subject=where,
+            **ev,
+        )
     if p["expected"] is not None and not _same(c["value"], p["expected"]):
         return failed(f"{p['key']} = {c['value']!r}, expected {p['expected']!r}", subject=where, **ev)
     return passed(f"{p['key']} = {c['value']!r}", subject=where, **ev)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Any
 
@@ -19,9 +20,34 @@ OOM_PATTERN = (
 )
 
 
-def _hits(lines: list[str], pattern: str) -> list[str]:
+_ISO = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:[.,]\d+)?([+-]\d\d:?\d\d|Z)?")
+
+
+def _stamp(line: str) -> float | None:
+    m = _ISO.match(line)
+    if not m:
+        return None
+    zone = (m.group(2) or "+00:00").replace("Z", "+00:00")
+    try:
+        return datetime.datetime.fromisoformat(m.group(1) + zone).timestamp()
+    except ValueError:
+        return None
+
+
+def _hits(data: ProbeData, p: dict[str, Any], pattern: str) -> tuple[list[str], str]:
+    """Matching kernel lines within the last window_h hours (lines without an ISO time stamp always count)."""
     rx = re.compile(pattern, re.IGNORECASE)
-    return [line for line in lines if rx.search(line)]
+    lines = data["klog"]["lines"]
+    now = data.get("now")
+    if not p["window_h"] or not now:
+        return [line for line in lines if rx.search(line)], f"the last {len(lines)} kernel messages"
+    since = float(now["epoch"]) - 3600 * p["window_h"]
+    hits = [line for line in lines if rx.search(line) and ((_stamp(line) or since) >= since)]
+    return hits, f"kernel messages of the last {p['window_h']:g} h"
+
+
+def _needs(p: dict[str, Any]) -> dict[str, ProbeCall]:
+    return {"klog": ProbeCall.make("kernel_log", lines=p["lines"]), "now": ProbeCall.make("clock")}
 
 
 @check(
@@ -29,28 +55,26 @@ def _hits(lines: list[str], pattern: str) -> list[str]:
     title="Hardware errors in the kernel log",
     category="hardware",
     severity="high",
-    needs=lambda p: {"klog": ProbeCall.make("kernel_log", lines=p["lines"])},
+    needs=_needs,
     params=[
         Param("pattern", "string", HW_PATTERN, "regular expression of hardware error messages"),
         Param("fail_count", "int", 5, "fail at this many matching messages (fewer: warn)"),
         Param("lines", "int", 3000, "recent kernel messages to read"),
+        Param("window_h", "float", 24.0, "only messages of the last N hours, when time-stamped (0: all)"),
     ],
     remediation="Disk I/O errors: check SMART (smartctl -a DEV), cables and RAID state, back up now. "
     "MCE/ECC: "
     "run the vendor diagnostics and plan a memory/CPU replacement.",
-    description="warn on any message matching the pattern (disk I/O errors, MCE/EDAC memory errors, NVMe "
-    "resets), fail at fail_count. Evidence: the last 10 matching lines.",
+    description="warn on any kernel message of the last window_h hours matching the pattern (disk I/O "
+    "errors, MCE/EDAC memory errors, NVMe resets), fail at fail_count. Evidence: the last 10 matching lines.",
 )
 def kernel_hw_errors(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    k = data["klog"]
-    hits = _hits(k["lines"], p["pattern"])
-    ev = {"source": k["source"], "matches": len(hits), "lines": hits[-10:]}
+    hits, scope = _hits(data, p, p["pattern"])
+    ev = {"source": data["klog"]["source"], "matches": len(hits), "lines": hits[-10:]}
     if not hits:
-        return passed(f"no hardware errors in the last {len(k['lines'])} kernel messages", **ev)
+        return passed(f"no hardware errors in {scope}", **ev)
     status = Status.FAIL if len(hits) >= p["fail_count"] else Status.WARN
-    return Outcome(
-        status, f"{len(hits)} hardware error message(s) in the kernel log, last: {hits[-1][:160]}", ev
-    )
+    return Outcome(status, f"{len(hits)} hardware error message(s) in {scope}, last: {hits[-1][:160]}", ev)
 
 
 @check(
@@ -58,31 +82,32 @@ def kernel_hw_errors(data: ProbeData, p: dict[str, Any]) -> Outcome:
     title="OOM kills",
     category="hardware",
     severity="high",
-    needs=lambda p: {"klog": ProbeCall.make("kernel_log", lines=p["lines"])},
+    needs=_needs,
     params=[
         Param("fail_count", "int", 1, "fail at this many OOM kills (0: only warn)"),
         Param("lines", "int", 3000, "recent kernel messages to read"),
+        Param("window_h", "float", 24.0, "only messages of the last N hours, when time-stamped (0: all)"),
     ],
     remediation="The kernel killed processes for lack of memory: see which (evidence), lower their memory "
     "limits or workers, add RAM, or fix the leak; check cgroup limits for containers.",
-    description="Counts OOM-killer messages in recent kernel messages: fail at fail_count kills, warn below "
+    description="Counts OOM-killer messages of the last window_h hours: fail at fail_count kills, warn below "
     "that. Evidence names the killed processes.",
 )
 def oom_kills(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    k = data["klog"]
-    hits = _hits(k["lines"], OOM_PATTERN)
+    hits, scope = _hits(data, p, OOM_PATTERN)
     victims = re.findall(r"Killed process (\d+) \(([^)]*)\)", "\n".join(hits))
     kills = len(victims) or len([h for h in hits if "invoked oom-killer" in h])
     ev = {
-        "source": k["source"],
+        "source": data["klog"]["source"],
         "kills": kills,
         "victims": [f"{n}[{pid}]" for pid, n in victims][-10:],
         "lines": hits[-5:],
     }
     if not hits:
-        return passed("no OOM kills in recent kernel messages", **ev)
+        return passed(f"no OOM kills in {scope}", **ev)
     status = Status.FAIL if p["fail_count"] and kills >= p["fail_count"] else Status.WARN
-    return Outcome(status, f"{kills} OOM kill(s): {', '.join(ev['victims'][-3:]) or hits[-1][:120]}", ev)
+    who = ", ".join(ev["victims"][-3:]) or hits[-1][:120]
+    return Outcome(status, f"{kills} OOM kill(s) in {scope}: {who}", ev)
 
 
 @check(

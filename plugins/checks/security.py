@@ -81,11 +81,11 @@ def firewall_rules(data: ProbeData, p: dict[str, Any]) -> Outcome:
 def ssh_hardening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     st = data["sshd"]["settings"]
     out = []
-    order = ["no", "forced-commands-only", "prohibit-password", "without-password", "yes"]
+    order = ["no", "forced-commands-only", "prohibit-password", "yes"]  # least to most permissive
     root = st.get("permitrootlogin", "prohibit-password").lower()
-    rank = order.index(root) if root in order else len(order)
-    allowed = order.index(p["allow_root_login"])
-    if (rank > allowed and root not in ("without-password",)) or root not in order:
+    root = "prohibit-password" if root == "without-password" else root  # the old spelling of the same
+    rank = order.index(root) if root in order else len(order)  # unknown values count as the most permissive
+    if rank > order.index(p["allow_root_login"]):
         out.append(failed(f"PermitRootLogin {root}", subject="PermitRootLogin", value=root))
     else:
         out.append(passed(f"PermitRootLogin {root}", subject="PermitRootLogin", value=root))

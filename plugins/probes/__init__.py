@@ -11,9 +11,38 @@ from __future__ import annotations
 from types import ModuleType
 
 from medic.core.probe import ProbeSpec
-from medic.plugins.probes import config, files, http, logs, network, security, services, software, system
+from medic.plugins.probes import (
+    config,
+    files,
+    http,
+    kernel,
+    logengines,
+    logs,
+    logscan,
+    network,
+    security,
+    services,
+    software,
+    system,
+    udpquery,
+)
 
-MODULES: tuple[ModuleType, ...] = (system, network, files, http, logs, services, software, security, config)
+MODULES: tuple[ModuleType, ...] = (
+    system,
+    kernel,
+    network,
+    udpquery,
+    http,
+    files,
+    logs,
+    services,
+    software,
+    security,
+    config,
+)
+# Modules without probes that probe modules import: ship them together with MODULES to a remote Python or
+# the agent.
+SUPPORT: tuple[ModuleType, ...] = (logscan, logengines)
 
 
 def specs_in(module: ModuleType) -> list[ProbeSpec]:

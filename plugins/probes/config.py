@@ -6,6 +6,7 @@ import configparser
 import hashlib
 import json
 import os
+import re
 import time
 from typing import Any
 
@@ -15,6 +16,9 @@ from medic.core.probe import probe
 from medic.plugins.probes.security import expand
 
 MAX_CONFIG = 4 * 1024 * 1024
+SENSITIVE_KEY = re.compile(
+    r"(?i)(pass(word|wd)?|secret|secret[_-]?key|token|api[_-]?key|private[_-]?key|credentials?)$"
+)
 
 
 @probe(
@@ -149,7 +153,10 @@ def config_value(path: str, key: str, format: str = "auto") -> dict[str, Any]:
         )
     elif value is not None and not isinstance(value, (str, int, float, bool)):
         value = str(value)
-    return {"path": path, "exists": True, "format": fmt, "found": found, "value": value}
+    out = {"path": path, "exists": True, "format": fmt, "found": found, "value": value}
+    if found and SENSITIVE_KEY.search(key.rsplit(".", 1)[-1]):  # never ship a secret: a digest to compare
+        out.update(value="***", masked=True, value_sha256=hashlib.sha256(str(value).encode()).hexdigest())
+    return out
 
 
 @probe(

@@ -134,6 +134,26 @@ def file_stat(path: str) -> dict[str, Any]:
         "mode": f"{stat.S_IMODE(st.st_mode):04o}",
         "uid": st.st_uid,
         "gid": st.st_gid,
+        "owner": _user(st.st_uid),
+        "group": _group(st.st_gid),
         "size_bytes": st.st_size,
         "mtime": st.st_mtime,
     }
+
+
+def _user(uid: int) -> str | None:
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return None
+
+
+def _group(gid: int) -> str | None:
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return None

@@ -31,6 +31,9 @@ _TS = re.compile(
     rb"|(?P<sys>^(?P<smo>[A-Z][a-z]{2}) +(?P<sd>\d{1,2}) (?P<sh>\d\d):(?P<smi>\d\d):(?P<ss>\d\d))"
     rb"|(?P<clf>\[(?P<cd>\d\d)/(?P<cmo>[A-Z][a-z]{2})/(?P<cy>\d{4}):(?P<ch>\d\d):(?P<cmi>\d\d):(?P<cs>\d\d)"
     rb" (?P<ctz>[+-]\d{4})\])"
+    rb"|(?P<apache>^\[[A-Z][a-z]{2} (?P<amo>[A-Z][a-z]{2}) +(?P<ad>\d{1,2}) "
+    rb"(?P<ah>\d\d):(?P<ami>\d\d):(?P<as>\d\d)"
+    rb"(?:\.\d+)? (?P<ay>\d{4})\])"
 )
 
 
@@ -67,6 +70,16 @@ def parse_time(line: bytes, now: float | None = None) -> float | None:
                 int(m["s"]),
                 _tz_seconds(m["tz"]),
             )
+        if m.group("apache"):  # Apache error log: [Wed Nov 25 16:00:00.123456 2026], local time
+            return _epoch(
+                int(m["ay"]),
+                MONTHS[m["amo"].decode().lower()],
+                int(m["ad"]),
+                int(m["ah"]),
+                int(m["ami"]),
+                int(m["as"]),
+                None,
+            )
         if m.group("clf"):
             return _epoch(
                 int(m["cy"]),
@@ -91,6 +104,7 @@ def parse_time(line: bytes, now: float | None = None) -> float | None:
 # Folding variable parts so repeated messages count as one: order matters (timestamps before numbers).
 _FOLD = [
     (re.compile(r"\d{4}[-/]\d\d[-/]\d\d[T ]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?"), "<ts>"),
+    (re.compile(r"\[[A-Z][a-z]{2} [A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)? \d{4}\]"), "[<ts>]"),
     (re.compile(r"\b[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d\b"), "<ts>"),
     (re.compile(r"\[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}\]"), "<ts>"),
     (
@@ -103,6 +117,17 @@ _FOLD = [
 ]
 _HEXDIGITS = b"0123456789abcdefABCDEF"
 _TO_ZERO = bytes.maketrans(_HEXDIGITS, b"0" * len(_HEXDIGITS))
+
+
+_SECRET = re.compile(
+    r"(?i)\b(pass(?:word|wd)?|secret|token|api[_-]?key|authorization|auth|session(?:id)?)(\s*[=:]\s*|\s+)"
+    r"(?:bearer\s+|basic\s+)?[^\s&,;\"']+"
+)
+
+
+def scrub(text: str) -> str:
+    """Mask values that look like credentials (password=..., token: ..., Authorization: Bearer ...)."""
+    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 
 def fold(text: str) -> str:
@@ -155,7 +180,7 @@ class Tally:
     def top(self, n: int) -> list[dict[str, object]]:
         merged: dict[str, dict[str, object]] = {}
         for key, count in self.counts.most_common(4 * n):
-            example = self.examples.get(key, key).decode("utf-8", "replace").rstrip("\r")
+            example = scrub(self.examples.get(key, key).decode("utf-8", "replace").rstrip("\r"))
             message = fold(example)
             entry = merged.setdefault(message, {"message": message, "count": 0, "example": example})
             entry["count"] = int(entry["count"]) + count  # type: ignore[call-overload]

@@ -24,24 +24,35 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
     )
 
 
-def _dpkg(names: list[str]) -> dict[str, str | None]:
-    proc = _run(["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *names])
+def parse_dpkg(text: str, names: list[str]) -> dict[str, str | None]:
+    """``dpkg-query -W -f '${Package}\\t${Version}\\t${db:Status-Abbrev}'`` output: installed ("ii") only."""
     found: dict[str, str | None] = dict.fromkeys(names)
-    for line in proc.stdout.decode(errors="replace").splitlines():
+    for line in text.splitlines():
         f = line.split("\t")
         if len(f) == 3 and f[2].startswith("ii"):
             found[f[0].split(":")[0]] = f[1]
     return found
 
 
-def _rpm(names: list[str]) -> dict[str, str | None]:
-    proc = _run(["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", *names])
+def parse_rpm(text: str, names: list[str]) -> dict[str, str | None]:
+    """``rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}'`` output; "package X is not installed" lines
+    skipped."""
     found: dict[str, str | None] = dict.fromkeys(names)
-    for line in proc.stdout.decode(errors="replace").splitlines():
+    for line in text.splitlines():
         f = line.split("\t")
         if len(f) == 2:
             found[f[0]] = f[1]
     return found
+
+
+def _dpkg(names: list[str]) -> dict[str, str | None]:
+    proc = _run(["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *names])
+    return parse_dpkg(proc.stdout.decode(errors="replace"), names)
+
+
+def _rpm(names: list[str]) -> dict[str, str | None]:
+    proc = _run(["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", *names])
+    return parse_rpm(proc.stdout.decode(errors="replace"), names)
 
 
 def _pip(names: list[str], python: str) -> dict[str, str | None]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 import os
+import re
 import shlex
 import sys
 from collections.abc import Mapping
@@ -42,6 +43,27 @@ def module_source(name: str) -> str:
     return inspect.getsource(module)
 
 
+_SIBLING = re.compile(r"^from medic\.plugins\.probes(?:\.(\w+) import| import ([\w, ]+))", re.M)
+
+
+def with_dependencies(wanted: set[str]) -> list[str]:
+    """``wanted`` probe modules plus the sibling modules they import, dependencies first."""
+    ordered: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in ordered:
+            return
+        for match in _SIBLING.finditer(module_source(name)):
+            siblings = [match.group(1)] if match.group(1) else [n.strip() for n in match.group(2).split(",")]
+            for sibling in siblings:
+                visit(f"medic.plugins.probes.{sibling}")
+        ordered.append(name)
+
+    for name in sorted(wanted):
+        visit(name)
+    return ordered
+
+
 @cache
 def runner_source() -> str:
     return Path(remote_runner.__file__).read_text(encoding="utf-8")
@@ -50,7 +72,7 @@ def runner_source() -> str:
 def script_for(calls: list[ProbeCall], probes: Mapping[str, ProbeSpec]) -> bytes:
     """The runner plus the modules that define the called probes, and the calls, as one Python script."""
     wanted = {probes[c.probe].collect.__module__ for c in calls if c.probe in probes}
-    modules = [[m, module_source(m)] for m in (*CORE_MODULES, *sorted(wanted))]
+    modules = [[m, module_source(m)] for m in (*CORE_MODULES, *with_dependencies(wanted))]
     payload = json.dumps({"modules": modules, "calls": [[c.probe, c.params_json] for c in calls],
                           "workers": 8})
     return (runner_source() + f"\nmain({payload!r})\n").encode()

@@ -15,11 +15,15 @@ from medic.core.target import Target, TargetContext, TargetKind
 class LocalTarget(Target):
     kind = "local"
     live = True
+    prefetch_wait = 0.0  # probes run in the background; each step waits for its own data, under its timeout
 
     def __init__(self, probes: Mapping[str, ProbeSpec], name: str = "local",
                  variables: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, {"hostname": socket.gethostname(), **(variables or {})})
         self.probes = probes
+
+    def _batches(self, calls: list[ProbeCall]) -> list[list[ProbeCall]]:
+        return [[call] for call in calls]  # in parallel: one slow probe does not hold up the others
 
     def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
         return {call: self._one(call) for call in calls}

@@ -200,3 +200,13 @@ def test_agent_import_path_stays_light() -> None:
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_values_json_cannot_hold_are_stored_as_text(tmp_path: Path) -> None:
+    import datetime
+
+    when = datetime.datetime(2026, 11, 25, 10, 0, tzinfo=datetime.UTC)
+    path = write_bundle(tmp_path / "b.tar.gz", [ProbeResult("boot", {}, True, {"booted": when})])
+    with open_bundle(path) as bundle:
+        (result,) = bundle.probe_results().values()
+    assert result.data == {"booted": "2026-11-25 10:00:00+00:00"}

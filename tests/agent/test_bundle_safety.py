@@ -1,5 +1,6 @@
-"""Handcrafted malicious and damaged archives: each is refused with a clear error naming the member,
-and nothing is ever written outside (or, for a refused member, inside) the reader's temporary directory."""
+"""Handcrafted malicious and damaged archives: each is refused with a clear error naming the member, and
+nothing at all is written (a first pass checks everything before the second one writes into a temporary
+directory)."""
 
 from __future__ import annotations
 
@@ -62,9 +63,9 @@ def craft(path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]], manif
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         if manifest is not False:
-            data = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
-            info, _ = regular("manifest.json", data)
-            tar.addfile(info, io.BytesIO(data))
+            raw = manifest if isinstance(manifest, bytes) else json.dumps(manifest).encode()
+            header, _ = regular("manifest.json", raw)
+            tar.addfile(header, io.BytesIO(raw))
         for info, data in entries:
             tar.addfile(info, io.BytesIO(data) if data is not None else None)
     path.write_bytes(gzip.compress(buf.getvalue()))
@@ -75,13 +76,13 @@ def craft(path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]], manif
 def spy_writes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Names of members the reader started writing into its temporary directory."""
     written: list[str] = []
-    real: Callable[..., None] = reader._copy_member
+    real: Callable[..., None] = reader._write_member
 
     def spy(path: Path, tar: Any, info: Any, root: Path, member: Any) -> None:
         written.append(member.path)
         real(path, tar, info, root, member)
 
-    monkeypatch.setattr(reader, "_copy_member", spy)
+    monkeypatch.setattr(reader, "_write_member", spy)
     return written
 
 
@@ -117,7 +118,7 @@ def test_unsafe_entries_are_refused_before_writing(case: str, tmp_path: Path, sp
         open_bundle(path)
     bad = UNSAFE_CASES[case][0][0].name
     assert info.value.member == bad and repr(bad) in str(info.value)
-    assert spy_writes == ["logs/ok.txt"]  # the good member before it, never the bad one
+    assert spy_writes == []  # not even the good member before it: the first pass writes nothing
     assert list(read_roots.iterdir()) == []  # and the temporary directory is gone
     assert not (tmp_path / "evil").exists() and not Path("/tmp/medic-evil").exists()
 
@@ -158,8 +159,9 @@ def test_decompression_bomb_in_a_header_is_capped(tmp_path: Path) -> None:
     bomb.pax_headers = {"comment": "A" * (8 << 20)}  # 8 MiB of header, compresses to a few KiB
     path = craft(tmp_path / "bomb.tar.gz", [(bomb, GOOD)])
     assert path.stat().st_size < 100_000
-    with pytest.raises(BundleUnsafe, match="decompresses to more than"):
-        open_bundle(path, Limits(max_total_bytes=1 << 20, max_manifest_bytes=1 << 16, max_members=10))
+    limits = Limits(max_total_bytes=1 << 20, max_manifest_bytes=1 << 16, max_members=10)
+    with pytest.raises(BundleUnsafe, match=r"decompresses to more than .* after member 'manifest\.json'"):
+        open_bundle(path, limits)
 
 
 class TestCorruption:
@@ -209,6 +211,9 @@ class TestCorruption:
         with pytest.raises(BundleError, match=r"truncated|corrupt|missing|manifest") as info:
             open_bundle(cut)
         assert info.value.exit_code == EXIT_INTERNAL
+        if keep >= 0.5:  # cut among the logs: the message names the member cut, or the one before the cut
+            named = info.value.member or ""
+            assert named.startswith("logs/") or "in the header after member 'logs/" in str(info.value)
 
     def test_flipped_byte_in_compressed_stream(self, tmp_path: Path) -> None:
         good = tmp_path / "good.tar.gz"
@@ -220,9 +225,23 @@ class TestCorruption:
         with pytest.raises(BundleError):  # garbage after the flip: corrupt data, or a manifest not JSON
             open_bundle(bad)
 
+    @pytest.mark.parametrize(("change", "message"), [
+        (lambda data: data + b"trailing garbage", "unexpected data after"),
+        (lambda data: data[:-8] + bytes(b ^ 0xFF for b in data[-8:-4]) + data[-4:], "incorrect data check"),
+        (lambda data: data[:-4] + b"\x00\x00\x00\x00", "incorrect length check"),
+    ], ids=["trailing-data", "bad-crc", "bad-length"])
+    def test_gzip_trailer_is_checked(self, tmp_path: Path, change: Callable[[bytes], bytes],
+                                     message: str) -> None:
+        good = tmp_path / "good.tar.gz"
+        with BundleWriter(good, host="h") as writer:
+            writer.add_bytes("logs/a.log", b"line\n" * 100)
+        (bad := tmp_path / "bad.tar.gz").write_bytes(change(good.read_bytes()))
+        with pytest.raises(BundleCorrupt, match=message):
+            open_bundle(bad)
+
     def test_not_a_gzip_file(self, tmp_path: Path) -> None:
         (path := tmp_path / "b.tar.gz").write_bytes(b"PK\x03\x04 this is a zip, not a bundle")
-        with pytest.raises(BundleCorrupt, match="at the start"):
+        with pytest.raises(BundleCorrupt, match=r"before its first member.*incorrect header check"):
             open_bundle(path)
 
 
@@ -275,3 +294,14 @@ def test_every_bundle_error_is_a_medic_error_with_exit_code_3() -> None:
         err = cls("b.tar.gz", "boom", "m")
         assert isinstance(err, MedicError) and err.exit_code == EXIT_INTERNAL
         assert str(err) == "bundle b.tar.gz, member 'm': boom"
+
+
+def test_read_manifest_verifies_without_writing(tmp_path: Path, read_roots: Path) -> None:
+    from medic.agent.bundle import read_manifest
+
+    good = craft(tmp_path / "good.tar.gz", [regular("logs/a.txt", GOOD)])
+    bad = craft(tmp_path / "bad.tar.gz", [regular("logs/a.txt", b"jello\n")], listed=[("logs/a.txt", GOOD)])
+    assert [m.path for m in read_manifest(good).members] == ["logs/a.txt"]
+    with pytest.raises(BundleCorrupt, match="sha256"):
+        read_manifest(bad)
+    assert list(read_roots.iterdir()) == []

@@ -119,8 +119,8 @@ def test_time_budget_skips_the_rest_with_the_reason(tmp_path: Path) -> None:
     got = Collector(profile, probes).run()
     assert time.monotonic() - started < 3
     reasons = {s["item"]: s["reason"] for s in got.skipped}
-    assert reasons["probe slow"] == "timed out after 0.3 s"
-    assert reasons["probe memory"] == "time budget of 0.3 s used up"
+    assert reasons["probe:slow"] == "timed out after 0.3 s"
+    assert reasons["probe:memory"] == "time budget of 0.3 s used up"
 
 
 def test_tail_text_reads_only_the_end_of_a_large_file(tmp_path: Path) -> None:
@@ -131,3 +131,14 @@ def test_tail_text_reads_only_the_end_of_a_large_file(tmp_path: Path) -> None:
     text, truncated = tail_text(path, 5, 64 * 1024)
     assert text.splitlines()[-1] == "2026-11-25 message number 199999" and len(text.splitlines()) == 5
     assert truncated
+
+
+def test_collection_runs_at_low_cpu_and_io_priority() -> None:
+    import subprocess
+    import sys
+
+    code = ("import os, psutil\nfrom medic.agent.collect import lower_priority\nlower_priority()\n"
+            "print(os.nice(0), psutil.Process().ionice().ioclass)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    nice, ioclass = out.stdout.split()
+    assert int(nice) >= 10 and int(ioclass) == 3  # IOPRIO_CLASS_IDLE

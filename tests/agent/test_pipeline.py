@@ -137,3 +137,14 @@ def test_medic_reads_the_bundle_and_refuses_a_tampered_one(tmp_path: Path) -> No
         out = subprocess.run([*medic, *cmd], capture_output=True, text=True, env=env, timeout=60)
         assert out.returncode == 3 and "probes/" in out.stderr and "sha256" in out.stderr
         assert "Traceback" not in out.stderr
+
+
+def test_a_pseudonymised_bundle_still_answers_the_playbooks_probe_calls(tmp_path: Path, session) -> None:  # type: ignore[no-untyped-def]
+    from medic.agent.bundle.target import BundleTarget
+
+    outcome = collect_bundle(load_profile("default"), tmp_path, pseudonymise=True, low_priority=False)
+    playbook = session.load_playbook("triage")
+    run = Engine(session.registry).run(playbook, [BundleTarget(outcome.path)], {})
+    by_check = {f.check: f for f in run.findings()}
+    for check in ("system.disk_space", "system.memory", "software.command_version", "network.default_route"):
+        assert by_check[check].status != Status.SKIPPED, by_check[check].summary

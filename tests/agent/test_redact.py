@@ -104,3 +104,55 @@ def test_scrubbed_output_does_not_trip_the_leak_scanner(planted: Any) -> None:
 
 def test_leak_scanner_quiet_on_lookalikes(lookalike: str) -> None:
     assert scan_text(lookalike, "m") == []
+
+
+def test_corpus_is_broad() -> None:
+    from medic_agent_corpus import CORPUS  # registered by conftest.py
+
+    assert len({p.kind for p in CORPUS}) >= 40
+    assert len({p.id for p in CORPUS}) == len(CORPUS)
+    assert sum(1 for p in CORPUS if p.fmt) >= 10
+
+
+def test_keyword_gate_covers_every_sensitive_key_form() -> None:
+    """Lines without a KEYWORD skip the key-based rules, so every sensitive key must contain one."""
+    from medic.agent.redact import keys
+
+    needles = [n for n, _ in keys._CONTAINS] + list(keys._WORDS) + list(keys._WORDS_IN_COMPOUND)
+    assert all(keys.KEYWORD.search(n) for n in needles)
+
+
+# Sized so that a quadratic pass would take minutes while the linear ones take well under a second.
+PATHOLOGICAL = {
+    "key-chain": "password=" + "a=" * 25_000,
+    "many-keys": "token " + "key=" * 25_000,
+    "long-value": "password=" + "x" * 200_000,
+    "long-b64": "A" * 200_000,
+    "many-mysql": "mysql " * 25_000 + "-px",
+    "url-at-signs": "http://" + "a:" * 25_000 + "@" * 25_000,
+    "pem-headers": "-----BEGIN PRIVATE KEY-----\n" * 5_000,
+    "yaml-block-heads": "password: |\n" * 5_000,
+    "quotes": '"password":' * 25_000,
+    "colons": "secret: " + "a: " * 25_000,
+}
+
+
+@pytest.mark.parametrize("text", PATHOLOGICAL.values(), ids=list(PATHOLOGICAL))
+def test_pathological_input_stays_fast(text: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    Scrubber().scrub_text(text)
+    scan_text(text)
+    assert time.perf_counter() - started < 10  # generous for loaded CI machines
+
+
+@pytest.mark.parametrize(("path", "text", "expected"), [
+    ("/etc/nsswitch.conf", "passwd:         files systemd", "passwd:         files systemd"),
+    ("/etc/other.conf", "passwd: s3cret", "passwd: [REDACTED:password]"),
+    ("/home/bob/.pgpass", "db:5432:app:bob:pw1", "db:5432:app:bob:[REDACTED:password]"),
+    ("/etc/shadow", "bob:plaintext:19700:0:99999:7:::", "bob:[REDACTED:password_hash]:19700:0:99999:7:::"),
+    ("/etc/shadow", "sshd:!:20782::::::", "sshd:!:20782::::::"),
+])
+def test_file_specific_rules(path: str, text: str, expected: str) -> None:
+    assert Scrubber().scrub_text(text, path=path) == expected

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from medic.agent.redact import Pseudonymiser, Scrubber
+from medic.agent.redact.pseudo import ipv4_pseudonym
 from medic.core.models import ProbeResult
 
 SECRET = "Zq9-hunter2-Xy7"
@@ -122,6 +123,22 @@ class TestPseudonymiser:
         import ipaddress
 
         p = Pseudonymiser()
-        outs = {p.text(f"192.168.{i // 250}.{i % 250 + 1}") for i in range(600)}
-        assert len(outs) == 600
-        assert all(ipaddress.IPv4Address(o) in ipaddress.IPv4Network("10.255.0.0/16") for o in outs)
+        outs = [p.text(str(ipaddress.IPv4Address(0xC0A80000 + i))) for i in range(2_000)]  # 192.168.x.y
+        assert len(set(outs)) == len(outs) and outs[0] == "10.255.0.1"
+        numbered = [ipv4_pseudonym(n) for n in range(1, 70_000)]
+        assert len(set(numbered)) == len(numbered)
+        assert (numbered[65_023], numbered[65_024]) == ("10.255.255.254", "10.254.0.1")
+        assert all(ipaddress.IPv4Address(o) in ipaddress.IPv4Network("10.0.0.0/8") for o in numbered)
+
+
+def test_scrubbing_failure_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic.agent.redact import RedactionError
+    from medic.agent.redact.text import TextScrubber
+
+    def broken(self: TextScrubber, text: str, path: str = "") -> str:
+        raise ValueError(f"cannot handle {text}")
+
+    monkeypatch.setattr(TextScrubber, "scrub", broken)
+    with pytest.raises(RedactionError, match=r"could not scrub /etc/app\.conf \(ValueError\)") as info:
+        Scrubber().scrub_text(f"password={SECRET}", path="/etc/app.conf")
+    assert SECRET not in str(info.value)

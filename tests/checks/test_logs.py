@@ -29,6 +29,9 @@ def test_timestamps_of_common_formats() -> None:
     assert logscan.parse_time(b'10.0.0.1 - - [25/Nov/2026:10:00:00 +0000] "GET /"') == iso
     local = time.mktime((2026, 11, 25, 10, 0, 0, 0, 0, -1))
     assert logscan.parse_time(b"2026/11/25 10:00:00 [error] 12#12: x") == local
+    apache = b"[Wed Nov 25 10:00:00.123456 2026] [proxy:error] [pid 812] AH00957: connect to backend failed"
+    assert logscan.parse_time(apache) == local
+    assert logscan.fold(apache.decode()).startswith("[<ts>] [proxy:error] [pid <n>] AH<n>: connect")
     jan = time.mktime((2027, 1, 2, 0, 0, 0, 0, 0, -1))
     dec = logscan.parse_time(b"Dec 31 23:59:00 host x", now=jan)  # syslog has no year: last December
     assert dec == time.mktime((2026, 12, 31, 23, 59, 0, 0, 0, -1))
@@ -179,3 +182,11 @@ def test_engines_agree_on_any_pattern(tmp_path: Path, now: float, pattern: str) 
     python = log_scan(str(access), pattern=pattern, lines=0, engine="python")
     assert grep["matches"] == python["matches"] == 10
     assert grep["top"] == python["top"]
+
+
+def test_window_on_a_log_without_timestamps_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "plain.log"
+    path.write_text("ERROR one\nERROR two\n")
+    with pytest.raises(ValueError, match="no timestamp recognised"):
+        log_scan(str(path), window_min=10)
+    assert log_scan(str(path), lines=10)["matches"] == 2

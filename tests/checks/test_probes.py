@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from medic.core.errors import ProbeUnavailable
-from medic.plugins.probes import config, security, services, software, system
+from medic.plugins.probes import config, kernel, security, services, software
 from medic.plugins.probes.network import _mask, proxy_env
 
 
@@ -167,11 +167,11 @@ def test_packages_dpkg_on_this_machine() -> None:
 
 def test_kernel_log_and_process_cpu_on_this_machine() -> None:
     try:
-        klog = system.kernel_log(lines=50)
+        klog = kernel.kernel_log(lines=50)
     except ProbeUnavailable:
         pytest.skip("no readable kernel log")
     assert len(klog["lines"]) <= 50 and all(len(line) <= 300 for line in klog["lines"])
-    cpu = system.process_cpu(interval_s=0.2, top=3)
+    cpu = kernel.process_cpu(interval_s=0.2, top=3)
     assert len(cpu["top"]) <= 3 and cpu["cpus"] >= 1
     json.dumps(cpu)
 
@@ -182,3 +182,76 @@ def test_packages_pip_of_this_interpreter() -> None:
     out = software.packages(["pluggy", "no-such-dist-xyz"], manager="pip", python=sys.executable)
     assert out["manager"] == "pip" and out["packages"]["pluggy"]
     assert out["packages"]["no-such-dist-xyz"] is None
+
+
+def test_config_value_never_returns_a_secret(tmp_path: Path) -> None:
+    path = tmp_path / "app.ini"
+    path.write_text("[db]\npassword = hunter2\nhost = db1\n")
+    out = config.config_value(str(path), "db.password")
+    assert out["value"] == "***" and out["masked"] and "hunter2" not in json.dumps(out)
+    assert out["value_sha256"] == hashlib.sha256(b"hunter2").hexdigest()
+    assert config.config_value(str(path), "db.host")["value"] == "db1"
+
+
+def test_log_samples_and_examples_scrub_credentials(tmp_path: Path) -> None:
+    from medic.plugins.probes.logs import log_scan
+
+    path = tmp_path / "app.log"
+    path.write_text(
+        "ERROR login failed password=hunter2 user=bob\nERROR call failed Authorization: Bearer abc.def\n"
+    )
+    out = log_scan(str(path), lines=0)
+    text = json.dumps(out)
+    assert "hunter2" not in text and "abc.def" not in text
+    assert "password=***" in text and "Authorization: ***" in text
+
+
+def test_package_list_parsers() -> None:
+    dpkg = "bash\t5.2.15-2+b8\tii \nlibfoo:amd64\t1.0\tii \nold\t0.9\trc \n"
+    assert software.parse_dpkg(dpkg, ["bash", "libfoo", "old", "gone"]) == {
+        "bash": "5.2.15-2+b8",
+        "libfoo": "1.0",
+        "old": None,
+        "gone": None,
+    }
+    rpm = "nginx\t1.20.1-14.el9\npackage postgresql is not installed\n"
+    assert software.parse_rpm(rpm, ["nginx", "postgresql"]) == {"nginx": "1.20.1-14.el9", "postgresql": None}
+
+
+def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
+    from medic.plugins.probes.files import file_stat
+
+    (tmp_path / "f").write_text("x")
+    out = file_stat(str(tmp_path / "f"))
+    assert out["owner"] == "root" if os.getuid() == 0 else out["owner"]
+    assert out["group"] is not None
+
+
+def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> None:
+    """Shippable: a remote Python or the agent gets MODULES + SUPPORT and needs nothing else of medic."""
+    import ast
+    import sys
+
+    from medic.plugins import probes
+
+    shipped = {m.__name__ for m in probes.MODULES + probes.SUPPORT}
+    allowed_core = {"medic.core.probe", "medic.core.params", "medic.core.errors"}
+    for module in probes.MODULES + probes.SUPPORT:
+        tree = ast.parse(Path(module.__file__ or "").read_text())
+        for node in ast.walk(tree):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                if name.startswith("medic."):
+                    subs = {f"{name}.{a.name}" for a in getattr(node, "names", [])}
+                    assert name in allowed_core | shipped or subs <= shipped, f"{module.__name__}: {name}"
+                else:
+                    top = name.split(".")[0]
+                    assert top in sys.stdlib_module_names or top in ("psutil", "yaml", "__future__"), (
+                        f"{module.__name__} imports {name}"
+                    )

@@ -235,3 +235,34 @@ def test_a_plugin_step_kind_runs_and_its_exceptions_become_error_results() -> No
     assert a.outputs == {"text": "hihi"} and b.outputs == {"text": "hihi!"}
     assert c.status == Status.ERROR and "RuntimeError: exploded" in (c.error or "")
     assert errors == ["c: exploded"]
+
+
+def test_a_stuck_probe_is_bounded_by_its_step_timeout_and_does_not_hold_up_others(registry) -> None:  # type: ignore[no-untyped-def]
+    """Prefetch runs the local target's probes in the background: a stuck one costs its own step only."""
+    import threading
+
+    from medic.core.probe import ProbeSpec
+    from medic.plugins.targets.local import LocalTarget
+
+    release = threading.Event()
+
+    def stuck() -> list[dict[str, Any]]:
+        release.wait(30)
+        return []
+
+    probes = {**dict(registry.probes.items()), "disk_usage": ProbeSpec("disk_usage", stuck)}
+    pb = playbook.loads(textwrap.dedent("""
+        name: t
+        steps:
+          - {id: disk, check: system.disk_space, timeout: 0.5}
+          - {id: mem, check: system.memory, timeout: 5}
+    """), registry, "t.yaml")
+    started = time.monotonic()
+    try:
+        res = Engine(registry).run(pb, [LocalTarget(probes)], {})
+    finally:
+        release.set()
+    disk, mem = res.results["local"]
+    assert disk.status == Status.ERROR and "timed out after 0.5 s" in (disk.error or "")
+    assert mem.status in (Status.PASS, Status.WARN, Status.FAIL)
+    assert time.monotonic() - started < 4

@@ -131,3 +131,21 @@ def test_playbooks_validate_against_the_generated_json_schema(registry) -> None:
         assert not list(validator.iter_errors(yamlload.load_file(ref.path))), ref.path
     bad = {"name": "x", "steps": [{"id": "a", "check": "system.memory", "with": {"nope": 1}}]}
     assert list(validator.iter_errors(bad))
+
+
+def test_templates_inside_lists_and_mapping_inputs(registry) -> None:  # type: ignore[no-untyped-def]
+    from medic.core.engine import Engine
+    from medic.plugins.targets.local import LocalTarget
+
+    pb = load(registry, """
+        name: nested
+        inputs:
+          port: {type: int, default: 1}
+          limits: {type: mapping, default: {warn: 50}}
+        steps:
+          - {id: ports, check: services.port_listening, with: {ports: ["{{ inputs.port }}"]}}
+          - {id: mem, check: system.memory, with: {warn_pct: "{{ inputs.limits.warn }}"}}
+    """)
+    assert pb.bind_inputs({"limits": '{"warn": 5}'}) == {"port": 1, "limits": {"warn": 5}}
+    run = Engine(registry).run(pb, [LocalTarget(registry.probes)], {"port": "22"})
+    assert all(f.status.value in ("pass", "warn", "fail") for f in run.findings())

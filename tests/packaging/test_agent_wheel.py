@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,13 +17,24 @@ pytestmark = pytest.mark.slow
 HEAVY = ("prefect", "paramiko", "fastapi", "starlette", "uvicorn", "httpx", "rich", "pluggy", "pydantic")
 
 
-def test_agent_wheel_installs_alone_and_collects(tmp_path: Path) -> None:
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A directory other users can enter (pytest's own tmp is private to root), for the unprivileged run."""
+    path = Path(tempfile.mkdtemp(prefix="medic-agent-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_agent_wheel_installs_alone_and_collects(tmp_path: Path, open_dir: Path) -> None:
     built = subprocess.run([sys.executable, "-m", "medic.agent.packaging.build_dist", "--out", str(tmp_path / "d")],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = Path(built.stdout.strip().splitlines()[-1])
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    venv = open_dir / "venv"
+    # the system Python when there is one: an unprivileged user can run it (this one lives under /root)
+    base = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
+    subprocess.run([base, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True, text=True,
                          timeout=600)
     assert pip.returncode == 0, pip.stderr[-2000:]
@@ -49,3 +63,35 @@ def test_agent_wheel_installs_alone_and_collects(tmp_path: Path) -> None:
     inspect = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "bundles", "inspect", str(bundle)],
                              capture_output=True, text=True, timeout=120)
     assert inspect.returncode == 0 and "verified" in inspect.stdout, inspect.stderr
+
+    if os.geteuid() == 0 and shutil.which("setpriv") and base == "/usr/bin/python3":
+        unprivileged_collection(venv, open_dir, env)
+
+
+def unprivileged_collection(venv: Path, work: Path, env: dict[str, str]) -> None:
+    """As nobody: what may be read is collected, what may not is listed with the reason; the bundle is written."""
+    secret = work / "root-only.log"
+    secret.write_text("only root reads this\n")
+    secret.chmod(0o600)
+    public = work / "public.log"
+    public.write_text("anyone reads this\n")
+    public.chmod(0o644)
+    profile = work / "p.yaml"
+    profile.write_text(f"name: t\nprobes: [memory, processes, listening_sockets]\n"
+                       f"logs: [{{path: {secret}}}, {{path: {public}}}]\n")
+    profile.chmod(0o644)
+    out = work / "nobody-out"
+    out.mkdir()
+    out.chmod(0o777)
+    ran = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", str(venv / "bin" /
+                          "medic-agent"), "collect", "--profile", str(profile), "--output", str(out), "--quiet"],
+                         capture_output=True, text=True, env={**env, "HOME": str(out)}, cwd=out, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    (bundle,) = out.glob("medic-bundle-*.tar.gz")
+    manifest = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "bundles", "inspect", "--json",
+                               str(bundle)], capture_output=True, text=True, timeout=120)
+    doc = json.loads(manifest.stdout)
+    skipped = {s["item"]: s["reason"] for s in doc["skipped"]}
+    assert "permission denied" in skipped[f"log:{secret}"]
+    assert any(m["path"] == f"logs{public}" for m in doc["members"])
+    assert {p["key"] for p in doc["probes"]} == {"memory", "processes", "listening_sockets"}

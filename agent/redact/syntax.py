@@ -1,0 +1,53 @@
+"""Regular expressions for secrets that sit under a key, in the many syntaxes configuration and logs use.
+
+Every key-based pattern here captures ``key`` and ``val``; the text scrubber decides with
+:func:`~medic.agent.redact.keys.sensitive_key` whether the value is a secret.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
+_VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
+        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))")
+# key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
+LINE = re.compile(
+    r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
+    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)(?P<val>.*?)[ \t\r]*$", re.M)
+# "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
+QUOTED = re.compile(
+    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"
+    r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
+# key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
+# Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
+# so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.
+INLINE = re.compile(r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=>?[ \t]*|:[ \t]+)")
+INLINE_VALUE = re.compile(
+    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
+ADO = re.compile(
+    r"(?i)(?<![\w])(?P<key>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|client_?secret)"
+    r"\s*=\s*(?P<val>[^;\"'\r\n]+)(?=;)")
+XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=key)>")
+XML_PAIR = re.compile(
+    r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
+CLI_OPTION = re.compile(
+    r"(?<!\S)--?(?P<key>[A-Za-z][\w-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
+DASH_P = re.compile(r"(?<!\S)-p(?P<val>[^\s\"']+)")  # mysql -pSECRET: only after mysql/mariadb on its line
+MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
+SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
+CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
+DIRECTIVE = re.compile(
+    r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
+# name: DB_PASSWORD / value: x (Kubernetes env, YAML) and {"name": "DB_PASSWORD", "value": "x"} (JSON)
+YAML_PAIR = re.compile(
+    r"(?m)^[ \t]*(?:-[ \t]+)?name:[ \t]*[\"']?(?P<key>[\w.-]+)[\"']?[ \t]*\r?\n"
+    r"[ \t]*value:[ \t]*(?P<val>[^\n]*?)[ \t]*$")
+JSON_PAIR = re.compile(
+    r"\"(?:name|key)\"\s*:\s*\"(?P<key>[^\"]{1,100})\"\s*,\s*\"value\"\s*:\s*\"(?P<val>(?:\\.|[^\"\\])*)\"")
+BLOCK_HEAD = re.compile(r"^(\s*)(?:-\s+)?([\"']?)([\w.-]+)\2\s*:\s*(?:!\S+\s+)?[|>][-+0-9]*\s*(?:#.*)?$")
+NETRC = re.compile(r"(?i)^\s*(?:machine|default)\b.*?\b(?:password|passwd)\s+(?P<val>\S+)")
+# Public PEM blocks (certificates, public keys, PGP public keys and signatures) are left exactly as they are.
+PUBLIC_PEM = re.compile(
+    r"-----BEGIN (?P<label>CERTIFICATE|TRUSTED CERTIFICATE|X509 CRL|CERTIFICATE REQUEST"
+    r"|(?:[A-Z0-9]+ )?PUBLIC KEY|PGP PUBLIC KEY BLOCK|PGP SIGNATURE)-----.*?-----END (?P=label)-----", re.S)

@@ -1,0 +1,324 @@
+"""Backups: the provider interface (hook ``register_backup_providers``) and the catalogue they are kept in.
+
+A catalogue is a directory (``$MEDIC_BACKUP_DIR``, default ``STATE_DIR/backups``) with one sub-directory per
+backup::
+
+    <id>/entry.json     id, provider, resources, params, created, run, artifact name, sha256, size, manifest,
+                        verification {ok, at, problems}
+    <id>/<artifact>     what the provider wrote (a tar, a pg_dump archive, an SQLite copy...)
+
+A backup is built in ``.tmp-<id>/``, every file fsynced, then renamed into place and the directory fsynced: a
+backup is in the catalogue completely or not at all. Updates of ``entry.json`` are atomic renames too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from medic.core import atomicio
+from medic.core.config import state_dir
+from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
+
+ENTRY = "entry.json"
+STAGING = ".tmp-"
+CHUNK = 1 << 20
+SECRET_PARAMS = ("password", "passwd", "secret", "token")
+
+
+class BackupError(MedicError):
+    """A backup could not be made, found, verified or restored; the message names the resource and what to
+    do."""
+
+
+class BackupNotFound(BackupError):
+    exit_code = EXIT_USAGE
+
+
+class BackupDamaged(BackupError):
+    exit_code = EXIT_FINDINGS_FAILED
+
+
+class Runner:
+    """How a provider runs commands on the machine that holds the resource. Local now; SSH targets later
+    provide their own (commands run there, the artifact stays there, hash and catalogue entry come back)."""
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        input: bytes | None = None,
+        timeout: float | None = None,
+    ) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            list(argv),
+            capture_output=True,
+            check=False,
+            input=input,
+            timeout=timeout,
+            env={**os.environ, **(env or {})},
+        )
+
+
+LOCAL = Runner()
+
+
+@dataclass
+class Created:
+    """What a provider wrote into the staging directory."""
+
+    artifact: str  # file name inside the backup directory
+    sha256: str  # of the artifact, computed while writing
+    size: int
+    manifest: list[dict[str, Any]] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class BackupProvider(ABC):
+    name: str = ""
+    description: str = ""
+
+    @abstractmethod
+    def resources(self, params: Mapping[str, Any]) -> list[str]:
+        """Resource names this backup covers (``file:/etc/app``, ``sqlite:/var/db.sqlite``,
+        ``postgres:db``)."""
+
+    def estimate(self, params: Mapping[str, Any], free: int = 0) -> int:
+        """Bytes the backup will need (0: unknown), checked against the catalogue's ``free`` bytes; a cheap
+        upper bound is fine when it is below ``free``."""
+        return 0
+
+    def describe(self, params: Mapping[str, Any]) -> str:
+        return f"back up {', '.join(self.resources(params))} with {self.name}"
+
+    @abstractmethod
+    def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
+        """Write the backup into ``staging``."""
+
+    @abstractmethod
+    def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
+        """Prove the backup restores (list a tar, ``pg_restore --list``...) without touching the resource."""
+
+    @abstractmethod
+    def restore(
+        self,
+        entry: Mapping[str, Any],
+        directory: Path,
+        runner: Runner,
+        only: Sequence[str] | None = None,
+        into: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Put the resource back as it was (``only`` some paths of it; ``into`` another place when
+        supported)."""
+
+    def compare(
+        self,
+        entry: Mapping[str, Any],
+        directory: Path,
+        runner: Runner,
+        only: Sequence[str] | None = None,
+        into: Mapping[str, Any] | None = None,
+    ) -> list[str]:
+        """After a restore: differences between the resource and the backup (empty: identical)."""
+        return []
+
+    def reread(self, entry: Mapping[str, Any], directory: Path) -> tuple[str, list[str] | None]:
+        """Hash the stored backup again; a provider may check its content in the same pass (problems), else
+        None and :meth:`dry_run` runs after."""
+        return self.digest(entry, directory), None
+
+    def digest(self, entry: Mapping[str, Any], directory: Path) -> str:
+        """Re-read the stored backup and hash it the way :meth:`create` did."""
+        return sha256_file(directory / str(entry["artifact"]))
+
+
+def new_backup_id(provider: str) -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + f"{provider}-{uuid.uuid4().hex[:6]}"
+
+
+def public_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: ("***" if any(s in k.lower() for s in SECRET_PARAMS) else v) for k, v in params.items()}
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _fsync_tree(directory: Path) -> None:
+    for p in directory.iterdir():
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+    atomicio.fsync_dir(directory)
+
+
+def _alive(pid: str) -> bool:
+    """Whether a process with this id runs (a staging directory of a backup still being taken)."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Catalogue:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @classmethod
+    def default(cls, config: Mapping[str, Any] | None = None) -> Catalogue:
+        explicit = os.environ.get("MEDIC_BACKUP_DIR")
+        return cls(Path(explicit).expanduser() if explicit else state_dir(dict(config or {})) / "backups")
+
+    def _ensure_root(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except PermissionError:
+            raise BackupError(
+                f"backup location {self.root}: permission denied; make it writable or set "
+                f"MEDIC_BACKUP_DIR to a directory you can write"
+            ) from None
+
+    def take(
+        self, provider: BackupProvider, params: Mapping[str, Any], runner: Runner = LOCAL, **meta: Any
+    ) -> dict[str, Any]:
+        """Make a backup and put it in the catalogue atomically; nothing half-written is left on failure."""
+        from medic.core.faults import fault
+
+        self._ensure_root()
+        free = shutil.disk_usage(self.root).free
+        need = provider.estimate(params, free)
+        if need and need * 1.05 > free:
+            raise BackupError(
+                f"backup location {self.root} is full: {', '.join(provider.resources(params))} "
+                f"needs about {need >> 20} MiB, {free >> 20} MiB free; free space or set "
+                f"MEDIC_BACKUP_DIR to a larger disk"
+            )
+        backup_id = new_backup_id(provider.name)
+        staging = self.root / f"{STAGING}{os.getpid()}-{backup_id}"
+        staging.mkdir()
+        try:
+            created = provider.create(params, staging, runner)
+            entry = {
+                "id": backup_id,
+                "provider": provider.name,
+                "resources": provider.resources(params),
+                "params": public_params(params),
+                "created": datetime.now(UTC).isoformat(),
+                "artifact": created.artifact,
+                "sha256": created.sha256,
+                "size": created.size,
+                "manifest": created.manifest,
+                "meta": created.meta,
+                "verification": None,
+                **meta,
+            }
+            (staging / ENTRY).write_text(json.dumps(entry, default=str), encoding="utf-8")
+            _fsync_tree(staging)
+            fault("after_backup_tmp")
+            os.rename(staging, self.root / backup_id)
+            atomicio.fsync_dir(self.root)
+        except BaseException as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+                raise BackupError(
+                    f"backup location {self.root} is full while backing up "
+                    f"{', '.join(provider.resources(params))}; nothing was kept; free space or "
+                    f"set MEDIC_BACKUP_DIR"
+                ) from None
+            if isinstance(exc, PermissionError):
+                raise BackupError(
+                    f"permission denied while backing up {', '.join(provider.resources(params))}: "
+                    f"{exc.filename or exc}; run as a user who can read it"
+                ) from None
+            raise
+        return entry
+
+    def directory(self, backup_id: str) -> Path:
+        return self.root / backup_id
+
+    def get(self, backup_id: str) -> dict[str, Any]:
+        path = self.root / backup_id / ENTRY
+        if "/" in backup_id or backup_id.startswith(".") or not path.is_file():
+            raise BackupNotFound(
+                f"backup {backup_id!r} is not in the catalogue {self.root}; `medic backups list` "
+                f"shows the backups there (or set MEDIC_BACKUP_DIR)"
+            )
+        entry: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return entry
+
+    def entries(self) -> list[dict[str, Any]]:
+        if not self.root.is_dir():
+            return []
+        out = []
+        for d in sorted(self.root.iterdir()):
+            if not d.name.startswith(".") and (d / ENTRY).is_file():
+                with contextlib.suppress(ValueError, OSError):
+                    out.append(json.loads((d / ENTRY).read_text(encoding="utf-8")))
+        return out
+
+    def update(self, entry: Mapping[str, Any]) -> None:
+        atomicio.write_bytes(self.root / str(entry["id"]) / ENTRY, json.dumps(entry, default=str).encode())
+
+    def remove_staging(self) -> list[Path]:
+        """Remove backups a crash left half-built (their process is gone), and temporary entry files."""
+        removed: list[Path] = []
+        if not self.root.is_dir():
+            return removed
+        for d in self.root.iterdir():
+            if d.name.startswith(STAGING) and not _alive(d.name[len(STAGING) :].split("-", 1)[0]):
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+            elif d.is_dir():
+                removed += atomicio.remove_temps(d)
+        return removed
+
+    def verify(self, entry: dict[str, Any], provider: BackupProvider, runner: Runner = LOCAL) -> list[str]:
+        """Re-read the artifact against its hash, then a restore dry-run; the result is kept in the entry."""
+        directory = self.directory(str(entry["id"]))
+        problems: list[str] = []
+        artifact = directory / str(entry["artifact"])
+        if not artifact.exists():
+            problems.append(f"artifact {artifact} is missing")
+        else:
+            digest, found = provider.reread(entry, directory)
+            if not digest and found:  # unreadable: the provider says why
+                problems = found
+            elif digest != entry["sha256"]:
+                problems.append(
+                    f"hash mismatch for {artifact}: catalogue {entry['sha256'][:16]}..., "
+                    f"read {digest[:16]}... (the backup is damaged; take a new one)"
+                )
+            else:
+                problems = found if found is not None else provider.dry_run(entry, directory, runner)
+        entry["verification"] = {
+            "ok": not problems,
+            "at": datetime.now(UTC).isoformat(),
+            "problems": problems,
+        }
+        self.update(entry)
+        return problems

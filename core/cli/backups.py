@@ -1,0 +1,167 @@
+"""``medic backups list|show|verify|restore``: the backup catalogue (``$MEDIC_BACKUP_DIR`` or
+STATE_DIR/backups).
+
+Exit codes: 0 ok; 1 a backup failed verification or a restore differs from its backup; 2 unknown backup id or
+bad arguments; 3 the restore itself failed (the message says what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from medic.core.backups import LOCAL, BackupDamaged, BackupError, BackupProvider, Catalogue
+from medic.core.config import load_config, state_dir
+from medic.core.errors import EXIT_FINDINGS_FAILED, UsageError
+from medic.core.faults import fault
+from medic.core.journal import Journal, journal_dir
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("backups", help="list, show, verify and restore backups")
+    psub = p.add_subparsers(dest="backups_command", metavar="SUBCOMMAND", required=True)
+    lst = psub.add_parser("list", help="backups in the catalogue")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_list)
+    show = psub.add_parser("show", help="one backup's catalogue entry")
+    show.add_argument("backup_id", metavar="BACKUP_ID")
+    show.add_argument("--manifest", action="store_true", help="print every manifest entry too")
+    show.set_defaults(func=cmd_show)
+    ver = psub.add_parser("verify", help="re-read the hash and run a restore dry-run")
+    ver.add_argument("backup_ids", nargs="+", metavar="BACKUP_ID")
+    ver.set_defaults(func=cmd_verify)
+    res = psub.add_parser("restore", help="verify, restore (journaled), then compare with the backup")
+    res.add_argument("backup_id", metavar="BACKUP_ID")
+    res.add_argument(
+        "--into",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="restore elsewhere: path=/tmp/copy (files, sqlite), dbname=fresh (postgres)",
+    )
+    res.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="restore only these paths of a directory backup (repeatable)",
+    )
+    res.set_defaults(func=cmd_restore)
+
+
+def _catalogue() -> tuple[Catalogue, dict[str, Any]]:
+    config = load_config()
+    return Catalogue.default(config), config
+
+
+def _providers() -> dict[str, BackupProvider]:
+    from medic.core.session import Session
+
+    table = Session().registry.tables["backup_providers"]
+    return {n: table[n] for n in table}
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    cat, _ = _catalogue()
+    entries = [{k: v for k, v in e.items() if k != "manifest"} for e in cat.entries()]
+    if args.json:
+        json.dump(entries, sys.stdout, indent=2, default=str)
+        print()
+        return 0
+    for e in entries:
+        v = e.get("verification") or {}
+        state = "verified" if v.get("ok") else "FAILED verification" if v else "not verified"
+        print(
+            f"{e['id']}  {', '.join(e['resources'])}  {e['size']} bytes  {state}  run {e.get('run_id', '-')}"
+        )
+    if not entries:
+        print(f"no backups in {cat.root}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    cat, _ = _catalogue()
+    entry = cat.get(args.backup_id)
+    if not args.manifest:
+        entry = {**entry, "manifest": f"{len(entry['manifest'])} entries (--manifest prints them)"}
+    json.dump(entry, sys.stdout, indent=2, default=str)
+    print()
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    cat, _ = _catalogue()
+    providers = _providers()
+    bad = 0
+    for backup_id in args.backup_ids:
+        entry = cat.get(backup_id)
+        problems = cat.verify(entry, providers[entry["provider"]])
+        print(
+            f"{backup_id}: "
+            + (
+                "verified (hash re-read, restore dry-run ok)"
+                if not problems
+                else "FAILED: " + "; ".join(problems)
+            )
+        )
+        bad += bool(problems)
+    return EXIT_FINDINGS_FAILED if bad else 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from medic.core.engine import new_run_id
+
+    cat, config = _catalogue()
+    into: dict[str, str] = {}
+    for pair in args.into:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise UsageError(f"--into {pair!r}: expected KEY=VALUE")
+        into[key] = value
+    entry = cat.get(args.backup_id)
+    provider = _providers()[entry["provider"]]
+    problems = cat.verify(entry, provider)
+    if problems:
+        raise BackupDamaged(
+            f"backup {args.backup_id} of {', '.join(entry['resources'])} failed verification and "
+            f"was not restored: {'; '.join(problems)}"
+        )
+    directory = cat.directory(args.backup_id)
+    only = args.path or None
+    journal = Journal.create(journal_dir(state_dir(config)), "restore-" + new_run_id(), target="local")
+    try:
+        journal.append(
+            "intent",
+            op="restore.1",
+            step="cli",
+            resource=", ".join(entry["resources"]),
+            redo=True,
+            undo={"type": "restore", "backup_id": args.backup_id, "paths": only},
+            paths=[] if into else list(only or []),
+        )
+        try:
+            provider.restore(entry, directory, LOCAL, only=only, into=into or None)
+        except PermissionError as exc:
+            raise BackupError(
+                f"permission denied restoring {', '.join(entry['resources'])} ({exc.filename}); run as a "
+                "user who can write it, then `medic recover` finishes the restore (files are replaced whole)"
+            ) from None
+        fault("after_action")
+        journal.append("done", op="restore.1")
+        diffs = provider.compare(entry, directory, LOCAL, only, into or None)
+        journal.append("commit")
+        journal.append("end", status="committed")
+    finally:
+        journal.close()
+    if diffs:
+        print(
+            f"restored {', '.join(entry['resources'])}, but it differs from the backup: " + "; ".join(diffs)
+        )
+        return EXIT_FINDINGS_FAILED
+    print(
+        f"restored {', '.join(entry['resources'])} from {args.backup_id}"
+        + (f" into {into}" if into else "") + "; identical to the backup"
+    )
+    return 0

@@ -1,0 +1,52 @@
+"""Change safety: verified backup before change, stepwise change with verification, crash-safe rollback.
+
+Registers the step kinds backup, action, verify, rollback and approve; the backup providers files, sqlite,
+postgres and command; the checks change.file_contains and change.command_succeeds; and closes each run's
+journal when the run ends (commit, or rolled back). docs/change-safety.md describes it all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medic.core.hookspecs import hookimpl
+from medic.core.models import Status
+from medic.core.steps import StepResult
+
+CHANGE_KINDS = ("action", "verify", "rollback")
+
+
+@hookimpl(trylast=True)
+def register_step_kinds(register: Any) -> None:
+    from medic.plugins.change.kinds import ActionStep, BackupStep
+    from medic.plugins.change.verify import ApproveStep, RollbackStep, VerifyStep
+
+    for kind in (BackupStep(), ActionStep(), VerifyStep(), RollbackStep(), ApproveStep()):
+        register(kind)
+
+
+@hookimpl(trylast=True)
+def register_backup_providers(register: Any) -> None:
+    from medic.plugins.change.providers import BUILTIN
+
+    for provider in BUILTIN:
+        register(provider)
+
+
+@hookimpl(trylast=True)
+def register_checks(register: Any) -> None:
+    from medic.plugins.change import checks
+
+    register(checks.file_contains.spec)  # type: ignore[attr-defined]
+    register(checks.command_succeeds.spec)  # type: ignore[attr-defined]
+
+
+def _errored(results: list[StepResult]) -> bool:
+    return any((r.kind in CHANGE_KINDS and r.status == Status.ERROR) or _errored(r.children) for r in results)
+
+
+@hookimpl
+def on_run_end(run: Any) -> None:
+    from medic.plugins.change.state import finish_run
+
+    finish_run(run.run_id, {t for t, results in run.results.items() if _errored(results)})

@@ -1,0 +1,246 @@
+"""The ``backup`` and ``action`` step kinds.
+
+    - id: b1
+      backup: files                 # a backup provider: files, sqlite, postgres, command
+      with: {path: /etc/app}        # the provider's parameters (+ verify: true)
+    - id: set
+      action: set_key               # a built-in action (plugins/change/actions.py)
+      with: {path: /etc/app/app.ini, section: main, key: workers, value: 8}
+      # backup: none                # only with a reason: changes without a verified backup
+      # reason: "scratch file"
+      # resources: [file:/srv/data] # what a `command` action changes
+
+An action runs only when every resource it changes has a backup verified in this run (hash re-read and restore
+dry-run passed), or the step says ``backup: none`` with a ``reason`` (reported as a warning).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Mapping
+from typing import Any
+
+from medic.core.backups import BackupError
+from medic.core.models import Severity, Status
+from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
+from medic.plugins.change.actions import ACTIONS, Action, ActionError
+from medic.plugins.change.common import finding, result, rollback_findings, skipped
+from medic.plugins.change.fileedit import EditError
+from medic.plugins.change.state import RunState, state_for
+
+CHECK_MODE = "(check mode)"
+
+
+def no_timeout(step: Step, vc: ValidationContext) -> None:
+    """A timed-out step is abandoned while its thread goes on: a change must never be left half-way."""
+    if step.timeout is not None:
+        vc.error(
+            step,
+            f"a {step.kind} step cannot have `timeout:` (an abandoned change would go on unjournaled); "
+            "commands it runs have their own time limits",
+            f"step {step.id!r}.timeout",
+        )
+
+
+class BackupStep(StepKind):
+    name = "backup"
+    description = (
+        "Back up a resource through a backup provider and verify it (hash re-read, restore dry-run)."
+    )
+
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        providers = vc.registry.tables["backup_providers"]
+        if step.arg not in providers:
+            vc.error(
+                step,
+                f"unknown backup provider {step.arg!r}; installed: {', '.join(providers)}",
+                f"step {step.id!r}.backup",
+            )
+
+    def run(self, step: Step, ctx: StepContext) -> StepResult:
+        params = dict(ctx.render(step.params))
+        verify = params.pop("verify", True)
+        state = state_for(ctx)
+        provider = state.providers[str(step.arg)]
+        try:
+            resources = provider.resources(params)
+            if state.check_mode:
+                state.verified.update(dict.fromkeys(resources, CHECK_MODE))
+                return result(
+                    step,
+                    ctx,
+                    [finding(step, ctx, Status.PASS, f"would {provider.describe(params)}")],
+                    {"backup_id": CHECK_MODE, "resources": resources},
+                )
+            entry = state.catalogue.take(
+                provider, params, run_id=ctx.run_id, step=step.id, target=ctx.target.name
+            )
+            problems = state.catalogue.verify(entry, provider) if verify else ["not verified (verify: false)"]
+        except BackupError as exc:
+            return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))], {"verified": False})
+        outputs = {
+            "backup_id": entry["id"],
+            "resources": resources,
+            "sha256": entry["sha256"],
+            "size": entry["size"],
+            "verified": not problems,
+        }
+        if problems:
+            return result(
+                step,
+                ctx,
+                [
+                    finding(
+                        step,
+                        ctx,
+                        Status.FAIL,
+                        f"backup {entry['id']} of "
+                        f"{', '.join(resources)} is not verified: {'; '.join(problems)}",
+                        remediation="take a new backup; check the backup location's disk",
+                    )
+                ],
+                outputs,
+            )
+        state.verified.update(dict.fromkeys(resources, entry["id"]))
+        return result(
+            step,
+            ctx,
+            [
+                finding(
+                    step,
+                    ctx,
+                    Status.PASS,
+                    f"backup {entry['id']} of {', '.join(resources)}"
+                    f" verified ({entry['size']} bytes, sha256 {entry['sha256'][:12]}...)",
+                    severity=Severity.INFO,
+                    backup_id=entry["id"],
+                )
+            ],
+            outputs,
+        )
+
+
+class ActionStep(StepKind):
+    name = "action"
+    description = (
+        "Change something (set_key, replace_file, patch_file, restart_service, command); refused "
+        "without a verified backup of what it changes."
+    )
+    extra_keys = ("backup", "reason", "resources")
+
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        where = f"step {step.id!r}"
+        no_timeout(step, vc)
+        if step.arg not in ACTIONS:
+            vc.error(
+                step, f"unknown action {step.arg!r}; expected one of {', '.join(ACTIONS)}", f"{where}.action"
+            )
+        if "backup" in step.extra and (
+            step.extra["backup"] != "none" or not str(step.extra.get("reason", "")).strip()
+        ):
+            vc.error(step, "`backup:` may only be `none`, and then `reason:` must say why", f"{where}.backup")
+        res = step.extra.get("resources")
+        if res is not None and (not isinstance(res, list) or not all(isinstance(r, str) for r in res)):
+            vc.error(
+                step,
+                "expected `resources:` as a list like [file:/etc/app, postgres:appdb]",
+                f"{where}.resources",
+            )
+        if step.arg == "command" and res is None:
+            vc.error(
+                step,
+                "a command action must declare the `resources:` it changes ([] if none)",
+                f"{where}.resources",
+            )
+
+    def run(self, step: Step, ctx: StepContext) -> StepResult:
+        state = state_for(ctx)
+        if state.halted:
+            return skipped(step, ctx, state.halted)
+        action = ACTIONS[str(step.arg)]
+        params: Mapping[str, Any] = ctx.render(step.params)
+        try:
+            plan = action.plan(params)
+            resources = action.resources(params) + list(ctx.render(step.extra.get("resources") or []))
+        except (ActionError, EditError, OSError) as exc:
+            return self._failed(step, ctx, state, f"{action.name}: {exc}")
+        outputs: dict[str, Any] = {"plan": plan.summary, "diff": plan.diff, "commands": plan.commands}
+        no_backup = step.extra.get("backup") == "none"
+        missing = [r for r in resources if not state.covering(r)]
+        if missing and not no_backup:
+            why = (
+                f"refused: no verified backup of {', '.join(missing)} in this run; add a backup step "
+                f"before it, or `backup: none` with a `reason:`"
+            )
+            if state.check_mode:
+                return result(step, ctx, [finding(step, ctx, Status.FAIL, f"would be {why}")], outputs)
+            return self._failed(step, ctx, state, why, outputs)
+        findings = []
+        if no_backup and resources:
+            findings.append(
+                finding(
+                    step,
+                    ctx,
+                    Status.WARN,
+                    f"changes {', '.join(resources)} without a backup: {step.extra.get('reason')}",
+                    severity=Severity.MEDIUM,
+                )
+            )
+        if state.check_mode:
+            findings.append(
+                finding(
+                    step,
+                    ctx,
+                    Status.PASS,
+                    plan.summary,
+                    severity=Severity.INFO,
+                    **({"diff": plan.diff} if plan.diff else {"commands": plan.commands}),
+                )
+            )
+            return result(step, ctx, findings, outputs)
+        try:
+            outputs.update(
+                state.change(
+                    step.id,
+                    self._intents(action, params, resources, state, step),
+                    lambda: action.apply(params),
+                )
+            )
+        except (ActionError, EditError, OSError, subprocess.SubprocessError) as exc:
+            return self._failed(step, ctx, state, f"{action.name} failed: {exc}", outputs)
+        findings.append(
+            finding(step, ctx, Status.PASS, plan.summary.replace("would ", "", 1), severity=Severity.INFO)
+        )
+        return result(step, ctx, findings, outputs)
+
+    def _intents(
+        self, action: Action, params: Mapping[str, Any], resources: list[str], state: RunState, step: Step
+    ) -> list[dict[str, Any]]:
+        paths = action.paths(params)
+        intents = []
+        for res in resources:
+            backup_id = state.covering(res)
+            undo = (
+                {
+                    "type": "restore",
+                    "backup_id": backup_id,
+                    "paths": [res[5:]] if res.startswith("file:") else None,
+                }
+                if backup_id
+                else {"type": "none", "reason": step.extra.get("reason", "")}
+            )
+            intents.append({"resource": res, "undo": undo, "paths": paths})
+        own = action.undo(params)
+        if own or not intents:
+            intents.append(
+                {"resource": f"action:{action.name}", "undo": own or {"type": "none"}, "paths": paths}
+            )
+        return intents
+
+    def _failed(
+        self, step: Step, ctx: StepContext, state: RunState, why: str, outputs: dict[str, Any] | None = None
+    ) -> StepResult:
+        findings = [finding(step, ctx, Status.FAIL, why)]
+        if not state.check_mode:
+            findings += rollback_findings(step, ctx, state.rollback(why))
+        return result(step, ctx, findings, outputs)

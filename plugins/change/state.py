@@ -1,0 +1,137 @@
+"""What the change step kinds of one run on one target share: verified backups, the journal, rollback state.
+
+Created on the first change step of a run and finished by the ``on_run_end`` hook: a run whose changes all
+completed (and whose verifications passed) is committed; one that rolled back is closed as such. A run that
+dies leaves its journal open for ``medic recover``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from medic.core.backups import BackupProvider, Catalogue
+from medic.core.config import state_dir
+from medic.core.faults import fault
+from medic.core.journal import Journal, journal_dir
+from medic.core.rollback import RollbackReport, undo_all
+from medic.core.steps import StepContext
+
+_STATES: dict[tuple[str, str], RunState] = {}
+_LOCK = threading.Lock()
+
+
+def covers(backup_resource: str, resource: str) -> bool:
+    if backup_resource == resource:
+        return True
+    if backup_resource.startswith("file:") and resource.startswith("file:"):
+        return resource[5:].startswith(backup_resource[5:].rstrip("/") + "/")
+    return False
+
+
+def catalogue_for(options: Mapping[str, Any]) -> Catalogue:
+    if os.environ.get("MEDIC_BACKUP_DIR"):
+        return Catalogue.default()
+    return Catalogue(state_of(options) / "backups")
+
+
+def state_of(options: Mapping[str, Any]) -> Path:
+    return Path(str(options["state_dir"])) if options.get("state_dir") else state_dir()
+
+
+class RunState:
+    def __init__(
+        self, run_id: str, target: str, options: Mapping[str, Any], providers: Mapping[str, BackupProvider]
+    ) -> None:
+        self.run_id, self.target, self.options, self.providers = run_id, target, options, providers
+        self.check_mode = bool(options.get("check_mode"))
+        self.catalogue = catalogue_for(options)
+        self.verified: dict[str, str] = {}  # resource -> backup id (or "(check mode)")
+        self._journal: Journal | None = None
+        self.ops = 0
+        self.rolled_back: RollbackReport | None = None
+        self.halted: str | None = None  # why later changes must not run
+
+    def covering(self, resource: str) -> str | None:
+        for res, backup_id in self.verified.items():
+            if covers(res, resource):
+                return backup_id
+        return None
+
+    def journal(self) -> Journal:
+        if self._journal is None:
+            name = self.run_id if self.target == "local" else f"{self.run_id}.{self.target}"
+            self._journal = Journal.create(journal_dir(state_of(self.options)), name, target=self.target)
+            fault("after_begin")
+        return self._journal
+
+    def change(self, step_id: str, intents: list[dict[str, Any]], fn: Callable[[], Any]) -> Any:
+        """Journal every undo intent (synced), make the change, journal its completion."""
+        journal = self.journal()
+        ops = []
+        for intent in intents:
+            self.ops += 1
+            op = f"{step_id}.{self.ops}"
+            journal.append("intent", op=op, step=step_id, **intent)
+            ops.append(op)
+        fault("after_intent")
+        result = fn()
+        fault("after_action")
+        for op in ops:
+            journal.append("done", op=op)
+        fault("after_done")
+        return result
+
+    def rollback(self, why: str) -> RollbackReport:
+        """Undo every change of this run so far, newest first, then compare the restored resources."""
+        self.halted = f"the run rolled back: {why}"
+        if self._journal is None:
+            self.rolled_back = RollbackReport(self.run_id, status="nothing to roll back")
+            return self.rolled_back
+        report = undo_all(self._journal, self._journal.log(), self.providers, self.catalogue)
+        report.status = "rolled back" if report.ok else "rollback incomplete"
+        self.rolled_back = report
+        return report
+
+    def finish(self, failed: bool) -> None:
+        journal = self._journal
+        if journal is None:
+            return
+        try:
+            if self.rolled_back is not None:
+                if self.rolled_back.ok:
+                    journal.append("end", status="rolled_back")
+            elif failed:
+                report = self.rollback("a change step failed")
+                if report.ok:
+                    journal.append("end", status="rolled_back")
+            else:
+                fault("before_commit")
+                journal.append("commit")
+                fault("after_commit")
+                journal.append("end", status="committed")
+        finally:
+            journal.close()
+
+
+def state_for(ctx: StepContext) -> RunState:
+    key = (ctx.run_id, ctx.target.name)
+    with _LOCK:
+        state = _STATES.get(key)
+        if state is None:
+            providers = ctx.registry.tables["backup_providers"]
+            state = _STATES[key] = RunState(
+                ctx.run_id, ctx.target.name, ctx.options, {n: providers[n] for n in providers}
+            )
+        return state
+
+
+def finish_run(run_id: str, failed_targets: set[str]) -> None:
+    with _LOCK:
+        keys = [k for k in _STATES if k[0] == run_id]
+        states = [_STATES.pop(k) for k in keys]
+    for state in states:
+        state.finish(state.target in failed_targets)

@@ -1,0 +1,238 @@
+"""The ``verify``, ``rollback`` and ``approve`` step kinds.
+
+- id: v1
+  verify: change.command_succeeds     # any check (the same checks as triage), with `with:` parameters
+  with: {argv: [nginx, -t]}           # a fail or error rolls the run's changes back at once
+- id: r1
+  rollback: "{{ inputs.backup_id }}"  # restore a catalogued backup (then compare it), or `changes`
+- id: ok
+  approve: "Restart the database now?"
+  with: {timeout: 300}                # terminal prompt; no terminal or timeout: NOT approved
+"""
+
+from __future__ import annotations
+
+import select
+import sys
+from typing import Any, TextIO
+
+from medic.core.backups import LOCAL, BackupError
+from medic.core.check import CheckSpec, evaluate
+from medic.core.models import ProbeCall, ProbeResult, Severity, Status
+from medic.core.params import ParamError
+from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
+from medic.core.target import Target
+from medic.plugins.change.common import finding, result, rollback_findings, skipped
+from medic.plugins.change.state import state_for
+from medic.plugins.steps import CheckStep
+
+
+def collect_fresh(target: Target, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
+    """Collect again: a verification must see the machine after the change, not the run's cached data."""
+    with target._lock:
+        for call in calls:
+            target._cache.pop(call, None)
+    return target.collect(calls)
+
+
+class VerifyStep(StepKind):
+    name = "verify"
+    description = "Post-condition written as a check; a fail or error rolls back the run's changes at once."
+
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        CheckStep().validate(step, vc)
+
+    def run(self, step: Step, ctx: StepContext) -> StepResult:
+        state = state_for(ctx)
+        if state.halted:
+            return skipped(step, ctx, state.halted)
+        spec: CheckSpec = ctx.registry.checks[str(step.arg)]
+        if state.check_mode:
+            return StepResult(
+                step.id,
+                self.name,
+                ctx.target.name,
+                Status.SKIPPED,
+                step.label,
+                error=f"check mode: would verify {spec.id} after the changes",
+            )
+        try:
+            params = spec.bind(ctx.render(step.params))
+        except (ParamError, ValueError) as exc:
+            return result(step, ctx, [finding(step, ctx, Status.ERROR, str(exc))])
+        calls = spec.needs(params)
+        collected = collect_fresh(ctx.target, list(calls.values()))
+        findings = evaluate(
+            spec,
+            params,
+            {alias: collected[c] for alias, c in calls.items()},
+            target=ctx.target.name,
+            target_live=ctx.target.live,
+            step=step.id,
+        )
+        ok = not any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
+        if not ok:
+            findings += rollback_findings(
+                step, ctx, state.rollback(f"verification {step.id} ({spec.id}) failed")
+            )
+        return result(step, ctx, findings, {"passed": ok, "rolled_back": not ok}, spec.title)
+
+
+class RollbackStep(StepKind):
+    name = "rollback"
+    description = (
+        "Restore a catalogued backup (then compare it with its manifest), or `changes`: undo this run's."
+    )
+
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        from medic.plugins.change.kinds import no_timeout
+
+        no_timeout(step, vc)
+
+    def run(self, step: Step, ctx: StepContext) -> StepResult:
+        state = state_for(ctx)
+        arg = str(ctx.render(step.arg))
+        if arg == "changes":
+            if state.check_mode:
+                return result(
+                    step,
+                    ctx,
+                    [
+                        finding(
+                            step,
+                            ctx,
+                            Status.PASS,
+                            "would roll back this run's changes",
+                            severity=Severity.INFO,
+                        )
+                    ],
+                )
+            return result(
+                step,
+                ctx,
+                rollback_findings(step, ctx, state.rollback(f"step {step.id}"))
+                or [finding(step, ctx, Status.PASS, "nothing to roll back", severity=Severity.INFO)],
+            )
+        try:
+            entry = state.catalogue.get(arg)
+            provider = state.providers[entry["provider"]]
+            what = ", ".join(entry["resources"])
+            if state.check_mode:
+                return result(
+                    step,
+                    ctx,
+                    [
+                        finding(
+                            step, ctx, Status.PASS, f"would restore {what} from {arg}", severity=Severity.INFO
+                        )
+                    ],
+                    {"backup_id": arg},
+                )
+            problems = state.catalogue.verify(entry, provider)
+            if problems:
+                return result(
+                    step,
+                    ctx,
+                    [
+                        finding(
+                            step,
+                            ctx,
+                            Status.FAIL,
+                            f"backup {arg} of {what} failed "
+                            f"verification, not restored: {'; '.join(problems)}",
+                        )
+                    ],
+                )
+            into = ctx.render(step.params).get("into")
+            directory = state.catalogue.directory(arg)
+            intent = {
+                "resource": what,
+                "undo": {"type": "restore", "backup_id": arg, "paths": None},
+                "redo": True,
+                "paths": [entry["meta"]["root"]] if entry["provider"] == "files" else [],
+            }
+            state.change(step.id, [intent], lambda: provider.restore(entry, directory, LOCAL, into=into))
+            diffs = provider.compare(entry, directory, LOCAL, into=into)
+        except BackupError as exc:
+            return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))])
+        if diffs:
+            return result(
+                step,
+                ctx,
+                [
+                    finding(
+                        step,
+                        ctx,
+                        Status.FAIL,
+                        f"restored {what} differs from backup {arg}: " + "; ".join(diffs[:10]),
+                    )
+                ],
+                {"backup_id": arg},
+            )
+        return result(
+            step,
+            ctx,
+            [
+                finding(
+                    step,
+                    ctx,
+                    Status.PASS,
+                    f"restored {what} from {arg}; identical to the backup",
+                    severity=Severity.INFO,
+                )
+            ],
+            {"backup_id": arg},
+        )
+
+
+def ask(message: str, timeout: float, tty_in: TextIO, out: TextIO) -> bool:
+    """Ask on a terminal; anything but y/yes, or no answer within ``timeout`` seconds, is *not approved*."""
+    out.write(f"{message} [y/N] (no answer in {timeout:g} s = no): ")
+    out.flush()
+    ready, _, _ = select.select([tty_in], [], [], timeout)
+    if not ready:
+        out.write("\n")
+        return False
+    return tty_in.readline().strip().lower() in ("y", "yes")
+
+
+class ApproveStep(StepKind):
+    name = "approve"
+    description = "Wait for a person to approve (terminal prompt, with a timeout); default: not approved."
+
+    def run(self, step: Step, ctx: StepContext) -> StepResult:
+        state = state_for(ctx)
+        params: dict[str, Any] = ctx.render(step.params)
+        message = str(ctx.render(step.arg))
+        if state.halted:
+            return skipped(step, ctx, state.halted)
+        if state.check_mode:
+            return result(
+                step,
+                ctx,
+                [finding(step, ctx, Status.PASS, f"would ask: {message}", severity=Severity.INFO)],
+                {"approved": None},
+            )
+        if not sys.stdin.isatty():
+            approved, how = False, "no terminal to ask on (stdin is not a TTY)"
+        else:
+            approved = ask(message, float(params.get("timeout", 300)), sys.stdin, sys.stderr)
+            how = "answered on the terminal"
+        if approved:
+            return result(
+                step,
+                ctx,
+                [finding(step, ctx, Status.PASS, f"approved: {message}", severity=Severity.INFO)],
+                {"approved": True},
+            )
+        state.halted = f"not approved: {message}"
+        return result(
+            step,
+            ctx,
+            [
+                finding(
+                    step, ctx, Status.FAIL, f"not approved ({how}): {message}; later changes were not made"
+                )
+            ],
+            {"approved": False},
+        )
