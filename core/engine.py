@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medic.core import expr, template
-from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_OK, TargetError
+from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, TargetError
 from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 from medic.core.playbook import Playbook
 from medic.core.registry import Registry
@@ -95,7 +95,11 @@ class RunResult:
 
     @property
     def exit_code(self) -> int:
-        return EXIT_FINDINGS_FAILED if any(f.status == Status.FAIL for f in self.findings()) else EXIT_OK
+        """1 when a check failed; 3 when a target could not be reached at all (the run is incomplete)."""
+        findings = self.findings()
+        if any(f.check == "target.reachable" and f.status == Status.ERROR for f in findings):
+            return EXIT_INTERNAL
+        return EXIT_FINDINGS_FAILED if any(f.status == Status.FAIL for f in findings) else EXIT_OK
 
     @property
     def duration_s(self) -> float:

@@ -35,8 +35,8 @@ class _Retry(Exception):
 
 # Set inside a per-target task: its steps then run inline (thread timeouts, engine retries), not as subtasks.
 _IN_TARGET_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar("medic_in_target_task", default=False)
-# Up to this many targets each step is its own task; beyond it, a fleet, each target is one task (one task per
-# step per host cost ~25 ms of Prefect overhead each and kept the server busy: see bench/README-ssh.md).
+# Up to this many targets each step is its own task; beyond it, a fleet, each target is one task: 50 task runs
+# instead of 400 for the server to record and the UI to show (timings: bench/README-ssh.md).
 STEP_TASKS_UP_TO = int(os.environ.get("MEDIC_PREFECT_STEP_TASKS_UP_TO", "4"))
 
 
@@ -80,16 +80,20 @@ class PrefectExecutor(Executor):
 
 
 def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target], list[StepResult]]:
-    """Run ``fn(target)`` as one Prefect task named after the target; its steps run inline inside it."""
+    """Run ``fn(target)`` as one Prefect task named after the target; its steps run inline inside it.
 
-    def body(target: Target) -> list[StepResult]:
-        _IN_TARGET_TASK.set(True)
-        return fn(target)
+    The task takes no parameters (a closure, as in ``run_leaf``): Prefect would otherwise serialise the target,
+    connection and all, into the task run record.
+    """
 
     def run(target: Target) -> list[StepResult]:
+        def body() -> list[StepResult]:
+            _IN_TARGET_TASK.set(True)
+            return fn(target)
+
         host_task = task(name=f"target {target.name}", persist_result=False, cache_policy=NO_CACHE,
                          log_prints=False)(body)
-        return host_task(target)
+        return host_task()
 
     return run
 

@@ -12,7 +12,7 @@ from rich.text import Text
 from medic.core.engine import RunResult
 from medic.core.hookspecs import hookimpl
 from medic.core.models import Status
-from medic.core.report import next_steps, probable_cause
+from medic.core.report import next_steps, probable_cause, unreachable
 
 STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.ERROR: "magenta",
          Status.SKIPPED: "dim"}
@@ -63,6 +63,9 @@ def print_run(console: Console, run: RunResult) -> None:
     c = run.counts()
     console.print(f"{c['fail']} fail, {c['warn']} warn, {c['error']} error, {c['pass']} pass, "
                   f"{c['skipped']} skipped", highlight=False)
+    down = unreachable(run)
+    if down:
+        console.print(Text.assemble(("Unreachable: ", "bold magenta"), ", ".join(down)))
     cause = probable_cause(run)
     if cause:
         console.print(Text.assemble(("Probable cause: ", "bold"), f"{cause.check} on {cause.target}: ",

@@ -103,7 +103,7 @@ class Connection:
 
     def _connect(self) -> None:
         h = self.host
-        sock = self._jump_channel() if h.jump is not None else None
+        sock = self._jump_channel() if h.jump is not None else self._tcp()
         client = paramiko.SSHClient()
         known = hostkeys.known_hosts_file(h)
         if known.exists():
@@ -117,8 +117,7 @@ class Connection:
                 h.address, h.port, username=h.user, key_filename=h.key_file,
                 passphrase=os.environ.get(h.passphrase_env) or None, allow_agent=True,
                 look_for_keys=h.key_file is None, banner_timeout=h.connect_timeout,
-                # start_client shares `timeout` with TCP connect: a margin so the banner timeout fires first
-                timeout=h.connect_timeout + 1.0,
+                timeout=h.connect_timeout + 1.0,  # the whole negotiation: after the banner timeout fires
                 auth_timeout=h.connect_timeout, channel_timeout=h.connect_timeout, sock=sock)
         except paramiko.BadHostKeyException as exc:
             raise hostkeys.changed_key_error(h, exc.key, [hostkeys.describe(exc.expected_key)]) from None
@@ -130,15 +129,23 @@ class Connection:
                               f"user, key_file and ssh-agent") from None
         except paramiko.SSHException as exc:
             raise self._classify(exc, policy, time.monotonic() - started) from None
-        except TimeoutError:
-            raise TargetError(f"host {h.name} ({self._where()}): TCP connect timed out after "
-                              f"{h.connect_timeout:g} s") from None
         except (ConnectionResetError, EOFError) as exc:
             raise Refused(str(exc) or type(exc).__name__) from None
         except OSError as exc:
-            raise TargetError(f"host {h.name} ({self._where()}): cannot connect: "
-                              f"{exc.strerror or exc}") from None
+            raise TargetError(f"host {h.name} ({self._where()}): connection failed: {exc.strerror or exc}"
+                              ) from None
         self.transport.set_keepalive(KEEPALIVE_S)
+
+    def _tcp(self) -> socket.socket:
+        h = self.host
+        try:
+            return socket.create_connection((h.address, h.port), timeout=h.connect_timeout)
+        except TimeoutError:
+            raise TargetError(f"host {h.name} ({self._where()}): TCP connect timed out after "
+                              f"{h.connect_timeout:g} s") from None
+        except OSError as exc:
+            raise TargetError(f"host {h.name} ({self._where()}): cannot connect: {exc.strerror or exc}"
+                              ) from None
 
     def _classify(self, exc: paramiko.SSHException, policy: _Reject, elapsed: float) -> BaseException:
         h = self.host

@@ -85,6 +85,9 @@ def test_cli_run_with_inventory_limit_and_json(lab, run_cli):
     doc = json.loads(out)
     assert code in (0, 1) and [t["name"] for t in doc["targets"]] == ["files_b"]  # 1: e.g. load on a busy CI
     assert doc["summary"]["unreachable"] == [] and doc["summary"]["counts"]["pass"] >= 5
+    code, out, _ = run_cli("run", "triage", "--engine", "inline", "--inventory", str(lab.inventory(
+        {"ok": {"lab": "ok"}, "down": {"lab": "down"}}, filename="down.yaml")), "--json")
+    assert code == 3 and json.loads(out)["summary"]["unreachable"] == ["down"]  # incomplete run: exit 3
 
 
 def test_unknown_names_fail_before_connecting(lab, run_cli):
@@ -96,3 +99,9 @@ def test_unknown_names_fail_before_connecting(lab, run_cli):
     assert time.monotonic() - started < 2
     code, _, err = run_cli("run", "triage", "--engine", "inline", "--inventory", str(inv), "--limit", "zz*")
     assert code == 2 and "no target left" in err
+
+
+def test_terminal_summary_lists_unreachable_hosts(lab, run_cli):
+    inv = lab.inventory({"ok": {"lab": "ok"}, "down": {"lab": "down"}})
+    code, out, _ = run_cli("run", "triage", "--engine", "inline", "--inventory", str(inv))
+    assert code == 3 and "Unreachable: down" in out
