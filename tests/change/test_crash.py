@@ -99,7 +99,9 @@ def _check_recovered(
         assert all(r.ok and "still running" not in r.status for r in reports), reports
     want = states["after"] if committed and not fail_verify else states["before"]
     got = snapshot(root)
-    assert got == want, "after recover the tree is neither as before nor as committed"
+    assert got == want, "after recover the tree is neither as before nor as committed: " + "; ".join(
+        f"{log.path.name}: {[r['type'] for r in log.records]}" for log in logs
+    )
     assert temp_leftovers(root, work / "state") == []
     assert all(read(p).end is not None for p in journals(work / "state" / "journal"))
     if cli_twice:
