@@ -9,6 +9,7 @@ Usage: python bench/agent_bench.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     sos = ensure_sos()
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user's machine: byte-code cached
+    subprocess.run([PY, "-m", "medic.agent.cli", "--version"], capture_output=True, check=False)
     work = Path(tempfile.mkdtemp(prefix="medic-agent-bench-"))
     (work / "sos").mkdir()
     (work / "medic").mkdir()

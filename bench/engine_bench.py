@@ -79,6 +79,10 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.update({"PREFECT_HOME": str(work / "prefect-home"), "MEDIC_STATE_DIR": str(work / "state"),
                 "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    # as a user's machine: byte-code cached (a session may export PYTHONDONTWRITEBYTECODE), caches warm
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([*MEDIC, "run", "triage", "--engine", "inline"], env=env, capture_output=True, check=False)
+    subprocess.run([PY, "-c", "import prefect"], env=env, capture_output=True, check=False)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, repeat {args.repeat}")
 
     print("\n[no-flow commands]")
