@@ -51,7 +51,7 @@ def main() -> None:
     print(version.line())
     print(sos_t.line())
     print(medic_t.line())
-    sos_archives = sorted(p for p in (work / "sos").glob("sosreport-*.tar*") if not p.name.endswith(".sha256"))
+    sos_archives = sorted(p for p in (work / "sos").glob("sosreport-*.tar*") if p.name.endswith((".tar.xz", ".tar.gz", ".tar")))
     medic_bundles = sorted((work / "medic").glob("medic-bundle-*.tar.gz"))
     if sos_archives:
         with tarfile.open(sos_archives[-1]) as tar:
