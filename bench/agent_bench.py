@@ -51,7 +51,8 @@ def main() -> None:
     print(version.line())
     print(sos_t.line())
     print(medic_t.line())
-    sos_archives = sorted(p for p in (work / "sos").glob("sosreport-*.tar*") if p.name.endswith((".tar.xz", ".tar.gz", ".tar")))
+    archives = (work / "sos").glob("sosreport-*.tar*")
+    sos_archives = sorted(p for p in archives if p.name.endswith((".tar.xz", ".tar.gz", ".tar")))
     medic_bundles = sorted((work / "medic").glob("medic-bundle-*.tar.gz"))
     if sos_archives:
         with tarfile.open(sos_archives[-1]) as tar:

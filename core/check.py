@@ -114,6 +114,11 @@ def check(
     return wrap
 
 
+def level(value: float, warn: float, fail: float) -> Status:
+    """The status of ``value`` against rising thresholds: fail at ``fail`` or more, warn at ``warn`` or more."""
+    return Status.FAIL if value >= fail else Status.WARN if value >= warn else Status.PASS
+
+
 def _as_outcomes(value: Outcome | Iterable[Outcome] | None) -> list[Outcome]:
     if value is None:
         return []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from medic.core.check import ProbeData, check
-from medic.core.models import Outcome, ProbeCall, Status
+from medic.core.check import ProbeData, check, level
+from medic.core.models import Outcome, ProbeCall
 from medic.core.params import Param
 
 ERROR_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
@@ -68,10 +68,6 @@ def _evidence(s: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _count_status(n: int, warn: int, fail: int) -> Status:
-    return Status.FAIL if n >= fail else Status.WARN if n >= warn else Status.PASS
-
-
 @check(
     "logs.error_rate",
     title="Error rate in a log",
@@ -93,7 +89,7 @@ def _count_status(n: int, warn: int, fail: int) -> Status:
 )
 def error_rate(data: ProbeData, p: dict[str, Any]) -> Outcome:
     s = data["scan"]
-    status = _count_status(s["matches"], p["warn_count"], p["fail_count"])
+    status = level(s["matches"], p["warn_count"], p["fail_count"])
     pct = 100.0 * s["matches"] / s["lines_scanned"] if s["lines_scanned"] else 0.0
     head = f"; most frequent: {s['top'][0]['count']}x {s['top'][0]['message'][:120]}" if s["top"] else ""
     return Outcome(
@@ -124,7 +120,7 @@ def error_rate(data: ProbeData, p: dict[str, Any]) -> Outcome:
 )
 def auth_failures(data: ProbeData, p: dict[str, Any]) -> Outcome:
     s = data["scan"]
-    status = _count_status(s["matches"], p["warn_count"], p["fail_count"])
+    status = level(s["matches"], p["warn_count"], p["fail_count"])
     sources = [f"{v['value']} ({v['count']})" for v in s["top_values"]]
     where = f", top sources {', '.join(sources[:3])}" if sources else ""
     return Outcome(
@@ -153,7 +149,7 @@ def auth_failures(data: ProbeData, p: dict[str, Any]) -> Outcome:
 )
 def crash_markers(data: ProbeData, p: dict[str, Any]) -> Outcome:
     s = data["scan"]
-    status = _count_status(s["matches"], 1, p["fail_count"])
+    status = level(s["matches"], 1, p["fail_count"])
     last = f"; last: {s['samples'][-1][:160]}" if s["samples"] else ""
     return Outcome(
         status,

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from medic.core.check import ProbeData, check
+from medic.core.check import ProbeData, check, level
 from medic.core.models import Outcome, ProbeCall, Status, passed, warned
 from medic.core.params import Param
 
 MIB = 1024**2
-
-
-def _level(value: float, warn: float, fail: float) -> Status:
-    return Status.FAIL if value >= fail else Status.WARN if value >= warn else Status.PASS
 
 
 @check(
@@ -40,7 +36,7 @@ def top_cpu(data: ProbeData, p: dict[str, Any]) -> Outcome:
     if not rows:
         return passed("no process used CPU during the sample", interval_s=c["interval_s"])
     worst = rows[0]
-    status = _level(worst["cpu_pct"], p["warn_pct"], p["fail_pct"])
+    status = level(worst["cpu_pct"], p["warn_pct"], p["fail_pct"])
     return Outcome(
         status,
         f"top CPU: {', '.join(listing[:3])} over {c['interval_s']:.1f} s",
@@ -74,7 +70,7 @@ def top_memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
     worst = rows[0]
     pct = 100.0 * worst["rss_bytes"] / total
     return Outcome(
-        _level(pct, p["warn_pct"], p["fail_pct"]),
+        level(pct, p["warn_pct"], p["fail_pct"]),
         f"largest: {worst['name']}[{worst['pid']}] {pct:.0f}% of RAM; top: {', '.join(listing[:3])}",
         {"top": listing, "worst_pct": round(pct, 1)},
         subject=f"{worst['name']}[{worst['pid']}]",
@@ -106,7 +102,7 @@ def zombies(data: ProbeData, p: dict[str, Any]) -> Outcome:
         parents[key] = parents.get(key, 0) + 1
     top_parents = dict(sorted(parents.items(), key=lambda kv: -kv[1])[:10])
     ev: dict[str, Any] = {"count": len(z), "parents": top_parents}
-    status = _level(len(z), p["warn_count"], p["fail_count"])
+    status = level(len(z), p["warn_count"], p["fail_count"])
     if not z:
         return passed("no zombie processes", **ev)
     return Outcome(status, f"{len(z)} zombie process(es), parents: {', '.join(list(top_parents)[:3])}", ev)
@@ -142,7 +138,7 @@ def directory_size(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
         note = " (stopped counting early)" if d["truncated"] else ""
         out.append(
             Outcome(
-                _level(mb, p["warn_mb"], p["fail_mb"]),
+                level(mb, p["warn_mb"], p["fail_mb"]),
                 f"{d['path']} {mb:.0f} MiB in {d['files']} files{note}",
                 {"path": d["path"], "mib": round(mb, 1), "files": d["files"], "largest": largest},
                 subject=d["path"],

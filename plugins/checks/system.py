@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from medic.core.check import ProbeData, check
+from medic.core.check import ProbeData, check, level
 from medic.core.models import Outcome, ProbeCall, Status, passed, warned
 from medic.core.params import Param
 
 GIB = 1024**3
-
-
-def _level(value: float, warn: float, fail: float) -> Status:
-    return Status.FAIL if value >= fail else Status.WARN if value >= warn else Status.PASS
 
 
 @check(
@@ -35,7 +31,7 @@ def _level(value: float, warn: float, fail: float) -> Status:
 def disk_space(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     out = []
     for d in data["disks"]:
-        status = _level(d["used_pct"], p["warn_pct"], p["fail_pct"])
+        status = level(d["used_pct"], p["warn_pct"], p["fail_pct"])
         text = (
             f"{d['mountpoint']} {d['used_pct']:.0f}% used, {d['free_bytes'] / GIB:.1f} GiB free of "
             f"{d['total_bytes'] / GIB:.1f} GiB"
@@ -100,7 +96,7 @@ def memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
 def cpu_load(data: ProbeData, p: dict[str, Any]) -> Outcome:
     d = data["load"]
     per = d["load5_per_cpu"]
-    status = _level(per, p["warn_per_cpu"], p["fail_per_cpu"])
+    status = level(per, p["warn_per_cpu"], p["fail_per_cpu"])
     return Outcome(
         status,
         f"load {d['load1']:.2f} / {d['load5']:.2f} / {d['load15']:.2f} on {d['cpus']} CPUs "
@@ -199,7 +195,7 @@ def inodes(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
         pct = d["inodes_used_pct"]
         out.append(
             Outcome(
-                _level(pct, p["warn_pct"], p["fail_pct"]),
+                level(pct, p["warn_pct"], p["fail_pct"]),
                 f"{d['mountpoint']} {pct:.0f}% of {d['inodes_total']} inodes used",
                 {"mountpoint": d["mountpoint"], "inodes_used_pct": pct, "inodes_free": d["inodes_free"]},
                 subject=d["mountpoint"],
@@ -228,7 +224,7 @@ def swap(data: ProbeData, p: dict[str, Any]) -> Outcome:
         return passed("no swap configured", swap_total_bytes=0)
     pct = m["swap_used_pct"]
     return Outcome(
-        _level(pct, p["warn_pct"], p["fail_pct"]),
+        level(pct, p["warn_pct"], p["fail_pct"]),
         f"{pct:.0f}% of {m['swap_total_bytes'] / GIB:.1f} GiB swap used",
         {
             "swap_used_pct": pct,
