@@ -101,6 +101,8 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
 def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inputs: dict[str, Any],
                      options: dict[str, Any] | None = None) -> RunResult:
     run_id = new_run_id()
+    if not os.environ.get("PREFECT_API_URL"):
+        prefect_env.install_logged_temporary_server()
     engine = Engine(session.registry, session.hooks, PrefectExecutor())
 
     @flow(name=f"medic-{playbook.name}", flow_run_name=run_id, persist_result=False, log_prints=False,

@@ -129,3 +129,40 @@ def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> No
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr[-3000:]
     assert "telemetry" not in out.stderr.lower()
     assert "slow-system" in out.stdout
+
+
+def test_temporary_server_output_goes_to_its_log_file_not_the_terminal(tmp_path: Any) -> None:
+    # The server prints shutdown tracebacks on its own at random; whether they can reach the user's
+    # terminal is decided by where its stderr points, which is deterministic: check that.
+    script = textwrap.dedent("""
+        import os, sys
+        from medic.flows import prefect_env
+        prefect_env.configure()
+        from prefect.server.api.server import SubprocessASGIServer
+        prefect_env.install_logged_temporary_server()
+        server = SubprocessASGIServer()
+        server.start()
+        pid = server.server_process.pid
+        print(os.readlink(f"/proc/{pid}/fd/1"))
+        print(os.readlink(f"/proc/{pid}/fd/2"))
+        print(prefect_env.server_log_path())
+        server.stop()
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
+    assert out.returncode == 0, out.stderr[-2000:]
+    fd1, fd2, log = out.stdout.split()
+    assert fd1 == fd2 == log == str(tmp_path / "prefect" / "medic-temporary-server.log")
+
+
+def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic.flows import prefect_env
+
+    monkeypatch.setattr(prefect_env, "SERVER_LOG_MAX_BYTES", 10)
+    log = tmp_path / prefect_env.SERVER_LOG_NAME
+    log.write_text("x" * 100)
+    with prefect_env.open_server_log(log) as fh:
+        fh.write(b"new")
+    assert log.read_bytes() == b"new"
+    assert (tmp_path / (prefect_env.SERVER_LOG_NAME + ".1")).read_text() == "x" * 100
