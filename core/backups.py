@@ -14,7 +14,6 @@ backup is in the catalogue completely or not at all. Updates of ``entry.json`` a
 from __future__ import annotations
 
 import contextlib
-import errno
 import hashlib
 import json
 import os
@@ -29,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.core import atomicio
-from medic.core.config import state_dir
 from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
+from medic.core.hosts import LOCAL_HOST, LOCAL_ONLY, Host, Hosts
 
 ENTRY = "entry.json"
 STAGING = ".tmp-"
@@ -161,7 +160,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _fsync_tree(directory: Path) -> None:
+def fsync_tree(directory: Path) -> None:
     for p in directory.iterdir():
         if p.is_file():
             fd = os.open(p, os.O_RDONLY)
@@ -186,11 +185,16 @@ def _alive(pid: str) -> bool:
 
 
 class Catalogue:
+    """Catalogue entries on this machine; artifacts here too, or on the remote host that holds the resource
+    (the entry's ``host`` and ``location``)."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 
     @classmethod
     def default(cls, config: Mapping[str, Any] | None = None) -> Catalogue:
+        from medic.core.config import state_dir  # not needed on remote hosts, where backup_ops runs
+
         explicit = os.environ.get("MEDIC_BACKUP_DIR")
         return cls(Path(explicit).expanduser() if explicit else state_dir(dict(config or {})) / "backups")
 
@@ -204,62 +208,54 @@ class Catalogue:
             ) from None
 
     def take(
-        self, provider: BackupProvider, params: Mapping[str, Any], runner: Runner = LOCAL, **meta: Any
+        self, provider: BackupProvider, params: Mapping[str, Any], host: Host | None = None, **meta: Any
     ) -> dict[str, Any]:
-        """Make a backup and put it in the catalogue atomically; nothing half-written is left on failure."""
-        from medic.core.faults import fault
+        """Make a backup on the host that holds the resource and put it in the catalogue atomically; nothing
+        half-written is left on failure. On a remote host the artifact stays there (in its ``backup_root``)."""
+        from medic.core.backup_ops import provider_ref
 
+        host = host or LOCAL_HOST
         self._ensure_root()
-        free = shutil.disk_usage(self.root).free
-        need = provider.estimate(params, free)
-        if need and need * 1.05 > free:
-            raise BackupError(
-                f"backup location {self.root} is full: {', '.join(provider.resources(params))} "
-                f"needs about {need >> 20} MiB, {free >> 20} MiB free; free space or set "
-                f"MEDIC_BACKUP_DIR to a larger disk"
-            )
         backup_id = new_backup_id(provider.name)
+        entry: dict[str, Any] = {
+            "id": backup_id,
+            "provider": provider.name,
+            "resources": provider.resources(params),
+            "params": public_params(params),
+            "created": datetime.now(UTC).isoformat(),
+            "verification": None,
+            **meta,
+        }
+        remote_root = host.backup_root()
+        if remote_root is None:
+            created = host.call("medic.core.backup_ops:create", provider=provider, params=params,
+                                root=str(self.root), backup_id=backup_id, entry=entry)
+            entry.update({k: v for k, v in created.items() if k != "directory"})
+            return entry
+        ref = provider_ref(provider)
+        created = host.call("medic.core.backup_ops:create", needs=[ref.partition(":")[0]], provider=ref,
+                            params=dict(params), root=remote_root, backup_id=backup_id,
+                            setting=f"the host variable backup_dir of {host.name}")
+        entry.update({k: v for k, v in created.items() if k != "directory"})
+        entry.update(host=host.describe(), location=created["directory"])
         staging = self.root / f"{STAGING}{os.getpid()}-{backup_id}"
         staging.mkdir()
         try:
-            created = provider.create(params, staging, runner)
-            entry = {
-                "id": backup_id,
-                "provider": provider.name,
-                "resources": provider.resources(params),
-                "params": public_params(params),
-                "created": datetime.now(UTC).isoformat(),
-                "artifact": created.artifact,
-                "sha256": created.sha256,
-                "size": created.size,
-                "manifest": created.manifest,
-                "meta": created.meta,
-                "verification": None,
-                **meta,
-            }
             (staging / ENTRY).write_text(json.dumps(entry, default=str), encoding="utf-8")
-            _fsync_tree(staging)
-            fault("after_backup_tmp")
+            fsync_tree(staging)
             os.rename(staging, self.root / backup_id)
             atomicio.fsync_dir(self.root)
-        except BaseException as exc:
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
-            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-                raise BackupError(
-                    f"backup location {self.root} is full while backing up "
-                    f"{', '.join(provider.resources(params))}; nothing was kept; free space or "
-                    f"set MEDIC_BACKUP_DIR"
-                ) from None
-            if isinstance(exc, PermissionError):
-                raise BackupError(
-                    f"permission denied while backing up {', '.join(provider.resources(params))}: "
-                    f"{exc.filename or exc}; run as a user who can read it"
-                ) from None
             raise
         return entry
 
     def directory(self, backup_id: str) -> Path:
         return self.root / backup_id
+
+    def location(self, entry: Mapping[str, Any]) -> str:
+        """The directory holding the artifact, on the entry's host."""
+        return str(entry.get("location") or self.directory(str(entry["id"])))
 
     def get(self, backup_id: str) -> dict[str, Any]:
         path = self.root / backup_id / ENTRY
@@ -297,28 +293,42 @@ class Catalogue:
                 removed += atomicio.remove_temps(d)
         return removed
 
-    def verify(self, entry: dict[str, Any], provider: BackupProvider, runner: Runner = LOCAL) -> list[str]:
-        """Re-read the artifact against its hash, then a restore dry-run; the result is kept in the entry."""
-        directory = self.directory(str(entry["id"]))
-        problems: list[str] = []
-        artifact = directory / str(entry["artifact"])
-        if not artifact.exists():
-            problems.append(f"artifact {artifact} is missing")
-        else:
-            digest, found = provider.reread(entry, directory)
-            if not digest and found:  # unreadable: the provider says why
-                problems = found
-            elif digest != entry["sha256"]:
-                problems.append(
-                    f"hash mismatch for {artifact}: catalogue {entry['sha256'][:16]}..., "
-                    f"read {digest[:16]}... (the backup is damaged; take a new one)"
-                )
-            else:
-                problems = found if found is not None else provider.dry_run(entry, directory, runner)
+    def _on_host(self, function: str, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None,
+                 **kwargs: Any) -> tuple[Host, Any]:
+        """Run a backup_ops function on the host that holds the entry's artifact."""
+        from medic.core.backup_ops import provider_ref
+
+        host = (hosts or LOCAL_ONLY).get(entry.get("host"))
+        local = host is LOCAL_HOST
+        value = host.call(f"medic.core.backup_ops:{function}", needs=[type(provider).__module__],
+                          provider=provider if local else provider_ref(provider), entry=dict(entry),
+                          directory=self.location(entry), **kwargs)
+        return host, value
+
+    def verify(self, entry: dict[str, Any], provider: BackupProvider, hosts: Hosts | None = None) -> list[str]:
+        """Re-read the artifact on its host against the hash kept here, then a restore dry-run; the result
+        is kept in the entry."""
+        host, got = self._on_host("check", entry, provider, hosts)
+        problems: list[str] = list(got["problems"])
+        if not problems and got["digest"] != entry["sha256"]:  # the host's word is not enough
+            problems = [f"hash mismatch on {host.name}: catalogue {entry['sha256'][:16]}..., read "
+                        f"{str(got['digest'])[:16]}... (the backup is damaged; take a new one)"]
         entry["verification"] = {
             "ok": not problems,
             "at": datetime.now(UTC).isoformat(),
             "problems": problems,
+            **({"host": host.name} if entry.get("host") else {}),
         }
         self.update(entry)
         return problems
+
+    def restore(self, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None = None,
+                only: Sequence[str] | None = None, into: Mapping[str, Any] | None = None) -> None:
+        self._on_host("restore", entry, provider, hosts, only=list(only) if only else None,
+                      into=dict(into) if into else None)
+
+    def compare(self, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None = None,
+                only: Sequence[str] | None = None, into: Mapping[str, Any] | None = None) -> list[str]:
+        _, diffs = self._on_host("compare", entry, provider, hosts, only=list(only) if only else None,
+                                 into=dict(into) if into else None)
+        return list(diffs)

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio
-from medic.core.backups import LOCAL, BackupError, BackupProvider, Catalogue
+from medic.core.backups import BackupError, BackupProvider, Catalogue
+from medic.core.errors import MedicError
 from medic.core.faults import fault
+from medic.core.hosts import LOCAL_ONLY, Hosts
 from medic.core.journal import Journal, JournalLog, journal_dir, journals, read
 
 
@@ -41,32 +42,39 @@ class RollbackReport:
         return not self.problems
 
 
+def _provider(providers: Mapping[str, BackupProvider], entry: Mapping[str, Any]) -> BackupProvider:
+    provider = providers.get(entry["provider"])
+    if provider is None:
+        raise BackupError(
+            f"backup {entry['id']} needs the {entry['provider']!r} backup provider, which is not installed"
+        )
+    return provider
+
+
 def apply_undo(
-    undo: Mapping[str, Any], providers: Mapping[str, BackupProvider], catalogue: Catalogue
+    undo: Mapping[str, Any],
+    providers: Mapping[str, BackupProvider],
+    catalogue: Catalogue,
+    hosts: Hosts = LOCAL_ONLY,
+    host: Mapping[str, Any] | None = None,
 ) -> None:
+    """Carry out one undo; ``host`` is the run's host description (where ``argv`` undos run)."""
     kind = undo.get("type")
     if kind == "restore":
         entry = catalogue.get(str(undo["backup_id"]))
-        provider = providers.get(entry["provider"])
-        if provider is None:
-            raise BackupError(
-                f"backup {entry['id']} needs the {entry['provider']!r} backup provider, which is not "
-                f"installed"
-            )
-        provider.restore(entry, catalogue.directory(entry["id"]), LOCAL, only=undo.get("paths"))
+        catalogue.restore(entry, _provider(providers, entry), hosts, only=undo.get("paths"))
     elif kind == "argv":
-        proc = subprocess.run(list(undo["argv"]), capture_output=True, check=False, timeout=600)
-        if proc.returncode != 0:
-            raise BackupError(
-                f"undo command {undo['argv'][0]} exited {proc.returncode}: "
-                f"{proc.stderr.decode(errors='replace')[-300:]}"
-            )
+        hosts.get(host).call("medic.core.backup_ops:run_undo", argv=list(undo["argv"]))
     elif kind != "none":
         raise BackupError(f"unknown undo type {kind!r} in the journal")
 
 
 def undo_all(
-    journal: Journal, log: JournalLog, providers: Mapping[str, BackupProvider], catalogue: Catalogue
+    journal: Journal,
+    log: JournalLog,
+    providers: Mapping[str, BackupProvider],
+    catalogue: Catalogue,
+    hosts: Hosts = LOCAL_ONLY,
 ) -> RollbackReport:
     """Undo every intent of the journal not undone yet, record each, then compare restored files."""
     report = RollbackReport(log.run_id)
@@ -76,21 +84,28 @@ def undo_all(
     ]
     for record in ordered:
         try:
-            apply_undo(record["undo"], providers, catalogue)
-        except (BackupError, OSError, subprocess.SubprocessError) as exc:
+            apply_undo(record["undo"], providers, catalogue, hosts, log.begin.get("host"))
+        except (MedicError, OSError, subprocess.SubprocessError) as exc:
             report.problems.append(f"op {record['op']} ({record.get('resource', '?')}): {exc}")
             continue
         fault("after_undo")
         journal.append("undone", op=record["op"])
         report.undone.append(str(record["op"]))
-    _cleanup(log)
+    report.problems += _cleanup(log, hosts)
     if not report.problems:
-        report.problems += _compare(log, providers, catalogue, report)
+        try:
+            report.problems += _compare(log, providers, catalogue, report, hosts)
+        except (MedicError, OSError) as exc:
+            report.problems.append(f"comparing the restored resources: {exc}")
     return report
 
 
 def _compare(
-    log: JournalLog, providers: Mapping[str, BackupProvider], catalogue: Catalogue, report: RollbackReport
+    log: JournalLog,
+    providers: Mapping[str, BackupProvider],
+    catalogue: Catalogue,
+    report: RollbackReport,
+    hosts: Hosts,
 ) -> list[str]:
     by_backup: dict[str, list[str] | None] = {}
     for r in log.intents():
@@ -103,30 +118,39 @@ def _compare(
     problems = []
     for backup_id, paths in by_backup.items():
         entry = catalogue.get(backup_id)
-        problems += providers[entry["provider"]].compare(
-            entry, catalogue.directory(backup_id), LOCAL, only=paths
-        )
+        problems += catalogue.compare(entry, _provider(providers, entry), hosts, only=paths)
         report.compared.append(
             f"{', '.join(entry['resources'])}" + (f" ({', '.join(paths)})" if paths else "")
         )
     return problems
 
 
-def _cleanup(log: JournalLog) -> None:
-    for r in log.intents():
-        for p in r.get("paths") or []:
-            atomicio.remove_temps(Path(p).parent, Path(p).name)
+def _cleanup(log: JournalLog, hosts: Hosts) -> list[str]:
+    """Remove temporary files interrupted writes left beside the changed paths, on the run's host."""
+    paths = sorted({str(p) for r in log.intents() for p in r.get("paths") or []})
+    if not paths:
+        return []
+    try:
+        hosts.get(log.begin.get("host")).call("medic.core.backup_ops:remove_temps", paths=paths)
+    except (MedicError, OSError) as exc:
+        return [f"removing temporary files beside {', '.join(paths)}: {exc}"]
+    return []
 
 
 def rollback_run(
-    path: Path, providers: Mapping[str, BackupProvider], catalogue: Catalogue, *, end: bool = True
+    path: Path,
+    providers: Mapping[str, BackupProvider],
+    catalogue: Catalogue,
+    *,
+    end: bool = True,
+    hosts: Hosts = LOCAL_ONLY,
 ) -> RollbackReport | None:
     """Roll back a finished or interrupted run's changes; None when the run's process still holds it."""
     journal = Journal.reopen(path)
     if journal is None:
         return None
     try:
-        report = undo_all(journal, read(path), providers, catalogue)
+        report = undo_all(journal, read(path), providers, catalogue, hosts)
         if report.ok and end:
             journal.append("end", status="rolled_back")
         report.status = "rolled_back" if report.ok else "rollback incomplete"
@@ -159,7 +183,7 @@ def _reopen(path: Path, log: JournalLog, grace_s: float = 5.0) -> Journal | None
 
 
 def recover(
-    state: Path, providers: Mapping[str, BackupProvider], catalogue: Catalogue
+    state: Path, providers: Mapping[str, BackupProvider], catalogue: Catalogue, hosts: Hosts = LOCAL_ONLY
 ) -> list[RollbackReport]:
     """Finish every interrupted run: mark committed ones done, roll the others back. Idempotent."""
     reports = []
@@ -174,11 +198,11 @@ def recover(
             continue
         try:
             if log.committed:
-                _cleanup(log)
+                _cleanup(log, hosts)
                 journal.append("end", status="committed", by="recover")
                 reports.append(RollbackReport(log.run_id, status="committed: marked done"))
                 continue
-            report = undo_all(journal, log, providers, catalogue)
+            report = undo_all(journal, log, providers, catalogue, hosts)
             if report.ok:
                 journal.append("end", status="rolled_back", by="recover")
             report.status = "rolled back" if report.ok else "rollback incomplete: fix and run recover again"

@@ -13,6 +13,8 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from medic.core.errors import TargetError
+from medic.core.hosts import Host, Reopen
 from medic.core.models import ProbeCall, ProbeResult
 
 
@@ -96,6 +98,14 @@ class Target(ABC):
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "live": self.live, "vars": dict(self.vars)}
 
+    def change_host(self) -> Host:
+        """Where change steps (backup, action, rollback) run for this target. Collected data cannot be
+        changed; live targets override this."""
+        raise TargetError(
+            f"target {self.name} is {self.kind} data, not a machine: backups and changes need a live target "
+            f"(local, or a host over SSH)"
+        )
+
     def close(self) -> None:  # noqa: B027 - optional for targets holding no resources
         """Release connections or temporary files."""
 
@@ -125,3 +135,4 @@ class TargetKind:
     scheme: str
     open: Callable[[str, TargetContext], list[Target]]
     description: str = ""
+    reopen: Reopen | None = None  # a host again from its description (journal, catalogue): rollback, recover

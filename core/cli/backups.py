@@ -12,10 +12,11 @@ import json
 import sys
 from typing import Any
 
-from medic.core.backups import LOCAL, BackupDamaged, BackupError, BackupProvider, Catalogue
+from medic.core.backups import BackupDamaged, BackupError, BackupProvider, Catalogue
 from medic.core.config import load_config, state_dir
 from medic.core.errors import EXIT_FINDINGS_FAILED, UsageError
 from medic.core.faults import fault
+from medic.core.hosts import Hosts
 from medic.core.journal import Journal, journal_dir
 
 
@@ -56,11 +57,22 @@ def _catalogue() -> tuple[Catalogue, dict[str, Any]]:
     return Catalogue.default(config), config
 
 
-def _providers() -> dict[str, BackupProvider]:
+def _plugins() -> tuple[dict[str, BackupProvider], Hosts]:
+    """The installed backup providers, and the hosts backups and runs were made on (reached again through
+    the installed target kinds: an SSH host from its catalogue or journal description)."""
     from medic.core.session import Session
 
-    table = Session().registry.tables["backup_providers"]
-    return {n: table[n] for n in table}
+    registry = Session().registry
+    table, kinds = registry.tables["backup_providers"], registry.tables["target_kinds"]
+    return {n: table[n] for n in table}, Hosts({n: kinds[n].reopen for n in kinds if kinds[n].reopen})
+
+
+def _provider(providers: dict[str, BackupProvider], entry: dict[str, Any]) -> BackupProvider:
+    provider = providers.get(entry["provider"])
+    if provider is None:
+        raise UsageError(f"backup {entry['id']} needs the {entry['provider']!r} backup provider, which is not "
+                         f"installed; install the plugin that provides it")
+    return provider
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -93,25 +105,21 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     cat, _ = _catalogue()
-    providers = _providers()
+    providers, hosts = _plugins()
     bad = 0
-    for backup_id in args.backup_ids:
-        entry = cat.get(backup_id)
-        problems = cat.verify(entry, providers[entry["provider"]])
-        print(
-            f"{backup_id}: "
-            + (
-                "verified (hash re-read, restore dry-run ok)"
-                if not problems
-                else "FAILED: " + "; ".join(problems)
-            )
-        )
-        bad += bool(problems)
+    try:
+        for backup_id in args.backup_ids:
+            entry = cat.get(backup_id)
+            problems = cat.verify(entry, _provider(providers, entry), hosts)
+            print(f"{backup_id}: " + ("verified (hash re-read, restore dry-run ok)" if not problems
+                                      else "FAILED: " + "; ".join(problems)))
+            bad += bool(problems)
+    finally:
+        hosts.close()
     return EXIT_FINDINGS_FAILED if bad else 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from medic.core.engine import new_run_id
 
     cat, config = _catalogue()
     into: dict[str, str] = {}
@@ -121,16 +129,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
             raise UsageError(f"--into {pair!r}: expected KEY=VALUE")
         into[key] = value
     entry = cat.get(args.backup_id)
-    provider = _providers()[entry["provider"]]
-    problems = cat.verify(entry, provider)
+    providers, hosts = _plugins()
+    try:
+        return _restore(args, cat, config, entry, _provider(providers, entry), hosts, into)
+    finally:
+        hosts.close()
+
+
+def _restore(args: argparse.Namespace, cat: Catalogue, config: dict[str, Any], entry: dict[str, Any],
+             provider: BackupProvider, hosts: Hosts, into: dict[str, str]) -> int:
+    from medic.core.engine import new_run_id
+
+    problems = cat.verify(entry, provider, hosts)
     if problems:
         raise BackupDamaged(
             f"backup {args.backup_id} of {', '.join(entry['resources'])} failed verification and "
             f"was not restored: {'; '.join(problems)}"
         )
-    directory = cat.directory(args.backup_id)
     only = args.path or None
-    journal = Journal.create(journal_dir(state_dir(config)), "restore-" + new_run_id(), target="local")
+    host = entry.get("host")
+    journal = Journal.create(journal_dir(state_dir(config)), "restore-" + new_run_id(),
+                             target=(host or {}).get("name", "local"), host=host)
     try:
         journal.append(
             "intent",
@@ -142,7 +161,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             paths=[] if into else list(only or []),
         )
         try:
-            provider.restore(entry, directory, LOCAL, only=only, into=into or None)
+            cat.restore(entry, provider, hosts, only=only, into=into or None)
         except PermissionError as exc:
             raise BackupError(
                 f"permission denied restoring {', '.join(entry['resources'])} ({exc.filename}); run as a "
@@ -150,7 +169,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             ) from None
         fault("after_action")
         journal.append("done", op="restore.1")
-        diffs = provider.compare(entry, directory, LOCAL, only, into or None)
+        diffs = cat.compare(entry, provider, hosts, only, into or None)
         journal.append("commit")
         journal.append("end", status="committed")
     finally:

@@ -12,7 +12,7 @@ import argparse
 from typing import Any
 
 from medic.core.backups import Catalogue
-from medic.core.cli.backups import _catalogue, _providers
+from medic.core.cli.backups import _catalogue, _plugins
 from medic.core.config import load_config, state_dir
 from medic.core.errors import EXIT_INTERNAL, MedicError
 from medic.core.journal import find, journal_dir, read
@@ -45,7 +45,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
     if read(path).status == "rolled_back":
         print(f"{args.run_id}: already rolled back")
         return 0
-    report = rollback_run(path, _providers(), cat)
+    providers, hosts = _plugins()
+    try:
+        report = rollback_run(path, providers, cat, hosts=hosts)
+    finally:
+        hosts.close()
     if report is None:
         raise MedicError(
             f"run {args.run_id} is still running (its process holds the journal); wait for it or stop "
@@ -57,7 +61,11 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_recover(args: argparse.Namespace) -> int:
     state = state_dir(load_config())
-    reports = recover(state, _providers(), _catalogue()[0])
+    providers, hosts = _plugins()
+    try:
+        reports = recover(state, providers, _catalogue()[0], hosts)
+    finally:
+        hosts.close()
     if not reports:
         print("nothing to recover")
     for r in reports:

@@ -10,7 +10,8 @@ service again) from the action itself.
     action: command          with: {argv: [...], undo: [...]}, resources: [...]   (declared by the step)
 
 Files are written atomically (temporary file, fsync, rename, fsync of the directory) keeping mode and owner.
-Everything runs on this machine for now; an SSH target will pass its own way to read, write and run.
+``describe`` and ``apply`` run on the machine that holds the files (this one, or an SSH host's python3): this
+module and what it imports at the top must stay standard-library only (PyYAML is imported only for YAML files).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import os
 import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,14 @@ class Plan:
     summary: str
     diff: str = ""
     commands: list[list[str]] = field(default_factory=list)
+    # filled in by describe(): what the action changes and how to undo what a backup cannot
+    resources: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    undo: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Plan:
+        return cls(**{k: data[k] for k in ("summary", "diff", "commands", "resources", "paths", "undo")})
 
 
 def _str(p: Mapping[str, Any], key: str) -> str:
@@ -232,3 +241,18 @@ class Command(Action):
 ACTIONS: dict[str, Action] = {
     a.name: a for a in (SetKey(), ReplaceFile(), PatchFile(), RestartService(), Command())
 }
+
+# Run on the machine that holds the files, through medic.core.hosts.Host.call (JSON in, JSON out).
+ON_HOST = f"{__name__}:"
+
+
+def describe(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan of an action, with the resources it changes, the paths it writes and its own undo."""
+    action = ACTIONS[name]
+    plan = action.plan(params)
+    plan.resources, plan.paths, plan.undo = action.resources(params), action.paths(params), action.undo(params)
+    return asdict(plan)
+
+
+def apply(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    return ACTIONS[name].apply(params)

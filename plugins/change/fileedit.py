@@ -11,9 +11,6 @@ import json
 import re
 from typing import Any
 
-import yaml
-
-from medic.core import yamlload
 from medic.core.errors import MedicError
 
 FORMATS = ("auto", "ini", "yaml", "json", "keyvalue")
@@ -46,6 +43,13 @@ def set_key(text: str, fmt: str, key: str, value: Any, section: str | None = Non
         data = json.loads(text) if text.strip() else {}
         return json.dumps(_set_dotted(data, key, value, path), indent=2) + "\n"
     if fmt == "yaml":
+        # imported here: this module also runs on remote hosts, which may not have PyYAML for other formats
+        try:
+            import yaml
+
+            from medic.core import yamlload
+        except ImportError:
+            raise EditError(f"{path}: editing YAML needs PyYAML on this host (pip install pyyaml)") from None
         data = yamlload.loads(text, path or "<file>") if text.strip() else {}
         return str(yaml.safe_dump(_set_dotted(_plain(data), key, value, path), sort_keys=False))
     if fmt == "ini":

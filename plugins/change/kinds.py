@@ -17,15 +17,13 @@ dry-run passed), or the step says ``backup: none`` with a ``reason`` (reported a
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping
 from typing import Any
 
-from medic.core.backups import BackupError
+from medic.core.errors import MedicError
 from medic.core.models import Severity, Status
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
-from medic.plugins.change.actions import ACTIONS, Action, ActionError
+from medic.plugins.change.actions import ACTIONS, ON_HOST, Plan
 from medic.plugins.change.common import finding, result, rollback_findings, skipped
-from medic.plugins.change.fileedit import EditError
 from medic.plugins.change.state import RunState, state_for
 
 CHECK_MODE = "(check mode)"
@@ -73,10 +71,12 @@ class BackupStep(StepKind):
                     {"backup_id": CHECK_MODE, "resources": resources},
                 )
             entry = state.catalogue.take(
-                provider, params, run_id=ctx.run_id, step=step.id, target=ctx.target.name
+                provider, params, state.host, run_id=ctx.run_id, step=step.id, target=ctx.target.name
             )
-            problems = state.catalogue.verify(entry, provider) if verify else ["not verified (verify: false)"]
-        except BackupError as exc:
+            problems = (
+                state.catalogue.verify(entry, provider, state.hosts) if verify else ["not verified (verify: false)"]
+            )
+        except (MedicError, OSError) as exc:
             return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))], {"verified": False})
         outputs = {
             "backup_id": entry["id"],
@@ -157,13 +157,14 @@ class ActionStep(StepKind):
         state = state_for(ctx)
         if state.halted:
             return skipped(step, ctx, state.halted)
-        action = ACTIONS[str(step.arg)]
-        params: Mapping[str, Any] = ctx.render(step.params)
+        name = str(step.arg)
+        params: dict[str, Any] = dict(ctx.render(step.params))
         try:
-            plan = action.plan(params)
-            resources = action.resources(params) + list(ctx.render(step.extra.get("resources") or []))
-        except (ActionError, EditError, OSError) as exc:
-            return self._failed(step, ctx, state, f"{action.name}: {exc}")
+            # planned on the machine that holds the files (it reads them; systemd may be there or not)
+            plan = Plan.from_dict(state.host.call(ON_HOST + "describe", name=name, params=params))
+            resources = plan.resources + list(ctx.render(step.extra.get("resources") or []))
+        except (MedicError, OSError) as exc:
+            return self._failed(step, ctx, state, f"{name}: {exc}")
         outputs: dict[str, Any] = {"plan": plan.summary, "diff": plan.diff, "commands": plan.commands}
         no_backup = step.extra.get("backup") == "none"
         missing = [r for r in resources if not state.covering(r)]
@@ -202,21 +203,21 @@ class ActionStep(StepKind):
             outputs.update(
                 state.change(
                     step.id,
-                    self._intents(action, params, resources, state, step),
-                    lambda: action.apply(params),
+                    self._intents(name, plan, resources, state, step),
+                    lambda: state.host.call(ON_HOST + "apply", name=name, params=params),
                 )
             )
-        except (ActionError, EditError, OSError, subprocess.SubprocessError) as exc:
-            return self._failed(step, ctx, state, f"{action.name} failed: {exc}", outputs)
+        except (MedicError, OSError, subprocess.SubprocessError) as exc:
+            return self._failed(step, ctx, state, f"{name} failed: {exc}", outputs)
         findings.append(
             finding(step, ctx, Status.PASS, plan.summary.replace("would ", "", 1), severity=Severity.INFO)
         )
         return result(step, ctx, findings, outputs)
 
     def _intents(
-        self, action: Action, params: Mapping[str, Any], resources: list[str], state: RunState, step: Step
+        self, name: str, plan: Plan, resources: list[str], state: RunState, step: Step
     ) -> list[dict[str, Any]]:
-        paths = action.paths(params)
+        paths = plan.paths
         intents = []
         for res in resources:
             backup_id = state.covering(res)
@@ -230,11 +231,8 @@ class ActionStep(StepKind):
                 else {"type": "none", "reason": step.extra.get("reason", "")}
             )
             intents.append({"resource": res, "undo": undo, "paths": paths})
-        own = action.undo(params)
-        if own or not intents:
-            intents.append(
-                {"resource": f"action:{action.name}", "undo": own or {"type": "none"}, "paths": paths}
-            )
+        if plan.undo or not intents:
+            intents.append({"resource": f"action:{name}", "undo": plan.undo or {"type": "none"}, "paths": paths})
         return intents
 
     def _failed(

@@ -16,6 +16,7 @@ from typing import Any
 from medic.core.backups import BackupProvider, Catalogue
 from medic.core.config import state_dir
 from medic.core.faults import fault
+from medic.core.hosts import Host, Hosts
 from medic.core.journal import Journal, journal_dir
 from medic.core.rollback import RollbackReport, undo_all
 from medic.core.steps import StepContext
@@ -44,9 +45,18 @@ def state_of(options: Mapping[str, Any]) -> Path:
 
 class RunState:
     def __init__(
-        self, run_id: str, target: str, options: Mapping[str, Any], providers: Mapping[str, BackupProvider]
+        self,
+        run_id: str,
+        target: str,
+        options: Mapping[str, Any],
+        providers: Mapping[str, BackupProvider],
+        open_host: Callable[[], Host],
+        hosts: Hosts | None = None,
     ) -> None:
         self.run_id, self.target, self.options, self.providers = run_id, target, options, providers
+        self._open_host = open_host
+        self._host: Host | None = None
+        self.hosts = hosts or Hosts()
         self.check_mode = bool(options.get("check_mode"))
         self.catalogue = catalogue_for(options)
         self.verified: dict[str, str] = {}  # resource -> backup id (or "(check mode)")
@@ -54,6 +64,14 @@ class RunState:
         self.ops = 0
         self.rolled_back: RollbackReport | None = None
         self.halted: str | None = None  # why later changes must not run
+
+    @property
+    def host(self) -> Host:
+        """The machine this target's changes happen on (raises TargetError for a target that cannot change)."""
+        if self._host is None:
+            self._host = self._open_host()
+            self.hosts.add(self._host)
+        return self._host
 
     def covering(self, resource: str) -> str | None:
         for res, backup_id in self.verified.items():
@@ -64,7 +82,9 @@ class RunState:
     def journal(self) -> Journal:
         if self._journal is None:
             name = self.run_id if self.target == "local" else f"{self.run_id}.{self.target}"
-            self._journal = Journal.create(journal_dir(state_of(self.options)), name, target=self.target)
+            self._journal = Journal.create(
+                journal_dir(state_of(self.options)), name, target=self.target, host=self.host.describe()
+            )
             fault("after_begin")
         return self._journal
 
@@ -91,12 +111,18 @@ class RunState:
         if self._journal is None:
             self.rolled_back = RollbackReport(self.run_id, status="nothing to roll back")
             return self.rolled_back
-        report = undo_all(self._journal, self._journal.log(), self.providers, self.catalogue)
+        report = undo_all(self._journal, self._journal.log(), self.providers, self.catalogue, self.hosts)
         report.status = "rolled back" if report.ok else "rollback incomplete"
         self.rolled_back = report
         return report
 
     def finish(self, failed: bool) -> None:
+        try:
+            self._finish(failed)
+        finally:
+            self.hosts.close()
+
+    def _finish(self, failed: bool) -> None:
         journal = self._journal
         if journal is None:
             return
@@ -124,9 +150,20 @@ def state_for(ctx: StepContext) -> RunState:
         if state is None:
             providers = ctx.registry.tables["backup_providers"]
             state = _STATES[key] = RunState(
-                ctx.run_id, ctx.target.name, ctx.options, {n: providers[n] for n in providers}
+                ctx.run_id,
+                ctx.target.name,
+                ctx.options,
+                {n: providers[n] for n in providers},
+                ctx.target.change_host,
+                hosts_from(ctx.registry),
             )
         return state
+
+
+def hosts_from(registry: Any) -> Hosts:
+    """Hosts reachable again through the installed target kinds (for backups taken on other hosts)."""
+    kinds = registry.tables["target_kinds"]
+    return Hosts({n: kinds[n].reopen for n in kinds if getattr(kinds[n], "reopen", None)})
 
 
 def finish_run(run_id: str, failed_targets: set[str]) -> None:

@@ -16,8 +16,9 @@ import select
 import sys
 from typing import Any, TextIO
 
-from medic.core.backups import LOCAL, BackupError
 from medic.core.check import CheckSpec, evaluate
+from medic.core.errors import MedicError
+from medic.core.hosts import Hosts
 from medic.core.models import ProbeCall, ProbeResult, Severity, Status
 from medic.core.params import ParamError
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
@@ -125,7 +126,13 @@ class RollbackStep(StepKind):
                     ],
                     {"backup_id": arg},
                 )
-            problems = state.catalogue.verify(entry, provider)
+            if Hosts.key(entry.get("host") or {}) != Hosts.key(state.host.describe() or {}):
+                taken = (entry.get("host") or {}).get("name", "this machine")
+                return result(step, ctx, [finding(
+                    step, ctx, Status.FAIL,
+                    f"backup {arg} of {what} was taken on {taken}, not on {ctx.target.name}; run the rollback "
+                    f"step on {taken}'s target, or restore it with `medic backups restore {arg}`")])
+            problems = state.catalogue.verify(entry, provider, state.hosts)
             if problems:
                 return result(
                     step,
@@ -141,16 +148,17 @@ class RollbackStep(StepKind):
                     ],
                 )
             into = ctx.render(step.params).get("into")
-            directory = state.catalogue.directory(arg)
             intent = {
                 "resource": what,
                 "undo": {"type": "restore", "backup_id": arg, "paths": None},
                 "redo": True,
                 "paths": [entry["meta"]["root"]] if entry["provider"] == "files" else [],
             }
-            state.change(step.id, [intent], lambda: provider.restore(entry, directory, LOCAL, into=into))
-            diffs = provider.compare(entry, directory, LOCAL, into=into)
-        except BackupError as exc:
+            state.change(
+                step.id, [intent], lambda: state.catalogue.restore(entry, provider, state.hosts, into=into)
+            )
+            diffs = state.catalogue.compare(entry, provider, state.hosts, into=into)
+        except (MedicError, OSError) as exc:
             return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))])
         if diffs:
             return result(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medic.core.errors import UsageError
+from medic.core.hosts import LOCAL_HOST, Host
 from medic.core.models import ProbeCall, ProbeResult
 from medic.core.probe import ProbeSpec, run_probe
 from medic.core.target import Target, TargetContext, TargetKind
@@ -21,6 +22,9 @@ class LocalTarget(Target):
                  variables: Mapping[str, Any] | None = None) -> None:
         super().__init__(name, {"hostname": socket.gethostname(), **(variables or {})})
         self.probes = probes
+
+    def change_host(self) -> Host:
+        return LOCAL_HOST
 
     def _batches(self, calls: list[ProbeCall]) -> list[list[ProbeCall]]:
         return [[call] for call in calls]  # in parallel: one slow probe does not hold up the others

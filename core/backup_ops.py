@@ -1,0 +1,159 @@
+"""Backup work done on the machine that holds the resource: make, re-read, restore and compare a backup.
+
+Called through :class:`medic.core.hosts.Host` (``host.call("medic.core.backup_ops:create", ...)``), so every
+argument and result is JSON-able and the module needs only the standard library and medic modules that do too:
+on an SSH host it runs in the host's ``python3``. A provider is named by reference (``module:Class``) and
+built on the host.
+"""
+
+from __future__ import annotations
+
+import errno
+import importlib
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from medic.core import atomicio
+from medic.core.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
+from medic.core.faults import fault
+
+
+def provider_ref(provider: BackupProvider) -> str:
+    return f"{type(provider).__module__}:{type(provider).__qualname__}"
+
+
+def _provider(ref: str | BackupProvider) -> BackupProvider:
+    if isinstance(ref, BackupProvider):  # on this machine: the registered object itself
+        return ref
+    module, _, name = ref.partition(":")
+    provider: BackupProvider = getattr(importlib.import_module(module), name)()
+    return provider
+
+
+def create(
+    provider: str | BackupProvider,
+    params: Mapping[str, Any],
+    root: str,
+    backup_id: str,
+    entry: Mapping[str, Any] | None = None,
+    setting: str = "MEDIC_BACKUP_DIR",
+) -> dict[str, Any]:
+    """Build the backup in ``root/.tmp-PID-ID``, fsync it and rename it to ``root/ID``: all or nothing.
+
+    With ``entry`` (the catalogue is on this machine) the entry file is written inside the staging directory
+    too, so backup and entry appear together. ``setting`` names what the user changes to move the location.
+    Returns what the provider created, with the directory.
+    """
+    prov = _provider(provider)
+    where = Path(os.path.expanduser(root))
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        raise BackupError(
+            f"backup location {where}: permission denied; make it writable or set {setting} to a directory "
+            f"you can write"
+        ) from None
+    resources = ", ".join(prov.resources(params))
+    free = shutil.disk_usage(where).free
+    need = prov.estimate(params, free)
+    if need and need * 1.05 > free:
+        raise BackupError(
+            f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
+            f"free; free space or set {setting} to a larger disk"
+        )
+    staging = where / f"{STAGING}{os.getpid()}-{backup_id}"
+    staging.mkdir()
+    try:
+        created = prov.create(params, staging, LOCAL)
+        out = {
+            "artifact": created.artifact,
+            "sha256": created.sha256,
+            "size": created.size,
+            "manifest": created.manifest,
+            "meta": created.meta,
+            "directory": str(where / backup_id),
+        }
+        if entry is not None:
+            full = {**entry, **{k: v for k, v in out.items() if k != "directory"}}
+            (staging / ENTRY).write_text(json.dumps(full, default=str), encoding="utf-8")
+        fsync_tree(staging)
+        fault("after_backup_tmp")
+        os.rename(staging, where / backup_id)
+        atomicio.fsync_dir(where)
+    except BaseException as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+            raise BackupError(
+                f"backup location {where} is full while backing up {resources}; nothing was kept; free space "
+                f"or set {setting} to a larger disk"
+            ) from None
+        if isinstance(exc, PermissionError):
+            raise BackupError(
+                f"permission denied while backing up {resources}: {exc.filename or exc}; run as a user who "
+                f"can read it"
+            ) from None
+        raise
+    return out
+
+
+def check(provider: str | BackupProvider, entry: Mapping[str, Any], directory: str) -> dict[str, Any]:
+    """Re-read the artifact and hash it; when the hash is the catalogue's, run the restore dry-run.
+
+    Returns ``{"digest": ..., "problems": [...]}``; the caller compares the digest with its catalogue too.
+    """
+    prov = _provider(provider)
+    where = Path(directory)
+    artifact = where / str(entry["artifact"])
+    if not artifact.exists():
+        return {"digest": "", "problems": [f"artifact {artifact} is missing"]}
+    digest, found = prov.reread(entry, where)
+    if not digest and found:  # unreadable: the provider says why
+        return {"digest": "", "problems": list(found)}
+    if digest != entry["sha256"]:
+        return {"digest": digest, "problems": [
+            f"hash mismatch for {artifact}: catalogue {str(entry['sha256'])[:16]}..., read {digest[:16]}... "
+            f"(the backup is damaged; take a new one)"]}
+    problems = found if found is not None else prov.dry_run(entry, where, LOCAL)
+    return {"digest": digest, "problems": list(problems)}
+
+
+def restore(
+    provider: str | BackupProvider,
+    entry: Mapping[str, Any],
+    directory: str,
+    only: Sequence[str] | None = None,
+    into: Mapping[str, Any] | None = None,
+) -> None:
+    _provider(provider).restore(entry, Path(directory), LOCAL, only=only, into=into)
+
+
+def compare(
+    provider: str | BackupProvider,
+    entry: Mapping[str, Any],
+    directory: str,
+    only: Sequence[str] | None = None,
+    into: Mapping[str, Any] | None = None,
+) -> list[str]:
+    return list(_provider(provider).compare(entry, Path(directory), LOCAL, only=only, into=into))
+
+
+def run_undo(argv: Sequence[str]) -> None:
+    """Run a declared undo command (``undo:`` of a command action, restarting a service again)."""
+    proc = subprocess.run(list(argv), capture_output=True, check=False, timeout=600, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise BackupError(
+            f"undo command {argv[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}"
+        )
+
+
+def remove_temps(paths: Sequence[str]) -> list[str]:
+    """Remove temporary files an interrupted atomic write left beside ``paths``."""
+    removed: list[str] = []
+    for p in paths:
+        removed += [str(r) for r in atomicio.remove_temps(Path(p).parent, Path(p).name)]
+    return removed
