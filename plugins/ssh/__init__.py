@@ -61,7 +61,14 @@ def _open_inventory(spec: str, ctx: TargetContext) -> list[Target]:
     return [SSHTarget(h, ctx.probes) for h in hosts]
 
 
-SSH = TargetKind("ssh", _open_ssh, "a host over SSH: ssh://[user@]host[:port] (paramiko, strict host keys)")
+def _reopen(description: Any) -> Any:
+    from medic.plugins.ssh.hostcall import reopen
+
+    return reopen(description)
+
+
+SSH = TargetKind("ssh", _open_ssh, "a host over SSH: ssh://[user@]host[:port] (paramiko, strict host keys)",
+                 reopen=_reopen)
 INVENTORY = TargetKind("inventory", _open_inventory, "hosts and groups of an inventory file (--inventory)")
 
 

@@ -80,3 +80,30 @@ def main(payload_text: str) -> None:
         results = list(pool.map(one, payload["calls"]))
     sys.stdout.write(MARKER + json.dumps(results, default=str))
     sys.stdout.flush()
+
+
+def call_main(payload_text: str) -> None:
+    """Run one medic function on this host (change steps: backups, file edits, restores).
+
+    Payload: ``{"modules": [[name, source], ...], "function": "module:name", "kwargs": {...}}``. Writes
+    ``MARKER`` then ``{"ok": true, "value": ...}`` or ``{"ok": false, "type": ..., "bases": [...],
+    "message": ...}``.
+    """
+    if sys.version_info < (3, 11):  # noqa: UP036 - the remote Python may be older than medic's
+        sys.stdout.write(TOO_OLD + " " + sys.version.split()[0] + "\n")
+        sys.exit(3)
+    import importlib
+
+    payload = json.loads(payload_text)
+    failed = dict(_install(payload["modules"]))  # a module needing a library the host lacks fails when used
+    module, _, name = payload["function"].partition(":")
+    try:
+        if module in failed:
+            raise ImportError(module + ": " + failed[module])
+        value = getattr(importlib.import_module(module), name)(**payload["kwargs"])
+        out = {"ok": True, "value": value}
+    except Exception as exc:  # reported to medic, which raises its own error naming this host
+        out = {"ok": False, "type": type(exc).__name__, "bases": [c.__name__ for c in type(exc).__mro__],
+               "message": str(exc), "filename": getattr(exc, "filename", None)}
+    sys.stdout.write(MARKER + json.dumps(out, default=str))
+    sys.stdout.flush()

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from medic.core.errors import TargetError
+from medic.core.hosts import Host
 from medic.core.models import ProbeCall, ProbeResult
 from medic.core.probe import ProbeSpec
 from medic.core.target import Target
@@ -46,6 +47,12 @@ class SSHTarget(Target):
                 self._failure = exc
                 raise
         return self._conn
+
+    def change_host(self) -> Host:
+        """Change steps run in the host's python3 over this target's connection."""
+        from medic.plugins.ssh.hostcall import SSHHost
+
+        return SSHHost(self.host, self.connection)
 
     def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, ProbeResult]:
         from medic.plugins.ssh import remote

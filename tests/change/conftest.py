@@ -8,12 +8,10 @@ data directory, listening on 127.0.0.1 at a free port with its own socket direct
 from __future__ import annotations
 
 import glob
-import hashlib
 import os
 import pwd
 import shutil
 import socket
-import stat
 import subprocess
 import sys
 import tempfile
@@ -22,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from treesnap import snapshot, temp_leftovers  # noqa: F401 - used by the tests through this module
 
 HERE = Path(__file__).parent
 
@@ -54,29 +53,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         COLUMNS="200",
     )
     return e
-
-
-def snapshot(root: Path) -> dict[str, tuple[str, str, str]]:
-    """Every entry under root: relative path -> (type, mode, sha256 or link target)."""
-    out = {}
-    for path in sorted(root.rglob("*")):
-        st = path.lstat()
-        rel = str(path.relative_to(root))
-        if stat.S_ISLNK(st.st_mode):
-            out[rel] = ("link", "", os.readlink(path))
-        elif stat.S_ISDIR(st.st_mode):
-            out[rel] = ("dir", oct(stat.S_IMODE(st.st_mode)), "")
-        else:
-            out[rel] = ("file", oct(stat.S_IMODE(st.st_mode)), hashlib.sha256(path.read_bytes()).hexdigest())
-    return out
-
-
-def temp_leftovers(*roots: Path) -> list[str]:
-    found = []
-    for root in roots:
-        found += [p for p in glob.glob(f"{root}/**/*", recursive=True) if ".medic-tmp-" in p]
-        found += [p for p in glob.glob(f"{root}/**/.tmp-*", recursive=True)]
-    return found
 
 
 def _free_port() -> int:

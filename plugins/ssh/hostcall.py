@@ -1,0 +1,166 @@
+"""Change steps on an SSH host: run medic functions in the host's ``python3`` (a :class:`medic.core.hosts.Host`).
+
+``call("medic.core.backup_ops:create", ...)`` sends the function's module and every medic module it imports at
+the top (found by reading their import statements, dependencies first) with the arguments as JSON, over stdin
+like the probe runner; the command line is a constant. The result or the error comes back as JSON; an error
+is raised here as medic's own error class where there is one, naming the host. Nothing is templated on the way.
+
+Backups of the host's resources stay on the host, under the host variable ``backup_dir`` (default
+``~/.local/state/medic/backups`` of the SSH user); the catalogue entry with the hash is kept on this machine.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, fields
+from functools import cache
+from typing import Any
+
+from medic.core.backups import BackupDamaged, BackupError, BackupNotFound
+from medic.core.errors import TargetError
+from medic.core.hosts import Host, HostCallError
+from medic.plugins.ssh import remote_runner
+from medic.plugins.ssh.inventory import HostConfig
+from medic.plugins.ssh.remote import SCRIPT_MARKER, command_for, module_source, runner_source
+
+DEFAULT_BACKUP_DIR = "~/.local/state/medic/backups"
+DEFAULT_CHANGE_TIMEOUT = 3600.0  # a backup of a large tree takes long; the host var change_timeout overrides
+ERRORS: dict[str, type[Exception]] = {"BackupDamaged": BackupDamaged, "BackupNotFound": BackupNotFound,
+                                      "BackupError": BackupError}
+
+
+@cache
+def _imports(name: str) -> tuple[str, ...]:
+    """medic modules ``name`` imports, at its top or inside functions (those a host lacks a library for,
+    such as PyYAML, fail only when used)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(module_source(name))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and \
+                node.module.split(".")[0] == "medic":
+            for alias in node.names:
+                sub = f"{node.module}.{alias.name}"
+                found.append(sub if _is_module(sub) else node.module)
+        elif isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] == "medic"]
+    return tuple(m for m in dict.fromkeys(found) if not _is_package(m))
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _is_package(name: str) -> bool:
+    spec = importlib.util.find_spec(name)
+    return spec is not None and spec.submodule_search_locations is not None
+
+
+def closure(names: Iterable[str]) -> list[str]:
+    """``names`` and the medic modules they import, dependencies first."""
+    ordered: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in ordered or name in path:
+            return
+        for dep in _imports(name):
+            visit(dep, (*path, name))
+        ordered.append(name)
+
+    for name in names:
+        visit(name, ())
+    return ordered
+
+
+def config_to_dict(config: HostConfig) -> dict[str, Any]:
+    data = asdict(config)
+    data["vars"] = dict(config.vars)
+    return data
+
+
+def config_from_dict(data: Mapping[str, Any]) -> HostConfig:
+    known = {f.name for f in fields(HostConfig)}
+    values = {k: v for k, v in data.items() if k in known}
+    if values.get("jump"):
+        values["jump"] = config_from_dict(values["jump"])
+    values["groups"] = tuple(values.get("groups") or ())
+    return HostConfig(**values)
+
+
+class SSHHost(Host):
+    """Runs change steps on one SSH host; ``connect`` gives its (shared) connection."""
+
+    def __init__(self, config: HostConfig, connect: Callable[[], Any], owns_connection: bool = False) -> None:
+        self.config = config
+        self.name = config.name
+        self._connect = connect
+        self._owns = owns_connection
+        self._conn: Any = None
+
+    def describe(self) -> dict[str, Any]:
+        return {"kind": "ssh", **config_to_dict(self.config)}
+
+    def backup_root(self) -> str:
+        return str(self.config.vars.get("backup_dir") or DEFAULT_BACKUP_DIR)
+
+    def call(self, function: str, /, *, needs: Sequence[str] = (), **kwargs: Any) -> Any:
+        modules = closure([function.partition(":")[0], *needs])
+        payload = json.dumps({"modules": [[m, module_source(m)] for m in modules], "function": function,
+                              "kwargs": kwargs}, default=str)
+        script = (runner_source() + f"\ncall_main({payload!r})\n").encode()
+        command, prefix = command_for(self.config)
+        timeout = float(self.config.vars.get("change_timeout") or DEFAULT_CHANGE_TIMEOUT)
+        if self._conn is None:
+            self._conn = self._connect()
+        result = self._conn.run(command, prefix + SCRIPT_MARKER + script, timeout=timeout)
+        stdout = result.stdout.decode(errors="replace")
+        marker = stdout.rfind(remote_runner.MARKER)
+        if marker < 0:
+            if remote_runner.TOO_OLD in stdout:
+                raise TargetError(f"host {self.name}: {self.config.python} is {stdout.split()[-1]}; changes "
+                                  f"need Python 3.11 or newer there (set the host's python: to one)")
+            tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
+            raise TargetError(f"host {self.name}: could not run {function.rpartition(':')[2]} with "
+                              f"{self.config.python} (exit {result.exit_code}): {' | '.join(tail)}")
+        try:
+            out = json.loads(stdout[marker + len(remote_runner.MARKER):])
+        except ValueError as exc:
+            raise TargetError(f"host {self.name}: unreadable answer from {function}: {exc}") from None
+        if out.get("ok"):
+            return out.get("value")
+        raise _error(self.name, out)
+
+    def close(self) -> None:
+        if self._owns and self._conn is not None:
+            self._conn.close()
+        self._conn = None
+
+
+def _error(host: str, out: Mapping[str, Any]) -> Exception:
+    message = f"host {host}: {out.get('message') or out.get('type')}"
+    bases = list(out.get("bases") or [])
+    for name in bases:
+        if name in ERRORS:
+            return ERRORS[name](message)
+    if "OSError" in bases:
+        return OSError(message)
+    if "MedicError" in bases:
+        return HostCallError(message)
+    return HostCallError(f"{message} ({out.get('type')})")
+
+
+def reopen(description: Mapping[str, Any]) -> Host:
+    """An SSH host again from a journal or catalogue description (``medic rollback``, ``recover``)."""
+    config = config_from_dict(description)
+
+    def connect() -> Any:
+        from medic.plugins.ssh.connection import Connection  # paramiko only when it is needed
+
+        return Connection(config).open()
+
+    return SSHHost(config, connect, owns_connection=True)
+

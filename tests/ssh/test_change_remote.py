@@ -1,0 +1,127 @@
+"""Change safety on an SSH host: backups stay on the host, hash and catalogue entry come back here; actions,
+verification, automatic rollback, ``medic backups verify`` and ``medic recover`` after a kill -9, all over SSH.
+
+The host is the lab's ``files_b`` sshd, in its own mount namespace: the path LAB/shared it sees is
+LAB/data/b here. So a file the test finds changed under LAB/data/b was changed *on the host*, and this
+machine's LAB/shared stays untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from treesnap import snapshot, temp_leftovers
+
+PLAYBOOK = Path(__file__).parents[1] / "change" / "crash.yaml"  # backup, 5 actions (one a command), verify
+
+
+def make_tree(root: Path) -> None:
+    (root / "conf").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "app.ini").write_text("[main]\nworkers = 2\n# keep this comment\n")
+    (root / "conf" / "site.conf").write_text("server {\n  listen 80;\n}\n")
+    (root / "conf" / "motd.txt").write_text("hello\n")
+    os.chmod(root / "conf" / "site.conf", 0o640)
+    (root / "data" / "blob.bin").write_bytes(random.Random(2).randbytes(200_000))
+    os.symlink("../app.ini", root / "conf" / "link.ini")
+
+
+@pytest.fixture
+def site(lab: Any, tmp_path: Path) -> dict[str, Any]:
+    """A tree on the host (seen from here under LAB/data/b), an inventory, a state directory here."""
+    name = tmp_path.name
+    host_root = lab.dir / "shared" / name  # the path on the host
+    here = lab.dir / "data" / "b" / name  # the same files, seen from this machine
+    make_tree(here)
+    inv = lab.inventory({"web": {"lab": "files_b", "vars": {"backup_dir": str(lab.dir / "shared" / "bk")}}},
+                        filename=f"inv-{name}.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
+    env.update(MEDIC_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    return {"host_root": host_root, "here": here, "inv": inv, "env": env, "state": tmp_path / "state",
+            "before": snapshot(here), "lab": lab}
+
+
+def medic(site: dict[str, Any], *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(site["env"], **({"MEDIC_FAULT": fault} if fault else {}))
+    return subprocess.run([sys.executable, "-m", "medic.core.cli.main", *args], env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+def run(site: dict[str, Any], *extra: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
+    return medic(site, "run", str(PLAYBOOK), "--engine", "inline", "--inventory", str(site["inv"]), "-t", "web",
+                 "-i", f"root={site['host_root']}", "--json", *extra, fault=fault)
+
+
+def entries(site: dict[str, Any]) -> list[dict[str, Any]]:
+    root = site["state"] / "backups"
+    return [json.loads((d / "entry.json").read_text()) for d in sorted(root.iterdir()) if d.name[0] != "."]
+
+
+def test_change_on_a_host_keeps_the_backup_there_and_the_catalogue_here(site: dict[str, Any]) -> None:
+    out = run(site)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    assert "Traceback" not in out.stderr
+    here, lab = site["here"], site["lab"]
+    assert "workers = 8" in (here / "app.ini").read_text()  # changed on the host...
+    assert (here / "data" / "copy.ini").exists()  # ...the command action ran there too
+    assert not (lab.dir / "shared" / here.name).exists()  # ...and nothing here
+    (entry,) = entries(site)
+    assert entry["host"]["name"] == "web" and entry["host"]["kind"] == "ssh"
+    assert entry["location"] == f"{lab.dir}/shared/bk/{entry['id']}"  # a path on the host
+    assert entry["verification"]["ok"] and entry["verification"]["host"] == "web"
+    artifact = lab.dir / "data" / "b" / "bk" / entry["id"] / entry["artifact"]
+    assert artifact.is_file() and artifact.stat().st_size == entry["size"]
+    assert sorted(p.name for p in (site["state"] / "backups" / entry["id"]).iterdir()) == ["entry.json"]
+
+    # the hash kept here catches a damaged artifact there
+    ok = medic(site, "backups", "verify", entry["id"])
+    assert ok.returncode == 0 and "verified" in ok.stdout, ok.stdout + ok.stderr
+    data = bytearray(artifact.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # inside blob.bin's data
+    artifact.write_bytes(bytes(data))
+    bad = medic(site, "backups", "verify", entry["id"])
+    assert bad.returncode == 1 and "hash mismatch" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_failed_verification_rolls_back_on_the_host(site: dict[str, Any]) -> None:
+    out = run(site, "-i", "expect=workers = 999")
+    assert out.returncode == 1, out.stdout[-3000:] + out.stderr[-3000:]
+    report = json.loads(out.stdout)
+    summaries = [f["summary"] for f in report["findings"]]
+    assert any("identical to their backups" in s for s in summaries), summaries
+    assert snapshot(site["here"]) == site["before"]
+    assert temp_leftovers(site["here"]) == []
+
+
+@pytest.mark.parametrize("point", ["after_intent", "after_action", "after_done"])
+def test_recover_after_kill_reaches_the_host_again(site: dict[str, Any], point: str) -> None:
+    killed = run(site, fault=point)
+    assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
+    assert snapshot(site["here"]) != site["before"] or point == "after_intent"
+    first = medic(site, "recover")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "rolled back" in first.stdout
+    assert snapshot(site["here"]) == site["before"]
+    assert temp_leftovers(site["here"]) == []
+    second = medic(site, "recover")
+    assert second.returncode == 0 and second.stdout.strip() == "nothing to recover"
+
+
+def test_unreachable_host_fails_the_backup_cleanly(lab: Any, tmp_path: Path) -> None:
+    inv = lab.inventory({"gone": {"lab": "down"}}, filename="inv-down.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
+    env.update(MEDIC_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
+    out = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "run", str(PLAYBOOK), "--engine", "inline",
+                          "--inventory", str(inv), "-t", "gone", "-i", f"root={tmp_path}/x"],
+                         env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode in (1, 3), out.stdout + out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert "gone" in out.stdout + out.stderr
+    assert not (tmp_path / "state" / "journal").exists() or not list((tmp_path / "state" / "journal").iterdir())
