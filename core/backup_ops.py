@@ -13,12 +13,11 @@ import importlib
 import json
 import os
 import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio
+from medic.core import atomicio, tiedproc
 from medic.core.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
 from medic.core.faults import fault
 
@@ -144,7 +143,7 @@ def compare(
 
 def run_undo(argv: Sequence[str]) -> None:
     """Run a declared undo command (``undo:`` of a command action, restarting a service again)."""
-    proc = subprocess.run(list(argv), capture_output=True, check=False, timeout=600, stdin=subprocess.DEVNULL)
+    proc = tiedproc.run(list(argv), timeout=600)
     if proc.returncode != 0:
         raise BackupError(
             f"undo command {argv[0]} exited {proc.returncode}: {proc.stderr.decode(errors='replace')[-300:]}"

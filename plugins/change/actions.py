@@ -17,14 +17,13 @@ module and what it imports at the top must stay standard-library only (PyYAML is
 from __future__ import annotations
 
 import os
-import subprocess
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio
+from medic.core import atomicio, tiedproc
 from medic.core.errors import MedicError
 from medic.plugins.change import fileedit
 
@@ -178,7 +177,7 @@ class PatchFile(FileAction):
 
 def _run(argv: list[str]) -> dict[str, Any]:
     try:
-        proc = subprocess.run(argv, capture_output=True, check=False, timeout=600, stdin=subprocess.DEVNULL)
+        proc = tiedproc.run(argv, timeout=600)  # dies with the runner: recover never races an orphan
     except FileNotFoundError:
         raise ActionError(f"{argv[0]}: command not found") from None
     if proc.returncode != 0:

@@ -123,7 +123,8 @@ class SSHHost(Host):
             if remote_runner.TOO_OLD in stdout:
                 raise TargetError(f"host {self.name}: {self.config.python} is {stdout.split()[-1]}; changes "
                                   f"need Python 3.11 or newer there (set the host's python: to one)")
-            tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
+            lines = (result.stderr or result.stdout).decode(errors="replace").splitlines()
+            tail = [line for line in lines if line.strip()][-3:]  # the watchdog's keep-alive lines are blank
             raise TargetError(f"host {self.name}: could not run {function.rpartition(':')[2]} with "
                               f"{self.config.python} (exit {result.exit_code}): {' | '.join(tail)}")
         try:

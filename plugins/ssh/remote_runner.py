@@ -82,6 +82,24 @@ def main(payload_text: str) -> None:
     sys.stdout.flush()
 
 
+def _exit_when_medic_is_gone(every: float = 1.0) -> None:
+    """sshd does not signal a command whose client vanished (medic killed): notice it by a failing write to
+    stderr and exit, so that commands this call started (tied to it, medic.core.tiedproc) die too."""
+    import os
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.write(2, b"\n")
+            except OSError:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="medic-watchdog", daemon=True).start()
+
+
 def call_main(payload_text: str) -> None:
     """Run one medic function on this host (change steps: backups, file edits, restores).
 
@@ -94,6 +112,7 @@ def call_main(payload_text: str) -> None:
         sys.exit(3)
     import importlib
 
+    _exit_when_medic_is_gone()
     payload = json.loads(payload_text)
     failed = dict(_install(payload["modules"]))  # a module needing a library the host lacks fails when used
     module, _, name = payload["function"].partition(":")

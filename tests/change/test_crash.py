@@ -187,3 +187,44 @@ def _measure_phase(tmp_path: Path, states: dict) -> float:
     p.wait()
     shutil.rmtree(work)
     return max(time.monotonic() - start, 0.05)
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if token in (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(d.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_command_action_dies_with_a_killed_runner(tmp_path: Path) -> None:
+    """recover must never race an orphan still writing: the command is killed with its runner."""
+    late = tmp_path / "late"
+    script = f"sleep 3; touch {late}"
+    playbook = tmp_path / "long.yaml"
+    playbook.write_text(f"""
+name: long-command
+steps:
+  - id: c
+    action: command
+    resources: []
+    with: {{argv: [sh, -c, "{script}"]}}
+""")
+    p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline"],
+                         env=_env(tmp_path, None), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not _processes_with(script) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _processes_with(script), "the command never started"
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    deadline = time.monotonic() + 2
+    while _processes_with(script) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _processes_with(script) == []
+    time.sleep(3.5)
+    assert not late.exists()

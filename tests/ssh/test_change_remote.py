@@ -11,8 +11,10 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,44 @@ def test_unreachable_host_fails_the_backup_cleanly(lab: Any, tmp_path: Path) -> 
     assert "Traceback" not in out.stderr + out.stdout
     assert "gone" in out.stdout + out.stderr
     assert not (tmp_path / "state" / "journal").exists() or not list((tmp_path / "state" / "journal").iterdir())
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if token in (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
+                    found.append(int(d.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_a_remote_command_dies_when_medic_is_killed(site: dict[str, Any], tmp_path: Path) -> None:
+    late = site["host_root"] / "late"  # on the host
+    script = f"sleep 4; touch {late}"
+    playbook = tmp_path / "long.yaml"
+    playbook.write_text(f"""
+name: long-command
+steps:
+  - id: c
+    action: command
+    resources: []
+    with: {{argv: [sh, -c, "{script}"]}}
+""")
+    p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline",
+                          "--inventory", str(site["inv"]), "-t", "web"], env=site["env"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not _processes_with(script) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _processes_with(script), "the command never started on the host"
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    deadline = time.monotonic() + 3  # the host notices within a second or two (a failed keep-alive write)
+    while _processes_with(script) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _processes_with(script) == []
+    time.sleep(2)
+    assert not (site["here"] / "late").exists()
