@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +56,28 @@ def test_prompt_yes_no_and_timeout() -> None:
         assert ask("go?", 0.05, tty_in, out) is False  # nobody answered: not approved
     os.close(w)
     assert "[y/N]" in out.getvalue()
+
+
+def test_collected_data_cannot_be_changed(tmp_path: Path) -> None:
+    """A bundle (or any target that is not a machine) gets a clear fail finding, not a traceback."""
+    from medic.core import playbook
+    from medic.core.engine import Engine
+    from medic.core.session import Session
+    from medic.core.target import Target
+
+    class Collected(Target):
+        kind = "bundle"
+        live = False
+
+        def _collect(self, calls):  # type: ignore[no-untyped-def]
+            return {}
+
+    session = Session(config={})
+    pb_file = tmp_path / "pb.yaml"
+    pb_file.write_text(f"name: b\nsteps:\n  - {{id: b, backup: files, with: {{path: {tmp_path}}}}}\n")
+    pb = playbook.load(pb_file, session.registry)
+    run = Engine(session.registry, session.hooks).run(pb, [Collected("laptop-42")], {},
+                                                      {"state_dir": str(tmp_path / "state")})
+    (finding,) = run.findings()
+    assert finding.status.value == "fail" and "not a machine" in finding.summary and "laptop-42" in finding.summary
+    assert not (tmp_path / "state" / "journal").exists()
