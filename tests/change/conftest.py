@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from treesnap import snapshot, temp_leftovers  # noqa: F401 - used by the tests through this module
+from change_helpers import snapshot, temp_leftovers  # noqa: F401 - used by the tests through this module
 
 HERE = Path(__file__).parent
 

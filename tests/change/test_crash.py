@@ -15,10 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from change_helpers import long_command_playbook, make_tree, processes_with, snapshot, temp_leftovers
 
 from medic.core.journal import journals, read
 
-from .conftest import HERE, medic, snapshot, temp_leftovers
+from .conftest import HERE, medic
 
 POINTS = [
     "after_begin",
@@ -32,16 +33,6 @@ POINTS = [
 ]
 RANDOM_KILLS = 50
 
-
-def make_tree(root: Path) -> None:
-    (root / "conf").mkdir(parents=True)
-    (root / "data").mkdir()
-    (root / "app.ini").write_text("[main]\nworkers = 2\n# keep this comment\n")
-    (root / "conf" / "motd.txt").write_text("hello\n")
-    (root / "conf" / "site.conf").write_text("server {\n  listen 80;\n}\n")
-    os.chmod(root / "conf" / "site.conf", 0o640)
-    (root / "data" / "blob.bin").write_bytes(random.Random(1).randbytes(300_000))
-    os.symlink("../app.ini", root / "conf" / "link.ini")
 
 
 def _run_args(root: Path, fail_verify: bool) -> list[str]:
@@ -189,42 +180,23 @@ def _measure_phase(tmp_path: Path, states: dict) -> float:
     return max(time.monotonic() - start, 0.05)
 
 
-def _processes_with(token: str) -> list[int]:
-    found = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if token in (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                    found.append(int(d.name))
-            except OSError:
-                continue
-    return found
-
 
 def test_a_command_action_dies_with_a_killed_runner(tmp_path: Path) -> None:
     """recover must never race an orphan still writing: the command is killed with its runner."""
     late = tmp_path / "late"
     script = f"sleep 3; touch {late}"
-    playbook = tmp_path / "long.yaml"
-    playbook.write_text(f"""
-name: long-command
-steps:
-  - id: c
-    action: command
-    resources: []
-    with: {{argv: [sh, -c, "{script}"]}}
-""")
+    playbook = long_command_playbook(tmp_path / "long.yaml", script)
     p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline"],
                          env=_env(tmp_path, None), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not _processes_with(script) and time.monotonic() < deadline:
+    while not processes_with(script) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _processes_with(script), "the command never started"
+    assert processes_with(script), "the command never started"
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.monotonic() + 2
-    while _processes_with(script) and time.monotonic() < deadline:
+    while processes_with(script) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _processes_with(script) == []
+    assert processes_with(script) == []
     time.sleep(3.5)
     assert not late.exists()

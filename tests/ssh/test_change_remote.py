@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import subprocess
 import sys
@@ -19,20 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from treesnap import snapshot, temp_leftovers
+from change_helpers import long_command_playbook, make_tree, processes_with, snapshot, temp_leftovers
 
 PLAYBOOK = Path(__file__).parents[1] / "change" / "crash.yaml"  # backup, 5 actions (one a command), verify
 
-
-def make_tree(root: Path) -> None:
-    (root / "conf").mkdir(parents=True)
-    (root / "data").mkdir()
-    (root / "app.ini").write_text("[main]\nworkers = 2\n# keep this comment\n")
-    (root / "conf" / "site.conf").write_text("server {\n  listen 80;\n}\n")
-    (root / "conf" / "motd.txt").write_text("hello\n")
-    os.chmod(root / "conf" / "site.conf", 0o640)
-    (root / "data" / "blob.bin").write_bytes(random.Random(2).randbytes(200_000))
-    os.symlink("../app.ini", root / "conf" / "link.ini")
 
 
 @pytest.fixture
@@ -41,7 +30,7 @@ def site(lab: Any, tmp_path: Path) -> dict[str, Any]:
     name = tmp_path.name
     host_root = lab.dir / "shared" / name  # the path on the host
     here = lab.dir / "data" / "b" / name  # the same files, seen from this machine
-    make_tree(here)
+    make_tree(here, seed=2)
     inv = lab.inventory({"web": {"lab": "files_b", "vars": {"backup_dir": str(lab.dir / "shared" / "bk")}}},
                         filename=f"inv-{name}.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
@@ -129,42 +118,23 @@ def test_unreachable_host_fails_the_backup_cleanly(lab: Any, tmp_path: Path) -> 
     assert not (tmp_path / "state" / "journal").exists() or not list((tmp_path / "state" / "journal").iterdir())
 
 
-def _processes_with(token: str) -> list[int]:
-    found = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                if token in (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"):
-                    found.append(int(d.name))
-            except OSError:
-                continue
-    return found
-
 
 def test_a_remote_command_dies_when_medic_is_killed(site: dict[str, Any], tmp_path: Path) -> None:
     late = site["host_root"] / "late"  # on the host
     script = f"sleep 4; touch {late}"
-    playbook = tmp_path / "long.yaml"
-    playbook.write_text(f"""
-name: long-command
-steps:
-  - id: c
-    action: command
-    resources: []
-    with: {{argv: [sh, -c, "{script}"]}}
-""")
+    playbook = long_command_playbook(tmp_path / "long.yaml", script)
     p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline",
                           "--inventory", str(site["inv"]), "-t", "web"], env=site["env"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not _processes_with(script) and time.monotonic() < deadline:
+    while not processes_with(script) and time.monotonic() < deadline:
         time.sleep(0.02)
-    assert _processes_with(script), "the command never started on the host"
+    assert processes_with(script), "the command never started on the host"
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.monotonic() + 3  # the host notices within a second or two (a failed keep-alive write)
-    while _processes_with(script) and time.monotonic() < deadline:
+    while processes_with(script) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _processes_with(script) == []
+    assert processes_with(script) == []
     time.sleep(2)
     assert not (site["here"] / "late").exists()
