@@ -8,7 +8,9 @@ import hashlib
 import os
 import random
 import stat
+import subprocess
 from pathlib import Path
+from typing import Any
 
 
 def snapshot(root: Path) -> dict[str, tuple[str, str, str]]:
@@ -70,3 +72,30 @@ steps:
     with: {{argv: [sh, -c, "{script}"]}}
 """)
     return path
+
+
+def psql(pg: dict[str, Any], db: str, sql: str) -> str:
+    """Run SQL with psql against the test server; the output, unaligned."""
+    return subprocess.run(
+        [
+            "psql",
+            "-X",
+            "-q",
+            "-At",
+            "-h",
+            pg["host"],
+            "-p",
+            str(pg["port"]),
+            "-U",
+            pg["user"],
+            "-d",
+            db,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()

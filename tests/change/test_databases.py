@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from change_helpers import psql
+
 from medic.core.backups import LOCAL, Catalogue
 from medic.plugins.change.providers.postgres import PostgresProvider, run_query
 from medic.plugins.change.providers.sqlite import SqliteProvider
@@ -57,36 +59,10 @@ def test_sqlite_backup_under_concurrent_writes(tmp_path: Path) -> None:
     assert sqlite3.connect(db).execute("SELECT count(*) FROM t").fetchone()[0] == len(ids)
 
 
-def _psql(pg: dict[str, Any], db: str, sql: str) -> str:
-    return subprocess.run(
-        [
-            "psql",
-            "-X",
-            "-q",
-            "-At",
-            "-h",
-            pg["host"],
-            "-p",
-            str(pg["port"]),
-            "-U",
-            pg["user"],
-            "-d",
-            db,
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-c",
-            sql,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-
-
 def test_postgres_backup_while_a_writer_inserts(tmp_path: Path, postgres: dict[str, Any]) -> None:
     pg = postgres
-    _psql(pg, "postgres", "CREATE DATABASE app")
-    _psql(
+    psql(pg, "postgres", "CREATE DATABASE app")
+    psql(
         pg,
         "app",
         "CREATE TABLE t (id bigserial PRIMARY KEY, payload text); "
@@ -114,9 +90,9 @@ def test_postgres_backup_while_a_writer_inserts(tmp_path: Path, postgres: dict[s
     provider = PostgresProvider()
     query = "SELECT count(*), max(id) FROM t"
     try:
-        before = int(_psql(pg, "app", "SELECT count(*) FROM t"))
+        before = int(psql(pg, "app", "SELECT count(*) FROM t"))
         entry = cat.take(provider, {"dbname": "app", "compare_query": query, **conn})
-        after = int(_psql(pg, "app", "SELECT count(*) FROM t"))
+        after = int(psql(pg, "app", "SELECT count(*) FROM t"))
         assert cat.verify(entry, provider) == []
     finally:
         stop.set()
@@ -127,18 +103,18 @@ def test_postgres_backup_while_a_writer_inserts(tmp_path: Path, postgres: dict[s
     assert before < after, "the writer was not writing during the backup"
     count, top = map(int, entry["meta"]["compare_result"].split("|"))
     assert before <= count <= after and count == top  # the snapshot's state: a gap-free prefix
-    _psql(pg, "postgres", "CREATE DATABASE fresh")
+    psql(pg, "postgres", "CREATE DATABASE fresh")
     provider.restore(entry, cat.directory(entry["id"]), LOCAL, into={"dbname": "fresh"})
     assert provider.compare(entry, cat.directory(entry["id"]), LOCAL, into={"dbname": "fresh"}) == []
     assert run_query({**conn, "dbname": "fresh"}, query) == entry["meta"]["compare_result"]
-    ids = [int(x) for x in _psql(pg, "fresh", "SELECT id FROM t ORDER BY id").split()]
+    ids = [int(x) for x in psql(pg, "fresh", "SELECT id FROM t ORDER BY id").split()]
     assert _contiguous(ids)
 
 
 def test_postgres_damaged_dump_fails_the_dry_run(tmp_path: Path, postgres: dict[str, Any]) -> None:
     pg = postgres
-    _psql(pg, "postgres", "CREATE DATABASE small")
-    _psql(pg, "small", "CREATE TABLE s (id int)")
+    psql(pg, "postgres", "CREATE DATABASE small")
+    psql(pg, "small", "CREATE TABLE s (id int)")
     cat = Catalogue(tmp_path / "cat")
     provider = PostgresProvider()
     entry = cat.take(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from change_helpers import long_command_playbook, make_tree, processes_with, snapshot, temp_leftovers
+from change_helpers import long_command_playbook, make_tree, processes_with, psql, snapshot, temp_leftovers
 
 PLAYBOOK = Path(__file__).parents[1] / "change" / "crash.yaml"  # backup, 5 actions (one a command), verify
 
@@ -138,3 +139,48 @@ def test_a_remote_command_dies_when_medic_is_killed(site: dict[str, Any], tmp_pa
     assert processes_with(script) == []
     time.sleep(2)
     assert not (site["here"] / "late").exists()
+
+
+def test_database_backups_on_a_host_restore_there(site: dict[str, Any], postgres: dict[str, Any]) -> None:
+    """SQLite and PostgreSQL backups made by the host's own sqlite3 module and pg_dump, restored over SSH."""
+    here, host_root = site["here"], site["host_root"]
+    db = sqlite3.connect(here / "app.db")
+    db.executescript("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT);"
+                     "INSERT INTO t (v) VALUES ('one'), ('two'), ('three');")
+    db.commit()
+    db.close()
+    name = f"remote_{here.name.lower()}"[:60]
+    psql(postgres, "postgres", f"CREATE DATABASE {name}")
+    psql(postgres, name, "CREATE TABLE s (id int); INSERT INTO s SELECT generate_series(1, 500)")
+    out = medic(site, "run", "backup-before-change", "--engine", "inline", "--inventory", str(site["inv"]),
+                "-t", "web", "-i", f"path={host_root}/conf", "-i", f"sqlite_path={host_root}/app.db",
+                "-i", f"pg_dbname={name}", "-i", f"pg_host={postgres['host']}", "-i", f"pg_port={postgres['port']}",
+                "-i", f"pg_user={postgres['user']}")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    by_provider = {e["provider"]: e for e in entries(site)}
+    assert set(by_provider) == {"files", "sqlite", "postgres"}
+    for e in by_provider.values():
+        assert e["host"]["name"] == "web" and e["verification"]["ok"], e
+        assert (site["lab"].dir / "data" / "b" / "bk" / e["id"] / e["artifact"]).is_file()
+
+    db = sqlite3.connect(here / "app.db")
+    db.execute("DELETE FROM t")
+    db.commit()
+    db.close()
+    psql(postgres, name, "DELETE FROM s WHERE id > 10")
+    for provider in ("sqlite", "postgres"):
+        restored = medic(site, "backups", "restore", by_provider[provider]["id"])
+        assert restored.returncode == 0 and "identical" in restored.stdout, restored.stdout + restored.stderr
+    assert [r[0] for r in sqlite3.connect(here / "app.db").execute("SELECT v FROM t ORDER BY id")] == \
+        ["one", "two", "three"]
+    assert psql(postgres, name, "SELECT count(*) FROM s") == "500"
+
+
+def test_check_mode_shows_the_host_files_diff_and_changes_nothing(site: dict[str, Any]) -> None:
+    out = run(site, "--check")
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    report = json.loads(out.stdout)
+    diffs = [f["evidence"].get("diff", "") for f in report["findings"] if f["check"] == "change.action"]
+    assert any("-workers = 2" in d and "+workers = 8" in d for d in diffs), diffs  # read from the host's file
+    assert snapshot(site["here"]) == site["before"]
+    assert not (site["state"] / "backups").exists() or entries(site) == []
