@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio, tiedproc
+from medic.core import atomicio, backups, tiedproc
 from medic.core.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
 from medic.core.faults import fault
 
@@ -65,6 +65,7 @@ def create(
             f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
             f"free; free space or set {setting} to a larger disk"
         )
+    backups.remove_staging(where, temps=False)  # what a killed run left here (on a host, recover may not know it)
     staging = where / f"{STAGING}{os.getpid()}-{backup_id}"
     staging.mkdir()
     try:
@@ -156,3 +157,8 @@ def remove_temps(paths: Sequence[str]) -> list[str]:
     for p in paths:
         removed += [str(r) for r in atomicio.remove_temps(Path(p).parent, Path(p).name)]
     return removed
+
+
+def remove_staging(root: str) -> list[str]:
+    """Half-built backups of dead processes under a host's backup location (``medic recover``)."""
+    return [str(p) for p in backups.remove_staging(Path(os.path.expanduser(root)))]

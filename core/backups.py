@@ -184,6 +184,21 @@ def _alive(pid: str) -> bool:
     return True
 
 
+def remove_staging(root: Path, temps: bool = True) -> list[Path]:
+    """Under a backup location: remove backups a crash left half-built (their process is gone), and
+    temporary entry files (``temps``: only when no other run may be writing one, as in ``medic recover``)."""
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for d in root.iterdir():
+        if d.name.startswith(STAGING) and not _alive(d.name[len(STAGING) :].split("-", 1)[0]):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+        elif temps and d.is_dir():
+            removed += atomicio.remove_temps(d)
+    return removed
+
+
 class Catalogue:
     """Catalogue entries on this machine; artifacts here too, or on the remote host that holds the resource
     (the entry's ``host`` and ``location``)."""
@@ -282,16 +297,7 @@ class Catalogue:
 
     def remove_staging(self) -> list[Path]:
         """Remove backups a crash left half-built (their process is gone), and temporary entry files."""
-        removed: list[Path] = []
-        if not self.root.is_dir():
-            return removed
-        for d in self.root.iterdir():
-            if d.name.startswith(STAGING) and not _alive(d.name[len(STAGING) :].split("-", 1)[0]):
-                shutil.rmtree(d, ignore_errors=True)
-                removed.append(d)
-            elif d.is_dir():
-                removed += atomicio.remove_temps(d)
-        return removed
+        return remove_staging(self.root)
 
     def _on_host(self, function: str, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None,
                  **kwargs: Any) -> tuple[Host, Any]:

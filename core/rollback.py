@@ -182,16 +182,30 @@ def _reopen(path: Path, log: JournalLog, grace_s: float = 5.0) -> Journal | None
     return journal
 
 
+def _remove_remote_staging(log: JournalLog, hosts: Hosts) -> list[str]:
+    """An interrupted run on a remote host may have left a half-built backup in the host's backup location."""
+    if not log.begin.get("host"):
+        return []
+    try:
+        host = hosts.get(log.begin["host"])
+        root = host.backup_root()
+        removed: list[str] = host.call("medic.core.backup_ops:remove_staging", root=root) if root else []
+    except (MedicError, OSError):
+        return []  # the rollback that follows reports an unreachable host
+    return removed
+
+
 def recover(
     state: Path, providers: Mapping[str, BackupProvider], catalogue: Catalogue, hosts: Hosts = LOCAL_ONLY
 ) -> list[RollbackReport]:
     """Finish every interrupted run: mark committed ones done, roll the others back. Idempotent."""
     reports = []
-    removed = catalogue.remove_staging()
+    removed: list[Any] = catalogue.remove_staging()
     for path in journals(journal_dir(state)):
         log = read(path)
         if log.end is not None:
             continue
+        removed += _remove_remote_staging(log, hosts)
         journal = _reopen(path, log)
         if journal is None:
             reports.append(RollbackReport(log.run_id, status="still running (its process holds the journal)"))

@@ -97,11 +97,14 @@ def test_recover_after_kill_reaches_the_host_again(site: dict[str, Any], point: 
     killed = run(site, fault=point)
     assert killed.returncode == -9, killed.stdout[-2000:] + killed.stderr[-2000:]
     assert snapshot(site["here"]) != site["before"] or point == "after_intent"
+    stale = site["lab"].dir / "data" / "b" / "bk" / ".tmp-999999999-files-half"  # a backup a dead run began
+    stale.mkdir(parents=True)
     first = medic(site, "recover")
     assert first.returncode == 0, first.stdout + first.stderr
     assert "rolled back" in first.stdout
     assert snapshot(site["here"]) == site["before"]
     assert temp_leftovers(site["here"]) == []
+    assert not stale.exists()
     second = medic(site, "recover")
     assert second.returncode == 0 and second.stdout.strip() == "nothing to recover"
 
