@@ -30,11 +30,11 @@ from typing import Any
 from medic.core import atomicio
 from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
 from medic.core.hosts import LOCAL_HOST, LOCAL_ONLY, Host, Hosts
+from medic.core.masking import masked
 
 ENTRY = "entry.json"
 STAGING = ".tmp-"
 CHUNK = 1 << 20
-SECRET_PARAMS = ("password", "passwd", "secret", "token")
 
 
 class BackupError(MedicError):
@@ -149,7 +149,7 @@ def new_backup_id(provider: str) -> str:
 
 
 def public_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: ("***" if any(s in k.lower() for s in SECRET_PARAMS) else v) for k, v in params.items()}
+    return masked(params)
 
 
 def sha256_file(path: Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from medic.core.errors import TargetError
 from medic.core.hosts import Host, Reopen
+from medic.core.masking import masked
 from medic.core.models import ProbeCall, ProbeResult
 
 
@@ -96,7 +97,7 @@ class Target(ABC):
             future.result()
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "live": self.live, "vars": dict(self.vars)}
+        return {"name": self.name, "kind": self.kind, "live": self.live, "vars": masked(self.vars)}
 
     def change_host(self) -> Host:
         """Where change steps (backup, action, rollback) run for this target. Collected data cannot be

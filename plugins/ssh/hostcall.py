@@ -76,9 +76,17 @@ def closure(names: Iterable[str]) -> list[str]:
     return ordered
 
 
+HOST_VARS_KEPT = ("backup_dir", "change_timeout")
+
+
 def config_to_dict(config: HostConfig) -> dict[str, Any]:
+    """What reaches the host again, for the journal and the catalogue: connection settings (names of the
+    variables holding passphrases and passwords, never their values) and only the host variables changes use
+    (other variables may hold anything, secrets included)."""
     data = asdict(config)
-    data["vars"] = dict(config.vars)
+    data["vars"] = {k: v for k, v in config.vars.items() if k in HOST_VARS_KEPT}
+    if config.jump is not None:
+        data["jump"] = config_to_dict(config.jump)
     return data
 
 

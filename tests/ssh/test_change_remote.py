@@ -32,7 +32,8 @@ def site(lab: Any, tmp_path: Path) -> dict[str, Any]:
     host_root = lab.dir / "shared" / name  # the path on the host
     here = lab.dir / "data" / "b" / name  # the same files, seen from this machine
     make_tree(here, seed=2)
-    inv = lab.inventory({"web": {"lab": "files_b", "vars": {"backup_dir": str(lab.dir / "shared" / "bk")}}},
+    inv = lab.inventory({"web": {"lab": "files_b", "vars": {"backup_dir": str(lab.dir / "shared" / "bk"),
+                                                            "api_token": "s3cr3t-never-written"}}},
                         filename=f"inv-{name}.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
     env.update(MEDIC_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
@@ -71,6 +72,8 @@ def test_change_on_a_host_keeps_the_backup_there_and_the_catalogue_here(site: di
     artifact = lab.dir / "data" / "b" / "bk" / entry["id"] / entry["artifact"]
     assert artifact.is_file() and artifact.stat().st_size == entry["size"]
     assert sorted(p.name for p in (site["state"] / "backups" / entry["id"]).iterdir()) == ["entry.json"]
+    written = [p.read_text() for p in site["state"].rglob("*") if p.is_file()]
+    assert written and not any("s3cr3t-never-written" in text for text in written)  # host vars not kept
 
     # the hash kept here catches a damaged artifact there
     ok = medic(site, "backups", "verify", entry["id"])
