@@ -1,4 +1,4 @@
-"""`approve` under Prefect on a real server: the flow run pauses for input in the UI (one server for the module).
+"""`approve` under Prefect on a real server (the one of tests/flows): the flow run pauses for input in the UI.
 
 Each test runs a playbook with ``run_with_prefect`` in a thread and plays the person from the test: it finds the
 paused flow run through the Prefect client and resumes it with input, as the UI's *Resume* form does.
@@ -10,7 +10,6 @@ import concurrent.futures as cf
 import contextvars
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -40,16 +39,6 @@ steps:
     with: {path: "{{ inputs.path }}", content: "new\\n"}
 """
 
-
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    from medic.flows import prefect_env
-
-    prefect_env.configure()
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(autouse=True)
