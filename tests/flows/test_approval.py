@@ -107,13 +107,16 @@ def test_approved_in_the_ui_goes_on_with_the_change(prefect_server: None, sessio
     assert target_file.read_text() == "new\n"
 
 
-def test_refused_in_the_ui_makes_no_change(prefect_server: None, session: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("run_input", "how"), [({"approved": False, "by": "bob"}, "answered in Prefect's UI by bob"),
+                                               ({}, "answered in Prefect's UI")])  # Resume, nothing ticked
+def test_refused_in_the_ui_makes_no_change(prefect_server: None, session: Any, tmp_path: Path,
+                                           run_input: dict[str, Any], how: str) -> None:
     future, target_file = start_run(session, tmp_path, wait=60)
-    answer(future, {"approved": False, "by": "bob"})
+    answer(future, run_input)
     steps = approve_step(future.result(timeout=60))
     ok = steps["ok"]
     assert ok.status == Status.FAIL and ok.outputs["approved"] is False
-    assert "not approved (answered in Prefect's UI by bob)" in ok.findings[0].summary
+    assert f"not approved ({how}): Replace {target_file}?" in ok.findings[0].summary
     assert steps["change"].status == Status.SKIPPED
     assert target_file.read_text() == "old\n"
 
