@@ -61,7 +61,7 @@ def approve_in_prefect_ui(question: str, timeout: float, step: Step, target: Tar
     flow_run_id = context.flow_run.id
     with _ONE_AT_A_TIME:
         where = url_for(context.flow_run) or f"flow run {context.flow_run.name}"
-        sys.stderr.write(f"{question}: waiting up to {seconds} s for an answer in Prefect's UI: {where}\n")
+        sys.stderr.write(f"waiting up to {seconds} s for an answer in Prefect's UI ({where}): {question}\n")
         sys.stderr.flush()
         try:
             answer = pause_flow_run(wait_for_input=form, timeout=seconds, poll_interval=POLL_SECONDS,
