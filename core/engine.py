@@ -21,17 +21,22 @@ from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, Targ
 from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 from medic.core.playbook import Playbook
 from medic.core.registry import Registry
-from medic.core.steps import Step, StepContext, StepResult, error_result
+from medic.core.steps import Approver, Step, StepContext, StepResult, error_result
 from medic.core.target import Target
 
 LeafFn = Callable[[], StepResult]
 
 
 class Executor:
-    """Runs leaf steps (with timeout and retries) and fans out over targets. This one runs in-process."""
+    """Runs leaf steps (with timeout and retries) and fans out over targets. This one runs in-process.
 
-    def __init__(self, max_workers: int = 16) -> None:
+    ``approver``: the approval channel this way of running offers to ``approve`` steps (``StepContext.approver``);
+    none here, so they ask on the terminal.
+    """
+
+    def __init__(self, max_workers: int = 16, approver: Approver | None = None) -> None:
         self.max_workers = max_workers
+        self.approver = approver
 
     def run_leaf(self, step: Step, target: Target, fn: LeafFn) -> StepResult:
         attempts = 0
@@ -189,7 +194,7 @@ class Engine:
             return self._run_steps(children, target, scope, run_id, options)
 
         ctx = StepContext(registry=self.registry, target=target, scope=scope, run_steps=run_children,
-                          run_id=run_id, options=options)
+                          run_id=run_id, options=options, approver=self.executor.approver)
 
         def leaf() -> StepResult:
             started = time.monotonic()

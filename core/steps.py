@@ -80,6 +80,21 @@ def status_of_findings(findings: list[Finding]) -> Status:
     return worst_status([f.status for f in findings]) if findings else Status.PASS
 
 
+@dataclass(frozen=True)
+class Approval:
+    """A person's answer to an ``approve`` step, given through an approval channel (Prefect's UI, ...)."""
+
+    approved: bool
+    how: str  # for the finding: "answered in Prefect's UI", "no answer in Prefect's UI within 300 s"
+    by: str | None = None
+    comment: str | None = None
+
+
+# Asks ``question`` about ``step`` on ``target`` and waits up to ``timeout`` seconds for the answer (no answer:
+# not approved). ``None``: this channel cannot ask here, and the step falls back to the terminal.
+Approver = Callable[[str, float, Step, "Target"], Approval | None]
+
+
 def error_result(step: Step, target: Target, message: str) -> StepResult:
     """The result of a step that could not run: one ``error`` finding saying why."""
     check = str(step.arg) if step.kind == "check" else f"step.{step.id}"
@@ -100,6 +115,7 @@ class StepContext:
         run_steps: Callable[[list[Step]], list[StepResult]],
         run_id: str,
         options: Mapping[str, Any],
+        approver: Approver | None = None,
     ) -> None:
         self.registry = registry
         self.target = target
@@ -107,6 +123,7 @@ class StepContext:
         self.run_steps = run_steps  # run child steps through the engine (containers use it)
         self.run_id = run_id
         self.options = options  # run-wide options: check_mode, state_dir...
+        self.approver = approver  # where `approve` steps ask, besides the terminal (the executor's channel)
 
     def render(self, value: Any) -> Any:
         from medic.core.template import render

@@ -4,7 +4,8 @@ The engine (``medic.core.engine``) keeps ordering, conditions and templating; th
 executor that wraps work in Prefect tasks: one per leaf step and target for a few targets, one per target for
 a fleet (more than ``MEDIC_PREFECT_STEP_TASKS_UP_TO``, default 4; steps then keep their timeouts and retries
 inline). With ``PREFECT_API_URL`` set, runs go to that server (UI, history, workers); otherwise Prefect starts
-its temporary local server for the run.
+its temporary local server for the run. On a configured server, ``approve`` steps pause the flow run and wait
+for an answer in the UI (``medic.flows.approval``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  #
 from medic.core.models import Status  # noqa: E402
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
+from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
 
 
 class _Retry(Exception):
@@ -103,7 +105,9 @@ def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inp
     run_id = new_run_id()
     if not os.environ.get("PREFECT_API_URL"):
         prefect_env.install_logged_temporary_server()
-    engine = Engine(session.registry, session.hooks, PrefectExecutor())
+    # on Prefect's temporary server nobody could answer in a UI: approve steps ask on the terminal there
+    approver = approve_in_prefect_ui if server_configured() else None
+    engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approver))
 
     @flow(name=f"medic-{playbook.name}", flow_run_name=run_id, persist_result=False, log_prints=False,
           validate_parameters=False)

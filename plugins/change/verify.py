@@ -7,7 +7,7 @@
   rollback: "{{ inputs.backup_id }}"  # restore a catalogued backup (then compare it), or `changes`
 - id: ok
   approve: "Restart the database now?"
-  with: {timeout: 300}                # terminal prompt; no terminal or timeout: NOT approved
+  with: {timeout: 300}                # Prefect's UI on a server, else the terminal; no answer: NOT approved
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from medic.core.errors import MedicError
 from medic.core.hosts import Hosts
 from medic.core.models import ProbeCall, ProbeResult, Severity, Status
 from medic.core.params import ParamError
-from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
+from medic.core.steps import Approval, Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.core.target import Target
 from medic.plugins.change.common import finding, result, rollback_findings, skipped
 from medic.plugins.change.state import state_for
@@ -201,9 +201,38 @@ def ask(message: str, timeout: float, tty_in: TextIO, out: TextIO) -> bool:
     return tty_in.readline().strip().lower() in ("y", "yes")
 
 
+def ask_channel(step: Step, ctx: StepContext, message: str, timeout: float) -> Approval | None:
+    """Ask through the executor's approval channel, if it has one; a channel that fails means *not approved*."""
+    if ctx.approver is None:
+        return None
+    try:
+        return ctx.approver(message, timeout, step, ctx.target)
+    except Exception as exc:
+        return Approval(False, f"the approval channel failed: {type(exc).__name__}: {exc}")
+
+
 class ApproveStep(StepKind):
+    """Wait for a person's answer; anything but an explicit yes within ``timeout`` is *not approved*.
+
+    Where it asks: the executor's approval channel when it has one (``StepContext.approver``): under
+    ``--engine prefect`` with a Prefect server configured, the flow run pauses and waits for input in Prefect's UI
+    (``medic.flows.approval``). Otherwise on the terminal, when stdin is one. Not approved halts the run's later
+    changes.
+    """
+
     name = "approve"
-    description = "Wait for a person to approve (terminal prompt, with a timeout); default: not approved."
+    description = (
+        "Wait for a person to approve (Prefect's UI on a server, or a terminal prompt; with a timeout); "
+        "default: not approved."
+    )
+
+    def validate(self, step: Step, vc: ValidationContext) -> None:
+        if step.timeout is not None:  # it would abandon the question, or leave a Prefect flow run paused
+            vc.error(
+                step,
+                "an approve step cannot have `timeout:`: how long it waits is `with: {timeout: SECONDS}`",
+                f"step {step.id!r}.timeout",
+            )
 
     def run(self, step: Step, ctx: StepContext) -> StepResult:
         state = state_for(ctx)
@@ -218,26 +247,19 @@ class ApproveStep(StepKind):
                 [finding(step, ctx, Status.PASS, f"would ask: {message}", severity=Severity.INFO)],
                 {"approved": None},
             )
-        if not sys.stdin.isatty():
-            approved, how = False, "no terminal to ask on (stdin is not a TTY)"
+        timeout = float(params.get("timeout", 300))
+        answer = ask_channel(step, ctx, message, timeout)
+        if answer is None and not sys.stdin.isatty():
+            answer = Approval(False, "no terminal to ask on (stdin is not a TTY)")
+        elif answer is None:
+            answer = Approval(ask(message, timeout, sys.stdin, sys.stderr), "answered on the terminal")
+        who: dict[str, Any] = {k: v for k, v in (("by", answer.by), ("comment", answer.comment)) if v}
+        outputs = {"approved": answer.approved, "by": answer.by, "comment": answer.comment}
+        if answer.approved:
+            summary = f"approved ({answer.how}): {message}"
+            found = finding(step, ctx, Status.PASS, summary, severity=Severity.INFO, **who)
         else:
-            approved = ask(message, float(params.get("timeout", 300)), sys.stdin, sys.stderr)
-            how = "answered on the terminal"
-        if approved:
-            return result(
-                step,
-                ctx,
-                [finding(step, ctx, Status.PASS, f"approved: {message}", severity=Severity.INFO)],
-                {"approved": True},
-            )
-        state.halted = f"not approved: {message}"
-        return result(
-            step,
-            ctx,
-            [
-                finding(
-                    step, ctx, Status.FAIL, f"not approved ({how}): {message}; later changes were not made"
-                )
-            ],
-            {"approved": False},
-        )
+            state.halted = f"not approved: {message}"
+            summary = f"not approved ({answer.how}): {message}; later changes were not made"
+            found = finding(step, ctx, Status.FAIL, summary, **who)
+        return result(step, ctx, [found], outputs)

@@ -1,4 +1,4 @@
-"""Real Prefect flow runs: one temporary Prefect server for this module (prefect_test_harness)."""
+"""Real Prefect flow runs on the temporary Prefect server of tests/flows (conftest.py: prefect_test_harness)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,16 +17,6 @@ from medic.plugins.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow
 
-
-@pytest.fixture(scope="module")
-def prefect_server() -> Iterator[None]:
-    from medic.flows import prefect_env
-
-    prefect_env.configure()
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 def _pb(session: Any, text: str) -> Any:
