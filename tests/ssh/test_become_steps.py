@@ -15,6 +15,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,6 @@ from medic.core.models import Status
 
 ADDRESS = "127.0.0.10"
 USER = "medicu"
-PASSWORD = "s3cret pass; $(touch /tmp/x)"  # noqa: S105 - the test user's sudo password
 SECRET = "root-only-token 42"
 
 
@@ -34,6 +34,7 @@ SECRET = "root-only-token 42"
 class Unprivileged:
     dir: Path  # enterable by anyone: home, keys
     private: Path  # only root can enter
+    password: str  # medicu's sudo password: shell and Python code that creates the lab's canary if ever run
     inventory: Any  # (become=None, **vars) -> inventory path
 
 
@@ -68,7 +69,8 @@ def unpriv(lab: Any) -> Iterator[Unprivileged]:
     private.mkdir(mode=0o700)
     (private / "token").write_text(SECRET + "\n")
     os.chmod(private / "token", 0o600)
-    hashed = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=PASSWORD, capture_output=True,
+    password = f"s3cret pass; $(touch {lab.canary}) #'); open('{lab.canary}', 'w')"
+    hashed = subprocess.run(["openssl", "passwd", "-6", "-stdin"], input=password, capture_output=True,
                             text=True, check=True).stdout.strip()
     etc = base / "etc"
     etc.mkdir()
@@ -107,8 +109,8 @@ LogLevel ERROR
         return lab.inventory({"u": host}, known_hosts=base / "known_hosts", filename="inv-become.yaml")
 
     try:
-        _wait(proc)
-        yield Unprivileged(base, private, inventory)
+        _wait(proc, lab.port)
+        yield Unprivileged(base, private, password, inventory)
     finally:
         proc.terminate()
         proc.wait(timeout=5)
@@ -116,29 +118,22 @@ LogLevel ERROR
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _wait(proc: subprocess.Popen[bytes]) -> None:
-    import time
-
+def _wait(proc: subprocess.Popen[bytes], port: int) -> None:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"sshd for the become tests exited with {proc.returncode}")
         try:
-            with socket.create_connection((ADDRESS, int(_port(proc))), timeout=0.5):
+            with socket.create_connection((ADDRESS, port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("sshd for the become tests did not start listening")
 
 
-def _port(proc: subprocess.Popen[bytes]) -> str:
-    conf = next(a for a in proc.args[-1].split() if a.endswith("sshd.conf"))  # type: ignore[index, union-attr]
-    return next(line.split()[1] for line in Path(conf).read_text().splitlines() if line.startswith("Port "))
-
-
 @pytest.fixture
-def password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("TEST_BECOME_PW", PASSWORD)
+def password(unpriv: Unprivileged, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_BECOME_PW", unpriv.password)
 
 
 def playbook(tmp_path: Path, steps: str) -> str:
@@ -189,7 +184,7 @@ def test_become_false_runs_a_step_without_the_hosts_sudo(
     assert steps["succeeds_as_user"].status == Status.FAIL  # `test -r` ran as medicu: exit 1
 
 
-def test_the_password_travels_on_stdin_only(unpriv: Unprivileged, run_cli: Any, password: None,
+def test_the_password_travels_on_stdin_only(unpriv: Unprivileged, lab: Any, run_cli: Any, password: None,
                                             tmp_path: Path) -> None:
     pb = playbook(tmp_path, f"""
   - {{id: as_root, check: change.file_contains, with: {{path: {unpriv.private / 'token'}, pattern: token}},
@@ -198,8 +193,8 @@ def test_the_password_travels_on_stdin_only(unpriv: Unprivileged, run_cli: Any, 
     code, out, err = run_cli("run", pb, "--engine", "inline", "--inventory", str(unpriv.inventory()), "--json")
     doc = json.loads(out)
     assert code == 0 and [f["status"] for f in doc["findings"]] == ["pass"], out
-    assert PASSWORD not in out + err and "s3cret" not in out + err
-    assert not Path("/tmp/x").exists()  # noqa: S108 - the payload in the password, never run
+    assert unpriv.password not in out + err and "s3cret" not in out + err
+    assert not lab.canary.exists()  # the password is sudo's to read, never run
 
 
 def test_change_steps_with_become_back_up_change_verify_and_restore_as_root(
