@@ -80,10 +80,13 @@ def unpriv(lab: Any) -> Iterator[Unprivileged]:
     _copy_with("/etc/sudoers", etc / "sudoers", f"Defaults:{USER} lecture=never\n{USER} ALL=(ALL:ALL) ALL\n")
     (base / "authorized_keys").write_text((lab.dir / "client.pub").read_text())
     line = " ".join((lab.dir / "hostkey.pub").read_text().split()[:2])
-    (base / "known_hosts").write_text(f"[{ADDRESS}]:{lab.port} {line}\n")
+    with socket.socket() as sock:
+        sock.bind((ADDRESS, 0))
+        port = int(sock.getsockname()[1])
+    (base / "known_hosts").write_text(f"[{ADDRESS}]:{port} {line}\n")
     conf = base / "sshd.conf"
     conf.write_text(f"""ListenAddress {ADDRESS}
-Port {lab.port}
+Port {port}
 HostKey {lab.dir / 'hostkey'}
 PermitRootLogin no
 PasswordAuthentication no
@@ -101,15 +104,17 @@ LogLevel ERROR
     proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
                             stdout=log, stderr=log)
 
-    def inventory(become: str | None = None, **variables: Any) -> Path:
-        host: dict[str, Any] = {"address": ADDRESS, "user": USER, "become_password_env": "TEST_BECOME_PW",
-                                "vars": variables}
+    def inventory(become: str | None = None, python: str | None = None, **variables: Any) -> Path:
+        host: dict[str, Any] = {"address": ADDRESS, "port": port, "user": USER,
+                                "become_password_env": "TEST_BECOME_PW", "vars": variables}
         if become:
             host["become"] = become
+        if python:
+            host["python"] = python
         return lab.inventory({"u": host}, known_hosts=base / "known_hosts", filename="inv-become.yaml")
 
     try:
-        _wait(proc, lab.port)
+        _wait(proc, port)
         yield Unprivileged(base, private, password, inventory)
     finally:
         proc.terminate()
@@ -182,6 +187,18 @@ def test_become_false_runs_a_step_without_the_hosts_sudo(
     assert steps["host_sudo"].status == Status.PASS
     assert steps["no_sudo"].status == Status.ERROR and "Permission denied" in steps["no_sudo"].findings[0].summary
     assert steps["succeeds_as_user"].status == Status.FAIL  # `test -r` ran as medicu: exit 1
+
+
+def test_a_host_without_python_runs_become_steps_with_sudo_too(
+        unpriv: Unprivileged, runner: Any, password: None, tmp_path: Path) -> None:
+    cat = f"check: change.command_succeeds, with: {{argv: [cat, {unpriv.private / 'token'}]}}"
+    pb = playbook(tmp_path, f"""
+  - {{id: as_root, {cat}, become: sudo}}
+  - {{id: as_user, {cat}}}
+""")
+    result, (target,) = runner(["u"], pb, inventory=str(unpriv.inventory(python="/nonexistent/python3")))
+    assert [r.status for r in result.results["u"]] == [Status.PASS, Status.FAIL]
+    assert target.round_trips == 2
 
 
 def test_the_password_travels_on_stdin_only(unpriv: Unprivileged, lab: Any, run_cli: Any, password: None,
