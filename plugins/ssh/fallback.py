@@ -67,7 +67,7 @@ def collect(conn: Connection, calls: list[ProbeCall], why: str, become: bool | N
         return out
     nonce = secrets.token_hex(8)
     command, stdin = "sh -s", b""
-    if conn.host.sudo(become):
+    if conn.host.uses_sudo(become):
         password = os.environ.get(conn.host.become_password_env, "")
         command = f"sudo -S -p '' -- sh -c {shlex.quote(SKIP_TO_MARKER)}"
         stdin = (password.encode() + b"\n" if password else b"") + b"#medic-runner-begin\n"

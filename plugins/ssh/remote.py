@@ -2,8 +2,8 @@
 
 The runner (:mod:`medic.plugins.ssh.remote_runner`) and the source of the probe modules it needs travel over
 stdin to ``python3 -``; the command line itself is a constant (plus the quoted interpreter path and, for
-``become: sudo`` on the host or the step, ``sudo -S``). A host without a usable Python gets the plain-command fallback
-(:mod:`medic.plugins.ssh.fallback`).
+``become: sudo`` on the host or the step, ``sudo -S``). A host without a usable Python gets the plain-command
+fallback (:mod:`medic.plugins.ssh.fallback`).
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def command_for(host: HostConfig, become: bool | None = None) -> tuple[str, byte
     """The remote command line (every item quoted) and what precedes the script on stdin; ``become``: a step's
     own (None: the host's setting). The sudo password only ever travels on stdin."""
     python = shlex.quote(host.python)
-    if host.sudo(become):
+    if host.uses_sudo(become):
         password = os.environ.get(host.become_password_env, "")
         prefix = (password.encode() + b"\n") if password else b""
         return f"sudo -S -p '' -- {python} -c {shlex.quote(BOOTSTRAP)}", prefix
@@ -109,7 +109,7 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
         return fallback.collect(conn, calls, why, become)
     tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
     hint = (f" (become: sudo as {host.user}; the password is taken from ${host.become_password_env})"
-            if host.sudo(become) and "sudo" in " ".join(tail) else "")
+            if host.uses_sudo(become) and "sudo" in " ".join(tail) else "")
     return _all_failed(calls, f"probe runner on {host.name} failed (exit {result.exit_code}): "
                               f"{' | '.join(tail)}{hint}")
 

@@ -61,7 +61,7 @@ class SSHTarget(Target):
         return SSHHost(self.host, self.connection)
 
     def _effective(self, call: ProbeCall) -> ProbeCall:
-        return call.with_become(self.host.sudo(call.become))
+        return call.with_become(self.host.uses_sudo(call.become))
 
     def _batches(self, calls: list[ProbeCall]) -> list[list[ProbeCall]]:
         """One round trip without sudo, one with it: collected at the same time."""
