@@ -189,12 +189,14 @@ class Engine:
                 return StepResult(step.id, step.kind, target.name, Status.SKIPPED, step.label,
                                   error=f"condition is false: {step.when}")
         kind = self.registry.step_kinds[step.kind]
+        if not kind.container and (problem := target.become_problem(step.become)):
+            return error_result(step, target, problem)
 
         def run_children(children: list[Step]) -> list[StepResult]:
             return self._run_steps(children, target, scope, run_id, options)
 
-        ctx = StepContext(registry=self.registry, target=target, scope=scope, run_steps=run_children,
-                          run_id=run_id, options=options, approver=self.executor.approver)
+        ctx = StepContext(registry=self.registry, target=target.for_step(step.become), scope=scope,
+                          run_steps=run_children, run_id=run_id, options=options, approver=self.executor.approver)
 
         def leaf() -> StepResult:
             started = time.monotonic()
@@ -220,7 +222,7 @@ def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping
     """Probe calls the steps (and their children) will make, as far as is known before the run starts.
 
     Steps whose ``when`` is false on the inputs are left out with their children; steps whose parameters or
-    condition depend on earlier results are collected when they run.
+    condition depend on earlier results are collected when they run. A step's calls carry its ``become``.
     """
     calls: list[ProbeCall] = []
     for step in steps:
@@ -235,7 +237,8 @@ def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping
         if not any("steps." in e for e in template.expressions(step.params)):
             try:
                 params = template.render(step.params, scope)
-                calls += registry.step_kinds[step.kind].probe_calls(step, params, registry)
+                calls += [c if c.become is not None else c.with_become(step.become)
+                          for c in registry.step_kinds[step.kind].probe_calls(step, params, registry)]
             except Exception:  # noqa: S110 - best effort: the step reports bad parameters when it runs
                 pass
         calls += static_probe_calls(step.children, registry, scope)

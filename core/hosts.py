@@ -13,12 +13,14 @@ process: target kinds that can change things register a ``reopen`` function for 
 
 from __future__ import annotations
 
+import getpass
 import importlib
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from medic.core.errors import MedicError, UsageError
+from medic.core.errors import MedicError, TargetError, UsageError
 
 
 class Host(ABC):
@@ -37,6 +39,13 @@ class Host(ABC):
         """Where backups of this host's resources are kept on the host; ``None``: in the catalogue itself."""
         return None
 
+    def with_become(self, become: bool) -> Host:
+        """This host running change code with (True) or without (False) privilege escalation, for a step with
+        ``become:``. Hosts that cannot escalate refuse True."""
+        if become:
+            raise TargetError(f"host {self.name} cannot run changes with become: sudo")
+        return self
+
 
 def resolve(function: str) -> Callable[..., Any]:
     module, _, name = function.partition(":")
@@ -44,11 +53,25 @@ def resolve(function: str) -> Callable[..., Any]:
     return fn
 
 
+def local_become_problem(become: bool | None) -> str | None:
+    """Why ``become: sudo`` cannot run on this machine: medic does not escalate itself, it must run as root."""
+    if not become or os.geteuid() == 0:
+        return None
+    return (f"become: sudo on the local target needs medic run as root (it runs as {getpass.getuser()}); run "
+            f"medic as root, or reach this machine over SSH (ssh://localhost, inventory become_password_env)")
+
+
 class LocalHost(Host):
     name = "local"
 
     def call(self, function: str, /, *, needs: Sequence[str] = (), **kwargs: Any) -> Any:
         return resolve(function)(**kwargs)
+
+    def with_become(self, become: bool) -> Host:
+        problem = local_become_problem(become)
+        if problem:
+            raise TargetError(problem)
+        return self
 
 
 LOCAL_HOST = LocalHost()
@@ -65,19 +88,25 @@ class Hosts:
 
     @staticmethod
     def key(description: Mapping[str, Any]) -> str:
+        """The machine a description names (the same with or without ``become``)."""
         return ":".join(str(description.get(k)) for k in ("kind", "name", "user", "address", "port"))
+
+    @classmethod
+    def _slot(cls, description: Mapping[str, Any]) -> str:
+        """One open host per machine and privileges: a backup taken with sudo is restored with sudo."""
+        return f"{cls.key(description)}:{description.get('become')}"
 
     def add(self, host: Host) -> None:
         """Use this already open host for its description (a run's own target)."""
         description = host.describe()
         if description:
-            self._open[self.key(description)] = host
+            self._open[self._slot(description)] = host
 
     def get(self, description: Mapping[str, Any] | None) -> Host:
         if not description:
             return LOCAL_HOST
         kind = str(description.get("kind", "?"))
-        key = self.key(description)
+        key = self._slot(description)
         if key not in self._open:
             reopen = self.reopeners.get(kind)
             if reopen is None:

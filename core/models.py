@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -53,10 +53,16 @@ def canonical_json(value: Any) -> str:
 
 @dataclass(frozen=True)
 class ProbeCall:
-    """A probe name with its parameters; hashable, and its ``key`` names the result in a bundle."""
+    """A probe name with its parameters; hashable, and its ``key`` names the result in a bundle.
+
+    ``become``: run the probe with privilege escalation (True), without (False), or as the target is set up
+    (None). It is part of the call's identity, so a target never answers a call with a result collected with
+    other privileges; it is not part of ``key`` (a bundle holds one result per probe and parameters).
+    """
 
     probe: str
     params_json: str = "{}"
+    become: bool | None = None
 
     @classmethod
     def make(cls, probe: str, params: Mapping[str, Any] | None = None, **kw: Any) -> ProbeCall:
@@ -72,8 +78,11 @@ class ProbeCall:
     def key(self) -> str:
         return self.probe if self.params_json == "{}" else f"{self.probe}{self.params_json}"
 
+    def with_become(self, become: bool | None) -> ProbeCall:
+        return self if self.become is become else replace(self, become=become)
+
     def __str__(self) -> str:
-        return self.key
+        return self.key if self.become is None else f"{self.key} (become: {'sudo' if self.become else 'false'})"
 
 
 @dataclass

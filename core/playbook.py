@@ -6,7 +6,11 @@
     inputs:  {host: {type: string, default: example.org, description: ..., required: false}}
     targets: [local]             # default targets when the command line names none
     steps:   [ {id: dns, title: ..., check: network.dns_resolve, with: {host: "{{ inputs.host }}"},
-                when: "...", timeout: 10, retries: 1, continue_on_error: false}, {id: g, group: Title, steps: [...]} ]
+                when: "...", timeout: 10, retries: 1, continue_on_error: false, become: sudo},
+              {id: g, group: Title, steps: [...]} ]
+
+``become: sudo`` runs a step with privilege escalation on SSH hosts, ``become: false`` without it even when the
+host's inventory entry says ``become: sudo``; a group's ``become`` applies to its sub-steps that do not say.
 """
 
 from __future__ import annotations
@@ -109,6 +113,7 @@ class _Parser:
             self.err(data, "steps" if "steps" in data else None, "steps", "expected a non-empty list of steps")
             raw_steps = []
         steps = self.steps(raw_steps, "steps")
+        _inherit_become(steps, None)
         return Playbook(name.strip(), description, inputs, list(targets), steps, self.file, FORMAT_VERSION, data)
 
     def inputs(self, raw: Any, parent: Any) -> dict[str, Param]:
@@ -229,6 +234,20 @@ class _Parser:
             retries = 0
         step.retries = retries or 0
         step.continue_on_error = typed("continue_on_error", (bool,), "true or false")
+        become = raw.get("become")
+        if become is not None and become != "sudo" and become is not False:
+            self.err(raw, "become", f"{label}.become", f"expected sudo (privilege escalation) or false (none, "
+                                                       f"even if the host has become: sudo), got {become!r}")
+            become = None
+        step.become = None if become is None else become == "sudo"
+
+
+def _inherit_become(steps: list[Step], become: bool | None) -> None:
+    """Sub-steps that do not say ``become`` take their group's."""
+    for step in steps:
+        if step.become is None:
+            step.become = become
+        _inherit_become(step.children, step.become)
 
 
 def _check_expressions(pb: Playbook, parser: _Parser) -> None:

@@ -27,6 +27,7 @@ from medic.core.errors import MedicError
 from medic.core.faults import fault
 from medic.core.hosts import LOCAL_ONLY, Hosts
 from medic.core.journal import Journal, JournalLog, journal_dir, journals, read
+from medic.core.models import canonical_json
 
 
 @dataclass
@@ -84,7 +85,7 @@ def undo_all(
     ]
     for record in ordered:
         try:
-            apply_undo(record["undo"], providers, catalogue, hosts, log.begin.get("host"))
+            apply_undo(record["undo"], providers, catalogue, hosts, _host_of(record, log))
         except (MedicError, OSError, subprocess.SubprocessError) as exc:
             report.problems.append(f"op {record['op']} ({record.get('resource', '?')}): {exc}")
             continue
@@ -125,16 +126,27 @@ def _compare(
     return problems
 
 
+def _host_of(record: Mapping[str, Any], log: JournalLog) -> Mapping[str, Any] | None:
+    """Where an intent's change ran: its own host (a step with another ``become:``) or the run's."""
+    return record["host"] if "host" in record else log.begin.get("host")
+
+
 def _cleanup(log: JournalLog, hosts: Hosts) -> list[str]:
-    """Remove temporary files interrupted writes left beside the changed paths, on the run's host."""
-    paths = sorted({str(p) for r in log.intents() for p in r.get("paths") or []})
-    if not paths:
-        return []
-    try:
-        hosts.get(log.begin.get("host")).call("medic.core.backup_ops:remove_temps", paths=paths)
-    except (MedicError, OSError) as exc:
-        return [f"removing temporary files beside {', '.join(paths)}: {exc}"]
-    return []
+    """Remove temporary files interrupted writes left beside the changed paths, on the host that changed them."""
+    by_host: dict[str, tuple[Mapping[str, Any] | None, set[str]]] = {}
+    for r in log.intents():
+        host = _host_of(r, log)
+        by_host.setdefault(canonical_json(host), (host, set()))[1].update(str(p) for p in r.get("paths") or [])
+    problems = []
+    for host, found in by_host.values():
+        paths = sorted(found)
+        if not paths:
+            continue
+        try:
+            hosts.get(host).call("medic.core.backup_ops:remove_temps", paths=paths)
+        except (MedicError, OSError) as exc:
+            problems.append(f"removing temporary files beside {', '.join(paths)}: {exc}")
+    return problems
 
 
 def rollback_run(

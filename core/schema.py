@@ -34,6 +34,8 @@ def playbook_schema(registry: Registry) -> dict[str, Any]:
         "timeout": {"type": "number", "exclusiveMinimum": 0},
         "retries": {"type": "integer", "minimum": 0},
         "continue_on_error": {"type": "boolean"},
+        "become": {"enum": ["sudo", False], "description": "sudo: privilege escalation on SSH hosts; false: none, "
+                                                           "even if the host has become: sudo"},
     }
     variants = []
     for name in registry.step_kinds:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from medic.core.registry import Registry
     from medic.core.target import Target
 
-COMMON_KEYS = ("id", "title", "with", "when", "timeout", "retries", "continue_on_error")
+COMMON_KEYS = ("id", "title", "with", "when", "timeout", "retries", "continue_on_error", "become")
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Step:
     timeout: float | None = None
     retries: int = 0
     continue_on_error: bool | None = None  # None: the kind decides (StepKind.halts_on_error)
+    become: bool | None = None  # `become: sudo` True, `become: false` False, None: as the target is set up
     children: list[Step] = field(default_factory=list)
     file: str = "<playbook>"
     line: int | None = None

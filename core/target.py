@@ -2,6 +2,11 @@
 
 A target answers batches of probe calls so a remote one can collect many in one round trip, and caches results
 for the run so steps that ask for the same data do not collect it twice.
+
+A step with ``become:`` sees its target through :meth:`Target.for_step`: the probe calls it makes carry the
+step's ``become``, and each target decides what that means (:meth:`Target._effective`): an SSH host runs them
+with or without sudo, in separate round trips; collected data ignores it. The call as the target runs it is
+the cache key, so a result collected with privileges is never handed to a step without them, or the reverse.
 """
 
 from __future__ import annotations
@@ -37,6 +42,19 @@ class Target(ABC):
     def _collect(self, calls: list[ProbeCall]) -> Mapping[ProbeCall, ProbeResult]:
         """Produce results for ``calls`` (none of them cached yet). Must return one result per call."""
 
+    def _effective(self, call: ProbeCall) -> ProbeCall:
+        """``call`` as this target runs it (and caches it): here ``become`` means nothing, so it is dropped.
+        Targets that can escalate keep it, resolved against their own setting."""
+        return call.with_become(None)
+
+    def become_problem(self, become: bool | None) -> str | None:
+        """Why a step with this ``become`` cannot run here (the step reports it as an error), or None."""
+        return None
+
+    def for_step(self, become: bool | None) -> Target:
+        """This target as a step with ``become:`` sees it; itself when the step does not say."""
+        return self if become is None else BecomeView(self, become)
+
     def _batches(self, calls: list[ProbeCall]) -> list[list[ProbeCall]]:
         """How uncached calls are split into batches collected concurrently: one batch (one round trip) here."""
         return [calls]
@@ -69,7 +87,8 @@ class Target(ABC):
         ``fresh``: forget cached and in-flight results of these calls and probe again (a verification after a
         change must see the machine as it is now).
         """
-        wanted = list(dict.fromkeys(calls))
+        asked = {call: self._effective(call) for call in calls}
+        wanted = list(dict.fromkeys(asked.values()))
         if fresh:
             with self._lock:
                 for call in wanted:
@@ -87,11 +106,11 @@ class Target(ABC):
                     if self._pending.get(call) is future:
                         del self._pending[call]
             out[call] = cached
-        return out
+        return {call: out[effective] for call, effective in asked.items()}
 
     def prefetch(self, calls: Iterable[ProbeCall]) -> None:
         """Start collecting ``calls``; wait up to ``prefetch_wait``. Raises what a finished batch raised."""
-        futures = self._start(calls)
+        futures = self._start(self._effective(call) for call in calls)
         done, _ = wait(futures, timeout=self.prefetch_wait)
         for future in done:
             future.result()
@@ -115,6 +134,47 @@ class Target(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class BecomeView(Target):
+    """A target as one step with ``become:`` sees it: every probe call the step makes that does not say
+    otherwise carries the step's ``become``. Results, cache and connection stay the target's own."""
+
+    def __init__(self, target: Target, become: bool) -> None:
+        super().__init__(target.name, target.vars)
+        self.target = target
+        self.become = become
+        self.kind, self.live, self.prefetch_wait = target.kind, target.live, target.prefetch_wait
+
+    def _tagged(self, calls: Iterable[ProbeCall]) -> dict[ProbeCall, ProbeCall]:
+        return {c: c if c.become is not None else c.with_become(self.become) for c in calls}
+
+    def _collect(self, calls: list[ProbeCall]) -> Mapping[ProbeCall, ProbeResult]:
+        return self.collect(calls)
+
+    def collect(self, calls: Iterable[ProbeCall], *, fresh: bool = False) -> dict[ProbeCall, ProbeResult]:
+        tagged = self._tagged(calls)
+        got = self.target.collect(tagged.values(), fresh=fresh)
+        return {call: got[t] for call, t in tagged.items()}
+
+    def prefetch(self, calls: Iterable[ProbeCall]) -> None:
+        self.target.prefetch(self._tagged(calls).values())
+
+    def become_problem(self, become: bool | None) -> str | None:
+        return self.target.become_problem(become)
+
+    def for_step(self, become: bool | None) -> Target:
+        return self.target.for_step(become)
+
+    def describe(self) -> dict[str, Any]:
+        return self.target.describe()
+
+    def change_host(self) -> Host:
+        """The target's host as it is set up: change steps ask it for the step's ``become`` themselves."""
+        return self.target.change_host()
+
+    def close(self) -> None:
+        """The target is the run's to close, not one step's."""
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,8 @@ def playbook_probes(session: Session, names: list[str]) -> dict[str, list[dict[s
         pb = session.load_playbook(name)
         scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
         calls = static_probe_calls(pb.steps, session.registry, scope)
-        out[pb.name] = [{"probe": c.probe, "params": c.params} for c in calls]
+        unique = {c.key: c for c in calls}  # a bundle holds one result per call, with or without become
+        out[pb.name] = [{"probe": c.probe, "params": c.params} for c in unique.values()]
     return out
 
 
@@ -112,7 +113,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
     def show(steps: list[Any], depth: int) -> None:
         for s in steps:
-            extra = f"  when: {s.when}" if s.when else ""
+            extra = (f"  when: {s.when}" if s.when else "") + \
+                    ("" if s.become is None else f"  become: {'sudo' if s.become else 'false'}")
             print(f"{'  ' * depth}- {s.id}: {s.kind} {s.arg}{extra}")
             show(s.children, depth + 1)
 

@@ -12,6 +12,10 @@
 
 An action runs only when every resource it changes has a backup verified in this run (hash re-read and restore
 dry-run passed), or the step says ``backup: none`` with a ``reason`` (reported as a warning).
+
+``become: sudo`` (or ``false``) on a step runs its backup or change with sudo (or without) on an SSH host. The
+backup's catalogue entry and the change's journal intent record it, so verifying, restoring and undoing run
+with the same privileges.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import subprocess
 from typing import Any
 
 from medic.core.errors import MedicError
+from medic.core.hosts import Host
 from medic.core.models import Severity, Status
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.plugins.change.actions import ACTIONS, ON_HOST, Plan
@@ -71,7 +76,8 @@ class BackupStep(StepKind):
                     {"backup_id": CHECK_MODE, "resources": resources},
                 )
             entry = state.catalogue.take(
-                provider, params, state.host, run_id=ctx.run_id, step=step.id, target=ctx.target.name
+                provider, params, state.host_for(step.become), run_id=ctx.run_id, step=step.id,
+                target=ctx.target.name
             )
             problems = (
                 state.catalogue.verify(entry, provider, state.hosts) if verify else ["not verified (verify: false)"]
@@ -160,8 +166,9 @@ class ActionStep(StepKind):
         name = str(step.arg)
         params: dict[str, Any] = dict(ctx.render(step.params))
         try:
+            host = state.host_for(step.become)
             # planned on the machine that holds the files (it reads them; systemd may be there or not)
-            plan = Plan.from_dict(state.host.call(ON_HOST + "describe", name=name, params=params))
+            plan = Plan.from_dict(host.call(ON_HOST + "describe", name=name, params=params))
             resources = plan.resources + list(ctx.render(step.extra.get("resources") or []))
         except (MedicError, OSError) as exc:
             return self._failed(step, ctx, state, f"{name}: {exc}")
@@ -203,8 +210,8 @@ class ActionStep(StepKind):
             outputs.update(
                 state.change(
                     step.id,
-                    self._intents(name, plan, resources, state, step),
-                    lambda: state.host.call(ON_HOST + "apply", name=name, params=params),
+                    self._intents(name, plan, resources, state, step, host),
+                    lambda: host.call(ON_HOST + "apply", name=name, params=params),
                 )
             )
         except (MedicError, OSError, subprocess.SubprocessError) as exc:
@@ -215,10 +222,10 @@ class ActionStep(StepKind):
         return result(step, ctx, findings, outputs)
 
     def _intents(
-        self, name: str, plan: Plan, resources: list[str], state: RunState, step: Step
+        self, name: str, plan: Plan, resources: list[str], state: RunState, step: Step, host: Host
     ) -> list[dict[str, Any]]:
         paths = plan.paths
-        intents = []
+        intents: list[dict[str, Any]] = []
         for res in resources:
             backup_id = state.covering(res)
             undo = (
@@ -233,6 +240,9 @@ class ActionStep(StepKind):
             intents.append({"resource": res, "undo": undo, "paths": paths})
         if plan.undo or not intents:
             intents.append({"resource": f"action:{name}", "undo": plan.undo or {"type": "none"}, "paths": paths})
+        if host is not state.host:  # another become than the run's host: undo commands run as this step did
+            for intent in intents:
+                intent["host"] = host.describe()
         return intents
 
     def _failed(

@@ -56,6 +56,7 @@ class RunState:
         self.run_id, self.target, self.options, self.providers = run_id, target, options, providers
         self._open_host = open_host
         self._host: Host | None = None
+        self._become: dict[bool, Host] = {}  # the host with or without sudo, for steps with become:
         self.hosts = hosts or Hosts()
         self.check_mode = bool(options.get("check_mode"))
         self.catalogue = catalogue_for(options)
@@ -72,6 +73,15 @@ class RunState:
             self._host = self._open_host()
             self.hosts.add(self._host)
         return self._host
+
+    def host_for(self, become: bool | None) -> Host:
+        """The host as a step with this ``become`` changes things on it (None: as the target is set up)."""
+        if become is None:
+            return self.host
+        if become not in self._become:
+            host = self._become[become] = self.host.with_become(become)
+            self.hosts.add(host)
+        return self._become[become]
 
     def covering(self, resource: str) -> str | None:
         for res, backup_id in self.verified.items():

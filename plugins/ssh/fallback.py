@@ -58,7 +58,8 @@ def script(calls: list[ProbeCall], nonce: str) -> str:
     return "\n".join(parts) + "\n"
 
 
-def collect(conn: Connection, calls: list[ProbeCall], why: str) -> dict[ProbeCall, ProbeResult]:
+def collect(conn: Connection, calls: list[ProbeCall], why: str, become: bool | None = None
+            ) -> dict[ProbeCall, ProbeResult]:
     covered = [c for c in calls if c.probe in COVERED]
     message = f"{why} on {conn.host.name}; without Python only {', '.join(COVERED)} are collected"
     out = {c: ProbeResult(c.probe, c.params, False, None, message) for c in calls if c.probe not in COVERED}
@@ -66,7 +67,7 @@ def collect(conn: Connection, calls: list[ProbeCall], why: str) -> dict[ProbeCal
         return out
     nonce = secrets.token_hex(8)
     command, stdin = "sh -s", b""
-    if conn.host.become == "sudo":
+    if conn.host.uses_sudo(become):
         password = os.environ.get(conn.host.become_password_env, "")
         command = f"sudo -S -p '' -- sh -c {shlex.quote(SKIP_TO_MARKER)}"
         stdin = (password.encode() + b"\n" if password else b"") + b"#medic-runner-begin\n"

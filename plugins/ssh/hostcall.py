@@ -15,7 +15,7 @@ import ast
 import importlib.util
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from functools import cache
 from typing import Any
 
@@ -115,6 +115,19 @@ class SSHHost(Host):
     def backup_root(self) -> str:
         return str(self.config.vars.get("backup_dir") or DEFAULT_BACKUP_DIR)
 
+    def with_become(self, become: bool) -> Host:
+        """The same host and connection, running change code with sudo or without (a step's ``become:``); its
+        description records it, so a backup taken with sudo is verified and restored with sudo."""
+        method = "sudo" if become else None
+        if method == self.config.become:
+            return self
+        return SSHHost(replace(self.config, become=method), self._connection)
+
+    def _connection(self) -> Any:
+        if self._conn is None:
+            self._conn = self._connect()
+        return self._conn
+
     def call(self, function: str, /, *, needs: Sequence[str] = (), **kwargs: Any) -> Any:
         modules = closure([function.partition(":")[0], *needs])
         payload = json.dumps({"modules": [[m, module_source(m)] for m in modules], "function": function,
@@ -122,9 +135,7 @@ class SSHHost(Host):
         script = (runner_source() + f"\ncall_main({payload!r})\n").encode()
         command, prefix = command_for(self.config)
         timeout = float(self.config.vars.get("change_timeout") or DEFAULT_CHANGE_TIMEOUT)
-        if self._conn is None:
-            self._conn = self._connect()
-        result = self._conn.run(command, prefix + SCRIPT_MARKER + script, timeout=timeout)
+        result = self._connection().run(command, prefix + SCRIPT_MARKER + script, timeout=timeout)
         stdout = result.stdout.decode(errors="replace")
         marker = stdout.rfind(remote_runner.MARKER)
         if marker < 0:

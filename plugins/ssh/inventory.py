@@ -71,6 +71,10 @@ class HostConfig:
     def endpoint(self) -> str:
         return f"{self.user}@{self.address}:{self.port}"
 
+    def uses_sudo(self, become: bool | None = None) -> bool:
+        """Whether a command runs with sudo: a step's ``become`` if it says, else this host's setting."""
+        return self.become == "sudo" if become is None else become
+
 
 @dataclass
 class Inventory:

@@ -2,8 +2,8 @@
 
 The runner (:mod:`medic.plugins.ssh.remote_runner`) and the source of the probe modules it needs travel over
 stdin to ``python3 -``; the command line itself is a constant (plus the quoted interpreter path and, for
-``become: sudo``, ``sudo -S``). A host without a usable Python gets the plain-command fallback
-(:mod:`medic.plugins.ssh.fallback`).
+``become: sudo`` on the host or the step, ``sudo -S``). A host without a usable Python gets the plain-command
+fallback (:mod:`medic.plugins.ssh.fallback`).
 """
 
 from __future__ import annotations
@@ -78,20 +78,21 @@ def script_for(calls: list[ProbeCall], probes: Mapping[str, ProbeSpec]) -> bytes
     return (runner_source() + f"\nmain({payload!r})\n").encode()
 
 
-def command_for(host: HostConfig) -> tuple[str, bytes]:
-    """The remote command line (every item quoted) and what precedes the script on stdin."""
+def command_for(host: HostConfig, become: bool | None = None) -> tuple[str, bytes]:
+    """The remote command line (every item quoted) and what precedes the script on stdin; ``become``: a step's
+    own (None: the host's setting). The sudo password only ever travels on stdin."""
     python = shlex.quote(host.python)
-    if host.become == "sudo":
+    if host.uses_sudo(become):
         password = os.environ.get(host.become_password_env, "")
         prefix = (password.encode() + b"\n") if password else b""
         return f"sudo -S -p '' -- {python} -c {shlex.quote(BOOTSTRAP)}", prefix
     return f"{python} -c {shlex.quote(BOOTSTRAP)}", b""
 
 
-def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, ProbeSpec]
+def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, ProbeSpec], become: bool | None = None
             ) -> dict[ProbeCall, ProbeResult]:
     host = conn.host
-    command, prefix = command_for(host)
+    command, prefix = command_for(host, become)
     try:
         result = conn.run(command, prefix + SCRIPT_MARKER + script_for(calls, probes))
     except CommandTimeout:
@@ -105,10 +106,12 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
     if result.exit_code == 127 or missing or remote_runner.TOO_OLD in stdout:
         why = (f"{host.python} is too old ({stdout.split()[-1]}; medic needs 3.11)" if remote_runner.TOO_OLD
                in stdout else f"{host.python} not found")
-        return fallback.collect(conn, calls, why)
+        return fallback.collect(conn, calls, why, become)
     tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
+    hint = (f" (become: sudo as {host.user}; the password is taken from ${host.become_password_env})"
+            if host.uses_sudo(become) and "sudo" in " ".join(tail) else "")
     return _all_failed(calls, f"probe runner on {host.name} failed (exit {result.exit_code}): "
-                              f"{' | '.join(tail)}")
+                              f"{' | '.join(tail)}{hint}")
 
 
 def _parse(calls: list[ProbeCall], text: str, host: HostConfig) -> dict[ProbeCall, ProbeResult]:

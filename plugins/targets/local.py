@@ -1,4 +1,8 @@
-"""The ``local`` target: runs probes in this process, on this machine."""
+"""The ``local`` target: runs probes in this process, on this machine.
+
+medic does not escalate its own privileges: a step with ``become: sudo`` runs as usual when medic runs as root,
+and otherwise reports one ``error`` finding saying so (its probes are not run unprivileged in its place).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from medic.core.errors import UsageError
-from medic.core.hosts import LOCAL_HOST, Host
+from medic.core.hosts import LOCAL_HOST, Host, local_become_problem
 from medic.core.models import ProbeCall, ProbeResult
 from medic.core.probe import ProbeSpec, run_probe
 from medic.core.target import Target, TargetContext, TargetKind
@@ -26,6 +30,13 @@ class LocalTarget(Target):
     def change_host(self) -> Host:
         return LOCAL_HOST
 
+    def become_problem(self, become: bool | None) -> str | None:
+        return local_become_problem(become)
+
+    def _effective(self, call: ProbeCall) -> ProbeCall:
+        """As root every call already runs with privileges; otherwise a become call stays apart (refused)."""
+        return call.with_become(True if local_become_problem(call.become) else None)
+
     def _batches(self, calls: list[ProbeCall]) -> list[list[ProbeCall]]:
         return [[call] for call in calls]  # in parallel: one slow probe does not hold up the others
 
@@ -33,6 +44,9 @@ class LocalTarget(Target):
         return {call: self._one(call) for call in calls}
 
     def _one(self, call: ProbeCall) -> ProbeResult:
+        problem = local_become_problem(call.become)
+        if problem:
+            return ProbeResult(call.probe, call.params, False, None, problem)
         spec = self.probes.get(call.probe)
         if spec is None:
             return ProbeResult(call.probe, call.params, False, None, f"no probe named {call.probe!r} is installed")
