@@ -1,0 +1,82 @@
+"""Backup + verify of a directory tree on an SSH host, against the bare remote command in the same run.
+
+    medic run backup-before-change -t h2 -i path=TREE     (backup on the host, hash and catalogue entry here,
+                                                           then a re-read of the hash and a restore dry-run)
+    ssh -p 2222 root@127.0.0.2 'tar -cf - TREE | sha256sum'   (the peer: archive and hash once, no verification)
+
+The host is one of ../shared/peers/sshhosts.sh (OpenSSH on 127.0.0.2, port 2222); the tree is the same mixed
+tree as bench/change_bench.py. Medians of --repeat alternating runs and each pair's ratio.
+
+    .venv/bin/python bench/ssh_change_bench.py --size-mb 512 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from change_bench import make_tree  # bench/ is on the path: the scripts run from there
+from ssh_bench import start_hosts, write_inventory
+
+HOSTS_DIR = "/tmp/medic-sshhosts"
+
+
+def timed(argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:6])}... exited {proc.returncode}: {proc.stderr[-1500:]}")
+    return wall
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size-mb", type=int, default=512)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    start_hosts(1, HOSTS_DIR)
+    work = Path(tempfile.mkdtemp(prefix="medic-sshchange-"))
+    try:
+        tree = work / "tree"
+        files = make_tree(tree, args.size_mb)
+        inventory = work / "inventory.yaml"
+        write_inventory(1, HOSTS_DIR, inventory)
+        text = inventory.read_text().replace("hosts:\n  h2:\n    address: 127.0.0.2\n",
+                                             f"hosts:\n  h2:\n    address: 127.0.0.2\n    vars:\n"
+                                             f"      backup_dir: {work / 'remote-backups'}\n")
+        inventory.write_text(text)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.update(MEDIC_STATE_DIR=str(work / "state"), MEDIC_ENGINE="inline")
+        medic = [sys.executable, "-m", "medic.core.cli.main", "run", "backup-before-change", "--inventory",
+                 str(inventory), "-t", "h2", "-i", f"path={tree}"]
+        peer = ["ssh", "-p", "2222", "-i", f"{HOSTS_DIR}/client", "-o", f"UserKnownHostsFile={HOSTS_DIR}/known_hosts",
+                "-o", "StrictHostKeyChecking=yes", "root@127.0.0.2", f"tar -cf - -C {tree} . | sha256sum"]
+        subprocess.run(["sync"], check=True)
+        ours, theirs, ratios = [], [], []
+        for _ in range(args.repeat):
+            theirs.append(timed(peer, env))
+            shutil.rmtree(work / "remote-backups", ignore_errors=True)
+            ours.append(timed(medic, env))
+            ratios.append(ours[-1] / theirs[-1])
+        print(f"tree: {args.size_mb} MiB in {files} files, on host h2 (127.0.0.2:2222)")
+        print(f"ssh tar -cf - | sha256sum        median {statistics.median(theirs):7.2f} s  "
+              f"{[round(t, 2) for t in theirs]}")
+        print(f"medic backup + verify over SSH   median {statistics.median(ours):7.2f} s  "
+              f"{[round(t, 2) for t in ours]}")
+        print(f"ratio medic/peer: median {statistics.median(ratios):.2f}  {[round(r, 2) for r in ratios]}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
