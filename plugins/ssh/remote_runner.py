@@ -84,10 +84,13 @@ def main(payload_text: str) -> None:
 
 def _exit_when_medic_is_gone(every: float = 1.0) -> None:
     """sshd does not signal a command whose client vanished (medic killed): notice it by a failing write to
-    stderr and exit, so that commands this call started (tied to it, medic.core.tiedproc) die too."""
+    stderr, or by sshd's session process (our parent) being gone, and exit, so that commands this call
+    started (tied to it, medic.core.tiedproc) die too."""
     import os
     import threading
     import time
+
+    parent = os.getppid()
 
     def watch() -> None:
         while True:
@@ -95,6 +98,8 @@ def _exit_when_medic_is_gone(every: float = 1.0) -> None:
             try:
                 os.write(2, b"\n")
             except OSError:
+                os._exit(70)
+            if os.getppid() != parent:
                 os._exit(70)
 
     threading.Thread(target=watch, name="medic-watchdog", daemon=True).start()

@@ -134,16 +134,35 @@ def test_a_remote_command_dies_when_medic_is_killed(site: dict[str, Any], tmp_pa
                           "--inventory", str(site["inv"]), "-t", "web"], env=site["env"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while not processes_with(script) and time.monotonic() < deadline:
+    while not _running_sh(script) and time.monotonic() < deadline:  # started and exec'd (past medic's wrapper)
         time.sleep(0.02)
-    assert processes_with(script), "the command never started on the host"
+    assert _running_sh(script), "the command never started on the host"
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.monotonic() + 12  # the host notices within a second or two (a failed keep-alive write)
     while processes_with(script) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert processes_with(script) == []
+    assert processes_with(script) == [], [_lineage(pid) for pid in processes_with(script)]
     assert not (site["here"] / "late").exists()
+
+
+def _running_sh(script: str) -> bool:
+    return any(Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sh\0") for pid in processes_with(script))
+
+
+def _lineage(pid: int) -> list[str]:
+    """A process and its ancestors (pid, state, command line), to tell what kept a command alive."""
+    out = []
+    while pid > 1:
+        try:
+            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                          if ":\t" in line)
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            break
+        out.append(f"{pid} {status.get('State', '?')} {cmdline[:120]}")
+        pid = int(status.get("PPid", "0"))
+    return out
 
 
 def test_database_backups_on_a_host_restore_there(site: dict[str, Any], postgres: dict[str, Any]) -> None:
