@@ -20,7 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 import paramiko
 
@@ -61,6 +61,61 @@ class _Reject(paramiko.RejectPolicy):
         super().missing_host_key(client, hostname, key)
 
 
+def _jump_key(host: HostConfig) -> tuple[object, ...]:
+    return (host.name, host.address, host.port, host.user, host.key_file, host.known_hosts,
+            _jump_key(host.jump) if host.jump else None)
+
+
+class _JumpPool:
+    """One connection per jump host, shared by every host behind it (as OpenSSH's ControlMaster would): a fleet
+    behind a bastion costs the bastion one login, not one per host. Reference-counted; closed with the last
+    user, reopened when it died."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: dict[tuple[object, ...], list[Any]] = {}  # key -> [Connection, users]
+        self._opening: dict[tuple[object, ...], threading.Lock] = {}
+
+    def acquire(self, jump: HostConfig) -> Connection:
+        key = _jump_key(jump)
+        with self._lock:
+            opening = self._opening.setdefault(key, threading.Lock())
+        with opening:  # the first user opens it; the others wait for it rather than opening their own
+            with self._lock:
+                entry = self._open.get(key)
+                if entry is not None and _alive(entry[0]):
+                    entry[1] += 1
+                    return cast(Connection, entry[0])
+            conn = Connection(jump).open()
+            with self._lock:
+                self._open[key] = [conn, 1]
+            return conn
+
+    def release(self, conn: Connection) -> None:
+        with self._lock:
+            for key, entry in list(self._open.items()):
+                if entry[0] is conn:
+                    entry[1] -= 1
+                    if entry[1] > 0:
+                        return
+                    del self._open[key]
+                    break
+        conn.close()
+
+    def users(self, jump: HostConfig) -> int:
+        with self._lock:
+            entry = self._open.get(_jump_key(jump))
+            return int(entry[1]) if entry else 0
+
+
+def _alive(conn: Connection) -> bool:
+    transport = conn.client.get_transport() if conn.client else None
+    return transport is not None and transport.is_active()
+
+
+JUMPS = _JumpPool()
+
+
 class Connection:
     def __init__(self, host: HostConfig) -> None:
         self.host = host
@@ -80,7 +135,7 @@ class Connection:
         for attempt in range(RETRIES + 1):
             try:
                 if self.host.jump is not None and self._jump is None:  # before taking a slot: no deadlock
-                    self._jump = Connection(self.host.jump).open()
+                    self._jump = JUMPS.acquire(self.host.jump)
                 with _SLOTS:
                     self._connect()
                 return self
@@ -191,7 +246,7 @@ class Connection:
             self.client.close()
             self.client = None
         if self._jump is not None:
-            self._jump.close()
+            JUMPS.release(self._jump)
             self._jump = None
 
 

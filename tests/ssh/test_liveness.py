@@ -120,3 +120,24 @@ def test_jump_connections_do_not_deadlock_the_bound(lab, monkeypatch):
     finally:
         for c in conns:
             c.close()
+
+
+def test_hosts_behind_one_jump_host_share_its_connection(lab):
+    jump = host(lab, "ok")
+    conns = [connection.Connection(host(lab, name, jump=jump)) for name in ("files_b", "files_c", "files_b")]
+    with ThreadPoolExecutor(3) as pool:
+        list(pool.map(lambda c: c.open(), conns))
+    try:
+        assert connection.JUMPS.users(jump) == 3
+        assert len({id(c._jump) for c in conns}) == 1  # one login on the jump host for the three
+        assert [c.run("cat LAB/shared/version".replace("LAB", str(lab.dir))).stdout for c in conns[:2]] == \
+            [b"app 2.5\n", b""]
+    finally:
+        for c in conns:
+            c.close()
+    assert connection.JUMPS.users(jump) == 0
+    again = connection.Connection(host(lab, "files_b", jump=jump)).open()  # a new one after the last closed
+    try:
+        assert again.run("echo back").stdout == b"back\n"
+    finally:
+        again.close()
