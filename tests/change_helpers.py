@@ -99,3 +99,22 @@ def psql(pg: dict[str, Any], db: str, sql: str) -> str:
         capture_output=True,
         text=True,
     ).stdout.strip()
+
+
+# back up a file, ask, then replace it: the approval tests' playbook (inline and in Prefect's UI)
+APPROVE_PLAYBOOK = """\
+name: approve-then-change
+inputs:
+  path: {type: string, required: true}
+  wait: {type: int, default: 60}
+steps:
+  - id: b
+    backup: files
+    with: {path: "{{ inputs.path }}"}
+  - id: ok
+    approve: "Replace {{ inputs.path }}?"
+    with: {timeout: "{{ inputs.wait }}"}
+  - id: change
+    action: replace_file
+    with: {path: "{{ inputs.path }}", content: "new\\n"}
+"""

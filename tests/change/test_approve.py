@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from change_helpers import APPROVE_PLAYBOOK
 
 from medic.core import playbook
 from medic.core.engine import Engine, Executor
@@ -19,29 +20,13 @@ from medic.core.steps import Approval, Approver, Step, StepResult
 from medic.core.target import Target
 from medic.plugins.targets.local import LocalTarget
 
-PLAYBOOK = """\
-name: approve-then-change
-inputs:
-  path: {type: string, required: true}
-steps:
-  - id: b
-    backup: files
-    with: {path: "{{ inputs.path }}"}
-  - id: ok
-    approve: "Replace {{ inputs.path }}?"
-    with: {timeout: 7}
-  - id: change
-    action: replace_file
-    with: {path: "{{ inputs.path }}", content: "new\\n"}
-"""
-
 
 def run(session: Any, tmp_path: Path, approver: Approver | None) -> tuple[dict[str, StepResult], Path]:
     path = tmp_path / "app.conf"
     path.write_text("old\n")
-    pb = playbook.loads(PLAYBOOK, session.registry, "approve.yaml")
+    pb = playbook.loads(APPROVE_PLAYBOOK, session.registry, "approve.yaml")
     engine = Engine(session.registry, session.hooks, Executor(approver=approver))
-    res = engine.run(pb, [LocalTarget(session.registry.probes)], {"path": str(path)},
+    res = engine.run(pb, [LocalTarget(session.registry.probes)], {"path": str(path), "wait": 7},
                      {"state_dir": str(tmp_path / "state")})
     return {r.step: r for r in res.results["local"]}, path
 
@@ -84,6 +69,6 @@ def test_a_channel_that_cannot_ask_leaves_it_to_the_terminal(session: Any, tmp_p
 
 
 def test_approve_refuses_a_step_timeout(session: Any) -> None:
-    text = PLAYBOOK.replace("    with: {timeout: 7}", "    timeout: 5")
+    text = APPROVE_PLAYBOOK.replace('    with: {timeout: "{{ inputs.wait }}"}', "    timeout: 5")
     with pytest.raises(ValidationError, match="approve step cannot have `timeout:`"):
         playbook.loads(text, session.registry, "approve.yaml")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from change_helpers import APPROVE_PLAYBOOK
 
 from medic.core import playbook
 from medic.core.engine import RunResult
@@ -22,22 +23,6 @@ from medic.plugins.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow
 
-PLAYBOOK = """\
-name: approve-then-change
-inputs:
-  path: {type: string, required: true}
-  wait: {type: int, default: 60}
-steps:
-  - id: b
-    backup: files
-    with: {path: "{{ inputs.path }}"}
-  - id: ok
-    approve: "Replace {{ inputs.path }}?"
-    with: {timeout: "{{ inputs.wait }}"}
-  - id: change
-    action: replace_file
-    with: {path: "{{ inputs.path }}", content: "new\\n"}
-"""
 
 
 
@@ -54,7 +39,7 @@ def start_run(session: Any, tmp_path: Path, wait: int) -> tuple[cf.Future[RunRes
 
     target_file = tmp_path / "app.conf"
     target_file.write_text("old\n")
-    pb = playbook.loads(PLAYBOOK, session.registry, "approve.yaml")
+    pb = playbook.loads(APPROVE_PLAYBOOK, session.registry, "approve.yaml")
     options = {"state_dir": str(tmp_path / "state")}
     inputs = {"path": str(target_file), "wait": wait}
     pool = cf.ThreadPoolExecutor(max_workers=1)
