@@ -52,10 +52,21 @@ def result(
     )
 
 
+def reported(
+    step: Step,
+    ctx: StepContext,
+    status: Status,
+    summary: str,
+    outputs: dict[str, Any] | None = None,
+    title: str = "",
+    **finding_kw: Any,
+) -> StepResult:
+    """A step result with one finding (most change steps end with exactly one)."""
+    return result(step, ctx, [finding(step, ctx, status, summary, **finding_kw)], outputs, title)
+
+
 def skipped(step: Step, ctx: StepContext, why: str) -> StepResult:
-    return StepResult(
-        step.id, step.kind, ctx.target.name, Status.SKIPPED, step.label, error=f"not run: {why}"
-    )
+    return StepResult(step.id, step.kind, ctx.target.name, Status.SKIPPED, step.label, error=f"not run: {why}")
 
 
 def rollback_findings(step: Step, ctx: StepContext, report: RollbackReport) -> list[Finding]:

@@ -28,7 +28,7 @@ from medic.core.hosts import Host
 from medic.core.models import Severity, Status
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.plugins.change.actions import ACTIONS, ON_HOST, Plan
-from medic.plugins.change.common import finding, result, rollback_findings, skipped
+from medic.plugins.change.common import finding, reported, result, rollback_findings, skipped
 from medic.plugins.change.state import RunState, state_for
 
 CHECK_MODE = "(check mode)"
@@ -47,9 +47,7 @@ def no_timeout(step: Step, vc: ValidationContext) -> None:
 
 class BackupStep(StepKind):
     name = "backup"
-    description = (
-        "Back up a resource through a backup provider and verify it (hash re-read, restore dry-run)."
-    )
+    description = "Back up a resource through a backup provider and verify it (hash re-read, restore dry-run)."
 
     def validate(self, step: Step, vc: ValidationContext) -> None:
         providers = vc.registry.tables["backup_providers"]
@@ -69,21 +67,21 @@ class BackupStep(StepKind):
             resources = provider.resources(params)
             if state.check_mode:
                 state.verified.update(dict.fromkeys(resources, CHECK_MODE))
-                return result(
+                return reported(
                     step,
                     ctx,
-                    [finding(step, ctx, Status.PASS, f"would {provider.describe(params)}")],
+                    Status.PASS,
+                    f"would {provider.describe(params)}",
                     {"backup_id": CHECK_MODE, "resources": resources},
                 )
             entry = state.catalogue.take(
-                provider, params, state.host_for(step.become), run_id=ctx.run_id, step=step.id,
-                target=ctx.target.name
+                provider, params, state.host_for(step.become), run_id=ctx.run_id, step=step.id, target=ctx.target.name
             )
             problems = (
                 state.catalogue.verify(entry, provider, state.hosts) if verify else ["not verified (verify: false)"]
             )
         except (MedicError, OSError) as exc:
-            return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))], {"verified": False})
+            return reported(step, ctx, Status.FAIL, str(exc), {"verified": False})
         outputs = {
             "backup_id": entry["id"],
             "resources": resources,
@@ -92,37 +90,24 @@ class BackupStep(StepKind):
             "verified": not problems,
         }
         if problems:
-            return result(
+            return reported(
                 step,
                 ctx,
-                [
-                    finding(
-                        step,
-                        ctx,
-                        Status.FAIL,
-                        f"backup {entry['id']} of "
-                        f"{', '.join(resources)} is not verified: {'; '.join(problems)}",
-                        remediation="take a new backup; check the backup location's disk",
-                    )
-                ],
+                Status.FAIL,
+                f"backup {entry['id']} of {', '.join(resources)} is not verified: {'; '.join(problems)}",
                 outputs,
+                remediation="take a new backup; check the backup location's disk",
             )
         state.verified.update(dict.fromkeys(resources, entry["id"]))
-        return result(
+        return reported(
             step,
             ctx,
-            [
-                finding(
-                    step,
-                    ctx,
-                    Status.PASS,
-                    f"backup {entry['id']} of {', '.join(resources)}"
-                    f" verified ({entry['size']} bytes, sha256 {entry['sha256'][:12]}...)",
-                    severity=Severity.INFO,
-                    backup_id=entry["id"],
-                )
-            ],
+            Status.PASS,
+            f"backup {entry['id']} of {', '.join(resources)}"
+            f" verified ({entry['size']} bytes, sha256 {entry['sha256'][:12]}...)",
             outputs,
+            severity=Severity.INFO,
+            backup_id=entry["id"],
         )
 
 
@@ -138,12 +123,8 @@ class ActionStep(StepKind):
         where = f"step {step.id!r}"
         no_timeout(step, vc)
         if step.arg not in ACTIONS:
-            vc.error(
-                step, f"unknown action {step.arg!r}; expected one of {', '.join(ACTIONS)}", f"{where}.action"
-            )
-        if "backup" in step.extra and (
-            step.extra["backup"] != "none" or not str(step.extra.get("reason", "")).strip()
-        ):
+            vc.error(step, f"unknown action {step.arg!r}; expected one of {', '.join(ACTIONS)}", f"{where}.action")
+        if "backup" in step.extra and (step.extra["backup"] != "none" or not str(step.extra.get("reason", "")).strip()):
             vc.error(step, "`backup:` may only be `none`, and then `reason:` must say why", f"{where}.backup")
         res = step.extra.get("resources")
         if res is not None and (not isinstance(res, list) or not all(isinstance(r, str) for r in res)):
@@ -181,7 +162,7 @@ class ActionStep(StepKind):
                 f"before it, or `backup: none` with a `reason:`"
             )
             if state.check_mode:
-                return result(step, ctx, [finding(step, ctx, Status.FAIL, f"would be {why}")], outputs)
+                return reported(step, ctx, Status.FAIL, f"would be {why}", outputs)
             return self._failed(step, ctx, state, why, outputs)
         findings = []
         if no_backup and resources:
@@ -216,9 +197,7 @@ class ActionStep(StepKind):
             )
         except (MedicError, OSError, subprocess.SubprocessError) as exc:
             return self._failed(step, ctx, state, f"{name} failed: {exc}", outputs)
-        findings.append(
-            finding(step, ctx, Status.PASS, plan.summary.replace("would ", "", 1), severity=Severity.INFO)
-        )
+        findings.append(finding(step, ctx, Status.PASS, plan.summary.replace("would ", "", 1), severity=Severity.INFO))
         return result(step, ctx, findings, outputs)
 
     def _intents(

@@ -23,7 +23,7 @@ from medic.core.models import ProbeCall, ProbeResult, Severity, Status
 from medic.core.params import ParamError
 from medic.core.steps import Approval, Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.core.target import Target
-from medic.plugins.change.common import finding, result, rollback_findings, skipped
+from medic.plugins.change.common import finding, reported, result, rollback_findings, skipped
 from medic.plugins.change.state import state_for
 from medic.plugins.steps import CheckStep
 
@@ -57,7 +57,7 @@ class VerifyStep(StepKind):
         try:
             params = spec.bind(ctx.render(step.params))
         except (ParamError, ValueError) as exc:
-            return result(step, ctx, [finding(step, ctx, Status.ERROR, str(exc))])
+            return reported(step, ctx, Status.ERROR, str(exc))
         calls = spec.needs(params)
         collected = collect_fresh(ctx.target, list(calls.values()))
         findings = evaluate(
@@ -70,17 +70,13 @@ class VerifyStep(StepKind):
         )
         ok = not any(f.status in (Status.FAIL, Status.ERROR) for f in findings)
         if not ok:
-            findings += rollback_findings(
-                step, ctx, state.rollback(f"verification {step.id} ({spec.id}) failed")
-            )
+            findings += rollback_findings(step, ctx, state.rollback(f"verification {step.id} ({spec.id}) failed"))
         return result(step, ctx, findings, {"passed": ok, "rolled_back": not ok}, spec.title)
 
 
 class RollbackStep(StepKind):
     name = "rollback"
-    description = (
-        "Restore a catalogued backup (then compare it with its manifest), or `changes`: undo this run's."
-    )
+    description = "Restore a catalogued backup (then compare it with its manifest), or `changes`: undo this run's."
 
     def validate(self, step: Step, vc: ValidationContext) -> None:
         from medic.plugins.change.kinds import no_timeout
@@ -92,19 +88,7 @@ class RollbackStep(StepKind):
         arg = str(ctx.render(step.arg))
         if arg == "changes":
             if state.check_mode:
-                return result(
-                    step,
-                    ctx,
-                    [
-                        finding(
-                            step,
-                            ctx,
-                            Status.PASS,
-                            "would roll back this run's changes",
-                            severity=Severity.INFO,
-                        )
-                    ],
-                )
+                return reported(step, ctx, Status.PASS, "would roll back this run's changes", severity=Severity.INFO)
             return result(
                 step,
                 ctx,
@@ -116,36 +100,30 @@ class RollbackStep(StepKind):
             provider = state.providers[entry["provider"]]
             what = ", ".join(entry["resources"])
             if state.check_mode:
-                return result(
+                return reported(
                     step,
                     ctx,
-                    [
-                        finding(
-                            step, ctx, Status.PASS, f"would restore {what} from {arg}", severity=Severity.INFO
-                        )
-                    ],
+                    Status.PASS,
+                    f"would restore {what} from {arg}",
                     {"backup_id": arg},
+                    severity=Severity.INFO,
                 )
             if Hosts.key(entry.get("host") or {}) != Hosts.key(state.host.describe() or {}):
                 taken = (entry.get("host") or {}).get("name", "this machine")
-                return result(step, ctx, [finding(
-                    step, ctx, Status.FAIL,
-                    f"backup {arg} of {what} was taken on {taken}, not on {ctx.target.name}; run the rollback "
-                    f"step on {taken}'s target, or restore it with `medic backups restore {arg}`")])
-            problems = state.catalogue.verify(entry, provider, state.hosts)
-            if problems:
-                return result(
+                return reported(
                     step,
                     ctx,
-                    [
-                        finding(
-                            step,
-                            ctx,
-                            Status.FAIL,
-                            f"backup {arg} of {what} failed "
-                            f"verification, not restored: {'; '.join(problems)}",
-                        )
-                    ],
+                    Status.FAIL,
+                    f"backup {arg} of {what} was taken on {taken}, not on {ctx.target.name}; run the rollback "
+                    f"step on {taken}'s target, or restore it with `medic backups restore {arg}`",
+                )
+            problems = state.catalogue.verify(entry, provider, state.hosts)
+            if problems:
+                return reported(
+                    step,
+                    ctx,
+                    Status.FAIL,
+                    f"backup {arg} of {what} failed verification, not restored: {'; '.join(problems)}",
                 )
             into = ctx.render(step.params).get("into")
             intent = {
@@ -154,39 +132,25 @@ class RollbackStep(StepKind):
                 "redo": True,
                 "paths": [entry["meta"]["root"]] if entry["provider"] == "files" else [],
             }
-            state.change(
-                step.id, [intent], lambda: state.catalogue.restore(entry, provider, state.hosts, into=into)
-            )
+            state.change(step.id, [intent], lambda: state.catalogue.restore(entry, provider, state.hosts, into=into))
             diffs = state.catalogue.compare(entry, provider, state.hosts, into=into)
         except (MedicError, OSError) as exc:
-            return result(step, ctx, [finding(step, ctx, Status.FAIL, str(exc))])
+            return reported(step, ctx, Status.FAIL, str(exc))
         if diffs:
-            return result(
+            return reported(
                 step,
                 ctx,
-                [
-                    finding(
-                        step,
-                        ctx,
-                        Status.FAIL,
-                        f"restored {what} differs from backup {arg}: " + "; ".join(diffs[:10]),
-                    )
-                ],
+                Status.FAIL,
+                f"restored {what} differs from backup {arg}: " + "; ".join(diffs[:10]),
                 {"backup_id": arg},
             )
-        return result(
+        return reported(
             step,
             ctx,
-            [
-                finding(
-                    step,
-                    ctx,
-                    Status.PASS,
-                    f"restored {what} from {arg}; identical to the backup",
-                    severity=Severity.INFO,
-                )
-            ],
+            Status.PASS,
+            f"restored {what} from {arg}; identical to the backup",
             {"backup_id": arg},
+            severity=Severity.INFO,
         )
 
 
@@ -241,12 +205,7 @@ class ApproveStep(StepKind):
         if state.halted:
             return skipped(step, ctx, state.halted)
         if state.check_mode:
-            return result(
-                step,
-                ctx,
-                [finding(step, ctx, Status.PASS, f"would ask: {message}", severity=Severity.INFO)],
-                {"approved": None},
-            )
+            return reported(step, ctx, Status.PASS, f"would ask: {message}", {"approved": None}, severity=Severity.INFO)
         timeout = float(params.get("timeout", 300))
         answer = ask_channel(step, ctx, message, timeout)
         if answer is None and not sys.stdin.isatty():
