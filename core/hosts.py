@@ -46,6 +46,9 @@ class Host(ABC):
             raise TargetError(f"host {self.name} cannot run changes with become: sudo")
         return self
 
+    def close(self) -> None:  # noqa: B027 - optional: only hosts holding a connection have one to close
+        """Release what the host holds (a connection it opened itself)."""
+
 
 def resolve(function: str) -> Callable[..., Any]:
     module, _, name = function.partition(":")
@@ -119,9 +122,7 @@ class Hosts:
 
     def close(self) -> None:
         for host in self._open.values():
-            close: Callable[[], None] | None = getattr(host, "close", None)
-            if close is not None:
-                close()
+            host.close()
         self._open.clear()
 
 
