@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from medic.agent import __version__
-from medic.core.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
+from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 
 EXIT_BLOCKED = 4
 

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.agent.profile import Profile
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.probe import ProbeSpec, run_probe
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.probe import ProbeSpec, run_probe
 
 Progress = Callable[[str], None]
 

@@ -18,7 +18,7 @@ from medic.agent.bundle import BundleWriter, scan_bundle
 from medic.agent.collect import Collected, Collector, Progress, lower_priority
 from medic.agent.profile import Profile
 from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
-from medic.core.models import ProbeResult
+from medic.kernel.models import ProbeResult
 from medic.plugins.probes import by_name
 
 

@@ -13,9 +13,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from medic.core import yamlload
-from medic.core.errors import Issue, UsageError, ValidationError
-from medic.core.models import ProbeCall
+from medic.kernel import yamlload
+from medic.kernel.errors import Issue, UsageError, ValidationError
+from medic.kernel.models import ProbeCall
 
 KEYS = ("name", "description", "playbooks", "probes", "logs", "commands", "env_allow", "budgets", "app_logs")
 BUDGET_DEFAULTS = {"total_seconds": 60.0, "probe_seconds": 15.0, "file_bytes": 4 * 1024 * 1024,

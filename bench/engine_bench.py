@@ -24,7 +24,7 @@ from common import time_command
 
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
-MEDIC = [PY, "-m", "medic.core.cli.main"]
+MEDIC = [PY, "-m", "medic.cli.main"]
 
 
 def free_port() -> int:

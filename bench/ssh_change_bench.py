@@ -56,7 +56,7 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.update(MEDIC_STATE_DIR=str(work / "state"), MEDIC_ENGINE="inline")
-        medic = [sys.executable, "-m", "medic.core.cli.main", "run", "backup-before-change", "--inventory",
+        medic = [sys.executable, "-m", "medic.cli.main", "run", "backup-before-change", "--inventory",
                  str(inventory), "-t", "h2", "-i", f"path={tree}"]
         peer = ["ssh", "-p", "2222", "-i", f"{HOSTS_DIR}/client", "-o", f"UserKnownHostsFile={HOSTS_DIR}/known_hosts",
                 "-o", "StrictHostKeyChecking=yes", "root@127.0.0.2", f"tar -cf - -C {tree} . | sha256sum"]

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from medic.core import atomicio
-from medic.core.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
 from medic.core.hosts import LOCAL_HOST, LOCAL_ONLY, Host, Hosts
 from medic.core.masking import masked
+from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
 
 ENTRY = "entry.json"
 STAGING = ".tmp-"

@@ -7,9 +7,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from medic.core import yamlload
 from medic.core.config import playbook_dirs
-from medic.core.errors import UsageError
+from medic.kernel import yamlload
+from medic.kernel.errors import UsageError
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from medic.core.errors import ProbeError, ProbeUnavailable
-from medic.core.models import Category, Finding, Outcome, ProbeCall, ProbeResult, Severity, Status
-from medic.core.params import Param, bind
+from medic.kernel.errors import ProbeError, ProbeUnavailable
+from medic.kernel.models import Category, Finding, Outcome, ProbeCall, ProbeResult, Severity, Status
+from medic.kernel.params import Param, bind
 
 EvaluateFn = Callable[["ProbeData", dict[str, Any]], "Outcome | Iterable[Outcome]"]
 NeedsFn = Callable[[dict[str, Any]], Mapping[str, ProbeCall]]

@@ -11,8 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from medic.core import yamlload
-from medic.core.errors import Issue, ValidationError
+from medic.kernel import yamlload
+from medic.kernel.errors import Issue, ValidationError
 
 KEYS = ("playbook_paths", "state_dir", "notify", "inventory", "prefect")
 

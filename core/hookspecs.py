@@ -46,6 +46,11 @@ def register_backup_providers(register: Any) -> None:
 
 
 @hookspec
+def register_commands(subparsers: Any) -> None:
+    """Add ``medic`` sub-commands: ``subparsers.add_parser(...)``; each parser sets ``func(args) -> int``."""
+
+
+@hookspec
 def before_step(step: Any, target: Any, run_id: str) -> None:
     """Called before a step runs on a target."""
 

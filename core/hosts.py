@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from medic.core.errors import MedicError, TargetError, UsageError
+from medic.kernel.errors import MedicError, TargetError, UsageError
 
 
 class Host(ABC):

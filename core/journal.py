@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.atomicio import fsync_dir
-from medic.core.errors import EXIT_USAGE, MedicError
+from medic.kernel.errors import EXIT_USAGE, MedicError
 
 SUFFIX = ".jnl"
 

@@ -16,8 +16,8 @@ from typing import Any
 import pluggy
 
 from medic.core import hookspecs
-from medic.core.errors import PluginError
 from medic.core.registry import KINDS, Origin, Registry
+from medic.kernel.errors import PluginError
 
 GROUP = "medic"
 DISABLE_ENV = "MEDIC_DISABLE_PLUGINS"

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from medic.core.errors import PluginError
+from medic.kernel.errors import PluginError
 
 
 @dataclass(frozen=True)

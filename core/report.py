@@ -16,8 +16,8 @@ from typing import Any
 
 from medic.core.channel import Notification
 from medic.core.engine import RunResult
-from medic.core.models import SEVERITY_RANK, Finding, Status
 from medic.core.steps import StepResult
+from medic.kernel.models import SEVERITY_RANK, Finding, Status
 
 SCHEMA = "medic.run/1"
 

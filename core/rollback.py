@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.backups import BackupError, BackupProvider, Catalogue
-from medic.core.errors import MedicError
 from medic.core.faults import fault
 from medic.core.hosts import LOCAL_ONLY, Hosts
 from medic.core.journal import Journal, JournalLog, journal_dir, journals, read
-from medic.core.models import canonical_json
+from medic.kernel.errors import MedicError
+from medic.kernel.models import canonical_json
 
 
 @dataclass

@@ -10,10 +10,10 @@ from medic.core import catalog, pluginmanager
 from medic.core import playbook as playbook_mod
 from medic.core.config import load_config
 from medic.core.engine import RunResult
-from medic.core.errors import MedicError, UsageError
 from medic.core.playbook import Playbook
 from medic.core.report import notification
 from medic.core.target import Target, TargetContext
+from medic.kernel.errors import MedicError, UsageError
 
 
 class Session:

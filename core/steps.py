@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from medic.core.models import Category, Finding, ProbeCall, Severity, Status, worst_status
+from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 
 if TYPE_CHECKING:
     from medic.core.registry import Registry
@@ -141,7 +141,7 @@ class ValidationContext:
         self.issues: list[Any] = []
 
     def error(self, step: Step, message: str, path: str = "") -> None:
-        from medic.core.errors import Issue
+        from medic.kernel.errors import Issue
 
         self.issues.append(Issue(message, self.file, step.line, None, path or f"step {step.id!r}"))
 

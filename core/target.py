@@ -18,10 +18,10 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-from medic.core.errors import TargetError
 from medic.core.hosts import Host, Reopen
 from medic.core.masking import masked
-from medic.core.models import ProbeCall, ProbeResult
+from medic.kernel.errors import TargetError
+from medic.kernel.models import ProbeCall, ProbeResult
 
 
 class Target(ABC):

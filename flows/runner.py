@@ -25,10 +25,10 @@ from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import State  # noqa: E402
 
 from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  # noqa: E402
-from medic.core.models import Status  # noqa: E402
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
 from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
+from medic.kernel.models import Status  # noqa: E402
 
 
 class _Retry(Exception):

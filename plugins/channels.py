@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.channel import Channel, Notification
-from medic.core.errors import UsageError
 from medic.core.hookspecs import hookimpl
+from medic.kernel.errors import UsageError
 
 
 class ConsoleChannel(Channel):

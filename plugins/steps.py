@@ -7,8 +7,6 @@ from typing import Any
 from medic.core import template
 from medic.core.check import CheckSpec, evaluate
 from medic.core.hookspecs import hookimpl
-from medic.core.models import ProbeCall, Status, worst_status
-from medic.core.params import ParamError
 from medic.core.registry import Registry
 from medic.core.steps import (
     Step,
@@ -19,6 +17,8 @@ from medic.core.steps import (
     error_result,
     status_of_findings,
 )
+from medic.kernel.models import ProbeCall, Status, worst_status
+from medic.kernel.params import ParamError
 
 
 class CheckStep(StepKind):

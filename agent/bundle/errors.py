@@ -1,4 +1,4 @@
-"""Errors reading a bundle. All are :class:`~medic.core.errors.TargetError`, so the CLI exits with code 3.
+"""Errors reading a bundle. All are :class:`~medic.kernel.errors.TargetError`, so the CLI exits with code 3.
 
     TargetError (exit 3)
     └── BundleError             names the bundle file and, where known, the member
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medic.core.errors import TargetError
+from medic.kernel.errors import TargetError
 
 
 class BundleError(TargetError):

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from medic.agent.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
 from medic.agent.bundle.manifest import MANIFEST_NAME, Manifest, Member, unsafe_member_path
-from medic.core.models import ProbeCall, ProbeResult
+from medic.kernel.models import ProbeCall, ProbeResult
 
 _CHUNK = 1 << 16
 _MiB = 1 << 20

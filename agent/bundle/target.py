@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.agent.bundle.reader import Limits, open_bundle
-from medic.core.models import ProbeCall, ProbeResult
 from medic.core.target import Target, TargetContext, TargetKind
+from medic.kernel.models import ProbeCall, ProbeResult
 
 NOT_COLLECTED = "not collected in this bundle"
 

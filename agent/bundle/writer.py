@@ -28,7 +28,7 @@ from medic.agent.bundle.manifest import (
     Skipped,
     unsafe_member_path,
 )
-from medic.core.models import ProbeResult
+from medic.kernel.models import ProbeResult
 
 _CHUNK = 1 << 16
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from medic.agent import __version__
 
 # the only core modules the agent's import path may use: stdlib + PyYAML + psutil
-CORE_MODULES = ("__init__", "errors", "models", "params", "probe", "yamlload", "target")
+CORE_MODULES = ("__init__", "target")
 
 PYPROJECT = """\
 [build-system]
@@ -55,11 +55,18 @@ def source_dirs() -> tuple[Path, Path, Path]:
             Path(medic.plugins.probes.__file__).parent)
 
 
+def kernel_dir() -> Path:
+    import medic.kernel
+
+    return Path(medic.kernel.__file__).parent
+
+
 def stage(into: Path) -> Path:
     agent_dir, core_dir, probes_dir = source_dirs()
     medic = into / "medic"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "packaging")
     shutil.copytree(agent_dir, medic / "agent", ignore=ignore)
+    shutil.copytree(kernel_dir(), medic / "kernel", ignore=ignore)
     (medic / "core").mkdir(parents=True)
     for name in CORE_MODULES:
         shutil.copy2(core_dir / f"{name}.py", medic / "core" / f"{name}.py")

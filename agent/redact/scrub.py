@@ -16,8 +16,8 @@ from typing import Any
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
 from medic.agent.redact.pseudo import Pseudonymiser
 from medic.agent.redact.text import TextScrubber
-from medic.core.errors import MedicError
-from medic.core.models import ProbeResult
+from medic.kernel.errors import MedicError
+from medic.kernel.models import ProbeResult
 
 _OPTION = re.compile(r"--?(?P<key>[A-Za-z][\w-]*)")
 _PAIR_NAMES = ("name", "key", "Name", "Key")

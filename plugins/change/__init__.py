@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from medic.core.hookspecs import hookimpl
-from medic.core.models import Status
 from medic.core.steps import StepResult
+from medic.kernel.models import Status
 
 CHANGE_KINDS = ("action", "verify", "rollback")
 

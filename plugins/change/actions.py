@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.core import atomicio, tiedproc
-from medic.core.errors import MedicError
+from medic.kernel.errors import MedicError
 from medic.plugins.change import fileedit
 
 

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any
 
-from medic.core.errors import MedicError
+from medic.kernel.errors import MedicError
 
 FORMATS = ("auto", "ini", "yaml", "json", "keyvalue")
 
@@ -47,7 +47,7 @@ def set_key(text: str, fmt: str, key: str, value: Any, section: str | None = Non
         try:
             import yaml
 
-            from medic.core import yamlload
+            from medic.kernel import yamlload
         except ImportError:
             raise EditError(f"{path}: editing YAML needs PyYAML on this host (pip install pyyaml)") from None
         data = yamlload.loads(text, path or "<file>") if text.strip() else {}

@@ -23,10 +23,10 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from medic.core.errors import MedicError
 from medic.core.hosts import Host
-from medic.core.models import Severity, Status
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
+from medic.kernel.errors import MedicError
+from medic.kernel.models import Severity, Status
 from medic.plugins.change.actions import ACTIONS, ON_HOST, Plan
 from medic.plugins.change.common import finding, reported, result, rollback_findings, skipped
 from medic.plugins.change.state import RunState, state_for

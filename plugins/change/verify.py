@@ -17,12 +17,12 @@ import sys
 from typing import Any, TextIO
 
 from medic.core.check import CheckSpec, evaluate
-from medic.core.errors import MedicError
 from medic.core.hosts import Hosts
-from medic.core.models import ProbeCall, ProbeResult, Severity, Status
-from medic.core.params import ParamError
 from medic.core.steps import Approval, Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.core.target import Target
+from medic.kernel.errors import MedicError
+from medic.kernel.models import ProbeCall, ProbeResult, Severity, Status
+from medic.kernel.params import ParamError
 from medic.plugins.change.common import finding, reported, result, rollback_findings, skipped
 from medic.plugins.change.state import state_for
 from medic.plugins.steps import CheckStep

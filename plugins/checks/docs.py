@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from medic.core.check import CheckSpec
-from medic.core.models import Category
-from medic.core.params import Param
+from medic.kernel.models import Category
+from medic.kernel.params import Param
 
 _PLACEHOLDER = {
     "string": "x",

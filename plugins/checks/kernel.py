@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from medic.core.check import ProbeData, check
-from medic.core.models import Outcome, ProbeCall, Status, failed, passed, warned
-from medic.core.params import Param
+from medic.kernel.models import Outcome, ProbeCall, Status, failed, passed, warned
+from medic.kernel.params import Param
 
 HW_PATTERN = (
     r"I/O error|blk_update_request|Buffer I/O error|critical medium error|ata\d+.*(?:failed command|"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from medic.core.check import ProbeData, check, level
-from medic.core.models import Outcome, ProbeCall
-from medic.core.params import Param
+from medic.kernel.models import Outcome, ProbeCall
+from medic.kernel.params import Param
 
 ERROR_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
 # one line per failed attempt: sshd's "Invalid user" line is left out, its "Failed password" line counts it

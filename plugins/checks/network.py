@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from medic.core.check import ProbeData, check
-from medic.core.models import Outcome, ProbeCall, failed, passed, warned
-from medic.core.params import Param
+from medic.kernel.models import Outcome, ProbeCall, failed, passed, warned
+from medic.kernel.params import Param
 
 
 @check(

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from medic.core.check import ProbeData, check
-from medic.core.models import Outcome, Status, failed, passed, warned
-from medic.core.params import Param
+from medic.kernel.models import Outcome, Status, failed, passed, warned
+from medic.kernel.params import Param
 
 
 @check(

@@ -9,8 +9,8 @@ from importlib import resources
 from typing import Any
 
 from medic.core.check import ProbeData, check
-from medic.core.models import Outcome, ProbeCall, Status, errored, failed, passed
-from medic.core.params import Param
+from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, passed
+from medic.kernel.params import Param
 
 VERSION = r"(\d+(?:\.\d+)+[a-z]?)"
 

@@ -1,7 +1,7 @@
 """Built-in probes. Each module holds probes of one area; every probe is a ``@probe``-decorated function.
 
 Probe modules import only the standard library, psutil (optional: a /proc fallback keeps them working on a
-remote Linux host without it) and ``medic.core.probe``/``params``/``errors``/``models``, so the same code can be
+remote Linux host without it) and ``medic.kernel.probe``/``params``/``errors``/``models``, so the same code can be
 shipped to a remote Python and run inside the endpoint agent. Registration with pluggy lives in ``plugin.py`` so
 that importing the probes never imports pluggy.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from medic.core.probe import ProbeSpec
+from medic.kernel.probe import ProbeSpec
 from medic.plugins.probes import (
     config,
     files,

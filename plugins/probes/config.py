@@ -10,9 +10,9 @@ import re
 import time
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 from medic.plugins.probes.security import expand
 
 MAX_CONFIG = 4 * 1024 * 1024

@@ -10,8 +10,8 @@ import time
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 
 
 def _cert_not_after(sock: Any) -> float | None:

@@ -7,9 +7,9 @@ import subprocess
 import time
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 from medic.plugins.probes.system import _proc_processes
 
 try:

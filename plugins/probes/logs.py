@@ -15,9 +15,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 from medic.plugins.probes import logscan
 from medic.plugins.probes.logengines import (
     Matches,

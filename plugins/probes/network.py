@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 
 try:
     import psutil

@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 
 MAX_PATHS = 2000
 

@@ -8,8 +8,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.probe import probe
 
 _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 

@@ -8,9 +8,9 @@ import shutil
 import subprocess
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:

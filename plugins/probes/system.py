@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.params import Param
-from medic.core.probe import probe
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.params import Param
+from medic.kernel.probe import probe
 
 try:
     import psutil

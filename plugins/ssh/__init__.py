@@ -12,9 +12,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from medic.core.errors import UsageError
 from medic.core.hookspecs import hookimpl
 from medic.core.target import Target, TargetContext, TargetKind
+from medic.kernel.errors import UsageError
 from medic.plugins.ssh import inventory as inv
 from medic.plugins.ssh.target import SSHTarget
 

@@ -24,7 +24,7 @@ from typing import Any, NoReturn, cast
 
 import paramiko
 
-from medic.core.errors import TargetError
+from medic.kernel.errors import TargetError
 from medic.plugins.ssh import hostkeys
 from medic.plugins.ssh.inventory import HostConfig
 

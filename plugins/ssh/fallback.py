@@ -15,8 +15,8 @@ import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.params import ParamError
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.params import ParamError
 
 if TYPE_CHECKING:
     from medic.plugins.ssh.connection import Connection

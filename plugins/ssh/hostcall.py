@@ -20,8 +20,8 @@ from functools import cache
 from typing import Any
 
 from medic.core.backups import BackupDamaged, BackupError, BackupNotFound
-from medic.core.errors import TargetError
 from medic.core.hosts import Host, HostCallError
+from medic.kernel.errors import TargetError
 from medic.plugins.ssh import remote_runner
 from medic.plugins.ssh.inventory import HostConfig
 from medic.plugins.ssh.remote import SCRIPT_MARKER, command_for, module_source, runner_source

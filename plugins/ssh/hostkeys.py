@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from medic.core.errors import TargetError
+from medic.kernel.errors import TargetError
 from medic.plugins.ssh.inventory import HostConfig
 
 if TYPE_CHECKING:

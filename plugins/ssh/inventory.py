@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from medic.core import yamlload
-from medic.core.errors import Issue, UsageError, ValidationError
+from medic.kernel import yamlload
+from medic.kernel.errors import Issue, UsageError, ValidationError
 
 # setting -> (type, description); shared by `defaults:` and each host
 HOST_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {

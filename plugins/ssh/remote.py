@@ -18,15 +18,15 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from medic.core.errors import TargetError
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.probe import ProbeSpec
+from medic.kernel.errors import TargetError
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.probe import ProbeSpec
 from medic.plugins.ssh import fallback, remote_runner
 from medic.plugins.ssh.connection import CommandTimeout, Connection
 from medic.plugins.ssh.inventory import HostConfig
 
 # what every probe module may import, installed on the remote first (dependency order)
-CORE_MODULES = ("medic.core.errors", "medic.core.params", "medic.core.models", "medic.core.probe")
+CORE_MODULES = ("medic.kernel.errors", "medic.kernel.params", "medic.kernel.models", "medic.kernel.probe")
 # sudo reads the password line (if it asks); this bootstrap skips everything up to the marker, so a password
 # sudo did not ask for is discarded, never executed
 SCRIPT_MARKER = b"\n#medic-runner-begin\n"

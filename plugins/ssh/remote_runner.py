@@ -4,8 +4,8 @@ medic appends one line, ``main(<payload as a Python string literal>)``, where th
 
     {"modules": [[module name, source], ...], "calls": [[probe, params_json], ...], "workers": 8}
 
-``main`` installs the modules (medic.core.errors/params/models/probe and the probe modules) in ``sys.modules``
-without touching the remote disk, runs every call with ``medic.core.probe.run_probe`` (a few at a time: live
+``main`` installs the modules (medic.kernel.errors/params/models/probe and the probe modules) in ``sys.modules``
+without touching the remote disk, runs every call with ``medic.kernel.probe.run_probe`` (a few at a time: live
 probes such as tcp_connect wait on the network) and writes ``MARKER`` then a JSON list of ProbeResult records.
 Nothing from the payload reaches a shell: calls are data, and probes run programs from argv lists.
 """
@@ -43,7 +43,7 @@ def _install(modules: list) -> "Iterator[tuple[str, str]]":
 
 
 def _specs(names: list) -> dict:
-    spec_type = sys.modules["medic.core.probe"].ProbeSpec
+    spec_type = sys.modules["medic.kernel.probe"].ProbeSpec
     specs = {}
     for name in names:
         module = sys.modules.get(name)
@@ -62,8 +62,8 @@ def main(payload_text: str) -> None:
 
     payload = json.loads(payload_text)
     failed = dict(_install(payload["modules"]))
-    probe_mod = sys.modules["medic.core.probe"]
-    models = sys.modules["medic.core.models"]
+    probe_mod = sys.modules["medic.kernel.probe"]
+    models = sys.modules["medic.kernel.models"]
     specs = _specs([name for name, _ in payload["modules"]])
 
     def one(call: list) -> dict:

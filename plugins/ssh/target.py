@@ -14,11 +14,11 @@ import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from medic.core.errors import TargetError
 from medic.core.hosts import Host
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.probe import ProbeSpec
 from medic.core.target import Target
+from medic.kernel.errors import TargetError
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.probe import ProbeSpec
 from medic.plugins.ssh.inventory import HostConfig
 
 if TYPE_CHECKING:

@@ -23,10 +23,10 @@ from medic.agent.bundle import (
 )
 from medic.agent.bundle.target import NOT_COLLECTED, TARGET_KIND, BundleTarget, open_bundle_target
 from medic.agent.redact import Scrubber
-from medic.core.errors import EXIT_INTERNAL, TargetError
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.probe import ProbeSpec
 from medic.core.target import Target, TargetContext
+from medic.kernel.errors import EXIT_INTERNAL, TargetError
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.probe import ProbeSpec
 
 RESULTS = [
     ProbeResult("os_info", {}, True, {"system": "Linux", "release": "6.1.0"}, duration_s=0.02),

@@ -25,7 +25,7 @@ from medic.agent.bundle import (
     Limits,
     open_bundle,
 )
-from medic.core.errors import EXIT_INTERNAL, MedicError
+from medic.kernel.errors import EXIT_INTERNAL, MedicError
 
 GOOD = b"hello\n"
 

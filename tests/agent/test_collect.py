@@ -12,10 +12,10 @@ import pytest
 
 from medic.agent.collect import Collector, tail_text
 from medic.agent.profile import load_profile, packaged_names, parse_profile
-from medic.core import yamlload
-from medic.core.errors import UsageError, ValidationError
-from medic.core.models import ProbeCall
-from medic.core.probe import ProbeSpec
+from medic.kernel import yamlload
+from medic.kernel.errors import UsageError, ValidationError
+from medic.kernel.models import ProbeCall
+from medic.kernel.probe import ProbeSpec
 from medic.plugins.probes import by_name
 
 

@@ -15,9 +15,9 @@ import pytest
 from medic.agent.bundle import open_bundle
 from medic.agent.pipeline import collect_bundle
 from medic.agent.profile import load_profile, parse_profile
-from medic.core import yamlload
 from medic.core.engine import Engine
-from medic.core.models import Status
+from medic.kernel import yamlload
+from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
 AWS_KEY = "AKIA" + "QZ7W3JX5K2LMNOPQ"
@@ -123,7 +123,7 @@ def test_medic_reads_the_bundle_and_refuses_a_tampered_one(tmp_path: Path) -> No
     outcome = collect_bundle(parse_profile(yamlload.loads("name: m\nprobes: [memory, os_release]\n"), "m.yaml"),
                              tmp_path, low_priority=False)
     env = {**os.environ, "MEDIC_ENGINE": "inline"}
-    medic = [sys.executable, "-m", "medic.core.cli.main"]
+    medic = [sys.executable, "-m", "medic.cli.main"]
     shown = subprocess.run([*medic, "bundles", "inspect", str(outcome.path)], capture_output=True, text=True,
                            env=env, timeout=60)
     assert shown.returncode == 0 and "verified" in shown.stdout and "os_release" in shown.stdout

@@ -13,7 +13,7 @@ import psutil
 
 from medic.agent.bundle import BundleWriter, open_bundle, scan_bundle
 from medic.agent.redact import Scrubber
-from medic.core.models import ProbeResult
+from medic.kernel.models import ProbeResult
 
 
 def _processes() -> list[dict[str, object]]:

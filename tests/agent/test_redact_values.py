@@ -8,7 +8,7 @@ import pytest
 
 from medic.agent.redact import Pseudonymiser, Scrubber
 from medic.agent.redact.pseudo import ipv4_pseudonym
-from medic.core.models import ProbeResult
+from medic.kernel.models import ProbeResult
 
 SECRET = "Zq9-hunter2-Xy7"
 

@@ -21,7 +21,7 @@ def medic(
     *args: str, env: dict[str, str], check: bool = False, **kw: Any
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "medic.core.cli.main", *args],
+        [sys.executable, "-m", "medic.cli.main", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -14,10 +14,10 @@ from change_helpers import APPROVE_PLAYBOOK
 
 from medic.core import playbook
 from medic.core.engine import Engine, Executor
-from medic.core.errors import ValidationError
-from medic.core.models import Status
 from medic.core.steps import Approval, Approver, Step, StepResult
 from medic.core.target import Target
+from medic.kernel.errors import ValidationError
+from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
 

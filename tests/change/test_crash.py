@@ -122,7 +122,7 @@ def _case(
         assert proc.returncode == -signal.SIGKILL, f"{fault} was not reached: {proc.stdout}{proc.stderr}"
     else:  # a random moment: SIGKILL after the journal appears
         p = subprocess.Popen(
-            [sys.executable, "-m", "medic.core.cli.main", *_run_args(root, fail_verify)],
+            [sys.executable, "-m", "medic.cli.main", *_run_args(root, fail_verify)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -166,7 +166,7 @@ def _measure_phase(tmp_path: Path, states: dict) -> float:
     root = work / "tree"
     make_tree(root)
     p = subprocess.Popen(
-        [sys.executable, "-m", "medic.core.cli.main", *_run_args(root, True)],
+        [sys.executable, "-m", "medic.cli.main", *_run_args(root, True)],
         env=_env(work, None),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -186,7 +186,7 @@ def test_a_command_action_dies_with_a_killed_runner(tmp_path: Path) -> None:
     late = tmp_path / "late"
     script = f"sleep 12; touch {late}"  # long enough that only a kill keeps `late` away
     playbook = long_command_playbook(tmp_path / "long.yaml", script)
-    p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline"],
+    p = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline"],
                          env=_env(tmp_path, None), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not processes_with(script) and time.monotonic() < deadline:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.check import CheckSpec, evaluate
-from medic.core.models import Finding, ProbeResult
+from medic.kernel.models import Finding, ProbeResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -12,7 +12,7 @@ import pytest
 from medic.plugins.checks import all_specs, docs
 
 REPO = Path(__file__).resolve().parents[2]
-MEDIC = [sys.executable, "-m", "medic.core.cli.main"]
+MEDIC = [sys.executable, "-m", "medic.cli.main"]
 
 
 @pytest.mark.parametrize("spec", all_specs(), ids=lambda s: s.id)
@@ -44,7 +44,7 @@ def test_committed_reference_is_up_to_date(registry) -> None:  # type: ignore[no
 
 def test_missing_docs_are_reported() -> None:
     from medic.core.check import check
-    from medic.core.params import Param
+    from medic.kernel.params import Param
 
     @check("x", title="", category="network", needs={}, params=[Param("a", "int", 1)])
     def bare(data, p):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from medic.core.check import CheckSpec, evaluate
-from medic.core.models import ProbeResult, Status
+from medic.kernel.models import ProbeResult, Status
 from medic.plugins.checks import all_specs
 
 from .harness import FIXTURES, assert_matches, fixture_files, results_for, run_fixture

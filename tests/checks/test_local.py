@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from medic.core.check import evaluate
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.checks import all_specs
 from medic.plugins.targets.local import LocalTarget
 

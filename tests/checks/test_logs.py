@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from medic.core.check import evaluate
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.probes import logscan
 from medic.plugins.probes.logs import log_scan
 from medic.plugins.targets.local import LocalTarget
@@ -122,7 +122,7 @@ def test_bad_pattern_and_missing_file(tmp_path: Path) -> None:
     path.write_text("a\n")
     with pytest.raises(ValueError, match="not a valid regular expression"):
         log_scan(str(path), pattern="(")
-    from medic.core.errors import ProbeUnavailable
+    from medic.kernel.errors import ProbeUnavailable
 
     with pytest.raises(ProbeUnavailable):
         log_scan(str(tmp_path / "nope.log"))

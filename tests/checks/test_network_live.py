@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from medic.core.check import evaluate
-from medic.core.models import Finding, Status
+from medic.kernel.models import Finding, Status
 from medic.plugins.targets.local import LocalTarget
 
 from . import servers

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from medic.core.engine import Engine
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
 from . import logsamples, servers

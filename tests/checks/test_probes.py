@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medic.core.errors import ProbeUnavailable
+from medic.kernel.errors import ProbeUnavailable
 from medic.plugins.probes import config, kernel, security, services, software
 from medic.plugins.probes.network import _mask, proxy_env
 
@@ -235,7 +235,7 @@ def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> No
     from medic.plugins import probes
 
     shipped = {m.__name__ for m in probes.MODULES + probes.SUPPORT}
-    allowed_core = {"medic.core.probe", "medic.core.params", "medic.core.errors"}
+    allowed_core = {"medic.kernel.probe", "medic.kernel.params", "medic.kernel.errors"}
     for module in probes.MODULES + probes.SUPPORT:
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):

@@ -18,7 +18,7 @@ def base_env() -> dict[str, str]:
 
 
 def medic(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "medic.core.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
                           env={**base_env(), **(env or {})}, cwd=cwd, timeout=120)
 
 
@@ -32,7 +32,7 @@ def write(path: Path, text: str) -> Path:
     ["playbooks", "validate", "triage"], ["plugins", "list"], ["checks", "list"],
 ])
 def test_commands_that_run_no_flow_do_not_import_prefect(argv: list[str]) -> None:
-    code = (f"import sys\nfrom medic.core.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
+    code = (f"import sys\nfrom medic.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"
             "    pass\nbad = sorted(m for m in sys.modules if m.split('.')[0] in ('prefect', 'paramiko', 'pydantic'))\n"
             "print('HEAVY', bad)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=base_env(),

@@ -32,7 +32,7 @@ def test_readme_names_the_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_exit_codes_in_readme_match_the_code() -> None:
-    from medic.core import errors
+    from medic.kernel import errors
 
     readme = (REPO / "README.md").read_text()
     for code in (errors.EXIT_OK, errors.EXIT_FINDINGS_FAILED, errors.EXIT_USAGE, errors.EXIT_INTERNAL):
@@ -43,7 +43,7 @@ def test_agent_playbook_probe_table_is_up_to_date() -> None:
     """The agent collects what the packaged playbooks need; regenerate with `medic playbooks probes --json`."""
     import json
 
-    from medic.core.cli.playbooks import playbook_probes
+    from medic.cli.playbooks import playbook_probes
     from medic.core.session import Session
 
     committed = json.loads((REPO / "agent" / "profiles" / "playbook-probes.json").read_text())

@@ -7,8 +7,8 @@ from typing import Any
 
 from medic.core import playbook
 from medic.core.engine import Engine
-from medic.core.models import ProbeCall, ProbeResult, Status
 from medic.core.target import Target
+from medic.kernel.models import ProbeCall, ProbeResult, Status
 
 
 class FakeTarget(Target):
@@ -241,7 +241,7 @@ def test_a_stuck_probe_is_bounded_by_its_step_timeout_and_does_not_hold_up_other
     """Prefetch runs the local target's probes in the background: a stuck one costs its own step only."""
     import threading
 
-    from medic.core.probe import ProbeSpec
+    from medic.kernel.probe import ProbeSpec
     from medic.plugins.targets.local import LocalTarget
 
     release = threading.Event()

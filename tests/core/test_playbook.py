@@ -5,7 +5,7 @@ import textwrap
 import pytest
 
 from medic.core import playbook
-from medic.core.errors import ValidationError
+from medic.kernel.errors import ValidationError
 
 
 def load(registry, text: str):  # type: ignore[no-untyped-def]
@@ -122,9 +122,9 @@ def test_packaged_playbooks_are_valid(registry) -> None:  # type: ignore[no-unty
 
 def test_playbooks_validate_against_the_generated_json_schema(registry) -> None:  # type: ignore[no-untyped-def]
     jsonschema = pytest.importorskip("jsonschema")
-    from medic.core import yamlload
     from medic.core.catalog import all_playbooks
     from medic.core.schema import playbook_schema
+    from medic.kernel import yamlload
 
     validator = jsonschema.Draft202012Validator(playbook_schema(registry))
     for ref in all_playbooks({}):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from medic.core import pluginmanager
-from medic.core.errors import PluginError
+from medic.kernel.errors import PluginError
 
 
 def make_dist(root: Path, dist: str, module: str, source: str, ep_name: str | None = None) -> None:
@@ -33,7 +33,7 @@ def site(tmp_path: Path) -> Iterator[Path]:
 CHECK_SRC = """
     from medic.core.check import check
     from medic.core.hookspecs import hookimpl
-    from medic.core.models import passed
+    from medic.kernel.models import passed
 
     @check("{cid}", title="t", category="software", needs={{}})
     def c(data, p):

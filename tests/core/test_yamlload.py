@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from medic.core import yamlload
-from medic.core.errors import ValidationError
+from medic.kernel import yamlload
+from medic.kernel.errors import ValidationError
 
 
 def test_keeps_line_and_column_of_keys_and_items() -> None:

@@ -18,7 +18,7 @@ from change_helpers import APPROVE_PLAYBOOK
 
 from medic.core import playbook
 from medic.core.engine import RunResult
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 
 from medic.core import playbook
 from medic.core.engine import Engine
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
 pytestmark = pytest.mark.slow
@@ -112,7 +112,7 @@ def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.pop("MEDIC_ENGINE", None)
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    out = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "run", "slow-system"], capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", "slow-system"], capture_output=True,
                          text=True, env=env, timeout=300)
     assert out.returncode in (0, 1), out.stderr[-2000:]
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr[-3000:]

@@ -60,7 +60,7 @@ def test_agent_wheel_installs_alone_and_collects(tmp_path: Path, open_dir: Path)
                              env=env, timeout=60)
     assert version.stdout.startswith("medic-agent ")
     # and the full medic reads what the light agent wrote
-    inspect = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "bundles", "inspect", str(bundle)],
+    inspect = subprocess.run([sys.executable, "-m", "medic.cli.main", "bundles", "inspect", str(bundle)],
                              capture_output=True, text=True, timeout=120)
     assert inspect.returncode == 0 and "verified" in inspect.stdout, inspect.stderr
 
@@ -88,7 +88,7 @@ def unprivileged_collection(venv: Path, work: Path, env: dict[str, str]) -> None
                          capture_output=True, text=True, env={**env, "HOME": str(out)}, cwd=out, timeout=300)
     assert ran.returncode == 0, ran.stderr[-2000:]
     (bundle,) = out.glob("medic-bundle-*.tar.gz")
-    manifest = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "bundles", "inspect", "--json",
+    manifest = subprocess.run([sys.executable, "-m", "medic.cli.main", "bundles", "inspect", "--json",
                                str(bundle)], capture_output=True, text=True, timeout=120)
     doc = json.loads(manifest.stdout)
     skipped = {s["item"]: s["reason"] for s in doc["skipped"]}

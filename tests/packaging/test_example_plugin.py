@@ -27,7 +27,7 @@ def example_plugin() -> Iterator[None]:
 
 def medic(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "MEDIC_ENGINE": "inline"}
-    return subprocess.run([sys.executable, "-m", "medic.core.cli.main", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=120)
 
 
@@ -55,6 +55,6 @@ def test_plugin_check_and_channel_are_used_by_run(example_plugin: None, tmp_path
 
 def test_plugin_can_be_disabled_by_name(example_plugin: None, tmp_path: Path) -> None:
     env = {**os.environ, "MEDIC_DISABLE_PLUGINS": "example"}
-    out = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "checks", "show", "example.process_count"],
+    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "checks", "show", "example.process_count"],
                          capture_output=True, text=True, env=env, timeout=60)
     assert out.returncode == 2 and "no check 'example.process_count'" in out.stderr

@@ -30,8 +30,8 @@ import pytest
 import yaml
 
 from medic.core.engine import Engine
-from medic.core.models import Status
 from medic.core.session import Session
+from medic.kernel.models import Status
 
 SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 ADDRESSES = {"ok": "127.0.0.2", "files_b": "127.0.0.3", "files_c": "127.0.0.4", "changed": "127.0.0.5",
@@ -235,7 +235,7 @@ def statuses() -> Any:
 @pytest.fixture
 def run_cli(capsys: pytest.CaptureFixture[str]) -> Any:
     """Run ``medic ARGS`` in-process; return (exit code, stdout, stderr)."""
-    from medic.core.cli.main import main
+    from medic.cli.main import main
 
     def run(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from medic.core.models import Status
+from medic.kernel.models import Status
 
 ADDRESS = "127.0.0.10"
 USER = "medicu"

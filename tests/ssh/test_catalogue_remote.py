@@ -6,7 +6,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from medic.core.models import Status
+from medic.kernel.models import Status
 from medic.plugins.ssh.remote import with_dependencies
 
 

@@ -43,7 +43,7 @@ def site(lab: Any, tmp_path: Path) -> dict[str, Any]:
 
 def medic(site: dict[str, Any], *args: str, fault: str | None = None) -> subprocess.CompletedProcess[str]:
     env = dict(site["env"], **({"MEDIC_FAULT": fault} if fault else {}))
-    return subprocess.run([sys.executable, "-m", "medic.core.cli.main", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], env=env, capture_output=True,
                           text=True, timeout=180)
 
 
@@ -116,7 +116,7 @@ def test_unreachable_host_fails_the_backup_cleanly(lab: Any, tmp_path: Path) -> 
     inv = lab.inventory({"gone": {"lab": "down"}}, filename="inv-down.yaml")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEDIC_")}
     env.update(MEDIC_STATE_DIR=str(tmp_path / "state"), XDG_CONFIG_HOME=str(tmp_path / "cfg"))
-    out = subprocess.run([sys.executable, "-m", "medic.core.cli.main", "run", str(PLAYBOOK), "--engine", "inline",
+    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", str(PLAYBOOK), "--engine", "inline",
                           "--inventory", str(inv), "-t", "gone", "-i", f"root={tmp_path}/x"],
                          env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode in (1, 3), out.stdout + out.stderr
@@ -130,7 +130,7 @@ def test_a_remote_command_dies_when_medic_is_killed(site: dict[str, Any], tmp_pa
     late = site["host_root"] / "late"  # on the host
     script = f"sleep 20; touch {late}"  # long enough that only a kill keeps `late` away
     playbook = long_command_playbook(tmp_path / "long.yaml", script)
-    p = subprocess.Popen([sys.executable, "-m", "medic.core.cli.main", "run", str(playbook), "--engine", "inline",
+    p = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline",
                           "--inventory", str(site["inv"]), "-t", "web"], env=site["env"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from medic.core.models import ProbeCall, Status
+from medic.kernel.models import ProbeCall, Status
 from medic.plugins.ssh import fallback
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import time
 
-from medic.core.models import Status
 from medic.core.report import to_json
+from medic.kernel.models import Status
 
 
 def test_triage_over_ssh_takes_one_round_trip_per_host(lab, runner, statuses):

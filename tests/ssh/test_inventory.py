@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from medic.core.errors import UsageError, ValidationError
+from medic.kernel.errors import UsageError, ValidationError
 from medic.plugins.ssh import inventory as inv
 
 GOOD = """\

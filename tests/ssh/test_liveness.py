@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from medic.core.errors import TargetError
+from medic.kernel.errors import TargetError
 from medic.plugins.ssh import connection
 from medic.plugins.ssh.inventory import HostConfig
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from medic.core.models import Status
+from medic.kernel.models import Status
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,7 @@ def test_no_permissive_host_key_policy_anywhere():
 def test_paramiko_is_imported_only_when_a_host_is_contacted():
     code = """
 import contextlib, io, sys
-from medic.core.cli.main import main
+from medic.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     try:
         main(["--help"])

@@ -8,8 +8,8 @@ from typing import Any
 from medic.core.channel import Channel, Notification
 from medic.core.check import ProbeData, check
 from medic.core.hookspecs import hookimpl
-from medic.core.models import Outcome, failed, passed, warned
-from medic.core.params import Param
+from medic.kernel.models import Outcome, failed, passed, warned
+from medic.kernel.params import Param
 
 
 @check("example.process_count", title="Number of processes", category="software", severity="low",

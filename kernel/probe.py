@@ -1,7 +1,7 @@
 """Probes: named, parameterised data sources. The only code that does I/O for checks.
 
 A probe's ``collect`` function takes its parameters as keywords and returns JSON-serialisable data. The same
-result record (:class:`~medic.core.models.ProbeResult`) is produced live, over SSH, or read back from a bundle,
+result record (:class:`~medic.kernel.models.ProbeResult`) is produced live, over SSH, or read back from a bundle,
 so a check cannot tell where its data came from.
 """
 
@@ -12,9 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from medic.core.errors import ProbeUnavailable
-from medic.core.models import ProbeCall, ProbeResult
-from medic.core.params import Param, ParamError, bind
+from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.models import ProbeCall, ProbeResult
+from medic.kernel.params import Param, ParamError, bind
 
 CollectFn = Callable[..., Any]
 

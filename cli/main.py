@@ -15,20 +15,20 @@ import traceback
 from collections.abc import Sequence
 
 from medic.core import __version__
-from medic.core.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
+from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 
 # Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
 COMMAND_MODULES = (
-    "medic.core.cli.run",
-    "medic.core.cli.playbooks",
-    "medic.core.cli.checks",
-    "medic.core.cli.plugins",
-    "medic.core.cli.server",
-    "medic.core.cli.bundles",
-    "medic.core.cli.hosts",
-    "medic.core.cli.backups",
-    "medic.core.cli.runs",
-    "medic.core.cli.recover",
+    "medic.cli.run",
+    "medic.cli.playbooks",
+    "medic.cli.checks",
+    "medic.cli.plugins",
+    "medic.cli.server",
+    "medic.cli.bundles",
+    "medic.cli.hosts",
+    "medic.cli.backups",
+    "medic.cli.runs",
+    "medic.cli.recover",
 )
 
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from medic.cli.backups import _catalogue, _plugins
 from medic.core.backups import Catalogue
-from medic.core.cli.backups import _catalogue, _plugins
 from medic.core.config import load_config, state_dir
-from medic.core.errors import EXIT_INTERNAL, MedicError
 from medic.core.journal import find, journal_dir, read
 from medic.core.rollback import RollbackReport, recover, rollback_run
+from medic.kernel.errors import EXIT_INTERNAL, MedicError
 
 
 def register(sub: Any) -> None:

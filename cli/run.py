@@ -12,9 +12,9 @@ from typing import Any
 
 from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
-from medic.core.errors import UsageError
 from medic.core.report import to_json, to_markdown
 from medic.core.session import Session
+from medic.kernel.errors import UsageError
 
 
 def register(sub: Any) -> None:
@@ -54,7 +54,7 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from medic.core.cli.render import Progress, print_run
+    from medic.cli.render import Progress, print_run
 
     console = Console(stderr=True)
     warm_up = None
@@ -94,7 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_run(Console(), run)
         if args.check:
-            from medic.core.cli.runs import print_plan
+            from medic.cli.runs import print_plan
 
             print_plan(run)
         if args.report:

@@ -11,8 +11,8 @@ from rich.text import Text
 
 from medic.core.engine import RunResult
 from medic.core.hookspecs import hookimpl
-from medic.core.models import Status
 from medic.core.report import next_steps, probable_cause, unreachable
+from medic.kernel.models import Status
 
 STYLE = {Status.PASS: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.ERROR: "magenta",
          Status.SKIPPED: "dim"}

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.check import CheckSpec
-from medic.core.errors import UsageError
-from medic.core.models import Category
 from medic.core.session import Session
+from medic.kernel.errors import UsageError
+from medic.kernel.models import Category
 from medic.plugins.checks import docs
 
 

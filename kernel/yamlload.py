@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from medic.core.errors import Issue, ValidationError
+from medic.kernel.errors import Issue, ValidationError
 
 Mark = tuple[int, int]  # 1-based line, column
 

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from medic.core.config import load_config
-from medic.core.errors import UsageError
+from medic.kernel.errors import UsageError
 
 
 def register(sub: Any) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 from medic.core import catalog
 from medic.core import playbook as playbook_mod
-from medic.core.errors import EXIT_USAGE, ValidationError
 from medic.core.schema import playbook_schema
 from medic.core.session import Session
+from medic.kernel.errors import EXIT_USAGE, ValidationError
 
 
 def register(sub: Any) -> None:

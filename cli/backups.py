@@ -14,10 +14,10 @@ from typing import Any
 
 from medic.core.backups import BackupDamaged, BackupError, BackupProvider, Catalogue
 from medic.core.config import load_config, state_dir
-from medic.core.errors import EXIT_FINDINGS_FAILED, UsageError
 from medic.core.faults import fault
 from medic.core.hosts import Hosts
 from medic.core.journal import Journal, journal_dir
+from medic.kernel.errors import EXIT_FINDINGS_FAILED, UsageError
 
 
 def register(sub: Any) -> None:
