@@ -23,6 +23,7 @@ run: setup
 
 test: setup
 	bash tests/setup-services.sh
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # mypy sees core/ plugins/ ... as medic.* through a tree of links (the editable install hides them from it)
