@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from medic.kernel.errors import EXIT_USAGE, MedicError
+
 REQUIRED: Any = object()  # sentinel: a parameter with no default must be given
 
 TYPES = ("string", "int", "float", "bool", "list", "mapping", "any")
@@ -13,8 +15,12 @@ _PY_NAMES = {"string": "a string", "int": "an integer", "float": "a number", "bo
              "list": "a list", "mapping": "a mapping", "any": "any value"}
 
 
-class ParamError(ValueError):
-    """A parameter value is missing, unknown or of the wrong type (message is user-facing)."""
+class ParamError(MedicError, ValueError):
+    """A parameter value is missing, unknown or of the wrong type (message is user-facing).
+
+    Still a ValueError: callers catch both alike (a value that does not fit)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
