@@ -15,9 +15,15 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from medic.kernel.errors import EXIT_USAGE, MedicError
 
-class ExprError(ValueError):
-    """A malformed expression or an undefined name; the message names it."""
+
+class ExprError(MedicError, ValueError):
+    """A malformed expression or an undefined name; the message names it.
+
+    Still a ValueError: step kinds catch it with parameter values that do not fit."""
+
+    exit_code = EXIT_USAGE
 
 
 _CONSTANT_NAMES = {"true": True, "false": False, "null": None, "none": None, "True": True, "False": False,

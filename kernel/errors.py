@@ -1,12 +1,30 @@
 """The one exception root of medic, and the exit codes the CLI maps them to.
 
-    MedicError                      exit 3 unless a subclass says otherwise
-    ├── UsageError                  exit 2  bad command line, unknown playbook or target name
-    ├── ValidationError             exit 2  a playbook, inventory or parameter set is invalid (all issues listed)
-    ├── PluginError                 exit 2  a plugin is broken, misspelt or clashes with another one
-    ├── TargetError                 exit 3  a target could not be opened (unreachable host, corrupt bundle)
-    └── ProbeError                  (never escapes a run: becomes an ``error`` finding)
-        └── ProbeUnavailable        (becomes a ``skipped`` finding: data cannot exist on this target)
+Every subclass of MedicError anywhere in medic is drawn here, with its module and exit code
+(tests/core/test_errors_tree.py fails when one is missing or moved):
+
+    MedicError              medic.kernel.errors             exit 3  unless a subclass says otherwise
+    ├── UsageError          medic.kernel.errors             exit 2  bad command line, unknown playbook or target name
+    ├── ValidationError     medic.kernel.errors             exit 2  a playbook, inventory or parameter set is invalid
+    ├── ParamError          medic.kernel.params             exit 2  a parameter is missing, unknown or mistyped
+    ├── ExprError           medic.core.expr                 exit 2  a malformed expression or an undefined name
+    ├── PluginError         medic.kernel.errors             exit 2  a plugin is broken, misspelt or clashes
+    ├── TargetError         medic.kernel.errors             exit 3  a target could not be opened (host, bundle)
+    │   ├── CommandTimeout  medic.plugins.ssh.connection    exit 3  a remote command ran past its timeout
+    │   └── BundleError     medic.agent.bundle.errors       exit 3  a bundle cannot be read
+    │       ├── BundleCorrupt       medic.agent.bundle.errors   exit 3  damaged or changed after writing
+    │       ├── BundleUnsafe        medic.agent.bundle.errors   exit 3  writes outside its directory, too big
+    │       └── BundleFormatError   medic.agent.bundle.errors   exit 3  not a bundle this version reads
+    ├── ProbeError          medic.kernel.errors             exit 3  never escapes a run: an ``error`` finding
+    │   └── ProbeUnavailable        medic.kernel.errors     exit 3  a ``skipped`` finding: no such data here
+    ├── HostCallError       medic.core.hosts                exit 3  a host-side function failed remotely
+    ├── BackupError         medic.core.backups              exit 3  a backup could not be made or restored
+    │   ├── BackupNotFound  medic.core.backups              exit 2  no backup with that id
+    │   └── BackupDamaged   medic.core.backups              exit 1  a backup failed verification
+    ├── JournalError        medic.core.journal              exit 2  the run named has no journal
+    ├── ActionError         medic.plugins.change.actions    exit 3  a change action cannot be planned or applied
+    ├── EditError           medic.plugins.change.fileedit   exit 3  a file edit cannot be applied
+    └── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
 
 Every message says what was wrong and what the user can do about it; the CLI prints it as one line, no traceback.
 """

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from medic.kernel.errors import EXIT_USAGE, MedicError
 
 REQUIRED: Any = object()  # sentinel: a parameter with no default must be given
 
@@ -13,8 +16,12 @@ _PY_NAMES = {"string": "a string", "int": "an integer", "float": "a number", "bo
              "list": "a list", "mapping": "a mapping", "any": "any value"}
 
 
-class ParamError(ValueError):
-    """A parameter value is missing, unknown or of the wrong type (message is user-facing)."""
+class ParamError(MedicError, ValueError):
+    """A parameter value is missing, unknown or of the wrong type (message is user-facing).
+
+    Still a ValueError: callers catch both alike (a value that does not fit)."""
+
+    exit_code = EXIT_USAGE
 
 
 @dataclass(frozen=True)
@@ -62,67 +69,80 @@ class Param:
 
 
 def coerce_value(kind: str, value: Any, name: str) -> Any:
-    def bad() -> ParamError:
-        return ParamError(f"{name}: got {type(value).__name__} {value!r}, expected {_PY_NAMES[kind]}")
-
+    """``value`` as a ``kind`` value, or raise ParamError naming ``name`` and what was expected."""
     if kind == "any":
         return value
-    if kind == "string":
-        if isinstance(value, str):
-            return value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return str(value)  # YAML reads `version: 1.10` as a number; the author meant text
-        raise bad()
-    if kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
-            return value.lower() in ("true", "yes", "on", "1")
-        raise bad()
-    if kind == "int":
-        if isinstance(value, bool):
-            raise bad()
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                raise bad() from None
-        raise bad()
-    if kind == "float":
-        if isinstance(value, bool):
-            raise bad()
-        if isinstance(value, (int, float)):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                raise bad() from None
-        raise bad()
-    if kind == "list":
-        if isinstance(value, (list, tuple)):
-            return list(value)
-        if isinstance(value, str):  # `--input ports=22,80` on the command line
-            return [v.strip() for v in value.split(",") if v.strip()]
-        raise bad()
-    if kind == "mapping":
-        if isinstance(value, Mapping):
-            return dict(value)
-        if isinstance(value, str):  # `--input 'limits={"cpu": 2}'` on the command line
-            import json
+    convert = _CONVERTERS.get(kind)
+    out = convert(value) if convert is not None else _BAD
+    if out is _BAD:
+        raise ParamError(f"{name}: got {type(value).__name__} {value!r}, expected {_PY_NAMES[kind]}")
+    return out
 
+
+_BAD: Any = object()  # sentinel: the value does not convert
+
+
+def _to_string(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # YAML reads `version: 1.10` as a number; the author meant text
+    return _BAD
+
+
+def _to_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "yes", "on", "1", "false", "no", "off", "0"):
+        return value.lower() in ("true", "yes", "on", "1")
+    return _BAD
+
+
+def _to_number(number: type[int] | type[float]) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, bool):
+            return _BAD
+        if number is int and isinstance(value, int):
+            return value
+        if number is int and isinstance(value, float):
+            return int(value) if value.is_integer() else _BAD
+        if isinstance(value, (int, float)):
+            return number(value)
+        if isinstance(value, str):
             try:
-                loaded = json.loads(value)
+                return number(value.strip())
             except ValueError:
-                raise bad() from None
-            if isinstance(loaded, dict):
-                return loaded
-        raise bad()
-    raise bad()
+                return _BAD
+        return _BAD
+
+    return convert
+
+
+def _to_list(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if isinstance(value, str):  # `--input ports=22,80` on the command line
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return _BAD
+
+
+def _to_mapping(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, str):  # `--input 'limits={"cpu": 2}'` on the command line
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            return _BAD
+        if isinstance(loaded, dict):
+            return loaded
+    return _BAD
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "string": _to_string, "bool": _to_bool, "int": _to_number(int), "float": _to_number(float),
+    "list": _to_list, "mapping": _to_mapping,
+}
 
 
 def bind(params: Sequence[Param], given: Mapping[str, Any], *, owner: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+from medic.core.expr import ExprError
 from medic.core.hosts import Host
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.kernel.errors import MedicError
@@ -151,6 +152,8 @@ class ActionStep(StepKind):
             # planned on the machine that holds the files (it reads them; systemd may be there or not)
             plan = Plan.from_dict(host.call(ON_HOST + "describe", name=name, params=params))
             resources = plan.resources + list(ctx.render(step.extra.get("resources") or []))
+        except ExprError:  # a template the playbook got wrong: the step errors, the change did not fail
+            raise
         except (MedicError, OSError) as exc:
             return self._failed(step, ctx, state, f"{name}: {exc}")
         outputs: dict[str, Any] = {"plan": plan.summary, "diff": plan.diff, "commands": plan.commands}

@@ -17,6 +17,7 @@ import sys
 from typing import Any, TextIO
 
 from medic.core.check import CheckSpec, evaluate
+from medic.core.expr import ExprError
 from medic.core.hosts import Hosts
 from medic.core.steps import Approval, Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.core.target import Target
@@ -134,6 +135,8 @@ class RollbackStep(StepKind):
             }
             state.change(step.id, [intent], lambda: state.catalogue.restore(entry, provider, state.hosts, into=into))
             diffs = state.catalogue.compare(entry, provider, state.hosts, into=into)
+        except ExprError:  # a template the playbook got wrong: the step errors, it did not fail to restore
+            raise
         except (MedicError, OSError) as exc:
             return reported(step, ctx, Status.FAIL, str(exc))
         if diffs:

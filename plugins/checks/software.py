@@ -6,11 +6,18 @@ import datetime
 import json
 import re
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, passed
 from medic.kernel.params import Param
+from medic.kernel.probe import ProbeSpec
+from medic.plugins.probes.software import packages
+
+# the probe's own declaration of what it takes, passed on as they are
+PACKAGE_PARAMS = tuple(
+    q for q in cast(ProbeSpec, packages.spec).params if q.name in ("names", "manager")  # type: ignore[attr-defined]
+)
 
 VERSION = r"(\d+(?:\.\d+)+[a-z]?)"
 
@@ -83,14 +90,7 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     severity="medium",
     needs=lambda p: {"pkgs": ProbeCall.make("packages", names=p["names"], manager=p["manager"])},
     params=[
-        Param("names", "list", description="package names", items="string"),
-        Param(
-            "manager",
-            "string",
-            "auto",
-            "auto (dpkg, else rpm), dpkg, rpm or pip",
-            choices=("auto", "dpkg", "rpm", "pip"),
-        ),
+        *PACKAGE_PARAMS,
         Param("minimum", "string", "", "lowest acceptable version for every named package (optional)"),
     ],
     remediation="Install the package (apt-get install / dnf install / pip install NAME) or upgrade it to the "

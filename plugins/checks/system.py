@@ -1,7 +1,9 @@
-"""System checks: disk space, memory, CPU load, clock, uptime, OS identity."""
+"""System checks: disk space and inodes (one implementation), memory, CPU load, clock, uptime, OS identity."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from medic.core.check import ProbeData, check, level
@@ -11,47 +13,76 @@ from medic.kernel.params import Param
 GIB = 1024**3
 
 
+@dataclass(frozen=True)
+class MountMeasure:
+    """What a per-mount usage check reads from each ``disk_usage`` row, and how it words the outcome."""
+
+    pct_key: str  # the row's "% used" figure the thresholds apply to
+    summary: Callable[[Mapping[str, Any]], str]
+    evidence: Callable[[Mapping[str, Any]], dict[str, Any]]
+    counted: Callable[[Mapping[str, Any]], bool] = lambda _row: True  # whether the mount has this figure
+
+
+SPACE = MountMeasure(
+    "used_pct",
+    lambda d: f"{d['mountpoint']} {d['used_pct']:.0f}% used, {d['free_bytes'] / GIB:.1f} GiB free of "
+    f"{d['total_bytes'] / GIB:.1f} GiB",
+    lambda d: {
+        "mountpoint": d["mountpoint"],
+        "used_pct": d["used_pct"],
+        "free_bytes": d["free_bytes"],
+        "device": d.get("device", ""),
+    },
+)
+INODES = MountMeasure(
+    "inodes_used_pct",
+    lambda d: f"{d['mountpoint']} {d['inodes_used_pct']:.0f}% of {d['inodes_total']} inodes used",
+    lambda d: {"mountpoint": d["mountpoint"], "inodes_used_pct": d["inodes_used_pct"], "inodes_free": d["inodes_free"]},
+    counted=lambda d: bool(d.get("inodes_total")),  # filesystems without a fixed inode table have none
+)
+
+
+def mount_usage(data: ProbeData, p: dict[str, Any], measure: MountMeasure) -> list[Outcome]:
+    """One outcome per mount that has the measure: warn at warn_pct used, fail at fail_pct."""
+    return [
+        Outcome(
+            level(d[measure.pct_key], p["warn_pct"], p["fail_pct"]),
+            measure.summary(d),
+            measure.evidence(d),
+            subject=d["mountpoint"],
+        )
+        for d in data["disks"]
+        if measure.counted(d)
+    ]
+
+
+def _mounts(p: dict[str, Any]) -> dict[str, ProbeCall]:
+    return {"disks": ProbeCall.make("disk_usage", paths=p["mounts"] or None)}
+
+
+def _usage_params(used: str) -> list[Param]:
+    return [
+        Param("warn_pct", "float", 85.0, f"warn at this % {used}"),
+        Param("fail_pct", "float", 95.0, f"fail at this % {used}"),
+        Param(
+            "mounts", "list", [], "only these mount points (default: all real filesystems)", items="string"
+        ),
+    ]
+
+
 @check(
     "system.disk_space",
     title="Disk space",
     category="hardware",
     severity="high",
-    needs=lambda p: {"disks": ProbeCall.make("disk_usage", paths=p["mounts"] or None)},
-    params=[
-        Param("warn_pct", "float", 85.0, "warn at this % used"),
-        Param("fail_pct", "float", 95.0, "fail at this % used"),
-        Param(
-            "mounts", "list", [], "only these mount points (default: all real filesystems)", items="string"
-        ),
-    ],
+    needs=_mounts,
+    params=_usage_params("used"),
     remediation="Free space on the named mount: rotate or delete old logs (journalctl --vacuum-size), clean "
     "package caches and temp files, find big directories with du -xh --max-depth=2; or grow it.",
     description="One outcome per mount: warn at warn_pct used, fail at fail_pct used (like df's Use%).",
 )
 def disk_space(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    out = []
-    for d in data["disks"]:
-        status = level(d["used_pct"], p["warn_pct"], p["fail_pct"])
-        text = (
-            f"{d['mountpoint']} {d['used_pct']:.0f}% used, {d['free_bytes'] / GIB:.1f} GiB free of "
-            f"{d['total_bytes'] / GIB:.1f} GiB"
-        )
-        out.append(
-            Outcome(
-                status,
-                text,
-                {
-                    "mountpoint": d["mountpoint"],
-                    "used_pct": d["used_pct"],
-                    "free_bytes": d["free_bytes"],
-                    "device": d.get("device", ""),
-                },
-                subject=d["mountpoint"],
-            )
-        )
-    if not out:
-        return [warned("no filesystem reported", mounts=p["mounts"])]
-    return out
+    return mount_usage(data, p, SPACE) or [warned("no filesystem reported", mounts=p["mounts"])]
 
 
 @check(
@@ -174,34 +205,15 @@ def os_info(data: ProbeData, p: dict[str, Any]) -> Outcome:
     title="Inodes free",
     category="hardware",
     severity="high",
-    needs=lambda p: {"disks": ProbeCall.make("disk_usage", paths=p["mounts"] or None)},
-    params=[
-        Param("warn_pct", "float", 85.0, "warn at this % of inodes used"),
-        Param("fail_pct", "float", 95.0, "fail at this % of inodes used"),
-        Param(
-            "mounts", "list", [], "only these mount points (default: all real filesystems)", items="string"
-        ),
-    ],
+    needs=_mounts,
+    params=_usage_params("of inodes used"),
     remediation="Something created very many small files: find the directory (du --inodes -x / | sort -n | "
     "tail), then clean session/cache/mail queue files; inode counts are fixed at mkfs time.",
     description="One outcome per mount with inodes (filesystems without a fixed inode table are left out): "
     "warn at warn_pct used, fail at fail_pct.",
 )
 def inodes(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    out = []
-    for d in data["disks"]:
-        if not d.get("inodes_total"):
-            continue
-        pct = d["inodes_used_pct"]
-        out.append(
-            Outcome(
-                level(pct, p["warn_pct"], p["fail_pct"]),
-                f"{d['mountpoint']} {pct:.0f}% of {d['inodes_total']} inodes used",
-                {"mountpoint": d["mountpoint"], "inodes_used_pct": pct, "inodes_free": d["inodes_free"]},
-                subject=d["mountpoint"],
-            )
-        )
-    return out or [Outcome(Status.SKIPPED, "no filesystem here reports an inode count")]
+    return mount_usage(data, p, INODES) or [Outcome(Status.SKIPPED, "no filesystem here reports an inode count")]
 
 
 @check(

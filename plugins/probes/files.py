@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.filetype import file_type
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
 
@@ -118,15 +119,7 @@ def file_stat(path: str) -> dict[str, Any]:
         return {"path": path, "exists": False}
     except PermissionError as exc:
         return {"path": path, "exists": None, "error": str(exc)}
-    kind = (
-        "link"
-        if stat.S_ISLNK(st.st_mode)
-        else "dir"
-        if stat.S_ISDIR(st.st_mode)
-        else "file"
-        if stat.S_ISREG(st.st_mode)
-        else "other"
-    )
+    kind = file_type(st.st_mode)
     return {
         "path": path,
         "exists": True,

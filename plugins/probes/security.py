@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.errors import ProbeUnavailable
+from medic.kernel.filetype import file_type
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
 
@@ -146,15 +147,7 @@ def path_modes(paths: list[str], recursive: bool = False) -> dict[str, Any]:
             st = os.lstat(p)
         except OSError:
             continue
-        kind = (
-            "link"
-            if stat.S_ISLNK(st.st_mode)
-            else "dir"
-            if stat.S_ISDIR(st.st_mode)
-            else "file"
-            if stat.S_ISREG(st.st_mode)
-            else "other"
-        )
+        kind = file_type(st.st_mode)
         entries.append(
             {
                 "path": p,

@@ -26,7 +26,8 @@ from medic.plugins.ssh.connection import CommandTimeout, Connection
 from medic.plugins.ssh.inventory import HostConfig
 
 # what every probe module may import, installed on the remote first (dependency order)
-CORE_MODULES = ("medic.kernel.errors", "medic.kernel.params", "medic.kernel.models", "medic.kernel.probe")
+CORE_MODULES = ("medic.kernel.errors", "medic.kernel.filetype", "medic.kernel.params", "medic.kernel.models",
+                "medic.kernel.probe")
 # sudo reads the password line (if it asks); this bootstrap skips everything up to the marker, so a password
 # sudo did not ask for is discarded, never executed
 SCRIPT_MARKER = b"\n#medic-runner-begin\n"

@@ -235,7 +235,7 @@ def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> No
     from medic.plugins import probes
 
     shipped = {m.__name__ for m in probes.MODULES + probes.SUPPORT}
-    allowed_core = {"medic.kernel.probe", "medic.kernel.params", "medic.kernel.errors"}
+    allowed_core = {"medic.kernel.probe", "medic.kernel.params", "medic.kernel.errors", "medic.kernel.filetype"}
     for module in probes.MODULES + probes.SUPPORT:
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):

@@ -21,6 +21,7 @@ from typing import Any
 
 from medic.core import atomicio
 from medic.core.backups import CHUNK, BackupError, BackupProvider, Created, Runner
+from medic.kernel.filetype import file_type
 from medic.plugins.change.providers.tarstream import FileChanged, TarWriter, scan
 
 ARTIFACT = "files.tar"
@@ -52,15 +53,7 @@ def _scan(directory: str, prefix: str) -> Iterator[tuple[str, str]]:
 
 
 def _entry(rel: str, st: os.stat_result) -> dict[str, Any]:
-    kind = (
-        "link"
-        if stat.S_ISLNK(st.st_mode)
-        else "dir"
-        if stat.S_ISDIR(st.st_mode)
-        else "file"
-        if stat.S_ISREG(st.st_mode)
-        else "other"
-    )
+    kind = file_type(st.st_mode)
     return {
         "path": rel,
         "type": kind,
