@@ -108,6 +108,8 @@ class _Loader(yaml.SafeLoader):
         raise ConstructorError(None, None, problem, node.start_mark)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):  # `!!set 0`: PyYAML would fail with a bare ValueError
+            raise ConstructorError(None, None, f"cannot read this value as {_kind(node)}", node.start_mark)
         self.flatten_mapping(node)  # resolves `<<` merge keys
         out = MarkedDict()
         out.mark = _mark(node)
@@ -127,6 +129,8 @@ class _Loader(yaml.SafeLoader):
         return out
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
+        if not isinstance(node, yaml.SequenceNode):
+            raise ConstructorError(None, None, f"cannot read this value as {_kind(node)}", node.start_mark)
         out = MarkedList(self.construct_object(child, deep=True) for child in node.value)
         out.mark = _mark(node)
         out.item_marks = [_mark(child) for child in node.value]
