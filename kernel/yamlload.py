@@ -110,22 +110,27 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> MarkedDict:  # type: ignore[override]
         if not isinstance(node, yaml.MappingNode):  # `!!set 0`: PyYAML would fail with a bare ValueError
             raise ConstructorError(None, None, f"cannot read this value as {_kind(node)}", node.start_mark)
-        self.flatten_mapping(node)  # resolves `<<` merge keys
+        own = {id(key_node) for key_node, _ in node.value}
+        self.flatten_mapping(node)  # resolves `<<` merge keys: merged entries first, so the mapping's own win
         out = MarkedDict()
         out.mark = _mark(node)
         out.key_marks = {}
+        written_here: set[str] = set()
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
             if not isinstance(key, str):
                 key = str(key)
             line, col = _mark(key_node)
-            if key in out:
+            here = id(key_node) in own
+            if key in written_here and here:
                 first = out.key_marks[key]
                 self.issues.append(Issue(f"duplicate key {key!r} (first defined at line {first[0]})",
                                          self.filename, line, col))
                 continue
             out[key] = self.construct_object(value_node, deep=True)
             out.key_marks[key] = (line, col)
+            if here:
+                written_here.add(key)
         return out
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> MarkedList:
