@@ -7,8 +7,9 @@ column of itself and of its entries so validation can say ``file:line:column``.
 Hostile or broken input is refused while loading, as a ValidationError (exit 2) located at ``file:line:column``:
 
 - a file larger than ``MAX_BYTES`` (2 MiB);
-- a document of more than ``MAX_NODES`` (100,000) nodes, counted after alias expansion: an alias counts as the
-  whole subtree it repeats, so a "billion laughs" document is refused at the alias that crosses the limit;
+- a document of more than ``MAX_NODES`` (100,000) nodes or ``MAX_TEXT`` (16 Mi characters of scalars), counted
+  after alias expansion: an alias counts as the whole subtree it repeats, so a "billion laughs" document (or one
+  long string repeated by many aliases) is refused at the alias that crosses the limit;
 - an alias inside the node it names (a recursive document);
 - nesting deeper than ``MAX_DEPTH`` (100 levels), refused before Python's recursion limit is reached;
 - anything PyYAML's reader, scanner, parser, composer or constructor rejects (control characters, invalid UTF-8,
@@ -29,6 +30,7 @@ from medic.kernel.errors import Issue, ValidationError
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 100
+MAX_TEXT = 16 * 1024 * 1024  # characters of scalars after alias expansion
 
 Mark = tuple[int, int]  # 1-based line, column
 
@@ -63,7 +65,8 @@ class _Loader(yaml.SafeLoader):
         self.issues: list[Issue] = []
         self.depth = 0
         self.nodes = 0  # nodes composed so far, an alias counting as every node it repeats
-        self.anchor_sizes: dict[str, int] = {}
+        self.text = 0  # characters of scalars composed so far, counted the same way
+        self.anchor_sizes: dict[str, tuple[int, int]] = {}  # anchor: (nodes, characters) it repeats
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         """Compose as PyYAML does, refusing too deep nesting and too many nodes before they cost memory."""
@@ -74,12 +77,12 @@ class _Loader(yaml.SafeLoader):
         if self.depth >= MAX_DEPTH:
             raise _composer_error(f"nested more than {MAX_DEPTH} levels deep", event)
         self.depth += 1
-        before = self.nodes
-        self._grow(1, event)
+        before = (self.nodes, self.text)
+        self._grow((1, len(event.value) if isinstance(event, yaml.ScalarEvent) else 0), event)
         node = super().compose_node(parent, index)
         self.depth -= 1
         if event.anchor is not None:
-            self.anchor_sizes[event.anchor] = self.nodes - before
+            self.anchor_sizes[event.anchor] = (self.nodes - before[0], self.text - before[1])
         return node
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
@@ -91,12 +94,16 @@ class _Loader(yaml.SafeLoader):
                                   "not accepted)", event)
         self._grow(size, event)
 
-    def _grow(self, count: int, event: yaml.Event) -> None:
-        self.nodes += count
-        if self.nodes > MAX_NODES:
-            alias = f" (alias *{event.anchor} repeats {count})" if isinstance(event, yaml.AliasEvent) else ""
-            raise _composer_error(f"document too large: more than {MAX_NODES} nodes after alias expansion{alias}",
-                                  event)
+    def _grow(self, size: tuple[int, int], event: yaml.Event) -> None:
+        self.nodes += size[0]
+        self.text += size[1]
+        if self.nodes <= MAX_NODES and self.text <= MAX_TEXT:
+            return
+        what = f"{MAX_NODES} nodes" if self.nodes > MAX_NODES else f"{MAX_TEXT:,} characters"
+        alias = ""
+        if isinstance(event, yaml.AliasEvent):
+            alias = f" (alias *{event.anchor} repeats {size[0]} node(s) and {size[1]} characters)"
+        raise _composer_error(f"document too large: more than {what} after alias expansion{alias}", event)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:

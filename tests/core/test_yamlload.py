@@ -98,6 +98,16 @@ def test_the_node_limit_counts_plain_nodes_too(monkeypatch: pytest.MonkeyPatch) 
     assert "document too large: more than 1000 nodes" in issue.message and issue.line == 1
 
 
+def test_one_long_string_repeated_by_many_aliases_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlload, "MAX_TEXT", 10_000)
+    repeated = "s: &s " + "x" * 1000 + "\nall: [" + ", ".join(["*s"] * 8) + "]\n"
+    assert len(yamlload.loads(repeated, "f.yaml")["all"]) == 8
+    issue = issue_of(repeated.replace("[*s,", "[*s, *s, *s,"))
+    assert "more than 10,000 characters after alias expansion (alias *s repeats 1 node(s) and 1000 characters)" \
+        in issue.message
+    assert issue.line == 2
+
+
 @pytest.mark.parametrize("text", ["a: &x [1, *x]\n", "a: &x {b: {c: *x}}\n"])
 def test_a_recursive_alias_is_refused(text: str) -> None:
     issue = issue_of(text)
