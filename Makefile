@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup run test lint typecheck bench clean
+.PHONY: setup run test fuzz lint typecheck bench clean
 
 $(BIN)/medic: pyproject.toml setup.py
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: setup
 	bash tests/setup-services.sh
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# property tests with many more generated examples than `make test` tries (HYPOTHESIS_PROFILE=fuzz)
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/core/test_properties.py $(PYTEST_ARGS)
 
 # mypy sees core/ plugins/ ... as medic.* through a tree of links (the editable install hides them from it)
 lint: setup
