@@ -28,6 +28,26 @@ def _provider(provider: str | BackupProvider) -> BackupProvider:
     return backups.provider_class(provider)()
 
 
+def _room_for(prov: BackupProvider, params: Mapping[str, Any], where: Path, setting: str) -> str:
+    """Make the backup location and check it has room for the backup; return the resources it covers."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        raise BackupError(
+            f"backup location {where}: permission denied; make it writable or set {setting} to a directory "
+            f"you can write"
+        ) from None
+    resources = ", ".join(prov.resources(params))
+    free = shutil.disk_usage(where).free
+    need = prov.estimate(params, free)
+    if need and need * 1.05 > free:
+        raise BackupError(
+            f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
+            f"free; free space or set {setting} to a larger disk"
+        )
+    return resources
+
+
 @host_function("backup.create")
 def create(
     provider: str | BackupProvider,
@@ -45,21 +65,7 @@ def create(
     """
     prov = _provider(provider)
     where = Path(os.path.expanduser(root))
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-    except PermissionError:
-        raise BackupError(
-            f"backup location {where}: permission denied; make it writable or set {setting} to a directory "
-            f"you can write"
-        ) from None
-    resources = ", ".join(prov.resources(params))
-    free = shutil.disk_usage(where).free
-    need = prov.estimate(params, free)
-    if need and need * 1.05 > free:
-        raise BackupError(
-            f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
-            f"free; free space or set {setting} to a larger disk"
-        )
+    resources = _room_for(prov, params, where, setting)
     backups.remove_staging(where, temps=False)  # what a killed run left here (on a host, recover may not know it)
     staging = where / f"{STAGING}{os.getpid()}-{backup_id}"
     staging.mkdir()
