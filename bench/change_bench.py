@@ -4,8 +4,8 @@
    tree versus ``tar -cf - . | sha256sum`` on the same tree (target ratio <= 1.5).
 2. postgres: medic backup + verify (exported snapshot, pg_dump -Fc streamed and hashed, pg_restore --list)
    versus bare ``pg_dump -Fc -f`` (target ratio <= 1.2). Starts its own PostgreSQL cluster (Debian package).
-3. journal: durable records per second, fsynced append-only log (medic.core.journal) versus SQLite in WAL mode
-   with synchronous=FULL, one record per transaction.
+3. journal: durable records per second, fsynced append-only log (medic.plugins.change.safety.journal) versus
+   SQLite in WAL mode with synchronous=FULL, one record per transaction.
 
     .venv/bin/python bench/change_bench.py --size-mb 1024 --pg-size-mb 1024 --repeat 3
 """
@@ -25,10 +25,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from medic.core.backups import Catalogue
-from medic.core.journal import Journal
 from medic.plugins.change.providers.files import FilesProvider
 from medic.plugins.change.providers.postgres import PostgresProvider
+from medic.plugins.change.safety.catalogue import Catalogue
+from medic.plugins.change.safety.journal import Journal
 
 
 def median_time(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None) -> float:

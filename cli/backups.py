@@ -12,12 +12,13 @@ import json
 import sys
 from typing import Any
 
-from medic.core.backups import BackupDamaged, BackupError, BackupProvider, Catalogue
 from medic.core.config import load_config, state_dir
-from medic.core.faults import fault
-from medic.core.hosts import Hosts
-from medic.core.journal import Journal, journal_dir
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, UsageError
+from medic.plugins.change.safety.backups import BackupDamaged, BackupError, BackupProvider
+from medic.plugins.change.safety.catalogue import Catalogue
+from medic.plugins.change.safety.faults import fault
+from medic.plugins.change.safety.hosts import Hosts
+from medic.plugins.change.safety.journal import Journal, journal_dir
 
 
 def register(sub: Any) -> None:

@@ -12,11 +12,11 @@ import argparse
 from typing import Any
 
 from medic.cli.backups import _catalogue, _plugins
-from medic.core.backups import Catalogue
 from medic.core.config import load_config, state_dir
-from medic.core.journal import find, journal_dir, read
-from medic.core.rollback import RollbackReport, recover, rollback_run
 from medic.kernel.errors import EXIT_INTERNAL, MedicError
+from medic.plugins.change.safety.catalogue import Catalogue
+from medic.plugins.change.safety.journal import find, journal_dir, read
+from medic.plugins.change.safety.rollback import RollbackReport, recover, rollback_run
 
 
 def register(sub: Any) -> None:

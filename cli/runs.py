@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.config import load_config, state_dir
-from medic.core.journal import JournalLog, journal_dir, journals, read
 from medic.kernel.errors import UsageError
+from medic.plugins.change.safety.journal import JournalLog, journal_dir, journals, read
 
 
 def register(sub: Any) -> None:

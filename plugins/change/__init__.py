@@ -3,6 +3,23 @@
 Registers the step kinds backup, action, verify, rollback and approve; the backup providers files, sqlite,
 postgres and command; the checks change.file_contains and change.command_succeeds; and closes each run's
 journal when the run ends (commit, or rolled back). docs/change-safety.md describes it all.
+
+Layout:
+
+- step kinds: ``kinds.py`` (backup, action), ``verify.py``, ``rollback.py``, ``approve.py``; what they share:
+  ``common.py`` (findings), ``state.py`` (one run's backups, journal and rollback state);
+- actions: ``actions.py`` (set_key, replace_file, patch_file, restart_service, command), ``fileedit.py``;
+- ``providers/``: the backup providers;
+- ``safety/``: the machinery, usable without the step kinds (``medic backups``, ``rollback``, ``recover``):
+  ``backups.py`` (provider interface, errors), ``catalogue.py`` (the backup catalogue), ``journal.py`` (the
+  durable run journal), ``rollback.py`` (undo, rollback, recover), ``hosts.py`` (this machine as a host, hosts
+  reached again from journals), ``hostfunctions.py`` (the registry of functions that run on a host),
+  ``backup_ops.py`` (the backup work done there), ``atomicio.py``, ``tiedproc.py``, ``faults.py`` (crash-test
+  fault points).
+
+Modules that run on remote hosts (``safety/backup_ops.py`` and what it imports, ``actions.py``, the providers)
+import only the standard library and medic modules that do too: an SSH host receives them without this package's
+``__init__``.
 """
 
 from __future__ import annotations
@@ -18,8 +35,10 @@ CHANGE_KINDS = ("action", "verify", "rollback")
 
 @hookimpl(trylast=True)
 def register_step_kinds(register: Any) -> None:
+    from medic.plugins.change.approve import ApproveStep
     from medic.plugins.change.kinds import ActionStep, BackupStep
-    from medic.plugins.change.verify import ApproveStep, RollbackStep, VerifyStep
+    from medic.plugins.change.rollback import RollbackStep
+    from medic.plugins.change.verify import VerifyStep
 
     for kind in (BackupStep(), ActionStep(), VerifyStep(), RollbackStep(), ApproveStep()):
         register(kind)

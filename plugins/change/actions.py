@@ -23,9 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio, tiedproc
 from medic.kernel.errors import MedicError
 from medic.plugins.change import fileedit
+from medic.plugins.change.safety import atomicio, tiedproc
+from medic.plugins.change.safety.hostfunctions import host_function
 
 
 class ActionError(MedicError):
@@ -241,10 +242,10 @@ ACTIONS: dict[str, Action] = {
     a.name: a for a in (SetKey(), ReplaceFile(), PatchFile(), RestartService(), Command())
 }
 
-# Run on the machine that holds the files, through medic.core.hosts.Host.call (JSON in, JSON out).
-ON_HOST = f"{__name__}:"
+# Host functions: run on the machine that holds the files, through medic.core.hosts.Host.call (JSON in, JSON out).
 
 
+@host_function("action.describe")
 def describe(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """The plan of an action, with the resources it changes, the paths it writes and its own undo."""
     action = ACTIONS[name]
@@ -253,5 +254,6 @@ def describe(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return asdict(plan)
 
 
+@host_function("action.apply")
 def apply(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
     return ACTIONS[name].apply(params)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from medic.core.rollback import RollbackReport
 from medic.core.steps import Step, StepContext, StepResult, status_of_findings
 from medic.kernel.models import Category, Finding, Severity, Status
+from medic.plugins.change.safety.rollback import RollbackReport
 
 
 def finding(

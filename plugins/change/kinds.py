@@ -28,7 +28,7 @@ from medic.core.hosts import Host
 from medic.core.steps import Step, StepContext, StepKind, StepResult, ValidationContext
 from medic.kernel.errors import MedicError
 from medic.kernel.models import Severity, Status
-from medic.plugins.change.actions import ACTIONS, ON_HOST, Plan
+from medic.plugins.change.actions import ACTIONS, Plan
 from medic.plugins.change.common import finding, reported, result, rollback_findings, skipped
 from medic.plugins.change.state import RunState, state_for
 
@@ -150,7 +150,7 @@ class ActionStep(StepKind):
         try:
             host = state.host_for(step.become)
             # planned on the machine that holds the files (it reads them; systemd may be there or not)
-            plan = Plan.from_dict(host.call(ON_HOST + "describe", name=name, params=params))
+            plan = Plan.from_dict(host.call("action.describe", name=name, params=params))
             resources = plan.resources + list(ctx.render(step.extra.get("resources") or []))
         except ExprError:  # a template the playbook got wrong: the step errors, the change did not fail
             raise
@@ -195,7 +195,7 @@ class ActionStep(StepKind):
                 state.change(
                     step.id,
                     self._intents(name, plan, resources, state, step, host),
-                    lambda: host.call(ON_HOST + "apply", name=name, params=params),
+                    lambda: host.call("action.apply", name=name, params=params),
                 )
             )
         except (MedicError, OSError, subprocess.SubprocessError) as exc:

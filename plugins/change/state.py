@@ -13,13 +13,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from medic.core.backups import BackupProvider, Catalogue
 from medic.core.config import state_dir
-from medic.core.faults import fault
-from medic.core.hosts import Host, Hosts
-from medic.core.journal import Journal, journal_dir
-from medic.core.rollback import RollbackReport, undo_all
+from medic.core.hosts import Host
 from medic.core.steps import StepContext
+from medic.plugins.change.safety.backups import BackupProvider
+from medic.plugins.change.safety.catalogue import Catalogue
+from medic.plugins.change.safety.faults import fault
+from medic.plugins.change.safety.hosts import Hosts
+from medic.plugins.change.safety.journal import Journal, journal_dir
+from medic.plugins.change.safety.rollback import RollbackReport, undo_all
 
 _STATES: dict[tuple[str, str], RunState] = {}
 _LOCK = threading.Lock()

@@ -1,9 +1,11 @@
 """Change steps on an SSH host: run medic functions in the host's ``python3`` (a :class:`medic.core.hosts.Host`).
 
-``call("medic.core.backup_ops:create", ...)`` sends the function's module and every medic module it imports at
-the top (found by reading their import statements, dependencies first) with the arguments as JSON, over stdin
-like the probe runner; the command line is a constant. The result or the error comes back as JSON; an error
-is raised here as medic's own error class where there is one, naming the host. Nothing is templated on the way.
+``call("backup.create", ...)`` looks the host function up in its registry
+(:mod:`medic.plugins.change.safety.hostfunctions`) and sends the module that defines it (``fn.__module__``) and
+every medic module it imports (found by reading their import statements, dependencies first) with the arguments
+as JSON, over stdin like the probe runner; the runner calls ``module:name`` there. The command line is a
+constant. The result or the error comes back as JSON; an error is raised here as medic's own error class where
+there is one, naming the host. Nothing is templated on the way.
 
 Backups of the host's resources stay on the host, under the host variable ``backup_dir`` (default
 ``~/.local/state/medic/backups`` of the SSH user); the catalogue entry with the hash is kept on this machine.
@@ -19,9 +21,11 @@ from dataclasses import asdict, fields, replace
 from functools import cache
 from typing import Any
 
-from medic.core.backups import BackupDamaged, BackupError, BackupNotFound
-from medic.core.hosts import Host, HostCallError
+from medic.core.hosts import Host
 from medic.kernel.errors import TargetError
+from medic.plugins.change.safety.backups import BackupDamaged, BackupError, BackupNotFound
+from medic.plugins.change.safety.hostfunctions import host_function_named
+from medic.plugins.change.safety.hosts import HostCallError
 from medic.plugins.ssh import remote_runner
 from medic.plugins.ssh.inventory import HostConfig
 from medic.plugins.ssh.remote import SCRIPT_MARKER, command_for, module_source, runner_source
@@ -129,9 +133,10 @@ class SSHHost(Host):
         return self._conn
 
     def call(self, function: str, /, *, needs: Sequence[str] = (), **kwargs: Any) -> Any:
-        modules = closure([function.partition(":")[0], *needs])
-        payload = json.dumps({"modules": [[m, module_source(m)] for m in modules], "function": function,
-                              "kwargs": kwargs}, default=str)
+        fn = host_function_named(function)
+        modules = closure([fn.__module__, *needs])
+        payload = json.dumps({"modules": [[m, module_source(m)] for m in modules],
+                              "function": f"{fn.__module__}:{fn.__name__}", "kwargs": kwargs}, default=str)
         script = (runner_source() + f"\ncall_main({payload!r})\n").encode()
         command, prefix = command_for(self.config)
         timeout = float(self.config.vars.get("change_timeout") or DEFAULT_CHANGE_TIMEOUT)
@@ -144,7 +149,7 @@ class SSHHost(Host):
                                   f"need Python 3.11 or newer there (set the host's python: to one)")
             lines = (result.stderr or result.stdout).decode(errors="replace").splitlines()
             tail = [line for line in lines if line.strip()][-3:]  # the watchdog's keep-alive lines are blank
-            raise TargetError(f"host {self.name}: could not run {function.rpartition(':')[2]} with "
+            raise TargetError(f"host {self.name}: could not run {fn.__name__} with "
                               f"{self.config.python} (exit {result.exit_code}): {' | '.join(tail)}")
         try:
             out = json.loads(stdout[marker + len(remote_runner.MARKER):])

@@ -10,11 +10,12 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
-from medic.core.hosts import LOCAL_HOST, Host, local_become_problem
+from medic.core.hosts import Host
 from medic.core.target import Target, TargetContext, TargetKind
 from medic.kernel.errors import UsageError
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec, run_probe
+from medic.plugins.change.safety.hosts import LOCAL_HOST, local_become_problem
 
 
 class LocalTarget(Target):

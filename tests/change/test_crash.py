@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from change_helpers import long_command_playbook, make_tree, processes_with, snapshot, temp_leftovers
 
-from medic.core.journal import journals, read
+from medic.plugins.change.safety.journal import journals, read
 
 from .conftest import HERE, medic
 
@@ -66,9 +66,9 @@ _PROVIDERS: dict = {}
 
 def _recover_in_process(state: Path) -> list:
     """The code `medic recover` runs, without starting an interpreter (the random cases use it mostly)."""
-    from medic.core.backups import Catalogue
-    from medic.core.rollback import recover
     from medic.core.session import Session
+    from medic.plugins.change.safety.catalogue import Catalogue
+    from medic.plugins.change.safety.rollback import recover
 
     if not _PROVIDERS:
         table = Session(config={}).registry.tables["backup_providers"]

@@ -11,9 +11,10 @@ from typing import Any
 
 from change_helpers import psql
 
-from medic.core.backups import LOCAL, Catalogue
 from medic.plugins.change.providers.postgres import PostgresProvider, run_query
 from medic.plugins.change.providers.sqlite import SqliteProvider
+from medic.plugins.change.safety.backups import LOCAL
+from medic.plugins.change.safety.catalogue import Catalogue
 
 
 def _contiguous(ids: list[int]) -> bool:

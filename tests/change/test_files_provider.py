@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from medic.core.backups import BackupError, Catalogue
 from medic.plugins.change.providers.files import FilesProvider
+from medic.plugins.change.safety.backups import BackupError
+from medic.plugins.change.safety.catalogue import Catalogue
 
 from .conftest import snapshot
 

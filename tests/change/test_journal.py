@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from medic.core.journal import Journal, read
+from medic.plugins.change.safety.journal import Journal, read
 
 
 def test_records_round_trip_and_status(tmp_path: Path) -> None:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from medic.plugins.change.approve import ask
 from medic.plugins.change.fileedit import EditError, find_replace, set_key
 from medic.plugins.change.state import covers
-from medic.plugins.change.verify import ask
 
 
 def test_set_key_ini_keeps_comments_and_other_sections() -> None:

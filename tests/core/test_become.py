@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 
-from medic.core import hosts, playbook
+from medic.core import playbook
 from medic.core.engine import Engine
 from medic.core.schema import playbook_schema
 from medic.core.target import Target
 from medic.kernel.errors import ValidationError
 from medic.kernel.models import ProbeCall, ProbeResult, Status
+from medic.plugins.change.safety import hosts
 from medic.plugins.targets.local import LocalTarget
 
 MEM = {"total_bytes": 8 * 1024**3, "available_bytes": 4 * 1024**3, "available_pct": 50.0,

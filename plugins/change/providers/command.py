@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core.backups import BackupError, BackupProvider, Created, Runner
+from medic.plugins.change.safety.backups import BackupError, BackupProvider, Created, Runner
 
 ARTIFACT = "command-output.txt"
 

@@ -19,10 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio
-from medic.core.backups import CHUNK, BackupError, BackupProvider, Created, Runner
 from medic.kernel.filetype import file_type
 from medic.plugins.change.providers.tarstream import FileChanged, TarWriter, scan
+from medic.plugins.change.safety import atomicio
+from medic.plugins.change.safety.backups import CHUNK, BackupError, BackupProvider, Created, Runner
 
 ARTIFACT = "files.tar"
 

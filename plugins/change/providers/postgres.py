@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core.backups import CHUNK, BackupError, BackupProvider, Created, Runner
+from medic.plugins.change.safety.backups import CHUNK, BackupError, BackupProvider, Created, Runner
 
 ARTIFACT = "db.dump"
 END = "__medic_end__"

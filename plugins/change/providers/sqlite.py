@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core.backups import BackupError, BackupProvider, Created, Runner, sha256_file
+from medic.plugins.change.safety.backups import BackupError, BackupProvider, Created, Runner, sha256_file
 
 ARTIFACT = "db.sqlite"
 

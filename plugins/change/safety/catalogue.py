@@ -1,4 +1,5 @@
-"""Backups: the provider interface (hook ``register_backup_providers``) and the catalogue they are kept in.
+"""The catalogue of backups, kept on this machine (artifacts here too, or on the remote host that holds the
+resource).
 
 A catalogue is a directory (``$MEDIC_BACKUP_DIR``, default ``STATE_DIR/backups``) with one sub-directory per
 backup::
@@ -8,140 +9,40 @@ backup::
     <id>/<artifact>     what the provider wrote (a tar, a pg_dump archive, an SQLite copy...)
 
 A backup is built in ``.tmp-<id>/``, every file fsynced, then renamed into place and the directory fsynced: a
-backup is in the catalogue completely or not at all. Updates of ``entry.json`` are atomic renames too.
+backup is in the catalogue completely or not at all. Updates of ``entry.json`` are atomic renames too. The work
+on the artifact runs on its host through the host functions of
+:mod:`medic.plugins.change.safety.backup_ops` (``backup.create``, ``backup.check``...).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import uuid
-from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio
-from medic.core.hosts import LOCAL_HOST, LOCAL_ONLY, Host, Hosts
+from medic.core.config import state_dir
+from medic.core.hosts import Host
 from medic.core.masking import masked
-from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_USAGE, MedicError
-
-ENTRY = "entry.json"
-STAGING = ".tmp-"
-CHUNK = 1 << 20
-
-
-class BackupError(MedicError):
-    """A backup could not be made, found, verified or restored; the message names the resource and what to
-    do."""
-
-
-class BackupNotFound(BackupError):
-    exit_code = EXIT_USAGE
-
-
-class BackupDamaged(BackupError):
-    exit_code = EXIT_FINDINGS_FAILED
-
-
-class Runner:
-    """How a provider runs commands on the machine that holds the resource. Local now; SSH targets later
-    provide their own (commands run there, the artifact stays there, hash and catalogue entry come back)."""
-
-    def run(
-        self,
-        argv: Sequence[str],
-        *,
-        env: Mapping[str, str] | None = None,
-        input: bytes | None = None,
-        timeout: float | None = None,
-    ) -> subprocess.CompletedProcess[bytes]:
-        return subprocess.run(
-            list(argv),
-            capture_output=True,
-            check=False,
-            input=input,
-            timeout=timeout,
-            env={**os.environ, **(env or {})},
-        )
-
-
-LOCAL = Runner()
-
-
-@dataclass
-class Created:
-    """What a provider wrote into the staging directory."""
-
-    artifact: str  # file name inside the backup directory
-    sha256: str  # of the artifact, computed while writing
-    size: int
-    manifest: list[dict[str, Any]] = field(default_factory=list)
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-class BackupProvider(ABC):
-    name: str = ""
-    description: str = ""
-
-    @abstractmethod
-    def resources(self, params: Mapping[str, Any]) -> list[str]:
-        """Resource names this backup covers (``file:/etc/app``, ``sqlite:/var/db.sqlite``,
-        ``postgres:db``)."""
-
-    def estimate(self, params: Mapping[str, Any], free: int = 0) -> int:
-        """Bytes the backup will need (0: unknown), checked against the catalogue's ``free`` bytes; a cheap
-        upper bound is fine when it is below ``free``."""
-        return 0
-
-    def describe(self, params: Mapping[str, Any]) -> str:
-        return f"back up {', '.join(self.resources(params))} with {self.name}"
-
-    @abstractmethod
-    def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
-        """Write the backup into ``staging``."""
-
-    @abstractmethod
-    def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
-        """Prove the backup restores (list a tar, ``pg_restore --list``...) without touching the resource."""
-
-    @abstractmethod
-    def restore(
-        self,
-        entry: Mapping[str, Any],
-        directory: Path,
-        runner: Runner,
-        only: Sequence[str] | None = None,
-        into: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Put the resource back as it was (``only`` some paths of it; ``into`` another place when
-        supported)."""
-
-    def compare(
-        self,
-        entry: Mapping[str, Any],
-        directory: Path,
-        runner: Runner,
-        only: Sequence[str] | None = None,
-        into: Mapping[str, Any] | None = None,
-    ) -> list[str]:
-        """After a restore: differences between the resource and the backup (empty: identical)."""
-        return []
-
-    def reread(self, entry: Mapping[str, Any], directory: Path) -> tuple[str, list[str] | None]:
-        """Hash the stored backup again; a provider may check its content in the same pass (problems), else
-        None and :meth:`dry_run` runs after."""
-        return self.digest(entry, directory), None
-
-    def digest(self, entry: Mapping[str, Any], directory: Path) -> str:
-        """Re-read the stored backup and hash it the way :meth:`create` did."""
-        return sha256_file(directory / str(entry["artifact"]))
+from medic.plugins.change.safety import (
+    atomicio,
+    backup_ops,  # noqa: F401 - registers the backup.* host functions
+)
+from medic.plugins.change.safety.backups import (
+    ENTRY,
+    STAGING,
+    BackupError,
+    BackupNotFound,
+    BackupProvider,
+    fsync_tree,
+    remove_staging,
+)
+from medic.plugins.change.safety.hosts import LOCAL_HOST, LOCAL_ONLY, Hosts
 
 
 def new_backup_id(provider: str) -> str:
@@ -150,53 +51,6 @@ def new_backup_id(provider: str) -> str:
 
 def public_params(params: Mapping[str, Any]) -> dict[str, Any]:
     return masked(params)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def fsync_tree(directory: Path) -> None:
-    for p in directory.iterdir():
-        if p.is_file():
-            fd = os.open(p, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-    atomicio.fsync_dir(directory)
-
-
-def _alive(pid: str) -> bool:
-    """Whether a process with this id runs (a staging directory of a backup still being taken)."""
-    if not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_staging(root: Path, temps: bool = True) -> list[Path]:
-    """Under a backup location: remove backups a crash left half-built (their process is gone), and
-    temporary entry files (``temps``: only when no other run may be writing one, as in ``medic recover``)."""
-    removed: list[Path] = []
-    if not root.is_dir():
-        return removed
-    for d in root.iterdir():
-        if d.name.startswith(STAGING) and not _alive(d.name[len(STAGING) :].split("-", 1)[0]):
-            shutil.rmtree(d, ignore_errors=True)
-            removed.append(d)
-        elif temps and d.is_dir():
-            removed += atomicio.remove_temps(d)
-    return removed
 
 
 class Catalogue:
@@ -208,8 +62,6 @@ class Catalogue:
 
     @classmethod
     def default(cls, config: Mapping[str, Any] | None = None) -> Catalogue:
-        from medic.core.config import state_dir  # not needed on remote hosts, where backup_ops runs
-
         explicit = os.environ.get("MEDIC_BACKUP_DIR")
         return cls(Path(explicit).expanduser() if explicit else state_dir(dict(config or {})) / "backups")
 
@@ -227,8 +79,6 @@ class Catalogue:
     ) -> dict[str, Any]:
         """Make a backup on the host that holds the resource and put it in the catalogue atomically; nothing
         half-written is left on failure. On a remote host the artifact stays there (in its ``backup_root``)."""
-        from medic.core.backup_ops import provider_ref
-
         host = host or LOCAL_HOST
         self._ensure_root()
         backup_id = new_backup_id(provider.name)
@@ -243,12 +93,11 @@ class Catalogue:
         }
         remote_root = host.backup_root()
         if remote_root is None:
-            created = host.call("medic.core.backup_ops:create", provider=provider, params=params,
+            created = host.call("backup.create", provider=provider, params=params,
                                 root=str(self.root), backup_id=backup_id, entry=entry)
             entry.update({k: v for k, v in created.items() if k != "directory"})
             return entry
-        ref = provider_ref(provider)
-        created = host.call("medic.core.backup_ops:create", needs=[ref.partition(":")[0]], provider=ref,
+        created = host.call("backup.create", needs=[type(provider).__module__], provider=provider.name,
                             params=dict(params), root=remote_root, backup_id=backup_id,
                             setting=f"the host variable backup_dir of {host.name}")
         entry.update({k: v for k, v in created.items() if k != "directory"})
@@ -301,20 +150,19 @@ class Catalogue:
 
     def _on_host(self, function: str, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None,
                  **kwargs: Any) -> tuple[Host, Any]:
-        """Run a backup_ops function on the host that holds the entry's artifact."""
-        from medic.core.backup_ops import provider_ref
-
+        """Run a ``backup.*`` host function on the host that holds the entry's artifact; a remote host builds
+        the provider from its name."""
         host = (hosts or LOCAL_ONLY).get(entry.get("host"))
         local = host is LOCAL_HOST
-        value = host.call(f"medic.core.backup_ops:{function}", needs=[type(provider).__module__],
-                          provider=provider if local else provider_ref(provider), entry=dict(entry),
+        value = host.call(function, needs=[type(provider).__module__],
+                          provider=provider if local else provider.name, entry=dict(entry),
                           directory=self.location(entry), **kwargs)
         return host, value
 
     def verify(self, entry: dict[str, Any], provider: BackupProvider, hosts: Hosts | None = None) -> list[str]:
         """Re-read the artifact on its host against the hash kept here, then a restore dry-run; the result
         is kept in the entry."""
-        host, got = self._on_host("check", entry, provider, hosts)
+        host, got = self._on_host("backup.check", entry, provider, hosts)
         problems: list[str] = list(got["problems"])
         if not problems and got["digest"] != entry["sha256"]:  # the host's word is not enough
             problems = [f"hash mismatch on {host.name}: catalogue {entry['sha256'][:16]}..., read "
@@ -330,11 +178,11 @@ class Catalogue:
 
     def restore(self, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None = None,
                 only: Sequence[str] | None = None, into: Mapping[str, Any] | None = None) -> None:
-        self._on_host("restore", entry, provider, hosts, only=list(only) if only else None,
+        self._on_host("backup.restore", entry, provider, hosts, only=list(only) if only else None,
                       into=dict(into) if into else None)
 
     def compare(self, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None = None,
                 only: Sequence[str] | None = None, into: Mapping[str, Any] | None = None) -> list[str]:
-        _, diffs = self._on_host("compare", entry, provider, hosts, only=list(only) if only else None,
+        _, diffs = self._on_host("backup.compare", entry, provider, hosts, only=list(only) if only else None,
                                  into=dict(into) if into else None)
         return list(diffs)

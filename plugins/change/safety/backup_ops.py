@@ -1,15 +1,14 @@
 """Backup work done on the machine that holds the resource: make, re-read, restore and compare a backup.
 
-Called through :class:`medic.core.hosts.Host` (``host.call("medic.core.backup_ops:create", ...)``), so every
+Host functions (``backup.create``, ``backup.check``... run through :class:`medic.core.hosts.Host`), so every
 argument and result is JSON-able and the module needs only the standard library and medic modules that do too:
-on an SSH host it runs in the host's ``python3``. A provider is named by reference (``module:Class``) and
-built on the host.
+on an SSH host it runs in the host's ``python3``. There a provider is named by its ``name`` and built from its
+class (:func:`medic.plugins.change.safety.backups.provider_class`); here it is the registered object itself.
 """
 
 from __future__ import annotations
 
 import errno
-import importlib
 import json
 import os
 import shutil
@@ -17,23 +16,39 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from medic.core import atomicio, backups, tiedproc
-from medic.core.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
-from medic.core.faults import fault
+from medic.plugins.change.safety import atomicio, backups, tiedproc
+from medic.plugins.change.safety.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
+from medic.plugins.change.safety.faults import fault
+from medic.plugins.change.safety.hostfunctions import host_function
 
 
-def provider_ref(provider: BackupProvider) -> str:
-    return f"{type(provider).__module__}:{type(provider).__qualname__}"
+def _provider(provider: str | BackupProvider) -> BackupProvider:
+    if isinstance(provider, BackupProvider):  # on this machine: the registered object itself
+        return provider
+    return backups.provider_class(provider)()
 
 
-def _provider(ref: str | BackupProvider) -> BackupProvider:
-    if isinstance(ref, BackupProvider):  # on this machine: the registered object itself
-        return ref
-    module, _, name = ref.partition(":")
-    provider: BackupProvider = getattr(importlib.import_module(module), name)()
-    return provider
+def _room_for(prov: BackupProvider, params: Mapping[str, Any], where: Path, setting: str) -> str:
+    """Make the backup location and check it has room for the backup; return the resources it covers."""
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+    except PermissionError:
+        raise BackupError(
+            f"backup location {where}: permission denied; make it writable or set {setting} to a directory "
+            f"you can write"
+        ) from None
+    resources = ", ".join(prov.resources(params))
+    free = shutil.disk_usage(where).free
+    need = prov.estimate(params, free)
+    if need and need * 1.05 > free:
+        raise BackupError(
+            f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
+            f"free; free space or set {setting} to a larger disk"
+        )
+    return resources
 
 
+@host_function("backup.create")
 def create(
     provider: str | BackupProvider,
     params: Mapping[str, Any],
@@ -50,21 +65,7 @@ def create(
     """
     prov = _provider(provider)
     where = Path(os.path.expanduser(root))
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-    except PermissionError:
-        raise BackupError(
-            f"backup location {where}: permission denied; make it writable or set {setting} to a directory "
-            f"you can write"
-        ) from None
-    resources = ", ".join(prov.resources(params))
-    free = shutil.disk_usage(where).free
-    need = prov.estimate(params, free)
-    if need and need * 1.05 > free:
-        raise BackupError(
-            f"backup location {where} is full: {resources} needs about {need >> 20} MiB, {free >> 20} MiB "
-            f"free; free space or set {setting} to a larger disk"
-        )
+    resources = _room_for(prov, params, where, setting)
     backups.remove_staging(where, temps=False)  # what a killed run left here (on a host, recover may not know it)
     staging = where / f"{STAGING}{os.getpid()}-{backup_id}"
     staging.mkdir()
@@ -101,6 +102,7 @@ def create(
     return out
 
 
+@host_function("backup.check")
 def check(provider: str | BackupProvider, entry: Mapping[str, Any], directory: str) -> dict[str, Any]:
     """Re-read the artifact and hash it; when the hash is the catalogue's, run the restore dry-run.
 
@@ -122,6 +124,7 @@ def check(provider: str | BackupProvider, entry: Mapping[str, Any], directory: s
     return {"digest": digest, "problems": list(problems)}
 
 
+@host_function("backup.restore")
 def restore(
     provider: str | BackupProvider,
     entry: Mapping[str, Any],
@@ -132,6 +135,7 @@ def restore(
     _provider(provider).restore(entry, Path(directory), LOCAL, only=only, into=into)
 
 
+@host_function("backup.compare")
 def compare(
     provider: str | BackupProvider,
     entry: Mapping[str, Any],
@@ -142,6 +146,7 @@ def compare(
     return list(_provider(provider).compare(entry, Path(directory), LOCAL, only=only, into=into))
 
 
+@host_function("undo.run")
 def run_undo(argv: Sequence[str]) -> None:
     """Run a declared undo command (``undo:`` of a command action, restarting a service again)."""
     proc = tiedproc.run(list(argv), timeout=600)
@@ -151,6 +156,7 @@ def run_undo(argv: Sequence[str]) -> None:
         )
 
 
+@host_function("files.remove_temps")
 def remove_temps(paths: Sequence[str]) -> list[str]:
     """Remove temporary files an interrupted atomic write left beside ``paths``."""
     removed: list[str] = []
@@ -159,6 +165,7 @@ def remove_temps(paths: Sequence[str]) -> list[str]:
     return removed
 
 
+@host_function("backup.remove_staging")
 def remove_staging(root: str) -> list[str]:
     """Half-built backups of dead processes under a host's backup location (``medic recover``)."""
     return [str(p) for p in backups.remove_staging(Path(os.path.expanduser(root)))]

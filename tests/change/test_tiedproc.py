@@ -1,4 +1,4 @@
-"""Commands of a change die with their runner (medic.core.tiedproc)."""
+"""Commands of a change die with their runner (medic.plugins.change.safety.tiedproc)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medic.core import tiedproc
+from medic.plugins.change.safety import tiedproc
 
 
 def test_a_tied_command_runs_and_reports_like_subprocess_run() -> None:

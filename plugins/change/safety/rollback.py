@@ -22,12 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medic.core.backups import BackupError, BackupProvider, Catalogue
-from medic.core.faults import fault
-from medic.core.hosts import LOCAL_ONLY, Hosts
-from medic.core.journal import Journal, JournalLog, journal_dir, journals, read
 from medic.kernel.errors import MedicError
 from medic.kernel.models import canonical_json
+from medic.plugins.change.safety import backup_ops  # noqa: F401 - registers the host functions undos run
+from medic.plugins.change.safety.backups import BackupError, BackupProvider
+from medic.plugins.change.safety.catalogue import Catalogue
+from medic.plugins.change.safety.faults import fault
+from medic.plugins.change.safety.hosts import LOCAL_ONLY, Hosts
+from medic.plugins.change.safety.journal import Journal, JournalLog, journal_dir, journals, read
 
 
 @dataclass
@@ -65,7 +67,7 @@ def apply_undo(
         entry = catalogue.get(str(undo["backup_id"]))
         catalogue.restore(entry, _provider(providers, entry), hosts, only=undo.get("paths"))
     elif kind == "argv":
-        hosts.get(host).call("medic.core.backup_ops:run_undo", argv=list(undo["argv"]))
+        hosts.get(host).call("undo.run", argv=list(undo["argv"]))
     elif kind != "none":
         raise BackupError(f"unknown undo type {kind!r} in the journal")
 
@@ -143,7 +145,7 @@ def _cleanup(log: JournalLog, hosts: Hosts) -> list[str]:
         if not paths:
             continue
         try:
-            hosts.get(host).call("medic.core.backup_ops:remove_temps", paths=paths)
+            hosts.get(host).call("files.remove_temps", paths=paths)
         except (MedicError, OSError) as exc:
             problems.append(f"removing temporary files beside {', '.join(paths)}: {exc}")
     return problems
@@ -201,7 +203,7 @@ def _remove_remote_staging(log: JournalLog, hosts: Hosts) -> list[str]:
     try:
         host = hosts.get(log.begin["host"])
         root = host.backup_root()
-        removed: list[str] = host.call("medic.core.backup_ops:remove_staging", root=root) if root else []
+        removed: list[str] = host.call("backup.remove_staging", root=root) if root else []
     except (MedicError, OSError):
         return []  # the rollback that follows reports an unreachable host
     return removed

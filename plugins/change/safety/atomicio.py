@@ -42,7 +42,7 @@ def atomic_writer(path: str | os.PathLike[str], mode: int | None = None) -> Iter
         fh.close()
         if mode is not None:
             os.chmod(tmp, mode)
-        from medic.core.faults import fault
+        from medic.plugins.change.safety.faults import fault
 
         fault("before_rename")
         os.replace(tmp, target)

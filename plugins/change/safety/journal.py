@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medic.core.atomicio import fsync_dir
 from medic.kernel.errors import EXIT_USAGE, MedicError
+from medic.plugins.change.safety.atomicio import fsync_dir
 
 SUFFIX = ".jnl"
 
