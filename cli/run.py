@@ -94,9 +94,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_run(Console(), run)
         if args.check:
-            from medic.cli.runs import print_plan
+            from medic.plugins.change.plan import plan_lines
 
-            print_plan(run)
+            print("\n".join(plan_lines(run)))
         if args.report:
             console.print(f"report written to {args.report}", highlight=False)
     for problem in session.notify(run, [*(session.config.get("notify") or []), *args.notify]):
