@@ -3,6 +3,7 @@
 Built-in plugins are entry points of the ``medic`` distribution in group ``medic``, found exactly like third-party
 ones. A plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by
 entry-point name; a hook implementation whose name matches no hook specification is an error, not silence.
+:func:`add_commands` lets plugins add ``medic`` sub-commands (hook ``register_commands``) without a registry.
 """
 
 from __future__ import annotations
