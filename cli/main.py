@@ -14,22 +14,12 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from medic.core import __version__
+from medic.core import __version__, pluginmanager
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 
-# Each module defines `register(subparsers)`; its parsers set `func(args) -> int`.
-COMMAND_MODULES = (
-    "medic.cli.run",
-    "medic.cli.playbooks",
-    "medic.cli.checks",
-    "medic.cli.plugins",
-    "medic.cli.server",
-    "medic.cli.bundles",
-    "medic.cli.hosts",
-    "medic.cli.backups",
-    "medic.cli.runs",
-    "medic.cli.recover",
-)
+# medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
+# add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
+CORE_COMMANDS = ("run", "playbooks", "checks", "plugins", "server", "bundles")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,18 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
                      epilog="Exit codes: 0 ok, 1 a check failed, 2 usage/validation error, 3 internal error.")
     parser.add_argument("--version", action="version", version=f"medic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    for name in CORE_COMMANDS:
+        importlib.import_module(f"medic.cli.{name}").register(sub)
+    pluginmanager.add_commands(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return EXIT_USAGE
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return EXIT_USAGE
         code: int = args.func(args)
         return code
     except MedicError as exc:

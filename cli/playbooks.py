@@ -69,21 +69,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-def playbook_probes(session: Session, names: list[str]) -> dict[str, list[dict[str, Any]]]:
-    from medic.core.engine import static_probe_calls
-
-    out = {}
-    for name in names or [r.name for r in catalog.all_playbooks(session.config)]:
-        pb = session.load_playbook(name)
-        scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
-        calls = static_probe_calls(pb.steps, session.registry, scope)
-        unique = {c.key: c for c in calls}  # a bundle holds one result per call, with or without become
-        out[pb.name] = [{"probe": c.probe, "params": c.params} for c in unique.values()]
-    return out
-
-
 def cmd_probes(args: argparse.Namespace) -> int:
-    table = playbook_probes(Session(), args.names)
+    table = Session().playbook_probes(args.names)
     if args.json:
         json.dump(table, sys.stdout, indent=2, sort_keys=True)
         print()

@@ -19,8 +19,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    session = Session()
-    host = session.plugins
+    host = Session().plugins
     rows: list[dict[str, Any]] = [{"name": p.name, "distribution": p.origin.distribution, "version": p.origin.version,
              "provides": {k: v for k, v in p.provides.items() if v}} for p in host.plugins]
     if args.json:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from medic.core import history
 from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
 from medic.core.report import to_json, to_markdown
@@ -85,7 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for t in targets:
             t.close()
-    _save(session, run)
+    saved = history.save(run, state_dir(session.config))  # the run history
+    if saved is not None:
+        print(f"medic: warning: {saved}", file=sys.stderr)
     if args.report:
         Path(args.report).expanduser().write_text(to_markdown(run), encoding="utf-8")
     if args.json:
@@ -94,9 +97,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         print_run(Console(), run)
         if args.check:
-            from medic.cli.runs import print_plan
+            from medic.plugins.change.plan import plan_lines
 
-            print_plan(run)
+            print("\n".join(plan_lines(run)))
         if args.report:
             console.print(f"report written to {args.report}", highlight=False)
     for problem in session.notify(run, [*(session.config.get("notify") or []), *args.notify]):
@@ -114,15 +117,3 @@ def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[st
     from medic.flows.runner import run_with_prefect
 
     return run_with_prefect(session, playbook, targets, inputs, options)
-
-
-def _save(session: Session, run: RunResult) -> None:
-    """Keep the run's JSON document in the state directory (run history)."""
-    directory = state_dir(session.config) / "runs"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".{run.run_id}.json.tmp"
-        tmp.write_text(json.dumps(to_json(run), default=str), encoding="utf-8")
-        tmp.replace(directory / f"{run.run_id}.json")
-    except OSError as exc:
-        print(f"medic: warning: could not save the run in {directory}: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 Built-in plugins are entry points of the ``medic`` distribution in group ``medic``, found exactly like third-party
 ones. A plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by
 entry-point name; a hook implementation whose name matches no hook specification is an error, not silence.
+:func:`add_commands` lets plugins add ``medic`` sub-commands (hook ``register_commands``) without a registry.
 """
 
 from __future__ import annotations
@@ -73,8 +74,10 @@ def _origin(ep: metadata.EntryPoint) -> Origin:
     return Origin(ep.name, _dist_name(ep), ep.dist.version if ep.dist is not None else "")
 
 
-def load(extra_plugins: Iterable[tuple[str, object]] = ()) -> PluginHost:
-    """Load every installed plugin (plus ``extra_plugins``, name and module/object pairs, used by tests)."""
+def _load_manager(extra_plugins: Iterable[tuple[str, object]]) -> tuple[pluggy.PluginManager, dict[str, Origin],
+                                                                         list[PluginFailure], set[str]]:
+    """Import and register every installed plugin not blocked; return the manager, each plugin's origin (in load
+    order), the plugins that failed to import and the blocked names."""
     pm = pluggy.PluginManager(GROUP)
     pm.add_hookspecs(hookspecs)
     blocked = disabled_plugins()
@@ -95,6 +98,12 @@ def load(extra_plugins: Iterable[tuple[str, object]] = ()) -> PluginHost:
             pm.register(plugin, name=name)
             origins[name] = Origin(name, "(registered in-process)")
     _check_hook_names(pm, origins)
+    return pm, origins, failures, blocked
+
+
+def load(extra_plugins: Iterable[tuple[str, object]] = ()) -> PluginHost:
+    """Load every installed plugin (plus ``extra_plugins``, name and module/object pairs, used by tests)."""
+    pm, origins, failures, blocked = _load_manager(extra_plugins)
     registry = _build_registry(pm, origins)
     infos = [PluginInfo(n, o, registry.provided_by(n)) for n, o in origins.items()]
     return PluginHost(pm, registry, infos, failures, sorted(blocked))
@@ -112,25 +121,66 @@ def _check_hook_names(pm: pluggy.PluginManager, origins: dict[str, Origin]) -> N
                           f"{', '.join(known)}. Fix the hook's name or set {DISABLE_ENV}={plugin_name}") from None
 
 
+def _in_load_order(caller: Any, origins: dict[str, Origin]) -> list[tuple[Any, Origin]]:
+    """A hook's implementations with their plugin's origin, in plugin load order (medic's own first)."""
+    order = {name: i for i, name in enumerate(origins)}
+    impls = sorted(caller.get_hookimpls(), key=lambda impl: order.get(impl.plugin_name, len(order)))
+    return [(impl, origins.get(impl.plugin_name, Origin(impl.plugin_name))) for impl in impls]
+
+
+def _call(impl: Any, origin: Origin, hook: str, arg: Any) -> None:
+    try:
+        impl.function(arg)
+    except PluginError:
+        raise
+    except Exception as exc:
+        raise PluginError(f"{origin} failed in {hook}: {type(exc).__name__}: {exc}; "
+                          f"fix it or set {DISABLE_ENV}={impl.plugin_name}") from None
+
+
 def _build_registry(pm: pluggy.PluginManager, origins: dict[str, Origin]) -> Registry:
     registry = Registry()
-    order = {name: i for i, name in enumerate(origins)}
     for kind in KINDS:
         caller = getattr(pm.hook, f"register_{kind}", None)
         if caller is None:
             continue
-        impls = sorted(caller.get_hookimpls(), key=lambda impl: order.get(impl.plugin_name, len(order)))
-        for impl in impls:
-            origin = origins.get(impl.plugin_name, Origin(impl.plugin_name))
+        for impl, origin in _in_load_order(caller, origins):
 
             def register(obj: Any, *, override: bool = False, _kind: str = kind, _o: Origin = origin) -> None:
                 registry.register(_kind, obj, _o, override=override)
 
-            try:
-                impl.function(register)
-            except PluginError:
-                raise
-            except Exception as exc:
-                raise PluginError(f"{origin} failed in register_{kind}: {type(exc).__name__}: {exc}; "
-                                  f"fix it or set {DISABLE_ENV}={impl.plugin_name}") from None
+            _call(impl, origin, f"register_{kind}", register)
     return registry
+
+
+class CommandSet:
+    """The ``medic`` sub-parsers as a plugin's ``register_commands`` sees them: a command name already taken (by
+    medic's own commands or another plugin) is an error naming the plugin, never a silent replacement."""
+
+    def __init__(self, subparsers: Any) -> None:
+        self._subparsers = subparsers
+        self._owners: dict[str, Origin] = {}
+        self.origin = Origin("?")
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        names = [name, *kwargs.get("aliases", ())]
+        for taken in (n for n in names if n in self._subparsers.choices):
+            owner = self._owners.get(taken)
+            raise PluginError(f"{self.origin} adds the command {taken!r}, which {owner or 'medic itself'} "
+                              f"already has; rename it or set {DISABLE_ENV}={self.origin.plugin}")
+        parser = self._subparsers.add_parser(name, **kwargs)
+        self._owners.update(dict.fromkeys(names, self.origin))
+        return parser
+
+
+def add_commands(subparsers: Any) -> None:
+    """Let every installed plugin add its ``medic`` sub-commands (hook ``register_commands``) to ``subparsers``.
+
+    Loads the plugins but builds no registry. Plugins that fail to import are skipped silently here: the command
+    that then loads a Session reports them.
+    """
+    pm, origins, _, _ = _load_manager(())
+    commands = CommandSet(subparsers)
+    for impl, origin in _in_load_order(pm.hook.register_commands, origins):
+        commands.origin = origin
+        _call(impl, origin, "register_commands", commands)

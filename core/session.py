@@ -9,7 +9,7 @@ from typing import Any
 from medic.core import catalog, pluginmanager
 from medic.core import playbook as playbook_mod
 from medic.core.config import load_config
-from medic.core.engine import RunResult
+from medic.core.engine import RunResult, static_probe_calls
 from medic.core.playbook import Playbook
 from medic.core.report import notification
 from medic.core.target import Target, TargetContext
@@ -31,6 +31,17 @@ class Session:
 
     def load_playbook(self, name_or_path: str) -> Playbook:
         return playbook_mod.load(catalog.resolve(name_or_path, self.config), self.registry)
+
+    def playbook_probes(self, names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        """Per playbook (default: every listed one), the probe calls it makes with its default inputs: what a
+        bundle must hold for it. Calls that differ only in ``become`` count once (a bundle holds one result)."""
+        out = {}
+        for name in names or [r.name for r in catalog.all_playbooks(self.config)]:
+            pb = self.load_playbook(name)
+            scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
+            unique = {c.key: c for c in static_probe_calls(pb.steps, self.registry, scope)}
+            out[pb.name] = [{"probe": c.probe, "params": c.params} for c in unique.values()]
+        return out
 
     def open_targets(self, specs: Sequence[str], options: dict[str, Any] | None = None) -> list[Target]:
         """Open targets from specs like ``local``, ``ssh://host``, ``bundle:/path`` or inventory names."""

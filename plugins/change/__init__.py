@@ -2,7 +2,8 @@
 
 Registers the step kinds backup, action, verify, rollback and approve; the backup providers files, sqlite,
 postgres and command; the checks change.file_contains and change.command_succeeds; and closes each run's
-journal when the run ends (commit, or rolled back). docs/change-safety.md describes it all.
+journal when the run ends (commit, or rolled back); adds the commands ``medic backups|runs|rollback|recover``.
+docs/change-safety.md describes it all.
 
 Layout:
 
@@ -62,6 +63,13 @@ def register_checks(register: Any) -> None:
 
 def _errored(results: list[StepResult]) -> bool:
     return any((r.kind in CHANGE_KINDS and r.status == Status.ERROR) or _errored(r.children) for r in results)
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    from medic.plugins.change import commands
+
+    commands.register(subparsers)
 
 
 @hookimpl

@@ -3,7 +3,7 @@
 Importing this package does not import paramiko: that happens when a target first connects. Options (from
 ``medic run``): ``inventory`` (a file; else the config key ``inventory``), ``limit`` (``--limit`` patterns).
 ``ssh://`` targets take their settings (user, key, known_hosts...) from the inventory's ``defaults`` when an
-inventory is given.
+inventory is given. The plugin also adds the command ``medic hosts`` (:mod:`medic.plugins.ssh.commands`).
 """
 
 from __future__ import annotations
@@ -76,3 +76,10 @@ INVENTORY = TargetKind("inventory", _open_inventory, "hosts and groups of an inv
 def register_target_kinds(register: Any) -> None:
     register(SSH)
     register(INVENTORY)
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    from medic.plugins.ssh import commands
+
+    commands.register(subparsers)

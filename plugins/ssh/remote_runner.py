@@ -85,7 +85,7 @@ def main(payload_text: str) -> None:
 def _exit_when_medic_is_gone(every: float = 1.0) -> None:
     """sshd does not signal a command whose client vanished (medic killed): notice it by a failing write to
     stderr, or by sshd's session process (our parent) being gone, and exit, so that commands this call
-    started (tied to it, medic.core.tiedproc) die too."""
+    started (tied to it, medic.plugins.change.safety.tiedproc) die too."""
     import os
     import threading
     import time

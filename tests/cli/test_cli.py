@@ -29,7 +29,8 @@ def write(path: Path, text: str) -> Path:
 
 @pytest.mark.parametrize("argv", [
     ["--help"], ["playbooks", "list"], ["playbooks", "schema"], ["playbooks", "show", "triage"],
-    ["playbooks", "validate", "triage"], ["plugins", "list"], ["checks", "list"],
+    ["playbooks", "validate", "triage"], ["plugins", "list"], ["checks", "list"], ["runs", "list"],
+    ["backups", "list"],
 ])
 def test_commands_that_run_no_flow_do_not_import_prefect(argv: list[str]) -> None:
     code = (f"import sys\nfrom medic.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n"

@@ -43,11 +43,10 @@ def test_agent_playbook_probe_table_is_up_to_date() -> None:
     """The agent collects what the packaged playbooks need; regenerate with `medic playbooks probes --json`."""
     import json
 
-    from medic.cli.playbooks import playbook_probes
     from medic.core.session import Session
 
     committed = json.loads((REPO / "agent" / "profiles" / "playbook-probes.json").read_text())
-    fresh = playbook_probes(Session(config={}), sorted(committed))
+    fresh = Session(config={}).playbook_probes(sorted(committed))
     assert committed == json.loads(json.dumps(fresh)), (
         "agent/profiles/playbook-probes.json is stale: run `medic playbooks probes triage slow-system "
         "connection-issue function-abnormal --json > agent/profiles/playbook-probes.json`")

@@ -104,3 +104,23 @@ def test_disable_env_blocks_plugins_by_name(site: Path, monkeypatch: pytest.Monk
     monkeypatch.setenv("MEDIC_DISABLE_PLUGINS", "plug_typo2, builtin_channels")
     host = pluginmanager.load()
     assert "plug_typo2" in host.disabled and "console" not in host.registry.channels
+
+
+def test_add_commands_names_a_plugin_whose_register_commands_fails(site: Path) -> None:
+    import argparse
+
+    make_dist(site, "cmd-plugin", "plug_cmdfail", """
+        from medic.core.hookspecs import hookimpl
+
+        @hookimpl
+        def register_commands(subparsers):
+            subparsers.add_parser("fine")
+            raise RuntimeError("no parser for you")
+    """)
+    sub = argparse.ArgumentParser().add_subparsers()
+    with pytest.raises(PluginError) as info:
+        pluginmanager.add_commands(sub)
+    text = str(info.value)
+    assert "cmd-plugin" in text and "register_commands: RuntimeError: no parser for you" in text
+    assert "MEDIC_DISABLE_PLUGINS=plug_cmdfail" in text
+    assert {"hosts", "backups", "fine"} <= set(sub.choices)  # built-ins first, in load order

@@ -1,4 +1,5 @@
-"""``medic hosts list|trust``: the SSH inventory, and pinning a host key on explicit request."""
+"""``medic hosts list|trust``: the SSH inventory, and pinning a host key on explicit request (added to ``medic``
+through the hook ``register_commands``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 from medic.core.config import load_config
 from medic.kernel.errors import UsageError
+from medic.plugins.ssh import hostkeys, load_inventory
+from medic.plugins.ssh import inventory as inv
 
 
 def register(sub: Any) -> None:
@@ -28,8 +31,6 @@ def register(sub: Any) -> None:
 
 
 def _inventory(path: str | None) -> Any:
-    from medic.plugins.ssh import load_inventory
-
     path = path or load_config().get("inventory")
     if not path:
         raise UsageError("no inventory: pass --inventory FILE or set the config key inventory")
@@ -55,8 +56,6 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def _host(args: argparse.Namespace) -> Any:
-    from medic.plugins.ssh import inventory as inv
-
     if args.host.startswith("ssh:"):
         path = args.inventory or load_config().get("inventory")
         defaults = _inventory(path).defaults if path else None
@@ -68,8 +67,7 @@ def _host(args: argparse.Namespace) -> Any:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
-    from medic.plugins.ssh import hostkeys
-    from medic.plugins.ssh.connection import fetch_host_key
+    from medic.plugins.ssh.connection import fetch_host_key  # imports paramiko
 
     host = _host(args)
     key = fetch_host_key(host)

@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from medic.cli.backups import _catalogue, _plugins
 from medic.core.config import load_config, state_dir
 from medic.kernel.errors import EXIT_INTERNAL, MedicError
+from medic.plugins.change.commands.common import catalogue, installed
 from medic.plugins.change.safety.catalogue import Catalogue
 from medic.plugins.change.safety.journal import find, journal_dir, read
 from medic.plugins.change.safety.rollback import RollbackReport, recover, rollback_run
@@ -41,11 +41,11 @@ def _print(report: RollbackReport) -> None:
 def cmd_rollback(args: argparse.Namespace) -> int:
     state = state_dir(load_config())
     path = find(journal_dir(state), args.run_id)
-    cat: Catalogue = _catalogue()[0]
+    cat: Catalogue = catalogue()[0]
     if read(path).status == "rolled_back":
         print(f"{args.run_id}: already rolled back")
         return 0
-    providers, hosts = _plugins()
+    providers, hosts = installed()
     try:
         report = rollback_run(path, providers, cat, hosts=hosts)
     finally:
@@ -61,9 +61,9 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 
 def cmd_recover(args: argparse.Namespace) -> int:
     state = state_dir(load_config())
-    providers, hosts = _plugins()
+    providers, hosts = installed()
     try:
-        reports = recover(state, providers, _catalogue()[0], hosts)
+        reports = recover(state, providers, catalogue()[0], hosts)
     finally:
         hosts.close()
     if not reports:

@@ -1,5 +1,4 @@
-"""``medic runs list|show``: run history (``STATE_DIR/runs/*.json``) joined with change journals; plan
-printing."""
+"""``medic runs list|show``: run history (``STATE_DIR/runs/*.json``) joined with change journals."""
 
 from __future__ import annotations
 
@@ -107,21 +106,3 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"journal {log.path}: {log.status}")
         print("\n".join(_journal_lines(log)))
     return 0
-
-
-def print_plan(run: Any) -> None:
-    """After ``medic run --check``: each action's unified diff or commands, in step order."""
-
-    def walk(results: list[Any]) -> list[Any]:
-        return [x for r in results for x in (r, *walk(r.children))]
-
-    for target, results in run.results.items():
-        print(f"\nplan for {target} (check mode: nothing was changed)")
-        for r in walk(results):
-            if r.kind != "action" or not r.outputs.get("plan"):
-                continue
-            print(f"- {r.step}: {r.outputs['plan']}")
-            if r.outputs.get("diff"):
-                print(r.outputs["diff"].rstrip("\n"))
-            for argv in r.outputs.get("commands") or []:
-                print(f"    $ {' '.join(argv)}")

@@ -12,8 +12,9 @@ import json
 import sys
 from typing import Any
 
-from medic.core.config import load_config, state_dir
+from medic.core.config import state_dir
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, UsageError
+from medic.plugins.change.commands.common import catalogue, installed, provider_of
 from medic.plugins.change.safety.backups import BackupDamaged, BackupError, BackupProvider
 from medic.plugins.change.safety.catalogue import Catalogue
 from medic.plugins.change.safety.faults import fault
@@ -53,31 +54,8 @@ def register(sub: Any) -> None:
     res.set_defaults(func=cmd_restore)
 
 
-def _catalogue() -> tuple[Catalogue, dict[str, Any]]:
-    config = load_config()
-    return Catalogue.default(config), config
-
-
-def _plugins() -> tuple[dict[str, BackupProvider], Hosts]:
-    """The installed backup providers, and the hosts backups and runs were made on (reached again through
-    the installed target kinds: an SSH host from its catalogue or journal description)."""
-    from medic.core.session import Session
-
-    registry = Session().registry
-    table, kinds = registry.tables["backup_providers"], registry.tables["target_kinds"]
-    return {n: table[n] for n in table}, Hosts({n: kinds[n].reopen for n in kinds if kinds[n].reopen})
-
-
-def _provider(providers: dict[str, BackupProvider], entry: dict[str, Any]) -> BackupProvider:
-    provider = providers.get(entry["provider"])
-    if provider is None:
-        raise UsageError(f"backup {entry['id']} needs the {entry['provider']!r} backup provider, which is not "
-                         f"installed; install the plugin that provides it")
-    return provider
-
-
 def cmd_list(args: argparse.Namespace) -> int:
-    cat, _ = _catalogue()
+    cat, _ = catalogue()
     entries = [{k: v for k, v in e.items() if k != "manifest"} for e in cat.entries()]
     if args.json:
         json.dump(entries, sys.stdout, indent=2, default=str)
@@ -95,7 +73,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    cat, _ = _catalogue()
+    cat, _ = catalogue()
     entry = cat.get(args.backup_id)
     if not args.manifest:
         entry = {**entry, "manifest": f"{len(entry['manifest'])} entries (--manifest prints them)"}
@@ -105,13 +83,13 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    cat, _ = _catalogue()
-    providers, hosts = _plugins()
+    cat, _ = catalogue()
+    providers, hosts = installed()
     bad = 0
     try:
         for backup_id in args.backup_ids:
             entry = cat.get(backup_id)
-            problems = cat.verify(entry, _provider(providers, entry), hosts)
+            problems = cat.verify(entry, provider_of(providers, entry), hosts)
             print(f"{backup_id}: " + ("verified (hash re-read, restore dry-run ok)" if not problems
                                       else "FAILED: " + "; ".join(problems)))
             bad += bool(problems)
@@ -121,8 +99,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-
-    cat, config = _catalogue()
+    cat, config = catalogue()
     into: dict[str, str] = {}
     for pair in args.into:
         key, sep, value = pair.partition("=")
@@ -130,9 +107,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
             raise UsageError(f"--into {pair!r}: expected KEY=VALUE")
         into[key] = value
     entry = cat.get(args.backup_id)
-    providers, hosts = _plugins()
+    providers, hosts = installed()
     try:
-        return _restore(args, cat, config, entry, _provider(providers, entry), hosts, into)
+        return _restore(args, cat, config, entry, provider_of(providers, entry), hosts, into)
     finally:
         hosts.close()
 
