@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup run test fuzz lint typecheck bench clean
+.PHONY: setup run test fuzz lint typecheck dist bench clean
 
-$(BIN)/medic: pyproject.toml setup.py
+# medic depends on the light distribution medic-agent (packaging/medic-agent), which is on no index: install it first
+$(BIN)/medic: pyproject.toml setup.py packaging/medic-agent/pyproject.toml packaging/medic-agent/setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e packaging/medic-agent
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/medic
 
@@ -36,6 +38,10 @@ lint: setup
 	for d in kernel core cli plugins agent flows playbooks; do ln -sfn ../../../$$d build/typecheck/medic/$$d; done
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# the two wheels: medic-agent (kernel, agent, probes) and medic, which depends on it; no file is in both
+dist: setup
+	$(BIN)/pip wheel -q --no-deps --no-build-isolation -w dist packaging/medic-agent .
 
 bench: setup
 	$(BIN)/python bench/run_all.py

@@ -1,7 +1,8 @@
 """medic's endpoint agent: collection, redaction and bundles.
 
-Everything under ``medic.agent`` imports only the standard library, PyYAML, psutil and ``medic.core``'s
-stdlib-only modules, so a light agent install never pulls in Prefect, paramiko, rich or a web server.
+Everything under ``medic.agent`` imports only the standard library, PyYAML, psutil, the light kernel
+(``medic.kernel``, which holds the bundle format) and the probe implementations (``medic.plugins.probes``), so
+the light ``medic-agent`` distribution never pulls in Prefect, paramiko, pluggy, rich or a web server.
 """
 
 __version__ = "0.1.0"

@@ -14,10 +14,11 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from medic.agent.bundle import BundleWriter, scan_bundle
 from medic.agent.collect import Collected, Collector, Progress, lower_priority
+from medic.agent.leakscan import scan_bundle
 from medic.agent.profile import Profile
 from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
+from medic.kernel.bundle import BundleWriter
 from medic.kernel.models import ProbeResult
 from medic.plugins.probes import by_name
 

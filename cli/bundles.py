@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from medic.agent.bundle import open_bundle
+    from medic.kernel.bundle import open_bundle
 
     with open_bundle(args.path) as bundle:  # verifies sizes and sha256 of every member, refuses unsafe ones
         m = bundle.manifest.to_dict()

@@ -12,21 +12,22 @@ from pathlib import Path
 import pytest
 
 from medic.agent import __version__
-from medic.agent.bundle import (
+from medic.agent.leakscan import scan_bundle
+from medic.agent.redact import Scrubber
+from medic.core.target import Target, TargetContext
+from medic.kernel.bundle import (
     FORMAT_VERSION,
     BundleFormatError,
     BundleWriter,
     Limits,
     open_bundle,
     read_manifest,
-    scan_bundle,
 )
-from medic.agent.bundle.target import NOT_COLLECTED, TARGET_KIND, BundleTarget, open_bundle_target
-from medic.agent.redact import Scrubber
-from medic.core.target import Target, TargetContext
 from medic.kernel.errors import EXIT_INTERNAL, TargetError
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec
+from medic.plugins.targets.bundle import BUNDLE as TARGET_KIND
+from medic.plugins.targets.bundle import NOT_COLLECTED, BundleTarget, open_bundle_target
 
 RESULTS = [
     ProbeResult("os_info", {}, True, {"system": "Linux", "release": "6.1.0"}, duration_s=0.02),
@@ -195,7 +196,7 @@ def test_scrubbed_bundle_passes_leak_scan_and_unscrubbed_does_not(tmp_path: Path
 
 
 def test_agent_import_path_stays_light() -> None:
-    code = ("import sys, medic.agent, medic.agent.redact, medic.agent.bundle, medic.agent.bundle.target;"
+    code = ("import sys, medic.agent, medic.agent.redact, medic.agent.leakscan, medic.kernel.bundle;"
             "heavy = {'prefect', 'pydantic', 'rich', 'paramiko', 'fastapi', 'httpx', 'uvicorn'};"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-import medic.agent.bundle.reader as reader
-from medic.agent.bundle import (
+import medic.kernel.bundle.reader as reader
+from medic.kernel.bundle import (
     BundleCorrupt,
     BundleError,
     BundleFormatError,
@@ -297,7 +297,7 @@ def test_every_bundle_error_is_a_medic_error_with_exit_code_3() -> None:
 
 
 def test_read_manifest_verifies_without_writing(tmp_path: Path, read_roots: Path) -> None:
-    from medic.agent.bundle import read_manifest
+    from medic.kernel.bundle import read_manifest
 
     good = craft(tmp_path / "good.tar.gz", [regular("logs/a.txt", GOOD)])
     bad = craft(tmp_path / "bad.tar.gz", [regular("logs/a.txt", b"jello\n")], listed=[("logs/a.txt", GOOD)])

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from medic.agent.bundle import open_bundle
 from medic.agent.pipeline import collect_bundle
 from medic.agent.profile import load_profile, parse_profile
 from medic.core.engine import Engine
 from medic.kernel import yamlload
+from medic.kernel.bundle import open_bundle
 from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 
@@ -104,7 +104,7 @@ def test_pseudonyms_replace_the_host_and_the_mapping_stays_outside(tmp_path: Pat
 def test_triage_on_a_bundle_matches_local_for_every_offline_check(tmp_path: Path, session) -> None:  # type: ignore[no-untyped-def]
     """Parity: the same checks, on live data and on the bundle collected from it, agree."""
     outcome = collect_bundle(load_profile("default"), tmp_path, low_priority=False)
-    from medic.agent.bundle.target import BundleTarget
+    from medic.plugins.targets.bundle import BundleTarget
 
     playbook = session.load_playbook("triage")
     engine = Engine(session.registry)
@@ -140,7 +140,7 @@ def test_medic_reads_the_bundle_and_refuses_a_tampered_one(tmp_path: Path) -> No
 
 
 def test_a_pseudonymised_bundle_still_answers_the_playbooks_probe_calls(tmp_path: Path, session) -> None:  # type: ignore[no-untyped-def]
-    from medic.agent.bundle.target import BundleTarget
+    from medic.plugins.targets.bundle import BundleTarget
 
     outcome = collect_bundle(load_profile("default"), tmp_path, pseudonymise=True, low_priority=False)
     playbook = session.load_playbook("triage")

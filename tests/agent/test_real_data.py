@@ -11,8 +11,9 @@ from pathlib import Path
 
 import psutil
 
-from medic.agent.bundle import BundleWriter, open_bundle, scan_bundle
+from medic.agent.leakscan import scan_bundle
 from medic.agent.redact import Scrubber
+from medic.kernel.bundle import BundleWriter, open_bundle
 from medic.kernel.models import ProbeResult
 
 

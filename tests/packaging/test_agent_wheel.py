@@ -1,4 +1,4 @@
-"""The light medic-agent distribution: built from this repository, installed alone, collects a bundle."""
+"""The light medic-agent distribution (packaging/medic-agent): installed alone, it imports and collects."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from wheel_helpers import Wheels, import_all_code, modules
 
 pytestmark = pytest.mark.slow
 HEAVY = ("prefect", "paramiko", "fastapi", "starlette", "uvicorn", "httpx", "rich", "pluggy", "pydantic")
@@ -26,11 +27,8 @@ def open_dir() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-def test_agent_wheel_installs_alone_and_collects(tmp_path: Path, open_dir: Path) -> None:
-    built = subprocess.run([sys.executable, "-m", "medic.agent.packaging.build_dist", "--out", str(tmp_path / "d")],
-                           capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr[-2000:]
-    wheel = Path(built.stdout.strip().splitlines()[-1])
+def test_agent_wheel_installs_alone_and_collects(tmp_path: Path, open_dir: Path, wheels: Wheels) -> None:
+    wheel = wheels.agent
     venv = open_dir / "venv"
     # the system Python when there is one: an unprivileged user can run it (this one lives under /root)
     base = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
@@ -55,6 +53,11 @@ def test_agent_wheel_installs_alone_and_collects(tmp_path: Path, open_dir: Path)
                          env=env, cwd=tmp_path, timeout=300)
     assert "EXIT 0" in ran.stdout, ran.stderr[-3000:]
     assert "HEAVY []" in ran.stdout
+    # every module the wheel ships imports with only psutil and PyYAML beside it, and none pulls in a heavy library
+    imported = subprocess.run([str(venv / "bin" / "python"), "-c", import_all_code(modules(wheel), HEAVY)],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert imported.returncode == 0, imported.stderr[-3000:]
+    assert f"IMPORTED {len(modules(wheel))}" in imported.stdout and "HEAVY []" in imported.stdout
     (bundle,) = out_dir.glob("medic-bundle-*.tar.gz")
     version = subprocess.run([str(venv / "bin" / "medic-agent"), "--version"], capture_output=True, text=True,
                              env=env, timeout=60)

@@ -1,4 +1,5 @@
-"""Build the wheel, install it into a fresh venv, and run medic from there (catches files left out)."""
+"""Install both wheels into a fresh venv and run medic from there (catches files left out); then uninstall medic
+and check that medic-agent, which owns its own files, still works."""
 
 from __future__ import annotations
 
@@ -9,44 +10,66 @@ import sys
 from pathlib import Path
 
 import pytest
+from wheel_helpers import Wheels, import_all_code, modules
 
-REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 
-def test_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                            "-w", str(dist), str(REPO)], capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stderr[-2000:]
-    (wheel,) = dist.glob("medic-*.whl")
+def run(*argv: str | Path, env: dict[str, str], cwd: Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(a) for a in argv], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+def test_wheels_install_and_run_in_a_fresh_venv(tmp_path: Path, wheels: Wheels) -> None:
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
-    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheel)], capture_output=True,
-                               text=True, timeout=900)
+    # medic-agent is on no index: pip takes it from the wheel given beside medic's
+    installed = subprocess.run([str(venv / "bin" / "pip"), "install", "-q", str(wheels.medic), str(wheels.agent)],
+                               capture_output=True, text=True, timeout=900)
     assert installed.returncode == 0, installed.stderr[-2000:]
     env = {**os.environ, "HOME": str(tmp_path), "XDG_STATE_HOME": str(tmp_path / "state"),
            "PREFECT_HOME": str(tmp_path / "prefect")}
     env.pop("PYTHONPATH", None)
-    medic = venv / "bin" / "medic"
-    listed = subprocess.run([str(medic), "playbooks", "list"], capture_output=True, text=True, env=env,
-                            cwd=tmp_path, timeout=120)
+    medic, bindir = venv / "bin" / "medic", venv / "bin"
+    listed = run(medic, "playbooks", "list", env=env, cwd=tmp_path)
     assert listed.returncode == 0, listed.stderr
     for name in ("triage", "connection-issue", "function-abnormal", "slow-system"):
         assert name in listed.stdout
-    # every module of the package imports from the installed wheel (not from the source tree)
-    code = ("import importlib, pkgutil, medic.core, medic.plugins, medic.agent, medic.flows, medic.playbooks\n"
-            "names = []\n"
-            "for pkg in (medic.core, medic.plugins, medic.agent, medic.flows):\n"
-            "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
-            "        importlib.import_module(m.name); names.append(m.name)\n"
-            "print(medic.core.__file__); print(len(names))\n")
-    imported = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=300)
+    # every module of both wheels imports from the installed files (not from the source tree)
+    code = import_all_code(modules(wheels.medic) + modules(wheels.agent))
+    code += "import medic.core, medic.kernel; print(medic.core.__file__, medic.kernel.__file__)\n"
+    imported = run(bindir / "python", "-c", code, env=env, cwd=tmp_path, timeout=300)
     assert imported.returncode == 0, imported.stderr[-2000:]
-    assert str(venv) in imported.stdout
-    ran = subprocess.run([str(medic), "run", "triage", "--json"], capture_output=True, text=True, env=env,
-                         cwd=tmp_path, timeout=600)
+    assert imported.stdout.count(str(venv)) == 2
+    for command in (medic, bindir / "medic-agent"):
+        helped = run(command, "--help", env=env, cwd=tmp_path)
+        assert helped.returncode == 0 and helped.stdout.startswith("usage:"), helped.stderr
+    bundle = collect_small_bundle(bindir, tmp_path, env)
+    inspected = run(medic, "bundles", "inspect", bundle, env=env, cwd=tmp_path)
+    assert inspected.returncode == 0 and "verified" in inspected.stdout, inspected.stderr
+    ran = run(medic, "run", "triage", "--json", env=env, cwd=tmp_path, timeout=600)
     assert ran.returncode in (0, 1), ran.stderr[-3000:]
     assert json.loads(ran.stdout)["playbook"] == "triage"
     assert "Traceback" not in ran.stderr
+    agent_survives_uninstalling_medic(bindir, wheels, tmp_path, env)
+
+
+def collect_small_bundle(bindir: Path, work: Path, env: dict[str, str]) -> Path:
+    profile = work / "small.yaml"
+    profile.write_text("name: small\nprobes: [memory, os_info]\n")
+    (work / "bundles").mkdir()
+    collected = run(bindir / "medic-agent", "collect", "--profile", profile, "--output", work / "bundles", "--quiet",
+                    env=env, cwd=work)
+    assert collected.returncode == 0, collected.stderr[-2000:]
+    (bundle,) = (work / "bundles").glob("medic-bundle-*.tar.gz")
+    return bundle
+
+
+def agent_survives_uninstalling_medic(bindir: Path, wheels: Wheels, work: Path, env: dict[str, str]) -> None:
+    removed = run(bindir / "pip", "uninstall", "-q", "-y", "medic", env=env, cwd=work)
+    assert removed.returncode == 0, removed.stderr
+    assert not (bindir / "medic").exists()
+    helped = run(bindir / "medic-agent", "--help", env=env, cwd=work)
+    assert helped.returncode == 0 and helped.stdout.startswith("usage:"), helped.stderr
+    imported = run(bindir / "python", "-c", import_all_code(modules(wheels.agent)), env=env, cwd=work, timeout=300)
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    assert f"IMPORTED {len(modules(wheels.agent))}" in imported.stdout

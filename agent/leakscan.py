@@ -1,4 +1,8 @@
-"""Leak-scan a finished bundle with the independent detectors; any hit should block it (kept local)."""
+"""Leak-scan a finished bundle with the independent detectors; any hit should block it (kept local).
+
+The bundle format is the kernel's (:mod:`medic.kernel.bundle`); the detectors are the agent's
+(:mod:`medic.agent.redact.leaks`), so the scan lives here.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,9 @@ import itertools
 import json
 from pathlib import Path
 
-from medic.agent.bundle.manifest import MANIFEST_NAME
-from medic.agent.bundle.reader import Limits, open_bundle
 from medic.agent.redact.leaks import LeakHit, scan_members
+from medic.kernel.bundle.manifest import MANIFEST_NAME
+from medic.kernel.bundle.reader import Limits, open_bundle
 
 
 def scan_bundle(path: str | Path, limits: Limits | None = None) -> list[LeakHit]:

@@ -1,4 +1,4 @@
-"""The bundle: one ``tar.gz`` holding ``manifest.json`` first, then probe results and collected files.
+"""The bundle format: one ``tar.gz`` holding ``manifest.json`` first, then probe results and collected files.
 
     with BundleWriter(out / "bundle.tar.gz", host="host-1") as writer:   # atomic write on clean exit
         writer.add_probe_result(scrubber.scrub_result(result))            # probes/0001.json
@@ -10,13 +10,14 @@
         results = bundle.probe_results()                                   # dict[ProbeCall, ProbeResult]
 
 Reading errors are :class:`BundleError` subclasses of ``TargetError`` (exit code 3), naming the member.
+One reader serves ``medic bundles inspect``, the ``bundle:`` target and the collector; the writer serves the agent.
+The leak scan of a finished bundle is the agent's (:mod:`medic.agent.leakscan`): it needs the agent's detectors.
 """
 
-from medic.agent.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
-from medic.agent.bundle.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest, Member, ProbeRecord, Skipped
-from medic.agent.bundle.reader import Bundle, Limits, open_bundle, read_manifest
-from medic.agent.bundle.scan import scan_bundle
-from medic.agent.bundle.writer import BundleWriter
+from medic.kernel.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
+from medic.kernel.bundle.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest, Member, ProbeRecord, Skipped
+from medic.kernel.bundle.reader import Bundle, Limits, open_bundle, read_manifest
+from medic.kernel.bundle.writer import BundleWriter
 
 __all__ = [
     "FORMAT_VERSION",
@@ -34,5 +35,4 @@ __all__ = [
     "Skipped",
     "open_bundle",
     "read_manifest",
-    "scan_bundle",
 ]

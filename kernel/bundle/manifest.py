@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from medic.agent.bundle.errors import BundleFormatError
+from medic.kernel.bundle.errors import BundleFormatError
 
 FORMAT_VERSION = 1
 MANIFEST_NAME = "manifest.json"

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from medic.agent import __version__
-from medic.agent.bundle.manifest import (
+from medic.kernel import __version__
+from medic.kernel.bundle.manifest import (
     MANIFEST_NAME,
     Manifest,
     Member,
@@ -44,6 +44,7 @@ def probe_status(result: ProbeResult) -> str:
 class BundleWriter:
     """Collects members, then writes ``dest`` once, atomically, on :meth:`finish` or a clean ``with`` exit."""
 
+    # agent_version: the producer's version; medic-agent ships this kernel, so the kernel's version is the agent's
     def __init__(self, dest: str | Path, *, host: str, agent_version: str = __version__,
                  started_at: str | None = None, info: Mapping[str, Any] | None = None) -> None:
         self.dest = Path(dest)

@@ -1,19 +1,22 @@
 """``bundle:PATH``: a target that answers probe calls from a collected bundle instead of a live machine.
 
-Main registers :data:`TARGET_KIND` (``register(TARGET_KIND)`` in its ``register_target_kinds`` hook).
 A call the bundle holds returns the stored result unchanged; any other call is ``unavailable`` (the check
 reports ``skipped``) with ``error`` starting "not collected in this bundle" and saying why when known.
+Reading is the kernel's one bundle reader (:mod:`medic.kernel.bundle`), imported when a bundle is opened so
+that commands which open none do not pay for it at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medic.agent.bundle.reader import Limits, open_bundle
 from medic.core.target import Target, TargetContext, TargetKind
 from medic.kernel.models import ProbeCall, ProbeResult
+
+if TYPE_CHECKING:
+    from medic.kernel.bundle.reader import Limits
 
 NOT_COLLECTED = "not collected in this bundle"
 
@@ -25,6 +28,8 @@ class BundleTarget(Target):
     def __init__(self, path: str | Path, *, name: str | None = None,
                  variables: Mapping[str, Any] | None = None, limits: Limits | None = None,
                  live_probes: Collection[str] = ()) -> None:
+        from medic.kernel.bundle.reader import open_bundle
+
         self.path = Path(path)
         with open_bundle(self.path, limits) as bundle:  # verified in full; results are small, kept in memory
             self.manifest = bundle.manifest
@@ -50,6 +55,8 @@ class BundleTarget(Target):
 
 def open_bundle_target(spec: str, ctx: TargetContext) -> list[Target]:
     """``bundle:PATH`` (or just ``PATH``) -> one BundleTarget; caps from ``ctx.config["bundle"]`` if given."""
+    from medic.kernel.bundle.reader import Limits
+
     path = Path(spec.removeprefix("bundle:")).expanduser()
     caps = ctx.config.get("bundle", {}) if isinstance(ctx.config.get("bundle"), Mapping) else {}
     limits = Limits(**{k: int(v) for k, v in caps.items() if k in Limits.__dataclass_fields__})
@@ -57,8 +64,5 @@ def open_bundle_target(spec: str, ctx: TargetContext) -> list[Target]:
     return [BundleTarget(path, limits=limits, live_probes=live)]
 
 
-TARGET_KIND = TargetKind(
-    scheme="bundle",
-    open=open_bundle_target,
-    description="probe results collected by medic-agent into a bundle (bundle:PATH); checks run offline",
-)
+BUNDLE = TargetKind("bundle", open_bundle_target, "probe results collected by medic-agent into a bundle "
+                                                  "(bundle:PATH); checks run offline")

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from medic.agent.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
-from medic.agent.bundle.manifest import MANIFEST_NAME, Manifest, Member, unsafe_member_path
+from medic.kernel.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
+from medic.kernel.bundle.manifest import MANIFEST_NAME, Manifest, Member, unsafe_member_path
 from medic.kernel.models import ProbeCall, ProbeResult
 
 _CHUNK = 1 << 16

@@ -1,1 +1,0 @@
-"""Build the light ``medic-agent`` distribution from this repository (see build_dist.py)."""
