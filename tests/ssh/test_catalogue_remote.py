@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.models import Status
-from medic.plugins.ssh.remote import with_dependencies
+from medic.kernel.closure import closure
 
 
 def test_sibling_imports_are_shipped_first() -> None:
-    order = with_dependencies({"medic.plugins.probes.logs", "medic.plugins.probes.config"})
+    order = closure(["medic.plugins.probes.logs", "medic.plugins.probes.config"])
     assert order.index("medic.plugins.probes.logscan") < order.index("medic.plugins.probes.logs")
     assert order.index("medic.plugins.probes.security") < order.index("medic.plugins.probes.config")
 
