@@ -1,9 +1,10 @@
 """Find, load and validate plugins; turn their registration hooks into a :class:`Registry`.
 
 Built-in plugins are entry points of the ``medic`` distribution in group ``medic``, found exactly like third-party
-ones. Probes are not a pluggy hook: they come from the one probe registry (:mod:`medic.kernel.probes`, entry-point
-group ``medic.probes``) that the agent and the SSH runner read too; its plugins are listed here beside the others. A plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by
-entry-point name; a hook implementation whose name matches no hook specification is an error, not silence.
+ones. Probes are not a pluggy hook: they come from the one probe registry (:mod:`medic.kernel.probes`, group
+``medic.probes``) that the agent and the SSH runner read too; its plugins are listed here beside the others. A
+plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by entry-point
+name; a hook implementation whose name matches no hook specification is an error, not silence.
 """
 
 from __future__ import annotations

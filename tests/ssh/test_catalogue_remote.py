@@ -6,8 +6,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from medic.kernel.models import Status
 from medic.kernel.closure import closure
+from medic.kernel.models import Status
 
 
 def test_sibling_imports_are_shipped_first() -> None:
