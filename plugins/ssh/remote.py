@@ -74,7 +74,7 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
     if result.exit_code == 127 or missing or remote_runner.TOO_OLD in stdout:
         why = (f"{host.python} is too old ({stdout.split()[-1]}; medic needs 3.11)" if remote_runner.TOO_OLD
                in stdout else f"{host.python} not found")
-        return fallback.collect(conn, calls, why, become)
+        return fallback.collect(conn, calls, why, probes, become)
     tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
     hint = (f" (become: sudo as {host.user}; the password is taken from ${host.become_password_env})"
             if host.uses_sudo(become) and "sudo" in " ".join(tail) else "")
