@@ -74,8 +74,17 @@ def stage(into: Path) -> Path:
     (medic / "plugins").mkdir()
     shutil.copy2(probes_dir.parent / "__init__.py", medic / "plugins" / "__init__.py")
     shutil.copytree(probes_dir, medic / "plugins" / "probes", ignore=shutil.ignore_patterns("__pycache__", "plugin.py"))
-    (into / "pyproject.toml").write_text(PYPROJECT.format(version=__version__))
+    (into / "pyproject.toml").write_text(PYPROJECT.format(version=__version__) + probe_entry_points())
     return into
+
+
+def probe_entry_points() -> str:
+    """The built-in probe modules as the full medic declares them (group medic.probes): the agent finds its probes
+    through the same registry, medic.kernel.probes."""
+    from medic.kernel.probes import GROUP, declared
+
+    lines = [f'"{s.entry}" = "{s.module}"' for s in declared() if s.module.startswith("medic.plugins.probes.")]
+    return f'\n[project.entry-points."{GROUP}"]\n' + "\n".join(lines) + "\n"
 
 
 def build(out: Path) -> Path:
