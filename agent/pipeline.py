@@ -20,7 +20,7 @@ from medic.agent.profile import Profile
 from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
 from medic.kernel.bundle import BundleWriter
 from medic.kernel.models import ProbeResult
-from medic.plugins.probes import by_name
+from medic.kernel.probes import discover
 
 
 @dataclass
@@ -45,7 +45,10 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
         lower_priority()
     hostname = socket.gethostname()
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    collected = Collector(profile, by_name(), progress).run(app_logs)
+    probes = discover()  # built-in and third-party probe modules alike (entry-point group medic.probes)
+    collected = Collector(profile, probes.specs, progress).run(app_logs)
+    for failure in probes.failures:  # the bundle says why that module's probes are missing
+        collected.skip(f"probe-module:{failure.source.entry}", str(failure))
     pseudo = Pseudonymiser(users=[getpass.getuser()], hosts=[hostname]) if pseudonymise else None
     scrubber = Scrubber(pseudo)
     # probe parameters come from the profile, not from this machine: secrets are scrubbed from them but they are

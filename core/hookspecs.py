@@ -2,7 +2,8 @@
 
 Registration hooks receive a ``register`` callable: ``register(obj)`` adds one object, ``register(obj,
 override=True)`` replaces a same-named one from another plugin (without it, two plugins registering one name is an
-error naming both distributions). Lifecycle hooks observe a run.
+error naming both distributions). Lifecycle hooks observe a run. Probes have no hook: a distribution declares its
+probe modules under the entry-point group ``medic.probes`` (see :mod:`medic.kernel.probes`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,6 @@ import pluggy
 
 hookspec = pluggy.HookspecMarker("medic")
 hookimpl = pluggy.HookimplMarker("medic")
-
-
-@hookspec
-def register_probes(register: Any) -> None:
-    """Register probes (ProbeSpec): named data sources checks read."""
 
 
 @hookspec

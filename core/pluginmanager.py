@@ -1,8 +1,10 @@
 """Find, load and validate plugins; turn their registration hooks into a :class:`Registry`.
 
 Built-in plugins are entry points of the ``medic`` distribution in group ``medic``, found exactly like third-party
-ones. A plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by
-entry-point name; a hook implementation whose name matches no hook specification is an error, not silence.
+ones. Probes are not a pluggy hook: they come from the one probe registry (:mod:`medic.kernel.probes`, group
+``medic.probes``) that the agent and the SSH runner read too; its plugins are listed here beside the others. A
+plugin that fails to import is reported and skipped; ``MEDIC_DISABLE_PLUGINS=a,b`` blocks plugins by entry-point
+name; a hook implementation whose name matches no hook specification is an error, not silence.
 :func:`add_commands` lets plugins add ``medic`` sub-commands (hook ``register_commands``) without a registry.
 """
 
@@ -18,11 +20,13 @@ import pluggy
 
 from medic.core import hookspecs
 from medic.core.registry import KINDS, Origin, Registry
+from medic.kernel import probes
 from medic.kernel.errors import PluginError
 
 GROUP = "medic"
 DISABLE_ENV = "MEDIC_DISABLE_PLUGINS"
 SELF_DIST = "medic"
+IN_PROCESS = "(registered in-process)"
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,7 @@ def _load_manager(extra_plugins: Iterable[tuple[str, object]]) -> tuple[pluggy.P
     for name, plugin in extra_plugins:
         if name not in blocked:
             pm.register(plugin, name=name)
-            origins[name] = Origin(name, "(registered in-process)")
+            origins[name] = Origin(name, IN_PROCESS)
     _check_hook_names(pm, origins)
     return pm, origins, failures, blocked
 
@@ -105,8 +109,27 @@ def load(extra_plugins: Iterable[tuple[str, object]] = ()) -> PluginHost:
     """Load every installed plugin (plus ``extra_plugins``, name and module/object pairs, used by tests)."""
     pm, origins, failures, blocked = _load_manager(extra_plugins)
     registry = _build_registry(pm, origins)
-    infos = [PluginInfo(n, o, registry.provided_by(n)) for n, o in origins.items()]
+    _add_probes(registry, origins, failures)
+    infos = sorted((PluginInfo(n, o, registry.provided_by(n)) for n, o in origins.items()), key=_listing_order)
     return PluginHost(pm, registry, infos, failures, sorted(blocked))
+
+
+def _listing_order(info: PluginInfo) -> tuple[bool, bool, str, str]:
+    """medic's own plugins first, then third parties by distribution, those registered in-process last."""
+    dist = info.origin.distribution
+    return (dist == IN_PROCESS, dist != SELF_DIST, dist, info.name)
+
+
+def _add_probes(registry: Registry, origins: dict[str, Origin], failures: list[PluginFailure]) -> None:
+    """The probe registry's probes, each under its plugin (the entry-point name up to the first dot)."""
+    catalog = probes.discover()
+    for name, spec in catalog.specs.items():
+        source = catalog.sources[name]
+        origin = origins.setdefault(source.plugin, Origin(source.plugin, source.distribution, source.version))
+        registry.register("probes", spec, origin)
+    for failure in catalog.failures:
+        failures.append(PluginFailure(failure.source.entry, failure.source.distribution,
+                                      f"{failure.error} (probe module {failure.source.module})"))
 
 
 def _check_hook_names(pm: pluggy.PluginManager, origins: dict[str, Origin]) -> None:

@@ -5,17 +5,27 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
-from medic.kernel.probe import probe
+from medic.kernel.probe import Command, probe
 from medic.plugins.probes.system import _proc_processes
 
 try:
     import psutil
 except ImportError:  # a remote host without psutil: fall back to /proc
     psutil = None  # type: ignore[assignment]
+
+
+def last_lines(text: str, params: Mapping[str, Any]) -> list[str]:
+    """The last ``lines`` messages, each capped at 300 characters."""
+    return [line[:300] for line in text.splitlines()[-int(params["lines"]):]]
+
+
+DMESG_ISO = Command.fixed(["dmesg", "--time-format=iso"], last_lines)
+DMESG = Command.fixed(["dmesg"], last_lines)
 
 
 @probe(
@@ -31,7 +41,8 @@ except ImportError:  # a remote host without psutil: fall back to /proc
 def kernel_log(lines: int = 3000, path: str = "/var/log/kern.log") -> dict[str, Any]:
 
     text, source = None, ""
-    for argv in (["dmesg", "--time-format=iso"], ["dmesg"]):  # ISO stamps let checks keep a time window
+    for command in (DMESG_ISO, DMESG):  # ISO stamps let checks keep a time window
+        argv = command.argv({})
         try:
             proc = subprocess.run(
                 argv, capture_output=True, timeout=10, check=False, env={**os.environ, "LC_ALL": "C"}
@@ -48,8 +59,7 @@ def kernel_log(lines: int = 3000, path: str = "/var/log/kern.log") -> dict[str, 
                 text, source = fh.read().decode(errors="replace"), path
         except OSError:
             raise ProbeUnavailable(f"kernel log not readable here (dmesg refused, no {path})") from None
-    kept = [line[:300] for line in text.splitlines()[-lines:]]
-    return {"source": source, "lines": kept}
+    return {"source": source, "lines": last_lines(text, {"lines": lines})}
 
 
 def _cpu_times() -> dict[int, tuple[float, str, str]]:

@@ -14,7 +14,7 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.filetype import file_type
 from medic.kernel.params import Param
-from medic.kernel.probe import probe
+from medic.kernel.probe import Command, probe
 
 MAX_PATHS = 2000
 
@@ -59,6 +59,10 @@ def summarise_iptables(text: str) -> dict[str, Any]:
     return {"tool": "iptables", "chains": chains, "rules": rules, "policies": policies}
 
 
+NFT_RULESET = Command.fixed(["nft", "list", "ruleset"], lambda text, _params: summarise_nft(text))
+IPTABLES_SAVE = Command.fixed(["iptables-save"], lambda text, _params: summarise_iptables(text))
+
+
 @probe(
     "firewall_rules",
     description="Firewall rule counts and chain policies (nft list ruleset, else iptables-save).",
@@ -67,14 +71,14 @@ def summarise_iptables(text: str) -> dict[str, Any]:
 def firewall_rules() -> dict[str, Any]:
     errors = []
     if shutil.which("nft"):
-        proc = _run(["nft", "list", "ruleset"])
+        proc = _run(NFT_RULESET.argv({}))
         if proc.returncode == 0:
-            return summarise_nft(proc.stdout.decode(errors="replace"))
+            return dict(NFT_RULESET.parse(proc.stdout.decode(errors="replace"), {}))
         errors.append(f"nft: {proc.stderr.decode(errors='replace').strip()[:200]}")
     if shutil.which("iptables-save"):
-        proc = _run(["iptables-save"])
+        proc = _run(IPTABLES_SAVE.argv({}))
         if proc.returncode == 0:
-            return summarise_iptables(proc.stdout.decode(errors="replace"))
+            return dict(IPTABLES_SAVE.parse(proc.stdout.decode(errors="replace"), {}))
         errors.append(f"iptables-save: {proc.stderr.decode(errors='replace').strip()[:200]}")
     raise ProbeUnavailable("; ".join(errors) or "neither nft nor iptables-save is installed")
 

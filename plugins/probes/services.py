@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.errors import ProbeUnavailable
-from medic.kernel.probe import probe
+from medic.kernel.probe import Command, probe
 
 _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 
@@ -72,7 +72,7 @@ def systemd_units() -> list[dict[str, str]]:
     _systemd()
     try:
         proc = subprocess.run(
-            ["systemctl", "list-units", "--all", "--no-legend", "--no-pager", "--plain", "--full"],
+            LIST_UNITS.argv({}),
             capture_output=True,
             timeout=20,
             check=False,
@@ -82,7 +82,7 @@ def systemd_units() -> list[dict[str, str]]:
         raise ProbeUnavailable("systemctl is not installed") from None
     if proc.returncode != 0:
         raise ProbeUnavailable(f"systemctl failed: {proc.stderr.decode(errors='replace').strip()[:200]}")
-    return parse_list_units(proc.stdout.decode(errors="replace"))
+    return list(LIST_UNITS.parse(proc.stdout.decode(errors="replace"), {}))
 
 
 def parse_list_units(text: str) -> list[dict[str, str]]:
@@ -100,3 +100,7 @@ def parse_list_units(text: str) -> list[dict[str, str]]:
                 }
             )
     return units
+
+
+LIST_UNITS = Command.fixed(["systemctl", "list-units", "--all", "--no-legend", "--no-pager", "--plain", "--full"],
+                           lambda text, _params: parse_list_units(text))

@@ -10,7 +10,7 @@ from typing import Any
 
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
-from medic.kernel.probe import probe
+from medic.kernel.probe import Command, probe
 
 
 def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
@@ -45,24 +45,31 @@ def parse_rpm(text: str, names: list[str]) -> dict[str, str | None]:
     return found
 
 
-def _dpkg(names: list[str]) -> dict[str, str | None]:
-    proc = _run(["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *names])
-    return parse_dpkg(proc.stdout.decode(errors="replace"), names)
+def parse_pip(text: str, names: list[str]) -> dict[str, str | None]:
+    """``pip list --format=json`` output; names compared the way pip normalises them."""
+    norm = {str(p["name"]).lower().replace("_", "-"): str(p["version"]) for p in json.loads(text)}
+    return {n: norm.get(n.lower().replace("_", "-")) for n in names}
 
 
-def _rpm(names: list[str]) -> dict[str, str | None]:
-    proc = _run(["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", *names])
-    return parse_rpm(proc.stdout.decode(errors="replace"), names)
+# each manager: the argv from the probe's parameters (names, python) and the parser of its output
+DPKG = Command(lambda p: ["dpkg-query", "-W", "-f", "${Package}\\t${Version}\\t${db:Status-Abbrev}\\n", *p["names"]],
+               lambda text, p: parse_dpkg(text, list(p["names"])))
+RPM = Command(lambda p: ["rpm", "-q", "--qf", "%{NAME}\\t%{VERSION}-%{RELEASE}\\n", *p["names"]],
+              lambda text, p: parse_rpm(text, list(p["names"])))
+PIP = Command(lambda p: [p.get("python", "python3"), "-m", "pip", "list", "--format=json",
+                         "--disable-pip-version-check"],
+              lambda text, p: parse_pip(text, list(p["names"])))
+MANAGERS = {"dpkg": DPKG, "rpm": RPM, "pip": PIP}
 
 
-def _pip(names: list[str], python: str) -> dict[str, str | None]:
-    proc = _run([python, "-m", "pip", "list", "--format=json", "--disable-pip-version-check"])
-    if proc.returncode != 0:
+def _query(manager: str, names: list[str], python: str) -> dict[str, str | None]:
+    command, params = MANAGERS[manager], {"names": names, "python": python}
+    proc = _run(command.argv(params))
+    if manager == "pip" and proc.returncode != 0:
         raise ProbeUnavailable(
             f"{python} -m pip failed: {proc.stderr.decode(errors='replace').strip()[:200]}"
         )
-    norm = {str(p["name"]).lower().replace("_", "-"): str(p["version"]) for p in json.loads(proc.stdout)}
-    return {n: norm.get(n.lower().replace("_", "-")) for n in names}
+    return dict(command.parse(proc.stdout.decode(errors="replace"), params))
 
 
 @probe(
@@ -89,5 +96,4 @@ def packages(names: list[str], manager: str = "auto", python: str = "python3") -
     tool = {"dpkg": "dpkg-query", "rpm": "rpm", "pip": python}[manager]
     if shutil.which(tool) is None:
         raise ProbeUnavailable(f"{tool} is not installed here")
-    found = _pip(names, python) if manager == "pip" else _dpkg(names) if manager == "dpkg" else _rpm(names)
-    return {"manager": manager, "packages": found}
+    return {"manager": manager, "packages": _query(manager, names, python)}

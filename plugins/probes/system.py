@@ -11,44 +11,26 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
+from medic.plugins.probes.system_parse import (
+    DF,
+    LOADAVG,
+    MEMINFO,
+    OS_RELEASE,
+    PSEUDO_FS,
+    UPTIME,
+    disk_row,
+    load_data,
+    memory_data,
+    os_data,
+    parse_memory,
+    parse_os_release_file,
+    uptime_data,
+)
 
 try:
     import psutil
 except ImportError:  # a remote host without psutil: fall back to /proc
     psutil = None  # type: ignore[assignment]
-
-PSEUDO_FS = frozenset(
-    {
-        "proc",
-        "sysfs",
-        "devtmpfs",
-        "devpts",
-        "tmpfs",
-        "cgroup",
-        "cgroup2",
-        "securityfs",
-        "pstore",
-        "debugfs",
-        "tracefs",
-        "configfs",
-        "fusectl",
-        "mqueue",
-        "hugetlbfs",
-        "bpf",
-        "autofs",
-        "binfmt_misc",
-        "rpc_pipefs",
-        "nsfs",
-        "squashfs",
-        "overlay",
-        "ramfs",
-        "efivarfs",
-        "selinuxfs",
-        "fuse.lxcfs",
-        "nfsd",
-    }
-)
-
 
 def _mounts() -> list[tuple[str, str, str]]:
     """(device, mountpoint, fstype) of real filesystems."""
@@ -69,6 +51,7 @@ def _mounts() -> list[tuple[str, str, str]]:
     params=[Param("paths", "list", None, "mount points to report; default: every real mount")],
     description="Space and inodes used per mounted filesystem.",
     cost=1,
+    command=DF,
 )
 def disk_usage(paths: list[str] | None = None) -> list[dict[str, Any]]:
     mounts = [(dev, mp, fs) for dev, mp, fs in _mounts()] if not paths else [("", p, "") for p in paths]
@@ -81,110 +64,47 @@ def disk_usage(paths: list[str] | None = None) -> list[dict[str, Any]]:
         total = st.f_blocks * st.f_frsize
         if total == 0:
             continue
-        avail = st.f_bavail * st.f_frsize
-        used = total - st.f_bfree * st.f_frsize
-        inodes = st.f_files
-        out.append(
-            {
-                "mountpoint": mountpoint,
-                "device": device,
-                "fstype": fstype,
-                "total_bytes": total,
-                "used_bytes": used,
-                "free_bytes": avail,
-                # like df: used / (used + available to unprivileged users)
-                "used_pct": round(100.0 * used / (used + avail), 2) if used + avail else 0.0,
-                "inodes_total": inodes,
-                "inodes_free": st.f_favail,
-                "inodes_used_pct": round(100.0 * (inodes - st.f_ffree) / inodes, 2) if inodes else 0.0,
-            }
-        )
+        sizes = (total, total - st.f_bfree * st.f_frsize, st.f_bavail * st.f_frsize)
+        out.append(disk_row(mountpoint, device, fstype, sizes, (st.f_files, st.f_favail, st.f_files - st.f_ffree)))
     return out
 
 
-def _meminfo() -> dict[str, int]:
-    out = {}
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        key, _, rest = line.partition(":")
-        parts = rest.split()
-        if parts:
-            out[key] = int(parts[0]) * 1024
-    return out
-
-
-@probe("memory", description="Physical memory and swap: totals, available, used.")
+@probe("memory", description="Physical memory and swap: totals, available, used.", command=MEMINFO)
 def memory() -> dict[str, Any]:
-    if psutil is not None:
-        vm, sw = psutil.virtual_memory(), psutil.swap_memory()
-        total, available = vm.total, vm.available
-        swap_total, swap_used = sw.total, sw.used
-    else:
-        mi = _meminfo()
-        total, available = mi["MemTotal"], mi.get("MemAvailable", mi.get("MemFree", 0))
-        swap_total, swap_used = mi.get("SwapTotal", 0), mi.get("SwapTotal", 0) - mi.get("SwapFree", 0)
-    return {
-        "total_bytes": total,
-        "available_bytes": available,
-        "available_pct": round(100.0 * available / total, 2) if total else 0.0,
-        "swap_total_bytes": swap_total,
-        "swap_used_bytes": swap_used,
-        "swap_used_pct": round(100.0 * swap_used / swap_total, 2) if swap_total else 0.0,
-    }
+    if psutil is None:
+        return parse_memory(Path("/proc/meminfo").read_text(), {})
+    vm, sw = psutil.virtual_memory(), psutil.swap_memory()
+    return memory_data(vm.total, vm.available, sw.total, sw.used)
 
 
-@probe("cpu_load", description="Load averages and the number of logical CPUs.")
+@probe("cpu_load", description="Load averages and the number of logical CPUs.", command=LOADAVG)
 def cpu_load() -> dict[str, Any]:
     try:
         load1, load5, load15 = os.getloadavg()
     except OSError as exc:
         raise ProbeUnavailable(f"load average not available on this system: {exc}") from None
-    cpus = os.cpu_count() or 1
-    return {
-        "load1": load1,
-        "load5": load5,
-        "load15": load15,
-        "cpus": cpus,
-        "load1_per_cpu": round(load1 / cpus, 3),
-        "load5_per_cpu": round(load5 / cpus, 3),
-        "load15_per_cpu": round(load15 / cpus, 3),
-    }
+    return load_data(load1, load5, load15, os.cpu_count() or 1)
 
 
-@probe("uptime", description="Boot time and seconds since boot (as of collection).")
+@probe("uptime", description="Boot time and seconds since boot (as of collection).", command=UPTIME)
 def uptime() -> dict[str, Any]:
     now = time.time()
     boot = psutil.boot_time() if psutil is not None else now - float(Path("/proc/uptime").read_text().split()[0])
-    return {"boot_time": boot, "uptime_s": round(now - boot, 1), "collected_at": now}
+    return uptime_data(boot, now - boot, now)
 
 
 def _os_release() -> dict[str, str]:
     for path in ("/etc/os-release", "/usr/lib/os-release"):
         try:
-            text = Path(path).read_text()
+            return parse_os_release_file(Path(path).read_text())
         except OSError:
             continue
-        out = {}
-        for line in text.splitlines():
-            key, sep, value = line.partition("=")
-            if sep and key.strip() and not key.startswith("#"):
-                out[key.strip()] = value.strip().strip('"').strip("'")
-        return out
     return {}
 
 
-@probe("os_release", description="Operating system identity, version and kernel.")
+@probe("os_release", description="Operating system identity, version and kernel.", command=OS_RELEASE)
 def os_release() -> dict[str, Any]:
-    rel = _os_release()
-    return {
-        "system": platform.system(),
-        "kernel": platform.release(),
-        "machine": platform.machine(),
-        "id": rel.get("ID", platform.system().lower()),
-        "version_id": rel.get("VERSION_ID", ""),
-        "pretty_name": rel.get("PRETTY_NAME", f"{platform.system()} {platform.release()}"),
-        "version_codename": rel.get("VERSION_CODENAME", ""),
-        "id_like": rel.get("ID_LIKE", ""),
-    }
+    return os_data(platform.system(), platform.release(), platform.machine(), _os_release())
 
 
 def _proc_processes() -> list[dict[str, Any]]:

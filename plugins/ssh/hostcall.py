@@ -13,73 +13,25 @@ Backups of the host's resources stay on the host, under the host variable ``back
 
 from __future__ import annotations
 
-import ast
-import importlib.util
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, fields, replace
-from functools import cache
 from typing import Any
 
 from medic.core.hosts import Host
+from medic.kernel.closure import closure, module_source
 from medic.kernel.errors import TargetError
 from medic.plugins.change.safety.backups import BackupDamaged, BackupError, BackupNotFound
 from medic.plugins.change.safety.hostfunctions import host_function_named
 from medic.plugins.change.safety.hosts import HostCallError
 from medic.plugins.ssh import remote_runner
 from medic.plugins.ssh.inventory import HostConfig
-from medic.plugins.ssh.remote import SCRIPT_MARKER, command_for, module_source, runner_source
+from medic.plugins.ssh.remote import SCRIPT_MARKER, command_for, runner_source
 
 DEFAULT_BACKUP_DIR = "~/.local/state/medic/backups"
 DEFAULT_CHANGE_TIMEOUT = 3600.0  # a backup of a large tree takes long; the host var change_timeout overrides
 ERRORS: dict[str, type[Exception]] = {"BackupDamaged": BackupDamaged, "BackupNotFound": BackupNotFound,
                                       "BackupError": BackupError}
-
-
-@cache
-def _imports(name: str) -> tuple[str, ...]:
-    """medic modules ``name`` imports, at its top or inside functions (those a host lacks a library for,
-    such as PyYAML, fail only when used)."""
-    found: list[str] = []
-    for node in ast.walk(ast.parse(module_source(name))):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0 and \
-                node.module.split(".")[0] == "medic":
-            for alias in node.names:
-                sub = f"{node.module}.{alias.name}"
-                found.append(sub if _is_module(sub) else node.module)
-        elif isinstance(node, ast.Import):
-            found += [a.name for a in node.names if a.name.split(".")[0] == "medic"]
-    return tuple(m for m in dict.fromkeys(found) if not _is_package(m))
-
-
-def _is_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _is_package(name: str) -> bool:
-    spec = importlib.util.find_spec(name)
-    return spec is not None and spec.submodule_search_locations is not None
-
-
-def closure(names: Iterable[str]) -> list[str]:
-    """``names`` and the medic modules they import, dependencies first."""
-    ordered: list[str] = []
-
-    def visit(name: str, path: tuple[str, ...]) -> None:
-        if name in ordered or name in path:
-            return
-        for dep in _imports(name):
-            visit(dep, (*path, name))
-        ordered.append(name)
-
-    for name in names:
-        visit(name, ())
-    return ordered
-
-
 HOST_VARS_KEPT = ("backup_dir", "change_timeout")
 
 

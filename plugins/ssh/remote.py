@@ -8,16 +8,14 @@ fallback (:mod:`medic.plugins.ssh.fallback`).
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
-import re
 import shlex
-import sys
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from medic.kernel.closure import closure, module_source
 from medic.kernel.errors import TargetError
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec
@@ -25,9 +23,7 @@ from medic.plugins.ssh import fallback, remote_runner
 from medic.plugins.ssh.connection import CommandTimeout, Connection
 from medic.plugins.ssh.inventory import HostConfig
 
-# what every probe module may import, installed on the remote first (dependency order)
-CORE_MODULES = ("medic.kernel.errors", "medic.kernel.filetype", "medic.kernel.params", "medic.kernel.models",
-                "medic.kernel.probe")
+RUNNER_NEEDS = "medic.kernel.probe"  # the runner calls its run_probe; closure() adds what it imports
 # sudo reads the password line (if it asks); this bootstrap skips everything up to the marker, so a password
 # sudo did not ask for is discarded, never executed
 SCRIPT_MARKER = b"\n#medic-runner-begin\n"
@@ -36,44 +32,15 @@ BOOTSTRAP = ("import sys;d=sys.stdin.buffer.read();m=" + repr(SCRIPT_MARKER)
 
 
 @cache
-def module_source(name: str) -> str:
-    module = sys.modules.get(name)
-    if module is None:
-        __import__(name)
-        module = sys.modules[name]
-    return inspect.getsource(module)
-
-
-_SIBLING = re.compile(r"^from medic\.plugins\.probes(?:\.(\w+) import| import ([\w, ]+))", re.M)
-
-
-def with_dependencies(wanted: set[str]) -> list[str]:
-    """``wanted`` probe modules plus the sibling modules they import, dependencies first."""
-    ordered: list[str] = []
-
-    def visit(name: str) -> None:
-        if name in ordered:
-            return
-        for match in _SIBLING.finditer(module_source(name)):
-            siblings = [match.group(1)] if match.group(1) else [n.strip() for n in match.group(2).split(",")]
-            for sibling in siblings:
-                visit(f"medic.plugins.probes.{sibling}")
-        ordered.append(name)
-
-    for name in sorted(wanted):
-        visit(name)
-    return ordered
-
-
-@cache
 def runner_source() -> str:
     return Path(remote_runner.__file__).read_text(encoding="utf-8")
 
 
 def script_for(calls: list[ProbeCall], probes: Mapping[str, ProbeSpec]) -> bytes:
-    """The runner plus the modules that define the called probes, and the calls, as one Python script."""
-    wanted = {probes[c.probe].collect.__module__ for c in calls if c.probe in probes}
-    modules = [[m, module_source(m)] for m in (*CORE_MODULES, *with_dependencies(wanted))]
+    """The runner plus the modules that define the called probes (and what they import), and the calls, as one
+    Python script. The runner itself needs medic.kernel.probe (run_probe) and what it imports."""
+    wanted = sorted({probes[c.probe].collect.__module__ for c in calls if c.probe in probes})
+    modules = [[m, module_source(m)] for m in closure([RUNNER_NEEDS, *wanted])]
     payload = json.dumps({"modules": modules, "calls": [[c.probe, c.params_json] for c in calls],
                           "workers": 8})
     return (runner_source() + f"\nmain({payload!r})\n").encode()
@@ -107,7 +74,7 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
     if result.exit_code == 127 or missing or remote_runner.TOO_OLD in stdout:
         why = (f"{host.python} is too old ({stdout.split()[-1]}; medic needs 3.11)" if remote_runner.TOO_OLD
                in stdout else f"{host.python} not found")
-        return fallback.collect(conn, calls, why, become)
+        return fallback.collect(conn, calls, why, probes, become)
     tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
     hint = (f" (become: sudo as {host.user}; the password is taken from ${host.become_password_env})"
             if host.uses_sudo(become) and "sudo" in " ".join(tail) else "")

@@ -16,7 +16,7 @@ from medic.kernel import yamlload
 from medic.kernel.errors import UsageError, ValidationError
 from medic.kernel.models import ProbeCall
 from medic.kernel.probe import ProbeSpec
-from medic.plugins.probes import by_name
+from medic.kernel.probes import by_name
 
 
 def profile_from(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]

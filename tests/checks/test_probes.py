@@ -227,16 +227,20 @@ def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
     assert out["group"] is not None
 
 
-def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> None:
-    """Shippable: a remote Python or the agent gets MODULES + SUPPORT and needs nothing else of medic."""
+def test_probe_modules_import_only_stdlib_kernel_and_sibling_probe_modules() -> None:
+    """Shippable: what a remote Python or the agent gets (the registry's modules and what they import, found by
+    medic.kernel.closure) is the light kernel and probe code, needing only the stdlib, psutil and PyYAML."""
     import ast
     import sys
 
-    from medic.plugins import probes
+    from medic.kernel.closure import closure
+    from medic.kernel.probes import discover
 
-    shipped = {m.__name__ for m in probes.MODULES + probes.SUPPORT}
-    allowed_core = {"medic.kernel.probe", "medic.kernel.params", "medic.kernel.errors", "medic.kernel.filetype"}
-    for module in probes.MODULES + probes.SUPPORT:
+    shipped = closure(["medic.kernel.probe", *discover().modules()])
+    assert {"medic.plugins.probes.logscan", "medic.plugins.probes.logengines"} <= set(shipped)
+    for name in shipped:
+        assert name.startswith(("medic.kernel.", "medic.plugins.probes.")), name
+        module = sys.modules[name]
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):
             names = (
@@ -246,12 +250,8 @@ def test_probe_modules_import_only_stdlib_core_and_sibling_probe_modules() -> No
                 if isinstance(node, ast.ImportFrom)
                 else []
             )
-            for name in names:
-                if name.startswith("medic."):
-                    subs = {f"{name}.{a.name}" for a in getattr(node, "names", [])}
-                    assert name in allowed_core | shipped or subs <= shipped, f"{module.__name__}: {name}"
-                else:
-                    top = name.split(".")[0]
-                    assert top in sys.stdlib_module_names or top in ("psutil", "yaml", "__future__"), (
-                        f"{module.__name__} imports {name}"
-                    )
+            for imported in names:
+                top = imported.split(".")[0]
+                assert top == "medic" or top in sys.stdlib_module_names or top in ("psutil", "yaml", "__future__"), (
+                    f"{name} imports {imported}"
+                )

@@ -30,8 +30,6 @@ def test_no_file_is_in_both_wheels(wheels: Wheels) -> None:
     assert {"medic.kernel.bundle.reader", "medic.agent.cli", "medic.agent.leakscan"} <= light
     assert "medic.plugins.probes.system" in modules(wheels.agent)
     assert not any(n.startswith(("medic.kernel", "medic.agent")) for n in modules(wheels.medic))
-    # the pluggy registration of the probes is the full medic's (the agent has no pluggy)
-    assert "medic.plugins.probes.plugin" not in modules(wheels.agent)
 
 
 @pytest.mark.slow

@@ -6,12 +6,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+from medic.kernel.closure import closure
 from medic.kernel.models import Status
-from medic.plugins.ssh.remote import with_dependencies
 
 
 def test_sibling_imports_are_shipped_first() -> None:
-    order = with_dependencies({"medic.plugins.probes.logs", "medic.plugins.probes.config"})
+    order = closure(["medic.plugins.probes.logs", "medic.plugins.probes.config"])
     assert order.index("medic.plugins.probes.logscan") < order.index("medic.plugins.probes.logs")
     assert order.index("medic.plugins.probes.security") < order.index("medic.plugins.probes.config")
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 
 from medic.kernel.models import ProbeCall, Status
+from medic.kernel.probes import by_name
 from medic.plugins.ssh import fallback
+
+PROBES = by_name()
 
 
 def covered_checks(registry) -> set[str]:  # type: ignore[no-untyped-def]
     """Checks whose every probe the plain-command fallback provides."""
+    covered = set(fallback.covered(registry.probes))
     return {cid for cid in registry.checks
-            if registry.checks[cid].probes and set(registry.checks[cid].probes) <= set(fallback.COVERED)}
+            if registry.checks[cid].probes and set(registry.checks[cid].probes) <= covered}
 
 
 def test_fallback_gives_the_same_statuses_for_the_probes_it_covers(lab, runner, statuses, registry):
@@ -30,15 +34,15 @@ def test_fallback_gives_the_same_statuses_for_the_probes_it_covers(lab, runner, 
 
 def test_fallback_parsers_on_recorded_output():
     call = ProbeCall.make("cpu_load")
-    assert fallback.parse(call, "0.50 1.00 1.50 2/300 1234\n4\n", 0).data["load5_per_cpu"] == 0.25
+    assert fallback.parse(call, "0.50 1.00 1.50 2/300 1234\n4\n", 0, PROBES).data["load5_per_cpu"] == 0.25
     df = ("Filesystem Type 1024-blocks Used Available Capacity Mounted on\n"
           "/dev/sda1 ext4 1000 900 100 90% /\ntmpfs tmpfs 10 1 9 10% /run\n@@inodes\n"
           "Filesystem Inodes IUsed IFree IUse% Mounted on\n/dev/sda1 100 25 75 25% /\n")
-    (disk,) = fallback.parse(ProbeCall.make("disk_usage"), df, 0).data
+    (disk,) = fallback.parse(ProbeCall.make("disk_usage"), df, 0, PROBES).data
     assert (disk["mountpoint"], disk["used_pct"], disk["inodes_used_pct"]) == ("/", 90.0, 25.0)
-    missing = fallback.parse(ProbeCall.make("command_output", argv=["nope"]), "sh: nope: not found\n", 127)
+    missing = fallback.parse(ProbeCall.make("command_output", argv=["nope"]), "sh: nope: not found\n", 127, PROBES)
     assert missing.data["found"] is False and "command not found" in missing.data["error"]
-    broken = fallback.parse(ProbeCall.make("memory"), "garbage", 0)
+    broken = fallback.parse(ProbeCall.make("memory"), "garbage", 0, PROBES)
     assert not broken.ok and "cannot parse" in (broken.error or "")
 
 

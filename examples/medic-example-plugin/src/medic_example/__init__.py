@@ -1,47 +1,7 @@
-"""An example medic plugin: a check (too many processes?) and a channel (plain text log lines)."""
+"""An example third-party medic plugin.
 
-from __future__ import annotations
-
-from pathlib import Path
-from typing import Any
-
-from medic.core.channel import Channel, Notification
-from medic.core.check import ProbeData, check
-from medic.core.hookspecs import hookimpl
-from medic.kernel.models import Outcome, failed, passed, warned
-from medic.kernel.params import Param
-
-
-@check("example.process_count", title="Number of processes", category="software", severity="low",
-       needs={"procs": "processes"},
-       params=[Param("warn_at", "int", 2000, "warn at this many processes"),
-               Param("fail_at", "int", 10000, "fail at this many processes")],
-       remediation="Look for a fork storm or a leak of short-lived workers (ps -eo ppid | sort | uniq -c).",
-       description="warn at warn_at processes, fail at fail_at.")
-def process_count(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    count = len(data["procs"])
-    if count >= p["fail_at"]:
-        return failed(f"{count} processes (>= {p['fail_at']})", count=count)
-    if count >= p["warn_at"]:
-        return warned(f"{count} processes (>= {p['warn_at']})", count=count)
-    return passed(f"{count} processes", count=count)
-
-
-class TextLogChannel(Channel):
-    name = "textlog"
-    description = "append one plain text line per notification (option: path)"
-
-    def send(self, notification: Notification, options: dict[str, Any]) -> None:
-        path = Path(options.get("path") or "medic-notifications.log")
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(f"{notification.status.upper()} {notification.title}: {notification.body}\n")
-
-
-@hookimpl
-def register_checks(register: Any) -> None:
-    register(process_count.spec)  # type: ignore[attr-defined]
-
-
-@hookimpl
-def register_channels(register: Any) -> None:
-    register(TextLogChannel())
+``medic_example.probes`` holds its probe (entry-point group ``medic.probes``): light code, importing only the
+standard library and ``medic.kernel``, so medic ships it to SSH hosts and the endpoint agent collects it into
+bundles. ``medic_example.plugin`` holds what only medic itself loads (entry-point group ``medic``, pluggy): two
+checks and a channel. This package's ``__init__`` imports neither, so importing the probe stays light.
+"""
