@@ -35,7 +35,7 @@ fuzz: setup
 # mypy sees core/ plugins/ ... as medic.* through a tree of links (the editable install hides them from it)
 lint: setup
 	mkdir -p build/typecheck/medic
-	for d in kernel core cli plugins agent flows playbooks; do ln -sfn ../../../$$d build/typecheck/medic/$$d; done
+	for d in kernel probes core cli plugins agent flows playbooks; do ln -sfn ../../../$$d build/typecheck/medic/$$d; done
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

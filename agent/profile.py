@@ -78,6 +78,24 @@ def load_profile(name_or_path: str) -> Profile:
     return parse_profile(data, str(path))
 
 
+def _budgets(data: Mapping[str, Any], err: Any) -> Budgets:
+    """The ``budgets:`` mapping over the defaults; each bad entry is reported through ``err``."""
+    budgets = data.get("budgets") or {}
+    values = dict(BUDGET_DEFAULTS)
+    if isinstance(budgets, Mapping):
+        for key, value in budgets.items():
+            if key not in BUDGET_DEFAULTS:
+                err(budgets, key, f"budgets.{key}", f"unknown budget; expected one of {', '.join(BUDGET_DEFAULTS)}")
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+                err(budgets, key, f"budgets.{key}", f"expected a positive number, got {value!r}")
+            else:
+                values[key] = value
+    else:
+        err(data, "budgets", "budgets", "expected a mapping of budget name to number")
+    return Budgets(float(values["total_seconds"]), float(values["probe_seconds"]),
+                   int(values["file_bytes"]), int(values["total_bytes"]))
+
+
 def parse_profile(data: Any, file: str) -> Profile:
     issues: list[Issue] = []
 
@@ -118,20 +136,7 @@ def parse_profile(data: Any, file: str) -> Profile:
             err(data["commands"], i, f"commands[{i}]", "expected an argv list of strings, e.g. [uname, -a]")
     env = _list(data, "env_allow", err)
     profile.env_allow = [str(e) for e in env]
-    budgets = data.get("budgets") or {}
-    values = dict(BUDGET_DEFAULTS)
-    if isinstance(budgets, Mapping):
-        for key, value in budgets.items():
-            if key not in BUDGET_DEFAULTS:
-                err(budgets, key, f"budgets.{key}", f"unknown budget; expected one of {', '.join(BUDGET_DEFAULTS)}")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                err(budgets, key, f"budgets.{key}", f"expected a positive number, got {value!r}")
-            else:
-                values[key] = value
-    else:
-        err(data, "budgets", "budgets", "expected a mapping of budget name to number")
-    profile.budgets = Budgets(float(values["total_seconds"]), float(values["probe_seconds"]),
-                              int(values["file_bytes"]), int(values["total_bytes"]))
+    profile.budgets = _budgets(data, err)
     app = data.get("app_logs")
     if isinstance(app, Mapping) and isinstance(app.get("lines"), int):
         profile.app_log_lines = int(app["lines"])

@@ -70,7 +70,7 @@ def generate(path: Path, size_mb: int, error_pct: float, seed: int = 7) -> None:
 
 MEDIC = """
 import json, resource, sys, time
-from medic.plugins.probes.logs import log_scan
+from medic.probes.logs import log_scan
 t = time.perf_counter()
 out = log_scan(sys.argv[1], lines=0, engine=sys.argv[2], top=5)
 wall = time.perf_counter() - t

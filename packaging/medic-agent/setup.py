@@ -2,7 +2,7 @@
 
 from setuptools import find_packages, setup
 
-ROOTS = {"kernel": "medic.kernel", "agent": "medic.agent", "probes": "medic.plugins.probes"}
+ROOTS = {"kernel": "medic.kernel", "agent": "medic.agent", "probes": "medic.probes"}
 
 
 def package_name(found: str) -> str:

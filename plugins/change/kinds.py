@@ -169,15 +169,8 @@ class ActionStep(StepKind):
             return self._failed(step, ctx, state, why, outputs)
         findings = []
         if no_backup and resources:
-            findings.append(
-                finding(
-                    step,
-                    ctx,
-                    Status.WARN,
-                    f"changes {', '.join(resources)} without a backup: {step.extra.get('reason')}",
-                    severity=Severity.MEDIUM,
-                )
-            )
+            why = f"changes {', '.join(resources)} without a backup: {step.extra.get('reason')}"
+            findings.append(finding(step, ctx, Status.WARN, why, severity=Severity.MEDIUM))
         if state.check_mode:
             findings.append(
                 finding(

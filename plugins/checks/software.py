@@ -12,7 +12,7 @@ from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, passed
 from medic.kernel.params import Param
 from medic.kernel.probe import ProbeSpec
-from medic.plugins.probes.software import packages
+from medic.probes.software import packages
 
 # the probe's own declaration of what it takes, passed on as they are
 PACKAGE_PARAMS = tuple(

@@ -10,9 +10,9 @@ import pytest
 
 from medic.core.check import evaluate
 from medic.kernel.models import Status
-from medic.plugins.probes import logscan
-from medic.plugins.probes.logs import log_scan
 from medic.plugins.targets.local import LocalTarget
+from medic.probes import logscan
+from medic.probes.logs import log_scan
 
 from . import logsamples
 
@@ -170,7 +170,7 @@ def test_log_checks_on_this_machine(tmp_path: Path, now: float, registry) -> Non
     ],
 )
 def test_grep_dialect_only_for_portable_patterns(pattern: str, dialect: str) -> None:
-    from medic.plugins.probes.logs import grep_dialect
+    from medic.probes.logs import grep_dialect
 
     assert grep_dialect(pattern) == dialect
 

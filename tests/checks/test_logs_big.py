@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from medic.plugins.probes.logs import DEFAULT_PATTERN
+from medic.probes.logs import DEFAULT_PATTERN
 
 SIZE = 200 * 1024 * 1024
 
@@ -41,7 +41,7 @@ def big_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # whole pytest process when subprocess forks it), which says nothing about the scan.
 SCAN = """
 import json, sys
-from medic.plugins.probes.logs import log_scan
+from medic.probes.logs import log_scan
 out = log_scan(sys.argv[1], lines=int(sys.argv[2]), engine=sys.argv[3], top=3)
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
 print(json.dumps({"rss_mb": hwm / 1024, "matches":

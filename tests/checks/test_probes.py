@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from medic.kernel.errors import ProbeUnavailable
-from medic.plugins.probes import config, kernel, security, services, software
-from medic.plugins.probes.network import _mask, proxy_env
+from medic.probes import config, kernel, security, services, software
+from medic.probes.network import _mask, proxy_env
 
 
 def test_sshd_config_include_first_value_wins_and_match_ignored(tmp_path: Path) -> None:
@@ -194,7 +194,7 @@ def test_config_value_never_returns_a_secret(tmp_path: Path) -> None:
 
 
 def test_log_samples_and_examples_scrub_credentials(tmp_path: Path) -> None:
-    from medic.plugins.probes.logs import log_scan
+    from medic.probes.logs import log_scan
 
     path = tmp_path / "app.log"
     path.write_text(
@@ -219,7 +219,7 @@ def test_package_list_parsers() -> None:
 
 
 def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
-    from medic.plugins.probes.files import file_stat
+    from medic.probes.files import file_stat
 
     (tmp_path / "f").write_text("x")
     out = file_stat(str(tmp_path / "f"))
@@ -237,9 +237,9 @@ def test_probe_modules_import_only_stdlib_kernel_and_sibling_probe_modules() -> 
     from medic.kernel.probes import discover
 
     shipped = closure(["medic.kernel.probe", *discover().modules()])
-    assert {"medic.plugins.probes.logscan", "medic.plugins.probes.logengines"} <= set(shipped)
+    assert {"medic.probes.logscan", "medic.probes.logengines"} <= set(shipped)
     for name in shipped:
-        assert name.startswith(("medic.kernel.", "medic.plugins.probes.")), name
+        assert name.startswith(("medic.kernel.", "medic.probes.")), name
         module = sys.modules[name]
         tree = ast.parse(Path(module.__file__ or "").read_text())
         for node in ast.walk(tree):

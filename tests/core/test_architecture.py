@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PARTS = ("kernel", "core", "cli", "plugins", "agent", "flows")
+PARTS = ("kernel", "probes", "core", "cli", "plugins", "agent", "flows")
 MAX_MODULE_LINES = 350
 MAX_FUNCTION_LINES = 60
 MAX_CORE_LINES = 3000

@@ -11,8 +11,8 @@ HEAVY = ("prefect", "paramiko", "fastapi", "starlette", "uvicorn", "httpx", "ric
 def test_kernel_agent_and_probes_import_no_heavy_library() -> None:
     code = (
         "import importlib, pkgutil, sys\n"
-        "import medic.kernel, medic.agent, medic.plugins.probes\n"
-        "for pkg in (medic.kernel, medic.agent, medic.plugins.probes):\n"
+        "import medic.kernel, medic.agent, medic.probes\n"
+        "for pkg in (medic.kernel, medic.agent, medic.probes):\n"
         "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
         "        if m.name.endswith('.plugin'):  # the pluggy registration, which medic ships\n"
         "            continue\n"

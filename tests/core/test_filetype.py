@@ -24,8 +24,8 @@ def test_file_type_names_each_kind_of_path(tmp_path: Path) -> None:
 
 def test_probes_and_backups_report_the_same_type(tmp_path: Path) -> None:
     from medic.plugins.change.providers.files import _entry
-    from medic.plugins.probes.files import file_stat
-    from medic.plugins.probes.security import path_modes
+    from medic.probes.files import file_stat
+    from medic.probes.security import path_modes
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "sub")

@@ -47,7 +47,7 @@ def test_builtin_probes_are_declared_entry_points_of_medic() -> None:
     assert {"memory", "disk_usage", "processes", "log_scan", "tcp_connect"} <= set(catalog.specs)
     source = catalog.sources["memory"]
     assert (source.plugin, source.distribution, source.module) == ("builtin_probes", "medic",
-                                                                   "medic.plugins.probes.system")
+                                                                   "medic.probes.system")
 
 
 def test_a_third_party_probe_is_found_by_the_registry_and_the_plugin_manager(site: Path) -> None:

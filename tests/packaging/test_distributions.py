@@ -28,7 +28,7 @@ def test_no_file_is_in_both_wheels(wheels: Wheels) -> None:
     assert medic_files & agent_files == set()
     light = {n for n in modules(wheels.agent) if n.startswith(("medic.kernel", "medic.agent"))}
     assert {"medic.kernel.bundle.reader", "medic.agent.cli", "medic.agent.leakscan"} <= light
-    assert "medic.plugins.probes.system" in modules(wheels.agent)
+    assert "medic.probes.system" in modules(wheels.agent)
     assert not any(n.startswith(("medic.kernel", "medic.agent")) for n in modules(wheels.medic))
 
 

@@ -11,9 +11,9 @@ from medic.kernel.models import Status
 
 
 def test_sibling_imports_are_shipped_first() -> None:
-    order = closure(["medic.plugins.probes.logs", "medic.plugins.probes.config"])
-    assert order.index("medic.plugins.probes.logscan") < order.index("medic.plugins.probes.logs")
-    assert order.index("medic.plugins.probes.security") < order.index("medic.plugins.probes.config")
+    order = closure(["medic.probes.logs", "medic.probes.config"])
+    assert order.index("medic.probes.logscan") < order.index("medic.probes.logs")
+    assert order.index("medic.probes.security") < order.index("medic.probes.config")
 
 
 def test_log_config_and_kernel_checks_over_ssh_match_local(lab: Any, runner: Any, statuses: Any,

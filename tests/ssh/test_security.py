@@ -48,7 +48,7 @@ with contextlib.redirect_stdout(io.StringIO()):
         pass
     main(["playbooks", "list"])
     main(["checks", "list"])
-import medic.plugins.probes
+import medic.probes
 from medic.core.session import Session
 targets = Session(config={}).open_targets(["ssh://root@127.0.0.1:1"])
 print(json.dumps(["paramiko" in sys.modules, "prefect" in sys.modules]))

@@ -1,7 +1,7 @@
 """Pure parsers for the system probes' text sources (/proc files, os-release, df) and the commands that produce
 that text on a host without Python.
 
-The probes in :mod:`medic.plugins.probes.system` build their data with the same functions, so a host answered by
+The probes in :mod:`medic.probes.system` build their data with the same functions, so a host answered by
 the plain-command fallback (:mod:`medic.plugins.ssh.fallback`) gives the same shape of data as a local probe.
 Recorded outputs of these commands live in ``tests/probes/fixtures``.
 """

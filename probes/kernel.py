@@ -11,7 +11,7 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
 from medic.kernel.probe import Command, probe
-from medic.plugins.probes.system import _proc_processes
+from medic.probes.system import _proc_processes
 
 try:
     import psutil

@@ -11,7 +11,7 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
-from medic.plugins.probes.system_parse import (
+from medic.probes.system_parse import (
     DF,
     LOADAVG,
     MEMINFO,

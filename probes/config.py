@@ -13,7 +13,7 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
-from medic.plugins.probes.security import expand
+from medic.probes.security import expand
 
 MAX_CONFIG = 4 * 1024 * 1024
 SENSITIVE_KEY = re.compile(

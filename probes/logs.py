@@ -2,7 +2,7 @@
 
 This module decides *what* to scan (the time window by binary search on timestamps, the last N lines by
 reading
-backwards, rotated files by mtime) as :class:`~medic.plugins.probes.logengines.Segment` s; the engines in
+backwards, rotated files by mtime) as :class:`~medic.probes.logengines.Segment` s; the engines in
 logengines.py find the matching lines (GNU grep reading the file, or Python's ``re`` over chunks) while Python
 counts every line. Nothing holds more than a chunk and the bounded tallies.
 """
@@ -18,8 +18,8 @@ from typing import Any
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.params import Param
 from medic.kernel.probe import probe
-from medic.plugins.probes import logscan
-from medic.plugins.probes.logengines import (
+from medic.probes import logscan
+from medic.probes.logengines import (
     Matches,
     Segment,
     grep_dialect,

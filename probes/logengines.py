@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
-from medic.plugins.probes import logscan
+from medic.probes import logscan
 
 SAMPLE_LEN = 300
 

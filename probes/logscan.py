@@ -1,6 +1,6 @@
 """Streaming log scanning: timestamps, message normalisation, chunked sources (stdlib only, shippable).
 
-Helpers for the ``log_scan`` probe (plugins/probes/logs.py). Files are read in large byte chunks that end on a
+Helpers for the ``log_scan`` probe (probes/logs.py). Files are read in large byte chunks that end on a
 line boundary, so memory stays bounded whatever the file size; ``.gz`` files are streamed, plain files are
 seeked (the tail for "last N lines", a binary search for "since a time").
 """
