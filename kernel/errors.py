@@ -11,17 +11,17 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     ├── PluginError         medic.kernel.errors             exit 2  a plugin is broken, misspelt or clashes
     ├── TargetError         medic.kernel.errors             exit 3  a target could not be opened (host, bundle)
     │   ├── CommandTimeout  medic.plugins.ssh.connection    exit 3  a remote command ran past its timeout
-    │   └── BundleError     medic.agent.bundle.errors       exit 3  a bundle cannot be read
-    │       ├── BundleCorrupt       medic.agent.bundle.errors   exit 3  damaged or changed after writing
-    │       ├── BundleUnsafe        medic.agent.bundle.errors   exit 3  writes outside its directory, too big
-    │       └── BundleFormatError   medic.agent.bundle.errors   exit 3  not a bundle this version reads
+    │   └── BundleError     medic.kernel.bundle.errors       exit 3  a bundle cannot be read
+    │       ├── BundleCorrupt       medic.kernel.bundle.errors   exit 3  damaged or changed after writing
+    │       ├── BundleUnsafe        medic.kernel.bundle.errors   exit 3  writes outside its directory, too big
+    │       └── BundleFormatError   medic.kernel.bundle.errors   exit 3  not a bundle this version reads
     ├── ProbeError          medic.kernel.errors             exit 3  never escapes a run: an ``error`` finding
     │   └── ProbeUnavailable        medic.kernel.errors     exit 3  a ``skipped`` finding: no such data here
-    ├── HostCallError       medic.core.hosts                exit 3  a host-side function failed remotely
-    ├── BackupError         medic.core.backups              exit 3  a backup could not be made or restored
-    │   ├── BackupNotFound  medic.core.backups              exit 2  no backup with that id
-    │   └── BackupDamaged   medic.core.backups              exit 1  a backup failed verification
-    ├── JournalError        medic.core.journal              exit 2  the run named has no journal
+    ├── HostCallError       medic.plugins.change.safety.hosts exit 3  a host-side function failed remotely
+    ├── BackupError         medic.plugins.change.safety.backups exit 3  a backup could not be made or restored
+    │   ├── BackupNotFound  medic.plugins.change.safety.backups exit 2  no backup with that id
+    │   └── BackupDamaged   medic.plugins.change.safety.backups exit 1  a backup failed verification
+    ├── JournalError        medic.plugins.change.safety.journal exit 2  the run named has no journal
     ├── ActionError         medic.plugins.change.actions    exit 3  a change action cannot be planned or applied
     ├── EditError           medic.plugins.change.fileedit   exit 3  a file edit cannot be applied
     └── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out

@@ -46,8 +46,12 @@ TREE_LINE = re.compile(r"^[\s│├└─]*(\w+)\s+(medic\.[\w.]+)\s+exit (\d)\b
 
 
 def _parts() -> list[str]:
-    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    return sorted(config["tool"]["setuptools"].get("package-dir", {}))
+    """Every part of both distributions: medic (pyproject.toml) and medic-agent (packaging/medic-agent)."""
+    parts: set[str] = set()
+    for project in (ROOT / "pyproject.toml", ROOT / "packaging" / "medic-agent" / "pyproject.toml"):
+        config = tomllib.loads(project.read_text(encoding="utf-8"))
+        parts.update(config["tool"]["setuptools"].get("package-dir", {}))
+    return sorted(parts)
 
 
 def _drawn() -> set[tuple[str, str, int]]:
