@@ -41,12 +41,12 @@ def site(tmp_path: Path) -> Iterator[Path]:
         del sys.modules[name]
 
 
-def test_builtin_probes_are_declared_entry_points_of_medic() -> None:
+def test_builtin_probes_are_declared_entry_points_of_medic_agent() -> None:
     catalog = probes.discover()
     assert not catalog.failures
     assert {"memory", "disk_usage", "processes", "log_scan", "tcp_connect"} <= set(catalog.specs)
     source = catalog.sources["memory"]
-    assert (source.plugin, source.distribution, source.module) == ("builtin_probes", "medic",
+    assert (source.plugin, source.distribution, source.module) == ("builtin_probes", "medic-agent",
                                                                    "medic.probes.system")
 
 
