@@ -39,13 +39,33 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 }
 
 
+MAX_LENGTH = 10_000  # characters of one expression
+MAX_DEPTH = 100  # levels of nesting (operators, calls, subscripts, lists)
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deep the tree goes, walked without recursion."""
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
 @lru_cache(maxsize=2048)
 def parse(text: str) -> ast.Expression:
     """Parse and whitelist-check ``text``; raise ExprError saying what is not allowed."""
+    if len(text) > MAX_LENGTH:
+        raise ExprError(f"invalid expression {text[:40]!r}...: longer than {MAX_LENGTH} characters")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExprError(f"invalid expression {text!r}: {exc.msg}") from None
+    except (MemoryError, RecursionError):  # CPython's own parser gives up on deep nesting
+        raise ExprError(f"invalid expression {text[:40]!r}...: nested too deeply") from None
+    if _depth(tree) > MAX_DEPTH:  # the evaluator recurses: refuse before Python's recursion limit does
+        raise ExprError(f"invalid expression {text[:40]!r}...: nested deeper than {MAX_DEPTH} levels")
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             if not (isinstance(node.func, ast.Name) and (node.func.id in _FUNCS or node.func.id == "default")):
@@ -131,8 +151,7 @@ class _Evaluator:
                     return value
             return value
         if isinstance(node, ast.UnaryOp):
-            operand = self.visit(node.operand)
-            return (not operand) if isinstance(node.op, ast.Not) else -operand
+            return self._unary(node)
         if isinstance(node, ast.Compare):
             left = self.visit(node.left)
             for op, comp in zip(node.ops, node.comparators, strict=True):
@@ -157,13 +176,24 @@ class _Evaluator:
             args = [self.visit(a) for a in node.args]
             try:
                 return _FUNCS[node.func.id](*args)
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, OverflowError) as exc:
                 raise ExprError(f"{node.func.id}() failed in {self.text!r}: {exc}") from None
         raise ExprError(f"{type(node).__name__} is not allowed in {self.text!r}")
 
+    def _unary(self, node: ast.UnaryOp) -> Any:
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not operand
+        if not isinstance(operand, int | float):
+            raise ExprError(f"cannot negate {operand!r} in {self.text!r}: not a number")
+        return -operand
+
     def _item(self, container: Any, key: Any, node: ast.AST) -> Any:
-        if isinstance(container, Mapping) and key in container:
-            return container[key]
+        try:
+            if isinstance(container, Mapping) and key in container:
+                return container[key]
+        except TypeError:  # an unhashable key, e.g. inputs[[1]]
+            raise ExprError(f"cannot use {key!r} as a key in {self.text!r}") from None
         if isinstance(container, (list, tuple)) and isinstance(key, int) and -len(container) <= key < len(container):
             return container[key]
         raise ExprError(f"undefined name {ast.unparse(node)!r} in {self.text!r}")

@@ -132,7 +132,7 @@ def _to_mapping(value: Any) -> Any:
     if isinstance(value, str):  # `--input 'limits={"cpu": 2}'` on the command line
         try:
             loaded = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested deeper than json's decoder goes
             return _BAD
         if isinstance(loaded, dict):
             return loaded

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from medic.core import expr, template
@@ -65,3 +69,16 @@ def test_template_output_is_never_rendered_again() -> None:
     ctx = {"inputs": {"motd": "{{ inputs.secret }}", "secret": "s3cr3t"}}
     assert template.render("{{ inputs.motd }}", ctx) == "{{ inputs.secret }}"
     assert template.render("x {{ inputs.motd }} y", ctx) == "x {{ inputs.secret }} y"
+
+
+def test_a_too_deeply_nested_condition_is_refused_at_validation_with_exit_2(tmp_path: Path) -> None:
+    """Issue 16: `not not ... true` 2,000 deep used to pass validation and end the run in an internal error."""
+    book = tmp_path / "deep.yaml"
+    book.write_text("name: deep\nsteps:\n  - id: up\n    check: system.uptime\n"
+                    f"    when: \"{'not ' * 2000}true\"\n")
+    for args in (["playbooks", "validate", str(book)], ["run", str(book), "--engine", "inline"]):
+        out = subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 2, out.stderr
+        assert "nested deeper than 100 levels" in out.stderr
+        assert "Traceback" not in out.stderr
