@@ -7,15 +7,16 @@ import json
 import os
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 from medic.core import history
 from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
-from medic.core.report import to_json, to_markdown
+from medic.core.report import to_json
 from medic.core.session import Session
 from medic.kernel.errors import UsageError
+
+ENGINES = ("prefect", "inline")
 
 
 def register(sub: Any) -> None:
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
     p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
                    help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
-    p.add_argument("--engine", choices=("prefect", "inline"), default=os.environ.get("MEDIC_ENGINE", "prefect"),
+    p.add_argument("--engine", choices=ENGINES, default=os.environ.get("MEDIC_ENGINE", "prefect"),
                    help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
     p.add_argument("--check", action="store_true",
                    help="plan mode: show what each action would change (diffs, commands) and change nothing")
@@ -58,6 +59,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from medic.cli.render import Progress, print_run
 
     console = Console(stderr=True)
+    if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
+        raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
+    history.check_writable("--report", args.report)
     warm_up = None
     if args.engine == "prefect":
         from medic.flows.prefect_env import start_in_background
@@ -65,6 +69,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         warm_up = start_in_background()
     progress = None if args.json else Progress(console)
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
+    channels = [*(session.config.get("notify") or []), *args.notify]
+    session.check_channels(channels)
     playbook = session.load_playbook(args.playbook)
     inputs = playbook.bind_inputs(parse_inputs(args.input))
     specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)
@@ -89,8 +95,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     saved = history.save(run, state_dir(session.config))  # the run history
     if saved is not None:
         print(f"medic: warning: {saved}", file=sys.stderr)
-    if args.report:
-        Path(args.report).expanduser().write_text(to_markdown(run), encoding="utf-8")
     if args.json:
         json.dump(to_json(run), sys.stdout, indent=2, default=str)
         print()
@@ -100,9 +104,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             from medic.plugins.change.plan import plan_lines
 
             print("\n".join(plan_lines(run)))
-        if args.report:
-            console.print(f"report written to {args.report}", highlight=False)
-    for problem in session.notify(run, [*(session.config.get("notify") or []), *args.notify]):
+    if args.report:  # after the results are shown: a failure here loses nothing
+        print(history.write_report(run, args.report, state_dir(session.config)), file=sys.stderr)
+    for problem in session.notify(run, channels):
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
 

@@ -74,6 +74,13 @@ class Session:
             raise UsageError(f"target(s) named more than once: {', '.join(dupes)}")
         return opened
 
+    def check_channels(self, channel_specs: Sequence[str]) -> None:
+        """Refuse unknown channel names before a run, not after it."""
+        unknown = [spec for spec in channel_specs if spec.partition(":")[0] not in self.registry.channels]
+        if unknown:
+            raise UsageError(f"unknown channel(s) {', '.join(map(repr, unknown))}; installed: "
+                             f"{', '.join(self.registry.channels)} (see `medic plugins list`)")
+
     def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
         """Send the run's notification to each ``name[:path-or-option]`` channel; return delivery errors."""
         errors = []

@@ -138,9 +138,11 @@ def test_file_channel_appends_json_lines(tmp_path: Path) -> None:
     assert len(lines) == 2 and lines[0]["event"] == "run_end" and lines[0]["data"]["playbook"] == "slow-system"
 
 
-def test_unknown_channel_is_a_warning_not_a_lost_result(tmp_path: Path) -> None:
-    out = medic("run", "slow-system", "--json", "--notify", "pager")
-    assert "unknown channel 'pager'" in out.stderr
+def test_a_channel_that_fails_to_deliver_is_a_warning_not_a_lost_result(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    out = medic("run", "slow-system", "--json", "--notify", f"file:{blocker}/events.jsonl")
+    assert "channel file failed" in out.stderr
     assert json.loads(out.stdout)["playbook"] == "slow-system"
 
 
