@@ -34,7 +34,7 @@ def check_writable(option: str, destination: str | None) -> None:
     if destination is None:
         return
     path = Path(destination).expanduser()
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     if path.is_dir():
         raise UsageError(f"{option} {destination}: is a directory; give a file name")
     if not parent.is_dir():

@@ -10,7 +10,6 @@ name; a hook implementation whose name matches no hook specification is an error
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -22,9 +21,9 @@ from medic.core import hookspecs
 from medic.core.registry import KINDS, Origin, Registry
 from medic.kernel import probes
 from medic.kernel.errors import PluginError
+from medic.kernel.probes import DISABLE_ENV, disabled
 
 GROUP = "medic"
-DISABLE_ENV = "MEDIC_DISABLE_PLUGINS"
 SELF_DIST = "medic"
 IN_PROCESS = "(registered in-process)"
 
@@ -61,7 +60,8 @@ class PluginHost:
 
 
 def disabled_plugins() -> set[str]:
-    return {n.strip() for n in os.environ.get(DISABLE_ENV, "").split(",") if n.strip()}
+    """The plugins MEDIC_DISABLE_PLUGINS names (read by the probe registry the same way)."""
+    return disabled()
 
 
 def _entry_points() -> list[metadata.EntryPoint]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from fake_dists import make_dist
 
 CHANGE_COMMANDS = ("backups", "runs", "rollback", "recover")
 
@@ -29,11 +29,7 @@ def commands_in_help(out: subprocess.CompletedProcess[str]) -> set[str]:
 
 def plugin_dist(site: Path, module: str, source: str) -> Path:
     """A distribution ``<module>-dist`` whose entry point ``<module>`` in group ``medic`` is ``source``."""
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{module}_dist-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {module}-dist\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text(f"[medic]\n{module} = {module}\n")
+    make_dist(site, f"{module}-dist", module, source, group="medic", version="1.0")
     return site
 
 

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_dists import make_dist as _make_dist
+from fake_dists import temporary_site
 
 from medic.core import pluginmanager
 from medic.kernel.errors import PluginError
 
 
-def make_dist(root: Path, dist: str, module: str, source: str, ep_name: str | None = None) -> None:
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[medic]\n{ep_name or module} = {module}\n")
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    for name in [m for m in sys.modules if m.startswith("plug_")]:
-        del sys.modules[name]
+    yield from temporary_site(tmp_path, "plug_")
 
 
 CHECK_SRC = """
@@ -124,3 +112,7 @@ def test_add_commands_names_a_plugin_whose_register_commands_fails(site: Path) -
     assert "cmd-plugin" in text and "register_commands: RuntimeError: no parser for you" in text
     assert "MEDIC_DISABLE_PLUGINS=plug_cmdfail" in text
     assert {"hosts", "backups", "fine"} <= set(sub.choices)  # built-ins first, in load order
+
+
+def make_dist(root: Path, dist: str, module: str, source: str, ep_name: str | None = None) -> None:
+    _make_dist(root, dist, module, source, group="medic", entry=ep_name, version="1.2.3")

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_dists import make_dist as _make_dist
+from fake_dists import temporary_site
 
 from medic.core import pluginmanager
 from medic.kernel import probes
@@ -24,21 +25,9 @@ PROBE_SRC = """
 """
 
 
-def make_probe_dist(root: Path, dist: str, module: str, source: str, entry: str | None = None) -> None:
-    (root / f"{module}.py").write_text(textwrap.dedent(source))
-    info = root / f"{dist.replace('-', '_')}-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 2.0\n")
-    (info / "entry_points.txt").write_text(f"[medic.probes]\n{entry or module} = {module}\n")
-
-
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[Path]:
-    sys.path.insert(0, str(tmp_path))
-    yield tmp_path
-    sys.path.remove(str(tmp_path))
-    for name in [m for m in sys.modules if m.startswith("probe_")]:
-        del sys.modules[name]
+    yield from temporary_site(tmp_path, "probe_")
 
 
 def test_builtin_probes_are_declared_entry_points_of_medic_agent() -> None:
@@ -100,3 +89,7 @@ def test_the_registry_imports_no_pluggy() -> None:
     code = "import sys, medic.kernel.probes as p; p.discover(); print('pluggy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "False"
+
+
+def make_probe_dist(root: Path, dist: str, module: str, source: str, entry: str | None = None) -> None:
+    _make_dist(root, dist, module, source, group="medic.probes", entry=entry, version="2.0")
