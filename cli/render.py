@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
+import psutil
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -50,8 +52,14 @@ class Progress:
             self.console.print(line, highlight=False)
 
 
-def print_run(console: Console, run: RunResult) -> None:
-    table = Table(title=f"{run.playbook}: {run.status} ({run.duration_s:.1f} s, run {run.run_id})",
+def wall_time_s() -> float:
+    """Seconds since this process started: Python's start, imports, Prefect's server start and the run."""
+    return max(0.0, time.time() - psutil.Process().create_time())
+
+
+def print_run(console: Console, run: RunResult, wall_s: float | None = None) -> None:
+    wall = "" if wall_s is None else f", wall {wall_s:.1f} s"
+    table = Table(title=f"{run.playbook}: {run.status} (engine {run.duration_s:.1f} s{wall}, run {run.run_id})",
                   show_lines=False, expand=False)
     table.add_column("Status")
     table.add_column("Check")
@@ -60,9 +68,7 @@ def print_run(console: Console, run: RunResult) -> None:
     for f in run.findings():
         table.add_row(Text(str(f.status), style=STYLE[f.status]), f.check, f.target, f.summary)
     console.print(table)
-    c = run.counts()
-    console.print(f"{c['fail']} fail, {c['warn']} warn, {c['error']} error, {c['pass']} pass, "
-                  f"{c['skipped']} skipped", highlight=False)
+    console.print(summary_line(run), highlight=False)
     down = unreachable(run)
     if down:
         console.print(Text.assemble(("Unreachable: ", "bold magenta"), ", ".join(down)))
@@ -70,10 +76,20 @@ def print_run(console: Console, run: RunResult) -> None:
     if cause:
         console.print(Text.assemble(("Probable cause: ", "bold"), f"{cause.check} on {cause.target}: ",
                                     (cause.summary, STYLE[cause.status])))
-    else:
+    elif run.checked:
         console.print(Text("No problem found: every check passed.", style="green"))
     steps = next_steps(run)
     if steps:
         console.print(Text("Next steps:", style="bold"))
         for i, s in enumerate(steps, 1):
             console.print(f"  {i}. {s}", highlight=False)
+
+
+def summary_line(run: RunResult) -> str:
+    """The counts; a run where no check gave a verdict says so (it is not a success: exit 3)."""
+    c = run.counts()
+    line = f"{c['fail']} fail, {c['warn']} warn, {c['error']} error, {c['pass']} pass, {c['skipped']} skipped"
+    if run.checked:
+        return line
+    why = f"{c['error']} error(s), no check gave a result" if c["error"] else "no check ran"
+    return f"{line}: nothing was checked ({why})"

@@ -21,8 +21,9 @@ ENGINES = ("prefect", "inline")
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run a playbook (by name or path) on targets",
-                       description="Run a playbook. Exit codes: 0 no fail finding, 1 a check failed, "
-                                   "2 usage or validation error, 3 internal error.")
+                       description="Run a playbook. Exit codes: 0 checked and no fail finding, 1 a check "
+                                   "failed, 2 usage or validation error, 3 a target unreachable, nothing "
+                                   "checked, Prefect server down or internal error, 130 interrupted.")
     p.add_argument("playbook", metavar="PLAYBOOK", help="name (medic playbooks list) or path to a YAML file")
     p.add_argument("--target", "-t", action="append", default=[], metavar="TARGET",
                    help="local, ssh://[user@]host[:port], bundle:PATH or inventory names (repeatable, "
@@ -56,7 +57,7 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from medic.cli.render import Progress, print_run
+    from medic.cli.render import Progress, print_run, wall_time_s
 
     console = Console(stderr=True)
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
@@ -99,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         json.dump(to_json(run), sys.stdout, indent=2, default=str)
         print()
     else:
-        print_run(Console(), run)
+        print_run(Console(), run, wall_time_s())
         if args.check:
             from medic.plugins.change.plan import plan_lines
 

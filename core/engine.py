@@ -25,6 +25,7 @@ from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, Ta
 from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 
 LeafFn = Callable[[], StepResult]
+VERDICTS = (Status.PASS, Status.WARN, Status.FAIL)
 
 
 class Executor:
@@ -96,15 +97,24 @@ class RunResult:
 
     @property
     def status(self) -> Status:
-        return worst_status([f.status for f in self.findings()]) if self.findings() else Status.PASS
+        """The worst finding's status; ``skipped`` when there is none (nothing was checked)."""
+        return worst_status([f.status for f in self.findings()])
+
+    @property
+    def checked(self) -> bool:
+        """True when at least one check gave a verdict (pass, warn or fail); errors and skips are no verdict."""
+        return any(f.status in VERDICTS for f in self.findings())
 
     @property
     def exit_code(self) -> int:
-        """1 when a check failed; 3 when a target could not be reached at all (the run is incomplete)."""
+        """1 when a check failed; 3 when a target could not be reached at all (the run is incomplete) or no
+        check gave a verdict (only errors, or nothing evaluated): that is not a success."""
         findings = self.findings()
         if any(f.check == "target.reachable" and f.status == Status.ERROR for f in findings):
             return EXIT_INTERNAL
-        return EXIT_FINDINGS_FAILED if any(f.status == Status.FAIL for f in findings) else EXIT_OK
+        if any(f.status == Status.FAIL for f in findings):
+            return EXIT_FINDINGS_FAILED
+        return EXIT_OK if self.checked else EXIT_INTERNAL
 
     @property
     def duration_s(self) -> float:
