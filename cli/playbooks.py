@@ -70,7 +70,10 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_probes(args: argparse.Namespace) -> int:
-    table = Session().playbook_probes(args.names)
+    skipped: dict[str, str] = {}
+    table = Session().playbook_probes(args.names, skipped)
+    for name, why in skipped.items():  # on stderr: the table (and --json) stays what a profile reads
+        print(f"medic: skipped playbook {name}: {why}", file=sys.stderr)
     if args.json:
         json.dump(table, sys.stdout, indent=2, sort_keys=True)
         print()

@@ -32,13 +32,26 @@ class Session:
     def load_playbook(self, name_or_path: str) -> Playbook:
         return playbook_mod.load(catalog.resolve(name_or_path, self.config), self.registry)
 
-    def playbook_probes(self, names: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    def playbook_probes(self, names: Sequence[str], skipped: dict[str, str] | None = None
+                        ) -> dict[str, list[dict[str, Any]]]:
         """Per playbook (default: every listed one), the probe calls it makes with its default inputs: what a
-        bundle must hold for it. Calls that differ only in ``become`` count once (a bundle holds one result)."""
+        bundle must hold for it. Calls that differ only in ``become`` count once (a bundle holds one result).
+
+        A playbook named in ``names`` that cannot be loaded or has a required input raises; without names such
+        playbooks are left out and listed in ``skipped`` (name -> why) instead.
+        """
         out = {}
         for name in names or [r.name for r in catalog.all_playbooks(self.config)]:
-            pb = self.load_playbook(name)
-            scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
+            try:
+                pb = self.load_playbook(name)
+                scope = {"inputs": pb.bind_inputs({}), "target": {}, "steps": {}}
+            except MedicError as exc:
+                if names:
+                    raise
+                if skipped is not None:  # one line: the problems, not the file's name again
+                    issues = getattr(exc, "issues", None)
+                    skipped[name] = "; ".join(i.message for i in issues) if issues else str(exc)
+                continue
             unique = {c.key: c for c in static_probe_calls(pb.steps, self.registry, scope)}
             out[pb.name] = [{"probe": c.probe, "params": c.params} for c in unique.values()]
         return out
