@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from medic.core import __version__, pluginmanager
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
+from medic.kernel.models import cap_text
 
 # medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
@@ -50,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except MedicError as exc:
-        print(f"medic: error: {exc}", file=sys.stderr)
+        print(f"medic: error: {cap_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("medic: interrupted", file=sys.stderr)
@@ -60,8 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("MEDIC_DEBUG"):
             traceback.print_exc()
-        print(f"medic: internal error: {type(exc).__name__}: {exc} (set MEDIC_DEBUG=1 for the traceback; "
-              f"please report it)", file=sys.stderr)
+        print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for the "
+              f"traceback; please report it)", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, worst_status
+from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, cap_text, cap_texts, worst_status
 
 if TYPE_CHECKING:
     from medic.core.registry import Registry
@@ -60,6 +60,10 @@ class StepResult:
     duration_s: float = 0.0
     attempts: int = 1
 
+    def __post_init__(self) -> None:
+        if self.error is not None:
+            self.error = cap_text(self.error)
+
     def all_findings(self) -> list[Finding]:
         return [*self.findings, *(f for c in self.children for f in c.all_findings())]
 
@@ -71,7 +75,8 @@ class StepResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "step": self.step, "kind": self.kind, "target": self.target, "status": str(self.status),
-            "title": self.title, "findings": [f.to_dict() for f in self.findings], "outputs": self.outputs,
+            "title": self.title, "findings": [f.to_dict() for f in self.findings],
+            "outputs": cap_texts(self.outputs),  # capped as written; later steps saw them whole
             "children": [c.to_dict() for c in self.children], "error": self.error,
             "duration_s": round(self.duration_s, 4), "attempts": self.attempts,
         }

@@ -47,6 +47,31 @@ class Category(StrEnum):
     CONFIGURATION = "configuration"
 
 
+# Every text that goes into a finding, its evidence or an error keeps at most this many characters of its head
+# and of its tail: a program that writes 80 MiB of stderr must not make an 80 MiB finding (and --json, the run
+# history and the terminal table all repeat it).
+TEXT_HEAD = TEXT_TAIL = 4096
+
+
+def cap_text(text: str) -> str:
+    """``text`` itself when short; else its head and tail around a note of how much was left out."""
+    if len(text) <= TEXT_HEAD + TEXT_TAIL:
+        return text
+    omitted = len(text) - TEXT_HEAD - TEXT_TAIL
+    return f"{text[:TEXT_HEAD]}\n… {omitted} characters omitted …\n{text[-TEXT_TAIL:]}"
+
+
+def cap_texts(value: Any) -> Any:
+    """``value`` with every string in it (mapping values and keys, list items) capped by :func:`cap_text`."""
+    if isinstance(value, str):
+        return cap_text(value)
+    if isinstance(value, Mapping):
+        return {cap_texts(k): cap_texts(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [cap_texts(v) for v in value]
+    return value
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
@@ -162,6 +187,13 @@ class Finding:
     remediation: str = ""
     step: str = ""
     subject: str | None = None
+
+    def __post_init__(self) -> None:
+        self.summary = cap_text(self.summary)
+        self.remediation = cap_text(self.remediation)
+        self.evidence = cap_texts(self.evidence)
+        if self.subject is not None:
+            self.subject = cap_text(self.subject)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -74,7 +74,7 @@ def test_probe_failure_and_missing_data_become_findings(registry) -> None:  # ty
     assert by_step["mem"].status == Status.ERROR and "boom" in by_step["mem"].summary
     assert by_step["load"].status == Status.ERROR and "KeyError" in by_step["load"].summary
     assert by_step["up"].status == Status.SKIPPED
-    assert res.exit_code == 0
+    assert res.exit_code == 3 and not res.checked  # errors and skips only: nothing was checked (issue 16 #10)
 
 
 def test_live_checks_are_skipped_on_collected_data(registry) -> None:  # type: ignore[no-untyped-def]
