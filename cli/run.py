@@ -80,6 +80,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
                          f"{', '.join(specs)})")
     try:
+        if args.engine == "prefect":
+            from medic.flows.server_check import check_api_reachable
+
+            check_api_reachable()
         if progress:
             progress.start(f"running {playbook.name}")
         try:
@@ -120,5 +124,11 @@ def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[st
     threading.Thread(target=Engine(session.registry).prefetch, args=(playbook, targets, inputs),
                      daemon=True, name="medic-prefetch").start()
     from medic.flows.runner import run_with_prefect
+    from medic.flows.server_check import server_down
 
-    return run_with_prefect(session, playbook, targets, inputs, options)
+    try:
+        return run_with_prefect(session, playbook, targets, inputs, options)
+    except RuntimeError as exc:  # the server went away after the check before the run
+        if "Failed to reach API" not in str(exc):
+            raise
+        raise server_down(os.environ.get("PREFECT_API_URL", ""), "it stopped answering") from None
