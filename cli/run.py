@@ -39,6 +39,8 @@ def register(sub: Any) -> None:
                    help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default=os.environ.get("MEDIC_ENGINE", "prefect"),
                    help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
+    p.add_argument("--verbose", "-v", action="store_true",
+                   help="show Prefect's own log lines on the terminal (default: none)")
     p.add_argument("--check", action="store_true",
                    help="plan mode: show what each action would change (diffs, commands) and change nothing")
     p.set_defaults(func=cmd_run)
@@ -66,6 +68,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     warm_up = None
     if args.engine == "prefect":
         from medic.flows.prefect_env import start_in_background
+
+        # Prefect's logs (retries, crashes, their tracebacks) are not the user's business unless asked for
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "CRITICAL")
 
         warm_up = start_in_background()
     progress = None if args.json else Progress(console)

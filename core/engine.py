@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import contextvars
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from medic.core import expr, template
+from medic.core.deadline import Deadline, expired
 from medic.core.playbook import Playbook
 from medic.core.registry import Registry
 from medic.core.steps import Approver, Step, StepContext, StepResult, error_result
@@ -43,7 +46,7 @@ class Executor:
         attempts = 0
         while True:
             attempts += 1
-            result = _with_timeout(step, target, fn)
+            result = with_timeout(step, target, fn)
             if result.status != Status.ERROR or attempts > step.retries:
                 result.attempts = attempts
                 return result
@@ -56,18 +59,34 @@ class Executor:
             return list(pool.map(fn, targets))
 
 
-def _with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
+def with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
+    """Run ``fn`` under the step's deadline: at the timeout the deadline stops what the step started (the local
+    target's probe processes) and the step reports ``error`` at once. The worker is a daemon thread, never joined
+    at exit; a context copy carries the deadline (and a Prefect task's context) into it."""
     if step.timeout is None:
         return fn()
-    # A daemon thread: a probe stuck in I/O cannot be killed, but the run goes on and reports the timeout.
-    pool = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"step-{step.id}")
-    future = pool.submit(fn)
-    try:
-        return future.result(timeout=step.timeout)
-    except cf.TimeoutError:
+    deadline = Deadline()
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def work() -> None:
+        deadline.activate()
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # re-raised in the caller, as if fn had run there
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True,
+                     name=f"step-{step.id}").start()
+    if not done.wait(step.timeout):
+        deadline.expire()
         return timed_out(step, target)
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    if "error" in box:
+        raise box["error"]
+    result: StepResult = box["result"]
+    return result
 
 
 def timed_out(step: Step, target: Target) -> StepResult:
@@ -166,7 +185,7 @@ class Engine:
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:
         """Collect, in one batch, every probe call whose parameters are known before the run starts."""
-        calls = static_probe_calls(steps, self.registry, scope)
+        calls = static_probe_calls(steps, self.registry, scope, timed=not target.deadline_bound)
         if calls:
             target.prefetch(calls)
 
@@ -219,7 +238,7 @@ class Engine:
                     self.hooks.on_step_error(step=step, target=target, error=exc, run_id=run_id)
                 result = error_result(step, target, f"{type(exc).__name__}: {exc}")
             result.duration_s = time.monotonic() - started
-            if self.hooks is not None:
+            if self.hooks is not None and not expired():  # a timed-out step's late result is not reported
                 self.hooks.after_step(step=step, target=target, result=result, run_id=run_id)
             return result
 
@@ -228,14 +247,18 @@ class Engine:
         return self.executor.run_leaf(step, target, leaf)
 
 
-def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping[str, Any]) -> list[ProbeCall]:
+def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping[str, Any], *,
+                       timed: bool = True) -> list[ProbeCall]:
     """Probe calls the steps (and their children) will make, as far as is known before the run starts.
 
     Steps whose ``when`` is false on the inputs are left out with their children; steps whose parameters or
     condition depend on earlier results are collected when they run. A step's calls carry its ``become``.
+    ``timed=False`` leaves out the calls of steps with a ``timeout`` (collected under their deadline instead).
     """
     calls: list[ProbeCall] = []
     for step in steps:
+        if not timed and step.timeout is not None and not step.children:
+            continue
         if step.when is not None:
             if "steps." in step.when:
                 continue
@@ -251,7 +274,7 @@ def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping
                           for c in registry.step_kinds[step.kind].probe_calls(step, params, registry)]
             except Exception:  # noqa: S110 - best effort: the step reports bad parameters when it runs
                 pass
-        calls += static_probe_calls(step.children, registry, scope)
+        calls += static_probe_calls(step.children, registry, scope, timed=timed)
     return list(dict.fromkeys(calls))
 
 

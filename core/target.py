@@ -11,6 +11,7 @@ the cache key, so a result collected with privileges is never handed to a step w
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
@@ -18,6 +19,7 @@ from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
+from medic.core import deadline
 from medic.core.hosts import Host, Reopen
 from medic.core.masking import masked
 from medic.kernel.errors import TargetError
@@ -30,6 +32,9 @@ class Target(ABC):
     # How long prefetch() waits for its batches (None: until done). A remote target waits, so that an unreachable
     # host is known before any step runs; the local one does not: a slow probe is then bounded by its step's timeout.
     prefetch_wait: float | None = None
+    # True: the calls of a step with a timeout are not prefetched but collected when the step runs, under its
+    # deadline (medic.core.deadline), which can stop them; the local target runs them as killable processes.
+    deadline_bound: bool = False
 
     def __init__(self, name: str, variables: Mapping[str, Any] | None = None) -> None:
         self.name = name
@@ -69,8 +74,9 @@ class Target(ABC):
                 future: Future[Mapping[ProbeCall, ProbeResult]] = Future()
                 for call in batch:
                     self._pending[call] = future
-                threading.Thread(target=self._run_batch, args=(batch, future), daemon=True,
-                                 name=f"probe-{self.name}").start()
+                # in a copy of the caller's context: a step's deadline reaches the probes it starts
+                threading.Thread(target=contextvars.copy_context().run, args=(self._run_batch, batch, future),
+                                 daemon=True, name=f"probe-{self.name}").start()
             return list({id(f): f for c in wanted if (f := self._pending.get(c)) is not None}.values())
 
     def _run_batch(self, batch: list[ProbeCall], future: Future[Mapping[ProbeCall, ProbeResult]]) -> None:
@@ -90,11 +96,11 @@ class Target(ABC):
         asked = {call: self._effective(call) for call in calls}
         wanted = list(dict.fromkeys(asked.values()))
         if fresh:
-            with self._lock:
-                for call in wanted:
-                    self._cache.pop(call, None)
-                    self._pending.pop(call, None)
+            self._forget(wanted)
         self._start(wanted)
+        step_deadline = deadline.current()
+        if step_deadline is not None:  # a timed-out step's calls are forgotten: a retry probes again
+            step_deadline.on_expiry(lambda: self._forget(wanted))
         out: dict[ProbeCall, ProbeResult] = {}
         for call in wanted:
             cached = self._cache.get(call)
@@ -102,11 +108,18 @@ class Target(ABC):
                 future = self._pending[call]
                 cached = future.result()[call]
                 with self._lock:
-                    self._cache[call] = cached
+                    if not deadline.expired():
+                        self._cache[call] = cached
                     if self._pending.get(call) is future:
                         del self._pending[call]
             out[call] = cached
         return {call: out[effective] for call, effective in asked.items()}
+
+    def _forget(self, calls: Iterable[ProbeCall]) -> None:
+        with self._lock:
+            for call in calls:
+                self._cache.pop(call, None)
+                self._pending.pop(call, None)
 
     def prefetch(self, calls: Iterable[ProbeCall]) -> None:
         """Start collecting ``calls``; wait up to ``prefetch_wait``. Raises what a finished batch raised."""
@@ -145,6 +158,7 @@ class BecomeView(Target):
         self.target = target
         self.become = become
         self.kind, self.live, self.prefetch_wait = target.kind, target.live, target.prefetch_wait
+        self.deadline_bound = target.deadline_bound
 
     def _tagged(self, calls: Iterable[ProbeCall]) -> dict[ProbeCall, ProbeCall]:
         return {c: c if c.become is not None else c.with_become(self.become) for c in calls}

@@ -3,9 +3,11 @@
 The engine (``medic.core.engine``) keeps ordering, conditions and templating; this module only swaps in an
 executor that wraps work in Prefect tasks: one per leaf step and target for a few targets, one per target for
 a fleet (more than ``MEDIC_PREFECT_STEP_TASKS_UP_TO``, default 4; steps then keep their timeouts and retries
-inline). With ``PREFECT_API_URL`` set, runs go to that server (UI, history, workers); otherwise Prefect starts
-its temporary local server for the run. On a configured server, ``approve`` steps pause the flow run and wait
-for an answer in the UI (``medic.flows.approval``).
+inline). A step's timeout is medic's own deadline (``medic.core.deadline``) inside the task, which stops the
+step's work; Prefect retries a step that reported ``error``. With ``PREFECT_API_URL`` set, runs go to that
+server (UI, history, workers); otherwise Prefect starts its temporary local server for the run. On a
+configured server, ``approve`` steps pause the flow run and wait for an answer in the UI
+(``medic.flows.approval``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from prefect import flow, task  # noqa: E402 - settings above must be in place b
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import State  # noqa: E402
 
-from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id  # noqa: E402
+from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id, with_timeout  # noqa: E402
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
 from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
@@ -51,20 +53,19 @@ class PrefectExecutor(Executor):
 
         def body() -> StepResult:
             attempts["n"] += 1
-            result = fn()
+            # medic's deadline, not Prefect's timeout_seconds: it stops the step's work (its probe processes)
+            # and makes no Prefect error log and traceback
+            result = with_timeout(step, target, fn)
             last["result"] = result
             if result.status == Status.ERROR and attempts["n"] <= step.retries:
                 raise _Retry(result.error or "step errored")
             return result
 
         leaf_task = task(name=f"{step.id} @ {target.name}", retries=step.retries, retry_delay_seconds=0,
-                         timeout_seconds=step.timeout, persist_result=False, cache_policy=NO_CACHE,
-                         log_prints=False)(body)
+                         persist_result=False, cache_policy=NO_CACHE, log_prints=False)(body)
         state: State[Any] = leaf_task(return_state=True)
         if state.is_completed():
             result: StepResult = state.result()
-        elif state.name == "TimedOut" or "TimeoutError" in str(state.message):
-            result = error_result(step, target, f"timed out after {step.timeout:g} s")
         else:
             result = last.get("result") or error_result(step, target, f"task failed: {state.message}")
         result.attempts = attempts["n"]

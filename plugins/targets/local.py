@@ -10,11 +10,12 @@ import socket
 from collections.abc import Mapping
 from typing import Any
 
+from medic.core.deadline import run_probe_bounded
 from medic.core.hosts import Host
 from medic.core.target import Target, TargetContext, TargetKind
 from medic.kernel.errors import UsageError
 from medic.kernel.models import ProbeCall, ProbeResult
-from medic.kernel.probe import ProbeSpec, run_probe
+from medic.kernel.probe import ProbeSpec
 from medic.plugins.change.safety.hosts import LOCAL_HOST, local_become_problem
 
 
@@ -22,6 +23,7 @@ class LocalTarget(Target):
     kind = "local"
     live = True
     prefetch_wait = 0.0  # probes run in the background; each step waits for its own data, under its timeout
+    deadline_bound = True  # a step with a timeout runs its probes as processes its deadline kills
 
     def __init__(self, probes: Mapping[str, ProbeSpec], name: str = "local",
                  variables: Mapping[str, Any] | None = None) -> None:
@@ -51,7 +53,7 @@ class LocalTarget(Target):
         spec = self.probes.get(call.probe)
         if spec is None:
             return ProbeResult(call.probe, call.params, False, None, f"no probe named {call.probe!r} is installed")
-        return run_probe(spec, call)
+        return run_probe_bounded(spec, call)
 
 
 def _open(spec: str, ctx: TargetContext) -> list[Target]:
