@@ -65,14 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
-    warm_up = None
-    if args.engine == "prefect":
-        from medic.flows.prefect_env import start_in_background
-
-        # Prefect's logs (retries, crashes, their tracebacks) are not the user's business unless asked for
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if args.verbose else "CRITICAL")
-
-        warm_up = start_in_background()
+    warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
     progress = None if args.json else Progress(console)
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     channels = [*(session.config.get("notify") or []), *args.notify]
@@ -119,6 +112,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     for problem in session.notify(run, channels):
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def warm_up_prefect(verbose: bool) -> threading.Thread:
+    from medic.flows.prefect_env import start_in_background
+
+    # Prefect's logs (retries, crashes, their tracebacks) are not the user's business unless asked for
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
+    return start_in_background()
 
 
 def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,
