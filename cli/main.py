@@ -8,9 +8,12 @@ Commands that run no flow never import Prefect, so they answer fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -41,7 +44,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+_interrupted = threading.Event()
+
+
+def _on_sigint(signum: int, frame: object) -> None:
+    """First Ctrl-C: stop the run. Any further one is ignored, so the way out cannot be interrupted."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) -> int:
+    """Run one command; return its exit code. ``exit_on_interrupt`` (the console script): after Ctrl-C, print
+    the one line and leave at once with 130, so no other thread prints after it and nothing is joined."""
+    _interrupted.clear()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _on_sigint)
+    try:
+        code = _dispatch(argv)
+    except KeyboardInterrupt:
+        code = 130
+    except Exception as exc:
+        if not _interrupted.is_set():  # an error caused by the interrupt is the interrupt
+            if os.environ.get("MEDIC_DEBUG"):
+                traceback.print_exc()
+            print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for "
+                  f"the traceback; please report it)", file=sys.stderr)
+            return EXIT_INTERNAL
+    if _interrupted.is_set() or code == 130:
+        _leave_interrupted(exit_on_interrupt)
+        return 130
+    return code
+
+
+def _dispatch(argv: Sequence[str] | None) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -51,23 +87,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         return code
     except MedicError as exc:
+        if _interrupted.is_set():
+            raise KeyboardInterrupt from None
         print(f"medic: error: {cap_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("medic: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:
-        if os.environ.get("MEDIC_DEBUG"):
-            traceback.print_exc()
-        print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for the "
-              f"traceback; please report it)", file=sys.stderr)
-        return EXIT_INTERNAL
+
+
+def _leave_interrupted(hard: bool) -> None:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    print("medic: interrupted", file=sys.stderr, flush=True)
+    if not hard:
+        return
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)  # nothing prints after the line: not a late step, not a thread, not a child
+    os.dup2(devnull, 2)
+    with contextlib.suppress(Exception):  # what this run started ends with it: probes, programs, Prefect's server
+        import psutil
+
+        from medic.core.deadline import kill_children
+
+        kill_children()
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+    os._exit(130)
 
 
 def entry() -> None:
-    sys.exit(main())
+    sys.exit(main(exit_on_interrupt=True))
 
 
 if __name__ == "__main__":
