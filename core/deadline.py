@@ -23,6 +23,7 @@ _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("medi
 # Process groups of probe children alive now, so an interrupted medic can end them too (kill_children).
 _CHILDREN: set[int] = set()
 _CHILDREN_LOCK = threading.Lock()
+_PIPES: set[int] = set()  # pipe ends open in this process for probe children (a new child closes them)
 
 
 class Deadline:
@@ -77,11 +78,19 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
     deadline = _CURRENT.get()
     if deadline is None or not hasattr(os, "fork"):
         return run_probe(spec, call)
-    read_fd, write_fd = os.pipe()
-    pid = os.fork()
+    with _CHILDREN_LOCK:  # no other fork between the pipe and its parent end closing: only the child writes
+        read_fd, write_fd = os.pipe()
+        _PIPES.update((read_fd, write_fd))
+        pid = os.fork()
+        if pid != 0:
+            os.close(write_fd)
+            _PIPES.discard(write_fd)
+            _CHILDREN.add(pid)
     if pid == 0:  # the child: run the probe, send the result, leave without running the parent's exit code
         try:
-            os.close(read_fd)
+            for fd in _PIPES - {write_fd}:  # other probes' pipes: their readers must see their EOF, not wait
+                with contextlib.suppress(OSError):
+                    os.close(fd)
             os.setpgid(0, 0)
             outcome = run_probe(spec, call)
             try:
@@ -92,15 +101,14 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
                 out.write(payload)
         finally:
             os._exit(0)
-    os.close(write_fd)
     with contextlib.suppress(OSError):  # both sides set the group: no race with an early kill
         os.setpgid(pid, pid)
-    with _CHILDREN_LOCK:
-        _CHILDREN.add(pid)
     deadline.on_expiry(lambda: _kill_group(pid))
     try:
         with os.fdopen(read_fd, "rb") as pipe:
             payload = pipe.read()
+            with _CHILDREN_LOCK:
+                _PIPES.discard(read_fd)
     finally:
         _kill_group(pid)  # the probe's own programs left behind in its group go too
         os.waitpid(pid, 0)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import textwrap
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -283,3 +284,58 @@ def test_fresh_collection_forgets_cached_and_in_flight_results() -> None:
     assert target.collect([call])[call].data == "before"  # the run's cached view
     assert target.collect([call], fresh=True)[call].data == "after"
     assert target.collect([call])[call].data == "after"
+
+
+def test_a_pure_python_probe_past_its_step_timeout_is_stopped_not_abandoned(registry, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 16 item 5: under a step's deadline the local target runs a probe in a forked child in its own
+    process group; at the timeout the group is killed (no thread left spinning), and a retry probes again."""
+    import os
+
+    import psutil
+
+    from medic.kernel.probe import ProbeSpec
+    from medic.plugins.targets.local import LocalTarget
+
+    pids = tmp_path / "pids"
+
+    def spin() -> list[dict[str, Any]]:
+        with open(pids, "a") as out:
+            out.write(f"{os.getpid()}\n")
+        while True:  # pure Python, never returns: only killing its process ends it
+            pass
+
+    probes = {**dict(registry.probes.items()), "disk_usage": ProbeSpec("disk_usage", spin)}
+    pb = playbook.loads(textwrap.dedent("""
+        name: t
+        steps:
+          - {id: disk, check: system.disk_space, timeout: 0.5, retries: 1}
+          - {id: mem, check: system.memory, timeout: 5}
+    """), registry, "t.yaml")
+    started = time.monotonic()
+    res = Engine(registry).run(pb, [LocalTarget(probes)], {})
+    disk, mem = res.results["local"]
+    assert disk.status == Status.ERROR and "timed out after 0.5 s" in (disk.error or "") and disk.attempts == 2
+    assert mem.status in (Status.PASS, Status.WARN, Status.FAIL)
+    assert time.monotonic() - started < 5
+    children = [int(p) for p in pids.read_text().split()]
+    assert len(children) == 2 and os.getpid() not in children  # each attempt ran in its own process
+    time.sleep(0.3)
+    for pid in children:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert not [t for t in threading.enumerate() if t.name.startswith("step-disk")]
+
+
+def test_a_probe_under_a_deadline_gives_the_same_data_as_in_process(registry) -> None:  # type: ignore[no-untyped-def]
+    from medic.core.deadline import Deadline, run_probe_bounded
+    from medic.kernel.probe import ProbeSpec
+
+    spec = ProbeSpec("shape", lambda: {"tuple": (1, 2), "set": {3}})
+    deadline = Deadline()
+    token = deadline.activate()
+    try:
+        result = run_probe_bounded(spec, ProbeCall.make("shape"))
+    finally:
+        from medic.core import deadline as deadline_mod
+
+        deadline_mod._CURRENT.reset(token)
+    assert result.ok and result.data == {"tuple": (1, 2), "set": {3}}
