@@ -57,8 +57,8 @@ def wall_time_s() -> float:
     return max(0.0, time.time() - psutil.Process().create_time())
 
 
-def print_run(console: Console, run: RunResult, wall_s: float | None = None) -> None:
-    wall = "" if wall_s is None else f", wall {wall_s:.1f} s"
+def print_run(console: Console, run: RunResult) -> None:
+    wall = "" if run.wall_s is None else f", wall {run.wall_s:.1f} s"
     table = Table(title=f"{run.playbook}: {run.status} (engine {run.duration_s:.1f} s{wall}, run {run.run_id})",
                   show_lines=False, expand=False)
     table.add_column("Status")

@@ -89,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 warm_up.join()
             options = {"check_mode": args.check, "state_dir": str(state_dir(session.config))}
             run = execute(session, playbook, targets, inputs, args.engine, options)
+            run.wall_s = wall_time_s()
         finally:
             if progress:
                 progress.stop()
@@ -102,7 +103,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         json.dump(to_json(run), sys.stdout, indent=2, default=str)
         print()
     else:
-        print_run(Console(), run, wall_time_s())
+        print_run(Console(), run)
         if args.check:
             from medic.plugins.change.plan import plan_lines
 

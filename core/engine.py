@@ -104,6 +104,8 @@ class RunResult:
     started: datetime
     finished: datetime
     options: dict[str, Any] = field(default_factory=dict)
+    # the command's wall time when the run ended (Python's start, plugins, Prefect's server...): set by the CLI
+    wall_s: float | None = None
 
     def findings(self) -> list[Finding]:
         return [f for rs in self.results.values() for r in rs for f in r.all_findings()]

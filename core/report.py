@@ -3,7 +3,7 @@
 JSON document (``medic run --json``), schema ``medic.run/1``::
 
     {"schema": "medic.run/1", "run_id", "playbook", "source", "inputs", "targets": [{name, kind, live, vars}],
-     "started", "finished", "duration_s", "status", "exit_code",
+     "started", "finished", "duration_s" (the engine's), "wall_s" (the command's, or null), "status", "exit_code",
      "summary": {"counts": {pass, warn, fail, error, skipped}, "probable_cause": finding|null,
                  "next_steps": [str], "unreachable": [target]},
      "findings": [{check, target, status, severity, category, summary, evidence, remediation, step, subject}],
@@ -52,7 +52,8 @@ def to_json(run: RunResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA, "run_id": run.run_id, "playbook": run.playbook, "source": run.source,
         "inputs": run.inputs, "targets": run.targets, "started": run.started.isoformat(),
-        "finished": run.finished.isoformat(), "duration_s": round(run.duration_s, 3), "status": str(run.status),
+        "finished": run.finished.isoformat(), "duration_s": round(run.duration_s, 3),
+        "wall_s": None if run.wall_s is None else round(run.wall_s, 3), "status": str(run.status),
         "exit_code": run.exit_code,
         "summary": {"counts": run.counts(), "probable_cause": cause.to_dict() if cause else None,
                     "next_steps": next_steps(run), "unreachable": unreachable(run)},
@@ -89,7 +90,8 @@ def to_markdown(run: RunResult) -> str:
     c = run.counts()
     out = [f"# Fault analysis report: {run.playbook}", "",
            f"- Run: `{run.run_id}`", f"- Started: {run.started.isoformat(timespec='seconds')}, "
-           f"took {run.duration_s:.1f} s", f"- Result: **{run.status}** ({c['fail']} fail, {c['warn']} warn, "
+           f"took {run.duration_s:.1f} s" + ("" if run.wall_s is None else f" (wall time {run.wall_s:.1f} s)"),
+           f"- Result: **{run.status}** ({c['fail']} fail, {c['warn']} warn, "
            f"{c['error']} error, {c['pass']} pass, {c['skipped']} skipped)", "",
            "## Problem", "", f"Playbook `{run.playbook}` ({run.source}) on "
            + ", ".join(f"`{t['name']}` ({t['kind']})" for t in run.targets) + "."]
@@ -116,7 +118,9 @@ def to_markdown(run: RunResult) -> str:
             out.append("")
     steps = next_steps(run)
     out += ["", "## Recommended next steps", ""] + ([f"{i}. {s}" for i, s in enumerate(steps, 1)]
-                                                   or ["Nothing to do: all checks passed."])
+                                                   or [("Nothing to do: all checks passed." if run.checked
+                                                        else "None: nothing was checked (no check gave a "
+                                                             "result); see the errors above.")])
     out += ["", "## Timings", ""]
     for target, results in run.results.items():
         out += [f"Target `{target}`:", "", "| Step | Status | Time |", "|---|---|---|", *_timings(results), ""]

@@ -65,3 +65,19 @@ def test_the_header_shows_engine_time_and_wall_time_apart(tmp_path: Path) -> Non
     assert found, out.stdout
     engine, wall = float(found[1]), float(found[2])
     assert wall > engine  # the wall time includes Python's start and loading plugins, the engine's does not
+
+
+def test_json_and_report_carry_the_wall_time_and_say_when_nothing_was_checked(tmp_path: Path) -> None:
+    pb = book(tmp_path, """
+        name: nothing
+        inputs: {go: {type: bool, default: false}}
+        steps:
+          - {id: up, check: system.uptime, when: inputs.go}
+    """)
+    report = tmp_path / "r.md"
+    out = medic("run", pb, "--json", "--report", str(report))
+    assert out.returncode == 3, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["wall_s"] > doc["duration_s"] and doc["status"] == "skipped"
+    text = report.read_text()
+    assert "wall time" in text and "nothing was checked" in text and "all checks passed" not in text
