@@ -58,22 +58,24 @@ def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) 
     """Run one command; return its exit code. ``exit_on_interrupt`` (the console script): after Ctrl-C, print
     the one line and leave at once with 130, so no other thread prints after it and nothing is joined."""
     _interrupted.clear()
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, _on_sigint)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, _on_sigint) if in_main else None
     try:
         code = _dispatch(argv)
     except KeyboardInterrupt:
         code = 130
     except Exception as exc:
+        code = EXIT_INTERNAL
         if not _interrupted.is_set():  # an error caused by the interrupt is the interrupt
             if os.environ.get("MEDIC_DEBUG"):
                 traceback.print_exc()
             print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for "
                   f"the traceback; please report it)", file=sys.stderr)
-            return EXIT_INTERNAL
     if _interrupted.is_set() or code == 130:
         _leave_interrupted(exit_on_interrupt)
         return 130
+    if in_main:  # an in-process caller (a test) gets its own Ctrl-C handling back
+        signal.signal(signal.SIGINT, previous)
     return code
 
 
