@@ -1,8 +1,9 @@
 """The engine: run a validated playbook on targets, step by step, through an executor.
 
 The engine owns ordering, ``when``, templating, hooks and turning exceptions into ``error`` results. An
-:class:`Executor` owns *how* a leaf step runs: inline with a thread-based timeout here, or as a Prefect task with
-its timeout and retries in ``medic.flows``. Nothing in this module imports Prefect.
+:class:`Executor` owns *how* a leaf step runs: inline here, or as a Prefect task with its retries in
+``medic.flows``; both run a step that has a timeout under a deadline (``medic.core.deadline``) that stops its
+work. Nothing in this module imports Prefect.
 """
 
 from __future__ import annotations
