@@ -90,8 +90,14 @@ def with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
     return result
 
 
+def timeout_message(step: Step) -> str:
+    return f"timed out after {step.timeout:g} s"
+
+
 def timed_out(step: Step, target: Target) -> StepResult:
-    return error_result(step, target, f"timed out after {step.timeout:g} s")
+    result = error_result(step, target, timeout_message(step))
+    result.duration_s = step.timeout or 0.0
+    return result
 
 
 @dataclass
@@ -247,7 +253,10 @@ class Engine:
 
         if kind.container:
             return leaf()
-        return self.executor.run_leaf(step, target, leaf)
+        result = self.executor.run_leaf(step, target, leaf)
+        if self.hooks is not None and result.error == timeout_message(step):  # its leaf could not say it
+            self.hooks.after_step(step=step, target=target, result=result, run_id=run_id)
+        return result
 
 
 def static_probe_calls(steps: Sequence[Step], registry: Registry, scope: Mapping[str, Any], *,
