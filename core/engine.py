@@ -91,7 +91,7 @@ def with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
 
 
 def timeout_message(step: Step) -> str:
-    return f"timed out after {step.timeout:g} s"
+    return f"timed out after {step.timeout or 0:g} s"
 
 
 def timed_out(step: Step, target: Target) -> StepResult:
@@ -254,7 +254,8 @@ class Engine:
         if kind.container:
             return leaf()
         result = self.executor.run_leaf(step, target, leaf)
-        if self.hooks is not None and result.error == timeout_message(step):  # its leaf could not say it
+        if self.hooks is not None and step.timeout is not None and result.error == timeout_message(step):
+            # the timed-out attempt's leaf could not report it
             self.hooks.after_step(step=step, target=target, result=result, run_id=run_id)
         return result
 
