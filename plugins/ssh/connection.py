@@ -25,7 +25,7 @@ from typing import Any, NoReturn, cast
 import paramiko
 
 from medic.kernel.errors import TargetError
-from medic.plugins.ssh import hostkeys
+from medic.plugins.ssh import hostkeys, knownhosts
 from medic.plugins.ssh.inventory import HostConfig
 
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)  # failures become medic's own messages
@@ -52,13 +52,24 @@ class CommandResult:
 
 
 class _Reject(paramiko.RejectPolicy):
-    """paramiko's RejectPolicy, remembering the key the server offered (for the error message)."""
+    """paramiko's RejectPolicy, remembering the key the server offered (for the error message); a key that
+    known_hosts marks ``@revoked`` is refused as such."""
 
     offered: paramiko.PKey | None = None
 
+    def __init__(self, host: HostConfig, known: knownhosts.KnownHosts) -> None:
+        self.host, self.known = host, known
+
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> NoReturn:
         self.offered = key
+        _refuse_revoked(self.host, self.known, key)
         super().missing_host_key(client, hostname, key)
+
+
+def _refuse_revoked(host: HostConfig, known: knownhosts.KnownHosts, key: paramiko.PKey) -> None:
+    line = known.revoked_line(hostkeys.lookup_name(host), key)
+    if line is not None:
+        raise hostkeys.revoked_error(host, key, line)
 
 
 def _jump_key(host: HostConfig) -> tuple[object, ...]:
@@ -160,10 +171,11 @@ class Connection:
         h = self.host
         sock = self._jump_channel() if h.jump is not None else self._tcp()
         client = paramiko.SSHClient()
-        known = hostkeys.known_hosts_file(h)
-        if known.exists():
-            client.load_system_host_keys(str(known))  # "system": paramiko never writes these back
-        policy = _Reject()
+        known = hostkeys.read(h)
+        name = hostkeys.lookup_name(h)
+        for key in known.pinned(name):  # paramiko asks for the pinned key type first, as OpenSSH does
+            client.get_host_keys().add(name, key.get_name(), key)  # never saved: no file name is given
+        policy = _Reject(h, known)
         client.set_missing_host_key_policy(policy)
         self.client = client
         started = time.monotonic()
@@ -175,6 +187,7 @@ class Connection:
                 timeout=h.connect_timeout + 1.0,  # the whole negotiation: after the banner timeout fires
                 auth_timeout=h.connect_timeout, channel_timeout=h.connect_timeout, sock=sock)
         except paramiko.BadHostKeyException as exc:
+            _refuse_revoked(h, known, exc.key)
             raise hostkeys.changed_key_error(h, exc.key, [hostkeys.describe(exc.expected_key)]) from None
         except paramiko.PasswordRequiredException:
             raise TargetError(f"host {h.name}: key file {h.key_file} is encrypted; put its passphrase in the "
@@ -295,27 +308,3 @@ def _transport_dead(chan: paramiko.Channel, grace: float = 1.0) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-def fetch_host_key(host: HostConfig) -> paramiko.PKey:
-    """The key a host offers (key exchange only, no authentication); for ``medic hosts trust``."""
-    jump = Connection(host.jump).open() if host.jump is not None else None
-    try:
-        if jump is not None:
-            sock: Any = jump.transport.open_channel("direct-tcpip", (host.address, host.port),
-                                                    ("127.0.0.1", 0), timeout=host.connect_timeout)
-        else:
-            sock = socket.create_connection((host.address, host.port), timeout=host.connect_timeout)
-        transport = paramiko.Transport(sock)
-        transport.banner_timeout = host.connect_timeout
-        try:
-            transport.start_client(timeout=host.connect_timeout)
-            return transport.get_remote_server_key()
-        finally:
-            transport.close()
-    except (paramiko.SSHException, OSError, EOFError) as exc:
-        raise TargetError(f"host {host.name} ({host.address}:{host.port}): cannot fetch its key: "
-                          f"{exc or type(exc).__name__}") from None
-    finally:
-        if jump is not None:
-            jump.close()

@@ -51,6 +51,14 @@ class Lab:
     def address(self, name: str) -> str:
         return ADDRESSES[name]
 
+    def start_sshd(self, addr: str, extra: str = "", hostkey: str = "hostkey") -> subprocess.Popen[bytes]:
+        """One more sshd of the lab on ``addr`` (the caller stops it); ``extra``: sshd_config lines."""
+        conf = _sshd_config(self, addr, self.dir / hostkey, extra)
+        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _wait_listening(addr, self.port, proc)
+        return proc
+
     def spec(self, name: str) -> str:
         return f"ssh://root@{ADDRESSES[name]}:{self.port}"
 
