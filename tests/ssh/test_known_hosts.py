@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-
 DUAL = "127.0.0.11"  # an sshd offering an ed25519 and an RSA host key
 
 
