@@ -12,6 +12,7 @@ Imported only when an SSH target actually connects: nothing on the ``medic --hel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -36,7 +37,12 @@ _SLOTS = threading.BoundedSemaphore(int(os.environ.get("MEDIC_SSH_MAX_CONNECTION
 
 
 class CommandTimeout(TargetError):
-    """A command ran past its timeout; the connection itself is fine."""
+    """A command ran past its timeout (and was told to end); the connection itself is fine. ``output``: what
+    it wrote before (the start of its stdout)."""
+
+    def __init__(self, message: str, output: bytes = b"") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class Refused(Exception):
@@ -226,6 +232,13 @@ class Connection:
             return TargetError(f"host {h.name} ({self._where()}): no SSH banner within "
                                f"{h.connect_timeout:g} s (the port accepts TCP but does not answer as an "
                                f"SSH server)")
+        transport = self.client.get_transport() if self.client else None
+        banner = getattr(transport, "remote_version", None)
+        silent = transport is not None and transport.session_id is None and elapsed >= h.connect_timeout * 0.8
+        if banner and silent:  # a banner, then no key exchange
+            return TargetError(f"host {h.name} ({self._where()}): the server sent its banner and then nothing "
+                               f"for {h.connect_timeout:g} s (banner {banner!r}; an overloaded sshd, or "
+                               f"something other than sshd answering)")
         return TargetError(f"host {h.name} ({self._where()}): SSH negotiation failed: {text}")
 
     def _jump_channel(self) -> paramiko.Channel:
@@ -292,11 +305,25 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
                     raise TargetError(f"host {name}: connection lost during a command (no exit status)")
                 return CommandResult(None, bytes(out), bytes(err), truncated)  # killed by a signal
             if time.monotonic() > deadline:
-                raise CommandTimeout(f"host {name}: command timed out")
+                _signal(chan, "TERM")  # sshd kills nothing when a channel closes: the command ends itself
+                raise CommandTimeout(f"host {name}: command timed out", bytes(out[:4096]))
             if not got:
                 select.select([chan], [], [], 0.2)
     finally:
         chan.close()
+
+
+def _signal(chan: paramiko.Channel, name: str) -> None:
+    """Send the command a signal (RFC 4254 6.9; paramiko has no call for it). OpenSSH delivers it to the
+    session's first process, unless the command is a ForceCommand (sshd refuses those)."""
+    message = paramiko.Message()
+    message.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
+    message.add_int(chan.remote_chanid)
+    message.add_string("signal")
+    message.add_boolean(False)
+    message.add_string(name)
+    with contextlib.suppress(paramiko.SSHException, OSError, EOFError):  # the connection is going away, and
+        cast(Any, chan.get_transport())._send_user_message(message)  # so is the command (see remote_runner)
 
 
 def _transport_dead(chan: paramiko.Channel, grace: float = 1.0) -> bool:

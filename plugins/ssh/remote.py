@@ -63,7 +63,12 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
     command, prefix = command_for(host, become)
     try:
         result = conn.run(command, prefix + SCRIPT_MARKER + script_for(calls, probes))
-    except CommandTimeout:
+    except CommandTimeout as exc:
+        if remote_runner.STARTED not in exc.output.decode(errors="replace"):
+            raise TargetError(f"host {host.name} ({host.address}:{host.port}): logged in, but the probe runner "
+                              f"did not start within {host.command_timeout:g} s (the host hangs after login: a "
+                              f"ForceCommand, a login script waiting for input, or an overloaded host)"
+                              ) from None
         return _all_failed(calls, f"collection on {host.name} timed out after {host.command_timeout:g} s")
     stdout = result.stdout.decode(errors="replace")
     marker = stdout.rfind(remote_runner.MARKER)
