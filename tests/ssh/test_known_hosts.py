@@ -107,3 +107,13 @@ def test_trust_accepts_an_rsa_pin_while_the_host_also_offers_ed25519(lab, dual, 
     fresh = lab.inventory({"dual": {"address": dual}}, known_hosts=tmp_path / "fresh", filename="fresh.yaml")
     code, out, _ = run_cli("hosts", "trust", "dual", "--inventory", str(fresh), "--yes")
     assert code == 0 and "offers ssh-ed25519 SHA256:" in out  # no pin: the preferred type, as OpenSSH
+
+
+def test_trust_fetches_the_key_through_the_jump_host(lab, netlab, run_cli, tmp_path):
+    known = tmp_path / "known_hosts"
+    known.write_text(netlab.known_hosts.read_text().splitlines()[0] + "\n")  # the jump host's pin only
+    hosts = {"bastion": {"address": netlab.jump}, "inner": {"address": netlab.inner["c"], "jump": "bastion"}}
+    inv = lab.inventory(hosts, known_hosts=known, filename="trust-jump.yaml")
+    code, out, err = run_cli("hosts", "trust", "inner", "--inventory", str(inv), "--yes")
+    assert code == 0 and "pinned in" in out, err  # inner is reachable only through bastion
+    assert known.read_text().splitlines()[1].startswith(f"[{netlab.inner['c']}]:{lab.port} ssh-ed25519 ")
