@@ -21,6 +21,7 @@ from medic.probes.system_parse import (
     disk_row,
     load_data,
     memory_data,
+    one_per_filesystem,
     os_data,
     parse_memory,
     parse_os_release_file,
@@ -66,7 +67,14 @@ def disk_usage(paths: list[str] | None = None) -> list[dict[str, Any]]:
             continue
         sizes = (total, total - st.f_bfree * st.f_frsize, st.f_bavail * st.f_frsize)
         out.append(disk_row(mountpoint, device, fstype, sizes, (st.f_files, st.f_favail, st.f_files - st.f_ffree)))
-    return out
+    return out if paths else one_per_filesystem(out, _mountinfo())
+
+
+def _mountinfo() -> str:
+    try:
+        return Path("/proc/self/mountinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:  # not Linux: no bind mounts to fold
+        return ""
 
 
 @probe("memory", description="Physical memory and swap: totals, available, used.", command=MEMINFO)

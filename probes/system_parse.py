@@ -8,6 +8,7 @@ Recorded outputs of these commands live in ``tests/probes/fixtures``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,7 @@ PSEUDO_FS = frozenset({
     "squashfs", "overlay", "ramfs", "efivarfs", "selinuxfs", "fuse.lxcfs", "nfsd",
 })
 INODES_MARK = "@@inodes"
+MOUNTINFO_MARK = "@@mountinfo"
 
 
 def load_data(load1: float, load5: float, load15: float, cpus: int) -> dict[str, Any]:
@@ -104,8 +106,49 @@ def disk_row(mountpoint: str, device: str, fstype: str, sizes: tuple[int, int, i
             "inodes_used_pct": round(100.0 * inodes_used / inodes_total, 2) if inodes_total else 0.0}
 
 
+def _unescape(field: str) -> str:
+    """mountinfo writes space, tab, newline and backslash as octal escapes (``\\040``)."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mountinfo(text: str) -> dict[str, tuple[str, str, str]]:
+    """``/proc/self/mountinfo``: mount point -> (major:minor, mount source, root of the mount in its
+    filesystem); the last mount on a mount point wins, as it hides the others."""
+    out = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if "-" not in fields[6:] or len(fields) < 10:
+            continue
+        dash = fields.index("-", 6)
+        if len(fields) > dash + 2:
+            out[_unescape(fields[4])] = (fields[2], _unescape(fields[dash + 2]), _unescape(fields[3]))
+    return out
+
+
+def one_per_filesystem(rows: list[dict[str, Any]], mountinfo: str) -> list[dict[str, Any]]:
+    """Bind mounts (the same filesystem mounted again, whole or a directory of it) reported once: rows with the
+    same device number and mount source keep the mount of the filesystem's shortest root (``/`` before a bound
+    directory), the earliest in the mount table on a tie. Used by the psutil probe and the ``df`` fallback alike;
+    without mountinfo (not Linux) rows stay as they are."""
+    info = parse_mountinfo(mountinfo)
+    order = {mp: i for i, mp in enumerate(info)}
+    best: dict[tuple[str, str], tuple[tuple[int, int], str]] = {}
+    for row in rows:
+        found = info.get(row["mountpoint"])
+        if found is None:
+            continue
+        rank = (len(found[2]), order[row["mountpoint"]])
+        key = found[:2]
+        if key not in best or rank < best[key][0]:
+            best[key] = (rank, row["mountpoint"])
+    chosen = {mp for _, mp in best.values()}
+    return [r for r in rows if r["mountpoint"] in chosen or r["mountpoint"] not in info]
+
+
 def parse_df(text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """``df -P -k -T``, a line ``@@inodes``, then ``df -P -i`` (POSIX output: one line per filesystem)."""
+    """``df -P -k -T``, a line ``@@inodes``, ``df -P -i`` (POSIX output: one line per filesystem), then a line
+    ``@@mountinfo`` and /proc/self/mountinfo (empty where there is none)."""
+    text, _, mountinfo = text.partition(MOUNTINFO_MARK)
     blocks, _, inodes_text = text.partition(INODES_MARK)
     inodes = {}
     for line in inodes_text.strip().splitlines()[1:]:
@@ -124,12 +167,16 @@ def parse_df(text: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         itotal, ifree = inodes.get(mount, (0, 0))
         out.append(disk_row(mount, device, fstype, (total * 1024, used * 1024, avail * 1024),
                             (itotal, ifree, itotal - ifree)))
-    return out
+    return out if params.get("paths") else one_per_filesystem(out, mountinfo)
 
 
 def _df_argv(params: Mapping[str, Any]) -> list[str]:
     # the paths travel as sh's positional arguments, never inside the script text
-    script = f'df -P -k -T "$@"; echo {INODES_MARK}; df -P -i "$@"'
+    if params.get("paths"):  # what was asked, as it is
+        script = f'df -P -k -T "$@"; echo {INODES_MARK}; df -P -i "$@"'
+    else:  # -a: GNU df folds bind mounts by a rule of its own; fold them with one_per_filesystem instead
+        script = (f'df -a -P -k -T; echo {INODES_MARK}; df -a -P -i; echo {MOUNTINFO_MARK}; '
+                  'cat /proc/self/mountinfo 2>/dev/null; true')
     return ["sh", "-c", script, "sh", *(str(p) for p in params.get("paths") or [])]
 
 

@@ -67,7 +67,7 @@ def _host(args: argparse.Namespace) -> Any:
 
 
 def cmd_trust(args: argparse.Namespace) -> int:
-    from medic.plugins.ssh.connection import fetch_host_key  # imports paramiko
+    from medic.plugins.ssh.keyscan import fetch_host_key  # imports paramiko
 
     host = _host(args)
     key = fetch_host_key(host)
@@ -76,6 +76,8 @@ def cmd_trust(args: argparse.Namespace) -> int:
     if known.status == "match":
         print(f"{where}: key {hostkeys.describe(key)} is already pinned in {hostkeys.known_hosts_file(host)}")
         return 0
+    if known.status == "revoked" and known.revoked_line is not None:
+        raise hostkeys.revoked_error(host, key, known.revoked_line)
     if known.status == "changed":
         raise hostkeys.changed_key_error(host, key, known.expected)
     print(f"{where} offers {hostkeys.describe(key)}")

@@ -12,6 +12,7 @@ Imported only when an SSH target actually connects: nothing on the ``medic --hel
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -25,7 +26,7 @@ from typing import Any, NoReturn, cast
 import paramiko
 
 from medic.kernel.errors import TargetError
-from medic.plugins.ssh import hostkeys
+from medic.plugins.ssh import hostkeys, knownhosts
 from medic.plugins.ssh.inventory import HostConfig
 
 logging.getLogger("paramiko.transport").setLevel(logging.CRITICAL)  # failures become medic's own messages
@@ -36,7 +37,12 @@ _SLOTS = threading.BoundedSemaphore(int(os.environ.get("MEDIC_SSH_MAX_CONNECTION
 
 
 class CommandTimeout(TargetError):
-    """A command ran past its timeout; the connection itself is fine."""
+    """A command ran past its timeout (and was told to end); the connection itself is fine. ``output``: what
+    it wrote before (the start of its stdout)."""
+
+    def __init__(self, message: str, output: bytes = b"") -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class Refused(Exception):
@@ -52,13 +58,24 @@ class CommandResult:
 
 
 class _Reject(paramiko.RejectPolicy):
-    """paramiko's RejectPolicy, remembering the key the server offered (for the error message)."""
+    """paramiko's RejectPolicy, remembering the key the server offered (for the error message); a key that
+    known_hosts marks ``@revoked`` is refused as such."""
 
     offered: paramiko.PKey | None = None
 
+    def __init__(self, host: HostConfig, known: knownhosts.KnownHosts) -> None:
+        self.host, self.known = host, known
+
     def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> NoReturn:
         self.offered = key
+        _refuse_revoked(self.host, self.known, key)
         super().missing_host_key(client, hostname, key)
+
+
+def _refuse_revoked(host: HostConfig, known: knownhosts.KnownHosts, key: paramiko.PKey) -> None:
+    line = known.revoked_line(hostkeys.lookup_name(host), key)
+    if line is not None:
+        raise hostkeys.revoked_error(host, key, line)
 
 
 def _jump_key(host: HostConfig) -> tuple[object, ...]:
@@ -160,10 +177,11 @@ class Connection:
         h = self.host
         sock = self._jump_channel() if h.jump is not None else self._tcp()
         client = paramiko.SSHClient()
-        known = hostkeys.known_hosts_file(h)
-        if known.exists():
-            client.load_system_host_keys(str(known))  # "system": paramiko never writes these back
-        policy = _Reject()
+        known = hostkeys.read(h)
+        name = hostkeys.lookup_name(h)
+        for key in known.pinned(name):  # paramiko asks for the pinned key type first, as OpenSSH does
+            client.get_host_keys().add(name, key.get_name(), key)  # never saved: no file name is given
+        policy = _Reject(h, known)
         client.set_missing_host_key_policy(policy)
         self.client = client
         started = time.monotonic()
@@ -175,6 +193,7 @@ class Connection:
                 timeout=h.connect_timeout + 1.0,  # the whole negotiation: after the banner timeout fires
                 auth_timeout=h.connect_timeout, channel_timeout=h.connect_timeout, sock=sock)
         except paramiko.BadHostKeyException as exc:
+            _refuse_revoked(h, known, exc.key)
             raise hostkeys.changed_key_error(h, exc.key, [hostkeys.describe(exc.expected_key)]) from None
         except paramiko.PasswordRequiredException:
             raise TargetError(f"host {h.name}: key file {h.key_file} is encrypted; put its passphrase in the "
@@ -213,6 +232,13 @@ class Connection:
             return TargetError(f"host {h.name} ({self._where()}): no SSH banner within "
                                f"{h.connect_timeout:g} s (the port accepts TCP but does not answer as an "
                                f"SSH server)")
+        transport = self.client.get_transport() if self.client else None
+        banner = getattr(transport, "remote_version", None)
+        silent = transport is not None and transport.session_id is None and elapsed >= h.connect_timeout * 0.8
+        if banner and silent:  # a banner, then no key exchange
+            return TargetError(f"host {h.name} ({self._where()}): the server sent its banner and then nothing "
+                               f"for {h.connect_timeout:g} s (banner {banner!r}; an overloaded sshd, or "
+                               f"something other than sshd answering)")
         return TargetError(f"host {h.name} ({self._where()}): SSH negotiation failed: {text}")
 
     def _jump_channel(self) -> paramiko.Channel:
@@ -279,11 +305,25 @@ def _drain(chan: paramiko.Channel, deadline: float, cap: int, name: str) -> Comm
                     raise TargetError(f"host {name}: connection lost during a command (no exit status)")
                 return CommandResult(None, bytes(out), bytes(err), truncated)  # killed by a signal
             if time.monotonic() > deadline:
-                raise CommandTimeout(f"host {name}: command timed out")
+                _signal(chan, "TERM")  # sshd kills nothing when a channel closes: the command ends itself
+                raise CommandTimeout(f"host {name}: command timed out", bytes(out[:4096]))
             if not got:
                 select.select([chan], [], [], 0.2)
     finally:
         chan.close()
+
+
+def _signal(chan: paramiko.Channel, name: str) -> None:
+    """Send the command a signal (RFC 4254 6.9; paramiko has no call for it). OpenSSH delivers it to the
+    session's first process, unless the command is a ForceCommand (sshd refuses those)."""
+    message = paramiko.Message()
+    message.add_byte(paramiko.common.cMSG_CHANNEL_REQUEST)
+    message.add_int(chan.remote_chanid)
+    message.add_string("signal")
+    message.add_boolean(False)
+    message.add_string(name)
+    with contextlib.suppress(paramiko.SSHException, OSError, EOFError):  # the connection is going away, and
+        cast(Any, chan.get_transport())._send_user_message(message)  # so is the command (see remote_runner)
 
 
 def _transport_dead(chan: paramiko.Channel, grace: float = 1.0) -> bool:
@@ -295,27 +335,3 @@ def _transport_dead(chan: paramiko.Channel, grace: float = 1.0) -> bool:
             return False
         time.sleep(0.02)
     return True
-
-
-def fetch_host_key(host: HostConfig) -> paramiko.PKey:
-    """The key a host offers (key exchange only, no authentication); for ``medic hosts trust``."""
-    jump = Connection(host.jump).open() if host.jump is not None else None
-    try:
-        if jump is not None:
-            sock: Any = jump.transport.open_channel("direct-tcpip", (host.address, host.port),
-                                                    ("127.0.0.1", 0), timeout=host.connect_timeout)
-        else:
-            sock = socket.create_connection((host.address, host.port), timeout=host.connect_timeout)
-        transport = paramiko.Transport(sock)
-        transport.banner_timeout = host.connect_timeout
-        try:
-            transport.start_client(timeout=host.connect_timeout)
-            return transport.get_remote_server_key()
-        finally:
-            transport.close()
-    except (paramiko.SSHException, OSError, EOFError) as exc:
-        raise TargetError(f"host {host.name} ({host.address}:{host.port}): cannot fetch its key: "
-                          f"{exc or type(exc).__name__}") from None
-    finally:
-        if jump is not None:
-            jump.close()

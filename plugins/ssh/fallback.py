@@ -49,12 +49,25 @@ def shell_for(call: ProbeCall, probes: Mapping[str, ProbeSpec]) -> str:
     return " ".join(shlex.quote(a) for a in command.argv(p))
 
 
+# Ends every process of the session sshd made for this command (``timeout`` leads a process group of its own),
+# or at least our process group where pkill is missing
+KILL_ALL = "pkill -KILL -s 0 2>/dev/null; kill -KILL 0"
+# sshd signals nothing when medic closes the channel (timeout) or goes away: a failing write to stderr tells
+WATCHDOG = (f"( trap '' PIPE; while sleep 1 </dev/null >/dev/null 2>&1; do printf '\\n' >&2 || {{ {KILL_ALL}; }}; "
+            "done ) &")
+
+
 def script(calls: list[ProbeCall], nonce: str, probes: Mapping[str, ProbeSpec]) -> str:
+    """The calls in a background subshell the script waits for: a trapped SIGTERM (medic's SSH "signal" when
+    the collection times out; OpenSSH delivers it for non-root logins) interrupts ``wait`` at once and ends
+    the session; the watchdog ends it when the channel is gone."""
     parts = []
     for i, call in enumerate(calls):
         parts.append(f"printf '\\n@@{nonce} {i}\\n'; ( {shell_for(call, probes)} ); "
                      f"printf '\\n@@{nonce} rc %s\\n' \"$?\"")
-    return "\n".join(parts) + "\n"
+    body = "\n".join(parts)
+    return (f"trap '{KILL_ALL}' TERM HUP\n{WATCHDOG}\nwatchdog=$!\n(\n{body}\n) &\nwait $!\n"
+            "kill $watchdog 2>/dev/null\n")
 
 
 def collect(conn: Connection, calls: list[ProbeCall], why: str, probes: Mapping[str, ProbeSpec],
@@ -71,7 +84,13 @@ def collect(conn: Connection, calls: list[ProbeCall], why: str, probes: Mapping[
         password = os.environ.get(conn.host.become_password_env, "")
         command = f"sudo -S -p '' -- sh -c {shlex.quote(SKIP_TO_MARKER)}"
         stdin = (password.encode() + b"\n" if password else b"") + b"#medic-runner-begin\n"
-    result = conn.run(command, stdin + script(answered, nonce, probes).encode())
+    from medic.plugins.ssh.connection import CommandTimeout  # paramiko: only once a host is contacted
+
+    try:
+        result = conn.run(command, stdin + script(answered, nonce, probes).encode())
+    except CommandTimeout:
+        timed_out = f"collection on {conn.host.name} timed out after {conn.host.command_timeout:g} s"
+        return {**out, **{c: ProbeResult(c.probe, c.params, False, None, timed_out) for c in answered}}
     sections = split(result.stdout.decode(errors="replace"), nonce, len(answered))
     for call, (text, rc) in zip(answered, sections, strict=True):
         out[call] = parse(call, text, rc, probes)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from medic.kernel.errors import TargetError
+from medic.plugins.ssh import knownhosts
 from medic.plugins.ssh.inventory import HostConfig
 
 if TYPE_CHECKING:
@@ -41,30 +42,47 @@ def describe(key: paramiko.PKey) -> str:
 
 @dataclass(frozen=True)
 class KnownKey:
-    status: str  # "match", "missing" or "changed"
+    status: str  # "match", "missing", "changed" or "revoked"
     expected: list[str]  # descriptions of the pinned keys for this host
+    revoked_line: int | None = None  # the @revoked line that names the presented key
+
+
+def read(host: HostConfig) -> knownhosts.KnownHosts:
+    return knownhosts.read(known_hosts_file(host))
 
 
 def compare(host: HostConfig, key: paramiko.PKey) -> KnownKey:
-    keys = load(known_hosts_file(host)).lookup(lookup_name(host))
-    if not keys:
+    known = read(host)
+    name = lookup_name(host)
+    revoked = known.revoked_line(name, key)
+    pinned = known.pinned(name)
+    expected = [describe(k) for k in pinned]
+    if revoked is not None:
+        return KnownKey("revoked", expected, revoked)
+    if not pinned:
         return KnownKey("missing", [])
-    pinned = list(keys.values())
     if any(k.asbytes() == key.asbytes() for k in pinned):
-        return KnownKey("match", [describe(k) for k in pinned])
-    return KnownKey("changed", [describe(k) for k in pinned])
+        return KnownKey("match", expected)
+    return KnownKey("changed", expected)
 
 
-def load(path: Path) -> paramiko.HostKeys:
-    import paramiko
+def preferred_types(pinned: list[paramiko.PKey]) -> list[str]:
+    """Host key algorithms to ask for first, as OpenSSH orders them for a pinned host: an RSA pin is asked
+    for with its SHA-2 signatures."""
+    types: list[str] = []
+    for key in pinned:
+        name = key.get_name()
+        for algorithm in (("rsa-sha2-512", "rsa-sha2-256") if name == "ssh-rsa" else (name,)):
+            if algorithm not in types:
+                types.append(algorithm)
+    return types
 
-    keys = paramiko.HostKeys()
-    if path.exists():
-        try:
-            keys.load(str(path))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise TargetError(f"cannot read known_hosts file {path}: {exc}") from None
-    return keys
+
+def revoked_error(host: HostConfig, got: paramiko.PKey, line: int) -> TargetError:
+    return TargetError(
+        f"host {host.name} ({host.address}:{host.port}): REVOKED HOST KEY: the server presented {describe(got)}, "
+        f"which {known_hosts_file(host)} line {line} marks @revoked; refusing to connect (a stolen key may be "
+        f"impersonating this host)")
 
 
 def changed_key_error(host: HostConfig, got: paramiko.PKey, expected: list[str]) -> TargetError:

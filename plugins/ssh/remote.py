@@ -63,7 +63,12 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
     command, prefix = command_for(host, become)
     try:
         result = conn.run(command, prefix + SCRIPT_MARKER + script_for(calls, probes))
-    except CommandTimeout:
+    except CommandTimeout as exc:
+        if remote_runner.STARTED not in exc.output.decode(errors="replace"):
+            raise TargetError(f"host {host.name} ({host.address}:{host.port}): logged in, but the probe runner "
+                              f"did not start within {host.command_timeout:g} s (the host hangs after login: a "
+                              f"ForceCommand, a login script waiting for input, or an overloaded host)"
+                              ) from None
         return _all_failed(calls, f"collection on {host.name} timed out after {host.command_timeout:g} s")
     stdout = result.stdout.decode(errors="replace")
     marker = stdout.rfind(remote_runner.MARKER)
@@ -75,7 +80,8 @@ def collect(conn: Connection, calls: list[ProbeCall], probes: Mapping[str, Probe
         why = (f"{host.python} is too old ({stdout.split()[-1]}; medic needs 3.11)" if remote_runner.TOO_OLD
                in stdout else f"{host.python} not found")
         return fallback.collect(conn, calls, why, probes, become)
-    tail = (result.stderr or result.stdout).decode(errors="replace").strip().splitlines()[-3:]
+    said = result.stderr.strip() or result.stdout  # the runner's watchdog writes bare newlines to stderr
+    tail = said.decode(errors="replace").replace(remote_runner.STARTED, "").strip().splitlines()[-3:]
     hint = (f" (become: sudo as {host.user}; the password is taken from ${host.become_password_env})"
             if host.uses_sudo(become) and "sudo" in " ".join(tail) else "")
     return _all_failed(calls, f"probe runner on {host.name} failed (exit {result.exit_code}): "

@@ -17,6 +17,7 @@ from typing import Iterator  # noqa: UP035 - runs on the remote's Python
 
 MARKER = "\n\x1emedic-results\x1e"
 TOO_OLD = "medic-python-too-old"
+STARTED = "\x1emedic-runner-started\n"
 
 
 def _install(modules: list) -> "Iterator[tuple[str, str]]":
@@ -60,6 +61,10 @@ def main(payload_text: str) -> None:
         sys.exit(3)
     from concurrent.futures import ThreadPoolExecutor
 
+    sys.stdout.write(STARTED)  # medic tells "the host hangs after login" from "the probes are slow" by it
+    sys.stdout.flush()
+    _own_process_group()
+    _exit_when_medic_is_gone(kill_group=True)
     payload = json.loads(payload_text)
     failed = dict(_install(payload["modules"]))
     probe_mod = sys.modules["medic.kernel.probe"]
@@ -82,15 +87,34 @@ def main(payload_text: str) -> None:
     sys.stdout.flush()
 
 
-def _exit_when_medic_is_gone(every: float = 1.0) -> None:
-    """sshd does not signal a command whose client vanished (medic killed): notice it by a failing write to
-    stderr, or by sshd's session process (our parent) being gone, and exit, so that commands this call
-    started (tied to it, medic.plugins.change.safety.tiedproc) die too."""
+def _own_process_group() -> None:
+    """Lead a process group of our own (the probes' programs join it), so that ending it kills nothing else;
+    SIGTERM (medic's SSH "signal" request when a collection times out, relayed by sudo) kills the group."""
+    import contextlib
     import os
+    import signal
+
+    with contextlib.suppress(OSError):  # fails for a session leader (sshd ran us directly): it leads its group
+        os.setpgid(0, 0)
+    signal.signal(signal.SIGTERM, lambda *_: os.killpg(os.getpgid(0), signal.SIGKILL))
+
+
+def _exit_when_medic_is_gone(every: float = 1.0, kill_group: bool = False) -> None:
+    """sshd does not signal a command whose client vanished (medic killed, or the collection timed out and
+    medic closed the channel): notice it by a failing write to stderr, or by sshd's session process (our
+    parent) being gone, and exit, so that commands this call started (tied to it,
+    medic.plugins.change.safety.tiedproc; or, with ``kill_group``, our process group) die too."""
+    import os
+    import signal
     import threading
     import time
 
     parent = os.getppid()
+
+    def gone() -> None:
+        if kill_group:
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        os._exit(70)
 
     def watch() -> None:
         while True:
@@ -98,9 +122,9 @@ def _exit_when_medic_is_gone(every: float = 1.0) -> None:
             try:
                 os.write(2, b"\n")
             except OSError:
-                os._exit(70)
+                gone()
             if os.getppid() != parent:
-                os._exit(70)
+                gone()
 
     threading.Thread(target=watch, name="medic-watchdog", daemon=True).start()
 

@@ -51,6 +51,14 @@ class Lab:
     def address(self, name: str) -> str:
         return ADDRESSES[name]
 
+    def start_sshd(self, addr: str, extra: str = "", hostkey: str = "hostkey") -> subprocess.Popen[bytes]:
+        """One more sshd of the lab on ``addr`` (the caller stops it); ``extra``: sshd_config lines."""
+        conf = _sshd_config(self, addr, self.dir / hostkey, extra)
+        proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _wait_listening(addr, self.port, proc)
+        return proc
+
     def spec(self, name: str) -> str:
         return f"ssh://root@{ADDRESSES[name]}:{self.port}"
 
@@ -201,6 +209,85 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
                 proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@dataclass
+class NetLab:
+    """A jump host reachable from here and hosts only it can reach (their own network namespace, no route)."""
+
+    jump: str
+    inner: dict[str, str]  # name -> address behind the jump host
+    known_hosts: Path
+
+
+def _ip(*args: str) -> None:
+    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=30)
+
+
+def _wait_listening_in(netns: str, port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sshd in network namespace {netns} exited with {proc.returncode}")
+        listening = subprocess.run(["ss", "-N", netns, "-ltnH"], capture_output=True, text=True).stdout
+        if f":{port} " in listening:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"sshd in network namespace {netns} did not start listening")
+
+
+@pytest.fixture(scope="session")
+def netlab(lab: Lab) -> Iterator[NetLab]:
+    """here --veth-- [jump namespace: sshd on J] --veth-- [inner namespace: sshd on B and C]: the inner hosts
+    answer only through the jump host (no route from here), so a test that bypasses the jump channel fails.
+    B and C also have their own mount namespaces (LAB/shared shows data/b and data/c, as files_b/files_c)."""
+    if not shutil.which("ip") or not shutil.which("ss"):
+        pytest.skip("needs iproute2 (ip, ss)")
+    tag, n = os.getpid() % 100000, os.getpid() % 250 + 1
+    jump_ns, inner_ns, here_if = f"medic-jump-{tag}", f"medic-inner-{tag}", f"mj{tag}"
+    jump, inner = f"10.231.{n}.2", {"b": f"10.232.{n}.2", "c": f"10.232.{n}.3"}
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        _ip("netns", "add", jump_ns)
+        _ip("netns", "add", inner_ns)
+        _ip("link", "add", here_if, "type", "veth", "peer", "name", "up0", "netns", jump_ns)
+        _ip("addr", "add", f"10.231.{n}.1/30", "dev", here_if)
+        _ip("link", "set", here_if, "up")
+        # no route from here, and nothing else answers for them either (a catch-all proxy on a default route)
+        _ip("route", "add", "unreachable", f"10.232.{n}.0/29")
+        _ip("-n", jump_ns, "link", "add", "down0", "type", "veth", "peer", "name", "up0", "netns", inner_ns)
+        _ip("-n", jump_ns, "addr", "add", f"{jump}/30", "dev", "up0")
+        _ip("-n", jump_ns, "addr", "add", f"10.232.{n}.1/29", "dev", "down0")
+        for address in inner.values():
+            _ip("-n", inner_ns, "addr", "add", f"{address}/29", "dev", "up0")
+        for ns, links in ((jump_ns, ("lo", "up0", "down0")), (inner_ns, ("lo", "up0"))):
+            for link in links:
+                _ip("-n", ns, "link", "set", link, "up")
+        servers = [(jump_ns, jump, None), (inner_ns, inner["b"], "data/b"), (inner_ns, inner["c"], "data/c")]
+        for ns, address, bind in servers:
+            argv = [SSHD, "-D", "-e", "-f", str(_sshd_config(lab, address, lab.dir / "hostkey"))]
+            if bind:
+                script = f"mount --bind {lab.dir / bind} {lab.dir / 'shared'} && exec {' '.join(argv)}"
+                argv = ["unshare", "--mount", "--propagation", "private", "sh", "-c", script]
+            procs.append(subprocess.Popen(["ip", "netns", "exec", ns, *argv], stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL))
+        for (ns, _, _), proc in zip(servers, procs, strict=True):
+            _wait_listening_in(ns, lab.port, proc)
+        known = lab.dir / "known_hosts_netlab"
+        key = " ".join(lab.host_pub.read_text().split()[:2])
+        known.write_text("".join(f"[{a}]:{lab.port} {key}\n" for a in [jump, *inner.values()]))
+        yield NetLab(jump, inner, known)
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        subprocess.run(["ip", "route", "del", "unreachable", f"10.232.{n}.0/29"], capture_output=True, timeout=30)
+        for ns in (inner_ns, jump_ns):  # deleting a namespace deletes its end of the veth pairs, and the pair
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True, timeout=30)
 
 
 def run_playbook(specs: list[str], playbook: str = "triage", inputs: dict[str, Any] | None = None,

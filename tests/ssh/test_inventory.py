@@ -94,16 +94,23 @@ def test_hosts_list_cli(tmp_path, run_cli):
     assert code == 2 and "no host or group named 'nope'" in err
 
 
-def test_jump_host_proxies_the_connection(lab, runner, statuses):
-    # files_b is reached through ok (direct-tcpip); what it reports comes from its own mount namespace
-    inv_path = lab.inventory({"ok": {"lab": "ok"}, "inner": {"lab": "files_b", "jump": "ok"}})
+def test_jump_host_proxies_the_connection(lab, netlab, runner, statuses):
+    # inner (B) is reachable only through bastion (direct-tcpip): its own network namespace, no route from here;
+    # what it reports comes from its own mount namespace
+    hosts = {"bastion": {"address": netlab.jump}, "inner": {"address": netlab.inner["b"], "jump": "bastion"}}
+    inv_path = lab.inventory(hosts, known_hosts=netlab.known_hosts)
     result, targets = runner(["inner"], inventory=str(inv_path))
     assert [t.name for t in targets] == ["inner"] and targets[0].round_trips == 1
     assert statuses(result, "inner")[("system.os_info", None)] == "pass"
-    broken = lab.inventory({"down": {"lab": "down"}, "inner": {"lab": "files_b", "jump": "down"}},
-                           filename="broken-jump.yaml")
+    direct = lab.inventory({"inner": {"address": netlab.inner["b"]}}, known_hosts=netlab.known_hosts,
+                           filename="direct.yaml")
+    result, _ = runner(["inner"], inventory=str(direct))
+    (finding,) = result.findings()  # a bypass of the jump channel cannot reach it
+    assert finding.check == "target.reachable" and netlab.inner["b"] in finding.summary
+    broken = lab.inventory({"down": {"lab": "down"}, "inner": {"address": netlab.inner["b"], "jump": "down"}},
+                           filename="broken-jump.yaml", known_hosts=netlab.known_hosts)
     result, _ = runner(["inner"], inventory=str(broken))
-    (finding,) = result.findings()  # the jump host is really in the path: without it inner is reachable
+    (finding,) = result.findings()
     assert finding.check == "target.reachable" and "127.0.0.9" in finding.summary
 
 

@@ -107,10 +107,21 @@ steps:
     assert "timed out after 1 s" in finding.summary
 
 
-def test_jump_connections_do_not_deadlock_the_bound(lab, monkeypatch):
+def behind(lab, netlab, name: str, jump: HostConfig) -> HostConfig:
+    """Host B or C of the network lab: reachable only through ``jump``."""
+    return HostConfig(name=name, address=netlab.inner[name], port=lab.port, user="root", jump=jump,
+                      key_file=str(lab.client_key), known_hosts=str(netlab.known_hosts), connect_timeout=3)
+
+
+def bastion(lab, netlab) -> HostConfig:
+    return HostConfig(name="bastion", address=netlab.jump, port=lab.port, user="root",
+                      key_file=str(lab.client_key), known_hosts=str(netlab.known_hosts), connect_timeout=3)
+
+
+def test_jump_connections_do_not_deadlock_the_bound(lab, netlab, monkeypatch):
     monkeypatch.setattr(connection, "_SLOTS", threading.BoundedSemaphore(1))
-    jump = host(lab, "ok")
-    conns = [connection.Connection(host(lab, "files_b", jump=jump)) for _ in range(3)]
+    jump = bastion(lab, netlab)
+    conns = [connection.Connection(behind(lab, netlab, "b", jump)) for _ in range(3)]
     with ThreadPoolExecutor(3) as pool:
         futures = [pool.submit(c.open) for c in conns]
         for f in futures:
@@ -122,9 +133,9 @@ def test_jump_connections_do_not_deadlock_the_bound(lab, monkeypatch):
             c.close()
 
 
-def test_hosts_behind_one_jump_host_share_its_connection(lab):
-    jump = host(lab, "ok")
-    conns = [connection.Connection(host(lab, name, jump=jump)) for name in ("files_b", "files_c", "files_b")]
+def test_hosts_behind_one_jump_host_share_its_connection(lab, netlab):
+    jump = bastion(lab, netlab)
+    conns = [connection.Connection(behind(lab, netlab, name, jump)) for name in ("b", "c", "b")]
     with ThreadPoolExecutor(3) as pool:
         list(pool.map(lambda c: c.open(), conns))
     try:
@@ -136,7 +147,7 @@ def test_hosts_behind_one_jump_host_share_its_connection(lab):
         for c in conns:
             c.close()
     assert connection.JUMPS.users(jump) == 0
-    again = connection.Connection(host(lab, "files_b", jump=jump)).open()  # a new one after the last closed
+    again = connection.Connection(behind(lab, netlab, "b", jump)).open()  # a new one after the last closed
     try:
         assert again.run("echo back").stdout == b"back\n"
     finally:
