@@ -1,0 +1,187 @@
+"""Set a dotted key in YAML text, keeping comments, flow style, quoting, anchors and layout (ruamel.yaml).
+
+An existing scalar is replaced in the text itself: only the value's characters change, written in its old style
+(quoted stays quoted, ``True`` stays capitalised) and read back to make sure it parses as what was asked. A new
+key, a structure or a block scalar goes through ruamel.yaml's round-trip dump, with the file's indentation.
+
+ruamel.yaml is imported when a YAML file is edited: a remote host without it is told so (this module ships to
+SSH hosts like the rest of the change code).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+from typing import Any
+
+from medic.plugins.change import configvalue
+from medic.plugins.change.configvalue import EditError
+
+_SCALARS = (bool, int, float, str, type(None))
+# plain words YAML 1.1 readers (PyYAML) take for booleans or null: written quoted, so every reader sees text
+_YAML11_WORDS = ("", "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~")
+
+
+
+def _yaml(path: str, **indent: int) -> Any:
+    try:
+        from ruamel.yaml import YAML
+    except ImportError:
+        raise EditError(
+            f"{path}: editing YAML keeping its comments needs ruamel.yaml on this host "
+            "(pip install ruamel.yaml, or the python3-ruamel.yaml package)"
+        ) from None
+    yaml = YAML()  # round-trip: comments, styles and anchors kept; no Python objects are built
+    yaml.preserve_quotes = True
+    yaml.width = 1 << 16  # never fold a long line that was not folded
+    if indent:
+        yaml.indent(**indent)
+    return yaml
+
+
+def _parse(path: str, action: Any) -> Any:
+    from ruamel.yaml import YAMLError
+
+    try:
+        return action()
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise EditError(f"{where}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise EditError(f"{path}: YAML nested too deeply to edit") from None
+
+
+def load(text: str, path: str) -> Any:
+    yaml = _yaml(path)
+    return _parse(path, lambda: yaml.load(text))
+
+
+def get(data: Any, key: str) -> tuple[bool, Any]:
+    """(found, value) at a dotted key of loaded data."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = "") -> str:
+    parts, where = key.split("."), f"{path}: {key}" if path else key
+    yaml = _yaml(path)
+    data = _parse(path, lambda: yaml.load(text)) if text.strip() else None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise EditError(f"{path}: expected a mapping at the top level to set {key!r}")
+    found, existing = get(data, key)
+    new = configvalue.typed(value, existing if found else None, type_, where)
+    expected = _parse(path, lambda: yaml.load(text)) if text.strip() else None
+    if isinstance(new, _SCALARS) and isinstance(expected, dict) and (not found or isinstance(existing, _SCALARS)):
+        _set(expected, parts, new, path)
+        edited = _edit_text(text, parts, new, path, found)
+        if edited is not None and load(edited, path) == expected:  # nothing else changed, the value reads back
+            return edited
+    return _round_trip(text, data, parts, new, path)
+
+
+def _edit_text(text: str, parts: list[str], new: Any, path: str, replace: bool) -> str | None:
+    """The text edit for a scalar: replace the existing value, or add the key to its (existing) mapping."""
+    if replace:
+        return _replace_scalar(text, parts, new, path)
+    if len(parts) > 1 and not get(load(text, path), ".".join(parts[:-1]))[0]:
+        return None  # new parent mappings: the round-trip dump lays them out
+    return _add_key(text, parts, new, path)
+
+
+def _set(data: Any, parts: list[str], new: Any, path: str) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, CommentedMap())
+        if not isinstance(child, dict):
+            raise EditError(f"{path}: {part!r} in {'.'.join(parts)!r} is not a mapping")
+        node = child
+    node[parts[-1]] = new
+
+
+def _pair(text: str, parts: list[str], path: str) -> Any:
+    """The composed (key, value) nodes at ``parts``, or None (a merge key, or a mapping's key path ends)."""
+    node, pair = _parse(path, lambda: _yaml(path).compose(text)), None
+    for part in parts:
+        pairs = node.value if isinstance(node.value, list) else []
+        pair = next(((k, v) for k, v in reversed(pairs) if getattr(k, "value", None) == part), None)
+        if pair is None:
+            return None
+        node = pair[1]
+    return pair
+
+
+def _replace_scalar(text: str, parts: list[str], new: Any, path: str) -> str | None:
+    """``text`` with the scalar at ``parts`` rewritten in place, or None when that cannot be done faithfully."""
+    pair = _pair(text, parts, path)
+    if pair is None:
+        return None
+    key, node = pair
+    start, end = node.start_mark.index, node.end_mark.index
+    old = text[start:end]
+    if not old or old[0] in "&!*|>" or node.style in ("|", ">") or text[key.end_mark.index : start].strip() != ":":
+        return None  # anchors, tags, aliases (marks of another node) and block scalars: the round-trip dump
+    rendered = _render(new, old, node.style, path)
+    if rendered is None:
+        return None
+    return text[:start] + rendered + text[end:]
+
+
+def _add_key(text: str, parts: list[str], new: Any, path: str) -> str | None:
+    """``key: value`` added after the last entry of its mapping (block or flow), or None when there is none."""
+    parent = _pair(text, parts[:-1], path)[1] if len(parts) > 1 else _parse(path, lambda: _yaml(path).compose(text))
+    rendered = _render(new, "", None, path)
+    if parent is None or not parent.value or rendered is None:
+        return None
+    line = f"{_render(parts[-1], '', None, path)}: {rendered}"
+    if parent.flow_style:
+        close = text.rindex("}", 0, parent.end_mark.index)
+        return text[:close].rstrip() + f", {line}" + text[close:].lstrip(" ") if text[close] == "}" else None
+    first_key, last_value = parent.value[0][0], parent.value[-1][1]
+    at = last_value.end_mark.index
+    if last_value.end_mark.column != 0:  # a scalar ends mid-line: the entry ends with its line
+        at = text.find("\n", at) + 1 or len(text)
+    prefix = "" if at == 0 or text[at - 1] == "\n" else "\n"
+    return text[:at] + prefix + " " * first_key.start_mark.column + line + "\n" + text[at:]
+
+
+def _render(new: Any, old: str, style: str | None, path: str) -> str | None:
+    if isinstance(new, bool):
+        return configvalue.write_text(new, old if old.lower() in ("true", "false") else None)
+    if isinstance(new, float) and not math.isfinite(new):
+        return None
+    if new is None or isinstance(new, (int, float)):
+        return "null" if new is None else repr(new)
+    if style == "'" and "\n" not in new:
+        return "'" + new.replace("'", "''") + "'"
+    if style is None and "\n" not in new and new == new.strip() and new.lower() not in _YAML11_WORDS:
+        try:
+            plain_ok = get(load(f"k: {new}\n", path), "k") == (True, new)
+        except EditError:
+            plain_ok = False
+        if plain_ok:
+            return new
+    return json.dumps(new, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def _round_trip(text: str, data: Any, parts: list[str], new: Any, path: str) -> str:
+    from ruamel.yaml.util import load_yaml_guess_indent
+
+    _set(data, parts, new, path)
+    indent, offset = 2, 0
+    if text.strip():
+        _, guessed, block_seq = _parse(path, lambda: load_yaml_guess_indent(text))
+        indent, offset = guessed or 2, block_seq or 0
+    out = io.StringIO()
+    _yaml(path, mapping=indent, sequence=offset + 2, offset=offset).dump(data, out)
+    return out.getvalue()
