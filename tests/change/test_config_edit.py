@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -232,3 +234,16 @@ def test_a_value_that_did_not_change_fails_verification(tmp_path: Path, env: dic
     verified = next(f for f in doc["findings"] if f["step"] == "v" and f["check"] == "change.config_key")
     assert verified["status"] == "fail" and "server.workers is 8, expected 16" in verified["summary"]
     assert proc.returncode == 1 and conf.read_text() == YAML
+
+
+def test_a_host_without_ruamel_yaml_is_told_what_to_install() -> None:
+    """YAML edits run on the host that holds the file: one without ruamel.yaml gets one line saying so."""
+    code = (
+        "import sys; sys.modules['ruamel'] = None\n"
+        "from medic.plugins.change.fileedit import EditError, set_key\n"
+        "try:\n    set_key('a: 1\\n', 'yaml', 'a', 2, path='/etc/app.yaml')\n"
+        "except EditError as exc:\n    print(exc)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.strip() == ("/etc/app.yaml: editing YAML keeping its comments needs ruamel.yaml on this host "
+                                  "(pip install ruamel.yaml, or the python3-ruamel.yaml package)")
