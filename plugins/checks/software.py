@@ -105,7 +105,8 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     remediation="Install the package (apt-get install / dnf install / pip install NAME) or upgrade it to the "
     "required version.",
     description="One outcome per package: fail when not installed or older than minimum (auto: dpkg's ordering "
-    "for dpkg and rpm packages, PEP 440 for pip's; the finding names it); error: a version it cannot read.",
+    "for dpkg and rpm packages, PEP 440 for pip's; the finding names it; a minimum without an epoch is compared "
+    "with the package's version without its epoch); error: a version it cannot read.",
 )
 def package_installed(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     d = data["pkgs"]
@@ -118,7 +119,10 @@ def _package_outcome(name: str, version: str | None, manager: str, minimum: str,
         return failed(f"{name} is not installed ({manager})", subject=name, manager=manager)
     if not minimum:
         return passed(f"{name} {version}", subject=name, version=version, manager=manager)
-    ordered = _ordered(version, minimum, scheme)
+    # a minimum without an epoch names an upstream version: the package's epoch (1:1.1.1n, kept when upstream
+    # numbering restarted) only orders that package's own versions
+    compared = version.split(":", 1)[-1] if scheme == "debian" and ":" not in minimum else version
+    ordered = _ordered(compared, minimum, scheme)
     if isinstance(ordered, str):
         return errored(f"{name}: cannot compare {version} with {minimum}: {ordered}", subject=name)
     evidence = {"version": version, "minimum": minimum, "scheme": scheme, "manager": manager}

@@ -111,6 +111,13 @@ def test_package_installed_uses_the_managers_ordering() -> None:
     old, new = package_installed(data, params)
     assert old.status == "fail" and old.evidence["scheme"] == "debian"
     assert new.status == "pass" and new.evidence["scheme"] == "debian"  # 5.1-6ubuntu1 >= 3.0.2
+    epoch = {"pkgs": {"manager": "dpkg", "packages": {"openssl": "1:1.1.1n-0+deb11u5"}}}
+    (upstream,) = package_installed(epoch, {**params, "names": ["openssl"], "minimum": "3.0"})
+    assert upstream.status == "fail"  # openssl 1.1.1n, whatever its packaging epoch
+    (with_epoch,) = package_installed(epoch, {**params, "names": ["openssl"], "minimum": "2:0.1"})
+    assert with_epoch.status == "fail" and "debian ordering" in with_epoch.summary
+    (newer,) = package_installed(epoch, {**params, "names": ["openssl"], "minimum": "1:1.1.1"})
+    assert newer.status == "pass"
     pip = {"pkgs": {"manager": "pip", "packages": {"rich": "14.0.0rc1"}}}
     (rc,) = package_installed(pip, {**params, "names": ["rich"], "minimum": "14.0"})
     assert rc.status == "fail" and rc.evidence["scheme"] == "python"
