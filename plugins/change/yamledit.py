@@ -1,11 +1,14 @@
-"""Set a dotted key in YAML text, keeping comments, flow style, quoting, anchors and layout (ruamel.yaml).
+"""Set a dotted key in YAML text, keeping comments, flow style, quoting, anchors and layout.
 
 An existing scalar is replaced in the text itself: only the value's characters change, written in its old style
-(quoted stays quoted, ``True`` stays capitalised) and read back to make sure it parses as what was asked. A new
-key, a structure or a block scalar goes through ruamel.yaml's round-trip dump, with the file's indentation.
+(quoted stays quoted, ``True`` stays capitalised); a new scalar key is added after the last entry of its mapping.
+The edited text is read back: it must mean the old document with only that key changed. A new parent mapping, a
+list or mapping value, an anchored or aliased value and a block scalar go through ruamel.yaml's round-trip dump
+instead, with the file's indentation.
 
-ruamel.yaml is imported when a YAML file is edited: a remote host without it is told so (this module ships to
-SSH hosts like the rest of the change code).
+The edit runs where the file is (this module ships to SSH hosts like the rest of the change code): with
+ruamel.yaml there (YAML 1.2), else PyYAML's safe loader reads the text (YAML 1.1) for the in-place edits, and
+only the round-trip dump needs ruamel.yaml, which the error says.
 """
 
 from __future__ import annotations
@@ -21,17 +24,56 @@ from medic.plugins.change.configvalue import EditError
 _SCALARS = (bool, int, float, str, type(None))
 # plain words YAML 1.1 readers (PyYAML) take for booleans or null: written quoted, so every reader sees text
 _YAML11_WORDS = ("", "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~")
+INSTALL = "pip install ruamel.yaml, or the python3-ruamel.yaml package"
 
 
+class _Reader:
+    """Loads and composes (nodes with their place in the text) with ruamel.yaml, else PyYAML's safe loader."""
 
-def _yaml(path: str, **indent: int) -> Any:
-    try:
-        from ruamel.yaml import YAML
-    except ImportError:
-        raise EditError(
-            f"{path}: editing YAML keeping its comments needs ruamel.yaml on this host "
-            "(pip install ruamel.yaml, or the python3-ruamel.yaml package)"
-        ) from None
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.errors: tuple[type[Exception], ...]
+        try:
+            from ruamel.yaml import YAMLError
+
+            self.ruamel, self.errors = _ruamel(path), (YAMLError,)
+        except ImportError:
+            try:
+                import yaml
+            except ImportError:
+                raise EditError(f"{path}: editing YAML needs ruamel.yaml (or PyYAML) on this host ({INSTALL})") \
+                    from None
+            self.ruamel, self.errors = None, (yaml.YAMLError,)
+
+    def _parse(self, action: Any) -> Any:
+        try:
+            return action()
+        except self.errors as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"{self.path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else self.path
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise EditError(f"{where}: not valid YAML: {problem}") from None
+        except RecursionError:
+            raise EditError(f"{self.path}: YAML nested too deeply to edit") from None
+
+    def load(self, text: str) -> Any:
+        if self.ruamel is not None:
+            return self._parse(lambda: self.ruamel.load(text))
+        import yaml
+
+        return self._parse(lambda: yaml.safe_load(text))
+
+    def compose(self, text: str) -> Any:
+        if self.ruamel is not None:
+            return self._parse(lambda: self.ruamel.compose(text))
+        import yaml
+
+        return self._parse(lambda: yaml.compose(text, Loader=yaml.SafeLoader))
+
+
+def _ruamel(path: str, **indent: int) -> Any:
+    from ruamel.yaml import YAML
+
     yaml = YAML()  # round-trip: comments, styles and anchors kept; no Python objects are built
     yaml.preserve_quotes = True
     yaml.width = 1 << 16  # never fold a long line that was not folded
@@ -40,23 +82,8 @@ def _yaml(path: str, **indent: int) -> Any:
     return yaml
 
 
-def _parse(path: str, action: Any) -> Any:
-    from ruamel.yaml import YAMLError
-
-    try:
-        return action()
-    except YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark is not None else path
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise EditError(f"{where}: not valid YAML: {problem}") from None
-    except RecursionError:
-        raise EditError(f"{path}: YAML nested too deeply to edit") from None
-
-
 def load(text: str, path: str) -> Any:
-    yaml = _yaml(path)
-    return _parse(path, lambda: yaml.load(text))
+    return _Reader(path).load(text)
 
 
 def get(data: Any, key: str) -> tuple[bool, Any]:
@@ -70,48 +97,48 @@ def get(data: Any, key: str) -> tuple[bool, Any]:
 
 
 def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = "") -> str:
-    parts, where = key.split("."), f"{path}: {key}" if path else key
-    yaml = _yaml(path)
-    data = _parse(path, lambda: yaml.load(text)) if text.strip() else None
+    parts, where, reader = key.split("."), f"{path}: {key}" if path else key, _Reader(path)
+    data = reader.load(text) if text.strip() else None
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise EditError(f"{path}: expected a mapping at the top level to set {key!r}")
     found, existing = get(data, key)
     new = configvalue.typed(value, existing if found else None, type_, where)
-    expected = _parse(path, lambda: yaml.load(text)) if text.strip() else None
+    expected = reader.load(text) if text.strip() else None
     if isinstance(new, _SCALARS) and isinstance(expected, dict) and (not found or isinstance(existing, _SCALARS)):
         _set(expected, parts, new, path)
-        edited = _edit_text(text, parts, new, path, found)
-        if edited is not None and load(edited, path) == expected:  # nothing else changed, the value reads back
+        edited = _edit_text(reader, text, parts, new, found)
+        if edited is not None and reader.load(edited) == expected:  # nothing else changed, the value reads back
             return edited
-    return _round_trip(text, data, parts, new, path)
+    if reader.ruamel is None:
+        raise EditError(f"{where}: this edit (a new mapping, a list or mapping value, an anchored value or a "
+                        f"block scalar) is written by ruamel.yaml's round trip; it is not on this host ({INSTALL})")
+    return _round_trip(reader, text, data, parts, new)
 
 
-def _edit_text(text: str, parts: list[str], new: Any, path: str, replace: bool) -> str | None:
+def _edit_text(reader: _Reader, text: str, parts: list[str], new: Any, replace: bool) -> str | None:
     """The text edit for a scalar: replace the existing value, or add the key to its (existing) mapping."""
     if replace:
-        return _replace_scalar(text, parts, new, path)
-    if len(parts) > 1 and not get(load(text, path), ".".join(parts[:-1]))[0]:
+        return _replace_scalar(reader, text, parts, new)
+    if len(parts) > 1 and not get(reader.load(text), ".".join(parts[:-1]))[0]:
         return None  # new parent mappings: the round-trip dump lays them out
-    return _add_key(text, parts, new, path)
+    return _add_key(reader, text, parts, new)
 
 
 def _set(data: Any, parts: list[str], new: Any, path: str) -> None:
-    from ruamel.yaml.comments import CommentedMap
-
     node = data
     for part in parts[:-1]:
-        child = node.setdefault(part, CommentedMap())
+        child = node.setdefault(part, type(data)())  # ruamel's CommentedMap, or a dict
         if not isinstance(child, dict):
             raise EditError(f"{path}: {part!r} in {'.'.join(parts)!r} is not a mapping")
         node = child
     node[parts[-1]] = new
 
 
-def _pair(text: str, parts: list[str], path: str) -> Any:
+def _pair(reader: _Reader, text: str, parts: list[str]) -> Any:
     """The composed (key, value) nodes at ``parts``, or None (a merge key, or a mapping's key path ends)."""
-    node, pair = _parse(path, lambda: _yaml(path).compose(text)), None
+    node, pair = reader.compose(text), None
     for part in parts:
         pairs = node.value if isinstance(node.value, list) else []
         pair = next(((k, v) for k, v in reversed(pairs) if getattr(k, "value", None) == part), None)
@@ -121,9 +148,9 @@ def _pair(text: str, parts: list[str], path: str) -> Any:
     return pair
 
 
-def _replace_scalar(text: str, parts: list[str], new: Any, path: str) -> str | None:
+def _replace_scalar(reader: _Reader, text: str, parts: list[str], new: Any) -> str | None:
     """``text`` with the scalar at ``parts`` rewritten in place, or None when that cannot be done faithfully."""
-    pair = _pair(text, parts, path)
+    pair = _pair(reader, text, parts)
     if pair is None:
         return None
     key, node = pair
@@ -131,19 +158,20 @@ def _replace_scalar(text: str, parts: list[str], new: Any, path: str) -> str | N
     old = text[start:end]
     if not old or old[0] in "&!*|>" or node.style in ("|", ">") or text[key.end_mark.index : start].strip() != ":":
         return None  # anchors, tags, aliases (marks of another node) and block scalars: the round-trip dump
-    rendered = _render(new, old, node.style, path)
+    rendered = _render(reader, new, old, node.style)
     if rendered is None:
         return None
     return text[:start] + rendered + text[end:]
 
 
-def _add_key(text: str, parts: list[str], new: Any, path: str) -> str | None:
+def _add_key(reader: _Reader, text: str, parts: list[str], new: Any) -> str | None:
     """``key: value`` added after the last entry of its mapping (block or flow), or None when there is none."""
-    parent = _pair(text, parts[:-1], path)[1] if len(parts) > 1 else _parse(path, lambda: _yaml(path).compose(text))
-    rendered = _render(new, "", None, path)
+    pair = _pair(reader, text, parts[:-1]) if len(parts) > 1 else (None, reader.compose(text))
+    parent = pair[1] if pair is not None else None
+    rendered = _render(reader, new, "", None)
     if parent is None or not parent.value or rendered is None:
         return None
-    line = f"{_render(parts[-1], '', None, path)}: {rendered}"
+    line = f"{_render(reader, parts[-1], '', None)}: {rendered}"
     if parent.flow_style:
         close = text.rindex("}", 0, parent.end_mark.index)
         return text[:close].rstrip() + f", {line}" + text[close:].lstrip(" ") if text[close] == "}" else None
@@ -155,7 +183,7 @@ def _add_key(text: str, parts: list[str], new: Any, path: str) -> str | None:
     return text[:at] + prefix + " " * first_key.start_mark.column + line + "\n" + text[at:]
 
 
-def _render(new: Any, old: str, style: str | None, path: str) -> str | None:
+def _render(reader: _Reader, new: Any, old: str, style: str | None) -> str | None:
     if isinstance(new, bool):
         return configvalue.write_text(new, old if old.lower() in ("true", "false") else None)
     if isinstance(new, float) and not math.isfinite(new):
@@ -166,7 +194,7 @@ def _render(new: Any, old: str, style: str | None, path: str) -> str | None:
         return "'" + new.replace("'", "''") + "'"
     if style is None and "\n" not in new and new == new.strip() and new.lower() not in _YAML11_WORDS:
         try:
-            plain_ok = get(load(f"k: {new}\n", path), "k") == (True, new)
+            plain_ok = get(reader.load(f"k: {new}\n"), "k") == (True, new)
         except EditError:
             plain_ok = False
         if plain_ok:
@@ -174,14 +202,14 @@ def _render(new: Any, old: str, style: str | None, path: str) -> str | None:
     return json.dumps(new, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
 
 
-def _round_trip(text: str, data: Any, parts: list[str], new: Any, path: str) -> str:
+def _round_trip(reader: _Reader, text: str, data: Any, parts: list[str], new: Any) -> str:
     from ruamel.yaml.util import load_yaml_guess_indent
 
-    _set(data, parts, new, path)
+    _set(data, parts, new, reader.path)
     indent, offset = 2, 0
     if text.strip():
-        _, guessed, block_seq = _parse(path, lambda: load_yaml_guess_indent(text))
+        _, guessed, block_seq = reader._parse(lambda: load_yaml_guess_indent(text))
         indent, offset = guessed or 2, block_seq or 0
     out = io.StringIO()
-    _yaml(path, mapping=indent, sequence=offset + 2, offset=offset).dump(data, out)
+    _ruamel(reader.path, mapping=indent, sequence=offset + 2, offset=offset).dump(data, out)
     return out.getvalue()

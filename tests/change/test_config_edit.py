@@ -236,14 +236,36 @@ def test_a_value_that_did_not_change_fails_verification(tmp_path: Path, env: dic
     assert proc.returncode == 1 and conf.read_text() == YAML
 
 
-def test_a_host_without_ruamel_yaml_is_told_what_to_install() -> None:
-    """YAML edits run on the host that holds the file: one without ruamel.yaml gets one line saying so."""
-    code = (
-        "import sys; sys.modules['ruamel'] = None\n"
-        "from medic.plugins.change.fileedit import EditError, set_key\n"
-        "try:\n    set_key('a: 1\\n', 'yaml', 'a', 2, path='/etc/app.yaml')\n"
-        "except EditError as exc:\n    print(exc)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
-    assert out.stdout.strip() == ("/etc/app.yaml: editing YAML keeping its comments needs ruamel.yaml on this host "
-                                  "(pip install ruamel.yaml, or the python3-ruamel.yaml package)")
+BLOCKED = """
+import json, sys
+for name in sys.argv[1:]:
+    sys.modules[name] = None  # this host has not got it
+from medic.plugins.change.fileedit import EditError, set_key
+text = sys.stdin.read()
+out = []
+for key, value in (("server.workers", "16"), ("server.timeout", "30"), ("new.deep", "1")):
+    try:
+        out.append(set_key(text, "yaml", key, value, path="/etc/app.yaml"))
+    except EditError as exc:
+        out.append(f"EditError: {exc}")
+print(json.dumps(out))
+"""
+
+
+def _edits_without(*modules: str) -> list[str]:
+    proc = subprocess.run([sys.executable, "-c", BLOCKED, *modules], input=YAML, capture_output=True, text=True,
+                          check=True, timeout=60)
+    return list(json.loads(proc.stdout))
+
+
+def test_a_host_with_pyyaml_only_edits_in_place_and_is_told_what_else_needs_ruamel() -> None:
+    """YAML edits run on the host that holds the file, which may lack ruamel.yaml (the SSH lab's python3 does)."""
+    replaced, added, deeper = _edits_without("ruamel")
+    assert changed(YAML, replaced) == ["-    workers: 8        # one per CPU", "+    workers: 16        # one per CPU"]
+    assert changed(YAML, added) == ['+    timeout: "30"']  # a new key without `type:` is written as given: text
+    assert deeper == ("EditError: /etc/app.yaml: new.deep: this edit (a new mapping, a list or mapping value, an "
+                      "anchored value or a block scalar) is written by ruamel.yaml's round trip; it is not on this "
+                      "host (pip install ruamel.yaml, or the python3-ruamel.yaml package)")
+    assert set(_edits_without("ruamel", "yaml")) == {
+        "EditError: /etc/app.yaml: editing YAML needs ruamel.yaml (or PyYAML) on this host (pip install "
+        "ruamel.yaml, or the python3-ruamel.yaml package)"}
