@@ -108,22 +108,31 @@ def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = ""
     expected = reader.load(text) if text.strip() else None
     if isinstance(new, _SCALARS) and isinstance(expected, dict) and (not found or isinstance(existing, _SCALARS)):
         _set(expected, parts, new, path)
-        edited = _edit_text(reader, text, parts, new, found)
-        if edited is not None and reader.load(edited) == expected:  # nothing else changed, the value reads back
-            return edited
+        for quoted in (False, True):  # a plain or single-quoted text may not fit where it goes (a flow mapping)
+            edited = _edit_text(reader, text, parts, new, found, quoted)
+            if edited is not None and _reads_as(reader, edited, expected):
+                return edited
     if reader.ruamel is None:
         raise EditError(f"{where}: this edit (a new mapping, a list or mapping value, an anchored value or a "
                         f"block scalar) is written by ruamel.yaml's round trip; it is not on this host ({INSTALL})")
     return _round_trip(reader, text, data, parts, new)
 
 
-def _edit_text(reader: _Reader, text: str, parts: list[str], new: Any, replace: bool) -> str | None:
+def _reads_as(reader: _Reader, edited: str, expected: Any) -> bool:
+    """The edited text means the old document with only the key changed (and the value reads back)."""
+    try:
+        return bool(reader.load(edited) == expected)
+    except EditError:
+        return False
+
+
+def _edit_text(reader: _Reader, text: str, parts: list[str], new: Any, replace: bool, quoted: bool) -> str | None:
     """The text edit for a scalar: replace the existing value, or add the key to its (existing) mapping."""
     if replace:
-        return _replace_scalar(reader, text, parts, new)
+        return _replace_scalar(reader, text, parts, new, quoted)
     if len(parts) > 1 and not get(reader.load(text), ".".join(parts[:-1]))[0]:
         return None  # new parent mappings: the round-trip dump lays them out
-    return _add_key(reader, text, parts, new)
+    return _add_key(reader, text, parts, new, quoted)
 
 
 def _set(data: Any, parts: list[str], new: Any, path: str) -> None:
@@ -148,7 +157,7 @@ def _pair(reader: _Reader, text: str, parts: list[str]) -> Any:
     return pair
 
 
-def _replace_scalar(reader: _Reader, text: str, parts: list[str], new: Any) -> str | None:
+def _replace_scalar(reader: _Reader, text: str, parts: list[str], new: Any, quoted: bool) -> str | None:
     """``text`` with the scalar at ``parts`` rewritten in place, or None when that cannot be done faithfully."""
     pair = _pair(reader, text, parts)
     if pair is None:
@@ -158,20 +167,21 @@ def _replace_scalar(reader: _Reader, text: str, parts: list[str], new: Any) -> s
     old = text[start:end]
     if not old or old[0] in "&!*|>" or node.style in ("|", ">") or text[key.end_mark.index : start].strip() != ":":
         return None  # anchors, tags, aliases (marks of another node) and block scalars: the round-trip dump
-    rendered = _render(reader, new, old, node.style)
+    rendered = _render(reader, new, old, '"' if quoted else node.style)
     if rendered is None:
         return None
     return text[:start] + rendered + text[end:]
 
 
-def _add_key(reader: _Reader, text: str, parts: list[str], new: Any) -> str | None:
+def _add_key(reader: _Reader, text: str, parts: list[str], new: Any, quoted: bool) -> str | None:
     """``key: value`` added after the last entry of its mapping (block or flow), or None when there is none."""
     pair = _pair(reader, text, parts[:-1]) if len(parts) > 1 else (None, reader.compose(text))
     parent = pair[1] if pair is not None else None
-    rendered = _render(reader, new, "", None)
+    style = '"' if quoted else None
+    rendered = _render(reader, new, "", style)
     if parent is None or not parent.value or rendered is None:
         return None
-    line = f"{_render(reader, parts[-1], '', None)}: {rendered}"
+    line = f"{_render(reader, parts[-1], '', style)}: {rendered}"
     if parent.flow_style:
         close = text.rindex("}", 0, parent.end_mark.index)
         return text[:close].rstrip() + f", {line}" + text[close:].lstrip(" ") if text[close] == "}" else None
