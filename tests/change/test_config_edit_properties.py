@@ -16,7 +16,8 @@ from medic.plugins.change.fileedit import set_key
 keys = st.text("abcxyz_", min_size=1, max_size=4)
 texts = st.text("ab: #'\"-,{}[]&*!%@`|>\\é\t", max_size=8)
 # floats as configuration files hold them (ruamel.yaml's round trip may change the last digit of 7.9e-268)
-scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.integers(-10**6, 10**6).map(lambda n: n / 100) | texts
+decimals = st.integers(-10**6, 10**6).map(lambda n: n / 100)
+scalars = st.none() | st.booleans() | st.integers(-10**6, 10**6) | decimals | texts
 values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=3),
                       max_leaves=8)
 documents = st.dictionaries(keys, values, max_size=5)
