@@ -31,7 +31,7 @@ from medic.kernel.params import REQUIRED, Param, ParamError
 FORMAT_VERSION = 1
 TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps")
 INPUT_KEYS = ("type", "default", "description", "required", "choices")
-INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping")
+INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping", "version")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 SCOPE_ROOTS = ("inputs", "steps", "target")
 

@@ -8,7 +8,7 @@ from medic.core.playbook import INPUT_TYPES, STEP_ID
 from medic.core.registry import Registry
 
 _JSON_TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
-               "mapping": "object", "any": {}}
+               "mapping": "object", "version": "string", "any": {}}
 
 
 def _template_or(schema: dict[str, Any]) -> dict[str, Any]:

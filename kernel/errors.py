@@ -23,7 +23,7 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     │   └── BackupDamaged   medic.plugins.change.safety.backups exit 1  a backup failed verification
     ├── JournalError        medic.plugins.change.safety.journal exit 2  the run named has no journal
     ├── ActionError         medic.plugins.change.actions    exit 3  a change action cannot be planned or applied
-    ├── EditError           medic.plugins.change.fileedit   exit 3  a file edit cannot be applied
+    ├── EditError           medic.plugins.change.configvalue exit 3  a file edit cannot be applied
     └── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
 
 Every message says what was wrong and what the user can do about it; the CLI prints it as one line, no traceback.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,9 +12,13 @@ from medic.kernel.errors import EXIT_USAGE, MedicError
 
 REQUIRED: Any = object()  # sentinel: a parameter with no default must be given
 
-TYPES = ("string", "int", "float", "bool", "list", "mapping", "any")
+TYPES = ("string", "int", "float", "bool", "list", "mapping", "version", "any")
 _PY_NAMES = {"string": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
-             "list": "a list", "mapping": "a mapping", "any": "any value"}
+             "list": "a list", "mapping": "a mapping", "any": "any value",
+             "version": "a version such as 1.2.3, 2.0rc1 or 1:2.30-1ubuntu2 (starting with a digit)"}
+# what a `version` reads: Debian's syntax ([epoch:]upstream[-revision]) or PEP 440's (v1.0, 1!2.0, 1.0_rc1); the
+# checks that compare versions (medic.plugins.checks.versions) order them
+_VERSION = re.compile(r"v?(?:[0-9]+[:!])?[0-9][A-Za-z0-9.+~:_-]*(?<!-)")
 
 
 class ParamError(MedicError, ValueError):
@@ -118,6 +123,11 @@ def _to_number(number: type[int] | type[float]) -> Callable[[Any], Any]:
     return convert
 
 
+def _to_version(value: Any) -> Any:
+    text = _to_string(value)
+    return text.strip() if text is not _BAD and _VERSION.fullmatch(text.strip()) else _BAD
+
+
 def _to_list(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return list(value)
@@ -141,7 +151,7 @@ def _to_mapping(value: Any) -> Any:
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
     "string": _to_string, "bool": _to_bool, "int": _to_number(int), "float": _to_number(float),
-    "list": _to_list, "mapping": _to_mapping,
+    "list": _to_list, "mapping": _to_mapping, "version": _to_version,
 }
 
 

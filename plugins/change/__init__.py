@@ -57,6 +57,7 @@ def register_backup_providers(register: Any) -> None:
 def register_checks(register: Any) -> None:
     from medic.plugins.change import checks
 
+    register(checks.config_key.spec)  # type: ignore[attr-defined]
     register(checks.file_contains.spec)  # type: ignore[attr-defined]
     register(checks.command_succeeds.spec)  # type: ignore[attr-defined]
 

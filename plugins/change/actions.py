@@ -3,7 +3,8 @@
 and applies; file restores come from the run's verified backups, other undos (``undo:`` commands, restarting a
 service again) from the action itself.
 
-    action: set_key          with: {path, key, value, format: auto|ini|yaml|json|keyvalue, section}
+    action: set_key          with: {path, key, value, format: auto|ini|yaml|json|keyvalue, section,
+                                    type: auto|string|int|float|bool (auto: the type of the value replaced)}
     action: replace_file     with: {path, content, mode}
     action: patch_file       with: {path, edits: [{find, replace, count}]}
     action: restart_service  with: {name, command: [argv] (when there is no systemd)}
@@ -11,7 +12,8 @@ service again) from the action itself.
 
 Files are written atomically (temporary file, fsync, rename, fsync of the directory) keeping mode and owner.
 ``describe`` and ``apply`` run on the machine that holds the files (this one, or an SSH host's python3): this
-module and what it imports at the top must stay standard-library only (PyYAML is imported only for YAML files).
+module and what it imports at the top must stay standard-library only (ruamel.yaml is imported only for YAML
+files).
 """
 
 from __future__ import annotations
@@ -149,6 +151,7 @@ class SetKey(FileAction):
             p["value"],
             p.get("section"),
             self.path(p),
+            str(p.get("type") or "auto"),
         )
 
 

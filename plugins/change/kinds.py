@@ -61,7 +61,8 @@ class BackupStep(StepKind):
 
     def run(self, step: Step, ctx: StepContext) -> StepResult:
         params = dict(ctx.render(step.params))
-        verify = params.pop("verify", True)
+        # `verify: true|false` is this step's; a list is the command provider's own verify command
+        verify = params.pop("verify") if isinstance(params.get("verify"), bool) else True
         state = state_for(ctx)
         provider = state.providers[str(step.arg)]
         try:

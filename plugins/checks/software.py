@@ -12,6 +12,7 @@ from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, passed
 from medic.kernel.params import Param
 from medic.kernel.probe import ProbeSpec
+from medic.plugins.checks import versions
 from medic.probes.software import packages
 
 # the probe's own declaration of what it takes, passed on as they are
@@ -22,23 +23,22 @@ PACKAGE_PARAMS = tuple(
 VERSION = r"(\d+(?:\.\d+)+[a-z]?)"
 
 
-def version_tuple(text: str) -> tuple[int | str, ...]:
-    """'3.0.11' -> (3, 0, 11); '1.1.1w' -> (1, 1, 1, 'w'), comparable element by element."""
-    parts: list[int | str] = []
-    for piece in re.findall(r"\d+|[a-z]+", text.lower()):
-        parts.append(int(piece) if piece.isdigit() else piece)
-    return tuple(parts)
+SCHEME_PARAM = Param(
+    "scheme",
+    "string",
+    "auto",
+    "version ordering: python (PEP 440: 1.0rc1 < 1.0), debian (dpkg's: 1.2.3~beta1 < 1.2.3, epochs, revisions) "
+    "or auto (the package manager's; else python when both versions are PEP 440, debian otherwise)",
+    choices=versions.SCHEMES,
+)
 
 
-def version_at_least(found: str, minimum: str) -> bool:
-    a, b = version_tuple(found), version_tuple(minimum)
-    for x, y in zip(a, b, strict=False):
-        if x == y:
-            continue
-        if isinstance(x, int) and isinstance(y, int):
-            return x > y
-        return str(x) > str(y)
-    return len(a) >= len(b)
+def _ordered(found: str, minimum: str, scheme: str) -> tuple[int, str] | str:
+    """(comparison, scheme used), or why the versions cannot be compared."""
+    try:
+        return versions.compare(found, minimum, scheme)
+    except versions.VersionError as exc:
+        return str(exc)
 
 
 @check(
@@ -55,12 +55,14 @@ def version_at_least(found: str, minimum: str) -> bool:
             "program and arguments printing its version",
             items="string",
         ),
-        Param("minimum", "string", "0", "lowest acceptable version"),
+        Param("minimum", "version", "0", "lowest acceptable version"),
         Param("pattern", "string", VERSION, "regular expression; group 1 is the version"),
+        SCHEME_PARAM,
     ],
     remediation="Upgrade the package to at least the required version (apt/dnf/pip), or point PATH at the "
     "right installation.",
-    description="fail: command missing or version below minimum; error: no version found in its output.",
+    description="fail: command missing or version below minimum; error: no version found in its output, or one "
+    "the scheme cannot read. The finding names the ordering used (python or debian).",
 )
 def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     out = data["out"]
@@ -77,10 +79,16 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
             f"no version matching {p['pattern']!r} in the output of {name}", subject=name, first_line=first
         )
     found = match.group(1) if match.groups() else match.group(0)
-    evidence = {"version": found, "minimum": p["minimum"], "command": " ".join(p["command"])}
-    if version_at_least(found, p["minimum"]):
-        return passed(f"{name} {found} (minimum {p['minimum']})", subject=name, **evidence)
-    return Outcome(Status.FAIL, f"{name} {found} is older than the required {p['minimum']}", evidence, name)
+    ordered = _ordered(found, p["minimum"], p["scheme"])
+    if isinstance(ordered, str):
+        return errored(f"{name}: cannot compare {found} with {p['minimum']}: {ordered}", subject=name)
+    cmp, scheme = ordered
+    evidence = {"version": found, "minimum": p["minimum"], "scheme": scheme, "command": " ".join(p["command"])}
+    if cmp >= 0:
+        return passed(f"{name} {found} (minimum {p['minimum']}, {scheme} ordering)", subject=name, **evidence)
+    return Outcome(
+        Status.FAIL, f"{name} {found} is older than the required {p['minimum']} ({scheme} ordering)", evidence, name
+    )
 
 
 @check(
@@ -92,32 +100,35 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     params=[
         *PACKAGE_PARAMS,
         Param("minimum", "string", "", "lowest acceptable version for every named package (optional)"),
+        SCHEME_PARAM,
     ],
     remediation="Install the package (apt-get install / dnf install / pip install NAME) or upgrade it to the "
     "required version.",
-    description="One outcome per package: fail when not installed or older than minimum.",
+    description="One outcome per package: fail when not installed or older than minimum (auto: dpkg's ordering "
+    "for dpkg and rpm packages, PEP 440 for pip's; the finding names it; a minimum without an epoch is compared "
+    "with the package's version without its epoch); error: a version it cannot read.",
 )
 def package_installed(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     d = data["pkgs"]
-    out = []
-    for name in p["names"]:
-        version = d["packages"].get(name)
-        if version is None:
-            out.append(
-                failed(f"{name} is not installed ({d['manager']})", subject=name, manager=d["manager"])
-            )
-        elif p["minimum"] and not version_at_least(version.split(":")[-1], p["minimum"]):
-            out.append(
-                failed(
-                    f"{name} {version} is older than {p['minimum']}",
-                    subject=name,
-                    version=version,
-                    minimum=p["minimum"],
-                )
-            )
-        else:
-            out.append(passed(f"{name} {version}", subject=name, version=version, manager=d["manager"]))
-    return out
+    scheme = p["scheme"] if p["scheme"] != "auto" else "python" if d["manager"] == "pip" else "debian"
+    return [_package_outcome(name, d["packages"].get(name), d["manager"], p["minimum"], scheme) for name in p["names"]]
+
+
+def _package_outcome(name: str, version: str | None, manager: str, minimum: str, scheme: str) -> Outcome:
+    if version is None:
+        return failed(f"{name} is not installed ({manager})", subject=name, manager=manager)
+    if not minimum:
+        return passed(f"{name} {version}", subject=name, version=version, manager=manager)
+    # a minimum without an epoch names an upstream version: the package's epoch (1:1.1.1n, kept when upstream
+    # numbering restarted) only orders that package's own versions
+    compared = version.split(":", 1)[-1] if scheme == "debian" and ":" not in minimum else version
+    ordered = _ordered(compared, minimum, scheme)
+    if isinstance(ordered, str):
+        return errored(f"{name}: cannot compare {version} with {minimum}: {ordered}", subject=name)
+    evidence = {"version": version, "minimum": minimum, "scheme": scheme, "manager": manager}
+    if ordered[0] < 0:
+        return failed(f"{name} {version} is older than {minimum} ({scheme} ordering)", subject=name, **evidence)
+    return passed(f"{name} {version} (minimum {minimum}, {scheme} ordering)", subject=name, **evidence)
 
 
 def eol_table() -> dict[str, dict[str, str]]:

@@ -16,7 +16,7 @@ from medic.plugins.change.state import covers
 
 def test_set_key_ini_keeps_comments_and_other_sections() -> None:
     text = "# top\n[a]\nx = 1\n\n[b]\nx = 2 ; inline\n"
-    assert set_key(text, "ini", "x", 5, "b") == "# top\n[a]\nx = 1\n\n[b]\nx = 5\n"
+    assert set_key(text, "ini", "x", 5, "b") == "# top\n[a]\nx = 1\n\n[b]\nx = 5 ; inline\n"
     assert set_key(text, "ini", "y", "on", "a") == "# top\n[a]\nx = 1\ny = on\n\n[b]\nx = 2 ; inline\n"
     assert set_key(text, "ini", "z", True, "c").endswith("\n[c]\nz = true\n")
 

@@ -130,7 +130,8 @@ def test_parameter_coercion_returns_the_type_or_a_parameter_error(kind: str, ite
         out = Param("p", kind, items=items).coerce(value)
     except EXPECTED:
         return
-    python_type = {"string": str, "int": int, "float": float, "bool": bool, "list": list, "mapping": dict}
+    python_type = {"string": str, "int": int, "float": float, "bool": bool, "list": list, "mapping": dict,
+                   "version": str}
     assert kind == "any" or isinstance(out, python_type[kind])
 
 
