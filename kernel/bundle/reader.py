@@ -142,7 +142,8 @@ def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest |
     except TooBig as exc:
         message = f"refused: decompresses to more than {exc.args[0]} bytes{reading.between()}"
         raise BundleUnsafe(path, message, reading.current) from exc
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, OverflowError) as exc:
+        # ValueError, OverflowError: tarfile's parser on malformed pax headers (e.g. GNU.sparse.map="")
         raise BundleCorrupt(path, f"truncated or corrupt archive{reading.between()} ({exc})",
                             reading.current) from exc
     return reading.finish()
