@@ -94,7 +94,7 @@ def _collect(args: argparse.Namespace) -> int:
           f"{c.finished - c.started:.1f} s; {len(c.skipped)} item(s) skipped (listed in the manifest)",
           file=sys.stderr)
     for pattern in c.unmatched:
-        print(f"medic-agent: warning: --app-logs {pattern!r} matched no file", file=sys.stderr)
+        print(f"medic-agent: warning: no file matched {pattern!r}", file=sys.stderr)
     redacted = sum(outcome.redaction.values())
     if redacted:
         print(f"redacted {redacted} value(s): " + ", ".join(f"{k} {v}" for k, v in outcome.redaction.items()),

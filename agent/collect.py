@@ -45,7 +45,9 @@ class Collected:
     commands: list[dict[str, Any]] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
-    unmatched: list[str] = field(default_factory=list)  # --app-logs paths or patterns that named no file
+    # --app-logs paths and patterns, and profile globs, that named no file (a profile's plain paths name the logs
+    # of several distributions: a missing one is normal and not listed)
+    unmatched: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
 
@@ -93,8 +95,7 @@ class Collector:
             if not paths and (requested or not literal):
                 out.skip(f"log:{pattern}", "matched nothing" if has_wildcard(pattern) and not literal
                          else "no such file or directory")
-                if requested:
-                    out.unmatched.append(pattern)
+                out.unmatched.append(pattern)
             for path in paths:
                 if os.path.realpath(path) in seen:
                     continue
