@@ -196,3 +196,32 @@ def test_malformed_pax_headers_that_tarfile_cannot_parse_are_bundle_errors(scrat
     path.write_bytes(gzip.compress(buffer.getvalue()))
     with pytest.raises(BundleError, match=message):
         open_bundle(path)
+
+
+class _Zeros(io.RawIOBase):
+    def __init__(self, size: int) -> None:
+        self.left = size
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        count = min(len(buffer), self.left)
+        buffer[:count] = bytes(count)
+        self.left -= count
+        return count
+
+
+def test_a_large_member_is_streamed_not_held_in_memory(scratch: Path) -> None:
+    """16 MiB of data (a 16 KiB archive) is read in both passes with well under 8 MiB of memory at the peak."""
+    path = scratch / "large.tar.gz"
+    with BundleWriter(path, host="h") as writer:
+        writer.add_stream("logs/large", _Zeros(16 << 20))  # type: ignore[arg-type]
+    tracemalloc.start()
+    try:
+        with open_bundle(path) as bundle:
+            assert bundle.member_path("logs/large").stat().st_size == 16 << 20
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
