@@ -30,7 +30,8 @@ test: setup
 
 # property tests with many more generated examples than `make test` tries (HYPOTHESIS_PROFILE=fuzz)
 fuzz: setup
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/core/test_properties.py $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q -p no:cacheprovider tests/core/test_properties.py \
+		tests/agent/test_bundle_properties.py $(PYTEST_ARGS)
 
 # mypy sees core/ plugins/ ... as medic.* through a tree of links (the editable install hides them from it)
 lint: setup

@@ -93,6 +93,8 @@ def _collect(args: argparse.Namespace) -> int:
     print(f"collected {len(c.results)} probes, {len(c.files)} logs, {len(c.commands)} commands in "
           f"{c.finished - c.started:.1f} s; {len(c.skipped)} item(s) skipped (listed in the manifest)",
           file=sys.stderr)
+    for pattern in c.unmatched:
+        print(f"medic-agent: warning: no file matched {pattern!r}", file=sys.stderr)
     redacted = sum(outcome.redaction.values())
     if redacted:
         print(f"redacted {redacted} value(s): " + ", ".join(f"{k} {v}" for k, v in outcome.redaction.items()),

@@ -20,11 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from medic.agent.logpaths import expand, has_wildcard
 from medic.agent.profile import Profile
+from medic.kernel.bundle.manifest import unsafe_member_path
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec, run_probe
 
 Progress = Callable[[str], None]
+MAX_FILES_PER_ENTRY = 1000  # files one log entry (a glob or a directory) may bring; the rest are skipped, noted
 
 
 @dataclass
@@ -42,6 +45,9 @@ class Collected:
     commands: list[dict[str, Any]] = field(default_factory=list)
     environment: dict[str, str] = field(default_factory=dict)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    # --app-logs paths and patterns, and profile globs, that named no file (a profile's plain paths name the logs
+    # of several distributions: a missing one is normal and not listed)
+    unmatched: list[str] = field(default_factory=list)
     started: float = 0.0
     finished: float = 0.0
 
@@ -81,18 +87,21 @@ class Collector:
             self.progress(f"command: {shlex.join(argv)}")
             self._command(argv, out)
         out.environment = {k: v for k, v in os.environ.items() if k in set(self.profile.env_allow)}
-        from medic.agent.profile import LogSpec
-
-        specs = list(self.profile.logs)
-        specs += [LogSpec(p, self.profile.app_log_lines, any(c in p for c in "*?[")) for p in app_logs or []]
+        specs = [(spec.path, spec.lines, not spec.is_glob, False) for spec in self.profile.logs]
+        specs += [(p, self.profile.app_log_lines, False, True) for p in app_logs or []]
         seen: set[str] = set()
-        for spec in specs:
-            for path in self._expand(spec.path, spec.is_glob, out):
+        for pattern, lines, literal, requested in specs:
+            paths = self._expand(pattern, literal, out)
+            if not paths and (requested or not literal):
+                out.skip(f"log:{pattern}", "matched nothing" if has_wildcard(pattern) and not literal
+                         else "no such file or directory")
+                out.unmatched.append(pattern)
+            for path in paths:
                 if os.path.realpath(path) in seen:
                     continue
                 seen.add(os.path.realpath(path))
                 self.progress(f"log: {path}")
-                self._log(path, spec.lines, out)
+                self._log(path, lines, out)
         out.finished = time.time()
         return out
 
@@ -145,21 +154,27 @@ class Collector:
         self.bytes_used += len(record["stdout"]) + len(record["stderr"])
         out.commands.append(record)
 
-    def _expand(self, pattern: str, is_glob: bool, out: Collected) -> list[str]:
-        paths = sorted(glob.glob(pattern)) if is_glob else [pattern]
-        if not is_glob and not os.path.exists(pattern):
-            return []  # profiles list logs of several distributions; a missing one is normal
+    def _expand(self, pattern: str, literal: bool, out: Collected) -> list[str]:
+        """The files a log entry names; a profile's plain path also brings its newest rotated siblings."""
+        found = expand(pattern, literal=literal, limit=MAX_FILES_PER_ENTRY, stop=lambda: self._time_left() <= 0)
+        if found.capped:
+            out.skip(f"log:{pattern}", f"stopped after {len(found.files)} files (at most {MAX_FILES_PER_ENTRY} "
+                                       "per entry, within the time budget)")
         expanded = []
-        for p in paths:
+        for p in found.files:
             expanded.append(p)
-            if not is_glob:  # rotated siblings: syslog.1, syslog.2.gz ..., newest first
+            if literal and p == pattern:  # rotated siblings: syslog.1, syslog.2.gz ..., newest first
                 rotated = glob.glob(f"{glob.escape(p)}.[0-9]*")
-                expanded += sorted(rotated, key=lambda r: os.stat(r).st_mtime, reverse=True)[:3]
+                expanded += sorted(rotated, key=_mtime, reverse=True)[:3]
         return expanded
 
     def _log(self, path: str, lines: int, out: Collected) -> None:
         item = f"log:{path}"
         if self._out_of_time(item, out):
+            return
+        arcname = member_name(path)
+        if why := unsafe_member_path(arcname) or _not_utf8(arcname):
+            out.skip(item, f"cannot name it in the bundle: {why}")
             return
         left = self.profile.budgets.total_bytes - self.bytes_used
         if left <= 0:
@@ -175,8 +190,28 @@ class Collector:
             out.skip(item, f"cannot read: {exc}")
             return
         self.bytes_used += len(text.encode())
-        arcname = "logs/" + path.lstrip("/").removesuffix(".gz")
         out.files.append(CollectedFile(arcname, path, text, truncated))
+
+
+def member_name(path: str) -> str:
+    """The bundle member for a collected file: ``logs/`` + its absolute path, unchanged, so that names stay
+    unique and say where the file came from (``x.2.gz`` keeps its suffix; its text is stored decompressed)."""
+    return "logs/" + os.path.abspath(path).lstrip("/")
+
+
+def _not_utf8(name: str) -> str | None:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not UTF-8"
+    return None
+
+
+def _mtime(path: str) -> float:
+    try:
+        return os.stat(path).st_mtime
+    except OSError:
+        return 0.0
 
 
 def tail_text(path: Path, lines: int, max_bytes: int) -> tuple[str, bool]:

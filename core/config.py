@@ -3,6 +3,11 @@
     playbook_paths: [~/runbooks]      # extra directories of playbooks (MEDIC_PLAYBOOK_PATH adds more, ':'-separated)
     state_dir: ~/.local/state/medic   # run history, journals, backups catalogue
     notify: [console, "file:~/medic-events.jsonl"]   # channels told at the end of every run
+    inventory: ~/hosts.yaml           # the SSH inventory used when --inventory is not given
+    bundle: {max_member_bytes: 67108864, max_total_bytes: 536870912, max_members: 10000}   # bundle: target caps
+
+An unknown key, or a value of the wrong type, is refused before anything runs (exit 2), naming the file, the
+line and what was expected.
 """
 
 from __future__ import annotations
@@ -14,7 +19,14 @@ from typing import Any
 from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
 
-KEYS = ("playbook_paths", "state_dir", "notify", "inventory", "prefect")
+# key -> what its value must be: "path" (a string), "paths" (a list of strings), or a mapping of positive ints
+KEYS: dict[str, Any] = {
+    "playbook_paths": "paths",
+    "state_dir": "path",
+    "notify": "paths",
+    "inventory": "path",
+    "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
+}
 
 
 def config_path() -> Path:
@@ -34,11 +46,40 @@ def load_config() -> dict[str, Any]:
     data = yamlload.load_file(path) or {}
     if not isinstance(data, dict):
         raise ValidationError([Issue("expected a mapping of settings", str(path), 1, 1)])
-    issues = [Issue(f"unknown setting {k!r}; expected one of {', '.join(KEYS)}", str(path),
-                    *(yamlload.mark_of(data, k) or (None, None))) for k in data if k not in KEYS]
+    issues = list(_problems(data, str(path)))
     if issues:
         raise ValidationError(issues, subject=str(path))
     return dict(data)
+
+
+def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
+    """Every unknown key and every value of the wrong type, each at its line."""
+    issues = []
+
+    def problem(container: Any, key: Any, message: str) -> None:
+        issues.append(Issue(message, file, *(yamlload.mark_of(container, key) or (None, None))))
+
+    for key, value in data.items():
+        kind = KEYS.get(key)
+        if kind is None:
+            problem(data, key, f"unknown setting {key!r}; expected one of {', '.join(KEYS)}")
+        elif kind == "path" and not isinstance(value, str):
+            problem(data, key, f"{key}: expected a string, got {_shown(value)}")
+        elif kind == "paths" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            problem(data, key, f"{key}: expected a list of strings, e.g. [a, b]")
+        elif isinstance(kind, tuple) and not isinstance(value, dict):
+            problem(data, key, f"{key}: expected a mapping with {', '.join(kind)}")
+        elif isinstance(kind, tuple):
+            for sub, number in value.items():
+                if sub not in kind:
+                    problem(value, sub, f"unknown setting {key}.{sub}; expected one of {', '.join(kind)}")
+                elif isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+                    problem(value, sub, f"{key}.{sub}: expected a positive whole number, got {number!r}")
+    return issues
+
+
+def _shown(value: Any) -> str:
+    return "a list" if isinstance(value, list) else "a mapping" if isinstance(value, dict) else repr(value)
 
 
 def state_dir(config: dict[str, Any] | None = None) -> Path:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +77,7 @@ class _Parser:
         self.file = file
         self.issues: list[Issue] = []
         self.step_ids: dict[str, int | None] = {}
+        self.step_nodes: dict[tuple[str, int | None], tuple[Mapping[str, Any], str]] = {}  # (id, line) -> node
 
     def err(self, container: Any, key: str | int | None, path: str, message: str) -> None:
         mark = yamlload.mark_of(container, key)
@@ -188,6 +189,7 @@ class _Parser:
                                               f"{self.step_ids[sid]})")
         mark = yamlload.mark_of(raw)
         self.step_ids.setdefault(sid, mark[0] if mark else None)
+        self.step_nodes[(sid, mark[0] if mark else None)] = (raw, f"{path} (id {sid!r})")
         allowed = set(COMMON_KEYS) | {kind.name, *kind.extra_keys} | ({"steps"} if kind.container else set())
         for key in raw:
             if key not in allowed:
@@ -283,8 +285,12 @@ def _check_expressions(pb: Playbook, parser: _Parser) -> None:
         for step in steps:
             if step.when:
                 check_text(step, step.when, "when")
-            for text in template.expressions(step.params) + template.expressions(step.extra):
-                check_text(step, text, "with")
+            for name, value in step.params.items():
+                for text in template.expressions(value):
+                    check_text(step, text, f"with.{name}")
+            for name, value in step.extra.items():
+                for text in template.expressions(value):
+                    check_text(step, text, str(name))
             visit(step.children)
             seen.add(step.id)
 
@@ -302,8 +308,30 @@ def parse(data: Any, registry: Registry, file: str = "<string>") -> Playbook:
             registry.step_kinds[step.kind].validate(step, vc)
         parser.issues.extend(vc.issues)
     if parser.issues or pb is None:
-        raise ValidationError(parser.issues, subject=file)
+        issues = [_located(issue, parser.step_nodes) for issue in parser.issues]
+        issues.sort(key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+        raise ValidationError(issues, subject=file)
     return pb
+
+
+_STEP_PATH = re.compile(r"^step '(?P<id>[^']*)'(?P<keys>(?:\.[^.]+)*)$")
+
+
+def _located(issue: Issue, nodes: Mapping[tuple[str, int | None], tuple[Mapping[str, Any], str]]) -> Issue:
+    """An issue reported against ``step 'ID'.key...`` (by a step kind or the expression check) at the line and
+    column of that key in the step, and with the step's place in the file (``steps[1] (id 'dns').with``)."""
+    match = _STEP_PATH.match(issue.path)
+    found = nodes.get((match["id"], issue.line)) if match and issue.column is None else None
+    if match is None or found is None:
+        return issue
+    node, label = found
+    mark, keys, here = yamlload.mark_of(node), match["keys"].split(".")[1:], node
+    for key in keys:
+        if not isinstance(here, Mapping) or key not in here:
+            break
+        mark, here = yamlload.mark_of(here, key), here[key]
+    line, column = (mark[0], mark[1]) if mark else (issue.line, None)
+    return replace(issue, line=line, column=column, path=label + "".join(f".{k}" for k in keys))
 
 
 def load(path: str | Path, registry: Registry) -> Playbook:

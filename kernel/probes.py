@@ -94,11 +94,12 @@ def disabled() -> set[str]:
 def declared() -> list[ProbeSource]:
     """The installed distributions' probe modules (one per entry-point name), medic's own first."""
     seen: dict[str, ProbeSource] = {}
-    for ep in metadata.entry_points(group=GROUP):
-        dist = ep.dist
-        source = ProbeSource(ep.name, ep.value.partition(":")[0].strip(), dist.name if dist else "?",
-                             dist.version if dist else "")
-        seen.setdefault(ep.name, source)  # a distribution found twice on sys.path: the first copy wins
+    # by distribution, not entry_points(group=) and ep.dist: those need Python 3.10 (the agent runs on 3.9)
+    for dist in metadata.distributions():
+        for ep in (ep for ep in dist.entry_points if ep.group == GROUP):
+            source = ProbeSource(ep.name, ep.value.partition(":")[0].strip(), dist.metadata["Name"] or "?",
+                                 dist.version or "")
+            seen.setdefault(ep.name, source)  # a distribution found twice on sys.path: the first copy wins
     return sorted(seen.values(), key=lambda s: (s.distribution not in SELF_DISTS, s.distribution, s.entry))
 
 

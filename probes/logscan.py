@@ -169,7 +169,7 @@ class Tally:
         keys = fold_key(b"\n".join(lines)).split(b"\n")
         self.counts.update(keys)
         examples = self.examples
-        for key, line in zip(keys, lines, strict=False):
+        for key, line in zip(keys, lines):
             if key not in examples:
                 examples[key] = line[: self.example_len]
         if len(self.counts) > self.limit:

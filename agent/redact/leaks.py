@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import itertools
 import json
 import math
 import re
@@ -206,7 +205,7 @@ def _random_looking(token: str) -> bool:
     classes = [_char_class(c) for c in token if c.isalnum()]  # "_" and "+" separate words, ignore them
     if len(classes) < 20 or not ({0, 1} <= set(classes) and classes.count(2) >= 2):
         return False
-    switches = sum(a != b for a, b in itertools.pairwise(classes)) / (len(classes) - 1)
+    switches = sum(classes[i] != classes[i - 1] for i in range(1, len(classes))) / (len(classes) - 1)
     return switches >= 0.45 and _entropy(token) >= 3.5
 
 

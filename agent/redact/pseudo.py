@@ -68,7 +68,7 @@ class Pseudonymiser:
             return self.text(value)
         if isinstance(value, Mapping):
             return {self.text(str(k)): self.value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
+        if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
 

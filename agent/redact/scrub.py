@@ -57,13 +57,13 @@ class Scrubber:
 
     def scrub_value(self, value: Any) -> Any:
         """Scrub any JSON value: dict keys name secrets, strings are scrubbed as text, structure is kept."""
-        if value is None or isinstance(value, bool | int | float):
+        if value is None or isinstance(value, (bool, int, float)):
             return value
         if isinstance(value, str):
             return self.scrub_text(value)
         if isinstance(value, Mapping):
             return self._mapping(value)
-        if isinstance(value, list | tuple | set | frozenset):
+        if isinstance(value, (list, tuple, set, frozenset)):
             return self._sequence([*value])
         return self.scrub_text(str(value))
 
@@ -100,7 +100,7 @@ class Scrubber:
             return value
         if isinstance(value, Mapping):
             return {self.scrub_text(str(k)): self._redact_all(v, rule) for k, v in value.items()}
-        if isinstance(value, list | tuple | set | frozenset):
+        if isinstance(value, (list, tuple, set, frozenset)):
             return [self._redact_all(v, rule) for v in value]
         if isinstance(value, str) and keep_value(value, key):
             return value

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 # A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
-_VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
-        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))")
+_VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"  # (?=(?P<a>X))(?P=a):
+        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))(?P=atomic))")  # atomic X, as (?>X) is on 3.11+
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"

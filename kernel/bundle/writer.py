@@ -15,7 +15,7 @@ import shutil
 import tarfile
 import tempfile
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,7 +34,7 @@ _CHUNK = 1 << 16
 
 
 def utc_now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def probe_status(result: ProbeResult) -> str:
@@ -125,7 +125,7 @@ class BundleWriter:
         shutil.rmtree(self._staging, ignore_errors=True)
 
     def _write_archive(self, raw: BinaryIO) -> None:
-        mtime = int(datetime.now(UTC).timestamp())
+        mtime = int(datetime.now(timezone.utc).timestamp())
         manifest = json.dumps(self.manifest.to_dict(), indent=1, sort_keys=True, default=str).encode() + b"\n"
         with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=mtime) as gz, \
                 tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:

@@ -80,7 +80,7 @@ def test_collects_probes_commands_env_and_logs_with_rotation(tmp_path: Path,
     files = {f.arcname: f for f in got.files}
     current = files[f"logs{log}"]
     assert current.text.splitlines() == [f"line {i}" for i in range(90, 100)] and current.truncated
-    rotated = files[f"logs{log}.1"]
+    rotated = files[f"logs{log}.1.gz"]  # the suffix stays: member names say where the text came from
     assert rotated.text.splitlines()[-1] == "old 49"
 
 
@@ -142,3 +142,105 @@ def test_collection_runs_at_low_cpu_and_io_priority() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     nice, ioclass = out.stdout.split()
     assert int(nice) >= 10 and int(ioclass) == 3  # IOPRIO_CLASS_IDLE
+
+
+def _tree(root: Path) -> set[str]:
+    """47 files: plain, dotfiles, dot-directories and nested directories, three levels deep."""
+    made = set()
+    for d in ("", "a", "a/b", "a/b/c", ".hidden", ".hidden/deep", "z"):
+        for name in ("one.log", "two.txt", ".dot", ".dot.log", "x.1", "x.2.gz"):
+            if len(made) < 47:
+                path = root / d / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                if name.endswith(".gz"):
+                    with gzip.open(path, "wt") as fh:
+                        fh.write(f"{d}/{name}\n")
+                else:
+                    path.write_text(f"{d}/{name}\n")
+                made.add(str(path))
+    for extra in ("a/b/c/d/e/f.log", "z/.git/HEAD", "z/.git/refs/heads/main", "z/empty/.keep", "a/b/c/g h.log"):
+        path = root / extra
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(extra + "\n")
+        made.add(str(path))
+    return made
+
+
+def test_recursive_glob_and_directories_collect_every_file_including_dotfiles(tmp_path: Path) -> None:
+    tree = tmp_path / "tree"
+    made = _tree(tree)
+    assert len(made) == 47
+    profile = profile_from(f"""
+        name: t
+        logs: [{{glob: "{tree}/**", lines: 10}}]
+    """, tmp_path)
+    got = Collector(profile, by_name()).run()
+    assert {f.source for f in got.files} == made and not got.skipped
+    by_source = {f.source: f for f in got.files}
+    assert by_source[f"{tree}/a/b/x.2.gz"].text == "a/b/x.2.gz\n"  # decompressed, member keeps its name
+    assert by_source[f"{tree}/a/b/x.2.gz"].arcname == f"logs{tree}/a/b/x.2.gz"
+    # a directory given to --app-logs is walked; a one-level glob matching directories walks them too
+    for request in (str(tree), f"{tree}/*"):
+        got = Collector(profile_from("name: t", tmp_path), by_name()).run(app_logs=[request])
+        assert {f.source for f in got.files} == made, request
+    got = Collector(profile_from("name: t", tmp_path), by_name()).run(app_logs=[f"{tree}/**/*.log"])
+    assert {f.source for f in got.files} == {p for p in made if p.endswith(".log")}
+
+
+def test_a_glob_stops_at_the_file_cap_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = _tree(tmp_path / "tree")
+    monkeypatch.setattr("medic.agent.collect.MAX_FILES_PER_ENTRY", 10)
+    got = Collector(profile_from("name: t", tmp_path), by_name()).run(app_logs=[f"{tmp_path}/tree/**"])
+    assert len(got.files) == 10 and {f.source for f in got.files} <= made
+    assert any("stopped after 10 files" in s["reason"] for s in got.skipped)
+
+
+def test_requested_logs_that_match_nothing_are_listed(tmp_path: Path) -> None:
+    profile = profile_from(f"""
+        name: t
+        logs: [{{glob: "{tmp_path}/none-*.log"}}, {{path: {tmp_path}/absent.log}}]
+    """, tmp_path)
+    got = Collector(profile, by_name()).run(app_logs=["/nonexistent/*.log", f"{tmp_path}/gone.log"])
+    assert got.skipped == [
+        {"item": f"log:{tmp_path}/none-*.log", "reason": "matched nothing"},
+        {"item": "log:/nonexistent/*.log", "reason": "matched nothing"},
+        {"item": f"log:{tmp_path}/gone.log", "reason": "no such file or directory"},
+    ]  # a profile's plain path that is absent is normal (profiles name several distributions' logs)
+    assert got.unmatched == [f"{tmp_path}/none-*.log", "/nonexistent/*.log", f"{tmp_path}/gone.log"]
+
+
+def test_collect_command_lists_unmatched_app_logs_in_manifest_and_summary(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    import tarfile
+
+    profile = tmp_path / "p.yaml"
+    profile.write_text("name: t\nprobes: [uptime]\n")
+    out = subprocess.run([sys.executable, "-m", "medic.agent.cli", "collect", "--profile", str(profile), "-q",
+                          "--output", str(tmp_path), "--app-logs", "/nonexistent/*.log"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "no file matched '/nonexistent/*.log'" in out.stderr
+    assert "1 item(s) skipped" in out.stderr
+    with tarfile.open(out.stdout.strip().split(" (")[0]) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert manifest["skipped"] == [{"item": "log:/nonexistent/*.log", "reason": "matched nothing"}]
+
+
+def test_a_file_and_its_gz_twin_both_reach_the_bundle(tmp_path: Path) -> None:
+    from medic.agent.pipeline import collect_bundle
+    from medic.kernel.bundle import open_bundle
+
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs/x").write_text("plain x\n")
+    with gzip.open(tmp_path / "logs/x.gz", "wt") as fh:
+        fh.write("zipped x\n")
+    profile = profile_from(f"""
+        name: t
+        logs: [{{path: {tmp_path}/logs/x}}, {{path: {tmp_path}/logs/x.gz}}]
+    """, tmp_path)
+    outcome = collect_bundle(profile, tmp_path, low_priority=False)
+    with open_bundle(outcome.path) as bundle:
+        assert bundle.read_text(f"logs{tmp_path}/logs/x") == "plain x\n"
+        assert bundle.read_text(f"logs{tmp_path}/logs/x.gz") == "zipped x\n"

@@ -77,6 +77,56 @@ def test_every_problem_is_reported_at_once_with_locations(registry) -> None:  # 
     assert len(found) >= 7
 
 
+def test_every_problem_has_line_and_column_points_at_its_step_and_comes_sorted(registry) -> None:  # type: ignore[no-untyped-def]
+    found = issues_of(registry, """
+        name: positions
+        inputs:
+          host: {type: string, default: example.org}
+        steps:
+          - id: early
+            check: network.dns_resolve
+            with: {host: "{{ steps.dns.outputs }}"}
+            when: "inputs.nope == 1"
+          - id: dns
+            check: network.dns_resolve
+            with: {hots: x}
+          - id: bad
+            check: no.such_check
+          - id: g
+            group: G
+            steps:
+              - id: inner
+                check: network.dns_resolve
+                with: {host: "{{ inputs. }}"}
+    """)
+    assert found == [
+        "pb.yaml:8:12: at steps[0] (id 'early').with.host: step 'dns' cannot be used in 'steps.dns.outputs': "
+        "it runs later",
+        "pb.yaml:9:5: at steps[0] (id 'early').when: undefined input 'nope' in 'inputs.nope == 1'; "
+        "declared inputs: host",
+        "pb.yaml:12:5: at steps[1] (id 'dns').with: check network.dns_resolve: unknown parameter 'hots' "
+        "(known: host, warn_ms, timeout_s)",
+        "pb.yaml:14:5: at steps[2] (id 'bad').check: unknown check 'no.such_check'; `medic checks list` shows them",
+        "pb.yaml:20:16: at steps[3] (id 'g').steps[0] (id 'inner').with.host: invalid expression 'inputs.': "
+        "invalid syntax",
+    ]
+
+
+def test_validate_command_prints_the_located_sorted_problems(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: b\nsteps:\n  - id: z\n    check: nope.x\n  - id: a\n    check: system.memory\n"
+                   "    timeout: 0\n    when: inputs.x\n")
+    out = subprocess.run([str(Path(sys.executable).with_name("medic")), "playbooks", "validate", str(bad)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2
+    lines = out.stderr.splitlines()
+    assert [line.split(": at ")[0] for line in lines] == [f"{bad}:4:5", f"{bad}:7:5", f"{bad}:8:5"]
+
+
 @pytest.mark.parametrize(("snippet", "message"), [
     ("steps: []", "expected a non-empty list of steps"),
     ("steps:\n  - id: x\n    check: system.memory\n    group: g", "expected exactly one step kind key"),
