@@ -12,6 +12,7 @@ from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, passed
 from medic.kernel.params import Param
 from medic.kernel.probe import ProbeSpec
+from medic.plugins.checks.shape import mapping
 from medic.probes.software import packages
 
 # the probe's own declaration of what it takes, passed on as they are
@@ -63,7 +64,7 @@ def version_at_least(found: str, minimum: str) -> bool:
     description="fail: command missing or version below minimum; error: no version found in its output.",
 )
 def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    out = data["out"]
+    out = mapping(data, "out")
     name = p["command"][0]
     if not out["found"]:
         return failed(f"{name} is not installed (command not found)", subject=name)
@@ -98,7 +99,7 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="One outcome per package: fail when not installed or older than minimum.",
 )
 def package_installed(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    d = data["pkgs"]
+    d = mapping(data, "pkgs")
     out = []
     for name in p["names"]:
         version = d["packages"].get(name)
@@ -149,7 +150,7 @@ def _release_key(table: dict[str, str], version: str) -> str | None:
     "fail after the end date, warn within warn_days; skipped for releases not in the table.",
 )
 def os_supported(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    o, now = data["os"], float(data["now"]["epoch"])
+    o, now = mapping(data, "os"), float(mapping(data, "now")["epoch"])
     table = eol_table()
     family = o["id"] + ("_lts" if p["include_lts"] and f"{o['id']}_lts" in table else "")
     releases = table.get(family)
