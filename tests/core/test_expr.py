@@ -58,6 +58,14 @@ def test_references_lists_dotted_names() -> None:
         ("inputs", "host"), ("inputs", "names"), ("steps", "dns", "status")]
 
 
+def test_references_follow_subscripts_with_a_constant_key() -> None:
+    # steps['dns'] is the same reference as steps.dns: load-time checks must see through the brackets
+    assert expr.references("steps['dns'].outputs.n >= 3 and inputs[\"host\"] == 'x'") == [
+        ("steps", "dns", "outputs", "n"), ("inputs", "host")]
+    assert expr.references("steps['a']['b']") == [("steps", "a", "b")]
+    assert expr.references("steps[inputs.n]") == [("steps",), ("inputs", "n")]  # a computed key: no step named
+
+
 def test_template_keeps_native_type_for_a_whole_template() -> None:
     assert template.render("{{ inputs.port }}", CTX) == 5432
     assert template.render("port {{ inputs.port }} on {{ inputs.host }}", CTX) == "port 5432 on db1"
