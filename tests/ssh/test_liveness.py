@@ -35,10 +35,19 @@ def test_ten_mib_on_stdout_and_stderr_at_once_does_not_hang(lab):
 
 
 def _hold_startup_slot(lab) -> socket.socket:
-    """An unauthenticated connection: with MaxStartups 1, sshd refuses every other one while it is open."""
-    sock = socket.create_connection((lab.address("crowded"), lab.port))
-    assert sock.recv(64).startswith(b"SSH-")
-    return sock
+    """An unauthenticated connection: with MaxStartups 1, sshd refuses every other one while it is open.
+
+    sshd frees the slot of a connection an earlier test closed only once it has seen the close: until then
+    it answers "Exceeded MaxStartups", so ask again (a condition waited on, with a deadline for a hang)."""
+    deadline = time.monotonic() + 30
+    while True:
+        sock = socket.create_connection((lab.address("crowded"), lab.port))
+        banner = sock.recv(64)
+        if banner.startswith(b"SSH-"):
+            return sock
+        sock.close()
+        assert time.monotonic() < deadline, f"the crowded sshd kept answering {banner!r}"
+        time.sleep(0.05)
 
 
 class _BackoffClock:
