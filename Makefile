@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: setup run test fuzz lint typecheck dist bench clean
+.PHONY: setup run test fuzz lint typecheck dist bench mutation clean
 
 # medic depends on the light distribution medic-agent (packaging/medic-agent), which is on no index: install it first
 $(BIN)/medic: pyproject.toml setup.py packaging/medic-agent/pyproject.toml packaging/medic-agent/setup.py
@@ -43,6 +43,15 @@ lint: setup
 # the two wheels: medic-agent (kernel, agent, probes) and medic, which depends on it; no file is in both
 dist: setup
 	$(BIN)/pip wheel -q --no-deps --no-build-isolation -w dist packaging/medic-agent .
+
+# mutation score of the modules named in pyproject's [tool.mutmut] (slow: minutes per module; not run in CI).
+# mutmut imports mutants by file path, so the packages are copied into a medic/ tree first.
+MUTATION_DIR := build/mutation
+mutation: setup
+	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)/medic
+	for d in kernel probes core cli plugins agent flows playbooks; do cp -r $$d $(MUTATION_DIR)/medic/$$d; done
+	cp -r tests pyproject.toml $(MUTATION_DIR)/
+	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children 2 $(MUTMUT_ARGS); ../../$(BIN)/mutmut results
 
 bench: setup
 	$(BIN)/python bench/run_all.py

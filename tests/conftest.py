@@ -20,6 +20,8 @@ from typing import Any
 
 import pytest
 
+pytest_plugins = ["unprivileged"]  # the user_dir fixture, for tests that drop root (tests/unprivileged.py)
+
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -61,6 +63,25 @@ def _pg_bin() -> Path | None:
     return Path(found[-1]).parent if found else None
 
 
+def _start_postgres(as_user: list[str], bindir: Path, data: Path, base: Path) -> int:
+    """Start the server on a free port; a port taken between the probe and the bind is retried with another."""
+    for _attempt in range(5):
+        port = _free_port()
+        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = base / f"log.{port}"
+        started = subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"],
+            capture_output=True,
+            text=True,
+        )
+        if started.returncode == 0:
+            return port
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if "already in use" not in text and "could not bind" not in text and "could not create" not in text:
+            raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()} {text[-2000:]}")
+    raise RuntimeError("PostgreSQL found no free port in 5 tries")
+
+
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[dict[str, Any]]:
     bindir = _pg_bin()
@@ -72,30 +93,13 @@ def postgres() -> Iterator[dict[str, Any]]:
         user = pwd.getpwnam("postgres")
         os.chown(base, user.pw_uid, user.pw_gid)
         as_user = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
     data = base / "data"
     subprocess.run(
         [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
         check=True,
         capture_output=True,
     )
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_user,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            opts,
-            "-l",
-            str(base / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    port = _start_postgres(as_user, bindir, data, base)
     try:
         yield {"host": "127.0.0.1", "port": port, "user": "postgres", "bindir": bindir}
     finally:

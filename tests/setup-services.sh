@@ -15,3 +15,7 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# an unprivileged user for the permission tests a root run would skip (tests/unprivileged.py creates it too)
+if [ "$(id -u)" = 0 ] && ! id medic-test >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin medic-test
+fi

@@ -9,6 +9,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping
 
 
 @check(
@@ -33,8 +34,8 @@ from medic.kernel.params import Param
     "expected, or more permissive bits than max_mode.",
 )
 def file_mode(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    st = data["st"]
-    if st.get("exists") is None:
+    st = mapping(data, "st")
+    if st["exists"] is None:  # the probe could not stat it and says why
         return Outcome(Status.ERROR, f"{p['path']}: cannot inspect: {st.get('error')}", {}, p["path"])
     if not st["exists"]:
         return failed(f"{p['path']} does not exist", subject=p["path"])
@@ -102,7 +103,7 @@ def checksum_drift(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     baseline = baseline_of(p)
     if not baseline:
         return [Outcome(Status.ERROR, "no baseline: give baseline (path: digest) or sums (sha256sum lines)")]
-    sums = data["sums"]["files"]
+    sums = mapping(data, "sums")["files"]
     out = []
     for path, expected in sorted(baseline.items()):
         got = sums.get(path)
@@ -157,7 +158,7 @@ def _same(found: Any, expected: Any) -> bool:
     "key gives the status in missing. With expected null, only presence is checked.",
 )
 def config_value(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    c = data["cfg"]
+    c = mapping(data, "cfg")
     where = f"{p['path']}:{p['key']}"
     if not c["exists"]:
         return failed(f"{p['path']} does not exist", subject=where)
@@ -210,7 +211,7 @@ def config_value(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "older than max_age_h. Evidence lists the files.",
 )
 def stale_locks(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    files = data["locks"]["files"]
+    files = mapping(data, "locks")["files"]
     dead = [
         f"{f['path']} (pid {f['pid']})" for f in files if f["pid"] is not None and f["pid_alive"] is False
     ]

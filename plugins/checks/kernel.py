@@ -9,6 +9,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping
 
 HW_PATTERN = (
     r"I/O error|blk_update_request|Buffer I/O error|critical medium error|ata\d+.*(?:failed command|"
@@ -37,8 +38,8 @@ def _stamp(line: str) -> float | None:
 def _hits(data: ProbeData, p: dict[str, Any], pattern: str) -> tuple[list[str], str]:
     """Matching kernel lines within the last window_h hours (lines without an ISO time stamp always count)."""
     rx = re.compile(pattern, re.IGNORECASE)
-    lines = data["klog"]["lines"]
-    now = data.get("now")
+    lines = mapping(data, "klog")["lines"]
+    now = mapping(data, "now") if data.get("now") else None
     if not p["window_h"] or not now:
         return [line for line in lines if rx.search(line)], f"the last {len(lines)} kernel messages"
     since = float(now["epoch"]) - 3600 * p["window_h"]
@@ -70,7 +71,7 @@ def _needs(p: dict[str, Any]) -> dict[str, ProbeCall]:
 )
 def kernel_hw_errors(data: ProbeData, p: dict[str, Any]) -> Outcome:
     hits, scope = _hits(data, p, p["pattern"])
-    ev = {"source": data["klog"]["source"], "matches": len(hits), "lines": hits[-10:]}
+    ev = {"source": mapping(data, "klog")["source"], "matches": len(hits), "lines": hits[-10:]}
     if not hits:
         return passed(f"no hardware errors in {scope}", **ev)
     status = Status.FAIL if len(hits) >= p["fail_count"] else Status.WARN
@@ -98,7 +99,7 @@ def oom_kills(data: ProbeData, p: dict[str, Any]) -> Outcome:
     victims = re.findall(r"Killed process (\d+) \(([^)]*)\)", "\n".join(hits))
     kills = len(victims) or len([h for h in hits if "invoked oom-killer" in h])
     ev = {
-        "source": data["klog"]["source"],
+        "source": mapping(data, "klog")["source"],
         "kills": kills,
         "victims": [f"{n}[{pid}]" for pid, n in victims][-10:],
         "lines": hits[-5:],
@@ -133,7 +134,7 @@ def oom_kills(data: ProbeData, p: dict[str, Any]) -> Outcome:
     live=True,
 )
 def clock_offset(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    n = data["ntp"]
+    n = mapping(data, "ntp")
     if not n["ok"]:
         return Outcome(
             Status.ERROR, f"NTP server {p['server']} did not answer: {n['error']}", {"server": p["server"]}

@@ -7,6 +7,7 @@ from typing import Any
 from medic.core.check import ProbeData, check, level
 from medic.kernel.models import Outcome, ProbeCall
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping
 
 ERROR_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
 # one line per failed attempt: sshd's "Invalid user" line is left out, its "Failed password" line counts it
@@ -88,7 +89,7 @@ def _evidence(s: dict[str, Any]) -> dict[str, Any]:
     "repeated messages; skipped when the file does not exist.",
 )
 def error_rate(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    s = data["scan"]
+    s = mapping(data, "scan")
     status = level(s["matches"], p["warn_count"], p["fail_count"])
     pct = 100.0 * s["matches"] / s["lines_scanned"] if s["lines_scanned"] else 0.0
     head = f"; most frequent: {s['top'][0]['count']}x {s['top'][0]['message'][:120]}" if s["top"] else ""
@@ -119,7 +120,7 @@ def error_rate(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "fail_count. Evidence: top source addresses and messages.",
 )
 def auth_failures(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    s = data["scan"]
+    s = mapping(data, "scan")
     status = level(s["matches"], p["warn_count"], p["fail_count"])
     sources = [f"{v['value']} ({v['count']})" for v in s["top_values"]]
     where = f", top sources {', '.join(sources[:3])}" if sources else ""
@@ -148,7 +149,7 @@ def auth_failures(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="Counts tracebacks, segfaults, aborts and core dumps: warn on one, fail at fail_count.",
 )
 def crash_markers(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    s = data["scan"]
+    s = mapping(data, "scan")
     status = level(s["matches"], 1, p["fail_count"])
     last = f"; last: {s['samples'][-1][:160]}" if s["samples"] else ""
     return Outcome(

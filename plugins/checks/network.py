@@ -7,6 +7,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping, rows
 
 
 @check(
@@ -27,7 +28,7 @@ from medic.kernel.params import Param
     live=True,
 )
 def dns_resolve(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    d = data["dns"]
+    d = mapping(data, "dns")
     if not d["ok"]:
         return failed(f"{p['host']} does not resolve: {d['error']}", host=p["host"], error=d["error"])
     evidence = {"host": p["host"], "addresses": d["addresses"][:8], "latency_ms": d["latency_ms"]}
@@ -50,7 +51,7 @@ def dns_resolve(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="fail: no IPv4 or IPv6 default route; pass: at least one, gateways listed.",
 )
 def default_route(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    r = data["routes"]
+    r = mapping(data, "routes")
     if r["default"]:
         gws = [f"{d['gateway']} via {d['interface']}" for d in r["default"]]
         return passed(f"default route: {', '.join(gws)}", gateways=gws)
@@ -79,7 +80,7 @@ def default_route(data: ProbeData, p: dict[str, Any]) -> Outcome:
     live=True,
 )
 def tcp_connect(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    t = data["tcp"]
+    t = mapping(data, "tcp")
     where = f"{p['host']}:{p['port']}"
     if not t["ok"]:
         return failed(
@@ -121,7 +122,7 @@ def tcp_connect(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "address. Without: fail unless at least one non-loopback interface is up (with an address).",
 )
 def interface_up(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    ifs = {i["name"]: i for i in data["ifs"]}
+    ifs = {i["name"]: i for i in rows(data, "ifs")}
     if not p["interfaces"]:
         usable = [
             n
@@ -178,7 +179,7 @@ def interface_up(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     "nameservers (the C library uses only three).",
 )
 def resolver_config(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    c = data["conf"]
+    c = mapping(data, "conf")
     ev = {"nameservers": c["nameservers"], "search": c["search"][:6], "options": c["options"]}
     if not c["present"]:
         return failed(f"/etc/resolv.conf unreadable: {c['error']}")
@@ -212,7 +213,7 @@ def resolver_config(data: ProbeData, p: dict[str, Any]) -> Outcome:
     live=True,
 )
 def nameservers_reachable(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    ns = data["ns"]
+    ns = mapping(data, "ns")
     if not ns["present"]:
         return [failed(f"{p['resolv_conf']} unreadable: {ns['error']}")]
     if not ns["servers"]:

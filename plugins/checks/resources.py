@@ -7,6 +7,7 @@ from typing import Any
 from medic.core.check import ProbeData, check, level
 from medic.kernel.models import Outcome, ProbeCall, Status, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping, rows
 
 MIB = 1024**2
 
@@ -30,7 +31,7 @@ MIB = 1024**2
     live=True,
 )
 def top_cpu(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    c = data["cpu"]
+    c = mapping(data, "cpu")
     rows = c["top"][: p["top"]]
     listing = [f"{r['name']}[{r['pid']}] {r['cpu_pct']:.0f}%" for r in rows]
     if not rows:
@@ -62,12 +63,12 @@ def top_cpu(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "at fail_pct. The evidence lists the top consumers.",
 )
 def top_memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    total = data["mem"]["total_bytes"]
-    rows = sorted(data["procs"], key=lambda r: -int(r["rss_bytes"]))[: p["top"]]
-    if not rows or not total:
+    total = mapping(data, "mem")["total_bytes"]
+    top = sorted(rows(data, "procs"), key=lambda r: -int(r["rss_bytes"]))[: p["top"]]
+    if not top or not total:
         return Outcome(Status.SKIPPED, "no process memory figures available")
-    listing = [f"{r['name']}[{r['pid']}] {r['rss_bytes'] / MIB:.0f} MiB" for r in rows]
-    worst = rows[0]
+    listing = [f"{r['name']}[{r['pid']}] {r['rss_bytes'] / MIB:.0f} MiB" for r in top]
+    worst = top[0]
     pct = 100.0 * worst["rss_bytes"] / total
     return Outcome(
         level(pct, p["warn_pct"], p["fail_pct"]),
@@ -93,7 +94,7 @@ def top_memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "parents holding them.",
 )
 def zombies(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    procs = data["procs"]
+    procs = rows(data, "procs")
     z = [r for r in procs if r["status"] == "Z"]
     by_pid = {r["pid"]: r["name"] for r in procs}
     parents: dict[str, int] = {}
@@ -132,7 +133,7 @@ def zombies(data: ProbeData, p: dict[str, Any]) -> Outcome:
 )
 def directory_size(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     out = []
-    for d in data["du"]["directories"]:
+    for d in mapping(data, "du")["directories"]:
         mb = d["bytes"] / MIB
         largest = [f"{x['name']} {x['bytes'] / MIB:.0f} MiB" for x in d["largest"]]
         note = " (stopped counting early)" if d["truncated"] else ""

@@ -7,6 +7,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping
 
 SENSITIVE = [
     "/etc/passwd",
@@ -42,7 +43,7 @@ CERT_PATHS = [
     "skipped when neither nft nor iptables can be read.",
 )
 def firewall_rules(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    fw = data["fw"]
+    fw = mapping(data, "fw")
     closed = {c: v for c, v in fw["policies"].items() if v in ("drop", "reject")}
     ev = {"tool": fw["tool"], "rules": fw["rules"], "chains": fw["chains"], "policies": fw["policies"]}
     if fw["rules"] < p["min_rules"] and not closed:
@@ -79,7 +80,7 @@ def firewall_rules(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "OpenSSH's defaults. Skipped when no sshd_config exists.",
 )
 def ssh_hardening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    st = data["sshd"]["settings"]
+    st = mapping(data, "sshd")["settings"]
     out = []
     order = ["no", "forced-commands-only", "prohibit-password", "yes"]  # least to most permissive
     root = st.get("permitrootlogin", "prohibit-password").lower()
@@ -123,7 +124,7 @@ def ssh_hardening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     "writable by others; evidence lists up to 20 of them.",
 )
 def world_writable(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    entries = data["modes"]["entries"]
+    entries = mapping(data, "modes")["entries"]
     bad = [
         f"{e['path']} ({e['mode']})"
         for e in entries
@@ -156,8 +157,8 @@ def world_writable(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "warn_days; error when a file is not a readable PEM certificate.",
 )
 def cert_expiry(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    now = float(data["now"]["epoch"])
-    certs = data["certs"]["certificates"]
+    now = float(mapping(data, "now")["epoch"])
+    certs = mapping(data, "certs")["certificates"]
     if not certs:
         return [Outcome(Status.SKIPPED, f"no certificate file matches {', '.join(p['paths'])}")]
     out = []

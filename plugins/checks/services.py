@@ -8,6 +8,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, Status, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import rows
 
 
 @check(
@@ -31,7 +32,7 @@ from medic.kernel.params import Param
     description="One outcome per expected process: fail when fewer than min_count processes match.",
 )
 def process_running(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    procs = data["procs"]
+    procs = rows(data, "procs")
     out = []
     for wanted in p["names"]:
         if p["match"] == "name":
@@ -75,7 +76,7 @@ def _port_matches(sock: dict[str, Any], port: int, proto: str, address: str) -> 
     description="One outcome per port: fail when nothing listens on it (on the address, when given).",
 )
 def port_listening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    socks = data["socks"]
+    socks = rows(data, "socks")
     out = []
     for port in p["ports"]:
         hits = [s for s in socks if _port_matches(s, port, p["proto"], p["address"])]
@@ -109,7 +110,7 @@ def port_listening(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     "activating; skipped where systemd is not the init system.",
 )
 def systemd_unit_active(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    units = {u["unit"]: u for u in data["units"]}
+    units = {u["unit"]: u for u in rows(data, "units")}
     out = []
     for name in p["units"]:
         full = name if "." in name else f"{name}.service"
@@ -141,10 +142,10 @@ def systemd_unit_active(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
 )
 def systemd_failed_units(data: ProbeData, p: dict[str, Any]) -> Outcome:
     failed_units = sorted(
-        u["unit"] for u in data["units"] if u["active"] == "failed" and u["unit"] not in p["ignore"]
+        u["unit"] for u in rows(data, "units") if u["active"] == "failed" and u["unit"] not in p["ignore"]
     )
     if not failed_units:
-        return passed(f"no failed units among {len(data['units'])}", units=len(data["units"]))
+        return passed(f"no failed units among {len(rows(data, 'units'))}", units=len(rows(data, "units")))
     status = Status.FAIL if len(failed_units) >= p["fail_count"] else Status.WARN
     return Outcome(
         status,

@@ -13,6 +13,7 @@ from medic.kernel.models import Outcome, ProbeCall, Status, errored, failed, pas
 from medic.kernel.params import Param
 from medic.kernel.probe import ProbeSpec
 from medic.plugins.checks import versions
+from medic.plugins.checks.shape import mapping
 from medic.probes.software import packages
 
 # the probe's own declaration of what it takes, passed on as they are
@@ -65,7 +66,7 @@ def _ordered(found: str, minimum: str, scheme: str) -> tuple[int, str] | str:
     "the scheme cannot read. The finding names the ordering used (python or debian).",
 )
 def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    out = data["out"]
+    out = mapping(data, "out")
     name = p["command"][0]
     if not out["found"]:
         return failed(f"{name} is not installed (command not found)", subject=name)
@@ -109,7 +110,7 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "with the package's version without its epoch); error: a version it cannot read.",
 )
 def package_installed(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
-    d = data["pkgs"]
+    d = mapping(data, "pkgs")
     scheme = p["scheme"] if p["scheme"] != "auto" else "python" if d["manager"] == "pip" else "debian"
     return [_package_outcome(name, d["packages"].get(name), d["manager"], p["minimum"], scheme) for name in p["names"]]
 
@@ -160,7 +161,7 @@ def _release_key(table: dict[str, str], version: str) -> str | None:
     "fail after the end date, warn within warn_days; skipped for releases not in the table.",
 )
 def os_supported(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    o, now = data["os"], float(data["now"]["epoch"])
+    o, now = mapping(data, "os"), float(mapping(data, "now")["epoch"])
     table = eol_table()
     family = o["id"] + ("_lts" if p["include_lts"] and f"{o['id']}_lts" in table else "")
     releases = table.get(family)

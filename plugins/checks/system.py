@@ -9,6 +9,7 @@ from typing import Any
 from medic.core.check import ProbeData, check, level
 from medic.kernel.models import Outcome, ProbeCall, Status, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping, rows
 
 GIB = 1024**3
 
@@ -51,7 +52,7 @@ def mount_usage(data: ProbeData, p: dict[str, Any], measure: MountMeasure) -> li
             measure.evidence(d),
             subject=d["mountpoint"],
         )
-        for d in data["disks"]
+        for d in rows(data, "disks")
         if measure.counted(d)
     ]
 
@@ -100,7 +101,7 @@ def disk_space(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     description="warn below warn_pct of memory available, fail below fail_pct.",
 )
 def memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    m = data["mem"]
+    m = mapping(data, "mem")
     pct = m["available_pct"]
     status = Status.FAIL if pct < p["fail_pct"] else Status.WARN if pct < p["warn_pct"] else Status.PASS
     return Outcome(
@@ -125,7 +126,7 @@ def memory(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="Uses the 5-minute load average divided by logical CPUs.",
 )
 def cpu_load(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    d = data["load"]
+    d = mapping(data, "load")
     per = d["load5_per_cpu"]
     status = level(per, p["warn_per_cpu"], p["fail_per_cpu"])
     return Outcome(
@@ -147,7 +148,7 @@ def cpu_load(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="warn when the kernel reports the clock unsynchronised; skipped when it cannot tell.",
 )
 def clock_sync(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    c = data["clock"]
+    c = mapping(data, "clock")
     if c["synchronized"] is None:
         return Outcome(Status.SKIPPED, "cannot tell whether the clock is synchronised on this system")
     if c["synchronized"]:
@@ -167,7 +168,7 @@ def clock_sync(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="warn when the machine booted within recent_reboot_s seconds; evidence gives boot time.",
 )
 def uptime(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    u = data["up"]
+    u = mapping(data, "up")
     hours = u["uptime_s"] / 3600
     if u["uptime_s"] < p["recent_reboot_s"]:
         return warned(
@@ -191,7 +192,7 @@ def uptime(data: ProbeData, p: dict[str, Any]) -> Outcome:
     description="Always passes; records the OS, version and kernel for the report.",
 )
 def os_info(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    o = data["os"]
+    o = mapping(data, "os")
     return passed(
         f"{o['pretty_name']}, kernel {o['kernel']} ({o['machine']})",
         id=o["id"],
@@ -231,7 +232,7 @@ def inodes(data: ProbeData, p: dict[str, Any]) -> list[Outcome]:
     description="warn at warn_pct of swap used, fail at fail_pct; passes (noting it) when there is no swap.",
 )
 def swap(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    m = data["mem"]
+    m = mapping(data, "mem")
     if not m["swap_total_bytes"]:
         return passed("no swap configured", swap_total_bytes=0)
     pct = m["swap_used_pct"]

@@ -8,6 +8,7 @@ from typing import Any
 from medic.core.check import ProbeData, check
 from medic.kernel.models import Outcome, ProbeCall, Status, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.checks.shape import mapping
 
 
 @check(
@@ -44,7 +45,7 @@ from medic.kernel.params import Param
     live=True,
 )
 def http_request(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    h = data["http"]
+    h = mapping(data, "http")
     ev = {
         "url": p["url"],
         "status": h["status"],
@@ -109,7 +110,7 @@ def http_request(data: ProbeData, p: dict[str, Any]) -> Outcome:
     "expect_proxy, or when a host in no_proxy_hosts is missing from no_proxy.",
 )
 def proxy_env(data: ProbeData, p: dict[str, Any]) -> Outcome:
-    env: dict[str, str] = data["env"]["variables"]
+    env: dict[str, str] = mapping(data, "env")["variables"]
     problems = []
     for name in ("http_proxy", "https_proxy"):
         low, up = env.get(name), env.get(name.upper())

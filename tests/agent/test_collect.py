@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import gzip
-import os
 import textwrap
-import time
+import threading
 from pathlib import Path
 
 import pytest
+from unprivileged import run_unprivileged
 
 from medic.agent.collect import Collector, tail_text
 from medic.agent.profile import load_profile, packaged_names, parse_profile
@@ -84,28 +84,36 @@ def test_collects_probes_commands_env_and_logs_with_rotation(tmp_path: Path,
     assert rotated.text.splitlines()[-1] == "old 49"
 
 
-def test_unreadable_and_oversized_items_are_noted_not_fatal(tmp_path: Path) -> None:
-    big = tmp_path / "big.log"
+def test_unreadable_and_oversized_items_are_noted_not_fatal(user_dir: Path) -> None:
+    big = user_dir / "big.log"
     big.write_text("x" * 100 + "\n" + "y" * 5000 + "\n")
-    secret = tmp_path / "secret.log"
+    secret = user_dir / "secret.log"
     secret.write_text("top secret\n")
     secret.chmod(0)
     profile = profile_from(f"""
         name: t
-        logs: [{{path: {big}, lines: 1000}}, {{path: {secret}}}, {{path: {tmp_path}/missing.log}}]
+        logs: [{{path: {big}, lines: 1000}}, {{path: {secret}}}, {{path: {user_dir}/missing.log}}]
         budgets: {{file_bytes: 1000, total_bytes: 1500}}
-    """, tmp_path)
-    got = Collector(profile, by_name()).run()
-    (big_file,) = [f for f in got.files if f.source == str(big)]
-    assert len(big_file.text.encode()) <= 1000 and big_file.truncated
-    if os.geteuid() != 0:  # root reads anything: the permission case only exists for a normal user
-        assert any("permission denied" in s["reason"] for s in got.skipped)
-    assert not any("missing.log" in f.source for f in got.files)
+    """, user_dir)
+    probes = by_name()  # read as root: the child cannot import from root's Python installation
+
+    def collect_as_a_normal_user() -> None:  # root reads every file: the permission case needs a normal user
+        got = Collector(profile, probes).run()
+        (big_file,) = [f for f in got.files if f.source == str(big)]
+        assert len(big_file.text.encode()) <= 1000 and big_file.truncated
+        denied = [s for s in got.skipped if "permission denied" in s["reason"]]
+        assert [s["item"] for s in denied] == [f"log:{secret}"], got.skipped
+        assert not any("missing.log" in f.source for f in got.files)
+
+    run_unprivileged(collect_as_a_normal_user)
 
 
 def test_time_budget_skips_the_rest_with_the_reason(tmp_path: Path) -> None:
+    release, slow_done = threading.Event(), threading.Event()
+
     def slow() -> dict[str, int]:
-        time.sleep(5)
+        release.wait(60)
+        slow_done.set()
         return {"never": 1}
 
     probes = {**by_name(), "slow": ProbeSpec("slow", slow, cost=0)}
@@ -115,9 +123,11 @@ def test_time_budget_skips_the_rest_with_the_reason(tmp_path: Path) -> None:
         commands: [[echo, hi]]
         budgets: {total_seconds: 0.3, probe_seconds: 1}
     """, tmp_path)
-    started = time.monotonic()
-    got = Collector(profile, probes).run()
-    assert time.monotonic() - started < 3
+    try:
+        got = Collector(profile, probes).run()
+        assert not slow_done.is_set()  # the collection ended while the slow probe was still stuck
+    finally:
+        release.set()
     reasons = {s["item"]: s["reason"] for s in got.skipped}
     assert reasons["probe:slow"] == "timed out after 0.3 s"
     assert reasons["probe:memory"] == "time budget of 0.3 s used up"

@@ -25,10 +25,22 @@ def _processes() -> list[dict[str, object]]:
     return out
 
 
+# Variables every machine has, with this machine's values. Not the whole environment: whatever else a CI or a
+# shell holds (a token under a name that says nothing) is one the scanner is right to flag, so it would make this
+# test fail for the environment's sake, not the scanner's.
+STANDARD_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "SHELL", "PWD", "OLDPWD", "LANG", "LANGUAGE", "TERM",
+                      "HOSTNAME", "SHLVL", "TZ", "MAIL", "EDITOR", "PAGER", "LS_COLORS", "_")
+
+
+def _environment() -> dict[str, str]:
+    found = {k: v for k, v in os.environ.items() if k in STANDARD_VARIABLES or k.startswith(("LC_", "XDG_"))}
+    return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root", "LANG": "C.UTF-8", **found}
+
+
 def test_scrubbed_bundle_of_this_machine_has_no_leak_hits(tmp_path: Path) -> None:
     results = [
         ProbeResult("processes", {}, True, _processes()),
-        ProbeResult("environment", {}, True, dict(os.environ)),
+        ProbeResult("environment", {}, True, _environment()),
     ]
     texts = {}
     for path in ("/etc/os-release", "/etc/hosts", "/etc/resolv.conf", "/etc/fstab", "/proc/mounts"):

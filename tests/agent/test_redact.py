@@ -144,7 +144,8 @@ def test_pathological_input_stays_fast(text: str) -> None:
     started = time.perf_counter()
     Scrubber().scrub_text(text)
     scan_text(text)
-    assert time.perf_counter() - started < 10  # generous for loaded CI machines
+    # bounds a hang (catastrophic backtracking), not a speed: ~0.6 s at most here; speed is bench/'s business
+    assert time.perf_counter() - started < 30
 
 
 @pytest.mark.parametrize(("path", "text", "expected"), [

@@ -29,18 +29,19 @@ def test_sqlite_backup_under_concurrent_writes(tmp_path: Path) -> None:
     con.executemany("INSERT INTO t (payload) VALUES (?)", [("x" * 200,)] * 5000)
     con.commit()
     con.close()
-    stop = threading.Event()
+    stop, writing = threading.Event(), threading.Event()
 
     def writer() -> None:
         w = sqlite3.connect(db, timeout=30)
         while not stop.is_set():
             w.execute("INSERT INTO t (payload) VALUES ('w')")
             w.commit()
+            writing.set()
         w.close()
 
     thread = threading.Thread(target=writer)
     thread.start()
-    time.sleep(0.05)
+    assert writing.wait(60), "the writer never committed"
     cat = Catalogue(tmp_path / "cat")
     provider = SqliteProvider()
     try:
@@ -86,7 +87,9 @@ def test_postgres_backup_while_a_writer_inserts(tmp_path: Path, postgres: dict[s
 
     feeder = threading.Thread(target=feed)
     feeder.start()
-    time.sleep(0.2)
+    deadline = time.monotonic() + 60  # wait until the writer's rows show, not a guessed time
+    while int(psql(pg, "app", "SELECT count(*) FROM t")) <= 20000 and time.monotonic() < deadline:
+        time.sleep(0.05)
     cat = Catalogue(tmp_path / "cat")
     provider = PostgresProvider()
     query = "SELECT count(*), max(id) FROM t"

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from unprivileged import run_unprivileged
 
 from medic.plugins.change.providers.files import FilesProvider
 from medic.plugins.change.safety.backups import BackupError
@@ -111,14 +112,18 @@ def test_absent_path_backup_restores_absence(tmp_path: Path) -> None:
     assert not target.exists()
 
 
-def test_unreadable_file_names_the_resource_and_leaves_nothing(tmp_path: Path, tree: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads every file")
-    os.chmod(tree / "sub" / "secret.key", 0)
-    cat = Catalogue(tmp_path / "cat")
-    with pytest.raises(BackupError, match="permission denied"):
-        cat.take(P, {"path": str(tree)})
-    assert list((tmp_path / "cat").iterdir()) == []
+def test_unreadable_file_names_the_resource_and_leaves_nothing(user_dir: Path) -> None:
+    def body() -> None:  # as a normal user: root reads every file
+        tree = user_dir / "tree"
+        tree.mkdir()
+        make_tree(tree, user_dir / "outside.txt")
+        os.chmod(tree / "sub" / "secret.key", 0)
+        cat = Catalogue(user_dir / "cat")
+        with pytest.raises(BackupError, match=r"permission denied.*secret\.key|secret\.key.*permission denied"):
+            cat.take(P, {"path": str(tree)})
+        assert list((user_dir / "cat").iterdir()) == []
+
+    run_unprivileged(body)
 
 
 def test_a_full_backup_location_is_refused_up_front(tmp_path: Path, tree: Path) -> None:

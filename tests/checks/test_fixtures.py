@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from medic.core.check import CheckSpec, evaluate
+from medic.core.check import CheckSpec, ProbeData, _as_outcomes, evaluate
+from medic.kernel.errors import ProbeError
 from medic.kernel.models import ProbeResult, Status
 from medic.plugins.checks import all_specs
 
@@ -66,18 +67,69 @@ def test_missing_probe_data_is_skipped_never_raised(check_id: str) -> None:
     assert [f.status for f in findings] == [Status.SKIPPED]
 
 
-@pytest.mark.parametrize("garbage", [None, "garbage", 42, [], {}, [{"unexpected": True}]])
+GARBAGE = [None, "garbage", 42, [], {}, [{"unexpected": True}]]
+
+
+def _garbage_results(spec: CheckSpec, params: dict[str, Any], garbage: Any) -> dict[str, ProbeResult]:
+    return {a: ProbeResult(c.probe, c.params, True, garbage) for a, c in spec.needs(params).items()}
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=repr)
 @pytest.mark.parametrize("check_id", sorted(SPECS))
-def test_garbage_probe_data_is_an_error_never_raised(check_id: str, garbage: Any) -> None:
+def test_garbage_probe_data_is_reported_by_the_check_itself(check_id: str, garbage: Any) -> None:
+    """The pure check function meets garbage with ProbeError (naming the probe data and what is wrong) or an
+    error/skipped outcome: never a TypeError/KeyError that only evaluate()'s safety net would catch, never pass."""
     spec = SPECS[check_id]
     params = _params(spec)
-    results = {a: ProbeResult(c.probe, c.params, True, garbage) for a, c in spec.needs(params).items()}
-    findings = evaluate(spec, params, results, target="t", target_live=True)
-    assert findings and all(
-        f.status in (Status.ERROR, Status.SKIPPED, Status.PASS, Status.WARN, Status.FAIL) for f in findings
-    )
-    if garbage in (None, "garbage", 42):  # no check can make sense of a scalar where it expects structure
-        assert {f.status for f in findings} == {Status.ERROR}, [f.summary for f in findings]
+    aliases = set(spec.needs(params))
+    try:
+        outcomes = _as_outcomes(spec.evaluate(ProbeData(_garbage_results(spec, params, garbage)), params))
+    except ProbeError as exc:  # the documented way for a check to say "this data is unusable" (a MedicError)
+        assert "malformed" in str(exc) and any(repr(a) in str(exc) for a in aliases), str(exc)
+        return
+    assert outcomes and {o.status for o in outcomes} <= {Status.ERROR, Status.SKIPPED}, [
+        (str(o.status), o.summary) for o in outcomes
+    ]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE, ids=repr)
+@pytest.mark.parametrize("check_id", sorted(SPECS))
+def test_garbage_probe_data_is_an_error_naming_the_field(check_id: str, garbage: Any) -> None:
+    spec = SPECS[check_id]
+    params = _params(spec)
+    findings = evaluate(spec, params, _garbage_results(spec, params, garbage), target="t", target_live=True)
+    assert findings and {f.status for f in findings} <= {Status.ERROR, Status.SKIPPED}, [
+        (str(f.status), f.summary) for f in findings
+    ]
+    for f in findings:
+        if f.status == Status.ERROR:  # names the malformed data, not "check raised TypeError"
+            assert "malformed" in f.summary and "check raised" not in f.summary, f.summary
+
+
+def test_garbage_messages_name_the_missing_field_or_the_wrong_shape() -> None:
+    spec = SPECS["system.memory"]
+    params = _params(spec)
+    summaries = {
+        repr(g): evaluate(spec, params, _garbage_results(spec, params, g), target="t", target_live=True)[0].summary
+        for g in ({}, "garbage", [], None)
+    }
+    assert summaries == {
+        "{}": "probe data 'mem' is malformed: no field 'available_pct'",
+        "'garbage'": "probe data 'mem' is malformed: expected a mapping of fields, got str",
+        "[]": "probe data 'mem' is malformed: expected a mapping of fields, got list",
+        "None": "probe data 'mem' is malformed: expected a mapping of fields, got nothing",
+    }
+    rows_spec = SPECS["system.zombies"]
+    assert [
+        evaluate(rows_spec, _params(rows_spec), _garbage_results(rows_spec, {}, g), target="t", target_live=True)[
+            0
+        ].summary
+        for g in ([], [{"unexpected": True}], ["x"])
+    ] == [
+        "probe data 'procs' is malformed: expected at least one row, got none",
+        "probe data 'procs' is malformed: no field 'status'",
+        "probe data 'procs' is malformed: row 0 is str, not a mapping",
+    ]
 
 
 @pytest.mark.parametrize("check_id", sorted(SPECS))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def test_http_status_redirects_latency(run) -> None:  # type: ignore[no-untyped-
         assert loop.status is Status.FAIL and "still redirecting after 2" in loop.summary
         [slow] = run("network.http_request", url=f"{base}/slow", warn_ms=100.0)
         assert slow.status is Status.WARN
-    [refused] = run("network.http_request", url=base + "/")
+    with socket.socket() as closed:  # bound, never listening: refused, and no other process can take the port
+        closed.bind(("127.0.0.1", 0))
+        [refused] = run("network.http_request", url=f"http://127.0.0.1:{closed.getsockname()[1]}/")
     assert refused.status is Status.FAIL and "refused" in refused.summary.lower()
 
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from unprivileged import run_unprivileged
 
 from medic.kernel.errors import ProbeUnavailable
 from medic.probes import config, kernel, security, services, software
@@ -218,13 +219,21 @@ def test_package_list_parsers() -> None:
     assert software.parse_rpm(rpm, ["nginx", "postgresql"]) == {"nginx": "1.20.1-14.el9", "postgresql": None}
 
 
-def test_file_stat_names_owner_and_group(tmp_path: Path) -> None:
+def _stat_names_owner_and_group(directory: Path) -> None:
+    import grp
+    import pwd
+
     from medic.probes.files import file_stat
 
-    (tmp_path / "f").write_text("x")
-    out = file_stat(str(tmp_path / "f"))
-    assert out["owner"] == "root" if os.getuid() == 0 else out["owner"]
-    assert out["group"] is not None
+    (directory / "f").write_text("x")
+    out = file_stat(str(directory / "f"))
+    assert out["owner"] == pwd.getpwuid(os.getuid()).pw_name
+    assert out["group"] == grp.getgrgid(os.getgid()).gr_name
+
+
+def test_file_stat_names_owner_and_group(tmp_path: Path, user_dir: Path) -> None:
+    _stat_names_owner_and_group(tmp_path)  # as whoever runs the tests (root on CI)
+    run_unprivileged(lambda: _stat_names_owner_and_group(user_dir))  # and as a normal user
 
 
 def test_probe_modules_import_only_stdlib_kernel_and_sibling_probe_modules() -> None:

@@ -127,6 +127,21 @@ def test_validate_command_prints_the_located_sorted_problems(tmp_path) -> None: 
     assert [line.split(": at ")[0] for line in lines] == [f"{bad}:4:5", f"{bad}:7:5", f"{bad}:8:5"]
 
 
+def test_a_later_step_named_by_subscript_is_refused_at_load(registry) -> None:  # type: ignore[no-untyped-def]
+    found = issues_of(registry, """
+        name: demo
+        steps:
+          - id: first
+            check: system.memory
+            when: "steps['later'].status == 'pass'"
+          - id: later
+            check: system.memory
+            when: "steps['nosuch'].status == 'pass'"
+    """)
+    assert any("step 'later' cannot be used" in f and "it runs later" in f for f in found), found
+    assert any("step 'nosuch' cannot be used" in f and "no step has that id" in f for f in found), found
+
+
 @pytest.mark.parametrize(("snippet", "message"), [
     ("steps: []", "expected a non-empty list of steps"),
     ("steps:\n  - id: x\n    check: system.memory\n    group: g", "expected exactly one step kind key"),

@@ -158,37 +158,39 @@ class SilentServer:
             c.close()
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
-    if not os.path.exists(SSHD) or os.geteuid() != 0:
-        pytest.skip("needs root and openssh-server (tests/setup-services.sh)")
-    root = tmp_path_factory.mktemp("sshlab")
-    os.chmod(root, 0o755)
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    port = _free_port(list(ADDRESSES.values()))
-    for name in ("hostkey", "otherkey", "client"):
-        _keygen(root / name)
-    (root / "authorized_keys").write_text((root / "client.pub").read_text())
+SERVERS = [  # name, host key, extra sshd_config, directory bind-mounted on LAB/shared
+    ("ok", "hostkey", "", None),
+    ("files_b", "hostkey", "", "data/b"),
+    ("files_c", "hostkey", "", "data/c"),
+    ("changed", "otherkey", "", None),
+    ("drop", "hostkey", "ForceCommand head -c 300000 /dev/zero; kill -9 $PPID", None),
+    ("crowded", "hostkey", "MaxStartups 1", None),
+]
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _start_lab(root: Path, port: int) -> tuple[Lab, list[Any]]:
+    """The servers on ``port``; raises (servers stopped) when one cannot bind it."""
     known = root / "known_hosts"
     line = " ".join((root / "hostkey.pub").read_text().split()[:2])
     known.write_text("".join(f"[{a}]:{port} {line}\n" for a in ADDRESSES.values()))
     lab = Lab(root, port, root / "client", known, root / "hostkey.pub", root / "otherkey.pub",
               root / "canary")
-    for d, version in (("shared", "app 1.0"), ("data/b", "app 2.5"), ("data/c", None)):
-        (root / d).mkdir(parents=True)
-        if version:
-            (root / d / "version").write_text(version + "\n")
-    silent = SilentServer(ADDRESSES["silent"], port)
-    servers = [
-        ("ok", "hostkey", "", None),
-        ("files_b", "hostkey", "", "data/b"),
-        ("files_c", "hostkey", "", "data/c"),
-        ("changed", "otherkey", "", None),
-        ("drop", "hostkey", "ForceCommand head -c 300000 /dev/zero; kill -9 $PPID", None),
-        ("crowded", "hostkey", "MaxStartups 1", None),
-    ]
+    down = socket.socket()  # bound, never listening: "down" refuses, and nothing else can take its port
+    held: list[Any] = [down]
     try:
-        for name, key, extra, bind in servers:
+        down.bind((ADDRESSES["down"], port))
+        held.append(SilentServer(ADDRESSES["silent"], port))
+        for name, key, extra, bind in SERVERS:
             addr = ADDRESSES[name]
             conf = _sshd_config(lab, addr, root / key, extra)
             argv = [SSHD, "-D", "-e", "-f", str(conf)]
@@ -199,16 +201,41 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
             proc = subprocess.Popen(argv, stdout=log, stderr=log)
             lab.procs.append(proc)
             _wait_listening(addr, port, proc)
+    except (OSError, RuntimeError):
+        _stop(lab.procs)
+        for h in held:
+            h.close()
+        raise
+    return lab, held
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    if not os.path.exists(SSHD) or os.geteuid() != 0:
+        pytest.skip("needs root and openssh-server (tests/setup-services.sh)")
+    root = tmp_path_factory.mktemp("sshlab")
+    os.chmod(root, 0o755)
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+    for name in ("hostkey", "otherkey", "client"):
+        _keygen(root / name)
+    (root / "authorized_keys").write_text((root / "client.pub").read_text())
+    for d, version in (("shared", "app 1.0"), ("data/b", "app 2.5"), ("data/c", None)):
+        (root / d).mkdir(parents=True)
+        if version:
+            (root / d / "version").write_text(version + "\n")
+    for attempt in range(5):  # a port found free can be taken before the servers bind it: try another
+        try:
+            lab, held = _start_lab(root, _free_port(list(ADDRESSES.values())))
+            break
+        except (OSError, RuntimeError):
+            if attempt == 4:
+                raise
+    try:
         yield lab
     finally:
-        silent.close()
-        for proc in lab.procs:
-            proc.terminate()
-        for proc in lab.procs:
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        for h in held:
+            h.close()
+        _stop(lab.procs)
 
 
 @dataclass

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
+
+import pytest
 
 from medic.core.report import to_json
 from medic.kernel.models import Status
@@ -65,7 +68,7 @@ def test_unreachable_hosts_are_one_error_each_and_the_rest_go_on(lab, runner, st
                         defaults={"connect_timeout": 1.5})
     started = time.monotonic()
     result, _ = runner(["all"], inventory=str(inv))
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 60  # bounds a hang (hosts tried at once, 1.5 s timeouts), not a speed
     doc = to_json(result)
     assert doc["summary"]["unreachable"] == ["changed", "down", "drop", "silent"]
     reach = {f.target: f.summary for f in result.findings() if f.check == "target.reachable"}
@@ -91,12 +94,14 @@ def test_cli_run_with_inventory_limit_and_json(lab, run_cli):
 
 
 def test_unknown_names_fail_before_connecting(lab, run_cli):
-    inv = lab.inventory({"ok": {"lab": "ok"}, "down": {"lab": "down"}})
-    started = time.monotonic()
+    listener = socket.create_server(("127.0.0.1", 0))  # "ok" points here: a connection attempt would queue
+    listener.setblocking(False)
+    inv = lab.inventory({"ok": {"address": "127.0.0.1", "port": listener.getsockname()[1]}, "down": {"lab": "down"}})
     code, _, err = run_cli("run", "triage", "--engine", "inline", "--inventory", str(inv), "--target",
                            "ok,nosuch")
     assert code == 2 and "no host or group named 'nosuch'" in err and str(inv) in err
-    assert time.monotonic() - started < 2
+    with pytest.raises(BlockingIOError), listener:  # nothing connected
+        listener.accept()
     code, _, err = run_cli("run", "triage", "--engine", "inline", "--inventory", str(inv), "--limit", "zz*")
     assert code == 2 and "no target left" in err
 

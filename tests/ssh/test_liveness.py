@@ -35,20 +35,45 @@ def test_ten_mib_on_stdout_and_stderr_at_once_does_not_hang(lab):
 
 
 def _hold_startup_slot(lab) -> socket.socket:
-    """An unauthenticated connection: with MaxStartups 1, sshd refuses every other one while it is open."""
-    sock = socket.create_connection((lab.address("crowded"), lab.port))
-    assert sock.recv(64).startswith(b"SSH-")
-    return sock
+    """An unauthenticated connection: with MaxStartups 1, sshd refuses every other one while it is open.
+
+    sshd frees the slot of a connection an earlier test closed only once it has seen the close: until then
+    it answers "Exceeded MaxStartups", so ask again (a condition waited on, with a deadline for a hang)."""
+    deadline = time.monotonic() + 30
+    while True:
+        sock = socket.create_connection((lab.address("crowded"), lab.port))
+        banner = sock.recv(64)
+        if banner.startswith(b"SSH-"):
+            return sock
+        sock.close()
+        assert time.monotonic() < deadline, f"the crowded sshd kept answering {banner!r}"
+        time.sleep(0.05)
 
 
-def test_refused_connections_are_retried_with_backoff(lab):
-    held = _hold_startup_slot(lab)
-    threading.Timer(1.0, held.close).start()
+class _BackoffClock:
+    """connection's ``time`` with its sleeps recorded; the held slot is freed at the first backoff sleep."""
+
+    def __init__(self, held: socket.socket) -> None:
+        self.held, self.sleeps = held, []  # type: ignore[var-annotated]
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return getattr(time, name)
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.held.close()
+        time.sleep(seconds)
+
+
+def test_refused_connections_are_retried_with_backoff(lab, monkeypatch):
+    clock = _BackoffClock(_hold_startup_slot(lab))
+    monkeypatch.setattr(connection, "time", clock)
     conn = connection.Connection(host(lab, "crowded"))
-    started = time.monotonic()
     conn.open()
+    backoff = list(clock.sleeps)
     try:
-        assert conn.retries >= 1 and time.monotonic() - started >= 0.9
+        # refused while the slot was held, then a backoff sleep (0.2 s base, jittered up to 2x), then connected
+        assert conn.retries == len(backoff) >= 1 and all(0.2 <= s <= 4.0 for s in backoff)
         assert conn.run("echo hi").stdout == b"hi\n"
     finally:
         conn.close()
@@ -96,12 +121,12 @@ targets: [local]
 steps:
   - id: slow
     check: software.command_version
-    with: {command: [sleep, "5"]}
+    with: {command: [sleep, "120"]}
 """)
     inv = lab.inventory({"ok": {"lab": "ok", "command_timeout": 1}})
     started = time.monotonic()
     result, _ = runner(["ok"], playbook=str(pb), inventory=str(inv))
-    assert time.monotonic() - started < 4.5
+    assert time.monotonic() - started < 60  # bounds a hang (the command sleeps 120 s), not a speed
     (finding,) = result.findings()
     assert finding.check == "software.command_version" and finding.status == "error"
     assert "timed out after 1 s" in finding.summary

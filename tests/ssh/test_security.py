@@ -118,9 +118,13 @@ def test_trust_pins_only_on_explicit_request(lab, run_cli, tmp_path):
     code, out, _ = run_cli("hosts", "trust", "ok", "--inventory", str(inv), "--yes")
     assert code == 0 and "already pinned" in out and len(known.read_text().splitlines()) == 1
     changed = lab.inventory({"changed": {"lab": "changed"}}, filename="changed.yaml")
+    files = (changed, lab.known_hosts, known)
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files}
     code, _, err = run_cli("hosts", "trust", "changed", "--inventory", str(changed), "--yes")
     assert code == 3 and "HOST KEY CHANGED" in err
-    assert yaml.safe_load(changed.read_text())  # inventory untouched, known_hosts not rewritten
+    # a refused trust leaves the inventory and both known_hosts files as they were, byte for byte
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in files} == before
+    assert yaml.safe_load(changed.read_text())
 
 
 def test_encrypted_key_takes_its_passphrase_from_the_environment(lab, runner, monkeypatch, tmp_path):

@@ -11,6 +11,7 @@ pass each way.
 from __future__ import annotations
 
 import hashlib
+import os
 import tarfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -49,6 +50,10 @@ class _Overlap:
         if self.pending is not None:
             self.pending.result()
             self.pending = None
+
+
+# a forked child inherits the pool but not its thread: it must start its own
+os.register_at_fork(after_in_child=lambda: setattr(_Overlap, "_pool", None))
 
 
 class TarWriter:
