@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
@@ -12,7 +11,6 @@ from typing import Any
 from medic.core import history
 from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
-from medic.core.report import to_json
 from medic.core.session import Session
 from medic.kernel.errors import UsageError
 
@@ -92,12 +90,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for t in targets:
             t.close()
-    saved = history.save(run, state_dir(session.config))  # the run history
+    text = history.document(run)  # serialised once: the history file and --json are the same text
+    saved = history.save(run, state_dir(session.config), text)
     if saved is not None:
         print(f"medic: warning: {saved}", file=sys.stderr)
     if args.json:
-        json.dump(to_json(run), sys.stdout, indent=2, default=str)
-        print()
+        print(text)
     else:
         print_run(Console(), run)
         if args.check:
