@@ -45,7 +45,7 @@ class _Point:
 
 
 def test_the_serialisation_matches_the_standard_library_for_odd_evidence() -> None:
-    data = {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc), "point": _Point(1), 7: "int key",
+    data = {"when": dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.UTC), "point": _Point(1), 7: "int key",
             "text": "café", "nested": {"list": [1, 2.5, None, True]}}
     assert json.loads(history.dumps(data)) == json.loads(json.dumps(data, default=str))
     huge = {"bytes": 1 << 70}  # orjson refuses integers over 64 bits: the standard library writes them
