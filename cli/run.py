@@ -52,11 +52,6 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from medic.cli.render import Progress, print_run
-
-    console = Console(stderr=True)
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
@@ -65,7 +60,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from medic.flows.prefect_env import start_in_background
 
         warm_up = start_in_background()
-    progress = None if args.json else Progress(console)
+    progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     channels = [*(session.config.get("notify") or []), *args.notify]
     session.check_channels(channels)
@@ -97,6 +92,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.json:
         print(text)
     else:
+        from rich.console import Console
+
+        from medic.cli.render import print_run
+
         print_run(Console(), run)
         if args.check:
             from medic.plugins.change.plan import plan_lines
@@ -107,6 +106,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     for problem in session.notify(run, channels):
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def _progress() -> Any:
+    from rich.console import Console
+
+    from medic.cli.render import Progress
+
+    return Progress(Console(stderr=True))
 
 
 def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,
