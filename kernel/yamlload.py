@@ -1,11 +1,11 @@
 """Load YAML safely while keeping where every key and item came from.
 
-Only PyYAML's safe constructor is used. Events come from libyaml (PyYAML's C parser, which keeps marks) where
-PyYAML was built with it, else from PyYAML's pure-Python reader, scanner and parser: about ten times faster on a
-large playbook. Composition and construction are PyYAML's Python code in both cases, so the limits below and the
-errors they raise are the same; only the wording of a syntax error differs (libyaml's or PyYAML's). Tags it does
-not know (``!!python/object``, ``!foo``) are errors, duplicate keys are reported rather than silently overwritten,
-and every mapping and list remembers the line and column of itself and of its entries so validation can say
+Only PyYAML's safe constructor is used. Events come from libyaml (PyYAML's C parser, which keeps marks) where PyYAML
+was built with it (a large playbook loads 3-4x faster, bench/README.md), else from PyYAML's pure-Python reader,
+scanner and parser. Composition and construction are PyYAML's Python code in both cases, so the limits below and the
+errors they raise are the same; only the wording of a syntax error differs (libyaml's or PyYAML's). Tags it does not
+know (``!!python/object``, ``!foo``) are errors, duplicate keys are reported rather than silently overwritten, and
+every mapping and list remembers the line and column of itself and of its entries so validation can say
 ``file:line:column``.
 
 Hostile or broken input is refused while loading, as a ValidationError (exit 2) located at ``file:line:column``:
