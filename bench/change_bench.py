@@ -92,7 +92,7 @@ def bench_files(size_mb: int, repeat: int, work: Path) -> None:
     print(
         f"files  {size_mb} MiB, {files} files: tar|sha256sum {peer:.2f} s, medic backup+verify {mine:.2f} s, "
         f"ratio {statistics.median(ratios):.2f} (median of pairs {', '.join(f'{r:.2f}' for r in ratios)}; "
-        f"target <= 1.5), "
+        f"target <= 1.3), "
         f"load {os.getloadavg()[0]:.1f}"
     )
     shutil.rmtree(root)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
-import psutil
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -50,11 +48,6 @@ class Progress:
             line = Text(f"  {result.status!s:>7} ", style=STYLE.get(result.status, ""))
             line.append(f"{target.name}: {result.title or step.id} ({result.duration_s * 1000:.0f} ms)")
             self.console.print(line, highlight=False)
-
-
-def wall_time_s() -> float:
-    """Seconds since this process started: Python's start, imports, Prefect's server start and the run."""
-    return max(0.0, time.time() - psutil.Process().create_time())
 
 
 def print_run(console: Console, run: RunResult) -> None:

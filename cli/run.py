@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import threading
+import time
 from typing import Any
 
 from medic.core import history
 from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
-from medic.core.report import to_json
 from medic.core.session import Session
 from medic.kernel.errors import UsageError
 
@@ -57,16 +56,11 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from medic.cli.render import Progress, print_run, wall_time_s
-
-    console = Console(stderr=True)
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
-    progress = None if args.json else Progress(console)
+    progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     channels = [*(session.config.get("notify") or []), *args.notify]
     session.check_channels(channels)
@@ -96,13 +90,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         for t in targets:
             t.close()
-    saved = history.save(run, state_dir(session.config))  # the run history
+    text = history.document(run)  # serialised once: the history file and --json are the same text
+    saved = history.save(run, state_dir(session.config), text)
     if saved is not None:
         print(f"medic: warning: {saved}", file=sys.stderr)
     if args.json:
-        json.dump(to_json(run), sys.stdout, indent=2, default=str)
-        print()
+        print(text)
     else:
+        from rich.console import Console
+
+        from medic.cli.render import print_run
+
         print_run(Console(), run)
         if args.check:
             from medic.plugins.change.plan import plan_lines
@@ -121,6 +119,21 @@ def warm_up_prefect(verbose: bool) -> threading.Thread:
     # Prefect's logs (retries, crashes, their tracebacks) are not the user's business unless asked for
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "CRITICAL")
     return start_in_background()
+
+
+def _progress() -> Any:
+    from rich.console import Console
+
+    from medic.cli.render import Progress
+
+    return Progress(Console(stderr=True))
+
+
+def wall_time_s() -> float:
+    """Seconds since this process started: Python's start, imports, Prefect's server start and the run."""
+    import psutil
+
+    return max(0.0, time.time() - psutil.Process().create_time())
 
 
 def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,

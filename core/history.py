@@ -1,10 +1,19 @@
-"""Run history: each run's JSON document (schema ``medic.run/1``) kept as ``STATE_DIR/runs/RUN_ID.json``."""
+"""Run history: each run's JSON document (schema ``medic.run/1``) kept as ``STATE_DIR/runs/RUN_ID.json``.
+
+The document is built and serialised once per run (:func:`document`): the history file and ``medic run --json``
+are the same text. orjson (a dependency of Prefect, so always installed with medic) writes the indented JSON in
+C, where the standard library's encoder falls back to Python code as soon as ``indent`` is asked for (about 0.2 s
+for an 800-step run on this project's VM).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from medic.core.engine import RunResult
 from medic.core.report import to_json, to_markdown
@@ -15,14 +24,31 @@ def runs_dir(state: Path) -> Path:
     return state / "runs"
 
 
-def save(run: RunResult, state: Path) -> str | None:
-    """Write the run's document (a temporary file renamed over it: readers never see half of one); return why it
-    could not be written, or None."""
+# the standard library's output for the same data: datetimes and dataclasses in evidence go through str() too
+_ORJSON_OPTIONS = (orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+                   | orjson.OPT_PASSTHROUGH_DATACLASS)
+
+
+def document(run: RunResult) -> str:
+    """The run's JSON document, indented by two spaces, as ``--json`` prints it and the history keeps it."""
+    return dumps(to_json(run))
+
+
+def dumps(data: Any) -> str:
+    try:
+        return orjson.dumps(data, default=str, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:  # what orjson refuses and json takes: an integer over 64 bits, NaN keys
+        return json.dumps(data, indent=2, default=str, ensure_ascii=False)
+
+
+def save(run: RunResult, state: Path, text: str | None = None) -> str | None:
+    """Write the run's document (``text`` when already serialised; a temporary file renamed over it: readers never
+    see half of one); return why it could not be written, or None."""
     directory = runs_dir(state)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f".{run.run_id}.json.tmp"
-        tmp.write_text(json.dumps(to_json(run), default=str), encoding="utf-8")
+        tmp.write_text(document(run) if text is None else text, encoding="utf-8")
         tmp.replace(directory / f"{run.run_id}.json")
     except OSError as exc:
         return f"could not save the run in {directory}: {exc}"

@@ -7,9 +7,25 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
+
+DEFAULT_LOADER = yamlload.LOADER  # before the fixture below swaps it
+
+
+@pytest.fixture(autouse=True, params=sorted(yamlload.LOADERS))
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with each parser installed: libyaml's (the default where present) and the pure-Python one."""
+    monkeypatch.setattr(yamlload, "LOADER", yamlload.LOADERS[request.param])
+    return str(request.param)
+
+
+def test_libyaml_is_the_default_where_pyyaml_was_built_with_it() -> None:
+    assert ("libyaml" in yamlload.LOADERS) == yaml.__with_libyaml__
+    assert DEFAULT_LOADER is yamlload.LOADERS["libyaml" if yaml.__with_libyaml__ else "python"]
+    assert yaml.__with_libyaml__, "this machine's PyYAML has libyaml; the libyaml loader must be tested here"
 
 
 def test_keeps_line_and_column_of_keys_and_items() -> None:
@@ -170,8 +186,14 @@ def _limit_memory() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
 
-def medic_capped(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
+def medic_capped(*args: str, env: dict[str, str] | None = None, loader: str = "libyaml",
+                 cli: str = "medic.cli") -> subprocess.CompletedProcess[str]:
+    """The real command line (``medic``, or ``medic-agent`` with cli="medic.agent.cli"), with the YAML loader the
+    test runs with."""
+    module = "medic.cli.main" if cli == "medic.cli" else cli
+    code = (f"import sys; from medic.kernel import yamlload; from {module} import main; "
+            f"yamlload.LOADER = yamlload.LOADERS[{loader!r}]; sys.exit(main(sys.argv[1:]))")
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env={**os.environ, "MEDIC_ENGINE": "inline", **(env or {})}, timeout=120,
                           preexec_fn=_limit_memory)
 
@@ -179,29 +201,28 @@ def medic_capped(*args: str, env: dict[str, str] | None = None) -> subprocess.Co
 @pytest.mark.parametrize("name", sorted(BAD_FILES))
 @pytest.mark.parametrize("command", ["validate", "run"])
 def test_cli_refuses_hostile_playbooks_with_exit_2_and_one_located_line(
-        tmp_path: Path, name: str, command: str) -> None:
+        tmp_path: Path, name: str, command: str, loader: str) -> None:
     content, line, message = BAD_FILES[name]
     path = tmp_path / name
     path.write_bytes(content)
     argv = ["playbooks", "validate", str(path)] if command == "validate" else ["run", str(path), "--engine", "inline"]
-    out = medic_capped(*argv)
+    out = medic_capped(*argv, loader=loader)
     assert out.returncode == 2, out.stderr[-2000:]
     assert "Traceback" not in out.stderr and "internal error" not in out.stderr
     located = [row for row in out.stderr.splitlines() if row.strip().startswith(f"{path}:{line}:")]
     assert len(located) == 1 and message in located[0], out.stderr
 
 
-def test_cli_refuses_an_alias_bomb_in_configuration_inventory_and_agent_profile(tmp_path: Path) -> None:
+def test_cli_refuses_an_alias_bomb_in_configuration_inventory_and_agent_profile(tmp_path: Path, loader: str) -> None:
     config, inventory, profile = tmp_path / "config.yaml", tmp_path / "inventory.yaml", tmp_path / "profile.yaml"
     config.write_text("notify:\n" + laughs("  "))
     inventory.write_text("hosts:\n" + laughs("  "))
     profile.write_text("name: bomb\nfiles:\n" + laughs("  "))
     runs = {
-        config: medic_capped("playbooks", "list", env={"MEDIC_CONFIG": str(config)}),
-        inventory: medic_capped("run", "triage", "--inventory", str(inventory)),
-        profile: subprocess.run([sys.executable, "-m", "medic.agent.cli", "collect", "--profile", str(profile),
-                                 "--output", str(tmp_path)], capture_output=True, text=True, timeout=120,
-                                preexec_fn=_limit_memory),
+        config: medic_capped("playbooks", "list", env={"MEDIC_CONFIG": str(config)}, loader=loader),
+        inventory: medic_capped("run", "triage", "--inventory", str(inventory), loader=loader),
+        profile: medic_capped("collect", "--profile", str(profile), "--output", str(tmp_path), loader=loader,
+                              cli="medic.agent.cli"),
     }
     for path, out in runs.items():
         assert out.returncode == 2, out.stderr[-2000:]

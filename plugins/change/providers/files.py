@@ -36,10 +36,15 @@ def root_of(params: Mapping[str, Any]) -> Path:
 
 def _walk(root: Path) -> Iterator[tuple[str, Path]]:
     """(relative name, path) of root and everything under it, sorted, symlinks not followed."""
-    yield ".", root
+    yield from ((rel, Path(path)) for rel, path in _walk_names(root))
+
+
+def _walk_names(root: Path) -> Iterator[tuple[str, str]]:
+    """:func:`_walk` with plain strings (a backup of 26,000 files spends 0.3 s making Path objects otherwise)."""
+    yield ".", str(root)
     if root.is_symlink() or not root.is_dir():
         return
-    yield from ((rel, Path(path)) for rel, path in _scan(str(root), ""))
+    yield from _scan(str(root), "")
 
 
 def _scan(directory: str, prefix: str) -> Iterator[tuple[str, str]]:
@@ -92,12 +97,12 @@ class FilesProvider(BackupProvider):
         manifest: list[dict[str, Any]] = []
         with open(staging / ARTIFACT, "wb") as fh:
             out = TarWriter(fh)
-            for rel, path in _walk(root) if exists else ():
+            for rel, path in _walk_names(root) if exists else ():
                 manifest.extend(self._add(out, rel if kind == "dir" else root.name, path))
             digest = out.close()
         return Created(ARTIFACT, digest, out.n, manifest, {"root": str(root), "kind": kind})
 
-    def _add(self, out: TarWriter, rel: str, path: Path) -> list[dict[str, Any]]:
+    def _add(self, out: TarWriter, rel: str, path: str) -> list[dict[str, Any]]:
         st = os.lstat(path)
         entry = _entry(rel, st)
         info = tarfile.TarInfo(rel)

@@ -1,0 +1,110 @@
+"""Memory of a run, counted over the whole process tree: medic and every process it starts (Prefect's temporary
+server above all), sampled with psutil.
+
+For each case the command runs ``--repeat`` times in a fresh PREFECT_HOME (cold: the temporary server starts,
+creates its database and registers its blocks), and every ``--interval`` seconds the resident set sizes of the
+process and all its descendants are summed. Printed per case: the median and largest peak of that sum, and the
+peak of the largest single process (what `wait4`'s ru_maxrss reports, the figure earlier benchmarks gave).
+
+Usage: .venv/bin/python bench/memory_bench.py [--repeat 3] [--interval 0.05] [--env KEY=VALUE ...]
+(--env adds settings to every case, e.g. to try a Prefect setting before putting it in flows/prefect_env.py)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+PY = sys.executable
+MEDIC = [PY, "-m", "medic.cli.main"]
+HERE = Path(__file__).resolve().parent
+
+
+SERVER: dict[str, int] = {}  # peak RSS of Prefect's server process (uvicorn), per case
+
+
+def tree_rss(root: psutil.Process) -> tuple[int, int, int]:
+    """(sum of RSS over root and its descendants, largest single RSS, number of processes)."""
+    total = largest = count = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            rss = proc.memory_info().rss
+            if "uvicorn" in proc.cmdline():
+                SERVER["peak"] = max(SERVER.get("peak", 0), rss)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+        total, largest, count = total + rss, max(largest, rss), count + 1
+    return total, largest, count
+
+
+def sample(argv: list[str], env: dict[str, str], interval: float) -> tuple[float, int, int, int, float]:
+    """Run argv; (wall, peak tree RSS, peak single RSS, most processes at once, exit code)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    root = psutil.Process(proc.pid)
+    peak_tree = peak_one = most = 0
+    while proc.poll() is None:
+        try:
+            total, largest, count = tree_rss(root)
+        except psutil.NoSuchProcess:
+            break
+        peak_tree, peak_one, most = max(peak_tree, total), max(peak_one, largest), max(most, count)
+        time.sleep(interval)
+    code = proc.wait()
+    if code not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)}: exit {code}")
+    return time.perf_counter() - started, peak_tree, peak_one, most, code
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--interval", type=float, default=0.05)
+    ap.add_argument("--env", action="append", default=[], help="KEY=VALUE added to every case")
+    ap.add_argument("--cases", default="cold,bare,inline", help="which of cold,bare,inline to run")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="medic-mem-"))
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    base.pop("PYTHONDONTWRITEBYTECODE", None)
+    base.update({"MEDIC_STATE_DIR": str(work / "state"), "DO_NOT_TRACK": "1"})
+    base.update(dict(kv.split("=", 1) for kv in args.env))
+    cases = [
+        ("cold", "medic run triage (cold: temporary server)", [*MEDIC, "run", "triage"], True),
+        ("bare", "bare one-task flow (cold: temporary server)", [PY, str(HERE / "bare_flow.py")], True),
+        ("inline", "medic run triage --engine inline", [*MEDIC, "run", "triage", "--engine", "inline"], False),
+    ]
+    cases = [c for c in cases if c[0] in args.cases.split(",")]
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
+          f"sampling every {args.interval:g} s; extra env: {' '.join(args.env) or '(none)'}")
+    print(f"{'case':<46} {'tree peak':>10} {'(max)':>8} {'one process':>12} {'server':>8} {'procs':>6} "
+          f"{'wall':>8}")
+    for _key, label, argv, fresh_home in cases:
+        trees, ones, walls, procs = [], [], [], []
+        SERVER.clear()
+        for i in range(args.repeat):
+            env = dict(base)
+            if fresh_home:
+                env["PREFECT_HOME"] = str(work / f"home-{len(label)}-{i}")
+            wall, tree, one, most, _ = sample(argv, env, args.interval)
+            trees.append(tree >> 20)
+            ones.append(one >> 20)
+            walls.append(wall)
+            procs.append(most)
+        server = f"{SERVER['peak'] >> 20} MB" if SERVER else "-"
+        print(f"{label:<46} {statistics.median(trees):>7.0f} MB {max(trees):>5} MB {statistics.median(ones):>9.0f} MB "
+              f"{server:>8} {max(procs):>6} {statistics.median(walls):>6.2f} s")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
