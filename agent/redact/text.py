@@ -2,7 +2,10 @@
 
 Covered syntaxes: INI, YAML (including block scalars), JSON, ``key=value`` and env files, ``KEY: value``
 headers, XML elements and attributes, command lines (``--password x``, ``mysql -pX``, ``curl -u u:p``),
-ADO.NET connection strings, .netrc and redis directives, .pgpass and htpasswd files (by path).
+ADO.NET connection strings, .netrc and redis directives, ``key value`` directives, calls in source code
+(``setPassword("x")``, ``CURLOPT_PASSWORD, "x"``), SQL, client command lines and license keys
+(:mod:`~medic.agent.redact.forms`), service files by path (:mod:`~medic.agent.redact.paths`), and vendor
+tokens by format wherever they stand (:mod:`~medic.agent.redact.tokens`).
 """
 
 from __future__ import annotations
@@ -10,18 +13,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 from medic.agent.redact import syntax as sx
-from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, sensitive_key, tag
+from medic.agent.redact import tokens
+from medic.agent.redact.forms import FORMS
+from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.paths import file_name, line_format
 from medic.agent.redact.rules import RULES
 
 _Sub = Callable[[re.Match[str]], str]
 _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
 
 
-def _file_name(path: str) -> str:
-    return PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
 
 # Forms that may span lines or carry no secret-ish key word, run on the whole text when a hint is present.
 _WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
@@ -32,8 +35,12 @@ _WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 _TRIGGER = re.compile("|".join(
     [re.escape(h) for h in sorted({h for rule in RULES for h in rule.hints}
                                    | {h for _, hints in _WHOLE_TEXT for h in hints}
+                                   | {h for form in FORMS for h in form.hints}
                                    | {"mysql", "mariadb", "-----begin", "sshpass"}, key=len, reverse=True)]
-    + [KEYWORD.pattern, r"[a-z0-9/+]{40}"]))  # the last: AWS secret keys, the one rule without hints
+    + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
+
+
+_PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 
 
 def _indent(line: str) -> int:
@@ -59,12 +66,16 @@ class TextScrubber:
 
     def _scrub(self, text: str, path: str) -> str:
         folded = text.lower()
+        text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
         for rule in RULES:
             if not rule.hints or any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
+        for form in FORMS:
+            if any(h in folded for h in form.hints):
+                text = form.pattern.sub(self._fixed(form.rule), text)
         text = self._by_path(text, path)
         # key-based forms: only on lines that mention a secret-ish word
-        if KEYWORD.search(text.lower()) and _file_name(path) not in _NO_KEY_RULES:
+        if KEYWORD.search(text.lower()) and file_name(path) not in _NO_KEY_RULES:
             text = self._yaml_blocks(text)
             lines = text.split("\n")
             text = "\n".join(self._keyed_line(ln) if KEYWORD.search(ln.lower()) else ln for ln in lines)
@@ -82,14 +93,25 @@ class TextScrubber:
             return match.group(0)
         return self._replace(match, "val", "password")
 
+    def _tokens(self, text: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for rule, start, end in tokens.find(text):
+            out += [text[pos:start], tag(rule)]
+            self.counts[rule] += 1
+            pos = end
+        return "".join(out) + text[pos:] if out else text
+
     def _keyed_line(self, line: str) -> str:
         line = sx.LINE.sub(self._keyed("val"), line)
         line = sx.QUOTED.sub(self._quoted, line)
+        line = sx.CALL.sub(self._keyed("val", strong_only=True), line)
         for pattern in (sx.XML_PAIR, sx.XML_ELEMENT, sx.ADO):
             line = pattern.sub(self._keyed("val"), line)
         line = self._inline(line)
         for pattern in (sx.DIRECTIVE, sx.NETRC):
             line = pattern.sub(self._fixed("password"), line)
+        line = sx.SPACED.sub(self._spaced, line)
         return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line)
 
     def _inline(self, line: str) -> str:
@@ -98,6 +120,12 @@ class TextScrubber:
         pos = 0
         for key in sx.INLINE.finditer(line):
             rule = sensitive_key(key.group("key")) if key.start() >= pos else None
+            if rule and key.group("sep") == ":" and (rule in WEAK_RULES or weak_key(key.group("key"))
+                                                     or line.startswith("${", key.start() - 2)
+                                                     or line.startswith(":", key.start() - 1)):
+                rule = None  # "auth:session", "pass:5" and ${TOKEN:-} without a blank: too weak
+            if rule and line.startswith(("{{", "${"), key.end()):
+                rule = None  # a template or a variable reference
             value = sx.INLINE_VALUE.match(line, key.end()) if rule else None
             if rule is None or value is None:
                 continue
@@ -134,7 +162,7 @@ class TextScrubber:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
             if (rule is None or value is None or keep_value(value, match.group("key"))
-                    or (strong_only and rule in WEAK_RULES)):
+                    or (strong_only and rule in WEAK_RULES and not looks_random(value))):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 self.counts[rule] += 1
@@ -150,6 +178,19 @@ class TextScrubber:
                 return match.group(0)
             return self._replace(match, "val", rule)
         return sub
+
+    def _spaced(self, match: re.Match[str]) -> str:
+        """``key value`` at the end of a line, or ``key "value"``: strong keys only, prose words kept."""
+        rule = sensitive_key(match.group("key"))
+        group = "qval" if match.group("qval") is not None else "val"
+        value = match.group(group)
+        if rule is None or rule in WEAK_RULES or weak_key(match.group("key")) or keep_value(value, match.group("key")):
+            return match.group(0)
+        if value.startswith("$"):
+            return match.group(0)  # getent passwd "$user": a shell variable in this looser form
+        if group == "val" and _PROSE.fullmatch(value):
+            return match.group(0)  # "password changed", "Password expired"
+        return self._replace(match, group, rule)
 
     def _quoted(self, match: re.Match[str]) -> str:
         rule = sensitive_key(match.group("key"))
@@ -195,10 +236,8 @@ class TextScrubber:
         return "\n".join(out)
 
     def _by_path(self, text: str, path: str) -> str:
-        name = _file_name(path)
-        if name in (".pgpass", "pgpass.conf"):  # host:port:database:user:password
-            return re.sub(r"(?m)^(?P<pre>(?:[^:#\n]*:){4})(?P<val>[^\n]+)$", self._fixed("password"), text)
-        if "htpasswd" in name or name in ("shadow", "gshadow", "passwd.bak"):
-            field = r"(?m)^(?P<pre>[^:#\n]+:)(?P<val>\[REDACTED:\w+\]|[^:\n]+)"
-            return re.sub(field, self._fixed("password_hash"), text)
-        return text
+        found = line_format(path)
+        if found is None:
+            return text
+        rule, pattern = found
+        return pattern.sub(self._fixed(rule), text)

@@ -90,7 +90,7 @@ def test_sensitive_keys(key: str, rule: str) -> None:
 
 
 @pytest.mark.parametrize("key", [
-    "password_min_length", "token_ttl", "secret_name", "token_type", "auth_method", "author", "Pass", "user",
+    "password_min_length", "token_ttl", "secret_name", "token_type", "auth_method", "author", "user",
     "passenger", "bypass", "keyboard", "password_file", "description",
 ])
 def test_non_sensitive_keys(key: str) -> None:

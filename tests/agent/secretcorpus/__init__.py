@@ -63,12 +63,12 @@ def _token_records(kind: Kind, rng: random.Random) -> list[Record]:
             continue
         value = kind.make(rng)  # a fresh value per context: one leak cannot hide another
         path, text = render(kind.key, value)
-        out += _record(kind.name, context, path, value, text)
+        out += _record(kind.name, context, path, value.removeprefix(kind.public), text)
         if context in _GZ_CONTEXTS:
             value = kind.make(rng)
             path, text = render(kind.key, value)
             gz = gzip.compress(text.encode(), mtime=0)
-            out.append(Record(kind.name, context + ".gz", path + ".1.gz", value, gz))
+            out.append(Record(kind.name, context + ".gz", path + ".1.gz", value.removeprefix(kind.public), gz))
     return out
 
 
@@ -92,7 +92,7 @@ def _form_records(form: Form, rng: random.Random) -> list[Record]:
     out = _record(form.name, "native", form.path, secret, text)
     v2, b2 = _form_value(form, rng)
     logged = "2026-12-01T10:00:03Z DEBUG read: " + form.template.format(v=v2, b=b2).replace("\n", "\n    ") + "\n"
-    if "\n" not in form.template and not form.path.endswith(("shadow", ".htpasswd", ".pgpass", "secret")):
+    if "\n" not in form.template and not form.by_path:
         out += _record(form.name, "log-line", "/var/log/app/debug.log", b2 if form.value == "b64" else v2, logged)
     return out
 

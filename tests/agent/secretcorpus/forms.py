@@ -15,7 +15,8 @@ class Form:
     name: str
     template: str
     path: str  # the file it is found in; decides the surrounding lines
-    value: str = "password"  # "password", "license" (XXXXX-XXXXX-...), "hash" (crypt), "token"
+    value: str = "password"  # "password", "license" (XXXXX-XXXXX-...), "hash" (crypt), "token", "b64"
+    by_path: bool = False  # its lines say nothing without the file's name: not quoted in a log line
 
 
 _LOG = "/var/log/app/app.log"
@@ -136,17 +137,17 @@ FORMS: list[Form] = [
     Form("cli_mongosh", "mongosh \"mongodb://db\" --username app --password {v}", "/home/bob/.bash_history"),
     Form("cli_vault_login_token", "vault login -method=token token={v}", "/home/bob/.bash_history", "token"),
     # service files, recognised by their path
-    Form("pgpass", "db01:5432:app:app:{v}", "/home/bob/.pgpass"),
+    Form("pgpass", "db01:5432:app:app:{v}", "/home/bob/.pgpass", by_path=True),
     Form("netrc_one_line", "machine api.example.com login bob password {v}", "/home/bob/.netrc"),
     Form("netrc_multi_line", "machine ftp.example.com\n  login bob\n  password {v}", "/home/bob/.netrc"),
-    Form("sasl_passwd", "[smtp.example.com]:587 bob@example.com:{v}", "/etc/postfix/sasl_passwd"),
-    Form("exim_passwd_client", "*.example.com:bob:{v}", "/etc/exim4/passwd.client"),
-    Form("chap_secrets", "bob * {v} *", "/etc/ppp/chap-secrets"),
-    Form("davfs_secrets", "https://dav.example.com/files bob {v}", "/etc/davfs2/secrets"),
-    Form("htpasswd_plain", "bob:{v}", "/etc/nginx/.htpasswd"),
-    Form("htpasswd_hash", "bob:{v}", "/etc/apache2/.htpasswd", "hash"),
-    Form("shadow_hash", "bob:{v}:20000:0:99999:7:::", "/etc/shadow", "hash"),
-    Form("ldap_secret_file", "{v}", "/etc/ldap.secret"),
+    Form("sasl_passwd", "[smtp.example.com]:587 bob@example.com:{v}", "/etc/postfix/sasl_passwd", by_path=True),
+    Form("exim_passwd_client", "*.example.com:bob:{v}", "/etc/exim4/passwd.client", by_path=True),
+    Form("chap_secrets", "bob * {v} *", "/etc/ppp/chap-secrets", by_path=True),
+    Form("davfs_secrets", "https://dav.example.com/files bob {v}", "/etc/davfs2/secrets", by_path=True),
+    Form("htpasswd_plain", "bob:{v}", "/etc/nginx/.htpasswd", by_path=True),
+    Form("htpasswd_hash", "bob:{v}", "/etc/apache2/.htpasswd", "hash", by_path=True),
+    Form("shadow_hash", "bob:{v}:20000:0:99999:7:::", "/etc/shadow", "hash", by_path=True),
+    Form("ldap_secret_file", "{v}", "/etc/ldap.secret", by_path=True),
     Form("nslcd_bindpw", "binddn cn=svc,dc=corp\nbindpw {v}", "/etc/nslcd.conf"),
     Form("slapd_rootpw", "rootpw {v}", "/etc/ldap/slapd.conf"),
     Form("olc_root_pw", "olcRootPW: {v}", "/etc/ldap/slapd.d/cn=config/olcDatabase={1}mdb.ldif"),

@@ -22,7 +22,7 @@ CHARSETS = {
     "B": LOWER + UPPER + DIGITS + "+/",  # base64
     "b": LOWER + UPPER + DIGITS + "-_",  # base64url
     "P": LOWER + UPPER + DIGITS + "!#%^*_+-.@",  # passwords
-    "W": LOWER + UPPER + DIGITS + "!#%^*()_+-=[]{}|;:,.<>?~",  # WordPress salts (no quotes, no $ or &)
+    "W": LOWER + UPPER + DIGITS + "!#%^*()_+-=[]{}|;:,.?~",  # WordPress salts (no quotes, $, &, < or >)
     "C": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # bech32 (age)
 }
 Piece = Union[str, tuple]  # a literal, or (charset letter, length)

@@ -20,10 +20,11 @@ class Kind:
     make: Make
     key: str  # words of the key it usually sits under ("github token"), rendered per syntax
     standalone: bool = True  # recognisable by its format alone
+    public: str = ""  # a leading part that is no secret (a webhook's host and path): it may stay
 
 
-def _k(name: str, key: str, *parts: object, standalone: bool = True) -> Kind:
-    return Kind(name, pieces(*parts), key, standalone)  # type: ignore[arg-type]
+def _k(name: str, key: str, *parts: object, standalone: bool = True, public: str = "") -> Kind:
+    return Kind(name, pieces(*parts), key, standalone, public)  # type: ignore[arg-type]
 
 
 VENDOR: list[Kind] = [
@@ -125,10 +126,10 @@ VENDOR: list[Kind] = [
     _k("slack_config_token", "slack config token", "xoxe.xoxp-1-", ("A", 160)),
     _k("slack_refresh_token", "slack refresh token", "xoxe-1-", ("A", 146)),
     _k("slack_legacy_workspace", "slack token", "xoxa-2-", ("d", 12), "-", ("d", 12), "-", ("h", 32)),
-    _k("slack_webhook", "slack webhook url", "https://hooks.slack.com/services/T", ("U", 10), "/B", ("U", 10), "/", ("A", 24)),
-    _k("discord_webhook", "discord webhook", "https://discord.com/api/webhooks/", ("d", 18), "/", ("b", 68)),
+    _k("slack_webhook", "slack webhook url", "https://hooks.slack.com/services/T", ("U", 10), "/B", ("U", 10), "/", ("A", 24), public="https://hooks.slack.com/services/"),
+    _k("discord_webhook", "discord webhook", "https://discord.com/api/webhooks/", ("d", 18), "/", ("b", 68), public="https://discord.com/api/webhooks/"),
     _k("discord_bot_token", "discord bot token", "MT", ("b", 24), ".", ("b", 6), ".", ("b", 38)),
-    _k("teams_webhook", "teams webhook url", "https://contoso.webhook.office.com/webhookb2/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "@", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "/IncomingWebhook/", ("h", 32), "/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12)),
+    _k("teams_webhook", "teams webhook url", "https://contoso.webhook.office.com/webhookb2/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "@", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "/IncomingWebhook/", ("h", 32), "/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), public="https://contoso.webhook.office.com/webhookb2/"),
     _k("telegram_bot_token", "telegram bot token", ("d", 10), ":AA", ("b", 33)),
     _k("twilio_api_key", "twilio api key", "SK", ("h", 32)),
     _k("twilio_auth_token", "twilio auth token", ("h", 32), standalone=False),
@@ -180,7 +181,7 @@ VENDOR: list[Kind] = [
     _k("intercom_token", "intercom access token", "dG9rOj", ("b", 54), "=", standalone=False),
     _k("hubspot_pat", "hubspot token", "pat-na1-", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12)),
     _k("facebook_access_token", "facebook access token", "EAAC", ("A", 180)),
-    _k("twitter_bearer", "twitter bearer token", "AAAAAAAAAAAAAAAAAAAAA", ("A", 30), "%3D", ("A", 50)),
+    _k("twitter_bearer", "twitter bearer token", "AAAAAAAAAAAAAAAAAAAAAA", ("A", 30), "%3D", ("A", 50)),
     _k("twitter_api_secret", "twitter api secret", ("A", 50), standalone=False),
     _k("twitch_token", "twitch oauth token", ("a", 30), standalone=False),
     _k("reddit_secret", "reddit client secret", ("b", 30), standalone=False),
@@ -242,7 +243,7 @@ VENDOR: list[Kind] = [
     _k("openshift_token", "openshift token", "sha256~", ("b", 43)),
     _k("rancher_token", "rancher token", "token-", ("a", 5), ":", ("a", 54)),
     _k("harness_pat", "harness api key", "pat.", ("b", 22), ".", ("h", 24), ".", ("A", 20)),
-    _k("defined_networking_key", "dn api key", "dnkey-", ("U", 26), "-", ("U", 52)),
+    _k("defined_networking_key", "dn api key", "dnkey-", ("a", 26), "-", ("a", 52)),
     _k("adobe_client_secret", "adobe client secret", "p8e-", ("a", 32)),
     _k("frameio_token", "frameio token", "fio-u-", ("b", 64)),
     _k("intra42_secret", "intra42 client secret", "s-s4t2ud-", ("h", 64)),
@@ -278,7 +279,7 @@ GENERIC: list[Kind] = [
     Kind("pem_pgp_private_key", pem("PGP PRIVATE KEY BLOCK"), "private key"),
     Kind("basic_auth_credentials", _basic, "authorization", standalone=False),
     Kind("password_plain", password, "password", standalone=False),
-    Kind("bcrypt_hash", pieces("$2b$12$", ("B", 53)), "password hash"),
+    Kind("bcrypt_hash", pieces("$2b$12$", ("A", 53)), "password hash"),
     Kind("sha512crypt_hash", pieces("$6$", ("A", 16), "$", ("A", 86)), "password hash"),
     Kind("yescrypt_hash", pieces("$y$j9T$", ("A", 22), "$", ("A", 43)), "password hash"),
     Kind("apr1_hash", pieces("$apr1$", ("A", 8), "$", ("A", 22)), "password hash"),

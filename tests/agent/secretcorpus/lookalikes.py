@@ -174,7 +174,7 @@ LOOKALIKES: list[tuple[str, Make]] = [
     _k("mask_x", _c("xxxxxxxxxxxx"), "api_key = {v}", "/etc/app/app.ini"),
     _k("mask_redacted_word", _c("REDACTED"), "token=REDACTED", "/var/log/app/app.log"),
     _k("jinja_template", _c("{{ vault_db_password }}"), "password: \"{v}\"", "/etc/ansible/roles/db/templates/app.yml.j2"),
-    _k("python_format", _c("%(password)s"), 'dsn = "host=db password={v}"', "/srv/app/settings.py"),
+    _k("python_format", _c("%(password)s"), 'query = "host=db password={v}"', "/srv/app/settings.py"),
     _k("helm_values_ref", _c("{{ .Values.db.password }}"), "  password: {v}", "/srv/helm/templates/secret.yaml"),
     _k("vault_reference", _c("vault:secret/data/db#password"), "DB_PASSWORD={v}", "/srv/app/.env"),
     _k("aws_secretsmanager_ref", lambda rng: f"arn:aws:secretsmanager:eu-west-1:{rand(rng, 'd', 12)}:secret:db-{rand(rng, 'A', 6)}", "password_arn: {v}", "/etc/app/config.yaml"),
