@@ -52,6 +52,12 @@ def text_of(record: Record) -> str:
     return data.decode("utf-8")
 
 
+def survives(value: str, out: str) -> bool:
+    """The value, or a long enough piece of it (a partial redaction), is still in ``out``."""
+    width = min(len(value), max(8, len(value) // 3))
+    return any(value[i: i + width] in out for i in range(0, len(value) - width + 1))
+
+
 def _record(kind: str, context: str, path: str, value: str, text: str) -> list[Record]:
     return [Record(kind, context, path, value, text.encode())]
 
@@ -111,4 +117,4 @@ def generate(seed: int = SEED) -> Corpus:
     return Corpus(secrets, lookalikes)
 
 
-__all__ = ["Corpus", "Record", "generate", "text_of", "FORMS", "TOKEN_KINDS", "LOOKALIKES", "password"]
+__all__ = ["Corpus", "Record", "generate", "survives", "text_of", "FORMS", "TOKEN_KINDS", "LOOKALIKES", "password"]

@@ -12,13 +12,7 @@ from collections import defaultdict
 
 from medic.agent.redact import Scrubber
 
-from . import Record, generate, text_of
-
-
-def survives(value: str, out: str) -> bool:
-    """The value, or a long enough piece of it (partial redaction), is still in ``out``."""
-    width = min(len(value), max(8, len(value) // 3))
-    return any(value[i: i + width] in out for i in range(0, len(value) - width + 1))
+from . import Record, generate, survives, text_of
 
 
 def scrub(record: Record, scrubber: Scrubber | None = None) -> str:
