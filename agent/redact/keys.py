@@ -91,7 +91,7 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # (Searched in lower-cased text: a case-insensitive pattern is several times slower.)
 KEYWORD = re.compile(
     r"pass|pw|secret|token|key|cred|auth|cookie|sess|conn|dsn|sig|jwt|bearer|otp|psk|community|pat(?![a-z])|hash")
-TAG = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 # Values that are settings, not secrets: booleans, null, and the enumerations auth/session keys take.
@@ -173,5 +173,6 @@ def looks_random(value: str) -> bool:
     return digits >= 2 and letters >= 2 and "://" not in body
 
 
-def tag(rule: str) -> str:
-    return f"[REDACTED:{rule}]"
+def tag(rule: str, label: int = 0) -> str:
+    """``[REDACTED:password#3]``: the rule, and the number of this value within the bundle (if given)."""
+    return f"[REDACTED:{rule}#{label}]" if label else f"[REDACTED:{rule}]"

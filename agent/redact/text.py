@@ -19,6 +19,7 @@ from medic.agent.redact import tokens
 from medic.agent.redact.forms import FORMS
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
 from medic.agent.redact.paths import file_name, line_format
+from medic.agent.redact.pseudo import SecretLabels
 from medic.agent.redact.rules import RULES
 
 _Sub = Callable[[re.Match[str]], str]
@@ -50,8 +51,9 @@ def _indent(line: str) -> int:
 class TextScrubber:
     """Scrubs text and counts replacements per rule in ``counts`` (never the values)."""
 
-    def __init__(self, counts: Counter[str] | None = None) -> None:
+    def __init__(self, counts: Counter[str] | None = None, labels: SecretLabels | None = None) -> None:
         self.counts: Counter[str] = counts if counts is not None else Counter()
+        self.labels = labels if labels is not None else SecretLabels()
 
     def scrub(self, text: str, path: str = "") -> str:
         if not path and len(text) < 65536 and not _TRIGGER.search(text.lower()):
@@ -97,8 +99,7 @@ class TextScrubber:
         out: list[str] = []
         pos = 0
         for rule, start, end in tokens.find(text):
-            out += [text[pos:start], tag(rule)]
-            self.counts[rule] += 1
+            out += [text[pos:start], self._tag(rule, text[start:end])]
             pos = end
         return "".join(out) + text[pos:] if out else text
 
@@ -132,18 +133,20 @@ class TextScrubber:
             group = "qval" if value.group("qval") is not None else "val"
             if keep_value(value.group(group), key.group("key")):
                 continue
-            out += [line[pos: value.start(group)], tag(rule)]
+            out += [line[pos: value.start(group)], self._tag(rule, value.group(group))]
             pos = value.end(group)
-            self.counts[rule] += 1
         return "".join(out) + line[pos:] if out else line
 
     # -- replacement helpers --
     def _replace(self, match: re.Match[str], group: str, rule: str) -> str:
         start, end = match.span(group)
-        self.counts[rule] += 1
         offset = match.start()
         whole = match.group(0)
-        return whole[: start - offset] + tag(rule) + whole[end - offset:]
+        return whole[: start - offset] + self._tag(rule, match.group(group)) + whole[end - offset:]
+
+    def _tag(self, rule: str, secret: str) -> str:
+        self.counts[rule] += 1
+        return tag(rule, self.labels.number(secret))
 
     def _value_replacer(self, name: str, accept: Callable[[str], bool] | None) -> _Sub:
         def sub(match: re.Match[str]) -> str:
@@ -152,8 +155,7 @@ class TextScrubber:
             if TAG.fullmatch(secret) or (accept is not None and not accept(secret)):
                 return match.group(0)
             if group == 0:
-                self.counts[name] += 1
-                return tag(name)
+                return self._tag(name, secret)
             return self._replace(match, "s", name)
         return sub
 
@@ -165,10 +167,9 @@ class TextScrubber:
                     or (strong_only and rule in WEAK_RULES and not looks_random(value))):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                self.counts[rule] += 1
                 start, end = match.start(group) - match.start(), match.end(group) - match.start()
                 whole = match.group(0)
-                return whole[:start] + value[0] + tag(rule) + value[0] + whole[end:]
+                return whole[:start] + value[0] + self._tag(rule, value[1:-1]) + value[0] + whole[end:]
             return self._replace(match, group, rule)
         return sub
 
@@ -199,8 +200,8 @@ class TextScrubber:
         if match.group("bare") is not None:
             if keep_value(match.group("bare")):
                 return match.group(0)
-            self.counts[rule] += 1  # a bare number becomes a quoted string so JSON stays valid
-            return match.group(0)[: match.start("bare") - match.start()] + f'"{tag(rule)}"'
+            # a bare number becomes a quoted string so JSON stays valid
+            return match.group(0)[: match.start("bare") - match.start()] + f'"{self._tag(rule, match.group("bare"))}"'
         if keep_value(match.group("val")):
             return match.group(0)
         return self._replace(match, "val", rule)
@@ -229,8 +230,7 @@ class TextScrubber:
             content = [b for b in block if b.strip()]
             if content and not all(TAG.fullmatch(b.strip()) for b in content):
                 pad = content[0][: len(content[0]) - len(content[0].lstrip())]
-                out.append(pad + tag(rule))
-                self.counts[rule] += 1
+                out.append(pad + self._tag(rule, "\n".join(b.strip() for b in content)))
             else:
                 out.extend(block)
         return "\n".join(out)
