@@ -48,7 +48,8 @@ FORMS: tuple[Form, ...] = (
        r"(?:key|code)s?\b[ \t]*[:=][ \t]*(?P<q>[\"']?)(?P<val>[\w-]{5,}(?:[ \t]*-[ \t]*[\w]{4,})*)(?P=q)",
        "key", "code"),
     # SNMP community strings and USM passphrases
-    _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:[rw][ow]community6?|community)[ \t]+(?P<q>[\"']?)(?P<val>[^\s\"'=:][^\s\"']*)(?P=q)",
+    _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:[rw][ow]community6?|community)[ \t]+"
+       r"(?P<q>[\"']?)(?P<val>[^\s\"'=:][^\s\"']*)(?P=q)",
        "community"),
     _f("password", r"(?i)\bcreateUser\s+(?:-e\s+\S+\s+)?\S+\s+(?:MD5|SHA[-\w]*)\s+" + _ARG, "createuser"),
     _f("password", r"(?i)\bcreateUser\b[^\n]*?\s(?:DES|AES[-\w]*)\s+" + _ARG, "createuser"),

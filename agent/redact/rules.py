@@ -86,8 +86,8 @@ _HINTS: dict[str, tuple[str, ...]] = {
     "basic_auth": ("basic",),
     "url_password": ("://",),
     "password_hash": (
-        "$1$", "$2", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha", "scram-sha-", "*",
-        "{sha", "{smd5", "{md5", "{crypt", "{pbkdf2",
+        "$1$", "$2", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
+        "scram-sha-", "*", "{sha", "{smd5", "{md5", "{crypt", "{pbkdf2",
     ),
 }
 RULES: tuple[Rule, ...] = tuple(replace(rule, hints=_HINTS.get(rule.name, ())) for rule in _RULES)

@@ -101,7 +101,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "terraform_token": (r"[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}",),
     "vault_token": (r"hv[sbr]\.[\w-]{24,}",),
     "doppler_token": (r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",),
-    "onepassword_token": (r"ops_eyJ[\w+/=]{100,}", r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}"),
+    "onepassword_token": (r"ops_eyJ[\w+/=]{100,}",
+                          r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
     "tailscale_key": (r"tskey-(?:auth|api|client|scim|webhook)-[\w-]{20,}",),
     "openshift_token": (r"sha256~[\w-]{43}",),
     "harness_token": (r"pat\.[\w-]{22}\.[a-f0-9]{24}\.[A-Za-z0-9]{20}",),
@@ -155,7 +156,8 @@ _GENERIC_PUBLIC = ("pk_live_", "pk_test_", "cus_", "sha", "ami-", "vpc-", "subne
 
 def _random_body(body: str) -> bool:
     classes = sum(1 for test in (str.isupper, str.islower, str.isdigit) if any(test(c) for c in body))
-    switches = sum(1 for a, b in zip(body, body[1:]) if a.isdigit() != b.isdigit() or a.isupper() != b.isupper())
+    switches = sum(1 for i in range(1, len(body))  # (no itertools.pairwise: the agent runs on Python 3.9)
+                   if body[i].isdigit() != body[i - 1].isdigit() or body[i].isupper() != body[i - 1].isupper())
     return classes == 3 and switches >= len(body) // 4
 
 

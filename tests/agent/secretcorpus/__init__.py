@@ -117,4 +117,4 @@ def generate(seed: int = SEED) -> Corpus:
     return Corpus(secrets, lookalikes)
 
 
-__all__ = ["Corpus", "Record", "generate", "survives", "text_of", "FORMS", "TOKEN_KINDS", "LOOKALIKES", "password"]
+__all__ = ["FORMS", "LOOKALIKES", "TOKEN_KINDS", "Corpus", "Record", "generate", "password", "survives", "text_of"]

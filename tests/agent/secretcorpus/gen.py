@@ -8,7 +8,6 @@ import json
 import random
 import string
 from collections.abc import Callable
-from typing import Union
 
 LOWER, UPPER, DIGITS = string.ascii_lowercase, string.ascii_uppercase, string.digits
 CHARSETS = {
@@ -25,7 +24,7 @@ CHARSETS = {
     "W": LOWER + UPPER + DIGITS + "!#%^*()_+-=[]{}|;:,.?~",  # WordPress salts (no quotes, $, &, < or >)
     "C": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # bech32 (age)
 }
-Piece = Union[str, tuple]  # a literal, or (charset letter, length)
+Piece = str | tuple  # a literal, or (charset letter, length)
 Make = Callable[[random.Random], str]
 
 

@@ -1,4 +1,5 @@
 """File formats a secret is found in: each context renders (key words, value) into a realistic file."""
+# ruff: noqa: E501 - file templates read better unwrapped
 
 from __future__ import annotations
 
