@@ -59,7 +59,6 @@ _RULES: tuple[Rule, ...] = (
     Rule("firebase_fcm_key", re.compile(r"\bAAAA[\w-]{7}:APA91b[\w-]{100,}")),
     Rule("rancher_token", re.compile(r"\btoken-[a-z0-9]{5}:[a-z0-9]{54}\b")),
     Rule("braintree_token", re.compile(r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}")),
-    Rule("asana_token", re.compile(r"(?<![\w/])[012]/\d{14,16}(?:/\d{14,16})?:[a-f0-9]{32}\b")),
     Rule("password_hash", re.compile(
         r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|md5|sha1)\$[./A-Za-z0-9$=,]{8,}"
         r"|\$argon2(?:id|i|d)\$v=\d+\$[^\s:\"']+"
@@ -80,13 +79,12 @@ _HINTS: dict[str, tuple[str, ...]] = {
     "firebase_fcm_key": (":apa91b",),
     "rancher_token": ("token-",),
     "braintree_token": ("access_token$",),
-    "asana_token": ("/",),
     "telegram_bot_token": (":aa",),
     "bearer_token": ("bearer",),
     "basic_auth": ("basic",),
     "url_password": ("://",),
     "password_hash": (
-        "$1$", "$2", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
+        "$1$", "$2$", "$2a$", "$2b$", "$2x$", "$2y$", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
         "scram-sha-", "*", "{sha", "{smd5", "{md5", "{crypt", "{pbkdf2",
     ),
 }

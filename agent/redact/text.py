@@ -27,11 +27,18 @@ _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a 
 
 
 
-# Forms that may span lines or carry no secret-ish key word, run on the whole text when a hint is present.
-_WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (sx.YAML_PAIR, ("value:",)), (sx.JSON_PAIR, ('"value"',)),
-    (sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")),
-)
+# Forms that span lines (run on the whole text when their hint is present) and line-local forms without a key
+_MULTI_LINE_KEYED = ((sx.YAML_PAIR, "value:"), (sx.JSON_PAIR, '"value"'))
+_LINE_KEYLESS = ((sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")))
+_WHOLE_TEXT = (*((p, (h,)) for p, h in _MULTI_LINE_KEYED), *_LINE_KEYLESS)
+_MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
+_LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
+# What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
+# a keyword, or a 40-character run (AWS secret keys and MySQL hashes, whose rules have no usable hint)
+_LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
+                     | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
+_LONG_RUN = re.compile(r"[A-Za-z0-9/+]{40}")
+_BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
 _TRIGGER = re.compile("|".join(
     [re.escape(h) for h in sorted({h for rule in RULES for h in rule.hints}
@@ -39,6 +46,28 @@ _TRIGGER = re.compile("|".join(
                                    | {h for form in FORMS for h in form.hints}
                                    | {"mysql", "mariadb", "-----begin", "sshpass"}, key=len, reverse=True)]
     + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
+
+
+def _hit_lines(text: str, folded: str, keyed: bool) -> set[int]:
+    """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run."""
+    starts: set[int] = set()
+
+    def mark(i: int) -> int:  # the line holding offset i; returns where the search goes on
+        starts.add(text.rfind("\n", 0, i) + 1)
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+
+    for hint in _LINE_HINTS:
+        i = folded.find(hint)
+        while i >= 0:
+            i = folded.find(hint, mark(i))
+    for pattern, haystack in ((KEYWORD, folded), (_LONG_RUN, text)):
+        if pattern is KEYWORD and not keyed:
+            continue
+        found = pattern.search(haystack)
+        while found:
+            found = pattern.search(haystack, mark(found.start()))
+    return starts
 
 
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
@@ -67,27 +96,52 @@ class TextScrubber:
         return "".join(out) + self._scrub(text[pos:], path)
 
     def _scrub(self, text: str, path: str) -> str:
-        folded = text.lower()
         text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
-        for rule in RULES:
-            if not rule.hints or any(h in folded for h in rule.hints):
+        folded = text.lower()
+        for rule in _MULTI_LINE_RULES:
+            if any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
-        for form in FORMS:
-            if any(h in folded for h in form.hints):
-                text = form.pattern.sub(self._fixed(form.rule), text)
         text = self._by_path(text, path)
-        # key-based forms: only on lines that mention a secret-ish word
-        if KEYWORD.search(text.lower()) and file_name(path) not in _NO_KEY_RULES:
+        keyed = file_name(path) not in _NO_KEY_RULES
+        if keyed and _BLOCK_SCALAR.search(text):
             text = self._yaml_blocks(text)
-            lines = text.split("\n")
-            text = "\n".join(self._keyed_line(ln) if KEYWORD.search(ln.lower()) else ln for ln in lines)
-        for pattern, hints in _WHOLE_TEXT:
-            if any(h in folded for h in hints):
-                keyed = "key" in pattern.groupindex
-                text = pattern.sub(self._keyed("val") if keyed else self._fixed("password"), text)
-        if "mysql" in folded or "mariadb" in folded:
-            text = sx.DASH_P.sub(self._mysql_password, text)
-        return text
+        for pattern, hint in _MULTI_LINE_KEYED:
+            if hint in folded:
+                text = pattern.sub(self._keyed("val"), text)
+        return self._by_line(text, keyed)
+
+    def _by_line(self, text: str, keyed: bool) -> str:
+        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
+        folded = text.lower()
+        if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
+            starts = {0, *(i + 1 for i, c in enumerate(text) if c == "\n")}
+        else:
+            starts = _hit_lines(text, folded, keyed)
+        out: list[str] = []
+        pos = 0
+        for start in sorted(starts):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            out += [text[pos:start], self._line(text[start:end], keyed)]
+            pos = end
+        return "".join(out) + text[pos:] if out else text
+
+    def _line(self, line: str, keyed: bool) -> str:
+        low = line.lower()
+        for rule in _LINE_RULES:
+            if not rule.hints or any(h in low for h in rule.hints):
+                line = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), line)
+        for form in FORMS:
+            if any(h in low for h in form.hints):
+                line = form.pattern.sub(self._fixed(form.rule), line)
+        if keyed and KEYWORD.search(low):
+            line = self._keyed_line(line)
+        for pattern, hints in _LINE_KEYLESS:
+            if any(h in low for h in hints):
+                line = pattern.sub(self._fixed("password"), line)
+        if "mysql" in low or "mariadb" in low:
+            line = sx.DASH_P.sub(self._mysql_password, line)
+        return line
 
     def _mysql_password(self, match: re.Match[str]) -> str:
         line_start = match.string.rfind("\n", 0, match.start()) + 1

@@ -118,6 +118,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "jwt": (r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",),
     "django_secret_key": (r"django-insecure-\S{40,}",),
     "upstash_token": (r"AX[\w-]{60,}=",),
+    "asana_token": (r"1/\d{14,16}:[a-f0-9]{32}", r"2/\d{14,16}/\d{14,16}:[a-f0-9]{32}"),
 }
 _TAIL = r"(?![\w+/=~-])"  # a token ends where its alphabet does
 _BY_PREFIX: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
@@ -161,6 +162,35 @@ def _random_body(body: str) -> bool:
     return classes == 3 and switches >= len(body) // 4
 
 
+def _literal(pattern: str) -> str:
+    """The literal text every match of ``pattern`` starts with ("gh" for gh[pousr]_...)."""
+    return re.match(r"[\w-]*", pattern).group(0).rstrip("-") if "\\" not in pattern[:2] else ""  # type: ignore[union-attr]
+
+
+_LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
+# a fragment each unprefixed format contains, tested on the word before its regular expression runs
+_INSIDE = {"azure_client_secret": "Q~", "mailchimp_key": "-us", "twitter_bearer": "AAAAAAAAAA",
+           "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1.", "asana_token": "/"}
+
+
+def _match(text: str, start: int, word: str) -> tuple[str, int] | None:
+    for name, pattern in _BY_PREFIX.get(text[start: start + 2], ()):
+        if text.startswith(_LITERALS[id(pattern)], start):
+            match = pattern.match(text, start)
+            if match:
+                return name, match.end()
+    for name, pattern in _UNPREFIXED:
+        if _INSIDE.get(name, "") in word:
+            match = pattern.match(text, start)
+            if match:
+                return name, match.end()
+    if word[0].islower() and ("_" in word[1:12] or "-" in word[1:12]):
+        generic = _GENERIC.match(text, start)
+        if generic and _random_body(generic.group("body")) and not text.startswith(_GENERIC_PUBLIC, start):
+            return "vendor_token", generic.end()
+    return None
+
+
 def find(text: str) -> Iterator[tuple[str, int, int]]:
     """(rule, start, end) of every vendor token in ``text``, left to right, never overlapping."""
     pos = 0
@@ -168,22 +198,7 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         start = word.start()
         if start < pos:
             continue
-        for name, pattern in _BY_PREFIX.get(text[start: start + 2], _UNPREFIXED):
-            match = pattern.match(text, start)
-            if match:
-                pos = match.end()
-                yield name, start, pos
-                break
-        else:
-            for name, pattern in _UNPREFIXED if text[start: start + 2] in _BY_PREFIX else ():
-                match = pattern.match(text, start)
-                if match:
-                    pos = match.end()
-                    yield name, start, pos
-                    break
-            else:
-                generic = _GENERIC.match(text, start)
-                if (generic and _random_body(generic.group("body"))
-                        and not text.startswith(_GENERIC_PUBLIC, start)):
-                    pos = generic.end()
-                    yield "vendor_token", start, pos
+        found = _match(text, start, word.group(0))
+        if found:
+            pos = found[1]
+            yield found[0], start, pos
