@@ -84,7 +84,8 @@ _HINTS: dict[str, tuple[str, ...]] = {
     "basic_auth": ("basic",),
     "url_password": ("://",),
     "password_hash": (
-        "$1$", "$2$", "$2a$", "$2b$", "$2x$", "$2y$", "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
+        "$1$", "$2$", "$2a$", "$2b$", "$2x$", "$2y$",
+        "$5$", "$6$", "$apr1$", "$y$", "$gy$", "$7$", "$md5", "$sha1", "$argon2", "{ssha",
         "scram-sha-", "*", "{sha", "{smd5", "{md5", "{crypt", "{pbkdf2",
     ),
 }
