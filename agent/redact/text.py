@@ -38,6 +38,17 @@ _LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
 _LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
 _LONG_RUN = re.compile(r"[A-Za-z0-9/+]{40}")
+_KEY, _LONG = "\0keyword", "\0long"  # line marks besides the hints themselves
+# hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
+_RULES_BY_HINT: dict[str, list[int]] = {}
+_FORMS_BY_HINT: dict[str, list[int]] = {}
+for _i, _rule in enumerate(_LINE_RULES):
+    for _hint in _rule.hints:
+        _RULES_BY_HINT.setdefault(_hint, []).append(_i)
+for _i, _form in enumerate(FORMS):
+    for _hint in _form.hints:
+        _FORMS_BY_HINT.setdefault(_hint, []).append(_i)
+_LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
 _BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
 _TRIGGER = re.compile("|".join(
@@ -48,26 +59,26 @@ _TRIGGER = re.compile("|".join(
     + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
 
 
-def _hit_lines(text: str, folded: str, keyed: bool) -> set[int]:
-    """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run."""
-    starts: set[int] = set()
+def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
+    """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run: what marked each."""
+    marks: dict[int, set[str]] = {}
 
-    def mark(i: int) -> int:  # the line holding offset i; returns where the search goes on
-        starts.add(text.rfind("\n", 0, i) + 1)
+    def mark(i: int, why: str) -> int:  # the line holding offset i; returns where the search goes on
+        marks.setdefault(text.rfind("\n", 0, i) + 1, set()).add(why)
         end = text.find("\n", i)
         return len(text) if end < 0 else end
 
     for hint in _LINE_HINTS:
         i = folded.find(hint)
         while i >= 0:
-            i = folded.find(hint, mark(i))
-    for pattern, haystack in ((KEYWORD, folded), (_LONG_RUN, text)):
+            i = folded.find(hint, mark(i, hint))
+    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG)):
         if pattern is KEYWORD and not keyed:
             continue
         found = pattern.search(haystack)
         while found:
-            found = pattern.search(haystack, mark(found.start()))
-    return starts
+            found = pattern.search(haystack, mark(found.start(), why))
+    return marks
 
 
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
@@ -113,33 +124,38 @@ class TextScrubber:
     def _by_line(self, text: str, keyed: bool) -> str:
         """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
         folded = text.lower()
+        marks: dict[int, set[str] | None]
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
-            starts = {0, *(i + 1 for i, c in enumerate(text) if c == "\n")}
+            marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
         else:
-            starts = _hit_lines(text, folded, keyed)
+            marks = dict(_hit_lines(text, folded, keyed))
         out: list[str] = []
         pos = 0
-        for start in sorted(starts):
+        for start in sorted(marks):
             end = text.find("\n", start)
             end = len(text) if end < 0 else end
-            out += [text[pos:start], self._line(text[start:end], keyed)]
+            out += [text[pos:start], self._line(text[start:end], keyed, marks[start])]
             pos = end
         return "".join(out) + text[pos:] if out else text
 
-    def _line(self, line: str, keyed: bool) -> str:
+    def _line(self, line: str, keyed: bool, why: set[str] | None) -> str:
+        """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
         low = line.lower()
-        for rule in _LINE_RULES:
+        if why is None:
+            why = {h for h in _LINE_HINTS if h in low} | {_LONG, *([_KEY] if KEYWORD.search(low) else [])}
+        rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
+        for i in sorted(rules.union(_LONG_RULES) if _LONG in why else rules):
+            rule = _LINE_RULES[i]
             if not rule.hints or any(h in low for h in rule.hints):
                 line = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), line)
-        for form in FORMS:
-            if any(h in low for h in form.hints):
-                line = form.pattern.sub(self._fixed(form.rule), line)
-        if keyed and KEYWORD.search(low):
+        for i in sorted({i for h in why for i in _FORMS_BY_HINT.get(h, ())}):
+            line = FORMS[i].pattern.sub(self._fixed(FORMS[i].rule), line)
+        if keyed and _KEY in why:
             line = self._keyed_line(line)
         for pattern, hints in _LINE_KEYLESS:
-            if any(h in low for h in hints):
+            if any(h in why for h in hints):
                 line = pattern.sub(self._fixed("password"), line)
-        if "mysql" in low or "mariadb" in low:
+        if "mysql" in why or "mariadb" in why:
             line = sx.DASH_P.sub(self._mysql_password, line)
         return line
 
