@@ -48,6 +48,17 @@ for _i, _rule in enumerate(_LINE_RULES):
 for _i, _form in enumerate(FORMS):
     for _hint in _form.hints:
         _FORMS_BY_HINT.setdefault(_hint, []).append(_i)
+# Crypt and LDAP hash hints ("$6$", "{ssha"...) are found by one scan each, marked "$" and "{"
+_GROUPED = (("$", re.compile(r"\$(?:1|2[abxy]?|5|6|7|apr1|argon2|gy|md5|sha1|y)[$\w]")),
+            ("{", re.compile(r"\{(?:s?sha|s?md5|crypt|pbkdf2)")))
+for _mark, _ in _GROUPED:
+    _RULES_BY_HINT[_mark] = sorted({i for h, ids in _RULES_BY_HINT.items() if h.startswith(_mark) for i in ids})
+# a hint holding a shorter one ("--user" holds "-u") adds nothing to the scan: the shorter one marks the line
+for _hint in [h for h in _LINE_HINTS if h[0] in "${" or any(o != h and o in h for o in _LINE_HINTS)]:
+    _LINE_HINTS.remove(_hint)
+    for _other in ([_hint[0]] if _hint[0] in "${" else [o for o in _LINE_HINTS if o in _hint]):
+        _RULES_BY_HINT[_other] = sorted({*_RULES_BY_HINT.get(_other, ()), *_RULES_BY_HINT.get(_hint, ())})
+        _FORMS_BY_HINT[_other] = sorted({*_FORMS_BY_HINT.get(_other, ()), *_FORMS_BY_HINT.get(_hint, ())})
 _LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
 _BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
@@ -72,7 +83,8 @@ def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
-    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG)):
+    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG), *(
+            (grouped, folded, mark_) for mark_, grouped in _GROUPED)):
         if pattern is KEYWORD and not keyed:
             continue
         found = pattern.search(haystack)
@@ -142,7 +154,7 @@ class TextScrubber:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
         low = line.lower()
         if why is None:
-            why = {h for h in _LINE_HINTS if h in low} | {_LONG, *([_KEY] if KEYWORD.search(low) else [])}
+            why = {h for h in _LINE_HINTS if h in low} | {_LONG, "$", "{", *([_KEY] if KEYWORD.search(low) else [])}
         rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
         for i in sorted(rules.union(_LONG_RULES) if _LONG in why else rules):
             rule = _LINE_RULES[i]
