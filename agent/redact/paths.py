@@ -19,7 +19,7 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
 )
 # files that hold nothing but a secret (a bind password, a token)
 # (ldap.secret, /run/secrets/db_password, vault-token: not /etc/passwd or ipsec.secrets, which have structure)
-_WHOLE_FILE = re.compile(r"^(?:[\w.-]+[._-])?(?:secret|password|token|passphrase)$")
+_WHOLE_FILE = re.compile(r"^(?:[\w.]+[._])?(?:secret|password|token|passphrase)$|^\.?vault-token$")
 _ONE_VALUE = re.compile(r"(?m)^(?![ \t]*#)[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$")
 
 
@@ -37,6 +37,6 @@ def line_format(path: str) -> tuple[str, re.Pattern[str]] | None:
             if name == "secrets" and "davfs" not in path.replace("\\", "/").lower():
                 continue
             return rule, pattern
-    if _WHOLE_FILE.match(name):
+    if _WHOLE_FILE.match(name) and "/pam.d/" not in path.replace("\\", "/"):
         return "secret", _ONE_VALUE
     return None

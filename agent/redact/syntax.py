@@ -43,7 +43,7 @@ DIRECTIVE = re.compile(
     r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
 # "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)
 SPACED = re.compile(
-    r"(?<![\w.$/-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"
+    r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]+)(?P=vq)|(?P<val>[^\s\"']+)[ \t\r]*$)", re.M)
 # setPassword("x"), CURLOPT_PASSWORD, "x" and os.environ.get("DB_PASSWORD", "x") (the value after a secret name)
 CALL = re.compile(

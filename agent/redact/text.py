@@ -93,6 +93,7 @@ def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     return marks
 
 
+_SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 
 
@@ -271,8 +272,9 @@ class TextScrubber:
             return match.group(0)
         if value.startswith("$"):
             return match.group(0)  # getent passwd "$user": a shell variable in this looser form
-        if group == "val" and _PROSE.fullmatch(value):
-            return match.group(0)  # "password changed", "Password expired"
+        if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith("-")
+                               or _SERVICE_PORT.fullmatch(value)):
+            return match.group(0)  # "password changed.", "Password (default)", "pwd -P", "kpasswd 464/tcp"
         return self._replace(match, group, rule)
 
     def _quoted(self, match: re.Match[str]) -> str:

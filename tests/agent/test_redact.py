@@ -153,6 +153,8 @@ def test_pathological_input_stays_fast(text: str) -> None:
     ("/home/bob/.pgpass", "db:5432:app:bob:pw1", "db:5432:app:bob:[REDACTED:password#1]"),
     ("/etc/shadow", "bob:plaintext:19700:0:99999:7:::", "bob:[REDACTED:password_hash#1]:19700:0:99999:7:::"),
     ("/etc/shadow", "sshd:!:20782::::::", "sshd:!:20782::::::"),
+    ("/etc/pam.d/common-password", "password\trequisite\t\t\tpam_deny.so", "password\trequisite\t\t\tpam_deny.so"),
+    ("/etc/ldap.secret", "s3cr3t-bind\n", "[REDACTED:secret#1]\n"),
 ])
 def test_file_specific_rules(path: str, text: str, expected: str) -> None:
     assert Scrubber().scrub_text(text, path=path) == expected
