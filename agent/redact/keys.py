@@ -78,7 +78,8 @@ _META_WORDS = frozenset({
     "address", "addr", "host", "port", "socket", "sock", "scheme", "schemes", "role", "encryption", "cipher",
     "level", "dirs", "provider", "backend", "server", "realm", "plugin", "plugins", "module", "modules",
     "mechanism", "mechanisms", "service", "library", "lib", "map", "maps", "arn", "ref",
-    "var", "algo", "days", "day", "weeks", "reqd", "warn", "command", "cmd", "helper", "store", "stores", "source", "kind",
+    "var", "algo", "days", "day", "weeks", "reqd", "warn", "command", "cmd", "helper", "store", "stores",
+    "source", "kind",
 })
 # Weak evidence of a secret ("--session", "tcp_syncookies=1"): short words and numbers under such keys are
 # kept, and command-line options are not judged by them.
