@@ -164,14 +164,21 @@ def keep_value(value: str, key: str = "") -> bool:
     return bool(TAG.search(stripped)) and not rest
 
 
+_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]{1,64})+/?")
+
+
 def looks_random(value: str) -> bool:
-    """A generated key, not a word, path, number or name: long, no blanks, letters mixed with digits."""
+    """A generated key, not a word, path, number or name: 16+ characters, no blanks, digits and letters, three
+    character classes (upper, lower, digits, base64/url punctuation) or 24+ characters; or 32+ hex digits."""
     body = value.split(":", 1)[1] if value.startswith(("base64:", "hex:")) else value
-    if len(body) < 16 or any(c.isspace() for c in body) or body.startswith(("/", "./", "~/")):
+    if len(body) < 16 or any(c.isspace() for c in body) or "://" in body or _PATH.fullmatch(body):
         return False
-    digits = sum(c.isdigit() for c in body)
-    letters = sum(c.isalpha() for c in body)
-    return digits >= 2 and letters >= 2 and "://" not in body
+    if len(body) >= 32 and all(c in "0123456789abcdefABCDEF" for c in body):
+        return True
+    classes = (any(c.isupper() for c in body), any(c.islower() for c in body), any(c.isdigit() for c in body),
+               any(c in "+/=_-.~!#%^*" for c in body))
+    digits, letters = sum(c.isdigit() for c in body), sum(c.isalpha() for c in body)
+    return bool(digits and letters) and (sum(classes) >= 3 or (len(body) >= 24 and min(digits, letters) >= 3))
 
 
 def tag(rule: str, label: int = 0) -> str:

@@ -10,7 +10,7 @@ import re
 
 # A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
 _VAL = (r"(?P<val>(?>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
-        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))")
+        r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))")
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
@@ -34,7 +34,7 @@ XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=k
 XML_PAIR = re.compile(
     r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
 CLI_OPTION = re.compile(
-    r"(?<!\S)--?(?P<key>[A-Za-z][\w.-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
+    r"(?<!\S)--?(?P<key>[A-Za-z][\w.-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"']\S*)")
 DASH_P = re.compile(r"(?<!\S)-p(?P<val>[^\s\"']+)")  # mysql -pSECRET: only after mysql/mariadb on its line
 MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
 SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")

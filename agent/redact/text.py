@@ -247,7 +247,7 @@ class TextScrubber:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
             if (rule is None or value is None or keep_value(value, match.group("key"))
-                    or (strong_only and rule in WEAK_RULES and not looks_random(value))):
+                    or (strong_only and (rule in WEAK_RULES or value.startswith("-")) and not looks_random(value))):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
                 start, end = match.start(group) - match.start(), match.end(group) - match.start()

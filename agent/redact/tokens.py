@@ -147,7 +147,7 @@ for _name, _patterns in _FORMATS.items():
             _UNPREFIXED.append((_name, _compiled))
 
 # A token-like word: 16+ characters of a token alphabet, not inside a longer word
-CANDIDATE = re.compile(r"(?<![\w.~+/%-])[A-Za-z0-9][\w.~+/%-]{15,}")
+CANDIDATE = re.compile(r"(?<![\w.~+/%-])[\w~.-][\w.~+/%-]{15,}")
 # unknown vendors: a short lower-case prefix, a separator, then a long random body
 _GENERIC = re.compile(r"[a-z][a-z0-9]{1,9}(?:[_-][a-z0-9]{2,9})?[_-](?P<body>[A-Za-z0-9]{24,})" + _TAIL)
 # public or non-secret ids that share that shape
