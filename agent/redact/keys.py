@@ -17,6 +17,14 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ("masterauth", "password"),
     ("bindpw", "password"),
     ("rootpw", "password"),
+    ("userpwd", "password"),
+    ("community", "community"),  # SNMP  # CURLOPT_USERPWD
+    ("wpapassphrase", "password"),
+    ("activationkey", "license_key"),
+    ("licensekey", "license_key"),
+    ("licencekey", "license_key"),
+    ("productkey", "license_key"),
+    ("serialkey", "license_key"),
     ("secret", "secret"),
     ("apikey", "api_key"),
     ("accesskey", "access_key"),
@@ -36,6 +44,7 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ("sessionkey", "session"),
     ("connectionstring", "connection_string"),
     ("connstr", "connection_string"),
+    ("authtok", "password"),  # SSSD ldap_default_authtok (after "token": X-Auth-Token is a token)
 )
 
 # Whole words of a key (split at separators and camelCase) -> rule. "pass" alone ("Pass: 5") is not a secret.
@@ -52,6 +61,11 @@ _WORDS = {
     "psk": "secret",
 }
 _WORDS_IN_COMPOUND = {"pass": "password"}
+# Alone these name a secret only when the value does not read as a setting ("Pass: 5", "pass = none")
+_WEAK_WORDS = {"pass": "password"}
+
+# The last word of a key that holds a secret only when its value looks random ("app_key", "devops pat")
+_SOFT_WORDS = frozenset({"key", "keys", "pat", "hash"})
 
 # A key whose last word is one of these describes a secret (its length, file, expiry), it does not hold it.
 _META_WORDS = frozenset({
@@ -63,7 +77,9 @@ _META_WORDS = frozenset({
     "attempts", "retries", "label", "hint", "sec", "secs", "seconds", "ms", "interval", "delay", "duration",
     "address", "addr", "host", "port", "socket", "sock", "scheme", "schemes", "role", "encryption", "cipher",
     "level", "dirs", "provider", "backend", "server", "realm", "plugin", "plugins", "module", "modules",
-    "mechanism", "mechanisms", "service", "library", "lib",
+    "mechanism", "mechanisms", "service", "library", "lib", "map", "maps", "arn", "ref",
+    "var", "algo", "days", "day", "weeks", "reqd", "warn", "command", "cmd", "helper", "store", "stores",
+    "source", "kind",
 })
 # Weak evidence of a secret ("--session", "tcp_syncookies=1"): short words and numbers under such keys are
 # kept, and command-line options are not judged by them.
@@ -74,8 +90,9 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 # Every sensitive key, lower-cased, contains one of these: lines without any skip the key-based rules.
 # (Searched in lower-cased text: a case-insensitive pattern is several times slower.)
-KEYWORD = re.compile(r"pass|pw|secret|token|key|cred|auth|cookie|sess|conn|dsn|sig|jwt|bearer|otp|psk")
-TAG = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+KEYWORD = re.compile(
+    r"pass|pw|secret|token|key|cred|auth|cookie|sess|conn|dsn|sig|jwt|bearer|otp|psk|community|pat(?![a-z])|hash")
+TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 # Values that are settings, not secrets: booleans, null, and the enumerations auth/session keys take.
@@ -83,12 +100,16 @@ _KEEP_VALUES = frozenset(
     ["", "true", "false", "yes", "no", "on", "off", "null", "none", "nil", "~", "undefined", "required",
      "optional", "disabled", "enabled", "peer", "trust", "ident", "md5", "scram-sha-256", "basic",
      "digest", "ntlm", "negotiate", "kerberos", "ldap", "pam", "local", "always", "never", "infinity", "auto",
-     "default", "strict", "lax", "secure", "httponly"]
+     "default", "strict", "lax", "secure", "httponly", "public"]
 )
 # a word, a camelCase phrase or a small number
 _SETTING = re.compile(r"[a-z]{1,20}(?:[A-Z][a-z]{1,20}){0,3}|[A-Z][a-z]{1,20}|\d{1,6}")
 _MASK = frozenset("*x#.-!")  # "****", "x" (passwd), "!" and "!*" (locked accounts in shadow)
 # $VAR, ${VAR}/x, $(cmd): upper-case names only, so a password like "$uperSecret1" is not mistaken for one
+# <your-token>, {{ jinja }}, %(name)s, {name}, REDACTED, vault:/secret references
+_PLACEHOLDER = re.compile(
+    r"<[\w .-]{1,40}>|\{\{[^{}]{1,80}\}\}|%\(\w{1,40}\)[sd]|\{\w{1,40}\}|\[?REDACTED\]?|(?i:redacted|masked|hidden)"
+    r"|vault:[\w/#.-]+|arn:aws:secretsmanager:[\w:/.-]+")
 _REFERENCE = re.compile(r"\$(?:\{[^}\s]*\}|\([^)]*\)|[A-Z_][A-Z0-9_]*)(?:[/.][\w./-]*)?")
 
 
@@ -106,12 +127,18 @@ def sensitive_key(key: str) -> str | None:
     for needle, rule in _CONTAINS:
         if needle in flat:
             return rule
-    for word in words:
-        if word in _WORDS:
-            return _WORDS[word]
-        if len(words) > 1 and word in _WORDS_IN_COMPOUND:
-            return _WORDS_IN_COMPOUND[word]
-    return None
+    found = [_WORDS[w] if w in _WORDS else _WORDS_IN_COMPOUND[w] for w in words
+             if w in _WORDS or (len(words) > 1 and w in _WORDS_IN_COMPOUND)]
+    if found:  # "auth_pass" is a password, not weak "auth"
+        return next((rule for rule in found if rule not in WEAK_RULES), found[0])
+    if len(words) > 1 and words[-1] in _SOFT_WORDS and not {"public", "pub", "publishable", "host"} & set(words):
+        return "key"  # "dd_app_key", "cosmos primary key": only random-looking values count (keep_value)
+    return _WEAK_WORDS.get(flat)
+
+
+def weak_key(key: str) -> bool:
+    """Evidence too weak to redact a plain word or a small number under it."""
+    return sensitive_key(key) in WEAK_RULES or "".join(key_words(key)) in _WEAK_WORDS
 
 
 def keep_value(value: str, key: str = "") -> bool:
@@ -123,7 +150,13 @@ def keep_value(value: str, key: str = "") -> bool:
         return True  # a YAML block scalar header; the block itself is scrubbed separately
     if stripped.startswith(("$(", "${")):
         return True  # a shell command substitution or parameter expansion
-    if key and sensitive_key(key) in WEAK_RULES and _SETTING.fullmatch(stripped):
+    if _PLACEHOLDER.fullmatch(stripped):
+        return True
+    if key and weak_key(key) and _SETTING.fullmatch(stripped):
+        return True
+    if key and "".join(key_words(key)) in _WEAK_WORDS and _SETTING.fullmatch(stripped.split(None, 1)[0]):
+        return True  # "Pass: 5 Fail: 0"
+    if key and sensitive_key(key) == "key" and not looks_random(stripped):
         return True
     if key.lower() in ("pwd", "oldpwd") and stripped.startswith("/"):
         return True  # the shell's working directory, not a password
@@ -131,5 +164,23 @@ def keep_value(value: str, key: str = "") -> bool:
     return bool(TAG.search(stripped)) and not rest
 
 
-def tag(rule: str) -> str:
-    return f"[REDACTED:{rule}]"
+_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]{1,64})+/?")
+
+
+def looks_random(value: str) -> bool:
+    """A generated key, not a word, path, number or name: 16+ characters, no blanks, digits and letters, three
+    character classes (upper, lower, digits, base64/url punctuation) or 24+ characters; or 32+ hex digits."""
+    body = value.split(":", 1)[1] if value.startswith(("base64:", "hex:")) else value
+    if len(body) < 16 or any(c.isspace() for c in body) or "://" in body or _PATH.fullmatch(body):
+        return False
+    if len(body) >= 32 and all(c in "0123456789abcdefABCDEF" for c in body):
+        return True
+    classes = (any(c.isupper() for c in body), any(c.islower() for c in body), any(c.isdigit() for c in body),
+               any(c in "+/=_-.~!#%^*" for c in body))
+    digits, letters = sum(c.isdigit() for c in body), sum(c.isalpha() for c in body)
+    return bool(digits and letters) and (sum(classes) >= 3 or (len(body) >= 24 and min(digits, letters) >= 3))
+
+
+def tag(rule: str, label: int = 0) -> str:
+    """``[REDACTED:password#3]``: the rule, and the number of this value within the bundle (if given)."""
+    return f"[REDACTED:{rule}#{label}]" if label else f"[REDACTED:{rule}]"

@@ -7,6 +7,7 @@ pseudonym) is for the user's machine only: never put it in a bundle.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,20 @@ def _is_netmask(addr: ipaddress.IPv4Address) -> bool:
     bits = int(addr)
     inverted = ~bits & 0xFFFFFFFF
     return bits != 0 and (inverted & (inverted + 1)) == 0  # ones then zeros: 255.255.255.0
+
+
+class SecretLabels:
+    """Numbers redacted values: the same secret gets the same number wherever it is found (one per bundle).
+
+    Only a digest of each secret is held, in memory; the numbers say "these two are equal", nothing more.
+    """
+
+    def __init__(self) -> None:
+        self._numbers: dict[bytes, int] = {}
+
+    def number(self, secret: str) -> int:
+        digest = hashlib.sha256(secret.strip().encode("utf-8", "surrogatepass")).digest()
+        return self._numbers.setdefault(digest, len(self._numbers) + 1)
 
 
 class Pseudonymiser:

@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
-from medic.agent.redact.pseudo import Pseudonymiser
+from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels
 from medic.agent.redact.text import TextScrubber
 from medic.kernel.errors import MedicError
 from medic.kernel.models import ProbeResult
@@ -36,7 +36,8 @@ class Scrubber:
 
     def __init__(self, pseudonymiser: Pseudonymiser | None = None) -> None:
         self.counts: Counter[str] = Counter()
-        self._text = TextScrubber(self.counts)
+        self.labels = SecretLabels()  # one Scrubber per bundle: the same secret, the same number everywhere
+        self._text = TextScrubber(self.counts, self.labels)
         self.pseudonymiser = pseudonymiser
 
     def summary(self) -> dict[str, int]:
@@ -104,8 +105,11 @@ class Scrubber:
             return [self._redact_all(v, rule) for v in value]
         if isinstance(value, str) and keep_value(value, key):
             return value
+        return self._tag(rule, str(value))
+
+    def _tag(self, rule: str, secret: str) -> str:
         self.counts[rule] += 1
-        return tag(rule)
+        return tag(rule, self.labels.number(secret))
 
     def _sequence(self, items: list[Any]) -> list[Any]:
         """Scrub a list; in an argv-like list the argument after a secret option is redacted as well."""
@@ -119,11 +123,9 @@ class Scrubber:
             rule = sensitive_key(match.group("key")) if match and not option.startswith("--no-") else None
             if program.startswith(("sshpass", "mysql", "mariadb")) and option.startswith("-p"):
                 if option != "-p" and not TAG.search(out[i]):  # mysql -pSECRET
-                    self.counts["password"] += 1
-                    out[i] = "-p" + tag("password")
+                    out[i] = "-p" + self._tag("password", option[2:])
                     continue
                 rule = "password"
             if rule and not following.startswith("-") and not keep_value(following):
-                self.counts[rule] += 1
-                out[i + 1] = tag(rule)
+                out[i + 1] = self._tag(rule, following)
         return out

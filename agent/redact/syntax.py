@@ -10,7 +10,7 @@ import re
 
 # A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
 _VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"  # (?=(?P<a>X))(?P=a):
-        r"(?:[^\s&;,\"'<>]|[&;,](?![\w.\[\] -]{1,40}=))+))(?P=atomic))")  # atomic X, as (?>X) is on 3.11+
+        r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))(?P=atomic))")  # atomic X, as (?>X) is on 3.11+
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
@@ -22,7 +22,9 @@ QUOTED = re.compile(
 # key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
 # so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.
-INLINE = re.compile(r"(?<![\w.$-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*=>?[ \t]*|:[ \t]+)")
+# ("$password = x" is PHP/PowerShell; "key:x" with no blank only counts for strong keys, see text.py)
+INLINE = re.compile(
+    r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*(?::=|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
 INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
 ADO = re.compile(
@@ -32,13 +34,20 @@ XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=k
 XML_PAIR = re.compile(
     r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
 CLI_OPTION = re.compile(
-    r"(?<!\S)--?(?P<key>[A-Za-z][\w-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"'-]\S*)")
+    r"(?<!\S)--?(?P<key>[A-Za-z][\w.-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"']\S*)")
 DASH_P = re.compile(r"(?<!\S)-p(?P<val>[^\s\"']+)")  # mysql -pSECRET: only after mysql/mariadb on its line
 MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
 SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
 DIRECTIVE = re.compile(
     r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
+# "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)
+SPACED = re.compile(
+    r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"
+    r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]+)(?P=vq)|(?P<val>[^\s\"']+)[ \t\r]*$)", re.M)
+# setPassword("x"), CURLOPT_PASSWORD, "x" and os.environ.get("DB_PASSWORD", "x") (the value after a secret name)
+CALL = re.compile(
+    r"(?P<key>[A-Za-z_][\w.]{0,80})(?:\(|[\"']?\s*,)\s*(?P<vq>[\"'])(?P<val>[^\"'\n]+)(?P=vq)")
 # name: DB_PASSWORD / value: x (Kubernetes env, YAML) and {"name": "DB_PASSWORD", "value": "x"} (JSON)
 YAML_PAIR = re.compile(
     r"(?m)^[ \t]*(?:-[ \t]+)?name:[ \t]*[\"']?(?P<key>[\w.-]+)[\"']?[ \t]*\r?\n"

@@ -2,7 +2,10 @@
 
 Covered syntaxes: INI, YAML (including block scalars), JSON, ``key=value`` and env files, ``KEY: value``
 headers, XML elements and attributes, command lines (``--password x``, ``mysql -pX``, ``curl -u u:p``),
-ADO.NET connection strings, .netrc and redis directives, .pgpass and htpasswd files (by path).
+ADO.NET connection strings, .netrc and redis directives, ``key value`` directives, calls in source code
+(``setPassword("x")``, ``CURLOPT_PASSWORD, "x"``), SQL, client command lines and license keys
+(:mod:`~medic.agent.redact.forms`), service files by path (:mod:`~medic.agent.redact.paths`), and vendor
+tokens by format wherever they stand (:mod:`~medic.agent.redact.tokens`).
 """
 
 from __future__ import annotations
@@ -10,30 +13,88 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from pathlib import PurePosixPath
 
 from medic.agent.redact import syntax as sx
-from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, sensitive_key, tag
+from medic.agent.redact import tokens
+from medic.agent.redact.forms import FORMS
+from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.paths import file_name, line_format
+from medic.agent.redact.pseudo import SecretLabels
 from medic.agent.redact.rules import RULES
 
 _Sub = Callable[[re.Match[str]], str]
 _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
 
 
-def _file_name(path: str) -> str:
-    return PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
 
-# Forms that may span lines or carry no secret-ish key word, run on the whole text when a hint is present.
-_WHOLE_TEXT: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
-    (sx.YAML_PAIR, ("value:",)), (sx.JSON_PAIR, ('"value"',)),
-    (sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")),
-)
+# Forms that span lines (run on the whole text when their hint is present) and line-local forms without a key
+_MULTI_LINE_KEYED = ((sx.YAML_PAIR, "value:"), (sx.JSON_PAIR, '"value"'))
+_LINE_KEYLESS = ((sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")))
+_WHOLE_TEXT = (*((p, (h,)) for p, h in _MULTI_LINE_KEYED), *_LINE_KEYLESS)
+_MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
+_LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
+# What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
+# a keyword, or a 40-character run (AWS secret keys and MySQL hashes, whose rules have no usable hint)
+_LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
+                     | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
+_LONG_RUN = re.compile(r"[A-Za-z0-9/+]{40}")
+_KEY, _LONG = "\0keyword", "\0long"  # line marks besides the hints themselves
+# hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
+_RULES_BY_HINT: dict[str, list[int]] = {}
+_FORMS_BY_HINT: dict[str, list[int]] = {}
+for _i, _rule in enumerate(_LINE_RULES):
+    for _hint in _rule.hints:
+        _RULES_BY_HINT.setdefault(_hint, []).append(_i)
+for _i, _form in enumerate(FORMS):
+    for _hint in _form.hints:
+        _FORMS_BY_HINT.setdefault(_hint, []).append(_i)
+# Crypt and LDAP hash hints ("$6$", "{ssha"...) are found by one scan each, marked "$" and "{"
+_GROUPED = (("$", re.compile(r"\$(?:1|2[abxy]?|5|6|7|apr1|argon2|gy|md5|sha1|y)[$\w]")),
+            ("{", re.compile(r"\{(?:s?sha|s?md5|crypt|pbkdf2)")))
+for _mark, _ in _GROUPED:
+    _RULES_BY_HINT[_mark] = sorted({i for h, ids in _RULES_BY_HINT.items() if h.startswith(_mark) for i in ids})
+# a hint holding a shorter one ("--user" holds "-u") adds nothing to the scan: the shorter one marks the line
+for _hint in [h for h in _LINE_HINTS if h[0] in "${" or any(o != h and o in h for o in _LINE_HINTS)]:
+    _LINE_HINTS.remove(_hint)
+    for _other in ([_hint[0]] if _hint[0] in "${" else [o for o in _LINE_HINTS if o in _hint]):
+        _RULES_BY_HINT[_other] = sorted({*_RULES_BY_HINT.get(_other, ()), *_RULES_BY_HINT.get(_hint, ())})
+        _FORMS_BY_HINT[_other] = sorted({*_FORMS_BY_HINT.get(_other, ()), *_FORMS_BY_HINT.get(_hint, ())})
+_LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
+_BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
 _TRIGGER = re.compile("|".join(
     [re.escape(h) for h in sorted({h for rule in RULES for h in rule.hints}
                                    | {h for _, hints in _WHOLE_TEXT for h in hints}
+                                   | {h for form in FORMS for h in form.hints}
                                    | {"mysql", "mariadb", "-----begin", "sshpass"}, key=len, reverse=True)]
-    + [KEYWORD.pattern, r"[a-z0-9/+]{40}"]))  # the last: AWS secret keys, the one rule without hints
+    + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
+
+
+def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
+    """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run: what marked each."""
+    marks: dict[int, set[str]] = {}
+
+    def mark(i: int, why: str) -> int:  # the line holding offset i; returns where the search goes on
+        marks.setdefault(text.rfind("\n", 0, i) + 1, set()).add(why)
+        end = text.find("\n", i)
+        return len(text) if end < 0 else end
+
+    for hint in _LINE_HINTS:
+        i = folded.find(hint)
+        while i >= 0:
+            i = folded.find(hint, mark(i, hint))
+    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG), *(
+            (grouped, folded, mark_) for mark_, grouped in _GROUPED)):
+        if pattern is KEYWORD and not keyed:
+            continue
+        found = pattern.search(haystack)
+        while found:
+            found = pattern.search(haystack, mark(found.start(), why))
+    return marks
+
+
+_SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
+_PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 
 
 def _indent(line: str) -> int:
@@ -43,8 +104,9 @@ def _indent(line: str) -> int:
 class TextScrubber:
     """Scrubs text and counts replacements per rule in ``counts`` (never the values)."""
 
-    def __init__(self, counts: Counter[str] | None = None) -> None:
+    def __init__(self, counts: Counter[str] | None = None, labels: SecretLabels | None = None) -> None:
         self.counts: Counter[str] = counts if counts is not None else Counter()
+        self.labels = labels if labels is not None else SecretLabels()
 
     def scrub(self, text: str, path: str = "") -> str:
         if not path and len(text) < 65536 and not _TRIGGER.search(text.lower()):
@@ -58,23 +120,57 @@ class TextScrubber:
         return "".join(out) + self._scrub(text[pos:], path)
 
     def _scrub(self, text: str, path: str) -> str:
+        text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
         folded = text.lower()
-        for rule in RULES:
-            if not rule.hints or any(h in folded for h in rule.hints):
+        for rule in _MULTI_LINE_RULES:
+            if any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
         text = self._by_path(text, path)
-        # key-based forms: only on lines that mention a secret-ish word
-        if KEYWORD.search(text.lower()) and _file_name(path) not in _NO_KEY_RULES:
+        keyed = file_name(path) not in _NO_KEY_RULES
+        if keyed and _BLOCK_SCALAR.search(text):
             text = self._yaml_blocks(text)
-            lines = text.split("\n")
-            text = "\n".join(self._keyed_line(ln) if KEYWORD.search(ln.lower()) else ln for ln in lines)
-        for pattern, hints in _WHOLE_TEXT:
-            if any(h in folded for h in hints):
-                keyed = "key" in pattern.groupindex
-                text = pattern.sub(self._keyed("val") if keyed else self._fixed("password"), text)
-        if "mysql" in folded or "mariadb" in folded:
-            text = sx.DASH_P.sub(self._mysql_password, text)
-        return text
+        for pattern, hint in _MULTI_LINE_KEYED:
+            if hint in folded:
+                text = pattern.sub(self._keyed("val"), text)
+        return self._by_line(text, keyed)
+
+    def _by_line(self, text: str, keyed: bool) -> str:
+        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
+        folded = text.lower()
+        marks: dict[int, set[str] | None]
+        if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
+            marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
+        else:
+            marks = dict(_hit_lines(text, folded, keyed))
+        out: list[str] = []
+        pos = 0
+        for start in sorted(marks):
+            end = text.find("\n", start)
+            end = len(text) if end < 0 else end
+            out += [text[pos:start], self._line(text[start:end], keyed, marks[start])]
+            pos = end
+        return "".join(out) + text[pos:] if out else text
+
+    def _line(self, line: str, keyed: bool, why: set[str] | None) -> str:
+        """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
+        low = line.lower()
+        if why is None:
+            why = {h for h in _LINE_HINTS if h in low} | {_LONG, "$", "{", *([_KEY] if KEYWORD.search(low) else [])}
+        rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
+        for i in sorted(rules.union(_LONG_RULES) if _LONG in why else rules):
+            rule = _LINE_RULES[i]
+            if not rule.hints or any(h in low for h in rule.hints):
+                line = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), line)
+        for i in sorted({i for h in why for i in _FORMS_BY_HINT.get(h, ())}):
+            line = FORMS[i].pattern.sub(self._fixed(FORMS[i].rule), line)
+        if keyed and _KEY in why:
+            line = self._keyed_line(line)
+        for pattern, hints in _LINE_KEYLESS:
+            if any(h in why for h in hints):
+                line = pattern.sub(self._fixed("password"), line)
+        if "mysql" in why or "mariadb" in why:
+            line = sx.DASH_P.sub(self._mysql_password, line)
+        return line
 
     def _mysql_password(self, match: re.Match[str]) -> str:
         line_start = match.string.rfind("\n", 0, match.start()) + 1
@@ -82,14 +178,24 @@ class TextScrubber:
             return match.group(0)
         return self._replace(match, "val", "password")
 
+    def _tokens(self, text: str) -> str:
+        out: list[str] = []
+        pos = 0
+        for rule, start, end in tokens.find(text):
+            out += [text[pos:start], self._tag(rule, text[start:end])]
+            pos = end
+        return "".join(out) + text[pos:] if out else text
+
     def _keyed_line(self, line: str) -> str:
         line = sx.LINE.sub(self._keyed("val"), line)
         line = sx.QUOTED.sub(self._quoted, line)
+        line = sx.CALL.sub(self._keyed("val", strong_only=True), line)
         for pattern in (sx.XML_PAIR, sx.XML_ELEMENT, sx.ADO):
             line = pattern.sub(self._keyed("val"), line)
         line = self._inline(line)
         for pattern in (sx.DIRECTIVE, sx.NETRC):
             line = pattern.sub(self._fixed("password"), line)
+        line = sx.SPACED.sub(self._spaced, line)
         return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line)
 
     def _inline(self, line: str) -> str:
@@ -98,24 +204,32 @@ class TextScrubber:
         pos = 0
         for key in sx.INLINE.finditer(line):
             rule = sensitive_key(key.group("key")) if key.start() >= pos else None
+            if rule and key.group("sep") == ":" and (rule in WEAK_RULES or weak_key(key.group("key"))
+                                                     or line.startswith("${", key.start() - 2)
+                                                     or line.startswith(":", key.start() - 1)):
+                rule = None  # "auth:session", "pass:5" and ${TOKEN:-} without a blank: too weak
+            if rule and line.startswith(("{{", "${"), key.end()):
+                rule = None  # a template or a variable reference
             value = sx.INLINE_VALUE.match(line, key.end()) if rule else None
             if rule is None or value is None:
                 continue
             group = "qval" if value.group("qval") is not None else "val"
             if keep_value(value.group(group), key.group("key")):
                 continue
-            out += [line[pos: value.start(group)], tag(rule)]
+            out += [line[pos: value.start(group)], self._tag(rule, value.group(group))]
             pos = value.end(group)
-            self.counts[rule] += 1
         return "".join(out) + line[pos:] if out else line
 
     # -- replacement helpers --
     def _replace(self, match: re.Match[str], group: str, rule: str) -> str:
         start, end = match.span(group)
-        self.counts[rule] += 1
         offset = match.start()
         whole = match.group(0)
-        return whole[: start - offset] + tag(rule) + whole[end - offset:]
+        return whole[: start - offset] + self._tag(rule, match.group(group)) + whole[end - offset:]
+
+    def _tag(self, rule: str, secret: str) -> str:
+        self.counts[rule] += 1
+        return tag(rule, self.labels.number(secret))
 
     def _value_replacer(self, name: str, accept: Callable[[str], bool] | None) -> _Sub:
         def sub(match: re.Match[str]) -> str:
@@ -124,8 +238,7 @@ class TextScrubber:
             if TAG.fullmatch(secret) or (accept is not None and not accept(secret)):
                 return match.group(0)
             if group == 0:
-                self.counts[name] += 1
-                return tag(name)
+                return self._tag(name, secret)
             return self._replace(match, "s", name)
         return sub
 
@@ -134,13 +247,12 @@ class TextScrubber:
             rule = sensitive_key(match.group("key"))
             value = match.group(group)
             if (rule is None or value is None or keep_value(value, match.group("key"))
-                    or (strong_only and rule in WEAK_RULES)):
+                    or (strong_only and (rule in WEAK_RULES or value.startswith("-")) and not looks_random(value))):
                 return match.group(0)
             if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                self.counts[rule] += 1
                 start, end = match.start(group) - match.start(), match.end(group) - match.start()
                 whole = match.group(0)
-                return whole[:start] + value[0] + tag(rule) + value[0] + whole[end:]
+                return whole[:start] + value[0] + self._tag(rule, value[1:-1]) + value[0] + whole[end:]
             return self._replace(match, group, rule)
         return sub
 
@@ -151,6 +263,20 @@ class TextScrubber:
             return self._replace(match, "val", rule)
         return sub
 
+    def _spaced(self, match: re.Match[str]) -> str:
+        """``key value`` at the end of a line, or ``key "value"``: strong keys only, prose words kept."""
+        rule = sensitive_key(match.group("key"))
+        group = "qval" if match.group("qval") is not None else "val"
+        value = match.group(group)
+        if rule is None or rule in WEAK_RULES or weak_key(match.group("key")) or keep_value(value, match.group("key")):
+            return match.group(0)
+        if value.startswith("$"):
+            return match.group(0)  # getent passwd "$user": a shell variable in this looser form
+        if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith("-")
+                               or _SERVICE_PORT.fullmatch(value)):
+            return match.group(0)  # "password changed.", "Password (default)", "pwd -P", "kpasswd 464/tcp"
+        return self._replace(match, group, rule)
+
     def _quoted(self, match: re.Match[str]) -> str:
         rule = sensitive_key(match.group("key"))
         if rule is None:
@@ -158,8 +284,8 @@ class TextScrubber:
         if match.group("bare") is not None:
             if keep_value(match.group("bare")):
                 return match.group(0)
-            self.counts[rule] += 1  # a bare number becomes a quoted string so JSON stays valid
-            return match.group(0)[: match.start("bare") - match.start()] + f'"{tag(rule)}"'
+            # a bare number becomes a quoted string so JSON stays valid
+            return match.group(0)[: match.start("bare") - match.start()] + f'"{self._tag(rule, match.group("bare"))}"'
         if keep_value(match.group("val")):
             return match.group(0)
         return self._replace(match, "val", rule)
@@ -188,17 +314,14 @@ class TextScrubber:
             content = [b for b in block if b.strip()]
             if content and not all(TAG.fullmatch(b.strip()) for b in content):
                 pad = content[0][: len(content[0]) - len(content[0].lstrip())]
-                out.append(pad + tag(rule))
-                self.counts[rule] += 1
+                out.append(pad + self._tag(rule, "\n".join(b.strip() for b in content)))
             else:
                 out.extend(block)
         return "\n".join(out)
 
     def _by_path(self, text: str, path: str) -> str:
-        name = _file_name(path)
-        if name in (".pgpass", "pgpass.conf"):  # host:port:database:user:password
-            return re.sub(r"(?m)^(?P<pre>(?:[^:#\n]*:){4})(?P<val>[^\n]+)$", self._fixed("password"), text)
-        if "htpasswd" in name or name in ("shadow", "gshadow", "passwd.bak"):
-            field = r"(?m)^(?P<pre>[^:#\n]+:)(?P<val>\[REDACTED:\w+\]|[^:\n]+)"
-            return re.sub(field, self._fixed("password_hash"), text)
-        return text
+        found = line_format(path)
+        if found is None:
+            return text
+        rule, pattern = found
+        return pattern.sub(self._fixed(rule), text)

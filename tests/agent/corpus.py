@@ -237,6 +237,14 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("pgp-public-key", "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmQINBGfpPl0BEACyof6b+LAkxSHiTZc0RAjilNtshxhqOSr5hrApjAdyLDnUWMf4\n"
      "mp/UytFKHCbzU9H9QkYXLyr2mCltknX5+A28iYHZzS0eX5XMAmaWdqvd4IkAb/Sw\nvouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n"
      "-----END PGP PUBLIC KEY BLOCK-----"),
+    # Lines of this machine's /etc that the wider key forms (``key value``, ``[x "y"]``) first mistook for secrets
+    ("login-defs-days", "PASS_MAX_DAYS\t99999\n#\tPASS_MIN_DAYS\tMinimum days between password changes."),
+    ("services-kpasswd", "kpasswd\t\t464/tcp\nkpasswd\t\t464/udp"),
+    ("shell-pwd", 'basedir=`cd "${arg}" && pwd -P`'),
+    ("gitconfig-section", '[credential "https://source.developers.google.com"]'),
+    ("logcheck-regex", r"systemd\[[[:digit:]]+\]: Listening on GnuPG cryptographic agent and passphrase cache\.$"),
+    ("prose-parenthesis", "# DES-based algorithm will be used for encrypting password (default)"),
+    ("pam-authtok-option", "account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so"),
     ("certificate-40-char-line", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe5Xj8QbYkq3bT0Zr7wVhW1kJm4IwCgYIKoZIzj0EAwIw\n"
      "vouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n-----END CERTIFICATE-----"),
 ]

@@ -65,11 +65,11 @@ def test_lookalikes_survive(lookalike: str) -> None:
 
 
 def test_replacement_keeps_structure() -> None:
-    assert Scrubber().scrub_text("password: hunter2") == "password: [REDACTED:password]"
-    assert Scrubber().scrub_text('{"token": "abc123"}') == '{"token": "[REDACTED:token]"}'
-    assert Scrubber().scrub_text("export API_KEY='abc123'") == "export API_KEY='[REDACTED:api_key]'"
+    assert Scrubber().scrub_text("password: hunter2") == "password: [REDACTED:password#1]"
+    assert Scrubber().scrub_text('{"token": "abc123"}') == '{"token": "[REDACTED:token#1]"}'
+    assert Scrubber().scrub_text("export API_KEY='abc123'") == "export API_KEY='[REDACTED:api_key#1]'"
     assert (Scrubber().scrub_text("postgres://app:pw123456@db/app")
-            == "postgres://app:[REDACTED:url_password]@db/app")
+            == "postgres://app:[REDACTED:url_password#1]@db/app")
 
 
 def test_summary_counts_per_rule() -> None:
@@ -90,7 +90,7 @@ def test_sensitive_keys(key: str, rule: str) -> None:
 
 
 @pytest.mark.parametrize("key", [
-    "password_min_length", "token_ttl", "secret_name", "token_type", "auth_method", "author", "Pass", "user",
+    "password_min_length", "token_ttl", "secret_name", "token_type", "auth_method", "author", "user",
     "passenger", "bypass", "keyboard", "password_file", "description",
 ])
 def test_non_sensitive_keys(key: str) -> None:
@@ -150,10 +150,12 @@ def test_pathological_input_stays_fast(text: str) -> None:
 
 @pytest.mark.parametrize(("path", "text", "expected"), [
     ("/etc/nsswitch.conf", "passwd:         files systemd", "passwd:         files systemd"),
-    ("/etc/other.conf", "passwd: s3cret", "passwd: [REDACTED:password]"),
-    ("/home/bob/.pgpass", "db:5432:app:bob:pw1", "db:5432:app:bob:[REDACTED:password]"),
-    ("/etc/shadow", "bob:plaintext:19700:0:99999:7:::", "bob:[REDACTED:password_hash]:19700:0:99999:7:::"),
+    ("/etc/other.conf", "passwd: s3cret", "passwd: [REDACTED:password#1]"),
+    ("/home/bob/.pgpass", "db:5432:app:bob:pw1", "db:5432:app:bob:[REDACTED:password#1]"),
+    ("/etc/shadow", "bob:plaintext:19700:0:99999:7:::", "bob:[REDACTED:password_hash#1]:19700:0:99999:7:::"),
     ("/etc/shadow", "sshd:!:20782::::::", "sshd:!:20782::::::"),
+    ("/etc/pam.d/common-password", "password\trequisite\t\t\tpam_deny.so", "password\trequisite\t\t\tpam_deny.so"),
+    ("/etc/ldap.secret", "s3cr3t-bind\n", "[REDACTED:secret#1]\n"),
 ])
 def test_file_specific_rules(path: str, text: str, expected: str) -> None:
     assert Scrubber().scrub_text(text, path=path) == expected

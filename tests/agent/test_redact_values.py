@@ -18,9 +18,9 @@ def test_sensitive_keys_redact_scalars_and_nested_values() -> None:
             "credentials": {"user": "app", "key": SECRET, "list": [SECRET, None]}, "note": "fine"}
     out = Scrubber().scrub_value(data)
     assert SECRET not in json.dumps(out)
-    assert out["db"] == {"password": "[REDACTED:password]", "port": 5432, "token": "[REDACTED:token]",
+    assert out["db"] == {"password": "[REDACTED:password#1]", "port": 5432, "token": "[REDACTED:token#2]",
                          "enabled": True}
-    assert out["credentials"]["list"] == ["[REDACTED:credential]", None]
+    assert out["credentials"]["list"] == ["[REDACTED:credential#1]", None]  # the same value: the same number
     assert out["note"] == "fine"
 
 
@@ -31,7 +31,7 @@ def test_environment_probe_result() -> None:
     out = scrubber.scrub_value(env)
     assert SECRET not in json.dumps(out)
     assert out["PATH"] == "/usr/bin" and out["PWD"] == "/home/bob" and out["LANG"] == "C.UTF-8"
-    assert out["DATABASE_URL"] == "postgres://app:[REDACTED:url_password]@db/app"
+    assert out["DATABASE_URL"] == "postgres://app:[REDACTED:url_password#1]@db/app"
     assert scrubber.summary() == {"secret": 1, "token": 1, "url_password": 1}
 
 
@@ -70,7 +70,7 @@ def test_unknown_types_are_scrubbed_as_text() -> None:
         def __str__(self) -> str:
             return f"password={SECRET}"
 
-    assert Scrubber().scrub_value({"x": Opaque()}) == {"x": "password=[REDACTED:password]"}
+    assert Scrubber().scrub_value({"x": Opaque()}) == {"x": "password=[REDACTED:password#1]"}
 
 
 def test_probe_result_params_data_and_error() -> None:
@@ -86,7 +86,7 @@ def test_probe_result_params_data_and_error() -> None:
 def test_scrub_bytes_keeps_undecodable_bytes() -> None:
     raw = b"\xff\xfe password=" + SECRET.encode() + b"\n\x00bin"
     out = Scrubber().scrub_bytes(raw)
-    assert out == b"\xff\xfe password=[REDACTED:password]\n\x00bin"
+    assert out == b"\xff\xfe password=[REDACTED:password#1]\n\x00bin"
 
 
 class TestPseudonymiser:
@@ -116,7 +116,7 @@ class TestPseudonymiser:
         pseudo = Pseudonymiser(users=["alice"], hosts=["db01"])
         scrubber = Scrubber(pseudo)
         out = scrubber.scrub_value({"url": f"postgres://alice:{SECRET}@db01/app", "db01": "10.0.0.9"})
-        assert out == {"url": "postgres://user-1:[REDACTED:url_password]@host-1/app", "host-1": "10.255.0.1"}
+        assert out == {"url": "postgres://user-1:[REDACTED:url_password#1]@host-1/app", "host-1": "10.255.0.1"}
         assert SECRET not in json.dumps(pseudo.mapping)
 
     def test_many_ipv4_pseudonyms_stay_valid(self) -> None:
@@ -142,3 +142,18 @@ def test_scrubbing_failure_fails_closed(monkeypatch: pytest.MonkeyPatch) -> None
     with pytest.raises(RedactionError, match=r"could not scrub /etc/app\.conf \(ValueError\)") as info:
         Scrubber().scrub_text(f"password={SECRET}", path="/etc/app.conf")
     assert SECRET not in str(info.value)
+
+
+def test_the_same_secret_gets_the_same_placeholder_in_every_file_of_a_bundle() -> None:
+    scrubber = Scrubber()  # the pipeline uses one per bundle
+    env = scrubber.scrub_text(f"DB_PASSWORD={SECRET}\nAPI_TOKEN=other-{SECRET}", path="/srv/app/.env")
+    config = scrubber.scrub_text(f"db:\n  password: '{SECRET}'\n", path="/etc/app/config.yaml")
+    url = scrubber.scrub_value({"dsn_url": f"postgres://app:{SECRET}@db/app"})
+    argv = scrubber.scrub_value(["backup", "--password", SECRET])
+    assert env == "DB_PASSWORD=[REDACTED:password#1]\nAPI_TOKEN=[REDACTED:token#2]"
+    assert config == "db:\n  password: '[REDACTED:password#1]'\n"
+    assert url == {"dsn_url": "postgres://app:[REDACTED:url_password#1]@db/app"}
+    assert argv == ["backup", "--password", "[REDACTED:password#1]"]
+    held = repr(vars(scrubber.labels))
+    assert SECRET not in held  # only digests are kept, and never written anywhere
+    assert Scrubber().scrub_text(f"password={SECRET}x") == "password=[REDACTED:password#1]"  # a new bundle

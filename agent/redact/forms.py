@@ -1,0 +1,56 @@
+"""Secrets in forms no ``key=value`` syntax covers: client command lines, SQL, calls in source code, license keys.
+
+Each form captures the secret as ``val`` (and ``val2``); it runs only when one of its hints (lower case)
+occurs in the lower-cased text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)"  # a quoted or bare argument
+
+
+@dataclass(frozen=True)
+class Form:
+    rule: str
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+
+
+def _f(rule: str, pattern: str, *hints: str) -> Form:
+    return Form(rule, re.compile(pattern), hints)
+
+
+FORMS: tuple[Form, ...] = (
+    # command-line clients whose password option has a short or unusual name
+    _f("password", r"\bredis-cli\b[^\n]*?\s-a\s+" + _ARG, "redis-cli"),
+    _f("password", r"\bldap\w*\b[^\n]*?\s-w\s+" + _ARG, "ldap"),
+    _f("password", r"(?i)\b(?:sqlcmd|bcp|osql|isql)\b[^\n]*?\s-P\s*" + _ARG, "sqlcmd", "bcp", "osql", "isql"),
+    _f("password", r"-pass(?:in|out|word)?\s+pass:" + _ARG, "pass:"),
+    _f("password", r"\b(?:smbclient|rpcclient|smbmap|net\s+rpc)\b[^\n]*?\s(?:-U\s*|--user(?:=|\s+))[^\s%]*%"
+       + _ARG, "smbclient", "rpcclient", "smbmap", "net rpc"),
+    _f("password", r"\bhtpasswd\b(?:\s+-\w+)*\s+-\w*b\w*(?:\s+-\w+)*\s+\S+\s+\S+\s+" + _ARG, "htpasswd"),
+    _f("password", r"(?i)\bnet\s+user\s+\S+\s+(?P<q>[\"']?)(?P<val>(?![/*])[^\s\"']+)(?P=q)", "net user"),
+    _f("password", r"(?i)(?<!\S)/pass(?:word)?:" + _ARG, "/pass"),
+    _f("password", r"\bsshpass\s+(?:-\w+\s+)*-p\s*" + _ARG, "sshpass"),
+    _f("password", r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
+       "convertto-securestring"),
+    _f("password", r"\bNetworkCredential\(\s*\"[^\"\n]*\"\s*,\s*(?P<q>\")(?P<val>[^\"\n]+)(?P=q)", "networkcredential"),
+    # SQL
+    _f("password", r"(?i)\bIDENTIFIED\s+(?:WITH\s+\w+\s+)?BY\s+(?:PASSWORD\s+)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
+       "identified"),
+    _f("password", r"(?i)(?<![\"'\w])PASSWORD(?:\s+|\s*=\s*)(?:PASSWORD\s*\(\s*)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
+       "password"),
+    # license and activation keys written as words ("Activation key : XXXXX-...")
+    _f("license_key", r"(?i)\b(?:activation|license|licence|product|serial|registration|cd|unlock)[ _-]?"
+       r"(?:key|code)s?\b[ \t]*[:=][ \t]*(?P<q>[\"']?)(?P<val>[\w-]{5,}(?:[ \t]*-[ \t]*[\w]{4,})*)(?P=q)",
+       "key", "code"),
+    # SNMP community strings and USM passphrases
+    _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:[rw][ow]community6?|community)[ \t]+"
+       r"(?P<q>[\"']?)(?P<val>[^\s\"'=:][^\s\"']*)(?P=q)",
+       "community"),
+    _f("password", r"(?i)\bcreateUser\s+(?:-e\s+\S+\s+)?\S+\s+(?:MD5|SHA[-\w]*)\s+" + _ARG, "createuser"),
+    _f("password", r"(?i)\bcreateUser\b[^\n]*?\s(?:DES|AES[-\w]*)\s+" + _ARG, "createuser"),
+)

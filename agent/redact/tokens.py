@@ -1,0 +1,204 @@
+"""Vendor token formats, found by shape with no key name near (gitleaks, detect-secrets, trufflehog formats).
+
+Speed: one pass finds long token-like words; only a word whose first two characters start a known prefix is
+tried against that prefix's patterns, so log text costs one regex scan whatever the number of vendors.
+A word that starts with a lower-case vendor-style prefix (``abc_``, ``abc-``) followed by a long random body
+is taken as a token too: vendors not in the table still get caught.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+# name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
+_FORMATS: dict[str, tuple[str, ...]] = {
+    "github_token": (r"gh[pousr]_[A-Za-z0-9]{36,251}", r"github_pat_[A-Za-z0-9_]{60,255}"),
+    "npm_token": (r"npm_[A-Za-z0-9]{36}",),
+    "gitlab_token": (r"gl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct|agent)-[\w.-]{20,}", r"GR1348941[\w-]{20,}"),
+    "aws_access_key_id": (r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}",),
+    "gcp_api_key": (r"AIza[\w-]{35}",),
+    "gcp_oauth_client_secret": (r"GOCSPX-[\w-]{28}",),
+    "gcp_access_token": (r"ya29\.[\w-]{20,}",),
+    "azure_client_secret": (r"[\w~.-]{3}\dQ~[\w~.-]{31,34}",),
+    "alibaba_access_key_id": (r"LTAI[A-Za-z0-9]{12,20}",),
+    "tencent_secret_id": (r"AKID[A-Za-z0-9]{32}",),
+    "yandex_key": (r"AQVN[\w-]{35,38}", r"YC[\w-]{38}", r"t1\.[A-Z0-9a-z_-]+=*\.[A-Z0-9a-z_-]{86}=*"),
+    "scaleway_access_key": (r"SCW[A-Z0-9]{17}",),
+    "digitalocean_token": (r"do[opr]_v1_[a-f0-9]{64}",),
+    "heroku_token": (r"HRKU-AA[\w-]{58}",),
+    "cloudflare_origin_ca_key": (r"v1\.0-[a-f0-9]{24}-[a-f0-9]{146}",),
+    "akamai_client_token": (r"akab-[a-z0-9]{16}-[a-z0-9]{16}",),
+    "netlify_token": (r"nfp_[A-Za-z0-9]{36}",),
+    "fly_token": (r"fo1_[\w-]{43}", r"fm[12][ar]?_[\w+/=-]{100,}"),
+    "render_token": (r"rnd_[A-Za-z0-9]{32}",),
+    "supabase_token": (r"sbp_[a-f0-9]{40}", r"sb_secret_[\w-]{31,}"),
+    "neon_token": (r"napi_[a-z0-9]{64}",),
+    "planetscale_token": (r"pscale_(?:tkn|pw|oauth)_[\w.-]{32,64}",),
+    "databricks_token": (r"dapi[a-f0-9]{32}(?:-\d)?",),
+    "pinecone_key": (r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{50,}",),
+    "openai_key": (r"sk-(?:proj-|svcacct-|admin-|None-)?[\w-]{20,}T3BlbkFJ[\w-]{20,}",
+                   r"sk-(?:proj|svcacct|admin)-[\w-]{40,}"),
+    "anthropic_key": (r"sk-ant-(?:api|admin|sid)\d\d-[\w-]{80,}",),
+    "deepseek_key": (r"sk-[a-f0-9]{32}",),
+    "groq_key": (r"gsk_[A-Za-z0-9]{52}",),
+    "xai_key": (r"xai-[A-Za-z0-9]{80}",),
+    "replicate_token": (r"r8_[A-Za-z0-9]{37}",),
+    "perplexity_key": (r"pplx-[A-Za-z0-9]{48}",),
+    "huggingface_token": (r"hf_[A-Za-z0-9]{34}", r"api_org_[A-Za-z0-9]{34}"),
+    "langsmith_key": (r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",),
+    "fireworks_key": (r"fw_[A-Za-z0-9]{24}",),
+    "slack_token": (r"xox[abposre]-[\w-]{10,}", r"xox[abposre]\.xox[a-z]-[\w-]{20,}", r"xapp-\d-[\w-]{20,}"),
+    "discord_bot_token": (r"M[TQ][\w-]{22,26}\.[\w-]{6}\.[\w-]{27,38}",),
+    "twilio_key": (r"SK[0-9a-f]{32}",),
+    "sendgrid_key": (r"SG\.[\w-]{16,32}\.[\w-]{16,64}",),
+    "mailgun_key": (r"key-[0-9a-f]{32}",),
+    "mailchimp_key": (r"[0-9a-f]{32}-us\d{1,2}",),
+    "mandrill_key": (r"md-[\w-]{22}",),
+    "brevo_key": (r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",),
+    "stripe_key": (r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{16,247}", r"whsec_[A-Za-z0-9+/=]{24,}"),
+    "square_token": (r"EAAA[\w-]{60}", r"sq0(?:atp|csp)-[\w-]{22,43}"),
+    "flutterwave_key": (r"FLW(?:SECK|PUBK)_TEST-?[a-f0-9]{12,32}(?:-X)?",),
+    "plaid_token": (r"access-(?:sandbox|development|production)-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",),
+    "shippo_token": (r"shippo_(?:live|test)_[a-f0-9]{40}",),
+    "duffel_token": (r"duffel_(?:live|test)_[\w-]{43}",),
+    "easypost_key": (r"EZ[AT]K[A-Za-z0-9]{54}",),
+    "shopify_token": (r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",),
+    "klaviyo_key": (r"pk_[a-f0-9]{34}",),
+    "atlassian_token": (r"ATATT3[\w=-]{50,}", r"ATCTT3[\w=-]{50,}"),
+    "trello_token": (r"ATTA[a-f0-9]{64}",),
+    "linear_key": (r"lin_(?:api|oauth)_[A-Za-z0-9]{40}",),
+    "notion_token": (r"ntn_\d{11}[A-Za-z0-9]{35}", r"secret_[A-Za-z0-9]{43}"),
+    "airtable_token": (r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",),
+    "clickup_token": (r"pk_\d{6,10}_[A-Z0-9]{32}",),
+    "figma_token": (r"fig[dou]_[\w-]{40,}",),
+    "typeform_token": (r"tfp_[\w-]{44}_[\w-]{14}",),
+    "contentful_token": (r"CFPAT-[\w-]{43}",),
+    "dropbox_token": (r"sl\.[\w=-]{130,152}",),
+    "hubspot_token": (r"pat-(?:na|eu)\d-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",),
+    "facebook_token": (r"EAA[A-Za-z]{1,4}[A-Za-z0-9]{40,}",),
+    "twitter_bearer": (r"A{22}[A-Za-z0-9%]{80,}",),
+    "mapbox_token": (r"[st]k\.eyJ[\w-]{20,}\.[\w-]{20,}",),
+    "newrelic_key": (r"NR(?:AK|II|JS|AA|IQ)-[\w-]{19,32}",),
+    "grafana_token": (r"glc_[A-Za-z0-9+/]{32,400}=*", r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
+                      r"eyJrIjoi[A-Za-z0-9+/]{50,400}=*"),
+    "sentry_token": (r"sntrys_eyJ[\w+/=]{50,}", r"sntryu_[a-f0-9]{64}"),
+    "dynatrace_token": (r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",),
+    "honeycomb_key": (r"hca[ikx]k_[a-z0-9]{58}",),
+    "circleci_token": (r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",),
+    "buildkite_token": (r"bkua_[a-f0-9]{40}",),
+    "sonarqube_token": (r"sq[upa]_[a-f0-9]{40}",),
+    "docker_hub_token": (r"dckr_(?:pat|oat)_[\w-]{20,}",),
+    "artifactory_token": (r"AKCp[A-Za-z0-9]{69}", r"cmVmdGtu[A-Za-z0-9]{56}"),
+    "nuget_key": (r"oy2[a-z0-9]{43}",),
+    "rubygems_key": (r"rubygems_[a-f0-9]{48}",),
+    "pypi_token": (r"pypi-AgEIcHlwaS5vcmc[\w-]{50,}",),
+    "clojars_token": (r"CLOJARS_[a-z0-9]{60}",),
+    "octopus_key": (r"API-[A-Z0-9]{26}",),
+    "pulumi_token": (r"pul-[a-f0-9]{40}",),
+    "postman_key": (r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",),
+    "prefect_key": (r"pnu_[A-Za-z0-9]{36}",),
+    "terraform_token": (r"[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}",),
+    "vault_token": (r"hv[sbr]\.[\w-]{24,}",),
+    "doppler_token": (r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",),
+    "onepassword_token": (r"ops_eyJ[\w+/=]{100,}",
+                          r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
+    "tailscale_key": (r"tskey-(?:auth|api|client|scim|webhook)-[\w-]{20,}",),
+    "openshift_token": (r"sha256~[\w-]{43}",),
+    "harness_token": (r"pat\.[\w-]{22}\.[a-f0-9]{24}\.[A-Za-z0-9]{20}",),
+    "defined_networking_key": (r"dnkey-[a-z0-9=_-]{26}-[a-z0-9=_-]{52}",),
+    "adobe_secret": (r"p8e-[a-z0-9]{32}",),
+    "frameio_token": (r"fio-u-[\w=-]{64}",),
+    "intra42_secret": (r"s-s4t2(?:ud|af)-[a-f0-9]{64}",),
+    "readme_key": (r"rdme_[a-z0-9]{70}",),
+    "scalingo_token": (r"tk-us-[\w-]{48}",),
+    "settlemint_token": (r"sm_(?:pat|aat|sat)_[A-Za-z0-9]{16}",),
+    "infracost_key": (r"ico-[A-Za-z0-9]{32}",),
+    "age_secret_key": (r"AGE-SECRET-KEY-1[0-9A-Z]{58}",),
+    "jwt": (r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",),
+    "django_secret_key": (r"django-insecure-\S{40,}",),
+    "upstash_token": (r"AX[\w-]{60,}=",),
+    "asana_token": (r"1/\d{14,16}:[a-f0-9]{32}", r"2/\d{14,16}/\d{14,16}:[a-f0-9]{32}"),
+}
+_TAIL = r"(?![\w+/=~-])"  # a token ends where its alphabet does
+_BY_PREFIX: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+
+
+def _prefixes(pattern: str) -> list[str]:
+    """The possible first two characters of ``pattern`` (literal, an alternation or a small class)."""
+    head = re.match(r"\(\?:([\w|]+)\)", pattern)
+    if head:
+        return sorted({alt[:2] for alt in head.group(1).split("|")})
+    if re.match(r"[\w-]{2}", pattern) and "\\" not in pattern[:2]:
+        return [pattern[:2]]
+    if re.match(r"[\w-]\[[\w]+\]", pattern):
+        return [pattern[0] + c for c in re.match(r"[\w-]\[(\w+)\]", pattern).group(1)]  # type: ignore[union-attr]
+    return []
+
+
+_UNPREFIXED: list[tuple[str, re.Pattern[str]]] = []
+for _name, _patterns in _FORMATS.items():
+    for _pattern in _patterns:
+        _compiled = re.compile(_pattern + _TAIL)
+        _firsts = _prefixes(_pattern)
+        for _first in _firsts:
+            _BY_PREFIX.setdefault(_first, []).append((_name, _compiled))
+        if not _firsts:
+            _UNPREFIXED.append((_name, _compiled))
+
+# A token-like word: 16+ characters of a token alphabet, not inside a longer word
+CANDIDATE = re.compile(r"(?<![\w.~+/%-])[\w~.-][\w.~+/%-]{15,}")
+# unknown vendors: a short lower-case prefix, a separator, then a long random body
+_GENERIC = re.compile(r"[a-z][a-z0-9]{1,9}(?:[_-][a-z0-9]{2,9})?[_-](?P<body>[A-Za-z0-9]{24,})" + _TAIL)
+# public or non-secret ids that share that shape
+_GENERIC_PUBLIC = ("pk_live_", "pk_test_", "cus_", "sha", "ami-", "vpc-", "subnet-", "sg-", "i-", "acct_", "price_",
+                   "prod_", "ch_", "pi_", "in_", "sub_", "evt_", "wwn-", "nvme-", "ata-", "scsi-", "usb-", "pci-")
+
+
+def _random_body(body: str) -> bool:
+    classes = sum(1 for test in (str.isupper, str.islower, str.isdigit) if any(test(c) for c in body))
+    switches = sum(1 for i in range(1, len(body))  # (no itertools.pairwise: the agent runs on Python 3.9)
+                   if body[i].isdigit() != body[i - 1].isdigit() or body[i].isupper() != body[i - 1].isupper())
+    return classes == 3 and switches >= len(body) // 4
+
+
+def _literal(pattern: str) -> str:
+    """The literal text every match of ``pattern`` starts with ("gh" for gh[pousr]_...)."""
+    return re.match(r"[\w-]*", pattern).group(0).rstrip("-") if "\\" not in pattern[:2] else ""  # type: ignore[union-attr]
+
+
+_LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
+# a fragment each unprefixed format contains, tested on the word before its regular expression runs
+_INSIDE = {"azure_client_secret": "Q~", "mailchimp_key": "-us", "twitter_bearer": "AAAAAAAAAA",
+           "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1.", "asana_token": "/"}
+
+
+def _match(text: str, start: int, word: str) -> tuple[str, int] | None:
+    for name, pattern in _BY_PREFIX.get(text[start: start + 2], ()):
+        if text.startswith(_LITERALS[id(pattern)], start):
+            match = pattern.match(text, start)
+            if match:
+                return name, match.end()
+    for name, pattern in _UNPREFIXED:
+        if _INSIDE.get(name, "") in word:
+            match = pattern.match(text, start)
+            if match:
+                return name, match.end()
+    if word[0].islower() and ("_" in word[1:12] or "-" in word[1:12]):
+        generic = _GENERIC.match(text, start)
+        if generic and _random_body(generic.group("body")) and not text.startswith(_GENERIC_PUBLIC, start):
+            return "vendor_token", generic.end()
+    return None
+
+
+def find(text: str) -> Iterator[tuple[str, int, int]]:
+    """(rule, start, end) of every vendor token in ``text``, left to right, never overlapping."""
+    pos = 0
+    for word in CANDIDATE.finditer(text):
+        start = word.start()
+        if start < pos:
+            continue
+        found = _match(text, start, word.group(0))
+        if found:
+            pos = found[1]
+            yield found[0], start, pos
