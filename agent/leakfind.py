@@ -34,6 +34,7 @@ _BARE = re.compile(r"[^\s\"'`,;&<>()]{1,256}")
 _XML_VALUE = re.compile(r"[^<\n]*(?=</)")
 _ATTR_PAIR = re.compile(r"[\"'][ \t]+value=[\"'](?P<val>[^\"'\n]*)")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]*")
+_DIRECTIVES = frozenset({"requirepass", "masterauth", "bindpw", "rootpw", "olcrootpw", "ldap_default_authtok"})
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")
 _PROSE = re.compile(r"[\"'`]?[ \t]+[A-Za-z]")
 _PREVIOUS_WORD = re.compile(r"([A-Za-z]+)[ \t]+$")
@@ -205,6 +206,7 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     if span is None:
         return None, 0
     vstart, vend, spaced = span
+    spaced = spaced and key.lower() not in _DIRECTIVES  # `requirepass 12345678`: the value is always a secret
     value = text[vstart:vend].strip().rstrip(":.")
     if _IDENTIFIER.fullmatch(value) and text[vend:vend + 1] in (";", "(", ")", ".", "[", ",") and (
             text[vstart - 1:vstart] not in "\"'`"):
