@@ -9,6 +9,7 @@ hold a secret (``key``, ``auth``, ``session``); a key whose last word describes 
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -73,6 +74,7 @@ _FILE_EXTENSIONS = frozenset({"exp", "c", "h", "cc", "cpp", "py", "js", "ts", "r
                               "conf", "cfg", "ini", "xml", "json", "yaml", "yml", "sh", "html", "md", "so", "o"})
 
 
+@functools.lru_cache(maxsize=4096)  # logs repeat their keys
 def key_strength(key: str) -> int:
     if (key.rsplit(".", 1)[-1] in _FILE_EXTENSIONS and "." in key) or sum(c.isdigit() for c in key) >= 4:
         return NONE  # a file name (`pass-by-ref.exp: ...` in a test log) or a random string, not a key
@@ -119,10 +121,15 @@ def _classes(value: str) -> int:
                 any(c.isdigit() for c in value), any(not c.isalnum() for c in value)))
 
 
+_SHORTEST = {NONE: 10**9, WEAK: 16, TOKEN: 8, STRONG: 4}
+
+
 def secret_value(value: str, strength: int, spaced: bool, prose_after: bool) -> bool:
     """Does ``value``, found under a key of ``strength``, look like a secret? ``spaced``: the separator was
     only whitespace (``password X``); ``prose_after``: more words follow on the line, as in a sentence."""
-    if strength == NONE or placeholder(value) or (spaced and value.startswith("-")):
+    if len(value) < _SHORTEST[strength] or (strength == STRONG and spaced and len(value) < 6):
+        return False  # cheap first: most candidates in a log are short words
+    if placeholder(value) or (spaced and value.startswith("-")):
         return False
     if _prose_or_enum(value):
         return False

@@ -142,25 +142,30 @@ def _structured_samples(rnd: random.Random) -> list[Sample]:
                          "DSA PRIVATE KEY", "PGP PRIVATE KEY BLOCK")]
     pem = f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
     out.append(Sample("private-key-escaped", "json-escaped", json.dumps({"private_key": pem}), body.split()[1]))
-    out.append(Sample("private-key-kubeconfig", "base64", f"    client-key-data: {base64.b64encode(pem.encode()).decode()}\n", "client-key"))
+    encoded = base64.b64encode(pem.encode()).decode()
+    out.append(Sample("private-key-kubeconfig", "base64", f"    client-key-data: {encoded}\n", encoded))
     header = base64.urlsafe_b64encode(b'{"alg":"RS256","typ":"JWT"}').decode().rstrip("=")
     payload = base64.urlsafe_b64encode(json.dumps({"sub": _r(rnd, 10), "exp": 1999999999}).encode()).decode().rstrip("=")
     jwt = f"{header}.{payload}.{_r(rnd, 86, URLSAFE)}"
     basic = base64.b64encode(f"admin:{_r(rnd, 12)}".encode()).decode()
     bearer = _r(rnd, 40, URLSAFE)
+    crypt = {"sha512crypt": f"$6${_r(rnd, 16)}${_r(rnd, 86, ALNUM + './')}",
+             "bcrypt": f"$2y$10${_r(rnd, 53, ALNUM + './')}", "apr1": f"$apr1${_r(rnd, 8)}${_r(rnd, 22, ALNUM + './')}",
+             "yescrypt": f"$y$j9T${_r(rnd, 22, ALNUM + './')}${_r(rnd, 43, ALNUM + './')}"}
+    amqp, mongo, azure, aws, standalone = _r(rnd, 10), _r(rnd, 14), _r(rnd, 86, B64) + "==", _r(rnd, 40, B64), _r(rnd, 40)
     out += [
         Sample("jwt", "log", f"verified token {jwt} for client", jwt), Sample("jwt", "cookie", f"Cookie: session={jwt}", jwt),
         Sample("basic-auth", "header", f"Authorization: Basic {basic}", basic), Sample("bearer", "header", f"Authorization: Bearer {bearer}", bearer),
         Sample("bearer", "curl", f"curl -H 'Authorization: Bearer {bearer}' https://api", bearer),
-        Sample("sha512crypt", "shadow", f"root:$6${_r(rnd, 16)}${_r(rnd, 86, ALNUM + './')}:19700:0:99999:7:::", "$6$"),
-        Sample("bcrypt", "htpasswd", f"admin:$2y$10${_r(rnd, 53, ALNUM + './')}", "$2y$"),
-        Sample("apr1", "htpasswd", f"web:$apr1${_r(rnd, 8)}${_r(rnd, 22, ALNUM + './')}", "$apr1$"),
-        Sample("yescrypt", "shadow", f"bob:$y$j9T${_r(rnd, 22, ALNUM + './')}${_r(rnd, 43, ALNUM + './')}:19700::::::", "$y$"),
-        Sample("url-password", "amqp", f"broker amqp://guest:{_r(rnd, 10)}@rabbit:5672// up", "amqp"),
-        Sample("url-password", "mongodb", f"uri: mongodb+srv://admin:{_r(rnd, 14)}@cluster0.example.net/db", "mongodb"),
-        Sample("azure-storage-key", "connection-string", f"DefaultEndpointsProtocol=https;AccountName=a;AccountKey={_r(rnd, 86, B64)}==;", "AccountKey"),
-        Sample("aws-secret", "credentials", f"aws_secret_access_key = {_r(rnd, 40, B64)}", "aws_secret"),
-        Sample("random-token", "standalone", f"token issued: {_r(rnd, 40)} (expires in 1h)", "standalone"),
+        Sample("sha512crypt", "shadow", f"root:{crypt['sha512crypt']}:19700:0:99999:7:::", crypt["sha512crypt"]),
+        Sample("bcrypt", "htpasswd", f"admin:{crypt['bcrypt']}", crypt["bcrypt"]),
+        Sample("apr1", "htpasswd", f"web:{crypt['apr1']}", crypt["apr1"]),
+        Sample("yescrypt", "shadow", f"bob:{crypt['yescrypt']}:19700::::::", crypt["yescrypt"]),
+        Sample("url-password", "amqp", f"broker amqp://guest:{amqp}@rabbit:5672// up", amqp),
+        Sample("url-password", "mongodb", f"uri: mongodb+srv://admin:{mongo}@cluster0.example.net/db", mongo),
+        Sample("azure-storage-key", "connection-string", f"DefaultEndpointsProtocol=https;AccountName=a;AccountKey={azure};", azure),
+        Sample("aws-secret", "credentials", f"aws_secret_access_key = {aws}", aws),
+        Sample("random-token", "standalone", f"token issued: {standalone} (expires in 1h)", standalone),
     ]
     return out
 
