@@ -33,9 +33,6 @@ _QUOTED = {'"': re.compile(r'[^"\n]{0,256}'), "'": re.compile(r"[^'\n]{0,256}"),
 _BARE = re.compile(r"[^\s\"'`,;&<>()]{1,256}")
 _XML_VALUE = re.compile(r"[^<\n]*(?=</)")
 _ATTR_PAIR = re.compile(r"[\"'][ \t]+value=[\"'](?P<val>[^\"'\n]*)")
-_TOKEN_HEX_DIGITS = "0123456789abcdef"
-_KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]*")
-_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _DIRECTIVES = frozenset({"requirepass", "masterauth", "bindpw", "rootpw", "olcrootpw", "ldap_default_authtok"})
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]*")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")

@@ -59,7 +59,8 @@ def _lines(rnd: random.Random) -> list[str]:
                     "request_id": str(uid), "user": f"u{rnd.randint(1, 5000)}", "latency_ms": rnd.randint(1, 900)}),
         f"2026-12-05 10:00:00,123 WARN [pool-{rnd.randint(1, 9)}-thread-{rnd.randint(1, 99)}] o.a.c.c.C.[Tomcat]"
         f".[localhost] cache miss for key=user:{rnd.randint(1, 99999)} etag={digest[:32]}",
-        f"\tat org.springframework.web.servlet.FrameworkServlet.processRequest(FrameworkServlet.java:{rnd.randint(1, 999)})",
+        "\tat org.springframework.web.servlet.FrameworkServlet.processRequest(FrameworkServlet.java:"
+        f"{rnd.randint(1, 999)})",
         f"{stamp} {host} kernel: [{rnd.randint(1, 99999)}.{rnd.randint(0, 999999):06d}] EXT4-fs (sda1): mounted",
         f"{stamp} {host} dockerd[812]: pulled image registry.example.com/app@sha256:{digest}",
         f"{stamp} {host} app[77]: config loaded from /etc/app/config.yaml (checksum {digest[:40]})",
@@ -126,22 +127,24 @@ def recall(workdir: Path) -> dict[str, str]:
     corpus = _leakcorpus()
     samples = corpus.samples()
     scrubbed = [Scrubber().scrub_text(s.text) for s in samples]
-    by_scrub = sum(s.secret not in out for s, out in zip(samples, scrubbed))
+    by_scrub = sum(s.secret not in scrubbed[i] for i, s in enumerate(samples))
     by_scan = sum(bool(scan_text(s.text)) for s in samples)
-    by_both = sum(s.secret not in out or bool(scan_text(out)) for s, out in zip(samples, scrubbed))
+    by_both = sum(s.secret not in scrubbed[i] or bool(scan_text(scrubbed[i])) for i, s in enumerate(samples))
     tree = workdir / "planted"
     shutil.rmtree(tree, ignore_errors=True)
     corpus.write(tree / "files")
     _, cleaned = _sos_clean(tree, workdir)
     by_sos = sum(s.secret not in (cleaned / "files" / f"{i:04d}-{s.kind}-{s.context}.txt").read_text()
                  for i, s in enumerate(samples))
-    kept = [Scrubber().scrub_text(t) == t and not scan_text(t) for _, t in corpus.LOOKALIKES]
+    kept = [Scrubber().scrub_text(t) == t for _, t in corpus.LOOKALIKES]
+    quiet = [not scan_text(t) for _, t in corpus.LOOKALIKES]
     n = len(samples)
     return {"samples": f"{n} planted secrets, {len({s.kind for s in samples})} kinds",
             "medic scrub": f"{by_scrub}/{n} = {by_scrub / n:.1%}", "medic leak scan alone": f"{by_scan}/{n} = "
             f"{by_scan / n:.1%}", "medic scrub + scan": f"{by_both}/{n} = {by_both / n:.1%}",
             "sos clean": f"{by_sos}/{n} = {by_sos / n:.1%}",
-            "look-alikes untouched by scrub and scan": f"{sum(kept)}/{len(kept)}"}
+            "look-alikes left unchanged by medic scrub": f"{sum(kept)}/{len(kept)}",
+            "look-alikes not flagged by medic leak scan": f"{sum(quiet)}/{len(quiet)}"}
 
 
 def main() -> None:
