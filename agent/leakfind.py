@@ -1,4 +1,5 @@
-"""The leak scan's detectors. Two passes over the text, each one regular expression:
+"""The leak scan's anchored detectors (the token-run pass is :mod:`medic.agent.leakruns`). Two passes over the
+text, each one regular expression:
 
 1. anchors, found in the lower-cased text: secret words (``pass``, ``pw``, ``secret``, ``token``, ``key``...),
    ``-----begin``, ``eyj``, ``://``, crypt ``$id$``, ``bearer``/``basic`` and a few clients' names; each hit is
@@ -18,19 +19,26 @@ import re
 from collections.abc import Iterator
 
 from medic.agent import leakkeys
-from medic.agent.leaktokens import infix_token, vendor_token
+from medic.agent.leakservice import ANCHORS as _CLIENT_ANCHORS
+from medic.agent.leakservice import CLIENTS, client_password
 
 Finding = tuple[int, int, str, str]
 
 _ANCHOR = re.compile(  # factored by first letter: Python's re tries alternatives one by one
-    r"p(?:ass|w|sk)|s(?:ecret|ess|ig=|shpass)|token|key|c(?:red|ookie|url)|auth|b(?:earer|asic)|-----begin|eyj"
-    r"|://|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|m(?:ysql|ariadb|ongo)|redis-cli")
+    r"p(?:ass|w|sk)|s(?:ecret|ess|ig=|shpass)|token|key|c(?:red|ookie|url|ommunity)|auth|b(?:earer|asic)|-----begin"
+    r"|eyj|django-insecure-"
+    r"|://|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
+    r"|" + _CLIENT_ANCHORS)
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _AFTER_KEY = re.compile(
     r"(?P<close>[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
     r"[ \t]*(?P<open>[\"'`]?)")
 _QUOTED = {'"': re.compile(r'[^"\n]{0,256}'), "'": re.compile(r"[^'\n]{0,256}"), "`": re.compile(r"[^`\n]{0,256}")}
-_BARE = re.compile(r"[^\s\"'`,;&<>()]{1,256}")
+_BARE = re.compile(r"[^\s\"'`<>]{1,256}")
+_SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
+_NEXT_KEY = re.compile(r"[;,&](?=[A-Za-z_][\w.-]*=)")
+_NAME_VALUE = re.compile(r"\bname[\"']?[ \t]*[:=][ \t]*[\"']?$")
+_NEXT_VALUE = re.compile(r"[ \t-]*value[ \t]*:[ \t]*[\"']?(?P<val>[^\s\"']+)")
 _XML_VALUE = re.compile(r"[^<\n]*(?=</)")
 _ATTR_PAIR = re.compile(r"[\"'][ \t]+value=[\"'](?P<val>[^\"'\n]*)")
 _DIRECTIVES = frozenset({"requirepass", "masterauth", "bindpw", "rootpw", "olcrootpw", "ldap_default_authtok"})
@@ -43,31 +51,13 @@ _PEM_PRIVATE = re.compile(
     r"(?:(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\n]*(?:\n|\\n)(?:\\[rn]|\s)*)*[A-Za-z0-9+/]{16}")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{10,}")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}$")
+_SENTRY_DSN = re.compile(r"([0-9a-f]{32})@[\w.-]*sentry")
 _USERINFO = re.compile(r"[^\s/:@\"'<>]*:(?P<pw>[^\s/\"'<>]+)@[\w.\-\[\]:]*")
+_NON_SPACE = re.compile(r"\S+")
+_LDAP_HASH = re.compile(r"\{[A-Za-z0-9-]+\}[A-Za-z0-9+/$.]{16,}={0,2}")
 _CRYPT = re.compile(r"\$(?:1|2[abxy]|5|6|7|y|gy|apr1|argon2(?:id|i|d))\$[^\s:\"',;]+")
 _AUTH = re.compile(r"(?i)(bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]+)")
-_CLIENT_PASSWORD = {
-    "mysql": re.compile(r"[ \t]-p(?![ \t])(\S+)"), "mariadb": re.compile(r"[ \t]-p(?![ \t])(\S+)"),
-    "sshpass": re.compile(r"[ \t]-p[ \t]+(\S+)"), "mongo": re.compile(r"[ \t]-p[ \t]+(\S+)"),
-    "redis-cli": re.compile(r"[ \t]-a[ \t]+(\S+)"),
-    "curl": re.compile(r"[ \t](?:-u|--user)[ \t=]+[\"']?[^:\s\"']*:([^\s\"'@]+)"),
-}
-_HEX_DIGITS = "0123456789abcdef"
 _KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]*")
-_RUN = re.compile(r"[A-Za-z0-9_.+/~-]{20,}={0,2}")
-_DIGEST_CONTEXT = re.compile(
-    r"(?i)(?:sha\d*|md5|digest|hash|checksum|integrity|etag|fingerprint|nonce|uuid|trace|span|request|"
-    r"correlation|build|commit|rev|revision|signature|id|ssh-\w+|ecdsa-[\w-]+|x509\w*|modulus|cipher)\w*[\W_]{0,3}$")
-_DIGEST_AFTER = re.compile(r"(?i)\W{0,3}</[\w:]*(?:signature|digest|certificate|modulus|exponent|x509|cipher)")
-_PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE "
-                           r"REQUEST|PGP SIGNATURE|PGP MESSAGE)-----.*?(?:-----END|\Z)", re.S)
-_WORD_PIECES = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-_BASE64_LINE = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
-_FILE_NAME = re.compile(r"\.[A-Za-z]{1,4}\d?$")
-_DATA_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"\x1f\x8b", b"PK\x03\x04", b"RIFF", b"<svg",
-               b"<?xml", b"BZh")
-
-
 def anchored(text: str, lower: str) -> Iterator[Finding]:
     # Checks read at most _WINDOW characters; a command line or token run already read for one anchor is not
     # read again for the next (`mysql mysql mysql ...`, `eyJeyJeyJ...`), so the scan stays linear.
@@ -88,11 +78,15 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
             found = _crypt(text, pos)
         elif word in ("bearer", "basic"):
             found = _auth_header(text, pos)
-        elif word in _CLIENT_PASSWORD:
+        elif word in CLIENTS:
             if pos < skip["client"]:
                 continue
             skip["client"] = _line_end(text, pos)
-            found = _client_password(text, pos, word)
+            found = client_password(text, pos, word, skip["client"])
+        elif word.startswith("{"):
+            found = _ldap_hash(text, pos)
+        elif word == "django-insecure-":
+            found = _django_key(text, pos)
         else:
             found = _assignment(text, pos)[0]
         if found:
@@ -115,7 +109,7 @@ def _private_key(text: str, pos: int) -> Finding | None:
     return pos, match.end() if end < 0 else end, "private_key", "pem"
 
 
-def _b64decode(text: str) -> bytes | None:
+def b64decode(text: str) -> bytes | None:
     try:
         return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
@@ -126,7 +120,7 @@ def _jwt(text: str, pos: int) -> Finding | None:
     match = _JWT.match(text, pos, pos + 8 * _WINDOW)
     if not match or (pos and text[pos - 1].isalnum()):
         return None
-    header = _b64decode(match.group(0).split(".", 1)[0])
+    header = b64decode(match.group(0).split(".", 1)[0])
     try:
         loaded = json.loads(header) if header else None
     except (ValueError, UnicodeDecodeError):
@@ -139,7 +133,8 @@ def _url_password(text: str, pos: int) -> Finding | None:
         return None
     match = _USERINFO.match(text, pos + 3, _line_end(text, pos))
     if not match:
-        return None
+        dsn = _SENTRY_DSN.match(text, pos + 3, _line_end(text, pos))
+        return (dsn.start(1), dsn.end(1), "url_password", "sentry-dsn") if dsn else None
     password = match.group("pw")
     if leakkeys.placeholder(password) or password.startswith("$"):
         return None
@@ -165,17 +160,20 @@ def _auth_header(text: str, pos: int) -> Finding | None:
     if scheme == "bearer":
         ok = len(value) >= 16 and not value.isalpha()
     else:
-        decoded = _b64decode(value) if len(value) >= 8 else None
+        decoded = b64decode(value) if len(value) >= 8 else None
         text_form = decoded.decode("utf-8", "replace") if decoded else ""
         ok = ":" in text_form and text_form.isprintable() and not text_form.endswith(":")
     return (match.start(2), match.end(2), "auth_header", scheme) if ok else None
 
 
-def _client_password(text: str, pos: int, client: str) -> Finding | None:
-    match = _CLIENT_PASSWORD[client].search(text, pos, _line_end(text, pos))
-    if not match or leakkeys.placeholder(match.group(1).strip("'\"")) or match.group(1).startswith("$"):
-        return None
-    return match.start(1), match.end(1), "secret_assignment", f"{client}-password-option"
+def _django_key(text: str, pos: int) -> Finding | None:
+    match = _NON_SPACE.match(text, pos, pos + _WINDOW)
+    return (pos, match.end(), "token_format", "django-secret-key") if match and match.end() - pos > 40 else None
+
+
+def _ldap_hash(text: str, pos: int) -> Finding | None:
+    match = _LDAP_HASH.match(text, pos, pos + _WINDOW)
+    return (pos, match.end(), "password_hash", "ldap") if match else None
 
 
 def _key_bounds(text: str, pos: int) -> tuple[int, int]:
@@ -205,23 +203,44 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     if span is None:
         return None, 0
     vstart, vend, spaced = span
-    spaced = spaced and key.lower() not in _DIRECTIVES  # `requirepass 12345678`: the value is always a secret
-    value = text[vstart:vend].strip().rstrip(":.")
-    if _IDENTIFIER.fullmatch(value) and text[vend:vend + 1] in (";", "(", ")", ".", "[", ",") and (
-            text[vstart - 1:vstart] not in "\"'`"):
+    # `requirepass 12345678`, `--api-token X`: after these the value is always a secret
+    spaced = spaced and key.lower() not in _DIRECTIVES and not text.startswith("--", start)
+    value = text[vstart:vend].strip().rstrip(":.;,)")
+    if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):
         return None, vend  # code: `pass_height = height;`, `password = getPassword();`
+    if text[vstart - 1:vstart] == '"' and _SHELL_VARIABLE.fullmatch(value):
+        return None, vend  # "$user" in a shell script
     prose = bool(_PROSE.match(text, vend))
     if not leakkeys.secret_value(value, strength, spaced, prose):
         return None, vend
     return (vstart, vend, "secret_assignment", "key"), vend
 
 
+def _code(text: str, value: str, vstart: int, vend: int) -> bool:
+    """An identifier or call on the right of `x = ...` in source code, not a secret (random-looking ones are)."""
+    ident = _IDENTIFIER.match(value)
+    if not ident or leakkeys.random_looking(ident.group(0), minimum=8):
+        return False
+    rest = value[ident.end():]
+    if rest.startswith(("(", "[")):
+        return True
+    spaced_equals = text[max(0, vstart - 3):vstart].endswith((" = ", " =", "= "))
+    ends = text[vstart:vend].rstrip()[-1:] + text[vend:vend + 1]
+    return not rest and spaced_equals and any(c in ";)," for c in ends)
+
+
 def _value_span(text: str, start: int, end: int) -> tuple[int, int, bool] | None:
     """Where the value of the key at ``start:end`` is: after `=`, `:`, `=>`, whitespace, `, "`, `("`, as an
     XML element's text or in a ``key="..." value="..."`` pair."""
-    if start and text[start - 1] == "<" and text.startswith(">", end):
-        match = _XML_VALUE.match(text, end + 1, _line_end(text, end))
+    if start and text[start - 1] == "<":  # <password>x</password>, <Pass encoding="base64">x</Pass>
+        close = text.find(">", end, _line_end(text, end))
+        match = _XML_VALUE.match(text, close + 1, _line_end(text, end)) if close >= 0 else None
         return (match.start(), match.end(), False) if match else None
+    pair = _NAME_VALUE.search(text, max(0, start - 12), start)
+    if pair:  # Kubernetes `- name: DB_PASSWORD` then `  value: x` on the next line
+        value = _NEXT_VALUE.match(text, text.find("\n", end) + 1 if "\n" in text[end:end + 200] else end)
+        if value and value.group("val"):
+            return value.start("val"), value.end("val"), False
     if start and text[start - 1] in "\"'":
         pair = _ATTR_PAIR.match(text, end, end + _WINDOW)
         if pair:
@@ -234,84 +253,8 @@ def _value_span(text: str, start: int, end: int) -> tuple[int, int, bool] | None
     value = (_QUOTED[opening] if opening else _BARE).match(text, after.end(), line_end)
     if not value or value.end() == value.start():
         return None
-    spaced = after.group("sep").isspace()
-    return value.start(), value.end(), spaced
-
-
-def runs(text: str) -> Iterator[Finding]:
-    """Vendor tokens anywhere; random-looking strings on lines with no other finding."""
-    public: list[tuple[int, int]] | None = None
-    for match in _RUN.finditer(text):
-        start, run = match.start(), match.group(0)
-        if start and text[start - 1].isalnum():
-            continue
-        rule = _vendor(text, start, run)
-        if rule:
-            yield start, match.end(), "token_format", rule
-            continue
-        if not _standalone_secret(text, start, run):
-            continue
-        if public is None:
-            public = [m.span() for m in _PUBLIC_BLOCK.finditer(text)] if "-----BEGIN" in text else []
-        if not any(a <= start < b for a, b in public):
-            yield start, match.end(), "high_entropy", "random"
-
-
-def _vendor(text: str, start: int, run: str) -> str | None:
-    if not run.strip(_HEX_DIGITS):
-        return None  # digests and ids: no vendor format is lower-case hex from its first character
-    rule = vendor_token(text, start, run) or infix_token(text, start, run)
-    if rule or "/" not in run:
-        return rule
-    offset = 0
-    for piece in run.split("/")[:-1]:  # a token after a slash: a URL path, a webhook
-        offset += len(piece) + 1
-        if len(run) - offset >= 20:
-            rule = vendor_token(text, start + offset, run[offset:])
-            if rule:
-                return rule
-    return None
-
-
-def _standalone_secret(text: str, start: int, run: str) -> bool:
-    token = run.rstrip("=")
-    if (len(token) > 100 or token.islower() or token.isupper() or token.startswith(("AAAA", "_"))
-            or _FILE_NAME.search(token)):
-        return False  # data, hex, UUIDs, words in one case, SSH public keys, mangled symbols, file names
-    if not _random_looking(token):
-        return False
-    line_start = text.rfind("\n", 0, start) + 1
-    if (_DIGEST_CONTEXT.search(text, max(line_start, start - 24), start) or _in_block(text, line_start, run)
-            or _DIGEST_AFTER.match(text, start + len(run))):
-        return False
-    decoded = _b64decode(token) if "." not in token and "~" not in token else None
-    return decoded is None or not (decoded.startswith(_DATA_MAGIC) or _mostly_text(decoded))  # JSON, text, image
-
-
-def _in_block(text: str, line_start: int, run: str) -> bool:
-    """A line that is nothing but base64, next to another such line: the body of a certificate, an XML
-    signature or a MIME part, which stand in blocks; a secret stands alone."""
-    end = text.find("\n", line_start)
-    if text[line_start:len(text) if end < 0 else end].strip() != run:
-        return False
-    before = text.rfind("\n", 0, max(0, line_start - 1)) + 1
-    neighbours = (text[before:max(before, line_start - 1)],
-                  text[end + 1:(text.find("\n", end + 1) % (len(text) + 1)) or len(text)] if end >= 0 else "")
-    return any(_BASE64_LINE.fullmatch(n.strip()) and len(n.strip()) >= len(run) for n in neighbours)
-
-
-def _mostly_text(data: bytes) -> bool:
-    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in data[:96])
-    return printable >= 0.9 * min(len(data), 96)
-
-
-def _random_looking(token: str) -> bool:
-    """Upper, lower case and digits that switch at most positions: random tokens switch about 60% of the
-    time, CamelCase identifiers and versions well under 45%."""
-    if len(token) / len(_WORD_PIECES.findall(token) or "x") >= 3:
-        return False  # words: org.springframework.web.Servlet, xmlSecTmplKeyInfoAddX509Data
-    classes = [0 if c.isupper() else 1 if c.islower() else 2 for c in token[:100] if c.isalnum()]
-    if len(classes) < 20 or classes.count(2) < 2 or 0 not in classes or 1 not in classes:
-        return False
-    switches = sum(classes[i] != classes[i - 1] for i in range(1, len(classes))) / (len(classes) - 1)
-    return switches >= 0.45 and leakkeys.entropy(token[:100]) >= 3.5
+    vend = value.end()
+    if not opening:  # an unquoted value ends where the next `key=` starts: `pwd=x;Encrypt=yes`, `a=1,b=2`
+        next_key = _NEXT_KEY.search(text, value.start(), vend)
+        vend = next_key.start() if next_key else vend
+    return value.start(), vend, after.group("sep").isspace() and not opening

@@ -21,6 +21,7 @@ _STRONG = frozenset({
     "password", "passwd", "pwd", "pw", "pass", "passphrase", "passcode", "secret", "secrets", "credential",
     "credentials", "creds", "authtok", "psk", "requirepass", "masterauth", "bindpw", "pword", "passwort",
     "kennwort", "contrasena", "senha", "motdepasse", "wachtwoord", "parola", "haslo", "salasana", "losenord",
+    "community", "rocommunity", "rwcommunity", "passwd_client",
 })
 _NOT_PASS = frozenset({"bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass",
                        "impass", "multipass", "onepass", "firstpass", "secondpass", "secretary", "secretaries"})
@@ -63,7 +64,8 @@ _NO_VALUE = frozenset({
 })
 _PLACEHOLDER_START = ("${", "$(", "{{", "%(", "<", "[REDACTED", "{%", "#{", "@{", "&lt;", "$env:", "${{")
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|@[A-Za-z_]+@|\{\d*\}|%[sdr]"
-                        r"|\$\w+::\w+|[\w.-]*/[\w./-]*\.[a-z][a-z0-9]{0,4}")  # $section::name, dir/file.ext
+                        r"|\$\w+::\w+|[\w.-]*/[\w./-]*\.[a-z][a-z0-9]{0,4}"  # $section::name, dir/file.ext
+                        r"|(?:vault|hash|arn|file|env|secret|ssm|kms|op|ref\+\w+|awssm|gcpsm|azkv):\S+")  # references
 _YAML_TAG = re.compile(r"!!?[a-z]+|[|>][+-]?")
 _FILE_LIKE = re.compile(r"(?i)^(?:[a-z]:\\|\.{0,2}/|~/|file:)|\.(?:pem|key|crt|cer|txt|conf|cfg|json|ya?ml|"
                         r"xml|properties|env|ini|p12|pfx|jks|gpg|asc|pub|der|secret|token|sh)$")
@@ -81,6 +83,10 @@ def key_strength(key: str) -> int:
     words = [w.lower() for w in _WORDS.findall(key)]
     if not words or words[-1] in _META:
         return NONE
+    if any(w in ("public", "publishable", "pub") for w in words):
+        return NONE  # a public key, a publishable key
+    if words[-2:] == ["authentication", "string"]:
+        return STRONG  # MySQL's authentication_string: a password hash
     best = NONE
     for i, word in enumerate(words):
         best = max(best, _word_strength(word, words[i - 1] if i else ""))
@@ -93,7 +99,7 @@ def _word_strength(word: str, previous: str) -> int:
     if (word in _STRONG or "password" in word or "passwd" in word or "secret" in word
             or word.endswith(("pass", "pwd")) or (word.endswith("pw") and len(word) <= 8)):
         return STRONG
-    if "token" in word and not word.startswith("tokeniz"):
+    if ("token" in word and not word.startswith("tokeniz")) or word == "pat":
         return TOKEN
     if word == "key":
         return TOKEN if previous in _KEY_QUALIFIERS else WEAK

@@ -59,7 +59,7 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("artifactory-reference-token", r"cmVmd[A-Za-z0-9]{59}"), ("databricks-api-token", r"dapi[a-f0-9]{32}"),
     ("dynatrace-api-token", r"dt0c01\.[a-zA-Z0-9]{24}\.[a-zA-Z0-9]{64}"),
     ("easypost-api-token", r"EZAK[a-zA-Z0-9]{54}"), ("easypost-test-api-token", r"EZTK[a-zA-Z0-9]{54}"),
-    ("flutterwave-secret-key", r"FLWSECK(?:_TEST)?-[a-hA-H0-9]{12,32}"),
+    ("flutterwave-secret-key", r"FLWSECK(?:_TEST)?-?[a-hA-H0-9]{12,32}"),
     ("flyio-access-token", r"fo1_[\w-]{43}"), ("flyio-access-token", r"fm1[ar]_[a-zA-Z0-9+/]{80,}"),
     ("flyio-access-token", r"fm2_[a-zA-Z0-9+/]{80,}"), ("frameio-api-token", r"fio-u-[\w=-]{64}"),
     ("grafana-cloud-api-token", r"glc_[A-Za-z0-9+/]{32,}"),
@@ -94,12 +94,26 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("telegram-bot-token", r"(?<=\d{8}:)AA[\w-]{33}|(?<=\d{9}:)AA[\w-]{33}|(?<=\d{10}:)AA[\w-]{33}"),
     ("braintree-access-token", r"access_token\$(?:production|sandbox)\$[0-9a-z]{16}\$[0-9a-f]{32}"),
     ("private-key-base64", r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,}"),
+    ("tencent-secret-id", r"AKID[0-9a-zA-Z]{32}"), ("firebase-fcm-server-key", r"APA91b[\w-]{100,}"),
+    ("yandex-iam-token", r"t1\.[\w-]+=*\.[\w-]{80,}=*"), ("scaleway-access-key", r"SCW[A-Z0-9]{17}"),
+    ("akamai-client-token", r"akab-[a-z0-9]{16}-[a-z0-9]{16}"), ("deepseek-api-key", r"sk-[a-f0-9]{32}"),
+    ("plaid-access-token", r"access-(?:sandbox|development|production)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                           r"[0-9a-f]{4}-[0-9a-f]{12}"),
+    ("klaviyo-private-key", r"pk_[a-z0-9]{34}"), ("clickup-token", r"pk_\d+_[A-Z0-9]{32}"),
+    ("dropbox-token", r"sl\.[\w-]{130,}"), ("hubspot-pat", r"pat-(?:na|eu)\d-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                                                               r"[0-9a-f]{4}-[0-9a-f]{12}"),
+    ("honeycomb-key", r"hc[a-z]{2,4}_\w{40,}"), ("nuget-api-key", r"oy2[a-z0-9]{43}"),
+    ("defined-networking-key", r"dnkey-[\w=-]{26}-[\w=-]{52}"), ("adobe-client-secret", r"p8e-[a-zA-Z0-9]{32}"),
+    ("intra42-secret", r"s-s4t2(?:ud|af)-[a-f0-9]{64}"), ("new-relic-key", r"NRJS-[a-f0-9]{19}"),
+    ("docker-oat", r"dckr_oat_[\w-]{20,}"), ("trello-token", r"ATTA[a-fA-F0-9]{64}"),
+    ("onepassword-service-token", r"ops_eyJ[a-zA-Z0-9+/]{100,}"),
 )
 # Formats recognised by a fragment inside the token rather than its first characters.
 _INFIXES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("Q~", "azure-ad-client-secret", re.compile(r"[a-zA-Z0-9_~.]{3}\dQ~[a-zA-Z0-9_~.-]{31,34}")),
     (".atlasv1.", "terraform-cloud-token", re.compile(r"[a-zA-Z0-9]{14}\.atlasv1\.[\w=-]{60,70}")),
     ("webhookb2/", "microsoft-teams-webhook", re.compile(r"webhook\.office\.com/webhookb2/[\w@-]{30,}")),
+    ("-us", "mailchimp-api-key", re.compile(r"[0-9a-f]{32}-us\d{1,2}")),
 )
 _END = r"(?![A-Za-z0-9])"  # a token ends where its alphabet does
 

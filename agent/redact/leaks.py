@@ -13,7 +13,9 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from medic.agent.leakfind import Finding, anchored, runs
+from medic.agent.leakfind import Finding, anchored
+from medic.agent.leakruns import runs
+from medic.agent.leakservice import service_file
 
 _EXCERPT = 120
 
@@ -40,7 +42,7 @@ def digest(text: str) -> str:
 
 def scan_text(text: str, member: str = "") -> list[LeakHit]:
     """Every suspected secret in ``text``, one hit per rule and line, without the values."""
-    findings = sorted(set(anchored(text, text.lower())) | set(runs(text)))
+    findings = sorted(set(anchored(text, text.lower())) | set(runs(text)) | set(service_file(text, member)))
     if not findings:
         return []
     blocks = [(a, b) for a, b, rule, _ in findings if rule == "private_key"]
