@@ -26,7 +26,7 @@ Finding = tuple[int, int, str, str]
 
 _ANCHOR = re.compile(  # factored by first letter: Python's re tries alternatives one by one
     r"p(?:ass|w|sk)|s(?:ecret|ess|ig=|shpass)|token|key|c(?:red|ookie|url|ommunity)|auth|b(?:earer|asic)|-----begin"
-    r"|eyj|django-insecure-"
+    r"|eyj|django-insecure-|pat(?=[\"' \t]*[=:])"
     r"|://|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
     r"|" + _CLIENT_ANCHORS)
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
@@ -186,17 +186,21 @@ def _key_bounds(text: str, pos: int) -> tuple[int, int]:
 def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     """The finding, if the key at ``pos`` holds a secret, and how far the check read (the value's end)."""
     start, end = _key_bounds(text, pos)
-    if start and (text[start - 1] in "/\\" or text.endswith("REDACTED:", 0, start)):
-        return None, 0  # a path (/usr/bin/passwd) or the scrubber's own [REDACTED:password]
+    if start and (text[start - 1] in "/\\" or text.endswith("REDACTED:", 0, start)
+                  or "arn:" in text[max(0, start - 80):start]):
+        return None, 0  # a path (/usr/bin/passwd), an AWS ARN, or the scrubber's own [REDACTED:password]
     key = text[start:end].strip("-.")
     strength = leakkeys.key_strength(key)
     if key.lower() == "pass":  # "PASS: test_x" in test logs: a bare `pass` needs more evidence
         strength = leakkeys.NONE if key.isupper() and text.startswith(":", end) else leakkeys.TOKEN
     elif key.lower() in ("key", "token", "code", "number") and strength < leakkeys.TOKEN:
         previous = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
-        if previous and previous.group(1).lower() in ("activation", "license", "licence", "product", "serial",
-                                                      "registration", "api", "secret", "access", "private"):
+        word = previous.group(1).lower() if previous else ""
+        if word in ("activation", "license", "licence", "product", "serial", "registration", "api", "secret",
+                    "access", "private"):
             strength = leakkeys.TOKEN
+        elif word in ("public", "publishable", "host"):
+            strength = leakkeys.NONE
     if strength == leakkeys.NONE:
         return None, 0
     span = _value_span(text, start, end)

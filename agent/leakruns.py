@@ -18,7 +18,7 @@ _RUN = re.compile(r"[A-Za-z0-9_.+/~-]{20,}={0,2}")
 _DIGEST_CONTEXT = re.compile(
     r"(?i)(?:sha\d*|md5|digest|hash|checksum|integrity|etag|fingerprint|nonce|uuid|trace|span|request|"
     r"correlation|build|commit|rev|revision|signature|id|ssh-\w+|ecdsa-[\w-]+|x509\w*|modulus|cipher|h1|address|"
-    r"payload|data)\w*[\W_]{0,3}$")
+    r"payload|data|public\w*)\w*[\W_]{0,3}$")
 _DIGEST_AFTER = re.compile(r"(?i)\W{0,3}</[\w:]*(?:signature|digest|certificate|modulus|exponent|x509|cipher)")
 _PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE "
                            r"REQUEST|PGP SIGNATURE|PGP MESSAGE)-----.*?(?:-----END|\Z)", re.S)
@@ -69,10 +69,10 @@ def _vendor(text: str, start: int, run: str) -> str | None:
 
 def _standalone_secret(text: str, start: int, run: str) -> bool:
     token = run.rstrip("=")
-    if (len(token) > 100 or token.islower() or token.isupper() or token.startswith(("AAAA", "_", "/"))
+    if (len(token) > 100 or token.islower() or token.isupper() or token.startswith(("AAAA", "_", "/", "age1"))
             or _DIGEST_PREFIX.match(token)
             or _FILE_NAME.search(token)):
-        return False  # data, hex, UUIDs, words in one case, SSH public keys, mangled symbols, file names
+        return False  # data, hex, UUIDs, one-case words, SSH and age public keys, mangled symbols, paths, file names
     if not _random_looking(token):
         return False
     line_start = text.rfind("\n", 0, start) + 1
