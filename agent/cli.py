@@ -2,11 +2,14 @@
 
     medic-agent                      same as `medic-agent collect` with the default profile
     medic-agent collect [--profile NAME|FILE] [--output DIR] [--note TEXT] [--app-logs PATH]...
-                        [--pseudonymise] [--allow-leaks] [--quiet]
+                        [--pseudonymise] [--leak-baseline FILE] [--quiet]
     medic-agent profiles             list packaged profiles
+    medic-agent leaks scan BUNDLE [--leak-baseline FILE]     list a bundle's leak-scan findings (masked)
+    medic-agent leaks baseline BUNDLE -o FILE                write its findings as a baseline to review
 
-Exit codes: 0 bundle written; 2 usage or invalid profile; 3 internal error; 4 the leak scan found a secret: the
-bundle is kept here as ``*.blocked`` and must not be sent (``--allow-leaks`` overrides after a human check).
+Exit codes: 0 bundle written (or no finding); 2 usage, invalid profile or baseline; 3 internal error; 4 the
+leak scan found a secret: the bundle is kept here as ``*.blocked`` and must not be sent. A finding that is
+not a secret passes once it is in a reviewed leak baseline (``--leak-baseline``); the scan cannot be skipped.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     collect = sub.add_parser("collect", help="collect a bundle (the default command)")
     _collect_options(collect)
     sub.add_parser("profiles", help="list packaged collection profiles")
+    _leaks_parser(sub.add_parser("leaks", help="leak-scan findings of a bundle, and baselines of reviewed ones"))
     _collect_options(parser)  # `medic-agent --note "..."` works without the word collect
     return parser
 
@@ -44,9 +48,19 @@ def _collect_options(p: argparse.ArgumentParser) -> None:
                    help="an application's log file(s) to include (repeatable)")
     p.add_argument("--pseudonymise", action="store_true",
                    help="replace host, user names, e-mail and IP addresses by pseudonyms (mapping kept here)")
-    p.add_argument("--allow-leaks", action="store_true",
-                   help="keep the bundle even when the leak scan finds something (after checking it yourself)")
+    p.add_argument("--leak-baseline", type=Path, metavar="FILE",
+                   help="findings reviewed as not secret (written by `medic-agent leaks baseline`): they pass")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+
+
+def _leaks_parser(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="leaks_command", metavar="ACTION", required=True)
+    scan = sub.add_parser("scan", help="list the findings of a bundle (or a blocked bundle), values masked")
+    scan.add_argument("bundle", type=Path)
+    scan.add_argument("--leak-baseline", type=Path, metavar="FILE", help="findings that pass")
+    base = sub.add_parser("baseline", help="write a bundle's findings as a leak baseline, to review and pass")
+    base.add_argument("bundle", type=Path)
+    base.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -54,6 +68,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "profiles":
             return _profiles()
+        if args.command == "leaks":
+            from medic.agent.leakcli import leaks_command
+
+            return leaks_command(args)
         return _collect(args)
     except MedicError as exc:
         print(f"medic-agent: error: {exc}", file=sys.stderr)
@@ -79,6 +97,11 @@ def _collect(args: argparse.Namespace) -> int:
     from medic.agent.profile import load_profile
 
     profile = load_profile(args.profile)
+    baseline = None
+    if args.leak_baseline is not None:
+        from medic.agent.leakbaseline import load_baseline
+
+        baseline = load_baseline(args.leak_baseline)
     if not args.output.is_dir():
         print(f"medic-agent: error: output directory {args.output} does not exist", file=sys.stderr)
         return EXIT_USAGE
@@ -88,7 +111,7 @@ def _collect(args: argparse.Namespace) -> int:
             print(f"  {message}", file=sys.stderr, flush=True)
 
     outcome = collect_bundle(profile, args.output, note=args.note, app_logs=args.app_logs,
-                             pseudonymise=args.pseudonymise, allow_leaks=args.allow_leaks, progress=progress)
+                             pseudonymise=args.pseudonymise, leak_baseline=baseline, progress=progress)
     c = outcome.collected
     print(f"collected {len(c.results)} probes, {len(c.files)} logs, {len(c.commands)} commands in "
           f"{c.finished - c.started:.1f} s; {len(c.skipped)} item(s) skipped (listed in the manifest)",
@@ -101,12 +124,13 @@ def _collect(args: argparse.Namespace) -> int:
               file=sys.stderr)
     if outcome.mapping_path:
         print(f"pseudonym mapping (keep it, never send it): {outcome.mapping_path}", file=sys.stderr)
+    if outcome.allowed:
+        print(f"leak baseline {args.leak_baseline}: {len(outcome.allowed)} reviewed finding(s) passed",
+              file=sys.stderr)
     if outcome.blocked:
-        for hit in outcome.leaks[:20]:
-            print(f"  leak: {hit}", file=sys.stderr)
-        print(f"medic-agent: blocked: the leak scan found {len(outcome.leaks)} possible secret(s); the bundle is "
-              f"kept here and must not be sent: {outcome.path}. Check the members named above; "
-              f"--allow-leaks keeps it anyway.", file=sys.stderr)
+        from medic.agent.leakcli import print_blocked
+
+        print_blocked(outcome.leaks, outcome.path)
         return EXIT_BLOCKED
     print(f"{outcome.path} ({_size(outcome.size)})")
     return 0

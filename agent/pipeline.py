@@ -1,7 +1,8 @@
 """One click: collect under budgets, scrub, write the bundle atomically, leak-scan it; block it on a leak.
 
-The pseudonym mapping (when ``pseudonymise`` is on) is written next to the bundle, readable only by the user,
-and never put inside it.
+Findings a user reviewed and listed in a leak baseline (:mod:`medic.agent.leakbaseline`) do not block; any
+other finding does (there is no switch that turns the scan off). The pseudonym mapping (when ``pseudonymise``
+is on) is written next to the bundle, readable only by the user, and never put inside it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from medic.agent.collect import Collected, Collector, Progress, lower_priority
+from medic.agent.leakbaseline import Baseline
 from medic.agent.leakscan import scan_bundle
 from medic.agent.profile import Profile
 from medic.agent.redact import LeakHit, Pseudonymiser, Scrubber
@@ -29,7 +31,8 @@ class Outcome:
     size: int
     collected: Collected
     redaction: dict[str, int]
-    leaks: list[LeakHit] = field(default_factory=list)
+    leaks: list[LeakHit] = field(default_factory=list)  # findings that block the bundle
+    allowed: list[LeakHit] = field(default_factory=list)  # findings the leak baseline lets pass
     blocked: bool = False
     mapping_path: Path | None = None
 
@@ -39,7 +42,8 @@ def _safe_name(text: str) -> str:
 
 
 def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: list[str] | None = None,
-                   pseudonymise: bool = False, allow_leaks: bool = False, progress: Progress | None = None,
+                   pseudonymise: bool = False, leak_baseline: Baseline | None = None,
+                   progress: Progress | None = None,
                    low_priority: bool = True) -> Outcome:
     if low_priority:
         lower_priority()
@@ -78,8 +82,9 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
         outcome.mapping_path = _write_mapping(dest, pseudo.mapping)
     if progress:
         progress("scanning the bundle for leaks")
-    outcome.leaks = scan_bundle(dest)
-    if outcome.leaks and not allow_leaks:
+    hits = scan_bundle(dest)
+    outcome.leaks, outcome.allowed = leak_baseline.split(hits) if leak_baseline else (hits, [])
+    if outcome.leaks:
         blocked = dest.with_name(dest.name + ".blocked")
         os.replace(dest, blocked)
         outcome.path, outcome.blocked = blocked, True

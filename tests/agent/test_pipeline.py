@@ -82,6 +82,45 @@ def test_leak_scan_blocks_a_bundle_the_scrubber_missed(tmp_path: Path, monkeypat
     assert AWS_KEY not in "".join(str(h) for h in outcome.leaks)
 
 
+LOOKALIKE = "artifact Zq8XvN3mKp7LwR2tYc9HsJ4dGf6AeQ1b built"  # random-looking, reviewed as not secret
+
+
+def test_a_reviewed_false_positive_passes_with_a_baseline_and_a_new_finding_still_blocks(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text(f"{LOOKALIKE}\n")
+    profile = app_profile(tmp_path, log)
+    out = tmp_path / "out"
+    out.mkdir()
+    blocked = agent("collect", "--profile", str(profile), "--output", str(out), "-q", cwd=tmp_path)
+    assert blocked.returncode == 4 and "high_entropy" in blocked.stderr and "Traceback" not in blocked.stderr
+    assert "Zq8XvN3mKp7LwR2tYc9HsJ4dGf6AeQ1b" not in blocked.stderr and "leaks baseline" in blocked.stderr
+    bundle = next(out.glob("*.blocked"))
+    scanned = agent("leaks", "scan", str(bundle), cwd=tmp_path)
+    assert scanned.returncode == 4 and f"logs{log}:1: high_entropy" in scanned.stderr
+    written = agent("leaks", "baseline", str(bundle), "-o", str(tmp_path / "baseline.json"), cwd=tmp_path)
+    assert written.returncode == 0 and "wrote 1 finding" in written.stderr
+    assert "Zq8XvN3mKp7LwR2tYc9HsJ4dGf6AeQ1b" not in (tmp_path / "baseline.json").read_text()
+    assert agent("leaks", "scan", str(bundle), "--leak-baseline", str(tmp_path / "baseline.json"),
+                 cwd=tmp_path).returncode == 0
+    passed = agent("collect", "--profile", str(profile), "--output", str(out), "-q",
+                   "--leak-baseline", str(tmp_path / "baseline.json"), cwd=tmp_path)
+    assert passed.returncode == 0, passed.stderr
+    assert "1 reviewed finding(s) passed" in passed.stderr and Path(passed.stdout.split(" (")[0]).exists()
+    log.write_text(f"{LOOKALIKE}\nsession AbC9dEf8GhI7jKl6MnO5pQr4StU3vWx2 opened\n")  # a new finding
+    again = agent("collect", "--profile", str(profile), "--output", str(out), "-q",
+                  "--leak-baseline", str(tmp_path / "baseline.json"), cwd=tmp_path)
+    assert again.returncode == 4 and f"logs{log}:2:" in again.stderr and f"logs{log}:1:" not in again.stderr
+
+
+def test_the_leak_scan_cannot_be_switched_off_and_a_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
+    gone = agent("collect", "--allow-leaks", "--output", str(tmp_path), cwd=tmp_path)
+    assert gone.returncode == 2 and "--allow-leaks" in gone.stderr
+    (tmp_path / "bad.json").write_text("[]")
+    bad = agent("collect", "--leak-baseline", str(tmp_path / "bad.json"), "--output", str(tmp_path), cwd=tmp_path)
+    assert bad.returncode == 2 and "bad.json" in bad.stderr and "Traceback" not in bad.stderr
+    assert not list(tmp_path.glob("medic-bundle-*"))
+
+
 def test_pseudonyms_replace_the_host_and_the_mapping_stays_outside(tmp_path: Path) -> None:
     import socket
 

@@ -1,0 +1,264 @@
+"""The leak scan's anchored detectors (the token-run pass is :mod:`medic.agent.leakruns`). Two passes over the
+text, each one regular expression:
+
+1. anchors, found in the lower-cased text: secret words (``pass``, ``pw``, ``secret``, ``token``, ``key``...),
+   ``-----begin``, ``eyj``, ``://``, crypt ``$id$``, ``bearer``/``basic`` and a few clients' names; each hit is
+   then checked where it stands (key and value parsed, header decoded, URL split);
+2. runs of token characters of 20 or more: vendor token formats by prefix (:mod:`medic.agent.leaktokens`),
+   then random-looking strings that stand alone.
+
+A finding is ``(start, end, rule, kind)``: offsets of the secret in the text, never the secret itself.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterator
+
+from medic.agent import leakkeys
+from medic.agent.leakservice import ANCHORS as _CLIENT_ANCHORS
+from medic.agent.leakservice import CLIENTS, client_password
+
+Finding = tuple[int, int, str, str]
+
+_ANCHOR = re.compile(  # factored by first letter: Python's re tries alternatives one by one
+    r"p(?:ass|w|sk)|s(?:ecret|ess|ig=|shpass)|token|key|c(?:red|ookie|url|ommunity)|auth|b(?:earer|asic)|-----begin"
+    r"|eyj|django-insecure-|pat(?=[\"' \t]*[=:])"
+    r"|://|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
+    r"|" + _CLIENT_ANCHORS)
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
+_AFTER_KEY = re.compile(
+    r"(?P<close>[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
+    r"[ \t]*(?P<open>[\"'`]?)")
+_QUOTED = {'"': re.compile(r'[^"\n]{0,256}'), "'": re.compile(r"[^'\n]{0,256}"), "`": re.compile(r"[^`\n]{0,256}")}
+_BARE = re.compile(r"[^\s\"'`<>]{1,256}")
+_SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
+_NEXT_KEY = re.compile(r"[;,&](?=[A-Za-z_][\w.-]*=)")
+_NAME_VALUE = re.compile(r"\bname[\"']?[ \t]*[:=][ \t]*[\"']?$")
+_NEXT_VALUE = re.compile(r"[ \t-]*value[ \t]*:[ \t]*[\"']?(?P<val>[^\s\"']+)")
+_XML_VALUE = re.compile(r"[^<\n]*(?=</)")
+_ATTR_PAIR = re.compile(r"[\"'][ \t]+value=[\"'](?P<val>[^\"'\n]*)")
+_DIRECTIVES = frozenset({"requirepass", "masterauth", "bindpw", "rootpw", "olcrootpw", "ldap_default_authtok"})
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_.-]*")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][\w$.]*")
+_PROSE = re.compile(r"[\"'`]?[ \t]+[A-Za-z]")
+_PREVIOUS_WORD = re.compile(r"([A-Za-z]+)[ \t]+$")
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----(?:\\[rn]|[\s\"'])*"
+    r"(?:(?:Proc-Type|DEK-Info|Version|Comment|Hash):[^\n]*(?:\n|\\n)(?:\\[rn]|\s)*)*[A-Za-z0-9+/]{16}")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{10,}")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,30}$")
+_SENTRY_DSN = re.compile(r"([0-9a-f]{32})@[\w.-]*sentry")
+_USERINFO = re.compile(r"[^\s/:@\"'<>]*:(?P<pw>[^\s/\"'<>]+)@[\w.\-\[\]:]*")
+_NON_SPACE = re.compile(r"\S+")
+_LDAP_HASH = re.compile(r"\{[A-Za-z0-9-]+\}[A-Za-z0-9+/$.]{16,}={0,2}")
+_CRYPT = re.compile(r"\$(?:1|2[abxy]|5|6|7|y|gy|apr1|argon2(?:id|i|d))\$[^\s:\"',;]+")
+_AUTH = re.compile(r"(?i)(bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]+)")
+_KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]*")
+def anchored(text: str, lower: str) -> Iterator[Finding]:
+    # Checks read at most _WINDOW characters; a command line or token run already read for one anchor is not
+    # read again for the next (`mysql mysql mysql ...`, `eyJeyJeyJ...`), so the scan stays linear.
+    skip = {"client": 0, "jwt": 0}
+    for match in _ANCHOR.finditer(lower):
+        word, pos = match.group(0), match.start()
+        found: Finding | None = None
+        if word == "-----begin":
+            found = _private_key(text, pos)
+        elif word == "eyj":
+            if pos < skip["jwt"]:
+                continue
+            skip["jwt"] = _TOKEN_RUN.match(text, pos, pos + 8 * _WINDOW).end()  # type: ignore[union-attr]
+            found = _jwt(text, pos)
+        elif word == "://":
+            found = _url_password(text, pos)
+        elif word.startswith("$"):
+            found = _crypt(text, pos)
+        elif word in ("bearer", "basic"):
+            found = _auth_header(text, pos)
+        elif word in CLIENTS:
+            if pos < skip["client"]:
+                continue
+            skip["client"] = _line_end(text, pos)
+            found = client_password(text, pos, word, skip["client"])
+        elif word.startswith("{"):
+            found = _ldap_hash(text, pos)
+        elif word == "django-insecure-":
+            found = _django_key(text, pos)
+        else:
+            found = _assignment(text, pos)[0]
+        if found:
+            yield found
+
+
+_WINDOW = 1024  # how far a check looks from its anchor: the scan stays linear in the text
+
+
+def _line_end(text: str, pos: int) -> int:
+    end = text.find("\n", pos, pos + _WINDOW)
+    return min(len(text), pos + _WINDOW) if end < 0 else end
+
+
+def _private_key(text: str, pos: int) -> Finding | None:
+    match = _PEM_PRIVATE.match(text, pos, pos + _WINDOW)
+    if not match:
+        return None
+    end = text.find("-----END", match.end(), match.end() + 20_000)  # the whole block: its lines are this hit
+    return pos, match.end() if end < 0 else end, "private_key", "pem"
+
+
+def b64decode(text: str) -> bytes | None:
+    try:
+        return base64.urlsafe_b64decode(text.replace("+", "-").replace("/", "_") + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError):
+        return None
+
+
+def _jwt(text: str, pos: int) -> Finding | None:
+    match = _JWT.match(text, pos, pos + 8 * _WINDOW)
+    if not match or (pos and text[pos - 1].isalnum()):
+        return None
+    header = b64decode(match.group(0).split(".", 1)[0])
+    try:
+        loaded = json.loads(header) if header else None
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return (pos, match.end(), "jwt", "jwt") if isinstance(loaded, dict) and "alg" in loaded else None
+
+
+def _url_password(text: str, pos: int) -> Finding | None:
+    if not _SCHEME.search(text, max(0, pos - 31), pos):
+        return None
+    match = _USERINFO.match(text, pos + 3, _line_end(text, pos))
+    if not match:
+        dsn = _SENTRY_DSN.match(text, pos + 3, _line_end(text, pos))
+        return (dsn.start(1), dsn.end(1), "url_password", "sentry-dsn") if dsn else None
+    password = match.group("pw")
+    if leakkeys.placeholder(password) or password.startswith("$"):
+        return None
+    return match.start("pw"), match.end("pw"), "url_password", "url"
+
+
+def _crypt(text: str, pos: int) -> Finding | None:
+    match = _CRYPT.match(text, pos, pos + _WINDOW)
+    if not match or len(match.group(0).rsplit("$", 1)[-1]) < 8 or "REDACTED" in match.group(0):
+        return None
+    return pos, match.end(), "password_hash", match.group(0).split("$")[1]
+
+
+def _auth_header(text: str, pos: int) -> Finding | None:
+    if pos and text[pos - 1].isalnum():
+        return None
+    match = _AUTH.match(text, pos, pos + _WINDOW)
+    if not match:
+        return None
+    scheme, value = match.group(1).lower(), match.group(2)
+    if leakkeys.placeholder(value) or value.startswith("$"):
+        return None
+    if scheme == "bearer":
+        ok = len(value) >= 16 and not value.isalpha()
+    else:
+        decoded = b64decode(value) if len(value) >= 8 else None
+        text_form = decoded.decode("utf-8", "replace") if decoded else ""
+        ok = ":" in text_form and text_form.isprintable() and not text_form.endswith(":")
+    return (match.start(2), match.end(2), "auth_header", scheme) if ok else None
+
+
+def _django_key(text: str, pos: int) -> Finding | None:
+    match = _NON_SPACE.match(text, pos, pos + _WINDOW)
+    return (pos, match.end(), "token_format", "django-secret-key") if match and match.end() - pos > 40 else None
+
+
+def _ldap_hash(text: str, pos: int) -> Finding | None:
+    match = _LDAP_HASH.match(text, pos, pos + _WINDOW)
+    return (pos, match.end(), "password_hash", "ldap") if match else None
+
+
+def _key_bounds(text: str, pos: int) -> tuple[int, int]:
+    start = pos
+    while start > 0 and text[start - 1] in _KEY_CHARS and pos - start < 80:
+        start -= 1
+    return start, _KEY_TAIL.match(text, pos, pos + 80).end()  # type: ignore[union-attr]
+
+
+def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
+    """The finding, if the key at ``pos`` holds a secret, and how far the check read (the value's end)."""
+    start, end = _key_bounds(text, pos)
+    if start and (text[start - 1] in "/\\" or text.endswith("REDACTED:", 0, start)
+                  or "arn:" in text[max(0, start - 80):start]):
+        return None, 0  # a path (/usr/bin/passwd), an AWS ARN, or the scrubber's own [REDACTED:password]
+    key = text[start:end].strip("-.")
+    strength = leakkeys.key_strength(key)
+    if key.lower() == "pass":  # "PASS: test_x" in test logs: a bare `pass` needs more evidence
+        strength = leakkeys.NONE if key.isupper() and text.startswith(":", end) else leakkeys.TOKEN
+    elif key.lower() in ("key", "token", "code", "number") and strength < leakkeys.TOKEN:
+        previous = _PREVIOUS_WORD.search(text, max(0, start - 24), start)
+        word = previous.group(1).lower() if previous else ""
+        if word in ("activation", "license", "licence", "product", "serial", "registration", "api", "secret",
+                    "access", "private"):
+            strength = leakkeys.TOKEN
+        elif word in ("public", "publishable", "host"):
+            strength = leakkeys.NONE
+    if strength == leakkeys.NONE:
+        return None, 0
+    span = _value_span(text, start, end)
+    if span is None:
+        return None, 0
+    vstart, vend, spaced = span
+    # `requirepass 12345678`, `--api-token X`: after these the value is always a secret
+    spaced = spaced and key.lower() not in _DIRECTIVES and not text.startswith("--", start)
+    value = text[vstart:vend].strip().rstrip(":.;,)")
+    if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):
+        return None, vend  # code: `pass_height = height;`, `password = getPassword();`
+    if text[vstart - 1:vstart] == '"' and _SHELL_VARIABLE.fullmatch(value):
+        return None, vend  # "$user" in a shell script
+    prose = bool(_PROSE.match(text, vend))
+    if not leakkeys.secret_value(value, strength, spaced, prose):
+        return None, vend
+    return (vstart, vend, "secret_assignment", "key"), vend
+
+
+def _code(text: str, value: str, vstart: int, vend: int) -> bool:
+    """An identifier or call on the right of `x = ...` in source code, not a secret (random-looking ones are)."""
+    ident = _IDENTIFIER.match(value)
+    if not ident or leakkeys.random_looking(ident.group(0), minimum=8):
+        return False
+    rest = value[ident.end():]
+    if rest.startswith(("(", "[")):
+        return True
+    spaced_equals = text[max(0, vstart - 3):vstart].endswith((" = ", " =", "= "))
+    ends = text[vstart:vend].rstrip()[-1:] + text[vend:vend + 1]
+    return not rest and spaced_equals and any(c in ";)," for c in ends)
+
+
+def _value_span(text: str, start: int, end: int) -> tuple[int, int, bool] | None:
+    """Where the value of the key at ``start:end`` is: after `=`, `:`, `=>`, whitespace, `, "`, `("`, as an
+    XML element's text or in a ``key="..." value="..."`` pair."""
+    if start and text[start - 1] == "<":  # <password>x</password>, <Pass encoding="base64">x</Pass>
+        close = text.find(">", end, _line_end(text, end))
+        match = _XML_VALUE.match(text, close + 1, _line_end(text, end)) if close >= 0 else None
+        return (match.start(), match.end(), False) if match else None
+    pair = _NAME_VALUE.search(text, max(0, start - 12), start)
+    if pair:  # Kubernetes `- name: DB_PASSWORD` then `  value: x` on the next line
+        value = _NEXT_VALUE.match(text, text.find("\n", end) + 1 if "\n" in text[end:end + 200] else end)
+        if value and value.group("val"):
+            return value.start("val"), value.end("val"), False
+    if start and text[start - 1] in "\"'":
+        pair = _ATTR_PAIR.match(text, end, end + _WINDOW)
+        if pair:
+            return pair.start("val"), pair.end("val"), False
+    line_end = _line_end(text, end)
+    after = _AFTER_KEY.match(text, end, line_end)
+    if not after:
+        return None
+    opening = after.group("open")
+    value = (_QUOTED[opening] if opening else _BARE).match(text, after.end(), line_end)
+    if not value or value.end() == value.start():
+        return None
+    vend = value.end()
+    if not opening:  # an unquoted value ends where the next `key=` starts: `pwd=x;Encrypt=yes`, `a=1,b=2`
+        next_key = _NEXT_KEY.search(text, value.start(), vend)
+        vend = next_key.start() if next_key else vend
+    return value.start(), vend, after.group("sep").isspace() and not opening

@@ -1,0 +1,182 @@
+"""Benchmark: medic's scrubber and leak scan side by side with `sos clean` (Debian `sosreport`) on one tree.
+
+Usage: .venv/bin/python bench/redaction_bench.py [--size-mb 200] [--runs 3] [--workdir /tmp/medic-redaction-bench]
+
+The tree is a copy of this machine's /var/log (text files, rotated .gz unpacked) plus generated logs (syslog,
+auth, nginx access, JSON application and Java logs with UUIDs, hashes, trace ids and base64 data, seeded) up
+to --size-mb. Each run, interleaved: medic's scrub of every file, medic's leak scan of the raw files, scrub
+then scan (what `medic-agent collect` does), and `sos clean --batch` on a fresh copy of the tree (made a
+`sos_logs` directory so sos accepts it; the copy is not timed). medic runs in this process, one thread;
+both are timed in CPU seconds (medic: this process; sos clean: its children's user+sys), so both are MB/s
+per core and other load on the machine does not count. Medians over the runs.
+
+Recall uses the seeded planted-secret set (tests/agent/leakcorpus.py): a secret counts as stopped by the
+scrubber when its value is gone from the scrubbed text, by the scan when the scan flags the text, by
+scrub+scan when either happens, by sos clean when its value is gone from sos's output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import importlib.util
+import json
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _leakcorpus() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("medic_leakcorpus", ROOT / "tests/agent/leakcorpus.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lines(rnd: random.Random) -> list[str]:
+    host, ip = f"web-{rnd.randint(1, 40):02d}", f"10.{rnd.randint(0, 255)}.{rnd.randint(0, 255)}.{rnd.randint(1, 254)}"
+    stamp = f"Dec  {rnd.randint(1, 9)} {rnd.randint(0, 23):02d}:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d}"
+    uid, digest = uuid.UUID(int=rnd.getrandbits(128)), f"{rnd.getrandbits(256):064x}"
+    trace = f"00-{rnd.getrandbits(128):032x}-{rnd.getrandbits(64):016x}-01"
+    return [
+        f"{stamp} {host} systemd[1]: Started session-{rnd.randint(1, 9999)}.scope - Session of user app.",
+        f"{stamp} {host} sshd[{rnd.randint(300, 99999)}]: Accepted publickey for deploy from {ip} port "
+        f"{rnd.randint(1024, 65535)} ssh2: ED25519 SHA256:{rnd.getrandbits(256):x}",
+        f"{stamp} {host} sshd[{rnd.randint(300, 99999)}]: Failed password for invalid user admin from {ip} port 22",
+        f'{ip} - - [05/Dec/2026:10:{rnd.randint(0, 59):02d}:11 +0000] "GET /api/v1/items/{uid} HTTP/1.1" 200 '
+        f'{rnd.randint(100, 99999)} "-" "Mozilla/5.0 (X11; Linux x86_64)" rt=0.{rnd.randint(1, 999):03d}',
+        json.dumps({"ts": "2026-12-05T10:00:00Z", "level": "info", "msg": "request served", "trace": trace,
+                    "request_id": str(uid), "user": f"u{rnd.randint(1, 5000)}", "latency_ms": rnd.randint(1, 900)}),
+        f"2026-12-05 10:00:00,123 WARN [pool-{rnd.randint(1, 9)}-thread-{rnd.randint(1, 99)}] o.a.c.c.C.[Tomcat]"
+        f".[localhost] cache miss for key=user:{rnd.randint(1, 99999)} etag={digest[:32]}",
+        "\tat org.springframework.web.servlet.FrameworkServlet.processRequest(FrameworkServlet.java:"
+        f"{rnd.randint(1, 999)})",
+        f"{stamp} {host} kernel: [{rnd.randint(1, 99999)}.{rnd.randint(0, 999999):06d}] EXT4-fs (sda1): mounted",
+        f"{stamp} {host} dockerd[812]: pulled image registry.example.com/app@sha256:{digest}",
+        f"{stamp} {host} app[77]: config loaded from /etc/app/config.yaml (checksum {digest[:40]})",
+    ]
+
+
+def build_tree(workdir: Path, size_mb: int) -> Path:
+    tree = workdir / "tree"
+    if (tree / ".complete").exists():
+        return tree
+    shutil.rmtree(tree, ignore_errors=True)
+    (tree / "var-log").mkdir(parents=True)
+    for path in sorted(Path("/var/log").rglob("*")):
+        try:
+            raw = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
+            raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        except (OSError, EOFError, gzip.BadGzipFile):
+            continue
+        if raw and b"\0" not in raw[:4096]:
+            dest = tree / "var-log" / str(path.relative_to("/var/log")).replace("/", "_").removesuffix(".gz")
+            dest.write_bytes(raw)
+    rnd, written, index = random.Random(20261205), sum(p.stat().st_size for p in tree.rglob("*")), 0
+    while written < size_mb * 1_000_000:
+        chunk = "\n".join(rnd.choice(_lines(rnd)) for _ in range(40_000)) + "\n"
+        (tree / f"generated-{index:03d}.log").write_text(chunk)
+        written, index = written + len(chunk.encode()), index + 1
+    (tree / ".complete").write_text("")
+    return tree
+
+
+def _medic_pass(texts: list[tuple[str, str]], mode: str) -> float:
+    from medic.agent.redact import Scrubber, scan_text
+
+    scrubber = Scrubber()
+    started = time.process_time()  # CPU seconds of this one thread: a loaded machine does not inflate them
+    for name, text in texts:
+        if mode == "scrub":
+            scrubber.scrub_text(text, path=name)
+        elif mode == "scan":
+            scan_text(text, name)
+        else:
+            scan_text(scrubber.scrub_text(text, path=name), name)
+    return time.process_time() - started
+
+
+def _sos_clean(tree: Path, workdir: Path) -> tuple[float, Path]:
+    """CPU seconds of `sos clean --batch` on a fresh copy of the tree, and where sos left the cleaned copy."""
+    target, tmp = workdir / "sos-target", workdir / "sos-tmp"
+    for path in (target, tmp):
+        shutil.rmtree(path, ignore_errors=True)
+    shutil.copytree(tree, target)
+    (target / "sos_logs").mkdir(exist_ok=True)
+    tmp.mkdir()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(["sos", "clean", "--batch", "-q", "--tmp-dir", str(tmp), str(target)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), tmp / target.name
+
+
+def recall(workdir: Path) -> dict[str, str]:
+    from medic.agent.redact import Scrubber, scan_text
+
+    corpus = _leakcorpus()
+    samples = corpus.samples()
+    scrubbed = [Scrubber().scrub_text(s.text) for s in samples]
+    by_scrub = sum(s.secret not in scrubbed[i] for i, s in enumerate(samples))
+    by_scan = sum(bool(scan_text(s.text)) for s in samples)
+    by_both = sum(s.secret not in scrubbed[i] or bool(scan_text(scrubbed[i])) for i, s in enumerate(samples))
+    tree = workdir / "planted"
+    shutil.rmtree(tree, ignore_errors=True)
+    corpus.write(tree / "files")
+    _, cleaned = _sos_clean(tree, workdir)
+    by_sos = sum(s.secret not in (cleaned / "files" / f"{i:04d}-{s.kind}-{s.context}.txt").read_text()
+                 for i, s in enumerate(samples))
+    kept = [Scrubber().scrub_text(t) == t for _, t in corpus.LOOKALIKES]
+    quiet = [not scan_text(t) for _, t in corpus.LOOKALIKES]
+    n = len(samples)
+    return {"samples": f"{n} planted secrets, {len({s.kind for s in samples})} kinds",
+            "medic scrub": f"{by_scrub}/{n} = {by_scrub / n:.1%}", "medic leak scan alone": f"{by_scan}/{n} = "
+            f"{by_scan / n:.1%}", "medic scrub + scan": f"{by_both}/{n} = {by_both / n:.1%}",
+            "sos clean": f"{by_sos}/{n} = {by_sos / n:.1%}",
+            "look-alikes left unchanged by medic scrub": f"{sum(kept)}/{len(kept)}",
+            "look-alikes not flagged by medic leak scan": f"{sum(quiet)}/{len(quiet)}"}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/medic-redaction-bench"))
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    tree = build_tree(args.workdir, args.size_mb)
+    files = sorted(p for p in tree.rglob("*") if p.is_file() and p.name != ".complete")
+    texts = [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files]
+    megabytes = sum(p.stat().st_size for p in files) / 1e6
+    print(f"tree: {tree}, {len(files)} files, {megabytes:.1f} MB")
+    seconds: dict[str, list[float]] = {"medic scrub": [], "medic leak scan": [], "medic scrub + scan": [],
+                                       "sos clean": []}
+    for run in range(args.runs):
+        seconds["medic scrub"].append(_medic_pass(texts, "scrub"))
+        seconds["medic leak scan"].append(_medic_pass(texts, "scan"))
+        seconds["medic scrub + scan"].append(_medic_pass(texts, "both"))
+        seconds["sos clean"].append(_sos_clean(tree, args.workdir)[0])
+        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in seconds.items()), flush=True)
+    print("\n| tool | median s (CPU, 1 core) | MB/s per core | runs (s) |\n|---|---|---|---|")
+    for label, values in seconds.items():
+        median = statistics.median(values)
+        runs = ", ".join(f"{v:.1f}" for v in values)
+        print(f"| {label} | {median:.1f} | {megabytes / median:.1f} | {runs} |")
+    print("\n| recall on the planted set | |\n|---|---|")
+    for label, value in recall(args.workdir).items():
+        print(f"| {label} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
