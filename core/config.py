@@ -3,6 +3,7 @@
     playbook_paths: [~/runbooks]      # extra directories of playbooks (MEDIC_PLAYBOOK_PATH adds more, ':'-separated)
     state_dir: ~/.local/state/medic   # run history, journals, backups catalogue
     notify: [console, "file:~/medic-events.jsonl"]   # channels told at the end of every run
+    channels: {team-hook: {type: webhook, url: "https://...", secret: "env:HOOK_SECRET"}}  # named instances
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
 
-KEYS = ("playbook_paths", "state_dir", "notify", "inventory", "prefect")
+KEYS = ("playbook_paths", "state_dir", "notify", "channels", "inventory", "prefect")
 
 
 def config_path() -> Path:
