@@ -14,3 +14,10 @@ def register_channels(register: Any) -> None:
     register(ConsoleChannel())
     register(FileChannel())
     register(WebhookChannel())
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    from medic.plugins.channels import commands  # imported when medic builds its command line, not on every load
+
+    commands.register(subparsers)
