@@ -4,6 +4,7 @@
     state_dir: ~/.local/state/medic   # run history, journals, backups catalogue
     notify: [console, "file:~/medic-events.jsonl"]   # channels told at the end of every run
     inventory: ~/hosts.yaml           # the SSH inventory used when --inventory is not given
+    channels: {team-hook: {type: webhook, url: "https://...", secret: "env:HOOK_SECRET"}}  # named instances
     bundle: {max_member_bytes: 67108864, max_total_bytes: 536870912, max_members: 10000}   # bundle: target caps
 
 An unknown key, or a value of the wrong type, is refused before anything runs (exit 2), naming the file, the
@@ -19,11 +20,13 @@ from typing import Any
 from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
 
-# key -> what its value must be: "path" (a string), "paths" (a list of strings), or a mapping of positive ints
+# key -> what its value must be: "path" (a string), "paths" (a list of strings), "instances" (name -> mapping
+# with a string "type"; the channel checks its own options), or a mapping of positive ints
 KEYS: dict[str, Any] = {
     "playbook_paths": "paths",
     "state_dir": "path",
     "notify": "paths",
+    "channels": "instances",
     "inventory": "path",
     "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
 }
@@ -67,6 +70,8 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
             problem(data, key, f"{key}: expected a string, got {_shown(value)}")
         elif kind == "paths" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problem(data, key, f"{key}: expected a list of strings, e.g. [a, b]")
+        elif kind == "instances":
+            _instances(key, value, problem)
         elif isinstance(kind, tuple) and not isinstance(value, dict):
             problem(data, key, f"{key}: expected a mapping with {', '.join(kind)}")
         elif isinstance(kind, tuple):
@@ -76,6 +81,15 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
                 elif isinstance(number, bool) or not isinstance(number, int) or number <= 0:
                     problem(value, sub, f"{key}.{sub}: expected a positive whole number, got {number!r}")
     return issues
+
+
+def _instances(key: str, value: Any, problem: Any) -> None:
+    if not isinstance(value, dict):
+        problem({key: value}, key, f"{key}: expected a mapping of names to settings, e.g. {{team: {{type: webhook}}}}")
+        return
+    for name, spec in value.items():
+        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
+            problem(value, name, f"{key}.{name}: expected a mapping with a 'type' (a string), got {_shown(spec)}")
 
 
 def _shown(value: Any) -> str:

@@ -67,7 +67,7 @@ def notification(run: RunResult) -> Notification:
     cause = probable_cause(run)
     body = (f"{c['fail']} fail, {c['warn']} warn, {c['error']} error, {c['pass']} pass"
             + (f"; probable cause: {cause.check} on {cause.target}: {cause.summary}" if cause else ""))
-    return Notification("run_end", f"medic {run.playbook} ({run.run_id})", str(run.status), body,
+    return Notification("run.finished", f"medic {run.playbook} ({run.run_id})", str(run.status), body,
                         {"run_id": run.run_id, "playbook": run.playbook, "counts": c,
                          "targets": [t["name"] for t in run.targets]})
 

@@ -6,14 +6,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from medic.core import catalog, pluginmanager
+from medic.core import catalog, notify, pluginmanager
 from medic.core import playbook as playbook_mod
-from medic.core.config import load_config
+from medic.core.config import load_config, state_dir
 from medic.core.engine import RunResult, static_probe_calls
 from medic.core.playbook import Playbook
 from medic.core.report import notification
 from medic.core.target import Target, TargetContext
-from medic.kernel.errors import MedicError, UsageError
+from medic.kernel.errors import UsageError
 
 
 class Session:
@@ -88,26 +88,10 @@ class Session:
         return opened
 
     def check_channels(self, channel_specs: Sequence[str]) -> None:
-        """Refuse unknown channel names before a run, not after it."""
-        unknown = [spec for spec in channel_specs if spec.partition(":")[0] not in self.registry.channels]
-        if unknown:
-            raise UsageError(f"unknown channel(s) {', '.join(map(repr, unknown))}; installed: "
-                             f"{', '.join(self.registry.channels)} (see `medic plugins list`)")
+        """Refuse unknown channels, missing options and unresolvable secrets before a run, not after it."""
+        notify.resolve(channel_specs, self.registry.channels, self.config)
 
     def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
-        """Send the run's notification to each ``name[:path-or-option]`` channel; return delivery errors."""
-        errors = []
-        note = notification(run)
-        for spec in channel_specs:
-            name, _, arg = spec.partition(":")
-            channel = self.registry.channels.get(name)
-            if channel is None:
-                errors.append(f"unknown channel {name!r}; installed: {', '.join(self.registry.channels)}")
-                continue
-            try:
-                channel.send(note, {"path": arg} if arg else {})
-            except MedicError as exc:
-                errors.append(f"channel {name}: {exc}")
-            except Exception as exc:  # someone else's plugin: report, do not lose the run's result
-                errors.append(f"channel {name} failed: {type(exc).__name__}: {exc}")
-        return errors
+        """Send the run's notification to each channel spec; return one line per delivery problem."""
+        routes = notify.resolve(channel_specs, self.registry.channels, self.config)
+        return notify.deliver(routes, notification(run), state_dir(self.config) / "outbox.sqlite")

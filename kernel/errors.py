@@ -8,6 +8,7 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     ├── ValidationError     medic.kernel.errors             exit 2  a playbook, inventory or parameter set is invalid
     ├── ParamError          medic.kernel.params             exit 2  a parameter is missing, unknown or mistyped
     ├── ExprError           medic.core.expr                 exit 2  a malformed expression or an undefined name
+    │   └── BlockedDestination  medic.plugins.channels.guard  exit 2  a channel URL reaches a non-global address
     ├── PluginError         medic.kernel.errors             exit 2  a plugin is broken, misspelt or clashes
     ├── TargetError         medic.kernel.errors             exit 3  a target could not be opened (host, bundle)
     │   ├── CommandTimeout  medic.plugins.ssh.connection    exit 3  a remote command ran past its timeout
@@ -24,6 +25,7 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     ├── JournalError        medic.plugins.change.safety.journal exit 2  the run named has no journal
     ├── ActionError         medic.plugins.change.actions    exit 3  a change action cannot be planned or applied
     ├── EditError           medic.plugins.change.configvalue exit 3  a file edit cannot be applied
+    ├── DeliveryError       medic.core.channel              exit 3  one notification attempt failed (outbox retries)
     └── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
 
 Every message says what was wrong and what the user can do about it; the CLI prints it as one line, no traceback.

@@ -135,7 +135,7 @@ def test_file_channel_appends_json_lines(tmp_path: Path) -> None:
     for _ in range(2):
         medic("run", "slow-system", "--json", "--notify", f"file:{events}")
     lines = [json.loads(line) for line in events.read_text().splitlines()]
-    assert len(lines) == 2 and lines[0]["event"] == "run_end" and lines[0]["data"]["playbook"] == "slow-system"
+    assert len(lines) == 2 and lines[0]["event"] == "run.finished" and lines[0]["data"]["playbook"] == "slow-system"
 
 
 def test_a_channel_that_fails_to_deliver_is_a_warning_not_a_lost_result(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Built-in channels: ``console`` (one line on stderr) and ``file`` (append one JSON line per notification)."""
+"""Local channels: ``console`` (one line on stderr) and ``file`` (append one JSON line per notification)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.channel import Channel, Notification
-from medic.core.hookspecs import hookimpl
 from medic.kernel.errors import UsageError
 
 
@@ -24,6 +23,11 @@ class ConsoleChannel(Channel):
 class FileChannel(Channel):
     name = "file"
     description = "append one JSON object per notification to a file (option: path)"
+    arg_option = "path"
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        if not options.get("path"):
+            raise UsageError("the file channel needs a path: --notify file:/path/to/events.jsonl")
 
     def send(self, notification: Notification, options: dict[str, Any]) -> None:
         path = options.get("path")
@@ -40,9 +44,3 @@ class FileChannel(Channel):
             os.write(fd, line.encode())
         finally:
             os.close(fd)
-
-
-@hookimpl(trylast=True)
-def register_channels(register: Any) -> None:
-    register(ConsoleChannel())
-    register(FileChannel())

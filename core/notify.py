@@ -1,0 +1,116 @@
+"""Where a run's notifications go: ``--notify`` specs and the ``channels:`` section of the configuration, resolved
+and checked before a run starts, and delivered after it (durable channels through the outbox).
+
+    channels:
+      team-hook: {type: webhook, url: "https://hooks.example.org/medic", secret: "env:MEDIC_HOOK_SECRET",
+                  events: [run.finished]}
+
+``--notify team-hook`` names an instance; ``--notify TYPE[:ARG]`` uses a channel type directly, ARG filling the
+type's main option (``file:/path/events.jsonl``, ``webhook:https://...``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medic.core.channel import Channel, Notification
+from medic.core.outbox import Outbox
+from medic.kernel.errors import MedicError, UsageError
+
+EVENTS = ("run.started", "run.finished", "step.failed", "approval.requested", "change.rolled_back")
+DELIVERY_BUDGET_S = 15.0  # how long a command waits for first attempts before leaving the rest to the outbox
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    channel: Channel
+    options: dict[str, Any]
+    events: tuple[str, ...] | None = None  # None: every event
+
+    def wants(self, event: str) -> bool:
+        return self.events is None or event in self.events
+
+
+def _instance(name: str, raw: object, channels: Mapping[str, Channel]) -> Route:
+    where = f"configuration channels.{name}"
+    if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
+        raise UsageError(f"{where}: expected a mapping with a 'type' (one of {', '.join(channels)})")
+    channel = channels.get(raw["type"])
+    if channel is None:
+        raise UsageError(f"{where}: unknown channel type {raw['type']!r}; installed: {', '.join(channels)}")
+    events = raw.get("events")
+    if events is not None and (not isinstance(events, list) or not all(e in EVENTS for e in events)):
+        raise UsageError(f"{where}: 'events' is a list of {', '.join(EVENTS)}")
+    options = {k: v for k, v in raw.items() if k not in ("type", "events")}
+    return Route(name, channel, options, tuple(events) if events is not None else None)
+
+
+def resolve(specs: Sequence[str], channels: Mapping[str, Channel], config: Mapping[str, Any]) -> list[Route]:
+    """Routes for ``specs``; every problem (unknown name, missing option, unresolvable secret) raises UsageError."""
+    configured = config.get("channels") or {}
+    if not isinstance(configured, dict):
+        raise UsageError("configuration 'channels' is a mapping of NAME: {type: ..., options...}")
+    routes = []
+    for spec in specs:
+        name, sep, arg = spec.partition(":")
+        if name in configured and not sep:
+            route = _instance(name, configured[name], channels)
+        elif name in channels:
+            channel = channels[name]
+            options = {channel.arg_option: arg} if sep and channel.arg_option else {}
+            route = Route(name, channel, options)
+        else:
+            known = sorted({*configured, *channels})
+            raise UsageError(f"unknown channel {spec!r}; configured or installed: {', '.join(known)} "
+                             f"(see `medic channels list`)")
+        try:
+            route.channel.check_options(route.options)
+        except MedicError as exc:
+            raise UsageError(f"channel {route.name!r}: {exc}") from None
+        routes.append(route)
+    return routes
+
+
+def deliver(routes: Sequence[Route], note: Notification, outbox_path: Path) -> list[str]:
+    """Send ``note`` on every route that wants its event; return one line per problem. Never raises for a
+    failed delivery: the run being reported on has already ended and its result must not be lost."""
+    problems = []
+    durable = [r for r in routes if r.wants(note.event) and r.channel.durable]
+    for route in routes:
+        if not route.wants(note.event) or route.channel.durable:
+            continue
+        try:
+            route.channel.send(note, route.options)
+        except MedicError as exc:
+            problems.append(f"channel {route.name}: {exc}")
+        except Exception as exc:  # someone else's plugin: report, do not lose the run's result
+            problems.append(f"channel {route.name} failed: {type(exc).__name__}: {exc}")
+    if durable:
+        problems += _deliver_durable(durable, note, outbox_path)
+    return problems
+
+
+def _deliver_durable(routes: Sequence[Route], note: Notification, outbox_path: Path) -> list[str]:
+    outbox = Outbox(outbox_path)
+    try:
+        for route in routes:
+            outbox.enqueue(route.name, route.channel.name, route.options, note)
+        kinds = {r.channel.name: r.channel for r in routes}
+        results = outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S)
+        pending = {m.channel: m for m in outbox.messages() if m.id == note.id and m.state != "delivered"}
+    finally:
+        outbox.close()
+    problems = []
+    for msg, error in results:
+        if error is None:
+            continue
+        if msg.channel in pending and pending[msg.channel].state == "pending":
+            problems.append(f"channel {msg.channel}: {error}; kept in the outbox, retried by `medic notify flush` "
+                            f"(message {note.id})")
+        else:
+            problems.append(f"channel {msg.channel}: {error}; not delivered, see `medic notify dead-letter`")
+    return problems

@@ -1,0 +1,183 @@
+"""The durable outbox: a notification is written here before its first attempt and leaves only when delivered or
+dead-lettered, so a receiver that is down never loses a message and a restart never sends one twice.
+
+SQLite in WAL mode, one file under medic's state directory. A delivery claims its row with a lease first, so two
+medic processes draining the same outbox do not both send a message; a process that dies mid-send leaves a lease
+that expires and the message is sent again with the same id (receivers deduplicate on it: at-least-once delivery
+with stable ids). Rows keep channel options with secret *references* only; errors are stored, never secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medic.core.channel import Channel, DeliveryError, Notification
+from medic.kernel.errors import MedicError
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE_S = 2.0
+BACKOFF_CAP_S = 3600.0
+LEASE_S = 120.0
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT NOT NULL, channel TEXT NOT NULL, kind TEXT NOT NULL, options TEXT NOT NULL, notification TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
+    lease_until REAL NOT NULL DEFAULT 0, last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL,
+    PRIMARY KEY (id, channel));
+CREATE INDEX IF NOT EXISTS messages_due ON messages (state, next_at);
+CREATE TABLE IF NOT EXISTS disabled (channel TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    channel: str
+    kind: str
+    options: dict[str, Any]
+    notification: Notification
+    state: str
+    attempts: int
+    next_at: float
+    last_error: str | None
+    created: float
+
+
+def backoff(attempts: int, retry_after: float | None = None, rng: Callable[[], float] = random.random) -> float:
+    """Seconds before attempt ``attempts + 1``: exponential with full jitter in [½, 1]; Retry-After wins, capped."""
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), BACKOFF_CAP_S)
+    return min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** max(attempts - 1, 0)) * (0.5 + rng() / 2)
+
+
+def _row(r: sqlite3.Row) -> Message:
+    n = json.loads(r["notification"])
+    return Message(r["id"], r["channel"], r["kind"], json.loads(r["options"]), Notification(**n), r["state"],
+                   r["attempts"], r["next_at"], r["last_error"], r["created"])
+
+
+class Outbox:
+    def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification) -> None:
+        """Write the message before any attempt; enqueueing the same notification twice keeps one row."""
+        now = self.clock()
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at, created,"
+                       " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (note.id, channel, kind, json.dumps(options, sort_keys=True, default=str),
+                        json.dumps(note.__dict__, sort_keys=True, default=str), now, now, now))
+
+    def messages(self, state: str | None = None) -> list[Message]:
+        rows = self._db.execute("SELECT * FROM messages WHERE ? IS NULL OR state = ? ORDER BY created, id, channel",
+                                (state, state))
+        return [_row(r) for r in rows]
+
+    def disabled(self) -> dict[str, str]:
+        return {r["channel"]: r["reason"] for r in self._db.execute("SELECT * FROM disabled")}
+
+    def replay(self, msg_id: str) -> int:
+        """Put dead (or pending) messages with this id back in line now; returns how many rows."""
+        with self._tx() as db:
+            cur = db.execute("UPDATE messages SET state='pending', attempts=0, next_at=?, lease_until=0, updated=?"
+                             " WHERE id = ? AND state != 'delivered'", (self.clock(), self.clock(), msg_id))
+            return cur.rowcount
+
+    def enable(self, channel: str) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM disabled WHERE channel = ?", (channel,))
+
+    def _claim(self, only: set[str] | None) -> Message | None:
+        now = self.clock()
+        ids = json.dumps(sorted(only)) if only is not None else None
+        with self._tx() as db:
+            r = db.execute("SELECT * FROM messages WHERE state='pending' AND next_at <= ? AND lease_until <= ?"
+                           " AND channel NOT IN (SELECT channel FROM disabled)"
+                           " AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))"
+                           " ORDER BY next_at, created LIMIT 1", (now, now, ids, ids)).fetchone()
+            if r is None:
+                return None
+            db.execute("UPDATE messages SET lease_until=? WHERE id=? AND channel=?",
+                       (now + LEASE_S, r["id"], r["channel"]))
+            return _row(r)
+
+    def _settle(self, msg: Message, state: str, error: str | None, next_at: float | None = None) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE messages SET state=?, attempts=attempts+1, last_error=?, next_at=?, lease_until=0,"
+                       " updated=? WHERE id=? AND channel=?",
+                       (state, error, next_at if next_at is not None else msg.next_at, self.clock(), msg.id,
+                        msg.channel))
+
+    def _disable(self, channel: str, reason: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO disabled VALUES (?, ?, ?)", (channel, reason, self.clock()))
+
+    def attempt(self, msg: Message, channel: Channel) -> str | None:
+        """One delivery attempt of a claimed message; returns the error text, None when delivered."""
+        try:
+            channel.send(msg.notification, msg.options)
+        except DeliveryError as exc:
+            return self._failed(msg, str(exc), exc.retryable, exc.retry_after, exc.gone)
+        except MedicError as exc:  # a configuration problem (secret gone, bad URL): retrying will not help
+            return self._failed(msg, str(exc), False, None, False)
+        except Exception as exc:  # someone else's plugin: keep the message, report, never lose the run
+            return self._failed(msg, f"{type(exc).__name__}: {exc}", True, None, False)
+        self._settle(msg, "delivered", None)
+        return None
+
+    def _failed(self, msg: Message, error: str, retryable: bool, retry_after: float | None, gone: bool) -> str:
+        if gone:
+            self._disable(msg.channel, error)
+        if retryable and msg.attempts + 1 < MAX_ATTEMPTS:
+            self._settle(msg, "pending", error, self.clock() + backoff(msg.attempts + 1, retry_after))
+        else:
+            self._settle(msg, "dead", error)
+        return error
+
+    def drain(self, channels: dict[str, Channel], only: set[str] | None = None, budget_s: float = 30.0
+              ) -> list[tuple[Message, str | None]]:
+        """Attempt every due message once (those of ``only`` notification ids if given), within ``budget_s``."""
+        done: list[tuple[Message, str | None]] = []
+        deadline = time.monotonic() + budget_s
+        while time.monotonic() < deadline:
+            msg = self._claim(only)
+            if msg is None:
+                break
+            channel = channels.get(msg.kind)
+            if channel is None:
+                done.append((msg, self._failed(msg, f"channel type {msg.kind!r} is not installed", False, None,
+                                               False)))
+                continue
+            done.append((msg, self.attempt(msg, channel)))
+        return done

@@ -1,0 +1,23 @@
+"""Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded HTTP client)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from medic.core.hookspecs import hookimpl
+from medic.plugins.channels.basic import ConsoleChannel, FileChannel
+from medic.plugins.channels.webhook import WebhookChannel
+
+
+@hookimpl(trylast=True)
+def register_channels(register: Any) -> None:
+    register(ConsoleChannel())
+    register(FileChannel())
+    register(WebhookChannel())
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    from medic.plugins.channels import commands  # imported when medic builds its command line, not on every load
+
+    commands.register(subparsers)

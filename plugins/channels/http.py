@@ -1,0 +1,103 @@
+"""The one HTTP client every channel uses: resolve, vet every address, connect to the vetted address.
+
+The name is resolved once and the connection goes to the address that was checked (TLS still verifies the
+certificate for the name, sent as SNI), so a DNS answer that changes between check and connect (rebinding) cannot
+redirect the request. Proxies from the environment are ignored for the same reason. Redirects are not followed
+unless the caller asks, and then every hop is vetted again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from medic.core.channel import DeliveryError
+from medic.kernel.errors import UsageError
+from medic.plugins.channels.guard import Allowance, vet
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value and value.strip().isdigit():
+        return float(value.strip())
+    return None
+
+
+def check_url(url: str, allowance: Allowance) -> httpx.URL:
+    """Parse and vet a channel URL's form (scheme, host) without connecting."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise UsageError(f"channel URL {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("https", "http") or not parsed.host:
+        raise UsageError(f"channel URL {url!r}: expected https://HOST/...")
+    if parsed.userinfo:
+        raise UsageError(f"channel URL for {parsed.host}: put credentials in the channel's secret options, not the URL")
+    return parsed
+
+
+class GuardedClient:
+    """POSTs to vetted addresses only; one instance per delivery pass (it holds a connection pool)."""
+
+    def __init__(self, allowance: Allowance | None = None, timeout: float = 10.0, verify: bool | str = True) -> None:
+        self.allowance = allowance if allowance is not None else Allowance.from_env()
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=verify)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> GuardedClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str], redirects: int = 0) -> Reply:
+        """POST ``body``; follow at most ``redirects`` redirects (each hop vetted). Raises DeliveryError."""
+        target = check_url(url, self.allowance)
+        for _hop in range(redirects + 1):
+            reply = self._post_once(target, body, headers)
+            location = reply.headers.get("location")
+            if reply.status not in (301, 302, 303, 307, 308) or not location:
+                return reply
+            if _hop == redirects:
+                break
+            target = check_url(str(target.join(location)), self.allowance)
+        raise DeliveryError(f"{target.host} answered with a redirect ({reply.status}); channels do not follow "
+                            f"redirects here: configure the final URL", retryable=False)
+
+    def _post_once(self, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
+        host = target.host
+        port = target.port or (443 if target.scheme == "https" else 80)
+        ip = vet(host, port, self.allowance)
+        if target.scheme == "http" and not self.allowance.permits(ip, port):
+            raise UsageError(f"channel URL for {host}: plain http is only for an allowed lab address; use https")
+        connect = target.copy_with(host=str(ip))
+        netloc = target.netloc.decode("ascii")
+        try:
+            response = self._client.post(connect, content=body, headers={**headers, "Host": netloc},
+                                         extensions={"sni_hostname": host} if target.scheme == "https" else {})
+        except httpx.TimeoutException:
+            raise DeliveryError(f"{host}: timed out", retryable=True) from None
+        except httpx.TransportError as exc:
+            raise DeliveryError(f"{host}: {type(exc).__name__}: {exc}", retryable=True) from None
+        return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+
+
+def classify(reply: Reply, what: str) -> None:
+    """Raise the DeliveryError a non-2xx reply means: 429/5xx retryable, 410 gone, other 4xx permanent."""
+    if 200 <= reply.status < 300:
+        return
+    if reply.status == 410:
+        raise DeliveryError(f"{what} answered 410 Gone: endpoint disabled", retryable=False, gone=True)
+    if reply.status == 429 or reply.status >= 500:
+        raise DeliveryError(f"{what} answered {reply.status}", retryable=True,
+                            retry_after=_retry_after(reply.headers.get("retry-after")))
+    raise DeliveryError(f"{what} answered {reply.status}", retryable=False)

@@ -1,0 +1,78 @@
+"""A real webhook receiver for tests: uvicorn + Starlette on a loopback socket, verifying Standard Webhooks
+signatures with the independent ``standardwebhooks`` package, answering from a script of statuses."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass
+class Hit:
+    webhook_id: str
+    verified: bool
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class Receiver:
+    secret: str
+    port: int = 0
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers before the default 200
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    @property
+    def allow(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def delivered_ids(self) -> list[str]:
+        return [h.webhook_id for h in self.hits if h.verified]
+
+    async def handle(self, request: Request) -> Response:
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        try:
+            Webhook(self.secret).verify(body, headers)
+            verified = True
+        except WebhookVerificationError:
+            verified = False
+        # a scripted answer first (outages, redirects, 410...); then 200 for a valid signature, 401 otherwise
+        status, extra = self.script.pop(0) if self.script else (200 if verified else 401, {})
+        self.hits.append(Hit(headers.get("webhook-id", ""), verified and status < 300, body, headers))
+        return Response(status_code=status, headers=extra)
+
+
+@contextmanager
+def running(receiver: Receiver) -> Iterator[Receiver]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", receiver.port))
+    receiver.port = sock.getsockname()[1]
+    app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,107 @@
+"""The durable outbox: written before the first attempt, drained once per message, resumed after an outage."""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from medic.core.channel import Channel, Notification
+from medic.core.outbox import BACKOFF_CAP_S, Outbox, backoff
+from medic.plugins.channels.webhook import WebhookChannel
+from tests.channels.receiver import Receiver, running
+
+
+class GatedChannel(Channel):
+    """Blocks inside send() until released, counting sends: shows whether a second drainer sends the same row."""
+
+    name = "gated"
+    durable = True
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.sent: list[str] = []
+
+    def send(self, notification: Notification, options: dict[str, Any]) -> None:
+        self.entered.set()
+        assert self.release.wait(30)
+        self.sent.append(notification.id)
+
+
+def test_backoff_grows_with_jitter_and_honours_retry_after_capped() -> None:
+    assert backoff(1, rng=lambda: 1.0) == 2.0 and backoff(1, rng=lambda: 0.0) == 1.0
+    assert backoff(4, rng=lambda: 1.0) == 16.0
+    assert backoff(40, rng=lambda: 1.0) == BACKOFF_CAP_S
+    assert backoff(1, retry_after=30) == 30 and backoff(1, retry_after=10 ** 9) == BACKOFF_CAP_S
+
+
+def test_a_message_being_sent_is_not_sent_again_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite"
+    second = Outbox(path)
+    channel = GatedChannel()
+    note = Notification("run.finished", "t", "pass", "b")
+    second.enqueue("gated", "gated", {}, note)
+    worker = threading.Thread(target=lambda: Outbox(path).drain({"gated": channel}))
+    worker.start()
+    assert channel.entered.wait(10)
+    assert second.drain({"gated": channel}) == []  # leased by the first drainer
+    channel.release.set()
+    worker.join(10)
+    assert channel.sent == [note.id] and [m.state for m in second.messages()] == ["delivered"]
+
+
+def test_enqueueing_the_same_notification_twice_keeps_one_message(tmp_path: Path) -> None:
+    box = Outbox(tmp_path / "o.sqlite")
+    note = Notification("run.finished", "t", "pass", "b")
+    box.enqueue("c", "gated", {}, note)
+    box.enqueue("c", "gated", {}, note)
+    assert len(box.messages()) == 1
+    assert oct((tmp_path / "o.sqlite").stat().st_mode & 0o777) == "0o600"
+
+
+def test_queued_messages_drain_after_an_outage_with_no_loss_and_no_duplicate(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("HOOK_SECRET", secret)
+    clock = [time.time()]
+    count = 200
+    with running(Receiver(secret)) as rx:
+        monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", rx.allow)
+        rx.script += [(503, {})] * count  # the outage: every first attempt fails
+        options = {"url": rx.url, "secret": "env:HOOK_SECRET"}
+        box = Outbox(tmp_path / "o.sqlite", clock=lambda: clock[0])
+        notes = [Notification("run.finished", f"run {i}", "pass", "b") for i in range(count)]
+        for n in notes:
+            box.enqueue("hook", "webhook", options, n)
+        channels = {"webhook": WebhookChannel()}
+        assert all(err for _, err in box.drain(channels, budget_s=300))
+        box.close()
+        clock[0] += BACKOFF_CAP_S  # later, in a new process: the receiver is back
+        resumed = Outbox(tmp_path / "o.sqlite", clock=lambda: clock[0])
+        assert all(err is None for _, err in resumed.drain(channels, budget_s=300))
+        delivered = rx.delivered_ids()
+        assert sorted(delivered) == sorted(f"msg_{n.id}" for n in notes) and len(set(delivered)) == count
+        assert len(resumed.messages("delivered")) == count
+
+
+def test_replay_puts_a_dead_letter_back_in_line(tmp_path: Path) -> None:
+    class Refusing(Channel):
+        name = "refusing"
+
+        def send(self, notification: Notification, options: dict[str, Any]) -> None:
+            raise ValueError("broken plugin")
+
+    box = Outbox(tmp_path / "o.sqlite")
+    note = Notification("run.finished", "t", "pass", "b")
+    box.enqueue("r", "refusing", {}, note)
+    box.drain({}, budget_s=5)  # type not installed: dead at once
+    assert [m.last_error for m in box.messages("dead")] == ["channel type 'refusing' is not installed"]
+    assert box.replay(note.id) == 1
+    assert box.drain({"refusing": Refusing()})[0][1] == "ValueError: broken plugin"
+    assert box.messages("pending")[0].attempts == 1  # a replay starts the count again
