@@ -13,7 +13,7 @@ from medic.core.engine import RunResult, static_probe_calls
 from medic.core.playbook import Playbook
 from medic.core.report import notification
 from medic.core.target import Target, TargetContext
-from medic.kernel.errors import UsageError
+from medic.kernel.errors import MedicError, UsageError
 
 
 class Session:

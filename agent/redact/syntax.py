@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 
 # A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
-_VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"  # (?=(?P<a>X))(?P=a):
-        r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))(?P=atomic))")  # atomic X, as (?>X) is on 3.11+
+# (?=(?P<atomic>X))(?P=atomic) is an atomic X, as (?>X) is only on Python 3.11+
+_VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
+        r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))(?P=atomic))")
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"

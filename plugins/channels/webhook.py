@@ -50,8 +50,9 @@ def payload(note: Notification) -> bytes:
 
 def _secret_refs(options: dict[str, Any]) -> list[str]:
     raw = options.get("secret")
-    refs = raw if isinstance(raw, list) else [raw]
-    if not refs or not all(isinstance(r, str) and r for r in refs) or len(refs) > 2:
+    given: list[Any] = raw if isinstance(raw, list) else [raw]
+    refs = [r for r in given if isinstance(r, str) and r]
+    if not refs or len(refs) != len(given) or len(refs) > 2:
         raise UsageError("webhook channel: option 'secret' is one or two references (env:NAME or file:PATH)")
     return refs
 
