@@ -20,9 +20,9 @@ ENGINES = ("prefect", "inline")
 
 def register(sub: Any) -> None:
     p = sub.add_parser("run", help="run a playbook (by name or path) on targets",
-                       description="Run a playbook. Exit codes: 0 checked and no fail finding, 1 a check "
-                                   "failed, 2 usage or validation error, 3 a target unreachable, nothing "
-                                   "checked, Prefect server down or internal error, 130 interrupted.")
+                       description="Run a playbook. Exit codes: 0 no check failed, 1 a check failed, 2 usage or "
+                                   "validation error, 3 a target could not be reached or opened, or nothing was "
+                                   "checked. Also 3: Prefect server down or an internal error; 130: interrupted.")
     p.add_argument("playbook", metavar="PLAYBOOK", help="name (medic playbooks list) or path to a YAML file")
     p.add_argument("--target", "-t", action="append", default=[], metavar="TARGET",
                    help="local, ssh://[user@]host[:port], bundle:PATH or inventory names (repeatable, "

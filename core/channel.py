@@ -42,7 +42,9 @@ class Channel(ABC):
     name: str = "channel"
     description: str = ""
     durable: bool = False  # True: delivered through the outbox with retries
-    arg_option: str | None = None  # the option ``--notify NAME:ARG`` fills (file: "path", webhook: "url")
+    # the option ``--notify NAME:ARG`` fills: "path" unless a channel says otherwise (webhook: "url"), as plugins
+    # written before channels declared it receive their argument as "path"
+    arg_option: str | None = "path"
 
     def check_options(self, options: dict[str, Any]) -> None:
         """Raise UsageError naming what is missing or wrong, before any run starts (secrets resolvable, URL form).

@@ -71,7 +71,7 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
         elif kind == "paths" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             problem(data, key, f"{key}: expected a list of strings, e.g. [a, b]")
         elif kind == "instances":
-            _instances(key, value, problem)
+            _instances(data, key, problem)
         elif isinstance(kind, tuple) and not isinstance(value, dict):
             problem(data, key, f"{key}: expected a mapping with {', '.join(kind)}")
         elif isinstance(kind, tuple):
@@ -83,9 +83,10 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
     return issues
 
 
-def _instances(key: str, value: Any, problem: Any) -> None:
+def _instances(data: dict[Any, Any], key: str, problem: Any) -> None:
+    value = data[key]
     if not isinstance(value, dict):
-        problem({key: value}, key, f"{key}: expected a mapping of names to settings, e.g. {{team: {{type: webhook}}}}")
+        problem(data, key, f"{key}: expected a mapping of names to settings, e.g. {{team: {{type: webhook}}}}")
         return
     for name, spec in value.items():
         if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):

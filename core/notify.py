@@ -20,7 +20,8 @@ from medic.core.channel import Channel, Notification
 from medic.core.outbox import Outbox
 from medic.kernel.errors import MedicError, UsageError
 
-EVENTS = ("run.started", "run.finished", "step.failed", "approval.requested", "change.rolled_back")
+# the events a run emits today; a route's `events:` may only name these (more come with their emitters)
+EVENTS = ("run.finished",)
 DELIVERY_BUDGET_S = 15.0  # how long a command waits for first attempts before leaving the rest to the outbox
 
 

@@ -15,6 +15,7 @@ from medic.kernel.errors import UsageError
 class ConsoleChannel(Channel):
     name = "console"
     description = "print a one-line notification on standard error"
+    arg_option = None  # console takes no argument
 
     def send(self, notification: Notification, options: dict[str, Any]) -> None:
         print(f"[{notification.status.upper()}] {notification.title}: {notification.body}", file=sys.stderr)

@@ -112,9 +112,11 @@ def test_two_secrets_during_rotation_both_verify(monkeypatch: pytest.MonkeyPatch
 
 def test_events_filter_what_a_channel_receives(secret: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with running(Receiver(secret)) as rx:
-        routes = routes_for(rx, monkeypatch, events=["step.failed"])
-        assert notify.deliver(routes, note("run.finished"), tmp_path / "o.sqlite") == []
+        routes = routes_for(rx, monkeypatch, events=["run.finished"])
+        assert notify.deliver(routes, note("case.opened"), tmp_path / "o.sqlite") == []
         assert rx.hits == []
+        assert notify.deliver(routes, note("run.finished"), tmp_path / "o.sqlite") == []
+        assert len(rx.delivered_ids()) == 1
 
 
 @pytest.mark.parametrize(("options", "expected"), [
