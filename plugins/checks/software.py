@@ -56,7 +56,7 @@ def _ordered(found: str, minimum: str, scheme: str) -> tuple[int, str] | str:
             "program and arguments printing its version",
             items="string",
         ),
-        Param("minimum", "version", "0", "lowest acceptable version"),
+        Param("minimum", "version", "0", "lowest acceptable version (0: any, the version is only reported)"),
         Param("pattern", "string", VERSION, "regular expression; group 1 is the version"),
         SCHEME_PARAM,
     ],
@@ -80,6 +80,8 @@ def command_version(data: ProbeData, p: dict[str, Any]) -> Outcome:
             f"no version matching {p['pattern']!r} in the output of {name}", subject=name, first_line=first
         )
     found = match.group(1) if match.groups() else match.group(0)
+    if p["minimum"] in ("", "0"):  # no minimum asked for: report what is there, whatever its form
+        return passed(f"{name} {found}", subject=name, version=found, command=" ".join(p["command"]))
     ordered = _ordered(found, p["minimum"], p["scheme"])
     if isinstance(ordered, str):
         return errored(f"{name}: cannot compare {found} with {p['minimum']}: {ordered}", subject=name)

@@ -105,6 +105,14 @@ def test_command_version_says_which_scheme() -> None:
     assert odd.status == "error" and "PEP 440" in odd.summary
 
 
+def test_command_version_without_a_minimum_reports_any_version_text() -> None:
+    params = {"command": ["tool", "--version"], "minimum": "0", "pattern": r"version (\S+)", "scheme": "auto"}
+    found = command_version(_version_output("tool version nightly-build_7\n"), params)
+    assert found.status == "pass" and found.evidence["version"] == "nightly-build_7", found.summary
+    strict = command_version(_version_output("tool version nightly-build_7\n"), {**params, "minimum": "1.0"})
+    assert strict.status == "error" and "nightly-build_7" in strict.summary
+
+
 def test_package_installed_uses_the_managers_ordering() -> None:
     data = {"pkgs": {"manager": "dpkg", "packages": {"openssl": "3.0.2~rc1-1", "bash": "5.1-6ubuntu1"}}}
     params = {"names": ["openssl", "bash"], "manager": "auto", "minimum": "3.0.2", "scheme": "auto"}
