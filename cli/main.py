@@ -36,8 +36,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="medic", description="Diagnose and fix machines and services with playbooks.",
                      epilog="Exit codes: 0 no check failed, 1 a check failed, 2 usage or validation error, "
-                            "3 a target could not be reached or opened, or nothing was checked. Also 3: Prefect server down or an internal "
-                            "error; 130: interrupted (Ctrl-C).")
+                            "3 a target could not be reached or opened, or nothing was checked. "
+                            "Also 3: Prefect server down or an internal error; 130: interrupted (Ctrl-C).")
     parser.add_argument("--version", action="version", version=f"medic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in CORE_COMMANDS:
