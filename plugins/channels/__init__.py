@@ -1,4 +1,5 @@
-"""Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded HTTP client)."""
+"""Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded
+HTTP client), ``email`` (SMTP, certificate verified)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from medic.core.hookspecs import hookimpl
 from medic.plugins.channels.basic import ConsoleChannel, FileChannel
+from medic.plugins.channels.email import EmailChannel
 from medic.plugins.channels.webhook import WebhookChannel
 
 
@@ -14,6 +16,7 @@ def register_channels(register: Any) -> None:
     register(ConsoleChannel())
     register(FileChannel())
     register(WebhookChannel())
+    register(EmailChannel())
 
 
 @hookimpl
