@@ -1,5 +1,6 @@
 """Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded
-HTTP client), ``email`` (SMTP, certificate verified)."""
+HTTP client), ``email`` (SMTP, certificate verified),
+``slack``, ``mattermost`` and ``teams`` (chat webhooks)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from medic.core.hookspecs import hookimpl
 from medic.plugins.channels.basic import ConsoleChannel, FileChannel
+from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
 from medic.plugins.channels.email import EmailChannel
 from medic.plugins.channels.webhook import WebhookChannel
 
@@ -17,6 +19,8 @@ def register_channels(register: Any) -> None:
     register(FileChannel())
     register(WebhookChannel())
     register(EmailChannel())
+    for chat in (SlackChannel(), MattermostChannel(), TeamsChannel()):
+        register(chat)
 
 
 @hookimpl
