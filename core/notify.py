@@ -102,7 +102,7 @@ def _deliver_durable(routes: Sequence[Route], note: Notification, outbox_path: P
             outbox.enqueue(route.name, route.channel.name, route.options, note)
         kinds = {r.channel.name: r.channel for r in routes}
         results = outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S)
-        pending = {m.channel: m for m in outbox.messages() if m.id == note.id and m.state != "delivered"}
+        pending = {m.channel: m for m in outbox.of(note.id) if m.state != "delivered"}
     finally:
         outbox.close()
     problems = []

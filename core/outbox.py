@@ -104,6 +104,10 @@ class Outbox:
                                 (state, state))
         return [_row(r) for r in rows]
 
+    def of(self, note_id: str) -> list[Message]:
+        """The messages (one per channel) of one notification."""
+        return [_row(r) for r in self._db.execute("SELECT * FROM messages WHERE id = ? ORDER BY channel", (note_id,))]
+
     def disabled(self) -> dict[str, str]:
         return {r["channel"]: r["reason"] for r in self._db.execute("SELECT * FROM disabled")}
 
