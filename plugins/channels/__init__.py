@@ -1,12 +1,13 @@
 """Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded
 HTTP client), ``email`` (SMTP, certificate verified),
-``slack``, ``mattermost`` and ``teams`` (chat webhooks)."""
+``slack``, ``mattermost`` and ``teams`` (chat webhooks), ``apprise`` (opt-in, outside the guard)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from medic.core.hookspecs import hookimpl
+from medic.plugins.channels.apprise_channel import AppriseChannel
 from medic.plugins.channels.basic import ConsoleChannel, FileChannel
 from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
 from medic.plugins.channels.email import EmailChannel
@@ -21,6 +22,7 @@ def register_channels(register: Any) -> None:
     register(EmailChannel())
     for chat in (SlackChannel(), MattermostChannel(), TeamsChannel()):
         register(chat)
+    register(AppriseChannel())
 
 
 @hookimpl
