@@ -36,7 +36,7 @@ fuzz: setup
 # mypy sees core/ plugins/ ... as medic.* through a tree of links (the editable install hides them from it)
 lint: setup
 	mkdir -p build/typecheck/medic
-	for d in kernel probes core cli plugins agent flows playbooks; do ln -sfn ../../../$$d build/typecheck/medic/$$d; done
+	for d in kernel probes core cli plugins agent flows playbooks testing; do ln -sfn ../../../$$d build/typecheck/medic/$$d; done
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
@@ -49,7 +49,7 @@ dist: setup
 MUTATION_DIR := build/mutation
 mutation: setup
 	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)/medic
-	for d in kernel probes core cli plugins agent flows playbooks; do cp -r $$d $(MUTATION_DIR)/medic/$$d; done
+	for d in kernel probes core cli plugins agent flows playbooks testing; do cp -r $$d $(MUTATION_DIR)/medic/$$d; done
 	cp -r tests pyproject.toml $(MUTATION_DIR)/
 	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children 2 $(MUTMUT_ARGS); ../../$(BIN)/mutmut results
 

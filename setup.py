@@ -3,6 +3,6 @@
 # (packaging/medic-agent), which medic depends on, so medic ships none of their files.
 from setuptools import find_packages, setup
 
-ROOTS = ("core", "cli", "plugins", "flows")
+ROOTS = ("core", "cli", "plugins", "flows", "testing")
 found = find_packages(include=[f"{r}*" for r in ROOTS])
 setup(packages=["medic.playbooks"] + [f"medic.{p}" for p in found])

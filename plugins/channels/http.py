@@ -9,6 +9,7 @@ unless the caller asks, and then every hop is vetted again.
 from __future__ import annotations
 
 import functools
+import logging
 import ssl
 from dataclasses import dataclass
 
@@ -43,6 +44,20 @@ def check_url(url: str, allowance: Allowance) -> httpx.URL:
     if parsed.userinfo:
         raise UsageError(f"channel URL for {parsed.host}: put credentials in the channel's secret options, not the URL")
     return parsed
+
+
+class _HideUrlSecrets(logging.Filter):
+    """httpx logs every request's full URL at INFO; a chat webhook's path and query are its credential."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (isinstance(record.msg, str) and record.msg.startswith("HTTP Request:")
+                and isinstance(record.args, tuple) and len(record.args) > 1):
+            url = httpx.URL(str(record.args[1]))
+            record.args = (record.args[0], f"{url.scheme}://{url.netloc.decode('ascii')}/…", *record.args[2:])
+        return True
+
+
+logging.getLogger("httpx").addFilter(_HideUrlSecrets())
 
 
 @functools.lru_cache(maxsize=8)

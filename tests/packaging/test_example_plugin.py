@@ -36,7 +36,7 @@ def test_plugin_is_listed_with_its_distribution(example_plugin: None) -> None:
     plugin = next(p for p in doc["plugins"] if p["name"] == "example")
     assert plugin["distribution"] == "medic-example-plugin" and plugin["version"] == "1.0.0"
     assert plugin["provides"] == {"checks": ["example.file_handles", "example.process_count"],
-                                  "channels": ["textlog"], "probes": ["example_file_handles"]}
+                                  "channels": ["teamhook", "textlog"], "probes": ["example_file_handles"]}
 
 
 def test_plugin_check_and_channel_are_used_by_run(example_plugin: None, tmp_path: Path) -> None:
@@ -125,3 +125,13 @@ def test_plugin_probe_module_is_shipped_to_a_remote_python_without_its_pluggy_pa
     assert all(m.startswith(("medic.kernel.", "medic_example.")) for m in modules), modules
     (result,) = json.loads(results_line)
     assert result["ok"] and result["data"]["max"] > 0, result
+
+
+def test_the_example_channel_passes_the_channel_contract_as_an_author_would_run_it(example_plugin: None) -> None:
+    """medic.testing is found through its pytest11 entry point; the example's own pytest configuration is used."""
+    where = REPO / "examples" / "medic-example-plugin"
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+                          "-c", str(where / "pyproject.toml"), "--rootdir", str(where), str(where / "tests")],
+                         capture_output=True, text=True, timeout=600, cwd=where)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert " passed" in out.stdout and "failed" not in out.stdout

@@ -1,4 +1,4 @@
-"""The example plugin's pluggy part (entry-point group ``medic``): two checks and a channel.
+"""The example plugin's pluggy part (entry-point group ``medic``): two checks and two channels.
 
 ``example.process_count`` reads a built-in probe; ``example.file_handles`` reads the plugin's own probe
 (``medic_example.probes``, declared under ``medic.probes``), so it works on bundles the agent collected too.
@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from medic.core.channel import Channel, Notification
 from medic.core.check import ProbeData, check
 from medic.core.hookspecs import hookimpl
+from medic.kernel.errors import UsageError
 from medic.kernel.models import Outcome, failed, passed, warned
 from medic.kernel.params import Param
+from medic.plugins.channels import http, secrets
 
 
 @check("example.process_count", title="Number of processes", category="software", severity="low",
@@ -57,6 +60,32 @@ class TextLogChannel(Channel):
             fh.write(f"{notification.status.upper()} {notification.title}: {notification.body}\n")
 
 
+class TeamHookChannel(Channel):
+    """POST a small JSON message with a bearer token, through medic's guarded HTTP client (which vets every
+    address and classifies replies: 429/5xx retried by the outbox, other 4xx permanent)."""
+
+    name = "teamhook"
+    description = "POST JSON with a bearer token to a team's endpoint (options: url, token, timeout)"
+    durable = True
+    arg_option = "url"
+
+    def check_options(self, options: dict[str, Any]) -> None:
+        if not isinstance(options.get("url"), str):
+            raise UsageError("teamhook channel: option 'url' is required (https://...)")
+        http.check_url(options["url"], http.Allowance.from_env())
+        secrets.resolve(options.get("token"), "teamhook token")
+
+    def send(self, notification: Notification, options: dict[str, Any]) -> None:
+        self.check_options(options)
+        token = secrets.resolve(options["token"], "teamhook token")
+        body = json.dumps({"title": notification.title, "status": notification.status,
+                           "text": notification.body}).encode()
+        headers = {"content-type": "application/json", "authorization": f"Bearer {token.reveal()}"}
+        with http.GuardedClient(timeout=float(options.get("timeout", 10))) as client:
+            reply = client.post(options["url"], body, headers)
+        http.classify(reply, "teamhook")
+
+
 @hookimpl
 def register_checks(register: Any) -> None:
     register(process_count.spec)  # type: ignore[attr-defined]
@@ -66,3 +95,4 @@ def register_checks(register: Any) -> None:
 @hookimpl
 def register_channels(register: Any) -> None:
     register(TextLogChannel())
+    register(TeamHookChannel())

@@ -1,0 +1,19 @@
+"""Test helpers for plugin authors: ``ChannelContract`` (subclass it to test a channel), ``HttpSink``/``serving``
+(a real loopback HTTP receiver) and the ``medic_http_sink`` fixture, loaded by pytest through the ``pytest11``
+entry point. Names are imported on first use, so loading the pytest plugin costs nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {"ChannelContract": "contract", "HttpSink": "sink", "Answer": "sink", "Received": "sink",
+          "serving": "sink"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'medic.testing' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"medic.testing.{_WHERE[name]}"), name)

@@ -1,0 +1,79 @@
+"""A real HTTP receiver on a loopback socket for channel tests: uvicorn + Starlette in a thread, recording every
+request and answering from a script (statuses, headers, delays) before its default 200."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+@dataclass(frozen=True)
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0  # answer this late (a timeout test)
+
+
+@dataclass
+class HttpSink:
+    port: int = 0
+    script: list[Answer] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    @property
+    def allow(self) -> str:
+        """The value of MEDIC_CHANNEL_ALLOW that lets medic's guarded client reach this sink."""
+        return f"127.0.0.1:{self.port}"
+
+    async def _handle(self, request: Request) -> Response:
+        body = await request.body()
+        self.received.append(Received(request.method, request.url.path,
+                                      {k.lower(): v for k, v in request.headers.items()}, body))
+        answer = self.script.pop(0) if self.script else Answer()
+        if answer.delay_s:
+            await asyncio.sleep(answer.delay_s)
+        return Response(status_code=answer.status, headers=answer.headers)
+
+
+@contextmanager
+def serving(sink: HttpSink) -> Iterator[HttpSink]:
+    """Run ``sink`` on 127.0.0.1 (its port, or a free one) until the block ends."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", sink.port))
+    sink.port = sock.getsockname()[1]
+    app = Starlette(routes=[Route("/{path:path}", sink._handle, methods=["POST", "PUT", "GET"])])
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        yield sink
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

@@ -1,0 +1,44 @@
+"""medic's own HTTP channels pass the contract it offers plugin authors (medic.testing.ChannelContract)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
+from medic.plugins.channels.webhook import WebhookChannel
+from medic.testing import ChannelContract
+
+
+class TestWebhookContract(ChannelContract):
+    channel = WebhookChannel()
+    secret_value = "whsec_" + base64.b64encode(b"contract-canary-key-0123456789ab").decode()
+
+    def options(self, url: str) -> dict[str, Any]:
+        return {"url": url, "secret": f"env:{self.secret_env}"}
+
+
+class _ChatContract(ChannelContract):
+    renders_markup = True
+    secret_value = "T0KEN-contract-canary"
+
+    def options(self, url: str) -> dict[str, Any]:
+        return {"url": f"env:{self.secret_env}"}  # the URL itself is the secret
+
+    def _send(self, sink: Any, note: Any, **extra: Any) -> None:
+        import os
+
+        os.environ[self.secret_env] = f"{sink.url}?token={self.secret_value}"
+        super()._send(sink, note, **extra)
+
+
+class TestSlackContract(_ChatContract):
+    channel = SlackChannel()
+
+
+class TestMattermostContract(_ChatContract):
+    channel = MattermostChannel()
+
+
+class TestTeamsContract(_ChatContract):
+    channel = TeamsChannel()
