@@ -71,6 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not targets:
         raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
                          f"{', '.join(specs)})")
+    events = session.run_events(channels, playbook.name)
     try:
         if args.engine == "prefect":
             from medic.flows.server_check import check_api_reachable
@@ -108,7 +109,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("\n".join(plan_lines(run)))
     if args.report:  # after the results are shown: a failure here loses nothing
         print(history.write_report(run, args.report, state_dir(session.config)), file=sys.stderr)
-    for problem in session.notify(run, channels):
+    for problem in [*session.end_run_events(events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
 

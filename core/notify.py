@@ -20,8 +20,10 @@ from medic.core.channel import Channel, Notification
 from medic.core.outbox import Outbox
 from medic.kernel.errors import MedicError, UsageError
 
-# the events a run emits today; a route's `events:` may only name these (more come with their emitters)
-EVENTS = ("run.finished",)
+# the events a run emits; a route's `events:` may only name these. Without `events:` a route gets run.finished
+# only, so the events sent while a run goes on are asked for, never a surprise.
+EVENTS = ("run.started", "step.failed", "run.finished")
+DEFAULT_EVENTS = ("run.finished",)
 DELIVERY_BUDGET_S = 15.0  # how long a command waits for first attempts before leaving the rest to the outbox
 
 
@@ -30,10 +32,10 @@ class Route:
     name: str
     channel: Channel
     options: dict[str, Any]
-    events: tuple[str, ...] | None = None  # None: every event
+    events: tuple[str, ...] = DEFAULT_EVENTS
 
     def wants(self, event: str) -> bool:
-        return self.events is None or event in self.events
+        return event in self.events
 
 
 def _instance(name: str, raw: object, channels: Mapping[str, Channel]) -> Route:
@@ -47,7 +49,7 @@ def _instance(name: str, raw: object, channels: Mapping[str, Channel]) -> Route:
     if events is not None and (not isinstance(events, list) or not all(e in EVENTS for e in events)):
         raise UsageError(f"{where}: 'events' is a list of {', '.join(EVENTS)}")
     options = {k: v for k, v in raw.items() if k not in ("type", "events")}
-    return Route(name, channel, options, tuple(events) if events is not None else None)
+    return Route(name, channel, options, tuple(events) if events is not None else DEFAULT_EVENTS)
 
 
 def resolve(specs: Sequence[str], channels: Mapping[str, Channel], config: Mapping[str, Any]) -> list[Route]:

@@ -1,0 +1,56 @@
+"""run.started and step.failed reach the channels that ask for them while the run goes on; a channel that does
+not ask gets run.finished only; both engines fire them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PLAYBOOK = """\
+name: events-demo
+targets: [local]
+steps:
+  - id: ok
+    check: software.command_version
+    with: {command: [python3, --version], minimum: "3.0"}
+  - id: too_old
+    check: software.command_version
+    with: {command: [python3, --version], minimum: "99.0"}
+"""
+
+
+@pytest.mark.parametrize("engine", ["inline", pytest.param("prefect", marks=pytest.mark.slow)])
+def test_live_events_go_only_where_asked_and_in_order(tmp_path: Path, engine: str) -> None:
+    live, final = tmp_path / "live.jsonl", tmp_path / "final.jsonl"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"channels:\n  live: {{type: file, path: '{live}', "
+                      f"events: [run.started, step.failed, run.finished]}}\n")
+    pb = tmp_path / "pb.yaml"
+    pb.write_text(PLAYBOOK)
+    env = {**os.environ, "MEDIC_CONFIG": str(config), "MEDIC_STATE_DIR": str(tmp_path / "state"),
+           "MEDIC_ENGINE": engine}
+    out = subprocess.run([str(Path(sys.executable).with_name("medic")), "run", str(pb), "--json", "--notify",
+                          "live", "--notify", f"file:{final}"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr
+    events = [json.loads(line) for line in live.read_text().splitlines()]
+    assert [e["event"] for e in events] == ["run.started", "step.failed", "run.finished"]
+    run_id = json.loads(out.stdout)["run_id"]
+    assert all(e["data"]["run_id"] == run_id for e in events)
+    failed = events[1]
+    assert failed["data"]["step"] == "too_old" and failed["data"]["target"] == "local"
+    assert "older than" in failed["body"]
+    assert [json.loads(line)["event"] for line in final.read_text().splitlines()] == ["run.finished"]
+
+
+def test_an_unknown_event_name_is_refused_before_the_run(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("channels:\n  live: {type: file, path: /tmp/x.jsonl, events: [run.exploded]}\n")
+    env = {**os.environ, "MEDIC_CONFIG": str(config)}
+    out = subprocess.run([str(Path(sys.executable).with_name("medic")), "run", "triage", "--notify", "live"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 2 and "'events' is a list of run.started, step.failed, run.finished" in out.stderr
