@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
@@ -61,10 +62,17 @@ class HttpSink:
 @contextmanager
 def serving(sink: HttpSink) -> Iterator[HttpSink]:
     """Run ``sink`` on 127.0.0.1 (its port, or a free one) until the block ends."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", sink.port))
-    sink.port = sock.getsockname()[1]
     app = Starlette(routes=[Route("/{path:path}", sink._handle, methods=["POST", "PUT", "GET"])])
+    with serve_app(app, sink.port) as port:
+        sink.port = port
+        yield sink
+
+
+@contextmanager
+def serve_app(app: Any, port: int = 0) -> Iterator[int]:
+    """Serve an ASGI ``app`` with uvicorn on 127.0.0.1 (``port``, or a free one) in a thread; yields the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", port))
     server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -72,7 +80,7 @@ def serving(sink: HttpSink) -> Iterator[HttpSink]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     try:
-        yield sink
+        yield sock.getsockname()[1]
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -100,3 +100,13 @@ def write_text(value: Any, existing: str | None) -> str:
     pair = next(p for p in zip(_TRUE, _FALSE, strict=True) if word.lower() in p)
     out = pair[0] if value else pair[1]
     return out.upper() if word.isupper() else out.capitalize() if word[:1].isupper() else out
+
+
+def lookup(data: Any, key: str) -> tuple[bool, Any]:
+    """(found, value) at a dotted key of parsed JSON or YAML."""
+    node = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node

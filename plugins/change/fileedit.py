@@ -60,9 +60,9 @@ def get_key(text: str, fmt: str, key: str, section: str | None = None, path: str
     """(found, value) of a key: JSON and YAML values as parsed, text formats' values as scalars."""
     fmt = _format(fmt, path, text)
     if fmt == "json":
-        return jsonedit.get(jsonedit.load(text, path), key)
+        return configvalue.lookup(jsonedit.load(text, path), key)
     if fmt == "yaml":
-        return yamledit.get(yamledit.load(text, path), key)
+        return configvalue.lookup(yamledit.load(text, path), key)
     lines = text.splitlines(keepends=True)
     start, end = _section(lines, section) if fmt == "ini" else (0, len(lines))
     found = _find_line(lines, start or 0, end, key) if start is not None else None

@@ -48,16 +48,6 @@ def load(text: str, path: str) -> Any:
         raise EditError(f"{path}: JSON nested too deeply to edit") from None
 
 
-def get(data: Any, key: str) -> tuple[bool, Any]:
-    """(found, value) at a dotted key of parsed data."""
-    node = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
 def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = "") -> str:
     if not text.strip():
         return json.dumps(_nested(key.split("."), configvalue.typed(value, None, type_, key)), indent=2) + "\n"

@@ -86,16 +86,6 @@ def load(text: str, path: str) -> Any:
     return _Reader(path).load(text)
 
 
-def get(data: Any, key: str) -> tuple[bool, Any]:
-    """(found, value) at a dotted key of loaded data."""
-    node = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return False, None
-        node = node[part]
-    return True, node
-
-
 def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = "") -> str:
     parts, where, reader = key.split("."), f"{path}: {key}" if path else key, _Reader(path)
     data = reader.load(text) if text.strip() else None
@@ -103,7 +93,7 @@ def set_key(text: str, key: str, value: Any, type_: str = "auto", path: str = ""
         data = {}
     if not isinstance(data, dict):
         raise EditError(f"{path}: expected a mapping at the top level to set {key!r}")
-    found, existing = get(data, key)
+    found, existing = configvalue.lookup(data, key)
     new = configvalue.typed(value, existing if found else None, type_, where)
     expected = reader.load(text) if text.strip() else None
     if isinstance(new, _SCALARS) and isinstance(expected, dict) and (not found or isinstance(existing, _SCALARS)):
@@ -130,7 +120,7 @@ def _edit_text(reader: _Reader, text: str, parts: list[str], new: Any, replace: 
     """The text edit for a scalar: replace the existing value, or add the key to its (existing) mapping."""
     if replace:
         return _replace_scalar(reader, text, parts, new, quoted)
-    if len(parts) > 1 and not get(reader.load(text), ".".join(parts[:-1]))[0]:
+    if len(parts) > 1 and not configvalue.lookup(reader.load(text), ".".join(parts[:-1]))[0]:
         return None  # new parent mappings: the round-trip dump lays them out
     return _add_key(reader, text, parts, new, quoted)
 
@@ -204,7 +194,7 @@ def _render(reader: _Reader, new: Any, old: str, style: str | None) -> str | Non
         return "'" + new.replace("'", "''") + "'"
     if style is None and "\n" not in new and new == new.strip() and new.lower() not in _YAML11_WORDS:
         try:
-            plain_ok = get(reader.load(f"k: {new}\n"), "k") == (True, new)
+            plain_ok = configvalue.lookup(reader.load(f"k: {new}\n"), "k") == (True, new)
         except EditError:
             plain_ok = False
         if plain_ok:

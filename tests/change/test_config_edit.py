@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from medic.plugins.change import jsonedit, yamledit
+from medic.plugins.change import configvalue, jsonedit, yamledit
 from medic.plugins.change.checks import config_key
 from medic.plugins.change.fileedit import EditError, get_key, set_key
 
@@ -79,7 +79,7 @@ def test_yaml_changes_only_the_value_keeping_comments_flow_style_and_types(
 ) -> None:
     after = set_key(YAML, "yaml", key, value)
     assert changed(YAML, after) == [f"-{old}", f"+{new}"]
-    assert get_key(after, "yaml", key)[1] == yamledit.get(yamledit.load(after, "x"), key)[1]
+    assert get_key(after, "yaml", key)[1] == configvalue.lookup(yamledit.load(after, "x"), key)[1]
 
 
 def test_yaml_new_keys_are_added_in_place() -> None:
@@ -90,7 +90,7 @@ def test_yaml_new_keys_are_added_in_place() -> None:
     ]
     assert changed(YAML, set_key(YAML, "auto", "top", "on", path="c.yaml", type_="bool")) == ["+top: true"]
     deeper = set_key(YAML, "yaml", "new.deep", 1)  # new parents go through ruamel.yaml's round trip
-    assert yamledit.get(yamledit.load(deeper, "x"), "new.deep") == (True, 1)
+    assert configvalue.lookup(yamledit.load(deeper, "x"), "new.deep") == (True, 1)
     assert "# one per CPU" in deeper and "hosts: [a, b, c]   # flow style" in deeper
 
 

@@ -3,19 +3,17 @@ signatures with the independent ``standardwebhooks`` package, answering from a s
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import uvicorn
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from medic.testing.sink import serve_app
 
 
 @dataclass
@@ -61,19 +59,7 @@ class Receiver:
 
 @contextmanager
 def running(receiver: Receiver) -> Iterator[Receiver]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", receiver.port))
-    receiver.port = sock.getsockname()[1]
     app = Starlette(routes=[Route("/hook", receiver.handle, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    try:
+    with serve_app(app, receiver.port) as port:
+        receiver.port = port
         yield receiver
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
