@@ -71,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not targets:
         raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
                          f"{', '.join(specs)})")
-    events = session.run_events(channels, playbook.name)
+    events = start_run_events(session, channels, playbook.name)
     try:
         if args.engine == "prefect":
             from medic.flows.server_check import check_api_reachable
@@ -109,9 +109,28 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("\n".join(plan_lines(run)))
     if args.report:  # after the results are shown: a failure here loses nothing
         print(history.write_report(run, args.report, state_dir(session.config)), file=sys.stderr)
-    for problem in [*session.end_run_events(events), *session.notify(run, channels)]:
+    for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:
+    """run.started and step.failed for the channels whose `events:` ask for them, on the run's hooks."""
+    from medic.core import notify
+    from medic.plugins.channels.runevents import RunEvents
+
+    routes = notify.resolve(channels, session.registry.channels, session.config)
+    events = RunEvents.wanted(routes, state_dir(session.config) / "outbox.sqlite", playbook)
+    if events is not None:
+        session.plugins.pm.register(events, name="run-events")
+    return events
+
+
+def end_run_events(session: Session, events: Any) -> list[str]:
+    if events is None:
+        return []
+    session.plugins.pm.unregister(events)
+    return list(events.finish())
 
 
 def warm_up_prefect(verbose: bool) -> threading.Thread:

@@ -12,7 +12,6 @@ from medic.core.config import load_config, state_dir
 from medic.core.engine import RunResult, static_probe_calls
 from medic.core.playbook import Playbook
 from medic.core.report import notification
-from medic.core.runevents import RunEvents
 from medic.core.target import Target, TargetContext
 from medic.kernel.errors import MedicError, UsageError
 
@@ -91,21 +90,6 @@ class Session:
     def check_channels(self, channel_specs: Sequence[str]) -> None:
         """Refuse unknown channels, missing options and unresolvable secrets before a run, not after it."""
         notify.resolve(channel_specs, self.registry.channels, self.config)
-
-    def run_events(self, channel_specs: Sequence[str], playbook: str) -> RunEvents | None:
-        """Start sending run.started and step.failed to the channels that asked for them (`events:`); the
-        returned plugin is registered on the run's hooks until ``end_run_events``."""
-        routes = notify.resolve(channel_specs, self.registry.channels, self.config)
-        events = RunEvents.wanted(routes, state_dir(self.config) / "outbox.sqlite", playbook)
-        if events is not None:
-            self.plugins.pm.register(events, name="run-events")
-        return events
-
-    def end_run_events(self, events: RunEvents | None) -> list[str]:
-        if events is None:
-            return []
-        self.plugins.pm.unregister(events)
-        return events.finish()
 
     def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
         """Send the run's notification to each channel spec; return one line per delivery problem."""
