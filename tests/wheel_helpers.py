@@ -6,7 +6,9 @@ The helpers read what a wheel ships from its RECORD, so the tests check the whee
 from __future__ import annotations
 
 import csv
+import glob
 import io
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -57,3 +59,14 @@ def import_all_code(names: list[str], heavy: tuple[str, ...] = ()) -> str:
             "    importlib.import_module(name)\n"
             f"print('IMPORTED', len({names!r}))\n"
             f"print('HEAVY', sorted({{m.split('.')[0] for m in sys.modules}} & set({heavy!r})))\n")
+
+
+def python39() -> str | None:
+    """A working Python 3.9 (pyenv shims may name one that does not run)."""
+    candidates = [shutil.which("python3.9"), *sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.9*/bin/python")))]
+    for candidate in filter(None, candidates):
+        out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 9))"],
+                             capture_output=True, text=True, timeout=60)
+        if out.stdout.strip() == "True":
+            return candidate
+    return None

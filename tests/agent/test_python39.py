@@ -4,14 +4,13 @@ newer. vermin reads every module; the StrEnum backport behaves as enum.StrEnum d
 from __future__ import annotations
 
 import enum
-import glob
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from wheel_helpers import python39
 
 from medic.kernel.compat import StrEnumBackport
 
@@ -49,18 +48,7 @@ def test_the_strenum_backport_behaves_as_strenum() -> None:
         assert Old(new.value) is old and hash(old) == hash(new.value) and isinstance(old, str)
 
 
-def _python39() -> str | None:
-    """A working Python 3.9 interpreter, if this machine has one (pyenv shims may name one that does not run)."""
-    candidates = [shutil.which("python3.9"), *sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.9*/bin/python")))]
-    for candidate in filter(None, candidates):
-        out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 9))"],
-                             capture_output=True, text=True, timeout=60)
-        if out.stdout.strip() == "True":
-            return candidate
-    return None
-
-
-PYTHON39 = _python39()
+PYTHON39 = python39()
 
 
 @pytest.mark.skipif(PYTHON39 is None, reason="no Python 3.9 interpreter on this machine")

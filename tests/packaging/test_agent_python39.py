@@ -7,25 +7,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from wheel_helpers import Wheels, import_all_code, modules
+from wheel_helpers import Wheels, import_all_code, modules, python39
 
 from medic.kernel.bundle import open_bundle
 
 pytestmark = pytest.mark.slow
-
-
-def python39() -> str | None:
-    """A working Python 3.9 (pyenv shims may name one that does not run)."""
-    import glob
-    import shutil
-
-    candidates = [shutil.which("python3.9"), *sorted(glob.glob(str(Path.home() / ".pyenv/versions/3.9*/bin/python")))]
-    for candidate in filter(None, candidates):
-        out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 9))"],
-                             capture_output=True, text=True, timeout=60)
-        if out.stdout.strip() == "True":
-            return candidate
-    return None
 
 
 PYTHON39 = python39()
