@@ -17,7 +17,7 @@ import httpx
 
 from medic.core.channel import DeliveryError
 from medic.kernel.errors import UsageError
-from medic.plugins.channels.guard import Allowance, vet
+from medic.plugins.channels.guard import Allowance, BlockedDestination, vet
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,12 @@ class GuardedClient:
     def _post_once(self, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
         host = target.host
         port = target.port or (443 if target.scheme == "https" else 80)
-        ip = vet(host, port, self.allowance)
+        try:
+            ip = vet(host, port, self.allowance)
+        except BlockedDestination:
+            raise
+        except UsageError as exc:  # the name did not resolve: DNS may answer on the next attempt
+            raise DeliveryError(str(exc), retryable=True) from None
         if target.scheme == "http" and not self.allowance.permits(ip, port):
             raise UsageError(f"channel URL for {host}: plain http is only for an allowed lab address; use https")
         connect = target.copy_with(host=str(ip))
