@@ -11,6 +11,8 @@ type's main option (``file:/path/events.jsonl``, ``webhook:https://...``).
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,16 +99,32 @@ def deliver(routes: Sequence[Route], note: Notification, outbox_path: Path) -> l
     return problems
 
 
+_OPEN = threading.local()  # per thread: an SQLite connection belongs to the thread that opened it
+_KEEP_OPEN = 4
+
+
+def _outbox(path: Path) -> Outbox:
+    """The outbox at ``path``, kept open for this thread and process (opening and closing it was most of a
+    delivery's own cost); a forked child opens its own."""
+    boxes: dict[tuple[Path, int], Outbox] = _OPEN.__dict__.setdefault("boxes", {})
+    key = (path, os.getpid())
+    if key not in boxes:
+        if len(boxes) >= _KEEP_OPEN:
+            old_key = next(iter(boxes))
+            old = boxes.pop(old_key)
+            if old_key[1] == os.getpid():
+                old.close()
+        boxes[key] = Outbox(path)
+    return boxes[key]
+
+
 def _deliver_durable(routes: Sequence[Route], note: Notification, outbox_path: Path) -> list[str]:
-    outbox = Outbox(outbox_path)
-    try:
-        for route in routes:
-            outbox.enqueue(route.name, route.channel.name, route.options, note)
-        kinds = {r.channel.name: r.channel for r in routes}
-        results = outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S)
-        pending = {m.channel: m for m in outbox.of(note.id) if m.state != "delivered"}
-    finally:
-        outbox.close()
+    outbox = _outbox(outbox_path)
+    for route in routes:
+        outbox.enqueue(route.name, route.channel.name, route.options, note)
+    kinds = {r.channel.name: r.channel for r in routes}
+    results = outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S)
+    pending = {m.channel: m for m in outbox.of(note.id) if m.state != "delivered"}
     problems = []
     for msg, error in results:
         if error is None:

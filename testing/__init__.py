@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-_WHERE = {"ChannelContract": "contract", "HttpSink": "sink", "Answer": "sink", "Received": "sink",
-          "serving": "sink"}
+_WHERE = {"ChannelContract": "contract", "outbox_bytes": "contract", "HttpSink": "sink", "Answer": "sink",
+          "Received": "sink", "serving": "sink", "serve_app": "sink"}
 __all__ = sorted(_WHERE)
 
 

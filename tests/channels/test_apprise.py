@@ -12,6 +12,7 @@ from medic.core.channel import Notification
 from medic.core.outbox import Outbox
 from medic.kernel.errors import UsageError
 from medic.plugins.channels.apprise_channel import AppriseChannel
+from medic.testing.contract import outbox_bytes
 from tests.channels.receiver import Receiver, running
 
 
@@ -41,7 +42,7 @@ def test_a_refused_delivery_stays_in_the_outbox_without_the_url(
         problems = notify.deliver(routes(url, monkeypatch), note(), tmp_path / "o.sqlite")
     assert len(problems) == 1 and "did not accept" in problems[0] and "T0PSECRET" not in problems[0]
     assert [m.state for m in Outbox(tmp_path / "o.sqlite").messages()] == ["pending"]
-    assert b"T0PSECRET" not in (tmp_path / "o.sqlite").read_bytes()
+    assert b"T0PSECRET" not in outbox_bytes(tmp_path / "o.sqlite")
 
 
 @pytest.mark.parametrize(("url", "expected"), [

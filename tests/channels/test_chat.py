@@ -12,6 +12,7 @@ from medic.core import notify
 from medic.core.channel import Channel, Notification
 from medic.kernel.errors import UsageError
 from medic.plugins.channels.chat import MAX_TEXT, MattermostChannel, SlackChannel, TeamsChannel
+from medic.testing.contract import outbox_bytes
 from tests.channels.receiver import Receiver, running
 
 HOSTILE = "<!channel> @here @all <script>x</script> [click](http://evil.example) *bold*"
@@ -93,4 +94,4 @@ def test_the_webhook_url_is_a_secret_reference_never_shown(
         secret_url = rx.url + "?token=T0PSECRET"
         problems = deliver("mattermost", rx, monkeypatch, tmp_path, note(), url=secret_url)
         assert "500" in problems[0] and "T0PSECRET" not in problems[0]
-    assert b"T0PSECRET" not in (tmp_path / "o.sqlite").read_bytes()
+    assert b"T0PSECRET" not in outbox_bytes(tmp_path / "o.sqlite")

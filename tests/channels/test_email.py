@@ -21,6 +21,7 @@ from medic.core.channel import Notification
 from medic.core.outbox import Outbox
 from medic.kernel.errors import UsageError
 from medic.plugins.channels.email import EmailChannel
+from medic.testing.contract import outbox_bytes
 from tests.checks.servers import self_signed
 
 HOSTILE = "<script>alert(1)</script> & <b>bold</b>"
@@ -105,7 +106,7 @@ def test_mail_goes_over_verified_starttls_with_text_and_escaped_html(
     parts = {p.get_content_type(): p.get_payload(decode=True).decode() for p in msg.walk() if not p.is_multipart()}
     assert HOSTILE in parts["text/plain"]
     assert "<script>" not in parts["text/html"] and "&lt;script&gt;alert(1)&lt;/script&gt;" in parts["text/html"]
-    assert "s3cret-pw" not in (tmp_path / "o.sqlite").read_bytes().decode("latin-1")
+    assert "s3cret-pw" not in outbox_bytes(tmp_path / "o.sqlite").decode("latin-1")
 
 
 def test_an_untrusted_certificate_is_refused_and_nothing_is_sent(
