@@ -64,3 +64,13 @@ def on_step_error(step: Any, target: Any, error: BaseException, run_id: str) -> 
 @hookspec
 def on_run_end(run: Any) -> None:
     """Called once when a run has finished, with its RunResult."""
+
+
+@hookspec(firstresult=True)
+def collector_bundle_received(upload: dict[str, Any], bundle_path: str) -> str | None:
+    """A verified bundle arrived (upload: agent_id agent_name upload_id bundle_sha256 bundle_size host note): case."""
+
+
+@hookspec
+def collector_bundle_triaged(case_id: str, run_document: dict[str, Any], report_path: str) -> None:
+    """The triage of an arrived bundle finished: attach its run document and report to the case."""
