@@ -103,24 +103,29 @@ def _to_bool(value: Any) -> Any:
     return _BAD
 
 
-def _to_number(number: type[int] | type[float]) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        if isinstance(value, bool):
-            return _BAD
-        if number is int and isinstance(value, int):
-            return value
-        if number is int and isinstance(value, float):
-            return int(value) if value.is_integer() else _BAD
-        if isinstance(value, (int, float)):
-            return number(value)
-        if isinstance(value, str):
-            try:
-                return number(value.strip())
-            except ValueError:
-                return _BAD
+def _to_number(number: type[int] | type[float], value: Any) -> Any:
+    if isinstance(value, bool):
         return _BAD
+    if number is int and isinstance(value, int):
+        return value
+    if number is int and isinstance(value, float):
+        return int(value) if value.is_integer() else _BAD
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, str):
+        try:
+            return number(value.strip())
+        except ValueError:
+            return _BAD
+    return _BAD
 
-    return convert
+
+def _to_int(value: Any) -> Any:
+    return _to_number(int, value)
+
+
+def _to_float(value: Any) -> Any:
+    return _to_number(float, value)
 
 
 def _to_version(value: Any) -> Any:
@@ -150,7 +155,7 @@ def _to_mapping(value: Any) -> Any:
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "string": _to_string, "bool": _to_bool, "int": _to_number(int), "float": _to_number(float),
+    "string": _to_string, "bool": _to_bool, "int": _to_int, "float": _to_float,
     "list": _to_list, "mapping": _to_mapping, "version": _to_version,
 }
 
