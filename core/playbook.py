@@ -86,7 +86,7 @@ class _Parser:
     def playbook(self, data: Any) -> Playbook | None:
         if not isinstance(data, Mapping):
             self.err(data, None, "", f"expected a mapping with keys {', '.join(TOP_KEYS)}, "
-                                     f"got {type(data).__name__}")
+                                     f"got {'a list' if isinstance(data, list) else type(data).__name__}")
             return None
         for key in data:
             if key not in TOP_KEYS:
