@@ -10,9 +10,11 @@ from medic.core.hookspecs import hookimpl
 
 @hookimpl
 def register_commands(subparsers: Any) -> None:
-    from medic.plugins.cases import commands  # imported when medic builds its command line, not on every load
+    # imported when medic builds its command line, not on every load
+    from medic.plugins.cases import commands, routecmd
 
     commands.register(subparsers)
+    routecmd.register(subparsers)
 
 
 @hookimpl

@@ -7,6 +7,9 @@ from typing import Any
 
 from medic.core.config import load_config
 from medic.kernel.errors import UsageError
+from medic.plugins.cases import routing
+from medic.plugins.cases.decide import decide, findings_of
+from medic.plugins.cases.routing import SCHEMES
 from medic.plugins.cases.store import CaseStore, open_store
 
 # a run attached to a case that nobody has started working on means work has started
@@ -75,11 +78,26 @@ def bundle_received(upload: dict[str, Any], bundle_path: str, store: CaseStore |
 
 def bundle_triaged(case_id: str, document: dict[str, Any], report_path: str, store: CaseStore | None = None
                    ) -> None:
-    """Attach the triage run to the case."""
+    """Attach the triage run to the case; routing.yaml sets its category and priority when not set yet (a
+    priority only ever rises: a later bundle showing more hosts failing raises it, a quieter one does not lower)."""
     own = store is None
-    store = store or open_store(load_config())
+    config = load_config()
+    store = store or open_store(config)
     try:
         attach_run_document(store, case_id, document, report_path, actor="collector")
+        findings, users = findings_of(document)
+        loaded = routing.load()
+        decision = decide(loaded, findings, users)
+        case = store.get(case_id)
+        order = SCHEMES[loaded.scheme]
+        fields: dict[str, Any] = {}
+        if case.category is None and decision.category is not None:
+            fields["category"] = decision.category
+        if case.priority not in order or order.index(decision.priority) < order.index(case.priority):
+            fields["priority"] = decision.priority
+        if fields:
+            store.update(case_id, actor="routing", **fields)
+            store.add_event(case_id, "routed", decision.to_json(), actor="routing")
     finally:
         if own:
             store.close()

@@ -105,7 +105,8 @@ def test_a_bundle_opens_a_case_and_the_next_one_from_that_agent_joins_it() -> No
                                             bundle_path="/b.tar")
     assert first == second == "C-00001"
     document = {"run_id": "r-9", "status": "fail", "playbook": "triage", "targets": [{"name": "bundle"}],
-                "findings": [{"check": "net.dns", "target": "bundle", "status": "fail"},
+                "findings": [{"check": "net.dns", "target": "bundle", "status": "fail", "severity": "high",
+                              "category": "network"},
                              {"check": "system.uptime", "target": "bundle", "status": "pass"}]}
     hook.collector_bundle_triaged(case_id=first, run_document=document, report_path="/srv/reports/r-9.md")
     with open_store() as store:
@@ -115,6 +116,9 @@ def test_a_bundle_opens_a_case_and_the_next_one_from_that_agent_joins_it() -> No
         assert [b.ref for b in case.bundles] == ["a" * 64, "b" * 64]
         assert case.runs[0].data["failing"] == [{"check": "net.dns", "target": "bundle"}]
         assert case.runs[0].data["report"] == "/srv/reports/r-9.md"
+        # routed by the built-in routing: severity high (3) -> regular, the finding's own category
+        assert (case.category, case.priority) == ("network", "regular")
+        assert [e.kind for e in store.timeline(first)][-2:] == ["updated", "routed"]
         store.transition(first, "resolved")
     third = hook.collector_bundle_received(upload={**upload, "bundle_sha256": "c" * 64}, bundle_path="/c.tar")
     assert third == "C-00002"  # the first case is resolved: a new one opens
