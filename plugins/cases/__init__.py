@@ -11,10 +11,11 @@ from medic.core.hookspecs import hookimpl
 @hookimpl
 def register_commands(subparsers: Any) -> None:
     # imported when medic builds its command line, not on every load
-    from medic.plugins.cases import commands, routecmd
+    from medic.plugins.cases import commands, routecmd, slacmd
 
     commands.register(subparsers)
     routecmd.register(subparsers)
+    slacmd.register(subparsers)
 
 
 @hookimpl
