@@ -85,3 +85,14 @@ def test_the_handover_packet_carries_findings_and_evidence_from_the_run_history(
     assert packet["actions"][0]["data"]["backup"] == "b-1"
     text = handover.summary(packet)
     assert "net.dns on web1, disk.free on db1" in text and "ana ana@example.org" in text
+
+
+def test_an_unknown_channel_in_routing_is_refused_before_any_evaluation(
+        state: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "routing.yaml").write_text("notify: [nowhere]\n")
+    with CaseStore(state / "cases.sqlite", clock=lambda: time.time() - 86400) as store:
+        case = store.open("late", priority="urgent")
+    assert main(["sla", "tick"]) == 2
+    assert "unknown channel 'nowhere'" in capsys.readouterr().err
+    with CaseStore(state / "cases.sqlite") as store:
+        assert [e.kind for e in store.timeline(case.id)] == ["opened"]  # nothing evaluated, nothing recorded
