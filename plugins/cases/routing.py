@@ -120,9 +120,10 @@ def build(data: Any, source: str) -> Routing:
         raise ValidationError([Issue(f"priority {wrong[0]!r} is not in the {scheme} scheme "
                                      f"({', '.join(names)})", source)], subject=source)
     cal = data.get("calendar") or {}
+    hours = cal.get("hours") or ["09:00", "17:00"]
     calendar = BusinessCalendar(cal.get("timezone", "UTC"), tuple(cal.get("days", ("mon", "tue", "wed", "thu",
                                                                                     "fri"))),
-                                *(cal.get("hours") or ("09:00", "17:00")), frozenset(cal.get("holidays", ())))
+                                hours[0], hours[1], frozenset(cal.get("holidays", ())))
     levels, warnings = _levels(scheme, data.get("levels") or {})
     return Routing(scheme, levels, calendar, int(data.get("tiers", 3)), list(data.get("categories", [])),
                    {**DEFAULT_SEVERITY, **prio.get("severity", {})},
