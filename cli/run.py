@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
                    help="only hosts or groups matching these comma-separated shell patterns; !PATTERN excludes")
     p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
-    p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
+    p.add_argument("--report", metavar="FILE.md", help="write the fault analysis report here: HTML when the name "
+                                                        "ends in .html or .htm, else Markdown")
     p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
                    help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default=os.environ.get("MEDIC_ENGINE", "prefect"),
@@ -108,7 +109,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             print("\n".join(plan_lines(run)))
     if args.report:  # after the results are shown: a failure here loses nothing
-        print(history.write_report(run, args.report, state_dir(session.config)), file=sys.stderr)
+        from medic.plugins.reports.write import write_run_report
+
+        print(write_run_report(run, args.report, state_dir(session.config)), file=sys.stderr)
     for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
