@@ -96,25 +96,35 @@ def cmd_run(args: argparse.Namespace) -> int:
     saved = history.save(run, state_dir(session.config), text)
     if saved is not None:
         print(f"medic: warning: {saved}", file=sys.stderr)
-    if args.json:
-        print(text)
-    else:
-        from rich.console import Console
+    from medic.plugins.kb.suggest import run_citations
 
-        from medic.cli.render import print_run
-
-        print_run(Console(), run)
-        if args.check:
-            from medic.plugins.change.plan import plan_lines
-
-            print("\n".join(plan_lines(run)))
+    articles = run_citations(run, state_dir(session.config))  # published KB articles for the next steps
+    show_run(args, run, text, articles)
     if args.report:  # after the results are shown: a failure here loses nothing
         from medic.plugins.reports.write import write_run_report
 
-        print(write_run_report(run, args.report, state_dir(session.config)), file=sys.stderr)
+        print(write_run_report(run, args.report, state_dir(session.config), articles), file=sys.stderr)
     for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def show_run(args: argparse.Namespace, run: RunResult, text: str, articles: list[dict[str, Any]]) -> None:
+    if args.json:
+        print(text)
+        return
+    from rich.console import Console
+
+    from medic.cli.render import print_run
+    from medic.plugins.kb.suggest import citation_lines
+
+    print_run(Console(), run)
+    if articles:
+        print("\n".join(["Knowledge base:", *citation_lines(articles)]))
+    if args.check:
+        from medic.plugins.change.plan import plan_lines
+
+        print("\n".join(plan_lines(run)))
 
 
 def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:

@@ -9,7 +9,7 @@ case store gives it; every key is optional: ``id``, ``title``, ``description`` (
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
@@ -87,7 +87,7 @@ def _counts(runs: list[Mapping[str, Any]]) -> dict[str, int]:
 
 
 def build(runs: list[Mapping[str, Any]], case: Mapping[str, Any] | None = None,
-          articles: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+          articles: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The report model the templates render; every collected text stays data, never markup."""
     findings = [f for run in runs for f in run.get("findings") or []]
     ranked = sorted(findings, key=lambda f: (SEVERITY_ORDER.get(f.get("severity", ""), 9),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,13 @@ def is_html(destination: str) -> bool:
     return Path(destination).suffix.lower() in HTML_SUFFIXES
 
 
-def articles_markdown(articles: list[Mapping[str, Any]]) -> str:
+def articles_markdown(articles: Sequence[Mapping[str, Any]]) -> str:
     lines = ["Knowledge base:", ""] + [f"- KB-{a['id']} {render.md_cell(a['title'])} (`medic kb show {a['id']}`)"
                                        for a in articles]
     return "\n".join(lines)
 
 
-def run_markdown(run: RunResult, articles: list[Mapping[str, Any]]) -> str:
+def run_markdown(run: RunResult, articles: Sequence[Mapping[str, Any]]) -> str:
     """The core's Markdown report, with the knowledge-base articles that match cited under the next steps."""
     text = report.to_markdown(run)
     if not articles:
@@ -32,20 +32,21 @@ def run_markdown(run: RunResult, articles: list[Mapping[str, Any]]) -> str:
     return head.rstrip("\n") + "\n\n" + articles_markdown(articles) + "\n\n" + sep.lstrip("\n") + tail
 
 
-def run_report(run: RunResult, destination: str, articles: list[Mapping[str, Any]] | None = None) -> str:
+def run_report(run: RunResult, destination: str,
+               articles: Sequence[Mapping[str, Any]] | None = None) -> str:
     if is_html(destination):
         return render.to_html(far.build([report.to_json(run)], None, articles))
     return run_markdown(run, list(articles or []))
 
 
 def case_report(runs: list[Mapping[str, Any]], case: Mapping[str, Any], destination: str,
-                articles: list[Mapping[str, Any]] | None = None) -> str:
+                articles: Sequence[Mapping[str, Any]] | None = None) -> str:
     model = far.build(runs, case, articles)
     return render.to_html(model) if is_html(destination) else render.to_markdown(model)
 
 
 def write_run_report(run: RunResult, destination: str, state: Path,
-                     articles: list[Mapping[str, Any]] | None = None) -> str:
+                     articles: Sequence[Mapping[str, Any]] | None = None) -> str:
     """Write the run's report; say where it went, or why not and where the run is kept."""
     if not articles and not is_html(destination):
         return history.write_report(run, destination, state)  # the core's Markdown report as it is
