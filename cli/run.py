@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import threading
@@ -41,6 +42,7 @@ def register(sub: Any) -> None:
                    help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
     p.add_argument("--verbose", "-v", action="store_true",
                    help="show Prefect's own log lines on the terminal (default: none)")
+    p.add_argument("--case", metavar="ID", help="attach the run to this open case (medic cases list)")
     p.add_argument("--check", action="store_true",
                    help="plan mode: show what each action would change (diffs, commands) and change nothing")
     p.set_defaults(func=cmd_run)
@@ -64,6 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     channels = [*(session.config.get("notify") or []), *args.notify]
+    case_link(session, args.case)  # an unknown case is refused before the run, not after it
     session.check_channels(channels)
     playbook = session.load_playbook(args.playbook)
     inputs = playbook.bind_inputs(parse_inputs(args.input))
@@ -104,6 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from medic.plugins.reports.write import write_run_report
 
         print(write_run_report(run, args.report, state_dir(session.config), articles), file=sys.stderr)
+    case_link(session, args.case, text, args.report)
     for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
@@ -125,6 +129,19 @@ def show_run(args: argparse.Namespace, run: RunResult, text: str, articles: list
         from medic.plugins.change.plan import plan_lines
 
         print("\n".join(plan_lines(run)))
+
+
+def case_link(session: Session, case_id: str | None, document: str | None = None, report: str | None = None
+              ) -> None:
+    """``--case ID``: without a document, refuse an unknown or finished case; with one, attach the run to it."""
+    if not case_id:
+        return
+    from medic.plugins.cases import attach
+
+    if document is None:
+        attach.check_case(session.config, case_id)
+    else:
+        print(attach.attach_run(session.config, case_id, json.loads(document), report), file=sys.stderr)
 
 
 def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:
