@@ -30,12 +30,12 @@ def _step_row(target: str, step: Mapping[str, Any]) -> dict[str, Any]:
             "summaries": [f.get("summary", "") for f in step.get("findings") or []]}
 
 
-def _steps_of(runs: list[Mapping[str, Any]], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
+def _steps_of(runs: Sequence[Mapping[str, Any]], kinds: tuple[str, ...]) -> list[dict[str, Any]]:
     return [_step_row(target, step) for run in runs for target, steps in (run.get("steps") or {}).items()
             for _, step in _walk(steps) if step.get("kind") in kinds]
 
 
-def _timings(runs: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def _timings(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for run in runs:
         for target, steps in (run.get("steps") or {}).items():
@@ -53,7 +53,7 @@ def _case_action(action: Mapping[str, Any]) -> dict[str, Any]:
             "error": None, "summaries": extra}
 
 
-def _cause(runs: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+def _cause(runs: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     for run in runs:
         cause = (run.get("summary") or {}).get("probable_cause")
         if cause:
@@ -61,7 +61,7 @@ def _cause(runs: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     return None
 
 
-def _next_steps(runs: list[Mapping[str, Any]]) -> list[str]:
+def _next_steps(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     steps: list[str] = []
     for run in runs:
         for s in (run.get("summary") or {}).get("next_steps") or []:
@@ -70,7 +70,7 @@ def _next_steps(runs: list[Mapping[str, Any]]) -> list[str]:
     return steps
 
 
-def _problem(runs: list[Mapping[str, Any]], case: Mapping[str, Any] | None) -> dict[str, Any]:
+def _problem(runs: Sequence[Mapping[str, Any]], case: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"description": (case or {}).get("description") or "",
             "runs": [{"run_id": r.get("run_id", ""), "playbook": r.get("playbook", ""),
                       "source": r.get("source", ""), "status": r.get("status", ""),
@@ -78,7 +78,7 @@ def _problem(runs: list[Mapping[str, Any]], case: Mapping[str, Any] | None) -> d
                       "inputs": r.get("inputs") or {}} for r in runs]}
 
 
-def _counts(runs: list[Mapping[str, Any]]) -> dict[str, int]:
+def _counts(runs: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     total = dict.fromkeys(STATUS_ORDER, 0)
     for run in runs:
         for key, n in ((run.get("summary") or {}).get("counts") or {}).items():
@@ -86,7 +86,7 @@ def _counts(runs: list[Mapping[str, Any]]) -> dict[str, int]:
     return total
 
 
-def build(runs: list[Mapping[str, Any]], case: Mapping[str, Any] | None = None,
+def build(runs: Sequence[Mapping[str, Any]], case: Mapping[str, Any] | None = None,
           articles: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """The report model the templates render; every collected text stays data, never markup."""
     findings = [f for run in runs for f in run.get("findings") or []]

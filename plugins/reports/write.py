@@ -39,7 +39,7 @@ def run_report(run: RunResult, destination: str,
     return run_markdown(run, list(articles or []))
 
 
-def case_report(runs: list[Mapping[str, Any]], case: Mapping[str, Any], destination: str,
+def case_report(runs: Sequence[Mapping[str, Any]], case: Mapping[str, Any], destination: str,
                 articles: Sequence[Mapping[str, Any]] | None = None) -> str:
     model = far.build(runs, case, articles)
     return render.to_html(model) if is_html(destination) else render.to_markdown(model)
