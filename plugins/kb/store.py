@@ -56,6 +56,15 @@ CREATE TRIGGER IF NOT EXISTS articles_au AFTER UPDATE ON articles BEGIN
 """
 
 
+# per connection, in memory: the query's words as the index tokenizes them, and the index's document counts
+QUERY_TABLES = """
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words USING fts5(word, tokenize='porter unicode61');
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_terms USING fts5vocab(temp, query_words, 'instance');
+CREATE VIRTUAL TABLE IF NOT EXISTS temp.articles_vocab USING fts5vocab(main, articles_fts, 'row');
+"""
+COMMON = 0.5  # share of the articles beyond which a word tells nothing
+
+
 @dataclass
 class Article:
     id: int
@@ -116,7 +125,7 @@ class KnowledgeBase:
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.executescript(SCHEMA)
+        self.db.executescript(SCHEMA + QUERY_TABLES)
 
     @classmethod
     def default(cls, state: Path) -> KnowledgeBase:
@@ -199,9 +208,26 @@ class KnowledgeBase:
         row = self.db.execute("SELECT * FROM articles WHERE case_id = ? ORDER BY id LIMIT 1", (case_id,)).fetchone()
         return None if row is None else _article(row)
 
+    def _telling(self, words: list[str]) -> list[str]:
+        """``words`` without those (stemmed as the index stems them) in more than half of the articles: their bm25
+        weight is about nothing, yet matching them means scoring nearly every article. The rarest is kept."""
+        if not words:
+            return words
+        db = self.db
+        db.execute("DELETE FROM temp.query_words")
+        db.executemany("INSERT INTO temp.query_words(rowid, word) VALUES (?, ?)", enumerate(words))
+        stems = {int(doc): str(term) for term, doc in db.execute("SELECT term, doc FROM temp.query_terms")}
+        docs = {stem: int(row[0]) if (row := db.execute("SELECT doc FROM temp.articles_vocab WHERE term = ?",
+                                                         (stem,)).fetchone()) else 0
+                for stem in set(stems.values())}
+        found = [(docs.get(stems.get(i, ""), 0), i) for i in range(len(words))]
+        limit = COMMON * self.count()
+        kept = [words[i] for n, i in found if n <= limit]
+        return kept or [words[min(found)[1]]]
+
     def search(self, text: str, *, state: str | None = None, limit: int = 10) -> list[Article]:
-        """Articles matching any word of ``text``, best first (bm25, symptoms and title weigh most)."""
-        query = fts_query(text)
+        """Articles matching any telling word of ``text``, best first (bm25, symptoms and title weigh most)."""
+        query = fts_query(" ".join(self._telling(terms(text))))
         if not query:
             return []
         sql = ("SELECT a.*, -bm25(articles_fts, ?, ?, ?, ?, ?, ?) AS score FROM articles_fts "
