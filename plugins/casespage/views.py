@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 
 from medic.kernel.errors import MedicError
 from medic.plugins.cases.model import CATEGORIES, PRIORITIES, STATES, Case, Event
@@ -32,7 +33,7 @@ def environment() -> jinja2.Environment:
                                                                                default_for_string=True),
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(markdown=render.markdown_html, shown=render.shown, when=_when)
-    env.globals.update(states=STATES, categories=CATEGORIES, priorities=PRIORITIES)
+    env.globals.update(states=STATES, categories=CATEGORIES, priorities=PRIORITIES, case_rows=case_rows)
     return env
 
 
@@ -85,12 +86,12 @@ def timelines(store: CaseStore, ids: list[str]) -> dict[str, list[Event]]:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
         marks = ",".join("?" * len(chunk))
+        # the clocks read state and sla.* events only: notes and the rest are not even fetched
         rows = store.db.execute("SELECT case_id, seq, at, kind, actor, data FROM events "  # noqa: S608
-                                f"WHERE case_id IN ({marks}) ORDER BY seq", chunk)
+                                f"WHERE case_id IN ({marks}) AND (kind = 'state' OR kind LIKE 'sla.%') "
+                                "ORDER BY seq", chunk)
         for case_id, seq, at, kind, actor, data in rows:
-            # the clocks read the data of state and sla.* events only: notes and the rest stay unparsed
-            wanted = kind == "state" or kind.startswith("sla.")
-            out[case_id].append(Event(case_id, seq, at, kind, actor, json.loads(data) if wanted else {}))
+            out[case_id].append(Event(case_id, seq, at, kind, actor, json.loads(data)))
     return out
 
 
@@ -123,6 +124,21 @@ def filters_of(query: Any) -> dict[str, Any]:
     return {"state": one("state", STATES), "category": one("category", CATEGORIES),
             "priority": one("priority", PRIORITIES), "assignee": one("assignee"), "host": one("host"),
             "open_only": query.get("open") == "1", "limit": limit, "offset": offset}
+
+
+SLA_CLASS = {"breached": "breached", "at risk": "warn", "met": "met"}
+
+
+def case_rows(rows: list[tuple[Case, str]]) -> Markup:
+    """The list's table rows, every value escaped. Written here rather than as a template loop: 10,000 rows took
+    about a quarter less time (240 against 330 ms on this project's VM; rendering is the page's largest cost with
+    every case on one page)."""
+    def row(c: Case, sla: str) -> str:
+        cells = (c.title, c.state, c.category or "", c.priority or "", c.assignee or "", c.host or "")
+        return (f'<tr><td><a href="/cases/{escape(c.id)}">{escape(c.id)}</a></td>'
+                + "".join(f"<td>{escape(v)}</td>" for v in cells)
+                + f'<td class="{SLA_CLASS.get(sla, "")}">{escape(sla)}</td><td>{_when(c.updated)}</td></tr>\n')
+    return Markup("".join(row(c, sla) for c, sla in rows))  # noqa: S704 - every value above is escaped
 
 
 def case_list(src: Sources, query: Any) -> str:
