@@ -128,8 +128,9 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    store, kb, _state = _stores()
-    kb.close()
+    from medic.plugins.cases.store import open_store
+
+    store = open_store(load_config())
     try:
         store.add_event(args.case, "satisfaction", {"score": args.score, "comment": args.comment}, actor="customer")
     finally:
