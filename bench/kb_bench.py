@@ -108,6 +108,26 @@ def fill_cases(base: Path, count: int, rng: random.Random) -> Path:
     return base / "cases.sqlite"
 
 
+def breakdown(src: Any, views: Any, repeat: int) -> dict[str, list[float]]:
+    """The list view's steps timed apart: the store's list query, the timelines, the SLA states, the rendering."""
+    parts: dict[str, list[float]] = {"list query": [], "timelines": [], "SLA states": [], "rendering": []}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        cases = src.cases.list(limit=views.MAX_LIMIT)
+        t1 = time.perf_counter()
+        events = views.timelines(src.cases, [c.id for c in cases])
+        t2 = time.perf_counter()
+        now = time.time()
+        rows = [(c, views.sla_state(src, c, now, events.get(c.id))) for c in cases]
+        t3 = time.perf_counter()
+        views.page("list.html.j2", rows=rows, f=views.filters_of({}), breaching=False, total=len(cases), more=False)
+        t4 = time.perf_counter()
+        for key, a, b in (("list query", t0, t1), ("timelines", t1, t2), ("SLA states", t2, t3),
+                          ("rendering", t3, t4)):
+            parts[key].append((b - a) * 1000)
+    return parts
+
+
 def bench_page(base: Path, cases: int, repeat: int, rng: random.Random) -> None:
     import httpx
 
@@ -124,6 +144,9 @@ def bench_page(base: Path, cases: int, repeat: int, rng: random.Random) -> None:
         views.case_list(src, query)  # warm
         walls = [timed(lambda q=query: views.case_list(src, q)) for _ in range(repeat)]  # type: ignore[misc]
         print(f"  {label:<40} median {statistics.median(walls):7.1f} ms  [{', '.join(f'{w:.0f}' for w in walls)}]")
+    parts = breakdown(src, views, repeat)
+    print("  where the 10,000-case page's time goes (medians): "
+          + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in parts.items()))
     with serve_app(make_app(src)) as port, httpx.Client(timeout=60) as client:
         url = f"http://127.0.0.1:{port}/?limit={cases}"
         size = len(client.get(url).content)
