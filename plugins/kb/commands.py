@@ -139,10 +139,31 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return _with_kb(work)
 
 
+def case_problem(source: str) -> dict[str, Any] | None:
+    """A case id that is not a file: the case's title, notes and its runs' findings; else None."""
+    import os
+
+    if source == "-" or os.path.exists(source):
+        return None
+    from medic.plugins.cases.store import default_path, open_store
+    from medic.plugins.kb.fromcase import run_documents
+
+    config = load_config()
+    if not default_path(config).exists():
+        return None
+    with open_store(config) as store:
+        if not store.exists(source):
+            return None
+        case = store.get(source)
+        notes = [str(e.data.get("text", "")) for e in store.timeline(source) if e.kind == "note"]
+    return {"title": case.title, "description": "\n".join(notes),
+            "runs": run_documents(case, state_dir(config))}
+
+
 def cmd_suggest(args: argparse.Namespace) -> int:
     from medic.plugins.kb.suggest import load_problem, rank, symptoms_of
 
-    doc = load_problem(args.source)
+    doc = case_problem(args.source) or load_problem(args.source)
     text, checks = symptoms_of(doc)
 
     def work(kb: KnowledgeBase) -> int:

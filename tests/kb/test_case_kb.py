@@ -48,6 +48,9 @@ def test_closing_a_case_drafts_its_article_and_its_far_has_every_case_section(tm
                   "Resolution", HOSTILE, "Health probe fails <b>x</b>"):
         assert words in text, words
     assert "<strong>service</strong>" in far.read_text()  # the resolution note is Markdown
+    assert medic("kb", "publish", "1", env=env).returncode == 0
+    suggested = medic("kb", "suggest", case_id, "--json", env=env)  # a case id: its title, notes and runs
+    assert [a["id"] for a in json.loads(suggested.stdout)] == [1], suggested.stderr
     md = medic("far", case_id, env=env)
     assert md.returncode == 0 and "## SLA compliance" in md.stdout and "## Timeline" in md.stdout
     assert medic("far", "C-99999", env=env).returncode == 2
