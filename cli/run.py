@@ -34,7 +34,8 @@ def register(sub: Any) -> None:
                    help="only hosts or groups matching these comma-separated shell patterns; !PATTERN excludes")
     p.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
-    p.add_argument("--report", metavar="FILE.md", help="write the Markdown fault analysis report here")
+    p.add_argument("--report", metavar="FILE.md", help="write the fault analysis report here: HTML when the name "
+                                                        "ends in .html or .htm, else Markdown")
     p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
                    help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
     p.add_argument("--engine", choices=ENGINES, default=os.environ.get("MEDIC_ENGINE", "prefect"),
@@ -98,24 +99,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     saved = history.save(run, state_dir(session.config), text)
     if saved is not None:
         print(f"medic: warning: {saved}", file=sys.stderr)
-    if args.json:
-        print(text)
-    else:
-        from rich.console import Console
+    from medic.plugins.kb.suggest import run_citations
 
-        from medic.cli.render import print_run
-
-        print_run(Console(), run)
-        if args.check:
-            from medic.plugins.change.plan import plan_lines
-
-            print("\n".join(plan_lines(run)))
+    articles = run_citations(run, state_dir(session.config))  # published KB articles for the next steps
+    show_run(args, run, text, articles)
     if args.report:  # after the results are shown: a failure here loses nothing
-        print(history.write_report(run, args.report, state_dir(session.config)), file=sys.stderr)
+        from medic.plugins.reports.write import write_run_report
+
+        print(write_run_report(run, args.report, state_dir(session.config), articles), file=sys.stderr)
     case_link(session, args.case, text, args.report)
     for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def show_run(args: argparse.Namespace, run: RunResult, text: str, articles: list[dict[str, Any]]) -> None:
+    if args.json:
+        print(text)
+        return
+    from rich.console import Console
+
+    from medic.cli.render import print_run
+    from medic.plugins.kb.suggest import citation_lines
+
+    print_run(Console(), run)
+    if articles:
+        print("\n".join(["Knowledge base:", *citation_lines(articles)]))
+    if args.check:
+        from medic.plugins.change.plan import plan_lines
+
+        print("\n".join(plan_lines(run)))
 
 
 def case_link(session: Session, case_id: str | None, document: str | None = None, report: str | None = None

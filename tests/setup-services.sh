@@ -8,6 +8,7 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)  # tests/ssh: become: sudo
 command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 || need+=(iproute2)  # tests/ssh: jump-host network lab
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null 2>&1 || need+=(postgresql)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)  # tests/kb: the cases page in a real browser (Playwright)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "tests need Debian packages: ${need[*]} (run as root or install them)" >&2; exit 1

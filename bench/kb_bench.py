@@ -1,0 +1,172 @@
+"""Knowledge-base search over 10,000 articles (issue 15 target: p95 <= 50 ms) and the cases page listing 10,000
+cases (target: <= 300 ms server time).
+
+KB: 10,000 published articles written from a 3,000-word vocabulary with a Zipf-like word frequency (a few words in
+most articles, most words in few), each naming two of 200 check ids; 300 queries of 3-6 words drawn the same way
+(``kb.search``, FTS5 + bm25) and 300 suggestions (``rank``: text + two failing check ids). The peer, in the same
+run: a plain ``LIKE '%word%'`` scan of the symptoms for any word of the query (no index, no ranking).
+
+Page: 10,000 cases (urgent, high, regular, low; every one with opened, acknowledged and note events) in the case
+store; the server time of ``GET /?limit=10000`` (every case on one page, each with its SLA state evaluated from
+its timeline) and of the default first page (200 cases), measured around the view function, and the same requests
+over HTTP to uvicorn on loopback (what a browser waits for, rendering excluded).
+
+    .venv/bin/python bench/kb_bench.py [--articles 10000] [--cases 10000] [--queries 300] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+START = 1_796_630_400.0  # 2026-12-07 (a Monday) 08:00 UTC
+ROUTING = ("levels:\n  urgent: {response: 1h, dispatch: 30m, resolution: 4h, update: 30m}\n"
+           "  high: {response: 2h, resolution: 8h}\n  regular: {response: 4h, resolution: 16h}\n"
+           "  low: {response: 8h, resolution: 40h}\n")
+
+
+def vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(letters) for _ in range(rng.randint(3, 9))))
+    return sorted(words)
+
+
+def sampler(words: list[str], rng: random.Random) -> Callable[[int], list[str]]:
+    weights = [1 / (rank + 1) for rank in range(len(words))]  # Zipf: the n-th word 1/n as frequent
+    return lambda k: rng.choices(words, weights=weights, k=k)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    started = time.perf_counter()
+    fn()
+    return (time.perf_counter() - started) * 1000
+
+
+def like_scan(kb: Any, text: str) -> list[Any]:
+    """The peer: every article whose symptoms contain any word of the query (a full scan: no index, no rank)."""
+    words = text.split()
+    where = " OR ".join("symptoms LIKE ?" for _ in words)
+    return kb.db.execute(f"SELECT id FROM articles WHERE {where}", [f"%{w}%" for w in words]).fetchall()
+
+
+def bench_kb(base: Path, articles: int, queries: int, rng: random.Random) -> None:
+    from medic.plugins.kb.store import KnowledgeBase
+    from medic.plugins.kb.suggest import rank
+
+    words = vocabulary(rng)
+    draw = sampler(words, rng)
+    checks = [f"cat{i % 7}.check_{i}" for i in range(200)]
+    kb = KnowledgeBase(base / "kb.sqlite")
+    started = time.perf_counter()
+    kb.add_many({"title": " ".join(draw(6)), "symptoms": " ".join(draw(40)), "cause": " ".join(draw(20)),
+                 "fix": " ".join(draw(30)), "verification": " ".join(draw(10)), "checks": rng.sample(checks, 2),
+                 "state": "published"} for _ in range(articles))
+    print(f"KB: {kb.count()} articles loaded in {time.perf_counter() - started:.1f} s")
+    texts = [" ".join(draw(rng.randint(3, 6))) for _ in range(queries)]
+    kb.search(texts[0])  # warm the page cache: a running page has it warm
+    search = [timed(lambda t=t: kb.search(t)) for t in texts]  # type: ignore[misc]
+    suggest = [timed(lambda t=t: rank(kb, t, rng.sample(checks, 2))) for t in texts]  # type: ignore[misc]
+    like = [timed(lambda t=t: like_scan(kb, t)) for t in texts]  # type: ignore[misc]
+    for label, values in (("kb search (FTS5 bm25, top 10)", search), ("kb suggest (text + 2 check ids, top 5)",
+                                                                      suggest),
+                          ("peer: LIKE scan of symptoms, any word", like)):
+        print(f"  {label:<40} median {statistics.median(values):6.2f} ms  p95 {pct(values, 0.95):6.2f} ms  "
+              f"max {max(values):6.2f} ms  ({len(values)} queries)")
+    print(f"  ratio search/LIKE (medians): {statistics.median(search) / statistics.median(like):.2f}")
+    kb.close()
+
+
+def fill_cases(base: Path, count: int, rng: random.Random) -> Path:
+    from medic.plugins.cases.store import CaseStore
+
+    clock = [START]
+    store = CaseStore(base / "cases.sqlite", clock=lambda: clock[0])
+    started = time.perf_counter()
+    for i in range(count):
+        case = store.open(f"case {i}: users report {rng.choice(['dns', 'vpn', 'disk', 'printer'])} trouble",
+                          priority=rng.choice(["urgent", "high", "regular", "low"]),
+                          category=rng.choice(["network", "hardware", "software"]), host=f"host{i % 500}")
+        clock[0] += 30
+        store.transition(case.id, "acknowledged", actor="bench")
+        store.add_event(case.id, "note", {"text": "called the user"}, actor="bench")
+    store.close()
+    print(f"cases: {count} cases with 3 events each written in {time.perf_counter() - started:.1f} s")
+    return base / "cases.sqlite"
+
+
+def breakdown(src: Any, views: Any, repeat: int) -> dict[str, list[float]]:
+    """The list view's steps timed apart: the store's list query, the timelines, the SLA states, the rendering."""
+    parts: dict[str, list[float]] = {"list query": [], "timelines": [], "SLA states": [], "rendering": []}
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        cases = src.cases.list(limit=views.MAX_LIMIT)
+        t1 = time.perf_counter()
+        events = views.timelines(src.cases, [c.id for c in cases])
+        t2 = time.perf_counter()
+        now = time.time()
+        rows = [(c, views.sla_state(src, c, now, events.get(c.id))) for c in cases]
+        t3 = time.perf_counter()
+        views.page("list.html.j2", rows=rows, f=views.filters_of({}), breaching=False, total=len(cases), more=False)
+        t4 = time.perf_counter()
+        for key, a, b in (("list query", t0, t1), ("timelines", t1, t2), ("SLA states", t2, t3),
+                          ("rendering", t3, t4)):
+            parts[key].append((b - a) * 1000)
+    return parts
+
+
+def bench_page(base: Path, cases: int, repeat: int, rng: random.Random) -> None:
+    import httpx
+
+    from medic.plugins.casespage import views
+    from medic.plugins.casespage.app import make_app, sources
+    from medic.testing.sink import serve_app
+
+    fill_cases(base, cases, rng)
+    (base / "routing.yaml").write_text(ROUTING)
+    os.environ["MEDIC_ROUTING"] = str(base / "routing.yaml")
+    src = sources(base, {"state_dir": str(base)})
+    for label, query in ((f"page: GET /?limit={cases} (server time)", {"limit": str(cases)}),
+                         ("page: GET / first 200 (server time)", {})):
+        views.case_list(src, query)  # warm
+        walls = [timed(lambda q=query: views.case_list(src, q)) for _ in range(repeat)]  # type: ignore[misc]
+        print(f"  {label:<40} median {statistics.median(walls):7.1f} ms  [{', '.join(f'{w:.0f}' for w in walls)}]")
+    parts = breakdown(src, views, repeat)
+    print("  where the 10,000-case page's time goes (medians): "
+          + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in parts.items()))
+    with serve_app(make_app(src)) as port, httpx.Client(timeout=60) as client:
+        url = f"http://127.0.0.1:{port}/?limit={cases}"
+        size = len(client.get(url).content)
+        walls = [timed(lambda: client.get(url)) for _ in range(repeat)]
+        print(f"  {'page over HTTP, ' + str(cases) + ' cases':<40} median {statistics.median(walls):7.1f} ms  "
+              f"[{', '.join(f'{w:.0f}' for w in walls)}]  {size / 1e6:.1f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    rng = random.Random(15)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench_kb(Path(tmp), args.articles, args.queries, rng)
+        bench_page(Path(tmp), args.cases, args.repeat, rng)
+
+
+if __name__ == "__main__":
+    main()

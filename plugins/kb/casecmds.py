@@ -1,0 +1,139 @@
+"""``medic far CASE``, ``medic metrics``, ``medic feedback CASE SCORE``; and ``medic cases close`` drafting the
+closed case's knowledge-base article."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from medic.core.config import load_config, state_dir
+from medic.kernel.errors import UsageError
+
+EXIT_CODES = "Exit codes: 0 done, 2 usage error (an unknown case, a bad period or score), 3 internal error."
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("far", help="a case's fault analysis report (Markdown, or HTML for .html)",
+                              description="The fault analysis report of a case: its problem, timeline, runs' "
+                                          "findings, actions, verification, rollback, SLA compliance and "
+                                          "satisfaction. " + EXIT_CODES)
+    p.add_argument("case", metavar="CASE_ID")
+    p.add_argument("--output", "-o", metavar="FILE", help="write it here (.html/.htm: HTML); default: Markdown "
+                                                         "on standard output")
+    p.set_defaults(func=cmd_far)
+    p = subparsers.add_parser("metrics", help="satisfaction, first-time resolution, repeat faults, SLA compliance",
+                              description="Support metrics over the cases closed in a period (definitions: "
+                                          "README, Knowledge base and reports). " + EXIT_CODES)
+    p.add_argument("--since", default="30d", metavar="PERIOD", help="30d (default), 12h, 2w, 90m")
+    p.add_argument("--repeat-days", type=int, default=7, metavar="N",
+                   help="a fault on the same host and check within N days of closing is a repeat (7)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_metrics)
+    p = subparsers.add_parser("feedback", help="record the customer's satisfaction with a case (1-5)",
+                              description=EXIT_CODES)
+    p.add_argument("case", metavar="CASE_ID")
+    p.add_argument("score", type=int, choices=range(1, 6), metavar="SCORE", help="1 (bad) to 5 (very good)")
+    p.add_argument("--comment", default="", metavar="TEXT")
+    p.set_defaults(func=cmd_feedback)
+
+
+def wrap_case_close(subparsers: Any) -> None:
+    """After ``medic cases close`` succeeds, draft the case's article. Plugins add commands in load order and
+    builtin_cases loads before builtin_kb, so ``medic cases close`` is there to wrap (else nothing is wrapped)."""
+    parsers = getattr(subparsers, "_subparsers", subparsers)  # medic's CommandSet around argparse's action
+    cases = parsers.choices.get("cases")
+    if cases is None:
+        return
+    sub = next((a for a in cases._actions if isinstance(a, argparse._SubParsersAction)), None)
+    close = sub.choices.get("close") if sub is not None else None
+    original: Callable[[argparse.Namespace], int] | None = close.get_default("func") if close else None
+    if close is None or original is None:
+        return
+
+    def close_and_draft(args: argparse.Namespace) -> int:
+        code = original(args)
+        if code == 0:
+            print(draft_for(args.id), file=sys.stderr)
+        return code
+
+    close.set_defaults(func=close_and_draft)
+
+
+def _stores() -> tuple[Any, Any, Path]:
+    from medic.plugins.cases.store import open_store
+    from medic.plugins.kb.store import KnowledgeBase
+
+    config = load_config()
+    state = state_dir(config)
+    return open_store(config), KnowledgeBase.default(state), state
+
+
+def draft_for(case_id: str) -> str:
+    from medic.plugins.kb.fromcase import draft_article
+
+    store, kb, state = _stores()
+    try:
+        article = draft_article(kb, store, case_id, state)
+    finally:
+        store.close()
+        kb.close()
+    return f"KB-{article.id} drafted from case {case_id} ({article.state}; medic kb edit|publish {article.id})"
+
+
+def cmd_far(args: argparse.Namespace) -> int:
+    from medic.plugins.kb.fromcase import case_model, run_documents
+    from medic.plugins.kb.suggest import rank, symptoms_of
+    from medic.plugins.reports.write import case_report
+
+    store, kb, state = _stores()
+    try:
+        case = case_model(store, args.case, time.time())
+        runs = run_documents(store.get(args.case), state)
+        text, checks = symptoms_of({"title": case["title"], "runs": runs})
+        articles = [a.to_dict() for a in rank(kb, text, checks, limit=3) if a.case_id != args.case]
+        report = case_report(runs, case, args.output or "far.md", articles)
+    finally:
+        store.close()
+        kb.close()
+    if not args.output:
+        print(report, end="")
+        return 0
+    try:
+        Path(args.output).expanduser().write_text(report, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--output {args.output}: cannot write: {exc.strerror or exc}") from None
+    print(f"report written to {args.output}", file=sys.stderr)
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from medic.plugins.kb.metrics import compute, lines, period
+
+    since = period(args.since)
+    if args.repeat_days < 0:
+        raise UsageError("--repeat-days: expected 0 or more days")
+    store, kb, state = _stores()
+    try:
+        result = compute(store, state, since, time.time(), args.repeat_days)
+    finally:
+        store.close()
+        kb.close()
+    print(json.dumps(result, indent=2) if args.json else "\n".join(lines(result)))
+    return 0
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    from medic.plugins.cases.store import open_store
+
+    store = open_store(load_config())
+    try:
+        store.add_event(args.case, "satisfaction", {"score": args.score, "comment": args.comment}, actor="customer")
+    finally:
+        store.close()
+    print(f"case {args.case}: satisfaction {args.score} recorded")
+    return 0
