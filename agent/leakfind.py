@@ -212,8 +212,9 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     value = text[vstart:vend].strip().rstrip(":.;,)")
     if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):
         return None, vend  # code: `pass_height = height;`, `password = getPassword();`
-    if text[vstart - 1:vstart] == '"' and _SHELL_VARIABLE.fullmatch(value):
-        return None, vend  # "$user" in a shell script
+    variable = _SHELL_VARIABLE.match(value)
+    if text[vstart - 1:vstart] in '"`' and variable and value[variable.end():][:1] in ("", "'", '"', "`"):
+        return None, vend  # "$user" in a shell script, `$password' in Perl's prose quotes (not '$x': literal)
     prose = bool(_PROSE.match(text, vend))
     if not leakkeys.secret_value(value, strength, spaced, prose):
         return None, vend

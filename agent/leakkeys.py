@@ -14,6 +14,8 @@ import math
 import re
 from collections import Counter
 
+from medic.agent.arches import ARCHITECTURES
+
 NONE, WEAK, TOKEN, STRONG = 0, 1, 2, 3
 
 _WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -61,7 +63,7 @@ _NO_VALUE = frozenset({
     "plaintext", "md5", "sha1", "sha256", "sha512", "scram-sha-256", "crypt", "bcrypt", "argon2", "trust",
     "peer", "ident", "reject", "any", "all", "local", "never", "always", "expired", "invalid", "missing",
     "sufficient", "requisite", "include", "substack", "use_authtok", "try_first_pass", "use_first_pass",
-})
+}) | ARCHITECTURES  # `libsecret-1-0:amd64` in dpkg and apt logs is a package name, not `key: value`
 _PLACEHOLDER_START = ("${", "$(", "{{", "%(", "<", "[REDACTED", "{%", "#{", "@{", "&lt;", "$env:", "${{")
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|@[A-Za-z_]+@|\{\d*\}|%[sdr]"
                         r"|\$\w+::\w+|[\w.-]*/[\w./-]*\.[a-z][a-z0-9]{0,4}"  # $section::name, dir/file.ext

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
+from medic.agent.arches import ARCHITECTURES
+
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
 _CONTAINS: tuple[tuple[str, str], ...] = (
     ("privatekey", "private_key"),
@@ -101,7 +103,7 @@ _KEEP_VALUES = frozenset(
      "optional", "disabled", "enabled", "peer", "trust", "ident", "md5", "scram-sha-256", "basic",
      "digest", "ntlm", "negotiate", "kerberos", "ldap", "pam", "local", "always", "never", "infinity", "auto",
      "default", "strict", "lax", "secure", "httponly", "public"]
-)
+) | ARCHITECTURES  # `libsecret-1-0:amd64` in dpkg and apt logs: a package and its architecture
 # a word, a camelCase phrase or a small number
 _SETTING = re.compile(r"[a-z]{1,20}(?:[A-Z][a-z]{1,20}){0,3}|[A-Z][a-z]{1,20}|\d{1,6}")
 _MASK = frozenset("*x#.-!")  # "****", "x" (passwd), "!" and "!*" (locked accounts in shadow)

@@ -177,6 +177,9 @@ def samples() -> list[Sample]:
 
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     ("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  nginx.tar.gz"),
+    ("dpkg-log", "2026-12-05 21:08:29 status half-installed libsecret-1-0:amd64 0.20.5-3"),
+    ("apt-term-log", "Selecting previously unselected package gir1.2-secret-1:arm64."),
+    ("perl-prose-quotes", "print \"Keyfile: `$key_pem', pw: `$password'\\n\";"),
     ("git-commit", "commit 3f786850e387550fdab836ed7e6dc881de23001b (HEAD -> main)"),
     ("uuid", "request_id=123e4567-e89b-12d3-a456-426614174000 took 12ms"),
     ("trace-id", "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"),
