@@ -1,0 +1,82 @@
+"""At the last byte: the whole file's sha256 against Upload-Metadata, then medic's bundle reader (the caps and
+manifest rules of ``medic bundles inspect``; it verifies every member without writing any), then a case id (the
+``collector_bundle_received`` hook, else ``B-<upload id>``), a signed receipt, and the triage queued."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from medic.kernel.bundle import BundleError, Limits, read_manifest
+from medic.plugins.collector.context import Collector
+from medic.plugins.collector.keys import canonical, sign_receipt
+
+_CASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
+
+
+def refusal(detail: str, field: str, member: str | None, rule: str) -> dict[str, Any]:
+    return {"type": "urn:medic:collector:bundle-refused", "title": "Unprocessable Content", "status": 422,
+            "detail": detail, "field": field, "member": member, "rule": rule}
+
+
+def case_id_for(col: Collector, upload: dict[str, Any], agent: dict[str, Any], bundle: Path, host: str) -> str:
+    """The case a plugin opens or joins; a name that cannot be a directory of DIR/cases falls back to ours."""
+    own = f"B-{upload['upload_id']}"
+    if col.hooks is None:
+        return own
+    info = {"agent_id": upload["agent_id"], "agent_name": agent.get("name", ""), "upload_id": upload["upload_id"],
+            "bundle_sha256": upload["sha256"], "bundle_size": upload["length"], "host": host, "note": ""}
+    answer = col.hooks.collector_bundle_received(upload=info, bundle_path=str(bundle))
+    if answer is None:
+        return own
+    if isinstance(answer, str) and _CASE_ID.fullmatch(answer) and answer not in (".", ".."):
+        return answer
+    print(f"medic collector: a plugin answered case id {answer!r}, not a safe name; using {own}", file=sys.stderr)
+    return own
+
+
+def finish_upload(col: Collector, upload: dict[str, Any]) -> None:
+    """Runs in a worker thread right after the last byte was made durable."""
+    data = col.data_path(upload["upload_id"])
+    actual = file_sha256(data)
+    if actual != upload["sha256"]:
+        col.store.finish(upload["upload_id"], "refused", problem=refusal(
+            f"the file's sha256 {actual} is not the declared {upload['sha256']}", "Upload-Metadata", None,
+            "whole-file sha256"))
+        return
+    try:
+        manifest = read_manifest(data, Limits())
+    except BundleError as exc:
+        col.store.finish(upload["upload_id"], "refused", problem=refusal(
+            str(exc).replace(str(data), upload["filename"]), "bundle", exc.member, type(exc).__name__))
+        return
+    bundle = col.bundle_path(upload["upload_id"])
+    data.rename(bundle)
+    agent = next((a for a in col.store.agents() if a["agent_id"] == upload["agent_id"]), {})
+    case_id = case_id_for(col, upload, agent, bundle, manifest.host)
+    receipt = {"agent_id": upload["agent_id"], "upload_id": upload["upload_id"], "bundle_sha256": actual,
+               "bundle_size": upload["length"],
+               "manifest_sha256": hashlib.sha256(canonical(manifest.to_dict())).hexdigest(),
+               "members_verified": len(manifest.members),
+               "received_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "case_id": case_id,
+               "key_id": col.key_info["key_id"]}
+    signed = sign_receipt(col.receipt_key, receipt)
+    case_dir = col.directory / "cases" / case_id
+    case_dir.mkdir(parents=True, exist_ok=True)
+    (case_dir / f"receipt-{upload['upload_id']}.json").write_text(json.dumps(signed, indent=2) + "\n")
+    col.store.finish(upload["upload_id"], "complete", receipt=signed, case_id=case_id)
+    if col.triage is not None:
+        col.triage.submit(case_id, bundle, case_dir)

@@ -1,0 +1,72 @@
+"""Triage on arrival: a bounded queue and one worker thread run the ``triage`` playbook (configurable) on each
+verified bundle through medic's engine, inline, and store ``findings.json``, ``report.md`` and ``triage.json``
+in the case's directory. Uploads never wait for it: when the queue is full the case says triage was skipped."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from medic.core.engine import Engine
+from medic.core.history import document
+from medic.core.report import to_markdown
+from medic.core.session import Session
+
+
+def _status(case_dir: Path, upload: str, **fields: Any) -> None:
+    record = {"bundle": upload, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
+    (case_dir / "triage.json").write_text(json.dumps(record, indent=2) + "\n")
+
+
+class TriageQueue:
+    def __init__(self, session: Session, playbook: str, size: int) -> None:
+        self.session, self.playbook = session, playbook
+        self._queue: queue.Queue[tuple[str, Path, Path] | None] = queue.Queue(maxsize=size)
+        self._thread = threading.Thread(target=self._work, name="medic-collector-triage", daemon=True)
+        self._thread.start()
+
+    def submit(self, case_id: str, bundle: Path, case_dir: Path) -> bool:
+        """Queue a triage; False (and the case says so) when the queue is full."""
+        try:
+            self._queue.put_nowait((case_id, bundle, case_dir))
+        except queue.Full:
+            _status(case_dir, bundle.name, status="skipped",
+                    reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
+            return False
+        _status(case_dir, bundle.name, status="queued")
+        return True
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def _work(self) -> None:
+        while (job := self._queue.get()) is not None:
+            case_id, bundle, case_dir = job
+            try:
+                self.run(case_id, bundle, case_dir)
+            except Exception as exc:  # one bad triage must not stop the ones after it
+                _status(case_dir, bundle.name, status="failed", error=f"{type(exc).__name__}: {exc}",
+                        trace=traceback.format_exc(limit=5))
+
+    def run(self, case_id: str, bundle: Path, case_dir: Path) -> None:
+        _status(case_dir, bundle.name, status="running")
+        playbook = self.session.load_playbook(self.playbook)
+        targets = self.session.open_targets([f"bundle:{bundle}"])
+        try:
+            run = Engine(self.session.registry, self.session.hooks).run(playbook, targets, {})
+        finally:
+            for target in targets:
+                target.close()
+        text = document(run)
+        (case_dir / "findings.json").write_text(text + "\n")
+        report = case_dir / "report.md"
+        report.write_text(to_markdown(run))
+        self.session.hooks.collector_bundle_triaged(case_id=case_id, run_document=json.loads(text),
+                                                    report_path=str(report))
+        _status(case_dir, bundle.name, status="done", run_id=run.run_id, exit_code=run.exit_code)
