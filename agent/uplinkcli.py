@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     return upload_bundle(args, args.bundle)
 
 
-def _enroll(args: argparse.Namespace) -> int:
+def _enroll(args: argparse.Namespace, out: Any = None) -> int:
     from medic.agent.uplink.enroll import enroll
     from medic.agent.uplink.state import save_enrollment
     from medic.agent.uplink.transport import Server, parse_pin
@@ -66,7 +66,7 @@ def _enroll(args: argparse.Namespace) -> int:
     enrollment = enroll(server, args.code, args.name or socket.gethostname())
     path = save_enrollment(enrollment)
     print(f"enrolled with {enrollment.url} as agent {enrollment.agent_id} (receipt key {enrollment.key_id}); "
-          f"saved in {path}")
+          f"saved in {path}", file=out or sys.stdout)
     return 0
 
 
@@ -84,7 +84,7 @@ def ensure_enrolled(args: argparse.Namespace) -> None:
     if not args.code:
         raise EnrollmentError(f"not enrolled with {args.upload}: add --code CODE --pin sha256:HEX")
     args.url, args.name = args.upload, None
-    _enroll(args)
+    _enroll(args, out=sys.stderr)  # stdout carries only the case id
 
 
 def upload_bundle(args: argparse.Namespace, bundle: Path) -> int:

@@ -87,6 +87,7 @@ class Server:
             except (OSError, ssl.SSLError) as exc:
                 raise UsageError(f"--ca {self.ca}: cannot load the CA certificate: {exc}") from None
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.check_hostname = False  # the pin below is the identity check
         context.verify_mode = ssl.CERT_NONE
         return context

@@ -53,6 +53,8 @@ def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, ke
     """Upload ``bundle_path``, verify the receipt, then delete the bundle unless ``keep``."""
     if not bundle_path.is_file():
         raise UplinkError(f"{bundle_path}: no such bundle")
+    if bundle_path.name.endswith(".blocked"):
+        raise UplinkError(f"{bundle_path}: blocked by the leak scan; it is never sent (medic-agent leaks scan)")
     before = bundle_path.stat()
     bundle: LocalBundle = describe(bundle_path)
     pending = pending or PendingUploads()

@@ -26,7 +26,7 @@ CHUNK = 64 * 1024
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_collector(tmp_path_factory.mktemp("collector"))
+    running = start_collector(tmp_path_factory.mktemp("collector"), extra_config="enroll_per_minute: 600\n")
     try:
         yield running
     finally:
@@ -144,11 +144,30 @@ def test_the_one_file_agent_from_the_collector_runs_isolated(collector: Running,
     helped = subprocess.run([python, "-I", str(pyz), "--help"], capture_output=True, text=True, cwd=clean,
                             env=env, timeout=120)
     assert helped.returncode == 0 and "medic-agent" in helped.stdout, helped.stderr
-    collected = subprocess.run([python, "-I", str(pyz), "collect", "--quiet", "--profile", "network"],
-                               capture_output=True, text=True, cwd=clean, env=env, timeout=300)
+    # the one-click line: enroll, collect, redact, upload, verify the receipt, print the case id (--keep: look at it)
+    collected = subprocess.run([python, "-I", str(pyz), "collect", "--quiet", "--profile", "network", "--upload",
+                                collector.server.url, "--code", collector.code("pyz"), "--pin", _pin(collector),
+                                "--keep"], capture_output=True, text=True, cwd=clean, env=env, timeout=300)
     assert collected.returncode == 0, collected.stderr[-2000:]
+    case_id = collected.stdout.strip()
+    assert case_id and f"case {case_id}, receipt verified" in collected.stderr
+    enrollment = tmp_path / "home" / ".local" / "state" / "medic-agent" / "enrollment.json"
+    assert enrollment.stat().st_mode & 0o777 == 0o600
     (bundle,) = clean.glob("medic-bundle-*.tar.gz")
     from medic.kernel.bundle import open_bundle
 
     with open_bundle(bundle) as opened:
         assert opened.probe_results()
+
+
+def test_collect_upload_deletes_the_bundle_after_the_receipt(collector: Running, tmp_path: Path) -> None:
+    state, out = tmp_path / "state", tmp_path / "out"
+    out.mkdir()
+    done = _agent(state, "collect", "--quiet", "--profile", "network", "--output", str(out), "--upload",
+                  collector.server.url, "--code", collector.code("one-click"), "--pin", _pin(collector))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() and list(out.glob("medic-bundle-*")) == []
+    # enrolled already with that URL: the (used) code is not sent again
+    again = _agent(state, "collect", "--quiet", "--profile", "network", "--output", str(out), "--upload",
+                   collector.server.url, "--code", "used-code", "--pin", _pin(collector))
+    assert again.returncode == 0, again.stderr[-2000:]

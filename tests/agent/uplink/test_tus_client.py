@@ -150,3 +150,13 @@ def test_a_remembered_upload_resumes_from_the_server_offset(tus_stand_in: TusSta
     assert (tus_stand_in.files / delivered.receipt["upload_id"]).read_bytes() == content
     assert json.loads(out.getvalue().splitlines()[0]) == {"event": "resumed", "location": record["location"],
                                                           "offset": 2 * CHUNK}
+
+
+def test_a_bundle_blocked_by_the_leak_scan_is_never_sent(tus_stand_in: TusStandIn, test_ca: TestCA,
+                                                         tmp_path: Path) -> None:
+    blocked = tmp_path / "medic-bundle-x.tar.gz.blocked"
+    blocked.write_bytes(b"secret")
+    before = len(tus_stand_in.patches)
+    with pytest.raises(UplinkError, match="blocked by the leak scan; it is never sent"):
+        deliver(blocked, _enrolled(tus_stand_in, test_ca), Progress(quiet=True), pending=PendingUploads(tmp_path))
+    assert len(tus_stand_in.patches) == before and blocked.exists()
