@@ -6,10 +6,16 @@
     medic-agent profiles             list packaged profiles
     medic-agent leaks scan BUNDLE [--leak-baseline FILE]     list a bundle's leak-scan findings (masked)
     medic-agent leaks baseline BUNDLE -o FILE                write its findings as a baseline to review
+    medic-agent enroll URL --code CODE (--pin sha256:HEX | --ca FILE)   enroll with a collector
+    medic-agent upload BUNDLE [--keep] [--json]              upload; deleted only after a verified receipt
+    medic-agent collect --upload URL [--code CODE --pin sha256:HEX]    enroll if needed, collect, upload
+    medic-agent status [--json]                              enrollment and unfinished uploads
 
 Exit codes: 0 bundle written (or no finding); 2 usage, invalid profile or baseline; 3 internal error; 4 the
 leak scan found a secret: the bundle is kept here as ``*.blocked`` and must not be sent. A finding that is
 not a secret passes once it is in a reviewed leak baseline (``--leak-baseline``); the scan cannot be skipped.
+5 the upload failed or its receipt did not verify: the bundle is kept; 6 not enrolled, enrollment refused or the
+token revoked; 7 the collector's certificate does not match the pin or the CA (nothing was sent).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from medic.agent import __version__
+from medic.agent import __version__, uplinkcli
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 
 EXIT_BLOCKED = 4
@@ -28,14 +34,17 @@ EXIT_BLOCKED = 4
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medic-agent", description="Collect a diagnostics bundle for support.",
-                                     epilog="Exit codes: 0 written, 2 usage, 3 internal error, 4 blocked by the "
-                                            "leak scan.")
+                                     epilog="Exit codes: 0 written (or uploaded), 2 usage, 3 internal error, 4 "
+                                            "blocked by the leak scan, 5 upload failed (bundle kept), 6 not "
+                                            "enrolled or enrollment refused, 7 collector certificate not the "
+                                            "pinned one.")
     parser.add_argument("--version", action="version", version=f"medic-agent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     collect = sub.add_parser("collect", help="collect a bundle (the default command)")
     _collect_options(collect)
     sub.add_parser("profiles", help="list packaged collection profiles")
     _leaks_parser(sub.add_parser("leaks", help="leak-scan findings of a bundle, and baselines of reviewed ones"))
+    uplinkcli.add_parsers(sub)
     _collect_options(parser)  # `medic-agent --note "..."` works without the word collect
     return parser
 
@@ -51,6 +60,8 @@ def _collect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--leak-baseline", type=Path, metavar="FILE",
                    help="findings reviewed as not secret (written by `medic-agent leaks baseline`): they pass")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    uplinkcli.collect_upload_options(p)
+    uplinkcli.transfer_options(p)
 
 
 def _leaks_parser(p: argparse.ArgumentParser) -> None:
@@ -72,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from medic.agent.leakcli import leaks_command
 
             return leaks_command(args)
+        if args.command in ("enroll", "upload", "status"):
+            return uplinkcli.run(args)
         return _collect(args)
     except MedicError as exc:
         print(f"medic-agent: error: {exc}", file=sys.stderr)
@@ -97,6 +110,8 @@ def _collect(args: argparse.Namespace) -> int:
     from medic.agent.profile import load_profile
 
     profile = load_profile(args.profile)
+    if args.upload:  # enroll (or find the enrollment) before spending minutes collecting
+        uplinkcli.ensure_enrolled(args)
     baseline = None
     if args.leak_baseline is not None:
         from medic.agent.leakbaseline import load_baseline
@@ -132,6 +147,9 @@ def _collect(args: argparse.Namespace) -> int:
 
         print_blocked(outcome.leaks, outcome.path)
         return EXIT_BLOCKED
+    if args.upload:
+        print(f"collected {outcome.path} ({_size(outcome.size)})", file=sys.stderr)
+        return uplinkcli.upload_bundle(args, outcome.path)
     print(f"{outcome.path} ({_size(outcome.size)})")
     return 0
 

@@ -26,7 +26,12 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     ├── ActionError         medic.plugins.change.actions    exit 3  a change action cannot be planned or applied
     ├── EditError           medic.plugins.change.configvalue exit 3  a file edit cannot be applied
     ├── DeliveryError       medic.core.channel              exit 3  one notification attempt failed (outbox retries)
-    └── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
+    ├── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
+    └── UplinkError         medic.agent.uplink.errors       exit 5  an upload failed or was not proved: bundle kept
+        ├── ReceiptInvalid  medic.agent.uplink.errors       exit 5  a receipt's signature, key, hash or size is wrong
+        ├── EnrollmentError medic.agent.uplink.errors       exit 6  not enrolled, code refused or token revoked
+        ├── ServerIdentityError medic.agent.uplink.errors   exit 7  the collector's certificate is not the pinned one
+        └── Expired         medic.agent.uplink.tus          exit 5  an unfinished upload expired (started again)
 
 Every message says what was wrong and what the user can do about it; the CLI prints it as one line, no traceback.
 """

@@ -21,6 +21,7 @@ from medic.plugins.collector.arrival import finish_upload
 from medic.plugins.collector.context import Collector, create_private
 from medic.plugins.collector.patch import patch_upload
 from medic.plugins.collector.problems import TUS_VERSION, Problem, stored
+from medic.plugins.collector.pyz import agent_route
 
 EXTENSIONS = "creation,checksum,termination,expiration"
 CHECKSUMS = "sha1,sha256"
@@ -183,5 +184,5 @@ def build_app(col: Collector) -> Starlette:
         Route("/files/", files, methods=["OPTIONS", "POST"]),
         Route("/files/{upload_id:str}", files, methods=["OPTIONS", "HEAD", "PATCH", "DELETE"]),
         Route("/files/{upload_id:str}/receipt", files, methods=["GET"]),
-        # GET /agent/medic-agent.pyz (the one-file agent) is added here by plugins/collector/pyz.py
+        agent_route(col.directory),  # GET /agent/medic-agent.pyz, the one-file agent (plugins/collector/pyz.py)
     ])

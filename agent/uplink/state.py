@@ -1,0 +1,113 @@
+"""What the agent keeps between runs: its enrollment (token included, mode 0600) and its unfinished uploads.
+
+Directory: ``$MEDIC_AGENT_STATE_DIR``, else ``$XDG_STATE_HOME/medic-agent``, else ``~/.local/state/medic-agent``
+(mode 0700). ``enrollment.json`` holds the server URL, the pin or CA path, agent id, token and the receipt key
+pinned at enrollment. ``pending/<bundle sha256>.json`` remembers an upload's Location, so a new process (after
+kill -9, a reboot) resumes it from the server's offset instead of starting again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from medic.agent.uplink.errors import EnrollmentError
+
+ENROLLMENT_FILE = "enrollment.json"
+
+
+def state_dir() -> Path:
+    if os.environ.get("MEDIC_AGENT_STATE_DIR"):
+        return Path(os.environ["MEDIC_AGENT_STATE_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "medic-agent"
+
+
+def write_private(path: Path, data: dict[str, Any]) -> None:
+    """Atomically (temporary file, fsync, rename), mode 0600 from the first byte, in a 0700 directory."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.")  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, indent=2, sort_keys=True)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    url: str
+    agent_id: str
+    token: str
+    key_id: str
+    public_key: str  # base64 of the raw 32-byte Ed25519 receipt key
+    uploads: str = "/files/"
+    tus_max_size: int = 0
+    pin: str | None = None  # hex sha256 of the certificate's DER
+    ca: str | None = None  # absolute path of the CA file
+
+    def public(self) -> dict[str, Any]:
+        """Everything but the token, for `medic-agent status`."""
+        shown = asdict(self)
+        shown.pop("token")
+        return shown
+
+
+def save_enrollment(enrollment: Enrollment, directory: Path | None = None) -> Path:
+    path = (directory or state_dir()) / ENROLLMENT_FILE
+    write_private(path, asdict(enrollment))
+    return path
+
+
+def load_enrollment(directory: Path | None = None) -> Enrollment:
+    path = (directory or state_dir()) / ENROLLMENT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EnrollmentError("this agent is not enrolled: run `medic-agent enroll URL --code CODE "
+                              "--pin sha256:HEX` first") from None
+    except (OSError, ValueError) as exc:
+        raise EnrollmentError(f"{path}: unreadable enrollment ({exc}); enroll again") from None
+    try:
+        return Enrollment(**data)
+    except TypeError as exc:
+        raise EnrollmentError(f"{path}: not an enrollment this agent reads ({exc}); enroll again") from None
+
+
+class PendingUploads:
+    """Unfinished uploads by bundle sha256: {path, size, location}."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = (directory or state_dir()) / "pending"
+
+    def _file(self, sha256: str) -> Path:
+        return self.directory / f"{sha256}.json"
+
+    def get(self, sha256: str) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self._file(sha256).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def put(self, sha256: str, record: dict[str, Any]) -> None:
+        write_private(self._file(sha256), record)
+
+    def forget(self, sha256: str) -> None:
+        self._file(sha256).unlink(missing_ok=True)
+
+    def all(self) -> list[dict[str, Any]]:
+        found = []
+        for file in sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []:
+            record = self.get(file.stem)
+            if record is not None:
+                found.append({"sha256": file.stem, **record})
+        return found

@@ -1,0 +1,147 @@
+"""HTTPS to the collector with the server's identity checked first: a certificate pin or a private CA.
+
+With ``--pin sha256:HEX`` the server certificate's DER is hashed on every new connection and compared before any
+request (so before the bearer token leaves); with ``--ca FILE`` the chain and host name are verified by ssl.
+Plain HTTP is refused. One connection is kept alive between requests and re-opened (and re-checked) after a
+network error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import ssl
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from medic.agent.uplink.errors import ServerIdentityError
+from medic.kernel.errors import UsageError
+
+TUS_VERSION = "1.0.0"
+NETWORK_ERRORS = (OSError, http.client.HTTPException)
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name.lower(), "")
+
+    def problem(self) -> str:
+        """The RFC 9457 problem document's words (detail, title, field), else the status line's."""
+        try:
+            doc = json.loads(self.body.decode("utf-8")) if self.body else {}
+        except ValueError:
+            doc = {}
+        if not isinstance(doc, dict):
+            doc = {}
+        text = str(doc.get("detail") or doc.get("title") or f"HTTP {self.status}")
+        return f"{text} (field {doc['field']})" if doc.get("field") else text
+
+
+def parse_pin(pin: str) -> str:
+    """``sha256:HEX`` (colons inside HEX allowed) -> 64 lower-case hex digits; anything else is a usage error."""
+    algo, _, digest = pin.partition(":")
+    digest = digest.replace(":", "").lower()
+    if algo.lower() != "sha256" or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise UsageError(f"--pin {pin!r}: expected sha256:<64 hex digits> (the server certificate's SHA-256)")
+    return digest
+
+
+def parse_url(url: str) -> tuple[str, int, str]:
+    """``https://host[:port][/prefix]`` -> (host, port, prefix); http:// and anything else are refused."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(f"collector URL {url!r}: expected https://HOST[:PORT] (plain HTTP is refused)")
+    try:
+        port = parts.port or 443
+    except ValueError as exc:
+        raise UsageError(f"collector URL {url!r}: {exc}") from None
+    return parts.hostname, port, parts.path.rstrip("/")
+
+
+@dataclass
+class Server:
+    """One collector, reached at ``url``; exactly one of ``pin`` (hex sha256) and ``ca`` (a PEM file) is set."""
+
+    url: str
+    pin: str | None = None
+    ca: str | None = None
+    timeout: float = 60.0
+    _conn: http.client.HTTPSConnection | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.host, self.port, self.prefix = parse_url(self.url)
+        if (self.pin is None) == (self.ca is None):
+            raise UsageError("give exactly one of --pin sha256:HEX and --ca FILE to verify the collector")
+
+    def _context(self) -> ssl.SSLContext:
+        if self.ca is not None:
+            try:
+                return ssl.create_default_context(cafile=self.ca)
+            except (OSError, ssl.SSLError) as exc:
+                raise UsageError(f"--ca {self.ca}: cannot load the CA certificate: {exc}") from None
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.check_hostname = False  # the pin below is the identity check
+        context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def _connect(self) -> http.client.HTTPSConnection:
+        conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._context())
+        try:
+            conn.connect()
+        except ssl.SSLCertVerificationError as exc:
+            conn.close()
+            raise ServerIdentityError(f"{self.url}: the certificate does not verify against {self.ca}: "
+                                      f"{exc.verify_message}; nothing was sent") from None
+        if self.pin is not None:
+            der = conn.sock.getpeercert(binary_form=True) if conn.sock else None
+            seen = hashlib.sha256(der or b"").hexdigest()
+            if not hmac.compare_digest(seen, self.pin):
+                conn.close()
+                raise ServerIdentityError(f"{self.url}: the certificate's sha256 is {seen}, not the pinned "
+                                          f"{self.pin}; nothing was sent")
+        return conn
+
+    def path(self, relative: str) -> str:
+        """A path under the collector's URL (``/enroll`` -> ``/prefix/enroll``)."""
+        return self.prefix + relative
+
+    def location_path(self, location: str) -> str:
+        """The path of a Location header; requests always go to this server (the token never leaves it)."""
+        parts = urlsplit(location)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def request(self, method: str, path: str, headers: dict[str, str] | None = None,
+                body: bytes | None = None) -> Response:
+        """One request (``path`` absolute on the server) on the kept-alive connection; a network error closes it
+        (the next request reconnects and checks the server's identity again)."""
+        if self._conn is None:
+            self._conn = self._connect()
+        try:
+            self._conn.request(method, path, body=body, headers=headers or {})
+            reply = self._conn.getresponse()
+            data = reply.read()
+        except NETWORK_ERRORS:
+            self.close()
+            raise
+        if reply.getheader("Connection", "").lower() == "close":
+            self.close()
+        return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
+
+
+def tus_headers(token: str, **extra: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}", "Tus-Resumable": TUS_VERSION}
+    headers.update({k.replace("_", "-"): v for k, v in extra.items()})
+    return headers

@@ -1,0 +1,184 @@
+"""A tus 1.0.0 client (core, creation, checksum): create, resume from HEAD, PATCH chunks with their sha256.
+
+Network errors, 5xx and 429 are retried with exponential backoff (Retry-After honoured); after a failed PATCH the
+server's offset is read again with HEAD, so at most the chunk in flight is sent twice. The upload's Location is
+remembered (state.PendingUploads) before the first byte, so a new process resumes where the server stands.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from medic.agent.uplink.errors import EnrollmentError, UplinkError
+from medic.agent.uplink.progress import Progress
+from medic.agent.uplink.state import PendingUploads
+from medic.agent.uplink.transport import NETWORK_ERRORS, Response, Server, tus_headers
+
+CHUNK_SIZE = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LocalBundle:
+    path: Path
+    sha256: str
+    size: int
+
+
+def describe(path: Path) -> LocalBundle:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return LocalBundle(path, digest.hexdigest(), size)
+
+
+class Expired(UplinkError):
+    """410 on an unfinished upload: the caller creates a new one."""
+
+
+class Retry:
+    """Backoff between attempts: base * 2**n seconds up to ``cap``, or the server's Retry-After (capped)."""
+
+    def __init__(self, attempts: int = 8, base: float = 0.5, cap: float = 30.0,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.attempts, self.base, self.cap, self.sleep = attempts, base, cap, sleep
+        self.failures = 0
+
+    def wait(self, reason: str, progress: Progress, retry_after: str = "") -> None:
+        self.failures += 1
+        if self.failures > self.attempts:
+            raise UplinkError(f"gave up after {self.attempts} retries: {reason}")
+        delay = min(self.base * 2 ** (self.failures - 1), self.cap)
+        if retry_after.strip().isdigit():
+            delay = min(float(retry_after), self.cap)
+        progress.event("retry", f"{reason}; retrying in {delay:.1f} s", reason=reason, delay=delay,
+                       attempt=self.failures)
+        self.sleep(delay)
+
+
+def _retryable(resp: Response) -> bool:
+    return resp.status == 429 or resp.status >= 500
+
+
+class TusClient:
+    def __init__(self, server: Server, token: str, progress: Progress, *, uploads: str = "/files/",
+                 chunk_size: int = CHUNK_SIZE, retry: Retry | None = None,
+                 pending: PendingUploads | None = None) -> None:
+        self.server, self.token, self.progress = server, token, progress
+        self.uploads, self.chunk_size = uploads, chunk_size
+        self.retry = retry or Retry()
+        self.pending = pending or PendingUploads()
+
+    def _call(self, method: str, path: str, **headers: str) -> Response:
+        """A request without a body, retried on network errors, 5xx and 429."""
+        while True:
+            try:
+                resp = self.server.request(method, path, tus_headers(self.token, **headers))
+            except NETWORK_ERRORS as exc:
+                self.retry.wait(f"{method} failed: {exc}", self.progress)
+                continue
+            if _retryable(resp):
+                self.retry.wait(f"{method}: HTTP {resp.status}: {resp.problem()}", self.progress,
+                                resp.header("retry-after"))
+                continue
+            self._refuse_token(resp)
+            return resp
+
+    def _refuse_token(self, resp: Response) -> None:
+        if resp.status == 401:
+            raise EnrollmentError(f"the collector refused this agent's token ({resp.problem()}): enroll again")
+
+    def create(self, bundle: LocalBundle) -> str:
+        # filetype: not in the collector's contract (extra keys are allowed by tus), required by some tus servers
+        meta = {"filename": bundle.path.name, "sha256": bundle.sha256, "size": str(bundle.size),
+                "filetype": "application/gzip"}
+        encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
+        resp = self._call("POST", self.server.path(self.uploads), Upload_Length=str(bundle.size),
+                          Upload_Metadata=encoded)
+        if resp.status == 201 and resp.header("location"):
+            return self.server.location_path(resp.header("location"))
+        raise UplinkError(f"the collector did not create the upload: HTTP {resp.status}: {resp.problem()}")
+
+    def offset(self, path: str) -> int | None:
+        """The server's Upload-Offset, or None when the upload is gone (404, 410)."""
+        resp = self._call("HEAD", path)
+        if resp.status in (404, 410):
+            return None
+        if resp.status != 200 or not resp.header("upload-offset").isdigit():
+            raise UplinkError(f"HEAD {path}: HTTP {resp.status}: {resp.problem()}")
+        return int(resp.header("upload-offset"))
+
+    def upload(self, bundle: LocalBundle) -> str:
+        """Send every byte of ``bundle`` (resuming a remembered upload); returns the upload's path."""
+        path, offset = self._resume_or_create(bundle)
+        try:
+            self.send(bundle, path, offset)
+        except Expired:
+            self.pending.forget(bundle.sha256)
+            self.progress.event("expired", "the unfinished upload expired on the collector; starting again")
+            path, offset = self._resume_or_create(bundle)
+            self.send(bundle, path, offset)
+        return path
+
+    def _resume_or_create(self, bundle: LocalBundle) -> tuple[str, int]:
+        record = self.pending.get(bundle.sha256)
+        if record and record.get("server") == self.server.url and record.get("location"):
+            offset = self.offset(record["location"])
+            if offset is not None:
+                self.progress.event("resumed", f"resuming at {offset} of {bundle.size} bytes",
+                                    location=record["location"], offset=offset)
+                return record["location"], offset
+        path = self.create(bundle)
+        self.pending.put(bundle.sha256, {"server": self.server.url, "location": path, "path": str(bundle.path),
+                                         "size": bundle.size, "created_at": time.time()})
+        offset = self.offset(path)
+        if offset is None:
+            raise UplinkError(f"the upload {path} vanished right after it was created")
+        self.progress.event("created", location=path, offset=offset)
+        return path, offset
+
+    def send(self, bundle: LocalBundle, path: str, offset: int) -> None:
+        self.progress.begin(bundle.size, offset)
+        with bundle.path.open("rb") as handle:
+            while offset < bundle.size:
+                handle.seek(offset)
+                offset = self._patch(path, offset, handle.read(self.chunk_size))
+                if offset > bundle.size:
+                    raise UplinkError(f"the collector says it holds {offset} bytes of a {bundle.size}-byte bundle")
+                self.progress.advance(offset)
+        self.progress.done()
+
+    def _patch(self, path: str, offset: int, chunk: bytes) -> int:
+        """Send one chunk; returns the server's new offset (re-read with HEAD after any failure)."""
+        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        headers = tus_headers(self.token, Upload_Offset=str(offset), Upload_Checksum=f"sha256 {checksum}")
+        headers["Content-Type"] = "application/offset+octet-stream"
+        try:
+            resp = self.server.request("PATCH", path, headers, chunk)
+        except NETWORK_ERRORS as exc:
+            self.retry.wait(f"PATCH at {offset} failed: {exc}", self.progress)
+            return self._head_after_failure(path)
+        if resp.status == 204 and resp.header("upload-offset").isdigit():
+            self.retry.failures = 0  # progress made: the next failure starts the backoff again
+            return int(resp.header("upload-offset"))
+        self._refuse_token(resp)
+        if resp.status == 410:
+            raise Expired(f"{path}: {resp.problem()}")
+        if _retryable(resp) or resp.status in (409, 460):
+            self.retry.wait(f"PATCH at {offset}: HTTP {resp.status}: {resp.problem()}", self.progress,
+                            resp.header("retry-after"))
+            return self._head_after_failure(path)
+        raise UplinkError(f"PATCH at {offset}: HTTP {resp.status}: {resp.problem()}")
+
+    def _head_after_failure(self, path: str) -> int:
+        offset = self.offset(path)
+        if offset is None:
+            raise Expired(f"{path} is gone from the collector")
+        return offset

@@ -1,0 +1,79 @@
+"""One bundle to the collector: tus upload, signed receipt, and only then the local copy removed.
+
+The bundle is deleted only when the receipt's signature verifies under the key pinned at enrollment, its key id
+is that key's, and it names this bundle's sha256 and size. A refused bundle (422), an invalid receipt, a
+network that never came back: the bundle stays and the error says why (errors.UplinkError and subclasses).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from medic.agent.uplink.errors import UplinkError
+from medic.agent.uplink.progress import Progress
+from medic.agent.uplink.receipt import check_receipt
+from medic.agent.uplink.state import Enrollment, PendingUploads
+from medic.agent.uplink.transport import Server
+from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe
+
+
+@dataclass(frozen=True)
+class Delivered:
+    receipt: dict[str, Any]
+    deleted: bool
+
+
+def server_for(enrollment: Enrollment) -> Server:
+    return Server(enrollment.url, pin=enrollment.pin, ca=enrollment.ca)
+
+
+def fetch_receipt(client: TusClient, path: str) -> dict[str, Any]:
+    """GET <upload>/receipt, waiting (with the client's backoff) while the collector answers 409 "not complete"."""
+    while True:
+        resp = client._call("GET", f"{path}/receipt")
+        if resp.status == 200:
+            try:
+                return json.loads(resp.body.decode("utf-8"))
+            except ValueError:
+                raise UplinkError("the collector's receipt is not JSON") from None
+        if resp.status == 409:
+            client.retry.wait(f"receipt not ready: {resp.problem()}", client.progress)
+            continue
+        if resp.status == 422:
+            raise UplinkError(f"the collector refused the bundle: {resp.problem()}")
+        raise UplinkError(f"GET {path}/receipt: HTTP {resp.status}: {resp.problem()}")
+
+
+def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, keep: bool = False,
+            chunk_size: int = CHUNK_SIZE, retry: Retry | None = None,
+            pending: PendingUploads | None = None) -> Delivered:
+    """Upload ``bundle_path``, verify the receipt, then delete the bundle unless ``keep``."""
+    if not bundle_path.is_file():
+        raise UplinkError(f"{bundle_path}: no such bundle")
+    if bundle_path.name.endswith(".blocked"):
+        raise UplinkError(f"{bundle_path}: blocked by the leak scan; it is never sent (medic-agent leaks scan)")
+    before = bundle_path.stat()
+    bundle: LocalBundle = describe(bundle_path)
+    pending = pending or PendingUploads()
+    server = server_for(enrollment)
+    client = TusClient(server, enrollment.token, progress, uploads=enrollment.uploads, chunk_size=chunk_size,
+                       retry=retry, pending=pending)
+    try:
+        path = client.upload(bundle)
+        receipt = check_receipt(fetch_receipt(client, path), public_key=enrollment.public_key,
+                                expected_key_id=enrollment.key_id, sha256=bundle.sha256, size=bundle.size)
+    finally:
+        server.close()
+    pending.forget(bundle.sha256)
+    progress.event("receipt", receipt=receipt)
+    if keep:
+        return Delivered(receipt, deleted=False)
+    after = bundle_path.stat()
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):  # what was proved is not this
+        raise UplinkError(f"{bundle_path} changed during the upload; kept")
+    bundle_path.unlink()
+    progress.event("deleted", path=str(bundle_path))
+    return Delivered(receipt, deleted=True)

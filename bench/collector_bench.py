@@ -1,0 +1,119 @@
+"""Upload throughput over TLS on loopback: `medic-agent upload` to `medic collector serve` vs `curl -T` to a minimal
+standard-library PUT server with the same certificate, same run, same file. Prints medians and the ratio.
+
+    .venv/bin/python bench/collector_bench.py [--mib 480] [--repeat 3]
+
+The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); the default
+480 MiB stays under the bundle reader's default 512 MiB total cap, which a 1 GiB bundle would exceed (refused, 422).
+Each agent run enrolls a new agent (the collector answers a bundle an agent already delivered from its dedupe).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.server
+import os
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+from collector_helpers import free_port, start_collector  # noqa: E402
+
+from medic.kernel.bundle import BundleWriter  # noqa: E402
+
+AGENT = str(Path(sys.executable).with_name("medic-agent"))
+
+
+def make_bundle(path: Path, mib: int) -> Path:
+    with BundleWriter(path, host="bench") as writer:
+        for i in range(0, mib, 32):
+            writer.add_bytes(f"logs/{i}.bin", os.urandom(min(32, mib - i) << 20))
+    return path
+
+
+class Put(http.server.BaseHTTPRequestHandler):
+    def do_PUT(self) -> None:
+        left = int(self.headers["Content-Length"])
+        with open(self.server.sink, "wb") as out:  # type: ignore[attr-defined]
+            while left:
+                block = self.rfile.read(min(left, 1 << 20))
+                if not block:
+                    break
+                out.write(block)
+                left -= len(block)
+        self.send_response(201)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def put_server(cert: Path, key: Path, sink: Path) -> tuple[http.server.HTTPServer, int]:
+    server = http.server.HTTPServer(("127.0.0.1", free_port()), Put)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert), str(key))
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.sink = sink  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, env={**os.environ, **(env or {})})
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{argv[0]} failed ({done.returncode}): {done.stderr[-500:]}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mib", type=int, default=480)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
+        size = bundle.stat().st_size
+        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
+        pki = base / "c" / "pki"
+        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        put, port = put_server(pki / "server.pem", pki / "server.key", base / "sink")
+        agent, curl = [], []
+        try:
+            for i in range(args.repeat):
+                env = {"MEDIC_AGENT_STATE_DIR": str(base / f"state{i}")}
+                timed([AGENT, "enroll", running.server.url, "--code", running.code(f"bench{i}", 1 << 40),
+                       "--pin", pin], env)
+                agent.append(timed([AGENT, "upload", str(bundle), "--keep"], env))
+                curl.append(timed(["curl", "-sS", "-f", "--cacert", str(pki / "ca.pem"), "-T", str(bundle),
+                                   f"https://127.0.0.1:{port}/bundle"]))
+            assert (base / "sink").stat().st_size == size
+            hwm = next(line for line in Path(f"/proc/{running.server.proc.pid}/status").read_text().splitlines()
+                       if line.startswith("VmHWM"))
+        finally:
+            running.server.stop()
+            put.shutdown()
+    mib = size / (1 << 20)
+    a, c = statistics.median(agent), statistics.median(curl)
+    print(f"bundle {mib:.0f} MiB, {args.repeat} runs each, TLS on 127.0.0.1")
+    print(f"medic-agent upload -> collector  median {a:.2f} s ({mib / a:.0f} MiB/s)  "
+          f"[{', '.join(f'{t:.2f}' for t in agent)}]")
+    print(f"curl -T -> stdlib PUT server      median {c:.2f} s ({mib / c:.0f} MiB/s)  "
+          f"[{', '.join(f'{t:.2f}' for t in curl)}]")
+    print(f"throughput ratio agent/curl {c / a:.2f}; collector peak RSS {hwm.split(':')[1].strip()}")
+
+
+if __name__ == "__main__":
+    main()
