@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
                    help="show Prefect's own log lines on the terminal (default: none)")
     p.add_argument("--check", action="store_true",
                    help="plan mode: show what each action would change (diffs, commands) and change nothing")
+    from medic.cli.remote_run import add_option
+
+    add_option(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -59,6 +62,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
+    from medic.cli.remote_run import try_fast_path
+
+    submitted = try_fast_path(args)  # a served deployment on PREFECT_API_URL runs it (see remote_run)
+    if submitted is not None:
+        return submitted
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
     progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
