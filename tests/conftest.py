@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["unprivileged"]  # the user_dir fixture, for tests that drop root (tests/unprivileged.py)
+pytest_plugins = ["unprivileged", "prefectsvc"]  # user_dir (tests/unprivileged.py); prefect_service (tests/prefectsvc.py)
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
