@@ -70,7 +70,8 @@ class Follower:
             if state.get("type") not in TERMINAL or task["id"] in self.seen_tasks:
                 continue
             self.seen_tasks.add(task["id"])
-            print(f"  {state.get('name', '?'):>9} {task.get('name', '?')}", file=sys.stderr, flush=True)
+            step = str(task.get("name", "?")).rsplit("-", 1)[0]  # Prefect adds a random suffix to the name
+            print(f"  {state.get('name', '?'):>9} {step}", file=sys.stderr, flush=True)
 
     def show_logs(self, run_id: str) -> None:
         logs = self.api.logs(run_id, self.log_offset)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from medic.cli.run import parse_inputs
-from medic.kernel.errors import ParamError, UsageError
-from medic.kernel.params import coerce_value
+from medic.kernel.errors import UsageError
+from medic.kernel.params import ParamError, coerce_value
 from medic.plugins.server import settings as cfg
 from medic.plugins.server.api import FLOW_NAME, PrefectAPI
 
