@@ -54,6 +54,8 @@ class DeploymentSpec:
             description=self.playbook.description or f"medic playbook {self.name}",
             entrypoint_type=EntrypointType.MODULE_PATH)
         deployment.entrypoint = entrypoint(self.name)
+        if pool is None:  # served: the runner "downloads" the code from this path; "." is a no-op copy
+            deployment._path = "."
         deployment._parameter_openapi_schema = ParameterSchema(**parameter_schema(self.playbook))
         return deployment
 

@@ -93,6 +93,7 @@ def site(prefect_service: PrefectService, tmp_path_factory: pytest.TempPathFacto
                          inputs: {{path: /etc/hostname}}, targets: [local]}}
         deploy: {{concurrency: 3}}
         """))
+    (base / "books" / "svc-served.yaml").write_text(textwrap.dedent(FORM_PLAYBOOK).replace("svc-form", "svc-served"))
     (base / "good.txt").write_text("all ok here\n")
     env = prefect_service.subprocess_env(MEDIC_CONFIG=str(base / "config.yaml"), XDG_STATE_HOME=str(base / "state"),
                                          XDG_CONFIG_HOME=str(base / "cfg"), PREFECT_WORKER_QUERY_SECONDS="1",
@@ -175,3 +176,26 @@ def test_runs_from_the_ui_end_in_states_that_say_what_was_found(site: dict[str, 
     assert "# Fault analysis report: svc-form" in report and "hunter2" not in report and "`***`" in report
     failed = json.loads(api.artifacts(failing)["medic-findings"]["data"])
     assert [row["status"] for row in failed] == ["fail"]
+
+
+def test_medic_serve_runs_what_the_ui_starts(site: dict[str, Any]) -> None:
+    api: Api = site["api"]
+    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "serve", "--playbook", "svc-served",
+                             "--limit", "2"], env={**site["env"], "PREFECT_LOGGING_LEVEL": "INFO"},
+                            stdout=subprocess.DEVNULL, stderr=open(site["base"] / "serve.log", "w"),  # noqa: SIM115
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while api.http.get("/deployments/name/medic-playbook/svc-served").status_code == 404:
+            assert proc.poll() is None and time.monotonic() < deadline, (site["base"] / "serve.log").read_text()
+            time.sleep(0.25)
+        served = api.deployment("svc-served")
+        assert served["work_pool_name"] is None
+        assert next(iter(served["parameter_openapi_schema"]["properties"])) == "path"
+        run = api.wait(api.start("svc-served", {"path": str(site["base"] / "good.txt"), "pattern": "nowhere"}))
+        assert run["state"]["type"] == "FAILED", (site["base"] / "serve.log").read_text()[-3000:]
+        assert run["state"]["message"].startswith("change.file_contains on local")
+        assert set(api.artifacts(run["id"])) == {"medic-findings", "medic-report"}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
