@@ -71,3 +71,12 @@ def test_wrong_credentials_and_unknown_pool(tmp_path: Path, prefect_service: Pre
     assert "wrong" not in out.stderr and "Traceback" not in out.stderr
     out = medic({**env, "PREFECT_API_AUTH_STRING": prefect_service.auth_string}, "worker", "--pool", "no-pool")
     assert out.returncode == 2 and "work pool 'no-pool' not found" in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("deploy, wanted", [
+    ("{heartbeat_s: 10}", "deploy.heartbeat_s: 10 is below Prefect's minimum of 30 s"),
+    ("{heartbeat_s: 30, crashed_after_s: 30}", "deploy.crashed_after_s: 30 s must be longer than deploy.heartbeat_s"),
+])
+def test_a_zombie_window_shorter_than_a_heartbeat_is_refused(tmp_path: Path, deploy: str, wanted: str) -> None:
+    out = medic(config(tmp_path, f"deploy: {deploy}\n"), "deploy", "--dry-run")
+    assert out.returncode == 2 and wanted in out.stderr, out.stderr
