@@ -199,3 +199,22 @@ def test_medic_serve_runs_what_the_ui_starts(site: dict[str, Any]) -> None:
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)
+
+
+def test_fleet_run_splits_hosts_into_shards_and_reports_each_host_once(site: dict[str, Any],
+                                                                        worker: subprocess.Popen[str]) -> None:
+    hosts = [f"h{i}" for i in range(5)]
+    inventory = site["base"] / "hosts.yaml"
+    inventory.write_text("defaults: {port: 1, user: nobody, connect_timeout: 2}\nhosts:\n"
+                         + "".join(f"  {h}: {{address: 127.0.0.1}}\n" for h in hosts)
+                         + "groups:\n  web: {hosts: [" + ", ".join(hosts) + "]}\n")
+    out = medic(site["env"], "fleet", "run", "verify", "--inventory", str(inventory), "--target", "web",
+                "--shards", "3", "-i", "port=22", "--wait")
+    assert out.returncode == 3, out.stderr
+    shard_lines = [line for line in out.stdout.splitlines() if line.startswith("shard ")]
+    assert len(shard_lines) == 3 and all("FAILED" in line for line in shard_lines), out.stdout
+    results = sorted((site["base"] / "state" / "medic" / "fleet").glob("*/shard-*.json"))
+    assert len(results) == 3
+    seen = [row["target"] for path in results for row in json.loads(path.read_text())["findings"]]
+    assert sorted(seen) == hosts  # every host exactly once, each from its own shard
+    assert "5 host(s)" in out.stderr
