@@ -26,10 +26,10 @@ KEYS: dict[str, Any] = {
     "playbook_paths": "paths",
     "state_dir": "path",
     "notify": "paths",
-    "channels": "instances", "schedules": "instances",  # schedules: name -> {playbook, cron, ...} (medic deploy)
-    "inventory": "path", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s"),
+    "channels": "instances",
+    "inventory": "path",
     "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
-}
+    "schedules": "instances", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s")}  # medic deploy
 
 
 def config_path() -> Path:

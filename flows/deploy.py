@@ -25,6 +25,7 @@ from medic.kernel.errors import UsageError
 
 DEFAULT_POOL = "medic"
 HEARTBEAT_S = 30
+MIN_HEARTBEAT_S = 30  # Prefect refuses PREFECT_FLOWS_HEARTBEAT_FREQUENCY below this
 CRASHED_AFTER_S = 90
 AUTOMATION_NAME = "medic: crash silent runs"
 FINAL_EVENTS = ("Completed", "Failed", "Cancelled", "Crashed")
@@ -54,6 +55,8 @@ class DeploymentSpec:
             description=self.playbook.description or f"medic playbook {self.name}",
             entrypoint_type=EntrypointType.MODULE_PATH)
         deployment.entrypoint = entrypoint(self.name)
+        if pool is None:  # served: the runner "downloads" the code from this path; "." is a no-op copy
+            deployment._path = "."
         deployment._parameter_openapi_schema = ParameterSchema(**parameter_schema(self.playbook))
         return deployment
 
@@ -79,10 +82,17 @@ class Plan:
 
 
 def settings(config: dict[str, Any]) -> dict[str, int]:
+    """The ``deploy:`` keys with their defaults; the zombie window must be longer than a heartbeat's period."""
     deploy = config.get("deploy") or {}
-    return {"concurrency": int(deploy.get("concurrency", 0)),
-            "heartbeat_s": int(deploy.get("heartbeat_s", HEARTBEAT_S)),
-            "crashed_after_s": int(deploy.get("crashed_after_s", CRASHED_AFTER_S))}
+    out = {"concurrency": int(deploy.get("concurrency", 0)),
+           "heartbeat_s": int(deploy.get("heartbeat_s", HEARTBEAT_S)),
+           "crashed_after_s": int(deploy.get("crashed_after_s", CRASHED_AFTER_S))}
+    if out["heartbeat_s"] < MIN_HEARTBEAT_S:
+        raise UsageError(f"deploy.heartbeat_s: {out['heartbeat_s']} is below Prefect's minimum of {MIN_HEARTBEAT_S} s")
+    if out["crashed_after_s"] <= out["heartbeat_s"]:
+        raise UsageError(f"deploy.crashed_after_s: {out['crashed_after_s']} s must be longer than deploy.heartbeat_s "
+                         f"({out['heartbeat_s']} s), or healthy runs would be set Crashed between two heartbeats")
+    return out
 
 
 def plan(session: Session, names: list[str], pool: str | None) -> Plan:

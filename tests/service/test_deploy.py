@@ -93,6 +93,7 @@ def site(prefect_service: PrefectService, tmp_path_factory: pytest.TempPathFacto
                          inputs: {{path: /etc/hostname}}, targets: [local]}}
         deploy: {{concurrency: 3}}
         """))
+    (base / "books" / "svc-served.yaml").write_text(textwrap.dedent(FORM_PLAYBOOK).replace("svc-form", "svc-served"))
     (base / "good.txt").write_text("all ok here\n")
     env = prefect_service.subprocess_env(MEDIC_CONFIG=str(base / "config.yaml"), XDG_STATE_HOME=str(base / "state"),
                                          XDG_CONFIG_HOME=str(base / "cfg"), PREFECT_WORKER_QUERY_SECONDS="1",
@@ -175,3 +176,45 @@ def test_runs_from_the_ui_end_in_states_that_say_what_was_found(site: dict[str, 
     assert "# Fault analysis report: svc-form" in report and "hunter2" not in report and "`***`" in report
     failed = json.loads(api.artifacts(failing)["medic-findings"]["data"])
     assert [row["status"] for row in failed] == ["fail"]
+
+
+def test_medic_serve_runs_what_the_ui_starts(site: dict[str, Any]) -> None:
+    api: Api = site["api"]
+    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "serve", "--playbook", "svc-served",
+                             "--limit", "2"], env={**site["env"], "PREFECT_LOGGING_LEVEL": "INFO"},
+                            stdout=subprocess.DEVNULL, stderr=open(site["base"] / "serve.log", "w"),  # noqa: SIM115
+                            text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while api.http.get("/deployments/name/medic-playbook/svc-served").status_code == 404:
+            assert proc.poll() is None and time.monotonic() < deadline, (site["base"] / "serve.log").read_text()
+            time.sleep(0.25)
+        served = api.deployment("svc-served")
+        assert served["work_pool_name"] is None
+        assert next(iter(served["parameter_openapi_schema"]["properties"])) == "path"
+        run = api.wait(api.start("svc-served", {"path": str(site["base"] / "good.txt"), "pattern": "nowhere"}))
+        assert run["state"]["type"] == "FAILED", (site["base"] / "serve.log").read_text()[-3000:]
+        assert run["state"]["message"].startswith("change.file_contains on local")
+        assert set(api.artifacts(run["id"])) == {"medic-findings", "medic-report"}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=30)
+
+
+def test_fleet_run_splits_hosts_into_shards_and_reports_each_host_once(site: dict[str, Any],
+                                                                        worker: subprocess.Popen[str]) -> None:
+    hosts = [f"h{i}" for i in range(5)]
+    inventory = site["base"] / "hosts.yaml"
+    inventory.write_text("defaults: {port: 1, user: nobody, connect_timeout: 2}\nhosts:\n"
+                         + "".join(f"  {h}: {{address: 127.0.0.1}}\n" for h in hosts)
+                         + "groups:\n  web: {hosts: [" + ", ".join(hosts) + "]}\n")
+    out = medic(site["env"], "fleet", "run", "verify", "--inventory", str(inventory), "--target", "web",
+                "--shards", "3", "-i", "port=22", "--wait")
+    assert out.returncode == 3, out.stderr
+    shard_lines = [line for line in out.stdout.splitlines() if line.startswith("shard ")]
+    assert len(shard_lines) == 3 and all("FAILED" in line for line in shard_lines), out.stdout
+    results = sorted((site["base"] / "state" / "medic" / "fleet").glob("*/shard-*.json"))
+    assert len(results) == 3
+    seen = [row["target"] for path in results for row in json.loads(path.read_text())["findings"]]
+    assert sorted(seen) == hosts  # every host exactly once, each from its own shard
+    assert "5 host(s)" in out.stderr
