@@ -1,8 +1,9 @@
 """The fast path of ``medic run`` and ``medic runs`` against a real Prefect server and a real ``medic worker``.
 
 One server for the session (tests/prefectsvc.py); ``medic deploy --playbook fastprobe`` and one ``medic worker``
-subprocess for this module (worker poll 1 s). The fast path must give the same findings and exit code as ``--engine inline``, name
-the flow run it submitted, write the run's report, and ``medic runs`` must list, show and cancel server runs.
+subprocess for this module (worker poll 1 s). The fast path must give the same findings and exit code as
+``--engine inline``, name the flow run it submitted, write the run's report, and ``medic runs`` must list, show
+and cancel server runs.
 """
 
 from __future__ import annotations
@@ -117,7 +118,8 @@ def test_runs_list_show_cancel_against_the_server(served: dict[str, str], prefec
     listed = medic(served, "runs", "list", "--json")
     assert run["flow_run_id"] in {r["id"] for r in json.loads(listed.stdout)}, listed.stderr
     shown = medic(served, "runs", "show", run["flow_run_name"])
-    assert shown.returncode == 0 and f"{run['flow_run_id']} ({run['flow_run_name']}): fastprobe Completed" in shown.stdout
+    header = f"{run['flow_run_id']} ({run['flow_run_name']}): fastprobe Completed"
+    assert shown.returncode == 0 and header in shown.stdout
     http = httpx.Client(base_url=prefect_service.api_url, headers=prefect_service.headers, timeout=10)
     flow = http.get("/flows/name/medic-playbook").json()
     later = {"type": "SCHEDULED", "state_details": {"scheduled_time": "2099-01-01T00:00:00Z"}}
