@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from typing import Any
 
 import httpx
@@ -21,6 +22,8 @@ FLOW_NAME = "medic-playbook"
 FINDINGS_KEY = "medic-findings"
 REPORT_KEY = "medic-report"
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")
+RETRY_STATUS = (429, 502, 503)
+RETRIES = 4
 
 
 def auth_header(auth: str) -> dict[str, str]:
@@ -46,7 +49,7 @@ class PrefectAPI:
         A 404 is None with ``missing_ok``, else a one-line error (exit 2)."""
         url = self.settings.url
         try:
-            answer = self.http.request(method, path.lstrip("/"), json=json)
+            answer = self._send(method, path, json)
         except httpx.TimeoutException:
             raise MedicError(f"the Prefect server at PREFECT_API_URL={url} did not answer in time "
                              f"({what})") from None
@@ -66,6 +69,16 @@ class PrefectAPI:
             error = UsageError if answer.status_code in (400, 409, 422) else MedicError
             raise error(f"the Prefect server at {url} refused {what}: HTTP {answer.status_code} {detail}")
         return answer.json() if answer.content else None
+
+    def _send(self, method: str, path: str, json: Any) -> httpx.Response:
+        """One request; a busy server (429, 502, 503: SQLite locked, a proxy restarting) is asked again, as
+        Prefect's own client does, at most RETRIES times."""
+        for attempt in range(RETRIES + 1):
+            answer = self.http.request(method, path.lstrip("/"), json=json)
+            if answer.status_code not in RETRY_STATUS or attempt == RETRIES:
+                break
+            time.sleep(0.2 * 2**attempt)
+        return answer
 
     def health(self) -> bool:
         return bool(self.request("GET", "health", "health check"))

@@ -125,8 +125,13 @@ def prepare() -> ServerSettings | None:
     return ServerSettings(url, auth, source)
 
 
-def server_auth_for_start() -> None:
-    """``medic server start``: the server asks for the auth file's string (exported, never on its argv)."""
+def server_auth_for_start(host: str) -> None:
+    """``medic server start``: the server asks for the auth file's string (exported, never on its argv); a
+    server listening beyond loopback without an auth string is refused."""
     path = os.environ.get(AUTH_FILE_ENV, "").strip()
     if path:
         os.environ[SERVER_AUTH_ENV] = read_auth_file(path)
+    if not os.environ.get(SERVER_AUTH_ENV) and not is_loopback(f"http://{host}/"):
+        raise UsageError(f"medic server start --host {host}: a server other machines can reach needs an auth "
+                         f"string: put it in a 0600 file named by {AUTH_FILE_ENV} (and serve it through an "
+                         f"https reverse proxy)")
