@@ -62,9 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
-    from medic.cli.remote_run import try_fast_path
-
-    submitted = try_fast_path(args)  # a served deployment on PREFECT_API_URL runs it (see remote_run)
+    submitted = fast_path(args)  # a served deployment on PREFECT_API_URL runs it (medic.cli.remote_run)
     if submitted is not None:
         return submitted
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
@@ -120,6 +118,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
+
+
+def fast_path(args: argparse.Namespace) -> int | None:
+    from medic.cli.remote_run import try_fast_path
+
+    return try_fast_path(args)
 
 
 def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:

@@ -2,7 +2,7 @@
 
 ``medic run`` (the fast path), ``medic runs`` and ``medic doctor server`` use it: importing Prefect takes a second
 or more, an HTTP request a few milliseconds. Only the endpoints medic needs, each returning the server's JSON.
-Errors are one line: the server cannot be reached (exit 3), it refused the auth string (401, exit 2), or it
+Errors are one line: the server cannot be reached (exit 3), it refused the auth string (401, exit 3), or it
 answered an error naming the object asked for (exit 2 for a 404 or a refused request, else 3).
 """
 
@@ -57,7 +57,7 @@ class PrefectAPI:
             raise MedicError(f"the Prefect server at PREFECT_API_URL={url} cannot be reached ({_reason(exc)}): "
                              f"start it (medic server start) or unset PREFECT_API_URL") from None
         if answer.status_code == 401:
-            raise UsageError(f"the Prefect server at {url} refused the auth string (401 Unauthorized; from "
+            raise MedicError(f"the Prefect server at {url} refused the auth string (401 Unauthorized; from "
                              f"{self.settings.auth_source}): it must equal the server's "
                              f"PREFECT_SERVER_API_AUTH_STRING (set {AUTH_FILE_ENV} to a 0600 file holding it)")
         if answer.status_code == 404 and missing_ok:

@@ -3,8 +3,8 @@
 One line per check, ``ok``, ``warn`` or ``FAIL``, in this order: the URL (loopback, or https with an auth string),
 the auth file's mode, TLS, the server's health (``/api/health`` answers without credentials), the auth string
 (an authenticated request: 401 means the string is wrong), and the medic deployments the fast path can use.
-Exit code: 0 when nothing failed, else the code of the first failure (2 a refused setting or auth string, 3 a
-server that cannot be reached). The auth string itself is never printed.
+Exit code: 0 when nothing failed, else the code of the first failure (2 a refused setting or auth file, 3 a
+server that cannot be reached or refuses the auth string: 401). The auth string itself is never printed.
 """
 
 from __future__ import annotations

@@ -52,12 +52,12 @@ def test_a_wrong_auth_string_is_one_401_line(prefect_service: PrefectService, tm
     env = client_env(prefect_service, MEDIC_PREFECT_AUTH_FILE=secret)
     for command in (["runs", "list"], ["run", "triage", "--submit", "server"]):
         done = medic(env, *command)
-        assert done.returncode == 2, done.stderr
+        assert done.returncode == 3, done.stderr
         assert done.stderr.strip().splitlines()[-1].startswith(
             f"medic: error: the Prefect server at {prefect_service.api_url} refused the auth string (401")
         assert "medic-test:wrong" not in done.stderr
     doctor = medic(env, "doctor", "server")
-    assert doctor.returncode == 2 and "FAIL  auth: " in doctor.stdout and "401 Unauthorized" in doctor.stdout
+    assert doctor.returncode == 3 and "FAIL  auth: " in doctor.stdout and "401 Unauthorized" in doctor.stdout
 
 
 @pytest.mark.parametrize("url", ["http://192.0.2.10:4200/api", "https://192.0.2.10/api"])
