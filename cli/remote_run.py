@@ -27,7 +27,7 @@ from medic.cli.run import parse_inputs
 from medic.kernel.errors import UsageError
 from medic.kernel.params import ParamError, coerce_value
 from medic.plugins.server import settings as cfg
-from medic.plugins.server.api import FLOW_NAME, PrefectAPI
+from medic.plugins.server.api import FLOW_NAME, PrefectAPI, ServerUnreachable
 
 MODES = ("auto", "server", "local")
 SCHEMA_TYPES = {"integer": "int", "number": "float", "boolean": "bool", "array": "list", "object": "mapping"}
@@ -57,10 +57,18 @@ def try_fast_path(args: argparse.Namespace) -> int | None:
     if settings is None:
         return _fallback(mode, f"{cfg.URL_ENV} is not set")
     reason = local_only(args, settings.loopback)
-    if reason:
+    if reason and mode == "server":
         return _fallback(mode, reason)
     with PrefectAPI(settings) as api:
-        deployment = api.deployment(args.playbook)
+        try:
+            if reason:  # said only when the server answers: else the run here says it is down
+                api.health()
+                return _fallback(mode, reason)
+            deployment = api.deployment(args.playbook)
+        except ServerUnreachable:
+            if mode == "server":
+                raise
+            return None  # the run here says the server is down, in its own words (medic.flows.server_check)
         name = f"{FLOW_NAME}/{args.playbook}"
         if deployment is None:
             return _fallback(mode, f"no deployment {name} on {settings.url} (medic deploy creates it)")

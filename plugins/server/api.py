@@ -31,6 +31,10 @@ def auth_header(auth: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}
 
 
+class ServerUnreachable(MedicError):
+    """Nothing answers at PREFECT_API_URL (exit 3): ``medic run --submit auto`` then runs here."""
+
+
 class PrefectAPI:
     def __init__(self, settings: ServerSettings, timeout: float = 10.0) -> None:
         self.settings = settings
@@ -54,7 +58,7 @@ class PrefectAPI:
             raise MedicError(f"the Prefect server at PREFECT_API_URL={url} did not answer in time "
                              f"({what})") from None
         except httpx.HTTPError as exc:
-            raise MedicError(f"the Prefect server at PREFECT_API_URL={url} cannot be reached ({_reason(exc)}): "
+            raise ServerUnreachable(f"the Prefect server at PREFECT_API_URL={url} cannot be reached ({_reason(exc)}): "
                              f"start it (medic server start) or unset PREFECT_API_URL") from None
         if answer.status_code == 401:
             raise MedicError(f"the Prefect server at {url} refused the auth string (401 Unauthorized; from "
