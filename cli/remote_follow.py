@@ -18,7 +18,8 @@ from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, Me
 from medic.plugins.server.api import FINDINGS_KEY, REPORT_KEY, TERMINAL, PrefectAPI, findings_rows
 
 SCHEMA = "medic.remote-run/1"
-POLL_S = 0.1
+POLL_S = 0.15  # the state; the steps every STEPS_EVERY polls: each request costs the (busy) server CPU too
+STEPS_EVERY = 3
 VERDICTS = ("pass", "warn", "fail")
 
 
@@ -53,10 +54,12 @@ class Follower:
         return self.finish(final, time.monotonic() - started)
 
     def follow(self, run_id: str) -> dict[str, Any]:
+        polls = 0
         while True:
             flow_run = self.api.flow_run(run_id)
             state_type = (flow_run.get("state") or {}).get("type") or flow_run.get("state_type")
-            if not self.quiet:
+            polls += 1
+            if not self.quiet and (state_type in TERMINAL or polls % STEPS_EVERY == 0):
                 self.show_steps(run_id)
             if self.args.verbose:
                 self.show_logs(run_id)
