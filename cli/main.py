@@ -23,7 +23,8 @@ from medic.kernel.models import cap_text
 
 # medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
-CORE_COMMANDS = ("run", "playbooks", "checks", "plugins", "server", "bundles")
+CORE_COMMANDS: tuple[str, ...] = ("run", "playbooks", "checks", "plugins", "server", "bundles")
+CORE_COMMANDS += ("service",)  # medic deploy, serve, worker: playbooks as a Prefect service (issue 18)
 
 
 class _Parser(argparse.ArgumentParser):

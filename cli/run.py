@@ -45,6 +45,9 @@ def register(sub: Any) -> None:
     p.add_argument("--case", metavar="ID", help="attach the run to this open case (medic cases list)")
     p.add_argument("--check", action="store_true",
                    help="plan mode: show what each action would change (diffs, commands) and change nothing")
+    from medic.cli.remote_run import add_option
+
+    add_option(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -62,6 +65,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
     history.check_writable("--report", args.report)
+    submitted = fast_path(args)  # a served deployment on PREFECT_API_URL runs it (medic.cli.remote_run)
+    if submitted is not None:
+        return submitted
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
     progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
@@ -142,6 +148,12 @@ def case_link(session: Session, case_id: str | None, document: str | None = None
         attach.check_case(session.config, case_id)
     else:
         print(attach.attach_run(session.config, case_id, json.loads(document), report), file=sys.stderr)
+
+
+def fast_path(args: argparse.Namespace) -> int | None:
+    from medic.cli.remote_run import try_fast_path
+
+    return try_fast_path(args)
 
 
 def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:

@@ -23,7 +23,9 @@ def register(sub: Any) -> None:
 
 def cmd_start(args: argparse.Namespace) -> int:
     from medic.flows import prefect_env
+    from medic.plugins.server.settings import server_auth_for_start
 
+    server_auth_for_start(args.host)  # MEDIC_PREFECT_AUTH_FILE: the server asks clients for that string
     prefect_env.configure()
     url = f"http://{args.host}:{args.port}"
     print(f"Prefect server for medic: UI at {url}\nIn other shells: export PREFECT_API_URL={url}/api",

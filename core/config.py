@@ -29,7 +29,7 @@ KEYS: dict[str, Any] = {
     "channels": "instances",
     "inventory": "path",
     "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
-}
+    "schedules": "instances", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s")}  # medic deploy
 
 
 def config_path() -> Path:
@@ -84,13 +84,13 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
 
 
 def _instances(data: dict[Any, Any], key: str, problem: Any) -> None:
-    value = data[key]
+    value, need = data[key], ("playbook" if key == "schedules" else "type")  # what names each instance
     if not isinstance(value, dict):
         problem(data, key, f"{key}: expected a mapping of names to settings, e.g. {{team: {{type: webhook}}}}")
         return
     for name, spec in value.items():
-        if not isinstance(spec, dict) or not isinstance(spec.get("type"), str):
-            problem(value, name, f"{key}.{name}: expected a mapping with a 'type' (a string), got {_shown(spec)}")
+        if not isinstance(spec, dict) or not isinstance(spec.get(need), str):
+            problem(value, name, f"{key}.{name}: expected a mapping with a {need!r} (a string), got {_shown(spec)}")
 
 
 def _shown(value: Any) -> str:

@@ -22,7 +22,7 @@ from medic.flows import prefect_env
 
 prefect_env.configure()
 
-from prefect import flow, task  # noqa: E402 - settings above must be in place before Prefect reads them
+from prefect import flow, tags, task  # noqa: E402 - settings above must be in place before Prefect reads them
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import State  # noqa: E402
 
@@ -30,6 +30,7 @@ from medic.core.engine import Engine, Executor, LeafFn, RunResult, new_run_id, w
 from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
 from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
+from medic.flows.outcome import FLOW_NAME, final_state, publish, run_parameters, run_tags  # noqa: E402
 from medic.kernel.models import Status  # noqa: E402
 
 
@@ -110,10 +111,20 @@ def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inp
     approver = approve_in_prefect_ui if server_configured() else None
     engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approver))
 
-    @flow(name=f"medic-{playbook.name}", flow_run_name=run_id, persist_result=False, log_prints=False,
-          validate_parameters=False)
-    def medic_playbook() -> RunResult:
-        return engine.run(playbook, targets, inputs, options, run_id=run_id)
+    holder: dict[str, RunResult] = {}
 
-    result: RunResult = medic_playbook()
-    return result
+    # the parameters are what the UI shows (secrets masked); the body uses the real values of this closure
+    @flow(name=FLOW_NAME, flow_run_name=run_id, persist_result=False, log_prints=False,
+          validate_parameters=False)
+    def medic_playbook(playbook: str, inputs: dict[str, Any], targets: list[str]) -> State[Any]:
+        run = holder["run"] = engine.run(playbook_obj, target_list, all_inputs, options, run_id=run_id)
+        publish(run)
+        return final_state(run)
+
+    playbook_obj, target_list, all_inputs = playbook, list(targets), inputs
+    names = [t.name for t in targets]
+    with tags(*run_tags(playbook.name, names)):
+        state = medic_playbook(**run_parameters(playbook.name, inputs, names), return_state=True)
+    if "run" not in holder:
+        state.result()  # the flow crashed before the run ended: raises its error, as a plain call would
+    return holder["run"]

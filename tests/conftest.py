@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-pytest_plugins = ["unprivileged"]  # the user_dir fixture, for tests that drop root (tests/unprivileged.py)
+# user_dir (tests/unprivileged.py); prefect_service, a real Prefect server (tests/prefectsvc.py)
+pytest_plugins = ["unprivileged", "prefectsvc"]
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -117,6 +117,7 @@ def test_no_answer_before_the_timeout_is_not_approved(prefect_server: None, sess
     assert "no answer in Prefect's UI within 2 s: timed out" in ok.findings[0].summary
     assert steps["change"].status == Status.SKIPPED
     assert target_file.read_text() == "old\n"
-    with get_client(sync_client=True) as client:  # the run went on to the end, not failed by the pause timeout
-        [run] = [r for r in client.read_flow_runs() if r.name == result.run_id]
-        assert run.state is not None and run.state.is_completed()
+    with get_client(sync_client=True) as client:  # the run went on to the end, not failed by the pause timeout:
+        [run] = [r for r in client.read_flow_runs() if r.name == result.run_id]  # its state is medic's verdict
+        assert run.state is not None and run.state.is_failed()
+        assert (run.state.message or "").startswith("change.approve on local: not approved (no answer")

@@ -1,4 +1,7 @@
-"""``medic runs list|show``: run history (``STATE_DIR/runs/*.json``) joined with change journals."""
+"""``medic runs list|show``: run history (``STATE_DIR/runs/*.json``) joined with change journals.
+
+With ``PREFECT_API_URL`` set, ``list``, ``show`` and ``cancel`` ask the Prefect server instead
+(:mod:`medic.plugins.server.runs`); ``--local`` keeps the local history."""
 
 from __future__ import annotations
 
@@ -23,6 +26,28 @@ def register(sub: Any) -> None:
     show.add_argument("run_id", metavar="RUN_ID")
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_show)
+    for parser in (lst, show):
+        parser.add_argument("--local", action="store_true",
+                            help="the local history even when PREFECT_API_URL names a server")
+    cancel = psub.add_parser("cancel", help="cancel a flow run on the Prefect server of PREFECT_API_URL")
+    cancel.add_argument("run_id", metavar="RUN_ID", help="flow run id or name (medic runs list)")
+    cancel.set_defaults(func=_on_server("cmd_cancel"))
+
+
+def _on_server(name: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        from medic.plugins.server import runs as server_runs
+
+        code: int = getattr(server_runs, name)(args)
+        return code
+
+    return run
+
+
+def _server_wanted(args: argparse.Namespace) -> bool:
+    from medic.plugins.server.runs import use_server
+
+    return use_server(args)
 
 
 def _runs(state: Path) -> dict[str, dict[str, Any]]:
@@ -49,6 +74,8 @@ def _runs(state: Path) -> dict[str, dict[str, Any]]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    if _server_wanted(args):
+        return int(_on_server("cmd_list")(args))
     rows = list(_runs(state_dir(load_config())).values())
     if args.json:
         json.dump(rows, sys.stdout, indent=2)
@@ -77,6 +104,8 @@ def _journal_lines(log: JournalLog) -> list[str]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    if _server_wanted(args):
+        return int(_on_server("cmd_show")(args))
     state = state_dir(load_config())
     doc_path = state / "runs" / f"{args.run_id}.json"
     jpath = journal_dir(state) / f"{args.run_id}.jnl"

@@ -1,0 +1,212 @@
+"""The fast path of ``medic run`` beside an empty served flow, submitted and followed the same way (issue 18).
+
+Starts a Prefect server (temporary home, an auth string, a free loopback port) and ONE serving process
+(``serve()``, ``PREFECT_RUNNER_POLL_FREQUENCY=1``) with two deployments: ``medic-playbook/triage`` (medic's flow)
+and ``bench-empty/empty`` (a flow that does nothing). Then, alternating, ``--repeat`` times each:
+
+- ``medic run triage`` (the whole command: Python's start, submit, follow, findings; the CLI never imports Prefect);
+- triage submitted and followed by this script (``POST /deployments/{id}/create_flow_run``, then the run's state
+  every 0.1 s until it ends, then its ``medic-findings`` artifact): what the fast path costs without the command;
+- the empty flow submitted and followed the same way.
+
+Medians and the differences. ``--breakdown`` also prints, for the last triage run, where the time went (the
+timestamps Prefect records: created, scheduled start, Pending, Running, end).
+
+    .venv/bin/python bench/fast_path_bench.py --repeat 7 --breakdown
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+AUTH = "bench:fast-path"
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED", "CRASHED"}
+REPO = Path(__file__).resolve().parents[1]
+
+
+def serve_both() -> None:
+    """The serving process: triage (as medic deploys it) and the empty flow, one serve() loop."""
+    from medic.flows import prefect_env
+
+    prefect_env.configure()
+    from prefect import flow, serve
+    from prefect.utilities.callables import ParameterSchema
+
+    from medic.core.session import Session
+    from medic.flows.deployed import entrypoint
+    from medic.flows.playbook_flow import parameter_schema, playbook_flow
+
+    playbook = Session().load_playbook("triage")
+    triage = playbook_flow(playbook).to_deployment(name="triage", tags=["medic", "playbook:triage"])
+    triage.entrypoint = entrypoint("triage")  # the module entrypoint medic deploy gives it
+    triage._parameter_openapi_schema = ParameterSchema(**parameter_schema(playbook))
+    empty = flow(name="bench-empty", persist_result=False)(_empty).to_deployment(name="empty")
+    empty.entrypoint = "bench.fast_path_bench:empty_flow"
+    serve(triage, empty, print_starting_message=False)
+
+
+def _empty() -> None:
+    return None
+
+
+def __getattr__(name: str) -> Any:  # the served process imports the empty flow by entrypoint
+    if name == "empty_flow":
+        from prefect import flow
+
+        return flow(name="bench-empty", persist_result=False)(_empty)
+    raise AttributeError(name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(what: str, ready: Any, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} not ready after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def submit_and_follow(http: httpx.Client, deployment_id: str) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    for attempt in range(5):  # a busy SQLite server answers 503; Prefect's client and medic's ask again
+        answer = http.post(f"deployments/{deployment_id}/create_flow_run", json={"parameters": {}})
+        if answer.status_code != 503:
+            break
+        time.sleep(0.2 * 2**attempt)
+    if answer.status_code >= 400:
+        raise SystemExit(f"create_flow_run: HTTP {answer.status_code} {answer.text[:500]}")
+    run = answer.json()
+    while True:
+        got = http.get(f"flow_runs/{run['id']}")
+        if got.status_code == 200:
+            run = got.json()
+        if got.status_code == 200 and run["state"]["type"] in TERMINAL:
+            break
+        time.sleep(0.1)
+    http.post("artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}).json()
+    return time.perf_counter() - started, run
+
+
+def medic_run(env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([str(REPO / ".venv/bin/medic"), "run", "triage", "--submit", "server"], env=env,
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"medic run triage: exit {done.returncode}\n{done.stderr[-2000:]}")
+    return wall
+
+
+def breakdown(run: dict[str, Any]) -> str:
+    def at(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+    created, start, end = at(run.get("created")), at(run.get("start_time")), at(run.get("end_time"))
+    if not (created and start and end):
+        return "  (no timestamps)"
+    waited, ran = (start - created).total_seconds(), (end - start).total_seconds()
+    return (f"  created -> Running (poll, fresh process, import Prefect and medic): {waited:.2f} s\n"
+            f"  Running -> end (the flow itself):                                   {ran:.2f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve_both()
+        return
+    base = Path(tempfile.mkdtemp(prefix="medic-fast-bench-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    quiet = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env = {**os.environ, **quiet, "PYTHONPATH": str(REPO)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    server_env = {**env, "PREFECT_HOME": str(base / "server"), "PREFECT_SERVER_API_AUTH_STRING": AUTH,
+                  "PREFECT_UI_ENABLED": "false"}
+    client_env = {**env, "PREFECT_HOME": str(base / "client"), "PREFECT_API_URL": url,
+                  "PREFECT_API_AUTH_STRING": AUTH, "PREFECT_RUNNER_POLL_FREQUENCY": "1"}
+    procs = []
+    try:
+        procs.append(subprocess.Popen([str(REPO / ".venv/bin/prefect"), "server", "start", "--host", "127.0.0.1",
+                                       "--port", str(port), "--no-ui"], env=server_env, start_new_session=True,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        header = {"Authorization": "Basic " + base64.b64encode(AUTH.encode()).decode()}
+        http = httpx.Client(base_url=url + "/", headers=header, timeout=30)
+        wait_for("server", lambda: _ok(http, "health"))
+        procs.append(subprocess.Popen([sys.executable, __file__, "--serve"], env=client_env, cwd=REPO,
+                                      start_new_session=True, stdout=subprocess.DEVNULL,
+                                      stderr=open(base / "serve.log", "wb")))  # noqa: SIM115
+        names = ("medic-playbook/triage", "bench-empty/empty")
+        wait_for("deployments", lambda: all(_ready(http, n) for n in names))
+        ids = {n: http.get(f"deployments/name/{n}").json()["id"] for n in names}
+        submit_and_follow(http, ids["bench-empty/empty"])  # a first run of each warms the OS caches
+        submit_and_follow(http, ids["medic-playbook/triage"])
+        cli, triage, empty = [], [], []
+        last: dict[str, Any] = {}
+        for _ in range(args.repeat):
+            empty.append(submit_and_follow(http, ids["bench-empty/empty"])[0])
+            wall, last = submit_and_follow(http, ids["medic-playbook/triage"])
+            triage.append(wall)
+            cli.append(medic_run(client_env))
+        report(cli, triage, empty)
+        if args.breakdown:
+            print("last triage run, from the server's timestamps:")
+            print(breakdown(last))
+    finally:
+        for proc in reversed(procs):
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _ok(http: httpx.Client, path: str) -> bool:
+    try:
+        return http.get(path).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _ready(http: httpx.Client, name: str) -> bool:
+    try:
+        answer = http.get(f"deployments/name/{name}")
+    except httpx.HTTPError:
+        return False
+    return answer.status_code == 200 and answer.json().get("status") == "READY"
+
+
+def report(cli: list[float], triage: list[float], empty: list[float]) -> None:
+    def line(label: str, walls: list[float]) -> str:
+        return f"{label:<52} median {statistics.median(walls):6.2f} s  [{', '.join(f'{w:.2f}' for w in walls)}]"
+
+    print(line("medic run triage (fast path, whole command)", cli))
+    print(line("triage submitted and followed (httpx, this script)", triage))
+    print(line("empty flow submitted and followed (httpx, this script)", empty))
+    print(f"medic run triage - empty flow: {statistics.median(cli) - statistics.median(empty):+.2f} s; "
+          f"triage followed - empty flow: {statistics.median(triage) - statistics.median(empty):+.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""``medic deploy``, ``medic serve`` and ``medic worker``: medic's playbooks as a Prefect service.
+
+All three need a Prefect server (``PREFECT_API_URL``, and ``PREFECT_API_AUTH_STRING`` when it has one). Prefect
+is imported only when one of them runs, so the rest of the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Any
+
+from medic.kernel.errors import UsageError
+
+DEFAULT_POOL = "medic"  # medic.flows.deploy.DEFAULT_POOL, without importing Prefect to build the parser
+EXIT_CODES = ("Exit codes: 0 done, 2 bad option, unknown playbook or work pool, bad schedule (cron, timezone, "
+              "inputs) in the configuration, 3 Prefect server unreachable or refusing the credentials.")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("deploy", help="create or update the work pool, one deployment per playbook, schedules",
+                       description="Create or update (never duplicate) a process work pool, one deployment "
+                                   "medic-playbook/<playbook> per packaged and configured playbook (its inputs "
+                                   "as a form), the schedules: of the configuration and the automation that "
+                                   "sets silent runs Crashed. " + EXIT_CODES)
+    p.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="process work pool (default: medic)")
+    p.add_argument("--playbook", action="append", default=[], metavar="NAME",
+                   help="deploy only this playbook (repeatable; default: every playbook)")
+    p.add_argument("--dry-run", action="store_true", help="print the plan and change nothing")
+    p.set_defaults(func=cmd_deploy)
+    s = sub.add_parser("serve", help="serve every playbook deployment from this process (Prefect's serve)",
+                       description="Serve the deployments medic-playbook/<playbook> from one long-lived process "
+                                   "until interrupted: runs started from the UI, the API or a schedule run here. "
+                                   + EXIT_CODES)
+    s.add_argument("--limit", type=_positive, metavar="N", help="at most N runs at once (default: no limit)")
+    s.add_argument("--playbook", action="append", default=[], metavar="NAME",
+                   help="serve only this playbook (repeatable; default: every playbook)")
+    s.set_defaults(func=cmd_serve)
+    w = sub.add_parser("worker", help="run a Prefect process worker for medic's work pool",
+                       description="Run a process worker that takes runs of medic's deployments from the work "
+                                   "pool (medic deploy creates it) until interrupted. " + EXIT_CODES)
+    w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
+    w.add_argument("--limit", type=_positive, metavar="N", help="at most N runs at once (default: no limit)")
+    w.set_defaults(func=cmd_worker)
+    register_fleet(sub)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
+def _service_env(config: dict[str, Any]) -> None:
+    """Prefect settings for runs started here: medic's quiet defaults and the heartbeat the automation expects."""
+    from medic.flows import prefect_env
+    from medic.flows.deploy import settings
+
+    prefect_env.configure()
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(settings(config)["heartbeat_s"]))
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from medic.core.session import Session
+
+    session = Session()
+    _service_env(session.config)
+    from medic.flows.deploy import apply, plan
+
+    the_plan = plan(session, args.playbook, args.pool)
+    if args.dry_run:
+        print("\n".join(the_plan.lines()))
+        return 0
+    from medic.flows.service_errors import require_server
+
+    url = require_server("deploy")
+    for line in apply(the_plan):
+        print(line)
+    print(f"medic: deployed {len(the_plan.deployments)} playbook(s) to {url}; start a worker: medic worker "
+          f"--pool {args.pool}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from medic.core.session import Session
+
+    session = Session()
+    _service_env(session.config)
+    from medic.flows.deploy import plan
+    from medic.flows.service_errors import require_server, server_errors
+
+    require_server("serve")
+    deployments = [d.to_runner(None) for d in plan(session, args.playbook, None).deployments]
+    from prefect import serve
+
+    print(f"medic: serving {len(deployments)} deployment(s) of medic-playbook; Ctrl-C stops", file=sys.stderr)
+    with server_errors():
+        serve(*deployments, limit=args.limit, pause_on_shutdown=False, print_starting_message=False)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from medic.core.session import Session
+
+    session = Session()
+    _service_env(session.config)
+    from medic.flows.service_errors import require_server, server_errors
+
+    url = require_server("worker")
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.workers.process import ProcessWorker
+
+    with server_errors():
+        with get_client(sync_client=True) as client:
+            try:
+                pool = client.read_work_pool(args.pool)
+            except ObjectNotFound:
+                raise UsageError(f"work pool {args.pool!r} not found on {url}: create it with medic deploy "
+                                 f"--pool {args.pool}") from None
+        if pool.type != "process":
+            raise UsageError(f"work pool {args.pool!r} has type {pool.type!r}; medic worker runs process pools")
+
+        async def work() -> None:
+            async with ProcessWorker(work_pool_name=args.pool, limit=args.limit,
+                                     create_pool_if_not_found=False) as worker:
+                await worker.start(printer=lambda *a, **k: None)
+
+        print(f"medic: worker for pool {args.pool} at {url}; Ctrl-C stops", file=sys.stderr)
+        asyncio.run(work())
+    return 0
+
+
+def register_fleet(sub: Any) -> None:
+    f = sub.add_parser("fleet", help="run a playbook over many hosts, split into shards run by the workers")
+    fsub = f.add_subparsers(dest="fleet_command", metavar="COMMAND", required=True)
+    r = fsub.add_parser("run", help="split the hosts into shards, one deployment run per shard, one report",
+                        description="Start one run of medic-playbook/PLAYBOOK per shard of the inventory's hosts "
+                                    "(medic deploy and a worker first), and with --wait follow them and "
+                                    "aggregate their findings. Exit codes: 0 no check failed, 1 a check failed, "
+                                    "2 usage error (unknown playbook, deployment or host, bad input), 3 a shard "
+                                    "did not complete (unreachable hosts, crashed) or the server is down.")
+    r.add_argument("playbook", metavar="PLAYBOOK", help="a deployed playbook's name")
+    r.add_argument("--inventory", required=True, metavar="FILE", help="inventory file (the workers read it too)")
+    r.add_argument("--target", "-t", action="append", default=[], metavar="GROUP",
+                   help="hosts or groups of the inventory (repeatable, comma-separated; default: all)")
+    r.add_argument("--shards", type=_positive, default=4, metavar="N", help="number of shards (default 4)")
+    r.add_argument("--shard-retries", type=int, default=2, metavar="N",
+                   help="re-submit a crashed shard of a read-only playbook at most N times (default 2)")
+    r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
+    r.add_argument("--wait", action="store_true", help="follow the shards to their end and aggregate findings")
+    r.set_defaults(func=cmd_fleet_run)
+
+
+def cmd_fleet_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from medic.cli.run import parse_inputs
+    from medic.core.config import state_dir
+    from medic.core.engine import new_run_id
+    from medic.core.session import Session
+    from medic.plugins.ssh import inventory as inventory_mod
+
+    session = Session()
+    _service_env(session.config)
+    playbook = session.load_playbook(args.playbook)
+    given = parse_inputs(args.input)
+    inputs = {k: v for k, v in playbook.bind_inputs(given).items() if k in given}
+    names = [n.strip() for spec in args.target or ["all"] for n in spec.split(",") if n.strip()]
+    hosts = [h.name for h in inventory_mod.load(args.inventory).select(names)]
+    from medic.flows.fleet import fleet_flow, load, read_only
+    from medic.flows.service_errors import require_server, server_errors
+
+    url = require_server("fleet run")
+    results_dir = Path(state_dir(session.config)) / "fleet" / new_run_id()
+    with server_errors():
+        _require_deployment(playbook.name, url)
+        parameters = {**inputs, "inventory": str(Path(args.inventory).resolve())}
+        state = fleet_flow(playbook.name, hosts, args.shards, parameters, max(0, args.shard_retries),
+                           read_only(playbook), args.wait, str(results_dir), return_state=True)
+    results = load(results_dir)
+    for r in results:
+        print(f"shard {r.index}: {len(r.hosts)} host(s), {r.state} ({r.attempts} attempt(s)) {r.message}".rstrip())
+    if not args.wait:
+        return 0
+    rows = [row for r in results for row in r.findings]
+    print(f"medic: fleet {playbook.name}: {len(hosts)} host(s), {len(rows)} finding(s); {state.message}; "
+          f"shard results in {results_dir}", file=sys.stderr)
+    if any(r.state != "COMPLETED" and not any(row.get("status") == "fail" for row in r.findings) for r in results):
+        return 3
+    return 1 if any(row.get("status") == "fail" for row in rows) else 0
+
+
+def _require_deployment(playbook: str, url: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_deployment_by_name(f"medic-playbook/{playbook}")
+        except ObjectNotFound:
+            raise UsageError(f"deployment medic-playbook/{playbook} not found on {url}: run medic deploy "
+                             f"--playbook {playbook}") from None

@@ -1,0 +1,66 @@
+"""The body of a deployed ``medic-playbook`` run, in the run's own process (a worker's or ``medic serve``'s).
+
+It loads medic's configuration and plugins, the playbook by name, checks the form's values against the
+playbook's inputs (the same coercion as ``medic run --input``), opens the targets, runs the playbook with a
+task per step, keeps the run in the local history (``medic runs``), adds the targets to the run's tags, and
+publishes the findings and the report before ending in a state that says what was found.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.context import get_run_context
+from prefect.states import State
+
+from medic.core import history
+from medic.core.config import state_dir
+from medic.core.engine import Engine, RunResult, new_run_id
+from medic.core.session import Session
+from medic.core.target import Target
+from medic.flows.approval import approve_in_prefect_ui
+from medic.flows.outcome import final_state, publish, run_tags
+from medic.flows.runner import PrefectExecutor
+
+
+def split_parameters(parameters: dict[str, Any]) -> tuple[dict[str, Any], list[str], str | None]:
+    """(inputs, target specs, inventory) from a deployment run's parameters; empty optional inputs dropped."""
+    given = dict(parameters)
+    targets = given.pop("targets", None) or []
+    inventory = given.pop("inventory", None) or None
+    if isinstance(targets, str):  # a form or API caller may send one spec as a string
+        targets = [targets]
+    inputs = {k: v for k, v in given.items() if v is not None}
+    return inputs, [str(t) for t in targets], inventory
+
+
+def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
+    session = Session()
+    playbook = session.load_playbook(name)
+    given, specs, inventory = split_parameters(parameters)
+    inputs = playbook.bind_inputs(given)
+    specs = specs or (["all"] if inventory else playbook.targets)
+    targets = session.open_targets(specs, {"inventory": inventory, "limit": None})
+    try:
+        _tag_run(playbook.name, targets)
+        engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approve_in_prefect_ui))
+        options = {"check_mode": False, "state_dir": str(state_dir(session.config))}
+        run: RunResult = engine.run(playbook, targets, inputs, options, run_id=new_run_id())
+    finally:
+        for t in targets:
+            t.close()
+    history.save(run, state_dir(session.config))
+    publish(run)
+    return final_state(run)
+
+
+def _tag_run(playbook: str, targets: list[Target]) -> None:
+    """The deployment gave the run its medic and playbook tags; add the targets it opened."""
+    from prefect.client.orchestration import get_client
+
+    flow_run = get_run_context().flow_run  # type: ignore[union-attr]
+    if flow_run is None:
+        return
+    tags = sorted({*flow_run.tags, *run_tags(playbook, [t.name for t in targets])})
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(flow_run.id, tags=tags)

@@ -1,0 +1,132 @@
+"""The fast path of ``medic run`` and ``medic runs`` against a real Prefect server and a real ``medic worker``.
+
+One server for the session (tests/prefectsvc.py); ``medic deploy --playbook fastprobe`` and one ``medic worker``
+subprocess for this module (worker poll 1 s). The fast path must give the same findings and exit code as
+``--engine inline``, name the flow run it submitted, write the run's report, and ``medic runs`` must list, show
+and cancel server runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prefectsvc import PrefectService
+
+PLAYBOOK = """\
+    name: fastprobe
+    description: Deterministic checks for the fast path tests.
+    inputs:
+      minimum_version: {type: version, default: "3.8", description: lowest acceptable Python}
+    targets: [local]
+    steps:
+      - id: dns
+        check: network.dns_resolve
+        with: {host: localhost}
+      - id: version
+        check: software.command_version
+        with: {command: [python3, --version], minimum: "{{ inputs.minimum_version }}"}
+"""
+
+
+def medic(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def served(prefect_service: PrefectService, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """The env of a client of the server where a ``medic worker`` polls medic-playbook/fastprobe (READY)."""
+    base = tmp_path_factory.mktemp("fast")
+    (base / "playbooks").mkdir()
+    (base / "playbooks" / "fastprobe.yaml").write_text(textwrap.dedent(PLAYBOOK))
+    env = prefect_service.subprocess_env(MEDIC_PLAYBOOK_PATH=str(base / "playbooks"),
+                                         MEDIC_STATE_DIR=str(base / "state"), PREFECT_WORKER_QUERY_SECONDS="1",
+                                         MEDIC_CONFIG=str(base / "config.yaml"))
+    (base / "config.yaml").write_text("{}\n")
+    deployed = medic(env, "deploy", "--playbook", "fastprobe")
+    assert deployed.returncode == 0, deployed.stderr
+    log = open(base / "serve.log", "wb")  # noqa: SIM115 - closed after the process ends
+    server = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker"],
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    http = httpx.Client(base_url=prefect_service.api_url, headers=prefect_service.headers, timeout=10)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            answer = http.get("/deployments/name/medic-playbook/fastprobe")
+            if answer.status_code == 200 and answer.json().get("status") == "READY":
+                break
+            assert server.poll() is None and time.monotonic() < deadline, (base / "serve.log").read_text()[-3000:]
+            time.sleep(0.25)
+        yield env
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        log.close()
+        http.close()
+
+
+def findings(doc: dict[str, Any]) -> list[tuple[str, str, str]]:
+    return [(f["check"], f["target"], f["status"]) for f in doc["findings"]]
+
+
+@pytest.mark.parametrize(("inputs", "code"), [([], 0), (["-i", "minimum_version=99"], 1)])
+def test_fast_path_gives_the_findings_and_exit_code_of_an_inline_run(served: dict[str, str], inputs: list[str],
+                                                                      code: int) -> None:
+    fast = medic(served, "run", "fastprobe", "--json", *inputs)
+    inline = medic(served, "run", "fastprobe", "--json", "--engine", "inline", *inputs)
+    assert (fast.returncode, inline.returncode) == (code, code), fast.stderr + inline.stderr
+    assert "submitted to medic-playbook/fastprobe" in fast.stderr
+    fast_doc, inline_doc = json.loads(fast.stdout), json.loads(inline.stdout)
+    assert fast_doc["schema"] == "medic.remote-run/1" and fast_doc["exit_code"] == code
+    assert findings(fast_doc) == findings(inline_doc)
+    assert fast_doc["state"] == ("Completed" if code == 0 else "Failed")
+
+
+def test_fast_path_prints_the_findings_and_writes_the_report(served: dict[str, str], tmp_path: Path) -> None:
+    report = tmp_path / "report.md"
+    done = medic(served, "run", "fastprobe", "-i", "minimum_version=99", "--report", str(report))
+    assert done.returncode == 1, done.stderr
+    assert "Probable cause: software.command_version on local" in done.stdout
+    assert "Completed version" in done.stderr  # each step as its task run ended
+    assert report.read_text().startswith("# Fault analysis report: fastprobe")
+
+
+def test_fast_path_falls_back_or_refuses(served: dict[str, str]) -> None:
+    bad = medic(served, "run", "fastprobe", "-i", "nosuch=1")
+    assert bad.returncode == 2 and "unknown input 'nosuch'" in bad.stderr
+    here = medic(served, "run", "triage", "--json", "--engine", "prefect", "--submit", "server")
+    assert here.returncode == 2
+    assert "cannot submit this run: no deployment medic-playbook/triage" in here.stderr
+    bundle = medic(served, "run", "fastprobe", "--submit", "server", "-t", "bundle:/nonexistent.tar")
+    assert bundle.returncode == 2 and "bundle:/nonexistent.tar is a file on this machine" in bundle.stderr
+
+
+def test_runs_list_show_cancel_against_the_server(served: dict[str, str], prefect_service: PrefectService) -> None:
+    done = medic(served, "run", "fastprobe", "--json")
+    run = json.loads(done.stdout)
+    listed = medic(served, "runs", "list", "--json")
+    assert run["flow_run_id"] in {r["id"] for r in json.loads(listed.stdout)}, listed.stderr
+    shown = medic(served, "runs", "show", run["flow_run_name"])
+    header = f"{run['flow_run_id']} ({run['flow_run_name']}): fastprobe Completed"
+    assert shown.returncode == 0 and header in shown.stdout
+    http = httpx.Client(base_url=prefect_service.api_url, headers=prefect_service.headers, timeout=10)
+    flow = http.get("/flows/name/medic-playbook").json()
+    later = {"type": "SCHEDULED", "state_details": {"scheduled_time": "2099-01-01T00:00:00Z"}}
+    waiting = http.post("/flow_runs/", json={"flow_id": flow["id"], "state": later,
+                                             "tags": ["medic", "playbook:fastprobe"]}).json()
+    cancelled = medic(served, "runs", "cancel", waiting["id"])
+    assert cancelled.returncode == 0 and cancelled.stdout.strip().endswith("Cancelled"), cancelled.stderr
+    assert http.get(f"/flow_runs/{waiting['id']}").json()["state"]["type"] == "CANCELLED"
+    again = medic(served, "runs", "cancel", waiting["id"])
+    assert again.returncode == 2 and "already ended Cancelled" in again.stderr
