@@ -7,7 +7,9 @@ inline). A step's timeout is medic's own deadline (``medic.core.deadline``) insi
 step's work; Prefect retries a step that reported ``error``. With ``PREFECT_API_URL`` set, runs go to that
 server (UI, history, workers); otherwise Prefect starts its temporary local server for the run. On a
 configured server, ``approve`` steps pause the flow run and wait for an answer in the UI
-(``medic.flows.approval``).
+(``medic.flows.approval``). The flow (``medic-playbook``) records the playbook, masked inputs and targets as
+parameters and tags, publishes the findings and report artifacts and ends Failed when a check failed or a
+target was unreachable (``medic.flows.outcome``); the caller still gets the RunResult, so exit codes stay.
 """
 
 from __future__ import annotations
