@@ -44,7 +44,7 @@ def cmd_server(args: argparse.Namespace) -> int:
                                    f"(start one: medic server start; then export {cfg.URL_ENV})", EXIT_USAGE)
         return report.code
     auth = _auth(report)
-    if auth is False:
+    if not isinstance(auth, str):  # False: the auth file was refused, a FAIL line says why
         return report.code
     try:
         cfg.check_url(url, auth or None)
