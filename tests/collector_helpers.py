@@ -85,11 +85,15 @@ class Server:
         self.url = f"https://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = directory.parent / f"serve-{port}.log"
+        # its own state and configuration: a module-scoped server starts before the per-test isolation, and the
+        # cases plugin it loads writes the cases that arriving bundles open
+        home = directory.parent / "home"
+        self.env = {**os.environ, "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
 
     def start(self) -> None:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen([MEDIC, "collector", "serve", str(self.directory)], stdout=log,
-                                         stderr=subprocess.STDOUT)
+                                         stderr=subprocess.STDOUT, env=self.env)
         context = ssl.create_default_context(cafile=str(self.ca))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -14,7 +14,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from collector_helpers import TUS, Running, checksum, create, make_bundle, metadata, patch, start_collector, upload
+from collector_helpers import (
+    TUS,
+    Running,
+    checksum,
+    create,
+    make_bundle,
+    medic,
+    metadata,
+    patch,
+    start_collector,
+    upload,
+)
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from medic.plugins.collector.keys import canonical
@@ -70,7 +81,12 @@ def test_a_whole_upload_gets_a_receipt_signed_by_the_enrollment_key(collector: R
     assert receipt["key_id"] == key["key_id"] == hashlib.sha256(raw).hexdigest()[:16]
     assert receipt["bundle_sha256"] == hashlib.sha256(bundle).hexdigest() and receipt["bundle_size"] == len(bundle)
     assert receipt["agent_id"] == agent["agent_id"] and receipt["members_verified"] == 4
-    assert receipt["upload_id"] == location.rsplit("/", 1)[1] and receipt["case_id"] == f"B-{receipt['upload_id']}"
+    assert receipt["upload_id"] == location.rsplit("/", 1)[1]
+    # the cases plugin (collector_bundle_received) opened a case for the agent and attached the bundle to it
+    case = json.loads(medic("cases", "show", receipt["case_id"], "--json", env=collector.server.env).stdout)
+    assert case["source"] == "bundle" and case["agent_id"] == agent["agent_id"]
+    bundles = [(b["ref"], b["data"]["upload_id"]) for b in case["bundles"]]
+    assert bundles == [(receipt["bundle_sha256"], receipt["upload_id"])]
     assert time.strptime(receipt["received_at"], "%Y-%m-%dT%H:%M:%SZ")
     stored = collector.directory / "cases" / receipt["case_id"] / f"receipt-{receipt['upload_id']}.json"
     assert json.loads(stored.read_text()) == signed
