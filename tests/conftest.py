@@ -23,6 +23,11 @@ import pytest
 # user_dir (tests/unprivileged.py); prefect_service, a real Prefect server (tests/prefectsvc.py)
 pytest_plugins = ["unprivileged", "prefectsvc"]
 
+# Session- and module-scoped servers (collector, Prefect workers, the cases page) start before the per-test
+# isolation below: give the whole session its own state and configuration so none of them reaches the user's.
+_SESSION_HOME = tempfile.mkdtemp(prefix="medic-tests-home-")
+os.environ["XDG_STATE_HOME"] = os.path.join(_SESSION_HOME, "state")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_SESSION_HOME, "config")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
@@ -109,3 +114,7 @@ def postgres() -> Iterator[dict[str, Any]]:
             capture_output=True,
         )
         shutil.rmtree(base, ignore_errors=True)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_SESSION_HOME, ignore_errors=True)
