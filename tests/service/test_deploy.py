@@ -50,7 +50,13 @@ class Api:
         self.http = httpx.Client(base_url=service.api_url, headers=service.headers, timeout=30)
 
     def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        return self.http.post(path, json=body)
+        # Prefect's SQLite answers 503 when it is locked by a busy worker: ask again, as Prefect's own client does
+        for pause in (0.2, 0.5, 1, 2, 4):
+            answer = self.http.post(path, json=body)
+            if answer.status_code not in (429, 502, 503):
+                return answer
+            time.sleep(pause)
+        return answer
 
     def deployments(self) -> list[dict[str, Any]]:
         answer = self.post("/deployments/filter", {"flows": {"name": {"any_": ["medic-playbook"]}}})
