@@ -36,6 +36,7 @@ _AFTER_KEY = re.compile(
 _QUOTED = {'"': re.compile(r'[^"\n]{0,256}'), "'": re.compile(r"[^'\n]{0,256}"), "`": re.compile(r"[^`\n]{0,256}")}
 _BARE = re.compile(r"[^\s\"'`<>]{1,256}")
 _SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
+_VARIABLE_EXPRESSION = re.compile(r"\$[A-Za-z_]\w*(?:->|::|\{|\[)")
 _NEXT_KEY = re.compile(r"[;,&](?=[A-Za-z_][\w.-]*=)")
 _NAME_VALUE = re.compile(r"\bname[\"']?[ \t]*[:=][ \t]*[\"']?$")
 _NEXT_VALUE = re.compile(r"[ \t-]*value[ \t]*:[ \t]*[\"']?(?P<val>[^\s\"']+)")
@@ -212,13 +213,26 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     value = text[vstart:vend].strip().rstrip(":.;,)")
     if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):
         return None, vend  # code: `pass_height = height;`, `password = getPassword();`
-    variable = _SHELL_VARIABLE.match(value)
-    if text[vstart - 1:vstart] in '"`' and variable and value[variable.end():][:1] in ("", "'", '"', "`"):
-        return None, vend  # "$user" in a shell script, `$password' in Perl's prose quotes (not '$x': literal)
+    if _variable(text, value, vstart):
+        return None, vend
     prose = bool(_PROSE.match(text, vend))
     if not leakkeys.secret_value(value, strength, spaced, prose):
         return None, vend
     return (vstart, vend, "secret_assignment", "key"), vend
+
+
+def _variable(text: str, value: str, vstart: int) -> bool:
+    """A variable, not its value: "$user" in a shell script, `$password' in Perl's prose quotes, Perl and PHP
+    expressions (`$ctx->digest()`, `$ENV{PASSWORD}`, `"$opt{w}"`), `password => $pw` in a Perl hash. A
+    single-quoted '$x' in shell is a literal, and so is `password: $x` in a config file."""
+    if _VARIABLE_EXPRESSION.match(text[vstart:vstart + len(value) + 2].lstrip()):  # the value stops at `->`'s >
+        return True
+    variable = _SHELL_VARIABLE.match(value)
+    if not variable:
+        return False
+    if text[vstart - 1:vstart] in '"`':
+        return value[variable.end():][:1] in ("", "'", '"', "`")
+    return variable.end() == len(value) and text[max(0, vstart - 4):vstart].rstrip().endswith("=>")
 
 
 def _code(text: str, value: str, vstart: int, vend: int) -> bool:

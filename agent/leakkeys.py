@@ -156,7 +156,7 @@ def secret_value(value: str, strength: int, spaced: bool, prose_after: bool) -> 
 
 
 _IDENTIFIER_WORDS = re.compile(r"[A-Za-z]+\d*(?:[_.-][A-Za-z]+\d*)+")  # openssl_aes128_set_key
-_ENUM = re.compile(r"[A-Za-z]+(?:[-_][A-Za-z]+)+")
+_ENUM = re.compile(r"[A-Za-z]+(?:[-_:][A-Za-z]+)+")  # always-impersonate, softfail:neutral (exim's spf = pass:...)
 _SAMPLE_WORDS = ("pass", "pwd", "secret", "token", "key", "example", "sample", "demo", "changeme")
 
 

@@ -18,7 +18,7 @@ _RUN = re.compile(r"[A-Za-z0-9_.+/~-]{20,}={0,2}")
 _DIGEST_CONTEXT = re.compile(
     r"(?i)(?:sha\d*|md5|digest|hash|checksum|integrity|etag|fingerprint|nonce|uuid|trace|span|request|"
     r"correlation|build|commit|rev|revision|signature|id|ssh-\w+|ecdsa-[\w-]+|x509\w*|modulus|cipher|h1|address|"
-    r"payload|data|public\w*)\w*[\W_]{0,3}$")
+    r"payload|data|public\w*|boundary)\w*[\W_]{0,3}$")  # boundary: a MIME part separator
 _DIGEST_AFTER = re.compile(r"(?i)\W{0,3}</[\w:]*(?:signature|digest|certificate|modulus|exponent|x509|cipher)")
 _PUBLIC_BLOCK = re.compile(r"-----BEGIN (?:CERTIFICATE|[A-Z0-9 ]*PUBLIC KEY(?: BLOCK)?|X509 CRL|CERTIFICATE "
                            r"REQUEST|PGP SIGNATURE|PGP MESSAGE)-----.*?(?:-----END|\Z)", re.S)

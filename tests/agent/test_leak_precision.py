@@ -31,7 +31,12 @@ TRUE_SECRETS = (
     (r"/etc/ssl/openssl\.cnf", "secret_assignment"),  # `secret = pass:insta`, OpenSSL's sample CMP password
     (r"/usr/share/doc/.*\.(?:pem|key)", "private_key"),  # sample keys shipped as files
     (r"/usr/share/doc/.*/examples/.*", "private_key"),  # PEM private keys inside example programs
-    (r"/usr/share/doc/libauthen-sasl-perl/examples/compat_pl", "secret_assignment"),  # password => 'fred'
+    # literal sample passwords in examples: password => 'fred', dbpass=bananarama, # Password: tanstaaf...,
+    # $bindpasswd = "foobar"
+    (r"/usr/share/doc/libauthen-sasl-perl/examples/compat_pl", "secret_assignment"),
+    (r"/usr/share/doc/dbconfig-common/examples/.*/oldconf\.conf", "secret_assignment"),
+    (r"/usr/share/doc/exim4-base/examples/cramtest\.pl", "secret_assignment"),
+    (r"/usr/share/doc/libnet-ldap-perl/examples/recursive-ldap-delete\.pl", "secret_assignment"),
     (r"/etc/chromium\.d/apikeys", "secret_assignment"),  # the API key and client secret Google gave Debian
     (r"/etc/chromium\.d/apikeys", "token_format"),
     (r"/usr/share/doc/nettle-dev/examples/hogweed-benchmark\.c", "high_entropy"),  # benchmark RSA/DSA private keys
