@@ -70,7 +70,8 @@ class Lab:
         body: dict[str, Any] = {
             "known_hosts": str(known_hosts or self.known_hosts),
             "defaults": {"user": "root", "port": self.port, "key_file": str(self.client_key),
-                         "connect_timeout": 3, "command_timeout": 30, **(defaults or {})},
+                         # 8 s: sshd answers slowly on a loaded 2-core CI machine (3 s flaked at load 10)
+                         "connect_timeout": 8, "command_timeout": 30, **(defaults or {})},
             "hosts": {},
         }
         for name, settings in (hosts or {n: {"lab": n} for n in ("ok", "files_b", "files_c")}).items():
