@@ -1,8 +1,9 @@
 """The business calendar SLA clocks count in: a timezone (zoneinfo), working days, working hours, holidays.
 
-``working_seconds(a, b)`` is the working time between two instants (seconds since the epoch); a level with
-``calendar: always`` counts every second instead. Days are cut at the calendar's own midnight, so daylight-saving
-changes shift the working hours with the wall clock, as people experience them.
+``working_seconds(a, b)`` is the working time between two instants (seconds since the epoch), ``advance(a, s)`` the
+instant ``s`` seconds of working time after ``a``; a level with ``calendar: always`` counts every second instead.
+Days are cut at the calendar's own midnight, so daylight-saving changes shift the working hours with the wall
+clock, as people experience them.
 """
 
 from __future__ import annotations
@@ -64,7 +65,22 @@ class BusinessCalendar:
             day += dt.timedelta(days=1)
         return total
 
-
+    def advance(self, a: float, seconds: float, horizon_days: int = 3660) -> float:
+        """The instant ``seconds`` of working time after ``a`` (the inverse of ``working_seconds``): when a
+        running clock reaches its budget. Infinity when the calendar has too few working days to get there."""
+        if seconds <= 0:
+            return a
+        day = dt.datetime.fromtimestamp(a, self.zone).date()
+        for _ in range(horizon_days):
+            if self.is_working_day(day):
+                opens, closes = self._window(day)
+                start = max(a, opens)
+                if closes > start:
+                    if seconds <= closes - start:
+                        return start + seconds
+                    seconds -= closes - start
+            day += dt.timedelta(days=1)
+        return float("inf")
 
 
 def elapsed(calendar: BusinessCalendar | None, a: float, b: float) -> float:
@@ -72,3 +88,10 @@ def elapsed(calendar: BusinessCalendar | None, a: float, b: float) -> float:
     if calendar is None:
         return max(0.0, b - a)
     return calendar.working_seconds(a, b)
+
+
+def advance(calendar: BusinessCalendar | None, a: float, seconds: float) -> float:
+    """The instant ``seconds`` of counted time after ``a``: on the business calendar, or every second without one."""
+    if calendar is None:
+        return a + max(0.0, seconds)
+    return calendar.advance(a, seconds)
