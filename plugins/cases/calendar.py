@@ -46,10 +46,17 @@ class BusinessCalendar:
     def is_working_day(self, day: dt.date) -> bool:
         return DAY_NAMES[day.weekday()] in self.days and day.isoformat() not in self.holidays
 
-    def _window(self, day: dt.date) -> tuple[float, float]:
-        opens = dt.datetime.combine(day, _clock(self.start), self.zone).timestamp()
-        closes = dt.datetime.combine(day, _clock(self.end), self.zone).timestamp()
-        return opens, closes
+    def _window(self, day: dt.date) -> tuple[float, float] | None:
+        """The day's working hours as instants, None on a day off; kept, as listing many cases asks for the
+        same days again and again (most of an evaluation's time went into building these instants)."""
+        cache: dict[dt.date, tuple[float, float] | None] = self.__dict__.setdefault("_windows", {})
+        if day not in cache:
+            if len(cache) > 20_000:
+                cache.clear()
+            cache[day] = ((dt.datetime.combine(day, _clock(self.start), self.zone).timestamp(),
+                           dt.datetime.combine(day, _clock(self.end), self.zone).timestamp())
+                          if self.is_working_day(day) else None)
+        return cache[day]
 
     def working_seconds(self, a: float, b: float) -> float:
         """Working time between two instants (0 when b <= a)."""
@@ -59,9 +66,9 @@ class BusinessCalendar:
         last = dt.datetime.fromtimestamp(b, self.zone).date()
         total = 0.0
         while day <= last:
-            if self.is_working_day(day):
-                opens, closes = self._window(day)
-                total += max(0.0, min(b, closes) - max(a, opens))
+            window = self._window(day)
+            if window is not None:
+                total += max(0.0, min(b, window[1]) - max(a, window[0]))
             day += dt.timedelta(days=1)
         return total
 
@@ -72,13 +79,12 @@ class BusinessCalendar:
             return a
         day = dt.datetime.fromtimestamp(a, self.zone).date()
         for _ in range(horizon_days):
-            if self.is_working_day(day):
-                opens, closes = self._window(day)
-                start = max(a, opens)
-                if closes > start:
-                    if seconds <= closes - start:
-                        return start + seconds
-                    seconds -= closes - start
+            window = self._window(day)
+            if window is not None and window[1] > max(a, window[0]):
+                start = max(a, window[0])
+                if seconds <= window[1] - start:
+                    return start + seconds
+                seconds -= window[1] - start
             day += dt.timedelta(days=1)
         return float("inf")
 

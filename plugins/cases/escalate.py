@@ -4,8 +4,8 @@ cadence, then records each in the timeline.
 
 Each message has an id derived from the case, the kind and the clock (or update number), and it is sent before it
 is recorded: a process that dies in between sends it again on the next tick with the same id, which the outbox
-and the receivers deduplicate; none is lost. A snapshot of every clock is kept in ``sla_clocks`` for readers
-that list many cases (``medic sla status``, the cases page).
+and the receivers deduplicate; none is lost. A snapshot of every clock is kept in ``sla_clocks``, and each case's
+SLA state as instants in ``sla_due`` (listing.py), so the cases page lists many cases without evaluating them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from medic.core import notify
 from medic.core.channel import Channel, Notification
-from medic.plugins.cases import handover
+from medic.plugins.cases import handover, listing
 from medic.plugins.cases.routing import Routing
 from medic.plugins.cases.sla import WARN_AT, Clock, Evaluation, evaluate
 from medic.plugins.cases.store import CaseStore
@@ -84,6 +84,7 @@ class SlaRunner:
             if ev.case.state not in ("resolved", "closed"):
                 lines += self._act(ev, now)
             self._snapshot(ev, now)
+        listing.refresh(self.store, self.routing, now)  # the cases page then finds every case's SLA state ready
         return lines
 
     def _act(self, ev: Evaluation, now: float) -> list[str]:
