@@ -121,7 +121,7 @@ def previous_list_view(src: Any, views: Any, limit: int) -> str:
     from medic.plugins.cases.sla import evaluate
 
     cases = src.cases.list(limit=limit)
-    events = src.cases.state_events([c.id for c in cases])
+    events = src.cases.timelines([c.id for c in cases], ("state",))
     now = time.time()
     rows = [(c.id, c.title, c.state, c.category, c.priority, c.assignee, c.host, c.updated,
              state_at(*summary(evaluate(c, events[c.id], src.routing, now), src.routing, now), now))

@@ -83,7 +83,7 @@ def refresh(store: CaseStore, routing: Routing, now: float) -> int:
         "WHERE s.case_id IS NULL OR s.valid_until <= ?", (key, now))]
     for chunk in _chunks(stale):
         with store.tx() as db:
-            events = store.state_events(chunk)
+            events = store.timelines(chunk, ("state",))  # all the states read
             rows = []
             for case in store.many(chunk):
                 fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)

@@ -13,6 +13,7 @@ API (for commands, the collector hooks, reports and the cases page)::
     store.attach_bundle(case.id, sha256, {"path": ..., "upload_id": ...})
     store.add_action(case.id, "restarted unbound", {"backup": "b-1", "rollback": "..."})
     store.timeline(case.id)                         # list[Event], oldest first
+    store.timelines(ids, kinds=("state", "sla.*"))   # many at once, some kinds only
     store.find_open(host="web1", agent_id="a-1")    # the open case of that host or agent, newest first
 
 The clock (``clock=time.time``) is injectable: tests and the SLA evaluation run on simulated time.
@@ -261,14 +262,16 @@ class CaseStore:
             out += [_case(r, ()) for r in self.db.execute(f"SELECT * FROM cases WHERE id IN ({marks})", chunk)]  # noqa: S608
         return out
 
-    def state_events(self, ids: builtins.list[str]) -> dict[str, builtins.list[Event]]:
-        """What the SLA clocks read of many timelines (the ``state`` events), in a few queries rather than one
-        ``timeline`` per case."""
+    def timelines(self, ids: builtins.list[str], kinds: tuple[str, ...] | None = None
+                  ) -> dict[str, builtins.list[Event]]:
+        """The timelines of many cases in a few queries rather than one ``timeline`` per case; only the events
+        whose kind matches one of ``kinds`` (GLOB patterns: ``("state", "sla.*")``) when given."""
         out: dict[str, builtins.list[Event]] = {i: [] for i in ids}
+        match = " AND (" + " OR ".join("kind GLOB ?" for _ in kinds) + ")" if kinds else ""
         for chunk in _chunks(ids):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute("SELECT case_id, seq, at, kind, actor, data FROM events "  # noqa: S608
-                                   f"WHERE case_id IN ({marks}) AND kind = 'state' ORDER BY seq", chunk)
+                                   f"WHERE case_id IN ({marks}){match} ORDER BY seq", [*chunk, *(kinds or ())])
             for case_id, seq, at, kind, actor, data in rows:
                 out[case_id].append(Event(case_id, seq, at, kind, actor, json.loads(data)))
         return out
