@@ -6,12 +6,18 @@ most articles, most words in few), each naming two of 200 check ids; 300 queries
 (``kb.search``, FTS5 + bm25) and 300 suggestions (``rank``: text + two failing check ids). The peer, in the same
 run: a plain ``LIKE '%word%'`` scan of the symptoms for any word of the query (no index, no ranking).
 
-Page: 10,000 cases (urgent, high, regular, low; every one with opened, acknowledged and note events) in the case
-store; the server time of ``GET /?limit=10000`` (every case on one page, each with its SLA state evaluated from
-its timeline) and of the default first page (200 cases), measured around the view function, and the same requests
+Page: 10,000 cases (urgent, high, regular, low; opened 30 s apart until an hour ago, each acknowledged and noted,
+every 7th waiting for the customer, every 5th resolved: at the real time of the requests their SLA states are a mix
+of breached, at risk, running, paused and met). Server time of the list view (``views.case_list``, measured around
+the function): all 10,000 cases on one page (``/?limit=10000``) cold (``sla_due`` emptied: every case evaluated,
+as on the first listing of a store or after routing.yaml changed) and warm (stored SLA rows, each case's state a
+comparison in SQL), the default first page (200), the breaching filter, a field filter, the whole page again after
+100 cases changed; side by side, the peer: the list view before ``sla_due`` (every case's state events read in
+batches and its clocks evaluated in Python, then rendered); the warm view's steps timed apart; and the whole page
 over HTTP to uvicorn on loopback (what a browser waits for, rendering excluded).
 
     .venv/bin/python bench/kb_bench.py [--articles 10000] [--cases 10000] [--queries 300] [--repeat 5]
+                                       [--only kb|page]
 """
 
 from __future__ import annotations
