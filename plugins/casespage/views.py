@@ -121,6 +121,14 @@ def case_rows(rows: list[tuple[Any, ...]]) -> Markup:
     return Markup("".join(out))  # noqa: S704 - every value above is escaped (quotes too)
 
 
+def prepare(src: Sources) -> int:
+    """Evaluate the SLA state of every case that has none stored yet (a store never listed, another routing.yaml);
+    the number evaluated. Run before serving, so no request pays for all of them."""
+    from medic.plugins.cases.listing import refresh
+
+    return refresh(src.cases, src.routing, time.time()) if src.routing is not None else 0
+
+
 def case_list(src: Sources, query: Any) -> str:
     """Newest first, one page (``PAGE`` cases unless ``?limit=``), with how many cases match the filters."""
     from medic.plugins.cases.listing import BREACHING, listing

@@ -161,3 +161,38 @@ def test_the_list_and_a_case_give_the_same_sla_state_and_the_list_pages_with_its
     assert link is not None and "offset=1" in link.group(1)
     second = httpx.get(site["url"] + "/?" + link.group(1).replace("&amp;", "&")).text
     assert "2-2 of 2 matching cases" in second and site["ids"]["calm"] in second and 'id="previous"' in second
+
+
+def test_the_page_evaluates_every_case_s_sla_state_before_it_serves(tmp_path: Path) -> None:
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    state = tmp_path / "state"
+    store = CaseStore(state / "cases.sqlite")
+    for i in range(30):
+        store.open(f"case {i}", priority="urgent")
+    store.close()
+    (tmp_path / "routing.yaml").write_text(ROUTING)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MEDIC_STATE_DIR": str(state), "MEDIC_ROUTING": str(tmp_path / "routing.yaml")}
+    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "casespage", "--bind", f"127.0.0.1:{port}"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any("cases page on" in line for line in lines) and proc.poll() is None:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        assert lines[:1] == ["SLA states of 30 cases evaluated\n"], lines
+        with sqlite3.connect(state / "cases.sqlite") as db:  # before any request
+            assert db.execute("SELECT count(*) FROM sla_due").fetchone()[0] == 30
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
