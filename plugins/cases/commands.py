@@ -1,5 +1,6 @@
 """``medic cases open|list|show|ack|assign|note|wait|resume|resolve|close|reopen`` (added through the hook
-``register_commands``)."""
+``register_commands``). ``close`` drafts the case's knowledge-base article (plugins/kb) unless that plugin is
+disabled."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 from typing import Any
 
 from medic.core.config import load_config
-from medic.kernel.errors import UsageError
+from medic.kernel.errors import MedicError, UsageError
+from medic.kernel.probes import DISABLE_ENV, disabled
 from medic.plugins.cases.model import CATEGORIES, PRIORITIES, SOURCES, STATES, Case
 from medic.plugins.cases.store import CaseStore, open_store
 
@@ -21,9 +23,14 @@ MOVES = {
     "wait": ("waiting_customer", "wait for the customer (SLA clocks pause)"),
     "resume": ("in_progress", "work on the case (again): from acknowledged, dispatched or waiting_customer"),
     "resolve": ("resolved", "the problem is fixed"),
-    "close": ("closed", "close a resolved case"),
     "reopen": ("in_progress", "reopen a resolved or closed case"),
 }
+
+
+CLOSE_EXIT_CODES = ("Exit codes: 0 closed (and the article drafted), 2 usage error (an unknown case, a case that "
+                    "is not resolved), 3 internal error; when the case closed but its article could not be drafted, "
+                    "the article's error code with a line saying so.")
+KB_PLUGIN = "builtin_kb"  # the knowledge base's entry-point name (MEDIC_DISABLE_PLUGINS=builtin_kb: no article)
 
 
 def register(sub: Any) -> None:
@@ -68,6 +75,14 @@ def register(sub: Any) -> None:
         p.add_argument("--note", default="", help="why, kept in the timeline")
         p.add_argument("--by", default=None, help="who does it (default: the current user)")
         p.set_defaults(func=cmd_move, move=name)
+    cl = csub.add_parser("close", help="close a resolved case and draft its knowledge-base article",
+                         description="Close a resolved case; its knowledge-base article is drafted from it (once per "
+                                     "case; edit and publish it with `medic kb edit|publish`). " + CLOSE_EXIT_CODES)
+    cl.add_argument("id", metavar="ID")
+    cl.add_argument("--note", default="", help="why, kept in the timeline")
+    cl.add_argument("--by", default=None, help="who does it (default: the current user)")
+    cl.add_argument("--no-article", action="store_true", help="draft no knowledge-base article")
+    cl.set_defaults(func=cmd_close)
 
 
 def _store() -> CaseStore:
@@ -165,4 +180,23 @@ def cmd_move(args: argparse.Namespace) -> int:
             raise UsageError(f"case {args.id} is {current}: only a resolved or closed case can be reopened")
         case = store.transition(args.id, state, actor=_actor(args), note=args.note)
     print(f"case {case.id}: {case.state}")
+    return 0
+
+
+def cmd_close(args: argparse.Namespace) -> int:
+    with _store() as store:
+        case = store.transition(args.id, "closed", actor=_actor(args), note=args.note)
+    print(f"case {case.id}: {case.state}")
+    if args.no_article:
+        return 0
+    if KB_PLUGIN in disabled():
+        print(f"no article drafted: the knowledge base plugin is disabled ({DISABLE_ENV})", file=sys.stderr)
+        return 0
+    from medic.plugins.kb.casecmds import draft_for  # the knowledge base reads cases: imported when needed only
+
+    try:
+        print(draft_for(case.id), file=sys.stderr)
+    except MedicError as exc:
+        print(f"medic: error: case {case.id} closed, but its article was not drafted: {exc}", file=sys.stderr)
+        return exc.exit_code
     return 0

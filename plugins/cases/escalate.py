@@ -4,8 +4,8 @@ cadence, then records each in the timeline.
 
 Each message has an id derived from the case, the kind and the clock (or update number), and it is sent before it
 is recorded: a process that dies in between sends it again on the next tick with the same id, which the outbox
-and the receivers deduplicate; none is lost. A snapshot of every clock is kept in ``sla_clocks`` for readers
-that list many cases (``medic sla status``, the cases page).
+and the receivers deduplicate; none is lost. A snapshot of every clock is kept in ``sla_clocks``, and each case's
+SLA state as instants in ``sla_due`` (listing.py), so the cases page lists many cases without evaluating them.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 
 from medic.core import notify
 from medic.core.channel import Channel, Notification
-from medic.plugins.cases import handover
+from medic.plugins.cases import handover, listing
 from medic.plugins.cases.routing import Routing
 from medic.plugins.cases.sla import WARN_AT, Clock, Evaluation, evaluate
 from medic.plugins.cases.store import CaseStore
@@ -67,14 +67,11 @@ class SlaRunner:
     def evaluate_all(self, now: float | None = None) -> list[Evaluation]:
         """The clocks of every open case (and of resolved ones: their clocks say whether the SLA was met)."""
         at = self.store.clock() if now is None else now
-        out = []
-        for case in self.store.list(state=None):
-            if case.state == "closed":
-                continue
-            found = evaluate(case, self.store.timeline(case.id), self.routing, at)
-            if found is not None:
-                out.append(found)
-        return out
+        cases = [c for c in self.store.list() if c.state != "closed" and (c.priority or "") in self.routing.levels]
+        # what evaluate reads (states; warnings, breaches and updates sent), for every case in a few queries
+        events = self.store.timelines([c.id for c in cases], ("state", "sla.*"))
+        found = (evaluate(case, events[case.id], self.routing, at) for case in cases)
+        return [ev for ev in found if ev is not None]
 
     def tick(self) -> list[str]:
         """Evaluate every case once; return one line per message sent (and per delivery problem)."""
@@ -84,6 +81,7 @@ class SlaRunner:
             if ev.case.state not in ("resolved", "closed"):
                 lines += self._act(ev, now)
             self._snapshot(ev, now)
+        listing.refresh(self.store, self.routing, now)  # the cases page then finds every case's SLA state ready
         return lines
 
     def _act(self, ev: Evaluation, now: float) -> list[str]:

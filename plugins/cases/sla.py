@@ -95,12 +95,19 @@ def evaluate(case: Case, events: Sequence[Event], routing: Routing, now: float) 
     spans = segments(case, events, now)
     marks = {(e.kind, e.data.get("clock")) for e in events if e.kind.startswith("sla.")}
     clocks = []
+    memo: dict[float, float] = {}  # counted time until an instant: the clocks still running all count until now
+
+    def used_until(until: float) -> float:
+        if until not in memo:
+            memo[until] = counted(routing, level.business, spans, until)
+        return memo[until]
+
     for name in CLOCKS:
         budget = level.budgets.get(name)
         if budget is None:
             continue
         met = _met_at(name, spans)
-        used = counted(routing, level.business, spans, met if met is not None else now)
+        used = used_until(met if met is not None else now)
         state = ("breached" if used >= budget else "met" if met is not None
                  else "running" if spans[-1][2] in COUNTING else "paused")
         clocks.append(Clock(name, budget, used, state, ("sla.warning", name) in marks,
@@ -108,6 +115,6 @@ def evaluate(case: Case, events: Sequence[Event], routing: Routing, now: float) 
     cadence = level.budgets.get("update")
     due = 0
     if cadence and case.state not in ("resolved", "closed"):
-        due = int(counted(routing, level.business, spans, now) // cadence)
+        due = int(used_until(now) // cadence)
     sent = max((int(e.data.get("number", 0)) for e in events if e.kind == "sla.update"), default=0)
     return Evaluation(case, clocks, due, sent)

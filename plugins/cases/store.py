@@ -13,6 +13,7 @@ API (for commands, the collector hooks, reports and the cases page)::
     store.attach_bundle(case.id, sha256, {"path": ..., "upload_id": ...})
     store.add_action(case.id, "restarted unbound", {"backup": "b-1", "rollback": "..."})
     store.timeline(case.id)                         # list[Event], oldest first
+    store.timelines(ids, kinds=("state", "sla.*"))   # many at once, some kinds only
     store.find_open(host="web1", agent_id="a-1")    # the open case of that host or agent, newest first
 
 The clock (``clock=time.time``) is injectable: tests and the SLA evaluation run on simulated time.
@@ -60,6 +61,13 @@ CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, case_id TEXT NOT NULL, at REAL NOT NULL, kind TEXT NOT NULL,
     actor TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_case ON events (case_id, seq);
+CREATE INDEX IF NOT EXISTS cases_host ON cases (host);
+CREATE INDEX IF NOT EXISTS cases_agent ON cases (agent_id);
+-- each case's SLA state as instants (listing.py); the case's next event (but the SLA runner's own) voids it
+CREATE TABLE IF NOT EXISTS sla_due (
+    case_id TEXT PRIMARY KEY, routing TEXT NOT NULL, fixed TEXT, warn_at REAL, breach_at REAL, valid_until REAL);
+CREATE TRIGGER IF NOT EXISTS sla_due_stale AFTER INSERT ON events WHEN NEW.kind NOT LIKE 'sla.%'
+    BEGIN DELETE FROM sla_due WHERE case_id = NEW.case_id; END;
 """
 
 # the fields `update` may change, with the values each accepts (None: any string)
@@ -246,6 +254,28 @@ class CaseStore:
         sql = "SELECT count(*) FROM cases" + (f" WHERE state IN {OPEN_STATES!r}" if open_only else "")  # noqa: S608
         return int(self.db.execute(sql).fetchone()[0])
 
+    def many(self, ids: builtins.list[str]) -> builtins.list[Case]:
+        """The cases of these ids (links not loaded), in as few queries as SQLite's variable limit allows."""
+        out = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out += [_case(r, ()) for r in self.db.execute(f"SELECT * FROM cases WHERE id IN ({marks})", chunk)]  # noqa: S608
+        return out
+
+    def timelines(self, ids: builtins.list[str], kinds: tuple[str, ...] | None = None
+                  ) -> dict[str, builtins.list[Event]]:
+        """The timelines of many cases in a few queries rather than one ``timeline`` per case; only the events
+        whose kind matches one of ``kinds`` (GLOB patterns: ``("state", "sla.*")``) when given."""
+        out: dict[str, builtins.list[Event]] = {i: [] for i in ids}
+        match = " AND (" + " OR ".join("kind GLOB ?" for _ in kinds) + ")" if kinds else ""
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute("SELECT case_id, seq, at, kind, actor, data FROM events "  # noqa: S608
+                                   f"WHERE case_id IN ({marks}){match} ORDER BY seq", [*chunk, *(kinds or ())])
+            for case_id, seq, at, kind, actor, data in rows:
+                out[case_id].append(Event(case_id, seq, at, kind, actor, json.loads(data)))
+        return out
+
     def timeline(self, case_id: str) -> builtins.list[Event]:
         self._state(self.db, case_id)
         rows = self.db.execute("SELECT * FROM events WHERE case_id = ? ORDER BY seq", (case_id,))
@@ -260,6 +290,12 @@ class CaseStore:
                 if row is not None:
                     return _case(row, ())
         return None
+
+
+def _chunks(ids: list[str], size: int = 900) -> Iterator[list[str]]:
+    """Ids in groups a query can take as parameters (SQLite's variable limit is at least 999)."""
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
 
 
 def _case(r: sqlite3.Row, links: tuple[Link, ...]) -> Case:

@@ -35,6 +35,7 @@ def parse_bind(text: str) -> tuple[str, int]:
 def cmd_casespage(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from medic.plugins.casespage import views
     from medic.plugins.casespage.app import make_app, sources
 
     host, port = parse_bind(args.bind)
@@ -42,7 +43,11 @@ def cmd_casespage(args: argparse.Namespace) -> int:
     if token is None and not is_loopback(host):
         raise UsageError(f"--bind {args.bind}: beyond loopback the page needs --token-file (a 0600 file)")
     config = load_config()
-    app = make_app(sources(state_dir(config), config), token)
+    src = sources(state_dir(config), config)
+    evaluated = views.prepare(src)  # the SLA state of every case not evaluated yet: not the first visitor's wait
+    if evaluated:
+        print(f"SLA states of {evaluated} cases evaluated", file=sys.stderr)
+    app = make_app(src, token)
     print(f"cases page on http://{args.bind}/" + (" (token required)" if token else ""), file=sys.stderr)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

@@ -1,6 +1,6 @@
 """The knowledge base plugin: ``medic kb ...`` (store.py: SQLite FTS5; suggest.py: ranking for a problem), case
-reports and metrics (``medic far``, ``medic metrics``, ``medic feedback``; fromcase.py, metrics.py), and closing a
-case drafts its article (``medic cases close``, wrapped after the cases plugin registered it)."""
+reports and metrics (``medic far``, ``medic metrics``, ``medic feedback``; fromcase.py, metrics.py), and the article
+``medic cases close`` drafts (``casecmds.draft_for``)."""
 
 from __future__ import annotations
 
@@ -15,4 +15,3 @@ def register_commands(subparsers: Any) -> None:
 
     commands.register(subparsers)
     casecmds.register(subparsers)
-    casecmds.wrap_case_close(subparsers)

@@ -1,5 +1,5 @@
-"""``medic far CASE``, ``medic metrics``, ``medic feedback CASE SCORE``; and ``medic cases close`` drafting the
-closed case's knowledge-base article."""
+"""``medic far CASE``, ``medic metrics``, ``medic feedback CASE SCORE``; and :func:`draft_for`, which ``medic cases
+close`` calls to draft the closed case's knowledge-base article."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,28 +39,6 @@ def register(subparsers: Any) -> None:
     p.add_argument("score", type=int, choices=range(1, 6), metavar="SCORE", help="1 (bad) to 5 (very good)")
     p.add_argument("--comment", default="", metavar="TEXT")
     p.set_defaults(func=cmd_feedback)
-
-
-def wrap_case_close(subparsers: Any) -> None:
-    """After ``medic cases close`` succeeds, draft the case's article. Plugins add commands in load order and
-    builtin_cases loads before builtin_kb, so ``medic cases close`` is there to wrap (else nothing is wrapped)."""
-    parsers = getattr(subparsers, "_subparsers", subparsers)  # medic's CommandSet around argparse's action
-    cases = parsers.choices.get("cases")
-    if cases is None:
-        return
-    sub = next((a for a in cases._actions if isinstance(a, argparse._SubParsersAction)), None)
-    close = sub.choices.get("close") if sub is not None else None
-    original: Callable[[argparse.Namespace], int] | None = close.get_default("func") if close else None
-    if close is None or original is None:
-        return
-
-    def close_and_draft(args: argparse.Namespace) -> int:
-        code = original(args)
-        if code == 0:
-            print(draft_for(args.id), file=sys.stderr)
-        return code
-
-    close.set_defaults(func=close_and_draft)
 
 
 def _stores() -> tuple[Any, Any, Path]:

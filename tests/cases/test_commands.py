@@ -71,6 +71,40 @@ def test_invalid_moves_and_unknown_cases_exit_2_in_one_line(capsys: pytest.Captu
     assert code == 2 and err == "medic: error: no case 'C-09999' (see `medic cases list`)\n"
 
 
+def test_close_has_its_own_help_and_errors_and_drafts_the_article_once(capsys: pytest.CaptureFixture[str],
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(SystemExit) as helped:
+        main(["cases", "close", "--help"])
+    out = capsys.readouterr().out
+    assert helped.value.code == 0 and out.startswith("usage: medic cases close [-h] [--note NOTE] [--by BY]")
+    assert "--no-article" in out and "Exit codes: 0 closed" in " ".join(out.split())
+    with pytest.raises(SystemExit) as bare:
+        main(["cases", "close"])
+    err = capsys.readouterr().err
+    assert bare.value.code == 2 and err.endswith("medic cases close: error: the following arguments are required: ID\n")
+    with pytest.raises(SystemExit) as unknown:
+        main(["cases", "close", "C-00001", "--colour"])
+    assert unknown.value.code == 2 and "unrecognized arguments: --colour" in capsys.readouterr().err
+    assert run(capsys, "cases", "close", "C-00404") == (2, "", "medic: error: no case 'C-00404' (see `medic cases "
+                                                               "list`)\n")
+    for title in ("a", "b", "c"):
+        run(capsys, "cases", "open", "--title", title)
+        run(capsys, "cases", "resolve", f"C-0000{'abc'.index(title) + 1}")
+    code, out, err = run(capsys, "cases", "close", "C-00001", "--note", "fixed for good")
+    assert (code, out, err) == (0, "case C-00001: closed\n", "KB-1 drafted from case C-00001 (draft; medic kb "
+                                                             "edit|publish 1)\n")
+    assert run(capsys, "cases", "close", "C-00002", "--no-article") == (0, "case C-00002: closed\n", "")
+    monkeypatch.setenv("MEDIC_DISABLE_PLUGINS", "builtin_kb")
+    code, out, err = run(capsys, "cases", "close", "C-00003")
+    assert code == 0 and "no article drafted: the knowledge base plugin is disabled" in err
+    monkeypatch.delenv("MEDIC_DISABLE_PLUGINS")
+    code, _, err = run(capsys, "cases", "close", "C-00001")  # closed already: refused, nothing drafted again
+    assert code == 2 and "case C-00001 is closed: cannot move to closed" in err
+    code, out, _ = run(capsys, "kb", "show", "1", "--json")
+    assert code == 0 and json.loads(out)["case_id"] == "C-00001"
+    assert run(capsys, "kb", "show", "2")[0] == 2  # the only article: none for C-00002 or C-00003
+
+
 def _medic(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
                           timeout=120, env=dict(os.environ))

@@ -45,6 +45,8 @@ def test_status_tick_and_watch(state: Path, capsys: pytest.CaptureFixture[str]) 
     with CaseStore(state / "cases.sqlite") as store:
         kinds = [e.kind for e in store.timeline(late)]
         snapshot = dict(store.db.execute("SELECT clock, state FROM sla_clocks WHERE case_id = ?", (late,)))
+        ready = dict(store.db.execute("SELECT case_id, fixed FROM sla_due"))  # written by the tick for the page
+    assert ready == {late: "breached", calm: ""}
     assert kinds.count("sla.breach") == 2 and kinds.count("sla.update") == 1
     assert snapshot == {"response": "breached", "dispatch": "breached", "resolution": "running"}
 

@@ -1,7 +1,8 @@
 """A simulated week of SLA clocks in seconds: an urgent case (24 h a day) and a regular one (business calendar,
 Europe/Paris 09-17, a Wednesday holiday); every warning, escalation and progress update goes to a real webhook
-receiver (medic.testing's HttpSink) and a real SMTP server (aiosmtpd), counted and timed against the scheme; the
-store and the runner are replaced by new objects on the same file mid-week and no clock is lost or repeated."""
+receiver verifying each signature (tests/channels/receiver.py) and a real SMTP server (aiosmtpd), counted and timed
+against the scheme. The runner restarts mid-week, as new objects on the same files or as a new process after the
+old one was killed between sending a message and recording it; no clock, message or update is lost or repeated."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import email
 import json
 import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -26,7 +29,7 @@ from medic.plugins.cases.escalate import SlaRunner, channel_sender
 from medic.plugins.cases.store import CaseStore
 from medic.plugins.channels.email import EmailChannel
 from medic.plugins.channels.webhook import WebhookChannel
-from medic.testing.sink import HttpSink, serving
+from tests.channels.receiver import Receiver, running
 
 PARIS = ZoneInfo("Europe/Paris")
 ROUTING = """\
@@ -80,28 +83,85 @@ class Clock:
         return self.t
 
 
-def _runner(path: Path, clock: Clock, routing_file: Path, config: dict[str, Any], tmp: Path) -> SlaRunner:
-    loaded = routing.load(routing_file)
-    send = channel_sender(loaded, {"webhook": WebhookChannel(), "email": EmailChannel()}, config,
-                          tmp / "outbox.sqlite")
-    return SlaRunner(CaseStore(path, clock=clock), loaded, send, tmp / "runs")
+class InProcess:
+    """The SLA runner as objects of this process; restarting builds new ones on the same files."""
+
+    def __init__(self, path: Path, clock: Clock, routing_file: Path, config: dict[str, Any], work: Path) -> None:
+        self.args = (path, clock, routing_file, config, work)
+        self.runner = self._runner()
+
+    def _runner(self) -> SlaRunner:
+        path, clock, routing_file, config, work = self.args
+        loaded = routing.load(routing_file)
+        send = channel_sender(loaded, {"webhook": WebhookChannel(), "email": EmailChannel()}, config,
+                              work / "outbox.sqlite")
+        return SlaRunner(CaseStore(path, clock=clock), loaded, send, work / "runs")
+
+    def tick(self, at: float) -> None:
+        self.runner.tick()
+
+    def restart(self) -> None:
+        self.runner.store.close()
+        self.runner = self._runner()
+
+    def close(self) -> None:
+        self.runner.store.close()
 
 
-def test_a_simulated_week(tmp_path: Path, smtp: tuple[int, Mailbox], monkeypatch: pytest.MonkeyPatch) -> None:
+class ChildProcess:
+    """The SLA runner in a process of its own (sla_child.py); restarting kills it in the middle of a tick, right
+    after a message went out and before the timeline recorded it, and starts another one."""
+
+    def __init__(self, path: Path, clock: Clock, routing_file: Path, config: dict[str, Any], work: Path) -> None:
+        self.argv = [sys.executable, str(Path(__file__).with_name("sla_child.py")), str(path), str(routing_file),
+                     json.dumps(config), str(work)]
+        self.proc = self._start()
+        self.crash_pending = False
+        self.crashes = 0
+
+    def _start(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def tick(self, at: float) -> None:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{at!r}{' crash' if self.crash_pending else ''}\n")
+        self.proc.stdin.flush()
+        if self.proc.stdout.readline() == "ok\n":  # blocks until the tick is done: no sleeping, no timing
+            return
+        assert self.proc.wait(timeout=60) == 9, "the child died of something else than the planned crash"
+        self.crashes += 1
+        self.crash_pending = False
+        self.proc = self._start()  # the restart: a new process evaluates the same tick again
+        self.tick(at)
+
+    def restart(self) -> None:
+        self.crash_pending = True  # at the next tick that sends something
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        assert self.proc.wait(timeout=60) == 0
+
+
+@pytest.mark.parametrize("runner_kind", [InProcess, ChildProcess], ids=["new-objects", "killed-process"])
+def test_a_simulated_week(tmp_path: Path, smtp: tuple[int, Mailbox], monkeypatch: pytest.MonkeyPatch,
+                          runner_kind: type[InProcess] | type[ChildProcess]) -> None:
     port, box = smtp
-    monkeypatch.setenv("HOOK_SECRET", "whsec_" + base64.b64encode(os.urandom(32)).decode())
+    box.received.clear()
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("HOOK_SECRET", secret)
     routing_file = tmp_path / "routing.yaml"
     routing_file.write_text(ROUTING)
-    with serving(HttpSink()) as sink:
-        monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", sink.allow)
+    with running(Receiver(secret=secret)) as receiver:
+        monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", receiver.allow)
         config = {"channels": {
-            "hook": {"type": "webhook", "url": sink.url, "secret": "env:HOOK_SECRET"},
+            "hook": {"type": "webhook", "url": receiver.url, "secret": "env:HOOK_SECRET"},
             "mail": {"type": "email", "host": "127.0.0.1", "port": port, "from": "medic@example.org",
                      "to": ["oncall@example.org"], "insecure_plaintext": True}}}
         clock = Clock(paris(7, 8))
         path = tmp_path / "cases.sqlite"
-        runner = _runner(path, clock, routing_file, config, tmp_path)
-        store = runner.store
+        store = CaseStore(path, clock=clock)  # what people do; the runner reads and writes the same file
+        runner = runner_kind(path, clock, routing_file, config, tmp_path)
         urgent = store.open("payments down", reporter="ana", contact="+33 1 23 45 67 89", priority="urgent").id
         store.attach_bundle(urgent, "f" * 64, {"upload_id": "u1"})
         # what people do to the cases, at Paris times (applied before the tick of that minute)
@@ -124,16 +184,19 @@ def test_a_simulated_week(tmp_path: Path, smtp: tuple[int, Mailbox], monkeypatch
                     store.transition(case_id, "dispatched")
                 else:
                     regular = store.open("printer jams", reporter="carl", priority="regular").id
-            if clock.t == restart:  # a restart: new store and runner objects on the same file
-                store.close()
-                runner = _runner(path, clock, routing_file, config, tmp_path)
-                store = runner.store
-            runner.tick()
+            if clock.t == restart:
+                runner.restart()
+            runner.tick(clock.t)
             clock.t += 300
-        hooks = [json.loads(r.body) for r in sink.received]
+        runner.close()
+        hits = list(receiver.hits)
+        hooks = [json.loads(h.body) for h in hits]
         final = (store.get(urgent), store.get(regular))
         timeline = store.timeline(regular)
         store.close()
+    if isinstance(runner, ChildProcess):  # killed after sending Thursday's 10:00 update, before recording it
+        assert runner.crashes == 1
+    assert all(h.verified for h in hits) and len({h.webhook_id for h in hits}) == len(hits)
 
     def sent(case_id: str, kind: str) -> list[str]:
         return [hhmm(h["data"]["at"]) for h in hooks if h["data"]["case_id"] == case_id and h["type"] == kind]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,16 +141,58 @@ def test_beyond_loopback_a_token_from_an_owner_only_file_is_required(tmp_path: P
     assert no_token.returncode == 2 and "needs --token-file" in no_token.stderr
 
 
-def test_the_list_s_batched_timelines_give_each_case_the_sla_state_of_its_own_timeline(site: dict[str, Any]) -> None:
+def test_the_list_and_a_case_give_the_same_sla_state_and_the_list_pages_with_its_count(site: dict[str, Any]) -> None:
     import time
+
+    import httpx
 
     from medic.plugins.casespage import views
 
     src = site["src"]
-    cases = src.cases.list()
-    batched = views.timelines(src.cases, [c.id for c in cases])
-    now = time.time()
-    states = {c.id: views.sla_state(src, c, now, batched[c.id]) for c in cases}
-    assert states == {c.id: views.sla_state(src, c, now) for c in cases}
-    assert states[site["ids"]["calm"]] in ("running", "at risk", "breached")
-    assert states[site["ids"]["evil"]] in ("running", "at risk", "breached")  # acknowledged: dispatch still counts
+    listed = dict(re.findall(r'<a href="/cases/(C-\d+)">.*?<td class="[^"]*">([^<]*)</td>',
+                             views.case_list(src, {})))
+    assert listed == {c.id: views.sla_state(src, c, time.time()) for c in src.cases.list()}
+    assert set(listed.values()) <= {"running", "at risk", "breached"}  # urgent, open: dispatch still counts
+    first = httpx.get(site["url"] + "/?limit=1&category=network").text
+    assert "1-1 of 1 matching cases (2 in all)" in first and 'id="next"' not in first
+    page = httpx.get(site["url"] + "/?limit=1").text
+    assert "1-1 of 2 matching cases (2 in all)" in page and site["ids"]["evil"] in page
+    link = re.search(r'id="next" href="\?([^"]+)"', page)
+    assert link is not None and "offset=1" in link.group(1)
+    second = httpx.get(site["url"] + "/?" + link.group(1).replace("&amp;", "&")).text
+    assert "2-2 of 2 matching cases" in second and site["ids"]["calm"] in second and 'id="previous"' in second
+
+
+def test_the_page_evaluates_every_case_s_sla_state_before_it_serves(tmp_path: Path) -> None:
+    import socket
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    state = tmp_path / "state"
+    store = CaseStore(state / "cases.sqlite")
+    for i in range(30):
+        store.open(f"case {i}", priority="urgent")
+    store.close()
+    (tmp_path / "routing.yaml").write_text(ROUTING)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "MEDIC_STATE_DIR": str(state), "MEDIC_ROUTING": str(tmp_path / "routing.yaml")}
+    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "casespage", "--bind", f"127.0.0.1:{port}"],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(proc.stderr or ()), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 120
+        while not any("cases page on" in line for line in lines) and proc.poll() is None:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.1)
+        assert lines[:1] == ["SLA states of 30 cases evaluated\n"], lines
+        with sqlite3.connect(state / "cases.sqlite") as db:  # before any request
+            assert db.execute("SELECT count(*) FROM sla_due").fetchone()[0] == 30
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
