@@ -24,7 +24,7 @@ from medic.kernel.errors import MedicError, UsageError
 
 # the events a run emits; a route's `events:` may only name these. Without `events:` a route gets run.finished
 # only, so the events sent while a run goes on are asked for, never a surprise.
-EVENTS = ("run.started", "step.failed", "run.finished")
+EVENTS = ("run.started", "step.failed", "run.finished", "approval.requested", "change.rolled_back")
 DEFAULT_EVENTS = ("run.finished",)
 DELIVERY_BUDGET_S = 15.0  # how long a command waits for first attempts before leaving the rest to the outbox
 
