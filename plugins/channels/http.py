@@ -74,7 +74,7 @@ def _pool(timeout: float, verify: bool | str, name: str) -> httpx.Client:
 
 
 class GuardedClient:
-    """POSTs to vetted addresses only (every request resolves and vets the name again)."""
+    """Sends to vetted addresses only (every request resolves and vets the name again)."""
 
     def __init__(self, allowance: Allowance | None = None, timeout: float = 10.0, verify: bool | str = True) -> None:
         self.allowance = allowance if allowance is not None else Allowance.from_env()
@@ -92,9 +92,13 @@ class GuardedClient:
 
     def post(self, url: str, body: bytes, headers: dict[str, str], redirects: int = 0) -> Reply:
         """POST ``body``; follow at most ``redirects`` redirects (each hop vetted). Raises DeliveryError."""
+        return self.request("POST", url, body, headers, redirects)
+
+    def request(self, method: str, url: str, body: bytes, headers: dict[str, str], redirects: int = 0) -> Reply:
+        """Send ``body`` with ``method``; redirects as for :meth:`post`."""
         target = check_url(url, self.allowance)
         for _hop in range(redirects + 1):
-            reply = self._post_once(target, body, headers)
+            reply = self._send_once(method, target, body, headers)
             location = reply.headers.get("location")
             if reply.status not in (301, 302, 303, 307, 308) or not location:
                 return reply
@@ -104,7 +108,7 @@ class GuardedClient:
         raise DeliveryError(f"{target.host} answered with a redirect ({reply.status}); channels do not follow "
                             f"redirects here: configure the final URL", retryable=False)
 
-    def _post_once(self, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
+    def _send_once(self, method: str, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
         host = target.host
         port = target.port or (443 if target.scheme == "https" else 80)
         try:
@@ -119,7 +123,7 @@ class GuardedClient:
         netloc = target.netloc.decode("ascii")
         try:
             client = _pool(self.timeout, self.verify, host)
-            response = client.post(connect, content=body, headers={**headers, "Host": netloc},
+            response = client.request(method, connect, content=body, headers={**headers, "Host": netloc},
                                    extensions={"sni_hostname": host} if target.scheme == "https" else {})
         except httpx.TimeoutException:
             raise DeliveryError(f"{host}: timed out", retryable=True) from None
