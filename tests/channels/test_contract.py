@@ -6,8 +6,9 @@ import base64
 from typing import Any
 
 from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
+from medic.plugins.channels.email import EmailChannel
 from medic.plugins.channels.webhook import WebhookChannel
-from medic.testing import ChannelContract
+from medic.testing import ChannelContract, MailChannelContract, SmtpSink
 
 
 class TestWebhookContract(ChannelContract):
@@ -42,3 +43,11 @@ class TestMattermostContract(_ChatContract):
 
 class TestTeamsContract(_ChatContract):
     channel = TeamsChannel()
+
+
+class TestEmailContract(MailChannelContract):
+    channel = EmailChannel()
+
+    def options(self, smtp: SmtpSink) -> dict[str, Any]:
+        return {"host": smtp.host, "port": smtp.port, "ca_file": smtp.ca_file, "from": "medic@example.org",
+                "to": "ops@example.org", "username": smtp.username, "password": f"env:{self.secret_env}"}
