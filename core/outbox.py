@@ -90,14 +90,19 @@ class Outbox:
             raise
         self._db.execute("COMMIT")
 
-    def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification) -> None:
-        """Write the message before any attempt; enqueueing the same notification twice keeps one row."""
+    def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification, claim: bool = False
+                ) -> Message | None:
+        """Write the message before any attempt; enqueueing the same notification twice keeps one row. ``claim``:
+        leased in the same transaction and returned (None if the row existed), saving a claim's transaction."""
         now = self.clock()
-        with self._tx() as db:
-            db.execute("INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at, created,"
-                       " updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (note.id, channel, kind, json.dumps(options, sort_keys=True, default=str),
-                        json.dumps(note.__dict__, sort_keys=True, default=str), now, now, now))
+        with self._tx() as db:  # a disabled channel's message is written, never leased (as _claim skips it)
+            claim = claim and db.execute("SELECT 1 FROM disabled WHERE channel = ?", (channel,)).fetchone() is None
+            added = db.execute("INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at,"
+                               " created, updated, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               (note.id, channel, kind, json.dumps(options, sort_keys=True, default=str), json.dumps(
+                                   note.__dict__, sort_keys=True, default=str), now, now, now, now + LEASE_S * claim))
+        fresh = Message(note.id, channel, kind, options, note, "pending", 0, now, None, now)
+        return fresh if claim and added.rowcount else None
 
     def messages(self, state: str | None = None) -> list[Message]:
         rows = self._db.execute("SELECT * FROM messages WHERE ? IS NULL OR state = ? ORDER BY created, id, channel",
@@ -174,14 +179,10 @@ class Outbox:
         """Attempt every due message once (those of ``only`` notification ids if given), within ``budget_s``."""
         done: list[tuple[Message, str | None]] = []
         deadline = time.monotonic() + budget_s
-        while time.monotonic() < deadline:
-            msg = self._claim(only)
-            if msg is None:
-                break
+        while time.monotonic() < deadline and (msg := self._claim(only)) is not None:
             channel = channels.get(msg.kind)
             if channel is None:
-                done.append((msg, self._failed(msg, f"channel type {msg.kind!r} is not installed", False, None,
-                                               False)))
+                done.append((msg, self._failed(msg, f"channel type {msg.kind!r} is not installed", False, None, False)))
                 continue
             done.append((msg, self.attempt(msg, channel)))
         return done

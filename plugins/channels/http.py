@@ -35,6 +35,11 @@ def _retry_after(value: str | None) -> float | None:
 
 def check_url(url: str, allowance: Allowance) -> httpx.URL:
     """Parse and vet a channel URL's form (scheme, host) without connecting."""
+    return _parsed(url)
+
+
+@functools.lru_cache(maxsize=64)  # a channel sends to the same few URLs; an httpx.URL is immutable
+def _parsed(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
