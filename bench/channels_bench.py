@@ -94,6 +94,8 @@ def main() -> None:
         print(f"bare httpx loop       median {b:7.0f}/s  {[round(x) for x in bare_rates]}")
         print(f"webhook channel       median {c:7.0f}/s  {[round(x) for x in channel_rates]}")
         print(f"ratio channel / bare  {c / b:.2f}  (target >= 0.7)")
+        paired = [ch / ba for ba, ch in zip(bare_rates, channel_rates, strict=True)]
+        print(f"ratio per round       median {statistics.median(paired):.2f}  {[round(x, 2) for x in paired]}")
         if args.drain:
             print(drill(secret, args.drain, Path(tmp)))
 

@@ -93,16 +93,16 @@ class Outbox:
     def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification, claim: bool = False
                 ) -> Message | None:
         """Write the message before any attempt; enqueueing the same notification twice keeps one row. ``claim``:
-        leased in the same transaction and returned (None if the row existed), saving a claim's transaction."""
+        leased by the same statement (unless its channel is disabled) and returned; None if the row existed."""
         now = self.clock()
-        with self._tx() as db:  # a disabled channel's message is written, never leased (as _claim skips it)
-            claim = claim and db.execute("SELECT 1 FROM disabled WHERE channel = ?", (channel,)).fetchone() is None
-            added = db.execute("INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at,"
-                               " created, updated, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                               (note.id, channel, kind, json.dumps(options, sort_keys=True, default=str), json.dumps(
-                                   note.__dict__, sort_keys=True, default=str), now, now, now, now + LEASE_S * claim))
+        leased = self._db.execute(  # one statement, so one implicit transaction: the cheapest durable write
+            "INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at, created, updated,"
+            " lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM disabled WHERE channel = ?)"
+            " THEN 0 ELSE ? END) RETURNING lease_until", (note.id, channel, kind, json.dumps(
+                options, sort_keys=True, default=str), json.dumps(note.__dict__, sort_keys=True, default=str), now,
+                now, now, channel, (now + LEASE_S) * claim)).fetchall()
         fresh = Message(note.id, channel, kind, options, note, "pending", 0, now, None, now)
-        return fresh if claim and added.rowcount else None
+        return fresh if claim and leased and leased[0][0] else None
 
     def messages(self, state: str | None = None) -> list[Message]:
         rows = self._db.execute("SELECT * FROM messages WHERE ? IS NULL OR state = ? ORDER BY created, id, channel",
@@ -142,11 +142,10 @@ class Outbox:
             return _row(r)
 
     def _settle(self, msg: Message, state: str, error: str | None, next_at: float | None = None) -> None:
-        with self._tx() as db:
-            db.execute("UPDATE messages SET state=?, attempts=attempts+1, last_error=?, next_at=?, lease_until=0,"
-                       " updated=? WHERE id=? AND channel=?",
-                       (state, error, next_at if next_at is not None else msg.next_at, self.clock(), msg.id,
-                        msg.channel))
+        self._db.execute("UPDATE messages SET state=?, attempts=attempts+1, last_error=?, next_at=?, lease_until=0,"
+                         " updated=? WHERE id=? AND channel=?",  # one statement: its own transaction
+                         (state, error, next_at if next_at is not None else msg.next_at, self.clock(), msg.id,
+                          msg.channel))
 
     def _disable(self, channel: str, reason: str) -> None:
         with self._tx() as db:
