@@ -53,12 +53,15 @@ def wait_for(rx: Receiver, event: str, timeout_s: float = 90.0) -> Hit:
     raise AssertionError(f"no {event} within {timeout_s:g} s; got {[json.loads(h.body)['type'] for h in rx.hits]}")
 
 
-def test_a_failed_verification_sends_change_rolled_back(tmp_path: Path, env: dict[str, str], hook: Receiver) -> None:
+@pytest.mark.parametrize("engine", ["inline", pytest.param("prefect", marks=pytest.mark.slow)])
+def test_a_failed_verification_sends_change_rolled_back(tmp_path: Path, env: dict[str, str], hook: Receiver,
+                                                        engine: str) -> None:
     conf = tmp_path / "app.ini"
     conf.write_text(INI)
-    proc = medic("run", "config-change", "-i", f"config_file={conf}", "-i", "key=workers", "-i", "value=8",
-                 "-i", "section=main", "-i", "verify_command=false", "--json", "--notify", "hook",
-                 "--notify", "final", env=env)
+    proc = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", "config-change", "-i", f"config_file={conf}",
+                           "-i", "key=workers", "-i", "value=8", "-i", "section=main", "-i", "verify_command=false",
+                           "--json", "--notify", "hook", "--notify", "final"], capture_output=True, text=True,
+                          env={**env, "MEDIC_ENGINE": engine}, timeout=600)
     assert proc.returncode == 1, proc.stderr
     assert conf.read_text() == INI
     got = events(hook)
