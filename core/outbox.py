@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from medic.core.channel import Channel, DeliveryError, Notification
 from medic.kernel.errors import MedicError
 
@@ -92,14 +94,13 @@ class Outbox:
 
     def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification, claim: bool = False
                 ) -> Message | None:
-        """Write the message before any attempt; enqueueing the same notification twice keeps one row. ``claim``:
-        leased by the same statement (unless its channel is disabled) and returned; None if the row existed."""
+        """Write it before any attempt, once per channel; ``claim``: lease it too (unless disabled), return it."""
         now = self.clock()
         leased = self._db.execute(  # one statement, so one implicit transaction: the cheapest durable write
             "INSERT OR IGNORE INTO messages (id, channel, kind, options, notification, next_at, created, updated,"
             " lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM disabled WHERE channel = ?)"
-            " THEN 0 ELSE ? END) RETURNING lease_until", (note.id, channel, kind, json.dumps(
-                options, sort_keys=True, default=str), json.dumps(note.__dict__, sort_keys=True, default=str), now,
+            " THEN 0 ELSE ? END) RETURNING lease_until", (note.id, channel, kind, orjson.dumps(  # json's 20 us
+                options, default=str).decode(), orjson.dumps(note.__dict__, default=str).decode(), now,  # each
                 now, now, channel, (now + LEASE_S) * claim)).fetchall()
         fresh = Message(note.id, channel, kind, options, note, "pending", 0, now, None, now)
         return fresh if claim and leased and leased[0][0] else None

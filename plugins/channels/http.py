@@ -78,6 +78,12 @@ def _pool(timeout: float, verify: bool | str, name: str) -> httpx.Client:
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context(verify))
 
 
+@functools.lru_cache(maxsize=64)  # building the URL took as long as signing the body
+def _connect_url(target: httpx.URL, ip: str) -> tuple[httpx.URL, str]:
+    """The URL with the vetted address in place of the name, and the name (and port) for the Host header."""
+    return target.copy_with(host=ip), target.netloc.decode("ascii")
+
+
 class GuardedClient:
     """Sends to vetted addresses only (every request resolves and vets the name again)."""
 
@@ -124,8 +130,7 @@ class GuardedClient:
             raise DeliveryError(str(exc), retryable=True) from None
         if target.scheme == "http" and not self.allowance.permits(ip, port):
             raise UsageError(f"channel URL for {host}: plain http is only for an allowed lab address; use https")
-        connect = target.copy_with(host=str(ip))
-        netloc = target.netloc.decode("ascii")
+        connect, netloc = _connect_url(target, str(ip))
         try:
             client = _pool(self.timeout, self.verify, host)
             response = client.request(method, connect, content=body, headers={**headers, "Host": netloc},
