@@ -3,7 +3,7 @@ guard, durable SQLite outbox, one ``notify.deliver`` per notification as a run d
 posting the same JSON, in the same run; then an outage drill: N notifications queued while the receiver is down,
 drained once it is back, counted for loss and duplicates.
 
-    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000]
+    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000] [--layers]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' re
 from medic.core import notify
 from medic.core.channel import Notification
 from medic.core.outbox import Outbox
+from medic.plugins.channels import http
 from medic.plugins.channels.webhook import WebhookChannel, payload
 from tests.channels.receiver import Receiver, running
 
@@ -37,7 +38,7 @@ def _note(i: int) -> Notification:
 Timed = tuple[float, float, float]
 
 
-def _timed(count: int, one: Callable[[int], None]) -> Timed:
+def _timed(count: int, one: Callable[[int], object]) -> Timed:
     """The loop's rate, the median time of one notification and the CPU time per notification (this process:
     sender and receiver): on a machine other work loads, a burst of preemption moves the rate a lot, the median
     per notification less and the CPU time hardly."""
@@ -54,7 +55,7 @@ def _timed(count: int, one: Callable[[int], None]) -> Timed:
 def bare(url: str, count: int) -> Timed:
     with httpx.Client(trust_env=False) as client:
         return _timed(count, lambda i: client.post(url, content=payload(_note(i)),
-                                                   headers={"content-type": "application/json"}) and None)
+                                                   headers={"content-type": "application/json"}))
 
 
 def channel(routes: list[notify.Route], outbox: Path, count: int) -> Timed:
@@ -63,6 +64,27 @@ def channel(routes: list[notify.Route], outbox: Path, count: int) -> Timed:
         assert not problems, problems
 
     return _timed(count, one)
+
+
+def layers(url: str, routes: list[notify.Route], outbox: Path, count: int, repeat: int) -> None:
+    """CPU per notification as each layer is added: the webhook's headers, the guarded client, the channel's
+    secret and signature, the outbox (``notify.deliver``)."""
+    headers = {"content-type": "application/json", "webhook-id": "msg_x", "webhook-timestamp": "1",
+               "webhook-signature": "v1," + "a" * 44, "user-agent": "medic-webhook/1"}
+    raw, guarded, hook = httpx.Client(trust_env=False), http.GuardedClient(), WebhookChannel()
+    steps: dict[str, Callable[[int], object]] = {
+        "bare httpx": lambda i: raw.post(url, content=payload(_note(i)), headers={"content-type": "application/json"}),
+        "+ webhook headers": lambda i: raw.post(url, content=payload(_note(i)), headers=headers),
+        "+ guarded client": lambda i: guarded.post(url, payload(_note(i)), headers),
+        "+ secret, signature": lambda i: hook.send(_note(i), routes[0].options),
+        "+ outbox": lambda i: notify.deliver(routes, _note(i), outbox),
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeat):
+        for name, one in steps.items():
+            cpu[name].append(_timed(count, one)[2])
+    for name, values in cpu.items():
+        print(f"  {name:20s} CPU per notification median {statistics.median(values) * 1e6:5.0f} us")
 
 
 def drill(secret: str, count: int, work: Path) -> str:
@@ -96,6 +118,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--drain", type=int, default=10000)
+    ap.add_argument("--layers", action="store_true", help="also: CPU per notification layer by layer")
     args = ap.parse_args()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     os.environ["HOOK_SECRET"] = secret
@@ -119,6 +142,8 @@ def main() -> None:
         bc, cc = statistics.median(x[2] for x in bares), statistics.median(x[2] for x in channels)
         print(f"CPU per notification  median bare {bc * 1e6:.0f} us, channel {cc * 1e6:.0f} us (sender and receiver): "
               f"ratio {bc / cc:.2f}")
+        if args.layers:
+            layers(rx.url, routes, Path(tmp) / "layers.sqlite", args.count, args.repeat)
         if args.drain:
             print(drill(secret, args.drain, Path(tmp)))
 
