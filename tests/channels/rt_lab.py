@@ -104,9 +104,9 @@ def running_rt(base: Path) -> Iterator[Rt]:
     port = _free_port()
     env = _configure(base, port)
     subprocess.run([str(SETUP_DB), "--action", "init", "--skip-create"], env=env, check=True,
-                   capture_output=True, timeout=600)
+                   capture_output=True, timeout=240)
     made = subprocess.run(["perl", f"-I{RT_LIB}", "-e", _TOKEN], env=env, check=True, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=120)
     token = next(line[6:] for line in made.stdout.splitlines() if line.startswith("TOKEN="))
     log = base / "rt-server.log"
     with log.open("wb") as out:
