@@ -3,7 +3,7 @@ guard, durable SQLite outbox, one ``notify.deliver`` per notification as a run d
 posting the same JSON, in the same run; then an outage drill: N notifications queued while the receiver is down,
 drained once it is back, counted for loss and duplicates.
 
-    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000]
+    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000] [--layers]
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' re
 from medic.core import notify
 from medic.core.channel import Notification
 from medic.core.outbox import Outbox
+from medic.plugins.channels import http
 from medic.plugins.channels.webhook import WebhookChannel, payload
 from tests.channels.receiver import Receiver, running
 
@@ -32,20 +34,57 @@ def _note(i: int) -> Notification:
     return Notification("run.finished", f"medic triage (r{i})", "fail", "1 fail, 0 warn", {"run_id": f"r{i}"})
 
 
-def bare(url: str, count: int) -> float:
-    started = time.perf_counter()
-    with httpx.Client(trust_env=False) as client:
-        for i in range(count):
-            client.post(url, content=payload(_note(i)), headers={"content-type": "application/json"})
-    return count / (time.perf_counter() - started)
+# notifications per second over the loop; median seconds of one notification; CPU seconds per notification
+Timed = tuple[float, float, float]
 
 
-def channel(routes: list[notify.Route], outbox: Path, count: int) -> float:
-    started = time.perf_counter()
+def _timed(count: int, one: Callable[[int], object]) -> Timed:
+    """The loop's rate, the median time of one notification and the CPU time per notification (this process:
+    sender and receiver): on a machine other work loads, a burst of preemption moves the rate a lot, the median
+    per notification less and the CPU time hardly."""
+    each = []
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(count):
+        t0 = time.perf_counter()
+        one(i)
+        each.append(time.perf_counter() - t0)
+    return (count / (time.perf_counter() - started), statistics.median(each),
+            (time.process_time() - cpu) / count)
+
+
+def bare(url: str, count: int) -> Timed:
+    with httpx.Client(trust_env=False) as client:
+        return _timed(count, lambda i: client.post(url, content=payload(_note(i)),
+                                                   headers={"content-type": "application/json"}))
+
+
+def channel(routes: list[notify.Route], outbox: Path, count: int) -> Timed:
+    def one(i: int) -> None:
         problems = notify.deliver(routes, _note(i), outbox)
         assert not problems, problems
-    return count / (time.perf_counter() - started)
+
+    return _timed(count, one)
+
+
+def layers(url: str, routes: list[notify.Route], outbox: Path, count: int, repeat: int) -> None:
+    """CPU per notification as each layer is added: the webhook's headers, the guarded client, the channel's
+    secret and signature, the outbox (``notify.deliver``)."""
+    headers = {"content-type": "application/json", "webhook-id": "msg_x", "webhook-timestamp": "1",
+               "webhook-signature": "v1," + "a" * 44, "user-agent": "medic-webhook/1"}
+    raw, guarded, hook = httpx.Client(trust_env=False), http.GuardedClient(), WebhookChannel()
+    steps: dict[str, Callable[[int], object]] = {
+        "bare httpx": lambda i: raw.post(url, content=payload(_note(i)), headers={"content-type": "application/json"}),
+        "+ webhook headers": lambda i: raw.post(url, content=payload(_note(i)), headers=headers),
+        "+ guarded client": lambda i: guarded.post(url, payload(_note(i)), headers),
+        "+ secret, signature": lambda i: hook.send(_note(i), routes[0].options),
+        "+ outbox": lambda i: notify.deliver(routes, _note(i), outbox),
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in steps}
+    for _ in range(repeat):
+        for name, one in steps.items():
+            cpu[name].append(_timed(count, one)[2])
+    for name, values in cpu.items():
+        print(f"  {name:20s} CPU per notification median {statistics.median(values) * 1e6:5.0f} us")
 
 
 def drill(secret: str, count: int, work: Path) -> str:
@@ -79,6 +118,7 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--drain", type=int, default=10000)
+    ap.add_argument("--layers", action="store_true", help="also: CPU per notification layer by layer")
     args = ap.parse_args()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     os.environ["HOOK_SECRET"] = secret
@@ -86,14 +126,24 @@ def main() -> None:
         os.environ["MEDIC_CHANNEL_ALLOW"] = rx.allow
         config = {"channels": {"hook": {"type": "webhook", "url": rx.url, "secret": "env:HOOK_SECRET"}}}
         routes = notify.resolve(["hook"], {"webhook": WebhookChannel()}, config)
-        bare_rates, channel_rates = [], []
+        bares, channels = [], []
         for r in range(args.repeat):  # alternate, so load changes hit both alike
-            bare_rates.append(bare(rx.url, args.count))
-            channel_rates.append(channel(routes, Path(tmp) / f"outbox-{r}.sqlite", args.count))
-        b, c = statistics.median(bare_rates), statistics.median(channel_rates)
-        print(f"bare httpx loop       median {b:7.0f}/s  {[round(x) for x in bare_rates]}")
-        print(f"webhook channel       median {c:7.0f}/s  {[round(x) for x in channel_rates]}")
+            bares.append(bare(rx.url, args.count))
+            channels.append(channel(routes, Path(tmp) / f"outbox-{r}.sqlite", args.count))
+        b, c = statistics.median(x[0] for x in bares), statistics.median(x[0] for x in channels)
+        print(f"bare httpx loop       median {b:7.0f}/s  {[round(x[0]) for x in bares]}")
+        print(f"webhook channel       median {c:7.0f}/s  {[round(x[0]) for x in channels]}")
         print(f"ratio channel / bare  {c / b:.2f}  (target >= 0.7)")
+        paired = [ch[0] / ba[0] for ba, ch in zip(bares, channels, strict=True)]
+        print(f"ratio per round       median {statistics.median(paired):.2f}  {[round(x, 2) for x in paired]}")
+        bo, co = statistics.median(x[1] for x in bares), statistics.median(x[1] for x in channels)
+        print(f"one notification      median bare {bo * 1e6:.0f} us, channel {co * 1e6:.0f} us: "
+              f"ratio {bo / co:.2f} ({1 / bo:.0f}/s vs {1 / co:.0f}/s)")
+        bc, cc = statistics.median(x[2] for x in bares), statistics.median(x[2] for x in channels)
+        print(f"CPU per notification  median bare {bc * 1e6:.0f} us, channel {cc * 1e6:.0f} us (sender and receiver): "
+              f"ratio {bc / cc:.2f}")
+        if args.layers:
+            layers(rx.url, routes, Path(tmp) / "layers.sqlite", args.count, args.repeat)
         if args.drain:
             print(drill(secret, args.drain, Path(tmp)))
 

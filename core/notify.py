@@ -24,7 +24,7 @@ from medic.kernel.errors import MedicError, UsageError
 
 # the events a run emits; a route's `events:` may only name these. Without `events:` a route gets run.finished
 # only, so the events sent while a run goes on are asked for, never a surprise.
-EVENTS = ("run.started", "step.failed", "run.finished")
+EVENTS = ("run.started", "step.failed", "run.finished", "approval.requested", "change.rolled_back")
 DEFAULT_EVENTS = ("run.finished",)
 DELIVERY_BUDGET_S = 15.0  # how long a command waits for first attempts before leaving the rest to the outbox
 
@@ -119,12 +119,11 @@ def _outbox(path: Path) -> Outbox:
 
 
 def _deliver_durable(routes: Sequence[Route], note: Notification, outbox_path: Path) -> list[str]:
-    outbox = _outbox(outbox_path)
-    for route in routes:
-        outbox.enqueue(route.name, route.channel.name, route.options, note)
-    kinds = {r.channel.name: r.channel for r in routes}
-    results = outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S)
-    pending = {m.channel: m for m in outbox.of(note.id) if m.state != "delivered"}
+    outbox, kinds = _outbox(outbox_path), {r.channel.name: r.channel for r in routes}
+    claimed = [outbox.enqueue(r.name, r.channel.name, r.options, note, claim=True) for r in routes]
+    results = [(m, outbox.attempt(m, kinds[m.kind])) for m in claimed if m is not None]  # written, leased: send
+    results += outbox.drain(kinds, only={note.id}, budget_s=DELIVERY_BUDGET_S) if None in claimed else []
+    pending = {m.channel: m for m in outbox.of(note.id) if m.state != "delivered"} if any(e for _, e in results) else {}
     problems = []
     for msg, error in results:
         if error is None:

@@ -1,6 +1,8 @@
-"""Test helpers for plugin authors: ``ChannelContract`` (subclass it to test a channel), ``HttpSink``/``serving``
-(a real loopback HTTP receiver) and the ``medic_http_sink`` fixture, loaded by pytest through the ``pytest11``
-entry point. Names are imported on first use, so loading the pytest plugin costs nothing.
+"""Test helpers for plugin authors: ``ChannelContract`` (subclass it to test an HTTP channel),
+``MailChannelContract`` (an email-style channel, against a real SMTP server), ``HttpSink``/``serving`` (a real
+loopback HTTP receiver), ``SmtpSink``/``serving_smtp`` (aiosmtpd with STARTTLS and AUTH) and the
+``medic_http_sink`` and ``medic_smtp_sink`` fixtures, loaded by pytest through the ``pytest11`` entry point.
+Names are imported on first use, so loading the pytest plugin costs nothing.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ import importlib
 from typing import Any
 
 _WHERE = {"ChannelContract": "contract", "outbox_bytes": "contract", "HttpSink": "sink", "Answer": "sink",
-          "Received": "sink", "serving": "sink", "serve_app": "sink"}
+          "Received": "sink", "serving": "sink", "serve_app": "sink", "MailChannelContract": "mailcontract",
+          "SmtpSink": "smtp", "serving_smtp": "smtp"}
 __all__ = sorted(_WHERE)
 
 

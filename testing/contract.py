@@ -47,6 +47,7 @@ class ChannelContract:
     secret_value: ClassVar[str] = "medic-contract-canary-7f3a9c1e5b"  # noqa: S105 (a webhook sets a whsec_ value)
     timeout_option: ClassVar[str | None] = "timeout"  # the option bounding one attempt (seconds); None: none
     renders_markup: ClassVar[bool] = False
+    reply: ClassVar[Answer] = Answer()  # what the sink answers a delivery (a ticket system: 201 and the new id)
 
     def options(self, url: str) -> dict[str, Any]:
         """Options that make ``channel`` deliver to ``url``, referencing the secret as ``env:`` + secret_env."""
@@ -55,7 +56,7 @@ class ChannelContract:
     @pytest.fixture
     def sink(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpSink]:
         monkeypatch.setenv(self.secret_env, self.secret_value)
-        with serving(HttpSink()) as running:
+        with serving(HttpSink(default=self.reply)) as running:
             monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", running.allow)
             yield running
 

@@ -1,5 +1,6 @@
-"""The pytest plugin medic installs (entry point ``pytest11``): the ``medic_http_sink`` fixture for channel and
-check authors. Loading it imports nothing heavy; the sink starts only when a test asks for it."""
+"""The pytest plugin medic installs (entry point ``pytest11``): the ``medic_http_sink`` and ``medic_smtp_sink``
+fixtures for channel and check authors. Loading it imports nothing heavy; a sink starts only when a test asks
+for it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 if TYPE_CHECKING:
     from medic.testing.sink import HttpSink
+    from medic.testing.smtp import SmtpSink
 
 
 @pytest.fixture
@@ -19,4 +21,13 @@ def medic_http_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[HttpSink]:
 
     with serving(HttpSink()) as sink:
         monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", sink.allow)
+        yield sink
+
+
+@pytest.fixture
+def medic_smtp_sink() -> Iterator[SmtpSink]:
+    """A loopback SMTP server (aiosmtpd) requiring STARTTLS, with the certificate to trust in ``ca_file``."""
+    from medic.testing.smtp import SmtpSink, serving_smtp
+
+    with serving_smtp(SmtpSink()) as sink:
         yield sink

@@ -1,5 +1,5 @@
 """A real HTTP receiver on a loopback socket for channel tests: uvicorn + Starlette in a thread, recording every
-request and answering from a script (statuses, headers, delays) before its default 200."""
+request and answering from a script (statuses, headers, bodies, delays) before its default answer (200)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,14 @@ class Answer:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0  # answer this late (a timeout test)
+    body: bytes = b""
 
 
 @dataclass
 class HttpSink:
     port: int = 0
     script: list[Answer] = field(default_factory=list)
+    default: Answer = field(default_factory=Answer)  # the answer once the script is used up
     received: list[Received] = field(default_factory=list)
 
     @property
@@ -53,10 +55,10 @@ class HttpSink:
         body = await request.body()
         self.received.append(Received(request.method, request.url.path,
                                       {k.lower(): v for k, v in request.headers.items()}, body))
-        answer = self.script.pop(0) if self.script else Answer()
+        answer = self.script.pop(0) if self.script else self.default
         if answer.delay_s:
             await asyncio.sleep(answer.delay_s)
-        return Response(status_code=answer.status, headers=answer.headers)
+        return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from medic.core.steps import Approval, Step, StepContext, StepKind, StepResult, 
 from medic.kernel.models import Severity, Status
 from medic.plugins.change.common import finding, reported, result, skipped
 from medic.plugins.change.state import state_for
+from medic.plugins.channels.runevents import emit
 
 
 def ask(message: str, timeout: float, tty_in: TextIO, out: TextIO) -> bool:
@@ -70,6 +71,11 @@ class ApproveStep(StepKind):
         if state.check_mode:
             return reported(step, ctx, Status.PASS, f"would ask: {message}", {"approved": None}, severity=Severity.INFO)
         timeout = float(params.get("timeout", 300))
+        if ctx.approver is not None or sys.stdin.isatty():  # someone can answer: tell the run's channels
+            where = "the run's approval channel (Prefect's UI)" if ctx.approver else "the terminal running medic"
+            emit(ctx.run_id, "approval.requested", ctx.target.name, f"approval requested: {message}",
+                 f"{message}\nAnswer in {where} within {timeout:g} s; no answer means not approved.", "warn",
+                 step=step.id, question=message, timeout_s=timeout)
         answer = ask_channel(step, ctx, message, timeout)
         if answer is None and not sys.stdin.isatty():
             answer = Approval(False, "no terminal to ask on (stdin is not a TTY)")

@@ -77,5 +77,6 @@ class RollbackStep(StepKind):
         if diffs:
             return reported(step, ctx, Status.FAIL, f"restored {what} differs from backup {arg}: "
                             + "; ".join(diffs[:10]), {"backup_id": arg})
+        state.announce_rollback(f"step {step.id} restored {what} from {arg}", "rolled back", [what], [])
         return reported(step, ctx, Status.PASS, f"restored {what} from {arg}; identical to the backup",
                         {"backup_id": arg}, severity=Severity.INFO)

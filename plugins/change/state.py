@@ -126,7 +126,17 @@ class RunState:
         report = undo_all(self._journal, self._journal.log(), self.providers, self.catalogue, self.hosts)
         report.status = "rolled back" if report.ok else "rollback incomplete"
         self.rolled_back = report
+        if report.undone or report.problems:
+            self.announce_rollback(why, report.status, report.compared, report.problems)
         return report
+
+    def announce_rollback(self, why: str, status: str, compared: list[str], problems: list[str]) -> None:
+        """``change.rolled_back`` to the run's channels that ask for it."""
+        from medic.plugins.channels.runevents import emit
+
+        body = "\n".join([f"{status}: {why}", *(f"checked: {c}" for c in compared), *problems])
+        emit(self.run_id, "change.rolled_back", self.target, f"{status}: {why}", body,
+             "warn" if not problems else "fail", why=why, rollback=status, problems=len(problems))
 
     def finish(self, failed: bool) -> None:
         try:

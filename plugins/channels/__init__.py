@@ -1,6 +1,7 @@
 """Built-in channels: ``console`` and ``file`` (local), ``webhook`` (signed JSON through the guarded
 HTTP client), ``email`` (SMTP, certificate verified),
-``slack``, ``mattermost`` and ``teams`` (chat webhooks), ``apprise`` (opt-in, outside the guard)."""
+``slack``, ``mattermost`` and ``teams`` (chat webhooks), ``ticket`` (Request Tracker 5 REST2), ``apprise`` (opt-in,
+outside the guard)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from medic.plugins.channels.apprise_channel import AppriseChannel
 from medic.plugins.channels.basic import ConsoleChannel, FileChannel
 from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
 from medic.plugins.channels.email import EmailChannel
+from medic.plugins.channels.ticket import TicketChannel
 from medic.plugins.channels.webhook import WebhookChannel
 
 
@@ -22,6 +24,7 @@ def register_channels(register: Any) -> None:
     register(EmailChannel())
     for chat in (SlackChannel(), MattermostChannel(), TeamsChannel()):
         register(chat)
+    register(TicketChannel())
     register(AppriseChannel())
 
 

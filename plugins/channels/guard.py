@@ -9,9 +9,11 @@ global, unicast and outside the special-purpose blocks listed below.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import socket
+import time
 from dataclasses import dataclass
 
 from medic.kernel.errors import UsageError
@@ -30,6 +32,10 @@ _SIXTOFOUR = ipaddress.ip_network("2002::/16")
 _TEREDO = ipaddress.ip_network("2001::/32")
 
 ALLOW_ENV = "MEDIC_CHANNEL_ALLOW"
+# a name's addresses are reused this long: glibc caches nothing, so a notification per step meant a DNS query per
+# step. Safe against rebinding as before: the connection still goes to an address vetted at each send.
+RESOLVE_CACHE_S = 30.0
+_RESOLVED: dict[tuple[str, int], tuple[float, list[Address]]] = {}
 
 
 class BlockedDestination(UsageError):
@@ -81,6 +87,7 @@ class Allowance:
         return cls.parse(os.environ.get(ALLOW_ENV, ""))
 
     @classmethod
+    @functools.lru_cache(maxsize=16)  # a few allow-list texts per process: each parsed once
     def parse(cls, text: str) -> Allowance:
         pairs = set()
         for item in (p.strip() for p in text.split(",")):
@@ -105,7 +112,22 @@ class Allowance:
 
 
 def resolve(host: str, port: int) -> list[Address]:
-    """Every address ``host`` resolves to (numeric forms like ``127.1`` or ``2130706433`` included)."""
+    """Every address ``host`` resolves to (numeric forms like ``127.1`` or ``2130706433`` included); a name's
+    answer is kept ``RESOLVE_CACHE_S``."""
+    try:
+        return [ipaddress.ip_address(host)]  # the canonical form needs no resolver
+    except ValueError:
+        pass
+    now = time.monotonic()
+    cached = _RESOLVED.get((host, port))
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    found = _getaddrinfo(host, port)
+    _RESOLVED[(host, port)] = (now + RESOLVE_CACHE_S, found)
+    return found
+
+
+def _getaddrinfo(host: str, port: int) -> list[Address]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:

@@ -35,6 +35,11 @@ def _retry_after(value: str | None) -> float | None:
 
 def check_url(url: str, allowance: Allowance) -> httpx.URL:
     """Parse and vet a channel URL's form (scheme, host) without connecting."""
+    return _parsed(url)
+
+
+@functools.lru_cache(maxsize=64)  # a channel sends to the same few URLs; an httpx.URL is immutable
+def _parsed(url: str) -> httpx.URL:
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -73,8 +78,14 @@ def _pool(timeout: float, verify: bool | str, name: str) -> httpx.Client:
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context(verify))
 
 
+@functools.lru_cache(maxsize=64)  # building the URL took as long as signing the body
+def _connect_url(target: httpx.URL, ip: str) -> tuple[httpx.URL, str]:
+    """The URL with the vetted address in place of the name, and the name (and port) for the Host header."""
+    return target.copy_with(host=ip), target.netloc.decode("ascii")
+
+
 class GuardedClient:
-    """POSTs to vetted addresses only (every request resolves and vets the name again)."""
+    """Sends to vetted addresses only (every request resolves and vets the name again)."""
 
     def __init__(self, allowance: Allowance | None = None, timeout: float = 10.0, verify: bool | str = True) -> None:
         self.allowance = allowance if allowance is not None else Allowance.from_env()
@@ -92,9 +103,13 @@ class GuardedClient:
 
     def post(self, url: str, body: bytes, headers: dict[str, str], redirects: int = 0) -> Reply:
         """POST ``body``; follow at most ``redirects`` redirects (each hop vetted). Raises DeliveryError."""
+        return self.request("POST", url, body, headers, redirects)
+
+    def request(self, method: str, url: str, body: bytes, headers: dict[str, str], redirects: int = 0) -> Reply:
+        """Send ``body`` with ``method``; redirects as for :meth:`post`."""
         target = check_url(url, self.allowance)
         for _hop in range(redirects + 1):
-            reply = self._post_once(target, body, headers)
+            reply = self._send_once(method, target, body, headers)
             location = reply.headers.get("location")
             if reply.status not in (301, 302, 303, 307, 308) or not location:
                 return reply
@@ -104,7 +119,7 @@ class GuardedClient:
         raise DeliveryError(f"{target.host} answered with a redirect ({reply.status}); channels do not follow "
                             f"redirects here: configure the final URL", retryable=False)
 
-    def _post_once(self, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
+    def _send_once(self, method: str, target: httpx.URL, body: bytes, headers: dict[str, str]) -> Reply:
         host = target.host
         port = target.port or (443 if target.scheme == "https" else 80)
         try:
@@ -115,11 +130,10 @@ class GuardedClient:
             raise DeliveryError(str(exc), retryable=True) from None
         if target.scheme == "http" and not self.allowance.permits(ip, port):
             raise UsageError(f"channel URL for {host}: plain http is only for an allowed lab address; use https")
-        connect = target.copy_with(host=str(ip))
-        netloc = target.netloc.decode("ascii")
+        connect, netloc = _connect_url(target, str(ip))
         try:
             client = _pool(self.timeout, self.verify, host)
-            response = client.post(connect, content=body, headers={**headers, "Host": netloc},
+            response = client.request(method, connect, content=body, headers={**headers, "Host": netloc},
                                    extensions={"sni_hostname": host} if target.scheme == "https" else {})
         except httpx.TimeoutException:
             raise DeliveryError(f"{host}: timed out", retryable=True) from None

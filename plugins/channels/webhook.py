@@ -72,13 +72,16 @@ class WebhookChannel(Channel):
             secret_key(secrets.resolve(ref, "webhook channel secret").reveal(), f"webhook secret {ref}")
 
     def send(self, notification: Notification, options: dict[str, Any]) -> None:
-        self.check_options(options)
+        # check_options' checks happen here as they are needed (the URL's when posting), each once per send
         keys = [secret_key(secrets.resolve(r, "webhook secret").reveal(), r) for r in _secret_refs(options)]
+        if not isinstance(options.get("url"), str) or not options["url"]:
+            raise UsageError("webhook channel: option 'url' is required (https://...)")
         body = payload(notification)
         msg_id = f"msg_{notification.id}"
         now = int(time.time())
         headers = {"content-type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(now),
                    "webhook-signature": sign(keys, msg_id, now, body), "user-agent": "medic-webhook/1"}
         with http.GuardedClient(timeout=float(options.get("timeout", 10))) as client:
-            reply = client.post(str(options["url"]), body, headers)
-        http.classify(reply, f"webhook {http.check_url(str(options['url']), client.allowance).host}")
+            reply = client.post(options["url"], body, headers)
+        if not 200 <= reply.status < 300:
+            http.classify(reply, f"webhook {http.check_url(options['url'], client.allowance).host}")

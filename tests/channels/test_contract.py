@@ -6,8 +6,10 @@ import base64
 from typing import Any
 
 from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
+from medic.plugins.channels.email import EmailChannel
+from medic.plugins.channels.ticket import TicketChannel
 from medic.plugins.channels.webhook import WebhookChannel
-from medic.testing import ChannelContract
+from medic.testing import Answer, ChannelContract, MailChannelContract, SmtpSink
 
 
 class TestWebhookContract(ChannelContract):
@@ -42,3 +44,21 @@ class TestMattermostContract(_ChatContract):
 
 class TestTeamsContract(_ChatContract):
     channel = TeamsChannel()
+
+
+class TestEmailContract(MailChannelContract):
+    channel = EmailChannel()
+
+    def options(self, smtp: SmtpSink) -> dict[str, Any]:
+        return {"host": smtp.host, "port": smtp.port, "ca_file": smtp.ca_file, "from": "medic@example.org",
+                "to": "ops@example.org", "username": smtp.username, "password": f"env:{self.secret_env}"}
+
+
+class TestTicketContract(ChannelContract):
+    """The ticket channel's first notification of a run is one ticket creation (RT answers 201 and its id)."""
+
+    channel = TicketChannel()
+    reply = Answer(201, {"content-type": "application/json"}, body=b'{"id": "7", "type": "ticket"}')
+
+    def options(self, url: str) -> dict[str, Any]:
+        return {"url": url.removesuffix("/hook"), "token": f"env:{self.secret_env}"}

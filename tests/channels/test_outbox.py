@@ -105,3 +105,19 @@ def test_replay_puts_a_dead_letter_back_in_line(tmp_path: Path) -> None:
     assert box.replay(note.id) == 1
     assert box.drain({"refusing": Refusing()})[0][1] == "ValueError: broken plugin"
     assert box.messages("pending")[0].attempts == 1  # a replay starts the count again
+
+
+def test_a_message_claimed_as_it_is_written_is_not_drained_by_another_process(tmp_path: Path) -> None:
+    """notify.deliver writes and leases a new message in one transaction (one commit fewer per notification):
+    another drainer must not send it meanwhile, a second write gives nothing to send, and a disabled channel's
+    message is written but never leased."""
+    mine, other = Outbox(tmp_path / "o.sqlite"), Outbox(tmp_path / "o.sqlite")
+    note = Notification("run.finished", "t", "fail", "b", {"run_id": "r1"})
+    claimed = mine.enqueue("hook", "gated", {}, note, claim=True)
+    assert claimed is not None and claimed.id == note.id
+    gated = GatedChannel()
+    assert other.drain({"gated": gated}) == [] and gated.sent == []
+    assert mine.enqueue("hook", "gated", {}, note, claim=True) is None  # written already: drain() sends it
+    mine._disable("off", "410")
+    assert mine.enqueue("off", "gated", {}, note, claim=True) is None
+    assert [m.channel for m in mine.of(note.id)] == ["hook", "off"]
