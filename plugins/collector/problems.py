@@ -1,4 +1,5 @@
-"""RFC 9457 problem documents: one status, a title, a detail sentence and the field (header or key) at fault."""
+"""RFC 9457 problem documents: one status, a title, a detail sentence, the field (header or key) at fault and,
+for a refusal by one of the collector's limits, ``limit``: its key in collector.yaml."""
 
 from __future__ import annotations
 
