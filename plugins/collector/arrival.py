@@ -54,10 +54,11 @@ def refuse(col: Collector, upload: dict[str, Any], problem: dict[str, Any]) -> N
     col.data_path(upload["upload_id"]).unlink(missing_ok=True)
 
 
-def finish_upload(col: Collector, upload: dict[str, Any]) -> None:
-    """Runs in a worker thread right after the last byte was made durable."""
+def finish_upload(col: Collector, upload: dict[str, Any], sha256: str | None = None) -> None:
+    """Runs in a worker thread right after the last byte was made durable. ``sha256``: the whole file's, when
+    the PATCHes hashed every byte as they wrote it (else the file is read again)."""
     data = col.data_path(upload["upload_id"])
-    actual = file_sha256(data)
+    actual = sha256 or file_sha256(data)
     if actual != upload["sha256"]:
         refuse(col, upload, refusal(f"the file's sha256 {actual} is not the declared {upload['sha256']}",
                                     "Upload-Metadata", None, "whole-file sha256"))
