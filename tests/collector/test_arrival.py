@@ -118,5 +118,10 @@ def test_a_full_triage_queue_refuses_no_upload_and_says_why(held_triage: tuple[R
     for d in delivered[:2]:
         wait_for("the triage to finish", lambda d=d: triage_record(collector, *d).get("status") == "done")
     assert triage_record(collector, *delivered[2])["status"] == "skipped"  # nobody runs it later
+    listed = json.loads(medic("collector", "uploads", "list", "--json", "--dir", str(collector.directory)).stdout)
+    triage = {u["upload_id"]: u["triage"] for u in listed}
+    assert [triage[u] for _, u in delivered] == ["done", "done", "skipped: triage queue full (1 bundles waiting)"]
+    text = medic("collector", "uploads", "list", "--dir", str(collector.directory)).stdout
+    assert "triage skipped: triage queue full" in text
     runs = {r["ref"] for r in case(collector, delivered[0][0])["runs"]}
     assert runs == {triage_record(collector, *d)["run_id"] for d in delivered[:2]}
