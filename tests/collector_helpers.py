@@ -125,8 +125,9 @@ class Server:
                             headers={**auth, **headers}, timeout=30)
 
 
-def make_bundle(path: Path, members: int = 3, size: int = 2000, seed: int = 0) -> Path:
-    with BundleWriter(path, host="web01") as writer:
+def make_bundle(path: Path, members: int = 3, size: int = 2000, seed: int = 0, host: str = "web01") -> Path:
+    """A bundle of random logs. Bundles of one host (or agent) join that host's open case."""
+    with BundleWriter(path, host=host) as writer:
         for i in range(members):
             writer.add_bytes(f"logs/{i}.log", os.urandom(size // 2) + bytes([seed % 256]) * (size // 2))
     return path
@@ -201,3 +202,28 @@ def start_collector(base: Path, extra_config: str = "") -> Running:
     server = Server(directory, port, ca)
     server.start()
     return Running(server, directory, ca)
+
+
+AGENT = str(Path(sys.executable).with_name("medic-agent"))
+
+
+def pin(running: Running) -> str:
+    """sha256:HEX of the collector's certificate, as `medic collector enroll` prints it."""
+    der = ssl.PEM_cert_to_DER_cert((running.directory.parent / "pki" / "server.pem").read_text())
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def run_agent(state: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "MEDIC_AGENT_STATE_DIR": str(state)}
+    return subprocess.run([AGENT, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def wait_for(what: str, condition: Any, timeout: float = 120) -> Any:
+    """Poll ``condition()`` until it returns something true (the machine may be loaded: no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -11,8 +11,10 @@ import base64
 import hashlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from medic.agent.uplink.errors import EnrollmentError, UplinkError
 from medic.agent.uplink.progress import Progress
@@ -37,6 +39,13 @@ def describe(path: Path) -> LocalBundle:
             digest.update(block)
             size += len(block)
     return LocalBundle(path, digest.hexdigest(), size)
+
+
+def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, bytes]:
+    """(offset, the chunk there, its sha256); only ever one caller at a time (send() waits for the thread)."""
+    handle.seek(offset)
+    chunk = handle.read(size)
+    return offset, chunk, hashlib.sha256(chunk).digest()
 
 
 class Expired(UplinkError):
@@ -145,19 +154,26 @@ class TusClient:
         return path, offset
 
     def send(self, bundle: LocalBundle, path: str, offset: int) -> None:
+        """PATCH from ``offset`` to the end. The next chunk is read and hashed in a thread while the collector
+        answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other."""
         self.progress.begin(bundle.size, offset)
-        with bundle.path.open("rb") as handle:
+        with bundle.path.open("rb") as handle, ThreadPoolExecutor(1, thread_name_prefix="medic-read") as pool:
+            ahead = pool.submit(_read, handle, offset, self.chunk_size)
             while offset < bundle.size:
-                handle.seek(offset)
-                offset = self._patch(path, offset, handle.read(self.chunk_size))
+                at, chunk, digest = ahead.result()
+                if at != offset:  # a failure moved the offset: the chunk read ahead is not the one to send
+                    at, chunk, digest = _read(handle, offset, self.chunk_size)
+                ahead = pool.submit(_read, handle, offset + len(chunk), self.chunk_size)
+                offset = self._patch(path, offset, chunk, digest)
                 if offset > bundle.size:
                     raise UplinkError(f"the collector says it holds {offset} bytes of a {bundle.size}-byte bundle")
                 self.progress.advance(offset)
+            ahead.result()
         self.progress.done()
 
-    def _patch(self, path: str, offset: int, chunk: bytes) -> int:
+    def _patch(self, path: str, offset: int, chunk: bytes, digest: bytes) -> int:
         """Send one chunk; returns the server's new offset (re-read with HEAD after any failure)."""
-        checksum = base64.b64encode(hashlib.sha256(chunk).digest()).decode()
+        checksum = base64.b64encode(digest).decode()
         headers = tus_headers(self.token, Upload_Offset=str(offset), Upload_Checksum=f"sha256 {checksum}")
         headers["Content-Type"] = "application/offset+octet-stream"
         try:

@@ -49,8 +49,8 @@ async def authenticate(request: Request, col: Collector) -> dict[str, Any]:
                       {"WWW-Authenticate": 'Bearer realm="medic-collector"'})
     wait = col.requests.take(agent["agent_id"])
     if wait:
-        raise Problem(429, "Too Many Requests", f"over {col.config.requests_per_second:g} requests/s",
-                      headers={"Retry-After": str(wait)})
+        raise Problem(429, "Too Many Requests", f"over {col.config.requests_per_second:g} requests/s for this agent",
+                      "Authorization", {"Retry-After": str(wait)}, limit="requests_per_second")
     return agent
 
 
@@ -87,7 +87,7 @@ def upload_length(request: Request, col: Collector) -> int:
         raise Problem(400, "Bad Request", "Upload-Length must be a whole number of bytes", field)
     if int(raw) > col.config.max_bundle_size:
         raise Problem(413, "Content Too Large", f"over the {col.config.max_bundle_size}-byte bundle limit",
-                      "Upload-Length")
+                      "Upload-Length", limit="max_bundle_size")
     return int(raw)
 
 
@@ -99,13 +99,14 @@ async def create(request: Request, col: Collector, agent: dict[str, Any]) -> Res
         return Response(status_code=201, headers=tus_headers(Location=col.location(done["upload_id"])))
     if await to_thread.run_sync(col.free_disk) < col.config.min_free_disk:
         raise Problem(507, "Insufficient Storage", "the collector is below its free-disk watermark; retry later",
-                      headers={"Retry-After": "300"})
+                      "Upload-Length", {"Retry-After": "300"}, limit="min_free_disk")
     if await to_thread.run_sync(col.store.bytes_today, agent["agent_id"]) + length > agent["quota"]:
         raise Problem(413, "Content Too Large", f"over this agent's daily quota of {agent['quota']} bytes",
-                      "Upload-Length")
+                      "Upload-Length", limit="quota")
     if await to_thread.run_sync(col.store.open_uploads, agent["agent_id"]) >= col.config.max_concurrent_uploads:
-        raise Problem(429, "Too Many Requests", f"over {col.config.max_concurrent_uploads} unfinished uploads",
-                      headers={"Retry-After": "60"})
+        raise Problem(429, "Too Many Requests", f"over {col.config.max_concurrent_uploads} unfinished uploads "
+                      "for this agent; finish or terminate one", "Authorization", {"Retry-After": "60"},
+                      limit="max_concurrent_uploads")
     upload_id = await to_thread.run_sync(col.store.create_upload, agent["agent_id"], length, meta["sha256"],
                                          meta.get("filename", "bundle.tar.gz")[:255], col.config.upload_expiry)
     await to_thread.run_sync(create_private, col.data_path(upload_id))

@@ -48,20 +48,26 @@ def case_id_for(col: Collector, upload: dict[str, Any], agent: dict[str, Any], b
     return own
 
 
-def finish_upload(col: Collector, upload: dict[str, Any]) -> None:
-    """Runs in a worker thread right after the last byte was made durable."""
+def refuse(col: Collector, upload: dict[str, Any], problem: dict[str, Any]) -> None:
+    """Not delivered: the state says why (the receipt request answers it); the bytes are not kept."""
+    col.store.finish(upload["upload_id"], "refused", problem=problem)
+    col.data_path(upload["upload_id"]).unlink(missing_ok=True)
+
+
+def finish_upload(col: Collector, upload: dict[str, Any], sha256: str | None = None) -> None:
+    """Runs in a worker thread right after the last byte was made durable. ``sha256``: the whole file's, when
+    the PATCHes hashed every byte as they wrote it (else the file is read again)."""
     data = col.data_path(upload["upload_id"])
-    actual = file_sha256(data)
+    actual = sha256 or file_sha256(data)
     if actual != upload["sha256"]:
-        col.store.finish(upload["upload_id"], "refused", problem=refusal(
-            f"the file's sha256 {actual} is not the declared {upload['sha256']}", "Upload-Metadata", None,
-            "whole-file sha256"))
+        refuse(col, upload, refusal(f"the file's sha256 {actual} is not the declared {upload['sha256']}",
+                                    "Upload-Metadata", None, "whole-file sha256"))
         return
     try:
         manifest = read_manifest(data, Limits())
     except BundleError as exc:
-        col.store.finish(upload["upload_id"], "refused", problem=refusal(
-            str(exc).replace(str(data), upload["filename"]), "bundle", exc.member, type(exc).__name__))
+        refuse(col, upload, refusal(str(exc).replace(str(data), upload["filename"]), "bundle", exc.member,
+                                    type(exc).__name__))
         return
     bundle = col.bundle_path(upload["upload_id"])
     data.rename(bundle)

@@ -146,11 +146,24 @@ def cmd_agents_change(args: argparse.Namespace) -> int:
     return 0
 
 
+def triage_state(directory: Path, upload: dict[str, Any]) -> str | None:
+    """What became of a delivered bundle's triage: queued, running, done, failed, or skipped and why."""
+    path = directory / "cases" / str(upload["case_id"]) / f"triage-{upload['upload_id']}.json"
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    reason = record.get("reason") or record.get("error")
+    return f"{record.get('status')}: {reason}" if reason else str(record.get("status"))
+
+
 def cmd_uploads_list(args: argparse.Namespace) -> int:
-    store = open_store(Path(args.dir))
+    directory = Path(args.dir)
+    store = open_store(directory)
     try:
         rows = [{k: v for k, v in u.items() if k not in ("receipt", "problem")} | {
-            "problem": json.loads(u["problem"])["detail"] if u["problem"] else None}
+            "problem": json.loads(u["problem"])["detail"] if u["problem"] else None,
+            "triage": triage_state(directory, u) if u["case_id"] else None}
             for u in store.uploads(args.incomplete)]
     finally:
         store.close()
@@ -160,7 +173,8 @@ def cmd_uploads_list(args: argparse.Namespace) -> int:
         return 0
     for u in rows:
         print(f"{u['upload_id']}  {u['agent_id']}  {u['state']:<10} {u['offset']}/{u['length']}  "
-              f"{u['case_id'] or '-'}  expires {_when(u['expires_at'])}  {u['problem'] or ''}".rstrip())
+              f"{u['case_id'] or '-'}  expires {_when(u['expires_at'])}  "
+              f"{u['problem'] or (u['triage'] and 'triage ' + u['triage']) or ''}".rstrip())
     if not rows:
         print("no uploads")
     return 0

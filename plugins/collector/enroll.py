@@ -20,7 +20,7 @@ async def read_json(request: Request) -> dict[str, Any]:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise Problem(413, "Content Too Large", f"an enrollment body is at most {MAX_BODY} bytes")
+            raise Problem(413, "Content Too Large", f"an enrollment body is at most {MAX_BODY} bytes", "body")
     try:
         data = json.loads(body)
     except ValueError as exc:
@@ -35,7 +35,7 @@ async def enroll_agent(request: Request, col: Collector) -> Response:
     wait = col.enrolls.take(address)
     if wait:
         raise Problem(429, "Too Many Requests", f"over {col.config.enroll_per_minute} enrollments a minute from "
-                      f"{address}", headers={"Retry-After": str(wait)})
+                      f"{address}", "code", {"Retry-After": str(wait)}, limit="enroll_per_minute")
     data = await read_json(request)
     for key in ("code", "name"):
         if not isinstance(data.get(key), str) or not 0 < len(data[key]) <= 253:

@@ -1,4 +1,5 @@
-"""RFC 9457 problem documents: one status, a title, a detail sentence and the field (header or key) at fault."""
+"""RFC 9457 problem documents: one status, a title, a detail sentence, the field (header or key) at fault and,
+for a refusal by one of the collector's limits, ``limit``: its key in collector.yaml."""
 
 from __future__ import annotations
 
@@ -34,5 +35,6 @@ class Problem(Exception):
 
 def stored(document: dict[str, Any]) -> Problem:
     """A problem kept in the state file (a refused bundle), raised again for the receipt request."""
-    extra = {k: v for k, v in document.items() if k not in ("type", "title", "status", "detail", "field")}
+    # its own type (urn:medic:collector:bundle-refused) is kept: it overrides the one made from the title
+    extra = {k: v for k, v in document.items() if k not in ("title", "status", "detail", "field")}
     return Problem(int(document["status"]), document["title"], document["detail"], document.get("field"), **extra)

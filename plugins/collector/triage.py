@@ -1,6 +1,7 @@
 """Triage on arrival: a bounded queue and one worker thread run the ``triage`` playbook (configurable) on each
-verified bundle through medic's engine, inline, and store ``findings.json``, ``report.md`` and ``triage.json``
-in the case's directory. Uploads never wait for it: when the queue is full the case says triage was skipped."""
+verified bundle through medic's engine, inline, and store ``findings-<upload>.json``, ``report-<upload>.md`` and
+``triage-<upload>.json`` in the case's directory (one case may gather several bundles: none overwrites another's).
+Uploads never wait for it: when the queue is full, ``triage-<upload>.json`` says triage was skipped and why."""
 
 from __future__ import annotations
 
@@ -18,9 +19,20 @@ from medic.core.report import to_markdown
 from medic.core.session import Session
 
 
-def _status(case_dir: Path, upload: str, **fields: Any) -> None:
-    record = {"bundle": upload, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
-    (case_dir / "triage.json").write_text(json.dumps(record, indent=2) + "\n")
+def upload_of(bundle: Path) -> str:
+    return bundle.name.split(".", 1)[0]
+
+
+def status_path(case_dir: Path, bundle: Path) -> Path:
+    return case_dir / f"triage-{upload_of(bundle)}.json"
+
+
+def _status(case_dir: Path, bundle: Path, **fields: Any) -> None:
+    record = {"bundle": bundle.name, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
+    path = status_path(case_dir, bundle)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(path)  # a reader never sees half a record
 
 
 class TriageQueue:
@@ -32,17 +44,20 @@ class TriageQueue:
 
     def submit(self, case_id: str, bundle: Path, case_dir: Path) -> bool:
         """Queue a triage; False (and the case says so) when the queue is full."""
+        _status(case_dir, bundle, status="queued")  # before the worker can see it and say "running"
         try:
             self._queue.put_nowait((case_id, bundle, case_dir))
         except queue.Full:
-            _status(case_dir, bundle.name, status="skipped",
+            _status(case_dir, bundle, status="skipped",
                     reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
             return False
-        _status(case_dir, bundle.name, status="queued")
         return True
 
     def stop(self) -> None:
-        self._queue.put(None)
+        try:
+            self._queue.put_nowait(None)
+        except queue.Full:  # a full queue at shutdown: the daemon worker ends with the process
+            return
         self._thread.join(timeout=30)
 
     def _work(self) -> None:
@@ -51,11 +66,11 @@ class TriageQueue:
             try:
                 self.run(case_id, bundle, case_dir)
             except Exception as exc:  # one bad triage must not stop the ones after it
-                _status(case_dir, bundle.name, status="failed", error=f"{type(exc).__name__}: {exc}",
+                _status(case_dir, bundle, status="failed", error=f"{type(exc).__name__}: {exc}",
                         trace=traceback.format_exc(limit=5))
 
     def run(self, case_id: str, bundle: Path, case_dir: Path) -> None:
-        _status(case_dir, bundle.name, status="running")
+        _status(case_dir, bundle, status="running")
         playbook = self.session.load_playbook(self.playbook)
         targets = self.session.open_targets([f"bundle:{bundle}"])
         try:
@@ -64,9 +79,9 @@ class TriageQueue:
             for target in targets:
                 target.close()
         text = document(run)
-        (case_dir / "findings.json").write_text(text + "\n")
-        report = case_dir / "report.md"
+        (case_dir / f"findings-{upload_of(bundle)}.json").write_text(text + "\n")
+        report = case_dir / f"report-{upload_of(bundle)}.md"
         report.write_text(to_markdown(run))
         self.session.hooks.collector_bundle_triaged(case_id=case_id, run_document=json.loads(text),
                                                     report_path=str(report))
-        _status(case_dir, bundle.name, status="done", run_id=run.run_id, exit_code=run.exit_code)
+        _status(case_dir, bundle, status="done", run_id=run.run_id, exit_code=run.exit_code)

@@ -66,8 +66,10 @@ def test_options_advertises_the_server(collector: Running) -> None:
     assert answer.headers["tus-checksum-algorithm"] == "sha1,sha256"
 
 
-def test_a_whole_upload_gets_a_receipt_signed_by_the_enrollment_key(collector: Running, bundle: bytes) -> None:
+def test_a_whole_upload_gets_a_receipt_signed_by_the_enrollment_key(collector: Running, tmp_path: Path) -> None:
     agent = collector.enroll()
+    # its own host: a bundle of a host with an open case (another test's upload) joins that case
+    bundle = make_bundle(tmp_path / "own.tar.gz", members=4, size=30_000, host="receipt-host").read_bytes()
     with collector.client(str(agent["token"])) as client:
         location, signed = upload(client, bundle, chunk=40_000)
         head = client.head(location, headers=TUS)
