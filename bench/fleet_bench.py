@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, start_prefect, write_inventory
 
@@ -69,13 +70,27 @@ class Sampler:
 
 
 def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time)."""
+    since = time.time()
     procs = []
     for i in range(count):
         with open(logs / f"worker-{count}-{i}.log", "wb") as log:
             procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL], env=env, stdout=subprocess.DEVNULL,
                                           stderr=log, start_new_session=True))
-    time.sleep(3)  # the workers register and start polling; a run submitted before simply waits for one
+    deadline = time.monotonic() + 180
+    while len(online_since(env["PREFECT_API_URL"], since)) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
     return procs
+
+
+def online_since(url: str, since: float) -> list[str]:
+    from datetime import datetime
+
+    answer = httpx.post(f"{url}/work_pools/{POOL}/workers/filter", json={}, timeout=30)
+    if answer.status_code != 200:
+        return []
+    return [w["name"] for w in answer.json() if w.get("last_heartbeat_time")
+            and datetime.fromisoformat(w["last_heartbeat_time"]).timestamp() >= since]
 
 
 def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -130,6 +145,7 @@ def main() -> int:
     write_inventory(n, args.dir, inventory)
     (work / "config.yaml").write_text(f"playbook_paths: [{HERE}]\n")
     server, url = start_prefect(work / "prefect")
+    print(f"work directory {work} (partial.json after each run)", flush=True)
     env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
            "XDG_STATE_HOME": str(work / "state"), "MEDIC_CONFIG": str(work / "config.yaml"),
            "PREFECT_API_URL": url, "PREFECT_HOME": str(work / "client-home"), "PREFECT_WORKER_QUERY_SECONDS": "1"}
@@ -142,6 +158,7 @@ def main() -> int:
         for rep in range(max(args.repeat, args.ansible_repeat)):
             if rep < args.ansible_repeat:
                 runs["ansible"].append(ansible_run(n, args.dir))
+                (work / "partial.json").write_text(json.dumps(runs, indent=2))
                 print(f"ansible   {runs['ansible'][-1]['wall_s']:7.2f} s", flush=True)
             for w in counts if rep < args.repeat else []:
                 workers = start_workers(w, env, work)
@@ -150,6 +167,7 @@ def main() -> int:
                 finally:
                     stop_workers(workers)
                 runs[f"{w}w"].append(m)
+                (work / "partial.json").write_text(json.dumps(runs, indent=2))
                 print(f"{w} worker(s) {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  "
                       f"CPU {m['cpu_s']:6.1f} s  exit {m['rc']}  attempts {m['attempts']}", flush=True)
     finally:

@@ -2,11 +2,12 @@
 
 A parent flow (``medic-fleet``) splits the hosts into shards (round robin: sizes differ by one at most), starts one
 run of the playbook's deployment ``medic-playbook/<playbook>`` per shard with Prefect's ``run_deployment`` (as
-sub-flows: the UI shows them under the parent), waits for them, reads each shard's findings from its
-``medic-findings`` artifact (JSON), keeps each shard's result as a JSON file (never pickle) in the state
-directory, and publishes the aggregated findings and report on the parent. A read-only playbook's shard that
-Crashed (its worker died) is started again, at most ``shard_retries`` times; a playbook that changes things is
-never re-run: its crashed shard is reported for ``medic recover``.
+sub-flows: the UI shows them under the parent), follows them (flows.shard_watch: a shard silent for the zombie
+window is set Crashed), reads each shard's findings from its ``medic-findings`` artifact (JSON), keeps each
+shard's result as a JSON file (never pickle; read back by flows.results) in the state directory, and publishes
+the aggregated findings and report on the parent. A read-only playbook's shard that Crashed (its worker died) is
+started again, at most ``shard_retries`` times, and only its last attempt's findings count; a playbook that
+changes things is never re-run: its crashed shard is flagged for ``medic recover`` (``ShardResult.recover``).
 """
 
 from __future__ import annotations
@@ -64,10 +65,11 @@ def shard_findings(flow_run_id: Any) -> list[dict[str, Any]]:
     return []
 
 
-def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int,
+def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int | None,
               wait: bool, silent_after_s: float) -> ShardResult:
     """Start the shard's run; with ``wait`` follow it (shard_watch) and start it again while it Crashed and
-    retries are left. Only the final attempt's findings count: each host is reported once."""
+    retries are left; ``retries`` None: a changing playbook, never re-run, a crash is flagged for ``medic recover``.
+    Only the final attempt's findings count: each host is reported once."""
     from prefect.deployments import run_deployment
 
     from medic.flows.shard_watch import follow
@@ -80,10 +82,10 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
         if not wait:
             return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
         state = follow(flow_run.id, silent_after_s)
-        if state.is_crashed() and attempts <= retries:
-            continue  # only read-only playbooks get retries > 0 (see fleet_flow)
+        if state.is_crashed() and retries is not None and attempts <= retries:
+            continue
         message = state.message or ""
-        recover = state.is_crashed() and retries == 0
+        recover = state.is_crashed() and retries is None
         if recover:
             message = (f"{message}; a crashed run of a playbook that changes hosts is never re-run: run "
                        f"`medic recover` where it ran (worker), then check its hosts").lstrip("; ")
@@ -129,7 +131,7 @@ def fleet_flow(playbook: str, hosts: list[str], shards: int, parameters: dict[st
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     parts = split(hosts, shards)
-    retries = shard_retries if retry_allowed else 0
+    retries = shard_retries if retry_allowed else None
     with cf.ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [pool.submit(contextvars.copy_context().run, run_shard, playbook, parameters, i, part, retries,
                                wait, silent_after_s) for i, part in enumerate(parts)]

@@ -34,7 +34,7 @@ from prefectsvc import Api, PrefectService, medic
 
 ADDRESSES = [f"127.0.3.{i}" for i in range(1, 7)]
 WINDOW_S = 35
-PAUSE_S = 20  # each shard's run sleeps this long on its hosts: long enough to be killed mid-run
+PAUSE_S = 25  # each shard's run sleeps this long on its hosts: long enough to be killed mid-run
 SLEEPY = """\
     name: {name}
     description: Sleeps on each host, then passes.
@@ -45,6 +45,7 @@ SLEEPY = """\
       - id: sleepy
         title: The host sleeps then answers
         verify: change.command_succeeds
+        timeout: 90
         with: {{argv: [sh, -c, "sleep {{{{ inputs.pause }}}}"]}}
 """
 CHANGING = SLEEPY + """\
