@@ -134,7 +134,7 @@ def main() -> int:
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--workers", default="1,2,4")
     ap.add_argument("--repeat", type=int, default=2, help="fleet runs per worker count (median)")
-    ap.add_argument("--ansible-repeat", type=int, default=2)
+    ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
@@ -176,8 +176,8 @@ def main() -> int:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
     summary = {"hosts": n, "median_wall_s": med,
                "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
-               "ratios": {"1w/ansible": med["1w"] / med["ansible"], "2w/1w": med["2w"] / med["1w"],
-                          "4w/2w": med["4w"] / med["2w"]} if {"1w", "2w", "4w", "ansible"} <= set(med) else {},
+               "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in (("1w", "ansible"), ("2w", "1w"), ("4w", "2w"))
+                          if a in med and b in med},
                "per_host_s": {k: v / n for k, v in med.items()},
                "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
                                 if v and k != "ansible"}}

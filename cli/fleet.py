@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from medic.kernel.errors import UsageError
+from medic.kernel.errors import MedicError, UsageError
 
 RUN_HELP = ("Start one run of medic-playbook/PLAYBOOK per shard of the inventory's hosts (medic deploy and a "
             "worker first), and with --wait follow them and aggregate their findings. A read-only playbook's "
@@ -79,6 +79,8 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
         state = fleet_flow(playbook.name, hosts, args.shards, parameters, max(0, args.shard_retries),
                            read_only(playbook), args.wait, str(results_dir),
                            float(settings(session.config)["crashed_after_s"]), return_state=True)
+    if not results_dir.is_dir():  # the parent flow itself failed before any shard ended
+        raise MedicError(f"fleet {playbook.name}: the parent flow {state.type.value}: {state.message}")
     results = load(results_dir)
     _print_shards(results)
     if not args.wait:

@@ -9,7 +9,9 @@ The same deployments, without a pool, are what ``medic serve`` serves.
 The zombie window: runs send a heartbeat every ``deploy.heartbeat_s`` seconds (30; ``medic worker`` and
 ``medic serve`` set Prefect's heartbeat setting to it); a Running run with no heartbeat and no final state for
 ``deploy.crashed_after_s`` seconds (90) is set Crashed by the automation, so a killed worker does not leave it
-Running for ever.
+Running for ever. Only runs of deployments are watched (``match_related``): a worker or ``medic serve`` runs
+them; a flow in a command's own process (``medic fleet run``'s parent, ``medic run --engine prefect``) ends with
+that command, and a loaded machine delaying its heartbeats must not have it set Crashed mid-run.
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ def zombie_automation(heartbeat_s: int, crashed_after_s: int) -> Any:
             after={"prefect.flow-run.heartbeat"},
             expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{s}" for s in FINAL_EVENTS)},
             match={"prefect.resource.id": ["prefect.flow-run.*"]}, for_each={"prefect.resource.id"},
+            match_related={"prefect.resource.role": "deployment"},
             posture=Posture.Proactive, threshold=1, within=timedelta(seconds=crashed_after_s)),
         actions=[ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False,
                                     message=f"no heartbeat for {crashed_after_s} s: the worker or the run's "

@@ -72,13 +72,13 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
     Only the final attempt's findings count: each host is reported once."""
     from prefect.deployments import run_deployment
 
-    from medic.flows.shard_watch import follow
+    from medic.flows.shard_watch import follow, patiently
 
     attempts = 0
     while True:
         attempts += 1
-        flow_run: Any = run_deployment(f"{FLOW_NAME}/{playbook}", parameters={**parameters, "targets": hosts},
-                                       timeout=0, as_subflow=True, tags=[f"shard:{index}"])
+        flow_run: Any = patiently(run_deployment, f"{FLOW_NAME}/{playbook}", timeout=0, as_subflow=True,
+                                  parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"])
         if not wait:
             return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
         state = follow(flow_run.id, silent_after_s)
@@ -90,7 +90,7 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
             message = (f"{message}; a crashed run of a playbook that changes hosts is never re-run: run "
                        f"`medic recover` where it ran (worker), then check its hosts").lstrip("; ")
         return ShardResult(index, hosts, str(flow_run.id), state.type.value, message, attempts,
-                           shard_findings(flow_run.id), recover)
+                           patiently(shard_findings, flow_run.id), recover)
 
 
 def save(results: list[ShardResult], directory: Path) -> None:

@@ -185,6 +185,8 @@ def test_deploy_installs_the_zombie_automation_with_the_configured_window(site: 
     trigger = automation["trigger"]
     assert trigger["posture"] == "Proactive" and trigger["within"] == WINDOW_S
     assert trigger["after"] == ["prefect.flow-run.heartbeat"] and "prefect.flow-run.Completed" in trigger["expect"]
+    assert trigger["match_related"] in ({"prefect.resource.role": "deployment"},
+                                        [{"prefect.resource.role": "deployment"}])  # worker and serve runs only
     assert automation["actions"][0]["type"] == "change-flow-run-state"
     assert automation["actions"][0]["state"] == "CRASHED"
 
