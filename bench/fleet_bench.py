@@ -150,6 +150,7 @@ def main() -> int:
            "XDG_STATE_HOME": str(work / "state"), "MEDIC_CONFIG": str(work / "config.yaml"),
            "PREFECT_API_URL": url, "PREFECT_HOME": str(work / "client-home"), "PREFECT_WORKER_QUERY_SECONDS": "1"}
     runs: dict[str, list[dict[str, Any]]] = {"ansible": [], **{f"{w}w": [] for w in counts}}
+    failures: list[dict[str, Any]] = []
     try:
         deploy = subprocess.run([MEDIC, "deploy", "--pool", POOL, "--playbook", "ssh-triage"], env=env,
                                 capture_output=True, text=True, check=False)
@@ -164,6 +165,10 @@ def main() -> int:
                 workers = start_workers(w, env, work)
                 try:
                     m = fleet_run(n, workers, inventory, env)
+                except SystemExit as exc:  # recorded, and the other worker counts still run
+                    print(f"{w} worker(s) failed: {str(exc)[-600:]}", flush=True)
+                    failures.append({"workers": w, "rep": rep, "error": str(exc)[-2000:]})
+                    continue
                 finally:
                     stop_workers(workers)
                 runs[f"{w}w"].append(m)
@@ -185,7 +190,7 @@ def main() -> int:
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    (out / f"fleet-{stamp}.json").write_text(json.dumps({"runs": runs, **summary}, indent=2))
+    (out / f"fleet-{stamp}.json").write_text(json.dumps({"runs": runs, "failures": failures, **summary}, indent=2))
     print(f"load average at the end: {os.getloadavg()}; figures in bench/results/fleet-{stamp}.json")
     return 0
 
