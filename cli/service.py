@@ -43,6 +43,8 @@ def register(sub: Any) -> None:
     w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
     w.add_argument("--limit", type=_positive, metavar="N", help="at most N runs at once (default: no limit)")
     w.set_defaults(func=cmd_worker)
+    from medic.cli.fleet import register_fleet
+
     register_fleet(sub)
 
 
@@ -136,66 +138,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         print(f"medic: worker for pool {args.pool} at {url}; Ctrl-C stops", file=sys.stderr)
         asyncio.run(work())
     return 0
-
-
-def register_fleet(sub: Any) -> None:
-    f = sub.add_parser("fleet", help="run a playbook over many hosts, split into shards run by the workers")
-    fsub = f.add_subparsers(dest="fleet_command", metavar="COMMAND", required=True)
-    r = fsub.add_parser("run", help="split the hosts into shards, one deployment run per shard, one report",
-                        description="Start one run of medic-playbook/PLAYBOOK per shard of the inventory's hosts "
-                                    "(medic deploy and a worker first), and with --wait follow them and "
-                                    "aggregate their findings. Exit codes: 0 no check failed, 1 a check failed, "
-                                    "2 usage error (unknown playbook, deployment or host, bad input), 3 a shard "
-                                    "did not complete (unreachable hosts, crashed) or the server is down.")
-    r.add_argument("playbook", metavar="PLAYBOOK", help="a deployed playbook's name")
-    r.add_argument("--inventory", required=True, metavar="FILE", help="inventory file (the workers read it too)")
-    r.add_argument("--target", "-t", action="append", default=[], metavar="GROUP",
-                   help="hosts or groups of the inventory (repeatable, comma-separated; default: all)")
-    r.add_argument("--shards", type=_positive, default=4, metavar="N", help="number of shards (default 4)")
-    r.add_argument("--shard-retries", type=int, default=2, metavar="N",
-                   help="re-submit a crashed shard of a read-only playbook at most N times (default 2)")
-    r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
-    r.add_argument("--wait", action="store_true", help="follow the shards to their end and aggregate findings")
-    r.set_defaults(func=cmd_fleet_run)
-
-
-def cmd_fleet_run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from medic.cli.run import parse_inputs
-    from medic.core.config import state_dir
-    from medic.core.engine import new_run_id
-    from medic.core.session import Session
-    from medic.plugins.ssh import inventory as inventory_mod
-
-    session = Session()
-    _service_env(session.config)
-    playbook = session.load_playbook(args.playbook)
-    given = parse_inputs(args.input)
-    inputs = {k: v for k, v in playbook.bind_inputs(given).items() if k in given}
-    names = [n.strip() for spec in args.target or ["all"] for n in spec.split(",") if n.strip()]
-    hosts = [h.name for h in inventory_mod.load(args.inventory).select(names)]
-    from medic.flows.fleet import fleet_flow, load, read_only
-    from medic.flows.service_errors import require_server, server_errors
-
-    url = require_server("fleet run")
-    results_dir = Path(state_dir(session.config)) / "fleet" / new_run_id()
-    with server_errors():
-        _require_deployment(playbook.name, url)
-        parameters = {**inputs, "inventory": str(Path(args.inventory).resolve())}
-        state = fleet_flow(playbook.name, hosts, args.shards, parameters, max(0, args.shard_retries),
-                           read_only(playbook), args.wait, str(results_dir), return_state=True)
-    results = load(results_dir)
-    for r in results:
-        print(f"shard {r.index}: {len(r.hosts)} host(s), {r.state} ({r.attempts} attempt(s)) {r.message}".rstrip())
-    if not args.wait:
-        return 0
-    rows = [row for r in results for row in r.findings]
-    print(f"medic: fleet {playbook.name}: {len(hosts)} host(s), {len(rows)} finding(s); {state.message}; "
-          f"shard results in {results_dir}", file=sys.stderr)
-    if any(r.state != "COMPLETED" and not any(row.get("status") == "fail" for row in r.findings) for r in results):
-        return 3
-    return 1 if any(row.get("status") == "fail" for row in rows) else 0
 
 
 def _require_deployment(playbook: str, url: str) -> None:

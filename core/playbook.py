@@ -29,7 +29,7 @@ from medic.kernel.errors import Issue, ValidationError
 from medic.kernel.params import REQUIRED, Param, ParamError
 
 FORMAT_VERSION = 1
-TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps")
+TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps", "triggers")  # triggers: flows.triggers
 INPUT_KEYS = ("type", "default", "description", "required", "choices")
 INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping", "version")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")

@@ -2,13 +2,16 @@
 
 Everything is created or updated by name, never duplicated: the process work pool (default ``medic``), the
 deployments ``medic-playbook/<playbook>`` (Prefect upserts a deployment by flow and deployment name), their
-schedules (by slug: the ``schedules:`` entry's name) and the automation ``medic: crash silent runs`` (by name).
+schedules (by slug: the ``schedules:`` entry's name), the playbooks' ``triggers:`` (flows.triggers; automations
+owned by the deployment, replaced on each deploy) and the automation ``medic: crash silent runs`` (by name).
 The same deployments, without a pool, are what ``medic serve`` serves.
 
 The zombie window: runs send a heartbeat every ``deploy.heartbeat_s`` seconds (30; ``medic worker`` and
 ``medic serve`` set Prefect's heartbeat setting to it); a Running run with no heartbeat and no final state for
 ``deploy.crashed_after_s`` seconds (90) is set Crashed by the automation, so a killed worker does not leave it
-Running for ever.
+Running for ever. Only runs of deployments are watched (``match_related``): a worker or ``medic serve`` runs
+them; a flow in a command's own process (``medic fleet run``'s parent, ``medic run --engine prefect``) ends with
+that command, and a loaded machine delaying its heartbeats must not have it set Crashed mid-run.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from medic.core.session import Session
 from medic.flows.deployed import entrypoint
 from medic.flows.playbook_flow import parameter_schema, playbook_flow
 from medic.flows.schedules import ScheduleSpec, parse_schedules, unknown_playbooks
+from medic.flows.triggers import TriggerSpec, parse_triggers
 from medic.kernel.errors import UsageError
 
 DEFAULT_POOL = "medic"
@@ -36,6 +40,7 @@ class DeploymentSpec:
     playbook: Any  # medic.core.playbook.Playbook
     schedules: list[ScheduleSpec] = field(default_factory=list)
     concurrency: int | None = None
+    triggers: list[TriggerSpec] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -51,6 +56,7 @@ class DeploymentSpec:
 
         deployment = RunnerDeployment.from_flow(
             playbook_flow(self.playbook), self.name, schedules=[s.to_prefect() for s in self.schedules],
+            triggers=[t.to_prefect() for t in self.triggers],
             concurrency_limit=self.concurrency, tags=self.tags(), work_pool_name=pool,
             description=self.playbook.description or f"medic playbook {self.name}",
             entrypoint_type=EntrypointType.MODULE_PATH)
@@ -76,6 +82,7 @@ class Plan:
             out.append(f"deployment medic-playbook/{d.name}: create or update (parameters: {inputs}, targets, "
                        f"inventory; tags {', '.join(d.tags())}{limit})")
             out += [f"  {s.describe()}" for s in d.schedules]
+            out += [f"  {t.describe()}" for t in d.triggers]
         out.append(f"automation {AUTOMATION_NAME!r}: ensure it exists (a run silent {self.crashed_after_s} s "
                    f"after its last heartbeat, every {self.heartbeat_s} s, is set Crashed)")
         return out
@@ -111,8 +118,8 @@ def plan(session: Session, names: list[str], pool: str | None) -> Plan:
         playbooks[pb.name] = pb
     schedules = parse_schedules(session.config, playbooks)
     opts = settings(session.config)
-    deployments = [DeploymentSpec(pb, [s for s in schedules if s.playbook == name], opts["concurrency"] or None)
-                   for name, pb in playbooks.items()]
+    deployments = [DeploymentSpec(pb, [s for s in schedules if s.playbook == name], opts["concurrency"] or None,
+                                  parse_triggers(pb)) for name, pb in playbooks.items()]
     for d in deployments:
         parameter_schema(d.playbook)  # refuses an input that cannot be a parameter before anything is sent
     return Plan(pool, deployments, opts["heartbeat_s"], opts["crashed_after_s"])
@@ -148,6 +155,7 @@ def zombie_automation(heartbeat_s: int, crashed_after_s: int) -> Any:
             after={"prefect.flow-run.heartbeat"},
             expect={"prefect.flow-run.heartbeat", *(f"prefect.flow-run.{s}" for s in FINAL_EVENTS)},
             match={"prefect.resource.id": ["prefect.flow-run.*"]}, for_each={"prefect.resource.id"},
+            match_related={"prefect.resource.role": "deployment"},
             posture=Posture.Proactive, threshold=1, within=timedelta(seconds=crashed_after_s)),
         actions=[ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False,
                                     message=f"no heartbeat for {crashed_after_s} s: the worker or the run's "

@@ -2,11 +2,12 @@
 
 A parent flow (``medic-fleet``) splits the hosts into shards (round robin: sizes differ by one at most), starts one
 run of the playbook's deployment ``medic-playbook/<playbook>`` per shard with Prefect's ``run_deployment`` (as
-sub-flows: the UI shows them under the parent), waits for them, reads each shard's findings from its
-``medic-findings`` artifact (JSON), keeps each shard's result as a JSON file (never pickle) in the state
-directory, and publishes the aggregated findings and report on the parent. A read-only playbook's shard that
-Crashed (its worker died) is started again, at most ``shard_retries`` times; a playbook that changes things is
-never re-run: its crashed shard is reported for ``medic recover``.
+sub-flows: the UI shows them under the parent), follows them (flows.shard_watch: a shard silent for the zombie
+window is set Crashed), reads each shard's findings from its ``medic-findings`` artifact (JSON), keeps each
+shard's result as a JSON file (never pickle; read back by flows.results) in the state directory, and publishes
+the aggregated findings and report on the parent. A read-only playbook's shard that Crashed (its worker died) is
+started again, at most ``shard_retries`` times, and only its last attempt's findings count; a playbook that
+changes things is never re-run: its crashed shard is flagged for ``medic recover`` (``ShardResult.recover``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class ShardResult:
     message: str
     attempts: int
     findings: list[dict[str, Any]] = field(default_factory=list)
+    recover: bool = False  # a changing playbook's shard crashed: its hosts need ``medic recover``, not a re-run
 
 
 def shard_findings(flow_run_id: Any) -> list[dict[str, Any]]:
@@ -63,21 +65,32 @@ def shard_findings(flow_run_id: Any) -> list[dict[str, Any]]:
     return []
 
 
-def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int,
-              wait: bool) -> ShardResult:
+def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int | None,
+              wait: bool, silent_after_s: float) -> ShardResult:
+    """Start the shard's run; with ``wait`` follow it (shard_watch) and start it again while it Crashed and
+    retries are left; ``retries`` None: a changing playbook, never re-run, a crash is flagged for ``medic recover``.
+    Only the final attempt's findings count: each host is reported once."""
     from prefect.deployments import run_deployment
+
+    from medic.flows.shard_watch import follow, patiently
 
     attempts = 0
     while True:
         attempts += 1
-        flow_run: Any = run_deployment(f"{FLOW_NAME}/{playbook}", parameters={**parameters, "targets": hosts},
-                                  timeout=None if wait else 0, as_subflow=True, tags=[f"shard:{index}"])
-        state = flow_run.state
-        if wait and state is not None and state.is_crashed() and attempts <= retries:
-            continue  # only read-only playbooks get retries > 0 (see fleet_flow)
-        findings = shard_findings(flow_run.id) if wait else []
-        return ShardResult(index, hosts, str(flow_run.id), state.type.value if state else "UNKNOWN",
-                           (state.message or "") if state else "", attempts, findings)
+        flow_run: Any = patiently(run_deployment, f"{FLOW_NAME}/{playbook}", timeout=0, as_subflow=True,
+                                  parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"])
+        if not wait:
+            return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
+        state = follow(flow_run.id, silent_after_s)
+        if state.is_crashed() and retries is not None and attempts <= retries:
+            continue
+        message = state.message or ""
+        recover = state.is_crashed() and retries is None
+        if recover:
+            message = (f"{message}; a crashed run of a playbook that changes hosts is never re-run: run "
+                       f"`medic recover` where it ran (worker), then check its hosts").lstrip("; ")
+        return ShardResult(index, hosts, str(flow_run.id), state.type.value, message, attempts,
+                           patiently(shard_findings, flow_run.id), recover)
 
 
 def save(results: list[ShardResult], directory: Path) -> None:
@@ -91,6 +104,10 @@ def report(playbook: str, results: list[ShardResult], hosts: list[str]) -> str:
     out = [f"# Fleet report: {playbook}", "", f"{len(hosts)} host(s) in {len(results)} shard(s).", "",
            "| Shard | State | Attempts | Hosts | Message |", "|---|---|---|---|---|"]
     out += [f"| {r.index} | {r.state} | {r.attempts} | {len(r.hosts)} | {r.message[:200]} |" for r in results]
+    flagged = [r for r in results if r.recover]
+    if flagged:
+        out += ["", "## Needs `medic recover`", ""]
+        out += [f"- shard {r.index} ({', '.join(r.hosts)}): {r.message}" for r in flagged]
     out += ["", "## Findings", "", "| Status | Check | Target | Summary |", "|---|---|---|---|"]
     out += [f"| {row.get('status')} | {row.get('check')} | {row.get('target')} | {row.get('summary')} |"
             for row in rows]
@@ -108,16 +125,16 @@ def final(results: list[ShardResult], wait: bool) -> State[Any]:
                           f"{first.state} {first.message}"[:500])
 
 
-@flow(name=FLEET_FLOW, persist_result=False, log_prints=False, validate_parameters=False)
+@flow(name=FLEET_FLOW, persist_result=False, result_serializer="json", log_prints=False, validate_parameters=False)
 def fleet_flow(playbook: str, hosts: list[str], shards: int, parameters: dict[str, Any], shard_retries: int,
-               retry_allowed: bool, wait: bool, results_dir: str) -> State[Any]:
+               retry_allowed: bool, wait: bool, results_dir: str, silent_after_s: float) -> State[Any]:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     parts = split(hosts, shards)
-    retries = shard_retries if retry_allowed else 0
+    retries = shard_retries if retry_allowed else None
     with cf.ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [pool.submit(contextvars.copy_context().run, run_shard, playbook, parameters, i, part, retries,
-                               wait) for i, part in enumerate(parts)]
+                               wait, silent_after_s) for i, part in enumerate(parts)]
         results = [f.result() for f in futures]
     save(results, Path(results_dir))
     if wait:
@@ -128,8 +145,16 @@ def fleet_flow(playbook: str, hosts: list[str], shards: int, parameters: dict[st
     return final(results, wait)
 
 
-
 def load(directory: Path) -> list[ShardResult]:
-    """The shard results a fleet run saved (JSON only: nothing read here can run code)."""
+    """The shard results a fleet run saved, read as JSON only (flows.results): nothing read here can run code."""
+    from medic.flows.results import ResultRefused, read
+
     files = sorted(directory.glob("shard-*.json"), key=lambda p: int(p.stem.split("-")[1]))
-    return [ShardResult(**json.loads(p.read_text())) for p in files]
+    out = []
+    for path in files:
+        value = read(path)
+        try:
+            out.append(ShardResult(**value))
+        except TypeError:
+            raise ResultRefused(f"result {path}: not a medic shard result") from None
+    return out

@@ -88,8 +88,8 @@ def playbook_flow(playbook: Playbook) -> Flow[..., Any]:
         return run_deployed(name, parameters)
 
     medic_playbook.__signature__ = signature(playbook)  # type: ignore[attr-defined]
-    return flow(name=FLOW_NAME, persist_result=False, log_prints=False, validate_parameters=False,
-                description=playbook.description or f"medic playbook {name}")(medic_playbook)
+    return flow(name=FLOW_NAME, persist_result=False, result_serializer="json", log_prints=False,
+                validate_parameters=False, description=playbook.description or f"medic playbook {name}")(medic_playbook)
 
 
 def run_deployed(name: str, parameters: dict[str, Any]) -> State[Any]:

@@ -65,7 +65,7 @@ class PrefectExecutor(Executor):
             return result
 
         leaf_task = task(name=f"{step.id} @ {target.name}", retries=step.retries, retry_delay_seconds=0,
-                         persist_result=False, cache_policy=NO_CACHE, log_prints=False)(body)
+                         persist_result=False, result_serializer="json", cache_policy=NO_CACHE, log_prints=False)(body)
         state: State[Any] = leaf_task(return_state=True)
         if state.is_completed():
             result: StepResult = state.result()
@@ -97,8 +97,8 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
             _IN_TARGET_TASK.set(True)
             return fn(target)
 
-        host_task = task(name=f"target {target.name}", persist_result=False, cache_policy=NO_CACHE,
-                         log_prints=False)(body)
+        host_task = task(name=f"target {target.name}", persist_result=False, result_serializer="json",
+                         cache_policy=NO_CACHE, log_prints=False)(body)
         return host_task()
 
     return run
@@ -116,7 +116,7 @@ def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inp
     holder: dict[str, RunResult] = {}
 
     # the parameters are what the UI shows (secrets masked); the body uses the real values of this closure
-    @flow(name=FLOW_NAME, flow_run_name=run_id, persist_result=False, log_prints=False,
+    @flow(name=FLOW_NAME, flow_run_name=run_id, persist_result=False, result_serializer="json", log_prints=False,
           validate_parameters=False)
     def medic_playbook(playbook: str, inputs: dict[str, Any], targets: list[str]) -> State[Any]:
         run = holder["run"] = engine.run(playbook_obj, target_list, all_inputs, options, run_id=run_id)

@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 STARTUP_TIMEOUT = 120.0  # a cold start (imports + SQLite migrations) takes ~10 s idle, much more on a loaded CI
 AUTH_STRING = "medic-test:s3cret-for-tests"
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 QUIET = {
     "DO_NOT_TRACK": "1",
@@ -64,6 +66,56 @@ class PrefectService:
     def log_tail(self, size: int = 4000) -> str:
         log = self.home / "server.log"
         return log.read_text(errors="replace")[-size:] if log.exists() else ""
+
+
+def medic(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``medic ARGS`` in a subprocess with ``env`` (a service's subprocess_env)."""
+    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
+                          env=env, timeout=120)
+
+
+class Api:
+    """The REST API as Prefect's UI uses it (httpx, the auth header), for tests."""
+
+    def __init__(self, service: PrefectService) -> None:
+        self.http = httpx.Client(base_url=service.api_url, headers=service.headers, timeout=30)
+
+    def post(self, path: str, body: Any) -> httpx.Response:
+        # Prefect's SQLite answers 503 when it is locked by a busy worker: ask again, as Prefect's own client does
+        for pause in (0.2, 0.5, 1, 2, 4):
+            answer = self.http.post(path, json=body)
+            if answer.status_code not in (429, 502, 503):
+                return answer
+            time.sleep(pause)
+        return answer
+
+    def deployments(self) -> list[dict[str, Any]]:
+        answer = self.post("/deployments/filter", {"flows": {"name": {"any_": ["medic-playbook"]}}})
+        answer.raise_for_status()
+        return list(answer.json())
+
+    def deployment(self, name: str) -> dict[str, Any]:
+        answer = self.http.get(f"/deployments/name/medic-playbook/{name}")
+        answer.raise_for_status()
+        return dict(answer.json())
+
+    def start(self, name: str, parameters: dict[str, Any]) -> str:
+        answer = self.post(f"/deployments/{self.deployment(name)['id']}/create_flow_run",
+                           {"parameters": parameters})
+        answer.raise_for_status()
+        return str(answer.json()["id"])
+
+    def wait(self, run_id: str, timeout: float = 90) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = self.http.get(f"/flow_runs/{run_id}").json()
+            if run["state"]["type"] in FINAL or time.monotonic() > deadline:
+                return dict(run)
+            time.sleep(0.25)
+
+    def artifacts(self, run_id: str) -> dict[str, Any]:
+        answer = self.post("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
+        return {a["key"]: a for a in answer.json()}
 
 
 def _free_port() -> int:

@@ -17,11 +17,9 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
-from prefectsvc import PrefectService
+from prefectsvc import Api, PrefectService, medic
 
-FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 FORM_PLAYBOOK = """\
     name: svc-form
     description: A playbook whose inputs make a form.
@@ -38,53 +36,6 @@ FORM_PLAYBOOK = """\
         verify: change.file_contains
         with: {path: "{{ inputs.path }}", pattern: "{{ inputs.pattern }}"}
 """
-
-
-def medic(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "medic.cli.main", *args], capture_output=True, text=True,
-                          env=env, timeout=120)
-
-
-class Api:
-    def __init__(self, service: PrefectService) -> None:
-        self.http = httpx.Client(base_url=service.api_url, headers=service.headers, timeout=30)
-
-    def post(self, path: str, body: dict[str, Any]) -> httpx.Response:
-        # Prefect's SQLite answers 503 when it is locked by a busy worker: ask again, as Prefect's own client does
-        for pause in (0.2, 0.5, 1, 2, 4):
-            answer = self.http.post(path, json=body)
-            if answer.status_code not in (429, 502, 503):
-                return answer
-            time.sleep(pause)
-        return answer
-
-    def deployments(self) -> list[dict[str, Any]]:
-        answer = self.post("/deployments/filter", {"flows": {"name": {"any_": ["medic-playbook"]}}})
-        answer.raise_for_status()
-        return list(answer.json())
-
-    def deployment(self, name: str) -> dict[str, Any]:
-        answer = self.http.get(f"/deployments/name/medic-playbook/{name}")
-        answer.raise_for_status()
-        return dict(answer.json())
-
-    def start(self, name: str, parameters: dict[str, Any]) -> str:
-        answer = self.post(f"/deployments/{self.deployment(name)['id']}/create_flow_run",
-                           {"parameters": parameters})
-        answer.raise_for_status()
-        return str(answer.json()["id"])
-
-    def wait(self, run_id: str, timeout: float = 90) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while True:
-            run = self.http.get(f"/flow_runs/{run_id}").json()
-            if run["state"]["type"] in FINAL or time.monotonic() > deadline:
-                return dict(run)
-            time.sleep(0.25)
-
-    def artifacts(self, run_id: str) -> dict[str, Any]:
-        answer = self.post("/artifacts/filter", {"artifacts": {"flow_run_id": {"any_": [run_id]}}})
-        return {a["key"]: a for a in answer.json()}
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +88,8 @@ def test_deploy_twice_updates_the_same_deployments(site: dict[str, Any]) -> None
     assert schedule["parameters"] == {"path": "/etc/hostname", "targets": ["local"]}
     pool = api.http.get("/work_pools/medic").json()
     assert pool["type"] == "process"
-    automations = api.post("/automations/filter", {}).json()
-    assert [a["name"] for a in automations].count("medic: crash silent runs") == 1
+    automations = [a for a in api.post("/automations/filter", {}).json() if a["name"] == "medic: crash silent runs"]
+    assert len(automations) == 1 and automations[0]["trigger"]["within"] == 90  # deploy.crashed_after_s's default
 
 
 def test_the_form_comes_from_the_playbook_inputs(site: dict[str, Any]) -> None:

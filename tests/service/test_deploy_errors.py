@@ -80,3 +80,45 @@ def test_wrong_credentials_and_unknown_pool(tmp_path: Path, prefect_service: Pre
 def test_a_zombie_window_shorter_than_a_heartbeat_is_refused(tmp_path: Path, deploy: str, wanted: str) -> None:
     out = medic(config(tmp_path, f"deploy: {deploy}\n"), "deploy", "--dry-run")
     assert out.returncode == 2 and wanted in out.stderr, out.stderr
+
+
+TRIGGERED = """\
+    name: trig
+    inputs:
+      bundle: {type: string, description: a path}
+      size: {type: int, default: 0}
+    targets: [local]
+    triggers: [TRIGGER]
+    steps:
+      - id: there
+        verify: change.file_contains
+        with: {path: "{{ inputs.bundle }}", pattern: "x"}
+"""
+
+
+@pytest.mark.parametrize("trigger, wanted", [
+    ("{event: medic.bundle.received, inputs: {bundle: payload.bundle_path, nope: payload.x}}",
+     "trigger 1: inputs.nope: not an input of the playbook (bundle, size)"),
+    ('{event: medic.bundle.received, inputs: {bundle: "{{ event.payload.path }}"}}',
+     "inputs.bundle: expected payload.KEY[.KEY...], resource.LABEL, id, occurred, event; got '{{ event.payload"),
+    ("{event: medic.bundle.received, inputs: {size: payload.bundle_size}}",
+     "trigger 1: required input(s) bundle not mapped from the event"),
+    ("{event: medic.bundle.received, when: always, inputs: {bundle: payload.p}}", "unknown key 'when'"),
+])
+def test_a_bad_trigger_is_exit_2_naming_the_playbook_and_entry(tmp_path: Path, trigger: str, wanted: str) -> None:
+    (tmp_path / "books").mkdir()
+    (tmp_path / "books" / "trig.yaml").write_text(textwrap.dedent(TRIGGERED).replace("TRIGGER", trigger))
+    env = config(tmp_path, f"playbook_paths: [{tmp_path / 'books'}]\n")
+    out = medic(env, "deploy", "--dry-run", "--playbook", "trig")
+    assert out.returncode == 2 and wanted in out.stderr and "playbook trig (" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_dry_run_shows_the_compiled_trigger(tmp_path: Path) -> None:
+    (tmp_path / "books").mkdir()
+    trigger = "{event: medic.bundle.*, match: {medic.host: [a, b]}, inputs: {bundle: payload.bundle_path}}"
+    (tmp_path / "books" / "trig.yaml").write_text(textwrap.dedent(TRIGGERED).replace("TRIGGER", trigger))
+    out = medic(config(tmp_path, f"playbook_paths: [{tmp_path / 'books'}]\n"), "deploy", "--dry-run",
+                "--playbook", "trig")
+    assert out.returncode == 0, out.stderr
+    assert "  trigger on medic.bundle.* where {'medic.host': ['a', 'b']}: bundle <- payload.bundle_path" in out.stdout

@@ -1,0 +1,199 @@
+"""Fleet triage on 1, 2 and 4 process workers (shards = 2 x workers) beside Ansible, on the same loopback hosts.
+
+    .venv/bin/python bench/fleet_bench.py [--hosts 200] [--workers 1,2,4] [--repeat 2] [--ansible-repeat 2]
+
+Starts N OpenSSH servers with ../shared/peers/sshhosts.sh (127.0.0.2..., port 2222), one Prefect server (SQLite),
+``medic deploy --playbook ssh-triage`` (bench/ssh-triage.yaml: the eight checks of ../shared/peers/ansible-triage.yml)
+and, for each worker count W, W ``medic worker`` processes; then runs, interleaved with Ansible
+(../shared/peers/ansible-run.sh N, forks 50):
+
+    medic fleet run ssh-triage --inventory INV --shards 2W --wait
+
+Each fleet run must report every host exactly once (its shard results) with no unreachable host. For each it
+records the wall time of the command, the peak RSS of all medic processes together (the fleet command, the
+workers and their flow-run processes, sampled every 100 ms) and their CPU time. Prints medians and ratios
+(1 worker / Ansible, 2 / 1, 4 / 2) and writes the figures to bench/results/fleet-*.json. Needs root (sshd), psutil.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, start_prefect, write_inventory
+
+POOL = "fleetbench"
+
+
+class Sampler:
+    """Peak summed RSS and total CPU time of some process trees (roots added while it runs)."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = list(roots)
+        self.peak = 0
+        self.cpu: dict[int, float] = {}
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.done.is_set():
+            total = 0
+            for root in list(self.roots):
+                with contextlib.suppress(psutil.Error):
+                    top = psutil.Process(root)
+                    for p in [top, *top.children(recursive=True)]:
+                        with contextlib.suppress(psutil.Error):
+                            total += p.memory_info().rss
+                            t = p.cpu_times()
+                            self.cpu[p.pid] = t.user + t.system
+            self.peak = max(self.peak, total)
+            self.done.wait(0.1)
+
+    def stop(self) -> dict[str, float]:
+        self.done.set()
+        self.thread.join()
+        return {"peak_rss_mb": self.peak / 2**20, "cpu_s": sum(self.cpu.values())}
+
+
+def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time)."""
+    since = time.time()
+    procs = []
+    for i in range(count):
+        with open(logs / f"worker-{count}-{i}.log", "wb") as log:
+            procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL], env=env, stdout=subprocess.DEVNULL,
+                                          stderr=log, start_new_session=True))
+    deadline = time.monotonic() + 180
+    while len(online_since(env["PREFECT_API_URL"], since)) < count and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return procs
+
+
+def online_since(url: str, since: float) -> list[str]:
+    from datetime import datetime
+
+    answer = httpx.post(f"{url}/work_pools/{POOL}/workers/filter", json={}, timeout=30)
+    if answer.status_code != 200:
+        return []
+    return [w["name"] for w in answer.json() if w.get("last_heartbeat_time")
+            and datetime.fromisoformat(w["last_heartbeat_time"]).timestamp() >= since]
+
+
+def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in procs:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str]
+              ) -> dict[str, Any]:
+    argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(2 * len(workers)),
+            "--wait"]
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = Sampler([proc.pid, *(w.pid for w in workers)])
+    out, err = proc.communicate()
+    wall = time.monotonic() - started
+    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop()}
+    if proc.returncode not in (0, 1) or "shard results in " not in err:
+        raise SystemExit(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
+                         f"{err[-2000:]}")
+    results = Path(err.split("shard results in ")[1].split()[0])
+    shards = [json.loads(p.read_text()) for p in results.glob("shard-*.json")]
+    targets = [row["target"] for s in shards for row in s["findings"] if row["check"] != "target.reachable"]
+    hosts = set(targets)
+    if len(hosts) != n or any(s["state"] not in ("COMPLETED", "FAILED") for s in shards):
+        raise SystemExit(f"fleet {n}: {len(hosts)} hosts reported, shard states {[s['state'] for s in shards]}")
+    m["checks"] = len(targets)
+    m["attempts"] = sum(s["attempts"] for s in shards)
+    return m
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--hosts", type=int, default=200)
+    ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--repeat", type=int, default=2, help="fleet runs per worker count (median)")
+    ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
+    ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
+    args = ap.parse_args()
+    counts = [int(x) for x in args.workers.split(",")]
+    n = args.hosts
+    start_hosts(n, args.dir)
+    work = Path(tempfile.mkdtemp(prefix="medic-fleet-bench-"))
+    inventory = work / "inventory.yaml"
+    write_inventory(n, args.dir, inventory)
+    (work / "config.yaml").write_text(f"playbook_paths: [{HERE}]\n")
+    server, url = start_prefect(work / "prefect")
+    print(f"work directory {work} (partial.json after each run)", flush=True)
+    env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "XDG_STATE_HOME": str(work / "state"), "MEDIC_CONFIG": str(work / "config.yaml"),
+           "PREFECT_API_URL": url, "PREFECT_HOME": str(work / "client-home"), "PREFECT_WORKER_QUERY_SECONDS": "1"}
+    runs: dict[str, list[dict[str, Any]]] = {"ansible": [], **{f"{w}w": [] for w in counts}}
+    failures: list[dict[str, Any]] = []
+    try:
+        deploy = subprocess.run([MEDIC, "deploy", "--pool", POOL, "--playbook", "ssh-triage"], env=env,
+                                capture_output=True, text=True, check=False)
+        if deploy.returncode != 0:
+            raise SystemExit(f"medic deploy: {deploy.stderr}")
+        for rep in range(max(args.repeat, args.ansible_repeat)):
+            if rep < args.ansible_repeat:
+                runs["ansible"].append(ansible_run(n, args.dir))
+                (work / "partial.json").write_text(json.dumps(runs, indent=2))
+                print(f"ansible   {runs['ansible'][-1]['wall_s']:7.2f} s", flush=True)
+            for w in counts if rep < args.repeat else []:
+                workers = start_workers(w, env, work)
+                try:
+                    m = fleet_run(n, workers, inventory, env)
+                except SystemExit as exc:  # recorded, and the other worker counts still run
+                    print(f"{w} worker(s) failed: {str(exc)[-600:]}", flush=True)
+                    failures.append({"workers": w, "rep": rep, "error": str(exc)[-2000:]})
+                    continue
+                finally:
+                    stop_workers(workers)
+                runs[f"{w}w"].append(m)
+                (work / "partial.json").write_text(json.dumps(runs, indent=2))
+                print(f"{w} worker(s) {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  "
+                      f"CPU {m['cpu_s']:6.1f} s  exit {m['rc']}  attempts {m['attempts']}", flush=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
+    summary = {"hosts": n, "median_wall_s": med,
+               "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
+               "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in (("1w", "ansible"), ("2w", "1w"), ("4w", "2w"))
+                          if a in med and b in med},
+               "per_host_s": {k: v / n for k, v in med.items()},
+               "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
+                                if v and k != "ansible"}}
+    print(json.dumps(summary, indent=2))
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    (out / f"fleet-{stamp}.json").write_text(json.dumps({"runs": runs, "failures": failures, **summary}, indent=2))
+    print(f"load average at the end: {os.getloadavg()}; figures in bench/results/fleet-{stamp}.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Following one shard's run until it ends, and telling a dead run from a slow one.
+
+A process worker killed with its run's process leaves the run Running on the server for ever (prefect#16746) and
+Prefect's flow retries do not cover Crashed (prefect#10211). ``medic deploy``'s automation sets such a run Crashed
+once it has sent no heartbeat for the zombie window; the fleet parent does not wait on the automation alone
+(proactive triggers are evaluated periodically, and an automation may have been removed): a Pending or Running
+shard silent for the window — no heartbeat event, no state change — is set Crashed here, by the same rule.
+
+A busy server (SQLite locked under several workers answers 503 after Prefect's own client retries) must not fail
+the whole fleet: submitting a shard and each poll are tried again (``patiently``) for up to ``PATIENCE_S``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID
+
+import httpx
+from prefect.client.schemas.objects import StateType
+from prefect.states import Crashed, State
+
+POLL_S = 2.0
+ALIVE = (StateType.PENDING, StateType.RUNNING)  # a worker holds these: its death makes them silent
+HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+PATIENCE_S = 120.0
+T = TypeVar("T")
+
+
+def transient(exc: BaseException) -> bool:
+    """A server too busy to answer now (429, 5xx) or a connection that broke: worth asking again."""
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    if isinstance(exc, PrefectHTTPStatusError | httpx.HTTPStatusError):
+        return exc.response.status_code == 429 or exc.response.status_code >= 500
+    return isinstance(exc, httpx.TransportError)
+
+
+def patiently(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``call(*args, **kwargs)``, asked again with a growing pause while the server is busy (PATIENCE_S)."""
+    deadline = time.monotonic() + PATIENCE_S
+    pause = 1.0
+    while True:
+        try:
+            return call(*args, **kwargs)
+        except Exception as exc:
+            if not transient(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 15.0)
+
+
+def last_heartbeat(client: Any, flow_run_id: UUID) -> datetime | None:
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+    page = client.read_events(filter=EventFilter(
+        event=EventNameFilter(name=[HEARTBEAT_EVENT]),
+        resource=EventResourceFilter(id=[f"prefect.flow-run.{flow_run_id}"])), limit=1)
+    return max((e.occurred for e in page.events), default=None)
+
+
+def silent_for(client: Any, flow_run_id: UUID, state: State[Any]) -> float:
+    """Seconds since the run last showed life: its last heartbeat or its last state change, the later."""
+    signs = [t for t in (last_heartbeat(client, flow_run_id), state.timestamp) if t is not None]
+    if not signs:
+        return 0.0
+    return (datetime.now(UTC) - max(signs)).total_seconds()
+
+
+def follow(flow_run_id: UUID, silent_after_s: float) -> State[Any]:
+    """The run's final state; a run silent for ``silent_after_s`` seconds is set Crashed and that is returned."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        while True:
+            final = patiently(_poll, client, flow_run_id, silent_after_s)
+            if final is not None:
+                return final
+            time.sleep(POLL_S)
+
+
+def _poll(client: Any, flow_run_id: UUID, silent_after_s: float) -> State[Any] | None:
+    """The final state, or the Crashed state set now on a silent run, or None: still going."""
+    state = client.read_flow_run(flow_run_id).state
+    if state is not None and state.is_final():
+        return state
+    if state is None or state.type not in ALIVE:
+        return None
+    silence = silent_for(client, flow_run_id, state)
+    if silence <= silent_after_s:
+        return None
+    crashed: State[Any] = Crashed(message=f"no heartbeat for {silence:.0f} s (zombie window {silent_after_s:.0f} "
+                                          f"s): the worker or the run's process died (set Crashed by the medic "
+                                          f"fleet parent)")
+    client.set_flow_run_state(flow_run_id, crashed, force=True)
+    return crashed

@@ -1,0 +1,243 @@
+"""When a worker dies mid-run: the fleet parent re-runs a read-only playbook's shards, never a changing one's.
+
+Real parts: the session's Prefect server, ``medic deploy`` (zombie window shortened to 35 s for the test through
+``deploy.crashed_after_s``; Prefect's heartbeat cannot go below 30 s), two ``medic worker`` subprocesses of 3 runs
+each, six loopback OpenSSH hosts (one sshd listening on 127.0.3.1-6). Two fleet runs go at once: a read-only
+playbook on 4 shards and a changing one on 2; every shard run waits on its hosts for a release file. Once a worker
+runs a changing shard and a read-only one, that worker is SIGKILLed with its process group and its descendants'
+groups (Prefect starts each flow run in its own session: killing the worker's group alone leaves the run alive
+and it completes, prefect#16746). Then:
+
+- the release file is created; the read-only fleet ends 0 with every host exactly once in its report, a shard run
+  a second time, within the zombie window plus the re-run's time (plus polling slack) after the kill;
+- the changing fleet's crashed shard is not re-run: flagged for ``medic recover`` and notified on the channel;
+- ``medic deploy`` installed the zombie automation with the window from the configuration (read back by API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prefectsvc import Api, PrefectService, medic
+
+ADDRESSES = [f"127.0.3.{i}" for i in range(1, 7)]
+WINDOW_S = 35
+SLEEPY = """\
+    name: {name}
+    description: Sleeps on each host, then passes.
+    inputs:
+      release: {{type: string, description: the run waits on its hosts until this file exists}}
+    targets: [local]
+    steps:
+      - id: sleepy
+        title: The host sleeps then answers
+        verify: change.command_succeeds
+        timeout: 170
+        with: {{argv: [sh, -c, "while [ ! -e '{{{{ inputs.release }}}}' ]; do sleep 0.2; done"]}}
+"""
+CHANGING = SLEEPY + """\
+      - id: never
+        title: An action that never runs (it makes the playbook a changing one)
+        action: restart_service
+        when: inputs.release == ""
+        with: {{name: nothing}}
+"""
+
+
+def _free_port() -> int:
+    for port in range(2450, 2550):
+        try:
+            for addr in ADDRESSES:
+                with socket.socket() as s:
+                    s.bind((addr, port))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no free port for the test sshd")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    root = tmp_path_factory.mktemp("deathlab")
+    for key in ("hostkey", "client"):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / key)], check=True)
+    (root / "authorized_keys").write_text((root / "client.pub").read_text())
+    port = _free_port()
+    conf = root / "sshd.conf"
+    conf.write_text("".join(f"ListenAddress {a}\n" for a in ADDRESSES) + textwrap.dedent(f"""\
+        Port {port}
+        HostKey {root / 'hostkey'}
+        PermitRootLogin prohibit-password
+        PasswordAuthentication no
+        AuthorizedKeysFile {root / 'authorized_keys'}
+        StrictModes no
+        UsePAM no
+        PidFile none
+        MaxStartups 100
+        MaxSessions 50
+        LogLevel ERROR
+        """))
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    host_key = " ".join((root / "hostkey.pub").read_text().split()[:2])
+    (root / "known_hosts").write_text("".join(f"[{a}]:{port} {host_key}\n" for a in ADDRESSES))
+    hosts = {f"d{i}": {"address": a} for i, a in enumerate(ADDRESSES)}
+    (root / "inventory.yaml").write_text(json.dumps({
+        "known_hosts": str(root / "known_hosts"),
+        "defaults": {"user": "root", "port": port, "key_file": str(root / "client"), "connect_timeout": 5,
+                     "command_timeout": 120},
+        "hosts": hosts, "groups": {"ro": {"hosts": list(hosts)[:4]}, "rw": {"hosts": list(hosts)[4:]}}}))
+    deadline = time.monotonic() + 20
+    while not _listening(ADDRESSES[-1], port):
+        assert sshd.poll() is None and time.monotonic() < deadline, "sshd did not start"
+        time.sleep(0.1)
+    yield {"root": root, "hosts": list(hosts)}
+    sshd.terminate()
+    sshd.wait(timeout=10)
+
+
+def _listening(addr: str, port: int) -> bool:
+    try:
+        with socket.create_connection((addr, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _flow_run_ids(pid: int) -> set[str]:
+    """The flow runs a worker's descendants run (Prefect gives each run's process PREFECT__FLOW_RUN_ID)."""
+    ids = set()
+    for child in _descendants(pid):
+        try:
+            env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ids |= {e.split(b"=", 1)[1].decode() for e in env if e.startswith(b"PREFECT__FLOW_RUN_ID=")}
+    return ids
+
+
+def _kill_everything_under(pid: int) -> None:
+    groups = set()
+    for p in [pid, *_descendants(pid)]:
+        with contextlib.suppress(ProcessLookupError):
+            groups.add(os.getpgid(p))
+    for group in groups:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def site(prefect_service: PrefectService, lab: dict[str, Any],
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    base = tmp_path_factory.mktemp("death")
+    (base / "books").mkdir()
+    (base / "books" / "fleet-slow.yaml").write_text(textwrap.dedent(SLEEPY.format(name="fleet-slow")))
+    (base / "books" / "fleet-change.yaml").write_text(textwrap.dedent(CHANGING.format(name="fleet-change")))
+    (base / "config.yaml").write_text(f"playbook_paths: [{base / 'books'}]\n"
+                                      f"deploy: {{heartbeat_s: 30, crashed_after_s: {WINDOW_S}}}\n")
+    env = prefect_service.subprocess_env(MEDIC_CONFIG=str(base / "config.yaml"), XDG_STATE_HOME=str(base / "state"),
+                                         XDG_CONFIG_HOME=str(base / "cfg"), PREFECT_WORKER_QUERY_SECONDS="1")
+    out = medic(env, "deploy", "--pool", "death", "--playbook", "fleet-slow", "--playbook", "fleet-change")
+    assert out.returncode == 0, out.stderr
+    workers = [subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "death", "--limit",
+                                 "3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True) for _ in range(2)]
+    yield {"base": base, "env": env, "api": Api(prefect_service), "workers": workers}
+    for w in workers:
+        if w.poll() is None:
+            _kill_everything_under(w.pid)
+        w.wait(timeout=30)
+
+
+def test_deploy_installs_the_zombie_automation_with_the_configured_window(site: dict[str, Any]) -> None:
+    [automation] = [a for a in site["api"].post("/automations/filter", {}).json()
+                    if a["name"] == "medic: crash silent runs"]
+    trigger = automation["trigger"]
+    assert trigger["posture"] == "Proactive" and trigger["within"] == WINDOW_S
+    assert trigger["after"] == ["prefect.flow-run.heartbeat"] and "prefect.flow-run.Completed" in trigger["expect"]
+    assert trigger["match_related"] in ({"prefect.resource.role": "deployment"},
+                                        [{"prefect.resource.role": "deployment"}])  # worker and serve runs only
+    assert automation["actions"][0]["type"] == "change-flow-run-state"
+    assert automation["actions"][0]["state"] == "CRASHED"
+
+
+def test_a_dead_worker_costs_a_retry_of_read_only_shards_and_flags_changing_ones(site: dict[str, Any],
+                                                                               lab: dict[str, Any]) -> None:
+    api: Api = site["api"]
+    inventory = str(lab["root"] / "inventory.yaml")
+    notes = site["base"] / "notes.jsonl"
+    release = site["base"] / "release"
+    common = ["--inventory", inventory, "--wait", "-i", f"release={release}"]
+    ro = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "fleet", "run", "fleet-slow", "--target", "ro",
+                           "--shards", "4", *common], env=site["env"], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    rw = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "fleet", "run", "fleet-change", "--target",
+                           "rw", "--shards", "2", "--notify", f"file:{notes}", *common], env=site["env"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    changing, slow = api.deployment("fleet-change")["id"], api.deployment("fleet-slow")["id"]
+    deadline = time.monotonic() + 180
+    while True:  # a worker runs a changing shard and a read-only one: that worker dies
+        running = api.post("/flow_runs/filter", {"flow_runs": {
+            "state": {"type": {"any_": ["RUNNING"]}}, "deployment_id": {"any_": [changing, slow]}}}).json()
+        kinds = {r["id"]: r["deployment_id"] for r in running}
+        held = {w.pid: _flow_run_ids(w.pid) & set(kinds) for w in site["workers"]}
+        victims = [w for w in site["workers"] if {kinds[i] for i in held[w.pid]} == {changing, slow}]
+        if victims:
+            break
+        assert time.monotonic() < deadline and ro.poll() is None and rw.poll() is None, (running, held)
+        time.sleep(0.5)
+    victim = victims[0]
+    _kill_everything_under(victim.pid)
+    killed_at = time.monotonic()
+    release.touch()  # the survivors finish; the re-runs of the dead worker's shards do not wait
+    ro_out, ro_err = ro.communicate(timeout=240)
+    ended_after = time.monotonic() - killed_at
+    rw_out, rw_err = rw.communicate(timeout=120)
+
+    assert ro.returncode == 0, (ro_out, ro_err)
+    assert "2 attempt(s)" in ro_out, ro_out  # the victim's read-only shard died and ran again
+    results_dir = Path(ro_err.split("shard results in ")[1].split()[0])
+    shards = [json.loads(p.read_text()) for p in sorted(results_dir.glob("shard-*.json"))]
+    assert sorted(row["target"] for s in shards for row in s["findings"]) == lab["hosts"][:4]
+    rerun = max(api.wait(s["flow_run_id"])["total_run_time"] for s in shards if s["attempts"] > 1)
+    # the zombie window, the re-run's own time, and the slack of polling (worker 1 s, parent 2 s, process start-up)
+    assert ended_after <= WINDOW_S + rerun + 45, (ended_after, rerun)
+    print(f"fleet ended {ended_after:.1f} s after the kill; zombie window {WINDOW_S} s, re-run {rerun:.1f} s")
+
+    assert rw.returncode == 3, (rw_out, rw_err)
+    crashed = [s for s in (json.loads(p.read_text()) for p in
+                           Path(rw_err.split("shard results in ")[1].split()[0]).glob("shard-*.json"))
+               if s["state"] == "CRASHED"]
+    assert crashed and all(s["recover"] and s["attempts"] == 1 for s in crashed), rw_out
+    assert "medic recover" in rw_out
+    [note] = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert note["data"]["needs_recover"][0]["hosts"] == crashed[0]["hosts"]
