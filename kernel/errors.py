@@ -27,6 +27,7 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
     ├── EditError           medic.plugins.change.configvalue exit 3  a file edit cannot be applied
     ├── DeliveryError       medic.core.channel              exit 3  one notification attempt failed (outbox retries)
     ├── ServerUnreachable   medic.plugins.server.api        exit 3  nothing answers at PREFECT_API_URL
+    ├── ResultRefused       medic.flows.results             exit 3  a result file not JSON (never unpickled)
     ├── RedactionError      medic.agent.redact.scrub        exit 3  scrubbing failed: the member is left out
     └── UplinkError         medic.agent.uplink.errors       exit 5  an upload failed or was not proved: bundle kept
         ├── ReceiptInvalid  medic.agent.uplink.errors       exit 5  a receipt's signature, key, hash or size is wrong
