@@ -3,12 +3,12 @@
 Usage: .venv/bin/python bench/redaction_bench.py [--size-mb 200] [--runs 3] [--workdir /tmp/medic-redaction-bench]
 
 The tree is a copy of this machine's /var/log (text files, rotated .gz unpacked) plus generated logs (syslog,
-auth, nginx access, JSON application and Java logs with UUIDs, hashes, trace ids and base64 data, seeded) up
-to --size-mb. Each run, interleaved: medic's scrub of every file, medic's leak scan of the raw files, scrub
-then scan (what `medic-agent collect` does), and `sos clean --batch` on a fresh copy of the tree (made a
-`sos_logs` directory so sos accepts it; the copy is not timed). medic runs in this process, one thread;
-both are timed in CPU seconds (medic: this process; sos clean: its children's user+sys), so both are MB/s
-per core and other load on the machine does not count. Medians over the runs.
+auth, nginx and apache access and error logs, `journalctl -o export`, dpkg, JSON application and Java logs with
+UUIDs, hashes and trace ids, seeded) up to --size-mb. Each run, interleaved: medic's scrub of every file,
+medic's leak scan of the raw files, scrub then scan (what `medic-agent collect` does), and `sos clean --batch`
+on a fresh copy of the tree (made a `sos_logs` directory so sos accepts it; the copy is not timed). medic runs
+in this process, one thread; both are timed in CPU seconds (medic: this process; sos clean: its children's
+user+sys), so both are MB/s per core and other load on the machine does not count. Medians over the runs.
 
 Recall uses the seeded planted-secret set (tests/agent/leakcorpus.py): a secret counts as stopped by the
 scrubber when its value is gone from the scrubbed text, by the scan when the scan flags the text, by
@@ -65,6 +65,22 @@ def _lines(rnd: random.Random) -> list[str]:
         f"{stamp} {host} kernel: [{rnd.randint(1, 99999)}.{rnd.randint(0, 999999):06d}] EXT4-fs (sda1): mounted",
         f"{stamp} {host} dockerd[812]: pulled image registry.example.com/app@sha256:{digest}",
         f"{stamp} {host} app[77]: config loaded from /etc/app/config.yaml (checksum {digest[:40]})",
+        # `journalctl -o export`: one field a line, a blank line between entries
+        f"__CURSOR=s={digest[:32]};i={rnd.randint(1, 99999):x};b={digest[32:]};m={rnd.getrandbits(40):x};"
+        f"t={rnd.getrandbits(52):x};x={rnd.getrandbits(64):x}\n__REALTIME_TIMESTAMP=17{rnd.randint(0, 10**14):014d}"
+        f"\n_BOOT_ID={digest[32:]}\n_MACHINE_ID={digest[:32]}\nPRIORITY=6\n_UID=0\n_SYSTEMD_UNIT=cron.service"
+        f"\n_CMDLINE=/usr/sbin/CRON -f -P\nMESSAGE=pam_unix(cron:session): session opened for user root(uid=0)"
+        f" by (uid=0)\n",
+        f"2026-12-05 10:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d} status half-configured "
+        f"libssl3:amd64 3.0.{rnd.randint(1, 17)}-1~deb12u{rnd.randint(1, 4)}",
+        f"2026-12-05 10:{rnd.randint(0, 59):02d}:{rnd.randint(0, 59):02d} upgrade openssh-server:amd64 "
+        f"1:9.2p1-2+deb12u{rnd.randint(1, 3)} 1:9.2p1-2+deb12u{rnd.randint(4, 6)}",
+        f'{ip} - frank [05/Dec/2026:10:00:{rnd.randint(0, 59):02d} +0000] "POST /login.php?next=%2Fadmin%2F'
+        f'&lang=en HTTP/1.1" 302 {rnd.randint(100, 999)} "https://shop.example.com/cart?id={uid}" '
+        f'"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0"',
+        f"[Sat Dec 05 10:00:{rnd.randint(0, 59):02d}.{rnd.randint(0, 999999):06d} 2026] [php:error] [pid "
+        f"{rnd.randint(300, 99999)}] [client {ip}:{rnd.randint(1024, 65535)}] PHP Warning:  Undefined array key "
+        f'"token" in /var/www/html/auth/session.php on line {rnd.randint(1, 400)}',
     ]
 
 
