@@ -40,6 +40,7 @@ _LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
 _LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
 _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
+_RUN_OF_40, _RUN_TAIL = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}"), re.compile(r"[A-Za-z0-9/+]*")
 _KEY, _LONG = "\0keyword", "\0long"  # line marks besides the hints themselves
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
@@ -85,13 +86,19 @@ def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
-    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG), *(
-            (grouped, folded, mark_) for mark_, grouped in _GROUPED)):
+    for pattern, haystack, why in ((KEYWORD, folded, _KEY), *((grouped, folded, mark_) for mark_, grouped in _GROUPED)):
         if pattern is KEYWORD and not keyed:
             continue
         found = pattern.search(haystack)
         while found:
             found = pattern.search(haystack, mark(found.start(), why))
+    found = _RUN_OF_40.search(text)  # the start of each run of 40 or more, then its shape checked there
+    while found:
+        start = found.start()
+        if _LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1)):
+            found = _RUN_OF_40.search(text, mark(start, _LONG))
+        else:
+            found = _RUN_OF_40.search(text, _RUN_TAIL.match(text, start).end())  # type: ignore[union-attr]
     return marks
 
 
@@ -231,8 +238,20 @@ class TextScrubber:
             line = sx.DIRECTIVE.sub(self._fixed("password"), line)
         if head is None or head.startswith(("machine", "default")):
             line = sx.NETRC.sub(self._fixed("password"), line)
-        line = sx.SPACED.sub(self._spaced, line)
+        line = self._spaced_line(line)
         return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line) if "-" in line else line
+
+    def _spaced_line(self, line: str) -> str:
+        """``SPACED`` on one line. Without quotes its only possible match ends the line (a key, blanks, the last
+        word): the search starts 61 characters (the longest key) before that word's blanks, not at the start."""
+        if '"' in line or "'" in line:
+            return sx.SPACED.sub(self._spaced, line)
+        end = len(line.rstrip(" \t\r"))
+        blank = max(line.rfind(" ", 0, end), line.rfind("\t", 0, end))
+        if blank < 0:
+            return line
+        match = sx.SPACED.search(line, max(0, len(line[:blank].rstrip(" \t")) - 61))
+        return line if match is None else line[:match.start()] + self._spaced(match) + line[match.end():]
 
     def _inline(self, line: str) -> str:
         """``key=value`` anywhere; matches overlap values, so a harmless key's value is scanned too."""
