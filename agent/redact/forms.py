@@ -17,10 +17,18 @@ class Form:
     rule: str
     pattern: re.Pattern[str]
     hints: tuple[str, ...]
+    # Every match holds one of ``needs`` (as written) and, on an ASCII line, one of ``words`` (lower case):
+    # a line without them is skipped before the regular expression runs (``words`` only on ASCII lines: (?i)
+    # also matches the long s and the Kelvin sign)
+    needs: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
 
 
-def _f(rule: str, pattern: str, *hints: str) -> Form:
-    return Form(rule, re.compile(pattern), hints)
+def _f(rule: str, pattern: str, *hints: str, needs: tuple[str, ...] = (), words: tuple[str, ...] = ()) -> Form:
+    return Form(rule, re.compile(pattern), hints, needs, words)
+
+
+_QUOTES = ('"', "'")
 
 
 FORMS: tuple[Form, ...] = (
@@ -36,17 +44,19 @@ FORMS: tuple[Form, ...] = (
     _f("password", r"(?i)(?<!\S)/pass(?:word)?:" + _ARG, "/pass"),
     _f("password", r"\bsshpass\s+(?:-\w+\s+)*-p\s*" + _ARG, "sshpass"),
     _f("password", r"(?i)\bConvertTo-SecureString\s+(?:-String\s+)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
-       "convertto-securestring"),
-    _f("password", r"\bNetworkCredential\(\s*\"[^\"\n]*\"\s*,\s*(?P<q>\")(?P<val>[^\"\n]+)(?P=q)", "networkcredential"),
+       "convertto-securestring", needs=_QUOTES),
+    _f("password", r"\bNetworkCredential\(\s*\"[^\"\n]*\"\s*,\s*(?P<q>\")(?P<val>[^\"\n]+)(?P=q)", "networkcredential",
+       needs=_QUOTES),
     # SQL
     _f("password", r"(?i)\bIDENTIFIED\s+(?:WITH\s+\w+\s+)?BY\s+(?:PASSWORD\s+)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
-       "identified"),
+       "identified", needs=_QUOTES),
     _f("password", r"(?i)(?<![\"'\w])PASSWORD(?:\s+|\s*=\s*)(?:PASSWORD\s*\(\s*)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
-       "password"),
+       "password", needs=_QUOTES),
     # license and activation keys written as words ("Activation key : XXXXX-...")
     _f("license_key", r"(?i)\b(?:activation|license|licence|product|serial|registration|cd|unlock)[ _-]?"
        r"(?:key|code)s?\b[ \t]*[:=][ \t]*(?P<q>[\"']?)(?P<val>[\w-]{5,}(?:[ \t]*-[ \t]*[\w]{4,})*)(?P=q)",
-       "key", "code"),
+       "key", "code", needs=(":", "="),
+       words=("activation", "license", "licence", "product", "serial", "registration", "cd", "unlock")),
     # SNMP community strings and USM passphrases
     _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:[rw][ow]community6?|community)[ \t]+"
        r"(?P<q>[\"']?)(?P<val>[^\s\"'=:][^\s\"']*)(?P=q)",

@@ -19,6 +19,7 @@ class Rule:
     pattern: re.Pattern[str]
     accept: Callable[[str], bool] | None = None  # extra test on the secret text; False keeps the match
     hints: tuple[str, ...] = ()  # lower case; the rule is skipped unless one occurs in the lower-cased text
+    needs: tuple[str, ...] = ()  # as written: every match holds one of them, a line without any is skipped
 
 
 def _basic_credentials(value: str) -> bool:
@@ -50,7 +51,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("basic_auth", re.compile(r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
          _basic_credentials),
     Rule("url_password", re.compile(
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])")),
+        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])"), needs=("@",)),
     Rule("slack_webhook", re.compile(
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9/_-]{20,})")),
     Rule("discord_webhook", re.compile(

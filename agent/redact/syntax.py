@@ -40,8 +40,8 @@ DASH_P = re.compile(r"(?<!\S)-p(?P<val>[^\s\"']+)")  # mysql -pSECRET: only afte
 MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
 SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
-DIRECTIVE = re.compile(
-    r"(?im)^\s*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)\s+(?P<val>\S+)\s*$")
+DIRECTIVE_WORDS = ("requirepass", "masterauth", "rpcpassword", "bindpw", "rootpw", "password")
+DIRECTIVE = re.compile(r"(?im)^\s*(?:" + "|".join(DIRECTIVE_WORDS) + r")\s+(?P<val>\S+)\s*$")
 # "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)
 SPACED = re.compile(
     r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"

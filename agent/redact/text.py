@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 from medic.agent.redact import syntax as sx
 from medic.agent.redact import tokens
-from medic.agent.redact.forms import FORMS
+from medic.agent.redact.forms import FORMS, Form
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
 from medic.agent.redact.paths import file_name, line_format
 from medic.agent.redact.pseudo import SecretLabels
-from medic.agent.redact.rules import RULES
+from medic.agent.redact.rules import RULES, Rule
 
 _Sub = Callable[[re.Match[str]], str]
 _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
@@ -34,10 +34,13 @@ _WHOLE_TEXT = (*((p, (h,)) for p, h in _MULTI_LINE_KEYED), *_LINE_KEYLESS)
 _MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
 _LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
 # What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
-# a keyword, or a 40-character run (AWS secret keys and MySQL hashes, whose rules have no usable hint)
+# a keyword, or a run of exactly 40 characters standing alone or a `*` and 40 upper-case hex digits: the shapes
+# of AWS secret keys and MySQL hashes, whose rules have no usable hint (the other password hashes are marked
+# by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest in a log marks nothing)
 _LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
-_LONG_RUN = re.compile(r"[A-Za-z0-9/+]{40}")
+_LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
+_RUN_OF_40, _RUN_TAIL = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}"), re.compile(r"[A-Za-z0-9/+]*")
 _KEY, _LONG = "\0keyword", "\0long"  # line marks besides the hints themselves
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
@@ -83,14 +86,37 @@ def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
-    for pattern, haystack, why in ((KEYWORD, folded, _KEY), (_LONG_RUN, text, _LONG), *(
-            (grouped, folded, mark_) for mark_, grouped in _GROUPED)):
+    for pattern, haystack, why in ((KEYWORD, folded, _KEY), *((grouped, folded, mark_) for mark_, grouped in _GROUPED)):
         if pattern is KEYWORD and not keyed:
             continue
         found = pattern.search(haystack)
         while found:
             found = pattern.search(haystack, mark(found.start(), why))
+    found = _RUN_OF_40.search(text)  # the start of each run of 40 or more, then its shape checked there
+    while found:
+        start = found.start()
+        if _LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1)):
+            found = _RUN_OF_40.search(text, mark(start, _LONG))
+        else:
+            found = _RUN_OF_40.search(text, _RUN_TAIL.match(text, start).end())  # type: ignore[union-attr]
     return marks
+
+
+_Plan = tuple[tuple[Rule, ...], tuple[Form, ...], bool, tuple["re.Pattern[str]", ...], bool]
+_PLANS: dict[frozenset[str], _Plan] = {}
+
+
+def _plan(why: frozenset[str]) -> _Plan:
+    """What a line with these marks runs, in order (worked out once per set of marks: few sets occur)."""
+    plan = _PLANS.get(why)
+    if plan is None:
+        rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
+        rules = rules.union(_LONG_RULES) if _LONG in why else rules
+        forms = sorted({i for h in why for i in _FORMS_BY_HINT.get(h, ())})
+        keyless = tuple(pattern for pattern, hints in _LINE_KEYLESS if any(h in why for h in hints))
+        plan = _PLANS[why] = (tuple(_LINE_RULES[i] for i in sorted(rules)), tuple(FORMS[i] for i in forms),
+                              _KEY in why, keyless, "mysql" in why or "mariadb" in why)
+    return plan
 
 
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
@@ -156,19 +182,22 @@ class TextScrubber:
         low = line.lower()
         if why is None:
             why = {h for h in _LINE_HINTS if h in low} | {_LONG, "$", "{", *([_KEY] if KEYWORD.search(low) else [])}
-        rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
-        for i in sorted(rules.union(_LONG_RULES) if _LONG in why else rules):
-            rule = _LINE_RULES[i]
-            if not rule.hints or any(h in low for h in rule.hints):
+        rules, forms, keyed_marked, keyless, mysql = _plan(frozenset(why))
+        for rule in rules:
+            if (not rule.hints or any(h in low for h in rule.hints)) and (
+                    not rule.needs or any(n in line for n in rule.needs)):
                 line = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), line)
-        for i in sorted({i for h in why for i in _FORMS_BY_HINT.get(h, ())}):
-            line = FORMS[i].pattern.sub(self._fixed(FORMS[i].rule), line)
-        if keyed and _KEY in why:
+        for form in forms:
+            if form.needs and not any(n in line for n in form.needs):
+                continue
+            if form.words and line.isascii() and not any(w in line.lower() for w in form.words):
+                continue
+            line = form.pattern.sub(self._fixed(form.rule), line)
+        if keyed and keyed_marked:
             line = self._keyed_line(line)
-        for pattern, hints in _LINE_KEYLESS:
-            if any(h in why for h in hints):
-                line = pattern.sub(self._fixed("password"), line)
-        if "mysql" in why or "mariadb" in why:
+        for pattern in keyless:
+            line = pattern.sub(self._fixed("password"), line)
+        if mysql:
             line = sx.DASH_P.sub(self._mysql_password, line)
         return line
 
@@ -187,16 +216,42 @@ class TextScrubber:
         return "".join(out) + text[pos:] if out else text
 
     def _keyed_line(self, line: str) -> str:
-        line = sx.LINE.sub(self._keyed("val"), line)
-        line = sx.QUOTED.sub(self._quoted, line)
-        line = sx.CALL.sub(self._keyed("val", strong_only=True), line)
-        for pattern in (sx.XML_PAIR, sx.XML_ELEMENT, sx.ADO):
-            line = pattern.sub(self._keyed("val"), line)
-        line = self._inline(line)
-        for pattern in (sx.DIRECTIVE, sx.NETRC):
-            line = pattern.sub(self._fixed("password"), line)
-        line = sx.SPACED.sub(self._spaced, line)
-        return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line)
+        # Each pattern runs only when the line holds a character or word every match of it needs (checked on
+        # the line as it is then: a replacement adds characters): the same result, most patterns skipped.
+        if "=" in line or ":" in line:
+            line = sx.LINE.sub(self._keyed("val"), line)
+        if '"' in line or "'" in line:
+            line = sx.QUOTED.sub(self._quoted, line)
+            if "(" in line or "," in line:
+                line = sx.CALL.sub(self._keyed("val", strong_only=True), line)
+            if "value" in line:
+                line = sx.XML_PAIR.sub(self._keyed("val"), line)
+        if "</" in line:
+            line = sx.XML_ELEMENT.sub(self._keyed("val"), line)
+        if ";" in line:
+            line = sx.ADO.sub(self._keyed("val"), line)
+        if "=" in line or ":" in line:
+            line = self._inline(line)
+        # (?i) also matches the long s and the Kelvin sign: the lower-cased test holds for ASCII lines only
+        head = line.lstrip().lower() if line.isascii() else None
+        if head is None or head.startswith(sx.DIRECTIVE_WORDS):
+            line = sx.DIRECTIVE.sub(self._fixed("password"), line)
+        if head is None or head.startswith(("machine", "default")):
+            line = sx.NETRC.sub(self._fixed("password"), line)
+        line = self._spaced_line(line)
+        return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line) if "-" in line else line
+
+    def _spaced_line(self, line: str) -> str:
+        """``SPACED`` on one line. Without quotes its only possible match ends the line (a key, blanks, the last
+        word): the search starts 61 characters (the longest key) before that word's blanks, not at the start."""
+        if '"' in line or "'" in line:
+            return sx.SPACED.sub(self._spaced, line)
+        end = len(line.rstrip(" \t\r"))
+        blank = max(line.rfind(" ", 0, end), line.rfind("\t", 0, end))
+        if blank < 0:
+            return line
+        match = sx.SPACED.search(line, max(0, len(line[:blank].rstrip(" \t")) - 61))
+        return line if match is None else line[:match.start()] + self._spaced(match) + line[match.end():]
 
     def _inline(self, line: str) -> str:
         """``key=value`` anywhere; matches overlap values, so a harmless key's value is scanned too."""
