@@ -102,10 +102,10 @@ _TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=40)), max_size=60).map("".j
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=_TEXT, path=st.sampled_from(["", "/etc/shadow", "/home/u/.pgpass", "/etc/ldap.secret", "/x.log"]))
 def test_scrubber_never_raises_and_stays_bounded(text: str, path: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded machine's preemption does not count
     out = Scrubber().scrub_text(text, path=path)
     assert isinstance(out, str)
-    assert time.perf_counter() - started < 2  # generous: inputs are at most a few kB
+    assert time.process_time() - started < 2  # generous: inputs are at most a few kB
 
 
 @settings(max_examples=200, deadline=None)
