@@ -16,107 +16,24 @@ from collections.abc import Callable
 
 from medic.agent.redact import syntax as sx
 from medic.agent.redact import tokens
-from medic.agent.redact.forms import FORMS, Form
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.linemarks import (
+    BLOCK_SCALAR,
+    KEY_MARK,
+    LINE_HINTS,
+    LONG_MARK,
+    MULTI_LINE_KEYED,
+    MULTI_LINE_RULES,
+    TRIGGER,
+    hit_lines,
+    plan,
+)
 from medic.agent.redact.paths import file_name, line_format
 from medic.agent.redact.pseudo import SecretLabels
-from medic.agent.redact.rules import RULES, Rule
 
 _Sub = Callable[[re.Match[str]], str]
 _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
 
-
-
-# Forms that span lines (run on the whole text when their hint is present) and line-local forms without a key
-_MULTI_LINE_KEYED = ((sx.YAML_PAIR, "value:"), (sx.JSON_PAIR, '"value"'))
-_LINE_KEYLESS = ((sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")))
-_WHOLE_TEXT = (*((p, (h,)) for p, h in _MULTI_LINE_KEYED), *_LINE_KEYLESS)
-_MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
-_LINE_RULES = tuple(r for r in RULES if r not in _MULTI_LINE_RULES)
-# What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
-# a keyword, or a run of exactly 40 characters standing alone or a `*` and 40 upper-case hex digits: the shapes
-# of AWS secret keys and MySQL hashes, whose rules have no usable hint (the other password hashes are marked
-# by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest in a log marks nothing)
-_LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
-                     | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
-_LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
-_RUN_OF_40, _RUN_TAIL = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}"), re.compile(r"[A-Za-z0-9/+]*")
-_KEY, _LONG = "\0keyword", "\0long"  # line marks besides the hints themselves
-# hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
-_RULES_BY_HINT: dict[str, list[int]] = {}
-_FORMS_BY_HINT: dict[str, list[int]] = {}
-for _i, _rule in enumerate(_LINE_RULES):
-    for _hint in _rule.hints:
-        _RULES_BY_HINT.setdefault(_hint, []).append(_i)
-for _i, _form in enumerate(FORMS):
-    for _hint in _form.hints:
-        _FORMS_BY_HINT.setdefault(_hint, []).append(_i)
-# Crypt and LDAP hash hints ("$6$", "{ssha"...) are found by one scan each, marked "$" and "{"
-_GROUPED = (("$", re.compile(r"\$(?:1|2[abxy]?|5|6|7|apr1|argon2|gy|md5|sha1|y)[$\w]")),
-            ("{", re.compile(r"\{(?:s?sha|s?md5|crypt|pbkdf2)")))
-for _mark, _ in _GROUPED:
-    _RULES_BY_HINT[_mark] = sorted({i for h, ids in _RULES_BY_HINT.items() if h.startswith(_mark) for i in ids})
-# a hint holding a shorter one ("--user" holds "-u") adds nothing to the scan: the shorter one marks the line
-for _hint in [h for h in _LINE_HINTS if h[0] in "${" or any(o != h and o in h for o in _LINE_HINTS)]:
-    _LINE_HINTS.remove(_hint)
-    for _other in ([_hint[0]] if _hint[0] in "${" else [o for o in _LINE_HINTS if o in _hint]):
-        _RULES_BY_HINT[_other] = sorted({*_RULES_BY_HINT.get(_other, ()), *_RULES_BY_HINT.get(_hint, ())})
-        _FORMS_BY_HINT[_other] = sorted({*_FORMS_BY_HINT.get(_other, ()), *_FORMS_BY_HINT.get(_hint, ())})
-_LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
-_BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
-# Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
-_TRIGGER = re.compile("|".join(
-    [re.escape(h) for h in sorted({h for rule in RULES for h in rule.hints}
-                                   | {h for _, hints in _WHOLE_TEXT for h in hints}
-                                   | {h for form in FORMS for h in form.hints}
-                                   | {"mysql", "mariadb", "-----begin", "sshpass"}, key=len, reverse=True)]
-    + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
-
-
-def _hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
-    """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run: what marked each."""
-    marks: dict[int, set[str]] = {}
-
-    def mark(i: int, why: str) -> int:  # the line holding offset i; returns where the search goes on
-        marks.setdefault(text.rfind("\n", 0, i) + 1, set()).add(why)
-        end = text.find("\n", i)
-        return len(text) if end < 0 else end
-
-    for hint in _LINE_HINTS:
-        i = folded.find(hint)
-        while i >= 0:
-            i = folded.find(hint, mark(i, hint))
-    for pattern, haystack, why in ((KEYWORD, folded, _KEY), *((grouped, folded, mark_) for mark_, grouped in _GROUPED)):
-        if pattern is KEYWORD and not keyed:
-            continue
-        found = pattern.search(haystack)
-        while found:
-            found = pattern.search(haystack, mark(found.start(), why))
-    found = _RUN_OF_40.search(text)  # the start of each run of 40 or more, then its shape checked there
-    while found:
-        start = found.start()
-        if _LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1)):
-            found = _RUN_OF_40.search(text, mark(start, _LONG))
-        else:
-            found = _RUN_OF_40.search(text, _RUN_TAIL.match(text, start).end())  # type: ignore[union-attr]
-    return marks
-
-
-_Plan = tuple[tuple[Rule, ...], tuple[Form, ...], bool, tuple["re.Pattern[str]", ...], bool]
-_PLANS: dict[frozenset[str], _Plan] = {}
-
-
-def _plan(why: frozenset[str]) -> _Plan:
-    """What a line with these marks runs, in order (worked out once per set of marks: few sets occur)."""
-    plan = _PLANS.get(why)
-    if plan is None:
-        rules = {i for h in why for i in _RULES_BY_HINT.get(h, ())}
-        rules = rules.union(_LONG_RULES) if _LONG in why else rules
-        forms = sorted({i for h in why for i in _FORMS_BY_HINT.get(h, ())})
-        keyless = tuple(pattern for pattern, hints in _LINE_KEYLESS if any(h in why for h in hints))
-        plan = _PLANS[why] = (tuple(_LINE_RULES[i] for i in sorted(rules)), tuple(FORMS[i] for i in forms),
-                              _KEY in why, keyless, "mysql" in why or "mariadb" in why)
-    return plan
 
 
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
@@ -135,7 +52,7 @@ class TextScrubber:
         self.labels = labels if labels is not None else SecretLabels()
 
     def scrub(self, text: str, path: str = "") -> str:
-        if not path and len(text) < 65536 and not _TRIGGER.search(text.lower()):
+        if not path and len(text) < 65536 and not TRIGGER.search(text.lower()):
             return text  # fast path for the many short strings in probe results: nothing any rule looks for
         if "-----BEGIN" not in text:
             return self._scrub(text, path)
@@ -148,14 +65,14 @@ class TextScrubber:
     def _scrub(self, text: str, path: str) -> str:
         text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
         folded = text.lower()
-        for rule in _MULTI_LINE_RULES:
+        for rule in MULTI_LINE_RULES:
             if any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
         text = self._by_path(text, path)
         keyed = file_name(path) not in _NO_KEY_RULES
-        if keyed and _BLOCK_SCALAR.search(text):
+        if keyed and BLOCK_SCALAR.search(text):
             text = self._yaml_blocks(text)
-        for pattern, hint in _MULTI_LINE_KEYED:
+        for pattern, hint in MULTI_LINE_KEYED:
             if hint in folded:
                 text = pattern.sub(self._keyed("val"), text)
         return self._by_line(text, keyed)
@@ -167,7 +84,7 @@ class TextScrubber:
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
         else:
-            marks = dict(_hit_lines(text, folded, keyed))
+            marks = dict(hit_lines(text, folded, keyed))
         out: list[str] = []
         pos = 0
         for start in sorted(marks):
@@ -181,8 +98,9 @@ class TextScrubber:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
         low = line.lower()
         if why is None:
-            why = {h for h in _LINE_HINTS if h in low} | {_LONG, "$", "{", *([_KEY] if KEYWORD.search(low) else [])}
-        rules, forms, keyed_marked, keyless, mysql = _plan(frozenset(why))
+            keyword = [KEY_MARK] if KEYWORD.search(low) else []
+            why = {h for h in LINE_HINTS if h in low} | {LONG_MARK, "$", "{", *keyword}
+        rules, forms, keyed_marked, keyless, mysql = plan(frozenset(why))
         for rule in rules:
             if (not rule.hints or any(h in low for h in rule.hints)) and (
                     not rule.needs or any(n in line for n in rule.needs)):

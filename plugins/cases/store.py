@@ -26,12 +26,13 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from medic.core.config import state_dir
 from medic.kernel.errors import UsageError
+from medic.kernel.sqlitetx import write_transaction
 from medic.plugins.cases.model import (
     CATEGORIES,
     OPEN_STATES,
@@ -106,16 +107,9 @@ class CaseStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE: two processes never interleave their changes)."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        return write_transaction(self.db)
 
     def _event(self, db: sqlite3.Connection, case_id: str, kind: str, data: dict[str, Any], actor: str,
                at: float) -> None:

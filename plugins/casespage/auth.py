@@ -9,22 +9,16 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import ipaddress
 import stat
 from pathlib import Path
 
+from medic.kernel.addresses import is_loopback_host
 from medic.kernel.errors import UsageError
 
 MIN_TOKEN = 16
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+is_loopback = is_loopback_host
 
 
 def read_token(path: str) -> str:

@@ -8,7 +8,6 @@ unless ``tls: implicit`` (SMTPS, port 465) or, for a loopback relay only, ``inse
 from __future__ import annotations
 
 import html
-import ipaddress
 import smtplib
 import socket
 import ssl
@@ -17,6 +16,7 @@ from email.utils import formatdate
 from typing import Any
 
 from medic.core.channel import Channel, DeliveryError, Notification
+from medic.kernel.addresses import is_loopback_host
 from medic.kernel.errors import UsageError
 from medic.plugins.channels import secrets
 
@@ -33,13 +33,7 @@ def _recipients(options: dict[str, Any]) -> list[str]:
     return found
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+_is_loopback = is_loopback_host
 
 
 def check(options: dict[str, Any]) -> None:

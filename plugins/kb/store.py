@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from medic.kernel.errors import UsageError
+from medic.kernel.sqlitetx import write_transaction
 
 FIELDS = ("title", "symptoms", "cause", "fix", "verification")
 STATES = ("draft", "published")
@@ -134,15 +135,8 @@ class KnowledgeBase:
     def close(self) -> None:
         self.db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self.db)
 
     def add(self, title: str, *, checks: Iterable[str] | str = (), state: str = "draft",
             case_id: str | None = None, **texts: str) -> Article:

@@ -12,13 +12,13 @@ Nothing here imports Prefect.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from medic.kernel.addresses import is_loopback_host
 from medic.kernel.errors import UsageError
 
 AUTH_FILE_ENV = "MEDIC_PREFECT_AUTH_FILE"
@@ -51,13 +51,7 @@ def api_url() -> str | None:
 
 
 def is_loopback(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").strip("[]")
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback_host(urlsplit(url).hostname or "")
 
 
 def read_auth_file(path_text: str) -> str:
