@@ -52,7 +52,8 @@ class Store:
 
     # --- enrollment -------------------------------------------------------------------------------------------
     def new_code(self, name: str, quota: int, ttl: int) -> str:
-        code = secrets.token_urlsafe(18)
+        # hex, 128 bits: a urlsafe code could start with "-", which `--code CODE` on a command line takes for an option
+        code = secrets.token_hex(16)
         self._run("INSERT INTO codes VALUES (?, ?, ?, ?, NULL)", digest(code), name, quota, time.time() + ttl)
         return code
 

@@ -24,6 +24,8 @@ from collector_helpers import (
     start_collector,
 )
 
+from medic.plugins.collector.store import Store
+
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
@@ -108,3 +110,13 @@ def test_rotate_gives_a_new_token_and_the_old_one_gets_401(collector: Running, t
         assert new.head(location, headers=TUS).headers["upload-offset"] == "0"
     store_text = b"".join(p.read_bytes() for p in collector.directory.glob("state.sqlite*"))  # with the WAL
     assert token.encode() not in store_text and str(agent["token"]).encode() not in store_text  # hashed only
+
+
+def test_codes_never_look_like_an_option(tmp_path: Path) -> None:
+    """`--code CODE` on the agent's command line: a code starting with "-" is taken for an option (CI found one)."""
+    store = Store(tmp_path / "state.sqlite")
+    try:
+        codes = [store.new_code("pc", 1 << 30, 60) for _ in range(300)]
+    finally:
+        store.close()
+    assert not [c for c in codes if c.startswith("-")] and len(set(codes)) == 300
