@@ -24,7 +24,7 @@ RUN_HELP = ("Start one run of medic-playbook/PLAYBOOK per shard of the inventory
 
 
 def register_fleet(sub: Any) -> None:
-    from medic.cli.service import _positive
+    from medic.cli.service import positive_int
 
     f = sub.add_parser("fleet", help="run a playbook over many hosts, split into shards run by the workers")
     fsub = f.add_subparsers(dest="fleet_command", metavar="COMMAND", required=True)
@@ -34,7 +34,7 @@ def register_fleet(sub: Any) -> None:
     r.add_argument("--inventory", required=True, metavar="FILE", help="inventory file (the workers read it too)")
     r.add_argument("--target", "-t", action="append", default=[], metavar="GROUP",
                    help="hosts or groups of the inventory (repeatable, comma-separated; default: all)")
-    r.add_argument("--shards", type=_positive, default=4, metavar="N", help="number of shards (default 4)")
+    r.add_argument("--shards", type=positive_int, default=4, metavar="N", help="number of shards (default 4)")
     r.add_argument("--shard-retries", type=int, default=2, metavar="N",
                    help="re-submit a crashed or silent shard of a read-only playbook at most N times (default 2)")
     r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")

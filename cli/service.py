@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
                        description="Serve the deployments medic-playbook/<playbook> from one long-lived process "
                                    "until interrupted: runs started from the UI, the API or a schedule run here. "
                                    + EXIT_CODES)
-    s.add_argument("--limit", type=_positive, metavar="N", help="at most N runs at once (default: no limit)")
+    s.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
     s.add_argument("--playbook", action="append", default=[], metavar="NAME",
                    help="serve only this playbook (repeatable; default: every playbook)")
     s.set_defaults(func=cmd_serve)
@@ -41,14 +41,14 @@ def register(sub: Any) -> None:
                        description="Run a process worker that takes runs of medic's deployments from the work "
                                    "pool (medic deploy creates it) until interrupted. " + EXIT_CODES)
     w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
-    w.add_argument("--limit", type=_positive, metavar="N", help="at most N runs at once (default: no limit)")
+    w.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
     w.set_defaults(func=cmd_worker)
     from medic.cli.fleet import register_fleet
 
     register_fleet(sub)
 
 
-def _positive(text: str) -> int:
+def positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
