@@ -3,7 +3,7 @@ guard, durable SQLite outbox, one ``notify.deliver`` per notification as a run d
 posting the same JSON, in the same run; then an outage drill: N notifications queued while the receiver is down,
 drained once it is back, counted for loss and duplicates.
 
-    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000] [--layers]
+    .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000] [--drain-workers 8] [--layers]
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' re
 from medic.core import notify
 from medic.core.channel import Notification
 from medic.core.outbox import Outbox
+from medic.plugins.channels import drain as drain_mod
 from medic.plugins.channels import http
+from medic.plugins.channels.drain import drain
 from medic.plugins.channels.webhook import WebhookChannel, payload
 from tests.channels.receiver import Receiver, running
 
@@ -87,8 +89,9 @@ def layers(url: str, routes: list[notify.Route], outbox: Path, count: int, repea
         print(f"  {name:20s} CPU per notification median {statistics.median(values) * 1e6:5.0f} us")
 
 
-def drill(secret: str, count: int, work: Path) -> str:
-    """Queue ``count`` while nothing listens, then drain into a verifying receiver: every id once."""
+def drill(secret: str, count: int, work: Path, workers: int) -> str:
+    """Queue ``count`` while nothing listens, then drain into a verifying receiver: every id once. ``workers``:
+    what ``medic notify flush`` does (batches, that many threads); 0: the outbox's own one-at-a-time drain."""
     rx = Receiver(secret)
     with running(rx):
         port = rx.port
@@ -104,11 +107,14 @@ def drill(secret: str, count: int, work: Path) -> str:
     with running(Receiver(secret, port=port)) as live:
         while box.messages("pending"):
             clock[0] += 3600
-            box.drain({"webhook": WebhookChannel()}, budget_s=3600)
+            if workers:
+                drain(box, {"webhook": WebhookChannel()}, budget_s=3600, workers=workers)
+            else:
+                box.drain({"webhook": WebhookChannel()}, budget_s=3600)
     took = time.perf_counter() - started
     delivered = [h.webhook_id for h in live.hits if h.verified]
     lost = len(ids) - len({d.removeprefix("msg_") for d in delivered} & ids)
-    return (f"drain after an outage: {count} queued, {len(delivered)} delivered and verified in {took:.1f} s "
+    return (f"drain after an outage ({workers or 'no'} worker threads): {count} queued, {len(delivered)} delivered and verified in {took:.1f} s "
             f"({count / took:.0f}/s), lost {lost}, duplicates {len(delivered) - len(set(delivered))}, "
             f"dead {len(box.messages('dead'))}")
 
@@ -118,6 +124,8 @@ def main() -> None:
     ap.add_argument("--count", type=int, default=500)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--drain", type=int, default=10000)
+    ap.add_argument("--drain-workers", type=int, default=drain_mod.WORKERS,
+                    help="threads sending the drain (0: one at a time, the outbox's own drain)")
     ap.add_argument("--layers", action="store_true", help="also: CPU per notification layer by layer")
     args = ap.parse_args()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
@@ -145,7 +153,7 @@ def main() -> None:
         if args.layers:
             layers(rx.url, routes, Path(tmp) / "layers.sqlite", args.count, args.repeat)
         if args.drain:
-            print(drill(secret, args.drain, Path(tmp)))
+            print(drill(secret, args.drain, Path(tmp), args.drain_workers))
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS messages (
     state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
     lease_until REAL NOT NULL DEFAULT 0, last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (id, channel));
-CREATE INDEX IF NOT EXISTS messages_due ON messages (state, next_at);
+CREATE INDEX IF NOT EXISTS messages_in_line ON messages (state, next_at, created);  -- the claim order, no sort
 CREATE TABLE IF NOT EXISTS disabled (channel TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 """
 

@@ -18,6 +18,7 @@ from medic.core.session import Session
 from medic.kernel import yamlload
 from medic.kernel.errors import EXIT_INTERNAL, Issue, MedicError, UsageError, ValidationError
 from medic.plugins.channels import configschema
+from medic.plugins.channels.drain import drain
 from medic.plugins.channels.guard import ALLOW_ENV, Allowance
 
 
@@ -154,7 +155,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_flush(args: argparse.Namespace) -> int:
     session = Session()
     box = _outbox(session)
-    results = box.drain(dict(session.registry.channels), budget_s=args.budget)
+    results = drain(box, session.registry.channels, budget_s=args.budget)  # concurrent, batched
     failed = [(m, err) for m, err in results if err]
     print(f"{len(results) - len(failed)} delivered, {len(failed)} failed, "
           f"{len(box.messages('pending'))} waiting")
