@@ -12,10 +12,12 @@ import argparse
 import base64
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -30,6 +32,8 @@ from medic.plugins.channels import http
 from medic.plugins.channels.drain import drain
 from medic.plugins.channels.webhook import WebhookChannel, payload
 from tests.channels.receiver import Receiver, running
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _note(i: int) -> Notification:
@@ -89,6 +93,23 @@ def layers(url: str, routes: list[notify.Route], outbox: Path, count: int, repea
         print(f"  {name:20s} CPU per notification median {statistics.median(values) * 1e6:5.0f} us")
 
 
+@contextmanager
+def receiver_in_a_process() -> Iterator[Receiver]:
+    """The same receiver in a process of its own (``--receiver process``): it no longer shares the sender's GIL,
+    and the CPU time printed is the sender's alone."""
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
+            "from tests.channels.receiver import Receiver, running\n"
+            "with running(Receiver('')) as rx:\n    print(rx.port, flush=True)\n    sys.stdin.read()\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdin is not None
+        yield Receiver("", port=int(proc.stdout.readline()))
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=30)
+
+
 def drill(secret: str, count: int, work: Path, workers: int) -> str:
     """Queue ``count`` while nothing listens, then drain into a verifying receiver: every id once. ``workers``:
     what ``medic notify flush`` does (batches, that many threads); 0: the outbox's own one-at-a-time drain."""
@@ -114,7 +135,8 @@ def drill(secret: str, count: int, work: Path, workers: int) -> str:
     took = time.perf_counter() - started
     delivered = [h.webhook_id for h in live.hits if h.verified]
     lost = len(ids) - len({d.removeprefix("msg_") for d in delivered} & ids)
-    return (f"drain after an outage ({workers or 'no'} worker threads): {count} queued, {len(delivered)} delivered and verified in {took:.1f} s "
+    return (f"drain after an outage ({workers or 'no'} worker threads): {count} queued,"
+            f" {len(delivered)} delivered and verified in {took:.1f} s "
             f"({count / took:.0f}/s), lost {lost}, duplicates {len(delivered) - len(set(delivered))}, "
             f"dead {len(box.messages('dead'))}")
 
@@ -126,11 +148,14 @@ def main() -> None:
     ap.add_argument("--drain", type=int, default=10000)
     ap.add_argument("--drain-workers", type=int, default=drain_mod.WORKERS,
                     help="threads sending the drain (0: one at a time, the outbox's own drain)")
+    ap.add_argument("--receiver", choices=("thread", "process"), default="thread",
+                    help="the loopback receiver of the rate rounds: a thread of this process, or a process of its own")
     ap.add_argument("--layers", action="store_true", help="also: CPU per notification layer by layer")
     args = ap.parse_args()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     os.environ["HOOK_SECRET"] = secret
-    with tempfile.TemporaryDirectory() as tmp, running(Receiver("")) as rx:
+    elsewhere = args.receiver == "process"
+    with tempfile.TemporaryDirectory() as tmp, receiver_in_a_process() if elsewhere else running(Receiver("")) as rx:
         os.environ["MEDIC_CHANNEL_ALLOW"] = rx.allow
         config = {"channels": {"hook": {"type": "webhook", "url": rx.url, "secret": "env:HOOK_SECRET"}}}
         routes = notify.resolve(["hook"], {"webhook": WebhookChannel()}, config)
@@ -148,7 +173,8 @@ def main() -> None:
         print(f"one notification      median bare {bo * 1e6:.0f} us, channel {co * 1e6:.0f} us: "
               f"ratio {bo / co:.2f} ({1 / bo:.0f}/s vs {1 / co:.0f}/s)")
         bc, cc = statistics.median(x[2] for x in bares), statistics.median(x[2] for x in channels)
-        print(f"CPU per notification  median bare {bc * 1e6:.0f} us, channel {cc * 1e6:.0f} us (sender and receiver): "
+        who = "sender" if elsewhere else "sender and receiver"
+        print(f"CPU per notification  median bare {bc * 1e6:.0f} us, channel {cc * 1e6:.0f} us ({who}): "
               f"ratio {bc / cc:.2f}")
         if args.layers:
             layers(rx.url, routes, Path(tmp) / "layers.sqlite", args.count, args.repeat)
