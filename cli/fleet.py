@@ -56,6 +56,7 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
     from medic.core.config import state_dir
     from medic.core.engine import new_run_id
     from medic.core.session import Session
+    from medic.plugins.channels.configschema import checked_routes
     from medic.plugins.ssh import inventory as inventory_mod
 
     session = Session()
@@ -66,7 +67,7 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
     names = [n.strip() for spec in args.target or ["all"] for n in spec.split(",") if n.strip()]
     hosts = [h.name for h in inventory_mod.load(args.inventory).select(names)]
     channels = [*(session.config.get("notify") or []), *args.notify]
-    session.check_channels(channels)
+    checked_routes(session, channels)  # the channels: section and every channel named, before anything runs
     from medic.flows.deploy import settings
     from medic.flows.fleet import fleet_flow, load, read_only
     from medic.flows.service_errors import require_server, server_errors

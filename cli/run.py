@@ -73,7 +73,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
     channels = [*(session.config.get("notify") or []), *args.notify]
     case_link(session, args.case)  # an unknown case is refused before the run, not after it
-    session.check_channels(channels)
+    from medic.plugins.channels.configschema import checked_routes
+
+    checked_routes(session, channels)  # the channels: section and every channel named, before anything runs
     playbook = session.load_playbook(args.playbook)
     inputs = playbook.bind_inputs(parse_inputs(args.input))
     specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)

@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS messages (
     state TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0, next_at REAL NOT NULL,
     lease_until REAL NOT NULL DEFAULT 0, last_error TEXT, created REAL NOT NULL, updated REAL NOT NULL,
     PRIMARY KEY (id, channel));
-CREATE INDEX IF NOT EXISTS messages_due ON messages (state, next_at);
+CREATE INDEX IF NOT EXISTS messages_in_line ON messages (state, next_at, created);  -- the claim order, no sort
 CREATE TABLE IF NOT EXISTS disabled (channel TEXT PRIMARY KEY, reason TEXT NOT NULL, at REAL NOT NULL);
 """
 
@@ -62,15 +62,14 @@ def backoff(attempts: int, retry_after: float | None = None, rng: Callable[[], f
 
 
 def _row(r: sqlite3.Row) -> Message:
-    n = json.loads(r["notification"])
-    return Message(r["id"], r["channel"], r["kind"], json.loads(r["options"]), Notification(**n), r["state"],
+    return Message(r["id"], r["channel"], r["kind"], orjson.loads(r["options"]),
+                   Notification(**orjson.loads(r["notification"])), r["state"],
                    r["attempts"], r["next_at"], r["last_error"], r["created"])
 
 
 class Outbox:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
-        self.path = path
-        self.clock = clock
+        self.path, self.clock = path, clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
         self._db.row_factory = sqlite3.Row
@@ -118,29 +117,24 @@ class Outbox:
         return {r["channel"]: r["reason"] for r in self._db.execute("SELECT * FROM disabled")}
 
     def replay(self, msg_id: str) -> int:
-        """Put dead (or pending) messages with this id back in line now; returns how many rows."""
-        with self._tx() as db:
-            cur = db.execute("UPDATE messages SET state='pending', attempts=0, next_at=?, lease_until=0, updated=?"
-                             " WHERE id = ? AND state != 'delivered'", (self.clock(), self.clock(), msg_id))
-            return cur.rowcount
+        """Put dead (or pending) messages with this id back in line now (one statement, so one transaction)."""
+        return self._db.execute("UPDATE messages SET state='pending', attempts=0, next_at=?, lease_until=0, updated=?"
+                                " WHERE id = ? AND state != 'delivered'", (self.clock(), self.clock(), msg_id)).rowcount
 
     def enable(self, channel: str) -> None:
-        with self._tx() as db:
-            db.execute("DELETE FROM disabled WHERE channel = ?", (channel,))
+        self._db.execute("DELETE FROM disabled WHERE channel = ?", (channel,))
 
-    def _claim(self, only: set[str] | None) -> Message | None:
-        now = self.clock()
-        ids = json.dumps(sorted(only)) if only is not None else None
+    def claim(self, only: set[str] | None = None, limit: int = 1) -> list[Message]:
+        """Lease up to ``limit`` due messages (of ``only`` notification ids if given) in one transaction."""
+        now, ids = self.clock(), json.dumps(sorted(only)) if only is not None else None
         with self._tx() as db:
-            r = db.execute("SELECT * FROM messages WHERE state='pending' AND next_at <= ? AND lease_until <= ?"
-                           " AND channel NOT IN (SELECT channel FROM disabled)"
-                           " AND (? IS NULL OR id IN (SELECT value FROM json_each(?)))"
-                           " ORDER BY next_at, created LIMIT 1", (now, now, ids, ids)).fetchone()
-            if r is None:
-                return None
-            db.execute("UPDATE messages SET lease_until=? WHERE id=? AND channel=?",
-                       (now + LEASE_S, r["id"], r["channel"]))
-            return _row(r)
+            found = db.execute("SELECT * FROM messages WHERE state='pending' AND next_at <= ? AND lease_until <= ? AND"
+                               " channel NOT IN (SELECT channel FROM disabled) AND (? IS NULL OR id IN (SELECT value"
+                               " FROM json_each(?))) ORDER BY next_at, created LIMIT ?", (now, now, ids, ids, limit))
+            rows = found.fetchall()
+            db.executemany("UPDATE messages SET lease_until=? WHERE id=? AND channel=?",
+                           [(now + LEASE_S, r["id"], r["channel"]) for r in rows])
+        return [_row(r) for r in rows]
 
     def _settle(self, msg: Message, state: str, error: str | None, next_at: float | None = None) -> None:
         self._db.execute("UPDATE messages SET state=?, attempts=attempts+1, last_error=?, next_at=?, lease_until=0,"
@@ -148,41 +142,51 @@ class Outbox:
                          (state, error, next_at if next_at is not None else msg.next_at, self.clock(), msg.id,
                           msg.channel))
 
-    def _disable(self, channel: str, reason: str) -> None:
-        with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO disabled VALUES (?, ?, ?)", (channel, reason, self.clock()))
-
-    def attempt(self, msg: Message, channel: Channel) -> str | None:
+    def attempt(self, msg: Message, channel: Channel | None) -> str | None:
         """One delivery attempt of a claimed message; returns the error text, None when delivered."""
-        try:
-            channel.send(msg.notification, msg.options)
-        except DeliveryError as exc:
-            return self._failed(msg, str(exc), exc.retryable, exc.retry_after, exc.gone)
-        except MedicError as exc:  # a configuration problem (secret gone, bad URL): retrying will not help
-            return self._failed(msg, str(exc), False, None, False)
-        except Exception as exc:  # someone else's plugin: keep the message, report, never lose the run
-            return self._failed(msg, f"{type(exc).__name__}: {exc}", True, None, False)
-        self._settle(msg, "delivered", None)
-        return None
+        return self.record(msg, outcome(msg, channel))
 
-    def _failed(self, msg: Message, error: str, retryable: bool, retry_after: float | None, gone: bool) -> str:
-        if gone:
-            self._disable(msg.channel, error)
+    def record(self, msg: Message, failure: Failure | None) -> str | None:
+        """Settle a claimed message after its attempt (None: delivered); returns the error text."""
+        if failure is None:
+            self._settle(msg, "delivered", None)
+            return None
+        error, retryable, retry_after, gone = failure
+        if gone:  # one statement: its own transaction, or part of the caller's
+            self._db.execute("INSERT OR REPLACE INTO disabled VALUES (?, ?, ?)", (msg.channel, error, self.clock()))
         if retryable and msg.attempts + 1 < MAX_ATTEMPTS:
             self._settle(msg, "pending", error, self.clock() + backoff(msg.attempts + 1, retry_after))
         else:
             self._settle(msg, "dead", error)
         return error
 
-    def drain(self, channels: dict[str, Channel], only: set[str] | None = None, budget_s: float = 30.0
+    def drain(self, channels: dict[str, Channel], only: set[str] | None = None, budget_s: float = 30.0,
+              send: Callable[[list[Message]], list[Failure | None]] | None = None, batch: int = 1
               ) -> list[tuple[Message, str | None]]:
-        """Attempt every due message once (those of ``only`` notification ids if given), within ``budget_s``."""
+        """Attempt every due message once (those of ``only`` notification ids if given), within ``budget_s``:
+        ``batch`` leased at a time, sent by ``send`` (default: one after the other), settled in one transaction."""
         done: list[tuple[Message, str | None]] = []
         deadline = time.monotonic() + budget_s
-        while time.monotonic() < deadline and (msg := self._claim(only)) is not None:
-            channel = channels.get(msg.kind)
-            if channel is None:
-                done.append((msg, self._failed(msg, f"channel type {msg.kind!r} is not installed", False, None, False)))
-                continue
-            done.append((msg, self.attempt(msg, channel)))
+        while time.monotonic() < deadline and (msgs := self.claim(only, batch)):
+            failures = send(msgs) if send else [outcome(m, channels.get(m.kind)) for m in msgs]
+            with self._tx():
+                done += [(m, self.record(m, f)) for m, f in zip(msgs, failures, strict=True)]
         return done
+
+
+Failure = tuple[str, bool, float | None, bool]  # why an attempt failed: error, retryable, Retry-After, gone (410)
+
+
+def outcome(msg: Message, channel: Channel | None) -> Failure | None:
+    """Send one message (no database: any thread may call it); None when delivered."""
+    try:
+        if channel is None:
+            raise MedicError(f"channel type {msg.kind!r} is not installed")
+        channel.send(msg.notification, msg.options)
+    except DeliveryError as exc:
+        return str(exc), exc.retryable, exc.retry_after, exc.gone
+    except MedicError as exc:  # a configuration problem (secret gone, bad URL): retrying will not help
+        return str(exc), False, None, False
+    except Exception as exc:  # someone else's plugin: keep the message, report, never lose the run
+        return f"{type(exc).__name__}: {exc}", True, None, False
+    return None

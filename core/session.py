@@ -87,10 +87,6 @@ class Session:
             raise UsageError(f"target(s) named more than once: {', '.join(dupes)}")
         return opened
 
-    def check_channels(self, channel_specs: Sequence[str]) -> None:
-        """Refuse unknown channels, missing options and unresolvable secrets before a run, not after it."""
-        notify.resolve(channel_specs, self.registry.channels, self.config)
-
     def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
         """Send the run's notification to each channel spec; return one line per delivery problem."""
         routes = notify.resolve(channel_specs, self.registry.channels, self.config)

@@ -22,7 +22,7 @@ Hostile or broken input is refused while loading, as a ValidationError (exit 2) 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -263,3 +263,18 @@ def mark_of(container: Any, key: str | int | None = None) -> Mark | None:
     if isinstance(container, MarkedList) and isinstance(key, int) and 0 <= key < len(container.item_marks):
         return container.item_marks[key]
     return getattr(container, "mark", None)
+
+
+def schema_issues(errors: Iterable[Any], data: Any, source: str, prefix: str = "") -> list[Issue]:
+    """One Issue per JSON Schema error (anything with ``path`` and ``message``, e.g. jsonschema's), located at the
+    line of the key it is about; ``prefix`` names where ``data`` sits in its file (``channels``)."""
+    issues = []
+    for error in sorted(errors, key=lambda e: list(map(str, e.path))):
+        path = list(error.path)
+        container: Any = data
+        for part in path[:-1]:
+            container = container[part]
+        mark = mark_of(container, path[-1] if path else None) if isinstance(container, (dict, list)) else None
+        where = ".".join(map(str, [prefix, *path] if prefix else path)) or "(top)"
+        issues.append(Issue(f"at {where}: {error.message}", source, *(mark or (None, None))))
+    return issues

@@ -89,18 +89,7 @@ def load(path: str | Path | None = None) -> Routing:
 
 
 def _schema_issues(data: Any, source: str) -> list[Issue]:
-    validator = jsonschema.Draft202012Validator(schema())
-    issues = []
-    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        container, key = data, None
-        for part in list(error.path)[:-1]:
-            container = container[part]
-        if error.path:
-            key = list(error.path)[-1]
-        mark = yamlload.mark_of(container, key) if isinstance(container, (dict, list)) else None
-        where = ".".join(map(str, error.path)) or "(top)"
-        issues.append(Issue(f"at {where}: {error.message}", source, *(mark or (None, None))))
-    return issues
+    return yamlload.schema_issues(jsonschema.Draft202012Validator(schema()).iter_errors(data), data, source)
 
 
 def build(data: Any, source: str) -> Routing:

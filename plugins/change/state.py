@@ -134,9 +134,8 @@ class RunState:
         """``change.rolled_back`` to the run's channels that ask for it."""
         from medic.plugins.channels.runevents import emit
 
-        body = "\n".join([f"{status}: {why}", *(f"checked: {c}" for c in compared), *problems])
-        emit(self.run_id, "change.rolled_back", self.target, f"{status}: {why}", body,
-             "warn" if not problems else "fail", why=why, rollback=status, problems=len(problems))
+        summary, body, level, data = rollback_event(why, status, compared, problems)
+        emit(self.run_id, "change.rolled_back", self.target, summary, body, level, **data)
 
     def finish(self, failed: bool) -> None:
         try:
@@ -163,6 +162,14 @@ class RunState:
                 journal.append("end", status="committed")
         finally:
             journal.close()
+
+
+def rollback_event(why: str, status: str, compared: list[str], problems: list[str]
+                   ) -> tuple[str, str, str, dict[str, Any]]:
+    """What ``change.rolled_back`` says, from a run or from ``medic rollback|recover``: summary, body, status, data."""
+    body = "\n".join([f"{status}: {why}", *(f"checked: {c}" for c in compared), *problems])
+    return f"{status}: {why}", body, "warn" if not problems else "fail", {
+        "why": why, "rollback": status, "problems": len(problems)}
 
 
 def state_for(ctx: StepContext) -> RunState:

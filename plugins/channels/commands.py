@@ -1,5 +1,5 @@
-"""``medic channels list|test`` and ``medic notify outbox|dead-letter|replay|flush`` (added through the hook
-``register_commands``)."""
+"""``medic channels list|test|schema|validate`` and ``medic notify outbox|dead-letter|replay|flush`` (added
+through the hook ``register_commands``)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from medic.core.channel import Notification
-from medic.core.config import state_dir
+from medic.core.config import config_path, state_dir
 from medic.core.notify import resolve
 from medic.core.outbox import Message, Outbox
 from medic.core.session import Session
-from medic.kernel.errors import EXIT_INTERNAL, MedicError, UsageError
+from medic.kernel import yamlload
+from medic.kernel.errors import EXIT_INTERNAL, Issue, MedicError, UsageError, ValidationError
+from medic.plugins.channels import configschema
+from medic.plugins.channels.drain import drain
 from medic.plugins.channels.guard import ALLOW_ENV, Allowance
 
 
@@ -27,6 +31,11 @@ def register(sub: Any) -> None:
     test = chsub.add_parser("test", help="send a test notification now, without the outbox")
     test.add_argument("name", metavar="NAME", help="a configured instance or TYPE[:ARG]")
     test.set_defaults(func=cmd_test)
+    sch = chsub.add_parser("schema", help="print the JSON Schema of the configuration's channels: section")
+    sch.set_defaults(func=cmd_schema)
+    val = chsub.add_parser("validate", help="check the channels: section of a configuration file (exit 2 if not)")
+    val.add_argument("file", nargs="?", metavar="FILE", help="default: $MEDIC_CONFIG or ~/.config/medic/config.yaml")
+    val.set_defaults(func=cmd_validate)
 
     nt = sub.add_parser("notify", help="the notification outbox: pending, dead letters, replay, flush")
     ntsub = nt.add_subparsers(dest="notify_command", metavar="SUBCOMMAND", required=True)
@@ -70,6 +79,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     session = Session()
+    configschema.check(session.config)
     route = resolve([args.name], session.registry.channels, session.config)[0]
     note = Notification("channel.test", "medic channel test", "pass", f"test message for channel {route.name}",
                         {"time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
@@ -80,6 +90,33 @@ def cmd_test(args: argparse.Namespace) -> int:
         print(f"medic: channel {route.name}: not delivered: {exc}", file=sys.stderr)
         return EXIT_INTERNAL
     print(f"channel {route.name}: delivered (message {note.id})")
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    json.dump(configschema.schema(), sys.stdout, indent=2)
+    print()
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """The schema, then what it cannot say: each instance's type installed and its secret references readable."""
+    path = Path(args.file).expanduser() if args.file else config_path()
+    if not path.is_file():
+        raise UsageError(f"configuration file {path} not found")
+    config = yamlload.load_file(path) or {}
+    if not isinstance(config, dict):
+        raise ValidationError([Issue("expected a mapping of settings", str(path), 1, 1)], subject=str(path))
+    configschema.check(config, str(path))
+    instances = config.get("channels") or {}
+    installed = Session(config=config).registry.channels
+    for name in instances:
+        try:
+            resolve([name], installed, config)
+        except MedicError as exc:
+            raise UsageError(f"{path}: {exc}") from None
+    listed = ", ".join(f"{n} ({spec['type']})" for n, spec in instances.items()) or "none"
+    print(f"{path}: channels valid: {listed}")
     return 0
 
 
@@ -118,7 +155,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_flush(args: argparse.Namespace) -> int:
     session = Session()
     box = _outbox(session)
-    results = box.drain(dict(session.registry.channels), budget_s=args.budget)
+    results = drain(box, session.registry.channels, budget_s=args.budget)  # concurrent, batched
     failed = [(m, err) for m, err in results if err]
     print(f"{len(results) - len(failed)} delivered, {len(failed)} failed, "
           f"{len(box.messages('pending'))} waiting")

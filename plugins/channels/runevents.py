@@ -38,6 +38,13 @@ def emit(run_id: str, event: str, target: str, summary: str, body: str, status: 
         events.announce(event, target, summary, body, status, data)
 
 
+def event_note(event: str, playbook: str, run_id: str, target: str, summary: str, body: str, status: str,
+               data: dict[str, Any]) -> Notification:
+    """An event of a run (or of a command acting on one, ``medic rollback``) as every channel gets it."""
+    return Notification(event, f"medic {playbook} ({run_id}): {target}: {summary}", status, body,
+                        {"run_id": run_id, "playbook": playbook, "target": target, **data})
+
+
 class RunEvents:
     def __init__(self, routes: Sequence[notify.Route], outbox_path: Path, playbook: str) -> None:
         self.routes = list(routes)
@@ -84,9 +91,7 @@ class RunEvents:
 
     def announce(self, event: str, target: str, summary: str, body: str, status: str, data: dict[str, Any]
                  ) -> None:
-        title = f"medic {self.playbook} ({self._run_id}): {target}: {summary}"
-        self._queue.put(Notification(event, title, status, body, {
-            "run_id": self._run_id, "playbook": self.playbook, "target": target, **data}))
+        self._queue.put(event_note(event, self.playbook, self._run_id, target, summary, body, status, data))
 
     def finish(self, wait_s: float = FINISH_WAIT_S) -> list[str]:
         """Stop after what is queued (at most ``wait_s``); one line per delivery problem."""

@@ -112,3 +112,39 @@ def test_approval_requested_reaches_the_channel_while_the_step_waits(
     assert asked["question"] == f"Replace {target}?" and asked["step"] == "ok" and asked["timeout_s"] == 240
     assert asked["run_id"] == json.loads(out)["run_id"] and "the terminal running medic" in asked["summary"]
     assert [e["type"] for e in events(hook)] == ["approval.requested", "run.finished"]
+
+
+def test_medic_rollback_and_recover_send_change_rolled_back(tmp_path: Path, env: dict[str, str],
+                                                            hook: Receiver) -> None:
+    conf = tmp_path / "app.ini"
+    conf.write_text(INI)
+    change = ("run", "config-change", "-i", f"config_file={conf}", "-i", "key=workers", "-i", "value=8",
+              "-i", "section=main", "--json")
+    run_id = json.loads(medic(*change, env=env, check=True).stdout)["run_id"]
+    refused = medic("rollback", run_id, "--notify", "no-such-channel", env=env)
+    assert refused.returncode == 2 and "no-such-channel" in refused.stderr and conf.read_text() != INI
+    medic("rollback", run_id, "--notify", "hook", "--notify", "final", env=env, check=True)
+    assert conf.read_text() == INI
+    (rolled,) = [e for e in events(hook) if e["type"] == "change.rolled_back"]
+    assert rolled["data"]["run_id"] == run_id and rolled["data"]["target"] == "local"
+    assert rolled["data"]["playbook"] == "config-change" and rolled["data"]["why"] == "medic rollback"
+    assert rolled["data"]["undone"] >= 1 and rolled["data"]["problems"] == 0
+    named = [json.loads(line) for line in (tmp_path / "final.jsonl").read_text().splitlines()]
+    assert [n["event"] for n in named] == ["change.rolled_back"]  # named with --notify: it gets the event
+    assert "already rolled back" in medic("rollback", run_id, "--notify", "hook", env=env, check=True).stdout
+    assert len(events(hook)) == 1  # already rolled back: nothing undone, nothing announced
+
+    crashed = subprocess.run([sys.executable, "-m", "medic.cli.main", *change], capture_output=True, text=True,
+                             env={**env, "MEDIC_FAULT": "after_action"}, timeout=600)
+    assert crashed.returncode < 0 and conf.read_text() != INI  # killed after changing the file
+    config = Path(env["MEDIC_CONFIG"])
+    config.write_text(config.read_text() + "notify: [hook, final]\n")  # the configuration's channels this time
+    medic("recover", env=env, check=True)
+    assert conf.read_text() == INI
+    recovered = [e["data"] for e in events(hook) if e["type"] == "change.rolled_back"][1:]
+    assert len(recovered) == 1 and recovered[0]["why"] == "medic recover: the run was interrupted"
+    assert recovered[0]["playbook"] == "run" and recovered[0]["target"] == "local"  # a crashed run has no document
+    named = [json.loads(line) for line in (tmp_path / "final.jsonl").read_text().splitlines()]
+    assert len(named) == 1  # final does not ask for change.rolled_back: from notify: it only gets what it asks for
+    assert medic("recover", env=env, check=True).stdout.strip() == "nothing to recover"
+    assert len(events(hook)) == 2

@@ -118,6 +118,8 @@ def test_a_message_claimed_as_it_is_written_is_not_drained_by_another_process(tm
     gated = GatedChannel()
     assert other.drain({"gated": gated}) == [] and gated.sent == []
     assert mine.enqueue("hook", "gated", {}, note, claim=True) is None  # written already: drain() sends it
-    mine._disable("off", "410")
+    mine.enable("off")  # nothing to enable: no error
+    off = mine.enqueue("off", "gated", {}, Notification("run.finished", "t", "fail", "b"), claim=True)
+    assert off is not None and mine.record(off, ("410 Gone", False, None, True)) == "410 Gone"  # disables "off"
     assert mine.enqueue("off", "gated", {}, note, claim=True) is None
     assert [m.channel for m in mine.of(note.id)] == ["hook", "off"]

@@ -53,4 +53,5 @@ def test_an_unknown_event_name_is_refused_before_the_run(tmp_path: Path) -> None
     env = {**os.environ, "MEDIC_CONFIG": str(config)}
     out = subprocess.run([str(Path(sys.executable).with_name("medic")), "run", "triage", "--notify", "live"],
                          capture_output=True, text=True, env=env, timeout=120)
-    assert out.returncode == 2 and "'events' is a list of run.started, step.failed, run.finished" in out.stderr
+    assert out.returncode == 2 and "at channels.live.events.0: 'run.exploded' is not one of" in out.stderr
+    assert f"{config}:2:" in out.stderr  # the file and the line, from the channels: schema
