@@ -7,7 +7,9 @@ line); a marked line then runs only the rules and forms its marks can trigger, i
 from __future__ import annotations
 
 import re
+import string
 
+from medic.agent.charruns import Alphabet
 from medic.agent.redact import syntax as sx
 from medic.agent.redact.forms import FORMS, Form
 from medic.agent.redact.keys import KEYWORD
@@ -26,7 +28,7 @@ _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
 _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
-_RUN_OF_40, _RUN_TAIL = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}"), re.compile(r"[A-Za-z0-9/+]*")
+_RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "/+")
 KEY_MARK, LONG_MARK = "\0keyword", "\0long"  # line marks besides the hints themselves
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
@@ -79,13 +81,10 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         found = pattern.search(haystack)
         while found:
             found = pattern.search(haystack, mark(found.start(), why))
-    found = _RUN_OF_40.search(text)  # the start of each run of 40 or more, then its shape checked there
-    while found:
-        start = found.start()
-        if _LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1)):
-            found = _RUN_OF_40.search(text, mark(start, LONG_MARK))
-        else:
-            found = _RUN_OF_40.search(text, _RUN_TAIL.match(text, start).end())  # type: ignore[union-attr]
+    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
+    for start, _ in _RUN_ALPHABET.runs(text, 40):
+        if start >= after and (_LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1))):
+            after = mark(start, LONG_MARK)
     return marks
 
 

@@ -9,7 +9,10 @@ is taken as a token too: vendors not in the table still get caught.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
+
+from medic.agent.charruns import Alphabet
 
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
 _FORMATS: dict[str, tuple[str, ...]] = {
@@ -148,6 +151,7 @@ for _name, _patterns in _FORMATS.items():
 
 # A token-like word: 16+ characters of a token alphabet, not inside a longer word
 CANDIDATE = re.compile(r"(?<![\w.~+/%-])[\w~.-][\w.~+/%-]{15,}")
+_TOKEN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "_.~+/%-")  # CANDIDATE's, in ASCII
 # unknown vendors: a short lower-case prefix, a separator, then a long random body
 _GENERIC = re.compile(r"[a-z][a-z0-9]{1,9}(?:[_-][a-z0-9]{2,9})?[_-](?P<body>[A-Za-z0-9]{24,})" + _TAIL)
 # public or non-secret ids that share that shape
@@ -191,14 +195,25 @@ def _match(text: str, start: int, word: str) -> tuple[str, int] | None:
     return None
 
 
+def _candidates(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each ``CANDIDATE`` match. On ASCII text a match is a whole run of the token alphabet
+    (the look-behind rules out any later start), 16 or more long, not starting with ``+``, ``/`` or ``%``:
+    found as runs (:mod:`~medic.agent.charruns`, several times faster than the regular expression)."""
+    if not text.isascii():  # \w takes letters outside ASCII too
+        yield from (word.span() for word in CANDIDATE.finditer(text))
+        return
+    for start, end in _TOKEN_ALPHABET.runs(text, 16):
+        if text[start] not in "+/%":
+            yield start, end
+
+
 def find(text: str) -> Iterator[tuple[str, int, int]]:
     """(rule, start, end) of every vendor token in ``text``, left to right, never overlapping."""
     pos = 0
-    for word in CANDIDATE.finditer(text):
-        start = word.start()
+    for start, end in _candidates(text):
         if start < pos:
             continue
-        found = _match(text, start, word.group(0))
+        found = _match(text, start, text[start:end])
         if found:
             pos = found[1]
             yield found[0], start, pos
