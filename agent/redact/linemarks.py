@@ -50,6 +50,11 @@ for _hint in [h for h in LINE_HINTS if h[0] in "${" or any(o != h and o in h for
     for _other in ([_hint[0]] if _hint[0] in "${" else [o for o in LINE_HINTS if o in _hint]):
         _RULES_BY_HINT[_other] = sorted({*_RULES_BY_HINT.get(_other, ()), *_RULES_BY_HINT.get(_hint, ())})
         _FORMS_BY_HINT[_other] = sorted({*_FORMS_BY_HINT.get(_other, ()), *_FORMS_BY_HINT.get(_hint, ())})
+# Hints sharing a fragment ("pass" in "password", "sshpass", "/pass"...): the lines holding each are found by one
+# scan for the fragment (a hint on a line means its fragment is there too), 24 scans of the text instead of 38
+_SHARING = tuple((f, tuple(h for h in LINE_HINTS if f in h))
+                 for f in ("pass", "sql", "net ", "hook", "cli", "token", ":a"))
+_ALONE = [h for h in LINE_HINTS if not any(h in hints for _, hints in _SHARING)]
 _LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
 BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
@@ -70,10 +75,20 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         end = text.find("\n", i)
         return len(text) if end < 0 else end
 
-    for hint in LINE_HINTS:
+    for hint in _ALONE:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
+    for fragment, hints in _SHARING:  # one scan for the lines holding the fragment, then its hints looked for there
+        i = folded.find(fragment)
+        while i >= 0:
+            start, end = folded.rfind("\n", 0, i) + 1, folded.find("\n", i)
+            end = len(folded) if end < 0 else end
+            line = folded[start:end]
+            for hint in hints:
+                if hint in line:
+                    marks.setdefault(start, set()).add(hint)
+            i = folded.find(fragment, end)
     scans = ((KEYWORD, folded, KEY_MARK), *((grouped, folded, mark_) for mark_, grouped in _GROUPED))
     for pattern, haystack, why in scans:
         if pattern is KEYWORD and not keyed:
