@@ -3,6 +3,7 @@
 Usage:
     git archive <commit> agent | tar -x -C /tmp/redbase/src         # the reference (e.g. main before the change)
     .venv/bin/python bench/redaction_diff.py --base /tmp/redbase/src/agent [--tree DIR] [--generated 30000]
+    .venv/bin/python bench/redaction_diff.py --base /tmp/redbase/src/agent --tree DIR --time 5   # speed, A/B
 
 The reference ``agent`` folder is imported under another name (``medic.agent`` rewritten to ``redbase_agent``
 in a copy), so both run in this process on the same inputs. For each input it compares the scrubbed text,
@@ -11,6 +12,7 @@ and on the scrubbed text. Inputs: the bench tree (bench/redaction_bench.py's, if
 secret corpus for three seeds with its look-alikes, the leak corpus, every text file under /etc, /var/log,
 tests/ and agent/, shuffles of test lines, and generated strings mixing keys, separators, quotes, tokens,
 hashes, the long s and the Kelvin sign, CR and form feeds. Exit 1 on the first differences (printed).
+With --time, no comparison: both are timed on the tree in turn, in this process (CPU seconds, medians).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import importlib
 import importlib.util
 import random
 import shutil
+import statistics
 import string
 import sys
 import time
@@ -52,14 +55,14 @@ def _module(name: str, path: Path, package: bool = False) -> Any:
     return module
 
 
-def _files(roots: list[Path]) -> Iterator[tuple[str, str]]:
+def _files(roots: list[Path], limit: int = 4_000_000) -> Iterator[tuple[str, str]]:
     for root in roots:
         for path in sorted(root.rglob("*")):
             try:
                 data = path.read_bytes() if path.is_file() and not path.is_symlink() else b""
             except OSError:
                 continue
-            if data and b"\0" not in data[:4096] and len(data) < 4_000_000:
+            if data and b"\0" not in data[:4096] and len(data) < limit:
                 yield str(path), data.decode("utf-8", "surrogateescape")
 
 
@@ -118,7 +121,7 @@ def _shuffles(lines: list[str], count: int) -> Iterator[tuple[str, str]]:
 
 def inputs(tree: Path | None, generated: int) -> Iterator[tuple[str, str]]:
     if tree is not None:
-        yield from _files([tree])
+        yield from _files([tree], limit=1 << 40)
     corpus = _module("medic_secretcorpus", ROOT / "tests/agent/secretcorpus", package=True)
     for seed in (corpus.SEED, 1, 2):
         generated_corpus = corpus.generate(seed)
@@ -151,15 +154,47 @@ def outcome(redact: ModuleType, name: str, text: str) -> tuple[Any, ...]:
     return out, scrubber.summary(), _hits(redact.scan_text(text, name)), _hits(redact.scan_text(out, name))
 
 
+def timing(base: ModuleType, current: ModuleType, tree: Path, rounds: int) -> None:
+    """CPU seconds of scrub, scan and scrub then scan of the tree's files, the reference and this tree in turn."""
+    texts = list(_files([tree], limit=1 << 40))
+    size = sum(len(text.encode("utf-8", "surrogateescape")) for _, text in texts) / 1e6
+    runs: dict[tuple[str, str], list[float]] = {}
+    for number in range(rounds):
+        for label, redact in (("base", base), ("now", current)):
+            scrubber, started = redact.Scrubber(), time.process_time()
+            for name, text in texts:
+                scrubber.scrub_text(text, path=name)
+            scrubbed = time.process_time()
+            for name, text in texts:
+                redact.scan_text(text, name)
+            scanned, scrubber = time.process_time(), redact.Scrubber()
+            for name, text in texts:
+                redact.scan_text(scrubber.scrub_text(text, path=name), name)
+            for part, seconds in (("scrub", scrubbed - started), ("scan", scanned - scrubbed),
+                                  ("scrub + scan", time.process_time() - scanned)):
+                runs.setdefault((label, part), []).append(seconds)
+        print(f"round {number + 1}, load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+    print(f"{size:.1f} MB; | part | base runs (s) | base MB/s | now runs (s) | now MB/s | speed-up |")
+    for part in ("scrub", "scan", "scrub + scan"):
+        before, after = runs[("base", part)], runs[("now", part)]
+        print(f"| {part} | {', '.join(f'{x:.2f}' for x in before)} | {size / statistics.median(before):.1f} | "
+              f"{', '.join(f'{x:.2f}' for x in after)} | {size / statistics.median(after):.1f} | "
+              f"{statistics.median(before) / statistics.median(after):.2f}x |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--base", type=Path, required=True, help="the reference copy's agent folder")
     parser.add_argument("--tree", type=Path, help="bench/redaction_bench.py's tree (its --workdir/tree)")
     parser.add_argument("--generated", type=int, default=30_000)
     parser.add_argument("--work", type=Path, default=Path("/tmp/redaction-diff"))
+    parser.add_argument("--time", type=int, metavar="ROUNDS", help="time both on --tree instead (CPU s, medians)")
     args = parser.parse_args()
     base = _load_base(args.base, args.work)
     current = importlib.import_module("medic.agent.redact")
+    if args.time:
+        timing(base, current, args.tree, args.time)
+        return 0
     started, count, differences = time.monotonic(), 0, 0
     for name, text in inputs(args.tree, args.generated):
         count += 1
