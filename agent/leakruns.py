@@ -7,14 +7,18 @@ public keys, certificate and base64 blocks, digests after a digest word, base64 
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterator
 
 from medic.agent import leakkeys
+from medic.agent.charruns import Alphabet
 from medic.agent.leakfind import Finding, b64decode
 from medic.agent.leaktokens import infix_token, vendor_token
 
 _HEX_DIGITS = "0123456789abcdef"
-_RUN = re.compile(r"[A-Za-z0-9_.+/~-]{20,}={0,2}")
+# token runs: what [A-Za-z0-9_.+/~-]{20,}={0,2} finds, the maximal runs of 20+ of that alphabet, each with up
+# to two "=" after it
+_RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "_.+/~-")
 _DIGEST_CONTEXT = re.compile(
     r"(?i)(?:sha\d*|md5|digest|hash|checksum|integrity|etag|fingerprint|nonce|uuid|trace|span|request|"
     r"correlation|build|commit|rev|revision|signature|id|ssh-\w+|ecdsa-[\w-]+|x509\w*|modulus|cipher|h1|address|"
@@ -35,20 +39,21 @@ _DATA_MAGIC = (b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"\x1f\x8b", b"PK\
 def runs(text: str) -> Iterator[Finding]:
     """Vendor tokens anywhere; random-looking strings on lines with no other finding."""
     public: list[tuple[int, int]] | None = None
-    for match in _RUN.finditer(text):
-        start, run = match.start(), match.group(0)
+    for start, end in _RUN_ALPHABET.runs(text, 20):
         if start and text[start - 1].isalnum():
             continue
+        end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
+        run = text[start:end]
         rule = _vendor(text, start, run)
         if rule:
-            yield start, match.end(), "token_format", rule
+            yield start, end, "token_format", rule
             continue
         if not _standalone_secret(text, start, run):
             continue
         if public is None:
             public = [m.span() for m in _PUBLIC_BLOCK.finditer(text)] if "-----BEGIN" in text else []
         if not any(a <= start < b for a, b in public):
-            yield start, match.end(), "high_entropy", "random"
+            yield start, end, "high_entropy", "random"
 
 
 def _vendor(text: str, start: int, run: str) -> str | None:

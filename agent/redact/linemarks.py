@@ -7,7 +7,9 @@ line); a marked line then runs only the rules and forms its marks can trigger, i
 from __future__ import annotations
 
 import re
+import string
 
+from medic.agent.charruns import Alphabet
 from medic.agent.redact import syntax as sx
 from medic.agent.redact.forms import FORMS, Form
 from medic.agent.redact.keys import KEYWORD
@@ -26,7 +28,7 @@ _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
 _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
-_RUN_OF_40, _RUN_TAIL = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}"), re.compile(r"[A-Za-z0-9/+]*")
+_RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "/+")
 KEY_MARK, LONG_MARK = "\0keyword", "\0long"  # line marks besides the hints themselves
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
@@ -48,6 +50,11 @@ for _hint in [h for h in LINE_HINTS if h[0] in "${" or any(o != h and o in h for
     for _other in ([_hint[0]] if _hint[0] in "${" else [o for o in LINE_HINTS if o in _hint]):
         _RULES_BY_HINT[_other] = sorted({*_RULES_BY_HINT.get(_other, ()), *_RULES_BY_HINT.get(_hint, ())})
         _FORMS_BY_HINT[_other] = sorted({*_FORMS_BY_HINT.get(_other, ()), *_FORMS_BY_HINT.get(_hint, ())})
+# Hints sharing a fragment ("pass" in "password", "sshpass", "/pass"...): the lines holding each are found by one
+# scan for the fragment (a hint on a line means its fragment is there too), 24 scans of the text instead of 38
+_SHARING = tuple((f, tuple(h for h in LINE_HINTS if f in h))
+                 for f in ("pass", "sql", "net ", "hook", "cli", "token", ":a"))
+_ALONE = [h for h in LINE_HINTS if not any(h in hints for _, hints in _SHARING)]
 _LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
 BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
@@ -68,10 +75,20 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         end = text.find("\n", i)
         return len(text) if end < 0 else end
 
-    for hint in LINE_HINTS:
+    for hint in _ALONE:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
+    for fragment, hints in _SHARING:  # one scan for the lines holding the fragment, then its hints looked for there
+        i = folded.find(fragment)
+        while i >= 0:
+            start, end = folded.rfind("\n", 0, i) + 1, folded.find("\n", i)
+            end = len(folded) if end < 0 else end
+            line = folded[start:end]
+            for hint in hints:
+                if hint in line:
+                    marks.setdefault(start, set()).add(hint)
+            i = folded.find(fragment, end)
     scans = ((KEYWORD, folded, KEY_MARK), *((grouped, folded, mark_) for mark_, grouped in _GROUPED))
     for pattern, haystack, why in scans:
         if pattern is KEYWORD and not keyed:
@@ -79,13 +96,10 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         found = pattern.search(haystack)
         while found:
             found = pattern.search(haystack, mark(found.start(), why))
-    found = _RUN_OF_40.search(text)  # the start of each run of 40 or more, then its shape checked there
-    while found:
-        start = found.start()
-        if _LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1)):
-            found = _RUN_OF_40.search(text, mark(start, LONG_MARK))
-        else:
-            found = _RUN_OF_40.search(text, _RUN_TAIL.match(text, start).end())  # type: ignore[union-attr]
+    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
+    for start, _ in _RUN_ALPHABET.runs(text, 40):
+        if start >= after and (_LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1))):
+            after = mark(start, LONG_MARK)
     return marks
 
 
