@@ -10,14 +10,15 @@ A row holds until the case's next event (a trigger of the store deletes it; the 
 change no state), a change of routing.yaml (rows carry its fingerprint) or, with simulated clocks, an event dated
 after the evaluation (``valid_until``). Cases without a valid row are evaluated by :func:`sla.evaluate`, the same
 code as ``medic sla status``, before the list query; reading and writing in one transaction, so no event slips in
-between. The first listing after many changes pays for their evaluation; later ones only for what changed.
+between. Stores opened with ``open_store`` keep the rows as they write (``keeper``): the list evaluates only the
+cases changed by a process that did not (or died in between), and every case after routing.yaml changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from medic.plugins.cases.calendar import advance
@@ -75,10 +76,10 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start:start + _CHUNK]
 
 
-def refresh(store: CaseStore, routing: Routing, now: float) -> int:
-    """Evaluate the cases whose row is missing or stale; the number evaluated."""
+def refresh(store: CaseStore, routing: Routing, now: float, ids: list[str] | None = None) -> int:
+    """Evaluate the cases whose row is missing or stale (or the cases ``ids``); the number evaluated."""
     key = fingerprint(routing)
-    stale = [r[0] for r in store.db.execute(
+    stale = ids if ids is not None else [r[0] for r in store.db.execute(
         "SELECT c.id FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = ? "
         "WHERE s.case_id IS NULL OR s.valid_until <= ?", (key, now))]
     for chunk in _chunks(stale):
@@ -91,6 +92,21 @@ def refresh(store: CaseStore, routing: Routing, now: float) -> int:
                 rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
             db.executemany("INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)", rows)
     return len(stale)
+
+
+def keeper() -> Callable[[CaseStore, list[str]], int] | None:
+    """What keeps each changed case's row as the store writes (``CaseStore.after_write``), under the routing in
+    force now; None without a readable routing.yaml. So the list finds the rows of changed cases ready, and
+    evaluates every case only after routing.yaml changed (``medic casespage`` does that before it serves). A
+    process that dies between a change and its row leaves the row missing, which the next listing fills in."""
+    from medic.kernel.errors import MedicError
+    from medic.plugins.cases import routing as routing_mod
+
+    try:
+        loaded = routing_mod.load()
+    except MedicError:
+        return None
+    return lambda store, ids: refresh(store, loaded, store.clock(), ids)
 
 
 def listing(store: CaseStore, routing: Routing | None, now: float, *, sla: tuple[str, ...] = (),
