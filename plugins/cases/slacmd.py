@@ -1,5 +1,5 @@
 """``medic sla status [--breaching]``, ``medic sla tick`` and ``medic sla watch --interval S`` (added through the
-hook ``register_commands``). A Prefect schedule for the tick belongs to the deployments (issue 18)."""
+hook ``register_commands``). ``medic deploy`` schedules the same tick as a Prefect flow (flows/sla_flow.py)."""
 
 from __future__ import annotations
 
@@ -76,12 +76,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tick(args: argparse.Namespace) -> int:
+def tick_once() -> list[str]:
+    """Evaluate every clock once and send what is due (``medic sla tick``, and the ``medic-sla`` flow's run)."""
     runner = _runner()
     try:
-        lines = runner.tick()
+        return runner.tick()
     finally:
         runner.store.close()
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    lines = tick_once()
     print("\n".join(lines) if lines else "nothing due")
     return 0
 
