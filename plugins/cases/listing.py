@@ -76,29 +76,36 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start:start + _CHUNK]
 
 
-def refresh(store: CaseStore, routing: Routing, now: float, ids: list[str] | None = None) -> int:
-    """Evaluate the cases whose row is missing or stale (or the cases ``ids``); the number evaluated."""
+def _rows(store: CaseStore, routing: Routing, key: str, now: float, ids: list[str]) -> list[tuple[Any, ...]]:
+    events = store.timelines(ids, ("state",))  # all the states read
+    rows = []
+    for case in store.many(ids):
+        fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)
+        later = [e.at for e in events[case.id] if e.at > now] + [case.created] * (case.created > now)
+        rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
+    return rows
+
+
+_UPSERT = "INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)"
+
+
+def refresh(store: CaseStore, routing: Routing, now: float) -> int:
+    """Evaluate the cases whose row is missing or stale; the number evaluated."""
     key = fingerprint(routing)
-    stale = ids if ids is not None else [r[0] for r in store.db.execute(
+    stale = [r[0] for r in store.db.execute(
         "SELECT c.id FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = ? "
         "WHERE s.case_id IS NULL OR s.valid_until <= ?", (key, now))]
     for chunk in _chunks(stale):
         with store.tx() as db:
-            events = store.timelines(chunk, ("state",))  # all the states read
-            rows = []
-            for case in store.many(chunk):
-                fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)
-                later = [e.at for e in events[case.id] if e.at > now] + [case.created] * (case.created > now)
-                rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
-            db.executemany("INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(_UPSERT, _rows(store, routing, key, now, chunk))
     return len(stale)
 
 
-def keeper() -> Callable[[CaseStore, list[str]], int] | None:
+def keeper() -> Callable[[CaseStore, list[str]], None] | None:
     """What keeps each changed case's row as the store writes (``CaseStore.after_write``), under the routing in
-    force now; None without a readable routing.yaml. So the list finds the rows of changed cases ready, and
-    evaluates every case only after routing.yaml changed (``medic casespage`` does that before it serves). A
-    process that dies between a change and its row leaves the row missing, which the next listing fills in."""
+    force now, in the same transaction as the change; None without a readable routing.yaml. So the list finds the
+    rows of changed cases ready, and evaluates every case only after routing.yaml changed (``medic casespage``
+    does that before it serves) or what a store opened without the keeper changed."""
     from medic.kernel.errors import MedicError
     from medic.plugins.cases import routing as routing_mod
 
@@ -106,7 +113,11 @@ def keeper() -> Callable[[CaseStore, list[str]], int] | None:
         loaded = routing_mod.load()
     except MedicError:
         return None
-    return lambda store, ids: refresh(store, loaded, store.clock(), ids)
+    key = fingerprint(loaded)
+
+    def keep(store: CaseStore, ids: list[str]) -> None:  # inside the writing transaction, before its commit
+        store.db.executemany(_UPSERT, _rows(store, loaded, key, store.clock(), ids))
+    return keep
 
 
 def listing(store: CaseStore, routing: Routing | None, now: float, *, sla: tuple[str, ...] = (),

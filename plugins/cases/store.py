@@ -102,7 +102,7 @@ class CaseStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         path.chmod(0o600)
-        # called with the ids of the cases a committed transaction gave events (listing.keeper: their SLA rows)
+        # called with the ids of the cases a transaction gave events, before it commits (listing.keeper)
         self.after_write: Callable[[CaseStore, list[str]], object] | None = None
         self._touched: set[str] = set()
 
@@ -117,14 +117,14 @@ class CaseStore:
 
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: two processes never interleave their changes); once committed,
-        ``after_write`` hears which cases it changed."""
+        """One write transaction (BEGIN IMMEDIATE: two processes never interleave their changes); before it
+        commits, ``after_write`` hears which cases it changed (and may write in it)."""
         self._touched = set()
         with write_transaction(self.db) as db:
             yield db
-        touched, self._touched = sorted(self._touched), set()
-        if touched and self.after_write is not None:
-            self.after_write(self, touched)
+            touched, self._touched = sorted(self._touched), set()
+            if touched and self.after_write is not None:
+                self.after_write(self, touched)
 
     def _event(self, db: sqlite3.Connection, case_id: str, kind: str, data: dict[str, Any], actor: str,
                at: float) -> None:
