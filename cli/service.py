@@ -97,7 +97,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from medic.flows.service_errors import require_server, server_errors
 
     require_server("serve")
-    deployments = plan(session, args.playbook, None).runners()  # the playbooks' and the SLA clocks
+    the_plan = plan(session, args.playbook, None)
+    if args.playbook:  # serving some playbooks only: the SLA clocks stay with `medic deploy`'s worker
+        the_plan.sla_every_s = None
+    deployments = the_plan.runners()
     from prefect import serve
 
     print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
