@@ -92,3 +92,22 @@ def test_a_case_not_closed_is_not_asked_for_a_rating(tmp_path: Path) -> None:
             rating_request(store, store.open("still open").id)
     finally:
         store.close()
+
+
+def test_a_case_closed_again_after_a_reopen_gets_a_second_archive(tmp_path: Path) -> None:
+    from medic.plugins.kb.archive import write_archive
+
+    store = CaseStore(tmp_path / "cases.sqlite")
+    try:
+        case = store.open("disk full")
+        first = write_archive(store, case.id, tmp_path, {"md": "# first"})
+        store.add_event(case.id, "note", {"text": "came back"})
+        second = write_archive(store, case.id, tmp_path, {"md": "# second"})
+    finally:
+        store.close()
+    assert Path(first["path"]).name == f"{case.id}.tar.gz" and Path(second["path"]).name == f"{case.id}.2.tar.gz"
+    assert verify(Path(first["path"])) and verify(Path(second["path"]))
+    with tarfile.open(second["path"]) as tar:
+        assert tar.extractfile("far.md").read() == b"# second"  # type: ignore[union-attr]
+    Path(first["path"]).write_bytes(b"tampered")
+    assert not verify(Path(first["path"]))
