@@ -9,12 +9,14 @@ run: a plain ``LIKE '%word%'`` scan of the symptoms for any word of the query (n
 Page: 10,000 cases (urgent, high, regular, low; opened 30 s apart until an hour ago, each acknowledged and noted,
 every 7th waiting for the customer, every 5th resolved: at the real time of the requests their SLA states are a mix
 of breached, at risk, running, paused and met). Server time of the list view (``views.case_list``, measured around
-the function): all 10,000 cases on one page (``/?limit=10000``) cold (``sla_due`` emptied: every case evaluated,
-as on the first listing of a store or after routing.yaml changed) and warm (stored SLA rows, each case's state a
+the function): all 10,000 cases on one page (``/?limit=10000``): the first listing of the store (written with
+``open_store``'s keeper: each change stored the case's SLA row), after routing.yaml changed (``sla_due`` emptied:
+every case evaluated) and warm (stored SLA rows, each case's state a
 comparison in SQL), the default first page (200), the breaching filter, a field filter, the whole page again after
 100 cases changed; side by side, the peer: the list view before ``sla_due`` (every case's state events read in
 batches and its clocks evaluated in Python, then rendered); the warm view's steps timed apart; and the whole page
-over HTTP to uvicorn on loopback (what a browser waits for, rendering excluded).
+over HTTP to uvicorn on loopback (what a browser waits for, rendering excluded). Before all that, the cost the
+keeper adds to writes: a tenth of the cases written without and with it.
 
     .venv/bin/python bench/kb_bench.py [--articles 10000] [--cases 10000] [--queries 300] [--repeat 5]
                                        [--only kb|page]
@@ -95,14 +97,18 @@ def bench_kb(base: Path, articles: int, queries: int, rng: random.Random) -> Non
     kb.close()
 
 
-def fill_cases(base: Path, count: int, rng: random.Random) -> Path:
+def fill_cases(base: Path, count: int, rng: random.Random, keep: bool = True, name: str = "cases.sqlite"
+               ) -> float:
     """``count`` cases opened 30 s apart over the last days (so their clocks are a mix of breached, at risk,
     running and met at the real time the page is asked), each acknowledged and noted; every 7th is waiting for the
-    customer and every 5th resolved."""
+    customer and every 5th resolved. ``keep``: each change also stores the case's SLA row, as ``open_store`` does
+    (``listing.keeper``). The seconds taken."""
+    from medic.plugins.cases.listing import keeper
     from medic.plugins.cases.store import CaseStore
 
     clock = [time.time() - count * 30 - 3600]
-    store = CaseStore(base / "cases.sqlite", clock=lambda: clock[0])
+    store = CaseStore(base / name, clock=lambda: clock[0])
+    store.after_write = keeper() if keep else None
     started = time.perf_counter()
     for i in range(count):
         case = store.open(f"case {i}: users report {rng.choice(['dns', 'vpn', 'disk', 'printer'])} trouble",
@@ -116,8 +122,7 @@ def fill_cases(base: Path, count: int, rng: random.Random) -> Path:
         elif i % 5 == 0:
             store.transition(case.id, "resolved", actor="bench")
     store.close()
-    print(f"cases: {count} cases with 3-4 events each written in {time.perf_counter() - started:.1f} s")
-    return base / "cases.sqlite"
+    return time.perf_counter() - started
 
 
 def previous_list_view(src: Any, views: Any, limit: int) -> str:
@@ -167,16 +172,26 @@ def bench_page(base: Path, cases: int, repeat: int, rng: random.Random) -> None:
     from medic.plugins.casespage.app import make_app, sources
     from medic.testing.sink import serve_app
 
-    fill_cases(base, cases, rng)
     (base / "routing.yaml").write_text(ROUTING)
     os.environ["MEDIC_ROUTING"] = str(base / "routing.yaml")
+    small = max(1, cases // 10)  # the cost of keeping the rows as the store writes, on a tenth of the cases
+    bare, kept = (fill_cases(base, small, rng, keep, f"write-{keep}.sqlite") for keep in (False, True))
+    print(f"  writes: {small} cases with 3-4 changes each: {1000 * bare / small:.2f} ms a case without the SLA row,"
+          f" {1000 * kept / small:.2f} ms keeping it (x{kept / bare:.2f})")
+    print(f"cases: {cases} cases written in {fill_cases(base, cases, rng):.1f} s, their SLA rows kept")
     src = sources(base, {"state_dir": str(base)})
     everything = {"limit": str(cases)}
+    fresh = []
+    for _ in range(repeat):  # a new connection each time (as a page just started: SQLite's cache empty)
+        new = sources(base, {"state_dir": str(base)})
+        fresh.append(timed(lambda n=new: views.case_list(n, everything)))  # type: ignore[misc]
+        new.cases.close()
+    print(line(f"page: GET /?limit={cases}, first on a new connection", fresh))
     cold = []
-    for _ in range(repeat):  # every case evaluated: the first listing after a restart on a store never listed
+    for _ in range(repeat):  # every case evaluated: the first listing after routing.yaml changed
         src.cases.db.execute("DELETE FROM sla_due")
         cold.append(timed(lambda: views.case_list(src, everything)))
-    print(line(f"page: GET /?limit={cases}, cold (all evaluated)", cold))
+    print(line(f"page: GET /?limit={cases}, routing changed (all evaluated)", cold))
     for label, query in ((f"page: GET /?limit={cases} (server time)", everything),
                          ("page: GET / first 200 (server time)", {}),
                          ("page: GET /?sla=breaching (first 200)", {"sla": "breaching"}),

@@ -97,10 +97,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from medic.flows.service_errors import require_server, server_errors
 
     require_server("serve")
-    deployments = [d.to_runner(None) for d in plan(session, args.playbook, None).deployments]
+    the_plan = plan(session, args.playbook, None)
+    if args.playbook:  # serving some playbooks only: the SLA clocks stay with `medic deploy`'s worker
+        the_plan.sla_every_s = None
+    deployments = the_plan.runners()
     from prefect import serve
 
-    print(f"medic: serving {len(deployments)} deployment(s) of medic-playbook; Ctrl-C stops", file=sys.stderr)
+    print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
+          file=sys.stderr)
     with server_errors():
         serve(*deployments, limit=args.limit, pause_on_shutdown=False, print_starting_message=False)
     return 0

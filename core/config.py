@@ -29,7 +29,7 @@ KEYS: dict[str, Any] = {
     "channels": "instances",
     "inventory": "path",
     "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
-    "schedules": "instances", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s")}  # medic deploy
+    "schedules": "instances", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s", "sla_interval_s")}
 
 
 def config_path() -> Path:

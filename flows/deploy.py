@@ -73,6 +73,16 @@ class Plan:
     deployments: list[DeploymentSpec]
     heartbeat_s: int = HEARTBEAT_S
     crashed_after_s: int = CRASHED_AFTER_S
+    sla_every_s: int | None = None  # the SLA clocks' deployment (flows/sla_flow.py), or none
+
+    def runners(self) -> list[Any]:
+        """Every RunnerDeployment of the plan: the playbooks', then the SLA clocks'."""
+        out = [d.to_runner(self.pool) for d in self.deployments]
+        if self.sla_every_s:
+            from medic.flows.sla_flow import sla_deployment
+
+            out.append(sla_deployment(self.sla_every_s, self.pool))
+        return out
 
     def lines(self) -> list[str]:
         out = [f"work pool {self.pool} (process): create if missing"] if self.pool else []
@@ -83,6 +93,9 @@ class Plan:
                        f"inventory; tags {', '.join(d.tags())}{limit})")
             out += [f"  {s.describe()}" for s in d.schedules]
             out += [f"  {t.describe()}" for t in d.triggers]
+        if self.sla_every_s:
+            out.append(f"deployment medic-sla/clocks: create or update (the SLA clocks, every {self.sla_every_s} s, "
+                       "one run at a time)")
         out.append(f"automation {AUTOMATION_NAME!r}: ensure it exists (a run silent {self.crashed_after_s} s "
                    f"after its last heartbeat, every {self.heartbeat_s} s, is set Crashed)")
         return out
@@ -122,7 +135,9 @@ def plan(session: Session, names: list[str], pool: str | None) -> Plan:
                                   parse_triggers(pb)) for name, pb in playbooks.items()]
     for d in deployments:
         parameter_schema(d.playbook)  # refuses an input that cannot be a parameter before anything is sent
-    return Plan(pool, deployments, opts["heartbeat_s"], opts["crashed_after_s"])
+    from medic.flows.sla_flow import interval_s
+
+    return Plan(pool, deployments, opts["heartbeat_s"], opts["crashed_after_s"], interval_s(session.config))
 
 
 def ensure_pool(client: Any, pool: str) -> None:
@@ -185,9 +200,9 @@ def apply(the_plan: Plan) -> list[str]:
         if the_plan.pool:
             ensure_pool(client, the_plan.pool)
             done.append(f"work pool {the_plan.pool}: ready")
-        for spec in the_plan.deployments:
-            deployment_id = spec.to_runner(the_plan.pool).apply(work_pool_name=the_plan.pool)
-            done.append(f"deployment medic-playbook/{spec.name}: {deployment_id}")
+        for runner in the_plan.runners():
+            deployment_id = runner.apply(work_pool_name=the_plan.pool)
+            done.append(f"deployment {runner.flow_name}/{runner.name}: {deployment_id}")
         ensure_automation(client, the_plan.heartbeat_s, the_plan.crashed_after_s)
         done.append(f"automation {AUTOMATION_NAME!r}: ready")
     return done

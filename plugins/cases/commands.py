@@ -1,6 +1,6 @@
-"""``medic cases open|list|show|ack|assign|note|wait|resume|resolve|close|reopen`` (added through the hook
-``register_commands``). ``close`` drafts the case's knowledge-base article (plugins/kb) unless that plugin is
-disabled."""
+"""``medic cases open|list|show|ack|assign|note|wait|resume|resolve|close|reopen|rate`` (added through the hook
+``register_commands``), and ``rate``. ``close`` archives the case and drafts its knowledge-base article
+(plugins/kb) unless that plugin is disabled, and asks for a rating (followup.py)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ MOVES = {
 }
 
 
-CLOSE_EXIT_CODES = ("Exit codes: 0 closed (and the article drafted), 2 usage error (an unknown case, a case that "
-                    "is not resolved), 3 internal error; when the case closed but its article could not be drafted, "
-                    "the article's error code with a line saying so.")
+CLOSE_EXIT_CODES = ("Exit codes: 0 closed (archived, rating asked, article drafted), 2 usage error (an unknown "
+                    "case, a case that is not resolved), 3 internal error; when the case closed but its archive, "
+                    "rating request or article failed, the first such error's code with a line for each.")
 KB_PLUGIN = "builtin_kb"  # the knowledge base's entry-point name (MEDIC_DISABLE_PLUGINS=builtin_kb: no article)
 
 
@@ -75,14 +75,22 @@ def register(sub: Any) -> None:
         p.add_argument("--note", default="", help="why, kept in the timeline")
         p.add_argument("--by", default=None, help="who does it (default: the current user)")
         p.set_defaults(func=cmd_move, move=name)
-    cl = csub.add_parser("close", help="close a resolved case and draft its knowledge-base article",
-                         description="Close a resolved case; its knowledge-base article is drafted from it (once per "
-                                     "case; edit and publish it with `medic kb edit|publish`). " + CLOSE_EXIT_CODES)
+    cl = csub.add_parser("close", help="close a resolved case: archive it, ask for a rating, draft its KB article",
+                         description="Close a resolved case: it is archived with its timeline, runs, report and "
+                                     "bundles (one checksummed file under the state directory), the reporter is "
+                                     "asked for a rating through routing.yaml's notify channels, and its "
+                                     "knowledge-base article is drafted from it (once per case; edit and publish it "
+                                     "with `medic kb edit|publish`). " + CLOSE_EXIT_CODES)
     cl.add_argument("id", metavar="ID")
     cl.add_argument("--note", default="", help="why, kept in the timeline")
     cl.add_argument("--by", default=None, help="who does it (default: the current user)")
     cl.add_argument("--no-article", action="store_true", help="draft no knowledge-base article")
     cl.set_defaults(func=cmd_close)
+    rt = csub.add_parser("rate", help="record the reporter's satisfaction with a case (1-5)")
+    rt.add_argument("id", metavar="ID")
+    rt.add_argument("score", type=int, choices=range(1, 6), metavar="SCORE", help="1 (bad) to 5 (very good)")
+    rt.add_argument("--comment", default="", metavar="TEXT")
+    rt.set_defaults(func=cmd_rate)
 
 
 def _store() -> CaseStore:
@@ -184,19 +192,33 @@ def cmd_move(args: argparse.Namespace) -> int:
 
 
 def cmd_close(args: argparse.Namespace) -> int:
+    from medic.plugins.cases.followup import ask_rating
+
     with _store() as store:
         case = store.transition(args.id, "closed", actor=_actor(args), note=args.note)
     print(f"case {case.id}: {case.state}")
-    if args.no_article:
-        return 0
     if KB_PLUGIN in disabled():
-        print(f"no article drafted: the knowledge base plugin is disabled ({DISABLE_ENV})", file=sys.stderr)
+        print(f"no archive, no article: the knowledge base plugin is disabled ({DISABLE_ENV})", file=sys.stderr)
+        print(ask_rating(case.id), file=sys.stderr)
         return 0
-    from medic.plugins.kb.casecmds import draft_for  # the knowledge base reads cases: imported when needed only
+    # the knowledge base reads cases (and holds the report): imported when needed only
+    from medic.plugins.kb.casecmds import archive_for, draft_for
 
-    try:
-        print(draft_for(case.id), file=sys.stderr)
-    except MedicError as exc:
-        print(f"medic: error: case {case.id} closed, but its article was not drafted: {exc}", file=sys.stderr)
-        return exc.exit_code
+    steps = [("archived", lambda: archive_for(case.id)), ("asked for a rating", lambda: ask_rating(case.id))]
+    if not args.no_article:
+        steps.append(("given its article", lambda: draft_for(case.id)))
+    code = 0
+    for what, step in steps:  # each is tried: a failing channel stops neither the archive nor the article
+        try:
+            print(step(), file=sys.stderr)
+        except MedicError as exc:
+            print(f"medic: error: case {case.id} closed, but not {what}: {exc}", file=sys.stderr)
+            code = code or exc.exit_code
+    return code
+
+
+def cmd_rate(args: argparse.Namespace) -> int:
+    from medic.plugins.cases.followup import record_rating
+
+    print(record_rating(args.id, args.score, args.comment))
     return 0

@@ -24,7 +24,7 @@ from medic.plugins.cases.routing import Routing
 from medic.plugins.cases.sla import WARN_AT, Clock, Evaluation, evaluate
 from medic.plugins.cases.store import CaseStore
 
-EVENTS = ("case.sla.warning", "case.escalated", "case.update")
+EVENTS = ("case.sla.warning", "case.escalated", "case.update", "case.satisfaction")
 Send = Callable[[str, Notification], list[str]]  # (audience "notify" or "escalate", message) -> problems
 
 _SNAPSHOT = """

@@ -10,14 +10,15 @@ A row holds until the case's next event (a trigger of the store deletes it; the 
 change no state), a change of routing.yaml (rows carry its fingerprint) or, with simulated clocks, an event dated
 after the evaluation (``valid_until``). Cases without a valid row are evaluated by :func:`sla.evaluate`, the same
 code as ``medic sla status``, before the list query; reading and writing in one transaction, so no event slips in
-between. The first listing after many changes pays for their evaluation; later ones only for what changed.
+between. Stores opened with ``open_store`` keep the rows as they write (``keeper``): the list evaluates only the
+cases changed by a process that did not (or died in between), and every case after routing.yaml changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from medic.plugins.cases.calendar import advance
@@ -75,6 +76,19 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start:start + _CHUNK]
 
 
+def _rows(store: CaseStore, routing: Routing, key: str, now: float, ids: list[str]) -> list[tuple[Any, ...]]:
+    events = store.timelines(ids, ("state",))  # all the states read
+    rows = []
+    for case in store.many(ids):
+        fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)
+        later = [e.at for e in events[case.id] if e.at > now] + [case.created] * (case.created > now)
+        rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
+    return rows
+
+
+_UPSERT = "INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)"
+
+
 def refresh(store: CaseStore, routing: Routing, now: float) -> int:
     """Evaluate the cases whose row is missing or stale; the number evaluated."""
     key = fingerprint(routing)
@@ -83,14 +97,27 @@ def refresh(store: CaseStore, routing: Routing, now: float) -> int:
         "WHERE s.case_id IS NULL OR s.valid_until <= ?", (key, now))]
     for chunk in _chunks(stale):
         with store.tx() as db:
-            events = store.timelines(chunk, ("state",))  # all the states read
-            rows = []
-            for case in store.many(chunk):
-                fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)
-                later = [e.at for e in events[case.id] if e.at > now] + [case.created] * (case.created > now)
-                rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
-            db.executemany("INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(_UPSERT, _rows(store, routing, key, now, chunk))
     return len(stale)
+
+
+def keeper() -> Callable[[CaseStore, list[str]], None] | None:
+    """What keeps each changed case's row as the store writes (``CaseStore.after_write``), under the routing in
+    force now, in the same transaction as the change; None without a readable routing.yaml. So the list finds the
+    rows of changed cases ready, and evaluates every case only after routing.yaml changed (``medic casespage``
+    does that before it serves) or what a store opened without the keeper changed."""
+    from medic.kernel.errors import MedicError
+    from medic.plugins.cases import routing as routing_mod
+
+    try:
+        loaded = routing_mod.load()
+    except MedicError:
+        return None
+    key = fingerprint(loaded)
+
+    def keep(store: CaseStore, ids: list[str]) -> None:  # inside the writing transaction, before its commit
+        store.db.executemany(_UPSERT, _rows(store, loaded, key, store.clock(), ids))
+    return keep
 
 
 def listing(store: CaseStore, routing: Routing | None, now: float, *, sla: tuple[str, ...] = (),

@@ -1,5 +1,5 @@
 """``medic sla status [--breaching]``, ``medic sla tick`` and ``medic sla watch --interval S`` (added through the
-hook ``register_commands``). A Prefect schedule for the tick belongs to the deployments (issue 18)."""
+hook ``register_commands``). ``medic deploy`` schedules the same tick as a Prefect flow (flows/sla_flow.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from medic.core.config import load_config, state_dir
 from medic.plugins.cases import routing
-from medic.plugins.cases.escalate import SlaRunner, channel_sender
+from medic.plugins.cases.escalate import Send, SlaRunner, channel_sender
 from medic.plugins.cases.sla import Evaluation
 from medic.plugins.cases.store import open_store
 
@@ -31,18 +31,23 @@ def register(sub: Any) -> None:
     wt.set_defaults(func=cmd_watch)
 
 
-def _runner(with_channels: bool = True) -> SlaRunner:
-    config = load_config()
-    loaded = routing.load()
-    state = state_dir(config)
+def sender(loaded: routing.Routing, config: dict[str, Any], with_channels: bool = True) -> Send:
+    """Messages to the channels routing.yaml names (``notify``, ``escalate``); none when it names none."""
     if with_channels and (loaded.notify or loaded.escalate):
         from medic.core.session import Session
 
-        send = channel_sender(loaded, Session(config=config).registry.channels, config, state / "outbox.sqlite")
-    else:
-        def send(audience: str, note: Any) -> list[str]:
-            return []
-    return SlaRunner(open_store(config), loaded, send, state / "runs")
+        return channel_sender(loaded, Session(config=config).registry.channels, config,
+                              state_dir(config) / "outbox.sqlite")
+
+    def send(audience: str, note: Any) -> list[str]:
+        return []
+    return send
+
+
+def _runner(with_channels: bool = True) -> SlaRunner:
+    config = load_config()
+    loaded = routing.load()
+    return SlaRunner(open_store(config), loaded, sender(loaded, config, with_channels), state_dir(config) / "runs")
 
 
 def _line(ev: Evaluation) -> str:
@@ -71,12 +76,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_tick(args: argparse.Namespace) -> int:
+def tick_once() -> list[str]:
+    """Evaluate every clock once and send what is due (``medic sla tick``, and the ``medic-sla`` flow's run)."""
     runner = _runner()
     try:
-        lines = runner.tick()
+        return runner.tick()
     finally:
         runner.store.close()
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    lines = tick_once()
     print("\n".join(lines) if lines else "nothing due")
     return 0
 

@@ -26,7 +26,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +82,13 @@ def default_path(config: dict[str, Any] | None = None) -> Path:
 
 
 def open_store(config: dict[str, Any] | None = None, clock: Callable[[], float] = time.time) -> CaseStore:
-    """The store in medic's state directory (``state_dir`` setting, MEDIC_STATE_DIR)."""
-    return CaseStore(default_path(config), clock=clock)
+    """The store in medic's state directory (``state_dir`` setting, MEDIC_STATE_DIR), keeping each changed case's
+    SLA state for the cases page under the routing in force (listing.py, ``keeper``)."""
+    from medic.plugins.cases.listing import keeper
+
+    store = CaseStore(default_path(config), clock=clock)
+    store.after_write = keeper()
+    return store
 
 
 class CaseStore:
@@ -97,6 +102,9 @@ class CaseStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
         path.chmod(0o600)
+        # called with the ids of the cases a transaction gave events, before it commits (listing.keeper)
+        self.after_write: Callable[[CaseStore, list[str]], object] | None = None
+        self._touched: set[str] = set()
 
     def close(self) -> None:
         self.db.close()
@@ -107,15 +115,24 @@ class CaseStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One write transaction (BEGIN IMMEDIATE: two processes never interleave their changes)."""
-        return write_transaction(self.db)
+    @contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE: two processes never interleave their changes); before it
+        commits, ``after_write`` hears which cases it changed (and may write in it)."""
+        self._touched = set()
+        with write_transaction(self.db) as db:
+            yield db
+            touched, self._touched = sorted(self._touched), set()
+            if touched and self.after_write is not None:
+                self.after_write(self, touched)
 
     def _event(self, db: sqlite3.Connection, case_id: str, kind: str, data: dict[str, Any], actor: str,
                at: float) -> None:
         db.execute("INSERT INTO events (case_id, at, kind, actor, data) VALUES (?, ?, ?, ?, ?)",
                    (case_id, at, kind, actor, json.dumps(data, sort_keys=True, default=str)))
         db.execute("UPDATE cases SET updated = ? WHERE id = ?", (at, case_id))
+        if not kind.startswith("sla."):  # the SLA runner's own events leave the SLA state as it is
+            self._touched.add(case_id)
 
     # -- writing --------------------------------------------------------------------------------------------
 

@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -24,40 +22,45 @@ HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", 
            "Cache-Control": "no-store"}
 
 
-class Guard(BaseHTTPMiddleware):
-    """The token (when one is set) on every request, and the security headers on every answer."""
-
-    def __init__(self, app: Any, token: str | None) -> None:
-        super().__init__(app)
-        self.token = token
-
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if self.token is not None and not authorised(request.headers.get("authorization"), self.token):
-            response: Response = PlainTextResponse("a token is required\n", status_code=401,
-                                                   headers={"WWW-Authenticate": 'Basic realm="medic cases"'})
-        else:
-            response = await call_next(request)
-        response.headers.update(HEADERS)
-        return response
+Deny = Callable[[Request], Awaitable[Response | None]]  # a refusal for the request, or None to serve it
 
 
-def make_app(src: views.Sources, token: str | None = None) -> Starlette:
+def token_check(token: str | None) -> Deny:
+    """``medic casespage``'s rule: with a token set, a request must carry it (bearer, or basic as the password)."""
+    async def deny(request: Request) -> Response | None:
+        if token is None or authorised(request.headers.get("authorization"), token):
+            return None
+        return PlainTextResponse("a token is required\n", status_code=401,
+                                 headers={"WWW-Authenticate": 'Basic realm="medic cases"'})
+    return deny
+
+
+def page_routes(src: views.Sources, deny: Deny) -> list[Route]:
+    """The page's routes (``/``, ``/cases/...``, ``/kb...``), each asking ``deny`` first and answering with the
+    security headers: what ``medic casespage`` serves, and what the collector adds to its own routes."""
     def html(render: Callable[[Request], str]) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
-            try:
-                return HTMLResponse(render(request))
-            except UsageError as exc:  # an unknown case or article
-                return HTMLResponse(views.page("error.html.j2", message=str(exc)), status_code=404)
+            response = await deny(request)
+            if response is None:
+                try:
+                    response = HTMLResponse(render(request))
+                except UsageError as exc:  # an unknown case or article
+                    response = HTMLResponse(views.page("error.html.j2", message=str(exc)), status_code=404)
+            response.headers.update(HEADERS)
+            return response
         return endpoint
 
-    routes = [
+    return [
         Route("/", html(lambda r: views.case_list(src, r.query_params))),
         Route("/cases/{case_id}", html(lambda r: views.case_page(src, r.path_params["case_id"]))),
         Route("/cases/{case_id}/far", html(lambda r: views.far_page(src, r.path_params["case_id"]))),
         Route("/kb", html(lambda r: views.kb_page(src, r.query_params))),
         Route("/kb/{article_id}", html(lambda r: views.article_page(src, r.path_params["article_id"]))),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(Guard, token=token)])
+
+
+def make_app(src: views.Sources, token: str | None = None) -> Starlette:
+    return Starlette(routes=page_routes(src, token_check(token)))
 
 
 def sources(state: Path, config: dict[str, Any]) -> views.Sources:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from medic.plugins.collector.arrival import finish_upload
+from medic.plugins.collector.caseroutes import case_routes
 from medic.plugins.collector.context import Collector, create_private
 from medic.plugins.collector.patch import patch_upload
 from medic.plugins.collector.problems import TUS_VERSION, Problem, stored
@@ -37,11 +38,16 @@ def expires(upload: dict[str, Any]) -> str:
 
 
 async def authenticate(request: Request, col: Collector) -> dict[str, Any]:
-    """Tus-Resumable, then the bearer token (looked up on every request: a revocation applies at once), then
-    the agent's request rate."""
+    """Tus-Resumable, then the bearer token and the agent's request rate."""
     if request.headers.get("tus-resumable") != TUS_VERSION:
         raise Problem(412, "Precondition Failed", f"this server speaks tus {TUS_VERSION} only", "Tus-Resumable",
                       {"Tus-Version": TUS_VERSION})
+    return await bearer_agent(request, col)
+
+
+async def bearer_agent(request: Request, col: Collector) -> dict[str, Any]:
+    """The enrolled agent whose bearer token the request carries (looked up on every request: a revocation
+    applies at once), within its request rate; the tus routes and the cases page (``caseroutes``) both ask."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     agent = await to_thread.run_sync(col.store.agent_for_token, token) if scheme.lower() == "bearer" else None
     if agent is None:
@@ -186,4 +192,5 @@ def build_app(col: Collector) -> Starlette:
         Route("/files/{upload_id:str}", files, methods=["OPTIONS", "HEAD", "PATCH", "DELETE"]),
         Route("/files/{upload_id:str}/receipt", files, methods=["GET"]),
         agent_route(col.directory),  # GET /agent/medic-agent.pyz, the one-file agent (plugins/collector/pyz.py)
+        *case_routes(col, bearer_agent),  # the cases page, for the names in cases_viewers (caseroutes.py)
     ])

@@ -6,7 +6,7 @@ Sizes are written ``512MiB``, ``10GiB`` or a plain number of bytes; durations ``
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,6 +73,7 @@ class CollectorConfig:
     upload_expiry: int = 72 * 3600  # seconds an incomplete upload is kept
     triage_playbook: str = "triage"
     triage_queue: int = 16  # bundles waiting for triage; beyond, the case says triage skipped
+    cases_viewers: list[str] = field(default_factory=list)  # enrolled names that may read the cases page
 
     def validate(self, where: str) -> CollectorConfig:
         url = urlsplit(self.public_url)
@@ -88,6 +89,9 @@ class CollectorConfig:
                 raise UsageError(f"{where}: {name}: expected a whole number of at least 1, got {value!r}")
         if not isinstance(self.requests_per_second, int | float) or self.requests_per_second <= 0:
             raise UsageError(f"{where}: requests_per_second: expected a positive number")
+        if not isinstance(self.cases_viewers, list) or not all(isinstance(n, str) and n
+                                                                for n in self.cases_viewers):
+            raise UsageError(f"{where}: cases_viewers: expected a list of agent names, got {self.cases_viewers!r}")
         return self
 
 

@@ -62,18 +62,37 @@ def draft_for(case_id: str) -> str:
     return f"KB-{article.id} drafted from case {case_id} ({article.state}; medic kb edit|publish {article.id})"
 
 
-def cmd_far(args: argparse.Namespace) -> int:
+def far_report(store: Any, kb: Any, state: Path, case_id: str, destination: str) -> str:
+    """The case's fault analysis report, HTML for a destination ending in .html/.htm, else Markdown."""
     from medic.plugins.kb.fromcase import case_model, run_documents
     from medic.plugins.kb.suggest import rank, symptoms_of
     from medic.plugins.reports.write import case_report
 
+    case = case_model(store, case_id, time.time())
+    runs = run_documents(store.get(case_id), state)
+    text, checks = symptoms_of({"title": case["title"], "runs": runs})
+    articles = [a.to_dict() for a in rank(kb, text, checks, limit=3) if a.case_id != case_id]
+    return case_report(runs, case, destination, articles)
+
+
+def archive_for(case_id: str) -> str:
+    """Archive a closed case with its report (``plugins/kb/archive.py``); the line saying where."""
+    from medic.plugins.kb.archive import write_archive
+
     store, kb, state = _stores()
     try:
-        case = case_model(store, args.case, time.time())
-        runs = run_documents(store.get(args.case), state)
-        text, checks = symptoms_of({"title": case["title"], "runs": runs})
-        articles = [a.to_dict() for a in rank(kb, text, checks, limit=3) if a.case_id != args.case]
-        report = case_report(runs, case, args.output or "far.md", articles)
+        far = {kind: far_report(store, kb, state, case_id, f"far.{kind}") for kind in ("md", "html")}
+        done = write_archive(store, case_id, state, far)
+    finally:
+        store.close()
+        kb.close()
+    return f"case {case_id} archived: {done['path']} (sha256 {done['sha256']})"
+
+
+def cmd_far(args: argparse.Namespace) -> int:
+    store, kb, state = _stores()
+    try:
+        report = far_report(store, kb, state, args.case, args.output or "far.md")
     finally:
         store.close()
         kb.close()
@@ -105,12 +124,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    from medic.plugins.cases.store import open_store
+    from medic.plugins.cases.followup import record_rating
 
-    store = open_store(load_config())
-    try:
-        store.add_event(args.case, "satisfaction", {"score": args.score, "comment": args.comment}, actor="customer")
-    finally:
-        store.close()
-    print(f"case {args.case}: satisfaction {args.score} recorded")
+    print(record_rating(args.case, args.score, args.comment))
     return 0

@@ -3,7 +3,8 @@
 Definitions (the cases counted are those **closed** in the period: their newest move to ``closed`` is within it):
 
 - satisfaction: the mean score (1-5) of the newest ``satisfaction`` event of each counted case that has one
-  (``medic feedback``), with how many answered;
+  (``medic cases rate``, ``medic feedback``), with how many answered; and the response rate: the share of the
+  counted cases asked for a rating (a ``satisfaction.requested`` event: closing sent the request) that answered;
 - first-time resolution rate: the share of counted cases never reopened (no move from ``resolved`` or ``closed``
   back to work);
 - repeat fault rate: the share of counted cases for which another case, opened within N days (``--repeat-days``,
@@ -85,6 +86,8 @@ def compute(store: CaseStore, state: Path, since_s: float, now: float, repeat_da
                if any(o.id != c.case.id and c.closed_at < o.created <= c.closed_at + window and faults & c.faults
                       for o, faults in later)]
     scores = [float(s["score"]) for c in counted if (s := satisfaction(c.events)) and "score" in s]
+    asked = [c for c in counted if any(e.kind == "satisfaction.requested" for e in c.events)]
+    answered = sum(satisfaction(c.events) is not None for c in asked)
     per_priority: dict[str, list[bool]] = {}
     for c in counted:
         rows = sla_rows(c.case, c.events, now)
@@ -93,7 +96,8 @@ def compute(store: CaseStore, state: Path, since_s: float, now: float, repeat_da
     n = len(counted)
     return {
         "since_s": since_s, "closed": n, "repeat_days": repeat_days,
-        "satisfaction": {"mean": round(sum(scores) / len(scores), 2) if scores else None, "answers": len(scores)},
+        "satisfaction": {"mean": round(sum(scores) / len(scores), 2) if scores else None, "answers": len(scores),
+                         "response": _rate(answered, len(asked))},
         "first_time_resolution": _rate(sum(not _reopened(c.events) for c in counted), n),
         "repeat_fault": {**_rate(len(repeats), n), "cases": repeats},
         "sla_compliance": {p: _rate(sum(v), len(v)) for p, v in sorted(per_priority.items())},
@@ -111,6 +115,7 @@ def lines(m: dict[str, Any]) -> list[str]:
     sat = m["satisfaction"]
     out = [f"cases closed: {m['closed']}",
            f"satisfaction: {'n/a' if sat['mean'] is None else sat['mean']} ({sat['answers']} answers)",
+           f"satisfaction requests answered: {pct(sat['response'])}",
            f"first-time resolution: {pct(m['first_time_resolution'])}",
            f"repeat faults within {m['repeat_days']} d: {pct(m['repeat_fault'])}"]
     out += [f"SLA compliance, {p}: {pct(r)}" for p, r in m["sla_compliance"].items()] or ["SLA compliance: n/a"]

@@ -43,7 +43,7 @@ def test_a_case_goes_through_its_life_from_the_command_line(capsys: pytest.Captu
     kinds = [(e["kind"], e["data"].get("to")) for e in shown["timeline"]]
     assert kinds == [("opened", None), ("state", "acknowledged"), ("assigned", None), ("state", "dispatched"),
                      ("note", None), ("state", "waiting_customer"), ("state", "in_progress"), ("state", "resolved"),
-                     ("state", "closed"), ("state", "in_progress")]
+                     ("state", "closed"), ("archived", None), ("state", "in_progress")]
     assert shown["timeline"][4]["actor"] == "carol" and shown["timeline"][4]["data"] == {"text": "called ana"}
     code, out, _ = run(capsys, "cases", "show", "C-00001")
     assert "DNS fails after VPN" in out and "waiting_customer" in out and "ana@example.org" in out
@@ -91,12 +91,16 @@ def test_close_has_its_own_help_and_errors_and_drafts_the_article_once(capsys: p
         run(capsys, "cases", "open", "--title", title)
         run(capsys, "cases", "resolve", f"C-0000{'abc'.index(title) + 1}")
     code, out, err = run(capsys, "cases", "close", "C-00001", "--note", "fixed for good")
-    assert (code, out, err) == (0, "case C-00001: closed\n", "KB-1 drafted from case C-00001 (draft; medic kb "
-                                                             "edit|publish 1)\n")
-    assert run(capsys, "cases", "close", "C-00002", "--no-article") == (0, "case C-00002: closed\n", "")
+    assert (code, out) == (0, "case C-00001: closed\n")
+    lines = err.splitlines()
+    assert lines[0].startswith("case C-00001 archived: ") and "sha256" in lines[0]
+    assert lines[1].startswith("case C-00001: no satisfaction request sent")  # no notify channel here
+    assert lines[2:] == ["KB-1 drafted from case C-00001 (draft; medic kb edit|publish 1)"]
+    code, out, err = run(capsys, "cases", "close", "C-00002", "--no-article")
+    assert (code, out) == (0, "case C-00002: closed\n") and "archived" in err and "drafted" not in err
     monkeypatch.setenv("MEDIC_DISABLE_PLUGINS", "builtin_kb")
     code, out, err = run(capsys, "cases", "close", "C-00003")
-    assert code == 0 and "no article drafted: the knowledge base plugin is disabled" in err
+    assert code == 0 and "no archive, no article: the knowledge base plugin is disabled" in err
     monkeypatch.delenv("MEDIC_DISABLE_PLUGINS")
     code, _, err = run(capsys, "cases", "close", "C-00001")  # closed already: refused, nothing drafted again
     assert code == 2 and "case C-00001 is closed: cannot move to closed" in err

@@ -152,3 +152,28 @@ def _routing(tmp_path: Path) -> Path:
     path = tmp_path / "routing.yaml"
     path.write_text(ROUTING)
     return path
+
+
+def test_open_store_keeps_each_changed_case_s_row_as_it_writes(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDIC_ROUTING", str(_routing(tmp_path)))
+    monkeypatch.setenv("MEDIC_STATE_DIR", str(tmp_path / "state"))
+    from medic.plugins.cases.store import open_store
+
+    clock = Clock(MONDAY)
+    store = open_store(clock=clock)
+    ids = [store.open(f"case {i}", priority="urgent").id for i in range(4)]
+    clock.t += 10 * 60
+    store.transition(ids[1], "acknowledged")
+    store.add_event(ids[2], "note", {"text": "called"})
+    loaded = routing.load()
+    # every row already stored by the writes: the listing evaluates none, and says what evaluating gives
+    assert refresh(store, loaded, MONDAY + 25 * 60) == 0
+    bare = CaseStore(tmp_path / "bare.sqlite", clock=clock)  # a store without the keeper: its list evaluates
+    bare.open("case", priority="urgent")
+    assert refresh(bare, loaded, MONDAY + 25 * 60) == 1
+    later = MONDAY + 25 * 60
+    evaluated = {c.id: expected(evaluate(c, store.timeline(c.id), loaded, later)) for c in store.list()}
+    assert listed(store, loaded, later) == evaluated
+    store.close()
+    bare.close()

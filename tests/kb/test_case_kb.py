@@ -96,7 +96,7 @@ def test_metrics_follow_their_documented_definitions(tmp_path: Path, env: dict[s
     assert old["closed"] == 0 and old["first_time_resolution"]["rate"] is None
     m = compute(store, state, period("70d"), clock[0], repeat_days=7)
     assert m["closed"] == 3
-    assert m["satisfaction"] == {"mean": 4.0, "answers": 2}
+    assert m["satisfaction"] == {"mean": 4.0, "answers": 2, "response": {"rate": None, "count": 0, "of": 0}}
     assert m["first_time_resolution"]["count"] == 2 and m["first_time_resolution"]["of"] == 3
     assert m["repeat_fault"]["cases"] == [a]  # b came back on web01 with the same check 2 days after a closed
     assert compute(store, state, period("70d"), clock[0], repeat_days=1)["repeat_fault"]["count"] == 0

@@ -175,3 +175,32 @@ def test_fleet_run_splits_hosts_into_shards_and_reports_each_host_once(site: dic
     seen = [row["target"] for path in results for row in json.loads(path.read_text())["findings"]]
     assert sorted(seen) == hosts  # every host exactly once, each from its own shard
     assert "5 host(s)" in out.stderr
+
+
+def test_the_sla_clocks_run_as_a_scheduled_deployment_on_the_worker(site: dict[str, Any],
+                                                                     worker: subprocess.Popen[str]) -> None:
+    from medic.plugins.cases.store import CaseStore
+
+    api: Api = site["api"]
+    answer = api.http.get("/deployments/name/medic-sla/clocks")
+    assert answer.status_code == 200, answer.text
+    clocks = answer.json()
+    assert clocks["work_pool_name"] == "medic" and clocks["entrypoint"] == "medic.flows.sla_flow:sla_clocks"
+    [schedule] = clocks["schedules"]
+    assert schedule["schedule"]["interval"] == 60 and schedule["active"]  # deploy.sla_interval_s's default
+    assert (clocks["global_concurrency_limit"] or {}).get("limit") == 1
+    assert "deployment medic-sla/clocks: " in site["deploy_out"]
+    # an urgent case opened two hours ago and never acknowledged: response (1 h) and dispatch (30 min) breached
+    store = CaseStore(site["base"] / "state" / "medic" / "cases.sqlite", clock=lambda: time.time() - 7200)
+    case = store.open("mail server down", priority="urgent")
+    store.close()
+    made = api.post(f"/deployments/{clocks['id']}/create_flow_run", {"parameters": {}})
+    made.raise_for_status()
+    run = api.wait(str(made.json()["id"]), timeout=180)
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    store = CaseStore(site["base"] / "state" / "medic" / "cases.sqlite")
+    try:
+        kinds = [e.kind for e in store.timeline(case.id)]
+        assert kinds.count("sla.breach") == 2 and store.get(case.id).tier == 3, kinds  # a tier per breach
+    finally:
+        store.close()

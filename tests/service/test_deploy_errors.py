@@ -44,6 +44,7 @@ def test_dry_run_prints_the_plan_and_needs_no_server(tmp_path: Path) -> None:
     env = config(tmp_path, """\
         schedules:
           nightly-health: {playbook: triage, cron: "0 2 * * *", timezone: Europe/Paris, targets: [local]}
+        deploy: {sla_interval_s: 300}
         """)
     out = medic(env, "deploy", "--dry-run", "--playbook", "triage")
     assert out.returncode == 0, out.stderr
@@ -51,7 +52,10 @@ def test_dry_run_prints_the_plan_and_needs_no_server(tmp_path: Path) -> None:
     assert lines[0] == "work pool medic (process): create if missing"
     assert lines[1].startswith("deployment medic-playbook/triage: create or update (parameters: dns_name")
     assert lines[2] == "  schedule nightly-health: cron '0 2 * * *' (Europe/Paris) {'targets': ['local']}"
-    assert "medic: crash silent runs" in lines[3] and "90 s" in lines[3]
+    assert lines[3].startswith("deployment medic-sla/clocks: create or update (the SLA clocks, every 300 s")
+    assert "medic: crash silent runs" in lines[4] and "90 s" in lines[4]
+    quiet = medic({**env, "MEDIC_DISABLE_PLUGINS": "builtin_cases"}, "deploy", "--dry-run", "--playbook", "triage")
+    assert quiet.returncode == 0 and "medic-sla" not in quiet.stdout, quiet.stderr  # no cases: no SLA clocks
 
 
 def test_without_a_server_or_with_a_dead_one(tmp_path: Path) -> None:
