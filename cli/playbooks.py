@@ -1,4 +1,8 @@
-"""``medic playbooks list|validate|schema|show``."""
+"""``medic playbooks list|validate|schema|show``.
+
+``validate`` checks a playbook as ``medic run`` loads it (core) and its ``triggers:`` as ``medic deploy`` compiles
+them (medic.flows.triggers): the CLI is the one place that joins the two (core never imports flows).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from medic.core import catalog
 from medic.core import playbook as playbook_mod
 from medic.core.schema import playbook_schema
 from medic.core.session import Session
+from medic.flows.triggers import trigger_issues  # no Prefect at import: the checker medic deploy uses
 from medic.kernel.errors import EXIT_USAGE, ValidationError
 
 
@@ -58,6 +63,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ValidationError as exc:
             bad += 1
             print("\n".join(str(i) for i in exc.issues), file=sys.stderr)
+            continue
+        issues = trigger_issues(pb)
+        if issues:
+            bad += 1
+            print("\n".join(str(i) for i in issues), file=sys.stderr)
             continue
         print(f"{name}: ok ({pb.name}, {len(pb.all_steps())} steps)")
     return EXIT_USAGE if bad else 0

@@ -12,16 +12,20 @@ replaces them, never duplicates). The input mapping names fields, never template
 template itself from a checked field path (``payload.KEY[.KEY...]``, ``resource.LABEL``, ``id``, ``occurred``),
 rendered as JSON (``tojson``) and decoded by the server, so an event's value arrives as the typed value the
 event carried. The run checks it against the playbook's inputs like a form's (``bind_inputs``: types, choices)
-and uses it as data: a value that looks like a template stays text. Problems are one line at deploy time.
+and uses it as data: a value that looks like a template stays text. Problems are one line naming the file and line
+of the bad key, at deploy time (``parse_triggers``) and in ``medic playbooks validate`` (``trigger_issues``; the CLI
+is where playbook validation and this checker meet: core never imports flows).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from medic.kernel.errors import UsageError
+from medic.kernel import yamlload
+from medic.kernel.errors import Issue, UsageError
 
 KEYS = ("event", "match", "inputs", "targets")
 EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]+\*?$")
@@ -78,34 +82,74 @@ def jinja_path(path: str) -> str:
     raise ValueError(f"expected payload.KEY[.KEY...], resource.LABEL, {', '.join(WHOLE_FIELDS)}; got {path!r}")
 
 
+class TriggerError(UsageError):
+    """One bad ``triggers:`` entry, located at the line and column of the key it is about."""
+
+    def __init__(self, playbook: Any, index: int, sub: str, message: str, container: Any, key: Any = None) -> None:
+        mark = yamlload.mark_of(container, key)
+        entry = f"triggers[{index}]" if index else "triggers"
+        self.issue = Issue(message, str(playbook.source), mark[0] if mark else None, mark[1] if mark else None,
+                           entry + (f".{sub}" if sub else ""))
+        where = f"{playbook.source}:{mark[0]}" if mark else str(playbook.source)
+        what = f"trigger {index}: " if index else "triggers: "
+        super().__init__(f"playbook {playbook.name} ({where}): {what}{sub + ': ' if sub else ''}{message}")
+
+
 def parse_triggers(playbook: Any) -> list[TriggerSpec]:
-    """The playbook's ``triggers:`` checked against its inputs; UsageError names the playbook and the entry."""
-    raw = (playbook.raw or {}).get("triggers") or []
+    """The playbook's ``triggers:`` checked against its inputs; TriggerError names the file, line and entry."""
+    return [_one(playbook, i, entry) for i, entry in enumerate(_entries(playbook), start=1)]
+
+
+def trigger_issues(playbook: Any) -> list[Issue]:
+    """Every bad entry of the playbook's ``triggers:``, one Issue each (its first problem), for ``validate``."""
+    try:
+        entries = _entries(playbook)
+    except TriggerError as exc:
+        return [exc.issue]
+    issues = []
+    for i, entry in enumerate(entries, start=1):
+        try:
+            _one(playbook, i, entry)
+        except TriggerError as exc:
+            issues.append(exc.issue)
+    return issues
+
+
+def _entries(playbook: Any) -> list[Any]:
+    raw_doc = playbook.raw or {}
+    raw = raw_doc.get("triggers") or []
     if not isinstance(raw, list):
-        raise UsageError(f"playbook {playbook.name} ({playbook.source}): triggers: expected a list")
-    return [_one(playbook, i, entry) for i, entry in enumerate(raw, start=1)]
+        raise TriggerError(playbook, 0, "", "expected a list", raw_doc, "triggers")
+    return raw
 
 
 def _one(playbook: Any, index: int, entry: Any) -> TriggerSpec:
-    where = f"playbook {playbook.name} ({playbook.source}): trigger {index}"
+    def bad(sub: str, message: str, container: Any = entry, key: Any = None) -> TriggerError:
+        return TriggerError(playbook, index, sub, message, container, key)
+
     if not isinstance(entry, dict) or not isinstance(entry.get("event"), str):
-        raise UsageError(f"{where}: expected a mapping with an 'event' ({', '.join(KEYS)})")
+        raise bad("", f"expected a mapping with an 'event' ({', '.join(KEYS)})",
+                  playbook.raw.get("triggers"), index - 1)
     unknown = [k for k in entry if k not in KEYS]
     if unknown:
-        raise UsageError(f"{where}: unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}")
+        raise bad("", f"unknown key {unknown[0]!r}; expected one of {', '.join(KEYS)}", entry, unknown[0])
     if not EVENT_NAME.match(entry["event"]):
-        raise UsageError(f"{where}: event {entry['event']!r}: expected a name like medic.bundle.received")
-    spec = TriggerSpec(playbook.name, index, entry["event"], _match(where, entry.get("match") or {}),
-                       _inputs(where, playbook, entry.get("inputs") or {}), _targets(where, entry.get("targets")))
+        raise bad("", f"event {entry['event']!r}: expected a name like medic.bundle.received", entry, "event")
+    spec = TriggerSpec(playbook.name, index, entry["event"], _match(bad, entry.get("match") or {}),
+                       _inputs(bad, playbook, entry.get("inputs") or {}), _targets(bad, entry.get("targets")))
     missing = [n for n, p in playbook.inputs.items() if p.required and n not in spec.inputs]
     if missing:
-        raise UsageError(f"{where}: required input(s) {', '.join(missing)} not mapped from the event (inputs:)")
+        raise bad("", f"required input(s) {', '.join(missing)} not mapped from the event (inputs:)", entry,
+                  "inputs" if "inputs" in entry else None)
     return spec
 
 
-def _match(where: str, match: Any) -> dict[str, str | list[str]]:
+Bad = Callable[..., TriggerError]
+
+
+def _match(bad: Bad, match: Any) -> dict[str, str | list[str]]:
     if not isinstance(match, dict) or not all(isinstance(k, str) and LABEL.match(k) for k in match):
-        raise UsageError(f"{where}: match: expected a mapping of resource labels to values")
+        raise bad("match", "expected a mapping of resource labels to values", key="match")
     out: dict[str, str | list[str]] = {}
     for label, value in match.items():
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -113,27 +157,27 @@ def _match(where: str, match: Any) -> dict[str, str | list[str]]:
         elif isinstance(value, str | int):
             out[label] = str(value)
         else:
-            raise UsageError(f"{where}: match.{label}: expected a string or a list of strings")
+            raise bad(f"match.{label}", "expected a string or a list of strings", match, label)
     return out
 
 
-def _inputs(where: str, playbook: Any, inputs: Any) -> dict[str, str]:
+def _inputs(bad: Bad, playbook: Any, inputs: Any) -> dict[str, str]:
     if not isinstance(inputs, dict):
-        raise UsageError(f"{where}: inputs: expected a mapping of playbook input to event field")
+        raise bad("inputs", "expected a mapping of playbook input to event field", key="inputs")
     for name, path in inputs.items():
         if name not in playbook.inputs:
-            raise UsageError(f"{where}: inputs.{name}: not an input of the playbook "
-                             f"({', '.join(playbook.inputs) or 'it takes none'})")
+            known = ", ".join(playbook.inputs) or "it takes none"
+            raise bad(f"inputs.{name}", f"not an input of the playbook ({known})", inputs, name)
         try:
             jinja_path(str(path))
         except ValueError as exc:
-            raise UsageError(f"{where}: inputs.{name}: {exc}") from None
+            raise bad(f"inputs.{name}", str(exc), inputs, name) from None
     return {str(k): str(v) for k, v in inputs.items()}
 
 
-def _targets(where: str, targets: Any) -> list[str]:
+def _targets(bad: Bad, targets: Any) -> list[str]:
     if targets is None:
         return []
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
-        raise UsageError(f"{where}: targets: expected a list of target specs")
+        raise bad("targets", "expected a list of target specs", key="targets")
     return list(targets)
