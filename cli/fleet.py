@@ -20,7 +20,9 @@ RUN_HELP = ("Start one run of medic-playbook/PLAYBOOK per shard of the inventory
             "shard that crashed or fell silent (its worker died) is started again at most --shard-retries times; "
             "a changing playbook's is flagged for `medic recover` and notified. Exit codes: 0 no check failed, "
             "1 a check failed, 2 usage error (unknown playbook, deployment or host, bad input), 3 a shard did not "
-            "complete (unreachable hosts, crashed) or the server is down.")
+            "complete (unreachable hosts, crashed, or no live worker: a fleet whose workers all died, or that no "
+            "worker polls, ends after the zombie window deploy.crashed_after_s, its silent shards Crashed and its "
+            "waiting ones Cancelled, named on one line) or the server is down.")
 
 
 def register_fleet(sub: Any) -> None:
@@ -91,7 +93,20 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
           f"shard results in {results_dir}", file=sys.stderr)
     for problem in _notify_recover(session, channels, playbook.name, results, results_dir):
         print(f"medic: {problem}", file=sys.stderr)
-    return exit_code(results)
+    code = exit_code(results)
+    if code == 3:
+        print(f"medic: {unfinished(playbook.name, results)}", file=sys.stderr)
+    return code
+
+
+def unfinished(playbook: str, results: list[Any]) -> str:
+    """One line naming the shards that did not complete, their state and hosts, and what to do."""
+    bad = [r for r in results if r.state != "COMPLETED"]
+    shards = "; ".join(f"shard {r.index} {r.state}{' (needs medic recover)' if r.recover else ''}: "
+                       f"{', '.join(r.hosts)}" for r in bad)
+    dead = any("no worker polls" in r.message or "no live worker" in r.message for r in bad)
+    advice = " (no live worker: start `medic worker` or `medic serve`, then run again)" if dead else ""
+    return f"fleet {playbook}: {len(bad)} of {len(results)} shard(s) did not complete{advice}: {shards}"
 
 
 def exit_code(results: list[Any]) -> int:

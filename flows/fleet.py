@@ -8,6 +8,8 @@ shard's result as a JSON file (never pickle; read back by flows.results) in the 
 the aggregated findings and report on the parent. A read-only playbook's shard that Crashed (its worker died) is
 started again, at most ``shard_retries`` times, and only its last attempt's findings count; a playbook that
 changes things is never re-run: its crashed shard is flagged for ``medic recover`` (``ShardResult.recover``).
+With no live worker (nobody polls the deployment: every worker died, or none was started) the fleet still ends:
+its waiting shards are Cancelled after the zombie window and nothing is re-run (flows.shard_watch).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import concurrent.futures as cf
 import contextvars
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -72,19 +75,22 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
     Only the final attempt's findings count: each host is reported once."""
     from prefect.deployments import run_deployment
 
-    from medic.flows.shard_watch import follow, patiently
+    from medic.flows.shard_watch import follow, last_sign_of_life, nobody_polls, patiently
 
-    attempts = 0
+    attempts, since = 0, datetime.now(UTC)
     while True:
         attempts += 1
         flow_run: Any = patiently(run_deployment, f"{FLOW_NAME}/{playbook}", timeout=0, as_subflow=True,
                                   parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"])
         if not wait:
             return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
-        state = follow(flow_run.id, silent_after_s)
-        if state.is_crashed() and retries is not None and attempts <= retries:
-            continue
+        state = follow(flow_run.id, silent_after_s, since)
         message = state.message or ""
+        if state.is_crashed() and retries is not None and attempts <= retries:
+            if not nobody_polls(flow_run.id, silent_after_s):
+                since = last_sign_of_life(flow_run.id)  # a re-run nobody takes ends by the dead one's window
+                continue
+            message += "; not re-run: no worker polls its deployment"
         recover = state.is_crashed() and retries is None
         if recover:
             message = (f"{message}; a crashed run of a playbook that changes hosts is never re-run: run "

@@ -20,10 +20,12 @@ from uuid import UUID
 
 import httpx
 from prefect.client.schemas.objects import StateType
-from prefect.states import Crashed, State
+from prefect.client.schemas.responses import SetStateStatus
+from prefect.states import Cancelled, Crashed, State
 
 POLL_S = 2.0
 ALIVE = (StateType.PENDING, StateType.RUNNING)  # a worker holds these: its death makes them silent
+WAITING = StateType.SCHEDULED  # no worker holds it yet: without a polling worker it waits for ever
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
 PATIENCE_S = 120.0
 T = TypeVar("T")
@@ -69,23 +71,55 @@ def silent_for(client: Any, flow_run_id: UUID, state: State[Any]) -> float:
     return (datetime.now(UTC) - max(signs)).total_seconds()
 
 
-def follow(flow_run_id: UUID, silent_after_s: float) -> State[Any]:
-    """The run's final state; a run silent for ``silent_after_s`` seconds is set Crashed and that is returned."""
+def last_sign_of_life(flow_run_id: UUID) -> datetime:
+    """When the run last showed life before it ended: its last heartbeat or its last non-final state; now if none."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        states = patiently(client.read_flow_run_states, flow_run_id)
+        signs = [s.timestamp for s in states if not s.is_final() and s.timestamp is not None]
+        beat = patiently(last_heartbeat, client, flow_run_id)
+    return max([*signs, *([beat] if beat else [])], default=datetime.now(UTC))
+
+
+def nobody_polls(flow_run_id: UUID, window_s: float) -> bool:
+    """No worker or runner polled the run's deployment for ``window_s`` seconds: a re-run would wait for ever."""
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return patiently(_unpolled_for, client, flow_run_id, None) > window_s
+
+
+def _unpolled_for(client: Any, flow_run_id: UUID, since: datetime | None) -> float:
+    """Seconds since the run's deployment was last polled (or since ``since``, if later)."""
+    run = client.read_flow_run(flow_run_id)
+    polled = client.read_deployment(run.deployment_id).last_polled if run.deployment_id else None
+    signs = [t for t in (polled, since) if t is not None]
+    if not signs:
+        return float("inf")
+    return (datetime.now(UTC) - max(signs)).total_seconds()
+
+
+def follow(flow_run_id: UUID, silent_after_s: float, since: datetime) -> State[Any]:
+    """The run's final state; a run silent for ``silent_after_s`` seconds is set Crashed, a Scheduled run nobody
+    polled for since ``since`` is set Cancelled, and that state is returned."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         while True:
-            final = patiently(_poll, client, flow_run_id, silent_after_s)
+            final = patiently(_poll, client, flow_run_id, silent_after_s, since)
             if final is not None:
                 return final
             time.sleep(POLL_S)
 
 
-def _poll(client: Any, flow_run_id: UUID, silent_after_s: float) -> State[Any] | None:
-    """The final state, or the Crashed state set now on a silent run, or None: still going."""
+def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime) -> State[Any] | None:
+    """The final state, or the Crashed or Cancelled state set now on a dead run, or None: still going."""
     state = client.read_flow_run(flow_run_id).state
     if state is not None and state.is_final():
         return state
+    if state is not None and state.type == WAITING:
+        return _cancel_unpolled(client, flow_run_id, silent_after_s, since)
     if state is None or state.type not in ALIVE:
         return None
     silence = silent_for(client, flow_run_id, state)
@@ -96,3 +130,14 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float) -> State[Any] |
                                           f"fleet parent)")
     client.set_flow_run_state(flow_run_id, crashed, force=True)
     return crashed
+
+
+def _cancel_unpolled(client: Any, flow_run_id: UUID, window_s: float, since: datetime) -> State[Any] | None:
+    quiet = _unpolled_for(client, flow_run_id, since)
+    if quiet <= window_s:
+        return None
+    cancelled: State[Any] = Cancelled(message=f"no worker polled its deployment for {quiet:.0f} s (zombie window "
+                                              f"{window_s:.0f} s): no live worker; it never ran (set Cancelled "
+                                              f"by the medic fleet parent)")
+    result = client.set_flow_run_state(flow_run_id, cancelled)
+    return cancelled if result.status == SetStateStatus.ACCEPT else None  # else a worker took it meanwhile

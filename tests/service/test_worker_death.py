@@ -11,7 +11,10 @@ and it completes, prefect#16746). Then:
 - the release file is created; the read-only fleet ends 0 with every host exactly once in its report, a shard run
   a second time, within the zombie window plus the re-run's time (plus polling slack) after the kill;
 - the changing fleet's crashed shard is not re-run: flagged for ``medic recover`` and notified on the channel;
-- ``medic deploy`` installed the zombie automation with the window from the configuration (read back by API).
+- ``medic deploy`` installed the zombie automation with the window from the configuration (read back by API);
+- a fleet whose only worker is killed (nobody polls its deployments) ends with exit 3 within the window plus
+  polling slack after the kill: running shards Crashed, a waiting one Cancelled, nothing re-run, one line naming
+  them, the changing shard flagged for ``medic recover``.
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         MaxSessions 50
         LogLevel ERROR
         """))
+    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation directory (a tmpfs)
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     host_key = " ".join((root / "hostkey.pub").read_text().split()[:2])
@@ -241,3 +245,81 @@ def test_a_dead_worker_costs_a_retry_of_read_only_shards_and_flags_changing_ones
     assert "medic recover" in rw_out
     [note] = [json.loads(line) for line in notes.read_text().splitlines()]
     assert note["data"]["needs_recover"][0]["hosts"] == crashed[0]["hosts"]
+
+
+@pytest.fixture(scope="module")
+def lone(prefect_service: PrefectService, site: dict[str, Any],
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Playbooks of their own on a pool of their own, with one worker (2 runs at once) that the test kills."""
+    base = tmp_path_factory.mktemp("lone")
+    (base / "books").mkdir()
+    (base / "books" / "lone-slow.yaml").write_text(textwrap.dedent(SLEEPY.format(name="lone-slow")))
+    (base / "books" / "lone-change.yaml").write_text(textwrap.dedent(CHANGING.format(name="lone-change")))
+    (base / "config.yaml").write_text(f"playbook_paths: [{base / 'books'}]\n"
+                                      f"deploy: {{heartbeat_s: 30, crashed_after_s: {WINDOW_S}}}\n")
+    env = {**site["env"], "MEDIC_CONFIG": str(base / "config.yaml"), "XDG_STATE_HOME": str(base / "state")}
+    out = medic(env, "deploy", "--pool", "lone", "--playbook", "lone-slow", "--playbook", "lone-change")
+    assert out.returncode == 0, out.stderr
+    worker = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "lone", "--limit", "2"],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    yield {"base": base, "env": env, "worker": worker}
+    if worker.poll() is None:
+        _kill_everything_under(worker.pid)
+    worker.wait(timeout=30)
+
+
+def _runs(api: Api, deployment_ids: list[str], states: list[str]) -> list[dict[str, Any]]:
+    return list(api.post("/flow_runs/filter", {"flow_runs": {
+        "state": {"type": {"any_": states}}, "deployment_id": {"any_": deployment_ids}}}).json())
+
+
+def test_a_fleet_whose_only_worker_died_ends_after_the_zombie_window(lone: dict[str, Any], site: dict[str, Any],
+                                                                    lab: dict[str, Any]) -> None:
+    """The one worker runs a changing shard and a read-only one; the read-only fleet's other shard waits
+    Scheduled (the worker's limit). SIGKILL: nobody polls any more. Both fleets end with exit 3 about the window
+    after the kill: the silent runs Crashed, the waiting one Cancelled, nothing re-run, one line naming them."""
+    api: Api = site["api"]
+    notes = lone["base"] / "notes.jsonl"
+    common = ["--inventory", str(lab["root"] / "inventory.yaml"), "--wait", "-i",
+              f"release={lone['base'] / 'never'}"]
+    changing, slow = api.deployment("lone-change")["id"], api.deployment("lone-slow")["id"]
+
+    def fleet(*args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "medic.cli.main", "fleet", "run", *args, *common],
+                                env=lone["env"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def until(what: str, test: Any) -> None:
+        deadline = time.monotonic() + 180
+        while not test():
+            assert time.monotonic() < deadline and lone["worker"].poll() is None, what
+            time.sleep(0.5)
+
+    rw = fleet("lone-change", "--target", "rw", "--shards", "1", "--notify", f"file:{notes}")
+    until("the changing shard runs", lambda: _runs(api, [changing], ["RUNNING"]))
+    ro = fleet("lone-slow", "--target", "ro", "--shards", "2")
+    until("a read-only shard runs, the other waits",
+          lambda: _runs(api, [slow], ["RUNNING"]) and _runs(api, [slow], ["SCHEDULED"]))
+    _kill_everything_under(lone["worker"].pid)
+    killed_at = time.monotonic()
+    ro_out, ro_err = ro.communicate(timeout=WINDOW_S * 4 + 60)
+    ro_after = time.monotonic() - killed_at
+    rw_out, rw_err = rw.communicate(timeout=60)
+    rw_after = time.monotonic() - killed_at
+    print(f"after the kill: read-only fleet ended in {ro_after:.1f} s, changing one in {rw_after:.1f} s "
+          f"(zombie window {WINDOW_S} s)")
+
+    assert ro.returncode == 3 and rw.returncode == 3, (ro_out, ro_err, rw_out, rw_err)
+    # the window, the parent's 2 s poll, the server's own slowness under load: never a second window
+    assert ro_after <= WINDOW_S + 25 and rw_after <= WINDOW_S + 25, (ro_after, rw_after)
+    line = ro_err.strip().splitlines()[-1]
+    assert line.startswith("medic: fleet lone-slow: 2 of 2 shard(s) did not complete (no live worker"), line
+    assert "CANCELLED" in line and all(h in line for h in lab["hosts"][:4]), line
+    assert not _runs(api, [slow, changing], ["SCHEDULED", "PENDING", "RUNNING"])  # nothing left waiting
+    ended = {r["state"]["type"] for r in _runs(api, [slow], ["CRASHED", "CANCELLED"])}
+    assert ended == {"CRASHED", "CANCELLED"}, ended
+    [shard] = [json.loads(p.read_text()) for p in
+               Path(rw_err.split("shard results in ")[1].split()[0]).glob("shard-*.json")]
+    assert shard["state"] == "CRASHED" and shard["recover"] and shard["attempts"] == 1, shard
+    assert "needs medic recover" in rw_err.strip().splitlines()[-1] and "medic recover" in rw_out
+    [note] = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert note["data"]["needs_recover"][0]["hosts"] == lab["hosts"][4:]
