@@ -2,7 +2,8 @@
 
 One line per check, ``ok``, ``warn`` or ``FAIL``, in this order: the URL (loopback, or https with an auth string),
 the auth file's mode, TLS, the server's health (``/api/health`` answers without credentials), the auth string
-(an authenticated request: 401 means the string is wrong), and the medic deployments the fast path can use.
+(an authenticated request: 401 means the string is wrong), the database kind (SQLite, or the PostgreSQL of
+``medic server start --database``), and the medic deployments the fast path can use.
 Exit code: 0 when nothing failed, else the code of the first failure (2 a refused setting or auth file, 3 a
 server that cannot be reached or refuses the auth string: 401). The auth string itself is never printed.
 """
@@ -17,6 +18,7 @@ from typing import Any
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE, MedicError
 from medic.plugins.server import settings as cfg
 from medic.plugins.server.api import FLOW_NAME, PrefectAPI
+from medic.plugins.server.database import kind
 
 
 def register(sub: Any) -> None:
@@ -65,6 +67,7 @@ def cmd_server(args: argparse.Namespace) -> int:
             report.line("ok", "tls", "plain http on loopback: nothing crosses the network")
         if not _step(report, "auth", lambda: _auth_check(api, settings)):
             return report.code
+        _step(report, "database", lambda: _database(api))
         _step(report, "deployments", lambda: _deployments(api))
     return report.code
 
@@ -105,6 +108,14 @@ def _auth_check(api: PrefectAPI, settings: cfg.ServerSettings) -> tuple[str, str
         return "ok", f"the server accepts the auth string from {settings.auth_source} (Prefect {version})"
     return "warn", (f"the server accepts requests without an auth string (Prefect {version}): anyone who "
                     f"reaches {settings.url} can start runs; set PREFECT_SERVER_API_AUTH_STRING on it")
+
+
+def _database(api: PrefectAPI) -> tuple[str, str]:
+    """The server's database kind from ``/admin/settings`` (Prefect obfuscates its secrets there)."""
+    found = kind(api.request("GET", "admin/settings", "its settings"))
+    if found.startswith("postgresql"):
+        return "ok", f"{found}: several workers can share this server"
+    return "ok", f"{found}: one worker at a time (several: medic server start --database postgresql://...)"
 
 
 def _deployments(api: PrefectAPI) -> tuple[str, str]:

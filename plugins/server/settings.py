@@ -57,27 +57,33 @@ def is_loopback(url: str) -> bool:
 def read_auth_file(path_text: str) -> str:
     """The auth string in ``path_text``; refused unless it is a regular file of this user readable by no one
     else (mode 0600 or 0400)."""
+    return read_secret_file(path_text, AUTH_FILE_ENV, "the auth string", "user:password")
+
+
+def read_secret_file(path_text: str, label: str, what: str, shape: str = "") -> str:
+    """The one-line secret in ``path_text`` (``label``: the option or variable naming it, for messages);
+    refused unless it is a regular file of this user readable by no one else (mode 0600 or 0400)."""
     path = Path(path_text).expanduser()
     try:
         info = path.stat()
     except OSError as exc:
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: cannot read the auth file ({exc.strerror or exc})") from None
+        raise UsageError(f"{label}={path}: cannot read the file ({exc.strerror or exc})") from None
     if not stat.S_ISREG(info.st_mode):
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: expected a regular file holding the auth string")
+        raise UsageError(f"{label}={path}: expected a regular file holding {what}")
     mode = stat.S_IMODE(info.st_mode)
     if mode & 0o077:
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: mode {mode:04o} lets other users read the auth string; "
+        raise UsageError(f"{label}={path}: mode {mode:04o} lets other users read {what}; "
                          f"expected 0600 (chmod 600 {path})")
     if info.st_uid != os.geteuid():
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: owned by another user (uid {info.st_uid}); expected a file "
+        raise UsageError(f"{label}={path}: owned by another user (uid {info.st_uid}); expected a file "
                          f"of your own with mode 0600")
     try:
         data = path.read_bytes()[: MAX_AUTH_BYTES + 1]
     except OSError as exc:
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: cannot read the auth file ({exc.strerror or exc})") from None
+        raise UsageError(f"{label}={path}: cannot read the file ({exc.strerror or exc})") from None
     text = data.decode("utf-8", errors="strict").strip() if len(data) <= MAX_AUTH_BYTES else ""
     if not text or "\n" in text:
-        raise UsageError(f"{AUTH_FILE_ENV}={path}: expected one line holding the auth string (user:password)")
+        raise UsageError(f"{label}={path}: expected one line holding {what}{f' ({shape})' if shape else ''}")
     return text
 
 

@@ -33,6 +33,7 @@ def test_doctor_passes_with_the_auth_string_from_a_0600_file(prefect_service: Pr
     done = medic(client_env(prefect_service, MEDIC_PREFECT_AUTH_FILE=secret), "doctor", "server")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "ok    auth: the server accepts the auth string from MEDIC_PREFECT_AUTH_FILE" in done.stdout
+    assert "ok    database: sqlite (Prefect's default" in done.stdout  # the session server has no --database
     assert prefect_service.auth_string not in done.stdout + done.stderr
 
 
