@@ -1,8 +1,10 @@
 """Fleet triage on 1, 2 and 4 process workers (shards = 2 x workers) beside Ansible, on the same loopback hosts.
 
-    .venv/bin/python bench/fleet_bench.py [--hosts 200] [--workers 1,2,4] [--repeat 2] [--ansible-repeat 2]
+    .venv/bin/python bench/fleet_bench.py [--hosts 200] [--workers 1,2,4] [--db sqlite,postgres] [--repeat 2]
+                                          [--ansible-repeat 2]
 
-Starts N OpenSSH servers with ../shared/peers/sshhosts.sh (127.0.0.2..., port 2222), one Prefect server (SQLite),
+Starts N OpenSSH servers with ../shared/peers/sshhosts.sh (127.0.0.2..., port 2222), then for each database of
+``--db`` one Prefect server (``medic server start``, SQLite or ``--database`` PostgreSQL: bench/fleet_db.py),
 ``medic deploy --playbook ssh-triage`` (bench/ssh-triage.yaml: the eight checks of ../shared/peers/ansible-triage.yml)
 and, for each worker count W, W ``medic worker`` processes; then runs, interleaved with Ansible
 (../shared/peers/ansible-run.sh N, forks 50):
@@ -12,7 +14,9 @@ and, for each worker count W, W ``medic worker`` processes; then runs, interleav
 Each fleet run must report every host exactly once (its shard results) with no unreachable host. For each it
 records the wall time of the command, the peak RSS of all medic processes together (the fleet command, the
 workers and their flow-run processes, sampled every 100 ms) and their CPU time. Prints medians and ratios
-(1 worker / Ansible, 2 / 1, 4 / 2) and writes the figures to bench/results/fleet-*.json. Needs root (sshd), psutil.
+(1 worker / Ansible, 2 / 1, 4 / 2, PostgreSQL / SQLite), the "database is locked" lines of each run (server log,
+workers' and fleet's output) and the load average after each run, and writes the figures to
+bench/results/fleet-*.json. Needs root (sshd), psutil; PostgreSQL (Debian postgresql-15) for --db postgres.
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import fleet_db
 import httpx
 import psutil
-from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, start_prefect, write_inventory
+from fleet_db import LOCKED
+from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, write_inventory
 
 POOL = "fleetbench"
 
@@ -105,6 +111,12 @@ def stop_workers(procs: list[subprocess.Popen[bytes]]) -> None:
             p.wait()
 
 
+class FleetFailed(Exception):
+    def __init__(self, message: str, measured: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.measured = measured
+
+
 def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str]
               ) -> dict[str, Any]:
     argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(2 * len(workers)),
@@ -114,16 +126,17 @@ def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, e
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
     out, err = proc.communicate()
     wall = time.monotonic() - started
-    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop()}
+    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(),
+                         "locked_fleet": (out + err).count(LOCKED)}
     if proc.returncode not in (0, 1) or "shard results in " not in err:
-        raise SystemExit(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
-                         f"{err[-2000:]}")
+        raise FleetFailed(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
+                          f"{err[-2000:]}", m)
     results = Path(err.split("shard results in ")[1].split()[0])
     shards = [json.loads(p.read_text()) for p in results.glob("shard-*.json")]
     targets = [row["target"] for s in shards for row in s["findings"] if row["check"] != "target.reachable"]
     hosts = set(targets)
     if len(hosts) != n or any(s["state"] not in ("COMPLETED", "FAILED") for s in shards):
-        raise SystemExit(f"fleet {n}: {len(hosts)} hosts reported, shard states {[s['state'] for s in shards]}")
+        raise FleetFailed(f"fleet {n}: {len(hosts)} hosts reported, shard states {[s['state'] for s in shards]}", m)
     m["checks"] = len(targets)
     m["attempts"] = sum(s["attempts"] for s in shards)
     return m
@@ -133,59 +146,49 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--hosts", type=int, default=200)
     ap.add_argument("--workers", default="1,2,4")
+    ap.add_argument("--db", default="sqlite", help="the server's database, one after the other: sqlite,postgres")
     ap.add_argument("--repeat", type=int, default=2, help="fleet runs per worker count (median)")
     ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
+    dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     n = args.hosts
     start_hosts(n, args.dir)
     work = Path(tempfile.mkdtemp(prefix="medic-fleet-bench-"))
     inventory = work / "inventory.yaml"
     write_inventory(n, args.dir, inventory)
     (work / "config.yaml").write_text(f"playbook_paths: [{HERE}]\n")
-    server, url = start_prefect(work / "prefect")
     print(f"work directory {work} (partial.json after each run)", flush=True)
-    env = {**os.environ, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "XDG_STATE_HOME": str(work / "state"), "MEDIC_CONFIG": str(work / "config.yaml"),
-           "PREFECT_API_URL": url, "PREFECT_HOME": str(work / "client-home"), "PREFECT_WORKER_QUERY_SECONDS": "1"}
-    runs: dict[str, list[dict[str, Any]]] = {"ansible": [], **{f"{w}w": [] for w in counts}}
+    runs: dict[str, list[dict[str, Any]]] = {"ansible": []}
     failures: list[dict[str, Any]] = []
-    try:
-        deploy = subprocess.run([MEDIC, "deploy", "--pool", POOL, "--playbook", "ssh-triage"], env=env,
-                                capture_output=True, text=True, check=False)
-        if deploy.returncode != 0:
-            raise SystemExit(f"medic deploy: {deploy.stderr}")
-        for rep in range(max(args.repeat, args.ansible_repeat)):
-            if rep < args.ansible_repeat:
-                runs["ansible"].append(ansible_run(n, args.dir))
-                (work / "partial.json").write_text(json.dumps(runs, indent=2))
-                print(f"ansible   {runs['ansible'][-1]['wall_s']:7.2f} s", flush=True)
-            for w in counts if rep < args.repeat else []:
-                workers = start_workers(w, env, work)
-                try:
-                    m = fleet_run(n, workers, inventory, env)
-                except SystemExit as exc:  # recorded, and the other worker counts still run
-                    print(f"{w} worker(s) failed: {str(exc)[-600:]}", flush=True)
-                    failures.append({"workers": w, "rep": rep, "error": str(exc)[-2000:]})
-                    continue
-                finally:
-                    stop_workers(workers)
-                runs[f"{w}w"].append(m)
-                (work / "partial.json").write_text(json.dumps(runs, indent=2))
-                print(f"{w} worker(s) {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  "
-                      f"CPU {m['cpu_s']:6.1f} s  exit {m['rc']}  attempts {m['attempts']}", flush=True)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
-    summary = {"hosts": n, "median_wall_s": med,
-               "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
-               "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in (("1w", "ansible"), ("2w", "1w"), ("4w", "2w"))
-                          if a in med and b in med},
-               "per_host_s": {k: v / n for k, v in med.items()},
-               "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
-                                if v and k != "ansible"}}
+    loads: list[tuple[str, tuple[float, float, float]]] = [("start", os.getloadavg())]
+    for _ in range(args.ansible_repeat):
+        runs["ansible"].append(ansible_run(n, args.dir))
+        print(f"ansible   {runs['ansible'][-1]['wall_s']:7.2f} s", flush=True)
+    for db in dbs:
+        server = fleet_db.start(db, work)
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+               "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "XDG_STATE_HOME": str(work / "state"), "MEDIC_CONFIG": str(work / "config.yaml"),
+               "PREFECT_API_URL": server.url, "PREFECT_HOME": str(work / f"client-home-{db}"),
+               "PREFECT_WORKER_QUERY_SECONDS": "1"}
+        try:
+            deploy = subprocess.run([MEDIC, "deploy", "--pool", POOL, "--playbook", "ssh-triage"], env=env,
+                                    capture_output=True, text=True, check=False)
+            if deploy.returncode != 0:
+                raise SystemExit(f"medic deploy ({db}): {deploy.stderr}")
+            for _rep in range(args.repeat):
+                for w in counts:
+                    key = f"{db}:{w}w"
+                    m = measured_run(n, w, env, work, inventory, server, key, failures)
+                    if m is not None:
+                        runs.setdefault(key, []).append(m)
+                    (work / "partial.json").write_text(json.dumps({"runs": runs, "failures": failures}, indent=2))
+                    loads.append((key, os.getloadavg()))
+        finally:
+            server.stop()
+    summary = summarize(runs, n, dbs, loads)
     print(json.dumps(summary, indent=2))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
@@ -193,6 +196,48 @@ def main() -> int:
     (out / f"fleet-{stamp}.json").write_text(json.dumps({"runs": runs, "failures": failures, **summary}, indent=2))
     print(f"load average at the end: {os.getloadavg()}; figures in bench/results/fleet-{stamp}.json")
     return 0
+
+
+def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Path, server: fleet_db.Server,
+                 key: str, failures: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
+    since = server.log_size()
+    workers = start_workers(w, env, work)
+    try:
+        m = fleet_run(n, workers, inventory, env)
+        error = ""
+    except FleetFailed as exc:  # recorded, and the other worker counts still run
+        m, error = exc.measured, str(exc)
+    finally:
+        stop_workers(workers)
+    worker_lines = sum((work / f"worker-{w}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
+    m["locked"] = m.pop("locked_fleet") + worker_lines + server.locked_lines(since)
+    m["load"] = os.getloadavg()
+    if error:
+        print(f"{key} failed ({m['locked']} '{LOCKED}'): {error[-600:]}", flush=True)
+        failures.append({"run": key, "error": error[-2000:], **m})
+        return None
+    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  CPU {m['cpu_s']:6.1f} s  "
+          f"exit {m['rc']}  attempts {m['attempts']}  '{LOCKED}' {m['locked']}  load {m['load'][0]:.1f}",
+          flush=True)
+    return m
+
+
+def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
+              loads: list[tuple[str, tuple[float, float, float]]]) -> dict[str, Any]:
+    med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
+    pairs = [(f"{db}:{a}", f"{db}:{b}") for db in dbs for a, b in (("2w", "1w"), ("4w", "2w"))]
+    pairs += [(f"{db}:1w", "ansible") for db in dbs]
+    if len(dbs) > 1:
+        pairs += [(f"{dbs[1]}:{w}", f"{dbs[0]}:{w}") for w in ("1w", "2w", "4w")]
+    return {"hosts": n, "median_wall_s": med,
+            "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
+            "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in pairs if a in med and b in med},
+            "per_host_s": {k: v / n for k, v in med.items()},
+            "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
+                             if v and k != "ansible"},
+            "locked_lines": {k: [r["locked"] for r in v] for k, v in runs.items() if k != "ansible"},
+            "load_average": loads}
 
 
 if __name__ == "__main__":

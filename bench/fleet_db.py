@@ -1,0 +1,102 @@
+"""The Prefect server of bench/fleet_bench.py on SQLite or on PostgreSQL, and its "database is locked" lines.
+
+Both are started the way a user starts them, ``medic server start`` (PostgreSQL: ``--database
+postgresql://postgres@127.0.0.1:PORT/prefect`` on a cluster made here with Debian's initdb and pg_ctl, as
+tests/conftest.py does: trust authentication on loopback, fsync off, run as the postgres user), with the server's
+own log level at WARNING so a locked SQLite shows in its log.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ssh_bench import MEDIC, free_port
+
+LOCKED = "database is locked"
+
+
+@dataclass
+class Server:
+    kind: str
+    url: str
+    log: Path
+    process: subprocess.Popen[bytes]
+    stop_db: list[str] = field(default_factory=list)  # argv stopping the PostgreSQL cluster, if any
+
+    def locked_lines(self, since: int = 0) -> int:
+        """Lines of the server's log from byte ``since`` on that say the database was locked."""
+        with open(self.log, "rb") as f:
+            f.seek(since)
+            return sum(1 for line in f if LOCKED.encode() in line)
+
+    def log_size(self) -> int:
+        return self.log.stat().st_size
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.stop_db:
+            subprocess.run(self.stop_db, capture_output=True, check=False)
+
+
+def start(kind: str, work: Path) -> Server:
+    home = work / f"prefect-{kind}"
+    home.mkdir(parents=True)
+    extra: list[str] = []
+    stop_db: list[str] = []
+    if kind == "postgres":
+        port, stop_db = postgres(Path(tempfile.mkdtemp(prefix="medic-fleet-pg-")))  # postgres reaches it
+        extra = ["--database", f"postgresql://postgres@127.0.0.1:{port}/prefect"]
+    elif kind != "sqlite":
+        raise SystemExit(f"--db: unknown database {kind!r}; expected sqlite or postgres")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(home), "PREFECT_UI_ENABLED": "false", "DO_NOT_TRACK": "1",
+                "PREFECT_SERVER_LOGGING_LEVEL": "WARNING", "PREFECT_LOGGING_SERVER_LEVEL": "WARNING"})
+    log = home / "server.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([MEDIC, "server", "start", "--port", str(port), *extra], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(kind, f"http://127.0.0.1:{port}/api", log, process, stop_db)
+    deadline = time.monotonic() + 180
+    while subprocess.run(["curl", "-sf", f"{server.url}/health"], capture_output=True).returncode != 0:
+        if process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise SystemExit(f"the Prefect server ({kind}) did not become healthy:\n{log.read_text()[-2000:]}")
+        time.sleep(0.5)
+    return server
+
+
+def postgres(base: Path) -> tuple[int, list[str]]:
+    """A fresh cluster on a free loopback port with a database ``prefect``; (port, argv that stops it)."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        raise SystemExit("PostgreSQL is not installed (tests/setup-services.sh installs postgresql-15)")
+    bindir = Path(found[-1]).parent
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        user = pwd.getpwnam("postgres")
+        os.chown(base, user.pw_uid, user.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data = base / "data"
+    subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+                   check=True, capture_output=True)
+    port = free_port()
+    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
+                    "start"], check=True, capture_output=True)
+    subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect"],
+                   check=True, capture_output=True)
+    return port, ["sh", "-c", '"$@" && rm -rf "$0"', str(base), *as_user, str(bindir / "pg_ctl"), "-D", str(data),
+                  "-m", "fast", "stop"]
