@@ -2,6 +2,13 @@
 standard-library PUT server with the same certificate, same run, same file. Prints medians and the ratio.
 
     .venv/bin/python bench/collector_bench.py [--mib 480] [--repeat 3]
+    .venv/bin/python bench/collector_bench.py --kills 20 [--mib 480] [--repeat 3] [--seed 13]
+
+``--kills N``: instead, pairs of uploads of the same bundle, one uninterrupted and one whose agent is killed with
+SIGKILL N times at seeded random offsets (a new `medic-agent upload` each time, resuming from HEAD), each pair
+run back to back; prints both times, the added share of each pair and its median. A kill point is a random chunk
+boundary plus a random fraction of one chunk's time (from the pair's uninterrupted run), so the kill lands at a
+random place in the PATCH in flight.
 
 The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); the default
 480 MiB stays under the bundle reader's default 512 MiB total cap, which a 1 GiB bundle would exceed (refused, 422).
@@ -13,7 +20,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.server
+import json
 import os
+import random
+import signal
 import ssl
 import statistics
 import subprocess
@@ -77,11 +87,80 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
+CHUNK = 8 << 20  # medic-agent's default --chunk-size
+
+
+def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float, rng: random.Random
+                  ) -> tuple[float, int]:
+    """Upload with ``kills`` kill -9s of the agent; (seconds from the first start to the receipt, kills made)."""
+    chunks = -(-bundle.stat().st_size // CHUNK)
+    if kills >= chunks:
+        raise SystemExit(f"--kills {kills}: the bundle has only {chunks} chunks of {CHUNK >> 20} MiB")
+    targets = sorted(rng.sample(range(1, chunks), kills))
+    made = 0
+    started = time.perf_counter()
+    while True:
+        proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "chunk" and targets and event["offset"] >= targets[0] * CHUNK:
+                targets.pop(0)
+                time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
+                proc.send_signal(signal.SIGKILL)
+                break
+        _, err = proc.communicate()
+        if proc.returncode == 0:
+            return time.perf_counter() - started, made
+        if proc.returncode != -signal.SIGKILL:
+            raise SystemExit(f"medic-agent upload failed ({proc.returncode}): {err[-500:]}")
+        made += 1
+
+
+def kill_bench(args: argparse.Namespace) -> None:
+    rng = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
+        mib = bundle.stat().st_size / (1 << 20)
+        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
+        pki = base / "c" / "pki"
+        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        pairs = []
+        try:
+            for i in range(args.repeat):
+                envs = []
+                for variant in ("plain", "killed"):  # a new agent each: the collector dedupes a delivered bundle
+                    env = {"MEDIC_AGENT_STATE_DIR": str(base / f"state-{variant}{i}")}
+                    timed([AGENT, "enroll", running.server.url, "--code",
+                           running.code(f"{variant}{i}", 1 << 40), "--pin", pin], env)
+                    envs.append(env)
+                plain = timed([AGENT, "upload", str(bundle), "--keep"], envs[0])
+                chunk_s = plain * CHUNK / bundle.stat().st_size
+                killed, made = killed_upload(bundle, envs[1], args.kills, chunk_s, rng)
+                pairs.append((plain, killed, made))
+                print(f"pair {i + 1}: uninterrupted {plain:.2f} s, with {made} kills {killed:.2f} s "
+                      f"(+{(killed / plain - 1) * 100:.0f} %), load {os.getloadavg()[0]:.1f}", flush=True)
+        finally:
+            running.server.stop()
+    added = statistics.median(k / p - 1 for p, k, _ in pairs)
+    print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs: median "
+          f"uninterrupted {statistics.median(p for p, _, _ in pairs):.2f} s, with kills "
+          f"{statistics.median(k for _, k, _ in pairs):.2f} s; median added {added * 100:.0f} %")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mib", type=int, default=480)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=0, metavar="N",
+                        help="time uploads with N kill -9s of the agent against uninterrupted ones")
+    parser.add_argument("--seed", type=int, default=13, help="of the kill offsets (--kills)")
     args = parser.parse_args()
+    if args.kills:
+        kill_bench(args)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)

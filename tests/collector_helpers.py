@@ -80,7 +80,7 @@ def medic(*args: str, env: dict[str, str] | None = None) -> subprocess.Completed
 class Server:
     """`medic collector serve DIR` in its own process; kill() is kill -9."""
 
-    def __init__(self, directory: Path, port: int, ca: Path) -> None:
+    def __init__(self, directory: Path, port: int, ca: Path, env: dict[str, str] | None = None) -> None:
         self.directory, self.port, self.ca = directory, port, ca
         self.url = f"https://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -88,7 +88,8 @@ class Server:
         # its own state and configuration: a module-scoped server starts before the per-test isolation, and the
         # cases plugin it loads writes the cases that arriving bundles open
         home = directory.parent / "home"
-        self.env = {**os.environ, "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config")}
+        self.env = {**os.environ, "XDG_STATE_HOME": str(home / "state"), "XDG_CONFIG_HOME": str(home / "config"),
+                    **(env or {})}
 
     def start(self) -> None:
         with self.log.open("ab") as log:
@@ -189,7 +190,9 @@ class Running:
         return self.server.client(token)
 
 
-def start_collector(base: Path, extra_config: str = "") -> Running:
+def start_collector(base: Path, extra_config: str = "", env: dict[str, str] | None = None) -> Running:
+    """``medic collector init`` and ``serve`` under ``base``; ``env``: more environment for the server (e.g. a
+    Prefect server's PREFECT_API_URL)."""
     ca, cert, key = make_ca(base / "pki")
     directory = base / "collector"
     port = free_port()
@@ -199,7 +202,7 @@ def start_collector(base: Path, extra_config: str = "") -> Running:
     if extra_config:
         with (directory / "collector.yaml").open("a") as f:
             f.write(extra_config)
-    server = Server(directory, port, ca)
+    server = Server(directory, port, ca, env)
     server.start()
     return Running(server, directory, ca)
 

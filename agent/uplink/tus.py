@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,16 +30,40 @@ class LocalBundle:
     path: Path
     sha256: str
     size: int
+    mtime_ns: int = 0  # the file as it was hashed: a resumed upload trusts the remembered sha256 only if unchanged
+    inode: int = 0
+    hashed: bool = True  # False: the sha256 is the one remembered with the unfinished upload
+
+    def record(self) -> dict[str, object]:
+        """What PendingUploads keeps of the file besides its sha256 (its key)."""
+        return {"path": str(self.path.absolute()), "size": self.size, "mtime_ns": self.mtime_ns,
+                "inode": self.inode}
 
 
 def describe(path: Path) -> LocalBundle:
     digest = hashlib.sha256()
     size = 0
     with path.open("rb") as handle:
+        seen = os.fstat(handle.fileno())
         while block := handle.read(1 << 20):
             digest.update(block)
             size += len(block)
-    return LocalBundle(path, digest.hexdigest(), size)
+    return LocalBundle(path, digest.hexdigest(), size, seen.st_mtime_ns, seen.st_ino)
+
+
+def remembered(path: Path, pending: PendingUploads) -> LocalBundle | None:
+    """The bundle as an unfinished upload of it was recorded, when the file is still that one (same absolute path,
+    size, mtime and inode): a resumed upload does not read the whole file again to hash it. A file changed in a
+    way this misses still fails safe: the collector checks the whole file's sha256 and refuses the bundle."""
+    try:
+        now = path.stat()
+    except OSError:
+        return None
+    for record in pending.all():
+        if (record.get("path"), record.get("size"), record.get("mtime_ns"), record.get("inode")) == (
+                str(path.absolute()), now.st_size, now.st_mtime_ns, now.st_ino):
+            return LocalBundle(path, str(record["sha256"]), now.st_size, now.st_mtime_ns, now.st_ino, hashed=False)
+    return None
 
 
 def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, bytes]:
@@ -142,11 +167,11 @@ class TusClient:
             offset = self.offset(record["location"])
             if offset is not None:
                 self.progress.event("resumed", f"resuming at {offset} of {bundle.size} bytes",
-                                    location=record["location"], offset=offset)
+                                    location=record["location"], offset=offset, hashed=bundle.hashed)
                 return record["location"], offset
         path = self.create(bundle)
-        self.pending.put(bundle.sha256, {"server": self.server.url, "location": path, "path": str(bundle.path),
-                                         "size": bundle.size, "created_at": time.time()})
+        self.pending.put(bundle.sha256, {"server": self.server.url, "location": path, **bundle.record(),
+                                         "created_at": time.time()})
         offset = self.offset(path)
         if offset is None:
             raise UplinkError(f"the upload {path} vanished right after it was created")
@@ -187,11 +212,24 @@ class TusClient:
         self._refuse_token(resp)
         if resp.status == 410:
             raise Expired(f"{path}: {resp.problem()}")
-        if _retryable(resp) or resp.status in (409, 460):
+        moved = resp.header("upload-offset")
+        if resp.status == 409 and moved.isdigit() and int(moved) != offset:
+            return self._realign(offset, int(moved))
+        if _retryable(resp) or resp.status in (409, 423, 460):  # 423: a PATCH of a killed process still holds it
             self.retry.wait(f"PATCH at {offset}: HTTP {resp.status}: {resp.problem()}", self.progress,
                             resp.header("retry-after"))
             return self._head_after_failure(path)
         raise UplinkError(f"PATCH at {offset}: HTTP {resp.status}: {resp.problem()}")
+
+    def _realign(self, offset: int, server: int) -> int:
+        """409 naming another offset (the PATCH of a killed process landed after all): go on from the server's,
+        at once. Counted as a failure, so a server that keeps moving the offset still ends the upload."""
+        self.retry.failures += 1
+        if self.retry.failures > self.retry.attempts:
+            raise UplinkError(f"gave up after {self.retry.attempts} retries: the collector's offset keeps moving")
+        self.progress.event("realigned", f"the collector holds {server} bytes, not {offset}; going on from there",
+                            offset=server, was=offset)
+        return server
 
     def _head_after_failure(self, path: str) -> int:
         offset = self.offset(path)

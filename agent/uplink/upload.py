@@ -17,7 +17,7 @@ from medic.agent.uplink.progress import Progress
 from medic.agent.uplink.receipt import check_receipt
 from medic.agent.uplink.state import Enrollment, PendingUploads
 from medic.agent.uplink.transport import Server
-from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe
+from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe, remembered
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, ke
     if bundle_path.name.endswith(".blocked"):
         raise UplinkError(f"{bundle_path}: blocked by the leak scan; it is never sent (medic-agent leaks scan)")
     before = bundle_path.stat()
-    bundle: LocalBundle = describe(bundle_path)
     pending = pending or PendingUploads()
+    bundle: LocalBundle = remembered(bundle_path, pending) or describe(bundle_path)  # resuming: not hashed again
     server = server_for(enrollment)
     client = TusClient(server, enrollment.token, progress, uploads=enrollment.uploads, chunk_size=chunk_size,
                        retry=retry, pending=pending)

@@ -20,7 +20,7 @@ from starlette.routing import Route
 from medic.plugins.collector.arrival import finish_upload
 from medic.plugins.collector.caseroutes import case_routes
 from medic.plugins.collector.context import Collector, create_private
-from medic.plugins.collector.patch import patch_upload
+from medic.plugins.collector.patch import patch_upload, wait_idle
 from medic.plugins.collector.problems import TUS_VERSION, Problem, stored
 from medic.plugins.collector.pyz import agent_route
 
@@ -125,6 +125,7 @@ async def create(request: Request, col: Collector, agent: dict[str, Any]) -> Res
 
 
 async def head(col: Collector, agent: dict[str, Any], upload_id: str) -> Response:
+    await wait_idle(col, upload_id)  # a PATCH being written (or dropped): answer the offset it leaves
     upload = await owned_upload(col, agent, upload_id)
     headers = tus_headers(**{"Upload-Offset": str(upload["offset"]), "Upload-Length": str(upload["length"]),
                              "Cache-Control": "no-store"})

@@ -32,13 +32,17 @@ def refusal(detail: str, field: str, member: str | None, rule: str) -> dict[str,
             "detail": detail, "field": field, "member": member, "rule": rule}
 
 
-def case_id_for(col: Collector, upload: dict[str, Any], agent: dict[str, Any], bundle: Path, host: str) -> str:
+def upload_info(upload: dict[str, Any], agent: dict[str, Any], host: str) -> dict[str, Any]:
+    """What plugins (``collector_bundle_received``) and the medic.bundle.received event learn of an upload."""
+    return {"agent_id": upload["agent_id"], "agent_name": agent.get("name", ""), "upload_id": upload["upload_id"],
+            "bundle_sha256": upload["sha256"], "bundle_size": upload["length"], "host": host, "note": ""}
+
+
+def case_id_for(col: Collector, upload: dict[str, Any], info: dict[str, Any], bundle: Path) -> str:
     """The case a plugin opens or joins; a name that cannot be a directory of DIR/cases falls back to ours."""
     own = f"B-{upload['upload_id']}"
     if col.hooks is None:
         return own
-    info = {"agent_id": upload["agent_id"], "agent_name": agent.get("name", ""), "upload_id": upload["upload_id"],
-            "bundle_sha256": upload["sha256"], "bundle_size": upload["length"], "host": host, "note": ""}
     answer = col.hooks.collector_bundle_received(upload=info, bundle_path=str(bundle))
     if answer is None:
         return own
@@ -72,7 +76,8 @@ def finish_upload(col: Collector, upload: dict[str, Any], sha256: str | None = N
     bundle = col.bundle_path(upload["upload_id"])
     data.rename(bundle)
     agent = next((a for a in col.store.agents() if a["agent_id"] == upload["agent_id"]), {})
-    case_id = case_id_for(col, upload, agent, bundle, manifest.host)
+    info = upload_info(upload, agent, manifest.host)
+    case_id = case_id_for(col, upload, info, bundle)
     receipt = {"agent_id": upload["agent_id"], "upload_id": upload["upload_id"], "bundle_sha256": actual,
                "bundle_size": upload["length"],
                "manifest_sha256": hashlib.sha256(canonical(manifest.to_dict())).hexdigest(),
@@ -85,4 +90,4 @@ def finish_upload(col: Collector, upload: dict[str, Any], sha256: str | None = N
     (case_dir / f"receipt-{upload['upload_id']}.json").write_text(json.dumps(signed, indent=2) + "\n")
     col.store.finish(upload["upload_id"], "complete", receipt=signed, case_id=case_id)
     if col.triage is not None:
-        col.triage.submit(case_id, bundle, case_dir)
+        col.triage.submit(case_id, bundle, case_dir, info)  # a queue: the 204 does not wait for it

@@ -1,7 +1,8 @@
 """``PATCH /files/<id>``: the body is streamed to the upload's file (never held whole), hashed as it comes, and
 fsync'ed; only then is the new offset recorded and acknowledged. A checksum mismatch, a body past the declared
 length or a dropped connection truncates the file back to the acknowledged offset: nothing half-checked stays.
-A second PATCH for an upload that is being written gets 423 Locked (409 is kept for a wrong offset).
+A second PATCH for an upload that is being written waits up to BUSY_WAIT seconds for the first to end (a killed
+agent's PATCH ends as soon as its connection drops), then gets 423 Locked (409 is kept for a wrong offset).
 
 Speed: reading the next block off the connection overlaps hashing and writing the previous one (a worker
 thread), the kernel is asked to write back every few MiB while the body still arrives (so the fsync before the
@@ -29,6 +30,7 @@ CONTENT_TYPE = "application/offset+octet-stream"
 ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 WRITE_SIZE = 1 << 20  # bytes gathered before one write in a worker thread
 WRITEBACK = 4 << 20  # bytes written between two fdatasync calls while the body is still arriving
+BUSY_WAIT = 3.0  # seconds a request waits for the PATCH writing its upload to end
 
 
 class TooLong(Exception):
@@ -132,10 +134,26 @@ def running_hash(col: Collector, upload_id: str, offset: int) -> Any | None:
     return state[1].copy() if state is not None and state[0] == offset else None
 
 
+async def wait_idle(col: Collector, upload_id: str, timeout: float = BUSY_WAIT) -> bool:
+    """Wait for the PATCH writing ``upload_id`` (if any) to end; False when it still runs after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while upload_id in col.busy:
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.005)
+    return True
+
+
 async def patch_upload(request: Request, col: Collector, upload: dict[str, Any]) -> Response:
     upload_id = upload["upload_id"]
-    if upload_id in col.busy:
-        raise Problem(423, "Locked", "another PATCH is writing this upload; wait for it, then HEAD", "upload_id")
+    if upload_id in col.busy:  # a dead client's PATCH, most often: it ends when its connection drops
+        if await wait_idle(col, upload_id):
+            fresh = await to_thread.run_sync(col.store.upload, upload_id)  # its offset moved, maybe
+            upload = fresh if fresh is not None else upload
+        if upload_id in col.busy:
+            raise Problem(423, "Locked", "another PATCH is writing this upload; wait for it, then HEAD",
+                          "upload_id", {"Retry-After": "1"})
     offset, hasher, expected = check_request(request, upload)
     whole = running_hash(col, upload_id, offset)
     col.busy.add(upload_id)

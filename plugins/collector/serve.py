@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -11,8 +12,20 @@ from medic.core.session import Session
 from medic.plugins.collector import config as config_mod
 from medic.plugins.collector.app import build_app
 from medic.plugins.collector.context import Collector
+from medic.plugins.collector.deployed import DeployedTriage, arrival_hooks
 from medic.plugins.collector.keys import certificate_pin
 from medic.plugins.collector.triage import TriageQueue
+from medic.plugins.server.settings import prepare
+
+
+def arrival(session: Session, playbook: str, size: int) -> tuple[TriageQueue | DeployedTriage, Any]:
+    """The triage queue and the hooks arrival calls: with PREFECT_API_URL, the deployment and the event after the
+    204 (deployed.py); without, the local queue."""
+    local = TriageQueue(session, playbook, size)
+    settings = prepare()  # a PREFECT_API_URL medic refuses (plain http off this machine...): exit 2 here
+    if settings is None:
+        return local, session.hooks
+    return DeployedTriage(settings, playbook, size, local), arrival_hooks(session.plugins.pm)
 
 
 def serve(directory: Path, bind: str | None = None) -> int:
@@ -23,12 +36,14 @@ def serve(directory: Path, bind: str | None = None) -> int:
         if not path.is_file():
             raise config_mod.UsageError(f"{directory}: {what} {path}: no such file (TLS is required)")
     session = Session()
-    triage = TriageQueue(session, cfg.triage_playbook, cfg.triage_queue)
-    col = Collector.open(directory, hooks=session.hooks, triage=triage)
+    triage, hooks = arrival(session, cfg.triage_playbook, cfg.triage_queue)
+    col = Collector.open(directory, hooks=hooks, triage=triage)
     server = uvicorn.Server(uvicorn.Config(
         build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http="httptools",
         lifespan="off", log_level="warning", server_header=False, timeout_graceful_shutdown=5))
-    print(f"medic collector: serving https://{host}:{port}/ for {cfg.public_url}, pin {certificate_pin(cert)}",
+    via = f"; triage through {triage.deployment} at {triage.settings.url}" if isinstance(triage, DeployedTriage) \
+        else ""
+    print(f"medic collector: serving https://{host}:{port}/ for {cfg.public_url}, pin {certificate_pin(cert)}{via}",
           file=sys.stderr, flush=True)
     try:
         server.run()

@@ -27,7 +27,7 @@ def status_path(case_dir: Path, bundle: Path) -> Path:
     return case_dir / f"triage-{upload_of(bundle)}.json"
 
 
-def _status(case_dir: Path, bundle: Path, **fields: Any) -> None:
+def write_status(case_dir: Path, bundle: Path, **fields: Any) -> None:
     record = {"bundle": bundle.name, "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
     path = status_path(case_dir, bundle)
     tmp = path.with_suffix(".tmp")
@@ -38,18 +38,21 @@ def _status(case_dir: Path, bundle: Path, **fields: Any) -> None:
 class TriageQueue:
     def __init__(self, session: Session, playbook: str, size: int) -> None:
         self.session, self.playbook = session, playbook
-        self._queue: queue.Queue[tuple[str, Path, Path] | None] = queue.Queue(maxsize=size)
+        self._queue: queue.Queue[tuple[str, Path, Path, dict[str, str]] | None] = queue.Queue(maxsize=size)
         self._thread = threading.Thread(target=self._work, name="medic-collector-triage", daemon=True)
         self._thread.start()
 
-    def submit(self, case_id: str, bundle: Path, case_dir: Path) -> bool:
-        """Queue a triage; False (and the case says so) when the queue is full."""
-        _status(case_dir, bundle, status="queued")  # before the worker can see it and say "running"
+    def submit(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any] | None = None,
+               note: str = "") -> bool:
+        """Queue a triage; False (and the case says so) when the queue is full. ``info``: the upload's fields
+        (unused here); ``note``: why it runs here (deployed.py: the Prefect server did not take it)."""
+        extra = {"note": note} if note else {}
+        write_status(case_dir, bundle, status="queued", **extra)  # before the worker can see it and say "running"
         try:
-            self._queue.put_nowait((case_id, bundle, case_dir))
+            self._queue.put_nowait((case_id, bundle, case_dir, extra))
         except queue.Full:
-            _status(case_dir, bundle, status="skipped",
-                    reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
+            write_status(case_dir, bundle, status="skipped", **extra,
+                         reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
             return False
         return True
 
@@ -62,15 +65,16 @@ class TriageQueue:
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
-            case_id, bundle, case_dir = job
+            case_id, bundle, case_dir, extra = job
             try:
-                self.run(case_id, bundle, case_dir)
+                self.run(case_id, bundle, case_dir, extra)
             except Exception as exc:  # one bad triage must not stop the ones after it
-                _status(case_dir, bundle, status="failed", error=f"{type(exc).__name__}: {exc}",
-                        trace=traceback.format_exc(limit=5))
+                write_status(case_dir, bundle, status="failed", **extra, error=f"{type(exc).__name__}: {exc}",
+                             trace=traceback.format_exc(limit=5))
 
-    def run(self, case_id: str, bundle: Path, case_dir: Path) -> None:
-        _status(case_dir, bundle, status="running")
+    def run(self, case_id: str, bundle: Path, case_dir: Path, extra: dict[str, str] | None = None) -> None:
+        extra = extra or {}
+        write_status(case_dir, bundle, status="running", **extra)
         playbook = self.session.load_playbook(self.playbook)
         targets = self.session.open_targets([f"bundle:{bundle}"])
         try:
@@ -84,4 +88,4 @@ class TriageQueue:
         report.write_text(to_markdown(run))
         self.session.hooks.collector_bundle_triaged(case_id=case_id, run_document=json.loads(text),
                                                     report_path=str(report))
-        _status(case_dir, bundle, status="done", run_id=run.run_id, exit_code=run.exit_code)
+        write_status(case_dir, bundle, status="done", **extra, run_id=run.run_id, exit_code=run.exit_code)

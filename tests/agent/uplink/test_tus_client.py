@@ -149,7 +149,7 @@ def test_a_remembered_upload_resumes_from_the_server_offset(tus_stand_in: TusSta
     assert delivered.receipt["upload_id"] == record["location"].rsplit("/", 1)[-1]
     assert (tus_stand_in.files / delivered.receipt["upload_id"]).read_bytes() == content
     assert json.loads(out.getvalue().splitlines()[0]) == {"event": "resumed", "location": record["location"],
-                                                          "offset": 2 * CHUNK}
+                                                          "offset": 2 * CHUNK, "hashed": False}
 
 
 def test_a_bundle_blocked_by_the_leak_scan_is_never_sent(tus_stand_in: TusStandIn, test_ca: TestCA,
