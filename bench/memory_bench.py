@@ -3,8 +3,11 @@ server above all), sampled with psutil.
 
 For each case the command runs ``--repeat`` times in a fresh PREFECT_HOME (cold: the temporary server starts,
 creates its database and registers its blocks), and every ``--interval`` seconds the resident set sizes of the
-process and all its descendants are summed. Printed per case: the median and largest peak of that sum, and the
-peak of the largest single process (what `wait4`'s ru_maxrss reports, the figure earlier benchmarks gave).
+process and all its descendants are summed, and so are their proportional set sizes (PSS, from
+/proc/PID/smaps_rollup: pages shared between processes counted once). Printed per case: the median and largest peak
+of the RSS sum, the median peak of the PSS sum, and the peak of the largest single process (what `wait4`'s
+ru_maxrss reports, the figure earlier benchmarks gave). A forked probe child (a step with a timeout) shares its
+parent's pages until it exits: the RSS sum counts them twice, the PSS sum once.
 
 Usage: .venv/bin/python bench/memory_bench.py [--repeat 3] [--interval 0.05] [--env KEY=VALUE ...]
 (--env adds settings to every case, e.g. to try a Prefect setting before putting it in flows/prefect_env.py)
@@ -32,9 +35,21 @@ HERE = Path(__file__).resolve().parent
 SERVER: dict[str, int] = {}  # peak RSS of Prefect's server process (uvicorn), per case
 
 
-def tree_rss(root: psutil.Process) -> tuple[int, int, int]:
-    """(sum of RSS over root and its descendants, largest single RSS, number of processes)."""
-    total = largest = count = 0
+def pss(pid: int) -> int:
+    """Proportional set size from /proc/PID/smaps_rollup (shared pages split between the processes using them)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as fh:
+            for line in fh:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_rss(root: psutil.Process) -> tuple[int, int, int, int]:
+    """(sum of RSS over root and its descendants, sum of their PSS, largest single RSS, number of processes)."""
+    total = total_pss = largest = count = 0
     for proc in [root, *root.children(recursive=True)]:
         try:
             rss = proc.memory_info().rss
@@ -43,26 +58,28 @@ def tree_rss(root: psutil.Process) -> tuple[int, int, int]:
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
         total, largest, count = total + rss, max(largest, rss), count + 1
-    return total, largest, count
+        total_pss += pss(proc.pid)
+    return total, total_pss, largest, count
 
 
-def sample(argv: list[str], env: dict[str, str], interval: float) -> tuple[float, int, int, int, float]:
-    """Run argv; (wall, peak tree RSS, peak single RSS, most processes at once, exit code)."""
+def sample(argv: list[str], env: dict[str, str], interval: float) -> tuple[float, int, int, int, int, float]:
+    """Run argv; (wall, peak tree RSS, peak tree PSS, peak single RSS, most processes at once, exit code)."""
     started = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     root = psutil.Process(proc.pid)
-    peak_tree = peak_one = most = 0
+    peak_tree = peak_pss = peak_one = most = 0
     while proc.poll() is None:
         try:
-            total, largest, count = tree_rss(root)
+            total, total_pss, largest, count = tree_rss(root)
         except psutil.NoSuchProcess:
             break
-        peak_tree, peak_one, most = max(peak_tree, total), max(peak_one, largest), max(most, count)
+        peak_tree, peak_pss = max(peak_tree, total), max(peak_pss, total_pss)
+        peak_one, most = max(peak_one, largest), max(most, count)
         time.sleep(interval)
     code = proc.wait()
     if code not in (0, 1):
         raise SystemExit(f"{' '.join(argv)}: exit {code}")
-    return time.perf_counter() - started, peak_tree, peak_one, most, code
+    return time.perf_counter() - started, peak_tree, peak_pss, peak_one, most, code
 
 
 def main() -> None:
@@ -85,23 +102,24 @@ def main() -> None:
     cases = [c for c in cases if c[0] in args.cases.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
           f"sampling every {args.interval:g} s; extra env: {' '.join(args.env) or '(none)'}")
-    print(f"{'case':<46} {'tree peak':>10} {'(max)':>8} {'one process':>12} {'server':>8} {'procs':>6} "
-          f"{'wall':>8}")
+    print(f"{'case':<46} {'tree RSS':>9} {'(max)':>8} {'tree PSS':>9} {'one process':>12} {'server':>8} "
+          f"{'procs':>6} {'wall':>8}")
     for _key, label, argv, fresh_home in cases:
-        trees, ones, walls, procs = [], [], [], []
+        trees, psses, ones, walls, procs = [], [], [], [], []
         SERVER.clear()
         for i in range(args.repeat):
             env = dict(base)
             if fresh_home:
                 env["PREFECT_HOME"] = str(work / f"home-{len(label)}-{i}")
-            wall, tree, one, most, _ = sample(argv, env, args.interval)
+            wall, tree, tree_pss, one, most, _ = sample(argv, env, args.interval)
             trees.append(tree >> 20)
+            psses.append(tree_pss >> 20)
             ones.append(one >> 20)
             walls.append(wall)
             procs.append(most)
         server = f"{SERVER['peak'] >> 20} MB" if SERVER else "-"
-        print(f"{label:<46} {statistics.median(trees):>7.0f} MB {max(trees):>5} MB {statistics.median(ones):>9.0f} MB "
-              f"{server:>8} {max(procs):>6} {statistics.median(walls):>6.2f} s")
+        print(f"{label:<46} {statistics.median(trees):>6.0f} MB {max(trees):>5} MB {statistics.median(psses):>6.0f} MB "
+              f"{statistics.median(ones):>9.0f} MB {server:>8} {max(procs):>6} {statistics.median(walls):>6.2f} s")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
 

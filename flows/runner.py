@@ -107,8 +107,7 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
 def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inputs: dict[str, Any],
                      options: dict[str, Any] | None = None) -> RunResult:
     run_id = new_run_id()
-    if not os.environ.get("PREFECT_API_URL"):
-        prefect_env.install_logged_temporary_server()
+    prefect_env.use_temporary_server()  # unless a server is configured; no-op after cli's warm-up
     # on Prefect's temporary server nobody could answer in a UI: approve steps ask on the terminal there
     approver = approve_in_prefect_ui if server_configured() else None
     engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approver))

@@ -120,29 +120,52 @@ def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> No
     assert "slow-system" in out.stdout
 
 
-def test_temporary_server_output_goes_to_its_log_file_not_the_terminal(tmp_path: Any) -> None:
+def test_temporary_server_logs_to_its_file_loads_no_server_code_here_and_stops_at_exit(tmp_path: Any) -> None:
     # The server prints shutdown tracebacks on its own at random; whether they can reach the user's
     # terminal is decided by where its stderr points, which is deterministic: check that.
     script = textwrap.dedent("""
         import os, sys
         from medic.flows import prefect_env
         prefect_env.configure()
-        from prefect.server.api.server import SubprocessASGIServer
-        prefect_env.install_logged_temporary_server()
-        server = SubprocessASGIServer()
-        server.start()
-        pid = server.server_process.pid
+        server = prefect_env.spawn_temporary_server()
+        prefect_env.use_temporary_server()
+        from prefect import flow
+
+        @flow
+        def one() -> int:
+            return 1
+
+        assert one() == 1
+        pid = server.process.pid
+        print(pid)
         print(os.readlink(f"/proc/{pid}/fd/1"))
         print(os.readlink(f"/proc/{pid}/fd/2"))
         print(prefect_env.server_log_path())
-        server.stop()
+        print(",".join(sorted(m for m in sys.modules if m.startswith("prefect.server.api"))) or "-")
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
-    fd1, fd2, log = out.stdout.split()
+    pid, fd1, fd2, log, server_modules = out.stdout.split()
     assert fd1 == fd2 == log == str(tmp_path / "prefect" / "medic-temporary-server.log")
+    assert server_modules == "-"  # the server's code (FastAPI, SQLAlchemy...) stays in the server's process
+    assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped when medic's process ended
+
+
+def test_a_temporary_server_that_cannot_start_is_one_line_naming_its_log(tmp_path: Any) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.pop("MEDIC_ENGINE", None)
+    (tmp_path / "a-file").write_text("not a directory")
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "MEDIC_STATE_DIR": str(tmp_path / "state"),
+                "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path}/a-file/prefect.db"})
+    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", "slow-system"], capture_output=True,
+                         text=True, env=env, timeout=300)
+    assert out.returncode == 3, out.stderr[-2000:]
+    log = tmp_path / "prefect" / "medic-temporary-server.log"
+    assert out.stderr.splitlines() == [f"medic: error: Prefect's temporary server could not be started (it exited "
+                                       f"with code 3); its output is in {log}. Start a server (medic server start) "
+                                       f"and set PREFECT_API_URL, or run with --engine inline"]
 
 
 def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
