@@ -4,7 +4,8 @@ dead-lettered, so a receiver that is down never loses a message and a restart ne
 SQLite in WAL mode, one file under medic's state directory. A delivery claims its row with a lease first, so two
 medic processes draining the same outbox do not both send a message; a process that dies mid-send leaves a lease
 that expires and the message is sent again with the same id (receivers deduplicate on it: at-least-once delivery
-with stable ids). Rows keep channel options with secret *references* only; errors are stored, never secrets.
+with stable ids). Rows keep channel options with secret *references* only; errors are stored, never secrets. Sent
+as it is written (``attempt``), a message is marked delivered by a timer, many at once, within ``ACK_DELAY_S``.
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from medic.core.channel import Channel, DeliveryError, Notification
 from medic.kernel.errors import MedicError
+from medic.kernel.sqlitetx import WriteLater, write_transaction
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 3600.0
 LEASE_S = 120.0
+ACK_DELAY_S = 0.5  # longest a delivered message waits for its "delivered" mark to be written (well under LEASE_S)
+_ACK = "UPDATE messages SET state='delivered', attempts=attempts+1, last_error=NULL, lease_until=0, updated=? " \
+    "WHERE id=? AND channel=? AND state='pending'"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -40,8 +43,7 @@ CREATE TABLE IF NOT EXISTS disabled (channel TEXT PRIMARY KEY, reason TEXT NOT N
 """
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):  # built per notification: a named tuple is five times faster than a frozen dataclass
     id: str
     channel: str
     kind: str
@@ -77,19 +79,11 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         path.chmod(0o600)
+        self.delivered = WriteLater(path, _ACK, ACK_DELAY_S)  # (time, id, channel) of messages sent by attempt()
 
     def close(self) -> None:
+        self.delivered.flush()
         self._db.close()
-
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def enqueue(self, channel: str, kind: str, options: dict[str, Any], note: Notification, claim: bool = False
                 ) -> Message | None:
@@ -105,6 +99,7 @@ class Outbox:
         return fresh if claim and leased and leased[0][0] else None
 
     def messages(self, state: str | None = None) -> list[Message]:
+        self.delivered.flush()
         rows = self._db.execute("SELECT * FROM messages WHERE ? IS NULL OR state = ? ORDER BY created, id, channel",
                                 (state, state))
         return [_row(r) for r in rows]
@@ -118,6 +113,7 @@ class Outbox:
 
     def replay(self, msg_id: str) -> int:
         """Put dead (or pending) messages with this id back in line now (one statement, so one transaction)."""
+        self.delivered.flush()
         return self._db.execute("UPDATE messages SET state='pending', attempts=0, next_at=?, lease_until=0, updated=?"
                                 " WHERE id = ? AND state != 'delivered'", (self.clock(), self.clock(), msg_id)).rowcount
 
@@ -126,8 +122,9 @@ class Outbox:
 
     def claim(self, only: set[str] | None = None, limit: int = 1) -> list[Message]:
         """Lease up to ``limit`` due messages (of ``only`` notification ids if given) in one transaction."""
+        self.delivered.flush()
         now, ids = self.clock(), json.dumps(sorted(only)) if only is not None else None
-        with self._tx() as db:
+        with write_transaction(self._db) as db:
             found = db.execute("SELECT * FROM messages WHERE state='pending' AND next_at <= ? AND lease_until <= ? AND"
                                " channel NOT IN (SELECT channel FROM disabled) AND (? IS NULL OR id IN (SELECT value"
                                " FROM json_each(?))) ORDER BY next_at, created LIMIT ?", (now, now, ids, ids, limit))
@@ -144,7 +141,10 @@ class Outbox:
 
     def attempt(self, msg: Message, channel: Channel | None) -> str | None:
         """One delivery attempt of a claimed message; returns the error text, None when delivered."""
-        return self.record(msg, outcome(msg, channel))
+        if (failure := outcome(msg, channel)) is not None:
+            return self.record(msg, failure)
+        self.delivered.add((self.clock(), msg.id, msg.channel))  # written with others by a timer
+        return None
 
     def record(self, msg: Message, failure: Failure | None) -> str | None:
         """Settle a claimed message after its attempt (None: delivered); returns the error text."""
@@ -169,7 +169,7 @@ class Outbox:
         deadline = time.monotonic() + budget_s
         while time.monotonic() < deadline and (msgs := self.claim(only, batch)):
             failures = send(msgs) if send else [outcome(m, channels.get(m.kind)) for m in msgs]
-            with self._tx():
+            with write_transaction(self._db):
                 done += [(m, self.record(m, f)) for m, f in zip(msgs, failures, strict=True)]
         return done
 

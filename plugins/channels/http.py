@@ -139,7 +139,8 @@ class GuardedClient:
             raise DeliveryError(f"{host}: timed out", retryable=True) from None
         except httpx.TransportError as exc:
             raise DeliveryError(f"{host}: {type(exc).__name__}: {exc}", retryable=True) from None
-        return Reply(response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content)
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in response.headers.raw}  # items()
+        return Reply(response.status_code, headers, response.content)  # decoded each one several times
 
 
 def classify(reply: Reply, what: str) -> None:

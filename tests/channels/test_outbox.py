@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from medic.core.channel import Channel, Notification
-from medic.core.outbox import BACKOFF_CAP_S, Outbox, backoff
+from medic.core.outbox import BACKOFF_CAP_S, LEASE_S, Outbox, backoff
 from medic.plugins.channels.webhook import WebhookChannel
 from tests.channels.receiver import Receiver, running
 
@@ -123,3 +123,70 @@ def test_a_message_claimed_as_it_is_written_is_not_drained_by_another_process(tm
     assert off is not None and mine.record(off, ("410 Gone", False, None, True)) == "410 Gone"  # disables "off"
     assert mine.enqueue("off", "gated", {}, note, claim=True) is None
     assert [m.channel for m in mine.of(note.id)] == ["hook", "off"]
+
+
+_CHILD = """
+import os, sys
+from pathlib import Path
+from medic.core import notify
+from medic.core.channel import Notification
+from medic.plugins.channels.webhook import WebhookChannel
+config = {"channels": {"hook": {"type": "webhook", "url": sys.argv[2], "secret": "env:HOOK_SECRET"}}}
+routes = notify.resolve(["hook"], {"webhook": WebhookChannel()}, config)
+for i in range(5):
+    assert notify.deliver(routes, Notification("run.finished", f"run {i}", "pass", "b", id=f"{sys.argv[3]}{i}"),
+                          Path(sys.argv[1])) == []
+if sys.argv[3] == "crash":
+    os._exit(0)  # sent, delivered marks not written yet (the timer waits ACK_DELAY_S): a crash
+"""
+
+
+def _child(tmp_path: Path, rx: Receiver, how: str) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path / "o.sqlite"), rx.url, how], check=True, timeout=120,
+                   env={**os.environ, "MEDIC_CHANNEL_ALLOW": rx.allow})
+
+
+def test_a_crash_between_sending_and_marking_delivered_sends_again_once_with_the_same_id(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """notify.deliver marks a sent message delivered a moment later (a timer writes the marks together): a crash in
+    between loses no message and sends each unmarked one again once, with the same webhook-id."""
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("HOOK_SECRET", secret)
+    with running(Receiver(secret)) as rx:
+        monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", rx.allow)
+        _child(tmp_path, rx, "crash")
+        assert sorted(rx.delivered_ids()) == [f"msg_crash{i}" for i in range(5)]
+        later = Outbox(tmp_path / "o.sqlite", clock=lambda: time.time() + LEASE_S + 1)  # the leases have expired
+        unmarked = {m.id for m in later.messages("pending")}
+        assert unmarked  # the crash came before the timer (a slow machine may have let it write some marks)
+        later.drain({"webhook": WebhookChannel()}, budget_s=60)
+        again = rx.delivered_ids()[5:]
+        assert sorted(again) == sorted(f"msg_{i}" for i in unmarked)  # each unmarked one once more, same id
+        assert {m.state for m in later.messages()} == {"delivered"}
+
+
+def test_a_process_that_exits_writes_its_delivered_marks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+    monkeypatch.setenv("HOOK_SECRET", secret)
+    with running(Receiver(secret)) as rx:
+        _child(tmp_path, rx, "exit")
+        box = Outbox(tmp_path / "o.sqlite", clock=lambda: time.time() + LEASE_S + 1)
+        assert [m.state for m in box.messages()] == ["delivered"] * 5
+        assert box.drain({"webhook": WebhookChannel()}) == [] and len(rx.delivered_ids()) == 5
+
+
+def test_the_delivered_marks_reach_other_processes_without_a_further_write(tmp_path: Path) -> None:
+    """A long-lived process that sends and then stays idle: its timer writes the marks, another process reads them."""
+    box, other = Outbox(tmp_path / "o.sqlite"), Outbox(tmp_path / "o.sqlite")
+    note = Notification("run.finished", "t", "pass", "b")
+    sent = GatedChannel()
+    sent.release.set()
+    msg = box.enqueue("c", "gated", {}, note, claim=True)
+    assert msg is not None and box.attempt(msg, sent) is None and sent.sent == [note.id]
+    deadline = time.monotonic() + 30
+    while [m.state for m in other.messages()] != ["delivered"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.state for m in other.messages()] == ["delivered"]
