@@ -39,14 +39,23 @@ _FILES: dict[str, re.Pattern[str]] = {
 _PLACEHOLDER = re.compile(r"\*+|x+|\$\{?\w+\}?|<[^>]*>|\[REDACTED\S*|!|\*|changeme")
 
 
+_JSON_ARGV = str.maketrans('",', "  ")  # ["mysql", "-uroot", "-pX"] read as the command line mysql -uroot -pX
+_OPTION_CLIENTS = frozenset(c for c, p in CLIENTS.items() if p.pattern.startswith("[ \\t]"))  # option, then value
+
+
 def client_password(text: str, pos: int, client: str, line_end: int) -> Finding | None:
     match = CLIENTS[client].search(text, pos, line_end)
+    offset = 0
+    if match is None and client in _OPTION_CLIENTS and '"' in text[pos:line_end]:  # an argv list in JSON
+        match, offset = CLIENTS[client].search(text[pos:line_end].translate(_JSON_ARGV)), pos
+        if match and not text.startswith('"', offset + match.end(1)):
+            return None  # not a whole JSON string: `["mongo", "-p"]` has no password
     if not match:
         return None
     value = match.group(1).strip("'\"")
     if not value or _PLACEHOLDER.fullmatch(value) or value.startswith(("$", "-")):
         return None
-    return match.start(1), match.end(1), "secret_assignment", f"{client.replace(' ', '-')}-password"
+    return offset + match.start(1), offset + match.end(1), "secret_assignment", f"{client.replace(' ', '-')}-password"
 
 
 def service_file(text: str, member: str) -> Iterator[Finding]:

@@ -11,7 +11,8 @@ the counts per rule, and the leak scan's hits (every field: rule, line, kind, ex
 and on the scrubbed text. Inputs: the bench tree (bench/redaction_bench.py's, if --tree is given), the
 secret corpus for three seeds with its look-alikes, the leak corpus, every text file under /etc, /var/log,
 tests/ and agent/, shuffles of test lines, and generated strings mixing keys, separators, quotes, tokens,
-hashes, the long s and the Kelvin sign, CR and form feeds. Exit 1 on the first differences (printed).
+hashes, the long s and the Kelvin sign, CR and form feeds, and argv lists (scrubbed as values, their JSON
+scanned). Exit 1 on the first differences (printed; --show N of them).
 With --time, no comparison: both are timed on the tree in turn, in this process (CPU seconds, medians).
 """
 
@@ -21,6 +22,7 @@ import argparse
 import dataclasses
 import importlib
 import importlib.util
+import json
 import random
 import shutil
 import statistics
@@ -113,13 +115,29 @@ def _generated(count: int) -> Iterator[tuple[str, str]]:
         yield f"generated-{i}", "".join(parts)
 
 
+_PROGRAMS = ["mysql", "/usr/bin/mysqldump", "mariadb", "sshpass", "redis-cli", "mongo", "tool", "java", "curl", "ssh"]
+_ARGS = ["-p", "-pS3cr3t!x", "-p[REDACTED:password#1]", "-p$MYSQL_PWD", "--password", "--db-password", "-u", "root",
+         "-h", "db01", "--no-password", "-a", "--api-key", "--token=abc123XYZ987", "app", "2222", "-P", "3306",
+         "hunter2", "[REDACTED:password#2]", "-", "changeme", "x"]
+
+
+def _argvs(count: int) -> Iterator[tuple[str, list[Any]]]:
+    """argv lists as a process probe reports them (scrubbed as values, scanned as their JSON)."""
+    rnd = random.Random(20261206)
+    for i in range(count):
+        argv: list[Any] = [rnd.choice(_PROGRAMS)] + [rnd.choice(_ARGS) for _ in range(rnd.randint(0, 6))]
+        if rnd.random() < 0.1:
+            argv.append(rnd.choice([3306, None, 1.5]))
+        yield f"argv-{i}", argv
+
+
 def _shuffles(lines: list[str], count: int) -> Iterator[tuple[str, str]]:
     rnd = random.Random(7)
     for i in range(count):
         yield f"shuffle-{i}", "\n".join(rnd.sample(lines, min(len(lines), 200)))
 
 
-def inputs(tree: Path | None, generated: int) -> Iterator[tuple[str, str]]:
+def inputs(tree: Path | None, generated: int) -> Iterator[tuple[str, str | list[Any]]]:
     if tree is not None:
         yield from _files([tree], limit=1 << 40)
     corpus = _module("medic_secretcorpus", ROOT / "tests/agent/secretcorpus", package=True)
@@ -139,14 +157,19 @@ def inputs(tree: Path | None, generated: int) -> Iterator[tuple[str, str]]:
             test_lines += text.splitlines()
     yield from _shuffles(test_lines, 300)
     yield from _generated(generated)
+    yield from _argvs(generated // 3)
 
 
 def _hits(hits: list[Any]) -> list[tuple[Any, ...]]:
     return [dataclasses.astuple(hit) for hit in hits]
 
 
-def outcome(redact: ModuleType, name: str, text: str) -> tuple[Any, ...]:
+def outcome(redact: ModuleType, name: str, text: str | list[Any]) -> tuple[Any, ...]:
     scrubber = redact.Scrubber()
+    if isinstance(text, list):  # an argv list: scrubbed as a value, its JSON scanned raw and scrubbed
+        value = scrubber.scrub_value(text)
+        return (value, scrubber.summary(), _hits(redact.scan_text(json.dumps(text), name)),
+                _hits(redact.scan_text(json.dumps(value), name)))
     try:
         out = scrubber.scrub_text(text, path=name)
     except redact.RedactionError as exc:
@@ -187,6 +210,7 @@ def main() -> int:
     parser.add_argument("--base", type=Path, required=True, help="the reference copy's agent folder")
     parser.add_argument("--tree", type=Path, help="bench/redaction_bench.py's tree (its --workdir/tree)")
     parser.add_argument("--generated", type=int, default=30_000)
+    parser.add_argument("--show", type=int, default=10, help="stop after this many differences")
     parser.add_argument("--work", type=Path, default=Path("/tmp/redaction-diff"))
     parser.add_argument("--time", type=int, metavar="ROUNDS", help="time both on --tree instead (CPU s, medians)")
     args = parser.parse_args()
@@ -205,7 +229,7 @@ def main() -> int:
             for label, a, b in zip(("scrubbed", "counts", "hits raw", "hits scrubbed"), expected, got, strict=True):
                 if a != b:
                     print(f"  {label}:\n    base: {str(a)[:600]!r}\n    now:  {str(b)[:600]!r}")
-            if differences >= 10:
+            if differences >= args.show:
                 break
     print(f"{count} inputs, {differences} different, {time.monotonic() - started:.0f} s")
     return 1 if differences else 0

@@ -115,16 +115,20 @@ class Scrubber:
         """Scrub a list; in an argv-like list the argument after a secret option is redacted as well."""
         out = [self.scrub_value(v) for v in items]
         program = PurePosixPath(items[0]).name if items and isinstance(items[0], str) else ""
-        for i in range(len(items) - 1):
-            option, following = items[i], out[i + 1]
-            if not isinstance(option, str) or not isinstance(following, str) or TAG.fullmatch(following):
+        client = program.startswith(("sshpass", "mysql", "mariadb"))
+        for i, option in enumerate(items):
+            if not isinstance(option, str):
+                continue
+            if client and option.startswith("-p") and option != "-p":  # mysql -pSECRET, the last argument too
+                if not TAG.search(out[i]):
+                    out[i] = "-p" + self._tag("password", option[2:])
+                continue  # the password was in this argument (redacted now or before): the next one is not it
+            following = out[i + 1] if i + 1 < len(out) else None
+            if not isinstance(following, str) or TAG.fullmatch(following):
                 continue
             match = _OPTION.fullmatch(option)
             rule = sensitive_key(match.group("key")) if match and not option.startswith("--no-") else None
-            if program.startswith(("sshpass", "mysql", "mariadb")) and option.startswith("-p"):
-                if option != "-p" and not TAG.search(out[i]):  # mysql -pSECRET
-                    out[i] = "-p" + self._tag("password", option[2:])
-                    continue
+            if client and option == "-p":
                 rule = "password"
             if rule and not following.startswith("-") and not keep_value(following):
                 out[i + 1] = self._tag(rule, following)

@@ -170,9 +170,25 @@ def _structured_samples(rnd: random.Random) -> list[Sample]:
     return out
 
 
+_ARGV_FORMS: tuple[tuple[str, tuple[str, ...]], ...] = (  # a process probe's cmdline as a bundle's JSON holds it
+    ("mysql-last", ("mysql", "-uroot", "-p{v}")), ("mysql", ("/usr/bin/mysqldump", "-p{v}", "app")),
+    ("mariadb-last", ("mariadb", "-h", "db01", "-p{v}")), ("sshpass", ("sshpass", "-p", "{v}", "ssh", "db01")),
+    ("sshpass-joined", ("sshpass", "-p{v}", "ssh", "db01")), ("redis-cli", ("redis-cli", "-a", "{v}", "ping")),
+)
+
+
+def _argv_samples(rnd: random.Random) -> list[Sample]:
+    out = []
+    for client, argv in _ARGV_FORMS:
+        value = _r(rnd, 3, UPPER) + _r(rnd, 4, LOWER) + _r(rnd, 3, DIGITS) + rnd.choice("!#%*+") + _r(rnd, 2)
+        cmdline = [arg.format(v=value) for arg in argv]
+        out.append(Sample(f"password-argv-{client}", "json-argv", json.dumps({"pid": 4242, "cmdline": cmdline}), value))
+    return out
+
+
 def samples() -> list[Sample]:
-    rnd = random.Random(SEED)
-    return _vendor_samples(rnd) + _password_samples(rnd) + _structured_samples(rnd)
+    rnd = random.Random(SEED)  # the argv samples last: the others keep the secrets they had before them
+    return _vendor_samples(rnd) + _password_samples(rnd) + _structured_samples(rnd) + _argv_samples(rnd)
 
 
 LOOKALIKES: tuple[tuple[str, str], ...] = (

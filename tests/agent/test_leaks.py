@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -74,6 +75,28 @@ def test_hits_name_member_rule_and_line_and_mask_the_value() -> None:
     assert str(hits[0]) == "logs/app.log:3: token_format (github-pat): token *** used"
     assert secret not in repr(hits) and secret not in str(hits[0])
     assert len(hits[0].line_hash) == 32 and len(hits[0].value_hashes) == 1
+
+
+@pytest.mark.parametrize(("argv", "kind"), [
+    (["mysql", "-uroot", "-pS3cr3t!x9"], "mysql-password"),
+    (["mysqldump", "-pS3cr3t!x9", "app"], "mysql-password"),
+    (["sshpass", "-p", "S3cr3t!x9", "ssh", "db01"], "sshpass-password"),
+    (["redis-cli", "-a", "S3cr3t!x9"], "redis-cli-password"),
+])
+def test_client_password_in_a_json_argv_list(argv: list[str], kind: str) -> None:
+    """A process probe's cmdline in a bundle's JSON: the scan reads it as the command line it is."""
+    text = '{"pid": 7}\n' + json.dumps({"pid": 4242, "cmdline": argv})
+    hits = scan_text(text, "probes/0003.json")
+    assert [(h.member, h.rule, h.line, h.kind) for h in hits] == [("probes/0003.json", "secret_assignment", 2, kind)]
+    assert "S3cr3t!x9" not in hits[0].excerpt and "***" in hits[0].excerpt
+
+
+@pytest.mark.parametrize("argv", [
+    ["mysql", "-uroot", "-p[REDACTED:password#1]"], ["mysql", "-p[REDACTED:password#1]", "inventory"],
+    ["sshpass", "-p", "[REDACTED:password#2]", "ssh", "db01"], ["mysql", "-p", "app"], ["mysql", "-p$MYSQL_PWD"],
+])
+def test_client_placeholder_in_a_json_argv_list_is_not_a_leak(argv: list[str]) -> None:
+    assert scan_text(json.dumps({"cmdline": argv}), "probes/0003.json") == []
 
 
 def test_every_flagged_value_on_a_line_is_masked() -> None:

@@ -50,6 +50,39 @@ def test_argv_lists(argv: list[str]) -> None:
     assert len(out["processes"][0]["cmdline"]) == len(argv)
 
 
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["mysql", "-uroot", f"-p{SECRET}"], ["mysql", "-uroot", "-p[REDACTED:password#1]"]),
+    (["/usr/bin/mariadb", "-h", "db01", f"-p{SECRET}"], ["/usr/bin/mariadb", "-h", "db01", "-p[REDACTED:password#1]"]),
+    (["sshpass", f"-p{SECRET}"], ["sshpass", "-p[REDACTED:password#1]"]),
+    (["mysql", f"-p{SECRET}"], ["mysql", "-p[REDACTED:password#1]"]),
+    (["mysql", f"-p{SECRET}", 3306], ["mysql", "-p[REDACTED:password#1]", 3306]),
+    (["tool", "--password"], ["tool", "--password"]),
+    (["mysql", "-p"], ["mysql", "-p"]),
+])
+def test_argv_password_in_the_last_argument(argv: list[object], expected: list[object]) -> None:
+    """mysql -pSECRET as the last argument (or before a non-string) is redacted like anywhere else."""
+    scrubber = Scrubber()
+    assert scrubber.scrub_value(argv) == expected
+    assert scrubber.summary() == ({"password": 1} if expected != argv else {})
+
+
+@pytest.mark.parametrize("argv", [
+    ["mysql", "-p[REDACTED:password#1]", "inventory"],
+    ["/usr/bin/sshpass", "-p[REDACTED:password#1]", "ssh", "db01"],
+    ["mysqldump", "-uroot", "-p[REDACTED:password#3]", "app", "--single-transaction"],
+])
+def test_argv_already_scrubbed_password_keeps_the_next_argument(argv: list[str]) -> None:
+    scrubber = Scrubber()
+    assert scrubber.scrub_value(argv) == argv
+    assert scrubber.summary() == {}
+
+
+def test_argv_scrubbing_twice_changes_nothing_more() -> None:
+    once = Scrubber().scrub_value(["mysql", f"-p{SECRET}", "inventory"])
+    assert once == ["mysql", "-p[REDACTED:password#1]", "inventory"]
+    assert Scrubber().scrub_value(once) == once
+
+
 def test_argv_keeps_harmless_options() -> None:
     argv = ["ssh", "-p", "2222", "--no-password", "host", "--timeout", "5"]
     assert Scrubber().scrub_value(argv) == argv
