@@ -91,28 +91,33 @@ CHUNK = 8 << 20  # medic-agent's default --chunk-size
 
 
 def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float, rng: random.Random
-                  ) -> tuple[float, int]:
-    """Upload with ``kills`` kill -9s of the agent; (seconds from the first start to the receipt, kills made)."""
+                  ) -> tuple[float, int, list[float]]:
+    """Upload with ``kills`` kill -9s of the agent: (seconds from the first start to the receipt, kills made,
+    seconds from each kill to the new process's first event: Python's start, imports, state, TLS, HEAD)."""
     chunks = -(-bundle.stat().st_size // CHUNK)
     if kills >= chunks:
         raise SystemExit(f"--kills {kills}: the bundle has only {chunks} chunks of {CHUNK >> 20} MiB")
     targets = sorted(rng.sample(range(1, chunks), kills))
-    made = 0
+    made, restarts, killed_at = 0, [], 0.0
     started = time.perf_counter()
     while True:
         proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
         assert proc.stdout is not None
         for line in proc.stdout:
+            if killed_at:
+                restarts.append(time.perf_counter() - killed_at)
+                killed_at = 0.0
             event = json.loads(line)
             if event["event"] == "chunk" and targets and event["offset"] >= targets[0] * CHUNK:
                 targets.pop(0)
                 time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
                 proc.send_signal(signal.SIGKILL)
+                killed_at = time.perf_counter()
                 break
         _, err = proc.communicate()
         if proc.returncode == 0:
-            return time.perf_counter() - started, made
+            return time.perf_counter() - started, made, restarts
         if proc.returncode != -signal.SIGKILL:
             raise SystemExit(f"medic-agent upload failed ({proc.returncode}): {err[-500:]}")
         made += 1
@@ -138,10 +143,12 @@ def kill_bench(args: argparse.Namespace) -> None:
                     envs.append(env)
                 plain = timed([AGENT, "upload", str(bundle), "--keep"], envs[0])
                 chunk_s = plain * CHUNK / bundle.stat().st_size
-                killed, made = killed_upload(bundle, envs[1], args.kills, chunk_s, rng)
+                killed, made, restarts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng)
                 pairs.append((plain, killed, made))
                 print(f"pair {i + 1}: uninterrupted {plain:.2f} s, with {made} kills {killed:.2f} s "
-                      f"(+{(killed / plain - 1) * 100:.0f} %), load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"(+{(killed / plain - 1) * 100:.0f} %; per kill {(killed - plain) / max(made, 1):.2f} s, "
+                      f"of which kill -> resumed median {statistics.median(restarts or [0]):.2f} s and the lost "
+                      f"part of a chunk {chunk_s / 2:.2f} s on average), load {os.getloadavg()[0]:.1f}", flush=True)
         finally:
             running.server.stop()
     added = statistics.median(k / p - 1 for p, k, _ in pairs)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,8 @@ def state_dir() -> Path:
 
 def write_private(path: Path, data: dict[str, Any]) -> None:
     """Atomically (temporary file, fsync, rename), mode 0600 from the first byte, in a 0700 directory."""
+    import tempfile  # only here: `medic-agent upload` resuming reads state, it rarely writes it
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.")  # mkstemp creates it 0600
     try:

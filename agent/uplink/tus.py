@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -71,6 +71,34 @@ def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, bytes]:
     handle.seek(offset)
     chunk = handle.read(size)
     return offset, chunk, hashlib.sha256(chunk).digest()
+
+
+class _Ahead:
+    """One _read running in a thread while the collector answers the PATCH before it (a thread per chunk: cheaper
+    than importing concurrent.futures, and logging with it, in every `medic-agent upload` that starts)."""
+
+    def __init__(self, handle: BinaryIO, offset: int, size: int) -> None:
+        self._done: tuple[int, bytes, bytes] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(handle, offset, size), name="medic-read",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, handle: BinaryIO, offset: int, size: int) -> None:
+        try:
+            self._done = _read(handle, offset, size)
+        except BaseException as exc:  # handed to the caller of result()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> tuple[int, bytes, bytes]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._done is not None
+        return self._done
 
 
 class Expired(UplinkError):
@@ -182,18 +210,21 @@ class TusClient:
         """PATCH from ``offset`` to the end. The next chunk is read and hashed in a thread while the collector
         answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other."""
         self.progress.begin(bundle.size, offset)
-        with bundle.path.open("rb") as handle, ThreadPoolExecutor(1, thread_name_prefix="medic-read") as pool:
-            ahead = pool.submit(_read, handle, offset, self.chunk_size)
-            while offset < bundle.size:
-                at, chunk, digest = ahead.result()
-                if at != offset:  # a failure moved the offset: the chunk read ahead is not the one to send
-                    at, chunk, digest = _read(handle, offset, self.chunk_size)
-                ahead = pool.submit(_read, handle, offset + len(chunk), self.chunk_size)
-                offset = self._patch(path, offset, chunk, digest)
-                if offset > bundle.size:
-                    raise UplinkError(f"the collector says it holds {offset} bytes of a {bundle.size}-byte bundle")
-                self.progress.advance(offset)
-            ahead.result()
+        with bundle.path.open("rb") as handle:
+            ahead = _Ahead(handle, offset, self.chunk_size)
+            try:
+                while offset < bundle.size:
+                    at, chunk, digest = ahead.result()
+                    if at != offset:  # a failure moved the offset: the chunk read ahead is not the one to send
+                        at, chunk, digest = _read(handle, offset, self.chunk_size)
+                    ahead = _Ahead(handle, offset + len(chunk), self.chunk_size)
+                    offset = self._patch(path, offset, chunk, digest)
+                    if offset > bundle.size:
+                        raise UplinkError(f"the collector says it holds {offset} bytes of a {bundle.size}-byte "
+                                          "bundle")
+                    self.progress.advance(offset)
+            finally:
+                ahead.wait()  # never close the file under a read still running
         self.progress.done()
 
     def _patch(self, path: str, offset: int, chunk: bytes, digest: bytes) -> int:

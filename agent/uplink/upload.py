@@ -14,7 +14,6 @@ from typing import Any
 
 from medic.agent.uplink.errors import UplinkError
 from medic.agent.uplink.progress import Progress
-from medic.agent.uplink.receipt import check_receipt
 from medic.agent.uplink.state import Enrollment, PendingUploads
 from medic.agent.uplink.transport import Server
 from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe, remembered
@@ -63,6 +62,8 @@ def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, ke
                        retry=retry, pending=pending)
     try:
         path = client.upload(bundle)
+        from medic.agent.uplink.receipt import check_receipt  # not before there is a receipt: a restart is lighter
+
         receipt = check_receipt(fetch_receipt(client, path), public_key=enrollment.public_key,
                                 expected_key_id=enrollment.key_id, sha256=bundle.sha256, size=bundle.size)
     finally:

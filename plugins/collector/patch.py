@@ -81,8 +81,11 @@ def _sync(f: BinaryIO) -> None:
 
 
 def _discard(f: BinaryIO, offset: int) -> None:
+    """Drop what a failed PATCH wrote. Not fsync'ed: the acknowledged offset is the state's, and the next PATCH
+    truncates to it again (_open_at), so bytes a crash brings back are never used; a dropped PATCH (a killed
+    agent) thus frees its upload for the next one sooner."""
+    f.flush()
     f.truncate(offset)
-    _sync(f)
 
 
 async def receive(request: Request, sink: _Sink, room: int) -> int:
