@@ -8,9 +8,11 @@ own log level at WARNING so a locked SQLite shows in its log.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
+import signal
 import subprocess
 import tempfile
 import time
@@ -40,11 +42,13 @@ class Server:
         return self.log.stat().st_size
 
     def stop(self) -> None:
-        self.process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)  # its own session: the server and anything it started
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
         if self.stop_db:
             subprocess.run(self.stop_db, capture_output=True, check=False)
@@ -70,11 +74,14 @@ def start(kind: str, work: Path) -> Server:
                                    stderr=subprocess.STDOUT, start_new_session=True)
     server = Server(kind, f"http://127.0.0.1:{port}/api", log, process, stop_db)
     deadline = time.monotonic() + 180
-    while subprocess.run(["curl", "-sf", f"{server.url}/health"], capture_output=True).returncode != 0:
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise SystemExit(f"the Prefect server ({kind}) did not become healthy:\n{log.read_text()[-2000:]}")
-        time.sleep(0.5)
+    try:
+        while subprocess.run(["curl", "-sf", f"{server.url}/health"], capture_output=True).returncode != 0:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the Prefect server ({kind}) did not become healthy:\n{log.read_text()[-2000:]}")
+            time.sleep(0.5)
+    except BaseException:  # Ctrl-C too: the server runs in a session of its own
+        server.stop()
+        raise
     return server
 
 

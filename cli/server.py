@@ -31,7 +31,7 @@ def register(sub: Any) -> None:
 
 def cmd_start(args: argparse.Namespace) -> int:
     from medic.flows import prefect_env
-    from medic.plugins.server.database import from_options
+    from medic.plugins.server.database import POOL_DEFAULTS, from_options
     from medic.plugins.server.settings import server_auth_for_start
 
     server_auth_for_start(args.host)  # MEDIC_PREFECT_AUTH_FILE: the server asks clients for that string
@@ -39,6 +39,8 @@ def cmd_start(args: argparse.Namespace) -> int:
     prefect_env.configure()
     if database is not None:
         os.environ.update(database.server_env())  # the password through the environment only, never argv
+        for key, value in POOL_DEFAULTS.items():
+            os.environ.setdefault(key, value)
     url = f"http://{args.host}:{args.port}"
     print(f"Prefect server for medic: UI at {url}\nIn other shells: export PREFECT_API_URL={url}/api\n"
           f"Database: {database.describe() if database else 'SQLite (one worker at a time; several: --database)'}",

@@ -30,6 +30,12 @@ PASSWORD_ENV = "PREFECT_API_DATABASE_PASSWORD"  # noqa: S105 - a variable's name
 DATABASE_ENV = "MEDIC_SERVER_DATABASE"
 PASSWORD_FILE_ENV = "MEDIC_SERVER_DATABASE_PASSWORD_FILE"  # noqa: S105 - a variable's name
 EXAMPLE = "postgresql://USER@127.0.0.1:5432/DB"
+# Prefect's SQLAlchemy pool is 5 + 10 connections with a 30 s wait: 4 workers on a loaded machine exhausted it
+# (QueuePool limit ... reached: the server's event consumer died, heartbeats stopped being stored, and every
+# shard looked silent). Defaults for the server, below PostgreSQL's 100 connections; the user's own win.
+POOL_DEFAULTS = {"PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE": "10",
+                 "PREFECT_SERVER_DATABASE_SQLALCHEMY_MAX_OVERFLOW": "20",
+                 "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_TIMEOUT": "120"}
 
 
 @dataclass(frozen=True)
