@@ -17,7 +17,7 @@ import threading
 import traceback
 from collections.abc import Sequence
 
-from medic.core import __version__, pluginmanager
+from medic.core import __version__
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 from medic.kernel.models import cap_text
 
@@ -34,17 +34,29 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``command`` one of medic's own, only that command's sub-parser: ``medic run`` then
+    imports neither the other commands' modules nor every plugin (their ``register_commands``) to start."""
     parser = _Parser(prog="medic", description="Diagnose and fix machines and services with playbooks.",
                      epilog="Exit codes: 0 no check failed, 1 a check failed, 2 usage or validation error, "
                             "3 a target could not be reached or opened, or nothing was checked. "
                             "Also 3: Prefect server down or an internal error; 130: interrupted (Ctrl-C).")
     parser.add_argument("--version", action="version", version=f"medic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    if command in CORE_COMMANDS:
+        importlib.import_module(f"medic.cli.{command}").register(sub)
+        return parser
     for name in CORE_COMMANDS:
         importlib.import_module(f"medic.cli.{name}").register(sub)
+    from medic.core import pluginmanager
+
     pluginmanager.add_commands(sub)
     return parser
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The command word of ``argv`` when nothing before it is an option (``medic run ...``), else None."""
+    return argv[0] if argv and not argv[0].startswith("-") else None
 
 
 _interrupted = threading.Event()
@@ -83,9 +95,13 @@ def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) 
 
 
 def _dispatch(argv: Sequence[str] | None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words == ["--version"]:  # answered before any command or plugin is imported
+        print(f"medic {__version__}")
+        return 0
     try:
-        parser = build_parser()
-        args = parser.parse_args(argv)
+        parser = build_parser(command_of(words))
+        args = parser.parse_args(words)
         if not getattr(args, "func", None):
             parser.print_help()
             return EXIT_USAGE

@@ -27,7 +27,6 @@ from medic.cli.run import parse_inputs
 from medic.kernel.errors import UsageError
 from medic.kernel.params import ParamError, coerce_value
 from medic.plugins.server import settings as cfg
-from medic.plugins.server.api import FLOW_NAME, PrefectAPI, ServerUnreachable
 
 MODES = ("auto", "server", "local")
 SCHEMA_TYPES = {"integer": "int", "number": "float", "boolean": "bool", "array": "list", "object": "mapping"}
@@ -59,6 +58,8 @@ def try_fast_path(args: argparse.Namespace) -> int | None:
     reason = local_only(args, settings.loopback)
     if reason and mode == "server":
         return _fallback(mode, reason)
+    from medic.plugins.server.api import FLOW_NAME, PrefectAPI, ServerUnreachable  # httpx: only with a server
+
     with PrefectAPI(settings) as api:
         try:
             if reason:  # said only when the server answers: else the run here says it is down

@@ -10,6 +10,7 @@ name; a hook implementation whose name matches no hook specification is an error
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -70,12 +71,20 @@ def _entry_points() -> list[metadata.EntryPoint]:
     return sorted(eps, key=lambda ep: (_dist_name(ep) != SELF_DIST, _dist_name(ep), ep.name))
 
 
+@functools.cache
+def _name_version(dist: metadata.Distribution) -> tuple[str, str]:
+    """Each ``dist.name`` or ``.version`` parses the distribution's METADATA again (email parser): once per
+    distribution and process instead of three times per entry point (about 0.1 s of every command's start)."""
+    meta = dist.metadata
+    return meta["Name"] or "?", meta["Version"] or ""
+
+
 def _dist_name(ep: metadata.EntryPoint) -> str:
-    return ep.dist.name if ep.dist is not None else "?"
+    return _name_version(ep.dist)[0] if ep.dist is not None else "?"
 
 
 def _origin(ep: metadata.EntryPoint) -> Origin:
-    return Origin(ep.name, _dist_name(ep), ep.dist.version if ep.dist is not None else "")
+    return Origin(ep.name, _dist_name(ep), _name_version(ep.dist)[1] if ep.dist is not None else "")
 
 
 def _load_manager(extra_plugins: Iterable[tuple[str, object]]) -> tuple[pluggy.PluginManager, dict[str, Origin],

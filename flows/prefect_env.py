@@ -45,6 +45,7 @@ SERVER_ENV = {
     "PREFECT__SERVER_EPHEMERAL": "1",
     "PREFECT__SERVER_FINAL": "1",
 }
+POLL_S = 0.1
 UVICORN_STARTUP_FAILURE = 3  # uvicorn's exit code when it cannot start (its port taken: another one is tried)
 
 
@@ -114,9 +115,13 @@ class TemporaryServer:
                                             stdout=log, stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float) -> None:
-        """Wait until ``/api/health`` answers 200; a MedicError naming the log file if it never does."""
-        deadline = time.monotonic() + timeout
-        while self.error is None and self.process is not None and time.monotonic() < deadline:
+        """Wait until ``/api/health`` answers 200; a MedicError naming the log file if it never does.
+
+        As Prefect counts it, ``timeout`` is the time slept between polls: on a machine so busy that each poll
+        takes long (load 40 on 2 cores here), the server gets the longer real time it then needs to boot.
+        """
+        waited = 0.0
+        while self.error is None and self.process is not None and waited < timeout:
             code = self.process.poll()
             if code == UVICORN_STARTUP_FAILURE and port_taken(self.port):  # taken since free_port(): another
                 self.spawn()
@@ -124,7 +129,8 @@ class TemporaryServer:
                 raise self.failed(f"it exited with code {code}")
             elif self._healthy():
                 return
-            time.sleep(0.05)
+            time.sleep(POLL_S)
+            waited += POLL_S
         raise self.error or self.failed(f"it did not answer within {timeout:g} s")
 
     def failed(self, why: str) -> MedicError:

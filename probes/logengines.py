@@ -77,7 +77,63 @@ class Segment(NamedTuple):
     chunks: Iterator[bytes]
 
 
-Engine = Callable[[list[Segment], Callable[[Iterator[bytes]], Iterator[bytes]], Matches], None]
+class LineCount:
+    """Bytes and lines a scan covered and the first/last timestamps seen. Called on a segment's blocks
+    (line-aligned or not) it counts them as they pass; :meth:`plain_file` counts a whole plain file from an
+    offset with ``wc -l`` (C, memchr) on the other core while grep reads it."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+        self.lines = 0
+        self.first: float | None = None
+        self.last: float | None = None
+
+    def __call__(self, source: Iterator[bytes]) -> Iterator[bytes]:
+        ends_nl = True
+        for chunk in source:
+            self.bytes += len(chunk)
+            self.lines += chunk.count(b"\n")
+            ends_nl = chunk.endswith(b"\n")
+            self._times(chunk)
+            yield chunk
+        self.lines += not ends_nl  # a last line without its newline
+
+    def _times(self, chunk: bytes) -> None:
+        if self.first is None:
+            self.first = logscan.parse_time(chunk[:256])
+        self.last = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]) or self.last
+
+    def plain_file(self, path: str, start: int) -> Callable[[], None]:
+        """Start counting ``path`` from ``start``; the returned function waits for the count and adds it."""
+        wc = shutil.which("wc")
+        if wc is None:
+            for _ in self(_raw(path, start)):
+                pass
+            return lambda: None
+        with open(path, "rb") as counted, open(path, "rb") as fh:  # two descriptions: two file offsets
+            counted.seek(start)
+            proc = subprocess.Popen([wc, "-l"], stdin=counted, stdout=subprocess.PIPE)
+            size = os.fstat(fh.fileno()).st_size
+            fh.seek(start)
+            head = fh.read(256)
+            fh.seek(max(start, size - TAIL))
+            tail = fh.read()
+
+        def done() -> None:
+            out, _ = proc.communicate()
+            if proc.returncode != 0 or not out.strip().isdigit():
+                raise ValueError(f"wc -l {path} failed")
+            self.bytes += size - start
+            self.lines += int(out) + (bool(tail) and not tail.endswith(b"\n"))
+            if head:
+                self._times(head)
+                self._times(tail)
+
+        return done
+
+
+TAIL = 64 * 1024  # the last line's timestamp is read from this much of the file's end
+Engine = Callable[[list[Segment], LineCount, Matches], None]
 
 
 _LOWER = bytes.maketrans(bytes(range(65, 91)), bytes(range(97, 123)))
@@ -91,7 +147,7 @@ def python_engine(pattern: str, ignore_case: bool) -> Engine:
     rx = re.compile((pattern.lower() if fold else pattern).encode(), flags)
 
     def run(
-        segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: Matches
+        segments: list[Segment], counted: LineCount, sink: Matches
     ) -> None:
         for seg in segments:
             for chunk in counted(seg.chunks):
@@ -140,7 +196,7 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
     argv = [grep, "-a", grep_dialect(pattern), *(["-i"] if ignore_case else []), "-e", pattern]
     env = {**os.environ, "LC_ALL": "C"}
 
-    def one(seg: Segment, counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: Matches) -> None:
+    def one(seg: Segment, counted: LineCount, sink: Matches) -> None:
         with contextlib.ExitStack() as stack:
             if seg.start is not None:
                 fh = stack.enter_context(open(seg.path, "rb"))
@@ -154,9 +210,8 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
                 )
             assert proc.stdout is not None and proc.stderr is not None
             reader = _drain(proc.stdout, sink)
-            if proc.stdin is None:
-                for _ in counted(_raw(seg.path, seg.start or 0)):  # grep reads the file; Python counts lines
-                    pass
+            if proc.stdin is None:  # grep reads the file; wc counts its lines
+                counted.plain_file(seg.path, seg.start or 0)()
             else:
                 with contextlib.suppress(OSError):
                     fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), logscan.CHUNK)
@@ -172,7 +227,7 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
                 raise ValueError(f"grep failed: {err[:300]}")
 
     def run(
-        segments: list[Segment], counted: Callable[[Iterator[bytes]], Iterator[bytes]], sink: Matches
+        segments: list[Segment], counted: LineCount, sink: Matches
     ) -> None:
         for seg in segments:
             one(seg, counted, sink)

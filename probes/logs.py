@@ -20,6 +20,7 @@ from medic.kernel.params import Param
 from medic.kernel.probe import probe
 from medic.probes import logscan
 from medic.probes.logengines import (
+    LineCount,
     Matches,
     Segment,
     grep_dialect,
@@ -171,21 +172,7 @@ def log_scan(
     run = grep_engine(grep, pattern, ignore_case) if grep else python_engine(pattern, ignore_case)
     since = time.time() - 60 * window_min if window_min > 0 else None
     sink = Matches(top, 5, extract)
-    stats = {"bytes": 0, "lines": 0}
-    edges: list[float | None] = [None, None]
-
-    def counted(source: Iterator[bytes]) -> Iterator[bytes]:
-        """Count bytes and lines of a segment's blocks (line-aligned or not) and note its first/last time."""
-        ends_nl = True
-        for chunk in source:
-            stats["bytes"] += len(chunk)
-            stats["lines"] += chunk.count(b"\n")
-            ends_nl = chunk.endswith(b"\n")
-            if edges[0] is None:
-                edges[0] = logscan.parse_time(chunk[:256])
-            edges[1] = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]) or edges[1]
-            yield chunk
-        stats["lines"] += not ends_nl  # a last line without its newline
+    counted = LineCount()
 
     started = time.monotonic()
     run(_plan(path, lines, since, include_rotated), counted, sink)
@@ -196,11 +183,11 @@ def log_scan(
         "mode": "window" if since is not None else "lines" if lines else "all",
         "window_min": window_min,
         "lines_requested": lines,
-        "bytes_scanned": stats["bytes"],
-        "lines_scanned": stats["lines"],
+        "bytes_scanned": counted.bytes,
+        "lines_scanned": counted.lines,
         "matches": sink.count,
-        "first_time": edges[0],
-        "last_time": edges[1],
+        "first_time": counted.first,
+        "last_time": counted.last,
         "scan_s": round(time.monotonic() - started, 3),
         "top": sink.tally.top(top),
         "approximate": sink.tally.pruned,

@@ -12,12 +12,14 @@ import functools
 import logging
 import ssl
 from dataclasses import dataclass
-
-import httpx
+from typing import TYPE_CHECKING
 
 from medic.core.channel import DeliveryError
 from medic.kernel.errors import UsageError
 from medic.plugins.channels.guard import Allowance, BlockedDestination, vet
+
+if TYPE_CHECKING:  # httpx (and the rich, click and pygments of its CLI) load when a channel sends or is checked
+    import httpx
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ def check_url(url: str, allowance: Allowance) -> httpx.URL:
 
 @functools.lru_cache(maxsize=64)  # a channel sends to the same few URLs; an httpx.URL is immutable
 def _parsed(url: str) -> httpx.URL:
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
@@ -57,6 +61,8 @@ class _HideUrlSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if (isinstance(record.msg, str) and record.msg.startswith("HTTP Request:")
                 and isinstance(record.args, tuple) and len(record.args) > 1):
+            import httpx
+
             url = httpx.URL(str(record.args[1]))
             record.args = (record.args[0], f"{url.scheme}://{url.netloc.decode('ascii')}/…", *record.args[2:])
         return True
@@ -68,6 +74,8 @@ logging.getLogger("httpx").addFilter(_HideUrlSecrets())
 @functools.lru_cache(maxsize=8)
 def _tls_context(verify: bool | str) -> ssl.SSLContext:
     """One context per trust setting and process: loading the CA bundle took 20 ms, 70 % of a delivery."""
+    import httpx
+
     return httpx.create_ssl_context(verify=verify, trust_env=False)
 
 
@@ -75,6 +83,8 @@ def _tls_context(verify: bool | str) -> ssl.SSLContext:
 def _pool(timeout: float, verify: bool | str, name: str) -> httpx.Client:
     """Kept-alive connections per destination name and process: a connection whose certificate was checked for
     one name is never reused for another name on the same address."""
+    import httpx
+
     return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context(verify))
 
 
@@ -131,6 +141,8 @@ class GuardedClient:
         if target.scheme == "http" and not self.allowance.permits(ip, port):
             raise UsageError(f"channel URL for {host}: plain http is only for an allowed lab address; use https")
         connect, netloc = _connect_url(target, str(ip))
+        import httpx
+
         try:
             client = _pool(self.timeout, self.verify, host)
             response = client.request(method, connect, content=body, headers={**headers, "Host": netloc},
