@@ -22,9 +22,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from medic.plugins.cases.calendar import advance
-from medic.plugins.cases.model import OPEN_STATES
+from medic.plugins.cases.model import OPEN_STATES, PRIORITIES
 from medic.plugins.cases.routing import Routing
-from medic.plugins.cases.sla import WARN_AT, Evaluation, evaluate
+from medic.plugins.cases.sla import WARN_AT, Clock, Evaluation, at_risk, clocks, spans
 from medic.plugins.cases.store import CaseStore
 
 SLA_STATES = ("breached", "at risk", "running", "paused", "met")
@@ -37,29 +37,52 @@ _LABEL = ("CASE WHEN s.case_id IS NULL THEN '' WHEN s.fixed IS NOT NULL THEN s.f
 _FILTERS = ("state", "category", "priority", "assignee", "source", "host")
 
 
-def fingerprint(routing: Routing) -> str:
-    """What of routing.yaml the SLA states depend on: the levels' budgets and the business calendar."""
+def keys(routing: Routing) -> dict[str, str]:
+    """Per priority ("": none), what of routing.yaml its cases' SLA states depend on, hashed: its level's budgets
+    and, for a level counted in business hours, the calendar. A row carries its case's key, so a change of
+    routing.yaml re-evaluates only the cases whose rule changed (a level's budgets: that level's cases; the
+    calendar: the cases of business-hours levels; the category or priority rules: none)."""
     cal = routing.calendar
-    data = {"levels": {n: [sorted(lv.budgets.items()), lv.business] for n, lv in routing.levels.items()},
-            "calendar": [cal.timezone, list(cal.days), cal.start, cal.end, sorted(cal.holidays)]}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    calendar = [cal.timezone, list(cal.days), cal.start, cal.end, sorted(cal.holidays)]
+    out = {}
+    for name in ("", *PRIORITIES):
+        lv = routing.levels.get(name)
+        data = None if lv is None else [sorted(lv.budgets.items()), lv.business, calendar if lv.business else None]
+        out[name] = hashlib.sha256(json.dumps([name, data], sort_keys=True).encode()).hexdigest()[:16]
+    return out
 
 
-def summary(ev: Evaluation | None, routing: Routing, now: float) -> tuple[str | None, float | None, float | None]:
+def _key_of_case(keys: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The SQL expression giving a case's key (``c``: the cases table) and its parameters."""
+    params: dict[str, str] = {}
+    for i, (name, key) in enumerate(keys.items()):
+        params[f"p{i}"], params[f"k{i}"] = name, key
+    whens = " ".join(f"WHEN :p{i} THEN :k{i}" for i in range(len(keys)))
+    return f"CASE ifnull(c.priority, '') {whens} END", params
+
+
+Summary = tuple[str | None, float | None, float | None]  # fixed state, at-risk instant, breach instant
+
+
+def summary(ev: Evaluation | None, routing: Routing, now: float) -> Summary:
     """(fixed state, at-risk instant, breach instant) of an evaluation at ``now``: the cases page's labels."""
-    if ev is None or not ev.clocks:
+    if ev is None:
         return "", None, None
-    states = {c.state for c in ev.clocks}
+    return _summary(ev.clocks, routing.calendar if routing.levels[ev.case.priority or ""].business else None, now)
+
+
+def _summary(found: list[Clock], calendar: Any, now: float) -> Summary:
+    if not found:
+        return "", None, None
+    states = {c.state for c in found}
     if "breached" in states:
         return "breached", None, None
-    running = [c for c in ev.clocks if c.state == "running"]
+    running = [c for c in found if c.state == "running"]
     if running:  # the case is in a counting state: every clock not met runs, until the case's next event
-        level = routing.levels[ev.case.priority or ""]
-        calendar = routing.calendar if level.business else None
         return (None, min(advance(calendar, now, WARN_AT * c.budget - c.elapsed) for c in running),
                 min(advance(calendar, now, c.budget - c.elapsed) for c in running))
     if "paused" in states:
-        return ("at risk" if ev.at_risk else "paused"), None, None
+        return ("at risk" if at_risk(found) else "paused"), None, None
     return "met", None, None
 
 
@@ -76,13 +99,24 @@ def _chunks(ids: list[str]) -> Iterator[list[str]]:
         yield ids[start:start + _CHUNK]
 
 
-def _rows(store: CaseStore, routing: Routing, key: str, now: float, ids: list[str]) -> list[tuple[Any, ...]]:
-    events = store.timelines(ids, ("state",))  # all the states read
+def _rows(store: CaseStore, routing: Routing, keys: dict[str, str], now: float, ids: list[str]
+          ) -> list[tuple[Any, ...]]:
+    """The rows of these cases: what ``sla.evaluate`` gives, from their priority, opening and state changes read
+    as plain values (building Case and Event objects, decoding every event's JSON, took half the time)."""
+    marks = ",".join("?" * len(ids))
+    changes: dict[str, list[tuple[float, str]]] = {i: [] for i in ids}
+    for case_id, at, to in store.db.execute("SELECT case_id, at, json_extract(data, '$.to') FROM events "  # noqa: S608
+                                            f"WHERE kind = 'state' AND case_id IN ({marks}) ORDER BY seq", ids):
+        changes[case_id].append((at, to))
     rows = []
-    for case in store.many(ids):
-        fixed, warn_at, breach_at = summary(evaluate(case, events[case.id], routing, now), routing, now)
-        later = [e.at for e in events[case.id] if e.at > now] + [case.created] * (case.created > now)
-        rows.append((case.id, key, fixed, warn_at, breach_at, min(later, default=None)))
+    for case_id, priority, created in store.db.execute(
+            f"SELECT id, priority, created FROM cases WHERE id IN ({marks})", ids):  # noqa: S608
+        level = routing.levels.get(priority or "")
+        fixed, warn_at, breach_at = ("", None, None) if level is None else _summary(
+            clocks(routing, level, spans(created, changes[case_id], now), now)[0],
+            routing.calendar if level.business else None, now)
+        later = [at for at, _ in changes[case_id] if at > now] + [created] * (created > now)
+        rows.append((case_id, keys[priority or ""], fixed, warn_at, breach_at, min(later, default=None)))
     return rows
 
 
@@ -91,13 +125,14 @@ _UPSERT = "INSERT OR REPLACE INTO sla_due VALUES (?, ?, ?, ?, ?, ?)"
 
 def refresh(store: CaseStore, routing: Routing, now: float) -> int:
     """Evaluate the cases whose row is missing or stale; the number evaluated."""
-    key = fingerprint(routing)
-    stale = [r[0] for r in store.db.execute(
-        "SELECT c.id FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = ? "
-        "WHERE s.case_id IS NULL OR s.valid_until <= ?", (key, now))]
+    current = keys(routing)
+    key, params = _key_of_case(current)
+    stale = [r[0] for r in store.db.execute(  # only placeholders are joined in
+        f"SELECT c.id FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = {key} "  # noqa: S608
+        "WHERE s.case_id IS NULL OR s.valid_until <= :now", {**params, "now": now})]
     for chunk in _chunks(stale):
         with store.tx() as db:
-            db.executemany(_UPSERT, _rows(store, routing, key, now, chunk))
+            db.executemany(_UPSERT, _rows(store, routing, current, now, chunk))
     return len(stale)
 
 
@@ -113,10 +148,10 @@ def keeper() -> Callable[[CaseStore, list[str]], None] | None:
         loaded = routing_mod.load()
     except MedicError:
         return None
-    key = fingerprint(loaded)
+    current = keys(loaded)
 
     def keep(store: CaseStore, ids: list[str]) -> None:  # inside the writing transaction, before its commit
-        store.db.executemany(_UPSERT, _rows(store, loaded, key, store.clock(), ids))
+        store.db.executemany(_UPSERT, _rows(store, loaded, current, store.clock(), ids))
     return keep
 
 
@@ -127,7 +162,8 @@ def listing(store: CaseStore, routing: Routing | None, now: float, *, sla: tuple
     (state, category, priority, assignee, source, host), ``sla`` on its SLA state (e.g. ``BREACHING``)."""
     if routing is not None:
         refresh(store, routing, now)
-    where, params = [], {"now": now, "key": fingerprint(routing) if routing is not None else ""}
+    key, keyed = _key_of_case(keys(routing)) if routing is not None else ("''", {})
+    where, params = [], {"now": now, **keyed}
     for name, value in filters.items():
         if name not in _FILTERS:
             raise TypeError(f"no filter {name!r}")
@@ -140,7 +176,7 @@ def listing(store: CaseStore, routing: Routing | None, now: float, *, sla: tuple
         where.append(f"sla IN ({', '.join(f':sla{i}' for i in range(len(sla)))})")
         params.update({f"sla{i}": label for i, label in enumerate(sla)})
     # only column names and placeholders are joined in; every value is a parameter
-    body = ("FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = :key"
+    body = (f"FROM cases c LEFT JOIN sla_due s ON s.case_id = c.id AND s.routing = {key}"
             + (" WHERE " + " AND ".join(where) if where else ""))
     fields = "c.id, c.title, c.state, c.category, c.priority, c.assignee, c.host, c.updated"
     cursor = store.db.cursor()

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from medic.plugins.cases.calendar import elapsed
 from medic.plugins.cases.model import Case, Event
-from medic.plugins.cases.routing import Routing
+from medic.plugins.cases.routing import Level, Routing
 
 WARN_AT = 0.8
 COUNTING = ("opened", "acknowledged", "dispatched", "in_progress")
@@ -32,8 +32,7 @@ _MEETS = {"response": ("acknowledged", "dispatched", "in_progress", "waiting_cus
           "resolution": ("resolved", "closed")}
 
 
-@dataclass(frozen=True)
-class Clock:
+class Clock(NamedTuple):  # made per clock of every case listed: a named tuple is made five times faster
     name: str  # response, dispatch, resolution
     budget: float  # seconds of counted time
     elapsed: float
@@ -61,18 +60,28 @@ class Evaluation:
 
     @property
     def at_risk(self) -> bool:
-        return any(c.state == "breached" or (c.met_at is None and c.fraction >= WARN_AT) for c in self.clocks)
+        return at_risk(self.clocks)
+
+
+def at_risk(clocks: Sequence[Clock]) -> bool:
+    return any(c.state == "breached" or (c.met_at is None and c.fraction >= WARN_AT) for c in clocks)
+
+
+def spans(created: float, changes: Sequence[tuple[float, object]], now: float) -> list[tuple[float, float, str]]:
+    """A case's states over time: (from, to, state), from its opening until ``now``, given its state changes
+    (instant, new state) in order."""
+    out, start, state = [], created, "opened"
+    for at, to in changes:
+        if at <= now:
+            out.append((start, at, state))
+            start, state = at, str(to)
+    out.append((start, max(now, start), state))
+    return out
 
 
 def segments(case: Case, events: Sequence[Event], now: float) -> list[tuple[float, float, str]]:
-    """The case's states over time: (from, to, state), from its opening until ``now``."""
-    out, start, state = [], case.created, "opened"
-    for e in events:
-        if e.kind == "state" and e.at <= now:
-            out.append((start, e.at, state))
-            start, state = e.at, str(e.data.get("to"))
-    out.append((start, max(now, start), state))
-    return out
+    """The case's states over time, from its timeline."""
+    return spans(case.created, [(e.at, e.data.get("to")) for e in events if e.kind == "state"], now)
 
 
 def _met_at(name: str, spans: list[tuple[float, float, str]]) -> float | None:
@@ -87,34 +96,50 @@ def counted(routing: Routing, business: bool, spans: list[tuple[float, float, st
                if state in COUNTING and start < until)
 
 
-def evaluate(case: Case, events: Sequence[Event], routing: Routing, now: float) -> Evaluation | None:
-    """The case's clocks at ``now``; None when its priority has no level in the routing."""
-    level = routing.levels.get(case.priority or "")
-    if level is None:
-        return None
-    spans = segments(case, events, now)
-    marks = {(e.kind, e.data.get("clock")) for e in events if e.kind.startswith("sla.")}
-    clocks = []
+def clocks(routing: Routing, level: Level, states: list[tuple[float, float, str]], now: float,
+           marks: frozenset[tuple[str, Any]] | set[tuple[str, Any]] = frozenset()) -> tuple[list[Clock], float]:
+    """The clocks of a case of this level whose states over time are ``states`` (``spans``), and the time counted
+    until ``now``; ``marks``: the (sla.* kind, clock) of its timeline's SLA events."""
+    out = []
     memo: dict[float, float] = {}  # counted time until an instant: the clocks still running all count until now
+    # the working time since some origin at each instant, by one binary search in the calendar's table
+    worked = routing.calendar.table(states[0][0], max(now, states[-1][1])).worked if level.business else float
+    at: dict[float, float] = {}
 
-    def used_until(until: float) -> float:
+    def w(t: float) -> float:
+        if t not in at:
+            at[t] = worked(t)
+        return at[t]
+
+    def used_until(until: float) -> float:  # what ``counted`` gives
         if until not in memo:
-            memo[until] = counted(routing, level.business, spans, until)
+            memo[until] = sum(max(0.0, w(min(end, until)) - w(start)) for start, end, state in states
+                              if state in COUNTING and start < until)
         return memo[until]
 
     for name in CLOCKS:
         budget = level.budgets.get(name)
         if budget is None:
             continue
-        met = _met_at(name, spans)
+        met = _met_at(name, states)
         used = used_until(met if met is not None else now)
         state = ("breached" if used >= budget else "met" if met is not None
-                 else "running" if spans[-1][2] in COUNTING else "paused")
-        clocks.append(Clock(name, budget, used, state, ("sla.warning", name) in marks,
-                            ("sla.breach", name) in marks, met))
+                 else "running" if states[-1][2] in COUNTING else "paused")
+        out.append(Clock(name, budget, used, state, ("sla.warning", name) in marks,
+                         ("sla.breach", name) in marks, met))
+    return out, (used_until(now) if "update" in level.budgets else 0.0)
+
+
+def evaluate(case: Case, events: Sequence[Event], routing: Routing, now: float) -> Evaluation | None:
+    """The case's clocks at ``now``; None when its priority has no level in the routing."""
+    level = routing.levels.get(case.priority or "")
+    if level is None:
+        return None
+    marks = {(e.kind, e.data.get("clock")) for e in events if e.kind.startswith("sla.")}
+    found, used_now = clocks(routing, level, segments(case, events, now), now, marks)
     cadence = level.budgets.get("update")
     due = 0
     if cadence and case.state not in ("resolved", "closed"):
-        due = int(used_until(now) // cadence)
+        due = int(used_now // cadence)
     sent = max((int(e.data.get("number", 0)) for e in events if e.kind == "sla.update"), default=0)
-    return Evaluation(case, clocks, due, sent)
+    return Evaluation(case, found, due, sent)

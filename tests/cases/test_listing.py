@@ -13,7 +13,7 @@ import pytest
 
 from medic.plugins.cases import routing
 from medic.plugins.cases.calendar import BusinessCalendar
-from medic.plugins.cases.listing import BREACHING, listing, refresh
+from medic.plugins.cases.listing import BREACHING, listing, refresh, state_at, summary
 from medic.plugins.cases.sla import Evaluation, evaluate
 from medic.plugins.cases.store import CaseStore
 
@@ -98,6 +98,29 @@ def test_a_new_event_or_another_routing_voids_rows_but_the_sla_runner_s_own_even
     other = tmp_path / "other.yaml"
     other.write_text(ROUTING.replace("dispatch: 30m", "dispatch: 1h"))
     assert listed(store, routing.load(other), MONDAY + 25 * 60) == dict.fromkeys(ids, "running")
+
+
+def test_a_routing_change_re_evaluates_only_the_cases_whose_rule_changed(tmp_path: Path) -> None:
+    """Rows carry a key per priority (its level's budgets, and the calendar for business-hours levels)."""
+    store = CaseStore(tmp_path / "cases.sqlite", clock=Clock(MONDAY))
+    for priority, count in (("urgent", 2), ("high", 3), ("regular", 4)):
+        for i in range(count):
+            store.open(f"{priority} {i}", priority=priority)
+    store.open("no priority")
+
+    def load(text: str) -> routing.Routing:
+        (tmp_path / "r.yaml").write_text(text)
+        return routing.load(tmp_path / "r.yaml")
+
+    assert refresh(store, load(ROUTING), MONDAY) == 10
+    assert refresh(store, load(ROUTING + "categories: [{check: 'net.*', category: network}]\n"), MONDAY) == 0
+    high_later = ROUTING.replace("high: {response: 2h", "high: {response: 3h")
+    assert refresh(store, load(high_later), MONDAY) == 3  # the high cases only
+    moved = high_later.replace('"2026-12-09"', '"2026-12-10"')  # the calendar: every business-hours level
+    assert refresh(store, load(moved), MONDAY) == 3 + 4  # urgent counts every hour (calendar: always)
+    now, later = MONDAY + 7200, load(moved)
+    assert listed(store, later, now) == {c.id: state_at(*summary(evaluate(c, store.timeline(c.id), later, now), later,
+                                                                 now), now) for c in store.list()}
 
 
 def test_an_event_dated_after_the_listing_is_taken_into_account_when_its_time_comes(tmp_path: Path) -> None:
