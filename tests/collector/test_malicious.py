@@ -178,8 +178,15 @@ def send(client: Any, data: bytes, sha256: str | None = None) -> tuple[str, Any]
 
 
 @pytest.fixture(scope="module")
-def collector(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = start_collector(tmp_path_factory.mktemp("malicious"), "enroll_per_minute: 600\n")
+def server_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's own TMPDIR: its read directories are compared, not those of other processes on this machine."""
+    return tmp_path_factory.mktemp("malicious-tmp")
+
+
+@pytest.fixture(scope="module")
+def collector(tmp_path_factory: pytest.TempPathFactory, server_temp: Path) -> Iterator[Running]:
+    running = start_collector(tmp_path_factory.mktemp("malicious"), "enroll_per_minute: 600\n",
+                              {"TMPDIR": str(server_temp)})
     try:
         yield running
     finally:
@@ -206,12 +213,12 @@ def refused_cleanly(collector: Running, upload_id: str, answer: Any, field: str)
 
 
 @pytest.mark.parametrize("case", CASES, ids=list(CASES))
-def test_a_malicious_bundle_is_refused_and_nothing_is_written(collector: Running, case: str) -> None:
+def test_a_malicious_bundle_is_refused_and_nothing_is_written(collector: Running, server_temp: Path, case: str) -> None:
     data = CASES[case]()
     agent = collector.enroll(f"evil-{case}")
     outside = collector.directory.parent
     before = snapshot(outside) - snapshot(collector.directory)
-    temp_before = set(Path(tempfile.gettempdir()).glob("medic-bundle-read-*"))
+    temp_before = set(server_temp.iterdir())
     with collector.client(str(agent["token"])) as client:
         upload_id, answer = send(client, data)
     doc = refused_cleanly(collector, upload_id, answer, "bundle")
@@ -219,7 +226,7 @@ def test_a_malicious_bundle_is_refused_and_nothing_is_written(collector: Running
     after = snapshot(outside) - snapshot(collector.directory)
     assert {p for p in after - before if not p.endswith(".log")} == set()
     assert not Path(OUTSIDE).exists() and not (outside / "evil").exists() and not (outside / "pax-evil").exists()
-    assert set(Path(tempfile.gettempdir()).glob("medic-bundle-read-*")) == temp_before
+    assert set(server_temp.iterdir()) == temp_before
     cases = json.loads(medic("cases", "list", "--json", env=collector.server.env).stdout or "[]")
     assert not [c for c in cases if c.get("agent_id") == agent["agent_id"]]  # no case opened for it
 
