@@ -60,6 +60,9 @@ def positive_int(text: str) -> int:
 
 def _service_env(config: dict[str, Any]) -> None:
     """Prefect settings for runs started here: medic's quiet defaults and the heartbeat the automation expects."""
+    from medic.plugins.server.settings import prepare
+
+    prepare()  # PREFECT_API_URL's rules, and MEDIC_PREFECT_AUTH_FILE's string exported, before Prefect is imported
     from medic.flows import prefect_env
     from medic.flows.deploy import settings
 

@@ -37,7 +37,9 @@ def test_doctor_passes_with_the_auth_string_from_a_0600_file(prefect_service: Pr
     assert prefect_service.auth_string not in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("command", [["doctor", "server"], ["runs", "list"], ["run", "triage", "--submit", "server"]])
+@pytest.mark.parametrize("command", [["doctor", "server"], ["runs", "list"], ["run", "triage", "--submit", "server"],
+                                     ["deploy", "--playbook", "triage"], ["worker", "--pool", "medic"],
+                                     ["serve", "--playbook", "triage"]])
 def test_a_group_readable_auth_file_is_refused(prefect_service: PrefectService, tmp_path: Path,
                                                command: list[str]) -> None:
     secret = auth_file(tmp_path / "auth", prefect_service.auth_string, 0o644)
@@ -46,6 +48,14 @@ def test_a_group_readable_auth_file_is_refused(prefect_service: PrefectService, 
     assert f"MEDIC_PREFECT_AUTH_FILE={secret}: mode 0644 lets other users read the auth string" in \
         done.stdout + done.stderr
     assert "Traceback" not in done.stderr and prefect_service.auth_string not in done.stdout + done.stderr
+
+
+def test_deploy_uses_the_auth_string_from_a_0600_file(prefect_service: PrefectService, tmp_path: Path) -> None:
+    secret = auth_file(tmp_path / "auth", prefect_service.auth_string, 0o600)
+    env = client_env(prefect_service, MEDIC_PREFECT_AUTH_FILE=secret)
+    done = medic(env, "deploy", "--playbook", "triage", "--pool", "medic-auth-file")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "deployed 1 playbook(s)" in done.stderr and prefect_service.auth_string not in done.stdout + done.stderr
 
 
 def test_a_wrong_auth_string_is_one_401_line(prefect_service: PrefectService, tmp_path: Path) -> None:
@@ -65,7 +75,7 @@ def test_a_wrong_auth_string_is_one_401_line(prefect_service: PrefectService, tm
 def test_a_remote_url_needs_https_and_an_auth_string(url: str) -> None:
     env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("PREFECT_API", "MEDIC_PREFECT"))}
     env["PREFECT_API_URL"] = url
-    for command in (["run", "triage"], ["runs", "list"], ["doctor", "server"]):
+    for command in (["run", "triage"], ["runs", "list"], ["doctor", "server"], ["deploy"], ["worker"]):
         done = medic(env, *command)
         assert done.returncode == 2, done.stdout + done.stderr
         assert f"PREFECT_API_URL={url} is not on this machine" in done.stdout + done.stderr
