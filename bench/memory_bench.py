@@ -5,9 +5,10 @@ For each case the command runs ``--repeat`` times in a fresh PREFECT_HOME (cold:
 creates its database and registers its blocks), and every ``--interval`` seconds the resident set sizes of the
 process and all its descendants are summed, and so are their proportional set sizes (PSS, from
 /proc/PID/smaps_rollup: pages shared between processes counted once). Printed per case: the median and largest peak
-of the RSS sum, the median peak of the PSS sum, and the peak of the largest single process (what `wait4`'s
-ru_maxrss reports, the figure earlier benchmarks gave). A forked probe child (a step with a timeout) shares its
-parent's pages until it exits: the RSS sum counts them twice, the PSS sum once.
+of the RSS sum, the median peak of the PSS sum, the peak of the largest single process (what `wait4`'s
+ru_maxrss reports, the figure earlier benchmarks gave), and the peaks of medic's own process and of the server.
+A forked probe child (a step with a timeout) shares its parent's pages until it exits: the RSS sum counts them
+twice, the PSS sum once.
 
 Usage: .venv/bin/python bench/memory_bench.py [--repeat 3] [--interval 0.05] [--env KEY=VALUE ...]
 (--env adds settings to every case, e.g. to try a Prefect setting before putting it in flows/prefect_env.py)
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 
 
 SERVER: dict[str, int] = {}  # peak RSS of Prefect's server process (uvicorn), per case
+ROOT: dict[str, int] = {}  # peak RSS of the command's own process (medic), per case
 
 
 def pss(pid: int) -> int:
@@ -53,7 +55,9 @@ def tree_rss(root: psutil.Process) -> tuple[int, int, int, int]:
     for proc in [root, *root.children(recursive=True)]:
         try:
             rss = proc.memory_info().rss
-            if "uvicorn" in proc.cmdline():
+            if proc.pid == root.pid:
+                ROOT["peak"] = max(ROOT.get("peak", 0), rss)
+            elif "uvicorn" in proc.cmdline():
                 SERVER["peak"] = max(SERVER.get("peak", 0), rss)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
@@ -102,11 +106,12 @@ def main() -> None:
     cases = [c for c in cases if c[0] in args.cases.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
           f"sampling every {args.interval:g} s; extra env: {' '.join(args.env) or '(none)'}")
-    print(f"{'case':<46} {'tree RSS':>9} {'(max)':>8} {'tree PSS':>9} {'one process':>12} {'server':>8} "
-          f"{'procs':>6} {'wall':>8}")
+    print(f"{'case':<46} {'tree RSS':>9} {'(max)':>8} {'tree PSS':>9} {'one process':>12} {'medic':>7} "
+          f"{'server':>7} {'procs':>6} {'wall':>8}")
     for _key, label, argv, fresh_home in cases:
         trees, psses, ones, walls, procs = [], [], [], [], []
         SERVER.clear()
+        ROOT.clear()
         for i in range(args.repeat):
             env = dict(base)
             if fresh_home:
@@ -119,7 +124,8 @@ def main() -> None:
             procs.append(most)
         server = f"{SERVER['peak'] >> 20} MB" if SERVER else "-"
         print(f"{label:<46} {statistics.median(trees):>6.0f} MB {max(trees):>5} MB {statistics.median(psses):>6.0f} MB "
-              f"{statistics.median(ones):>9.0f} MB {server:>8} {max(procs):>6} {statistics.median(walls):>6.2f} s")
+              f"{statistics.median(ones):>9.0f} MB {ROOT.get('peak', 0) >> 20:>4} MB {server:>7} {max(procs):>6} "
+              f"{statistics.median(walls):>6.2f} s")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     shutil.rmtree(work, ignore_errors=True)
 

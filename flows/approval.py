@@ -47,7 +47,9 @@ class ApprovalInput(RunInput):
 
 def server_configured() -> bool:
     """A Prefect server someone can open (``PREFECT_API_URL``), not the temporary one started for this run."""
-    return bool(get_current_settings().api.url)
+    from medic.flows.prefect_env import on_temporary_server
+
+    return bool(get_current_settings().api.url) and not on_temporary_server()
 
 
 def approve_in_prefect_ui(question: str, timeout: float, step: Step, target: Target) -> Approval | None:

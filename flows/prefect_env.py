@@ -180,6 +180,14 @@ def spawn_temporary_server() -> TemporaryServer | None:
         return _server["server"]
 
 
+def on_temporary_server() -> bool:
+    """Does Prefect talk to the temporary server medic started (nobody could open its UI)?"""
+    from prefect.settings import get_current_settings
+
+    ours = _server.get("server")
+    return ours is not None and ours.error is None and get_current_settings().api.url == ours.api_url
+
+
 def use_temporary_server(timeout: float | None = None) -> None:
     """Point Prefect at the temporary server once it answers, unless Prefect's settings already name a server
     (a profile's PREFECT_API_URL, a test harness) or forbid a temporary one. Idempotent."""
@@ -187,8 +195,7 @@ def use_temporary_server(timeout: float | None = None) -> None:
     from prefect.settings import PREFECT_API_URL, get_current_settings
 
     settings = get_current_settings()
-    ours = _server.get("server")
-    if ours is not None and ours.error is None and settings.api.url == ours.api_url:
+    if on_temporary_server():
         return  # already in use
     if settings.api.url or not settings.server.ephemeral.enabled:
         with _lock:

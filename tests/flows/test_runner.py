@@ -142,12 +142,15 @@ def test_temporary_server_logs_to_its_file_loads_no_server_code_here_and_stops_a
         print(os.readlink(f"/proc/{pid}/fd/2"))
         print(prefect_env.server_log_path())
         print(",".join(sorted(m for m in sys.modules if m.startswith("prefect.server.api"))) or "-")
+        from medic.flows.approval import server_configured
+        print(server_configured())  # nobody can open this server's UI: approve steps ask on the terminal
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
     assert out.returncode == 0, out.stderr[-2000:]
-    pid, fd1, fd2, log, server_modules = out.stdout.split()
+    pid, fd1, fd2, log, server_modules, configured = out.stdout.split()
+    assert configured == "False"
     assert fd1 == fd2 == log == str(tmp_path / "prefect" / "medic-temporary-server.log")
     assert server_modules == "-"  # the server's code (FastAPI, SQLAlchemy...) stays in the server's process
     assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped when medic's process ended
