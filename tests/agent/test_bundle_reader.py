@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import tarfile
 import zlib
 from pathlib import Path
@@ -108,6 +109,22 @@ def test_an_opened_bundle_gives_its_members_and_removes_them_on_close(tmp_path: 
             bundle.member_path("manifest.json")
         assert caught.value.args[0] == f"'manifest.json' is not a member of {path}"
     assert list(read_roots.iterdir()) == []
+    bundle.close()  # closing again (after the with block, or twice) is harmless
+
+
+def test_member_names_with_spaces_are_written_where_they_are_named(tmp_path: Path) -> None:
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/my app/x y.log", A)])
+    with open_bundle(path) as bundle:
+        assert bundle.read_bytes("logs/my app/x y.log") == A
+        assert (bundle.root / "logs" / "my app" / "x y.log").read_bytes() == A
+
+
+def test_a_member_larger_than_one_read_comes_back_whole(tmp_path: Path) -> None:
+    data = os.urandom(200_000)  # about three of the reader's 64 KiB reads
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/big.log", data)])
+    with open_bundle(path) as bundle:
+        assert bundle.read_bytes("logs/big.log") == data
+    assert read_manifest(path).members[0].size == 200_000
 
 
 def test_probe_results_come_back_keyed_by_their_calls(tmp_path: Path) -> None:
@@ -263,6 +280,19 @@ def test_a_bundle_that_changes_between_the_passes_is_refused_and_nothing_stays(
     assert str(caught.value) == (f"bundle {path}, member 'manifest.json': "
                                  "the manifest changed while the bundle was read")
     assert list(read_roots.iterdir()) == []
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A)])
+    raw = json.dumps(manifest_for([("logs/a.log", A)])).encode()
+    craft(other, [entry("manifest.json", raw), entry("logs/a.log", b"alphA\n")])  # same manifest, other data
+    with pytest.raises(BundleCorrupt) as caught:
+        open_bundle(path)
+    assert str(caught.value) == (f"bundle {path}, member 'logs/a.log': "
+                                 "sha256 does not match the manifest (changed or corrupt)")
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A)])
+    craft(other, [entry("logs/a.log", A)])  # the same member, the manifest gone
+    with pytest.raises(BundleFormatError) as caught:
+        open_bundle(path)
+    assert str(caught.value) == f"bundle {path}, member 'manifest.json': no manifest.json in the archive"
+    assert list(read_roots.iterdir()) == []
 
 
 def test_a_member_that_cannot_be_created_safely_refuses_the_bundle(tmp_path: Path, read_roots: Path) -> None:
@@ -270,6 +300,10 @@ def test_a_member_that_cannot_be_created_safely_refuses_the_bundle(tmp_path: Pat
     with pytest.raises(BundleUnsafe) as caught:
         open_bundle(path)
     assert str(caught.value) == f"bundle {path}, member 'logs/a.log': refused: cannot create it safely (File exists)"
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A), ("logs", A)])  # a file where a directory is
+    with pytest.raises(BundleUnsafe) as caught:
+        open_bundle(path)
+    assert str(caught.value) == f"bundle {path}, member 'logs': refused: cannot create it safely (File exists)"
     assert list(read_roots.iterdir()) == []
 
 
