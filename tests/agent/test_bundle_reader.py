@@ -227,6 +227,16 @@ def test_refusals_name_the_member(tmp_path: Path, entries: list[tuple[tarfile.Ta
     assert str(caught) == f"bundle {path}, member {member!r}: {message}"
 
 
+def test_a_bad_manifest_in_a_bundle_names_the_bundle(tmp_path: Path) -> None:
+    not_json = craft(tmp_path / "n.tar.gz", [entry("manifest.json", b"{not json")])
+    assert str(refusal(not_json)) == (f"bundle {not_json}, member 'manifest.json': manifest is not JSON: "
+                                      "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+    raw = json.dumps(manifest_for([], host=None) | {"format_version": 2}).encode()
+    newer = craft(tmp_path / "v2.tar.gz", [entry("manifest.json", raw)])
+    assert str(refusal(newer)) == (f"bundle {newer}, member 'manifest.json': invalid manifest: "
+                                   "unsupported format_version 2; this medic reads 1")
+
+
 def test_the_first_missing_member_is_named_with_the_count(tmp_path: Path) -> None:
     listed = [("a.log", A), ("b.log", B), ("c.log", A)]
     path = with_manifest(tmp_path / "b.tar.gz", listed, [entry("a.log", A)])
