@@ -465,11 +465,19 @@ def test_manifest_defaults_and_zero_sizes() -> None:
 def test_decompressed_reads_in_pieces_up_to_its_cap() -> None:
     data = bytes(range(256)) * 1000
     stream = Decompressed(io.BytesIO(gzip.compress(data)), len(data))
-    assert stream.read(10) == data[:10] and stream.read(0) == b""
+    assert stream.read(10) == data[:10] and 10 <= stream.count <= 1 << 16  # one 64 KiB piece, not the whole
+    held = stream.count
+    assert stream.read(0) == b"" and stream.count == held
     assert stream.read() == data[10:] and stream.read(5) == b"" and stream.count == len(data)
     with pytest.raises(TooBig) as caught:
         Decompressed(io.BytesIO(gzip.compress(data)), len(data) - 1).read()
     assert caught.value.args == (len(data) - 1,)
+
+
+def test_decompressed_reads_gzip_only() -> None:
+    """A zlib stream (no gzip header) is not a .tar.gz: refused, not decoded."""
+    with pytest.raises(zlib.error, match="incorrect header check"):
+        Decompressed(io.BytesIO(zlib.compress(b"line\n" * 100)), 1 << 20).read()
 
 
 def test_decompressed_refuses_a_cut_or_a_tail() -> None:
