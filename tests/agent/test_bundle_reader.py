@@ -204,6 +204,8 @@ def test_other_formats_get_a_sentence(tmp_path: Path) -> None:
     ([entry("dev/tty", kind=tarfile.CHRTYPE)], BundleUnsafe, "refused: device or fifo", "dev/tty"),
     ([entry("pipe", kind=tarfile.FIFOTYPE)], BundleUnsafe, "refused: device or fifo", "pipe"),
     ([entry("./", A)], BundleUnsafe, "refused: only regular files and directories are allowed", "./"),
+    ([entry("logs/a.log", A, kind=tarfile.GNUTYPE_SPARSE)], BundleUnsafe,
+     "refused: only regular files and directories are allowed", "logs/a.log"),
     ([entry("./../x", A)], BundleUnsafe, "refused: path with '..', '.' or empty components", "./../x"),
     ([entry("/etc/x", A)], BundleUnsafe, "refused: absolute path", "/etc/x"),
     ([entry("logs/a.log", A), entry("logs/a.log", A)], BundleCorrupt, "member stored twice", "logs/a.log"),
@@ -217,7 +219,7 @@ def test_other_formats_get_a_sentence(tmp_path: Path) -> None:
      "refused: a directory that holds no member the manifest lists", "log"),
     ([], BundleCorrupt, "truncated: 1 member(s) missing", "logs/a.log"),
     ([entry("manifest.json", b"{}")], BundleCorrupt, "manifest stored twice", "manifest.json"),
-], ids=["symlink", "hardlink", "block", "char", "fifo", "root-file", "dot-dot", "absolute", "twice", "size",
+], ids=["symlink", "hardlink", "block", "char", "fifo", "root-file", "sparse", "dot-dot", "absolute", "twice", "size",
         "sha256", "unlisted", "directory", "directory-prefix", "missing", "manifest-twice"])
 def test_refusals_name_the_member(tmp_path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]],
                                   error: type[BundleError], message: str, member: str) -> None:
@@ -401,6 +403,7 @@ def test_corruption_says_where_it_was_found(tmp_path: Path) -> None:
     ("/etc/passwd", "absolute path"),
     ("logs\\a", "absolute path"),
     ("C:x", "absolute path"),
+    ("c:x", "absolute path"),
     ("a//b", "path with '..', '.' or empty components"),
     ("a/./b", "path with '..', '.' or empty components"),
     ("a/", "path with '..', '.' or empty components"),
