@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import io
 import json
+import os
 import tarfile
 import zlib
 from pathlib import Path
@@ -108,6 +109,22 @@ def test_an_opened_bundle_gives_its_members_and_removes_them_on_close(tmp_path: 
             bundle.member_path("manifest.json")
         assert caught.value.args[0] == f"'manifest.json' is not a member of {path}"
     assert list(read_roots.iterdir()) == []
+    bundle.close()  # closing again (after the with block, or twice) is harmless
+
+
+def test_member_names_with_spaces_are_written_where_they_are_named(tmp_path: Path) -> None:
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/my app/x y.log", A)])
+    with open_bundle(path) as bundle:
+        assert bundle.read_bytes("logs/my app/x y.log") == A
+        assert (bundle.root / "logs" / "my app" / "x y.log").read_bytes() == A
+
+
+def test_a_member_larger_than_one_read_comes_back_whole(tmp_path: Path) -> None:
+    data = os.urandom(200_000)  # about three of the reader's 64 KiB reads
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/big.log", data)])
+    with open_bundle(path) as bundle:
+        assert bundle.read_bytes("logs/big.log") == data
+    assert read_manifest(path).members[0].size == 200_000
 
 
 def test_probe_results_come_back_keyed_by_their_calls(tmp_path: Path) -> None:
@@ -187,6 +204,8 @@ def test_other_formats_get_a_sentence(tmp_path: Path) -> None:
     ([entry("dev/tty", kind=tarfile.CHRTYPE)], BundleUnsafe, "refused: device or fifo", "dev/tty"),
     ([entry("pipe", kind=tarfile.FIFOTYPE)], BundleUnsafe, "refused: device or fifo", "pipe"),
     ([entry("./", A)], BundleUnsafe, "refused: only regular files and directories are allowed", "./"),
+    ([entry("logs/a.log", A, kind=tarfile.GNUTYPE_SPARSE)], BundleUnsafe,
+     "refused: only regular files and directories are allowed", "logs/a.log"),
     ([entry("./../x", A)], BundleUnsafe, "refused: path with '..', '.' or empty components", "./../x"),
     ([entry("/etc/x", A)], BundleUnsafe, "refused: absolute path", "/etc/x"),
     ([entry("logs/a.log", A), entry("logs/a.log", A)], BundleCorrupt, "member stored twice", "logs/a.log"),
@@ -200,7 +219,7 @@ def test_other_formats_get_a_sentence(tmp_path: Path) -> None:
      "refused: a directory that holds no member the manifest lists", "log"),
     ([], BundleCorrupt, "truncated: 1 member(s) missing", "logs/a.log"),
     ([entry("manifest.json", b"{}")], BundleCorrupt, "manifest stored twice", "manifest.json"),
-], ids=["symlink", "hardlink", "block", "char", "fifo", "root-file", "dot-dot", "absolute", "twice", "size",
+], ids=["symlink", "hardlink", "block", "char", "fifo", "root-file", "sparse", "dot-dot", "absolute", "twice", "size",
         "sha256", "unlisted", "directory", "directory-prefix", "missing", "manifest-twice"])
 def test_refusals_name_the_member(tmp_path: Path, entries: list[tuple[tarfile.TarInfo, bytes | None]],
                                   error: type[BundleError], message: str, member: str) -> None:
@@ -208,6 +227,16 @@ def test_refusals_name_the_member(tmp_path: Path, entries: list[tuple[tarfile.Ta
     caught = refusal(path)
     assert type(caught) is error and caught.member == member
     assert str(caught) == f"bundle {path}, member {member!r}: {message}"
+
+
+def test_a_bad_manifest_in_a_bundle_names_the_bundle(tmp_path: Path) -> None:
+    not_json = craft(tmp_path / "n.tar.gz", [entry("manifest.json", b"{not json")])
+    assert str(refusal(not_json)) == (f"bundle {not_json}, member 'manifest.json': manifest is not JSON: "
+                                      "Expecting property name enclosed in double quotes: line 1 column 2 (char 1)")
+    raw = json.dumps(manifest_for([], host=None) | {"format_version": 2}).encode()
+    newer = craft(tmp_path / "v2.tar.gz", [entry("manifest.json", raw)])
+    assert str(refusal(newer)) == (f"bundle {newer}, member 'manifest.json': invalid manifest: "
+                                   "unsupported format_version 2; this medic reads 1")
 
 
 def test_the_first_missing_member_is_named_with_the_count(tmp_path: Path) -> None:
@@ -263,6 +292,19 @@ def test_a_bundle_that_changes_between_the_passes_is_refused_and_nothing_stays(
     assert str(caught.value) == (f"bundle {path}, member 'manifest.json': "
                                  "the manifest changed while the bundle was read")
     assert list(read_roots.iterdir()) == []
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A)])
+    raw = json.dumps(manifest_for([("logs/a.log", A)])).encode()
+    craft(other, [entry("manifest.json", raw), entry("logs/a.log", b"alphA\n")])  # same manifest, other data
+    with pytest.raises(BundleCorrupt) as caught:
+        open_bundle(path)
+    assert str(caught.value) == (f"bundle {path}, member 'logs/a.log': "
+                                 "sha256 does not match the manifest (changed or corrupt)")
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A)])
+    craft(other, [entry("logs/a.log", A)])  # the same member, the manifest gone
+    with pytest.raises(BundleFormatError) as caught:
+        open_bundle(path)
+    assert str(caught.value) == f"bundle {path}, member 'manifest.json': no manifest.json in the archive"
+    assert list(read_roots.iterdir()) == []
 
 
 def test_a_member_that_cannot_be_created_safely_refuses_the_bundle(tmp_path: Path, read_roots: Path) -> None:
@@ -270,6 +312,10 @@ def test_a_member_that_cannot_be_created_safely_refuses_the_bundle(tmp_path: Pat
     with pytest.raises(BundleUnsafe) as caught:
         open_bundle(path)
     assert str(caught.value) == f"bundle {path}, member 'logs/a.log': refused: cannot create it safely (File exists)"
+    path = with_manifest(tmp_path / "b.tar.gz", [("logs/a.log", A), ("logs", A)])  # a file where a directory is
+    with pytest.raises(BundleUnsafe) as caught:
+        open_bundle(path)
+    assert str(caught.value) == f"bundle {path}, member 'logs': refused: cannot create it safely (File exists)"
     assert list(read_roots.iterdir()) == []
 
 
@@ -357,6 +403,7 @@ def test_corruption_says_where_it_was_found(tmp_path: Path) -> None:
     ("/etc/passwd", "absolute path"),
     ("logs\\a", "absolute path"),
     ("C:x", "absolute path"),
+    ("c:x", "absolute path"),
     ("a//b", "path with '..', '.' or empty components"),
     ("a/./b", "path with '..', '.' or empty components"),
     ("a/", "path with '..', '.' or empty components"),
@@ -421,11 +468,19 @@ def test_manifest_defaults_and_zero_sizes() -> None:
 def test_decompressed_reads_in_pieces_up_to_its_cap() -> None:
     data = bytes(range(256)) * 1000
     stream = Decompressed(io.BytesIO(gzip.compress(data)), len(data))
-    assert stream.read(10) == data[:10] and stream.read(0) == b""
+    assert stream.read(10) == data[:10] and 10 <= stream.count <= 1 << 16  # one 64 KiB piece, not the whole
+    held = stream.count
+    assert stream.read(0) == b"" and stream.count == held
     assert stream.read() == data[10:] and stream.read(5) == b"" and stream.count == len(data)
     with pytest.raises(TooBig) as caught:
         Decompressed(io.BytesIO(gzip.compress(data)), len(data) - 1).read()
     assert caught.value.args == (len(data) - 1,)
+
+
+def test_decompressed_reads_gzip_only() -> None:
+    """A zlib stream (no gzip header) is not a .tar.gz: refused, not decoded."""
+    with pytest.raises(zlib.error, match="incorrect header check"):
+        Decompressed(io.BytesIO(zlib.compress(b"line\n" * 100)), 1 << 20).read()
 
 
 def test_decompressed_refuses_a_cut_or_a_tail() -> None:
