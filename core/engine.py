@@ -190,6 +190,8 @@ class Engine:
             self._prefetch(playbook.steps, target, scope)
         except TargetError as exc:  # unreachable host (or lost mid-collection): one finding, the others go on
             return [unreachable_result(target, str(exc))]
+        except Exception as exc:  # a fault in a target plugin's own code: this target's error, the others go on
+            return [unreachable_result(target, f"{target.name}: collecting data failed ({type(exc).__name__}: {exc})")]
         return self._run_steps(playbook.steps, target, scope, run_id, options)
 
     def _prefetch(self, steps: list[Step], target: Target, scope: Mapping[str, Any]) -> None:

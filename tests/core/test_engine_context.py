@@ -335,6 +335,16 @@ def test_prefetch_renders_inputs_and_target_and_leaves_a_failing_target_for_the_
     assert (unreachable.step, unreachable.status, unreachable.error) == (
         "target", Status.ERROR, "db9: connection reset")
 
+    class Buggy(FakeTarget):  # a third-party target whose own code fails: that target's error, the others go on
+        def _collect(self, calls: list[ProbeCall]) -> dict[ProbeCall, Any]:
+            raise KeyError("hostname")
+
+    run = Engine(reg).run(pb, [named(Buggy({}), "odd1"), named(FakeTarget({}), "web2")], {})
+    [buggy] = run.results["odd1"]
+    assert (buggy.step, buggy.status, buggy.error) == (
+        "target", Status.ERROR, "odd1: collecting data failed (KeyError: 'hostname')")
+    assert [r.step for r in run.results["web2"]] == [s.id for s in pb.steps]
+
 
 def test_static_calls_leave_out_anything_that_mentions_an_earlier_step(reg: Registry) -> None:
     pb = load(reg, """
