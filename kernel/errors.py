@@ -5,6 +5,7 @@ Every subclass of MedicError anywhere in medic is drawn here, with its module an
 
     MedicError              medic.kernel.errors             exit 3  unless a subclass says otherwise
     ├── UsageError          medic.kernel.errors             exit 2  bad command line, unknown playbook or target name
+    │   └── TriggerError    medic.flows.triggers            exit 2  a playbook's triggers: entry is invalid (file:line)
     ├── ValidationError     medic.kernel.errors             exit 2  a playbook, inventory or parameter set is invalid
     ├── ParamError          medic.kernel.params             exit 2  a parameter is missing, unknown or mistyped
     ├── ExprError           medic.core.expr                 exit 2  a malformed expression or an undefined name
