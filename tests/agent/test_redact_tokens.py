@@ -28,6 +28,8 @@ RANDOM = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9"  # 27 characters, three classes, a switch
     ("AKIAABCDEFGHIJKLMNOPQ", []),  # 17 characters after the prefix: not an access key id
     (f"ghX_{BODY}", []),  # "gh" starts a prefix, the literal "gh" too, but no format matches
     ("whsec_" + "A" * 24 + "==", [("stripe_key", 0, 32)]),
+    # "=" is in whsec's alphabet, not in a word's: the match runs over the next word, and the search goes on after it
+    ("whsec_" + "A" * 24 + "==" + "B" * 16 + f" ghp_{BODY}", [("stripe_key", 0, 48), ("github_token", 49, 89)]),
     ("sk-ant-api03-" + "a" * 80, [("anthropic_key", 0, 93)]),
     ("M" + "T" + "a" * 23 + ".abcdef." + "b" * 27, [("discord_bot_token", 0, 60)]),
     ("MQ" + "a" * 23 + ".abcdef." + "b" * 27, [("discord_bot_token", 0, 60)]),
