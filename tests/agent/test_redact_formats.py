@@ -62,6 +62,7 @@ def _b64(text: bytes) -> str:
 @pytest.mark.parametrize(("value", "expected"), [
     (_b64(b"admin:pw"), True), (base64.b64encode(b"admin:pw").decode(), True),  # padding optional
     (_b64(b"nocolon"), False), (_b64(b"a:\x01b"), False), (_b64(b"\xff\xfe:x"), False), ("not base64!", False),
+    ("YT.pi", False), ("YTpi", True),  # "a:b" in base64, but a character outside base64 fails it
 ])
 def test_basic_credentials(value: str, expected: bool) -> None:
     assert rules._basic_credentials(value) is expected

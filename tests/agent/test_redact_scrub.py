@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from medic.agent.redact import Scrubber
+from medic.agent.redact import Pseudonymiser, Scrubber
+from medic.kernel.models import ProbeResult
 
 S = "Zq9-hunter2-Xy7"
 
@@ -72,3 +73,33 @@ def test_summary_is_sorted_by_rule() -> None:
 ])
 def test_argv_exactly(argv: list[Any], expected: list[Any]) -> None:
     assert Scrubber().scrub_value(argv) == expected
+
+
+def test_probe_result_without_error() -> None:
+    result = ProbeResult("files", {"path": "/etc/x", "token": "abc123xyz"}, True, data={"password": "hunter2"},
+                         error=None, duration_s=0.1)
+    assert Scrubber().scrub_result(result) == ProbeResult(
+        "files", {"path": "/etc/x", "token": "[REDACTED:token#1]"}, True, data={"password": "[REDACTED:password#2]"},
+        error=None, duration_s=0.1)
+
+
+def test_scrub_bytes_uses_the_path() -> None:
+    assert Scrubber().scrub_bytes(b"db:5432:app:bob:pw1", path="/home/bob/.pgpass") == \
+        b"db:5432:app:bob:[REDACTED:password#1]"
+    assert Scrubber().scrub_bytes(b"db:5432:app:bob:pw1") == b"db:5432:app:bob:pw1"
+
+
+class TestPseudonymiserParts:
+    def test_pseudonyms_are_not_pseudonymised_again(self) -> None:
+        p = Pseudonymiser(users=["alice"])
+        text = "user-1@example.invalid and Alice@Corp.com and USER-1@EXAMPLE.INVALID"
+        assert p.text(text) == "user-1@example.invalid and user-1@example.invalid and USER-1@EXAMPLE.INVALID"
+        assert p.mapping == {"Alice": "user-1", "Alice@Corp.com": "user-1@example.invalid"}
+
+    def test_value_walks_keys_lists_and_tuples(self) -> None:
+        p = Pseudonymiser(users=["alice"], hosts=["db01"])
+        value = {"db01": ["alice", ("10.1.2.3", 5)], "n": None, "b": True, "x": {"k": "bob@example.org"}}
+        assert p.value(value) == {"host-1": ["user-1", ["10.255.0.1", 5]], "n": None, "b": True,
+                                  "x": {"k": "user-2@example.invalid"}}
+        assert p.mapping == {"db01": "host-1", "alice": "user-1", "10.1.2.3": "10.255.0.1",
+                             "bob@example.org": "user-2@example.invalid"}
