@@ -73,6 +73,11 @@ def test_values_redacted(value: str, key: str) -> None:
     ("abcdefghijklmnopqrst123", False), ("abcdefghijklmnopqrstu123", True),  # 24+ with 3 digits and 3 letters
     ("abcdefghijklmnopqrstuv12", False), ("123456789012345678901abc", True), ("1234567890123456789012ab", False),
     ("1234567890123456789012345", False),
+    ("base64:abc:aB3dE5fG7hJ9kL1mN3", True), ("base64:aB3dE5fG7hJ9kL1mN3:x", True),  # only the first ":" splits
+    ("hex:" + "abcdef" * 5 + "ab", True), ("abcdef" * 5 + "ab", True),  # 32 hex digits, with or without "hex:"
+    ("0" * 31 + "a", True), ("0" * 31 + "A", True), ("0" * 30 + "a", False),  # hex: 32 digits at least
+    ("0" * 31 + "X", False), ("X123456789012345", False),  # not hex; two classes, under 24
+    ("abcdefghABCDEFGH-", False),  # three classes but no digit
 ])
 def test_looks_random(value: str, expected: bool) -> None:
     assert looks_random(value) is expected

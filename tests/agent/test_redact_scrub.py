@@ -70,6 +70,10 @@ def test_summary_is_sorted_by_rule() -> None:
     (["sshpass", "-p", "--", "ssh"], ["sshpass", "-p", "--", "ssh"]),
     (["tool", "--token", "[REDACTED:token#4]"], ["tool", "--token", "[REDACTED:token#4]"]),
     ([], []),
+    (["mysql", f"-p{S}", "--password", S], ["mysql", "-p[REDACTED:password#1]", "--password", "[REDACTED:password#1]"]),
+    (["tool", "--token", "[REDACTED:token#4]", "--password", "x1y2z3"],
+     ["tool", "--token", "[REDACTED:token#4]", "--password", "[REDACTED:password#1]"]),
+    (["tool", "--password", "--verbose"], ["tool", "--password", "--verbose"]),  # an option, not a value
 ])
 def test_argv_exactly(argv: list[Any], expected: list[Any]) -> None:
     assert Scrubber().scrub_value(argv) == expected
@@ -103,3 +107,13 @@ class TestPseudonymiserParts:
                                   "x": {"k": "user-2@example.invalid"}}
         assert p.mapping == {"db01": "host-1", "alice": "user-1", "10.1.2.3": "10.255.0.1",
                              "bob@example.org": "user-2@example.invalid"}
+
+    def test_two_letter_names_and_stable_pseudonyms(self) -> None:
+        p = Pseudonymiser(users=["al", "b"])  # one letter is too short to be told from text
+        assert p.text("al and b logged in") == "user-1 and b logged in"
+        once = p.text("from 192.168.1.1 and 10.0.0.1")
+        assert once == "from 10.255.0.1 and 10.255.0.2"
+        assert p.text(once) == once  # pseudonyms are never pseudonymised again
+
+    def test_not_an_address(self) -> None:
+        assert Pseudonymiser().text("999.1.1.1 and 1.2.3.4") == "999.1.1.1 and 10.255.0.1"
