@@ -63,6 +63,9 @@ def test_nothing_found() -> None:
     ("a" * 60 + "SECRET" + "b" * 100, [(60, 66)], "a" * 60 + "***" + "b" * 57 + "..."),
     ("a" * 61 + "SECRET" + "b" * 100, [(61, 67)], "..." + "a" * 60 + "***" + "b" * 57 + "..."),
     ("a" * 100 + "SECRET" + "b" * 30, [(100, 106)], "..." + "a" * 60 + "***" + "b" * 30),
+    ("a" * 80 + "SECRET" + "b" * 10, [(80, 86)], "a" * 80 + "***" + "b" * 10),  # short enough: never cut
+    ("a" * 10 + "S1" + "b" * 200 + "S2" + "c" * 10, [(10, 12), (212, 214)],
+     "a" * 10 + "***" + "b" * 107 + "..."),  # cut around the first secret
 ])
 def test_masked_excerpt(line: str, spans: list[tuple[int, int]], expected: str) -> None:
     assert _masked(line, spans) == expected
@@ -71,6 +74,8 @@ def test_masked_excerpt(line: str, spans: list[tuple[int, int]], expected: str) 
 def test_line_numbers_forward_and_back() -> None:
     lines = _Lines("a\nb\nc\n")
     assert [lines.number(p) for p in (0, 2, 4, 1, 5, 6)] == [1, 2, 3, 1, 3, 4]
+    starts_blank = _Lines("\nab\nc")
+    assert [starts_blank.number(p) for p in (1, 4, 1, 0)] == [2, 3, 2, 1]
 
 
 def test_digest_is_a_short_sha256_of_utf8() -> None:
