@@ -25,7 +25,9 @@ _LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4}
     ("/x/smtp_auth", "smtp_auth", "password", "sasl"),
     ("/x/relay_passwd", "relay_passwd", "password", "sasl"),
     ("/etc/exim4/passwd.client", "passwd.client", "password", "exim"),
-    ("/etc/ppp/chap-secrets", "chap-secrets", "password", "ppp"), ("/etc/davfs2/secrets", "secrets", "password", "ppp"),
+    ("/etc/ppp/chap-secrets", "chap-secrets", "password", "ppp"),
+    ("/etc/ppp/chap-secrets.dpkg-old", "chap-secrets.dpkg-old", "password", "ppp"),  # a kept old copy too
+    ("/etc/davfs2/secrets", "secrets", "password", "ppp"),
     ("C:\\davfs2\\secrets", "secrets", "password", "ppp"), ("/etc/other/secrets", "secrets", None, None),
     ("/etc/ldap.secret", "ldap.secret", "secret", "whole"),
     ("/run/secrets/db_password", "db_password", "secret", "whole"),

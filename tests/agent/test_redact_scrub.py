@@ -117,3 +117,10 @@ class TestPseudonymiserParts:
 
     def test_not_an_address(self) -> None:
         assert Pseudonymiser().text("999.1.1.1 and 1.2.3.4") == "999.1.1.1 and 10.255.0.1"
+
+
+def test_secret_labels_take_any_string() -> None:
+    from medic.agent.redact.pseudo import SecretLabels
+
+    labels = SecretLabels()  # undecodable bytes of a member arrive as lone surrogates
+    assert [labels.number("a\udcffb"), labels.number(" a\udcffb "), labels.number("x")] == [1, 1, 2]
