@@ -38,7 +38,9 @@ def test_hits_on_several_lines_come_in_line_order() -> None:
 
 
 def test_a_private_key_is_one_hit_not_one_per_body_line() -> None:
-    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + "Ab1" * 22 + "\n" + "Zx9Q" * 16 + "\n-----END RSA PRIVATE KEY-----\n"
+    body = "Zq8XvN3mKp7LwR2tYc9HsJ4dGf6AeQ1bYt5Rk2Lm9Np3Qs7Wv1Xz4Bc8Df6Gh0Jk"  # random-looking on its own:
+    assert [(h.line, h.rule) for h in scan_text(body, "k")] == [(1, "high_entropy")]
+    pem = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n" + body[::-1] + "\n-----END RSA PRIVATE KEY-----\n"
     assert _seen(scan_text(pem, "k")) == [("k", "private_key", 1, "pem", "***", 1)]
     # a random string after the key block is its own finding
     assert [(h.line, h.rule) for h in scan_text(pem + RANDOM + "\n", "k")] == [(1, "private_key"), (5, "high_entropy")]

@@ -124,3 +124,21 @@ def test_secret_labels_take_any_string() -> None:
 
     labels = SecretLabels()  # undecodable bytes of a member arrive as lone surrogates
     assert [labels.number("a\udcffb"), labels.number(" a\udcffb "), labels.number("x")] == [1, 1, 2]
+
+
+def test_probe_result_error_is_scrubbed() -> None:
+    result = ProbeResult("http_get", {}, False, error="HTTPError: 401 for token=abc123xyz")
+    assert Scrubber().scrub_result(result).error == "HTTPError: 401 for token=[REDACTED:token#1]"
+
+
+def test_failure_without_a_path_names_the_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic.agent.redact import RedactionError
+    from medic.agent.redact.text import TextScrubber
+
+    def broken(self: TextScrubber, text: str, path: str = "") -> str:
+        raise KeyError(text)
+
+    monkeypatch.setattr(TextScrubber, "scrub", broken)
+    with pytest.raises(RedactionError) as info:
+        Scrubber().scrub_text(f"password={S}")
+    assert str(info.value) == "could not scrub text (KeyError)"
