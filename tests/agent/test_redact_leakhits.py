@@ -42,6 +42,8 @@ def test_a_private_key_is_one_hit_not_one_per_body_line() -> None:
     assert [(h.line, h.rule) for h in scan_text(body, "k")] == [(1, "high_entropy")]
     pem = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n" + body[::-1] + "\n-----END RSA PRIVATE KEY-----\n"
     assert _seen(scan_text(pem, "k")) == [("k", "private_key", 1, "pem", "***", 1)]
+    one_line = "-----BEGIN RSA PRIVATE KEY-----\n" + body + "\n-----END RSA PRIVATE KEY-----\n"
+    assert _seen(scan_text(one_line, "k")) == [("k", "private_key", 1, "pem", "***", 1)]  # its body is part of it
     # a random string after the key block is its own finding
     assert [(h.line, h.rule) for h in scan_text(pem + RANDOM + "\n", "k")] == [(1, "private_key"), (5, "high_entropy")]
 
