@@ -15,20 +15,16 @@ the local queue instead (``triage.TriageQueue``), and the record says why.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
-import traceback
 from pathlib import Path
 from typing import Any
 
 from medic.kernel.errors import MedicError
-from medic.plugins.collector.triage import TriageQueue, write_status
+from medic.plugins.collector.triage import BundleQueue, TriageQueue, write_status
 from medic.plugins.server.api import FLOW_NAME, PrefectAPI
 from medic.plugins.server.events import BUNDLE_RECEIVED, bundle_event
 from medic.plugins.server.settings import ServerSettings
 
 log = logging.getLogger("medic.collector.deployed")
-Job = tuple[str, Path, Path, dict[str, Any]]
 
 
 def arrival_hooks(pm: Any) -> Any:
@@ -44,44 +40,23 @@ def arrival_hooks(pm: Any) -> Any:
     return Hooks()
 
 
-class DeployedTriage:
+class DeployedTriage(BundleQueue):
+    """Sends the event and creates the deployment's run; the local queue takes what the server does not."""
+
     def __init__(self, settings: ServerSettings, playbook: str, size: int, local: TriageQueue) -> None:
         self.settings, self.playbook, self.local = settings, playbook, local
         self.deployment = f"{FLOW_NAME}/{playbook}"
-        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=size)
-        self._thread = threading.Thread(target=self._work, name="medic-collector-prefect", daemon=True)
-        self._thread.start()
+        super().__init__(size, "medic-collector-prefect")
 
-    def submit(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any] | None = None) -> bool:
-        """Queue the event and the run; False (and the case says so) when the queue is full."""
-        write_status(case_dir, bundle, status="queued", deployment=self.deployment)
-        try:
-            self._queue.put_nowait((case_id, bundle, case_dir, info or {}))
-        except queue.Full:
-            write_status(case_dir, bundle, status="skipped",
-                         reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
-            return False
-        return True
+    def submit(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any] | None = None,
+               **fields: str) -> bool:
+        return super().submit(case_id, bundle, case_dir, info, deployment=self.deployment, **fields)
 
     def stop(self) -> None:
-        try:
-            self._queue.put_nowait(None)
-        except queue.Full:
-            pass
-        else:
-            self._thread.join(timeout=30)
+        super().stop()
         self.local.stop()
 
-    def _work(self) -> None:
-        while (job := self._queue.get()) is not None:
-            case_id, bundle, case_dir, info = job
-            try:
-                self.run(case_id, bundle, case_dir, info)
-            except Exception as exc:  # one bad submission must not stop the ones after it
-                write_status(case_dir, bundle, status="failed", error=f"{type(exc).__name__}: {exc}",
-                             trace=traceback.format_exc(limit=5))
-
-    def run(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any]) -> None:
+    def run(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any], fields: dict[str, str]) -> None:
         with PrefectAPI(self.settings) as api:
             try:
                 api.request("POST", "events", f"the {BUNDLE_RECEIVED} event", [bundle_event(info, str(bundle))])

@@ -35,23 +35,27 @@ def write_status(case_dir: Path, bundle: Path, **fields: Any) -> None:
     tmp.replace(path)  # a reader never sees half a record
 
 
-class TriageQueue:
-    def __init__(self, session: Session, playbook: str, size: int) -> None:
-        self.session, self.playbook = session, playbook
-        self._queue: queue.Queue[tuple[str, Path, Path, dict[str, str]] | None] = queue.Queue(maxsize=size)
-        self._thread = threading.Thread(target=self._work, name="medic-collector-triage", daemon=True)
+Job = tuple[str, Path, Path, dict[str, Any], dict[str, str]]  # case id, bundle, case dir, upload fields, record fields
+
+
+class BundleQueue:
+    """A bounded queue of verified bundles and the one thread that works through it (``run`` does one bundle):
+    uploads never wait for it, and every state it passes through is written to ``triage-<upload>.json``."""
+
+    def __init__(self, size: int, thread_name: str) -> None:
+        self._queue: queue.Queue[Job | None] = queue.Queue(maxsize=size)
+        self._thread = threading.Thread(target=self._work, name=thread_name, daemon=True)
         self._thread.start()
 
     def submit(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any] | None = None,
-               note: str = "") -> bool:
-        """Queue a triage; False (and the case says so) when the queue is full. ``info``: the upload's fields
-        (unused here); ``note``: why it runs here (deployed.py: the Prefect server did not take it)."""
-        extra = {"note": note} if note else {}
-        write_status(case_dir, bundle, status="queued", **extra)  # before the worker can see it and say "running"
+               **fields: str) -> bool:
+        """Queue a bundle; False (and the case says so) when the queue is full. ``info``: the upload's fields;
+        ``fields``: added to each record written for this bundle (e.g. why it is triaged here)."""
+        write_status(case_dir, bundle, status="queued", **fields)  # before the worker can see it and say "running"
         try:
-            self._queue.put_nowait((case_id, bundle, case_dir, extra))
+            self._queue.put_nowait((case_id, bundle, case_dir, info or {}, fields))
         except queue.Full:
-            write_status(case_dir, bundle, status="skipped", **extra,
+            write_status(case_dir, bundle, status="skipped", **fields,
                          reason=f"triage queue full ({self._queue.maxsize} bundles waiting)")
             return False
         return True
@@ -65,15 +69,27 @@ class TriageQueue:
 
     def _work(self) -> None:
         while (job := self._queue.get()) is not None:
-            case_id, bundle, case_dir, extra = job
+            case_id, bundle, case_dir, info, fields = job
             try:
-                self.run(case_id, bundle, case_dir, extra)
-            except Exception as exc:  # one bad triage must not stop the ones after it
-                write_status(case_dir, bundle, status="failed", **extra, error=f"{type(exc).__name__}: {exc}",
+                self.run(case_id, bundle, case_dir, info, fields)
+            except Exception as exc:  # one bad bundle must not stop the ones after it
+                write_status(case_dir, bundle, status="failed", **fields, error=f"{type(exc).__name__}: {exc}",
                              trace=traceback.format_exc(limit=5))
 
-    def run(self, case_id: str, bundle: Path, case_dir: Path, extra: dict[str, str] | None = None) -> None:
-        extra = extra or {}
+    def run(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any], fields: dict[str, str]) -> None:
+        raise NotImplementedError
+
+
+class TriageQueue(BundleQueue):
+    """Runs the playbook here, through medic's engine."""
+
+    def __init__(self, session: Session, playbook: str, size: int) -> None:
+        self.session, self.playbook = session, playbook
+        super().__init__(size, "medic-collector-triage")
+
+    def run(self, case_id: str, bundle: Path, case_dir: Path, info: dict[str, Any] | None = None,
+            fields: dict[str, str] | None = None) -> None:
+        extra = fields or {}
         write_status(case_dir, bundle, status="running", **extra)
         playbook = self.session.load_playbook(self.playbook)
         targets = self.session.open_targets([f"bundle:{bundle}"])
