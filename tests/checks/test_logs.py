@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import os
 import time
 from pathlib import Path
 
@@ -173,6 +174,21 @@ def test_grep_dialect_only_for_portable_patterns(pattern: str, dialect: str) -> 
     from medic.probes.logs import grep_dialect
 
     assert grep_dialect(pattern) == dialect
+
+
+@pytest.mark.parametrize("wc", ["exit 1", "echo not-a-number"])
+def test_a_broken_wc_leaves_the_count_to_python(tmp_path: Path, now: float, wc: str,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = logsamples.syslog(tmp_path / "syslog", now)
+    expected = log_scan(str(plain), lines=0, engine="grep")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "wc").write_text(f"#!/bin/sh\n{wc}\n")
+    (tools / "wc").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    broken = log_scan(str(plain), lines=0, engine="grep")
+    assert broken["lines_scanned"] == expected["lines_scanned"] == len(plain.read_text().splitlines())
+    assert broken["matches"] == expected["matches"] and broken["top"] == expected["top"]
 
 
 @pytest.mark.parametrize("pattern", [r'" 5\d\d ', r'" 50[0-9] |" 502 '])
