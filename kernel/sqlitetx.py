@@ -45,7 +45,7 @@ class WriteLater:
         with self._lock:
             self._rows.append(row)
             if self._timer is None:
-                self._timer = threading.Timer(self.delay, self.flush)
+                self._timer = threading.Timer(self.delay, self._flush_quietly)
                 self._timer.daemon = True  # never keeps a process alive: the exit writes what is left
                 self._timer.start()
         _WAITING.add(self)
@@ -54,9 +54,20 @@ class WriteLater:
         with self._lock:
             rows, self._rows, self._timer = self._rows, [], None
         if rows:
-            with contextlib.closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db, \
-                    write_transaction(db):
-                db.executemany(self.sql, rows)
+            try:
+                with contextlib.closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db, \
+                        write_transaction(db):
+                    db.executemany(self.sql, rows)
+            except sqlite3.Error:
+                with self._lock:  # kept for the next flush (the exit's at the latest)
+                    self._rows[:0] = rows
+                raise
+
+    def _flush_quietly(self) -> None:
+        # the timer's thread has nobody to tell: a locked or vanished database leaves the rows for the next flush,
+        # instead of a traceback on the user's terminal
+        with contextlib.suppress(sqlite3.Error):
+            self.flush()
 
 
 _WAITING: weakref.WeakSet[WriteLater] = weakref.WeakSet()
