@@ -32,10 +32,14 @@ def register(sub: Any) -> None:
     s = sub.add_parser("serve", help="serve every playbook deployment from this process (Prefect's serve)",
                        description="Serve the deployments medic-playbook/<playbook> from one long-lived process "
                                    "until interrupted: runs started from the UI, the API or a schedule run here. "
-                                   + EXIT_CODES)
+                                   "Without a Prefect server (PREFECT_API_URL unset) the SLA clocks tick here "
+                                   "instead, every deploy.sla_interval_s seconds (60). " + EXIT_CODES)
     s.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
     s.add_argument("--playbook", action="append", default=[], metavar="NAME",
                    help="serve only this playbook (repeatable; default: every playbook)")
+    s.add_argument("--cases-page", nargs="?", const="127.0.0.1:8081", metavar="HOST:PORT",
+                   help="also serve the read-only cases page (default 127.0.0.1:8081), as medic casespage does")
+    s.add_argument("--token-file", metavar="FILE", help="the cases page's token file (needed beyond loopback)")
     s.set_defaults(func=cmd_serve)
     w = sub.add_parser("worker", help="run a Prefect process worker for medic's work pool",
                        description="Run a process worker that takes runs of medic's deployments from the work "
@@ -95,6 +99,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from medic.core.session import Session
 
     session = Session()
+    from medic.plugins.server.settings import api_url
+
+    if api_url() is None and not args.playbook:
+        return _serve_without_server(session.config, args)
     _service_env(session.config)
     from medic.flows.deploy import plan
     from medic.flows.service_errors import require_server, server_errors
@@ -104,12 +112,38 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.playbook:  # serving some playbooks only: the SLA clocks stay with `medic deploy`'s worker
         the_plan.sla_every_s = None
     deployments = the_plan.runners()
+    if args.cases_page:
+        from medic.plugins.casespage.command import serve_in_background
+
+        serve_in_background(args.cases_page, args.token_file)
     from prefect import serve
 
     print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
           file=sys.stderr)
     with server_errors():
         serve(*deployments, limit=args.limit, pause_on_shutdown=False, print_starting_message=False)
+    return 0
+
+
+def _serve_without_server(config: dict[str, Any], args: argparse.Namespace) -> int:
+    """No Prefect server to serve deployments from: the SLA clocks tick in this process (what the medic-sla
+    deployment does on a server), beside the cases page when asked for."""
+    from medic.kernel.probes import disabled
+
+    if "builtin_cases" in disabled():
+        raise UsageError("medic serve needs a Prefect server to serve deployments: set PREFECT_API_URL (e.g. "
+                         "http://127.0.0.1:4200/api after medic server start); without one it runs the SLA "
+                         "clocks, and the cases plugin is disabled")
+    from medic.plugins.cases import slacmd
+
+    if args.cases_page:
+        from medic.plugins.casespage.command import serve_in_background
+
+        serve_in_background(args.cases_page, args.token_file)
+    every = slacmd.clock_interval_s(config)
+    print(f"medic: no Prefect server (PREFECT_API_URL unset): the SLA clocks tick here every {every} s; "
+          "Ctrl-C stops", file=sys.stderr, flush=True)
+    slacmd.watch(every)
     return 0
 
 

@@ -20,7 +20,6 @@ prefect_env.configure()
 FLOW_NAME = "medic-sla"
 DEPLOYMENT_NAME = "clocks"
 ENTRYPOINT = f"{__name__}:sla_clocks"
-DEFAULT_INTERVAL_S = 60
 
 
 @flow(name=FLOW_NAME, log_prints=True, description="Evaluate the SLA clocks of every open case once")
@@ -39,7 +38,9 @@ def interval_s(config: dict[str, Any]) -> int | None:
 
     if "builtin_cases" in disabled():
         return None
-    return int((config.get("deploy") or {}).get("sla_interval_s", DEFAULT_INTERVAL_S))
+    from medic.plugins.cases.slacmd import clock_interval_s
+
+    return clock_interval_s(config)
 
 
 def sla_deployment(every_s: int, pool: str | None) -> Any:

@@ -15,6 +15,8 @@ from medic.plugins.cases.escalate import Send, SlaRunner, channel_sender
 from medic.plugins.cases.sla import Evaluation
 from medic.plugins.cases.store import open_store
 
+DEFAULT_INTERVAL_S = 60
+
 
 def register(sub: Any) -> None:
     sl = sub.add_parser("sla", help="SLA clocks of cases: status, evaluate once (tick), evaluate in a loop (watch)")
@@ -91,16 +93,27 @@ def cmd_tick(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_watch(args: argparse.Namespace) -> int:
+def clock_interval_s(config: dict[str, Any]) -> int:
+    """``deploy.sla_interval_s``: seconds between two evaluations of the clocks (60 by default), wherever they run."""
+    return int((config.get("deploy") or {}).get("sla_interval_s", DEFAULT_INTERVAL_S))
+
+
+def watch(interval: float, count: int | None = None) -> None:
+    """Tick every ``interval`` seconds, printing what was sent (``medic sla watch``; ``medic serve`` without a
+    Prefect server)."""
     runner = _runner()
     done = 0
     try:
-        while args.count is None or done < args.count:
+        while count is None or done < count:
             for line in runner.tick():
                 print(line, flush=True)
             done += 1
-            if args.count is None or done < args.count:
-                time.sleep(args.interval)
+            if count is None or done < count:
+                time.sleep(interval)
     finally:
         runner.store.close()
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    watch(args.interval, args.count)
     return 0
