@@ -28,27 +28,22 @@ def _playbook(tmp_path: Path, body: str) -> str:
     return str(path)
 
 
+def _config_change(conf: Path, *extra: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``medic run config-change`` setting workers = 8 in section main of ``conf``; ``extra``: more -i or flags."""
+    argv = ["run", "config-change", "-i", f"config_file={conf}", "-i", "key=workers", "-i", "value=8",
+            "-i", "section=main"]
+    for item in extra:
+        argv += [item] if item.startswith("--") else ["-i", item]
+    return medic(*argv, env=env)
+
+
 def _runs(env: dict[str, str]) -> list[dict]:
     return json.loads(medic("runs", "list", "--json", env=env, check=True).stdout)
 
 
 def test_config_change_commits_and_is_listed(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
-    proc = medic(
-        "run",
-        "config-change",
-        "-i",
-        f"config_file={conf}",
-        "-i",
-        "key=workers",
-        "-i",
-        "value=8",
-        "-i",
-        "section=main",
-        "-i",
-        f"restart_command=touch,{tmp_path}/restarted",
-        env=env,
-    )
+    proc = _config_change(conf, f"restart_command=touch,{tmp_path}/restarted", env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert conf.read_text() == INI.replace("workers = 2", "workers = 8")
     assert (tmp_path / "restarted").exists()
@@ -68,22 +63,7 @@ def test_config_change_commits_and_is_listed(tmp_path: Path, env: dict[str, str]
 def test_failed_verification_rolls_back_at_once(tmp_path: Path, env: dict[str, str]) -> None:
     conf = _conf(tmp_path)
     before = snapshot(conf.parent)
-    proc = medic(
-        "run",
-        "config-change",
-        "-i",
-        f"config_file={conf}",
-        "-i",
-        "key=workers",
-        "-i",
-        "value=8",
-        "-i",
-        "section=main",
-        "-i",
-        "verify_command=false",
-        "--json",
-        env=env,
-    )
+    proc = _config_change(conf, "verify_command=false", "--json", env=env)
     assert proc.returncode == 1
     doc = json.loads(proc.stdout)
     summaries = [f["summary"] for f in doc["findings"]]
