@@ -68,8 +68,12 @@ P1 = "[REDACTED:password#1]"
     ('password="hunter2" user=bob', "", f'password="{P1}" user=bob', {"password": 1}),
     ("password: 'hunter2' # rotated", "", f"password: '{P1}' # rotated", {"password": 1}),
     ('password="x" user=bob', "", 'password="x" user=bob', {}),  # "x" is a mask (passwd)
-    ('password="a b" c', "", f'password="{P1}" c', {"password": 1}),
+    ('password="a b" c=1', "", f'password="{P1}" c=1', {"password": 1}),
+    ("  password: 'hunter2',", "", f"  password: '{P1}',", {"password": 1}),  # JavaScript, Ruby
+    ('PASSWORD = "hunter2"  # rotated', "", f'PASSWORD = "{P1}"  # rotated', {"password": 1}),
     ('password="ab"cd', "", "password=[REDACTED:password#2]", {"password": 2}),  # no blank after it: all of it
+    ('secret = "aB3dE5" + "fG7hJ9"', "", 'secret = "[REDACTED:secret#1]"', {"secret": 1}),  # concatenated: all of it
+    ('PASSWORD = "aB3dE5".strip()', "", "PASSWORD = [REDACTED:password#2]", {"password": 2}),
     ('password="it\'s"', "", f'password="{P1}"', {"password": 1}),
     # one blank and a plain word after "password" is a sentence, not a directive and its value
     ("Password changed.", "", "Password changed.", {}), ("password expired", "", "password expired", {}),
