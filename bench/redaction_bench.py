@@ -10,9 +10,11 @@ on a fresh copy of the tree (made a `sos_logs` directory so sos accepts it; the 
 in this process, one thread; both are timed in CPU seconds (medic: this process; sos clean: its children's
 user+sys), so both are MB/s per core and other load on the machine does not count. Medians over the runs.
 
-Recall uses the seeded planted-secret set (tests/agent/leakcorpus.py): a secret counts as stopped by the
-scrubber when its value is gone from the scrubbed text, by the scan when the scan flags the text, by
-scrub+scan when either happens, by sos clean when its value is gone from sos's output.
+Recall uses the seeded planted-secret set (tests/agent/leakcorpus.py) and medic's own corpus
+(tests/agent/secretcorpus: every kind in every context, one file each): a secret counts as stopped by the
+scrubber when its value is gone from the scrubbed text (on the corpus: no piece of it left, see
+``secretcorpus.survives``), by the scan when the scan flags the text, by scrub+scan when either happens, by sos
+clean when its value is gone from sos's output. ``--recall-only`` skips the timing.
 """
 
 from __future__ import annotations
@@ -35,13 +37,18 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _leakcorpus() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("medic_leakcorpus", ROOT / "tests/agent/leakcorpus.py")
+def _load(name: str, path: Path, package: bool = False) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        name, path / "__init__.py" if package else path, submodule_search_locations=[str(path)] if package else None)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _leakcorpus() -> ModuleType:
+    return _load("medic_leakcorpus", ROOT / "tests/agent/leakcorpus.py")
 
 
 def _lines(rnd: random.Random) -> list[str]:
@@ -164,14 +171,62 @@ def recall(workdir: Path) -> dict[str, str]:
             "look-alikes not flagged by medic leak scan": f"{sum(quiet)}/{len(quiet)}"}
 
 
+def corpus_recall(workdir: Path) -> dict[str, str]:
+    """Recall of each tool on tests/agent/secretcorpus (its default seed), and look-alikes each leaves alone."""
+    from medic.agent.redact import Scrubber, scan_text
+
+    corpus = _load("medic_secretcorpus", ROOT / "tests/agent/secretcorpus", package=True)
+    generated = corpus.generate()
+    records = generated.secrets + generated.lookalikes
+    texts = [corpus.text_of(r) for r in records]
+    paths = [r.path.removesuffix(".gz") for r in records]
+    scrubbed = [Scrubber().scrub_text(t, path=p) for t, p in zip(texts, paths, strict=True)]
+    flagged = [bool(scan_text(t, p)) for t, p in zip(texts, paths, strict=True)]
+    flagged_after = [bool(scan_text(t, p)) for t, p in zip(scrubbed, paths, strict=True)]
+    tree = workdir / "secretcorpus"
+    shutil.rmtree(tree, ignore_errors=True)
+    for i, text in enumerate(texts):  # sos sees each file under its own name
+        dest = tree / "files" / f"{i:05d}" / paths[i].lstrip("/").replace(":", "_")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+    sos_seconds, cleaned = _sos_clean(tree, workdir)
+    by_sos = [(cleaned / "files" / f"{i:05d}" / paths[i].lstrip("/").replace(":", "_")).read_text()
+              for i in range(len(records))]
+    n, secrets = len(generated.secrets), range(len(generated.secrets))
+    looks = range(n, len(records))
+
+    def share(hits: int, total: int) -> str:
+        return f"{hits}/{total} = {hits / total:.1%}"
+
+    gone = [not corpus.survives(records[i].value, scrubbed[i]) for i in secrets]
+    return {"secrets": f"{n}, {len(generated.kinds)} kinds, {len({r.context for r in generated.secrets})} contexts",
+            "medic scrub": share(sum(gone), n), "medic leak scan alone": share(sum(flagged[i] for i in secrets), n),
+            "medic scrub + scan": share(sum(gone[i] or flagged_after[i] for i in secrets), n),
+            "sos clean": share(sum(not corpus.survives(records[i].value, by_sos[i]) for i in secrets), n),
+            "look-alikes left unchanged by medic scrub": share(sum(scrubbed[i] == texts[i] for i in looks), len(looks)),
+            "look-alikes not flagged by medic leak scan": share(sum(not flagged[i] for i in looks), len(looks)),
+            "look-alikes left unchanged by sos clean": share(sum(by_sos[i] == texts[i] for i in looks), len(looks)),
+            "sos clean on these files (CPU s)": f"{sos_seconds:.1f}"}
+
+
+def _print_recall(workdir: Path) -> None:
+    for title, table in (("the planted set", recall(workdir)), ("medic's corpus", corpus_recall(workdir))):
+        print(f"\n| recall on {title} | |\n|---|---|")
+        print("\n".join(f"| {label} | {value} |" for label, value in table.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/medic-redaction-bench"))
     parser.add_argument("--skip-sos", action="store_true", help="medic only (before/after comparisons)")
+    parser.add_argument("--recall-only", action="store_true", help="only the recall tables (with sos clean)")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
+    if args.recall_only:
+        _print_recall(args.workdir)
+        return
     tree = build_tree(args.workdir, args.size_mb)
     files = sorted(p for p in tree.rglob("*") if p.is_file() and p.name != ".complete")
     texts = [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files]
@@ -195,9 +250,7 @@ def main() -> None:
         print(f"| {label} | {median:.1f} | {megabytes / median:.1f} | {runs} |")
     if args.skip_sos:
         return
-    print("\n| recall on the planted set | |\n|---|---|")
-    for label, value in recall(args.workdir).items():
-        print(f"| {label} | {value} |")
+    _print_recall(args.workdir)
 
 
 if __name__ == "__main__":

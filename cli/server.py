@@ -21,21 +21,24 @@ def register(sub: Any) -> None:
     start.add_argument("--host", default="127.0.0.1")
     start.add_argument("--port", type=int, default=4200)
     start.add_argument("--database", metavar="URL",
-                       help="PostgreSQL for several workers: postgresql://USER@HOST:PORT/DB, no password in it "
-                            "(default: MEDIC_SERVER_DATABASE, else Prefect's SQLite)")
+                       help="PostgreSQL for several workers: postgresql://USER@HOST:PORT/DB, no password in it; "
+                            "'sqlite': Prefect's default (default: MEDIC_SERVER_DATABASE, else server.database in "
+                            "the configuration, else SQLite)")
     start.add_argument("--database-password-file", metavar="FILE",
                        help="the database password, one line in a file of yours with mode 0600 (default: "
-                            "MEDIC_SERVER_DATABASE_PASSWORD_FILE, else ~/.pgpass)")
+                            "MEDIC_SERVER_DATABASE_PASSWORD_FILE, else server.database_password_file in the "
+                            "configuration, else ~/.pgpass)")
     start.set_defaults(func=cmd_start)
 
 
 def cmd_start(args: argparse.Namespace) -> int:
+    from medic.core.config import config_path, load_config
     from medic.flows import prefect_env
     from medic.plugins.server.database import POOL_DEFAULTS, from_options
     from medic.plugins.server.settings import server_auth_for_start
 
     server_auth_for_start(args.host)  # MEDIC_PREFECT_AUTH_FILE: the server asks clients for that string
-    database = from_options(args.database, args.database_password_file)
+    database = from_options(args.database, args.database_password_file, load_config(), str(config_path()))
     prefect_env.configure()
     if database is not None:
         os.environ.update(database.server_env())  # the password through the environment only, never argv

@@ -27,9 +27,9 @@ KEYS: dict[str, Any] = {
     "state_dir": "path",
     "notify": "paths",
     "channels": "instances",
-    "inventory": "path",
-    "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"),
-    "schedules": "instances", "deploy": ("concurrency", "heartbeat_s", "crashed_after_s", "sla_interval_s")}
+    "inventory": "path",  # a "plugin" key is checked by its owner: server by medic.plugins.server.database
+    "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"), "schedules": "instances",
+    "deploy": ("concurrency", "heartbeat_s", "crashed_after_s", "sla_interval_s"), "server": "plugin"}
 
 
 def config_path() -> Path:

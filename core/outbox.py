@@ -22,13 +22,14 @@ import orjson
 
 from medic.core.channel import Channel, DeliveryError, Notification
 from medic.kernel.errors import MedicError
-from medic.kernel.sqlitetx import WriteLater, write_transaction
+from medic.kernel.sqlitetx import WriteLater, connect_wal, write_transaction
 
 MAX_ATTEMPTS = 8
 BACKOFF_BASE_S = 2.0
 BACKOFF_CAP_S = 3600.0
 LEASE_S = 120.0
 ACK_DELAY_S = 0.5  # longest a delivered message waits for its "delivered" mark to be written (well under LEASE_S)
+CHECKPOINT_LATE_PAGES = 10_000  # the WAL's bound (40 MiB) when no delivered mark comes to checkpoint it sooner
 _ACK = "UPDATE messages SET state='delivered', attempts=attempts+1, last_error=NULL, lease_until=0, updated=? " \
     "WHERE id=? AND channel=? AND state='pending'"
 
@@ -73,10 +74,8 @@ class Outbox:
     def __init__(self, path: Path, clock: Callable[[], float] = time.time) -> None:
         self.path, self.clock = path, clock
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self._db = connect_wal(path, checkpoint_pages=CHECKPOINT_LATE_PAGES)  # checkpoints: the marks' thread
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         path.chmod(0o600)
         self.delivered = WriteLater(path, _ACK, ACK_DELAY_S)  # (time, id, channel) of messages sent by attempt()

@@ -17,6 +17,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+CHECKPOINT_PAGES = 1000  # SQLite's default: a WAL this long is copied into the database at the next commit
+
+
+def connect_wal(path: Path, checkpoint_pages: int = CHECKPOINT_PAGES) -> sqlite3.Connection:
+    """An autocommit connection in WAL mode with ``synchronous=NORMAL``: a commit reaches the operating system
+    without an fsync (a crash of the process loses nothing, a power cut the last commits, never the file's
+    integrity); the two fsyncs come at checkpoints, which this connection runs when its commit leaves
+    ``checkpoint_pages`` in the WAL. A connection on a latency-bound path takes a high bound and leaves the
+    checkpoints to a :class:`WriteLater`, whose writes off that thread checkpoint at :data:`CHECKPOINT_PAGES`."""
+    db = sqlite3.connect(path, timeout=30, isolation_level=None)
+    db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     f" PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
+    return db
+
 
 @contextmanager
 def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
@@ -31,9 +45,10 @@ def write_transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 class WriteLater:
     """Rows for ``sql`` written in one transaction by a timer thread ``delay`` seconds after the first is added,
-    on a connection of its own; ``flush`` writes them at once (from any thread), and so does the exit of the
-    process at the latest. What a crash loses is at most ``delay`` seconds of rows: use it only for writes whose
-    loss the data already survives (an outbox's "delivered" marks: the message is sent again)."""
+    on a connection of its own (:func:`connect_wal`, which also checkpoints the WAL when due); ``flush`` writes
+    them at once (from any thread), and so does the exit of the process at the latest. What a crash loses is at
+    most ``delay`` seconds of rows: use it only for writes whose loss the data already survives (an outbox's
+    "delivered" marks: the message is sent again)."""
 
     def __init__(self, path: Path, sql: str, delay: float) -> None:
         self.path, self.sql, self.delay = path, sql, delay
@@ -55,9 +70,8 @@ class WriteLater:
             rows, self._rows, self._timer = self._rows, [], None
         if rows:
             try:
-                with contextlib.closing(sqlite3.connect(self.path, timeout=30, isolation_level=None)) as db, \
-                        write_transaction(db):
-                    db.executemany(self.sql, rows)
+                with contextlib.closing(connect_wal(self.path)) as db, write_transaction(db):  # its commit
+                    db.executemany(self.sql, rows)  # also checkpoints the WAL when due, off the caller's thread
             except sqlite3.Error:
                 with self._lock:  # kept for the next flush (the exit's at the latest)
                     self._rows[:0] = rows

@@ -34,6 +34,9 @@ _QUOTES = ('"', "'")
 FORMS: tuple[Form, ...] = (
     # command-line clients whose password option has a short or unusual name
     _f("password", r"\bredis-cli\b[^\n]*?\s-a\s+" + _ARG, "redis-cli"),
+    # mongo, mongosh and the Go tools (mongodump...): -p X and -pX (mongod and mongos have no -p)
+    _f("password", r"\bmongo(?:sh|dump|restore|export|import|stat|top|files)?\b[^\n]*?\s-p(?:\s+(?!-)|(?=[^\s-]))"
+       + _ARG, "mongo"),
     _f("password", r"\bldap\w*\b[^\n]*?\s-w\s+" + _ARG, "ldap"),
     _f("password", r"(?i)\b(?:sqlcmd|bcp|osql|isql)\b[^\n]*?\s-P\s*" + _ARG, "sqlcmd", "bcp", "osql", "isql"),
     _f("password", r"-pass(?:in|out|word)?\s+pass:" + _ARG, "pass:"),

@@ -20,6 +20,14 @@ from medic.kernel.errors import MedicError
 from medic.kernel.models import ProbeResult
 
 _OPTION = re.compile(r"--?(?P<key>[A-Za-z][\w-]*)")
+# Clients whose password option has a short name no key rule reads: program (the start of its name, so mysqldump
+# and mongosh count) -> the option, and whether the client also takes the value attached to it (-pX).
+# (--password and redis-cli's --pass are found by their key name, like any other option.)
+_CLIENT_OPTIONS: tuple[tuple[str, str, bool], ...] = (
+    ("sshpass", "-p", True), ("mysql", "-p", True), ("mariadb", "-p", True),
+    ("mongo", "-p", True),  # mongo, mongosh, mongodump...: -p X and -pX (mongod, mongos: no -p option at all)
+    ("redis-cli", "-a", False),  # redis-cli takes -a X only; "-aX" is an unknown option to it
+)
 _PAIR_NAMES = ("name", "key", "Name", "Key")
 
 
@@ -115,20 +123,20 @@ class Scrubber:
         """Scrub a list; in an argv-like list the argument after a secret option is redacted as well."""
         out = [self.scrub_value(v) for v in items]
         program = PurePosixPath(items[0]).name if items and isinstance(items[0], str) else ""
-        client = program.startswith(("sshpass", "mysql", "mariadb"))
+        short, attached = next(((o, a) for name, o, a in _CLIENT_OPTIONS if program.startswith(name)), ("", False))
         for i, option in enumerate(items):
             if not isinstance(option, str):
                 continue
-            if client and option.startswith("-p") and option != "-p":  # mysql -pSECRET, the last argument too
+            if attached and option.startswith(short) and option != short:  # mysql -pSECRET, the last argument too
                 if not TAG.search(out[i]):
-                    out[i] = "-p" + self._tag("password", option[2:])
+                    out[i] = short + self._tag("password", option[2:])
                 continue  # the password was in this argument (redacted now or before): the next one is not it
             following = out[i + 1] if i + 1 < len(out) else None
             if not isinstance(following, str) or TAG.fullmatch(following):
                 continue
             match = _OPTION.fullmatch(option)
             rule = sensitive_key(match.group("key")) if match and not option.startswith("--no-") else None
-            if client and option == "-p":
+            if short and option == short:
                 rule = "password"
             if rule and not following.startswith("-") and not keep_value(following):
                 out[i + 1] = self._tag(rule, following)

@@ -12,10 +12,14 @@ import re
 # (?=(?P<atomic>X))(?P=atomic) is an atomic X, as (?>X) is only on Python 3.11+
 _VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
         r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))(?P=atomic))")
-# key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties)
+# key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties). A quoted
+# value ends at its closing quote when the line ends there or goes on with another key, a comment or a
+# separator (password="x" user=bob: user=bob stays); otherwise ("a" + "b", "a".strip()) it takes the line.
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
-    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)(?P<val>.*?)[ \t\r]*$", re.M)
+    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)"
+    r"(?P<val>(?P<lq>[\"'])(?:(?!(?P=lq))[^\n])*(?P=lq)"
+    r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+[A-Za-z_][\w.-]*[ \t]*[=:])|.*?(?=[ \t\r]*$))", re.M)
 # "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
 QUOTED = re.compile(
     r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"
@@ -41,14 +45,15 @@ MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
 SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 CURL_USER = re.compile(r"(?<!\S)(?:-u|--user|--proxy-user|-U)\s+[\"']?[^\s:\"']+:(?P<val>[^\s\"']+)")
 DIRECTIVE_WORDS = ("requirepass", "masterauth", "rpcpassword", "bindpw", "rootpw", "password")
-DIRECTIVE = re.compile(r"(?im)^\s*(?:" + "|".join(DIRECTIVE_WORDS) + r")\s+(?P<val>\S+)\s*$")
+DIRECTIVE = re.compile(r"(?im)^\s*(?P<key>" + "|".join(DIRECTIVE_WORDS) + r")(?P<sep>\s+)(?P<val>\S+)\s*$")
 # "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)
 SPACED = re.compile(
     r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]+)(?P=vq)|(?P<val>[^\s\"']+)[ \t\r]*$)", re.M)
 # setPassword("x"), CURLOPT_PASSWORD, "x" and os.environ.get("DB_PASSWORD", "x") (the value after a secret name)
+# (a quoted string followed by a colon is the next key of a JSON object, "DB_PASSWORD","value":"x", not a value)
 CALL = re.compile(
-    r"(?P<key>[A-Za-z_][\w.]{0,80})(?:\(|[\"']?\s*,)\s*(?P<vq>[\"'])(?P<val>[^\"'\n]+)(?P=vq)")
+    r"(?P<key>[A-Za-z_][\w.]{0,80})(?:\(|[\"']?\s*,)\s*(?P<vq>[\"'])(?P<val>[^\"'\n]+)(?P=vq)(?!\s*:)")
 # name: DB_PASSWORD / value: x (Kubernetes env, YAML) and {"name": "DB_PASSWORD", "value": "x"} (JSON)
 YAML_PAIR = re.compile(
     r"(?m)^[ \t]*(?:-[ \t]+)?name:[ \t]*[\"']?(?P<key>[\w.-]+)[\"']?[ \t]*\r?\n"

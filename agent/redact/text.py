@@ -38,6 +38,7 @@ _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a 
 
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
+_WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")  # a plain word ("password 1234" is a PIN, not prose)
 
 
 def _indent(line: str) -> int:
@@ -153,7 +154,7 @@ class TextScrubber:
         # (?i) also matches the long s and the Kelvin sign: the lower-cased test holds for ASCII lines only
         head = line.lstrip().lower() if line.isascii() else None
         if head is None or head.startswith(sx.DIRECTIVE_WORDS):
-            line = sx.DIRECTIVE.sub(self._fixed("password"), line)
+            line = sx.DIRECTIVE.sub(self._directive, line)
         if head is None or head.startswith(("machine", "default")):
             line = sx.NETRC.sub(self._fixed("password"), line)
         line = self._spaced_line(line)
@@ -235,6 +236,14 @@ class TextScrubber:
                 return match.group(0)
             return self._replace(match, "val", rule)
         return sub
+
+    def _directive(self, match: re.Match[str]) -> str:
+        """``requirepass x``, ``password x``: but "password" is also a noun, and one blank and a plain word after
+        it is a sentence ("Password changed.", "password expired"), not a directive with its value."""
+        if (match.group("key").lower() == "password" and match.group("sep") == " "
+                and _WORD.fullmatch(match.group("val").rstrip(".,;:!?"))):
+            return match.group(0)
+        return self._fixed("password")(match)
 
     def _spaced(self, match: re.Match[str]) -> str:
         """``key value`` at the end of a line, or ``key "value"``: strong keys only, prose words kept."""

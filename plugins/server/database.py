@@ -9,6 +9,13 @@ handed over as ``PREFECT_API_DATABASE_PASSWORD`` (the URL names it as ``${PREFEC
 Prefect's own template), or else from ``~/.pgpass`` (``PGPASSFILE``), which asyncpg reads itself. The non-secret
 parts are also set as Prefect's ``PREFECT_SERVER_DATABASE_DRIVER/HOST/PORT/USER/NAME``, which its
 ``/admin/settings`` shows to clients: ``medic doctor server`` reports the database kind from them.
+
+The configuration file may name them too (core/config.py knows the key ``server``; its contents are checked here)::
+
+    server: {database: "postgresql://medic@127.0.0.1:5432/prefect", database_password_file: ~/.medic-db-pw}
+
+Each setting is taken from the option, else the environment variable, else the configuration (a relative password
+file is relative to the configuration file). A problem in the configuration names its file, line and column.
 Nothing here imports Prefect.
 """
 
@@ -20,7 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from medic.kernel.errors import UsageError
+from medic.kernel import yamlload
+from medic.kernel.errors import Issue, UsageError
 from medic.plugins.server.settings import read_secret_file
 
 SCHEMES = ("postgresql", "postgres", "postgresql+asyncpg")
@@ -30,6 +38,8 @@ PASSWORD_ENV = "PREFECT_API_DATABASE_PASSWORD"  # noqa: S105 - a variable's name
 DATABASE_ENV = "MEDIC_SERVER_DATABASE"
 PASSWORD_FILE_ENV = "MEDIC_SERVER_DATABASE_PASSWORD_FILE"  # noqa: S105 - a variable's name
 EXAMPLE = "postgresql://USER@127.0.0.1:5432/DB"
+CONFIG_KEY = "server"
+CONFIG_FIELDS = {"database": "database", "database_password_file": "database-password-file"}  # key -> option
 # Prefect's SQLAlchemy pool is 5 + 10 connections with a 30 s wait: 4 workers on a loaded machine exhausted it
 # (QueuePool limit ... reached: the server's event consumer died, heartbeats stopped being stored, and every
 # shard looked silent). Defaults for the server, below PostgreSQL's 100 connections; the user's own win.
@@ -46,9 +56,11 @@ class Database:
     name: str
     password: str | None  # from the 0600 file; None: ~/.pgpass or an authentication that needs none
     password_source: str  # for messages: "FILE (0600)", "~/.pgpass", "none"
+    source: str = "--database"  # where the URL came from: the option, the variable or the configuration's line
 
     def describe(self) -> str:
-        return f"postgresql {self.user}@{self.host}:{self.port}/{self.name} (password: {self.password_source})"
+        return (f"postgresql {self.user}@{self.host}:{self.port}/{self.name} (password: {self.password_source}; "
+                f"from {self.source})")
 
     def server_env(self) -> dict[str, str]:
         """The server's environment: the connection URL (password as Prefect's template) and its parts."""
@@ -64,41 +76,99 @@ class Database:
         return env
 
 
-def from_options(url: str | None, password_file: str | None) -> Database | None:
-    """The database the options or the environment name; None: Prefect's default SQLite."""
-    url = url or os.environ.get(DATABASE_ENV, "").strip()
-    password_file = password_file or os.environ.get(PASSWORD_FILE_ENV, "").strip()
-    if not url or url == "sqlite":
-        if password_file:
-            raise UsageError("a database password file is set but no PostgreSQL database (--database)")
+@dataclass(frozen=True)
+class Setting:
+    value: str
+    where: str  # for messages: "--database", "MEDIC_SERVER_DATABASE" or "FILE:LINE:COLUMN: server.database"
+    configured: bool = False  # from the configuration file (the lowest precedence)
+
+
+def from_options(url: str | None, password_file: str | None, config: dict[str, Any] | None = None,
+                 config_file: str = "config.yaml") -> Database | None:
+    """The database the options, else the environment, else the configuration name; None: Prefect's SQLite."""
+    section = config_section(config or {}, config_file)
+    db = _pick(url, "--database", DATABASE_ENV, section, "database", config_file)
+    secret = _pick(password_file, "--database-password-file", PASSWORD_FILE_ENV, section, "database_password_file",
+                   config_file)
+    if db is None or db.value == "sqlite":
+        # a configured password file goes with the configured database: an option or variable naming SQLite
+        # overrides both; a password file with no database at all is a mistake wherever it was set
+        if secret is not None and (not secret.configured or db is None):
+            raise UsageError(f"{secret.where}: a database password file is set but no PostgreSQL database "
+                             f"(--database, {DATABASE_ENV} or server.database in the configuration)")
         return None
-    return parse(url, password_file or None)
+    return parse(db.value, secret.value if secret else None, db.where, secret.where if secret else "")
 
 
-def parse(url: str, password_file: str | None) -> Database:
+def _pick(option: str | None, flag: str, variable: str, section: dict[str, Any], key: str, file: str
+          ) -> Setting | None:
+    if option:
+        return Setting(option, flag)
+    if os.environ.get(variable, "").strip():
+        return Setting(os.environ[variable].strip(), variable)
+    if key not in section:
+        return None
+    where = _at(section, key, file)
+    value = str(section[key]).strip()
+    if key == "database_password_file":  # relative to the configuration file, as a user reading it expects
+        value = str(Path(file).expanduser().parent / Path(value).expanduser())
+    return Setting(value, where, configured=True)
+
+
+def config_section(config: dict[str, Any], file: str) -> dict[str, Any]:
+    """The configuration's ``server:`` mapping, checked: known keys, each a non-empty string (exit 2 at its line)."""
+    section = config.get(CONFIG_KEY)
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        located = yamlload.load_file(Path(file)) if Path(file).is_file() else config  # load_config's copy: no marks
+        raise UsageError(f"{_at(located, CONFIG_KEY, file)}: expected a mapping with "
+                         f"{', '.join(CONFIG_FIELDS)}, e.g. {{database: \"{EXAMPLE}\"}}")
+    for key, value in section.items():
+        if key not in CONFIG_FIELDS:
+            raise UsageError(f"{_at(section, key, file)}: unknown setting; expected one of "
+                             f"{', '.join(f'{CONFIG_KEY}.{k}' for k in CONFIG_FIELDS)}")
+        if not isinstance(value, str) or not value.strip():
+            shown = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
+            wanted = f"a URL such as {EXAMPLE}" if key == "database" else "the path of a file of yours, mode 0600"
+            raise UsageError(f"{_at(section, key, file)}: expected a string ({wanted}), got {shown}")
+    return section  # with its marks: messages about its values name their lines
+
+
+def _at(container: Any, key: str, file: str) -> str:
+    """``FILE:LINE:COLUMN: server.KEY``, where a message about that setting starts."""
+    line, column = yamlload.mark_of(container, key) or (None, None)
+    name = key if key == CONFIG_KEY else f"{CONFIG_KEY}.{key}"
+    return str(Issue(name, file, line, column))
+
+
+def parse(url: str, password_file: str | None, where: str = "--database",
+          password_where: str = "--database-password-file") -> Database:  # noqa: S107 - an option's name
+    """``url`` checked (``where``: the option, variable or configuration line it came from, for messages)."""
     try:
         parts = urlsplit(url)
         port = parts.port or 5432
     except ValueError as exc:  # a port that is not a number
-        raise UsageError(f"--database: {exc}; expected {EXAMPLE}") from None
+        raise UsageError(f"{where}: {exc}; expected {EXAMPLE}") from None
     if parts.password is not None:
-        raise UsageError(f"--database: the URL holds a password ({_shown(url)}): it would be seen on the command "
-                         f"line and in the shell's history; put it in a file of yours with mode 0600 "
-                         f"(--database-password-file) or in ~/.pgpass, and give the URL without it")
+        raise UsageError(f"{where}: the URL holds a password ({_shown(url)}): it would be seen on the command "
+                         f"line, in the shell's history or in a shared configuration file; put it in a file of "
+                         f"yours with mode 0600 (--database-password-file, server.database_password_file) or in "
+                         f"~/.pgpass, and give the URL without it")
     if parts.scheme not in SCHEMES:
-        raise UsageError(f"--database {_shown(url)}: only PostgreSQL is supported besides Prefect's default "
+        raise UsageError(f"{where} {_shown(url)}: only PostgreSQL is supported besides Prefect's default "
                          f"SQLite; expected {EXAMPLE}")
     name = parts.path.lstrip("/")
     missing = [what for what, value in (("user", parts.username), ("host", parts.hostname), ("database", name))
                if not value]
     if missing or parts.query or "/" in name:
-        raise UsageError(f"--database {_shown(url)}: expected {EXAMPLE} (missing: {', '.join(missing) or 'none'}"
+        raise UsageError(f"{where} {_shown(url)}: expected {EXAMPLE} (missing: {', '.join(missing) or 'none'}"
                          f"{'; no query options' if parts.query else ''})")
     assert parts.username is not None and parts.hostname is not None
     if password_file:
-        password = read_secret_file(password_file, "--database-password-file", "the database password")
-        return Database(parts.username, parts.hostname, port, name, password, f"{password_file} (0600)")
-    return Database(parts.username, parts.hostname, port, name, None, _pgpass())
+        password = read_secret_file(password_file, password_where, "the database password")
+        return Database(parts.username, parts.hostname, port, name, password, f"{password_file} (0600)", where)
+    return Database(parts.username, parts.hostname, port, name, None, _pgpass(), where)
 
 
 def _pgpass() -> str:

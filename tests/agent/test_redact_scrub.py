@@ -74,6 +74,15 @@ def test_summary_is_sorted_by_rule() -> None:
     (["tool", "--token", "[REDACTED:token#4]", "--password", "x1y2z3"],
      ["tool", "--token", "[REDACTED:token#4]", "--password", "[REDACTED:password#1]"]),
     (["tool", "--password", "--verbose"], ["tool", "--password", "--verbose"]),  # an option, not a value
+    # mongo's, mongosh's and redis-cli's short password options
+    (["mongo", "-u", "bob", "-p", S, "admin"], ["mongo", "-u", "bob", "-p", "[REDACTED:password#1]", "admin"]),
+    (["/usr/bin/mongosh", "-p", S], ["/usr/bin/mongosh", "-p", "[REDACTED:password#1]"]),
+    (["mongodump", f"-p{S}", "--db", "app"], ["mongodump", "-p[REDACTED:password#1]", "--db", "app"]),
+    (["mongosh", "-p", "--authenticationDatabase", "admin"], ["mongosh", "-p", "--authenticationDatabase", "admin"]),
+    (["redis-cli", "-a", S, "ping"], ["redis-cli", "-a", "[REDACTED:password#1]", "ping"]),
+    (["redis-cli", "--pass", S], ["redis-cli", "--pass", "[REDACTED:password#1]"]),
+    (["redis-cli", "-aS3cr3t"], ["redis-cli", "-aS3cr3t"]),  # not an option redis-cli reads: no password there
+    (["tool", "-a", S], ["tool", "-a", S]), (["tool", "-pS3cr3t"], ["tool", "-pS3cr3t"]),  # only for those clients
 ])
 def test_argv_exactly(argv: list[Any], expected: list[Any]) -> None:
     assert Scrubber().scrub_value(argv) == expected

@@ -64,6 +64,35 @@ P1 = "[REDACTED:password#1]"
     ("x wjalrxutnfemik7mdengbpxrficy0a9b8c7d6e5f", "", "x wjalrxutnfemik7mdengbpxrficy0a9b8c7d6e5f", {}),
     ("Authorization: Bearer [REDACTED:token#1]", "", "Authorization: Bearer [REDACTED:token#1]", {}),
     ("token ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5", "", "token [REDACTED:github_token#1]", {"github_token": 1}),
+    # a quoted value ends at its closing quote: what follows it on the line is not the secret
+    ('password="hunter2" user=bob', "", f'password="{P1}" user=bob', {"password": 1}),
+    ("password: 'hunter2' # rotated", "", f"password: '{P1}' # rotated", {"password": 1}),
+    ('password="x" user=bob', "", 'password="x" user=bob', {}),  # "x" is a mask (passwd)
+    ('password="a b" c=1', "", f'password="{P1}" c=1', {"password": 1}),
+    ("  password: 'hunter2',", "", f"  password: '{P1}',", {"password": 1}),  # JavaScript, Ruby
+    ('PASSWORD = "hunter2"  # rotated', "", f'PASSWORD = "{P1}"  # rotated', {"password": 1}),
+    ('password="ab"cd', "", "password=[REDACTED:password#2]", {"password": 2}),  # no blank after it: all of it
+    ('secret = "aB3dE5" + "fG7hJ9"', "", 'secret = "[REDACTED:secret#1]"', {"secret": 1}),  # concatenated: all of it
+    ('PASSWORD = "aB3dE5".strip()', "", "PASSWORD = [REDACTED:password#2]", {"password": 2}),
+    ('password="it\'s"', "", f'password="{P1}"', {"password": 1}),
+    # one blank and a plain word after "password" is a sentence, not a directive and its value
+    ("Password changed.", "", "Password changed.", {}), ("password expired", "", "password expired", {}),
+    ("password reset for bob", "", "password reset for bob", {}),
+    ("password 1234", "", f"password {P1}", {"password": 1}),  # a PIN, not a word
+    ("password\tletmein", "", f"password\t{P1}", {"password": 1}),  # a tab: a directive (msmtprc)
+    ("requirepass foobared", "", f"requirepass {P1}", {"password": 1}),  # never an English word
+    ("password: changed", "", f"password: {P1}", {"password": 1}),  # a separator: an assignment
+    # a quoted string followed by a colon is the next JSON key, not the value of a call
+    ('{"name":"DB_PASSWORD","value":"x"}', "", '{"name":"DB_PASSWORD","value":"x"}', {}),
+    ('{"name":"DB_PASSWORD","value":"hunter2"}', "", f'{{"name":"DB_PASSWORD","value":"{P1}"}}', {"password": 1}),
+    ('get("DB_PASSWORD", "hunter2") ? a : b', "", f'get("DB_PASSWORD", "{P1}") ? a : b', {"password": 1}),
+    # mongo, mongosh and the Go tools: -p X and -pX
+    ("mongo -u bob -p hunter2 admin", "", f"mongo -u bob -p {P1} admin", {"password": 1}),
+    ("mongosh -p 'hunter 2'", "", f"mongosh -p '{P1}'", {"password": 1}),
+    ("mongodump -phunter2 --db app", "", f"mongodump -p{P1} --db app", {"password": 1}),
+    ("mongosh -u admin -p --authenticationDatabase admin", "", "mongosh -u admin -p --authenticationDatabase admin",
+     {}),  # -p alone prompts
+    ("mongod --port 27017 -p x1", "", "mongod --port 27017 -p x1", {}), ("tool -p hunter2", "", "tool -p hunter2", {}),
 ])
 def test_scrub(text: str, path: str, expected: str, counts: dict[str, int]) -> None:
     scrubber = TextScrubber()

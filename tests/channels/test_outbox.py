@@ -192,3 +192,27 @@ def test_the_delivered_marks_reach_other_processes_without_a_further_write(tmp_p
     while [m.state for m in other.messages()] != ["delivered"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [m.state for m in other.messages()] == ["delivered"]
+
+
+def _wal_salt(db: Path) -> bytes:
+    """The WAL header's salt: it changes when a writer starts the WAL over, which it may only after a checkpoint
+    copied every frame into the database."""
+    return (db.parent / (db.name + "-wal")).read_bytes()[16:24]
+
+
+def test_the_sending_thread_leaves_checkpoints_and_their_fsyncs_to_the_marks_thread(tmp_path: Path) -> None:
+    """A checkpoint fsyncs twice (milliseconds on a disk): the connection that writes before each send lets its
+    WAL grow past SQLite's 1,000 pages; the write of the delivered marks, off that thread, checkpoints it."""
+    path, sent = tmp_path / "o.sqlite", GatedChannel()
+    sent.release.set()
+    box = Outbox(path)
+    claimed = [box.enqueue("c", "gated", {}, Notification("run.finished", f"t{i}", "pass", "b"), claim=True)
+               for i in range(400)]  # three pages each: table, key, queue order
+    salt, wal = _wal_salt(path), path.parent / (path.name + "-wal")
+    assert wal.stat().st_size > 1100 * (4096 + 24)  # not started over at 1,000 pages: no checkpoint here
+    for msg in claimed:
+        assert msg is not None and box.attempt(msg, sent) is None
+    box.delivered.flush()  # the marks' write, whose commit checkpoints
+    box.enqueue("c", "gated", {}, Notification("run.finished", "after", "pass", "b"))
+    assert _wal_salt(path) != salt  # the WAL started over: everything before was checkpointed
+    assert [m.state for m in box.messages()].count("delivered") == 400

@@ -20,14 +20,16 @@ def test_every_known_key_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     config.write_text(f"playbook_paths: [{tmp_path}]\nstate_dir: {tmp_path}/state\nnotify: [console]\n"
                       f"inventory: {tmp_path}/hosts.yaml\nbundle: {{max_members: 3, max_member_bytes: 100}}\n"
                       "channels: {team: {type: file, path: /tmp/x.jsonl}}\n"
-                      "schedules: {nightly: {playbook: triage, cron: '0 2 * * *'}}\ndeploy: {concurrency: 2}\n")
+                      "schedules: {nightly: {playbook: triage, cron: '0 2 * * *'}}\ndeploy: {concurrency: 2}\n"
+                      "server: {database: sqlite}\n")
     monkeypatch.setenv("MEDIC_CONFIG", str(config))
     assert set(load_config()) == set(KEYS)
 
 
 @pytest.mark.parametrize("text, where, message", [
     ("state_dir: /tmp\ncolour: red\n", ":2:1:", "unknown setting 'colour'; expected one of playbook_paths, "
-                                                 "state_dir, notify, channels, inventory, bundle"),
+                                                 "state_dir, notify, channels, inventory, bundle, schedules, deploy, "
+                                                 "server"),
     ("channels: [a]\n", ":1:1:", "channels: expected a mapping of names to settings"),
     ("channels:\n  team: {url: x}\n", ":2:3:", "channels.team: expected a mapping with a 'type' (a string)"),
     ("schedules:\n  nightly: {cron: x}\n", ":2:3:", "schedules.nightly: expected a mapping with a 'playbook'"),
