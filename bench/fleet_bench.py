@@ -39,6 +39,7 @@ import fleet_db
 import httpx
 import psutil
 from fleet_db import LOCKED
+from fleet_timeline import MachineCpu, fleet_timeline, phases, print_timeline
 from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, write_inventory
 
 POOL = "fleetbench"
@@ -117,16 +118,16 @@ class FleetFailed(Exception):
         self.measured = measured
 
 
-def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str]
-              ) -> dict[str, Any]:
-    argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(2 * len(workers)),
-            "--wait"]
-    started = time.monotonic()
+def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str],
+              server_pid: int, shards: int, lab: str) -> dict[str, Any]:
+    argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(shards), "--wait"]
+    t0, started = time.time(), time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
+    machine = MachineCpu({"server": [server_pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab)
     out, err = proc.communicate()
     wall = time.monotonic() - started
-    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(),
+    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), "cpu": machine.stop(wall),
                          "locked_fleet": (out + err).count(LOCKED)}
     if proc.returncode not in (0, 1) or "shard results in " not in err:
         raise FleetFailed(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
@@ -139,6 +140,8 @@ def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, e
         raise FleetFailed(f"fleet {n}: {len(hosts)} hosts reported, shard states {[s['state'] for s in shards]}", m)
     m["checks"] = len(targets)
     m["attempts"] = sum(s["attempts"] for s in shards)
+    m["timeline"] = fleet_timeline(env["PREFECT_API_URL"], results, t0)
+    m["phases"] = phases(m["timeline"], wall)
     return m
 
 
@@ -149,6 +152,7 @@ def main() -> int:
     ap.add_argument("--db", default="sqlite", help="the server's database, one after the other: sqlite,postgres")
     ap.add_argument("--repeat", type=int, default=2, help="fleet runs per worker count (median)")
     ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
+    ap.add_argument("--shards-per-worker", type=int, default=2, help="shards = this x workers (the issue: 2)")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
@@ -181,7 +185,8 @@ def main() -> int:
             for _rep in range(args.repeat):
                 for w in counts:
                     key = f"{db}:{w}w"
-                    m = measured_run(n, w, env, work, inventory, server, key, failures)
+                    m = measured_run(n, w, env, work, inventory, server, key, failures, args.shards_per_worker * w,
+                                     args.dir)
                     if m is not None:
                         runs.setdefault(key, []).append(m)
                     (work / "partial.json").write_text(json.dumps({"runs": runs, "failures": failures}, indent=2))
@@ -199,12 +204,12 @@ def main() -> int:
 
 
 def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Path, server: fleet_db.Server,
-                 key: str, failures: list[dict[str, Any]]) -> dict[str, Any] | None:
+                 key: str, failures: list[dict[str, Any]], shards: int, lab: str) -> dict[str, Any] | None:
     """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
     since = server.log_size()
     workers = start_workers(w, env, work)
     try:
-        m = fleet_run(n, workers, inventory, env)
+        m = fleet_run(n, workers, inventory, env, server.process.pid, shards or 2 * w, lab)
         error = ""
     except FleetFailed as exc:  # recorded, and the other worker counts still run
         m, error = exc.measured, str(exc)
@@ -220,6 +225,8 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
     print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  CPU {m['cpu_s']:6.1f} s  "
           f"exit {m['rc']}  attempts {m['attempts']}  '{LOCKED}' {m['locked']}  load {m['load'][0]:.1f}",
           flush=True)
+    print(f"  CPU: {m['cpu']}")
+    print_timeline(key, m["timeline"], m["wall_s"])
     return m
 
 

@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
                                    "pool (medic deploy creates it) until interrupted. " + EXIT_CODES)
     w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
     w.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
+    w.add_argument("--start", choices=("warm", "cold"), default="warm",
+                   help="warm (default): fork each run's process from one that imported Prefect and medic once; "
+                        "cold: a fresh `python -m prefect.engine` per run, Prefect's own way")
     w.set_defaults(func=cmd_worker)
     from medic.cli.fleet import register_fleet
 
@@ -161,6 +164,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
     from prefect.workers.process import ProcessWorker
 
+    from medic.flows.warm_worker import WarmProcessWorker
+
+    worker_type = WarmProcessWorker if args.start == "warm" else ProcessWorker
     with server_errors():
         with get_client(sync_client=True) as client:
             try:
@@ -172,8 +178,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
             raise UsageError(f"work pool {args.pool!r} has type {pool.type!r}; medic worker runs process pools")
 
         async def work() -> None:
-            async with ProcessWorker(work_pool_name=args.pool, limit=args.limit,
-                                     create_pool_if_not_found=False) as worker:
+            async with worker_type(work_pool_name=args.pool, limit=args.limit,
+                                   create_pool_if_not_found=False) as worker:
                 await worker.start(printer=lambda *a, **k: None)
 
         print(f"medic: worker for pool {args.pool} at {url}; Ctrl-C stops", file=sys.stderr)

@@ -137,16 +137,11 @@ def _descendants(pid: int) -> list[int]:
     return out
 
 
-def _flow_run_ids(pid: int) -> set[str]:
-    """The flow runs a worker's descendants run (Prefect gives each run's process PREFECT__FLOW_RUN_ID)."""
-    ids = set()
-    for child in _descendants(pid):
-        try:
-            env = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        ids |= {e.split(b"=", 1)[1].decode() for e in env if e.startswith(b"PREFECT__FLOW_RUN_ID=")}
-    return ids
+def _flow_run_ids(pid: int, runs: list[dict[str, Any]]) -> set[str]:
+    """The flow runs a worker's descendants run: the worker records each run's process id on the server as the
+    run's ``infrastructure_pid`` (a warm worker's run is forked: its /proc environ is its forkserver's)."""
+    mine = {str(child) for child in _descendants(pid)}
+    return {r["id"] for r in runs if str(r.get("infrastructure_pid") or "").rsplit(":", 1)[-1] in mine}
 
 
 def _kill_everything_under(pid: int) -> None:
@@ -213,7 +208,7 @@ def test_a_dead_worker_costs_a_retry_of_read_only_shards_and_flags_changing_ones
         running = api.post("/flow_runs/filter", {"flow_runs": {
             "state": {"type": {"any_": ["RUNNING"]}}, "deployment_id": {"any_": [changing, slow]}}}).json()
         kinds = {r["id"]: r["deployment_id"] for r in running}
-        held = {w.pid: _flow_run_ids(w.pid) & set(kinds) for w in site["workers"]}
+        held = {w.pid: _flow_run_ids(w.pid, running) for w in site["workers"]}
         victims = [w for w in site["workers"] if {kinds[i] for i in held[w.pid]} == {changing, slow}]
         if victims:
             break

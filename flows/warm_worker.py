@@ -1,0 +1,139 @@
+"""``medic worker``'s flow-run processes, forked from a warm process instead of started cold.
+
+Prefect's process worker starts each flow run as ``python -m prefect.engine``: a fresh interpreter that imports
+Prefect and medic before the run starts (2-3 s of CPU each; 10-30 s of wall time per shard on a loaded 2-core
+machine, bench/README-fleet.md). Here the worker keeps a multiprocessing *forkserver* that imported them once
+(``PRELOAD``); each run is a process forked from it, so it starts with everything loaded, then does what
+``python -m prefect.engine`` does: read the run, load its flow from the deployment's entrypoint, run it under
+Prefect's engine-signal handling. The forkserver is a single-threaded process of its own, so forking it is safe
+(unlike forking the worker, which runs an event loop and threads). The run's process is still a child of the
+worker's process tree: killing the worker's process group kills it, as with Prefect's own worker.
+
+Runs whose job sets a ``command`` (a work pool or deployment that asks for its own launcher) are left to Prefect's
+own path, unchanged.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Any
+
+import anyio
+import anyio.abc
+from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+# What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process.
+PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "medic.flows.deployed",
+           "medic.flows.deployed_run", "medic.flows.playbook_flow", "medic.core.session"]
+CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
+
+
+def forkserver() -> Any:
+    """The forkserver context, preloading Prefect and medic (started at the first run, then reused)."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
+    """In the forked process: what ``python -m prefect.engine`` does, with this run's environment."""
+    from uuid import UUID
+
+    for key, value in env.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    os.chdir(cwd)
+    from prefect._internal.control_listener import configure_from_env
+    from prefect.context import SettingsContext, get_settings_context
+    from prefect.engine import handle_engine_signals
+    from prefect.flow_engine import flow_run_logger, load_flow, load_flow_run, run_flow
+    from prefect.settings import Settings
+
+    run_id = UUID(flow_run_id)
+    configure_from_env()
+    # settings read again from this run's environment (the forkserver's were read when it started)
+    settings = SettingsContext(profile=get_settings_context().profile, settings=Settings())
+    with settings, handle_engine_signals(run_id):
+        flow_run = load_flow_run(flow_run_id=run_id)
+        run_logger = flow_run_logger(flow_run=flow_run)
+        try:
+            flow = load_flow(flow_run)
+        except Exception:
+            run_logger.error("Unexpected exception encountered when trying to load flow", exc_info=True)
+            raise
+        run_flow(flow, flow_run=flow_run, error_logger=run_logger)  # type: ignore[arg-type] # as prefect.engine
+
+
+class WarmStarter:
+    """A Prefect process starter: the run's process forked from the warm forkserver."""
+
+    def __init__(self, ctx: Any, env: dict[str, str | None], cwd: str, control_channel: Any) -> None:
+        self.ctx, self.env, self.cwd, self.control_channel = ctx, env, cwd, control_channel
+
+    async def start(self, flow_run: Any, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED
+                    ) -> None:
+        from prefect.runner._process_manager import ProcessHandle
+
+        env = {**self.env, "PREFECT__FLOW_RUN_ID": str(flow_run.id)}
+        registered = False
+        if self.control_channel is not None:
+            try:  # the channel through which the worker asks the run to cancel before killing it
+                port, token = self.control_channel.register(flow_run.id)
+                env.update(zip(CONTROL_KEYS, (str(port), token), strict=True))
+                registered = True
+            except RuntimeError:  # no loopback listener: Prefect falls back to killing the process
+                pass
+        started = False
+        try:
+            process = self.ctx.Process(target=run_engine, args=(str(flow_run.id), env, self.cwd),
+                                       name=f"medic-run-{flow_run.id}")
+            process.start()
+            task_status.started(ProcessHandle(process))
+            started = True
+            await anyio.to_thread.run_sync(process.join)
+        except BaseException:
+            if registered and not started:
+                self.control_channel.unregister(flow_run.id)
+            raise
+
+
+class WarmProcessWorker(ProcessWorker):
+    """Prefect's process worker (same pool type, same job variables) starting runs from a warm forkserver."""
+
+    _ctx: Any = None
+
+    async def run(self, flow_run: Any, configuration: ProcessJobConfiguration,
+                  task_status: anyio.abc.TaskStatus[int] | None = None) -> ProcessWorkerResult:
+        if configuration._command_configured:  # the job names its own launcher: Prefect's path
+            return await super().run(flow_run, configuration, task_status)
+        import contextlib
+        import tempfile
+
+        from prefect.flows import load_flow_from_flow_run
+        from prefect.runner._flow_run_executor import FlowRunExecutorContext
+
+        if self._ctx is None:
+            self._ctx = forkserver()
+        status = task_status if task_status is not None else anyio.TASK_STATUS_IGNORED
+        workdir = (contextlib.nullcontext(str(configuration.working_dir)) if configuration.working_dir
+                   else tempfile.TemporaryDirectory(suffix="prefect"))
+        with workdir as cwd:
+            async with FlowRunExecutorContext() as ctx:
+                starter = WarmStarter(self._ctx, dict(configuration.env), str(cwd), ctx.control_channel)
+                executor = ctx.create_executor(flow_run, starter, resolve_flow=load_flow_from_flow_run,
+                                               propose_submitting=False)
+                execution: Any = None
+
+                async def execute(*, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
+                    nonlocal execution
+                    execution = await executor.submit(task_status=task_status)
+
+                async with anyio.create_task_group() as group:
+                    handle = await group.start(execute)
+                    status.started(handle.pid)
+        if execution is None or execution.status_code is None:
+            raise RuntimeError("Failed to start flow run process.")
+        return ProcessWorkerResult(status_code=execution.status_code, identifier=str(execution.handle.pid))
