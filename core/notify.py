@@ -101,21 +101,18 @@ def deliver(routes: Sequence[Route], note: Notification, outbox_path: Path) -> l
 
 _OPEN = threading.local()  # per thread: an SQLite connection belongs to the thread that opened it
 _KEEP_OPEN = 4
+os.register_at_fork(after_in_child=lambda: _OPEN.__dict__.pop("boxes", None))  # a forked child opens its own
 
 
 def _outbox(path: Path) -> Outbox:
-    """The outbox at ``path``, kept open for this thread and process (opening and closing it was most of a
-    delivery's own cost); a forked child opens its own."""
-    boxes: dict[tuple[Path, int], Outbox] = _OPEN.__dict__.setdefault("boxes", {})
-    key = (path, os.getpid())
-    if key not in boxes:
+    """The outbox at ``path``, kept open for this thread (opening and closing it was most of a delivery's own
+    cost; a key with ``os.getpid()``, a system call per delivery, is what the fork hook above saves)."""
+    boxes: dict[Path, Outbox] = _OPEN.__dict__.setdefault("boxes", {})
+    if path not in boxes:
         if len(boxes) >= _KEEP_OPEN:
-            old_key = next(iter(boxes))
-            old = boxes.pop(old_key)
-            if old_key[1] == os.getpid():
-                old.close()
-        boxes[key] = Outbox(path)
-    return boxes[key]
+            boxes.pop(next(iter(boxes))).close()
+        boxes[path] = Outbox(path)
+    return boxes[path]
 
 
 def _deliver_durable(routes: Sequence[Route], note: Notification, outbox_path: Path) -> list[str]:

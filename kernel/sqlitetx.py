@@ -55,6 +55,7 @@ class WriteLater:
         self._rows: list[Sequence[Any]] = []
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        _WAITING.add(self)  # once, not per row: the exit writes what is left
 
     def add(self, row: Sequence[Any]) -> None:
         with self._lock:
@@ -63,7 +64,6 @@ class WriteLater:
                 self._timer = threading.Timer(self.delay, self._flush_quietly)
                 self._timer.daemon = True  # never keeps a process alive: the exit writes what is left
                 self._timer.start()
-        _WAITING.add(self)
 
     def flush(self) -> None:
         with self._lock:

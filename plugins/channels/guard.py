@@ -60,6 +60,7 @@ def embedded_ipv4(ip: Address) -> list[ipaddress.IPv4Address]:
     return found
 
 
+@functools.lru_cache(maxsize=256)  # 20 us for a global address (every block checked), at every send
 def why_blocked(ip: Address) -> str | None:
     """None when ``ip`` is a global unicast address; else a short reason."""
     for inner in embedded_ipv4(ip):
@@ -114,10 +115,9 @@ class Allowance:
 def resolve(host: str, port: int) -> list[Address]:
     """Every address ``host`` resolves to (numeric forms like ``127.1`` or ``2130706433`` included); a name's
     answer is kept ``RESOLVE_CACHE_S``."""
-    try:
-        return [ipaddress.ip_address(host)]  # the canonical form needs no resolver
-    except ValueError:
-        pass
+    numeric = _numeric(host)
+    if numeric is not None:  # the canonical form needs no resolver
+        return [numeric]
     now = time.monotonic()
     cached = _RESOLVED.get((host, port))
     if cached is not None and cached[0] > now:
@@ -125,6 +125,14 @@ def resolve(host: str, port: int) -> list[Address]:
     found = _getaddrinfo(host, port)
     _RESOLVED[(host, port)] = (now + RESOLVE_CACHE_S, found)
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _numeric(host: str) -> Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
 
 
 def _getaddrinfo(host: str, port: int) -> list[Address]:

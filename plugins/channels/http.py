@@ -85,7 +85,12 @@ def _pool(timeout: float, verify: bool | str, name: str) -> httpx.Client:
     one name is never reused for another name on the same address."""
     import httpx
 
-    return httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context(verify))
+    from medic.plugins.channels.onewrite import one_write
+
+    client = httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls_context(verify))
+    for implied in ("accept", "connection"):  # what HTTP/1.1 assumes without them: any type, kept alive
+        del client.headers[implied]
+    return one_write(client)
 
 
 @functools.lru_cache(maxsize=64)  # building the URL took as long as signing the body

@@ -37,7 +37,8 @@ class Mailbox:
         if self.script:
             return self.script.pop(0)
         self.received.append(email.message_from_bytes(envelope.original_content))
-        self.tls.append(session.ssl is not None)
+        # session.ssl: after STARTTLS; the transport's ssl_object: SMTPS (TLS from the first byte)
+        self.tls.append(session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None)
         return "250 OK"
 
 
@@ -53,7 +54,8 @@ def _login(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) 
 
 
 @contextmanager
-def smtp_server(tls_files: tuple[Path, Path] | None, box: Mailbox) -> Iterator[int]:
+def smtp_server(tls_files: tuple[Path, Path] | None, box: Mailbox, implicit: bool = False) -> Iterator[int]:
+    """``implicit``: TLS from the first byte (SMTPS), else STARTTLS required (when ``tls_files`` are given)."""
     import ssl
 
     context = None
@@ -63,8 +65,9 @@ def smtp_server(tls_files: tuple[Path, Path] | None, box: Mailbox) -> Iterator[i
     for _ in range(5):  # a port found free may be taken before the server binds it: try another
         port = _free_port()
         kwargs: dict[str, Any] = {"tls_context": context, "require_starttls": True} if context else {}
+        kwargs = {"ssl_context": context} if implicit else kwargs
         controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=_login,
-                                auth_require_tls=bool(context), **kwargs)
+                                auth_require_tls=bool(context) and not implicit, **kwargs)  # SMTPS: all TLS
         try:
             controller.start()
         except (OSError, RuntimeError):
@@ -128,6 +131,22 @@ def test_no_starttls_is_refused_unless_plaintext_is_allowed_for_a_loopback_relay
         plain = routes(port, monkeypatch, insecure_plaintext=True, **no_auth)
         assert notify.deliver(plain, note(), tmp_path / "o.sqlite") == []
     assert box.tls == [False]
+
+
+def test_implicit_tls_verifies_the_certificate_before_anything_is_sent(
+        cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``tls: implicit`` (SMTPS): TLS from the first byte, the certificate verified as with STARTTLS."""
+    box = Mailbox()
+    with smtp_server(cert, box, implicit=True) as port:
+        untrusted = notify.deliver(routes(port, monkeypatch, tls="implicit"), note(), tmp_path / "o.sqlite")
+        assert len(untrusted) == 1 and "certificate not trusted" in untrusted[0] and box.received == []
+        trusted = routes(port, monkeypatch, tls="implicit", ca_file=str(cert[0]))
+        assert notify.deliver(trusted, note(), tmp_path / "o.sqlite") == []
+        starttls = notify.deliver(routes(port, monkeypatch, ca_file=str(cert[0]), timeout=3), note(),
+                                  tmp_path / "o.sqlite")  # the default, STARTTLS, cannot talk to an SMTPS port
+        assert len(starttls) == 1
+    (msg,) = box.received
+    assert msg["To"] == "ops@example.org" and box.tls == [True]
 
 
 def test_a_temporary_refusal_is_retried_with_the_same_message_id(

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from medic.core import notify
 from medic.core.channel import Channel, Notification
 from medic.core.outbox import BACKOFF_CAP_S, LEASE_S, Outbox, backoff
 from medic.plugins.channels.webhook import WebhookChannel
@@ -216,3 +217,24 @@ def test_the_sending_thread_leaves_checkpoints_and_their_fsyncs_to_the_marks_thr
     box.enqueue("c", "gated", {}, Notification("run.finished", "after", "pass", "b"))
     assert _wal_salt(path) != salt  # the WAL started over: everything before was checkpointed
     assert [m.state for m in box.messages()].count("delivered") == 400
+
+
+def test_a_forked_child_delivers_through_an_outbox_connection_of_its_own(tmp_path: Path) -> None:
+    """An SQLite connection must not cross a fork: the child's first delivery opens its own (a fork hook, where a
+    process id in the key cost a system call per delivery)."""
+    path, sent = tmp_path / "o.sqlite", GatedChannel()
+    sent.release.set()
+    routes = [notify.Route("c", sent, {})]
+    assert notify.deliver(routes, Notification("run.finished", "parent", "pass", "b"), path) == []
+    parent_box = notify._outbox(path)
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, its delivery, its marks written before it leaves
+        mine = notify._outbox(path)
+        ok = mine is not parent_box and notify.deliver(routes, Notification("run.finished", "child", "pass", "b"),
+                                                       path) == []
+        mine.close()
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    assert notify._outbox(path) is parent_box
+    assert sorted((m.notification.title, m.state) for m in parent_box.messages()) == [
+        ("child", "delivered"), ("parent", "delivered")]

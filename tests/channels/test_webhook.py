@@ -110,6 +110,45 @@ def test_two_secrets_during_rotation_both_verify(monkeypatch: pytest.MonkeyPatch
             assert len(rx.delivered_ids()) == 1
 
 
+_OPENED: list[str] = []  # files opened for reading while a test watches (an audit hook cannot be removed)
+_WATCHING: list[bool] = []
+
+
+def _note_opens(event: str, args: tuple[object, ...]) -> None:
+    if event == "open" and _WATCHING and isinstance(args[0], str) and args[1] == "r":
+        _OPENED.append(args[0])
+
+
+sys.addaudithook(_note_opens)
+
+
+def test_a_secret_file_is_read_once_and_a_rotated_one_at_the_next_send(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    first, second, third = new_secret(), new_secret(), new_secret()
+    secret_file = tmp_path / "hook-secret"
+    secret_file.write_text(first + "\n")
+    with running(Receiver(first)) as rx:
+        monkeypatch.setenv("MEDIC_CHANNEL_ALLOW", rx.allow)
+        options = {"url": rx.url, "secret": f"file:{secret_file}"}
+        hook = WebhookChannel()
+        _WATCHING.append(True)
+        try:
+            for _ in range(3):
+                hook.send(note(), options)
+            assert _OPENED.count(str(secret_file)) == 1  # read at the first send, then one stat per send
+            staged = tmp_path / "hook-secret.new"
+            staged.write_text(second)
+            staged.replace(secret_file)  # rotated the usual way: a new file renamed into place
+            rx.secret = second
+            hook.send(note(), options)
+            secret_file.write_text(third + "\n")  # or rewritten in place
+            rx.secret = third
+            hook.send(note(), options)
+        finally:
+            _WATCHING.clear()
+        assert [h.verified for h in rx.hits] == [True] * 5 and _OPENED.count(str(secret_file)) == 3
+
+
 def test_events_filter_what_a_channel_receives(secret: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     with running(Receiver(secret)) as rx:
         routes = routes_for(rx, monkeypatch, events=["run.finished"])
