@@ -113,7 +113,7 @@ def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
     targets = sorted(rng.sample(range(1, chunks - 1), kills))  # not after the last ack: the receipt comes fast
     done: list[Interruption] = []
     current: Interruption | None = None
-    killed_at = 0.0
+    killed_at, resumed_at = 0.0, 0
     started = time.perf_counter()
     while True:
         proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json", "--chunk-size", str(chunk)],
@@ -124,10 +124,10 @@ def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
             now, event = time.perf_counter(), json.loads(line)
             if current is not None:
                 if event["event"] == "resumed":
-                    current.restart = now - killed_at
+                    current.restart, resumed_at = now - killed_at, event["offset"]
                 elif event["event"] == "retry":
                     current.retries += 1
-                elif event["event"] == "chunk":
+                elif event["event"] == "chunk" and event["offset"] > resumed_at:  # not the bar's start
                     current.resend = now - killed_at - current.restart
                     done.append(current)
                     current = None
@@ -225,6 +225,9 @@ def main() -> None:
                 agent.append(timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], env))
                 curl.append(timed(["curl", "-sS", "-f", "--cacert", str(pki / "ca.pem"), "-T", str(bundle),
                                    f"https://127.0.0.1:{port}/bundle"]))
+                print(f"pair {i + 1}: agent {agent[-1]:.2f} s, curl {curl[-1]:.2f} s, "
+                      f"ratio {curl[-1] / agent[-1]:.2f}, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
             assert (base / "sink").stat().st_size == size
             hwm = next(line for line in Path(f"/proc/{running.server.proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmHWM"))
@@ -238,7 +241,9 @@ def main() -> None:
           f"[{', '.join(f'{t:.2f}' for t in agent)}]")
     print(f"curl -T -> stdlib PUT server      median {c:.2f} s ({mib / c:.0f} MiB/s)  "
           f"[{', '.join(f'{t:.2f}' for t in curl)}]")
-    print(f"throughput ratio agent/curl {c / a:.2f}; collector peak RSS {hwm.split(':')[1].strip()}")
+    pairs = statistics.median(c_ / a_ for a_, c_ in zip(agent, curl, strict=True))
+    print(f"throughput ratio agent/curl {c / a:.2f} (of the medians), {pairs:.2f} (median of the pairs' ratios); "
+          f"collector peak RSS {hwm.split(':')[1].strip()}")
 
 
 if __name__ == "__main__":
