@@ -31,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -90,37 +91,65 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
 CHUNK = 8 << 20  # medic-agent's default --chunk-size
 
 
-def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float, rng: random.Random
-                  ) -> tuple[float, int, list[float]]:
-    """Upload with ``kills`` kill -9s of the agent: (seconds from the first start to the receipt, kills made,
-    seconds from each kill to the new process's first event: Python's start, imports, state, TLS, HEAD)."""
-    chunks = -(-bundle.stat().st_size // CHUNK)
+@dataclass
+class Interruption:
+    """Where one kill's time went: the part of the PATCH in flight that was lost (from the last acknowledgement
+    to the kill), the restart (kill to the new process's "resumed" event: Python, imports, state, TLS, HEAD),
+    and the re-sent chunk's round trip (to its acknowledgement); retries: backoff pauses the new process made."""
+
+    lost: float = 0.0
+    restart: float = 0.0
+    resend: float = 0.0
+    retries: int = 0
+
+
+def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float, rng: random.Random,
+                  chunk: int) -> tuple[float, list[Interruption]]:
+    """Upload with ``kills`` kill -9s of the agent: (seconds from the first start to the receipt, one
+    Interruption per kill)."""
+    chunks = -(-bundle.stat().st_size // chunk)
     if kills >= chunks - 1:
-        raise SystemExit(f"--kills {kills}: the bundle has only {chunks} chunks of {CHUNK >> 20} MiB")
+        raise SystemExit(f"--kills {kills}: the bundle has only {chunks} chunks of {chunk >> 20} MiB")
     targets = sorted(rng.sample(range(1, chunks - 1), kills))  # not after the last ack: the receipt comes fast
-    made, restarts, killed_at = 0, [], 0.0
+    done: list[Interruption] = []
+    current: Interruption | None = None
+    killed_at, resumed_at = 0.0, 0
     started = time.perf_counter()
     while True:
-        proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json"], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+        proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json", "--chunk-size", str(chunk)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
         assert proc.stdout is not None
+        acked = time.perf_counter()
         for line in proc.stdout:
-            if killed_at:
-                restarts.append(time.perf_counter() - killed_at)
-                killed_at = 0.0
-            event = json.loads(line)
-            if event["event"] == "chunk" and targets and event["offset"] >= targets[0] * CHUNK:
-                targets.pop(0)
-                time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
-                proc.send_signal(signal.SIGKILL)
-                killed_at = time.perf_counter()
-                break
+            now, event = time.perf_counter(), json.loads(line)
+            if current is not None:
+                if event["event"] == "resumed":
+                    current.restart, resumed_at = now - killed_at, event["offset"]
+                elif event["event"] == "retry":
+                    current.retries += 1
+                elif event["event"] == "chunk" and event["offset"] > resumed_at:  # not the bar's start
+                    current.resend = now - killed_at - current.restart
+                    done.append(current)
+                    current = None
+            if event["event"] == "chunk":
+                acked = now
+                if targets and event["offset"] >= targets[0] * chunk:
+                    targets.pop(0)
+                    time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
+                    proc.send_signal(signal.SIGKILL)
+                    killed_at = time.perf_counter()
+                    current = Interruption(lost=killed_at - acked)
+                    break
         _, err = proc.communicate()
         if proc.returncode == 0:
-            return time.perf_counter() - started, made, restarts
+            return time.perf_counter() - started, done
         if proc.returncode != -signal.SIGKILL:
             raise SystemExit(f"medic-agent upload failed ({proc.returncode}): {err[-500:]}")
-        made += 1
+
+
+def startup(argv: list[str], repeat: int = 5) -> float:
+    """Median seconds of a command that only starts Python (and imports)."""
+    return statistics.median(timed(argv) for _ in range(repeat))
 
 
 def kill_bench(args: argparse.Namespace) -> None:
@@ -141,16 +170,26 @@ def kill_bench(args: argparse.Namespace) -> None:
                     timed([AGENT, "enroll", running.server.url, "--code",
                            running.code(f"{variant}{i}", 1 << 40), "--pin", pin], env)
                     envs.append(env)
-                plain = timed([AGENT, "upload", str(bundle), "--keep"], envs[0])
-                chunk_s = plain * CHUNK / bundle.stat().st_size
-                killed, made, restarts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng)
-                pairs.append((plain, killed, made))
-                print(f"pair {i + 1}: uninterrupted {plain:.2f} s, with {made} kills {killed:.2f} s "
-                      f"(+{(killed / plain - 1) * 100:.0f} %; per kill {(killed - plain) / max(made, 1):.2f} s, "
-                      f"of which kill -> resumed median {statistics.median(restarts or [0]):.2f} s and the lost "
-                      f"part of a chunk {chunk_s / 2:.2f} s on average), load {os.getloadavg()[0]:.1f}", flush=True)
+                plain = timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], envs[0])
+                chunk_s = plain * args.chunk / bundle.stat().st_size
+                killed, parts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
+                pairs.append((plain, killed, len(parts)))
+                per = (killed - plain) / max(len(parts), 1)
+                med = {k: statistics.median(getattr(p, k) for p in parts) if parts else 0.0
+                       for k in ("lost", "restart", "resend")}
+                print(f"pair {i + 1}: uninterrupted {plain:.2f} s, with {len(parts)} kills {killed:.2f} s "
+                      f"(+{(killed / plain - 1) * 100:.0f} %); per kill {per:.3f} s; medians per kill: lost part "
+                      f"of the PATCH in flight {med['lost']:.3f} s, kill -> resumed {med['restart']:.3f} s, "
+                      f"resumed -> re-sent chunk acknowledged {med['resend']:.3f} s (a chunk takes {chunk_s:.3f} s "
+                      f"uninterrupted); retries {sum(p.retries for p in parts)}; load {os.getloadavg()[0]:.1f}",
+                      flush=True)
         finally:
             running.server.stop()
+    python = startup([sys.executable, "-c", "pass"])
+    imports = startup([sys.executable, "-c", "import medic.agent.cli, medic.agent.uplinkcli, medic.agent.uplink.upload"
+                       ])
+    print(f"a new process, medians of 5: Python with this venv's site {python:.3f} s; with the agent's upload "
+          f"imports {imports:.3f} s; load {os.getloadavg()[0]:.1f}")
     added = statistics.median(k / p - 1 for p, k, _ in pairs)
     print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs: median "
           f"uninterrupted {statistics.median(p for p, _, _ in pairs):.2f} s, with kills "
@@ -164,6 +203,7 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=0, metavar="N",
                         help="time uploads with N kill -9s of the agent against uninterrupted ones")
     parser.add_argument("--seed", type=int, default=13, help="of the kill offsets (--kills)")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="medic-agent --chunk-size (bytes)")
     args = parser.parse_args()
     if args.kills:
         kill_bench(args)
@@ -182,9 +222,12 @@ def main() -> None:
                 env = {"MEDIC_AGENT_STATE_DIR": str(base / f"state{i}")}
                 timed([AGENT, "enroll", running.server.url, "--code", running.code(f"bench{i}", 1 << 40),
                        "--pin", pin], env)
-                agent.append(timed([AGENT, "upload", str(bundle), "--keep"], env))
+                agent.append(timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], env))
                 curl.append(timed(["curl", "-sS", "-f", "--cacert", str(pki / "ca.pem"), "-T", str(bundle),
                                    f"https://127.0.0.1:{port}/bundle"]))
+                print(f"pair {i + 1}: agent {agent[-1]:.2f} s, curl {curl[-1]:.2f} s, "
+                      f"ratio {curl[-1] / agent[-1]:.2f}, "
+                      f"load {os.getloadavg()[0]:.1f}", flush=True)
             assert (base / "sink").stat().st_size == size
             hwm = next(line for line in Path(f"/proc/{running.server.proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmHWM"))
@@ -198,7 +241,9 @@ def main() -> None:
           f"[{', '.join(f'{t:.2f}' for t in agent)}]")
     print(f"curl -T -> stdlib PUT server      median {c:.2f} s ({mib / c:.0f} MiB/s)  "
           f"[{', '.join(f'{t:.2f}' for t in curl)}]")
-    print(f"throughput ratio agent/curl {c / a:.2f}; collector peak RSS {hwm.split(':')[1].strip()}")
+    pairs = statistics.median(c_ / a_ for a_, c_ in zip(agent, curl, strict=True))
+    print(f"throughput ratio agent/curl {c / a:.2f} (of the medians), {pairs:.2f} (median of the pairs' ratios); "
+          f"collector peak RSS {hwm.split(':')[1].strip()}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from medic.agent.uplink.errors import UplinkError
 from medic.agent.uplink.progress import Progress
 from medic.agent.uplink.state import Enrollment, PendingUploads
 from medic.agent.uplink.transport import Server
-from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe, remembered
+from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe, remembered, stamped
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,8 @@ def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, ke
         raise UplinkError(f"{bundle_path}: blocked by the leak scan; it is never sent (medic-agent leaks scan)")
     before = bundle_path.stat()
     pending = pending or PendingUploads()
-    bundle: LocalBundle = remembered(bundle_path, pending) or describe(bundle_path)  # resuming: not hashed again
+    # resuming, or a bundle medic's writer stamped with its sha256: not read an extra time to hash it
+    bundle: LocalBundle = remembered(bundle_path, pending) or stamped(bundle_path) or describe(bundle_path)
     server = server_for(enrollment)
     client = TusClient(server, enrollment.token, progress, uploads=enrollment.uploads, chunk_size=chunk_size,
                        retry=retry, pending=pending)

@@ -16,7 +16,7 @@ The leak scan of a finished bundle is the agent's (:mod:`medic.agent.leakscan`):
 
 from medic.kernel.bundle.errors import BundleCorrupt, BundleError, BundleFormatError, BundleUnsafe
 from medic.kernel.bundle.manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest, Member, ProbeRecord, Skipped
-from medic.kernel.bundle.reader import Bundle, Limits, open_bundle, read_manifest
+from medic.kernel.bundle.reader import Bundle, Limits, open_bundle, read_manifest, read_manifest_from
 from medic.kernel.bundle.writer import BundleWriter
 
 __all__ = [
@@ -35,4 +35,5 @@ __all__ = [
     "Skipped",
     "open_bundle",
     "read_manifest",
+    "read_manifest_from",
 ]

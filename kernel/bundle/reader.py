@@ -20,6 +20,7 @@ import shutil
 import tarfile
 import tempfile
 import zlib
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -113,6 +114,12 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
     return _extract(path, None, limits or Limits())
 
 
+def read_manifest_from(raw: BinaryIO, path: Path, limits: Limits | None = None) -> Manifest:
+    """:func:`read_manifest` over an open binary file (the collector's view of a bundle still arriving);
+    ``path`` names the bundle in errors. ``raw`` needs read() and seek(0), and is not closed."""
+    return _extract(path, None, limits or Limits(), source=raw)
+
+
 def _refuse_other_formats(path: Path, raw: BinaryIO) -> None:
     """A zip or a plain tar named .tar.gz gets a sentence saying so, not a decompressor's message."""
     head = raw.read(512)
@@ -123,12 +130,13 @@ def _refuse_other_formats(path: Path, raw: BinaryIO) -> None:
         raise BundleFormatError(path, "an uncompressed tar is not a bundle format (medic reads .tar.gz)")
 
 
-def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest | None = None) -> Manifest:
+def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest | None = None,
+             source: BinaryIO | None = None) -> Manifest:
     """Read and verify the whole archive; with ``root``, also write each member's file into it. ``expected``
     is the manifest a first pass verified: members are then checked against it in whatever order they come."""
     reading = _Pass(path, root, limits, expected)
     try:
-        with path.open("rb") as raw:
+        with nullcontext(source) if source is not None else path.open("rb") as raw:
             _refuse_other_formats(path, raw)
             stream = Decompressed(raw, limits.max_stream_bytes)
             # small reads, so a truncation is noticed at the member it cuts, not a 10 KiB record earlier

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medic.kernel.bundle import BundleError, Limits, read_manifest
+from medic.kernel.bundle import BundleError, Limits, Manifest, read_manifest
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.keys import canonical, sign_receipt
 
@@ -58,21 +58,24 @@ def refuse(col: Collector, upload: dict[str, Any], problem: dict[str, Any]) -> N
     col.data_path(upload["upload_id"]).unlink(missing_ok=True)
 
 
-def finish_upload(col: Collector, upload: dict[str, Any], sha256: str | None = None) -> None:
-    """Runs in a worker thread right after the last byte was made durable. ``sha256``: the whole file's, when
-    the PATCHes hashed every byte as they wrote it (else the file is read again)."""
+def finish_upload(col: Collector, upload: dict[str, Any], verified: tuple[str, Manifest] | None = None) -> None:
+    """Runs in a worker thread right after the last byte was made durable. ``verified``: the whole file's sha256
+    and its verified manifest when the bundle was read as it arrived (verify.py); else the file is read again."""
     data = col.data_path(upload["upload_id"])
-    actual = sha256 or file_sha256(data)
+    actual = verified[0] if verified is not None else file_sha256(data)
     if actual != upload["sha256"]:
         refuse(col, upload, refusal(f"the file's sha256 {actual} is not the declared {upload['sha256']}",
                                     "Upload-Metadata", None, "whole-file sha256"))
         return
-    try:
-        manifest = read_manifest(data, Limits())
-    except BundleError as exc:
-        refuse(col, upload, refusal(str(exc).replace(str(data), upload["filename"]), "bundle", exc.member,
-                                    type(exc).__name__))
-        return
+    if verified is not None:
+        manifest = verified[1]
+    else:
+        try:
+            manifest = read_manifest(data, Limits())
+        except BundleError as exc:
+            refuse(col, upload, refusal(str(exc).replace(str(data), upload["filename"]), "bundle", exc.member,
+                                        type(exc).__name__))
+            return
     bundle = col.bundle_path(upload["upload_id"])
     data.rename(bundle)
     agent = next((a for a in col.store.agents() if a["agent_id"] == upload["agent_id"]), {})

@@ -34,7 +34,7 @@ class Collector:
     hooks: Any = None  # pluggy relay: collector_bundle_received / collector_bundle_triaged
     triage: Any = None  # TriageQueue, or None (no triage)
     busy: set[str] = field(default_factory=set)
-    running: dict[str, tuple[int, Any]] = field(default_factory=dict)  # upload id -> (offset, sha256 so far)
+    verifiers: dict[str, Any] = field(default_factory=dict)  # upload id -> verify.Verifier (reading as it arrives)
     requests: TokenBucket = field(init=False)
     enrolls: TokenBucket = field(init=False)
 
@@ -68,7 +68,9 @@ class Collector:
         for path in (self.data_path(upload["upload_id"]), self.bundle_path(upload["upload_id"])):
             path.unlink(missing_ok=True)
         self.store.delete_upload(upload["upload_id"])
-        self.running.pop(upload["upload_id"], None)
+        verifier = self.verifiers.pop(upload["upload_id"], None)
+        if verifier is not None:
+            verifier.cancel()
 
     def gc(self, now: float | None = None) -> list[str]:
         """Remove incomplete uploads past their expiry; their ids."""

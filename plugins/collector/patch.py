@@ -5,9 +5,10 @@ A second PATCH for an upload that is being written waits up to BUSY_WAIT seconds
 agent's PATCH ends as soon as its connection drops), then gets 423 Locked (409 is kept for a wrong offset).
 
 Speed: reading the next block off the connection overlaps hashing and writing the previous one (a worker
-thread), the kernel is asked to write back every few MiB while the body still arrives (so the fsync before the
-204 has little left to do), and the whole file's sha256 is kept running across PATCHes in memory, so the last
-byte does not re-read the file (after a restart it does)."""
+thread); the writeback of every few MiB is started while the body still arrives, without waiting for it
+(writeback.py), so the fsync before the 204 has little left to do; and the bundle is verified while it arrives
+(verify.py: the whole file's sha256 and medic's reader over the acknowledged bytes, in a thread of its own), so
+the last byte does not read the whole file again (after a restart the verifier reads what came before)."""
 
 from __future__ import annotations
 
@@ -25,11 +26,13 @@ from starlette.responses import Response
 from medic.plugins.collector.arrival import finish_upload
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.problems import TUS_VERSION, Problem
+from medic.plugins.collector.verify import verifier_for
+from medic.plugins.collector.writeback import start_writeback
 
 CONTENT_TYPE = "application/offset+octet-stream"
 ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 WRITE_SIZE = 1 << 20  # bytes gathered before one write in a worker thread
-WRITEBACK = 4 << 20  # bytes written between two fdatasync calls while the body is still arriving
+WRITEBACK = 4 << 20  # bytes written between two writeback starts while the body is still arriving
 BUSY_WAIT = 3.0  # seconds a request waits for the PATCH writing its upload to end
 
 
@@ -60,18 +63,19 @@ def _open_at(path: os.PathLike[str], offset: int) -> BinaryIO:
 
 
 class _Sink:
-    """The worker thread's side: hash (the chunk's checksum and the running whole-file sha256) and write."""
+    """The worker thread's side: hash (the PATCH's Upload-Checksum) and write."""
 
-    def __init__(self, f: BinaryIO, hashers: list[Any]) -> None:
-        self.f, self.hashers, self.unsynced = f, hashers, 0
+    def __init__(self, f: BinaryIO, hasher: Any, offset: int) -> None:
+        self.f, self.hasher, self.unsynced, self.offset = f, hasher, 0, offset
 
     def write(self, data: bytes) -> None:
-        for hasher in self.hashers:
-            hasher.update(data)  # hashlib lets go of the GIL for large blocks
+        self.hasher.update(data)  # hashlib lets go of the GIL for large blocks
         self.f.write(data)
+        self.offset += len(data)
         self.unsynced += len(data)
         if self.unsynced >= WRITEBACK:  # start the disk now, not all at once in the fsync before the 204
-            os.fdatasync(self.f.fileno())
+            self.f.flush()
+            start_writeback(self.f.fileno(), self.offset - self.unsynced, self.unsynced)
             self.unsynced = 0
 
 
@@ -129,14 +133,6 @@ def check_request(request: Request, upload: dict[str, Any]) -> tuple[int, Any, b
     return int(raw), hasher, expected
 
 
-def running_hash(col: Collector, upload_id: str, offset: int) -> Any | None:
-    """A copy of the whole file's sha256 up to ``offset`` (None when this process did not see every byte)."""
-    if offset == 0:
-        return hashlib.sha256()
-    state = col.running.get(upload_id)
-    return state[1].copy() if state is not None and state[0] == offset else None
-
-
 async def wait_idle(col: Collector, upload_id: str, timeout: float = BUSY_WAIT) -> bool:
     """Wait for the PATCH writing ``upload_id`` (if any) to end; False when it still runs after ``timeout``."""
     loop = asyncio.get_running_loop()
@@ -158,12 +154,12 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
             raise Problem(423, "Locked", "another PATCH is writing this upload; wait for it, then HEAD",
                           "upload_id", {"Retry-After": "1"})
     offset, hasher, expected = check_request(request, upload)
-    whole = running_hash(col, upload_id, offset)
+    verifier = verifier_for(col, upload)
     col.busy.add(upload_id)
     try:
         f = await to_thread.run_sync(_open_at, col.data_path(upload_id), offset)
         try:
-            received = await receive(request, _Sink(f, [hasher] if whole is None else [hasher, whole]),
+            received = await receive(request, _Sink(f, hasher, offset),
                                      upload["length"] - offset)
             if hasher.digest() != expected:
                 await to_thread.run_sync(_discard, f, offset)
@@ -179,12 +175,11 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
             await to_thread.run_sync(f.close)
         new_offset = offset + received
         await to_thread.run_sync(col.store.set_offset, upload_id, new_offset)  # durable before the 204
-        if whole is not None:
-            col.running[upload_id] = (new_offset, whole)
+        verifier.advance(new_offset)
         if new_offset == upload["length"]:
-            digest = whole.hexdigest() if whole is not None else None
-            col.running.pop(upload_id, None)
-            await to_thread.run_sync(finish_upload, col, {**upload, "offset": new_offset}, digest)
+            col.verifiers.pop(upload_id, None)
+            verified = await to_thread.run_sync(verifier.result)
+            await to_thread.run_sync(finish_upload, col, {**upload, "offset": new_offset}, verified)
     finally:
         col.busy.discard(upload_id)
     return Response(status_code=204, headers={"Tus-Resumable": TUS_VERSION, "Upload-Offset": str(new_offset)})
