@@ -34,9 +34,11 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+def build_parser(command: str | None = None, *, listing: bool = False) -> argparse.ArgumentParser:
     """The whole parser; with ``command`` one of medic's own, only that command's sub-parser: ``medic run`` then
-    imports neither the other commands' modules nor every plugin (their ``register_commands``) to start."""
+    imports neither the other commands' modules nor every plugin (their ``register_commands``) to start; with a
+    plugin's command, that plugin's only (the plugin index says whose it is). ``listing`` (``medic --help``):
+    the plugins' commands as names and help only, from the plugin index, no plugin imported."""
     parser = _Parser(prog="medic", description="Diagnose and fix machines and services with playbooks.",
                      epilog="Exit codes: 0 no check failed, 1 a check failed, 2 usage or validation error, "
                             "3 a target could not be reached or opened, or nothing was checked. "
@@ -48,9 +50,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         return parser
     for name in CORE_COMMANDS:
         importlib.import_module(f"medic.cli.{name}").register(sub)
-    from medic.core import pluginmanager
+    from medic.cli.plugincommands import add_commands
 
-    pluginmanager.add_commands(sub)
+    add_commands(sub, command, listing=listing)
     return parser
 
 
@@ -100,7 +102,7 @@ def _dispatch(argv: Sequence[str] | None) -> int:
         print(f"medic {__version__}")
         return 0
     try:
-        parser = build_parser(command_of(words))
+        parser = build_parser(command_of(words), listing=not words or words[0] in ("-h", "--help"))
         args = parser.parse_args(words)
         if not getattr(args, "func", None):
             parser.print_help()

@@ -22,11 +22,11 @@ from typing import Any
 from medic.core import expr, template
 from medic.core.deadline import Deadline, expired
 from medic.core.playbook import Playbook
-from medic.core.registry import Registry
 from medic.core.steps import Approver, Step, StepContext, StepResult, error_result
 from medic.core.target import Target
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, TargetError
 from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, worst_status
+from medic.kernel.registry import Registry
 
 LeafFn = Callable[[], StepResult]
 VERDICTS = (Status.PASS, Status.WARN, Status.FAIL)

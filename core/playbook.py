@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from medic.core import expr, template
-from medic.core.registry import Registry
 from medic.core.steps import COMMON_KEYS, Step, ValidationContext
 from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
 from medic.kernel.params import REQUIRED, Param, ParamError
+from medic.kernel.registry import Registry
 
 FORMAT_VERSION = 1
 TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps", "triggers")  # triggers: flows.triggers

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from medic.core.playbook import INPUT_TYPES, STEP_ID
-from medic.core.registry import Registry
+from medic.kernel.registry import Registry
 
 _JSON_TYPES = {"string": "string", "int": "integer", "float": "number", "bool": "boolean", "list": "array",
                "mapping": "object", "version": "string", "any": {}}

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, cap_text, cap_texts, worst_status
 
 if TYPE_CHECKING:
-    from medic.core.registry import Registry
     from medic.core.target import Target
+    from medic.kernel.registry import Registry
 
 COMMON_KEYS = ("id", "title", "with", "when", "timeout", "retries", "continue_on_error", "become")
 

@@ -20,7 +20,6 @@ import importlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from types import ModuleType
 
 from medic.kernel.errors import PluginError
@@ -93,6 +92,8 @@ def disabled() -> set[str]:
 
 def declared() -> list[ProbeSource]:
     """The installed distributions' probe modules (one per entry-point name), medic's own first."""
+    from importlib import metadata  # here, not at the top: medic's sessions read the plugin index instead
+
     seen: dict[str, ProbeSource] = {}
     # by distribution, not entry_points(group=) and ep.dist: those need Python 3.10 (the agent runs on 3.9)
     for dist in metadata.distributions():

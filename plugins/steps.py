@@ -7,7 +7,6 @@ from typing import Any
 from medic.core import template
 from medic.core.check import CheckSpec, evaluate
 from medic.core.hookspecs import hookimpl
-from medic.core.registry import Registry
 from medic.core.steps import (
     Step,
     StepContext,
@@ -19,6 +18,7 @@ from medic.core.steps import (
 )
 from medic.kernel.models import ProbeCall, Status, worst_status
 from medic.kernel.params import ParamError
+from medic.kernel.registry import Registry
 
 
 class CheckStep(StepKind):

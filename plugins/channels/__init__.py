@@ -8,16 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from medic.core.hookspecs import hookimpl
-from medic.plugins.channels.apprise_channel import AppriseChannel
-from medic.plugins.channels.basic import ConsoleChannel, FileChannel
-from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
-from medic.plugins.channels.email import EmailChannel
-from medic.plugins.channels.ticket import TicketChannel
-from medic.plugins.channels.webhook import WebhookChannel
 
 
 @hookimpl(trylast=True)
 def register_channels(register: Any) -> None:
+    # imported when a channel is used, not with the package (``medic run`` imports its configschema and runevents)
+    from medic.plugins.channels.apprise_channel import AppriseChannel
+    from medic.plugins.channels.basic import ConsoleChannel, FileChannel
+    from medic.plugins.channels.chat import MattermostChannel, SlackChannel, TeamsChannel
+    from medic.plugins.channels.email import EmailChannel
+    from medic.plugins.channels.ticket import TicketChannel
+    from medic.plugins.channels.webhook import WebhookChannel
+
     register(ConsoleChannel())
     register(FileChannel())
     register(WebhookChannel())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,16 +16,20 @@ try:
     code = main({argv!r})
 except SystemExit as exc:
     code = exc.code
-loaded = sorted({{m.split('.')[0] for m in sys.modules}} | {{m for m in sys.modules if m.startswith('medic.')}})
+loaded = sorted({{m.split('.')[0] for m in sys.modules}} | {{m for m in sys.modules if m.startswith('medic.')}}
+                | ({{'importlib.metadata'}} & set(sys.modules)))
 print('CODE', code)
 print('LOADED', ' '.join(loaded))
 """
 
 
-def loaded(argv: list[str]) -> tuple[str, set[str]]:
-    env = {**os.environ, "MEDIC_ENGINE": "inline"}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True, env=env,
-                         timeout=120)
+def loaded(argv: list[str], cache: str | None = None) -> tuple[str, set[str]]:
+    """What ``medic ARGV`` imported, the plugin index written by an earlier run (the first command after an
+    install or a change imports every plugin to write it; what a user waits for is every command after that)."""
+    env = {**os.environ, "MEDIC_ENGINE": "inline", **({"XDG_CACHE_HOME": cache} if cache else {})}
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", PROBE.format(argv=argv)], capture_output=True, text=True,
+                             env=env, timeout=120)
     lines = dict(line.split(" ", 1) for line in out.stdout.splitlines() if line.startswith(("CODE ", "LOADED ")))
     assert "LOADED" in lines, out.stdout[-500:] + out.stderr[-2000:]
     return lines["CODE"], set(lines["LOADED"].split())
@@ -45,8 +50,33 @@ def test_an_inline_run_builds_only_its_own_parser_and_imports_no_http_client(arg
                           "medic.cli.checks", "medic.plugins.server.api"}
 
 
-def test_help_still_lists_every_command_with_the_plugins_ones() -> None:
-    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "--help"], capture_output=True, text=True,
-                         timeout=60)
+@pytest.mark.parametrize("fresh", [True, False])
+def test_help_still_lists_every_command_with_the_plugins_ones(tmp_path: Path, fresh: bool) -> None:
+    """From the plugin index (``fresh``: none yet, so this run writes it) and from the one an earlier run wrote."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    runs = 1 if fresh else 2
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-m", "medic.cli.main", "--help"], capture_output=True, text=True,
+                             timeout=60, env=env)
     for name in ("run", "playbooks", "checks", "plugins", "server", "bundles", "deploy", "hosts", "backups"):
         assert f"    {name}" in out.stdout, out.stdout
+
+
+def test_with_the_plugin_index_a_command_imports_only_the_plugins_it_uses(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("2026-12-06T10:00:00 ERROR one\n2026-12-06T10:00:01 fine\n")
+    playbook = tmp_path / "pb.yaml"
+    playbook.write_text(f"name: one-step\nsteps:\n  - id: errors\n    check: logs.error_rate\n"
+                        f"    with: {{path: {str(log)!r}, lines: 0}}\n")
+    code, modules = loaded(["run", str(playbook), "--json"], str(tmp_path / "cache"))
+    assert code in ("0", "1")
+    assert {"medic.plugins.checks.logs", "medic.probes.logscan", "medic.plugins.targets.local"} <= modules
+    unused = {"medic.plugins.ssh", "medic.plugins.collector", "medic.plugins.casespage", "medic.plugins.change.kinds",
+              "medic.plugins.channels.email", "medic.probes.network", "medic.probes.system", "importlib.metadata"}
+    assert not modules & unused
+    code, modules = loaded(["--help"], str(tmp_path / "cache"))  # every command listed, no plugin's commands module
+    assert code == "0"
+    assert not {m for m in modules if m.startswith("medic.plugins.") and m.endswith(("commands", "command"))}
+    code, modules = loaded(["hosts", "list"], str(tmp_path / "cache"))  # a plugin's command: that plugin only
+    assert "medic.plugins.ssh.commands" in modules
+    assert not {m for m in modules if m.startswith(("medic.plugins.change", "medic.plugins.cases"))}

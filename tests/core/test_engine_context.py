@@ -16,11 +16,11 @@ from engine_helpers import MEM, FakeTarget
 
 from medic.core import playbook
 from medic.core.engine import Engine, Executor, RunResult, new_run_id, static_probe_calls
-from medic.core.registry import Origin, Registry
 from medic.core.steps import Step, StepContext, StepKind, StepResult
 from medic.core.target import BecomeView
 from medic.kernel.errors import TargetError
 from medic.kernel.models import ProbeCall, Status
+from medic.kernel.registry import Origin, Registry
 
 APPROVER = object()  # the executor's approval channel: handed to every step as it is
 

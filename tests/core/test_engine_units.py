@@ -26,10 +26,10 @@ from medic.core.engine import (
     unreachable_result,
     with_timeout,
 )
-from medic.core.registry import Origin, Registry
 from medic.core.steps import Step, StepContext, StepKind, StepResult
 from medic.kernel.errors import TargetError
 from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status
+from medic.kernel.registry import Origin, Registry
 
 
 class Boom(StepKind):

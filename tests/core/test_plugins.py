@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 from fake_dists import make_dist as _make_dist
 from fake_dists import temporary_site
 
+from medic.cli.plugincommands import add_commands
 from medic.core import pluginmanager
 from medic.kernel.errors import PluginError
 
@@ -107,7 +110,7 @@ def test_add_commands_names_a_plugin_whose_register_commands_fails(site: Path) -
     """)
     sub = argparse.ArgumentParser().add_subparsers()
     with pytest.raises(PluginError) as info:
-        pluginmanager.add_commands(sub)
+        add_commands(sub)
     text = str(info.value)
     assert "cmd-plugin" in text and "register_commands: RuntimeError: no parser for you" in text
     assert "MEDIC_DISABLE_PLUGINS=plug_cmdfail" in text
@@ -116,3 +119,39 @@ def test_add_commands_names_a_plugin_whose_register_commands_fails(site: Path) -
 
 def make_dist(root: Path, dist: str, module: str, source: str, ep_name: str | None = None) -> None:
     _make_dist(root, dist, module, source, group="medic", entry=ep_name, version="1.2.3")
+
+
+@pytest.fixture
+def cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plugin index of the test's own, outside the site directory (whose time is part of the index's key)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+
+
+def test_the_plugin_index_imports_a_third_party_plugin_when_its_check_is_read(
+        site: Path, cache: None) -> None:
+    make_dist(site, "site-checks", "plug_lazy", CHECK_SRC.format(cid="site.lazy", override=""))
+    pluginmanager.load()  # no index yet: every plugin imported, the index written
+    del sys.modules["plug_lazy"]
+    host = pluginmanager.load()  # from the index
+    assert "site.lazy" in host.registry.checks and "plug_lazy" not in sys.modules  # known, not imported
+    assert host.registry.checks.origin("site.lazy").distribution == "site-checks"
+    assert "site.lazy" in {c for p in host.plugins for c in p.provides.get("checks", [])}
+    assert host.registry.checks["site.lazy"].id == "site.lazy" and "plug_lazy" in sys.modules
+
+
+def test_a_changed_plugin_module_is_indexed_again(site: Path, cache: None) -> None:
+    make_dist(site, "site-checks", "plug_edit", CHECK_SRC.format(cid="site.before", override=""))
+    assert "site.before" in pluginmanager.load().registry.checks
+    source = site / "plug_edit.py"
+    source.write_text(source.read_text().replace("site.before", "site.after.renamed"))
+    os.utime(source, ns=(source.stat().st_mtime_ns + 10**9,) * 2)  # a second later, whatever the clock's grain
+    del sys.modules["plug_edit"]
+    checks = pluginmanager.load().registry.checks
+    assert "site.after.renamed" in checks and "site.before" not in checks
+
+
+def test_a_plugin_installed_after_the_index_was_written_is_found(site: Path, cache: None) -> None:
+    pluginmanager.load()
+    make_dist(site, "late-checks", "plug_late", CHECK_SRC.format(cid="site.late", override=""))
+    os.utime(site, ns=(site.stat().st_mtime_ns + 10**9,) * 2)
+    assert pluginmanager.load().registry.checks.origin("site.late").distribution == "late-checks"
