@@ -76,14 +76,14 @@ class Sampler:
         return {"peak_rss_mb": self.peak / 2**20, "cpu_s": sum(self.cpu.values())}
 
 
-def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subprocess.Popen[bytes]]:
+def start_workers(count: int, env: dict[str, str], logs: Path, start: str) -> list[subprocess.Popen[bytes]]:
     """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time)."""
     since = time.time()
     procs = []
     for i in range(count):
         with open(logs / f"worker-{count}-{i}.log", "wb") as log:
-            procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL], env=env, stdout=subprocess.DEVNULL,
-                                          stderr=log, start_new_session=True))
+            procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL, "--start", start], env=env,
+                                          stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
     deadline = time.monotonic() + 180
     while len(online_since(env["PREFECT_API_URL"], since)) < count and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -153,9 +153,11 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=2, help="fleet runs per worker count (median)")
     ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
     ap.add_argument("--shards-per-worker", type=int, default=2, help="shards = this x workers (the issue: 2)")
+    ap.add_argument("--start", default="warm", help="medic worker --start, interleaved: warm,cold")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
+    starts = [x.strip() for x in args.start.split(",") if x.strip()]
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     n = args.hosts
     start_hosts(n, args.dir)
@@ -183,10 +185,10 @@ def main() -> int:
             if deploy.returncode != 0:
                 raise SystemExit(f"medic deploy ({db}): {deploy.stderr}")
             for _rep in range(args.repeat):
-                for w in counts:
-                    key = f"{db}:{w}w"
+                for w, start in [(w, s) for w in counts for s in starts]:
+                    key = f"{db}:{w}w" + (f":{start}" if len(starts) > 1 else "")
                     m = measured_run(n, w, env, work, inventory, server, key, failures, args.shards_per_worker * w,
-                                     args.dir)
+                                     args.dir, start)
                     if m is not None:
                         runs.setdefault(key, []).append(m)
                     (work / "partial.json").write_text(json.dumps({"runs": runs, "failures": failures}, indent=2))
@@ -204,10 +206,11 @@ def main() -> int:
 
 
 def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Path, server: fleet_db.Server,
-                 key: str, failures: list[dict[str, Any]], shards: int, lab: str) -> dict[str, Any] | None:
+                 key: str, failures: list[dict[str, Any]], shards: int, lab: str, start: str = "warm"
+                 ) -> dict[str, Any] | None:
     """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
     since = server.log_size()
-    workers = start_workers(w, env, work)
+    workers = start_workers(w, env, work, start)
     try:
         m = fleet_run(n, workers, inventory, env, server.process.pid, shards or 2 * w, lab)
         error = ""

@@ -122,6 +122,8 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime
         return _cancel_unpolled(client, flow_run_id, silent_after_s, since)
     if state is None or state.type not in ALIVE:
         return None
+    if state.timestamp is not None and (datetime.now(UTC) - state.timestamp).total_seconds() <= silent_after_s:
+        return None  # its state changed within the window: alive, without asking the server for heartbeat events
     silence = silent_for(client, flow_run_id, state)
     if silence <= silent_after_s:
         return None

@@ -8,6 +8,7 @@ command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client)
 command -v sudo >/dev/null 2>&1 || need+=(sudo)  # tests/ssh: become: sudo
 command -v ip >/dev/null 2>&1 && command -v ss >/dev/null 2>&1 || need+=(iproute2)  # tests/ssh: jump-host network lab
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v pg_dump >/dev/null 2>&1 || need+=(postgresql)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx-light)  # tests/service_fast: TLS proxy
 command -v chromium >/dev/null 2>&1 || need+=(chromium)  # tests/kb: the cases page in a real browser (Playwright)
 # tests/channels/test_ticket.py: Request Tracker 5 with SQLite and its standalone server; the tests make their own
 # database and configuration, so the package is told not to set one up (no questions asked)
