@@ -118,3 +118,39 @@ def plan(why: frozenset[str]) -> _Plan:
         plan = _PLANS[why] = (tuple(_LINE_RULES[i] for i in sorted(rules)), tuple(FORMS[i] for i in forms),
                               KEY_MARK in why, keyless, "mysql" in why or "mariadb" in why)
     return plan
+
+
+# A key INLINE (key=value, key: value) matches is a whole run of [\w.-] followed by a separator, and it names a
+# secret only when its letters and digits in lower case (all that sensitive_key reads) hold a keyword. On an
+# ASCII line those are the lower-cased line without _ . and -: without a keyword followed by the rest of its run
+# and a separator there, INLINE finds no key worth a look. (Other lines: always looked at.)
+_INLINE_KEY = re.compile(r"(?:" + KEYWORD.pattern + r")[a-z0-9]*[ \t]*[:=]")
+
+
+def _letters(text: str) -> str:
+    return text.lower().replace("_", "").replace(".", "").replace("-", "")
+
+
+def inline_key_possible(line: str) -> bool:
+    return not line.isascii() or _INLINE_KEY.search(_letters(line)) is not None
+
+
+_SPACED_QUOTE = re.compile(r"(?:" + KEYWORD.pattern + r")[a-z0-9]*[ \t]+[\"']")
+
+
+def spaced_quote_possible(line: str) -> bool:
+    """SPACED's ``key "value"``: its key (a whole run) holds a keyword and blanks and a quote follow it."""
+    return not line.isascii() or _SPACED_QUOTE.search(_letters(line)) is not None
+
+
+def may_name_secret(run: str) -> bool:
+    """False when this run (word characters, dots, dashes) cannot be a key sensitive_key accepts."""
+    return not run.isascii() or KEYWORD.search(_letters(run)) is not None
+
+
+_RUN = re.compile(r"[\w.-]*")
+
+
+def last_run(text: str) -> str:
+    """The run of word characters, dots and dashes ending ``text``, at most 62 long (a longer one is no key)."""
+    return _RUN.match(text[-62:][::-1]).group()[::-1]  # type: ignore[union-attr]  # (* always matches)

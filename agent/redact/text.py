@@ -26,7 +26,11 @@ from medic.agent.redact.linemarks import (
     MULTI_LINE_RULES,
     TRIGGER,
     hit_lines,
+    inline_key_possible,
+    last_run,
+    may_name_secret,
     plan,
+    spaced_quote_possible,
 )
 from medic.agent.redact.paths import file_name, line_format
 from medic.agent.redact.pseudo import SecretLabels
@@ -38,6 +42,7 @@ _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a 
 
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
+_CACHED_LINE, _CACHED_LINES = 2000, 50_000  # the longest line remembered unchanged, and how many at most
 _WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")  # a plain word ("password 1234" is a PIN, not prose)
 
 
@@ -51,6 +56,10 @@ class TextScrubber:
     def __init__(self, counts: Counter[str] | None = None, labels: SecretLabels | None = None) -> None:
         self.counts: Counter[str] = counts if counts is not None else Counter()
         self.labels = labels if labels is not None else SecretLabels()
+        self._tags = 0  # replacements made so far: a line that made none came out unchanged
+        # Lines seen unchanged, with what marked them: a repeated line (journal export fields, repeated
+        # messages) gives the same output again, and made no replacement, so it is skipped. Bounded.
+        self._clean: set[tuple[str, bool, frozenset[str] | None]] = set()
 
     def scrub(self, text: str, path: str = "") -> str:
         if not path and len(text) < 65536 and not TRIGGER.search(text.lower()):
@@ -91,9 +100,21 @@ class TextScrubber:
         for start in sorted(marks):
             end = text.find("\n", start)
             end = len(text) if end < 0 else end
-            out += [text[pos:start], self._line(text[start:end], keyed, marks[start])]
+            out += [text[pos:start], self._line_once(text[start:end], keyed, marks[start])]
             pos = end
         return "".join(out) + text[pos:] if out else text
+
+    def _line_once(self, line: str, keyed: bool, why: set[str] | None) -> str:
+        seen = (line, keyed, None if why is None else frozenset(why))
+        if seen in self._clean:
+            return line
+        tags = self._tags
+        out = self._line(line, keyed, why)
+        if tags == self._tags and len(line) <= _CACHED_LINE:
+            if len(self._clean) >= _CACHED_LINES:
+                self._clean.clear()
+            self._clean.add(seen)
+        return out
 
     def _line(self, line: str, keyed: bool, why: set[str] | None) -> str:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
@@ -149,7 +170,7 @@ class TextScrubber:
             line = sx.XML_ELEMENT.sub(self._keyed("val"), line)
         if ";" in line:
             line = sx.ADO.sub(self._keyed("val"), line)
-        if "=" in line or ":" in line:
+        if ("=" in line or ":" in line) and inline_key_possible(line):
             line = self._inline(line)
         # (?i) also matches the long s and the Kelvin sign: the lower-cased test holds for ASCII lines only
         head = line.lstrip().lower() if line.isascii() else None
@@ -161,16 +182,25 @@ class TextScrubber:
         return sx.CLI_OPTION.sub(self._keyed("val", strong_only=True), line) if "-" in line else line
 
     def _spaced_line(self, line: str) -> str:
-        """``SPACED`` on one line. Without quotes its only possible match ends the line (a key, blanks, the last
-        word): the search starts 61 characters (the longest key) before that word's blanks, not at the start."""
-        if '"' in line or "'" in line:
-            return sx.SPACED.sub(self._spaced, line)
+        """``SPACED`` on one line. Its key is a whole run (word characters, dots, dashes) before blanks and a quoted
+        value or the line's last word: a line where no such key can name a secret is passed over. Without quotes
+        the only possible match ends the line: searched from 61 characters (the longest key) before that word."""
         end = len(line.rstrip(" \t\r"))
         blank = max(line.rfind(" ", 0, end), line.rfind("\t", 0, end))
-        if blank < 0:
+        head = line[:blank].rstrip(" \t") if blank >= 0 else ""
+        last = blank >= 0 and self._strong_key(last_run(head))
+        if '"' in line or "'" in line:
+            return sx.SPACED.sub(self._spaced, line) if last or spaced_quote_possible(line) else line
+        if not last:
             return line
-        match = sx.SPACED.search(line, max(0, len(line[:blank].rstrip(" \t")) - 61))
+        match = sx.SPACED.search(line, max(0, len(head) - 61))
         return line if match is None else line[:match.start()] + self._spaced(match) + line[match.end():]
+
+    @staticmethod
+    def _strong_key(key: str) -> bool:
+        """What ``_spaced`` asks of a key before it looks at the value."""
+        rule = sensitive_key(key) if may_name_secret(key) else None
+        return rule is not None and rule not in WEAK_RULES and not weak_key(key)
 
     def _inline(self, line: str) -> str:
         """``key=value`` anywhere; matches overlap values, so a harmless key's value is scanned too."""
@@ -202,6 +232,7 @@ class TextScrubber:
         return whole[: start - offset] + self._tag(rule, match.group(group)) + whole[end - offset:]
 
     def _tag(self, rule: str, secret: str) -> str:
+        self._tags += 1
         self.counts[rule] += 1
         return tag(rule, self.labels.number(secret))
 
