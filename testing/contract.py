@@ -8,7 +8,9 @@
         def options(self, url: str) -> dict[str, object]:
             return {"url": url, "token": "env:" + self.secret_env}
 
-The contract runs the channel against a real loopback HTTP sink and checks: one delivery per send; 429 and 5xx
+The contract runs the channel against a real loopback HTTP sink and checks: one delivery per send; a resent
+notification carries the same idempotency key (the header named by ``idempotency_header``: ``webhook-id``,
+``Idempotency-Key``...; a channel whose service takes none declares None and the test is skipped); 429 and 5xx
 are retryable failures, other 4xx permanent; a slow receiver is a retryable failure within the channel's
 timeout; the destination goes through medic's guarded client (an address not allowed is never reached); the
 secret named by ``secret_env`` appears in no error, repr, log line or dead letter; hostile collected text does
@@ -47,6 +49,7 @@ class ChannelContract:
     secret_value: ClassVar[str] = "medic-contract-canary-7f3a9c1e5b"  # noqa: S105 (a webhook sets a whsec_ value)
     timeout_option: ClassVar[str | None] = "timeout"  # the option bounding one attempt (seconds); None: none
     renders_markup: ClassVar[bool] = False
+    idempotency_header: ClassVar[str | None] = None  # the header carrying the notification's stable id, if any
     reply: ClassVar[Answer] = Answer()  # what the sink answers a delivery (a ticket system: 201 and the new id)
 
     def options(self, url: str) -> dict[str, Any]:
@@ -79,6 +82,16 @@ class ChannelContract:
         self._send(sink, note)
         assert len(sink.received) == 1
         assert note.title.split()[-1].encode() in sink.received[0].body
+
+    def test_a_resent_notification_keeps_its_idempotency_key(self, sink: HttpSink) -> None:
+        """A retry after a lost reply reaches the receiver again: the same key lets it drop the duplicate."""
+        if self.idempotency_header is None:
+            pytest.skip("the channel declares no idempotency_header (its service takes no idempotency key)")
+        note = self.note()
+        for sent in (note, note, self.note()):
+            self._send(sink, sent)
+        keys = [r.headers.get(self.idempotency_header.lower()) for r in sink.received]
+        assert keys[0] and keys[0] == keys[1] and keys[2] and keys[2] != keys[0], keys
 
     @pytest.mark.parametrize("status", [429, 500, 502, 503])
     def test_overload_and_server_errors_are_retryable(self, sink: HttpSink, status: int) -> None:

@@ -1,6 +1,6 @@
 """The pytest plugin medic installs (entry point ``pytest11``): the ``medic_http_sink`` and ``medic_smtp_sink``
-fixtures for channel and check authors. Loading it imports nothing heavy; a sink starts only when a test asks
-for it."""
+fixtures for channel authors (check authors run their checks on recorded probe data with
+``medic.testing.checks``). Loading it imports nothing heavy; a sink starts only when a test asks for it."""
 
 from __future__ import annotations
 

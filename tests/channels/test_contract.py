@@ -14,6 +14,7 @@ from medic.testing import Answer, ChannelContract, MailChannelContract, SmtpSink
 
 class TestWebhookContract(ChannelContract):
     channel = WebhookChannel()
+    idempotency_header = "webhook-id"
     secret_value = "whsec_" + base64.b64encode(b"contract-canary-key-0123456789ab").decode()
 
     def options(self, url: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from medic.testing import ChannelContract
 
 class TestTeamHook(ChannelContract):
     channel = TeamHookChannel()
+    idempotency_header = "Idempotency-Key"
 
     def options(self, url: str) -> dict[str, Any]:
         return {"url": url, "token": f"env:{self.secret_env}"}

@@ -80,7 +80,8 @@ class TeamHookChannel(Channel):
         token = secrets.resolve(options["token"], "teamhook token")
         body = json.dumps({"title": notification.title, "status": notification.status,
                            "text": notification.body}).encode()
-        headers = {"content-type": "application/json", "authorization": f"Bearer {token.reveal()}"}
+        headers = {"content-type": "application/json", "authorization": f"Bearer {token.reveal()}",
+                   "idempotency-key": notification.id}  # the same on every retry: the receiver drops repeats
         with http.GuardedClient(timeout=float(options.get("timeout", 10))) as client:
             reply = client.post(options["url"], body, headers)
         http.classify(reply, "teamhook")
