@@ -101,11 +101,13 @@ def run_medic(path: Path, engine: str) -> dict[str, object]:
     return result
 
 
-def run_command(playbook: Path, env: dict[str, str]) -> tuple[float, int]:
-    """The whole ``medic run`` process: wall time and the match count it reported."""
+def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None) -> tuple[float, int]:
+    """The whole ``medic run`` process (of this checkout, or of ``tree`` with its own venv): wall time and the
+    match count it reported."""
+    python = str(tree / ".venv/bin/python") if tree else sys.executable
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline",
-                           "--json"], capture_output=True, text=True, env=env)
+    proc = subprocess.run([python, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline",
+                           "--json"], capture_output=True, text=True, env=env, cwd=tree)
     wall = time.perf_counter() - started
     if proc.returncode not in (0, 1):
         raise SystemExit(f"medic run: exit {proc.returncode}\n{proc.stderr[-2000:]}")
@@ -129,6 +131,7 @@ def main() -> int:
     ap.add_argument("--error-pct", type=float, default=2.0)
     ap.add_argument("--path", type=Path, default=Path("/tmp/medic-bench-200mb.log"))
     ap.add_argument("--python-engine", action="store_true", help="also time the pure-Python engine (slow)")
+    ap.add_argument("--other", type=Path, help="also time `medic run` of this checkout (its .venv), in pairs")
     args = ap.parse_args()
     if not args.path.exists() or abs(args.path.stat().st_size - args.size_mb * 2**20) > 2**20:
         print(f"generating {args.size_mb} MB log at {args.path} ...", flush=True)
@@ -138,11 +141,15 @@ def main() -> int:
         while fh.read(1 << 24):
             pass
     playbook, env = command_setup(args.path)
-    run_command(playbook, env)  # byte-code compiled once, like an installed medic
-    grep_t, medic_t, medic_rss, py_t, whole_t, command_t = [], [], [], [], [], []
+    run_command(playbook, env)  # byte-code compiled once, like an installed medic (and its plugin index written)
+    if args.other:
+        run_command(playbook, env, args.other)
+    grep_t, medic_t, medic_rss, py_t, whole_t, command_t, other_t = [], [], [], [], [], [], []
     matches = grep_count = command_count = 0
     top: object = None
-    for _ in range(args.repeat):
+    for i in range(args.repeat):
+        if args.other and i % 2:  # the other checkout's run before this one's in every second repetition
+            other_t.append(run_command(playbook, env, args.other)[0])
         wall, grep_count, _rss = run_grep(args.path)
         grep_t.append(wall)
         m = run_medic(args.path, "auto")
@@ -150,6 +157,8 @@ def main() -> int:
         whole_t.append(float(m["whole"]))  # type: ignore[arg-type]
         wall, command_count = run_command(playbook, env)
         command_t.append(wall)
+        if args.other and not i % 2:
+            other_t.append(run_command(playbook, env, args.other)[0])
         medic_rss.append(int(m["rss_kb"]))  # type: ignore[call-overload]
         matches, top = int(m["matches"]), m["top"]  # type: ignore[call-overload]
         if args.python_engine:
@@ -175,6 +184,14 @@ def main() -> int:
         f"{g / wh:.2f}, medic run {g / cm:.2f} (target >= 0.5); counts agree: "
         f"{matches == grep_count == command_count}"
     )
+    pairs = ", ".join(f"{a / b:.2f}" for a, b in zip(grep_t, command_t, strict=True))
+    print(f"whole process, each repetition: grep / medic run {pairs}")
+    if other_t:
+        om = statistics.median(other_t)
+        print(f"other checkout {args.other}: medic run {om:.3f} s [{', '.join(f'{c:.2f}' for c in other_t)}], "
+              f"grep / its run {g / om:.2f}; this / other per pair "
+              f"{', '.join(f'{a / b:.2f}' for a, b in zip(command_t, other_t, strict=True))}, median "
+              f"{statistics.median(a / b for a, b in zip(command_t, other_t, strict=True)):.2f}")
     print("top repeated messages:")
     for t in top:  # type: ignore[attr-defined]
         print(f"  {t['count']:>7}x {t['message'][:110]}")

@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent.parent
-COMMANDS = [["--version"], ["--help"], ["run", "triage", "--engine", "inline", "--json"]]
+COMMANDS = [["--version"], ["--help"], ["run", "triage", "--engine", "inline", "--json"], ["checks", "list"],
+            ["plugins", "list"]]
 COUNT = ("import sys\nfrom medic.cli.main import main\ntry:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
          "sys.stdout.flush()\nsys.stderr.write(f'MODULES {len(sys.modules)}\\n')\n")
 
