@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import warnings
 from typing import Any
 
 import anyio
@@ -30,9 +31,13 @@ CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
 
 
 def forkserver() -> Any:
-    """The forkserver context, preloading Prefect and medic (started at the first run, then reused)."""
+    """The forkserver context, preloading Prefect and medic, its process started now: it imports them while the
+    worker starts and waits for runs, so the first run does not pay for the import either."""
+    from multiprocessing import forkserver as server
+
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
+    server.ensure_running()
     return ctx
 
 
@@ -100,40 +105,48 @@ class WarmStarter:
             raise
 
 
-class WarmProcessWorker(ProcessWorker):
-    """Prefect's process worker (same pool type, same job variables) starting runs from a warm forkserver."""
+with warnings.catch_warnings():  # Prefect warns that this subclass takes over its pool type: that is the point
+    warnings.filterwarnings("ignore", message="Type 'WarmProcessWorker'", category=UserWarning)
 
-    _ctx: Any = None
+    class WarmProcessWorker(ProcessWorker):
+        """Prefect's process worker (same pool type, same job variables) starting runs from a warm forkserver."""
 
-    async def run(self, flow_run: Any, configuration: ProcessJobConfiguration,
-                  task_status: anyio.abc.TaskStatus[int] | None = None) -> ProcessWorkerResult:
-        if configuration._command_configured:  # the job names its own launcher: Prefect's path
-            return await super().run(flow_run, configuration, task_status)
-        import contextlib
-        import tempfile
+        _ctx: Any = None
 
-        from prefect.flows import load_flow_from_flow_run
-        from prefect.runner._flow_run_executor import FlowRunExecutorContext
+        async def __aenter__(self) -> WarmProcessWorker:
+            worker = await super().__aenter__()
+            self._ctx = await anyio.to_thread.run_sync(forkserver)
+            return worker
 
-        if self._ctx is None:
-            self._ctx = forkserver()
-        status = task_status if task_status is not None else anyio.TASK_STATUS_IGNORED
-        workdir = (contextlib.nullcontext(str(configuration.working_dir)) if configuration.working_dir
-                   else tempfile.TemporaryDirectory(suffix="prefect"))
-        with workdir as cwd:
-            async with FlowRunExecutorContext() as ctx:
-                starter = WarmStarter(self._ctx, dict(configuration.env), str(cwd), ctx.control_channel)
-                executor = ctx.create_executor(flow_run, starter, resolve_flow=load_flow_from_flow_run,
-                                               propose_submitting=False)
-                execution: Any = None
+        async def run(self, flow_run: Any, configuration: ProcessJobConfiguration,
+                      task_status: anyio.abc.TaskStatus[int] | None = None) -> ProcessWorkerResult:
+            if configuration._command_configured:  # the job names its own launcher: Prefect's path
+                return await super().run(flow_run, configuration, task_status)
+            import contextlib
+            import tempfile
 
-                async def execute(*, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
-                    nonlocal execution
-                    execution = await executor.submit(task_status=task_status)
+            from prefect.flows import load_flow_from_flow_run
+            from prefect.runner._flow_run_executor import FlowRunExecutorContext
 
-                async with anyio.create_task_group() as group:
-                    handle = await group.start(execute)
-                    status.started(handle.pid)
-        if execution is None or execution.status_code is None:
-            raise RuntimeError("Failed to start flow run process.")
-        return ProcessWorkerResult(status_code=execution.status_code, identifier=str(execution.handle.pid))
+            if self._ctx is None:
+                self._ctx = forkserver()
+            status = task_status if task_status is not None else anyio.TASK_STATUS_IGNORED
+            workdir = (contextlib.nullcontext(str(configuration.working_dir)) if configuration.working_dir
+                       else tempfile.TemporaryDirectory(suffix="prefect"))
+            with workdir as cwd:
+                async with FlowRunExecutorContext() as ctx:
+                    starter = WarmStarter(self._ctx, dict(configuration.env), str(cwd), ctx.control_channel)
+                    executor = ctx.create_executor(flow_run, starter, resolve_flow=load_flow_from_flow_run,
+                                                   propose_submitting=False)
+                    execution: Any = None
+
+                    async def execute(*, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
+                        nonlocal execution
+                        execution = await executor.submit(task_status=task_status)
+
+                    async with anyio.create_task_group() as group:
+                        handle = await group.start(execute)
+                        status.started(handle.pid)
+            if execution is None or execution.status_code is None:
+                raise RuntimeError("Failed to start flow run process.")
+            return ProcessWorkerResult(status_code=execution.status_code, identifier=str(execution.handle.pid))
