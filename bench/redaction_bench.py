@@ -198,11 +198,16 @@ def corpus_recall(workdir: Path) -> dict[str, str]:
     def share(hits: int, total: int) -> str:
         return f"{hits}/{total} = {hits / total:.1%}"
 
-    gone = [not corpus.survives(records[i].value, scrubbed[i]) for i in secrets]
+    def left(value: str, out: str) -> bool:
+        # a PEM key sits escaped ("\\n") or indented in most files, so the value as generated is never in them:
+        # a body line of it still there counts as left too
+        return corpus.survives(value, out) or any(len(b) > 16 and b in out for b in value.split("\n")[1:-1])
+
+    gone = [not left(records[i].value, scrubbed[i]) for i in secrets]
     return {"secrets": f"{n}, {len(generated.kinds)} kinds, {len({r.context for r in generated.secrets})} contexts",
             "medic scrub": share(sum(gone), n), "medic leak scan alone": share(sum(flagged[i] for i in secrets), n),
             "medic scrub + scan": share(sum(gone[i] or flagged_after[i] for i in secrets), n),
-            "sos clean": share(sum(not corpus.survives(records[i].value, by_sos[i]) for i in secrets), n),
+            "sos clean": share(sum(not left(records[i].value, by_sos[i]) for i in secrets), n),
             "look-alikes left unchanged by medic scrub": share(sum(scrubbed[i] == texts[i] for i in looks), len(looks)),
             "look-alikes not flagged by medic leak scan": share(sum(not flagged[i] for i in looks), len(looks)),
             "look-alikes left unchanged by sos clean": share(sum(by_sos[i] == texts[i] for i in looks), len(looks)),

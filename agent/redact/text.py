@@ -130,7 +130,7 @@ class TextScrubber:
         for form in forms:
             if form.needs and not any(n in line for n in form.needs):
                 continue
-            if form.words and line.isascii() and not any(w in line.lower() for w in form.words):
+            if form.words and line.isascii() and not any(w in folded for folded in [line.lower()] for w in form.words):
                 continue
             line = form.pattern.sub(self._fixed(form.rule), line)
         if keyed and keyed_marked:
@@ -159,7 +159,8 @@ class TextScrubber:
         # Each pattern runs only when the line holds a character or word every match of it needs (checked on
         # the line as it is then: a replacement adds characters): the same result, most patterns skipped.
         if "=" in line or ":" in line:
-            line = sx.LINE.sub(self._keyed("val"), line)
+            match = sx.LINE.match(line)  # one line: its only possible match is at its start
+            line = line if match is None else line[:match.start()] + self._keyed("val")(match) + line[match.end():]
         if '"' in line or "'" in line:
             line = sx.QUOTED.sub(self._quoted, line)
             if "(" in line or "," in line:
