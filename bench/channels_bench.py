@@ -4,6 +4,7 @@ posting the same JSON, in the same run; then an outage drill: N notifications qu
 drained once it is back, counted for loss and duplicates.
 
     .venv/bin/python bench/channels_bench.py [--count 500] [--repeat 3] [--drain 10000] [--drain-workers 8] [--layers]
+        [--receiver thread|process] [--block N]
 """
 
 from __future__ import annotations
@@ -57,6 +58,24 @@ def _timed(count: int, one: Callable[[int], object]) -> Timed:
         each.append(time.perf_counter() - t0)
     return (count / (time.perf_counter() - started), statistics.median(each),
             (time.process_time() - cpu) / count, (time.thread_time() - mine) / count)
+
+
+def _timed_blocks(count: int, block: int, sides: list[Callable[[int], object]]) -> list[Timed]:
+    """``count`` notifications of each side, the sides taking turns ``block`` at a time (``--block``): a burst of
+    load that lasts a second hits both sides of a round, where whole-round turns leave it to one."""
+    wall, cpu, mine = [0.0] * len(sides), [0.0] * len(sides), [0.0] * len(sides)
+    each: list[list[float]] = [[] for _ in sides]
+    for start in range(0, count, block):
+        for k, one in enumerate(sides):
+            t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
+            for i in range(start, min(start + block, count)):
+                t = time.perf_counter()
+                one(i)
+                each[k].append(time.perf_counter() - t)
+            wall[k] += time.perf_counter() - t0
+            cpu[k] += time.process_time() - c0
+            mine[k] += time.thread_time() - m0
+    return [(count / wall[k], statistics.median(each[k]), cpu[k] / count, mine[k] / count) for k in range(len(sides))]
 
 
 def bare(url: str, count: int) -> Timed:
@@ -152,6 +171,9 @@ def main() -> None:
     ap.add_argument("--receiver", choices=("thread", "process"), default="thread",
                     help="the loopback receiver of the rate rounds: a thread of this process, or a process of its own")
     ap.add_argument("--layers", action="store_true", help="also: CPU per notification layer by layer")
+    ap.add_argument("--block", type=int, default=0,
+                    help="within a round, the two sides take turns this many notifications at a time (0: the "
+                         "whole round, then the other side)")
     args = ap.parse_args()
     secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
     os.environ["HOOK_SECRET"] = secret
@@ -162,6 +184,16 @@ def main() -> None:
         routes = notify.resolve(["hook"], {"webhook": WebhookChannel()}, config)
         bares, channels = [], []
         for r in range(args.repeat):  # alternate, so load changes hit both alike
+            if args.block:
+                with httpx.Client(trust_env=False) as client:
+                    outbox = Path(tmp) / f"outbox-{r}.sqlite"
+                    b_one, c_one = _timed_blocks(args.count, args.block, [
+                        lambda i: client.post(rx.url, content=payload(_note(i)),
+                                              headers={"content-type": "application/json"}),
+                        lambda i: notify.deliver(routes, _note(i), outbox)])  # noqa: B023 (called in this loop)
+                bares.append(b_one)
+                channels.append(c_one)
+                continue
             bares.append(bare(rx.url, args.count))
             channels.append(channel(routes, Path(tmp) / f"outbox-{r}.sqlite", args.count))
         b, c = statistics.median(x[0] for x in bares), statistics.median(x[0] for x in channels)

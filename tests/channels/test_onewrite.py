@@ -1,7 +1,13 @@
-"""Channel requests leave in one write (headers and body together), over kept-alive connections."""
+"""Channel requests leave in one write (headers and body together), over kept-alive connections, plain or TLS."""
 
 from __future__ import annotations
 
+import ssl
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import httpcore
@@ -9,7 +15,9 @@ import httpx
 import pytest
 from httpcore._backends.sync import SyncBackend
 
+from medic.core.channel import DeliveryError
 from medic.plugins.channels import http
+from medic.plugins.channels.guard import Allowance
 from medic.plugins.channels.onewrite import OneWriteBackend, one_write
 from tests.channels.receiver import Receiver, running
 
@@ -58,3 +66,52 @@ def test_the_guarded_client_writes_once_and_sends_only_the_headers_it_needs(
         pool = http._pool(7.5, True, "127.0.0.1")
         assert isinstance(pool._transport._pool._network_backend, OneWriteBackend)  # type: ignore[attr-defined]
         assert {"accept", "connection"}.isdisjoint(rx.hits[-1].headers)  # HTTP/1.1's defaults, implied
+
+
+@pytest.fixture
+def tls_receiver(tmp_path: Path) -> Iterator[tuple[int, Path, list[str], list[bytes]]]:
+    """An HTTPS server on 127.0.0.1 whose certificate names ``localhost`` only: (port, its certificate, the SNI
+    names it was sent, the request bodies it received)."""
+    crt, key = tmp_path / "crt.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(crt),
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost"],
+                   check=True, capture_output=True)
+    names: list[str] = []
+    bodies: list[bytes] = []
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(crt, key)
+    context.sni_callback = lambda _sock, name, _ctx: names.append(name or "")  # type: ignore[assignment,misc]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # kept alive, as the channels' pool expects
+
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], crt, names, bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_https_goes_to_the_vetted_address_with_the_name_for_sni_and_certificate(
+        tls_receiver: tuple[int, Path, list[str], list[bytes]]) -> None:
+    port, crt, names, bodies = tls_receiver
+    client = http.GuardedClient(Allowance.parse(f"127.0.0.1:{port}"), verify=str(crt))
+    for n in range(2):
+        assert client.post(f"https://localhost:{port}/hook", b'{"n": %d}' % n, {}).status == 200
+    assert bodies == [b'{"n": 0}', b'{"n": 1}'] and names == ["localhost"]  # one TLS session, kept alive
+    with pytest.raises(DeliveryError, match="ConnectError"):  # the certificate names localhost, not the address
+        client.post(f"https://127.0.0.1:{port}/hook", b"{}", {})
+    assert len(bodies) == 2
