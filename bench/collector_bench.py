@@ -23,6 +23,7 @@ import http.server
 import json
 import os
 import random
+import resource
 import signal
 import ssl
 import statistics
@@ -77,6 +78,28 @@ def put_server(cert: Path, key: Path, sink: Path) -> tuple[http.server.HTTPServe
     server.sink = sink  # type: ignore[attr-defined]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, server.server_address[1]
+
+
+def cpu_seconds(pid: int | None = None) -> float:
+    """User + system CPU seconds: of process ``pid`` (all its threads) from /proc, else of this process's waited-for
+    children plus its own (the PUT server is a thread of this process)."""
+    if pid is not None:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    kids, own = resource.getrusage(resource.RUSAGE_CHILDREN), resource.getrusage(resource.RUSAGE_SELF)
+    return kids.ru_utime + kids.ru_stime + own.ru_utime + own.ru_stime
+
+
+def triage_settled(collector: Path, done: int, timeout: float = 600) -> int:
+    """Wait until ``done`` triage records of the collector say done, failed or skipped (the triage of a 480 MiB
+    bundle reads and extracts it after its receipt: it must not run during the next timed upload)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        states = [json.loads(p.read_text()).get("status") for p in collector.glob("cases/*/triage-*.json")]
+        if sum(state in ("done", "failed", "skipped") for state in states) >= done:
+            return done
+        time.sleep(0.2)
+    raise SystemExit(f"the collector's triage did not finish {done} bundles in {timeout:.0f} s")
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
@@ -172,7 +195,9 @@ def kill_bench(args: argparse.Namespace) -> None:
                     envs.append(env)
                 plain = timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], envs[0])
                 chunk_s = plain * args.chunk / bundle.stat().st_size
+                triage_settled(running.directory, 2 * i + 1)  # its triage must not run during the next upload
                 killed, parts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
+                triage_settled(running.directory, 2 * i + 2)
                 pairs.append((plain, killed, len(parts)))
                 per = (killed - plain) / max(len(parts), 1)
                 med = {k: statistics.median(getattr(p, k) for p in parts) if parts else 0.0
@@ -216,18 +241,23 @@ def main() -> None:
         pki = base / "c" / "pki"
         pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
         put, port = put_server(pki / "server.pem", pki / "server.key", base / "sink")
-        agent, curl = [], []
+        agent, curl, cpu = [], [], []
         try:
             for i in range(args.repeat):
                 env = {"MEDIC_AGENT_STATE_DIR": str(base / f"state{i}")}
                 timed([AGENT, "enroll", running.server.url, "--code", running.code(f"bench{i}", 1 << 40),
                        "--pin", pin], env)
+                mine, col = cpu_seconds(), cpu_seconds(running.server.proc.pid)
                 agent.append(timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], env))
+                medic_cpu = cpu_seconds() - mine + cpu_seconds(running.server.proc.pid) - col
+                triage_settled(running.directory, i + 1)  # not while curl runs
+                mine = cpu_seconds()
                 curl.append(timed(["curl", "-sS", "-f", "--cacert", str(pki / "ca.pem"), "-T", str(bundle),
                                    f"https://127.0.0.1:{port}/bundle"]))
+                cpu.append((medic_cpu, cpu_seconds() - mine))
                 print(f"pair {i + 1}: agent {agent[-1]:.2f} s, curl {curl[-1]:.2f} s, "
-                      f"ratio {curl[-1] / agent[-1]:.2f}, "
-                      f"load {os.getloadavg()[0]:.1f}", flush=True)
+                      f"ratio {curl[-1] / agent[-1]:.2f}; CPU agent + collector {cpu[-1][0]:.2f} s, curl + PUT "
+                      f"server {cpu[-1][1]:.2f} s; load {os.getloadavg()[0]:.1f}", flush=True)
             assert (base / "sink").stat().st_size == size
             hwm = next(line for line in Path(f"/proc/{running.server.proc.pid}/status").read_text().splitlines()
                        if line.startswith("VmHWM"))
@@ -244,6 +274,9 @@ def main() -> None:
     pairs = statistics.median(c_ / a_ for a_, c_ in zip(agent, curl, strict=True))
     print(f"throughput ratio agent/curl {c / a:.2f} (of the medians), {pairs:.2f} (median of the pairs' ratios); "
           f"collector peak RSS {hwm.split(':')[1].strip()}")
+    print(f"CPU seconds per upload, medians: agent + collector {statistics.median(m for m, _ in cpu):.2f}, curl + "
+          f"PUT server {statistics.median(c for _, c in cpu):.2f} (the collector's triage of each bundle, after "
+          "its receipt, is waited for outside both timings)")
 
 
 if __name__ == "__main__":
