@@ -8,7 +8,8 @@ process and all its descendants are summed, and so are their proportional set si
 of the RSS sum, the median peak of the PSS sum, the peak of the largest single process (what `wait4`'s
 ru_maxrss reports, the figure earlier benchmarks gave), and the peaks of medic's own process and of the server.
 A forked probe child (a step with a timeout) shares its parent's pages until it exits: the RSS sum counts them
-twice, the PSS sum once.
+twice, the PSS sum once. Case ``again`` is ``cold`` in one PREFECT_HOME kept from a first, unmeasured run: a user's
+later cold runs find Prefect's database there.
 
 Usage: .venv/bin/python bench/memory_bench.py [--repeat 3] [--interval 0.05] [--env KEY=VALUE ...]
 (--env adds settings to every case, e.g. to try a Prefect setting before putting it in flows/prefect_env.py)
