@@ -8,7 +8,8 @@ process and all its descendants are summed, and so are their proportional set si
 of the RSS sum, the median peak of the PSS sum, the peak of the largest single process (what `wait4`'s
 ru_maxrss reports, the figure earlier benchmarks gave), and the peaks of medic's own process and of the server.
 A forked probe child (a step with a timeout) shares its parent's pages until it exits: the RSS sum counts them
-twice, the PSS sum once.
+twice, the PSS sum once. Case ``again`` is ``cold`` in one PREFECT_HOME kept from a first, unmeasured run: a user's
+later cold runs find Prefect's database there.
 
 Usage: .venv/bin/python bench/memory_bench.py [--repeat 3] [--interval 0.05] [--env KEY=VALUE ...]
 (--env adds settings to every case, e.g. to try a Prefect setting before putting it in flows/prefect_env.py)
@@ -91,7 +92,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--interval", type=float, default=0.05)
     ap.add_argument("--env", action="append", default=[], help="KEY=VALUE added to every case")
-    ap.add_argument("--cases", default="cold,bare,inline", help="which of cold,bare,inline to run")
+    ap.add_argument("--cases", default="cold,again,bare,inline", help="which of cold,again,bare,inline to run")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="medic-mem-"))
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
@@ -99,23 +100,27 @@ def main() -> None:
     base.update({"MEDIC_STATE_DIR": str(work / "state"), "DO_NOT_TRACK": "1"})
     base.update(dict(kv.split("=", 1) for kv in args.env))
     cases = [
-        ("cold", "medic run triage (cold: temporary server)", [*MEDIC, "run", "triage"], True),
-        ("bare", "bare one-task flow (cold: temporary server)", [PY, str(HERE / "bare_flow.py")], True),
-        ("inline", "medic run triage --engine inline", [*MEDIC, "run", "triage", "--engine", "inline"], False),
+        ("cold", "medic run triage (cold: temporary server)", [*MEDIC, "run", "triage"], "fresh"),
+        # the same, its PREFECT_HOME (Prefect's database) kept from an earlier run, as a user's later runs have it
+        ("again", "medic run triage (cold, database kept)", [*MEDIC, "run", "triage"], "kept"),
+        ("bare", "bare one-task flow (cold: temporary server)", [PY, str(HERE / "bare_flow.py")], "fresh"),
+        ("inline", "medic run triage --engine inline", [*MEDIC, "run", "triage", "--engine", "inline"], None),
     ]
     cases = [c for c in cases if c[0] in args.cases.split(",")]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}, "
           f"sampling every {args.interval:g} s; extra env: {' '.join(args.env) or '(none)'}")
     print(f"{'case':<46} {'tree RSS':>9} {'(max)':>8} {'tree PSS':>9} {'one process':>12} {'medic':>7} "
           f"{'server':>7} {'procs':>6} {'wall':>8}")
-    for _key, label, argv, fresh_home in cases:
+    for _key, label, argv, home in cases:
         trees, psses, ones, walls, procs = [], [], [], [], []
+        if home == "kept":
+            subprocess.run(argv, env={**base, "PREFECT_HOME": str(work / "home-kept")}, capture_output=True)
         SERVER.clear()
         ROOT.clear()
         for i in range(args.repeat):
             env = dict(base)
-            if fresh_home:
-                env["PREFECT_HOME"] = str(work / f"home-{len(label)}-{i}")
+            if home is not None:
+                env["PREFECT_HOME"] = str(work / (f"home-{len(label)}-{i}" if home == "fresh" else "home-kept"))
             wall, tree, tree_pss, one, most, _ = sample(argv, env, args.interval)
             trees.append(tree >> 20)
             psses.append(tree_pss >> 20)
