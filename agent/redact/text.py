@@ -142,8 +142,8 @@ class TextScrubber:
         return line
 
     def _mysql_password(self, match: re.Match[str]) -> str:
-        line_start = match.string.rfind("\n", 0, match.start()) + 1
-        if sx.MYSQL.search(match.string, line_start, match.start()) is None or keep_value(match.group("val")):
+        # match.string is one line (_line): "mysql" must come before the -p on it
+        if sx.MYSQL.search(match.string, 0, match.start()) is None or keep_value(match.group("val")):
             return match.group(0)
         return self._replace(match, "val", "password")
 
