@@ -161,11 +161,13 @@ def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
                     time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
                     proc.send_signal(signal.SIGKILL)
                     killed_at = time.perf_counter()
+                    if current is not None:  # killed again before its re-sent chunk was acknowledged
+                        done.append(current)
                     current = Interruption(lost=killed_at - acked)
                     break
         _, err = proc.communicate()
         if proc.returncode == 0:
-            return time.perf_counter() - started, done
+            return time.perf_counter() - started, done + ([current] if current is not None else [])
         if proc.returncode != -signal.SIGKILL:
             raise SystemExit(f"medic-agent upload failed ({proc.returncode}): {err[-500:]}")
 

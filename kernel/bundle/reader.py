@@ -114,10 +114,12 @@ def read_manifest(path: str | Path, limits: Limits | None = None) -> Manifest:
     return _extract(path, None, limits or Limits())
 
 
-def read_manifest_from(raw: BinaryIO, path: Path, limits: Limits | None = None) -> Manifest:
+def read_manifest_from(raw: BinaryIO, path: Path, limits: Limits | None = None, *,
+                       bufsize: int = tarfile.BLOCKSIZE) -> Manifest:
     """:func:`read_manifest` over an open binary file (the collector's view of a bundle still arriving);
-    ``path`` names the bundle in errors. ``raw`` needs read() and seek(0), and is not closed."""
-    return _extract(path, None, limits or Limits(), source=raw)
+    ``path`` names the bundle in errors. ``raw`` needs read() and seek(0), and is not closed. A larger
+    ``bufsize`` costs a quarter less CPU, same checks, but may name the member before the one a truncation cuts."""
+    return _extract(path, None, limits or Limits(), source=raw, bufsize=bufsize)
 
 
 def _refuse_other_formats(path: Path, raw: BinaryIO) -> None:
@@ -131,7 +133,7 @@ def _refuse_other_formats(path: Path, raw: BinaryIO) -> None:
 
 
 def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest | None = None,
-             source: BinaryIO | None = None) -> Manifest:
+             source: BinaryIO | None = None, bufsize: int = tarfile.BLOCKSIZE) -> Manifest:
     """Read and verify the whole archive; with ``root``, also write each member's file into it. ``expected``
     is the manifest a first pass verified: members are then checked against it in whatever order they come."""
     reading = _Pass(path, root, limits, expected)
@@ -140,7 +142,7 @@ def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest |
             _refuse_other_formats(path, raw)
             stream = Decompressed(raw, limits.max_stream_bytes)
             # small reads, so a truncation is noticed at the member it cuts, not a 10 KiB record earlier
-            with tarfile.open(fileobj=stream, mode="r|", bufsize=tarfile.BLOCKSIZE) as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=stream, mode="r|", bufsize=bufsize) as tar:  # type: ignore[call-overload]
                 for info in tar:
                     reading.entry(tar, info)
             while stream.read(_CHUNK):  # read to the end so the CRC and length are checked
