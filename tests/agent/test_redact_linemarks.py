@@ -35,6 +35,20 @@ def test_hit_lines(text: str, keyed: bool, marks: dict[int, list[str]]) -> None:
     assert {start: sorted(why) for start, why in found.items()} == marks
 
 
+@pytest.mark.parametrize(("text", "keyed", "marks"), [
+    ("bearer a\nbearer b\nbearer c", True, {0: [KW, "bearer"], 9: [KW, "bearer"], 18: [KW, "bearer"]}),
+    ("password=1\npassword=2\npassword=3", False, {0: ["password"], 11: ["password"], 22: ["password"]}),
+    ("password=1\nx\nsshpass -p y\nz", True, {0: [KW, "password"], 13: [KW, "sshpass"]}),  # each on its line
+    ("\npassword=1", False, {1: ["password"]}),  # the line after a leading newline starts at 1
+    ("$6$salt$hash\n{SSHA}abc\n", False, {0: ["$"], 13: ["{"]}),  # hashes are marked without the key rules too
+    (AWS, True, {0: [LONG]}), (AWS + "\nx", True, {0: [LONG]}),  # a run at the very start
+])
+def test_hit_lines_marks_every_line_once(text: str, keyed: bool, marks: dict[int, list[str]]) -> None:
+    """Every line holding a hint, not only the first and the last; no line is given another's marks."""
+    found = lm.hit_lines(text, text.lower(), keyed)
+    assert {start: sorted(why) for start, why in found.items()} == marks
+
+
 @pytest.mark.parametrize(("why", "rules", "forms", "keyed", "keyless", "mysql"), [
     (set(), [], [], False, 0, False),
     ({"bearer"}, ["bearer_token"], [], False, 0, False),
