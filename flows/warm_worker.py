@@ -1,13 +1,13 @@
 """``medic worker``'s flow-run processes, forked from a warm process instead of started cold.
 
 Prefect's process worker starts each flow run as ``python -m prefect.engine``: a fresh interpreter that imports
-Prefect and medic before the run starts (2-3 s of CPU each; 10-30 s of wall time per shard on a loaded 2-core
-machine, bench/README-fleet.md). Here the worker keeps a multiprocessing *forkserver* that imported them once
-(``PRELOAD``); each run is a process forked from it, so it starts with everything loaded, then does what
+Prefect and medic before the run starts (about 3.5 s of CPU each, 10-33 s from Pending to Running per shard on a
+loaded 2-core machine: bench/README-fleet.md). Here the worker keeps a multiprocessing *forkserver* that imported
+them once (``PRELOAD``); each run is a process forked from it, so it starts with everything loaded, then does what
 ``python -m prefect.engine`` does: read the run, load its flow from the deployment's entrypoint, run it under
 Prefect's engine-signal handling. The forkserver is a single-threaded process of its own, so forking it is safe
-(unlike forking the worker, which runs an event loop and threads). The run's process is still a child of the
-worker's process tree: killing the worker's process group kills it, as with Prefect's own worker.
+(unlike forking the worker, which runs an event loop and threads). Each run's process starts a session of its own,
+as Prefect's cold runs do: a signal sent to another run's (or the worker's) process group does not reach it.
 
 Runs whose job sets a ``command`` (a work pool or deployment that asks for its own launcher) are left to Prefect's
 own path, unchanged.
@@ -45,6 +45,7 @@ def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
     """In the forked process: what ``python -m prefect.engine`` does, with this run's environment."""
     from uuid import UUID
 
+    os.setsid()  # a session of its own, as Prefect gives each cold run: a signal to a sibling's group stays there
     for key, value in env.items():
         if value is None:
             os.environ.pop(key, None)

@@ -66,7 +66,8 @@ def site(prefect_service: PrefectService, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture(scope="module")
 def worker(site: dict[str, Any]) -> Iterator[subprocess.Popen[str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "medic", "--limit", "4"],
+    proc = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "medic", "--limit", "4",
+                             "--start", "warm"],
                             env=site["env"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     yield proc
@@ -136,7 +137,7 @@ def test_runs_from_the_ui_end_in_states_that_say_what_was_found(site: dict[str, 
 
 
 def test_the_worker_forks_runs_from_a_warm_process(site: dict[str, Any], worker: subprocess.Popen[str]) -> None:
-    """``medic worker`` (--start warm) keeps a forkserver that imported Prefect and medic once; runs are its
+    """``medic worker --start warm`` keeps a forkserver that imported Prefect and medic once; runs are its
     children, not fresh ``python -m prefect.engine`` processes (flows.warm_worker)."""
     import psutil
 
