@@ -27,6 +27,8 @@ _STRONG = frozenset({
 })
 _NOT_PASS = frozenset({"bypass", "compass", "encompass", "overpass", "underpass", "surpass", "trespass",
                        "impass", "multipass", "onepass", "firstpass", "secondpass", "secretary", "secretaries"})
+# nginx's proxy_pass, fastcgi_pass...: the upstream a request is passed to, not a password
+_UPSTREAM_PASS = frozenset({"proxy", "fastcgi", "uwsgi", "scgi", "grpc", "memcached"})
 _KEY_QUALIFIERS = frozenset({
     "api", "access", "secret", "private", "client", "license", "licence", "activation", "product", "serial",
     "registration", "master", "encryption", "signing", "account", "auth", "app", "application", "subscription",
@@ -96,7 +98,7 @@ def key_strength(key: str) -> int:
 
 
 def _word_strength(word: str, previous: str) -> int:
-    if word in _NOT_PASS:
+    if word in _NOT_PASS or (word == "pass" and previous in _UPSTREAM_PASS):
         return NONE
     if (word in _STRONG or "password" in word or "passwd" in word or "secret" in word
             or word.endswith(("pass", "pwd")) or (word.endswith("pw") and len(word) <= 8)):

@@ -83,6 +83,8 @@ _META_WORDS = frozenset({
     "var", "algo", "days", "day", "weeks", "reqd", "warn", "command", "cmd", "helper", "store", "stores",
     "source", "kind",
 })
+# nginx's proxy_pass, fastcgi_pass...: the upstream a request is passed to, not a password
+_UPSTREAM_PASS = [[module, "pass"] for module in ("proxy", "fastcgi", "uwsgi", "scgi", "grpc", "memcached")]
 # Weak evidence of a secret ("--session", "tcp_syncookies=1"): short words and numbers under such keys are
 # kept, and command-line options are not judged by them.
 WEAK_RULES = frozenset({"session", "cookie", "auth", "signature"})
@@ -123,7 +125,7 @@ def key_words(key: str) -> list[str]:
 def sensitive_key(key: str) -> str | None:
     """The rule name if ``key`` names a secret (``DB_PASSWORD`` -> ``password``), else None."""
     words = key_words(key)
-    if not words or len(key) > 100 or words[-1] in _META_WORDS:
+    if not words or len(key) > 100 or words[-1] in _META_WORDS or words[-2:] in _UPSTREAM_PASS:
         return None
     flat = "".join(words)
     for needle, rule in _CONTAINS:

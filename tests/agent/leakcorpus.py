@@ -194,6 +194,8 @@ def samples() -> list[Sample]:
 LOOKALIKES: tuple[tuple[str, str], ...] = (
     ("sha256", "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08  nginx.tar.gz"),
     ("dpkg-log", "2026-12-05 21:08:29 status half-installed libsecret-1-0:amd64 0.20.5-3"),
+    ("nginx-fastcgi-pass", "\t#\tfastcgi_pass unix:/run/php/php7.4-fpm.sock;"),  # the upstream, nginx's default site
+    ("nginx-uwsgi-pass", "        uwsgi_pass 127.0.0.1:3031;"),
     ("apt-term-log", "Selecting previously unselected package gir1.2-secret-1:arm64."),
     ("perl-method-call", "        $passwd = $context->digest();"),
     ("perl-env-lookup", "        password => $ENV{TWITTER_PASSWORD},"),

@@ -112,6 +112,7 @@ def test_every_flagged_value_on_a_line_is_masked() -> None:
     ("Authorization: Basic YWRtaW46c2VjcmV0cGFzcw==", "auth_header"),
     ("root:$6$saltsalt$0123456789abcdefABCDEF:19700::::::", "password_hash"),
     ("DB_PASSWORD=hunter2x", "secret_assignment"),
+    ("smtp_pass Zq9vX2kT7w", "secret_assignment"),  # a *_pass that is not one of nginx's upstreams
     ("mysqldump -u root -pS3cr3t! --all-databases", "secret_assignment"),
     ("blob q8Xz3VbN0mKp7LwR2tYc9HsJ4dGf6AeQ end", "high_entropy"),
     ("sent with xoxb-123456789012-1234567890123-aBcDeFgHiJkLmNoPqRsTuVwX", "token_format"),

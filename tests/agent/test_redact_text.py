@@ -82,6 +82,9 @@ P1 = "[REDACTED:password#1]"
     ("password\tletmein", "", f"password\t{P1}", {"password": 1}),  # a tab: a directive (msmtprc)
     ("requirepass foobared", "", f"requirepass {P1}", {"password": 1}),  # never an English word
     ("password: changed", "", f"password: {P1}", {"password": 1}),  # a separator: an assignment
+    ("\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;", "", "\tfastcgi_pass unix:/run/php/php8.2-fpm.sock;", {}),
+    ("uwsgi_pass 127.0.0.1:3031;", "", "uwsgi_pass 127.0.0.1:3031;", {}),  # nginx upstreams, not passwords
+    ("smtp_pass Zq9vX2kT7w", "", f"smtp_pass {P1}", {"password": 1}),
     # a quoted string followed by a colon is the next JSON key, not the value of a call
     ('{"name":"DB_PASSWORD","value":"x"}', "", '{"name":"DB_PASSWORD","value":"x"}', {}),
     ('{"name":"DB_PASSWORD","value":"hunter2"}', "", f'{{"name":"DB_PASSWORD","value":"{P1}"}}', {"password": 1}),
