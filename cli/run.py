@@ -36,8 +36,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON document (schema medic.run/1)")
     p.add_argument("--report", metavar="FILE.md", help="write the fault analysis report here: HTML when the name "
                                                         "ends in .html or .htm, else Markdown")
-    p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
-                   help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable)")
+    p.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG][@EVENT,...]",
+                   help="tell a channel at the end, e.g. console or file:/path/events.jsonl (repeatable); "
+                        "@run.started,step.failed,run.finished: these events instead, as they happen")
     p.add_argument("--engine", choices=ENGINES, default=os.environ.get("MEDIC_ENGINE", "prefect"),
                    help="prefect (default): each step a Prefect task; inline: in-process, no Prefect")
     p.add_argument("--verbose", "-v", action="store_true",

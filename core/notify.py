@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +60,10 @@ def resolve(specs: Sequence[str], channels: Mapping[str, Channel], config: Mappi
     if not isinstance(configured, dict):
         raise UsageError("configuration 'channels' is a mapping of NAME: {type: ..., options...}")
     routes = []
-    for spec in specs:
-        name, sep, arg = spec.partition(":")
+    for spec in specs:  # NAME[:ARG][@EVENT,...]: a suffix of known event names chooses the route's events
+        head, at, tail = spec.rpartition("@")
+        events = tuple(tail.split(",")) if at and set(tail.split(",")) <= set(EVENTS) else None
+        name, sep, arg = (head if events else spec).partition(":")
         if name in configured and not sep:
             route = _instance(name, configured[name], channels)
         elif name in channels:
@@ -72,6 +74,7 @@ def resolve(specs: Sequence[str], channels: Mapping[str, Channel], config: Mappi
             known = sorted({*configured, *channels})
             raise UsageError(f"unknown channel {spec!r}; configured or installed: {', '.join(known)} "
                              f"(see `medic channels list`)")
+        route = replace(route, events=events) if events else route
         try:
             route.channel.check_options(route.options)
         except MedicError as exc:

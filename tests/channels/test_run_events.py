@@ -47,6 +47,23 @@ def test_live_events_go_only_where_asked_and_in_order(tmp_path: Path, engine: st
     assert [json.loads(line)["event"] for line in final.read_text().splitlines()] == ["run.finished"]
 
 
+def test_the_command_line_chooses_a_channels_events_after_an_at_sign(tmp_path: Path) -> None:
+    chosen, at_in_path, configured = tmp_path / "chosen.jsonl", tmp_path / "a@run.finished.x", tmp_path / "c.jsonl"
+    pb, config = tmp_path / "pb.yaml", tmp_path / "config.yaml"
+    pb.write_text(PLAYBOOK)
+    config.write_text(f"notify: ['file:{configured}@step.failed']\n")  # the configuration's list: the same
+    env = {**os.environ, "MEDIC_STATE_DIR": str(tmp_path / "state"), "MEDIC_ENGINE": "inline",
+           "MEDIC_CONFIG": str(config)}
+    out = subprocess.run([str(Path(sys.executable).with_name("medic")), "run", str(pb), "--json",
+                          "--notify", f"file:{chosen}@run.started,step.failed", "--notify", f"file:{at_in_path}"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr
+    assert [json.loads(line)["event"] for line in chosen.read_text().splitlines()] == ["run.started", "step.failed"]
+    # a suffix that is not all event names stays part of the argument: here a file name holding "@"
+    assert [json.loads(line)["event"] for line in at_in_path.read_text().splitlines()] == ["run.finished"]
+    assert [json.loads(line)["event"] for line in configured.read_text().splitlines()] == ["step.failed"]
+
+
 def test_an_unknown_event_name_is_refused_before_the_run(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text("channels:\n  live: {type: file, path: /tmp/x.jsonl, events: [run.exploded]}\n")
