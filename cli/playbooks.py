@@ -1,7 +1,8 @@
 """``medic playbooks list|validate|schema|show``.
 
-``validate`` checks a playbook as ``medic run`` loads it (core) and its ``triggers:`` as ``medic deploy`` compiles
-them (medic.flows.triggers): the CLI is the one place that joins the two (core never imports flows).
+``validate`` checks a playbook as ``medic run`` loads it (core), its ``triggers:`` as ``medic deploy`` compiles
+them (medic.flows.triggers) and its ``notify:`` channels as ``medic run`` resolves them (the channels plugin): the
+CLI is the one place that joins them (core never imports flows or plugins).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from medic.core import playbook as playbook_mod
 from medic.core.schema import playbook_schema
 from medic.core.session import Session
 from medic.flows.triggers import trigger_issues  # no Prefect at import: the checker medic deploy uses
-from medic.kernel.errors import EXIT_USAGE, ValidationError
+from medic.kernel.errors import EXIT_USAGE, UsageError, ValidationError
+from medic.plugins.channels.playbooknotify import checked_playbook_channels
 
 
 def register(sub: Any) -> None:
@@ -68,6 +70,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if issues:
             bad += 1
             print("\n".join(str(i) for i in issues), file=sys.stderr)
+            continue
+        try:
+            checked_playbook_channels(session, pb)
+        except UsageError as exc:
+            bad += 1
+            print(exc, file=sys.stderr)
             continue
         print(f"{name}: ok ({pb.name}, {len(pb.all_steps())} steps)")
     return EXIT_USAGE if bad else 0

@@ -15,6 +15,7 @@ from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
 from medic.core.session import Session
 from medic.kernel.errors import UsageError
+from medic.plugins.channels.playbooknotify import checked_playbook_channels
 
 ENGINES = ("prefect", "inline")
 
@@ -78,6 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     checked_routes(session, channels)  # the channels: section and every channel named, before anything runs
     playbook = session.load_playbook(args.playbook)
+    channels = [*(session.config.get("notify") or []), *checked_playbook_channels(session, playbook), *args.notify]
     inputs = playbook.bind_inputs(parse_inputs(args.input))
     specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)
     targets = session.open_targets(specs, {"inventory": args.inventory, "limit": args.limit})

@@ -29,7 +29,8 @@ from medic.kernel.params import REQUIRED, Param, ParamError
 from medic.kernel.registry import Registry
 
 FORMAT_VERSION = 1
-TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps", "triggers")  # triggers: flows.triggers
+# triggers: read by flows.triggers; notify: by the channels plugin (plugins/channels/playbooknotify.py)
+TOP_KEYS = ("name", "description", "version", "inputs", "targets", "steps", "triggers", "notify")
 INPUT_KEYS = ("type", "default", "description", "required", "choices")
 INPUT_TYPES = ("string", "int", "float", "bool", "list", "mapping", "version")
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")

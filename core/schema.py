@@ -66,6 +66,8 @@ def playbook_schema(registry: Registry) -> dict[str, Any]:
             "inputs": {"type": "object", "additionalProperties": {"$ref": "#/$defs/input"}},
             "targets": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]},
             "steps": {"type": "array", "items": {"$ref": "#/$defs/step"}, "minItems": 1},
+            "triggers": {"type": "array", "items": {"type": "object"}},  # checked by medic playbooks validate
+            "notify": {"type": "array", "items": {"type": "string", "minLength": 1}},  # NAME[:ARG][@EVENT,...]
         },
         "$defs": {
             "input": {"type": "object", "additionalProperties": False, "properties": {

@@ -72,3 +72,40 @@ def test_an_unknown_event_name_is_refused_before_the_run(tmp_path: Path) -> None
                          capture_output=True, text=True, env=env, timeout=120)
     assert out.returncode == 2 and "at channels.live.events.0: 'run.exploded' is not one of" in out.stderr
     assert f"{config}:2:" in out.stderr  # the file and the line, from the channels: schema
+
+
+def test_a_playbook_chooses_its_channels_and_their_events(tmp_path: Path) -> None:
+    from_playbook, from_config = tmp_path / "pb.jsonl", tmp_path / "conf.jsonl"
+    pb, config = tmp_path / "pb.yaml", tmp_path / "config.yaml"
+    pb.write_text(PLAYBOOK.replace("targets: [local]\n", f"targets: [local]\nnotify:\n  - team@step.failed\n"
+                                                         f"  - 'file:{from_playbook}'\n"))
+    config.write_text(f"channels:\n  team: {{type: file, path: '{from_config}'}}\n")
+    env = {**os.environ, "MEDIC_STATE_DIR": str(tmp_path / "state"), "MEDIC_ENGINE": "inline",
+           "MEDIC_CONFIG": str(config)}
+    medic = str(Path(sys.executable).with_name("medic"))
+    out = subprocess.run([medic, "run", str(pb), "--json"], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 1, out.stderr
+    assert [json.loads(line)["event"] for line in from_config.read_text().splitlines()] == ["step.failed"]
+    assert [json.loads(line)["event"] for line in from_playbook.read_text().splitlines()] == ["run.finished"]
+    assert subprocess.run([medic, "playbooks", "validate", str(pb)], capture_output=True, text=True, env=env,
+                          timeout=120).returncode == 0
+
+
+@pytest.mark.parametrize("notify, wanted", [
+    ("notify: oncall\n", "pb.yaml:3): notify: expected a list of channels, each NAME[:ARG][@EVENT,...]"),
+    ("notify:\n  - ok@run.finished\n  - 7\n", "pb.yaml:5): notify[1]: expected a channel NAME[:ARG][@EVENT"),
+    ("notify:\n  - nowhere@run.finished\n", "pb.yaml:4): notify[0]: unknown channel 'nowhere@run.finished'"),
+])
+def test_a_bad_notify_in_a_playbook_is_refused_before_the_run_naming_its_line(
+        tmp_path: Path, notify: str, wanted: str) -> None:
+    pb, config, marker = tmp_path / "pb.yaml", tmp_path / "config.yaml", tmp_path / "ran"
+    pb.write_text(f"name: bad-notify\ntargets: [local]\n{notify}steps:\n  - id: mark\n    check: "
+                  f"software.command_version\n    with: {{command: [touch, '{marker}'], minimum: '0'}}\n")
+    config.write_text("channels:\n  ok: {type: console}\n")
+    env = {**os.environ, "MEDIC_STATE_DIR": str(tmp_path / "state"), "MEDIC_ENGINE": "inline",
+           "MEDIC_CONFIG": str(config)}
+    medic = str(Path(sys.executable).with_name("medic"))
+    for argv in (["run", str(pb)], ["playbooks", "validate", str(pb)]):
+        out = subprocess.run([medic, *argv], capture_output=True, text=True, env=env, timeout=120)
+        assert out.returncode == 2 and wanted in out.stderr and "Traceback" not in out.stderr, (argv, out.stderr)
+    assert not marker.exists()  # refused before anything ran

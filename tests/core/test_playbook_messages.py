@@ -13,13 +13,13 @@ from medic.kernel.errors import ValidationError
 
 CASES = [
     pytest.param('- a\n- b\n',
-                 'pb.yaml:1:1: expected a mapping with keys name, description, version, inputs, targets, steps, triggers, got a list',
+                 'pb.yaml:1:1: expected a mapping with keys name, description, version, inputs, targets, steps, triggers, notify, got a list',
                  id='top_list'),
     pytest.param('hello\n',
-                 'pb.yaml: expected a mapping with keys name, description, version, inputs, targets, steps, triggers, got str',
+                 'pb.yaml: expected a mapping with keys name, description, version, inputs, targets, steps, triggers, notify, got str',
                  id='top_scalar'),
     pytest.param('name: p\nnmae: x\nsteps:\n  - id: a\n    check: system.memory\n',
-                 "pb.yaml:2:1: at nmae: unknown key 'nmae'; expected one of name, description, version, inputs, targets, steps, triggers",
+                 "pb.yaml:2:1: at nmae: unknown key 'nmae'; expected one of name, description, version, inputs, targets, steps, triggers, notify",
                  id='unknown_top'),
     pytest.param('steps:\n  - id: a\n    check: system.memory\n',
                  'pb.yaml:1:1: at name: expected a non-empty string (the name)',
