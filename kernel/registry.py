@@ -141,10 +141,12 @@ class Table(Mapping[str, Any]):
         return name in self.loaded or name in self.declared
 
     def __iter__(self) -> Iterator[str]:
-        return iter(sorted({*self.loaded, *self.declared}))
+        with _LOADING:  # not while another thread's load adds to the dicts
+            return iter(sorted({*self.loaded, *self.declared}))
 
     def __len__(self) -> int:
-        return len({*self.loaded, *self.declared})
+        with _LOADING:
+            return len({*self.loaded, *self.declared})
 
     def origin(self, name: str) -> Origin:
         return self._winner(name)
