@@ -15,6 +15,7 @@ from medic.agent.redact.text import TextScrubber
 
 P1 = "[REDACTED:password#1]"
 S1 = "[REDACTED:secret#1]"
+LK1 = "[REDACTED:license_key#1]"
 LONG = "a1B2" * 16  # a value longer than the 61 characters looked back from the end of the line
 # GlobalSign Root R46's last base64 line has 40 characters: the shape of an AWS secret key, in a public certificate
 CERT = ("-----BEGIN CERTIFICATE-----\nMIIFWjCCA0KgAwIBAgISEdK7udcjGJ5AXwqdLdDfJWfRMA0GCSqGSIb3DQEBDAUA\n"
@@ -59,6 +60,15 @@ CERT = ("-----BEGIN CERTIFICATE-----\nMIIFWjCCA0KgAwIBAgISEdK7udcjGJ5AXwqdLdDfJW
     (f"x password {LONG}\t", f"x password {P1}\t", {"password": 1}),
     ("db_password\thunter2x", f"db_password\t{P1}", {"password": 1}),  # a tab is the only blank
     ("db_password hunter2x", f"db_password {P1}", {"password": 1}),  # the key at the start of the line
+    # forms: a license key only a form finds (its words and separator present), each form after one skipped
+    ("Activation key : ABCDE-FGHIJ-KLMNO-PQRST-UVWXY", f"Activation key : {LK1}", {"license_key": 1}),
+    ("Activation key: ABCDE-FGHIJ-KLMNO-PQRST-UVWXY (id=3)", f"Activation key: {LK1} (id=3)", {"license_key": 1}),
+    ("rocommunity s3cr3tX # key", "rocommunity [REDACTED:community#1] # key", {"community": 1}),
+    ("rocommunity s3cr3tX # key=1", "rocommunity [REDACTED:community#1] # key=1", {"community": 1}),
+    # a text whose lower() changes length (dotted I) is scrubbed line by line, every line from its first character
+    ("\u0130 sshpass -p hunter2 ssh h", f"\u0130 sshpass -p {P1} ssh h", {"password": 1}),
+    ("\u0130\npassword=hunter2", f"\u0130\npassword={P1}", {"password": 1}),
+    ("password=hunter2 \u0130", f"password={P1}", {"password": 1}),  # (the rest of the line is the value)
     # a block scalar's replacement keeps its first line's indentation, whatever the next lines have
     ("db:\n  password: |\n      line1\n    line2\nport: 5", f"db:\n  password: |\n      {P1}\nport: 5",
      {"password": 1}),
@@ -87,6 +97,8 @@ def test_a_block_scalar_is_numbered_as_the_value_yaml_reads() -> None:
     ("h:5432:d:u:hunter", "/home/bob/.pgpass", f"h:5432:d:u:{P1}"),  # no keyword: the path says what it is
     (f"h:5432:d:u:hunter\n{CERT}", "/home/bob/.pgpass", f"h:5432:d:u:{P1}\n{CERT}"),
     (f"{CERT}h:5432:d:u:hunter", "/home/bob/.pgpass", f"{CERT}h:5432:d:u:{P1}"),
+    ("passwd: |\n  files", "/etc/nsswitch.conf", "passwd: |\n  files"),  # no key rules there, blocks neither
+    ("\u0130\npasswd:  files", "/etc/nsswitch.conf", "\u0130\npasswd:  files"),  # nor on every line
 ])
 def test_public_pem_blocks_and_paths(text: str, path: str, expected: str) -> None:
     assert TextScrubber().scrub(text, path) == expected
