@@ -16,6 +16,7 @@ from medic.agent.redact.text import TextScrubber
 P1 = "[REDACTED:password#1]"
 S1 = "[REDACTED:secret#1]"
 LK1 = "[REDACTED:license_key#1]"
+GH = "ghp_" + "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9vW1xY3zA5"
 LONG = "a1B2" * 16  # a value longer than the 61 characters looked back from the end of the line
 # GlobalSign Root R46's last base64 line has 40 characters: the shape of an AWS secret key, in a public certificate
 CERT = ("-----BEGIN CERTIFICATE-----\nMIIFWjCCA0KgAwIBAgISEdK7udcjGJ5AXwqdLdDfJWfRMA0GCSqGSIb3DQEBDAUA\n"
@@ -69,6 +70,10 @@ CERT = ("-----BEGIN CERTIFICATE-----\nMIIFWjCCA0KgAwIBAgISEdK7udcjGJ5AXwqdLdDfJW
     ("\u0130 sshpass -p hunter2 ssh h", f"\u0130 sshpass -p {P1} ssh h", {"password": 1}),
     ("\u0130\npassword=hunter2", f"\u0130\npassword={P1}", {"password": 1}),
     ("password=hunter2 \u0130", f"password={P1}", {"password": 1}),  # (the rest of the line is the value)
+    # every secret of a line or text is kept track of, not only the last one
+    ("x password=hunter2 token=abc123", f"x password={P1} token=[REDACTED:token#2]", {"password": 1, "token": 1}),
+    (f"a {GH} b {GH[:-1]}6 c", "a [REDACTED:github_token#1] b [REDACTED:github_token#2] c", {"github_token": 2}),
+    ("\n\u0130 password=hunter2", f"\n\u0130 password={P1}", {"password": 1}),  # an empty first line
     # a block scalar's replacement keeps its first line's indentation, whatever the next lines have
     ("db:\n  password: |\n      line1\n    line2\nport: 5", f"db:\n  password: |\n      {P1}\nport: 5",
      {"password": 1}),
