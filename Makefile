@@ -47,11 +47,13 @@ dist: setup
 # mutation score of the modules named in pyproject's [tool.mutmut] (slow: minutes per module; not run in CI).
 # mutmut imports mutants by file path, so the packages are copied into a medic/ tree first.
 MUTATION_DIR := build/mutation
+# parallel mutant runs (MUTMUT_CHILDREN=1 on a machine shared with other work)
+MUTMUT_CHILDREN ?= 2
 mutation: setup
 	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)/medic
 	for d in kernel probes core cli plugins agent flows playbooks testing; do cp -r $$d $(MUTATION_DIR)/medic/$$d; done
 	cp -r tests pyproject.toml $(MUTATION_DIR)/
-	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children 2 $(MUTMUT_ARGS); ../../$(BIN)/mutmut results
+	cd $(MUTATION_DIR) && ../../$(BIN)/mutmut run --max-children $(MUTMUT_CHILDREN) $(MUTMUT_ARGS); ../../$(BIN)/mutmut results
 
 bench: setup
 	$(BIN)/python bench/run_all.py
