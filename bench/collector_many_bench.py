@@ -2,14 +2,14 @@
 
 ``--agents N`` (default 20): N agents, each enrolled, upload a bundle of ``--mib`` MiB (default 50) at the same
 time; every receipt must be valid (each ``medic-agent upload`` exits 0 only after checking the receipt's signature,
-key id and its own hash, and prints the case id); the aggregate throughput (N × size / wall time from the first
+key id and its own hash, and prints the case id); the aggregate throughput (N x size / wall time from the first
 start to the last receipt) is compared with one agent uploading the same bundle alone, timed the same way
 (``--repeat`` singles, their median). Target: aggregate ≥ 0.8 of the single upload.
 
 ``--one-click``: the one-file agent served by the collector (``GET /agent/medic-agent.pyz``) run as the support
 engineer's one line, ``python3 -I medic-agent.pyz collect --upload URL --code CODE --pin sha256:HEX``, against
 ``python3 -I medic-agent.pyz collect`` alone (same profile, default ``default``), in interleaved pairs. Target: the
-one click ≤ 2× the collection alone.
+one click ≤ 2 x the collection alone.
 
     .venv/bin/python bench/collector_many_bench.py [--agents 20] [--mib 50] [--repeat 3] [--one-click]
                                                    [--profile default]
@@ -66,13 +66,11 @@ def many(args: argparse.Namespace, running: Running, base: Path) -> None:
     bundles = [make_bundle(base / f"b{i}.tar.gz", args.mib) for i in range(args.agents + args.repeat)]
     size = bundles[0].stat().st_size
     states = [enrolled(running, base / f"agent{i}", f"many{i}") for i in range(args.agents + args.repeat)]
-    delivered = 0
     singles = []
     for i in range(args.repeat):  # one agent alone, its own bundle (a delivered one is answered from the dedupe)
         start, end, _ = upload(states[args.agents + i], bundles[args.agents + i])
         singles.append(end - start)
-        delivered += 1
-        triage_settled(running.directory, delivered)  # the triage of a bundle must not overlap the next timing
+        triage_settled(running.directory, i + 1)  # the triage of a bundle must not overlap the next timing
     load = os.getloadavg()[0]
     with ThreadPoolExecutor(max_workers=args.agents) as pool:
         runs = list(pool.map(upload, states[:args.agents], bundles[:args.agents]))
@@ -81,10 +79,12 @@ def many(args: argparse.Namespace, running: Running, base: Path) -> None:
     mib = size / (1 << 20)
     single = statistics.median(singles)
     print(f"{args.agents} agents x {mib:.0f} MiB at once: {len(runs)} receipts verified by their agents, "
-          f"{len(cases)} case(s) (bundles of one host join its case); wall {wall:.2f} s, aggregate {args.agents * mib / wall:.0f} MiB/s "
+          f"{len(cases)} case(s) (bundles of one host join its case); wall {wall:.2f} s, "
+          f"aggregate {args.agents * mib / wall:.0f} MiB/s "
           f"(each upload {statistics.median(e - s for s, e, _ in runs):.2f} s median, "
           f"{max(e - s for s, e, _ in runs):.2f} s max); load {load:.1f} -> {os.getloadavg()[0]:.1f}")
-    print(f"one agent alone: median {single:.2f} s, {mib / single:.0f} MiB/s [{', '.join(f'{t:.2f}' for t in singles)}]")
+    times = ", ".join(f"{t:.2f}" for t in singles)
+    print(f"one agent alone: median {single:.2f} s, {mib / single:.0f} MiB/s [{times}]")
     print(f"aggregate / single throughput: {(args.agents * mib / wall) / (mib / single):.2f} (target >= 0.8)")
 
 
