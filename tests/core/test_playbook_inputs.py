@@ -104,3 +104,11 @@ def test_load_reads_the_file_and_names_its_path(registry, tmp_path: Path) -> Non
     with pytest.raises(ValidationError) as info:
         playbook.load(str(path), registry)
     assert str(info.value).splitlines()[1] == f"  {path}:2:1: at version: unsupported format version 2; expected 1"
+
+
+def test_parse_names_the_source_string_unless_told(registry) -> None:  # type: ignore[no-untyped-def]
+    data = {"name": "p", "steps": [{"id": "a", "check": "system.memory"}]}
+    assert playbook.parse(data, registry).source == "<string>"
+    with pytest.raises(ValidationError) as info:
+        playbook.parse({"name": "p", "version": 2, "steps": data["steps"]}, registry)
+    assert str(info.value).splitlines() == ["<string>: 1 problem(s)", "  <string>: at version: unsupported format version 2; expected 1"]
