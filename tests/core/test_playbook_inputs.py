@@ -112,3 +112,17 @@ def test_parse_names_the_source_string_unless_told(registry) -> None:  # type: i
     with pytest.raises(ValidationError) as info:
         playbook.parse({"name": "p", "version": 2, "steps": data["steps"]}, registry)
     assert str(info.value).splitlines() == ["<string>: 1 problem(s)", "  <string>: at version: unsupported format version 2; expected 1"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param('description: d\nname: 5\nsteps:\n  - id: a\n    check: system.memory\n',
+                 'pb.yaml:2:1: at name: expected a non-empty string (the name)', id='name_second_line'),
+    pytest.param('name: p\nsteps:\n  - check: system.memory\n    id: 5\n',
+                 "pb.yaml:4:5: at steps[0].id: expected an id: letters, digits, '_' or '-', starting with a letter", id='id_second_line'),
+    pytest.param('name: p\nsteps:\n  - id: a\n    check: system.memory\n  - check: system.memory\n    id: a\n',
+                 "pb.yaml:6:5: at steps[1].id: duplicate step id 'a' (first used at line 3)", id='duplicate_id_second_line'),
+])
+def test_a_refused_key_below_its_mappings_first_line_is_pointed_at(registry, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [f"  {message}"]
