@@ -126,3 +126,31 @@ def test_a_refused_key_below_its_mappings_first_line_is_pointed_at(registry, tex
     with pytest.raises(ValidationError) as info:
         playbook.loads(text, registry, "pb.yaml")
     assert str(info.value).splitlines()[1:] == [f"  {message}"]
+
+
+def test_an_optional_input_without_default_and_the_raw_document(registry) -> None:  # type: ignore[no-untyped-def]
+    text = "name: p\ninputs:\n  tag: {type: string, required: false, choices: [a, b]}\n  n: {type: int, default: 1}\nsteps:\n  - {id: a, check: system.memory, retries: 0}\n"
+    pb = playbook.loads(text, registry, "pb.yaml")
+    assert [p.to_dict() for p in pb.inputs.values()] == [
+        {"name": "tag", "type": "string", "description": "", "required": False, "default": None, "choices": ["a", "b"]},
+        {"name": "n", "type": "int", "description": "", "required": False, "default": 1}]
+    assert pb.raw == {"name": "p", "inputs": {"tag": {"type": "string", "required": False, "choices": ["a", "b"]}, "n": {"type": "int", "default": 1}},
+                      "steps": [{"id": "a", "check": "system.memory", "retries": 0}]}
+    assert pb.steps[0].retries == 0
+
+
+def test_every_bad_input_declaration_is_reported(registry) -> None:  # type: ignore[no-untyped-def]
+    text = "name: p\ninputs:\n  a: {type: int}\n  b: 5\n  c: {type: colour}\n  d: {type: int, default: x}\n  e: 6\nsteps:\n  - {id: s, check: system.memory}\n"
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [
+        "  pb.yaml:4:3: at inputs.b: expected a mapping with type, default, description, required",
+        "  pb.yaml:5:7: at inputs.c.type: unknown type 'colour'; expected one of string, int, float, bool, list, mapping, version",
+        "  pb.yaml:6:18: at inputs.d.default: default d: got str 'x', expected an integer",
+        "  pb.yaml:7:3: at inputs.e: expected a mapping with type, default, description, required"]
+
+
+def test_a_yaml_error_through_loads_names_the_file(registry) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        playbook.loads("name: [\n", registry, "pb.yaml")
+    assert str(info.value) == "pb.yaml: 1 problem(s)\n  pb.yaml:2:1: did not find expected node content (while parsing a flow node)"
