@@ -154,3 +154,12 @@ def test_a_yaml_error_through_loads_names_the_file(registry) -> None:  # type: i
     with pytest.raises(ValidationError) as info:
         playbook.loads("name: [\n", registry, "pb.yaml")
     assert str(info.value) == "pb.yaml: 1 problem(s)\n  pb.yaml:2:1: did not find expected node content (while parsing a flow node)"
+
+
+def test_bare_step_references_and_the_declared_inputs_listed(registry) -> None:  # type: ignore[no-untyped-def]
+    text = 'name: p\ninputs:\n  a: {type: int, default: 1}\n  b: {type: int, default: 2}\nsteps:\n  - {id: s, check: system.memory}\n  - {id: t, check: system.memory, when: "steps.s and steps.u and inputs.c"}\n  - {id: u, check: system.memory}\n'
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [
+        "  pb.yaml:7:35: at steps[1] (id 't').when: step 'u' cannot be used in 'steps.s and steps.u and inputs.c': it runs later",
+        "  pb.yaml:7:35: at steps[1] (id 't').when: undefined input 'c' in 'steps.s and steps.u and inputs.c'; declared inputs: a, b"]
