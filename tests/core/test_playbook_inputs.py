@@ -112,3 +112,54 @@ def test_parse_names_the_source_string_unless_told(registry) -> None:  # type: i
     with pytest.raises(ValidationError) as info:
         playbook.parse({"name": "p", "version": 2, "steps": data["steps"]}, registry)
     assert str(info.value).splitlines() == ["<string>: 1 problem(s)", "  <string>: at version: unsupported format version 2; expected 1"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    pytest.param('description: d\nname: 5\nsteps:\n  - id: a\n    check: system.memory\n',
+                 'pb.yaml:2:1: at name: expected a non-empty string (the name)', id='name_second_line'),
+    pytest.param('name: p\nsteps:\n  - check: system.memory\n    id: 5\n',
+                 "pb.yaml:4:5: at steps[0].id: expected an id: letters, digits, '_' or '-', starting with a letter", id='id_second_line'),
+    pytest.param('name: p\nsteps:\n  - id: a\n    check: system.memory\n  - check: system.memory\n    id: a\n',
+                 "pb.yaml:6:5: at steps[1].id: duplicate step id 'a' (first used at line 3)", id='duplicate_id_second_line'),
+])
+def test_a_refused_key_below_its_mappings_first_line_is_pointed_at(registry, text: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [f"  {message}"]
+
+
+def test_an_optional_input_without_default_and_the_raw_document(registry) -> None:  # type: ignore[no-untyped-def]
+    text = "name: p\ninputs:\n  tag: {type: string, required: false, choices: [a, b]}\n  n: {type: int, default: 1}\nsteps:\n  - {id: a, check: system.memory, retries: 0}\n"
+    pb = playbook.loads(text, registry, "pb.yaml")
+    assert [p.to_dict() for p in pb.inputs.values()] == [
+        {"name": "tag", "type": "string", "description": "", "required": False, "default": None, "choices": ["a", "b"]},
+        {"name": "n", "type": "int", "description": "", "required": False, "default": 1}]
+    assert pb.raw == {"name": "p", "inputs": {"tag": {"type": "string", "required": False, "choices": ["a", "b"]}, "n": {"type": "int", "default": 1}},
+                      "steps": [{"id": "a", "check": "system.memory", "retries": 0}]}
+    assert pb.steps[0].retries == 0
+
+
+def test_every_bad_input_declaration_is_reported(registry) -> None:  # type: ignore[no-untyped-def]
+    text = "name: p\ninputs:\n  a: {type: int}\n  b: 5\n  c: {type: colour}\n  d: {type: int, default: x}\n  e: 6\nsteps:\n  - {id: s, check: system.memory}\n"
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [
+        "  pb.yaml:4:3: at inputs.b: expected a mapping with type, default, description, required",
+        "  pb.yaml:5:7: at inputs.c.type: unknown type 'colour'; expected one of string, int, float, bool, list, mapping, version",
+        "  pb.yaml:6:18: at inputs.d.default: default d: got str 'x', expected an integer",
+        "  pb.yaml:7:3: at inputs.e: expected a mapping with type, default, description, required"]
+
+
+def test_a_yaml_error_through_loads_names_the_file(registry) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        playbook.loads("name: [\n", registry, "pb.yaml")
+    assert str(info.value) == "pb.yaml: 1 problem(s)\n  pb.yaml:2:1: did not find expected node content (while parsing a flow node)"
+
+
+def test_bare_step_references_and_the_declared_inputs_listed(registry) -> None:  # type: ignore[no-untyped-def]
+    text = 'name: p\ninputs:\n  a: {type: int, default: 1}\n  b: {type: int, default: 2}\nsteps:\n  - {id: s, check: system.memory}\n  - {id: t, check: system.memory, when: "steps.s and steps.u and inputs.c"}\n  - {id: u, check: system.memory}\n'
+    with pytest.raises(ValidationError) as info:
+        playbook.loads(text, registry, "pb.yaml")
+    assert str(info.value).splitlines()[1:] == [
+        "  pb.yaml:7:35: at steps[1] (id 't').when: step 'u' cannot be used in 'steps.s and steps.u and inputs.c': it runs later",
+        "  pb.yaml:7:35: at steps[1] (id 't').when: undefined input 'c' in 'steps.s and steps.u and inputs.c'; declared inputs: a, b"]
