@@ -9,17 +9,19 @@ own log level at WARNING so a locked SQLite shows in its log.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import pwd
 import signal
 import subprocess
-import tempfile
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ssh_bench import MEDIC, free_port
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from pgcluster import cluster_dir, pg_bin
+from pgcluster import start as start_cluster
 
 LOCKED = "database is locked"
 
@@ -60,7 +62,7 @@ def start(kind: str, work: Path) -> Server:
     extra: list[str] = []
     stop_db: list[str] = []
     if kind == "postgres":
-        port, stop_db = postgres(Path(tempfile.mkdtemp(prefix="medic-fleet-pg-")))  # postgres reaches it
+        port, stop_db = postgres()  # postgres reaches it
         extra = ["--database", f"postgresql://postgres@127.0.0.1:{port}/prefect"]
     elif kind != "sqlite":
         raise SystemExit(f"--db: unknown database {kind!r}; expected sqlite or postgres")
@@ -85,24 +87,16 @@ def start(kind: str, work: Path) -> Server:
     return server
 
 
-def postgres(base: Path) -> tuple[int, list[str]]:
+def postgres() -> tuple[int, list[str]]:
     """A fresh cluster on a free loopback port with a database ``prefect``; (port, argv that stops it)."""
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    if not found:
+    bindir = pg_bin()
+    if bindir is None:
         raise SystemExit("PostgreSQL is not installed (tests/setup-services.sh installs postgresql-15)")
-    bindir = Path(found[-1]).parent
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
+    base, as_user = cluster_dir("medic-fleet-pg-")
     data = base / "data"
     subprocess.run([*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
                    check=True, capture_output=True)
-    port = free_port()
-    opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    subprocess.run([*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
-                    "start"], check=True, capture_output=True)
+    port = start_cluster(as_user, bindir, data, base, "-c max_connections=200")
     subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect"],
                    check=True, capture_output=True)
     return port, ["sh", "-c", '"$@" && rm -rf "$0"', str(base), *as_user, str(bindir / "pg_ctl"), "-D", str(data),

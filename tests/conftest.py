@@ -7,9 +7,7 @@ data directory, listening on 127.0.0.1 at a free port with its own socket direct
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
 import shutil
 import socket
 import subprocess
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pgcluster import cluster_dir, pg_bin, start
 
 # user_dir (tests/unprivileged.py); prefect_service, a real Prefect server (tests/prefectsvc.py)
 pytest_plugins = ["unprivileged", "prefectsvc"]
@@ -64,28 +63,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _pg_bin() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-    return Path(found[-1]).parent if found else None
-
-
-def _start_postgres(as_user: list[str], bindir: Path, data: Path, base: Path) -> int:
-    """Start the server on a free port; a port taken between the probe and the bind is retried with another."""
-    for _attempt in range(5):
-        port = _free_port()
-        opts = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off"
-        log = base / f"log.{port}"
-        started = subprocess.run(
-            [*as_user, str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"],
-            capture_output=True,
-            text=True,
-        )
-        if started.returncode == 0:
-            return port
-        text = log.read_text(errors="replace") if log.exists() else ""
-        if "already in use" not in text and "could not bind" not in text and "could not create" not in text:
-            raise RuntimeError(f"pg_ctl start failed: {started.stderr.strip()} {text[-2000:]}")
-    raise RuntimeError("PostgreSQL found no free port in 5 tries")
+_pg_bin, _start_postgres = pg_bin, start  # the names the PostgreSQL tests import
 
 
 @pytest.fixture(scope="session")
@@ -93,12 +71,7 @@ def postgres() -> Iterator[dict[str, Any]]:
     bindir = _pg_bin()
     if bindir is None or not shutil.which("pg_dump"):
         pytest.skip("PostgreSQL is not installed (run tests/setup-services.sh)")
-    base = Path(tempfile.mkdtemp(prefix="medic-pg-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
+    base, as_user = cluster_dir("medic-pg-")
     data = base / "data"
     subprocess.run(
         [*as_user, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],

@@ -20,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -28,7 +27,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _pg_bin, _start_postgres
+from pgcluster import cluster_dir
+from pgcluster import pg_bin as _pg_bin
+from pgcluster import start as _start_postgres
 from prefectsvc import AUTH_STRING, _free_port, _healthy, _stop, medic
 
 ADDRESSES = [f"127.0.5.{i}" for i in range(1, 13)]
@@ -50,12 +51,7 @@ def cluster() -> Iterator[dict[str, Any]]:
     bindir = _pg_bin()
     if bindir is None:
         pytest.skip("PostgreSQL is not installed (run tests/setup-services.sh)")
-    base = Path(tempfile.mkdtemp(prefix="medic-pgfleet-"))
-    as_user: list[str] = []
-    if os.geteuid() == 0:
-        user = pwd.getpwnam("postgres")
-        os.chown(base, user.pw_uid, user.pw_gid)
-        as_user = ["runuser", "-u", "postgres", "--"]
+    base, as_user = cluster_dir("medic-pgfleet-")
     pwfile = base / "initdb-pw"
     pwfile.write_text(PASSWORD + "\n")
     if as_user:
