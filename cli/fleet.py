@@ -1,9 +1,10 @@
 """``medic fleet run`` and ``medic fleet show``: one playbook over many hosts, split into shards run by workers.
 
-The parent flow is medic.flows.fleet; this module parses the command, reports the shards, and sends the
-channels' notification when a shard of a playbook that changes hosts crashed (it is never re-run: its hosts need
-``medic recover`` where it ran). ``show`` prints a finished fleet run again from its saved shard results (JSON
-only: a file that is anything else is refused, nothing in it is run).
+The parent flow is medic.flows.fleet; this module parses the command, reports the shards, and with ``--wait``
+sends the fleet's one ``run.finished`` to the channels of the configuration, the playbook's ``notify:`` and
+``--notify`` (the shards send none); it says when a shard of a playbook that changes hosts crashed (it is never
+re-run: its hosts need ``medic recover`` where it ran). ``show`` prints a finished fleet run again from its saved
+shard results (JSON only: a file that is anything else is refused, nothing in it is run).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def register_fleet(sub: Any) -> None:
                    help="re-submit a crashed or silent shard of a read-only playbook at most N times (default 2)")
     r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     r.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
-                   help="also notify this channel when a shard needs `medic recover` (besides config notify:)")
+                   help="also send the fleet's result to this channel (besides the config's and the playbook's "
+                        "notify:), one run.finished saying which shards need `medic recover`")
     r.add_argument("--wait", action="store_true", help="follow the shards to their end and aggregate findings")
     r.set_defaults(func=cmd_fleet_run)
     s = fsub.add_parser("show", help="print a fleet run's shards and report again from its saved results",
@@ -58,18 +60,18 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
     from medic.core.config import state_dir
     from medic.core.engine import new_run_id
     from medic.core.session import Session
-    from medic.plugins.channels.configschema import checked_routes
+    from medic.plugins.channels import runnotify
     from medic.plugins.ssh import inventory as inventory_mod
 
     session = Session()
     _service_env(session.config)
+    runnotify.checked_config_channels(session, args.notify)
     playbook = session.load_playbook(args.playbook)
     given = parse_inputs(args.input)
     inputs = {k: v for k, v in playbook.bind_inputs(given).items() if k in given}
     names = [n.strip() for spec in args.target or ["all"] for n in spec.split(",") if n.strip()]
     hosts = [h.name for h in inventory_mod.load(args.inventory).select(names)]
-    channels = [*(session.config.get("notify") or []), *args.notify]
-    checked_routes(session, channels)  # the channels: section and every channel named, before anything runs
+    channels = runnotify.run_channels(session, playbook, args.notify)  # each checked before anything runs
     from medic.flows.deploy import settings
     from medic.flows.fleet import fleet_flow, load, read_only
     from medic.flows.service_errors import require_server, server_errors
@@ -91,7 +93,7 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
     rows = [row for r in results for row in r.findings]
     print(f"medic: fleet {playbook.name}: {len(hosts)} host(s), {len(rows)} finding(s); {state.message}; "
           f"shard results in {results_dir}", file=sys.stderr)
-    for problem in _notify_recover(session, channels, playbook.name, results, results_dir):
+    for problem in _notify_fleet(session, channels, playbook.name, results, results_dir):
         print(f"medic: {problem}", file=sys.stderr)
     code = exit_code(results)
     if code == 3:
@@ -121,26 +123,44 @@ def _print_shards(results: list[Any]) -> None:
         print(f"shard {r.index}: {len(r.hosts)} host(s), {r.state} ({r.attempts} attempt(s)) {r.message}".rstrip())
 
 
-def _notify_recover(session: Any, channels: list[str], playbook: str, results: list[Any],
-                    results_dir: Path) -> list[str]:
-    """One notification on the channels when shards of a changing playbook crashed: they need ``medic recover``."""
+def _notify_fleet(session: Any, channels: list[str], playbook: str, results: list[Any], results_dir: Path
+                  ) -> list[str]:
+    """One ``run.finished`` for the whole fleet (its shards do not notify); when shards of a changing playbook
+    crashed, it says they need ``medic recover`` and lists their hosts."""
     from medic.core import notify
-    from medic.core.channel import Notification
     from medic.core.config import state_dir
 
-    flagged = [r for r in results if r.recover]
-    if not flagged or not channels:
+    if not channels:
         return []
-    hosts = [h for r in flagged for h in r.hosts]
-    note = Notification(
-        event="run.finished", status="error", title=f"medic fleet {playbook}: {len(flagged)} shard(s) crashed",
-        body=f"a crashed run of {playbook} (it changes hosts) is never re-run: run `medic recover` where it ran, "
-             f"then check {', '.join(hosts)}",
-        data={"playbook": playbook, "needs_recover": [{"shard": r.index, "flow_run_id": r.flow_run_id,
-                                                       "hosts": r.hosts} for r in flagged],
-              "results": str(results_dir)})
     routes = notify.resolve(channels, session.registry.channels, session.config)
-    return notify.deliver(routes, note, state_dir(session.config) / "outbox.sqlite")
+    outbox = state_dir(session.config) / "outbox.sqlite"
+    return notify.deliver(routes, fleet_note(playbook, results, results_dir), outbox)
+
+
+def fleet_note(playbook: str, results: list[Any], results_dir: Path) -> Any:
+    from medic.core.channel import Notification
+
+    rows = [row for r in results for row in r.findings]
+    counts = {s: sum(1 for row in rows if row.get("status") == s) for s in ("fail", "warn", "error", "pass")}
+    flagged = [r for r in results if r.recover]
+    unfinished = [r for r in results if r.state != "COMPLETED"]
+    hosts = [h for r in results for h in r.hosts]
+    body = (f"{len(hosts)} host(s) in {len(results)} shard(s): {counts['fail']} fail, {counts['warn']} warn, "
+            f"{counts['error']} error, {counts['pass']} pass")
+    if unfinished:
+        body += f"; {len(unfinished)} shard(s) did not complete"
+    if flagged:
+        body += (f"; a crashed run of {playbook} (it changes hosts) is never re-run: run `medic recover` where it "
+                 f"ran, then check {', '.join(h for r in flagged for h in r.hosts)}")
+    status = "error" if unfinished else "fail" if counts["fail"] else "warn" if counts["warn"] else "pass"
+    title = (f"medic fleet {playbook}: {len(flagged)} shard(s) crashed" if flagged
+             else f"medic fleet {playbook}: {len(hosts)} host(s)")
+    return Notification(
+        event="run.finished", status=status, title=title, body=body,
+        data={"playbook": playbook, "counts": counts, "hosts": len(hosts), "results": str(results_dir),
+              "unfinished": [{"shard": r.index, "state": r.state, "hosts": r.hosts} for r in unfinished],
+              "needs_recover": [{"shard": r.index, "flow_run_id": r.flow_run_id, "hosts": r.hosts}
+                                for r in flagged]})
 
 
 def cmd_fleet_show(args: argparse.Namespace) -> int:

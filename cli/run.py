@@ -15,7 +15,7 @@ from medic.core.config import state_dir
 from medic.core.engine import Engine, RunResult
 from medic.core.session import Session
 from medic.kernel.errors import UsageError
-from medic.plugins.channels.playbooknotify import checked_playbook_channels
+from medic.plugins.channels import runnotify
 
 ENGINES = ("prefect", "inline")
 
@@ -73,20 +73,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
     progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
-    channels = [*(session.config.get("notify") or []), *args.notify]
+    runnotify.checked_config_channels(session, args.notify)  # before anything runs
     case_link(session, args.case)  # an unknown case is refused before the run, not after it
-    from medic.plugins.channels.configschema import checked_routes
-
-    checked_routes(session, channels)  # the channels: section and every channel named, before anything runs
     playbook = session.load_playbook(args.playbook)
-    channels = [*(session.config.get("notify") or []), *checked_playbook_channels(session, playbook), *args.notify]
+    channels = runnotify.run_channels(session, playbook, args.notify)
     inputs = playbook.bind_inputs(parse_inputs(args.input))
     specs = args.target or (["all"] if args.inventory or args.limit else playbook.targets)
     targets = session.open_targets(specs, {"inventory": args.inventory, "limit": args.limit})
     if not targets:
         raise UsageError(f"no target left to run on (--limit {args.limit!r} matched none of "
                          f"{', '.join(specs)})")
-    events = start_run_events(session, channels, playbook.name)
+    events = runnotify.start_events(session, channels, playbook.name)
     try:
         if args.engine == "prefect":
             from medic.flows.server_check import check_api_reachable
@@ -119,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         print(write_run_report(run, args.report, state_dir(session.config), articles), file=sys.stderr)
     case_link(session, args.case, text, args.report)
-    for problem in [*end_run_events(session, events), *session.notify(run, channels)]:
+    for problem in runnotify.finish(session, events, run, channels):
         print(f"medic: warning: {problem}", file=sys.stderr)
     return run.exit_code
 
@@ -159,25 +156,6 @@ def fast_path(args: argparse.Namespace) -> int | None:
     from medic.cli.remote_run import try_fast_path
 
     return try_fast_path(args)
-
-
-def start_run_events(session: Session, channels: list[str], playbook: str) -> Any:
-    """run.started and step.failed for the channels whose `events:` ask for them, on the run's hooks."""
-    from medic.core import notify
-    from medic.plugins.channels.runevents import RunEvents
-
-    routes = notify.resolve(channels, session.registry.channels, session.config)
-    events = RunEvents.wanted(routes, state_dir(session.config) / "outbox.sqlite", playbook)
-    if events is not None:
-        session.plugins.pm.register(events, name="run-events")
-    return events
-
-
-def end_run_events(session: Session, events: Any) -> list[str]:
-    if events is None:
-        return []
-    session.plugins.pm.unregister(events)
-    return list(events.finish())
 
 
 def warm_up_prefect(verbose: bool) -> threading.Thread:

@@ -3,13 +3,16 @@
 It loads medic's configuration and plugins, the playbook by name, checks the form's values against the
 playbook's inputs (the same coercion as ``medic run --input``), opens the targets, runs the playbook with a
 task per step, keeps the run in the local history (``medic runs``), adds the targets to the run's tags, and
-publishes the findings and the report before ending in a state that says what was found.
+publishes the findings and the report before ending in a state that says what was found. Like ``medic run``,
+it tells the channels of the worker's configuration and of the playbook's ``notify:`` (checked before the run:
+a wrong channel fails the run naming it), except in a fleet's shards: the fleet parent reports for them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from prefect import get_run_logger
 from prefect.context import get_run_context
 from prefect.states import State
 
@@ -21,6 +24,7 @@ from medic.core.target import Target
 from medic.flows.approval import approve_in_prefect_ui
 from medic.flows.outcome import final_state, publish, run_tags
 from medic.flows.runner import PrefectExecutor
+from medic.plugins.channels import runnotify
 
 
 def split_parameters(parameters: dict[str, Any]) -> tuple[dict[str, Any], list[str], str | None]:
@@ -36,11 +40,15 @@ def split_parameters(parameters: dict[str, Any]) -> tuple[dict[str, Any], list[s
 
 def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
     session = Session()
+    shard = _is_shard()
+    runnotify.checked_config_channels(session)
     playbook = session.load_playbook(name)
+    channels = [] if shard else runnotify.run_channels(session, playbook)
     given, specs, inventory = split_parameters(parameters)
     inputs = playbook.bind_inputs(given)
     specs = specs or (["all"] if inventory else playbook.targets)
     targets = session.open_targets(specs, {"inventory": inventory, "limit": None})
+    events = runnotify.start_events(session, channels, playbook.name) if channels else None
     try:
         _tag_run(playbook.name, targets)
         engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approve_in_prefect_ui))
@@ -51,7 +59,16 @@ def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
             t.close()
     history.save(run, state_dir(session.config))
     publish(run)
+    if channels:
+        for problem in runnotify.finish(session, events, run, channels):
+            get_run_logger().warning("medic: %s", problem)  # the run's result stands; the outbox keeps the rest
     return final_state(run)
+
+
+def _is_shard() -> bool:
+    """A fleet's shard run (flows.fleet tags it ``shard:N``): its parent notifies for the whole fleet."""
+    flow_run = get_run_context().flow_run  # type: ignore[union-attr]
+    return flow_run is not None and any(tag.startswith("shard:") for tag in flow_run.tags)
 
 
 def _tag_run(playbook: str, targets: list[Target]) -> None:

@@ -181,8 +181,9 @@ def test_fleet_run_splits_hosts_into_shards_and_reports_each_host_once(site: dic
     inventory.write_text("defaults: {port: 1, user: nobody, connect_timeout: 2}\nhosts:\n"
                          + "".join(f"  {h}: {{address: 127.0.0.1}}\n" for h in hosts)
                          + "groups:\n  web: {hosts: [" + ", ".join(hosts) + "]}\n")
+    notes = site["base"] / "fleet-notes.jsonl"
     out = medic(site["env"], "fleet", "run", "verify", "--inventory", str(inventory), "--target", "web",
-                "--shards", "3", "-i", "port=22", "--wait")
+                "--shards", "3", "-i", "port=22", "--wait", "--notify", f"file:{notes}")
     assert out.returncode == 3, out.stderr
     shard_lines = [line for line in out.stdout.splitlines() if line.startswith("shard ")]
     assert len(shard_lines) == 3 and all("FAILED" in line for line in shard_lines), out.stdout
@@ -191,6 +192,45 @@ def test_fleet_run_splits_hosts_into_shards_and_reports_each_host_once(site: dic
     seen = [row["target"] for path in results for row in json.loads(path.read_text())["findings"]]
     assert sorted(seen) == hosts  # every host exactly once, each from its own shard
     assert "5 host(s)" in out.stderr
+    [note] = [json.loads(line) for line in notes.read_text().splitlines()]  # one for the fleet, none per shard
+    assert note["event"] == "run.finished" and note["status"] == "error", note
+    assert note["data"]["hosts"] == 5 and len(note["data"]["unfinished"]) == 3 and not note["data"]["needs_recover"]
+
+
+NOTIFY_PLAYBOOK = """\
+    name: svc-notify
+    inputs:
+      path: {type: string}
+    targets: [local]
+    notify: ["file:NOTES"]
+    steps:
+      - id: holds
+        verify: change.file_contains
+        with: {path: "{{ inputs.path }}", pattern: never-there}
+"""
+
+
+def test_deployed_runs_tell_the_playbooks_channels_but_shards_do_not(site: dict[str, Any],
+                                                                     worker: subprocess.Popen[str]) -> None:
+    """A scheduled or UI-started run notifies like ``medic run`` (the config's and the playbook's ``notify:``);
+    a fleet's shard (tagged ``shard:N``) leaves that to its parent."""
+    api: Api = site["api"]
+    notes = site["base"] / "deployed-notes.jsonl"
+    (site["base"] / "books" / "svc-notify.yaml").write_text(
+        textwrap.dedent(NOTIFY_PLAYBOOK).replace("NOTES", str(notes)))
+    deployed = medic(site["env"], "deploy", "--playbook", "svc-notify")
+    assert deployed.returncode == 0, deployed.stderr
+    good = str(site["base"] / "good.txt")
+    run = api.wait(api.start("svc-notify", {"path": good}))
+    assert run["state"]["type"] == "FAILED", run["state"]
+    [note] = [json.loads(line) for line in notes.read_text().splitlines()]
+    assert note["event"] == "run.finished" and note["status"] == "fail", note
+    assert note["data"]["playbook"] == "svc-notify" and note["data"]["counts"]["fail"] == 1, note
+    answer = api.post(f"/deployments/{api.deployment('svc-notify')['id']}/create_flow_run",
+                      {"parameters": {"path": good}, "tags": ["shard:0"]})
+    shard = api.wait(answer.json()["id"])
+    assert shard["state"]["type"] == "FAILED", shard["state"]
+    assert len(notes.read_text().splitlines()) == 1  # still the first run's only
 
 
 def test_the_sla_clocks_run_as_a_scheduled_deployment_on_the_worker(site: dict[str, Any],
