@@ -13,6 +13,12 @@ random place in the PATCH in flight.
 The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); the default
 480 MiB stays under the bundle reader's default 512 MiB total cap, which a 1 GiB bundle would exceed (refused, 422).
 Each agent run enrolls a new agent (the collector answers a bundle an agent already delivered from its dedupe).
+
+``--bytecode cached`` (default): the agent's processes use byte code compiled once before the timings (in the
+run's temporary directory, PYTHONPYCACHEPREFIX), as an installed agent does (pip compiles at install; the .pyz's
+extracted cache keeps its own). A session that exports PYTHONDONTWRITEBYTECODE otherwise makes every new
+`medic-agent` process compile medic's modules from source (the editable install has none compiled), which is what
+``--bytecode source`` reproduces: the runs before 2026-12-07 were made that way.
 """
 
 from __future__ import annotations
@@ -177,10 +183,27 @@ def startup(argv: list[str], repeat: int = 5) -> float:
     return statistics.median(timed(argv) for _ in range(repeat))
 
 
+AGENT_MODULES = "import medic.agent.cli, medic.agent.uplinkcli, medic.agent.uplink.upload, medic.agent.uplink.receipt"
+
+
+def bytecode(mode: str, base: Path) -> None:
+    """The byte code the agent's processes (started with this process's environment) find: compiled once here,
+    or none (each process compiles medic's modules from source)."""
+    if mode == "source":
+        os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
+        os.environ.pop("PYTHONPYCACHEPREFIX", None)
+        return
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
+    timed([sys.executable, "-c", AGENT_MODULES])
+    timed([AGENT, "--version"])
+
+
 def kill_bench(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        bytecode(args.bytecode, base)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
         mib = bundle.stat().st_size / (1 << 20)
         running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
@@ -212,11 +235,10 @@ def kill_bench(args: argparse.Namespace) -> None:
                       flush=True)
         finally:
             running.server.stop()
-    python = startup([sys.executable, "-c", "pass"])
-    imports = startup([sys.executable, "-c", "import medic.agent.cli, medic.agent.uplinkcli, medic.agent.uplink.upload"
-                       ])
+        python = startup([sys.executable, "-c", "pass"])
+        imports = startup([sys.executable, "-c", AGENT_MODULES])
     print(f"a new process, medians of 5: Python with this venv's site {python:.3f} s; with the agent's upload "
-          f"imports {imports:.3f} s; load {os.getloadavg()[0]:.1f}")
+          f"imports {imports:.3f} s (byte code: {args.bytecode}); load {os.getloadavg()[0]:.1f}")
     added = statistics.median(k / p - 1 for p, k, _ in pairs)
     print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs: median "
           f"uninterrupted {statistics.median(p for p, _, _ in pairs):.2f} s, with kills "
@@ -231,12 +253,15 @@ def main() -> None:
                         help="time uploads with N kill -9s of the agent against uninterrupted ones")
     parser.add_argument("--seed", type=int, default=13, help="of the kill offsets (--kills)")
     parser.add_argument("--chunk", type=int, default=CHUNK, help="medic-agent --chunk-size (bytes)")
+    parser.add_argument("--bytecode", choices=("cached", "source"), default="cached",
+                        help="the agent's processes find compiled byte code (as installed), or compile from source")
     args = parser.parse_args()
     if args.kills:
         kill_bench(args)
         return
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
+        bytecode(args.bytecode, base)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
         size = bundle.stat().st_size
         running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")

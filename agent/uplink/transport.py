@@ -3,24 +3,25 @@
 With ``--pin sha256:HEX`` the server certificate's DER is hashed on every new connection and compared before any
 request (so before the bearer token leaves); with ``--ca FILE`` the chain and host name are verified by ssl.
 Plain HTTP is refused. One connection is kept alive between requests and re-opened (and re-checked) after a
-network error.
+network error. HTTP/1.1 is spoken by http11.py (not http.client: lighter to import on every restart).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
+import socket
 import ssl
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from medic.agent.uplink.errors import ServerIdentityError
+from medic.agent.uplink.http11 import BadResponse, Connection
 from medic.kernel.errors import UsageError
 
 TUS_VERSION = "1.0.0"
-NETWORK_ERRORS = (OSError, http.client.HTTPException)
+NETWORK_ERRORS = (OSError, BadResponse)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class Server:
     pin: str | None = None
     ca: str | None = None
     timeout: float = 60.0
-    _conn: http.client.HTTPSConnection | None = field(default=None, repr=False)
+    _conn: Connection | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.host, self.port, self.prefix = parse_url(self.url)
@@ -92,17 +93,22 @@ class Server:
         context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _connect(self) -> http.client.HTTPSConnection:
-        conn = http.client.HTTPSConnection(self.host, self.port, timeout=self.timeout, context=self._context())
+    def _connect(self) -> Connection:
+        raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
         try:
-            conn.connect()
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a request's head is not held back
+            sock = self._context().wrap_socket(raw, server_hostname=self.host)
         except ssl.SSLCertVerificationError as exc:
-            conn.close()
+            raw.close()
             raise ServerIdentityError(f"{self.url}: the certificate does not verify against {self.ca}: "
                                       f"{exc.verify_message}; nothing was sent") from None
+        except BaseException:
+            raw.close()
+            raise
+        name = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        conn = Connection(sock, name if self.port == 443 else f"{name}:{self.port}")
         if self.pin is not None:
-            der = conn.sock.getpeercert(binary_form=True) if conn.sock else None
-            seen = hashlib.sha256(der or b"").hexdigest()
+            seen = hashlib.sha256(sock.getpeercert(binary_form=True) or b"").hexdigest()
             if not hmac.compare_digest(seen, self.pin):
                 conn.close()
                 raise ServerIdentityError(f"{self.url}: the certificate's sha256 is {seen}, not the pinned "
@@ -130,15 +136,13 @@ class Server:
         if self._conn is None:
             self._conn = self._connect()
         try:
-            self._conn.request(method, path, body=body, headers=headers or {})
-            reply = self._conn.getresponse()
-            data = reply.read()
+            status, answer, data = self._conn.request(method, path, headers or {}, body)
         except NETWORK_ERRORS:
             self.close()
             raise
-        if reply.getheader("Connection", "").lower() == "close":
+        if self._conn.closed:
             self.close()
-        return Response(reply.status, {k.lower(): v for k, v in reply.getheaders()}, data)
+        return Response(status, {k.lower(): v for k, v in answer}, data)
 
 
 def tus_headers(token: str, **extra: str) -> dict[str, str]:
