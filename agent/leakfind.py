@@ -19,16 +19,19 @@ import re
 from collections.abc import Iterator
 
 from medic.agent import leakkeys
-from medic.agent.leakservice import ANCHORS as _CLIENT_ANCHORS
 from medic.agent.leakservice import CLIENTS, client_password
+from medic.agent.wordtrie import factored
 
 Finding = tuple[int, int, str, str]
 
-_ANCHOR = re.compile(  # factored by first letter: Python's re tries alternatives one by one
-    r"p(?:ass|w|sk)|s(?:ecret|ess|ig=|shpass)|token|key|c(?:red|ookie|url|ommunity)|auth|b(?:earer|asic)|-----begin"
-    r"|eyj|django-insecure-|pat(?=[\"' \t]*[=:])"
-    r"|://|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
-    r"|" + _CLIENT_ANCHORS)
+# Anchor words, found in the lower-cased text by one factored expression (wordtrie: the same matches as a plain
+# alternation, as no word starts another; faster)
+_ANCHOR_WORDS = {w: "" for w in (
+    "pass", "pw", "psk", "secret", "sess", "sig=", "sshpass", "token", "key", "cred", "cookie", "curl", "community",
+    "auth", "bearer", "basic", "-----begin", "eyj", "django-insecure-", "://", *CLIENTS)}
+_ANCHOR = re.compile(
+    factored({**_ANCHOR_WORDS, "pat": r"(?=[\"' \t]*[=:])"})
+    + r"|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}")
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _AFTER_KEY = re.compile(
     r"(?P<close>[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
@@ -66,7 +69,9 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
     for match in _ANCHOR.finditer(lower):
         word, pos = match.group(0), match.start()
         found: Finding | None = None
-        if word == "-----begin":
+        if word in _KEY_WORDS:  # most anchors in logs (`session`, `key`, `password`): the same check as below
+            found = _assignment(text, pos)[0]
+        elif word == "-----begin":
             found = _private_key(text, pos)
         elif word == "eyj":
             if pos < skip["jwt"]:
@@ -94,6 +99,10 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
             yield found
 
 
+# the anchor words that name a key: each reaches the last branch of anchored() (none is special there)
+_KEY_WORDS = frozenset({"pass", "pw", "psk", "secret", "sess", "sig=", "token", "key", "cred", "cookie", "community",
+                        "auth", "pat"})
+assert not _KEY_WORDS & set(CLIENTS) and not _KEY_WORDS & {"-----begin", "eyj", "://", "bearer", "basic"}
 _WINDOW = 1024  # how far a check looks from its anchor: the scan stays linear in the text
 
 
@@ -211,6 +220,8 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     # `requirepass 12345678`, `--api-token X`: after these the value is always a secret
     spaced = spaced and key.lower() not in _DIRECTIVES and not text.startswith("--", start)
     value = text[vstart:vend].strip().rstrip(":.;,)")
+    if not leakkeys.may_be_secret(value, strength, spaced):
+        return None, vend  # secret_value's cheap test first: the checks below only ever rule values out
     if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):
         return None, vend  # code: `pass_height = height;`, `password = getPassword();`
     if _variable(text, value, vstart):

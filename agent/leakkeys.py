@@ -134,11 +134,19 @@ def _classes(value: str) -> int:
 _SHORTEST = {NONE: 10**9, WEAK: 16, TOKEN: 8, STRONG: 4}
 
 
+def may_be_secret(value: str, strength: int, spaced: bool) -> bool:
+    """The cheap part of :func:`secret_value` (length and separator only): False rules a value out, so a caller
+    can skip its other checks. Most candidates in a log are short words or follow a blank."""
+    if spaced and strength in (WEAK, TOKEN):
+        return False  # `session opened`, `token abc`: only strong keys take a value after a blank
+    return len(value) >= _SHORTEST[strength] and not (strength == STRONG and spaced and len(value) < 6)
+
+
 def secret_value(value: str, strength: int, spaced: bool, prose_after: bool) -> bool:
     """Does ``value``, found under a key of ``strength``, look like a secret? ``spaced``: the separator was
     only whitespace (``password X``); ``prose_after``: more words follow on the line, as in a sentence."""
-    if len(value) < _SHORTEST[strength] or (strength == STRONG and spaced and len(value) < 6):
-        return False  # cheap first: most candidates in a log are short words
+    if not may_be_secret(value, strength, spaced):
+        return False
     if placeholder(value) or (spaced and value.startswith("-")):
         return False
     if _prose_or_enum(value):

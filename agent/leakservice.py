@@ -23,7 +23,6 @@ CLIENTS: dict[str, re.Pattern[str]] = {
     "convertto-securestring": re.compile(r"(?i)securestring[ \t]+[\"']([^\"'\n]+)[\"'][ \t]+-asplaintext"),
     "identified by": re.compile(r"(?i)identified[ \t]+by[ \t]+[\"']([^\"'\n]+)[\"']"),
 }
-ANCHORS = "|".join(re.escape(word) for word in CLIENTS)
 
 # file name -> the password field of each line
 _FILES: dict[str, re.Pattern[str]] = {

@@ -6,6 +6,7 @@ import functools
 import re
 
 from medic.agent.arches import ARCHITECTURES
+from medic.agent.wordtrie import factored
 
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
 _CONTAINS: tuple[tuple[str, str], ...] = (
@@ -94,8 +95,11 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
 # Every sensitive key, lower-cased, contains one of these: lines without any skip the key-based rules.
 # (Searched in lower-cased text: a case-insensitive pattern is several times slower.)
-KEYWORD = re.compile(
-    r"pass|pw|secret|token|key|cred|auth|cookie|sess|conn|dsn|sig|jwt|bearer|otp|psk|community|pat(?![a-z])|hash")
+# (Factored by prefix, see wordtrie: the same matches as the plain alternation of these words, faster.)
+KEYWORD = re.compile(factored({
+    **dict.fromkeys(("pass", "pw", "secret", "token", "key", "cred", "auth", "cookie", "sess", "conn", "dsn", "sig",
+                     "jwt", "bearer", "otp", "psk", "community", "hash"), ""),
+    "pat": "(?![a-z])"}))
 TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")

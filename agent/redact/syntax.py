@@ -28,8 +28,11 @@ QUOTED = re.compile(
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
 # so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.
 # ("$password = x" is PHP/PowerShell; "key:x" with no blank only counts for strong keys, see text.py)
+# (A key is taken whole, atomically, in INLINE and SPACED: no separator starts with a key character, so a shorter
+# key never matches where the whole one failed, and the search need not try each.)
 INLINE = re.compile(
-    r"(?<![\w.-])(?P<key>[A-Za-z_][\w.-]{0,80})(?P<sep>[ \t]*(?::=|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
+    r"(?<![\w.-])(?P<key>[A-Za-z_](?=(?P<run>[\w.-]{0,80}))(?P=run))"
+    r"(?P<sep>[ \t]*(?::=|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
 INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
 ADO = re.compile(
@@ -48,7 +51,7 @@ DIRECTIVE_WORDS = ("requirepass", "masterauth", "rpcpassword", "bindpw", "rootpw
 DIRECTIVE = re.compile(r"(?im)^\s*(?P<key>" + "|".join(DIRECTIVE_WORDS) + r")(?P<sep>\s+)(?P<val>\S+)\s*$")
 # "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)
 SPACED = re.compile(
-    r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_][\w.-]{1,60})[ \t]+"
+    r"(?<![\w.$/\[-])(?:(?:ENV|ARG)[ \t]+)?(?P<key>[A-Za-z_](?=(?P<run>[\w.-]{1,60}))(?P=run))[ \t]+"
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]+)(?P=vq)|(?P<val>[^\s\"']+)[ \t\r]*$)", re.M)
 # setPassword("x"), CURLOPT_PASSWORD, "x" and os.environ.get("DB_PASSWORD", "x") (the value after a secret name)
 # (a quoted string followed by a colon is the next key of a JSON object, "DB_PASSWORD","value":"x", not a value)
