@@ -5,7 +5,8 @@ With ``PREFECT_API_URL`` set and a ``medic serve`` or ``medic worker`` polling `
 inputs as its parameters), follows it (its state, each finished step, with ``-v`` its log lines) and prints the
 findings from the run's ``medic-findings`` artifact: the same findings, probable cause and exit code (0, 1, 3)
 as a run here, without importing Prefect in this process. The run on the worker tells the channels of the
-worker's configuration and of the playbook's ``notify:`` (medic.flows.deployed_run), as a run here would. ``MEDIC_SUBMIT`` (or ``--submit``) chooses:
+worker's configuration and of the playbook's ``notify:`` (medic.flows.deployed_run), as a run here would.
+``MEDIC_SUBMIT`` (or ``--submit``) chooses:
 
 - ``auto`` (default): the fast path when it applies, else the run happens here, saying why on stderr when a
   server is set; ``server``: the fast path or a one-line error (exit 2); ``local``: never submit.
