@@ -38,7 +38,7 @@ def _dns_query(qname: str, qtype: int, ident: int) -> bytes:
 def nameservers(
     resolv_conf: str = "/etc/resolv.conf", name: str = ".", port: int = 53, timeout: float = 2.0
 ) -> dict[str, Any]:
-    import random
+    import secrets  # not `random`: a probe thread the agent abandoned must not move the global generator
 
     try:
         text = Path(resolv_conf).read_text()
@@ -51,7 +51,7 @@ def nameservers(
     ]
     out = []
     for server in servers:
-        ident = random.randrange(1 << 16)  # noqa: S311 - a DNS transaction id, not a secret
+        ident = secrets.randbelow(1 << 16)  # a DNS transaction id: unpredictable, as resolvers expect
         family = socket.AF_INET6 if ":" in server else socket.AF_INET
         started = time.monotonic()
         entry: dict[str, Any] = {"server": server, "answered": False, "rcode": None, "error": None}

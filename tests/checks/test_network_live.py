@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from medic.core.check import evaluate
 from medic.kernel.models import Finding, Status
 from medic.plugins.targets.local import LocalTarget
+from medic.probes.udpquery import nameservers
 
 from . import servers
 
@@ -82,6 +84,18 @@ def test_nameservers(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-de
         [dead] = run("network.nameservers_reachable", resolv_conf=str(conf), port=silent, timeout_s=0.3)
         assert dead.status is Status.FAIL
 
+
+
+def test_nameservers_leave_the_global_random_generator_alone(tmp_path: Path) -> None:
+    """The agent abandons a stuck probe's thread; a transaction id drawn there from the global generator moved it
+    under a later test (Hypothesis warned "Do not use the `random` module inside strategies")."""
+    conf = tmp_path / "resolv.conf"
+    conf.write_text("nameserver 127.0.0.1\nnameserver 127.0.0.1\n")
+    state = random.getstate()
+    with servers.udp_responder(servers.dns_reply()) as port:
+        out = nameservers(str(conf), port=port)
+    assert [(s["answered"], s["rcode"]) for s in out["servers"]] == [(True, 0), (True, 0)]
+    assert random.getstate() == state
 
 @pytest.mark.parametrize(("offset", "status"), [(0.0, Status.PASS), (2.0, Status.WARN), (30.0, Status.FAIL)])
 def test_clock_offset(run, offset: float, status: Status) -> None:  # type: ignore[no-untyped-def]
