@@ -11,7 +11,10 @@ import json
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def add_parsers(sub: Any) -> None:

@@ -2,13 +2,14 @@
 # A/B of the collector's upload path: this checkout ("new") against BASE's versions of the files the upload
 # goes through ("old"), alternately, the same bench file for both; the checkout is restored at the end.
 #   bash bench/collector_ab.sh BASE [ROUNDS] [bench options...]     e.g. bash bench/collector_ab.sh 0aea65f 2
+# AB_FILES (optional): the files swapped, instead of the upload path's below (e.g. the agent's for --kills).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BASE=${1:?usage: collector_ab.sh BASE_COMMIT [ROUNDS] [bench options]}
 ROUNDS=${2:-2}
 shift $(( $# >= 2 ? 2 : 1 ))
-FILES="plugins/collector/patch.py plugins/collector/arrival.py plugins/collector/context.py kernel/bundle/writer.py
-       agent/uplink/tus.py agent/uplink/upload.py"
+FILES=${AB_FILES:-"plugins/collector/patch.py plugins/collector/arrival.py plugins/collector/context.py kernel/bundle/writer.py
+       agent/uplink/tus.py agent/uplink/upload.py"}
 # shellcheck disable=SC2086
 trap 'git checkout HEAD -- $FILES' EXIT
 for _ in $(seq "$ROUNDS"); do

@@ -41,8 +41,11 @@ Every message says what was wrong and what the user can do about it; the CLI pri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from medic.kernel.issues import Issue
 
 EXIT_OK = 0
 EXIT_FINDINGS_FAILED = 1
@@ -60,30 +63,13 @@ class UsageError(MedicError):
     exit_code = EXIT_USAGE
 
 
-@dataclass(frozen=True)
-class Issue:
-    """One problem found while validating a document, located as precisely as we can."""
-
-    message: str
-    file: str = "<input>"
-    line: int | None = None
-    column: int | None = None
-    path: str = ""
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        return f"{where}: at {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-
 class ValidationError(MedicError):
     exit_code = EXIT_USAGE
 
     def __init__(self, issues: Sequence[Issue] | str, *, subject: str = "") -> None:
         if isinstance(issues, str):
+            from medic.kernel.issues import Issue
+
             issues = [Issue(issues)]
         self.issues = list(issues)
         self.subject = subject
@@ -105,3 +91,14 @@ class ProbeError(MedicError):
 
 class ProbeUnavailable(ProbeError):
     """The data cannot exist on this target (not collected, needs a live host); the check reports ``skipped``."""
+
+
+def __getattr__(name: str) -> object:
+    """``Issue`` (a dataclass) lives in issues.py and is loaded on first use, so importing the errors alone loads
+    neither dataclasses nor inspect: every restart of `medic-agent upload` after a kill -9 imports this module
+    (bench/README-collector.md). ``from medic.kernel.errors import Issue`` works as before."""
+    if name == "Issue":
+        from medic.kernel.issues import Issue
+
+        return Issue
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

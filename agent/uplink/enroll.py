@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import socket
-from typing import Any
 
 from medic.agent.uplink.errors import EnrollmentError, UplinkError
 from medic.agent.uplink.receipt import decode_public_key, key_id
 from medic.agent.uplink.state import Enrollment
 from medic.agent.uplink.transport import NETWORK_ERRORS, Server
+
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def enroll(server: Server, code: str, name: str | None = None) -> Enrollment:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 
 def human(n: float) -> str:

@@ -12,10 +12,13 @@ import base64
 import binascii
 import hashlib
 import json
-from typing import Any
 
 from medic.agent.uplink import ed25519
 from medic.agent.uplink.errors import ReceiptInvalid
+
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import Any
 
 FIELDS = ("agent_id", "upload_id", "bundle_sha256", "bundle_size", "manifest_sha256", "members_verified",
           "received_at", "case_id", "key_id")

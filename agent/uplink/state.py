@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 from medic.agent.uplink.errors import EnrollmentError
+
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import Any
 
 ENROLLMENT_FILE = "enrollment.json"
 
@@ -43,28 +45,41 @@ def write_private(path: Path, data: dict[str, Any]) -> None:
         raise
 
 
-@dataclass(frozen=True)
 class Enrollment:
-    url: str
-    agent_id: str
-    token: str
-    key_id: str
-    public_key: str  # base64 of the raw 32-byte Ed25519 receipt key
-    uploads: str = "/files/"
-    tus_max_size: int = 0
-    pin: str | None = None  # hex sha256 of the certificate's DER
-    ca: str | None = None  # absolute path of the CA file
+    """What enrollment gave this agent. A plain class, not a dataclass: dataclasses imports inspect, and every
+    restart of `medic-agent upload` (a kill -9) pays its imports again."""
+
+    FIELDS = ("url", "agent_id", "token", "key_id", "public_key", "uploads", "tus_max_size", "pin", "ca")
+
+    def __init__(self, url: str, agent_id: str, token: str, key_id: str, public_key: str, uploads: str = "/files/",
+                 tus_max_size: int = 0, pin: str | None = None, ca: str | None = None) -> None:
+        self.url, self.agent_id, self.token, self.key_id = url, agent_id, token, key_id
+        self.public_key = public_key  # base64 of the raw 32-byte Ed25519 receipt key
+        self.uploads, self.tus_max_size = uploads, tus_max_size
+        self.pin = pin  # hex sha256 of the certificate's DER
+        self.ca = ca  # absolute path of the CA file
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Enrollment) and self.as_dict() == other.as_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable attributes: not a dict key
+
+    def __repr__(self) -> str:
+        return f"Enrollment(url={self.url!r}, agent_id={self.agent_id!r}, key_id={self.key_id!r})"  # no token
 
     def public(self) -> dict[str, Any]:
         """Everything but the token, for `medic-agent status`."""
-        shown = asdict(self)
+        shown = self.as_dict()
         shown.pop("token")
         return shown
 
 
 def save_enrollment(enrollment: Enrollment, directory: Path | None = None) -> Path:
     path = (directory or state_dir()) / ENROLLMENT_FILE
-    write_private(path, asdict(enrollment))
+    write_private(path, enrollment.as_dict())
     return path
 
 

@@ -13,7 +13,6 @@ import hmac
 import json
 import socket
 import ssl
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from medic.agent.uplink.errors import ServerIdentityError
@@ -24,11 +23,12 @@ TUS_VERSION = "1.0.0"
 NETWORK_ERRORS = (OSError, BadResponse)
 
 
-@dataclass(frozen=True)
 class Response:
-    status: int
-    headers: dict[str, str]  # lower-case names
-    body: bytes
+    """A collector's answer (a plain class, as everything a restarting `medic-agent upload` imports: no
+    dataclasses, whose inspect import costs each restart)."""
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body  # headers: lower-case names
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -66,17 +66,12 @@ def parse_url(url: str) -> tuple[str, int, str]:
     return parts.hostname, port, parts.path.rstrip("/")
 
 
-@dataclass
 class Server:
     """One collector, reached at ``url``; exactly one of ``pin`` (hex sha256) and ``ca`` (a PEM file) is set."""
 
-    url: str
-    pin: str | None = None
-    ca: str | None = None
-    timeout: float = 60.0
-    _conn: Connection | None = field(default=None, repr=False)
-
-    def __post_init__(self) -> None:
+    def __init__(self, url: str, pin: str | None = None, ca: str | None = None, timeout: float = 60.0) -> None:
+        self.url, self.pin, self.ca, self.timeout = url, pin, ca, timeout
+        self._conn: Connection | None = None
         self.host, self.port, self.prefix = parse_url(self.url)
         if (self.pin is None) == (self.ca is None):
             raise UsageError("give exactly one of --pin sha256:HEX and --ca FILE to verify the collector")

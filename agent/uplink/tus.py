@@ -12,28 +12,30 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from medic.agent.uplink.errors import EnrollmentError, UplinkError
 from medic.agent.uplink.progress import Progress
 from medic.agent.uplink.state import PendingUploads
 from medic.agent.uplink.transport import NETWORK_ERRORS, Response, Server, tus_headers
 
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import BinaryIO
+
 CHUNK_SIZE = 8 * 1024 * 1024
 DIGEST_XATTR = "user.medic.sha256"  # kernel.bundle.writer.DIGEST_XATTR (its import would load gzip and tarfile)
 
 
-@dataclass(frozen=True)
 class LocalBundle:
-    path: Path
-    sha256: str
-    size: int
-    mtime_ns: int = 0  # the file as it was hashed: a resumed upload trusts the remembered sha256 only if unchanged
-    inode: int = 0
-    hashed: bool = True  # False: the sha256 is the one remembered with the unfinished upload
+    """The bundle to send and its sha256 (a plain class: see state.Enrollment)."""
+
+    def __init__(self, path: Path, sha256: str, size: int, mtime_ns: int = 0, inode: int = 0,
+                 hashed: bool = True) -> None:
+        self.path, self.sha256, self.size = path, sha256, size
+        self.mtime_ns, self.inode = mtime_ns, inode  # the file as hashed: a resume trusts the sha256 only if unchanged
+        self.hashed = hashed  # False: the sha256 is the one remembered with the unfinished upload
 
     def record(self) -> dict[str, object]:
         """What PendingUploads keeps of the file besides its sha256 (its key)."""

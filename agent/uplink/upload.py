@@ -8,9 +8,7 @@ network that never came back: the bundle stays and the error says why (errors.Up
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from medic.agent.uplink.errors import UplinkError
 from medic.agent.uplink.progress import Progress
@@ -18,11 +16,16 @@ from medic.agent.uplink.state import Enrollment, PendingUploads
 from medic.agent.uplink.transport import Server
 from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, describe, remembered, stamped
 
+TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
+
 class Delivered:
-    receipt: dict[str, Any]
-    deleted: bool
+    """The verified receipt, and whether the local bundle was deleted (a plain class: see state.Enrollment)."""
+
+    def __init__(self, receipt: dict[str, Any], deleted: bool) -> None:
+        self.receipt, self.deleted = receipt, deleted
 
 
 def server_for(enrollment: Enrollment) -> Server:
