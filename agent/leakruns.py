@@ -44,6 +44,8 @@ def runs(text: str) -> Iterator[Finding]:
             continue
         end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
         run = text[start:end]
+        if not run.strip(_HEX_DIGITS):
+            continue  # lower-case hex (digests, ids): no vendor format (_vendor) and one case or digits only
         rule = _vendor(text, start, run)
         if rule:
             yield start, end, "token_format", rule

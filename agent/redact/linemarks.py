@@ -135,14 +135,6 @@ def inline_key_possible(line: str) -> bool:
     return not line.isascii() or _INLINE_KEY.search(_letters(line)) is not None
 
 
-_SPACED_QUOTE = re.compile(r"(?:" + KEYWORD.pattern + r")[a-z0-9]*[ \t]+[\"']")
-
-
-def spaced_quote_possible(line: str) -> bool:
-    """SPACED's ``key "value"``: its key (a whole run) holds a keyword and blanks and a quote follow it."""
-    return not line.isascii() or _SPACED_QUOTE.search(_letters(line)) is not None
-
-
 def may_name_secret(run: str) -> bool:
     """False when this run (word characters, dots, dashes) cannot be a key sensitive_key accepts."""
     return not run.isascii() or KEYWORD.search(_letters(run)) is not None

@@ -30,7 +30,6 @@ from medic.agent.redact.linemarks import (
     last_run,
     may_name_secret,
     plan,
-    spaced_quote_possible,
 )
 from medic.agent.redact.paths import file_name, line_format
 from medic.agent.redact.pseudo import SecretLabels
@@ -43,7 +42,8 @@ _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a 
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 _CACHED_LINE, _CACHED_LINES = 2000, 50_000  # the longest line remembered unchanged, and how many at most
-_WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")  # a plain word ("password 1234" is a PIN, not prose)
+_WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")
+_BLANKS_QUOTE = re.compile(r"[ \t]+[\"']")  # a plain word ("password 1234" is a PIN, not prose)
 
 
 def _indent(line: str) -> int:
@@ -191,11 +191,16 @@ class TextScrubber:
         head = line[:blank].rstrip(" \t") if blank >= 0 else ""
         last = blank >= 0 and self._strong_key(last_run(head))
         if '"' in line or "'" in line:
-            return sx.SPACED.sub(self._spaced, line) if last or spaced_quote_possible(line) else line
+            return sx.SPACED.sub(self._spaced, line) if last or self._strong_before_quote(line) else line
         if not last:
             return line
         match = sx.SPACED.search(line, max(0, len(head) - 61))
         return line if match is None else line[:match.start()] + self._spaced(match) + line[match.end():]
+
+    def _strong_before_quote(self, line: str) -> bool:
+        """Whether SPACED's ``key "value"`` can change the line: its key is the whole run before blanks and a
+        quote (the look-behind rules out a shorter one), and ``_spaced`` keeps the match unless the key is strong."""
+        return any(self._strong_key(last_run(line[:blank.start()])) for blank in _BLANKS_QUOTE.finditer(line))
 
     @staticmethod
     def _strong_key(key: str) -> bool:
