@@ -1,7 +1,8 @@
 """Backup + verify of a directory tree on an SSH host, against the bare remote command in the same run.
 
-    medic run backup-before-change -t h2 -i path=TREE     (backup on the host, hash and catalogue entry here,
-                                                           then a re-read of the hash and a restore dry-run)
+    medic run backup-before-change -t h2 -i path=TREE     (backup and its verification on the host in one
+                                                           call: the tar re-read by a child process as it is
+                                                           written, hash and members checked; entry here)
     ssh -p 2222 root@127.0.0.2 'tar -cf - TREE | sha256sum'   (the peer: archive and hash once, no verification)
 
 The host is one of ../shared/peers/sshhosts.sh (OpenSSH on 127.0.0.2, port 2222); the tree is the same mixed

@@ -77,11 +77,10 @@ class BackupStep(StepKind):
                     {"backup_id": CHECK_MODE, "resources": resources},
                 )
             entry = state.catalogue.take(
-                provider, params, state.host_for(step.become), run_id=ctx.run_id, step=step.id, target=ctx.target.name
+                provider, params, state.host_for(step.become), verify=verify, run_id=ctx.run_id, step=step.id,
+                target=ctx.target.name,
             )
-            problems = (
-                state.catalogue.verify(entry, provider, state.hosts) if verify else ["not verified (verify: false)"]
-            )
+            problems = entry["verification"]["problems"] if verify else ["not verified (verify: false)"]
         except (MedicError, OSError) as exc:
             return reported(step, ctx, Status.FAIL, str(exc), {"verified": False})
         outputs = {

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.filetype import file_type
+from medic.plugins.change.providers.tarfollow import Follower
 from medic.plugins.change.providers.tarstream import FileChanged, TarWriter, scan
 from medic.plugins.change.safety import atomicio
 from medic.plugins.change.safety.backups import CHUNK, BackupError, BackupProvider, Created, Runner
@@ -91,12 +92,33 @@ class FilesProvider(BackupProvider):
         return total
 
     def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
+        return self._write(params, staging, None)
+
+    def create_reread(
+        self, params: Mapping[str, Any], staging: Path, runner: Runner
+    ) -> tuple[Created, tuple[str, list[str] | None]]:
+        """The tar is re-read while it is written, by a child process following it (:mod:`tarfollow`)."""
+        (staging / ARTIFACT).touch()
+        follower = Follower(staging / ARTIFACT)
+        try:
+            created = self._write(params, staging, follower)
+        except BaseException:
+            with contextlib.suppress(tarfile.TarError):
+                follower.result()  # reap the child, which stops at what was written
+            raise
+        try:
+            digest, members = follower.result()
+        except tarfile.TarError as exc:
+            return created, ("", [f"the tar cannot be read: {exc}"])
+        return created, (digest, _check_members(members, created.manifest))
+
+    def _write(self, params: Mapping[str, Any], staging: Path, follower: Follower | None) -> Created:
         root = root_of(params)
         exists = os.path.lexists(root)
         kind = "absent" if not exists else "dir" if root.is_dir() and not root.is_symlink() else "file"
         manifest: list[dict[str, Any]] = []
         with open(staging / ARTIFACT, "wb") as fh:
-            out = TarWriter(fh)
+            out = TarWriter(fh, follower.handed if follower else None)
             for rel, path in _walk_names(root) if exists else ():
                 manifest.extend(self._add(out, rel if kind == "dir" else root.name, path))
             digest = out.close()

@@ -10,7 +10,9 @@ pass each way.
 Speed (issue 12): file data goes through two reused buffers (``readinto``: no new 1 MiB object per chunk), the
 archive is handed to the disk while it is still being written (``fdatasync`` in a thread every ``SYNC_EVERY``
 bytes, so the caller's final fsync waits for the last part only), and verification parses the headers this
-writer makes (GNU, checksum checked) without :meth:`tarfile.TarInfo.frombuf`'s generic decoding.
+writer makes (GNU, checksum checked) without :meth:`tarfile.TarInfo.frombuf`'s generic decoding. The writer can
+also tell a reader following the archive each time it has handed another part to the file (``on_handed``): see
+:mod:`medic.plugins.change.providers.tarfollow`, which verifies while the backup is written.
 """
 
 from __future__ import annotations
@@ -18,13 +20,15 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 CHUNK = 1 << 20
 RECORD = 20 * 512
 SYNC_EVERY = 64 << 20  # bytes written between two background fdatasyncs
+HAND_EVERY = 4 << 20  # bytes written between two hand-overs to a reader following the archive
 LONG_TYPES = (tarfile.GNUTYPE_LONGNAME, tarfile.GNUTYPE_LONGLINK)
 
 
@@ -47,13 +51,13 @@ os.register_at_fork(after_in_child=_POOLS.clear)
 class _Overlap:
     """Hash chunk i in a second thread while chunk i+1 is read or written (hashlib releases the GIL)."""
 
-    def __init__(self, h: Any) -> None:
-        self.h = h
+    def __init__(self, h: Any, threaded: bool = True) -> None:
+        self.h, self.threaded = h, threaded
         self.pending: Future[None] | None = None
 
     def update(self, chunk: bytes | memoryview) -> None:
         self.wait()
-        if len(chunk) < 1 << 16:
+        if len(chunk) < 1 << 16 or not self.threaded:
             self.h.update(chunk)
             return
         self.pending = _pool("hash").submit(self.h.update, chunk)
@@ -77,11 +81,14 @@ class _Buffers:
 
 
 class TarWriter:
-    def __init__(self, fh: IO[bytes]) -> None:
+    def __init__(self, fh: IO[bytes], on_handed: Callable[[], None] | None = None) -> None:
+        """``on_handed``: called each time about ``HAND_EVERY`` more bytes are in the file (flushed), and at the
+        end, for a reader that follows the archive as it grows."""
         self.fh, self.n, self.tree = fh, 0, hashlib.sha256()
         self.buffers = _Buffers()
         self.unsynced = 0
         self.syncing: Future[None] | None = None
+        self.on_handed, self.handed = on_handed, 0
 
     def _write(self, data: bytes | memoryview) -> None:
         self.fh.write(data)
@@ -89,6 +96,14 @@ class TarWriter:
         self.unsynced += len(data)
         if self.unsynced >= SYNC_EVERY and (self.syncing is None or self.syncing.done()):
             self._sync_in_background()
+        if self.on_handed is not None and self.n - self.handed >= HAND_EVERY:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        self.fh.flush()
+        self.handed = self.n
+        if self.on_handed is not None:
+            self.on_handed()
 
     def _sync_in_background(self) -> None:
         """Start writing what is there to disk; a failure shows at the caller's final fsync (or here, next)."""
@@ -128,6 +143,7 @@ class TarWriter:
         """End-of-archive blocks, padding to a whole record; returns the archive hash."""
         end = 1024 + (-(self.n + 1024) % RECORD)
         self._write(b"\0" * end)
+        self._hand_over()
         if self.syncing is not None:
             self.syncing.result()
         return self.tree.hexdigest()
@@ -180,8 +196,12 @@ def _octal(field: bytes) -> int:
     return int(field.split(b"\0", 1)[0].strip() or b"0", 8)
 
 
+class Source(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
 class _Reader:
-    def __init__(self, fh: IO[bytes]) -> None:
+    def __init__(self, fh: Source) -> None:
         self.fh, self.buf, self.pos = fh, b"", 0
 
     def read(self, n: int) -> bytes:
@@ -195,43 +215,51 @@ class _Reader:
         return out
 
 
-def scan(path: Path) -> tuple[str, list[tuple[tarfile.TarInfo, str | None]]]:
+Members = list[tuple[tarfile.TarInfo, str | None]]
+
+
+def scan(path: Path) -> tuple[str, Members]:
     """Re-read a tar front to back: its archive hash, and each member with the SHA-256 of its data."""
-    tree = hashlib.sha256()
-    members: list[tuple[tarfile.TarInfo, str | None]] = []
-    long: dict[bytes, str] = {}
     with open(path, "rb") as fh:
-        r = _Reader(fh)
-        while len(hdr := r.read(512)) == 512 and hdr.count(0) != 512:
-            info = parse_header(hdr)
-            tree.update(hdr)
-            padded = info.size + (-info.size % 512)
-            if info.type in LONG_TYPES:
-                data = r.read(padded)
-                tree.update(data)
-                long[info.type] = data[: info.size].rstrip(b"\0").decode("utf-8", "surrogateescape")
-                continue
-            info.name = long.pop(tarfile.GNUTYPE_LONGNAME, info.name).rstrip("/") or info.name
-            info.linkname = long.pop(tarfile.GNUTYPE_LONGLINK, info.linkname)
-            digest = None
-            if info.isreg():
-                h = hashlib.sha256()
-                hasher = _Overlap(h)
-                remaining = info.size
-                while remaining:
-                    chunk = r.read(min(CHUNK, remaining))
-                    if not chunk:
-                        hasher.wait()
-                        raise tarfile.ReadError(f"member {info.name!r} is truncated")
-                    hasher.update(chunk)
-                    remaining -= len(chunk)
-                hasher.wait()
-                if r.read(padded - info.size).count(0) != padded - info.size:
-                    raise tarfile.ReadError(f"the padding after member {info.name!r} is damaged")
-                tree.update(h.digest())
-                digest = h.hexdigest()
-            members.append((info, digest))
-        while rest := r.read(CHUNK):  # end-of-archive blocks: zeros only
-            if rest.count(0) != len(rest):
-                raise tarfile.ReadError("data after the end of the archive")
+        return scan_source(fh)
+
+
+def scan_source(fh: Source, overlap: bool = True) -> tuple[str, Members]:
+    """:func:`scan` of any reader; ``overlap``: hash in a second thread while reading (where threads may run)."""
+    tree = hashlib.sha256()
+    members: Members = []
+    long: dict[bytes, str] = {}
+    r = _Reader(fh)
+    while len(hdr := r.read(512)) == 512 and hdr.count(0) != 512:
+        info = parse_header(hdr)
+        tree.update(hdr)
+        padded = info.size + (-info.size % 512)
+        if info.type in LONG_TYPES:
+            data = r.read(padded)
+            tree.update(data)
+            long[info.type] = data[: info.size].rstrip(b"\0").decode("utf-8", "surrogateescape")
+            continue
+        info.name = long.pop(tarfile.GNUTYPE_LONGNAME, info.name).rstrip("/") or info.name
+        info.linkname = long.pop(tarfile.GNUTYPE_LONGLINK, info.linkname)
+        digest = None
+        if info.isreg():
+            h = hashlib.sha256()
+            hasher = _Overlap(h, threaded=overlap)
+            remaining = info.size
+            while remaining:
+                chunk = r.read(min(CHUNK, remaining))
+                if not chunk:
+                    hasher.wait()
+                    raise tarfile.ReadError(f"member {info.name!r} is truncated")
+                hasher.update(chunk)
+                remaining -= len(chunk)
+            hasher.wait()
+            if r.read(padded - info.size).count(0) != padded - info.size:
+                raise tarfile.ReadError(f"the padding after member {info.name!r} is damaged")
+            tree.update(h.digest())
+            digest = h.hexdigest()
+        members.append((info, digest))
+    while rest := r.read(CHUNK):  # end-of-archive blocks: zeros only
+        if rest.count(0) != len(rest):
+            raise tarfile.ReadError("data after the end of the archive")
     return tree.hexdigest(), members

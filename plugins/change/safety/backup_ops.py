@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from medic.kernel.errors import MedicError
 from medic.plugins.change.safety import atomicio, backups, tiedproc
 from medic.plugins.change.safety.backups import ENTRY, LOCAL, STAGING, BackupError, BackupProvider, fsync_tree
 from medic.plugins.change.safety.faults import fault
@@ -56,12 +57,16 @@ def create(
     backup_id: str,
     entry: Mapping[str, Any] | None = None,
     setting: str = "MEDIC_BACKUP_DIR",
+    verify: str | None = None,
 ) -> dict[str, Any]:
     """Build the backup in ``root/.tmp-PID-ID``, fsync it and rename it to ``root/ID``: all or nothing.
 
     With ``entry`` (the catalogue is on this machine) the entry file is written inside the staging directory
     too, so backup and entry appear together. ``setting`` names what the user changes to move the location.
-    Returns what the provider created, with the directory.
+    Returns what the provider created, with the directory; with ``verify`` also ``check``, what
+    :func:`check` returns, in the same call (one SSH round trip instead of two): ``"after"`` re-reads the
+    backup once it is in place, ``"while"`` lets a provider that can re-read it while writing it
+    (``create_reread``: a forked child, so only in a process of its own, as on an SSH host).
     """
     prov = _provider(provider)
     where = Path(os.path.expanduser(root))
@@ -70,7 +75,10 @@ def create(
     staging = where / f"{STAGING}{os.getpid()}-{backup_id}"
     staging.mkdir()
     try:
-        created = prov.create(params, staging, LOCAL)
+        if verify == "while":
+            created, reread = prov.create_reread(params, staging, LOCAL)
+        else:
+            created, reread = prov.create(params, staging, LOCAL), None
         out = {
             "artifact": created.artifact,
             "sha256": created.sha256,
@@ -88,18 +96,28 @@ def create(
         atomicio.fsync_dir(where)
     except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-            raise BackupError(
-                f"backup location {where} is full while backing up {resources}; nothing was kept; free space "
-                f"or set {setting} to a larger disk"
-            ) from None
-        if isinstance(exc, PermissionError):
-            raise BackupError(
-                f"permission denied while backing up {resources}: {exc.filename or exc}; run as a user who "
-                f"can read it"
-            ) from None
+        _explain(exc, where, resources, setting)
         raise
+    if verify:
+        try:
+            out["check"] = _verdict(prov, out, where / backup_id, reread)
+        except (MedicError, OSError) as exc:  # the backup is there: report it unverified, not lost
+            out["check"] = {"digest": "", "problems": [f"verification failed: {exc}"]}
     return out
+
+
+def _explain(exc: BaseException, where: Path, resources: str, setting: str) -> None:
+    """Raise what the user does about a failed backup (a full disk, a file they cannot read), if it is one."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        raise BackupError(
+            f"backup location {where} is full while backing up {resources}; nothing was kept; free space "
+            f"or set {setting} to a larger disk"
+        ) from None
+    if isinstance(exc, PermissionError):
+        raise BackupError(
+            f"permission denied while backing up {resources}: {exc.filename or exc}; run as a user who "
+            f"can read it"
+        ) from None
 
 
 @host_function("backup.check")
@@ -108,12 +126,16 @@ def check(provider: str | BackupProvider, entry: Mapping[str, Any], directory: s
 
     Returns ``{"digest": ..., "problems": [...]}``; the caller compares the digest with its catalogue too.
     """
-    prov = _provider(provider)
-    where = Path(directory)
+    return _verdict(_provider(provider), entry, Path(directory), None)
+
+
+def _verdict(prov: BackupProvider, entry: Mapping[str, Any], where: Path,
+             reread: tuple[str, list[str] | None] | None) -> dict[str, Any]:
+    """:func:`check` of a backup, given its re-read when that was done while it was written."""
     artifact = where / str(entry["artifact"])
     if not artifact.exists():
         return {"digest": "", "problems": [f"artifact {artifact} is missing"]}
-    digest, found = prov.reread(entry, where)
+    digest, found = reread or prov.reread(entry, where)
     if not digest and found:  # unreadable: the provider says why
         return {"digest": "", "problems": list(found)}
     if digest != entry["sha256"]:

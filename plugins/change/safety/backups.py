@@ -104,6 +104,13 @@ class BackupProvider(ABC):
     def create(self, params: Mapping[str, Any], staging: Path, runner: Runner) -> Created:
         """Write the backup into ``staging``."""
 
+    def create_reread(
+        self, params: Mapping[str, Any], staging: Path, runner: Runner
+    ) -> tuple[Created, tuple[str, list[str] | None] | None]:
+        """:meth:`create`, and the :meth:`reread` of what it wrote when the provider can do it while writing
+        (in a forked child: only called in a process of its own); None: re-read after."""
+        return self.create(params, staging, runner), None
+
     @abstractmethod
     def dry_run(self, entry: Mapping[str, Any], directory: Path, runner: Runner) -> list[str]:
         """Prove the backup restores (list a tar, ``pg_restore --list``...) without touching the resource."""

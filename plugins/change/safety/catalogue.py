@@ -75,10 +75,15 @@ class Catalogue:
             ) from None
 
     def take(
-        self, provider: BackupProvider, params: Mapping[str, Any], host: Host | None = None, **meta: Any
+        self, provider: BackupProvider, params: Mapping[str, Any], host: Host | None = None, verify: bool = False,
+        **meta: Any,
     ) -> dict[str, Any]:
         """Make a backup on the host that holds the resource and put it in the catalogue atomically; nothing
-        half-written is left on failure. On a remote host the artifact stays there (in its ``backup_root``)."""
+        half-written is left on failure. On a remote host the artifact stays there (in its ``backup_root``).
+
+        ``verify``: also verify it as :meth:`verify` does, in the same host call (over SSH one round trip, and
+        the archive re-read while it is written where the provider can); the entry's ``verification`` says how
+        it went."""
         host = host or LOCAL_HOST
         self._ensure_root()
         backup_id = new_backup_id(provider.name)
@@ -92,16 +97,21 @@ class Catalogue:
             **meta,
         }
         remote_root = host.backup_root()
-        if remote_root is None:
-            created = host.call("backup.create", provider=provider, params=params,
-                                root=str(self.root), backup_id=backup_id, entry=entry)
-            entry.update({k: v for k, v in created.items() if k != "directory"})
+        if remote_root is None:  # medic's own process: no fork, the re-read follows the backup
+            created = host.call("backup.create", provider=provider, params=params, root=str(self.root),
+                                backup_id=backup_id, entry=entry, verify="after" if verify else None)
+            entry.update({k: v for k, v in created.items() if k not in ("directory", "check")})
+            if verify:
+                self._verified(entry, created["check"], host)
             return entry
         created = host.call("backup.create", needs=[type(provider).__module__], provider=provider.name,
                             params=dict(params), root=remote_root, backup_id=backup_id,
-                            setting=f"the host variable backup_dir of {host.name}")
-        entry.update({k: v for k, v in created.items() if k != "directory"})
+                            setting=f"the host variable backup_dir of {host.name}",
+                            verify="while" if verify else None)
+        entry.update({k: v for k, v in created.items() if k not in ("directory", "check")})
         entry.update(host=host.describe(), location=created["directory"])
+        if verify:
+            self._verified(entry, created["check"], host, write=False)  # written once, below
         staging = self.root / f"{STAGING}{os.getpid()}-{backup_id}"
         staging.mkdir()
         try:
@@ -163,6 +173,10 @@ class Catalogue:
         """Re-read the artifact on its host against the hash kept here, then a restore dry-run; the result
         is kept in the entry."""
         host, got = self._on_host("backup.check", entry, provider, hosts)
+        return self._verified(entry, got, host)
+
+    def _verified(self, entry: dict[str, Any], got: Mapping[str, Any], host: Host, write: bool = True) -> list[str]:
+        """Record what ``backup.check`` found on the host in the entry (and its file); return the problems."""
         problems: list[str] = list(got["problems"])
         if not problems and got["digest"] != entry["sha256"]:  # the host's word is not enough
             problems = [f"hash mismatch on {host.name}: catalogue {entry['sha256'][:16]}..., read "
@@ -173,7 +187,8 @@ class Catalogue:
             "problems": problems,
             **({"host": host.name} if entry.get("host") else {}),
         }
-        self.update(entry)
+        if write:
+            self.update(entry)
         return problems
 
     def restore(self, entry: Mapping[str, Any], provider: BackupProvider, hosts: Hosts | None = None,
