@@ -26,6 +26,7 @@ from prefect import flow
 from prefect.states import Completed, Failed, State
 
 from medic.flows.outcome import FINDINGS_KEY, FLOW_NAME, REPORT_KEY
+from medic.flows.store_clock import StoreClock
 
 FLEET_FLOW = "medic-fleet"
 CHANGING_KINDS = ("action", "rollback", "backup")  # steps that change a host: such a shard is never re-run
@@ -69,7 +70,7 @@ def shard_findings(flow_run_id: Any) -> list[dict[str, Any]]:
 
 
 def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int | None,
-              wait: bool, silent_after_s: float) -> ShardResult:
+              wait: bool, silent_after_s: float, clock: StoreClock) -> ShardResult:
     """Start the shard's run; with ``wait`` follow it (shard_watch) and start it again while it Crashed and
     retries are left; ``retries`` None: a changing playbook, never re-run, a crash is flagged for ``medic recover``.
     Only the final attempt's findings count: each host is reported once."""
@@ -84,7 +85,7 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
                                   parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"])
         if not wait:
             return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
-        state = follow(flow_run.id, silent_after_s, since)
+        state = follow(flow_run.id, silent_after_s, since, clock)
         message = state.message or ""
         if state.is_crashed() and retries is not None and attempts <= retries:
             if not nobody_polls(flow_run.id, silent_after_s):
@@ -138,9 +139,10 @@ def fleet_flow(playbook: str, hosts: list[str], shards: int, parameters: dict[st
 
     parts = split(hosts, shards)
     retries = shard_retries if retry_allowed else None
+    clock = StoreClock()  # one stream of probes for every shard's watch
     with cf.ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [pool.submit(contextvars.copy_context().run, run_shard, playbook, parameters, i, part, retries,
-                               wait, silent_after_s) for i, part in enumerate(parts)]
+                               wait, silent_after_s, clock) for i, part in enumerate(parts)]
         results = [f.result() for f in futures]
     save(results, Path(results_dir))
     if wait:

@@ -5,6 +5,8 @@ Prefect's flow retries do not cover Crashed (prefect#10211). ``medic deploy``'s 
 once it has sent no heartbeat for the zombie window; the fleet parent does not wait on the automation alone
 (proactive triggers are evaluated periodically, and an automation may have been removed): a Pending or Running
 shard silent for the window — no heartbeat event, no state change — is set Crashed here, by the same rule.
+Silence is counted on the event store's clock (flows.store_clock): heartbeats the server has received but not yet
+stored are not silence.
 
 A busy server (SQLite locked under several workers answers 503 after Prefect's own client retries) must not fail
 the whole fleet: submitting a shard and each poll are tried again (``patiently``) for up to ``PATIENCE_S``.
@@ -22,6 +24,8 @@ import httpx
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.responses import SetStateStatus
 from prefect.states import Cancelled, Crashed, State
+
+from medic.flows.store_clock import StoreClock
 
 POLL_S = 2.0
 ALIVE = (StateType.PENDING, StateType.RUNNING)  # a worker holds these: its death makes them silent
@@ -100,20 +104,21 @@ def _unpolled_for(client: Any, flow_run_id: UUID, since: datetime | None) -> flo
     return (datetime.now(UTC) - max(signs)).total_seconds()
 
 
-def follow(flow_run_id: UUID, silent_after_s: float, since: datetime) -> State[Any]:
-    """The run's final state; a run silent for ``silent_after_s`` seconds is set Crashed, a Scheduled run nobody
-    polled for since ``since`` is set Cancelled, and that state is returned."""
+def follow(flow_run_id: UUID, silent_after_s: float, since: datetime, clock: StoreClock) -> State[Any]:
+    """The run's final state; a run silent for ``silent_after_s`` seconds (on the event store's ``clock``) is set
+    Crashed, a Scheduled run nobody polled for since ``since`` is set Cancelled, and that state is returned."""
     from prefect.client.orchestration import get_client
 
     with get_client(sync_client=True) as client:
         while True:
-            final = patiently(_poll, client, flow_run_id, silent_after_s, since)
+            final = patiently(_poll, client, flow_run_id, silent_after_s, since, clock)
             if final is not None:
                 return final
             time.sleep(POLL_S)
 
 
-def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime) -> State[Any] | None:
+def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime,
+          clock: StoreClock) -> State[Any] | None:
     """The final state, or the Crashed or Cancelled state set now on a dead run, or None: still going."""
     state = client.read_flow_run(flow_run_id).state
     if state is not None and state.is_final():
@@ -127,9 +132,13 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime
     silence = silent_for(client, flow_run_id, state)
     if silence <= silent_after_s:
         return None
-    crashed: State[Any] = Crashed(message=f"no heartbeat for {silence:.0f} s (zombie window {silent_after_s:.0f} "
-                                          f"s): the worker or the run's process died (set Crashed by the medic "
-                                          f"fleet parent)")
+    clock.probe()  # silent on the wall clock: is the store behind, or the run dead?
+    lag = clock.lag(client)
+    if silence - lag <= silent_after_s:
+        return None
+    crashed: State[Any] = Crashed(message=f"no heartbeat for {silence - lag:.0f} s (zombie window "
+                                          f"{silent_after_s:.0f} s; event store {lag:.0f} s behind): the worker or "
+                                          f"the run's process died (set Crashed by the medic fleet parent)")
     client.set_flow_run_state(flow_run_id, crashed, force=True)
     return crashed
 

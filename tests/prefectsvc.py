@@ -151,15 +151,16 @@ def _stop(process: subprocess.Popen[Any]) -> None:
         pass
 
 
-def start_service(base: Path) -> tuple[PrefectService, subprocess.Popen[Any]]:
-    """Start the server under ``base`` and wait until /api/health answers; raises with the log tail if not."""
+def start_service(base: Path, **settings: str) -> tuple[PrefectService, subprocess.Popen[Any]]:
+    """Start the server under ``base`` (``settings``: more of its environment) and wait until /api/health
+    answers; raises with the log tail if not."""
     server_home, client_home = base / "server-home", base / "client-home"
     server_home.mkdir()
     client_home.mkdir()
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     server_env = {**os.environ, **QUIET, "PREFECT_HOME": str(server_home), "PREFECT_UI_ENABLED": "false",
-                  "PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING}
+                  "PREFECT_SERVER_API_AUTH_STRING": AUTH_STRING, **settings}
     for key in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING", "PREFECT_API_KEY", "PREFECT_PROFILE"):
         server_env.pop(key, None)
     log = open(server_home / "server.log", "wb")  # noqa: SIM115 - closed when the process is stopped
