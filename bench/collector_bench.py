@@ -218,10 +218,18 @@ def kill_bench(args: argparse.Namespace) -> None:
                     timed([AGENT, "enroll", running.server.url, "--code",
                            running.code(f"{variant}{i}", 1 << 40), "--pin", pin], env)
                     envs.append(env)
+                pid = running.server.proc.pid
+                before = cpu_seconds(), cpu_seconds(pid)
                 plain = timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], envs[0])
+                plain_cpu = cpu_seconds() - before[0], cpu_seconds(pid) - before[1]
                 chunk_s = plain * args.chunk / bundle.stat().st_size
                 triage_settled(running.directory, 2 * i + 1)  # its triage must not run during the next upload
+                before = cpu_seconds(), cpu_seconds(pid)
                 killed, parts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
+                # CPU seconds a kill adds (agents + this process; the collector): steadier than wall time on a
+                # loaded machine, where a new process waits for a core
+                cpu = [((cpu_seconds() - before[0]) - plain_cpu[0]) / max(len(parts), 1),
+                       ((cpu_seconds(pid) - before[1]) - plain_cpu[1]) / max(len(parts), 1)]
                 triage_settled(running.directory, 2 * i + 2)
                 pairs.append((plain, killed, len(parts)))
                 per = (killed - plain) / max(len(parts), 1)
@@ -231,7 +239,8 @@ def kill_bench(args: argparse.Namespace) -> None:
                       f"(+{(killed / plain - 1) * 100:.0f} %); per kill {per:.3f} s; medians per kill: lost part "
                       f"of the PATCH in flight {med['lost']:.3f} s, kill -> resumed {med['restart']:.3f} s, "
                       f"resumed -> re-sent chunk acknowledged {med['resend']:.3f} s (a chunk takes {chunk_s:.3f} s "
-                      f"uninterrupted); retries {sum(p.retries for p in parts)}; load {os.getloadavg()[0]:.1f}",
+                      f"uninterrupted); retries {sum(p.retries for p in parts)}; CPU per kill: agent {cpu[0]:.3f} s, "
+                      f"collector {cpu[1]:.3f} s; load {os.getloadavg()[0]:.1f}",
                       flush=True)
         finally:
             running.server.stop()

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from typing import BinaryIO
 
 CHUNK_SIZE = 8 * 1024 * 1024
+# The first PATCH of a process is at most this long: nothing overlaps its read and hash (the next chunk's is done
+# while the collector answers a PATCH), so a process that resumes after a kill -9 starts sending sooner.
+FIRST_CHUNK = 1024 * 1024
 DIGEST_XATTR = "user.medic.sha256"  # kernel.bundle.writer.DIGEST_XATTR (its import would load gzip and tarfile)
 
 
@@ -231,7 +234,7 @@ class TusClient:
         answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other."""
         self.progress.begin(bundle.size, offset)
         with bundle.path.open("rb") as handle:
-            ahead = _Ahead(handle, offset, self.chunk_size)
+            ahead = _Ahead(handle, offset, min(self.chunk_size, FIRST_CHUNK))
             try:
                 while offset < bundle.size:
                     at, chunk, digest = ahead.result()
