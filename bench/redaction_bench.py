@@ -245,7 +245,8 @@ def main() -> None:
         seconds["medic scrub + scan"].append(_medic_pass(texts, "both"))
         if not args.skip_sos:
             seconds["sos clean"].append(_sos_clean(tree, args.workdir)[0])
-        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in seconds.items() if v), flush=True)
+        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in seconds.items() if v)
+              + f"; load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}", flush=True)
     print("\n| tool | median s (CPU, 1 core) | MB/s per core | runs (s) |\n|---|---|---|---|")
     for label, values in seconds.items():
         if not values:

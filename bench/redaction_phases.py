@@ -1,6 +1,11 @@
 """Where scrub and leak scan spend their time: CPU seconds of each phase on a tree, best of --rounds.
 
 Usage: .venv/bin/python bench/redaction_phases.py --tree /tmp/medic-redaction-bench/tree [--rounds 3]
+       .venv/bin/python bench/redaction_phases.py --shapes [--lines 8000]   # each generated line shape alone
+
+With --shapes, each of bench/redaction_bench.py's generated line shapes is timed alone (``--lines`` of it, seeded):
+scrub and scan in CPU ms per MB (20 MB/s for both is 50 ms/MB), and for a shape holding nothing either layer looks
+for, what the whole-text passes alone cost.
 
 The tree is bench/redaction_bench.py's (its --workdir/tree). Phases: the scrubber's vendor-token pass, its line
 marks, its per-line rules (the two before subtracted from ``_by_line``), the whole scrubber; the leak scan's
@@ -10,6 +15,8 @@ anchored checks, its token runs, the whole scan. Also how many lines were marked
 from __future__ import annotations
 
 import argparse
+import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,11 +36,44 @@ def _best(rounds: int, work: Callable[[], object]) -> float:
     return min(times)
 
 
+def _load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def _shape_parts(text: str, rounds: int) -> list[float]:
+    folded = text.lower()
+    return [_best(rounds, lambda: TextScrubber().scrub(text, "x.log")), _best(rounds, lambda: scan_text(text)),
+            _best(rounds, lambda: hit_lines(text, folded, True)),
+            _best(rounds, lambda: list(leakfind._ANCHOR.finditer(folded)))]
+
+
+def shapes(lines: int, rounds: int) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import redaction_bench  # bench/, beside this file
+
+    rnd = random.Random(20261207)
+    print(f"| line shape ({lines} lines) | scrub ms/MB | scan ms/MB | in scrub: hit_lines | in scan: anchor "
+          f"regex |\n|---|---|---|---|---|")
+    for shape in range(len(redaction_bench._lines(rnd))):
+        text = "\n".join(redaction_bench._lines(rnd)[shape] for _ in range(lines)) + "\n"
+        size = len(text.encode()) / 1e6
+        first = text[:60].replace("|", "\\|")
+        print(f"| `{first}` | " + " | ".join(f"{1000 * p / size:.1f}" for p in _shape_parts(text, rounds)) + " |")
+    print(f"load average {_load()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tree", type=Path, required=True)
+    parser.add_argument("--tree", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shapes", action="store_true", help="time each generated line shape alone")
+    parser.add_argument("--lines", type=int, default=8000)
     args = parser.parse_args()
+    if args.shapes:
+        shapes(args.lines, args.rounds)
+        return
+    if args.tree is None:
+        parser.error("--tree or --shapes")
     texts = [(str(p), p.read_bytes().decode("utf-8", "surrogateescape")) for p in sorted(args.tree.rglob("*"))
              if p.is_file() and p.name != ".complete"]
     marked = changed = lines = 0
@@ -58,7 +98,7 @@ def main() -> None:
         "leak scan total": _best(args.rounds, lambda: [scan_text(t, n) for n, t in texts]),
     }
     print(f"{size:.1f} MB, {lines} lines, {marked} marked for the per-line rules, {changed} of them changed "
-          f"(each scrubbed alone), load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
+          f"(each scrubbed alone), load average {_load()}")
     print(f"| part | CPU s (best of {args.rounds}) |\n|---|---|")
     for label, seconds in found.items():
         print(f"| {label} | {seconds:.2f} |")

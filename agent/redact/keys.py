@@ -96,10 +96,9 @@ _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 # Every sensitive key, lower-cased, contains one of these: lines without any skip the key-based rules.
 # (Searched in lower-cased text: a case-insensitive pattern is several times slower.)
 # (Factored by prefix, see wordtrie: the same matches as the plain alternation of these words, faster.)
-KEYWORD = re.compile(factored({
-    **dict.fromkeys(("pass", "pw", "secret", "token", "key", "cred", "auth", "cookie", "sess", "conn", "dsn", "sig",
-                     "jwt", "bearer", "otp", "psk", "community", "hash"), ""),
-    "pat": "(?![a-z])"}))
+KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "cookie", "sess", "conn", "dsn", "sig", "jwt",
+            "bearer", "otp", "psk", "community", "hash")  # and "pat" (not "path"), with its look-ahead
+KEYWORD = re.compile(factored({**dict.fromkeys(KEYWORDS, ""), "pat": "(?![a-z])"}))
 TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")

@@ -12,7 +12,7 @@ import string
 from medic.agent.charruns import Alphabet
 from medic.agent.redact import syntax as sx
 from medic.agent.redact.forms import FORMS, Form
-from medic.agent.redact.keys import KEYWORD
+from medic.agent.redact.keys import KEYWORD, KEYWORDS
 from medic.agent.redact.rules import RULES, Rule
 
 # Forms that span lines (run on the whole text when their hint is present) and line-local forms without a key
@@ -55,6 +55,12 @@ for _hint in [h for h in LINE_HINTS if h[0] in "${" or any(o != h and o in h for
 _SHARING = tuple((f, tuple(h for h in LINE_HINTS if f in h))
                  for f in ("pass", "sql", "net ", "hook", "cli", "token", ":a"))
 _ALONE = [h for h in LINE_HINTS if not any(h in hints for _, hints in _SHARING)]
+# Hints holding a keyword ("key", "password", "bearer"...) stand on keyword lines only: when keywords are searched,
+# they are looked for on those lines rather than by scans of their own (18 scans instead of 25)
+_KEYWORD_ALONE = tuple(h for h in _ALONE if any(k in h for k in KEYWORDS))
+_KEYWORD_SHARING = tuple((f, hints) for f, hints in _SHARING if any(k in f for k in KEYWORDS))
+_UNKEYED_SCANS = (tuple(h for h in _ALONE if h not in _KEYWORD_ALONE),
+                  tuple(s for s in _SHARING if s not in _KEYWORD_SHARING))
 _LONG_RULES = [i for i, r in enumerate(_LINE_RULES) if not r.hints or min(len(h) for h in r.hints) == 1]
 BLOCK_SCALAR = re.compile(r":[ \t]*(?:!\S+[ \t]+)?[|>]")
 # Everything any rule needs to see before it can match; text with none of it cannot hold a secret we know.
@@ -75,11 +81,12 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         end = text.find("\n", i)
         return len(text) if end < 0 else end
 
-    for hint in _ALONE:
+    alone, sharing = _UNKEYED_SCANS if keyed else (_ALONE, _SHARING)
+    for hint in alone:
         i = folded.find(hint)
         while i >= 0:
             i = folded.find(hint, mark(i, hint))
-    for fragment, hints in _SHARING:  # one scan for the lines holding the fragment, then its hints looked for there
+    for fragment, hints in sharing:  # one scan for the lines holding the fragment, then its hints looked for there
         i = folded.find(fragment)
         while i >= 0:
             start, end = folded.rfind("\n", 0, i) + 1, folded.find("\n", i)
@@ -89,13 +96,21 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
                 if hint in line:
                     marks.setdefault(start, set()).add(hint)
             i = folded.find(fragment, end)
-    scans = ((KEYWORD, folded, KEY_MARK), *((grouped, folded, mark_) for mark_, grouped in _GROUPED))
-    for pattern, haystack, why in scans:
-        if pattern is KEYWORD and not keyed:
-            continue
-        found = pattern.search(haystack)
+    found = KEYWORD.search(folded) if keyed else None
+    while found:  # each keyword line once (no keyword match crosses a line), and the hints holding a keyword on it
+        start, end = folded.rfind("\n", 0, found.start()) + 1, folded.find("\n", found.start())
+        end = len(folded) if end < 0 else end
+        line, why = folded[start:end], marks.setdefault(start, set())
+        why.add(KEY_MARK)
+        why.update(hint for hint in _KEYWORD_ALONE if hint in line)
+        for fragment, hints in _KEYWORD_SHARING:
+            if fragment in line:
+                why.update(hint for hint in hints if hint in line)
+        found = KEYWORD.search(folded, end)
+    for why_, grouped in _GROUPED:
+        found = grouped.search(folded)
         while found:
-            found = pattern.search(haystack, mark(found.start(), why))
+            found = grouped.search(folded, mark(found.start(), why_))
     after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
     for start, _ in _RUN_ALPHABET.runs(text, 40):
         if start >= after and (_LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1))):

@@ -105,24 +105,25 @@ class TextScrubber:
         return "".join(out) + text[pos:] if out else text
 
     def _line_once(self, line: str, keyed: bool, why: set[str] | None) -> str:
-        seen = (line, keyed, None if why is None else frozenset(why))
+        marks = None if why is None else frozenset(why)
+        seen = (line, keyed, marks)
         if seen in self._clean:
             return line
         tags = self._tags
-        out = self._line(line, keyed, why)
+        out = self._line(line, keyed, marks)
         if tags == self._tags and len(line) <= _CACHED_LINE:
             if len(self._clean) >= _CACHED_LINES:
                 self._clean.clear()
             self._clean.add(seen)
         return out
 
-    def _line(self, line: str, keyed: bool, why: set[str] | None) -> str:
+    def _line(self, line: str, keyed: bool, why: frozenset[str] | None) -> str:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
         low = line.lower()
         if why is None:
             keyword = [KEY_MARK] if KEYWORD.search(low) else []
-            why = {h for h in LINE_HINTS if h in low} | {LONG_MARK, "$", "{", *keyword}
-        rules, forms, keyed_marked, keyless, mysql = plan(frozenset(why))
+            why = frozenset({h for h in LINE_HINTS if h in low} | {LONG_MARK, "$", "{", *keyword})
+        rules, forms, keyed_marked, keyless, mysql = plan(why)
         for rule in rules:
             if (not rule.hints or any(h in low for h in rule.hints)) and (
                     not rule.needs or any(n in line for n in rule.needs)):
