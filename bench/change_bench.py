@@ -82,8 +82,8 @@ def bench_files(size_mb: int, repeat: int, work: Path) -> None:
         subprocess.run("tar -cf - -C tree . | sha256sum > /dev/null", shell=True, cwd=work, check=True)
 
     def ours() -> None:
-        entry = cat.take(provider, {"path": str(root)})
-        problems = cat.verify(entry, provider)
+        entry = cat.take(provider, {"path": str(root)}, verify=True)  # as a backup step: made and verified
+        problems = entry["verification"]["problems"]
         assert not problems, problems
 
     peer, mine, ratios = side_by_side(

@@ -1,7 +1,8 @@
 """Memory of Prefect's temporary server alone, started as medic starts it (flows/prefect_env.py), with extra
 interpreter flags or environment, to try settings before putting them in flows/prefect_env.py.
 
-Usage: .venv/bin/python bench/server_memory.py ["-OO"] [KEY=VALUE ...]
+Usage: .venv/bin/python bench/server_memory.py ["-OO"] [--server-args "--http h11"] [KEY=VALUE ...]
+(``--server-args``: more options for the uvicorn command line)
 
 Starts the server in a fresh PREFECT_HOME, waits for /api/health, reads its RSS and PSS (/proc/PID/smaps_rollup),
 runs one bare flow against it (bench/bare_flow.py, a separate process) and reads them again.
@@ -32,8 +33,14 @@ def memory(pid: int) -> dict[str, int]:
 
 
 def main() -> None:
-    flags = sys.argv[1].split() if len(sys.argv) > 1 and sys.argv[1].startswith("-") else []
-    extra = dict(kv.split("=", 1) for kv in sys.argv[1 + bool(flags):])
+    argv = sys.argv[1:]
+    server_args: list[str] = []
+    if "--server-args" in argv:
+        at = argv.index("--server-args")
+        server_args = argv[at + 1].split()
+        del argv[at : at + 2]
+    flags = argv[0].split() if argv and argv[0].startswith("-") else []
+    extra = dict(kv.split("=", 1) for kv in argv[bool(flags):])
     home = tempfile.mkdtemp(prefix="medic-server-mem-")
     os.environ.update({"PREFECT_HOME": home, **extra})
     from medic.flows import prefect_env
@@ -43,7 +50,7 @@ def main() -> None:
     popen = subprocess.Popen
 
     def with_flags(args: list[str], **kwargs: Any) -> Any:
-        return popen([args[0], *flags, *args[1:]], **kwargs)
+        return popen([args[0], *flags, *args[1:], *server_args], **kwargs)
 
     started = time.perf_counter()
     subprocess.Popen = with_flags  # type: ignore[assignment, misc]
@@ -59,8 +66,9 @@ def main() -> None:
     flow = subprocess.run([sys.executable, str(HERE / "bare_flow.py")], env=env, capture_output=True)
     after = memory(server.process.pid)
     server.stop()
-    print(f"flags {flags or '-'} env {extra or '-'}: ready in {ready:.1f} s; RSS/PSS ready {at_start['Rss']}/"
-          f"{at_start['Pss']} MB, after one flow {after['Rss']}/{after['Pss']} MB (flow exit {flow.returncode}); "
+    print(f"flags {flags or '-'} server args {server_args or '-'} env {extra or '-'}: ready in {ready:.1f} s; "
+          f"RSS/PSS ready {at_start['Rss']}/{at_start['Pss']} MB, after one flow {after['Rss']}/{after['Pss']} MB "
+          f"(flow exit {flow.returncode}); "
           f"load {os.getloadavg()[0]:.2f}")
     shutil.rmtree(home, ignore_errors=True)
 

@@ -11,6 +11,8 @@ medic run that compiles its byte-code and writes its plugin index) and each pair
 the start and the end.
 
     .venv/bin/python bench/ssh_change_bench.py --size-mb 512 --repeat 3
+    ... --other "PYTHON WRAPPER.py"   (a third side in every round: another medic, e.g. a wrapper that imports an
+                                       older checkout's plugins; the order rotates within each round)
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--other", default="", help="command prefix of another medic (instead of python -m "
+                        "medic.cli.main) timed in the same rounds")
     args = parser.parse_args()
     start_hosts(1, HOSTS_DIR)
     work = Path(tempfile.mkdtemp(prefix="medic-sshchange-"))
@@ -63,21 +67,28 @@ def main() -> int:
                  str(inventory), "-t", "h2", "-i", f"path={tree}"]
         peer = ["ssh", "-p", "2222", "-i", f"{HOSTS_DIR}/client", "-o", f"UserKnownHostsFile={HOSTS_DIR}/known_hosts",
                 "-o", "StrictHostKeyChecking=yes", "root@127.0.0.2", f"tar -cf - -C {tree} . | sha256sum"]
+        argvs = {"peer": peer, "medic": medic}
+        if args.other:
+            argvs["other"] = args.other.split() + medic[3:]
         subprocess.run(["sync"], check=True)
-        timed(medic, env)  # byte-code compiled and the plugin index written once, as on a user's machine
-        ours, theirs, ratios = [], [], []
+        for side in argvs:  # byte-code compiled and the plugin index written once, as on a user's machine
+            if side != "peer":
+                timed(argvs[side], env)
+        times: dict[str, list[float]] = {side: [] for side in argvs}
         print(f"load average at the start: {os.getloadavg()[0]:.2f}")
         for i in range(args.repeat):
-            for side in ("peer", "medic") if i % 2 == 0 else ("medic", "peer"):  # the order alternates
+            order = list(argvs)
+            for side in order[i % len(order):] + order[: i % len(order)]:  # the order rotates
                 shutil.rmtree(work / "remote-backups", ignore_errors=True)
-                (theirs if side == "peer" else ours).append(timed(peer if side == "peer" else medic, env))
-            ratios.append(ours[-1] / theirs[-1])
+                times[side].append(timed(argvs[side], env))
         print(f"tree: {args.size_mb} MiB in {files} files, on host h2 (127.0.0.2:2222)")
-        print(f"ssh tar -cf - | sha256sum        median {statistics.median(theirs):7.2f} s  "
-              f"{[round(t, 2) for t in theirs]}")
-        print(f"medic backup + verify over SSH   median {statistics.median(ours):7.2f} s  "
-              f"{[round(t, 2) for t in ours]}")
-        print(f"ratio medic/peer: median {statistics.median(ratios):.2f}  {[round(r, 2) for r in ratios]}")
+        labels = {"peer": "ssh tar -cf - | sha256sum", "medic": "medic backup + verify over SSH",
+                  "other": "the other medic (--other)"}
+        for side, runs in times.items():
+            print(f"{labels[side]:<32} median {statistics.median(runs):7.2f} s  {[round(t, 2) for t in runs]}")
+        for side in [s for s in times if s != "peer"]:
+            ratios = [ours / theirs for ours, theirs in zip(times[side], times["peer"], strict=True)]
+            print(f"ratio {side}/peer: median {statistics.median(ratios):.2f}  {[round(r, 2) for r in ratios]}")
         print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import os
 import random
+import resource
 import tarfile
 from pathlib import Path
 
 import pytest
+from unprivileged import run_unprivileged
 
 from medic.plugins.change.providers import tarstream
 from medic.plugins.change.providers.files import FilesProvider
@@ -79,3 +81,18 @@ def test_a_writer_that_stops_half_way_gets_a_truncated_archive_reported(tmp_path
         follower.result()
     with pytest.raises(ChildProcessError):  # the child has ended and was reaped
         os.waitpid(follower.pid, os.WNOHANG)
+
+
+def test_without_a_process_to_spare_the_tar_is_re_read_after_the_backup(user_dir: Path) -> None:
+    def body() -> None:  # as a normal user: root is not held to RLIMIT_NPROC
+        tree = user_dir / "tree"
+        tree.mkdir()
+        (tree / "a.txt").write_text("alpha\n")
+        staging = user_dir / "staging"
+        staging.mkdir()
+        resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))  # no fork from here on
+        created, reread = FilesProvider().create_reread({"path": str(tree)}, staging, LOCAL)
+        assert reread is None  # backup_ops then re-reads it once it is in place
+        assert tarstream.scan(staging / "files.tar")[0] == created.sha256
+
+    run_unprivileged(body)

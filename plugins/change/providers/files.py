@@ -96,10 +96,13 @@ class FilesProvider(BackupProvider):
 
     def create_reread(
         self, params: Mapping[str, Any], staging: Path, runner: Runner
-    ) -> tuple[Created, tuple[str, list[str] | None]]:
+    ) -> tuple[Created, tuple[str, list[str] | None] | None]:
         """The tar is re-read while it is written, by a child process following it (:mod:`tarfollow`)."""
         (staging / ARTIFACT).touch()
-        follower = Follower(staging / ARTIFACT)
+        try:
+            follower = Follower(staging / ARTIFACT)
+        except OSError:  # fork failed (no memory or process slot): the re-read follows the backup
+            return self.create(params, staging, runner), None
         try:
             created = self._write(params, staging, follower)
         except BaseException:

@@ -50,7 +50,12 @@ class Follower:
         wake_r, self._wake = os.pipe()
         out_r, out_w = os.pipe()
         fd = os.open(path, os.O_RDONLY)
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process to spare: the caller re-reads after the backup instead
+            for own in (wake_r, self._wake, out_r, out_w, fd):
+                os.close(own)
+            raise
         if self.pid == 0:  # the child: read, check, answer, and leave without running the parent's exit code
             os.close(self._wake)
             os.close(out_r)
