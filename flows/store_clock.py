@@ -7,7 +7,8 @@ whose heartbeats were still on their way looked silent for the zombie window and
 
 So silence is judged on the store's clock. While it suspects a shard, the parent emits ``medic.fleet.probe`` events
 (at most one per ``PROBE_EVERY_S``) through the same pipeline and reads back the newest one stored: the pipeline
-keeps the order it received events in, so a heartbeat received before that probe is stored too. The store's lag is
+keeps the order it received events in (its persister writes its queue in order; only a batch whose write failed
+goes back behind newer events), so a heartbeat received before that probe is stored too. The store's lag is
 now minus that probe's time; until a probe is stored it is unknown, and counted as ``MAX_LAG_S``. A store more than
 ``MAX_LAG_S`` behind counts as broken: past that, silence is judged on the wall clock again, so a dead shard still
 ends the wait (window + MAX_LAG_S at worst).
