@@ -153,9 +153,24 @@ def _stop(process: subprocess.Popen[Any]) -> None:
 
 def start_service(base: Path, **settings: str) -> tuple[PrefectService, subprocess.Popen[Any]]:
     """Start the server under ``base`` (``settings``: more of its environment) and wait until /api/health
-    answers; raises with the log tail if not."""
+    answers; raises with the log tail if not. A port found free can be taken before the server binds it: a
+    server that exits before it is healthy is started again on another port (three tries)."""
+    for attempt in range(3):
+        try:
+            return _start_once(base / f"try-{attempt}", settings)
+        except _ExitedEarly:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _ExitedEarly(RuntimeError):
+    pass
+
+
+def _start_once(base: Path, settings: dict[str, str]) -> tuple[PrefectService, subprocess.Popen[Any]]:
     server_home, client_home = base / "server-home", base / "client-home"
-    server_home.mkdir()
+    server_home.mkdir(parents=True)
     client_home.mkdir()
     port = _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
@@ -177,8 +192,10 @@ def start_service(base: Path, **settings: str) -> tuple[PrefectService, subproce
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while not _healthy(api_url):
         if process.poll() is not None or time.monotonic() > deadline:
+            exited = process.poll() is not None
             _stop(process)
-            raise RuntimeError(f"prefect server start did not become healthy at {api_url}:\n{service.log_tail()}")
+            error = _ExitedEarly if exited else RuntimeError
+            raise error(f"prefect server start did not become healthy at {api_url}:\n{service.log_tail()}")
         time.sleep(0.2)
     return service, process
 
