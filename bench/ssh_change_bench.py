@@ -11,8 +11,8 @@ medic run that compiles its byte-code and writes its plugin index) and each pair
 the start and the end.
 
     .venv/bin/python bench/ssh_change_bench.py --size-mb 512 --repeat 3
-    ... --other "PYTHON WRAPPER.py"   (a third side in every round: another medic, e.g. a wrapper that imports an
-                                       older checkout's plugins; the order rotates within each round)
+    ... --other "PYTHON WRAPPER.py"   (one more side in every round, repeatable: another medic, e.g. a wrapper that
+                                       imports an older checkout's plugins; the order rotates within each round)
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size-mb", type=int, default=512)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--other", default="", help="command prefix of another medic (instead of python -m "
-                        "medic.cli.main) timed in the same rounds")
+    parser.add_argument("--other", action="append", default=[], help="command prefix of another medic (instead "
+                        "of python -m medic.cli.main) timed in the same rounds; repeatable")
     args = parser.parse_args()
     start_hosts(1, HOSTS_DIR)
     work = Path(tempfile.mkdtemp(prefix="medic-sshchange-"))
@@ -68,8 +68,8 @@ def main() -> int:
         peer = ["ssh", "-p", "2222", "-i", f"{HOSTS_DIR}/client", "-o", f"UserKnownHostsFile={HOSTS_DIR}/known_hosts",
                 "-o", "StrictHostKeyChecking=yes", "root@127.0.0.2", f"tar -cf - -C {tree} . | sha256sum"]
         argvs = {"peer": peer, "medic": medic}
-        if args.other:
-            argvs["other"] = args.other.split() + medic[3:]
+        for n, other in enumerate(args.other, 1):
+            argvs[f"other{n}"] = other.split() + medic[3:]
         subprocess.run(["sync"], check=True)
         for side in argvs:  # byte-code compiled and the plugin index written once, as on a user's machine
             if side != "peer":
@@ -82,10 +82,10 @@ def main() -> int:
                 shutil.rmtree(work / "remote-backups", ignore_errors=True)
                 times[side].append(timed(argvs[side], env))
         print(f"tree: {args.size_mb} MiB in {files} files, on host h2 (127.0.0.2:2222)")
-        labels = {"peer": "ssh tar -cf - | sha256sum", "medic": "medic backup + verify over SSH",
-                  "other": "the other medic (--other)"}
+        labels = {"peer": "ssh tar -cf - | sha256sum", "medic": "medic backup + verify over SSH"}
         for side, runs in times.items():
-            print(f"{labels[side]:<32} median {statistics.median(runs):7.2f} s  {[round(t, 2) for t in runs]}")
+            label = labels.get(side, side + " (--other)")
+            print(f"{label:<32} median {statistics.median(runs):7.2f} s  {[round(t, 2) for t in runs]}")
         for side in [s for s in times if s != "peer"]:
             ratios = [ours / theirs for ours, theirs in zip(times[side], times["peer"], strict=True)]
             print(f"ratio {side}/peer: median {statistics.median(ratios):.2f}  {[round(r, 2) for r in ratios]}")
