@@ -6,7 +6,10 @@ once it has sent no heartbeat for the zombie window; the fleet parent does not w
 (proactive triggers are evaluated periodically, and an automation may have been removed): a Pending or Running
 shard silent for the window — no heartbeat event, no state change — is set Crashed here, by the same rule.
 Silence is counted on the event store's clock (flows.store_clock): heartbeats the server has received but not yet
-stored are not silence.
+stored are not silence. A Pending run sends no heartbeat yet (its process is starting: a Prefect and medic import,
+16-46 s on a loaded machine): it is alive while the worker that took it sends its own heartbeats (Prefect's process
+worker reports a run whose process died as Crashed itself); only a Pending run whose worker went silent is judged
+by the rule above.
 
 A busy server (SQLite locked under several workers answers 503 after Prefect's own client retries) must not fail
 the whole fleet: submitting a shard and each poll are tried again (``patiently``) for up to ``PATIENCE_S``.
@@ -31,6 +34,7 @@ POLL_S = 2.0
 ALIVE = (StateType.PENDING, StateType.RUNNING)  # a worker holds these: its death makes them silent
 WAITING = StateType.SCHEDULED  # no worker holds it yet: without a polling worker it waits for ever
 HEARTBEAT_EVENT = "prefect.flow-run.heartbeat"
+WORKER_LABEL = "prefect.worker.name"  # a worker labels each run it takes with its name
 PATIENCE_S = 120.0
 T = TypeVar("T")
 
@@ -120,7 +124,8 @@ def follow(flow_run_id: UUID, silent_after_s: float, since: datetime, clock: Sto
 def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime,
           clock: StoreClock) -> State[Any] | None:
     """The final state, or the Crashed or Cancelled state set now on a dead run, or None: still going."""
-    state = client.read_flow_run(flow_run_id).state
+    run = client.read_flow_run(flow_run_id)
+    state = run.state
     if state is not None and state.is_final():
         return state
     if state is not None and state.type == WAITING:
@@ -129,6 +134,8 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime
         return None
     if state.timestamp is not None and (datetime.now(UTC) - state.timestamp).total_seconds() <= silent_after_s:
         return None  # its state changed within the window: alive, without asking the server for heartbeat events
+    if state.type == StateType.PENDING and _worker_alive(client, run, silent_after_s):
+        return None  # still starting (cold starts took 45 s at load 46): its worker lives and reports its death
     silence = silent_for(client, flow_run_id, state)
     if silence <= silent_after_s:
         return None
@@ -141,6 +148,18 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime
                                           f"the run's process died (set Crashed by the medic fleet parent)")
     client.set_flow_run_state(flow_run_id, crashed, force=True)
     return crashed
+
+
+def _worker_alive(client: Any, run: Any, window_s: float) -> bool:
+    """The worker that took the run (its ``prefect.worker.name`` label) sent its own heartbeat within the window:
+    a plain API call, not an event, so no event store lags it. A run started by ``medic serve`` has no worker."""
+    name = (run.labels or {}).get(WORKER_LABEL)
+    if not name or not run.work_pool_name:
+        return False
+    for worker in client.read_workers_for_work_pool(run.work_pool_name):
+        if worker.name == name and worker.last_heartbeat_time is not None:
+            return (datetime.now(UTC) - worker.last_heartbeat_time).total_seconds() <= window_s
+    return False
 
 
 def _cancel_unpolled(client: Any, flow_run_id: UUID, window_s: float, since: datetime) -> State[Any] | None:

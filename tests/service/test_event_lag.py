@@ -5,12 +5,13 @@ Crashed (bench/README-fleet.md). Here the lag is made on purpose, without load: 
 whose event persister writes every ``FLUSH_S`` seconds only (its flush interval setting; a batch size out of
 reach), so a run's newest stored heartbeat gets up to 30 + FLUSH_S seconds old, past the 35 s zombie window. Real
 parts otherwise: ``medic deploy`` (its zombie automation removed: the parent's rule alone decides), two ``medic
-worker`` subprocesses of one run each (a third replaces the killed one), four loopback OpenSSH hosts, ``medic
-fleet run --shards 2 --wait`` of a playbook that waits on its hosts for a release file. One worker is SIGKILLed
-with its run; the other shard lives on while its stored heartbeats fall behind. Checked: the live shard ran once
-and completed although its newest stored heartbeat got older than the window (the wall-clock rule set it
-Crashed); the dead one was set Crashed by the parent within the window plus one flush plus polling, and ran
-again; every host is reported once.
+worker`` subprocesses of one run each, four loopback OpenSSH hosts, ``medic fleet run --shards 2 --wait`` of a
+playbook that waits on its hosts for a release file. One worker is SIGKILLed with its run; the other shard lives
+on while its stored heartbeats fall behind. A third worker takes the dead shard's re-run and starts it slowly
+(``SLOW_START_S``, past the window, as cold starts at load 100 do): Pending, no heartbeat yet, its worker alive.
+Checked: the live shard ran once and completed although its newest stored heartbeat got older than the window
+(the wall-clock rule set it Crashed); the dead one was set Crashed by the parent within the window plus one flush
+plus polling, and ran again, its slow start not taken for a death; every host is reported once.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from sshlab import SshLab
 
 WINDOW_S = 35
 FLUSH_S = 25
+SLOW_START_S = WINDOW_S + FLUSH_S + 5  # past the window even once a probe waits a whole flush
 SLEEPY = """\
     name: lag-slow
     description: Waits on each host for a release file, then passes.
@@ -82,9 +84,10 @@ def test_a_live_shard_behind_a_lagging_store_lives_and_a_dead_one_is_found(laggi
         api.http.delete(f"/automations/{automation['id']}").raise_for_status()
     release = tmp_path / "release"
 
-    def worker() -> subprocess.Popen[bytes]:
+    def worker(**extra: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "lag", "--limit", "1"],
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                                env={**env, **extra}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
 
     workers = [worker(), worker()]
     try:
@@ -94,7 +97,8 @@ def test_a_live_shard_behind_a_lagging_store_lives_and_a_dead_one_is_found(laggi
         victim, survivor = _one_run_each(api, workers, fleet)
         _kill_everything_under(victim[0].pid)
         killed_at = time.monotonic()
-        workers.append(worker())  # takes the re-run while the survivor's worker is busy
+        # takes the re-run while the survivor's worker is busy, and starts it slowly: Pending past the window
+        workers.append(worker(PYTHONPATH=str(_slow_start(tmp_path)), MEDIC_TEST_SLOW_START_S=str(SLOW_START_S)))
         crashed_after, message, stalest = _watch(api, victim[1], survivor, killed_at, fleet)
         release.touch()
         out, err = fleet.communicate(timeout=300)
@@ -110,11 +114,38 @@ def test_a_live_shard_behind_a_lagging_store_lives_and_a_dead_one_is_found(laggi
     shards = {s["flow_run_id"]: s for s in (json.loads(p.read_text()) for p in
                                            Path(err.split("shard results in ")[1].split()[0]).glob("shard-*.json"))}
     assert shards[survivor]["attempts"] == 1 and shards[survivor]["state"] == "COMPLETED", shards
-    assert sorted(s["attempts"] for s in shards.values()) == [1, 2], shards
+    assert sorted(s["attempts"] for s in shards.values()) == [1, 2], shards  # the slow re-run was not crashed
+    [rerun] = [s["flow_run_id"] for s in shards.values() if s["attempts"] == 2]
+    pending = _pending_for(api, rerun)
+    print(f"the re-run was Pending {pending:.0f} s (its worker alive) and was not set Crashed")
+    assert pending > WINDOW_S  # it did start slower than the window
     assert sorted(row["target"] for s in shards.values() for row in s["findings"]) == lab.hosts
     assert stalest > WINDOW_S  # on the wall clock the live shard looked dead: the test did exercise the lag
     assert "event store" in message and "behind" in message, message  # the parent set it, not an automation
     assert crashed_after <= WINDOW_S + FLUSH_S + 20, crashed_after
+
+
+def _slow_start(root: Path) -> Path:
+    """A directory whose ``sitecustomize`` makes each flow-run process (it has PREFECT__FLOW_RUN_ID) sleep
+    MEDIC_TEST_SLOW_START_S seconds once as it starts: a cold start on a machine at load 100."""
+    where = root / "slowstart"
+    where.mkdir()
+    (where / "sitecustomize.py").write_text(textwrap.dedent(f"""\
+        import os, time
+        run = os.environ.get("PREFECT__FLOW_RUN_ID")
+        if run and not os.path.exists({str(where)!r} + "/started-" + run):
+            open({str(where)!r} + "/started-" + run, "w").close()
+            time.sleep(float(os.environ["MEDIC_TEST_SLOW_START_S"]))
+        """))
+    return where
+
+
+def _pending_for(api: Api, run_id: str) -> float:
+    """Seconds from the run's first Pending state to its first Running one."""
+    states = api.http.get("/flow_run_states/", params={"flow_run_id": run_id}).json()
+    first = {t: min(datetime.fromisoformat(s["timestamp"]) for s in states if s["type"] == t)
+             for t in ("PENDING", "RUNNING")}
+    return (first["RUNNING"] - first["PENDING"]).total_seconds()
 
 
 def _one_run_each(api: Api, workers: list[subprocess.Popen[bytes]],
@@ -132,11 +163,12 @@ def _one_run_each(api: Api, workers: list[subprocess.Popen[bytes]],
 
 def _watch(api: Api, dead: str, live: str, killed_at: float,
            fleet: subprocess.Popen[str]) -> tuple[float, str, float]:
-    """Until the dead run is Crashed and the live one's newest stored heartbeat was older than the window:
-    (seconds from the kill to the crash, its message, the oldest the live run's newest stored heartbeat got)."""
+    """Until the dead run is Crashed, its re-run taken (by the slow worker: the live run's is busy) and the live
+    run's newest stored heartbeat older than the window: (seconds from the kill to the crash, its message, the
+    oldest the live run's newest stored heartbeat got)."""
     crashed_after, message, stalest = -1.0, "", 0.0
     deadline = time.monotonic() + WINDOW_S + 3 * FLUSH_S + 90
-    while crashed_after < 0 or stalest <= WINDOW_S + 10:
+    while crashed_after < 0 or stalest <= WINDOW_S + 10 or not _taken_rerun(api, {dead, live}):
         assert time.monotonic() < deadline and fleet.poll() is None, (crashed_after, stalest)
         alive = api.http.get(f"/flow_runs/{live}").json()
         assert alive["state"]["type"] == "RUNNING", alive["state"]  # never taken for dead
@@ -146,6 +178,12 @@ def _watch(api: Api, dead: str, live: str, killed_at: float,
             crashed_after, message = time.monotonic() - killed_at, state["message"]
         time.sleep(1)
     return crashed_after, message, stalest
+
+
+def _taken_rerun(api: Api, known: set[str]) -> bool:
+    taken = api.post("/flow_runs/filter", {"flows": {"name": {"any_": ["medic-playbook"]}}, "flow_runs": {
+        "state": {"type": {"any_": ["PENDING", "RUNNING"]}}}}).json()
+    return any(r["id"] not in known for r in taken)
 
 
 def _stored_heartbeat_age(api: Api, run_id: str, run: dict[str, Any]) -> float:

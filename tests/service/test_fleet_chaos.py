@@ -157,6 +157,8 @@ def test_workers_killed_at_random_moments_cost_no_host_and_a_bounded_delay(serve
             fleet.kill()
         workers.stop()
 
+    timeline = _timeline(api, deployment)
+    print(*timeline, sep="\n")
     assert fleet.returncode == 0, (kills, out[-3000:], err[-3000:])
     results = Path(err.split("shard results in ")[1].split()[0])
     shards = [json.loads(p.read_text()) for p in sorted(results.glob("shard-*.json"))]
@@ -175,6 +177,24 @@ def test_workers_killed_at_random_moments_cost_no_host_and_a_bounded_delay(serve
     # the window, one shard's time (submitted to ended), and polling slack (parent 2 s, worker 1 s, the parent's
     # own artifacts and exit)
     assert after_last_kill <= WINDOW_S + shard_s + 30, (after_last_kill, shard_s, kills)
+
+
+def _timeline(api: Any, deployment: str) -> list[str]:
+    """Every run of the deployment: its shard tag and its states, seconds after the first run was created, with the
+    message of each Crashed state (who set it, and why)."""
+    runs = sorted(api.post("/flow_runs/filter", {"flow_runs": {"deployment_id": {"any_": [deployment]}}}).json(),
+                  key=lambda r: r["created"])
+    if not runs:
+        return []
+    zero = datetime.fromisoformat(runs[0]["created"])
+    lines = []
+    for run in runs:
+        states = sorted(api.http.get("/flow_run_states/", params={"flow_run_id": run["id"]}).json(),
+                        key=lambda s: s["timestamp"])
+        steps = [f"{s['type']} {(datetime.fromisoformat(s['timestamp']) - zero).total_seconds():.0f}"
+                 + (f" ({s['message'][:120]})" if s["type"] == "CRASHED" else "") for s in states]
+        lines.append(f"  {','.join(run['tags'])} {run['name']}: {'; '.join(steps)}")
+    return lines
 
 
 def _parent_report(api: Any) -> str:
