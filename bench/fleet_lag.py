@@ -55,9 +55,19 @@ SLEEPY = """\
 
 
 def stop(procs: list[subprocess.Popen[Any]]) -> None:
+    """SIGKILL each process's group and its descendants' groups (a worker starts each run in a session of its
+    own: a run it had just started outlived the worker's group once)."""
+    import psutil
+
+    groups = set()
     for p in procs:
+        with contextlib.suppress(psutil.Error):
+            for q in [psutil.Process(p.pid), *psutil.Process(p.pid).children(recursive=True)]:
+                with contextlib.suppress(psutil.Error, ProcessLookupError):
+                    groups.add(os.getpgid(q.pid))
+    for group in groups:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(p.pid, signal.SIGKILL)
+            os.killpg(group, signal.SIGKILL)
     for p in procs:
         p.wait()
 
