@@ -138,7 +138,10 @@ class Table(Mapping[str, Any]):
         return entry.obj
 
     def __contains__(self, name: object) -> bool:
-        return name in self.loaded or name in self.declared
+        if name in self.loaded or name in self.declared:
+            return True
+        with _LOADING:  # a load in another thread takes the name off `declared` before it is `loaded`
+            return name in self.loaded or name in self.declared
 
     def __iter__(self) -> Iterator[str]:
         with _LOADING:  # not while another thread's load adds to the dicts
@@ -155,6 +158,8 @@ class Table(Mapping[str, Any]):
         """Who provides ``name``, without loading it: an explicit override wins over a plain registration."""
         candidates = [(e.override, e.origin) for e in ([self.loaded[name]] if name in self.loaded else [])]
         candidates += [(d.override, d.origin) for d in self.declared.get(name, ())]
+        if not candidates and name in self:  # it was being loaded: ask again now that the load is over
+            return self._winner(name)
         if not candidates:
             raise KeyError(name)
         return max(candidates, key=lambda c: c[0])[1]

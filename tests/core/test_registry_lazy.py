@@ -48,3 +48,31 @@ def test_an_override_declared_later_wins_without_loading_the_plain_one_first() -
     registry.checks.declare("x.y", Declared(site, True, loader(site, True)))
     assert registry.checks.origin("x.y") == site and loaded == []
     assert registry.checks["x.y"].by == "site" and sorted(loaded) == ["builtin", "site"]
+
+
+def test_a_name_being_loaded_by_another_thread_is_still_present() -> None:
+    """The SSH collector asks ``probe in probes`` while another thread loads that probe's module: the name is off
+    ``declared`` and not yet ``loaded`` then, and answering False shipped no probe module to the host."""
+    registry = Registry()
+    origin = Origin("slow", "slow-dist")
+    loading, release = threading.Event(), threading.Event()
+
+    @functools.cache
+    def load() -> None:
+        loading.set()
+        release.wait(10)  # held until the other thread has asked
+        registry.register("probes", SimpleNamespace(name="file_tail"), origin)
+
+    registry.probes.declare("file_tail", Declared(origin, False, load))
+    reader = threading.Thread(target=lambda: registry.probes["file_tail"])
+    reader.start()
+    assert loading.wait(10)
+    answers: list[object] = []
+    asker = threading.Thread(target=lambda: answers.extend(["file_tail" in registry.probes,
+                                                            registry.probes.origin("file_tail")]))
+    asker.start()
+    asker.join(0.3)  # let it ask while the load is held (with the lock, it waits for the load to end)
+    release.set()
+    asker.join(10)
+    reader.join(10)
+    assert answers == [True, origin]

@@ -184,7 +184,7 @@ def test_become_false_runs_a_step_without_the_hosts_sudo(
 """)
     result, _ = runner(["u"], pb, inventory=str(unpriv.inventory(become="sudo")))
     steps = {r.step: r for r in result.results["u"][0].children}
-    assert steps["host_sudo"].status == Status.PASS
+    assert steps["host_sudo"].status == Status.PASS, steps["host_sudo"].findings[0].summary
     assert steps["no_sudo"].status == Status.ERROR and "Permission denied" in steps["no_sudo"].findings[0].summary
     assert steps["succeeds_as_user"].status == Status.FAIL  # `test -r` ran as medicu: exit 1
 
