@@ -16,11 +16,8 @@ plus polling, and ran again, its slow start not taken for a death; every host is
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -33,6 +30,7 @@ from typing import Any
 
 import pytest
 from prefectsvc import Api, PrefectService, _stop, medic, start_service
+from proctree import descendants, kill_everything_under
 from sshlab import SshLab
 
 WINDOW_S = 35
@@ -95,7 +93,7 @@ def test_a_live_shard_behind_a_lagging_store_lives_and_a_dead_one_is_found(laggi
                                   str(lab.inventory), "--shards", "2", "--wait", "-i", f"release={release}"],
                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         victim, survivor = _one_run_each(api, workers, fleet)
-        _kill_everything_under(victim[0].pid)
+        kill_everything_under(victim[0].pid)
         killed_at = time.monotonic()
         # takes the re-run while the survivor's worker is busy, and starts it slowly: Pending past the window
         workers.append(worker(PYTHONPATH=str(_slow_start(tmp_path)), MEDIC_TEST_SLOW_START_S=str(SLOW_START_S)))
@@ -106,7 +104,7 @@ def test_a_live_shard_behind_a_lagging_store_lives_and_a_dead_one_is_found(laggi
         if fleet.poll() is None:
             fleet.kill()
         for w in workers:
-            _kill_everything_under(w.pid)
+            kill_everything_under(w.pid)
             w.wait(timeout=30)
     print(f"live shard's newest stored heartbeat up to {stalest:.0f} s old (window {WINDOW_S} s); dead shard set "
           f"Crashed {crashed_after:.0f} s after the kill: {message}")
@@ -194,24 +192,7 @@ def _stored_heartbeat_age(api: Api, run_id: str, run: dict[str, Any]) -> float:
     return (datetime.now(UTC) - datetime.fromisoformat(newest)).total_seconds()
 
 
-def _descendants(pid: int) -> list[int]:
-    import psutil
-
-    with contextlib.suppress(psutil.Error):
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    return []
-
 
 def _runs_under(pid: int, run: dict[str, Any]) -> bool:
     """The worker's descendants run it: the worker records the run's process id as its ``infrastructure_pid``."""
-    return str(run.get("infrastructure_pid") or "").rsplit(":", 1)[-1] in {str(p) for p in _descendants(pid)}
-
-
-def _kill_everything_under(pid: int) -> None:
-    groups = set()
-    for p in [pid, *_descendants(pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(p))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
+    return str(run.get("infrastructure_pid") or "").rsplit(":", 1)[-1] in {str(p) for p in descendants(pid)}

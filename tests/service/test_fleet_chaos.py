@@ -16,11 +16,9 @@ kills (bench/README-fleet.md records its results).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import textwrap
@@ -32,6 +30,7 @@ from typing import Any
 
 import pytest
 from prefectsvc import AUTH_STRING, FINAL, PrefectService, _free_port, _healthy, _stop, medic
+from proctree import descendants, kill_everything_under
 from sshlab import SshLab
 
 HOSTS = int(os.environ.get("MEDIC_CHAOS_HOSTS", "40"))
@@ -105,7 +104,7 @@ class Workers:
         held = {w.pid: _held(w.pid, running) for w in self.alive}
         holders = [w for w in self.alive if held[w.pid]] or self.alive
         victim = rng.choice(sorted(holders, key=lambda w: w.pid))
-        _kill_everything_under(victim.pid)
+        kill_everything_under(victim.pid)
         victim.wait(timeout=30)
         self.alive.remove(victim)
         self.dead.append(victim)
@@ -114,7 +113,7 @@ class Workers:
 
     def stop(self) -> None:
         for w in self.alive:
-            _kill_everything_under(w.pid)
+            kill_everything_under(w.pid)
             w.wait(timeout=30)
 
 
@@ -221,25 +220,8 @@ def _until(test: Any, timeout: float, what: str) -> None:
         time.sleep(0.5)
 
 
-def _descendants(pid: int) -> list[int]:
-    import psutil
-
-    with contextlib.suppress(psutil.Error):
-        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
-    return []
-
 
 def _held(pid: int, running: list[dict[str, Any]]) -> int:
     """How many of the runs the worker's descendants run (each run's process id is its ``infrastructure_pid``)."""
-    mine = {str(p) for p in _descendants(pid)}
+    mine = {str(p) for p in descendants(pid)}
     return sum(1 for r in running if str(r.get("infrastructure_pid") or "").rsplit(":", 1)[-1] in mine)
-
-
-def _kill_everything_under(pid: int) -> None:
-    groups = set()
-    for p in [pid, *_descendants(pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(p))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)

@@ -31,6 +31,7 @@ from pgcluster import cluster_dir
 from pgcluster import pg_bin as _pg_bin
 from pgcluster import start as _start_postgres
 from prefectsvc import AUTH_STRING, _free_port, _healthy, _stop, medic
+from proctree import kill_everything_under
 
 ADDRESSES = [f"127.0.5.{i}" for i in range(1, 13)]
 PASSWORD = "pg-Pass:w0rd@medic"  # characters a URL must escape: Prefect pastes the password into its URL
@@ -167,7 +168,7 @@ def test_four_workers_on_postgresql_report_every_host_once_and_never_a_locked_da
                        if PASSWORD.encode() in _cmdline(p)]
     finally:
         for w in workers:
-            _kill_everything_under(w.pid)
+            kill_everything_under(w.pid, signal.SIGTERM)
             w.wait(timeout=30)
     assert fleet.returncode == 0, (fleet.stdout, fleet.stderr)
     results = Path(fleet.stderr.split("shard results in ")[1].split()[0])
@@ -203,16 +204,6 @@ def _children(pid: int) -> list[Any]:
         return list(psutil.Process(pid).children(recursive=True))
     return []
 
-
-def _kill_everything_under(pid: int) -> None:
-    """The worker's group and its flow runs' groups (Prefect starts each run in a session of its own)."""
-    groups = set()
-    for p in [pid, *_descendants(pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(p))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGTERM)
 
 
 def _cmdline(pid: int) -> bytes:

@@ -19,10 +19,7 @@ and it completes, prefect#16746). Then:
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +31,7 @@ from typing import Any
 
 import pytest
 from prefectsvc import Api, PrefectService, medic
+from proctree import descendants, kill_everything_under
 
 ADDRESSES = [f"127.0.3.{i}" for i in range(1, 7)]
 WINDOW_S = 35
@@ -120,38 +118,13 @@ def _listening(addr: str, port: int) -> bool:
         return False
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
 
 def _flow_run_ids(pid: int, runs: list[dict[str, Any]]) -> set[str]:
     """The flow runs a worker's descendants run: the worker records each run's process id on the server as the
     run's ``infrastructure_pid`` (a warm worker's run is forked: its /proc environ is its forkserver's)."""
-    mine = {str(child) for child in _descendants(pid)}
+    mine = {str(child) for child in descendants(pid)}
     return {r["id"] for r in runs if str(r.get("infrastructure_pid") or "").rsplit(":", 1)[-1] in mine}
 
-
-def _kill_everything_under(pid: int) -> None:
-    groups = set()
-    for p in [pid, *_descendants(pid)]:
-        with contextlib.suppress(ProcessLookupError):
-            groups.add(os.getpgid(p))
-    for group in groups:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +146,7 @@ def site(prefect_service: PrefectService, lab: dict[str, Any],
     yield {"base": base, "env": env, "api": Api(prefect_service), "workers": workers}
     for w in workers:
         if w.poll() is None:
-            _kill_everything_under(w.pid)
+            kill_everything_under(w.pid)
         w.wait(timeout=30)
 
 
@@ -215,7 +188,7 @@ def test_a_dead_worker_costs_a_retry_of_read_only_shards_and_flags_changing_ones
         assert time.monotonic() < deadline and ro.poll() is None and rw.poll() is None, (running, held)
         time.sleep(0.5)
     victim = victims[0]
-    _kill_everything_under(victim.pid)
+    kill_everything_under(victim.pid)
     killed_at = time.monotonic()
     release.touch()  # the survivors finish; the re-runs of the dead worker's shards do not wait
     ro_out, ro_err = ro.communicate(timeout=240)
@@ -259,7 +232,7 @@ def lone(prefect_service: PrefectService, site: dict[str, Any],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     yield {"base": base, "env": env, "worker": worker}
     if worker.poll() is None:
-        _kill_everything_under(worker.pid)
+        kill_everything_under(worker.pid)
     worker.wait(timeout=30)
 
 
@@ -294,7 +267,7 @@ def test_a_fleet_whose_only_worker_died_ends_after_the_zombie_window(lone: dict[
     ro = fleet("lone-slow", "--target", "ro", "--shards", "2")
     until("a read-only shard runs, the other waits",
           lambda: _runs(api, [slow], ["RUNNING"]) and _runs(api, [slow], ["SCHEDULED"]))
-    _kill_everything_under(lone["worker"].pid)
+    kill_everything_under(lone["worker"].pid)
     killed_at = time.monotonic()
     ro_out, ro_err = ro.communicate(timeout=WINDOW_S * 4 + 60)
     ro_after = time.monotonic() - killed_at
