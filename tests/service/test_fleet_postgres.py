@@ -17,7 +17,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,8 +31,8 @@ from pgcluster import pg_bin as _pg_bin
 from pgcluster import start as _start_postgres
 from prefectsvc import AUTH_STRING, _free_port, _healthy, _stop, medic
 from proctree import kill_everything_under
+from sshlab import SshLab
 
-ADDRESSES = [f"127.0.5.{i}" for i in range(1, 13)]
 PASSWORD = "pg-Pass:w0rd@medic"  # characters a URL must escape: Prefect pastes the password into its URL
 QUICK = """\
     name: pg-fleet
@@ -71,41 +70,13 @@ def cluster() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("pghosts")
-    for key in ("hostkey", "client"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / key)], check=True)
-    (root / "authorized_keys").write_text((root / "client.pub").read_text())
-    port = next(p for p in range(2560, 2660) if not _listening(ADDRESSES[0], p))
-    (root / "sshd.conf").write_text("".join(f"ListenAddress {a}\n" for a in ADDRESSES) + textwrap.dedent(f"""\
-        Port {port}
-        HostKey {root / 'hostkey'}
-        PermitRootLogin prohibit-password
-        PasswordAuthentication no
-        AuthorizedKeysFile {root / 'authorized_keys'}
-        StrictModes no
-        UsePAM no
-        PidFile none
-        MaxStartups 100
-        MaxSessions 50
-        LogLevel ERROR
-        """))
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(root / "sshd.conf")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    host_key = " ".join((root / "hostkey.pub").read_text().split()[:2])
-    (root / "known_hosts").write_text("".join(f"[{a}]:{port} {host_key}\n" for a in ADDRESSES))
-    (root / "inventory.yaml").write_text(json.dumps({
-        "known_hosts": str(root / "known_hosts"),
-        "defaults": {"user": "root", "port": port, "key_file": str(root / "client"), "connect_timeout": 10},
-        "hosts": {f"pg{i}": {"address": a} for i, a in enumerate(ADDRESSES)}}))
-    deadline = time.monotonic() + 20
-    while not _listening(ADDRESSES[-1], port):
-        assert sshd.poll() is None and time.monotonic() < deadline, "sshd did not start"
-        time.sleep(0.1)
-    yield root / "inventory.yaml"
-    sshd.terminate()
-    sshd.wait(timeout=10)
+def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshLab]:
+    """Twelve loopback hosts (tests/sshlab.py)."""
+    lab = SshLab.start(tmp_path_factory.mktemp("pghosts"), 12, prefix="127.0.5")
+    try:
+        yield lab
+    finally:
+        lab.stop()
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +120,7 @@ def test_doctor_names_the_postgresql_database(server: dict[str, Any], cluster: d
 
 
 def test_four_workers_on_postgresql_report_every_host_once_and_never_a_locked_database(
-        server: dict[str, Any], hosts: Path) -> None:
+        server: dict[str, Any], hosts: SshLab) -> None:
     env, base = server["env"], server["base"]
     deployed = medic(env, "deploy", "--pool", "pg", "--playbook", "pg-fleet")
     assert deployed.returncode == 0, deployed.stderr
@@ -161,8 +132,8 @@ def test_four_workers_on_postgresql_report_every_host_once_and_never_a_locked_da
                                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     try:
         fleet = subprocess.run([sys.executable, "-m", "medic.cli.main", "fleet", "run", "pg-fleet", "--inventory",
-                                str(hosts), "--shards", "8", "--wait"], env=env, capture_output=True, text=True,
-                               timeout=600)
+                                str(hosts.inventory), "--shards", "8", "--wait"], env=env, capture_output=True,
+                               text=True, timeout=600)
         secret_seen = [p for w in workers for p in [w.pid, *_descendants(w.pid), server["process"].pid,
                                                       *_descendants(server["process"].pid)]
                        if PASSWORD.encode() in _cmdline(p)]
@@ -175,7 +146,7 @@ def test_four_workers_on_postgresql_report_every_host_once_and_never_a_locked_da
     shards = [json.loads(p.read_text()) for p in sorted(results.glob("shard-*.json"))]
     assert len(shards) == 8 and all(s["state"] == "COMPLETED" for s in shards), [s["state"] for s in shards]
     targets = sorted(row["target"] for s in shards for row in s["findings"] if row["check"] != "target.reachable")
-    assert targets == sorted(f"pg{i}" for i in range(len(ADDRESSES))), targets
+    assert targets == sorted(hosts.hosts), targets
     outputs = [fleet.stdout, fleet.stderr, (base / "server.log").read_text(errors="replace"),
                *(p.read_text(errors="replace") for p in logs)]
     locked = sum(text.count("database is locked") for text in outputs)
@@ -183,14 +154,6 @@ def test_four_workers_on_postgresql_report_every_host_once_and_never_a_locked_da
     assert locked == 0
     assert not secret_seen and not any(PASSWORD in text for text in outputs)
     assert server["process"].poll() is None  # the server lived through it
-
-
-def _listening(addr: str, port: int) -> bool:
-    try:
-        with socket.create_connection((addr, port), timeout=1):
-            return True
-    except OSError:
-        return False
 
 
 def _descendants(pid: int) -> list[int]:

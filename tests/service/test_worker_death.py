@@ -20,7 +20,6 @@ and it completes, prefect#16746). Then:
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import textwrap
@@ -32,8 +31,8 @@ from typing import Any
 import pytest
 from prefectsvc import Api, PrefectService, medic
 from proctree import descendants, kill_everything_under
+from sshlab import SshLab
 
-ADDRESSES = [f"127.0.3.{i}" for i in range(1, 7)]
 WINDOW_S = 35
 SLEEPY = """\
     name: {name}
@@ -57,65 +56,19 @@ CHANGING = SLEEPY + """\
 """
 
 
-def _free_port() -> int:
-    for port in range(2450, 2550):
-        try:
-            for addr in ADDRESSES:
-                with socket.socket() as s:
-                    s.bind((addr, port))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port for the test sshd")
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    root = tmp_path_factory.mktemp("deathlab")
-    for key in ("hostkey", "client"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(root / key)], check=True)
-    (root / "authorized_keys").write_text((root / "client.pub").read_text())
-    port = _free_port()
-    conf = root / "sshd.conf"
-    conf.write_text("".join(f"ListenAddress {a}\n" for a in ADDRESSES) + textwrap.dedent(f"""\
-        Port {port}
-        HostKey {root / 'hostkey'}
-        PermitRootLogin prohibit-password
-        PasswordAuthentication no
-        AuthorizedKeysFile {root / 'authorized_keys'}
-        StrictModes no
-        UsePAM no
-        PidFile none
-        MaxStartups 100
-        MaxSessions 50
-        LogLevel ERROR
-        """))
-    Path("/run/sshd").mkdir(parents=True, exist_ok=True)  # sshd's privilege separation directory (a tmpfs)
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(conf)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    host_key = " ".join((root / "hostkey.pub").read_text().split()[:2])
-    (root / "known_hosts").write_text("".join(f"[{a}]:{port} {host_key}\n" for a in ADDRESSES))
-    hosts = {f"d{i}": {"address": a} for i, a in enumerate(ADDRESSES)}
-    (root / "inventory.yaml").write_text(json.dumps({
-        "known_hosts": str(root / "known_hosts"),
-        "defaults": {"user": "root", "port": port, "key_file": str(root / "client"), "connect_timeout": 5,
-                     "command_timeout": 120},
-        "hosts": hosts, "groups": {"ro": {"hosts": list(hosts)[:4]}, "rw": {"hosts": list(hosts)[4:]}}}))
-    deadline = time.monotonic() + 20
-    while not _listening(ADDRESSES[-1], port):
-        assert sshd.poll() is None and time.monotonic() < deadline, "sshd did not start"
-        time.sleep(0.1)
-    yield {"root": root, "hosts": list(hosts)}
-    sshd.terminate()
-    sshd.wait(timeout=10)
-
-
-def _listening(addr: str, port: int) -> bool:
+    """Six loopback hosts (tests/sshlab.py): ``ro`` the first four, ``rw`` the last two; short SSH timeouts."""
+    lab = SshLab.start(tmp_path_factory.mktemp("deathlab"), 6, prefix="127.0.3")
+    inventory = json.loads(lab.inventory.read_text())
+    inventory["defaults"].update(connect_timeout=5, command_timeout=120)
+    inventory["groups"] = {"ro": {"hosts": lab.hosts[:4]}, "rw": {"hosts": lab.hosts[4:]}}
+    lab.inventory.write_text(json.dumps(inventory))
     try:
-        with socket.create_connection((addr, port), timeout=1):
-            return True
-    except OSError:
-        return False
+        yield {"root": lab.root, "hosts": lab.hosts}
+    finally:
+        lab.stop()
+
 
 
 
