@@ -260,3 +260,21 @@ def test_the_sla_clocks_run_as_a_scheduled_deployment_on_the_worker(site: dict[s
         assert kinds.count("sla.breach") == 2 and store.get(case.id).tier == 3, kinds  # a tier per breach
     finally:
         store.close()
+
+
+def test_a_deployed_run_whose_channel_is_unknown_fails_naming_it(site: dict[str, Any],
+                                                                  worker: subprocess.Popen[str]) -> None:
+    """The playbook's ``notify:`` is checked on the worker before the run (it may have changed since ``medic
+    deploy``): an unknown channel fails the run with a message naming the playbook and the channel."""
+    api: Api = site["api"]
+    book = site["base"] / "books" / "svc-badnote.yaml"
+    book.write_text(textwrap.dedent(NOTIFY_PLAYBOOK).replace("svc-notify", "svc-badnote")
+                    .replace("NOTES", str(site["base"] / "badnote.jsonl")))
+    deployed = medic(site["env"], "deploy", "--playbook", "svc-badnote")
+    assert deployed.returncode == 0, deployed.stderr
+    book.write_text(book.read_text().replace('notify: ["file:', 'notify: ["no-such-channel:'))
+    run = api.wait(api.start("svc-badnote", {"path": str(site["base"] / "good.txt")}))
+    assert run["state"]["type"] in ("FAILED", "CRASHED"), run["state"]
+    message = run["state"]["message"] or ""
+    assert "svc-badnote" in message and "no-such-channel" in message, message
+    assert not (site["base"] / "badnote.jsonl").exists()
