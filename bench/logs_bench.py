@@ -12,8 +12,8 @@ median wall and CPU times (user + system of the process and every child it waite
 peak RSS, the ratios grep/medic of wall and of CPU time (medic's throughput as a fraction of grep's) for the scan
 alone and for both whole processes, each repetition's pair, and the load average before and after. Targets:
 >= 1/3 of grep's throughput for the scan, >= 0.5 for the whole processes (issue 12), RSS < 100 MB, top messages
-included. ``--parts N`` makes the in-process scan read the file as at most N parts (1: one grep); ``medic run``
-always uses its default (one part per usable core).
+included. ``--parts N`` makes the in-process scan read the file as at most N parts (1: one grep) whatever the
+load; ``medic run`` always uses its default (one part per usable core, one grep when the machine is busy).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ import json, resource, sys, time
 from medic.probes import logparts
 from medic.probes.logs import log_scan
 if sys.argv[3] != "0":
-    logparts.usable_cores = lambda: int(sys.argv[3])
+    logparts.free_cores = lambda: int(sys.argv[3])
 t = time.perf_counter()
 out = log_scan(sys.argv[1], lines=0, engine=sys.argv[2], top=5)
 wall = time.perf_counter() - t

@@ -1,10 +1,12 @@
 """One large plain file scanned by several greps side by side: cut at line ends, one part per free core.
 
-grep uses one core. On a machine with two or more, a large file read as N parts at once takes about 1/N of the
-wall time for the same CPU time (the benchmark reports both). Every part but the last reaches its grep through
-``head -c LENGTH`` reading from the part's offset; grep reads the last part from the file itself, to its end as
-when there is one part. The parts' matches are merged in file order (``Matches.merge``), so counts, top messages
-and samples are those of one grep over the whole file. Stdlib only, like the rest of the log probes.
+grep uses one core. On a machine with two or more idle, a large file read as N parts at once takes about 1/N of
+the wall time for a little more CPU time (the benchmark reports both); on a busy machine (1-minute load average at
+or above the number of usable cores) there is no idle core to gain, only CPU to spend: one grep. Every part but
+the last reaches its grep through ``head -c LENGTH`` reading from the part's offset; grep reads the last part from
+the file itself, to its end as when there is one part. The parts' matches are merged in file order
+(``Matches.merge``), so counts, top messages and samples are those of one grep over the whole file. Stdlib only,
+like the rest of the log probes.
 """
 
 from __future__ import annotations
@@ -26,6 +28,16 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+def free_cores() -> int:
+    """The usable cores when the machine is not busy, else 1."""
+    cores = usable_cores()
+    try:
+        busy = os.getloadavg()[0] >= cores
+    except OSError:  # no load average here
+        busy = False
+    return 1 if busy else cores
+
+
 @functools.lru_cache(maxsize=1)
 def head_tool() -> str | None:
     return shutil.which("head")
@@ -33,8 +45,8 @@ def head_tool() -> str | None:
 
 def ranges(path: str, start: int, size: int, cores: int | None = None) -> list[tuple[int, int]]:
     """``(offset, end)`` of each part, in file order, covering ``[start, size)``; each part but the first starts
-    right after a newline. One part for a small file, one core or no ``head``."""
-    wanted = min(MAX_PARTS, cores or usable_cores(), (size - start) // PART_MIN)
+    right after a newline. One part for a small file, one free core or no ``head``."""
+    wanted = min(MAX_PARTS, cores or free_cores(), (size - start) // PART_MIN)
     if wanted < 2 or head_tool() is None:
         return [(start, size)]
     cuts = [start]

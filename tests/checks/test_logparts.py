@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import tempfile
 from pathlib import Path
@@ -27,7 +28,7 @@ PATTERNS = [DEFAULT_PATTERN, "ärger|crit", r"\d+\.\d+", "^ERROR", "fatal$"]
 def _scan(path: Path, cores: int, **kwargs: Any) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(logparts, "PART_MIN", 1)  # cut even a small file, so every cut position is tried
-        mp.setattr(logparts, "usable_cores", lambda: cores)
+        mp.setattr(logparts, "free_cores", lambda: cores)
         out = log_scan(str(path), lines=0, top=10, **kwargs)
     out.pop("scan_s")
     return out
@@ -52,7 +53,8 @@ def test_parts_give_the_result_of_one_grep(lines: list[str], final_newline: bool
         assert whole["matches"] == int(grep.stdout)
 
 
-def test_cuts_fall_after_newlines_and_cover_the_file(tmp_path: Path) -> None:
+def test_cuts_fall_after_newlines_and_cover_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logparts, "PART_MIN", 100_000)
     path = tmp_path / "app.log"
     path.write_bytes(b"".join(b"line %d %s\n" % (i, b"x" * (i % 97)) for i in range(20000)))
     size = path.stat().st_size
@@ -60,9 +62,9 @@ def test_cuts_fall_after_newlines_and_cover_the_file(tmp_path: Path) -> None:
     for start in (0, 12345):
         start = data.index(b"\n", start) + 1 if start else 0
         cuts = logparts.ranges(str(path), start, size, cores=4)
-        assert len(cuts) == (4 if size - start >= 4 * logparts.PART_MIN else max(1, (size - start) // logparts.PART_MIN))
+        assert len(cuts) == 4
         assert cuts[0][0] == start and cuts[-1][1] == size
-        assert all(a[1] == b[0] and data[b[0] - 1:b[0]] == b"\n" for a, b in zip(cuts, cuts[1:]))
+        assert all(a[1] == b[0] and data[b[0] - 1:b[0]] == b"\n" for a, b in itertools.pairwise(cuts))
 
 
 def test_a_line_longer_than_the_search_is_not_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -78,3 +80,11 @@ def test_small_files_and_single_cores_are_one_part(tmp_path: Path) -> None:
     path.write_bytes(b"ERROR one\n" * 1000)
     assert logparts.ranges(str(path), 0, path.stat().st_size, cores=8) == [(0, path.stat().st_size)]
     assert logparts.ranges(str(path), 0, 10 * logparts.PART_MIN, cores=1) == [(0, 10 * logparts.PART_MIN)]
+
+
+def test_a_busy_machine_gets_one_grep(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logparts, "usable_cores", lambda: 2)
+    monkeypatch.setattr(logparts.os, "getloadavg", lambda: (2.5, 1.0, 1.0))
+    assert logparts.free_cores() == 1
+    monkeypatch.setattr(logparts.os, "getloadavg", lambda: (0.7, 1.0, 1.0))
+    assert logparts.free_cores() == 2
