@@ -11,6 +11,7 @@ import uvicorn
 from medic.core.session import Session
 from medic.plugins.collector import config as config_mod
 from medic.plugins.collector.app import build_app
+from medic.plugins.collector.caps import bundle_limits
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.deployed import DeployedTriage, arrival_hooks
 from medic.plugins.collector.keys import certificate_pin
@@ -36,6 +37,9 @@ def serve(directory: Path, bind: str | None = None) -> int:
         if not path.is_file():
             raise config_mod.UsageError(f"{directory}: {what} {path}: no such file (TLS is required)")
     session = Session()
+    limits = bundle_limits(cfg)  # the triage's bundle: target reads what arrival accepted, under the same caps
+    session.config["bundle"] = {**(session.config.get("bundle") or {}), "max_member_bytes": limits.max_member_bytes,
+                                "max_total_bytes": limits.max_total_bytes}
     triage, hooks = arrival(session, cfg.triage_playbook, cfg.triage_queue)
     col = Collector.open(directory, hooks=hooks, triage=triage)
     server = uvicorn.Server(uvicorn.Config(

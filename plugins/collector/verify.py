@@ -1,5 +1,5 @@
-"""Verify a bundle while it arrives: medic's bundle reader (the caps and manifest rules of ``medic bundles
-inspect``) runs in a thread over the acknowledged part of the upload's file, hashing the whole file as it reads,
+"""Verify a bundle while it arrives: medic's bundle reader (the manifest rules of ``medic bundles inspect``, the
+collector's caps) runs in a thread over the acknowledged part of the upload's file, hashing the whole file as it reads,
 so at the last byte only the last PATCH is left to read instead of the whole bundle.
 
 Only acknowledged bytes are read: they never change (a later PATCH truncates back to the acknowledged offset and
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.kernel.bundle import Limits, Manifest, read_manifest_from
+from medic.plugins.collector.caps import bundle_limits
 
 READ_SIZE = 1 << 16
 
@@ -113,6 +114,6 @@ def verifier_for(col: Any, upload: dict[str, Any]) -> Verifier:
     verifier: Verifier | None = col.verifiers.get(upload["upload_id"])
     if verifier is None:
         verifier = Verifier(col.data_path(upload["upload_id"]), upload["filename"], upload["length"],
-                            upload["offset"])
+                            upload["offset"], bundle_limits(col.config))
         col.verifiers[upload["upload_id"]] = verifier
     return verifier
