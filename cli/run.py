@@ -176,9 +176,17 @@ def _progress() -> Any:
 
 def wall_time_s() -> float:
     """Seconds since this process started: Python's start, imports, Prefect's server start and the run."""
-    import psutil
+    try:  # Linux: the start the kernel keeps (what psutil reads), without importing psutil (about 5 ms)
+        with open("/proc/self/stat", "rb") as fh:
+            ticks = int(fh.read().rsplit(b")", 1)[1].split()[19])
+        with open("/proc/stat", "rb") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        started = boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        import psutil
 
-    return max(0.0, time.time() - psutil.Process().create_time())
+        started = psutil.Process().create_time()
+    return max(0.0, time.time() - started)
 
 
 def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import pickle
 import signal
 import threading
 from collections.abc import Callable
@@ -78,6 +77,7 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
     deadline = _CURRENT.get()
     if deadline is None or not hasattr(os, "fork"):
         return run_probe(spec, call)
+    import pickle  # here: medic's start-up does not pay for it before a probe runs
     with _CHILDREN_LOCK:  # no other fork between the pipe and its parent end closing: only the child writes
         read_fd, write_fd = os.pipe()
         _PIPES.update((read_fd, write_fd))

@@ -12,11 +12,11 @@ plugins are still found through their entry points when it is built, the way pyt
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,9 @@ def cache_path() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     # one file per interpreter and import path: checkouts sharing a home, `medic` and `python -m medic.cli.main`
     # (whose first sys.path entries differ) do not overwrite each other's index
-    tag = hashlib.sha256("\0".join([sys.prefix, sys.executable, *sys.path]).encode()).hexdigest()[:16]
+    # (two zlib checksums, not hashlib: its OpenSSL start-up cost ~2 ms of every command's)
+    text = "\0".join([sys.prefix, sys.executable, *sys.path]).encode()
+    tag = f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
     return Path(base) / "medic" / f"plugins-{tag}.json"
 
 
