@@ -33,6 +33,7 @@ from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
 from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
 from medic.flows.outcome import FLOW_NAME, final_state, publish, run_parameters, run_tags  # noqa: E402
+from medic.kernel import zygote  # noqa: E402
 from medic.kernel.models import Status  # noqa: E402
 
 
@@ -48,6 +49,12 @@ STEP_TASKS_UP_TO = int(os.environ.get("MEDIC_PREFECT_STEP_TASKS_UP_TO", "4"))
 
 
 class PrefectExecutor(Executor):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # probes under a step's deadline fork from a small process, not from this one (Prefect and medic loaded):
+        # each child would otherwise count this process's ~85 MB again in the run's memory (kernel/zygote.py)
+        zygote.start()
+
     def run_leaf(self, step: Step, target: Target, fn: LeafFn) -> StepResult:
         if _IN_TARGET_TASK.get():
             return super().run_leaf(step, target, fn)
