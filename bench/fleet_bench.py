@@ -250,8 +250,11 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
 def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
               loads: list[tuple[str, tuple[float, float, float]]]) -> dict[str, Any]:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
-    pairs = [(f"{db}:{a}", f"{db}:{b}") for db in dbs for a, b in (("2w", "1w"), ("4w", "2w"))]
-    pairs += [(f"{db}:1w", "ansible") for db in dbs]
+    modes = sorted({k.split(":", 2)[2] for k in runs if k.count(":") == 2})  # --start warm,cold: keys end ":warm"
+    tails = [f":{m}" for m in modes] or [""]
+    pairs = [(f"{db}:{a}{t}", f"{db}:{b}{t}") for db in dbs for t in tails for a, b in (("2w", "1w"), ("4w", "2w"))]
+    pairs += [(f"{db}:1w{t}", "ansible") for db in dbs for t in tails]
+    pairs += [(f"{db}:{w}:warm", f"{db}:{w}:cold") for db in dbs for w in ("1w", "2w", "4w") if len(modes) > 1]
     if len(dbs) > 1:
         pairs += [(f"{dbs[1]}:{w}", f"{dbs[0]}:{w}") for w in ("1w", "2w", "4w")]
     return {"hosts": n, "median_wall_s": med,
