@@ -76,12 +76,14 @@ class Sampler:
         return {"peak_rss_mb": self.peak / 2**20, "cpu_s": sum(self.cpu.values())}
 
 
-def start_workers(count: int, env: dict[str, str], logs: Path, start: str) -> list[subprocess.Popen[bytes]]:
-    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time)."""
+def start_workers(count: int, env: dict[str, str], logs: Path, start: str, tag: str
+                  ) -> list[subprocess.Popen[bytes]]:
+    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time);
+    their output in ``worker-TAG-I.log``, one file per run (a crashed run's trace stays)."""
     since = time.time()
     procs = []
     for i in range(count):
-        with open(logs / f"worker-{count}-{i}.log", "wb") as log:
+        with open(logs / f"worker-{tag}-{i}.log", "wb") as log:
             procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL, "--start", start], env=env,
                                           stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
     deadline = time.monotonic() + 180
@@ -128,12 +130,13 @@ class FleetFailed(Exception):
 
 
 def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str],
-              server_pid: int, shards: int, lab: str) -> dict[str, Any]:
+              server: fleet_db.Server, shards: int, lab: str) -> dict[str, Any]:
     argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(shards), "--wait"]
     t0, started = time.time(), time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
-    machine = MachineCpu({"server": [server_pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab)
+    machine = MachineCpu({"server": [server.process.pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab,
+                         server.db_data)
     out, err = proc.communicate()
     wall = time.monotonic() - started
     m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), "cpu": machine.stop(wall),
@@ -220,15 +223,16 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
                  ) -> dict[str, Any] | None:
     """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
     since = server.log_size()
-    workers = start_workers(w, env, work, start)
+    tag = f"{w}-{start}-{time.strftime('%H%M%S')}"
+    workers = start_workers(w, env, work, start, tag)
     try:
-        m = fleet_run(n, workers, inventory, env, server.process.pid, shards or 2 * w, lab)
+        m = fleet_run(n, workers, inventory, env, server, shards or 2 * w, lab)
         error = ""
     except FleetFailed as exc:  # recorded, and the other worker counts still run
         m, error = exc.measured, str(exc)
     finally:
         stop_workers(workers)
-    worker_lines = sum((work / f"worker-{w}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
+    worker_lines = sum((work / f"worker-{tag}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
     m["locked"] = m.pop("locked_fleet") + worker_lines + server.locked_lines(since)
     m["load"] = os.getloadavg()
     if error:
@@ -246,8 +250,11 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
 def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
               loads: list[tuple[str, tuple[float, float, float]]]) -> dict[str, Any]:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
-    pairs = [(f"{db}:{a}", f"{db}:{b}") for db in dbs for a, b in (("2w", "1w"), ("4w", "2w"))]
-    pairs += [(f"{db}:1w", "ansible") for db in dbs]
+    modes = sorted({k.split(":", 2)[2] for k in runs if k.count(":") == 2})  # --start warm,cold: keys end ":warm"
+    tails = [f":{m}" for m in modes] or [""]
+    pairs = [(f"{db}:{a}{t}", f"{db}:{b}{t}") for db in dbs for t in tails for a, b in (("2w", "1w"), ("4w", "2w"))]
+    pairs += [(f"{db}:1w{t}", "ansible") for db in dbs for t in tails]
+    pairs += [(f"{db}:{w}:warm", f"{db}:{w}:cold") for db in dbs for w in ("1w", "2w", "4w") if len(modes) > 1]
     if len(dbs) > 1:
         pairs += [(f"{dbs[1]}:{w}", f"{dbs[0]}:{w}") for w in ("1w", "2w", "4w")]
     return {"hosts": n, "median_wall_s": med,
@@ -257,6 +264,11 @@ def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
             "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
                              if v and k != "ansible"},
             "locked_lines": {k: [r["locked"] for r in v] for k, v in runs.items() if k != "ansible"},
+            # whole fleet: medic + server + PostgreSQL + the hosts' sshd and probes; the wall time it allows
+            "median_fleet_cpu_s": {k: statistics.median(r["cpu"]["fleet_cpu_s"] for r in v) for k, v in runs.items()
+                                   if v and k != "ansible"},
+            "median_wall_lower_bound_s": {k: statistics.median(r["cpu"]["wall_lower_bound_s"] for r in v)
+                                          for k, v in runs.items() if v and k != "ansible"},
             "load_average": loads}
 
 
