@@ -15,6 +15,7 @@ from medic.plugins.collector.caps import bundle_limits
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.deployed import DeployedTriage, arrival_hooks
 from medic.plugins.collector.keys import certificate_pin
+from medic.plugins.collector.peer import TransportScopeProtocol
 from medic.plugins.collector.triage import TriageQueue
 from medic.plugins.server.settings import prepare
 
@@ -43,7 +44,7 @@ def serve(directory: Path, bind: str | None = None) -> int:
     triage, hooks = arrival(session, cfg.triage_playbook, cfg.triage_queue)
     col = Collector.open(directory, hooks=hooks, triage=triage)
     server = uvicorn.Server(uvicorn.Config(
-        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http="httptools",
+        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http=TransportScopeProtocol,
         lifespan="off", log_level="warning", server_header=False, timeout_graceful_shutdown=5))
     via = f"; triage through {triage.deployment} at {triage.settings.url}" if isinstance(triage, DeployedTriage) \
         else ""
