@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import zlib
 from pathlib import Path
 from typing import Any
@@ -78,6 +77,8 @@ def read(expected: dict[str, Any]) -> dict[str, Any] | None:
 
 def write(expected: dict[str, Any], content: dict[str, Any]) -> None:
     """Save the index atomically; a cache that cannot be written is simply not used."""
+    import tempfile  # here: only the run that rebuilds the index pays for it
+
     path = cache_path()
     data = {**content, "key": expected, "files": module_files()}
     try:
