@@ -48,13 +48,15 @@ _IN_TARGET_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar("medic_in
 STEP_TASKS_UP_TO = int(os.environ.get("MEDIC_PREFECT_STEP_TASKS_UP_TO", "4"))
 
 
-class PrefectExecutor(Executor):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # probes under a step's deadline fork from a small process, not from this one (Prefect and medic loaded):
-        # each child would otherwise count this process's ~85 MB again in the run's memory (kernel/zygote.py)
+def fork_probes_from_zygote(targets: Sequence[Target]) -> None:
+    """Where a target runs probes under a step's deadline in processes (the local one), fork them from a small
+    process, not from this one (Prefect and medic loaded): each probe child would otherwise count this process's
+    ~85 MB again in the run's memory (kernel/zygote.py). Started now, it boots while the flow run is created."""
+    if any(t.deadline_bound for t in targets):
         zygote.start()
 
+
+class PrefectExecutor(Executor):
     def run_leaf(self, step: Step, target: Target, fn: LeafFn) -> StepResult:
         if _IN_TARGET_TASK.get():
             return super().run_leaf(step, target, fn)
@@ -141,6 +143,7 @@ def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inp
     # on Prefect's temporary server nobody could answer in a UI: approve steps ask on the terminal there
     approver = approve_in_prefect_ui if server_configured() else None
     engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approver))
+    fork_probes_from_zygote(targets)
 
     holder: dict[str, RunResult] = {}
 

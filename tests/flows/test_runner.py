@@ -191,3 +191,21 @@ def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -
         fh.write(b"new")
     assert log.read_bytes() == b"new"
     assert (tmp_path / (prefect_env.SERVER_LOG_NAME + ".1")).read_text() == "x" * 100
+
+
+def test_probes_fork_from_a_zygote_only_where_a_target_runs_them_in_processes(session: Any) -> None:
+    """kernel/zygote.py: a flow on the local target starts one (its probes under a deadline fork from it); a flow on
+    targets that run no probe processes here (SSH hosts, bundles) starts none."""
+    from engine_helpers import FakeTarget
+
+    from medic.flows.runner import fork_probes_from_zygote
+    from medic.kernel import zygote
+
+    zygote.stop()
+    try:
+        fork_probes_from_zygote([FakeTarget({})])
+        assert zygote.current() is None
+        fork_probes_from_zygote([FakeTarget({}), LocalTarget(session.registry.probes)])
+        assert zygote.current() is not None
+    finally:
+        zygote.stop()
