@@ -74,7 +74,8 @@ class TextScrubber:
 
     def _scrub(self, text: str, path: str) -> str:
         text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
-        folded = text.lower()
+        folded = original = text.lower()
+        tokenised = text
         for rule in MULTI_LINE_RULES:
             if any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
@@ -85,11 +86,11 @@ class TextScrubber:
         for pattern, hint in MULTI_LINE_KEYED:
             if hint in folded:
                 text = pattern.sub(self._keyed("val"), text)
-        return self._by_line(text, keyed)
+        return self._by_line(text, keyed, original if text is tokenised else None)  # (unchanged: lower() once)
 
-    def _by_line(self, text: str, keyed: bool) -> str:
+    def _by_line(self, text: str, keyed: bool, folded: str | None = None) -> str:
         """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
-        folded = text.lower()
+        folded = text.lower() if folded is None else folded
         marks: dict[int, set[str] | None]
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
