@@ -10,6 +10,7 @@ tokens by format wherever they stand (:mod:`~medic.agent.redact.tokens`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -205,6 +206,7 @@ class TextScrubber:
         return any(self._strong_key(last_run(line[:blank.start()])) for blank in _BLANKS_QUOTE.finditer(line))
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # the word before a line's last is often the same ("of user app.")
     def _strong_key(key: str) -> bool:
         """What ``_spaced`` asks of a key before it looks at the value."""
         rule = sensitive_key(key) if may_name_secret(key) else None
