@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import tempfile
 from pathlib import Path
@@ -60,9 +61,10 @@ def test_cuts_fall_after_newlines_and_cover_the_file(tmp_path: Path) -> None:
     for start in (0, 12345):
         start = data.index(b"\n", start) + 1 if start else 0
         cuts = logparts.ranges(str(path), start, size, cores=4)
-        assert len(cuts) == (4 if size - start >= 4 * logparts.PART_MIN else max(1, (size - start) // logparts.PART_MIN))
+        expected = 4 if size - start >= 4 * logparts.PART_MIN else max(1, (size - start) // logparts.PART_MIN)
+        assert len(cuts) == expected
         assert cuts[0][0] == start and cuts[-1][1] == size
-        assert all(a[1] == b[0] and data[b[0] - 1:b[0]] == b"\n" for a, b in zip(cuts, cuts[1:]))
+        assert all(a[1] == b[0] and data[b[0] - 1:b[0]] == b"\n" for a, b in itertools.pairwise(cuts))
 
 
 def test_a_line_longer_than_the_search_is_not_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
