@@ -10,9 +10,14 @@ run back to back; prints both times, the added share of each pair and its median
 boundary plus a random fraction of one chunk's time (from the pair's uninterrupted run), so the kill lands at a
 random place in the PATCH in flight.
 
-The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); the default
-480 MiB stays under the bundle reader's default 512 MiB total cap, which a 1 GiB bundle would exceed (refused, 422).
+The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); ``--mib
+1024`` is the issue's size (the collector's reader caps follow its max_bundle_size, 1 GiB by default: caps.py).
 Each agent run enrolls a new agent (the collector answers a bundle an agent already delivered from its dedupe).
+
+``--agent pyz`` (with ``--kills``): the agent is the one-file ``medic-agent.pyz`` fetched from the collector, run
+as the support engineer's line runs it (``python3 -I medic-agent.pyz``, the system Python where there is one, its
+extraction cache in the run's directory, its byte code written there on the first run, -I ignoring
+PYTHONDONTWRITEBYTECODE): what an end user's restart costs, without this venv's editable-install hooks.
 
 ``--bytecode cached`` (default): the agent's processes use byte code compiled once before the timings (in the
 run's temporary directory, PYTHONPYCACHEPREFIX), as an installed agent does (pip compiles at install; the .pyz's
@@ -38,8 +43,10 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
@@ -49,6 +56,7 @@ from collector_helpers import free_port, start_collector  # noqa: E402
 from medic.kernel.bundle import BundleWriter  # noqa: E402
 
 AGENT = str(Path(sys.executable).with_name("medic-agent"))
+SYSTEM_PYTHON = "/usr/bin/python3" if Path("/usr/bin/python3").exists() else sys.executable
 
 
 def make_bundle(path: Path, mib: int) -> Path:
@@ -132,8 +140,8 @@ class Interruption:
     retries: int = 0
 
 
-def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float, rng: random.Random,
-                  chunk: int) -> tuple[float, list[Interruption]]:
+def killed_upload(agent: list[str], bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
+                  rng: random.Random, chunk: int) -> tuple[float, list[Interruption]]:
     """Upload with ``kills`` kill -9s of the agent: (seconds from the first start to the receipt, one
     Interruption per kill)."""
     chunks = -(-bundle.stat().st_size // chunk)
@@ -145,7 +153,7 @@ def killed_upload(bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
     killed_at, resumed_at = 0.0, 0
     started = time.perf_counter()
     while True:
-        proc = subprocess.Popen([AGENT, "upload", str(bundle), "--keep", "--json", "--chunk-size", str(chunk)],
+        proc = subprocess.Popen([*agent, "upload", str(bundle), "--keep", "--json", "--chunk-size", str(chunk)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
         assert proc.stdout is not None
         acked = time.perf_counter()
@@ -199,6 +207,17 @@ def bytecode(mode: str, base: Path) -> None:
     timed([AGENT, "--version"])
 
 
+def fetch_pyz(running: Any, base: Path) -> list[str]:
+    """The agent as the one-click line runs it: ``python3 -I medic-agent.pyz`` served by this collector."""
+    context = ssl.create_default_context(cafile=str(running.ca))
+    pyz = base / "medic-agent.pyz"
+    with urllib.request.urlopen(f"{running.server.url}/agent/medic-agent.pyz", context=context, timeout=600) as got:
+        pyz.write_bytes(got.read())
+    os.environ["MEDIC_AGENT_CACHE"] = str(base / "agent-cache")  # not -I's business: MEDIC_*, not PYTHON*
+    timed([SYSTEM_PYTHON, "-I", str(pyz), "--version"])  # extracts once, as the first click does
+    return [SYSTEM_PYTHON, "-I", str(pyz)]
+
+
 def kill_bench(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -209,23 +228,24 @@ def kill_bench(args: argparse.Namespace) -> None:
         running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
         pki = base / "c" / "pki"
         pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        agent = fetch_pyz(running, base) if args.agent == "pyz" else [AGENT]
         pairs = []
         try:
             for i in range(args.repeat):
                 envs = []
                 for variant in ("plain", "killed"):  # a new agent each: the collector dedupes a delivered bundle
                     env = {"MEDIC_AGENT_STATE_DIR": str(base / f"state-{variant}{i}")}
-                    timed([AGENT, "enroll", running.server.url, "--code",
+                    timed([*agent, "enroll", running.server.url, "--code",
                            running.code(f"{variant}{i}", 1 << 40), "--pin", pin], env)
                     envs.append(env)
                 pid = running.server.proc.pid
                 before = cpu_seconds(), cpu_seconds(pid)
-                plain = timed([AGENT, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], envs[0])
+                plain = timed([*agent, "upload", str(bundle), "--keep", "--chunk-size", str(args.chunk)], envs[0])
                 plain_cpu = cpu_seconds() - before[0], cpu_seconds(pid) - before[1]
                 chunk_s = plain * args.chunk / bundle.stat().st_size
                 triage_settled(running.directory, 2 * i + 1)  # its triage must not run during the next upload
                 before = cpu_seconds(), cpu_seconds(pid)
-                killed, parts = killed_upload(bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
+                killed, parts = killed_upload(agent, bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
                 # CPU seconds a kill adds (agents + this process; the collector): steadier than wall time on a
                 # loaded machine, where a new process waits for a core
                 cpu = [((cpu_seconds() - before[0]) - plain_cpu[0]) / max(len(parts), 1),
@@ -246,10 +266,12 @@ def kill_bench(args: argparse.Namespace) -> None:
             running.server.stop()
         python = startup([sys.executable, "-c", "pass"])
         imports = startup([sys.executable, "-c", AGENT_MODULES])
+        version = startup([*agent, "--version"])
     print(f"a new process, medians of 5: Python with this venv's site {python:.3f} s; with the agent's upload "
-          f"imports {imports:.3f} s (byte code: {args.bytecode}); load {os.getloadavg()[0]:.1f}")
+          f"imports {imports:.3f} s (byte code: {args.bytecode}); `{' '.join(Path(a).name for a in agent)} "
+          f"--version` {version:.3f} s; load {os.getloadavg()[0]:.1f}")
     added = statistics.median(k / p - 1 for p, k, _ in pairs)
-    print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs: median "
+    print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs, agent {args.agent}: median "
           f"uninterrupted {statistics.median(p for p, _, _ in pairs):.2f} s, with kills "
           f"{statistics.median(k for _, k, _ in pairs):.2f} s; median added {added * 100:.0f} %")
 
@@ -262,6 +284,8 @@ def main() -> None:
                         help="time uploads with N kill -9s of the agent against uninterrupted ones")
     parser.add_argument("--seed", type=int, default=13, help="of the kill offsets (--kills)")
     parser.add_argument("--chunk", type=int, default=CHUNK, help="medic-agent --chunk-size (bytes)")
+    parser.add_argument("--agent", choices=("venv", "pyz"), default="venv",
+                        help="--kills: this venv's medic-agent, or the collector's medic-agent.pyz on python3 -I")
     parser.add_argument("--bytecode", choices=("cached", "source"), default="cached",
                         help="the agent's processes find compiled byte code (as installed), or compile from source")
     args = parser.parse_args()

@@ -12,7 +12,12 @@ and ``bench-empty/empty`` (a flow that does nothing). Then, alternating, ``--rep
 Medians and the differences. ``--breakdown`` also prints, for the last triage run, where the time went (the
 timestamps Prefect records: created, scheduled start, Pending, Running, end).
 
-    .venv/bin/python bench/fast_path_bench.py --repeat 7 --breakdown
+``--warm-worker`` then measures the moonshot (submit to report <= 1.5 s): the serving process stops, ``medic
+deploy --pool bench-warm --playbook triage`` moves the triage deployment to a work pool, and ``medic worker
+--start warm`` (each run forked from a process that imported Prefect and medic once) polls it every
+``--query-seconds``; ``medic run triage`` is timed again, whole command, with the breakdown of a followed run.
+
+    .venv/bin/python bench/fast_path_bench.py --repeat 7 --breakdown [--warm-worker --query-seconds 0.5]
 """
 
 from __future__ import annotations
@@ -125,14 +130,16 @@ def breakdown(run: dict[str, Any]) -> str:
     if not (created and start and end):
         return "  (no timestamps)"
     waited, ran = (start - created).total_seconds(), (end - start).total_seconds()
-    return (f"  created -> Running (poll, fresh process, import Prefect and medic): {waited:.2f} s\n"
-            f"  Running -> end (the flow itself):                                   {ran:.2f} s")
+    return (f"  created -> Running (the poll, the run's process started): {waited:.2f} s\n"
+            f"  Running -> end (the flow itself):                         {ran:.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--warm-worker", action="store_true", help="then the same through medic worker --start warm")
+    parser.add_argument("--query-seconds", type=float, default=0.5, help="the warm worker's poll (default 0.5 s)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -175,11 +182,43 @@ def main() -> None:
         if args.breakdown:
             print("last triage run, from the server's timestamps:")
             print(breakdown(last))
+        if args.warm_worker:
+            os.killpg(procs.pop().pid, signal.SIGTERM)  # the serve() process: the worker takes triage from here
+            warm_worker(http, ids["medic-playbook/triage"], client_env, base, args, procs)
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: Path, args: argparse.Namespace,
+                procs: list[subprocess.Popen[bytes]]) -> None:
+    medic = str(REPO / ".venv/bin/medic")
+    deployed = subprocess.run([medic, "deploy", "--pool", "bench-warm", "--playbook", "triage"], env=env,
+                              capture_output=True, text=True, check=False)
+    if deployed.returncode != 0:
+        raise SystemExit(f"medic deploy: exit {deployed.returncode}\n{deployed.stderr[-2000:]}")
+    worker_env = {**env, "PREFECT_WORKER_QUERY_SECONDS": str(args.query_seconds)}
+    procs.append(subprocess.Popen([medic, "worker", "--pool", "bench-warm", "--start", "warm"], env=worker_env,
+                                  cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=open(base / "worker.log", "wb")))  # noqa: SIM115
+    submit_and_follow(http, triage_id)  # the first run waits for the worker to start and warms its forkserver
+    cli, followed, runs = [], [], []
+    for _ in range(args.repeat):
+        wall, run = submit_and_follow(http, triage_id)
+        followed.append(wall)
+        runs.append(run)
+        cli.append(medic_run(env))
+    median = statistics.median(cli)
+    print(f"warm worker (medic worker --start warm, poll {args.query_seconds:g} s):")
+    print(f"{'medic run triage (fast path, whole command)':<52} median {median:6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in cli)}]  moonshot <= 1.5 s: {'met' if median <= 1.5 else 'not met'}")
+    print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in followed)}]")
+    if args.breakdown:
+        print("last followed triage run, from the server's timestamps:")
+        print(breakdown(runs[-1]))
 
 
 def _ok(http: httpx.Client, path: str) -> bool:

@@ -46,10 +46,10 @@ def register(sub: Any) -> None:
                                    "pool (medic deploy creates it) until interrupted. " + EXIT_CODES)
     w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
     w.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
-    w.add_argument("--start", choices=("warm", "cold"), default="cold",
-                   help="cold (default): a fresh `python -m prefect.engine` per run, Prefect's own way; warm: fork "
-                        "each run's process from one that imported Prefect and medic once (less CPU per run, "
-                        "bench/README-fleet.md)")
+    w.add_argument("--start", choices=("warm", "cold"), default="warm",
+                   help="warm (default): fork each run's process from one that imported Prefect and medic once "
+                        "(less CPU per run, bench/README-fleet.md); cold: a fresh `python -m prefect.engine` per "
+                        "run, Prefect's own way")
     w.set_defaults(func=cmd_worker)
     from medic.cli.fleet import register_fleet
 

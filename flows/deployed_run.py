@@ -23,7 +23,7 @@ from medic.core.session import Session
 from medic.core.target import Target
 from medic.flows.approval import approve_in_prefect_ui
 from medic.flows.outcome import final_state, publish, run_tags
-from medic.flows.runner import PrefectExecutor
+from medic.flows.runner import PrefectExecutor, fork_probes_from_zygote
 from medic.plugins.channels import runnotify
 
 
@@ -52,6 +52,7 @@ def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
     try:
         _tag_run(playbook.name, targets)
         engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approve_in_prefect_ui))
+        fork_probes_from_zygote(targets)
         options = {"check_mode": False, "state_dir": str(state_dir(session.config))}
         run: RunResult = engine.run(playbook, targets, inputs, options, run_id=new_run_id())
     finally:

@@ -6,7 +6,8 @@ kill -9 of the agent pays a new process's imports again (bench/README-collector.
 requests are simple: a request line, headers and a body of known length; answers are small (tus headers, a
 problem document, a receipt), framed by Content-Length, chunked transfer coding, or the connection's end.
 Anything else is a :class:`BadResponse`, which callers treat as a network error (retry, or fail and keep the
-bundle).
+bundle). A request whose method, target, Host or a header holds CR, LF or NUL (a server's Location, say) would be
+split into another request or header: it is refused before anything is sent (:class:`UnsafeRequest`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,16 @@ _NO_BODY = (204, 304)
 
 class BadResponse(Exception):
     """The server's answer is not HTTP/1.x as this client reads it."""
+
+
+class UnsafeRequest(ValueError):
+    """A request that cannot be written as one HTTP/1.1 request: nothing of it was sent."""
+
+
+def _refuse_breaks(what: str, text: str, also: str = "") -> None:
+    for char in "\r\n\0" + also:
+        if char in text:
+            raise UnsafeRequest(f"the request's {what} holds {char!r}, which would end it early: {text[:80]!r}")
 
 
 class Connection:
@@ -38,7 +49,14 @@ class Connection:
 
     def request(self, method: str, target: str, headers: dict[str, str],
                 body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
-        """(status, headers as sent, body). Raises OSError (the network) or BadResponse."""
+        """(status, headers as sent, body). Raises OSError (the network), BadResponse, or UnsafeRequest (before
+        sending anything)."""
+        _refuse_breaks("method", method, " ")
+        _refuse_breaks("target", target, " ")
+        _refuse_breaks("Host", self.host)
+        for name, value in headers.items():
+            _refuse_breaks("header name", name, " :")
+            _refuse_breaks(f"{name} header", value)
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}", "Accept-Encoding: identity"]
         if body is not None or method in ("POST", "PUT", "PATCH"):
             lines.append(f"Content-Length: {len(body or b'')}")

@@ -15,8 +15,8 @@ import socket
 import ssl
 from urllib.parse import urlsplit
 
-from medic.agent.uplink.errors import ServerIdentityError
-from medic.agent.uplink.http11 import BadResponse, Connection
+from medic.agent.uplink.errors import ServerIdentityError, UplinkError
+from medic.agent.uplink.http11 import BadResponse, Connection, UnsafeRequest
 from medic.kernel.errors import UsageError
 
 TUS_VERSION = "1.0.0"
@@ -132,6 +132,8 @@ class Server:
             self._conn = self._connect()
         try:
             status, answer, data = self._conn.request(method, path, headers or {}, body)
+        except UnsafeRequest as exc:
+            raise UplinkError(f"{self.url}: not sent: {exc}") from None
         except NETWORK_ERRORS:
             self.close()
             raise

@@ -28,7 +28,13 @@ class BundleCorrupt(BundleError):
 
 
 class BundleUnsafe(BundleError):
-    """The archive tries to write outside its directory or to exhaust the disk; refused."""
+    """The archive tries to write outside its directory or to exhaust the disk; refused. ``limit``: the field of
+    the reader's ``Limits`` it went over, when a cap refused it (a caller names its own setting for it)."""
+
+    def __init__(self, bundle: str | Path, message: str, member: str | None = None, *,
+                 limit: str | None = None) -> None:
+        super().__init__(bundle, message, member)
+        self.limit = limit
 
 
 class BundleFormatError(BundleError):

@@ -151,7 +151,7 @@ def _extract(path: Path, root: Path | None, limits: Limits, expected: Manifest |
         raise
     except TooBig as exc:
         message = f"refused: decompresses to more than {exc.args[0]} bytes{reading.between()}"
-        raise BundleUnsafe(path, message, reading.current) from exc
+        raise BundleUnsafe(path, message, reading.current, limit="max_stream_bytes") from exc
     except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError, OverflowError) as exc:
         # ValueError, OverflowError: tarfile's parser on malformed pax headers (e.g. GNU.sparse.map="")
         raise BundleCorrupt(path, f"truncated or corrupt archive{reading.between()} ({exc})",
@@ -194,7 +194,8 @@ class _Pass:
             raise BundleCorrupt(self.path, "member stored twice", name)
         elif self.manifest is None:
             if len(self.early) >= self.limits.max_members:
-                raise BundleUnsafe(self.path, f"refused: over {self.limits.max_members} members", name)
+                raise BundleUnsafe(self.path, f"refused: over {self.limits.max_members} members", name,
+                                   limit="max_members")
             self.early[name] = _stream(self.path, tar, info, name, info.size, None)
         else:
             member = _listed(self.path, self.manifest, name, info.size)
@@ -207,7 +208,8 @@ class _Pass:
 
     def _directory(self, name: str) -> None:
         if len(self.dirs) >= self.limits.max_members:
-            raise BundleUnsafe(self.path, f"refused: over {self.limits.max_members} directories", name)
+            raise BundleUnsafe(self.path, f"refused: over {self.limits.max_members} directories", name,
+                               limit="max_members")
         self.dirs.append(name)
         if self.manifest is not None:
             _check_directory(self.path, self.manifest, name)
@@ -258,9 +260,11 @@ def _check_entry(path: Path, info: tarfile.TarInfo, limits: Limits, manifest_see
         return name
     if name is None or not info.isreg() or info.issparse():
         raise BundleUnsafe(path, "refused: only regular files and directories are allowed", info.name)
-    cap = limits.max_manifest_bytes if name == MANIFEST_NAME and not manifest_seen else limits.max_member_bytes
+    manifest = name == MANIFEST_NAME and not manifest_seen
+    cap = limits.max_manifest_bytes if manifest else limits.max_member_bytes
     if info.size > cap:
-        raise BundleUnsafe(path, f"refused: {info.size} bytes is over the {cap}-byte member cap", info.name)
+        raise BundleUnsafe(path, f"refused: {info.size} bytes is over the {cap}-byte member cap", info.name,
+                           limit="max_manifest_bytes" if manifest else "max_member_bytes")
     return name
 
 
@@ -287,13 +291,16 @@ def _load_manifest(path: Path, tar: tarfile.TarFile, info: tarfile.TarInfo, limi
     manifest = Manifest.from_dict(raw, path)
     if len(manifest.members) + 1 > limits.max_members:
         count = len(manifest.members)
-        raise BundleUnsafe(path, f"refused: {count} members is over the {limits.max_members} cap")
+        raise BundleUnsafe(path, f"refused: {count} members is over the {limits.max_members} cap",
+                           limit="max_members")
     for member in manifest.members:
         if member.size > limits.max_member_bytes:
-            raise BundleUnsafe(path, f"refused: {member.size} bytes is over the member cap", member.path)
+            raise BundleUnsafe(path, f"refused: {member.size} bytes is over the member cap", member.path,
+                               limit="max_member_bytes")
     total = sum(m.size for m in manifest.members)
     if total > limits.max_total_bytes:
-        raise BundleUnsafe(path, f"refused: {total} bytes in all is over the {limits.max_total_bytes} cap")
+        raise BundleUnsafe(path, f"refused: {total} bytes in all is over the {limits.max_total_bytes} cap",
+                           limit="max_total_bytes")
     return manifest
 
 

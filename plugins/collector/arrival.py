@@ -1,5 +1,6 @@
-"""At the last byte: the whole file's sha256 against Upload-Metadata, then medic's bundle reader (the caps and
-manifest rules of ``medic bundles inspect``; it verifies every member without writing any), then a case id (the
+"""At the last byte: the whole file's sha256 against Upload-Metadata, then medic's bundle reader (the manifest
+rules of ``medic bundles inspect``, its caps from collector.yaml: caps.py; it verifies every member without
+writing any), then a case id (the
 ``collector_bundle_received`` hook, else ``B-<upload id>``), a signed receipt, and the triage queued."""
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from medic.kernel.bundle import BundleError, Limits, Manifest, read_manifest
+from medic.kernel.bundle import BundleError, Manifest, read_manifest
+from medic.plugins.collector.caps import bundle_limits, cap_hint, config_key
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.keys import canonical, sign_receipt
 
@@ -71,10 +73,11 @@ def finish_upload(col: Collector, upload: dict[str, Any], verified: tuple[str, M
         manifest = verified[1]
     else:
         try:
-            manifest = read_manifest(data, Limits())
+            manifest = read_manifest(data, bundle_limits(col.config))
         except BundleError as exc:
-            refuse(col, upload, refusal(str(exc).replace(str(data), upload["filename"]), "bundle", exc.member,
-                                        type(exc).__name__))
+            problem = refusal(str(exc).replace(str(data), upload["filename"]) + cap_hint(exc, col.config),
+                              "bundle", exc.member, type(exc).__name__)
+            refuse(col, upload, {**problem, "limit": key} if (key := config_key(exc)) else problem)
             return
     bundle = col.bundle_path(upload["upload_id"])
     data.rename(bundle)

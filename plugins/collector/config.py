@@ -64,6 +64,9 @@ class CollectorConfig:
     tls_key: str = "tls/key.pem"
     receipt_key: str = "keys/receipt.pem"
     max_bundle_size: int = 1 << 30
+    # caps of the bundle reader at arrival and triage; None: derived from max_bundle_size (bundle_limits)
+    max_member_size: int | None = None
+    max_unpacked_size: int | None = None
     default_quota: int = 10 << 30  # bytes per day per agent, when `enroll --quota` is not given
     max_concurrent_uploads: int = 4  # incomplete uploads per agent
     requests_per_second: float = 20.0  # token bucket per agent
@@ -82,6 +85,13 @@ class CollectorConfig:
         parse_bind(self.bind, f"{where}: bind")
         for name in ("max_bundle_size", "default_quota", "min_free_disk"):
             setattr(self, name, parse_size(getattr(self, name), f"{where}: {name}"))
+        for name in ("max_member_size", "max_unpacked_size"):
+            if getattr(self, name) is not None:
+                setattr(self, name, parse_size(getattr(self, name), f"{where}: {name}"))
+        member, unpacked = unpacked_caps(self)
+        if not 0 < member <= unpacked:
+            raise UsageError(f"{where}: max_member_size: expected a size above 0 and at most max_unpacked_size "
+                             f"({unpacked} bytes), got {member} bytes")
         self.upload_expiry = parse_duration(self.upload_expiry, f"{where}: upload_expiry")
         for name in ("max_concurrent_uploads", "request_burst", "enroll_per_minute", "triage_queue"):
             value = getattr(self, name)
@@ -96,6 +106,17 @@ class CollectorConfig:
 
 
 KEYS = tuple(f.name for f in fields(CollectorConfig))
+_INSPECT_MEMBER, _INSPECT_TOTAL = 64 << 20, 512 << 20  # `medic bundles inspect`'s caps (kernel Limits), the floor
+
+
+def unpacked_caps(config: CollectorConfig) -> tuple[int, int]:
+    """(max_member_size, max_unpacked_size) in bytes: as configured, else derived from max_bundle_size so that a
+    bundle the collector accepts in size is not refused by the reader: members may unpack to twice the bundle
+    (gzip of logs; a bomb still stops there, before anything is written), one member to a quarter of it, never
+    below what `medic bundles inspect` allows."""
+    unpacked = config.max_unpacked_size or max(_INSPECT_TOTAL, 2 * config.max_bundle_size)
+    member = config.max_member_size or min(unpacked, max(_INSPECT_MEMBER, config.max_bundle_size // 4))
+    return member, unpacked
 
 
 def load(directory: Path) -> CollectorConfig:

@@ -2,7 +2,9 @@
 fsync'ed; only then is the new offset recorded and acknowledged. A checksum mismatch, a body past the declared
 length or a dropped connection truncates the file back to the acknowledged offset: nothing half-checked stays.
 A second PATCH for an upload that is being written waits up to BUSY_WAIT seconds for the first to end (a killed
-agent's PATCH ends as soon as its connection drops), then gets 423 Locked (409 is kept for a wrong offset).
+agent's PATCH ends as soon as its connection drops), then gets 423 Locked (409 is kept for a wrong offset). A
+PATCH whose client has ended the connection with fewer bytes queued than its body still needs stops at once
+(peer.py) instead of reading, hashing and writing what it would truncate away.
 
 Speed: reading the next block off the connection overlaps hashing and writing the previous one (a worker
 thread); the writeback of every few MiB is started while the body still arrives, without waiting for it
@@ -25,6 +27,7 @@ from starlette.responses import Response
 
 from medic.plugins.collector.arrival import finish_upload
 from medic.plugins.collector.context import Collector
+from medic.plugins.collector.peer import gone_short, raw_socket
 from medic.plugins.collector.problems import TUS_VERSION, Problem
 from medic.plugins.collector.verify import verifier_for
 from medic.plugins.collector.writeback import start_writeback
@@ -38,6 +41,10 @@ BUSY_WAIT = 3.0  # seconds a request waits for the PATCH writing its upload to e
 
 class TooLong(Exception):
     pass
+
+
+class PeerGone(Exception):
+    """The client ended the connection and the bytes still queued cannot finish the body (peer.py)."""
 
 
 def checksum(header: str) -> tuple[Any, bytes]:
@@ -94,9 +101,11 @@ def _discard(f: BinaryIO, offset: int) -> None:
 
 async def receive(request: Request, sink: _Sink, room: int) -> int:
     """Stream the body into the sink: its length, at most ``room`` bytes (else TooLong). One block is being
-    written while the next one is read."""
+    written while the next one is read; before each, a client gone with the body unfinished stops it (PeerGone)."""
     loop = asyncio.get_running_loop()
     pending, total = bytearray(), 0
+    sock, declared = raw_socket(request.scope), request.headers.get("content-length", "")
+    length = int(declared) if declared.isdigit() else -1
     writing: asyncio.Future[None] | None = None
     try:
         async for chunk in request.stream():
@@ -105,6 +114,8 @@ async def receive(request: Request, sink: _Sink, room: int) -> int:
                 raise TooLong
             pending += chunk
             if len(pending) >= WRITE_SIZE:
+                if length >= 0 and gone_short(sock, length - total):
+                    raise PeerGone
                 if writing is not None:
                     await writing
                 writing = loop.run_in_executor(None, sink.write, bytes(pending))
@@ -165,7 +176,7 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
                 await to_thread.run_sync(_discard, f, offset)
                 raise Problem(460, "Checksum Mismatch", "the body does not match Upload-Checksum; bytes discarded",
                               "Upload-Checksum")
-        except (TooLong, ClientDisconnect, OSError) as exc:
+        except (TooLong, ClientDisconnect, PeerGone, OSError) as exc:
             await to_thread.run_sync(_discard, f, offset)
             if isinstance(exc, TooLong):
                 raise Problem(413, "Content Too Large", "the body goes past Upload-Length", "Upload-Offset") from exc

@@ -36,8 +36,12 @@ MACHINES = {"x86_64": "manylinux2014_x86_64", "aarch64": "manylinux2014_aarch64"
 SKIP = {"__pycache__"}
 PYZ_NAME = "medic-agent.pyz"
 
-BOOTSTRAP = '''"""medic-agent as one file: extract once into a private cache, then run the agent (Python >= 3.9)."""
-import hashlib, os, platform, shutil, sys, tempfile, zipfile
+BOOTSTRAP = '''"""medic-agent as one file: extract once into a private cache, then run the agent (Python >= 3.9).
+
+Every start hashes the whole archive (0.3 ms for its 0.5 MiB) so that its extraction is named by its content: a
+changed archive never runs another's code. Only the first start of an archive imports what extracting needs
+(shutil, tempfile, zipfile): a restarted agent (after a kill, or the one line run again) does not pay for them."""
+import hashlib, os, sys
 
 
 def _target():
@@ -46,9 +50,11 @@ def _target():
         key = hashlib.sha256(handle.read()).hexdigest()[:16]
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     base = os.environ.get("MEDIC_AGENT_CACHE") or os.path.join(cache, "medic-agent")
-    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(platform.machine().lower(), platform.machine().lower())
+    name = os.uname().machine.lower()  # what platform.machine() answers on Linux, without importing platform
+    machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(name, name)
     target = os.path.join(base, key)
     if not os.path.isdir(target):
+        import shutil, tempfile, zipfile
         os.makedirs(base, mode=0o700, exist_ok=True)
         tmp = tempfile.mkdtemp(dir=base, prefix=".extract-")
         with zipfile.ZipFile(archive) as pyz:  # every name was written by medic's pyz builder: no ".." in them
@@ -120,6 +126,7 @@ def _key(wheels: dict[str, Path]) -> str:
         for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
     digest.update(" ".join(sorted(w.name for w in wheels.values())).encode())
+    digest.update(BOOTSTRAP.encode())  # a new bootstrap is a new archive too
     return digest.hexdigest()
 
 

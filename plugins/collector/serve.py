@@ -11,9 +11,11 @@ import uvicorn
 from medic.core.session import Session
 from medic.plugins.collector import config as config_mod
 from medic.plugins.collector.app import build_app
+from medic.plugins.collector.caps import bundle_limits
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.deployed import DeployedTriage, arrival_hooks
 from medic.plugins.collector.keys import certificate_pin
+from medic.plugins.collector.peer import TransportScopeProtocol
 from medic.plugins.collector.triage import TriageQueue
 from medic.plugins.server.settings import prepare
 
@@ -36,10 +38,13 @@ def serve(directory: Path, bind: str | None = None) -> int:
         if not path.is_file():
             raise config_mod.UsageError(f"{directory}: {what} {path}: no such file (TLS is required)")
     session = Session()
+    limits = bundle_limits(cfg)  # the triage's bundle: target reads what arrival accepted, under the same caps
+    session.config["bundle"] = {**(session.config.get("bundle") or {}), "max_member_bytes": limits.max_member_bytes,
+                                "max_total_bytes": limits.max_total_bytes}
     triage, hooks = arrival(session, cfg.triage_playbook, cfg.triage_queue)
     col = Collector.open(directory, hooks=hooks, triage=triage)
     server = uvicorn.Server(uvicorn.Config(
-        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http="httptools",
+        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http=TransportScopeProtocol,
         lifespan="off", log_level="warning", server_header=False, timeout_graceful_shutdown=5))
     via = f"; triage through {triage.deployment} at {triage.settings.url}" if isinstance(triage, DeployedTriage) \
         else ""

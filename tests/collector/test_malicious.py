@@ -185,7 +185,9 @@ def server_temp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory: pytest.TempPathFactory, server_temp: Path) -> Iterator[Running]:
-    running = start_collector(tmp_path_factory.mktemp("malicious"), "enroll_per_minute: 600\n",
+    # max_bundle_size 256 MiB derives the reader's caps of `medic bundles inspect` (64 MiB a member, 512 MiB in
+    # all): the bomb's 600 MiB and the 2 GiB member are over them (test_caps.py: caps that follow the config)
+    running = start_collector(tmp_path_factory.mktemp("malicious"), "enroll_per_minute: 600\nmax_bundle_size: 256MiB\n",
                               {"TMPDIR": str(server_temp)})
     try:
         yield running

@@ -144,6 +144,13 @@ def test_the_one_file_agent_from_the_collector_runs_isolated(collector: Running,
     helped = subprocess.run([python, "-I", str(pyz), "--help"], capture_output=True, text=True, cwd=clean,
                             env=env, timeout=120)
     assert helped.returncode == 0 and "medic-agent" in helped.stdout, helped.stderr
+    # extracted once: a restart neither extracts again nor imports what extracting needs
+    again = subprocess.run([python, "-I", "-X", "importtime", str(pyz), "--version"], capture_output=True,
+                           text=True, cwd=clean, env=env, timeout=120)
+    imported = {line.rsplit("|", 1)[1].strip() for line in again.stderr.splitlines() if line.count("|") == 2}
+    assert again.returncode == 0 and "medic.agent.cli" in imported, again.stderr[-2000:]
+    assert not imported & {"zipfile", "tempfile", "platform"}, sorted(imported)  # (shutil: argparse's --version)
+    assert len(list((tmp_path / "home" / ".cache" / "medic-agent").iterdir())) == 1
     # the one-click line: enroll, collect, redact, upload, verify the receipt, print the case id (--keep: look at it)
     collected = subprocess.run([python, "-I", str(pyz), "collect", "--quiet", "--profile", "network", "--upload",
                                 collector.server.url, "--code", collector.code("pyz"), "--pin", _pin(collector),

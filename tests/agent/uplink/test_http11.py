@@ -8,7 +8,9 @@ import threading
 
 import pytest
 
-from medic.agent.uplink.http11 import MAX_BODY, BadResponse, Connection
+from medic.agent.uplink.errors import UplinkError
+from medic.agent.uplink.http11 import MAX_BODY, BadResponse, Connection, UnsafeRequest
+from medic.agent.uplink.transport import Server
 
 
 def _exchange(answer: bytes, method: str = "GET", body: bytes | None = None
@@ -90,3 +92,36 @@ def test_a_head_answer_has_no_body_whatever_its_length_says() -> None:
 def test_what_is_not_http_is_an_error(answer: bytes, error: type[Exception]) -> None:
     with pytest.raises(error):
         _exchange(answer)
+
+
+@pytest.mark.parametrize("method, target, headers", [
+    ("GET", "/files/1\r\nX-Injected: 1", {}),
+    ("GET", "/files/1\n", {}),
+    ("GET", "/files/1\x00", {}),
+    ("GET", "/files/1 HTTP/1.0", {}),
+    ("GET\r\n", "/files/1", {}),
+    ("PATCH", "/files/1", {"Upload-Offset": "0\r\nAuthorization: Bearer other"}),
+    ("PATCH", "/files/1", {"Upload-Checksum": "sha256 x\ny"}),
+    ("PATCH", "/files/1", {"Upload-Metadata": "a\x00b"}),
+    ("PATCH", "/files/1", {"X-Bad\r\nName": "1"}),
+])
+def test_cr_lf_or_nul_in_a_request_is_refused_before_anything_is_sent(method: str, target: str,
+                                                                      headers: dict[str, str]) -> None:
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        with pytest.raises(UnsafeRequest, match="would end it early"):
+            Connection(ours, "collector:8443").request(method, target, headers, b"body")
+        theirs.setblocking(False)
+        with pytest.raises(BlockingIOError):
+            theirs.recv(1)  # not a byte was written
+
+
+def test_the_agent_refuses_a_server_location_with_a_nul_in_one_line() -> None:
+    """Through the transport: one UplinkError (exit 5, the bundle kept), not a traceback or a split request."""
+    server = Server("https://127.0.0.1:1", pin="sha256:" + "0" * 64)
+    ours, theirs = socket.socketpair()
+    server._conn = Connection(ours, "127.0.0.1:1")  # no TLS needed: nothing is sent
+    with theirs, pytest.raises(UplinkError, match=r"^https://127.0.0.1:1: not sent: the request's target holds"):
+        server.request("HEAD", server.location_path("https://127.0.0.1:1/files/ab%00\x00cd"))
+    server.close()
+    assert UplinkError.exit_code == 5
