@@ -40,6 +40,9 @@ def register(sub: Any) -> None:
     s.add_argument("--cases-page", nargs="?", const="127.0.0.1:8081", metavar="HOST:PORT",
                    help="also serve the read-only cases page (default 127.0.0.1:8081), as medic casespage does")
     s.add_argument("--token-file", metavar="FILE", help="the cases page's token file (needed beyond loopback)")
+    s.add_argument("--start", choices=("warm", "cold"), default="warm",
+                   help="warm (default): fork each run's process from one that imported Prefect and medic once, "
+                        "as medic worker does; cold: a fresh `python -m prefect.engine` per run, Prefect's own way")
     s.set_defaults(func=cmd_serve)
     w = sub.add_parser("worker", help="run a Prefect process worker for medic's work pool",
                        description="Run a process worker that takes runs of medic's deployments from the work "
@@ -124,6 +127,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve_in_background(args.cases_page, args.token_file)
     from prefect import serve
 
+    if args.start == "warm":
+        from medic.flows.warm_serve import use_warm_starts
+
+        use_warm_starts()
     print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
           file=sys.stderr)
     with server_errors():
