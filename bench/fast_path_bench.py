@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true")
     parser.add_argument("--warm-worker", action="store_true", help="then the same through medic worker --start warm")
     parser.add_argument("--query-seconds", type=float, default=0.5, help="the warm worker's poll (default 0.5 s)")
+    parser.add_argument("--medic-serve", action="store_true",
+                        help="then the same through medic serve --playbook triage (warm starts, poll 1 s)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -192,14 +194,50 @@ def main() -> None:
         if args.breakdown:
             print("last triage run, from the server's timestamps:")
             print(breakdown(last))
-        if args.warm_worker:
+        if args.warm_worker or args.medic_serve:
             os.killpg(procs.pop().pid, signal.SIGTERM)  # the serve() process: the worker takes triage from here
+        if args.medic_serve:
+            served = medic_serve(http, client_env, base, procs)
+            timed_runs("medic serve --playbook triage (warm starts, poll 1 s)", http, ids["medic-playbook/triage"],
+                       client_env, args)
+            os.killpg(served.pid, signal.SIGINT)
+            served.wait(timeout=60)
+            procs.remove(served)
+        if args.warm_worker:
             warm_worker(http, ids["medic-playbook/triage"], client_env, base, args, procs)
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def medic_serve(http: httpx.Client, env: dict[str, str], base: Path, procs: list[subprocess.Popen[bytes]]
+                ) -> subprocess.Popen[bytes]:
+    """``medic serve --playbook triage``: Prefect's runner with medic's warm starts (flows.warm_serve)."""
+    proc = subprocess.Popen([str(REPO / ".venv/bin/medic"), "serve", "--playbook", "triage"], env=env, cwd=REPO,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=open(base / "medic-serve.log", "wb"))  # noqa: SIM115
+    procs.append(proc)
+    time.sleep(5)  # its deployment is applied again (same id), then polled
+    wait_for("medic serve", lambda: _ready(http, "medic-playbook/triage"))
+    return proc
+
+
+def timed_runs(label: str, http: httpx.Client, triage_id: str, env: dict[str, str], args: argparse.Namespace
+               ) -> None:
+    submit_and_follow(http, triage_id)  # the first run warms the forkserver and the OS caches
+    cli, followed = [], []
+    for _ in range(args.repeat):
+        followed.append(submit_and_follow(http, triage_id)[0])
+        cli.append(medic_run(env))
+    print(f"{label}:")
+    print(f"{'medic run triage (fast path, whole command)':<52} median {statistics.median(cli):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in cli)}]")
+    print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in followed)}]")
+    if args.breakdown:
+        phases(http, env, args.repeat)
 
 
 def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: Path, args: argparse.Namespace,
