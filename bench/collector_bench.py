@@ -11,7 +11,8 @@ boundary plus a random fraction of one chunk's time (from the pair's uninterrupt
 random place in the PATCH in flight.
 
 The bundle is a real medic bundle of random members (so the collector verifies and signs a receipt); ``--mib
-1024`` is the issue's size (the collector's reader caps follow its max_bundle_size, 1 GiB by default: caps.py).
+1023`` is the issue's 1 GiB: a file of 1023.1 MiB, under the collector's default max_bundle_size of 1 GiB, whose
+reader caps follow it (caps.py); 1024 MiB of members make a file a little over it (413).
 Each agent run enrolls a new agent (the collector answers a bundle an agent already delivered from its dedupe).
 
 ``--agent pyz`` (with ``--kills``): the agent is the one-file ``medic-agent.pyz`` fetched from the collector, run
