@@ -145,7 +145,7 @@ def fold_key(block: bytes) -> bytes:
     replaces); the price is that messages differing only in words spelled with the letters a-f ("bad"/"dead")
     share a key. :func:`fold` makes the readable text of the few keys that are reported.
     """
-    key = block.translate(_TO_ZERO)
+    key = block.translate(_TO_ZERO).replace(b"0000", b"0")  # one pass shortens the long runs: fewer passes below
     while b"00" in key:
         key = key.replace(b"00", b"0")
     while b"0.0" in key:  # decimals and dotted numbers (addresses, versions) alike
@@ -168,10 +168,10 @@ class Tally:
             return
         keys = fold_key(b"\n".join(lines)).split(b"\n")
         self.counts.update(keys)
+        firsts = dict(zip(reversed(keys), reversed(lines)))  # each key's first line in this block (at C speed)
         examples = self.examples
-        for key, line in zip(keys, lines):
-            if key not in examples:
-                examples[key] = line[: self.example_len]
+        for key in firsts.keys() - examples.keys():
+            examples[key] = firsts[key][: self.example_len]
         if len(self.counts) > self.limit:
             self.counts = Counter(dict(self.counts.most_common(self.limit // 2)))
             self.examples = {k: examples[k] for k in self.counts if k in examples}
