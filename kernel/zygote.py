@@ -21,21 +21,22 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import pickle
-import select
 import signal
-import socket
-import struct
-import subprocess
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec, run_probe
 
+if TYPE_CHECKING:
+    import socket
+
+# pickle, select, socket and subprocess are imported where used: core/deadline.py imports this module on every
+# run, inline ones included, and most never start a zygote (about 5 ms of start-up, bench/README-logs.md)
+
 MAX_MESSAGE = 1 << 20  # a request (mostly the environment) larger than this is forked by the caller instead
-_PID = struct.Struct("!q")
+_PID_SIZE = 8  # a pid on the socket: 8 bytes, big-endian, signed (0: not taken)
 _BOOT = "import sys; sys.path[:] = sys.argv[2:]; from medic.kernel.zygote import serve; serve(int(sys.argv[1]))"
 
 
@@ -43,6 +44,9 @@ class Zygote:
     """The caller's side: the zygote process and the socket to it (one request at a time)."""
 
     def __init__(self) -> None:
+        import socket
+        import subprocess
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._sock, self._lock = ours, threading.Lock()
         with theirs:
@@ -51,6 +55,9 @@ class Zygote:
 
     def spawn(self, spec: ProbeSpec, call: ProbeCall, write_fd: int) -> int:
         """Start ``spec`` on ``call`` in a child of the zygote writing to ``write_fd``: its pid, 0 if not taken."""
+        import pickle
+        import socket
+
         fn = spec.collect
         if getattr(fn, "spec", None) is not spec or "<locals>" in fn.__qualname__:
             return 0  # the zygote could not find this spec again by the function's name
@@ -60,17 +67,21 @@ class Zygote:
         with self._lock:
             try:
                 socket.send_fds(self._sock, [request], [write_fd])
-                answer = self._sock.recv(_PID.size)
+                answer = self._sock.recv(_PID_SIZE)
             except OSError:
                 return 0
-        return _PID.unpack(answer)[0] if len(answer) == _PID.size else 0
+        return int.from_bytes(answer, "big", signed=True) if len(answer) == _PID_SIZE else 0
 
     def release(self, pid: int) -> None:
         """The caller is done with child ``pid`` (its group killed): the zygote may reap it."""
+        import pickle
+
         with self._lock, contextlib.suppress(OSError):
             self._sock.send(pickle.dumps(("release", pid)))
 
     def close(self) -> None:
+        import subprocess
+
         self._sock.close()  # the zygote sees the end, kills what is left of its children and exits
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
@@ -110,6 +121,10 @@ os.register_at_fork(after_in_child=_zygote.clear)  # a forked child's socket is 
 
 def serve(fd: int) -> None:
     """The zygote's loop: fork a child per request, reap released children, end when the caller goes away."""
+    import pickle
+    import select
+    import socket
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle: it ends the probes itself
     sock = socket.socket(fileno=fd)
     children: set[int] = set()
@@ -137,7 +152,7 @@ def serve(fd: int) -> None:
         pid = _fork(sock, request[1:], fds[0]) if fds else 0
         if pid:
             children.add(pid)
-        sock.send(_PID.pack(pid))
+        sock.send(pid.to_bytes(_PID_SIZE, "big", signed=True))
 
 
 def _fork(sock: socket.socket, request: tuple[Any, ...], write_fd: int) -> int:
@@ -177,6 +192,8 @@ def _find(module: str, qualname: str) -> ProbeSpec:
 
 def write_result(write_fd: int, spec: ProbeSpec, call: ProbeCall) -> None:
     """In a probe child: run the probe and write its pickled result to the pipe (the caller unpickles it)."""
+    import pickle
+
     outcome = run_probe(spec, call)
     try:
         payload = pickle.dumps(outcome)
