@@ -1,7 +1,7 @@
 """Benchmark: logs.error_rate's scan (probe log_scan) side by side with grep -ciE, as whole processes on both sides.
 
 Usage: .venv/bin/python bench/logs_bench.py [--size-mb 200] [--repeat 5] [--error-pct 2] [--path
-/tmp/medic-bench-200mb.log] [--parts N] [--other TREE]
+/tmp/medic-bench-200mb.log] [--parts N] [--other TREE] [--installed VENV]
 
 Generates the log once (kept in /tmp for later runs), warms the page cache, then in each repetition runs, in
 turn (the order reversed every second repetition, so neither side always runs first): the whole ``grep -ciE
@@ -14,6 +14,8 @@ alone and for both whole processes, each repetition's pair, and the load average
 >= 1/3 of grep's throughput for the scan, >= 0.5 for the whole processes (issue 12), RSS < 100 MB, top messages
 included. ``--parts N`` makes the in-process scan read the file as at most N parts (1: one grep) whatever the
 load; ``medic run`` always uses its default (one part per usable core, one grep when the machine is busy).
+``--installed VENV`` also times ``medic run`` of a venv where medic is installed from its wheels, as users install
+it (the checkout's editable install adds a meta-path finder to every start-up), run from outside the checkout.
 """
 
 from __future__ import annotations
@@ -113,10 +115,14 @@ def run_medic(path: Path, engine: str, parts: int = 0) -> dict[str, object]:
     return result
 
 
-def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None) -> tuple[float, float, int, int]:
-    """The whole ``medic run`` process (of this checkout, or of ``tree`` with its own venv): wall and CPU seconds,
-    the match count it reported and its peak RSS in KiB (``wait4``: the medic process, not its children)."""
-    python = str(tree / ".venv/bin/python") if tree else sys.executable
+def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None,
+                venv: Path | None = None) -> tuple[float, float, int, int]:
+    """The whole ``medic run`` process (of this checkout, of ``tree`` with its own venv, or of an installed
+    ``venv`` run from /): wall and CPU seconds, the match count it reported and its peak RSS in KiB (``wait4``:
+    the medic process, not its children)."""
+    python = str(tree / ".venv/bin/python") if tree else str(venv / "bin/python") if venv else sys.executable
+    if venv:
+        tree, env = Path("/"), {k: v for k, v in env.items() if k != "PYTHONPATH"}
     cpu, started = _cpu(), time.perf_counter()
     proc = subprocess.Popen([python, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline", "--json"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tree)
@@ -159,6 +165,7 @@ def main() -> int:
     ap.add_argument("--parts", type=int, default=0, help="the in-process scan: at most N parts (0: its default)")
     ap.add_argument("--python-engine", action="store_true", help="also time the pure-Python engine (slow)")
     ap.add_argument("--other", type=Path, help="also time `medic run` of this checkout (its .venv), in pairs")
+    ap.add_argument("--installed", type=Path, metavar="VENV", help="also time `medic run` of this venv (wheels)")
     args = ap.parse_args()
     if not args.path.exists() or abs(args.path.stat().st_size - args.size_mb * 2**20) > 2**20:
         print(f"generating {args.size_mb} MB log at {args.path} ...", flush=True)
@@ -171,10 +178,12 @@ def main() -> int:
     run_command(playbook, env)  # byte-code compiled once, like an installed medic (and its plugin index written)
     if args.other:
         run_command(playbook, env, args.other)
+    if args.installed:
+        run_command(playbook, env, venv=args.installed)
     load_before = os.getloadavg()[0]
     t: dict[str, list[float]] = {k: [] for k in ("grep", "grep_cpu", "scan", "whole", "whole_cpu", "run",
                                                  "run_cpu", "other", "other_cpu", "python", "fixed",
-                                                 "fixed_cpu")}
+                                                 "fixed_cpu", "installed", "installed_cpu")}
     matches = grep_count = command_count = 0
     medic_rss: list[int] = []
     run_rss: list[int] = []
@@ -212,8 +221,14 @@ def main() -> int:
         t["other"].append(wall)
         t["other_cpu"].append(cpu)
 
+    def installed() -> None:
+        wall, cpu, _count, _rss = run_command(playbook, env, venv=args.installed)
+        t["installed"].append(wall)
+        t["installed_cpu"].append(cpu)
+
     for i in range(args.repeat):
-        order = [grep, scan, command, fixed, *([other] if args.other else [])]
+        order = [grep, scan, command, fixed, *([other] if args.other else []),
+                 *([installed] if args.installed else [])]
         for step in order if i % 2 == 0 else order[::-1]:  # every second repetition in the reverse order
             step()
         if args.python_engine:
@@ -240,6 +255,8 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
             ("medic run, a one-line log (fixed)", _median(t["fixed"]), _median(t["fixed_cpu"]))]
     if t["other"]:
         rows.append((f"medic run of {args.other}", _median(t["other"]), _median(t["other_cpu"])))
+    if t["installed"]:
+        rows.append(("medic run, installed from wheels", _median(t["installed"]), _median(t["installed_cpu"])))
     if t["python"]:
         rows.append(("log_scan, pure-Python engine", _median(t["python"]), None))
     for label, wall, cpu in rows:
@@ -251,6 +268,10 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
           f"{_median(pairs):.2f}; target >= 0.5)")
     print(f"medic run's fixed cost (one-line log) against twice grep's whole process: {_median(t['fixed']):.3f} s vs "
           f"{2 * g:.3f} s (the target needs the whole run, scan included, within the latter)")
+    if t["installed"]:
+        pairs = [a / b for a, b in zip(t["grep"], t["installed"], strict=True)]
+        print(f"each repetition, grep / installed medic run wall: {', '.join(f'{p:.2f}' for p in pairs)} (median "
+              f"{_median(pairs):.2f}; target >= 0.5)")
     if t["other"]:
         per = [a / b for a, b in zip(t["run"], t["other"], strict=True)]
         print(f"each repetition, this medic run / {args.other}'s: {', '.join(f'{p:.2f}' for p in per)} "

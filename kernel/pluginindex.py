@@ -21,6 +21,7 @@ from typing import Any
 
 FORMAT = 1
 _STDLIB = os.path.dirname(os.__file__)
+KEEP = 20  # index files kept per cache directory: one per interpreter and import path (venvs, checkouts)
 
 
 def cache_path() -> Path:
@@ -89,6 +90,22 @@ def write(expected: dict[str, Any], content: dict[str, Any]) -> None:
         os.replace(tmp, path)
     except OSError:
         return
+    prune(path.parent)
+
+
+def prune(directory: Path, keep: int = KEEP) -> None:
+    """Remove all but the ``keep`` most recently written indexes: every new venv, checkout or upgrade writes one
+    of its own, and nothing else would ever remove those nobody uses any more (a removed one is only rebuilt)."""
+    import contextlib  # here, as tempfile: only a rebuild pays for it
+
+    try:
+        found = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(directory)
+                 if e.name.startswith("plugins-") and e.name.endswith(".json")]
+    except OSError:
+        return
+    for _mtime_ns, stale in sorted(found, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
 
 
 def content(pm: Any, origins: dict[str, Any], values: dict[str, str], log: list[tuple[str, str, str, bool]],
