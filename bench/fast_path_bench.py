@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import shutil
 import signal
 import socket
@@ -113,13 +114,22 @@ def submit_and_follow(http: httpx.Client, deployment_id: str) -> tuple[float, di
 
 
 def medic_run(env: dict[str, str]) -> float:
-    started = time.perf_counter()
+    return medic_run_timed(env)[0]
+
+
+def medic_run_timed(env: dict[str, str]) -> tuple[float, float, float, str]:
+    """The whole command's wall, its CPU (user + system of the child), when it started (epoch) and its run id."""
+    before = os.times()
+    started_at, started = time.time(), time.perf_counter()
     done = subprocess.run([str(REPO / ".venv/bin/medic"), "run", "triage", "--submit", "server"], env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = os.times()
     if done.returncode not in (0, 1):
         raise SystemExit(f"medic run triage: exit {done.returncode}\n{done.stderr[-2000:]}")
-    return wall
+    found = re.search(r"\(([0-9a-f-]{36})\)", done.stderr)
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, started_at, found.group(1) if found else ""
 
 
 def breakdown(run: dict[str, Any]) -> str:
@@ -219,6 +229,50 @@ def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: P
     if args.breakdown:
         print("last followed triage run, from the server's timestamps:")
         print(breakdown(runs[-1]))
+        phases(http, env, args.repeat)
+
+
+def phases(http: httpx.Client, env: dict[str, str], repeat: int) -> None:
+    """Where a whole ``medic run triage`` goes, median of ``repeat`` runs: the server's timestamps of its flow
+    run, its states, task runs and artifacts, against when the command started and ended (same clock)."""
+    rows: dict[str, list[float]] = {}
+    cpus = []
+    for _ in range(repeat):
+        wall, cpu, started_at, run_id = medic_run_timed(env)
+        cpus.append(cpu)
+        if not run_id:
+            continue
+        for name, seconds in run_phases(http, run_id, started_at, started_at + wall).items():
+            rows.setdefault(name, []).append(seconds)
+    print(f"whole medic run triage, by phase (median of {repeat}; CPU of the command: median "
+          f"{statistics.median(cpus):.2f} s):")
+    for name, values in rows.items():
+        print(f"  {name:<58} {statistics.median(values):6.3f} s  [{', '.join(f'{v:.2f}' for v in values)}]")
+
+
+def run_phases(http: httpx.Client, run_id: str, started_at: float, ended_at: float) -> dict[str, float]:
+    def at(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    run = http.get(f"flow_runs/{run_id}").json()
+    states = {st["type"]: at(st["timestamp"]) for st in http.get("flow_run_states/", params={"flow_run_id": run_id}
+                                                                  ).json()}
+    tasks = http.post("task_runs/filter", json={"flow_runs": {"id": {"any_": [run_id]}}}).json()
+    arts = http.post("artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
+    created, end = at(run["created"]), at(run["end_time"])
+    pending, running = states.get("PENDING", created), states.get("RUNNING", created)
+    first = min((at(t["start_time"]) for t in tasks if t.get("start_time")), default=running)
+    last = max((at(t["end_time"]) for t in tasks if t.get("end_time")), default=first)
+    art = max((at(a["created"]) for a in arts), default=last)
+    return {"CLI start to the run created (Python, imports, GET deployment, POST)": created - started_at,
+            "created -> Pending (the worker's poll picks it up)": pending - created,
+            "Pending -> Running (fork, engine set-up, flow loaded)": running - pending,
+            "Running -> first task starts (session, playbook, targets, tags)": first - running,
+            f"first task start -> last task end ({len(tasks)} task runs)": last - first,
+            "last task end -> last artifact created (history, publish)": art - last,
+            "last artifact -> run ends (final state)": end - art,
+            "run ends -> command exits (follow poll, artifacts, table)": ended_at - end,
+            "whole command": ended_at - started_at}
 
 
 def _ok(http: httpx.Client, path: str) -> bool:
