@@ -12,8 +12,9 @@ and, for each worker count W, W ``medic worker`` processes; then runs, interleav
     medic fleet run ssh-triage --inventory INV --shards 2W --wait
 
 Each fleet run must report every host exactly once (its shard results) with no unreachable host. For each it
-records the wall time of the command, the peak RSS of all medic processes together (the fleet command, the
-workers and their flow-run processes, sampled every 100 ms) and their CPU time. Prints medians and ratios
+records the wall time of the command, the peaks of summed RSS, PSS and USS of all medic processes together (the
+fleet command, the workers, their forkservers and flow-run processes, sampled every 100 ms, with a breakdown by
+kind at the peak: bench/fleet_memory.py) and their CPU time. Prints medians and ratios
 (1 worker / Ansible, 2 / 1, 4 / 2, PostgreSQL / SQLite), the "database is locked" lines of each run (server log,
 workers' and fleet's output) and the load average after each run, and writes the figures to
 bench/results/fleet-*.json. Needs root (sshd), psutil; PostgreSQL (Debian postgresql-15) for --db postgres.
@@ -39,6 +40,7 @@ import fleet_db
 import httpx
 import psutil
 from fleet_db import LOCKED
+from fleet_memory import MemorySampler, print_memory
 from fleet_timeline import MachineCpu, fleet_timeline, phases, print_timeline
 from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, write_inventory
 
@@ -46,11 +48,10 @@ POOL = "fleetbench"
 
 
 class Sampler:
-    """Peak summed RSS and total CPU time of some process trees (roots added while it runs)."""
+    """Total CPU time of some process trees (roots added while it runs)."""
 
     def __init__(self, roots: list[int]) -> None:
         self.roots = list(roots)
-        self.peak = 0
         self.cpu: dict[int, float] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -58,22 +59,19 @@ class Sampler:
 
     def _loop(self) -> None:
         while not self.done.is_set():
-            total = 0
             for root in list(self.roots):
                 with contextlib.suppress(psutil.Error):
                     top = psutil.Process(root)
                     for p in [top, *top.children(recursive=True)]:
                         with contextlib.suppress(psutil.Error):
-                            total += p.memory_info().rss
                             t = p.cpu_times()
                             self.cpu[p.pid] = t.user + t.system
-            self.peak = max(self.peak, total)
             self.done.wait(0.1)
 
     def stop(self) -> dict[str, float]:
         self.done.set()
         self.thread.join()
-        return {"peak_rss_mb": self.peak / 2**20, "cpu_s": sum(self.cpu.values())}
+        return {"cpu_s": sum(self.cpu.values())}
 
 
 def start_workers(count: int, env: dict[str, str], logs: Path, start: str, tag: str
@@ -136,12 +134,13 @@ def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, e
     t0, started = time.time(), time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
+    memory = MemorySampler(proc.pid, [w.pid for w in workers])
     machine = MachineCpu({"server": [server.process.pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab,
                          server.db_data)
     out, err = proc.communicate()
     wall = time.monotonic() - started
-    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), "cpu": machine.stop(wall),
-                         "locked_fleet": (out + err).count(LOCKED)}
+    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), **memory.stop(),
+                         "cpu": machine.stop(wall), "locked_fleet": (out + err).count(LOCKED)}
     if proc.returncode not in (0, 1) or "shard results in " not in err:
         raise FleetFailed(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
                           f"{err[-2000:]}", m)
@@ -244,10 +243,12 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
         print(f"{key} failed ({m['locked']} '{LOCKED}'): {error[-600:]}", flush=True)
         failures.append({"run": key, "error": error[-2000:], **m})
         return None
-    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  CPU {m['cpu_s']:6.1f} s  "
+    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  PSS {m['peak_pss_mb']:6.0f} MB  "
+          f"CPU {m['cpu_s']:6.1f} s  "
           f"exit {m['rc']}  attempts {m['attempts']}  '{LOCKED}' {m['locked']}  load {m['load'][0]:.1f}",
           flush=True)
     print(f"  CPU: {m['cpu']}")
+    print_memory(key, m)
     print_timeline(key, m["timeline"], m["wall_s"])
     return m
 
@@ -264,7 +265,8 @@ def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
     if len(dbs) > 1:
         pairs += [(f"{dbs[1]}:{w}", f"{dbs[0]}:{w}") for w in ("1w", "2w", "4w")]
     return {"hosts": n, "median_wall_s": med,
-            "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
+            **{f"peak_{x}_mb": {k: max(r[f"peak_{x}_mb"] for r in v) for k, v in runs.items() if v and k != "ansible"}
+               for x in ("rss", "pss", "uss")},
             "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in pairs if a in med and b in med},
             "per_host_s": {k: v / n for k, v in med.items()},
             "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
