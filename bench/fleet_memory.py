@@ -41,12 +41,12 @@ def rollup(pid: int) -> dict[str, int] | None:
 
 
 def _kind(proc: psutil.Process, under_forkserver: bool) -> str:
+    if under_forkserver:  # a forked run keeps its forkserver's command line: known by its parent only
+        return "flow runs"
     cmd = " ".join(proc.cmdline())
     if "forkserver" in cmd and "main(" in cmd:
         return "forkserver"
-    if under_forkserver or "prefect.engine" in cmd:
-        return "flow runs"
-    return "worker helpers"
+    return "flow runs" if "prefect.engine" in cmd else "worker helpers"
 
 
 def kinds_of(fleet: int, workers: list[int]) -> dict[int, str]:
