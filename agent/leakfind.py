@@ -211,7 +211,8 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
             strength = leakkeys.TOKEN
         elif word in ("public", "publishable", "host"):
             strength = leakkeys.NONE
-    if strength == leakkeys.NONE:
+    if strength == leakkeys.NONE or (strength in _SPACED_NEVER and key.lower() not in _DIRECTIVES  # (MasterAuth: weak)
+                                     and _only_spaced(text, start, end)):
         return None, 0
     span = _value_span(text, start, end)
     if span is None:
@@ -230,6 +231,20 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     if not leakkeys.secret_value(value, strength, spaced, prose):
         return None, vend
     return (vstart, vend, "secret_assignment", "key"), vend
+
+
+_SPACED_NEVER = (leakkeys.WEAK, leakkeys.TOKEN)  # keys whose value never follows a blank (may_be_secret)
+
+
+def _only_spaced(text: str, start: int, end: int) -> bool:
+    """True when ``_value_span`` finds no value or one after a blank only (`session opened`, `key "x"` is not):
+    the common case of a weak or token key in a log's prose. Only its plain path is judged (no `<key>`, no quote
+    before the key, no `name` just before it, no `--`: False there)."""
+    before = text[max(0, start - 12):start]
+    if (before and before[-1] in "<\"'") or "name" in before or text.startswith("--", start):
+        return False  # (--api-key X: a value after a blank counts)
+    after = _AFTER_KEY.match(text, end, _line_end(text, end))
+    return after is None or (after.group("sep").isspace() and not after.group("open"))
 
 
 def _variable(text: str, value: str, vstart: int) -> bool:

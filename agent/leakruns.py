@@ -16,6 +16,7 @@ from medic.agent.leakfind import Finding, b64decode
 from medic.agent.leaktokens import infix_token, vendor_token
 
 _HEX_DIGITS = "0123456789abcdef"
+_HEX_OR_DASH = _HEX_DIGITS + "-"
 # token runs: what [A-Za-z0-9_.+/~-]{20,}={0,2} finds, the maximal runs of 20+ of that alphabet, each with up
 # to two "=" after it
 _RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "_.+/~-")
@@ -44,8 +45,11 @@ def runs(text: str) -> Iterator[Finding]:
             continue
         end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
         run = text[start:end]
-        if not run.strip(_HEX_DIGITS):
-            continue  # lower-case hex (digests, ids): no vendor format (_vendor) and one case or digits only
+        if not run.strip(_HEX_OR_DASH):
+            # lower-case hex and dashes (digests, UUIDs, trace ids): no vendor format starts or holds one (the prefixes
+            # of that alphabet, dckr_, dapi, access, need a letter after hex; no infix is hex), and one case or digits
+            # only is never _standalone_secret
+            continue
         rule = _vendor(text, start, run)
         if rule:
             yield start, end, "token_format", rule

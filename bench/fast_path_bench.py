@@ -12,7 +12,12 @@ and ``bench-empty/empty`` (a flow that does nothing). Then, alternating, ``--rep
 Medians and the differences. ``--breakdown`` also prints, for the last triage run, where the time went (the
 timestamps Prefect records: created, scheduled start, Pending, Running, end).
 
-    .venv/bin/python bench/fast_path_bench.py --repeat 7 --breakdown
+``--warm-worker`` then measures the moonshot (submit to report <= 1.5 s): the serving process stops, ``medic
+deploy --pool bench-warm --playbook triage`` moves the triage deployment to a work pool, and ``medic worker
+--start warm`` (each run forked from a process that imported Prefect and medic once) polls it every
+``--query-seconds``; ``medic run triage`` is timed again, whole command, with the breakdown of a followed run.
+
+    .venv/bin/python bench/fast_path_bench.py --repeat 7 --breakdown [--warm-worker --query-seconds 0.5]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import base64
 import os
+import re
 import shutil
 import signal
 import socket
@@ -108,13 +114,22 @@ def submit_and_follow(http: httpx.Client, deployment_id: str) -> tuple[float, di
 
 
 def medic_run(env: dict[str, str]) -> float:
-    started = time.perf_counter()
+    return medic_run_timed(env)[0]
+
+
+def medic_run_timed(env: dict[str, str]) -> tuple[float, float, float, str]:
+    """The whole command's wall, its CPU (user + system of the child), when it started (epoch) and its run id."""
+    before = os.times()
+    started_at, started = time.time(), time.perf_counter()
     done = subprocess.run([str(REPO / ".venv/bin/medic"), "run", "triage", "--submit", "server"], env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
+    after = os.times()
     if done.returncode not in (0, 1):
         raise SystemExit(f"medic run triage: exit {done.returncode}\n{done.stderr[-2000:]}")
-    return wall
+    found = re.search(r"\(([0-9a-f-]{36})\)", done.stderr)
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return wall, cpu, started_at, found.group(1) if found else ""
 
 
 def breakdown(run: dict[str, Any]) -> str:
@@ -125,14 +140,18 @@ def breakdown(run: dict[str, Any]) -> str:
     if not (created and start and end):
         return "  (no timestamps)"
     waited, ran = (start - created).total_seconds(), (end - start).total_seconds()
-    return (f"  created -> Running (poll, fresh process, import Prefect and medic): {waited:.2f} s\n"
-            f"  Running -> end (the flow itself):                                   {ran:.2f} s")
+    return (f"  created -> Running (the poll, the run's process started): {waited:.2f} s\n"
+            f"  Running -> end (the flow itself):                         {ran:.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--breakdown", action="store_true")
+    parser.add_argument("--warm-worker", action="store_true", help="then the same through medic worker --start warm")
+    parser.add_argument("--query-seconds", type=float, default=0.5, help="the warm worker's poll (default 0.5 s)")
+    parser.add_argument("--medic-serve", action="store_true",
+                        help="then the same through medic serve --playbook triage (warm starts, poll 1 s)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -175,11 +194,123 @@ def main() -> None:
         if args.breakdown:
             print("last triage run, from the server's timestamps:")
             print(breakdown(last))
+        if args.warm_worker or args.medic_serve:
+            os.killpg(procs.pop().pid, signal.SIGTERM)  # the serve() process: the worker takes triage from here
+        if args.medic_serve:
+            served = medic_serve(http, client_env, base, procs)
+            timed_runs("medic serve --playbook triage (warm starts, poll 1 s)", http, ids["medic-playbook/triage"],
+                       client_env, args)
+            os.killpg(served.pid, signal.SIGINT)
+            served.wait(timeout=60)
+            procs.remove(served)
+        if args.warm_worker:
+            warm_worker(http, ids["medic-playbook/triage"], client_env, base, args, procs)
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def medic_serve(http: httpx.Client, env: dict[str, str], base: Path, procs: list[subprocess.Popen[bytes]]
+                ) -> subprocess.Popen[bytes]:
+    """``medic serve --playbook triage``: Prefect's runner with medic's warm starts (flows.warm_serve)."""
+    proc = subprocess.Popen([str(REPO / ".venv/bin/medic"), "serve", "--playbook", "triage"], env=env, cwd=REPO,
+                            start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=open(base / "medic-serve.log", "wb"))  # noqa: SIM115
+    procs.append(proc)
+    time.sleep(5)  # its deployment is applied again (same id), then polled
+    wait_for("medic serve", lambda: _ready(http, "medic-playbook/triage"))
+    return proc
+
+
+def timed_runs(label: str, http: httpx.Client, triage_id: str, env: dict[str, str], args: argparse.Namespace
+               ) -> None:
+    submit_and_follow(http, triage_id)  # the first run warms the forkserver and the OS caches
+    cli, followed = [], []
+    for _ in range(args.repeat):
+        followed.append(submit_and_follow(http, triage_id)[0])
+        cli.append(medic_run(env))
+    print(f"{label}:")
+    print(f"{'medic run triage (fast path, whole command)':<52} median {statistics.median(cli):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in cli)}]")
+    print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in followed)}]")
+    if args.breakdown:
+        phases(http, env, args.repeat)
+
+
+def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: Path, args: argparse.Namespace,
+                procs: list[subprocess.Popen[bytes]]) -> None:
+    medic = str(REPO / ".venv/bin/medic")
+    deployed = subprocess.run([medic, "deploy", "--pool", "bench-warm", "--playbook", "triage"], env=env,
+                              capture_output=True, text=True, check=False)
+    if deployed.returncode != 0:
+        raise SystemExit(f"medic deploy: exit {deployed.returncode}\n{deployed.stderr[-2000:]}")
+    worker_env = {**env, "PREFECT_WORKER_QUERY_SECONDS": str(args.query_seconds)}
+    procs.append(subprocess.Popen([medic, "worker", "--pool", "bench-warm", "--start", "warm"], env=worker_env,
+                                  cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
+                                  stderr=open(base / "worker.log", "wb")))  # noqa: SIM115
+    submit_and_follow(http, triage_id)  # the first run waits for the worker to start and warms its forkserver
+    cli, followed, runs = [], [], []
+    for _ in range(args.repeat):
+        wall, run = submit_and_follow(http, triage_id)
+        followed.append(wall)
+        runs.append(run)
+        cli.append(medic_run(env))
+    median = statistics.median(cli)
+    print(f"warm worker (medic worker --start warm, poll {args.query_seconds:g} s):")
+    print(f"{'medic run triage (fast path, whole command)':<52} median {median:6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in cli)}]  moonshot <= 1.5 s: {'met' if median <= 1.5 else 'not met'}")
+    print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
+          f"[{', '.join(f'{w:.2f}' for w in followed)}]")
+    if args.breakdown:
+        print("last followed triage run, from the server's timestamps:")
+        print(breakdown(runs[-1]))
+        phases(http, env, args.repeat)
+
+
+def phases(http: httpx.Client, env: dict[str, str], repeat: int) -> None:
+    """Where a whole ``medic run triage`` goes, median of ``repeat`` runs: the server's timestamps of its flow
+    run, its states, task runs and artifacts, against when the command started and ended (same clock)."""
+    rows: dict[str, list[float]] = {}
+    cpus = []
+    for _ in range(repeat):
+        wall, cpu, started_at, run_id = medic_run_timed(env)
+        cpus.append(cpu)
+        if not run_id:
+            continue
+        for name, seconds in run_phases(http, run_id, started_at, started_at + wall).items():
+            rows.setdefault(name, []).append(seconds)
+    print(f"whole medic run triage, by phase (median of {repeat}; CPU of the command: median "
+          f"{statistics.median(cpus):.2f} s):")
+    for name, values in rows.items():
+        print(f"  {name:<58} {statistics.median(values):6.3f} s  [{', '.join(f'{v:.2f}' for v in values)}]")
+
+
+def run_phases(http: httpx.Client, run_id: str, started_at: float, ended_at: float) -> dict[str, float]:
+    def at(text: str) -> float:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    run = http.get(f"flow_runs/{run_id}").json()
+    states = {st["type"]: at(st["timestamp"]) for st in http.get("flow_run_states/", params={"flow_run_id": run_id}
+                                                                  ).json()}
+    tasks = http.post("task_runs/filter", json={"flow_runs": {"id": {"any_": [run_id]}}}).json()
+    arts = http.post("artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
+    created, end = at(run["created"]), at(run["end_time"])
+    pending, running = states.get("PENDING", created), states.get("RUNNING", created)
+    first = min((at(t["start_time"]) for t in tasks if t.get("start_time")), default=running)
+    last = max((at(t["end_time"]) for t in tasks if t.get("end_time")), default=first)
+    art = max((at(a["created"]) for a in arts), default=last)
+    return {"CLI start to the run created (Python, imports, GET deployment, POST)": created - started_at,
+            "created -> Pending (the worker's poll picks it up)": pending - created,
+            "Pending -> Running (fork, engine set-up, flow loaded)": running - pending,
+            "Running -> first task starts (session, playbook, targets, tags)": first - running,
+            f"first task start -> last task end ({len(tasks)} task runs)": last - first,
+            "last task end -> last artifact created (history, publish)": art - last,
+            "last artifact -> run ends (final state)": end - art,
+            "run ends -> command exits (follow poll, artifacts, table)": ended_at - end,
+            "whole command": ended_at - started_at}
 
 
 def _ok(http: httpx.Client, path: str) -> bool:

@@ -12,8 +12,9 @@ and, for each worker count W, W ``medic worker`` processes; then runs, interleav
     medic fleet run ssh-triage --inventory INV --shards 2W --wait
 
 Each fleet run must report every host exactly once (its shard results) with no unreachable host. For each it
-records the wall time of the command, the peak RSS of all medic processes together (the fleet command, the
-workers and their flow-run processes, sampled every 100 ms) and their CPU time. Prints medians and ratios
+records the wall time of the command, the peaks of summed RSS, PSS and USS of all medic processes together (the
+fleet command, the workers, their forkservers and flow-run processes, sampled every 100 ms, with a breakdown by
+kind at the peak: bench/fleet_memory.py) and their CPU time. Prints medians and ratios
 (1 worker / Ansible, 2 / 1, 4 / 2, PostgreSQL / SQLite), the "database is locked" lines of each run (server log,
 workers' and fleet's output) and the load average after each run, and writes the figures to
 bench/results/fleet-*.json. Needs root (sshd), psutil; PostgreSQL (Debian postgresql-15) for --db postgres.
@@ -39,6 +40,7 @@ import fleet_db
 import httpx
 import psutil
 from fleet_db import LOCKED
+from fleet_memory import MemorySampler, print_memory
 from fleet_timeline import MachineCpu, fleet_timeline, phases, print_timeline
 from ssh_bench import HERE, MEDIC, ansible_run, start_hosts, write_inventory
 
@@ -46,11 +48,10 @@ POOL = "fleetbench"
 
 
 class Sampler:
-    """Peak summed RSS and total CPU time of some process trees (roots added while it runs)."""
+    """Total CPU time of some process trees (roots added while it runs)."""
 
     def __init__(self, roots: list[int]) -> None:
         self.roots = list(roots)
-        self.peak = 0
         self.cpu: dict[int, float] = {}
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -58,30 +59,29 @@ class Sampler:
 
     def _loop(self) -> None:
         while not self.done.is_set():
-            total = 0
             for root in list(self.roots):
                 with contextlib.suppress(psutil.Error):
                     top = psutil.Process(root)
                     for p in [top, *top.children(recursive=True)]:
                         with contextlib.suppress(psutil.Error):
-                            total += p.memory_info().rss
                             t = p.cpu_times()
                             self.cpu[p.pid] = t.user + t.system
-            self.peak = max(self.peak, total)
             self.done.wait(0.1)
 
     def stop(self) -> dict[str, float]:
         self.done.set()
         self.thread.join()
-        return {"peak_rss_mb": self.peak / 2**20, "cpu_s": sum(self.cpu.values())}
+        return {"cpu_s": sum(self.cpu.values())}
 
 
-def start_workers(count: int, env: dict[str, str], logs: Path, start: str) -> list[subprocess.Popen[bytes]]:
-    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time)."""
+def start_workers(count: int, env: dict[str, str], logs: Path, start: str, tag: str
+                  ) -> list[subprocess.Popen[bytes]]:
+    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time);
+    their output in ``worker-TAG-I.log``, one file per run (a crashed run's trace stays)."""
     since = time.time()
     procs = []
     for i in range(count):
-        with open(logs / f"worker-{count}-{i}.log", "wb") as log:
+        with open(logs / f"worker-{tag}-{i}.log", "wb") as log:
             procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL, "--start", start], env=env,
                                           stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
     deadline = time.monotonic() + 180
@@ -128,16 +128,19 @@ class FleetFailed(Exception):
 
 
 def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str],
-              server_pid: int, shards: int, lab: str) -> dict[str, Any]:
+              server: fleet_db.Server, shards: int, lab: str, budget: int = 0) -> dict[str, Any]:
     argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(shards), "--wait"]
+    argv += ["--hosts-at-once", str(budget)] if budget else []
     t0, started = time.time(), time.monotonic()
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
-    machine = MachineCpu({"server": [server_pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab)
+    memory = MemorySampler(proc.pid, [w.pid for w in workers])
+    machine = MachineCpu({"server": [server.process.pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab,
+                         server.db_data)
     out, err = proc.communicate()
     wall = time.monotonic() - started
-    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), "cpu": machine.stop(wall),
-                         "locked_fleet": (out + err).count(LOCKED)}
+    m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), **memory.stop(),
+                         "cpu": machine.stop(wall), "locked_fleet": (out + err).count(LOCKED)}
     if proc.returncode not in (0, 1) or "shard results in " not in err:
         raise FleetFailed(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
                           f"{err[-2000:]}", m)
@@ -163,10 +166,13 @@ def main() -> int:
     ap.add_argument("--ansible-repeat", type=int, default=2, help="Ansible runs (median; 0: none)")
     ap.add_argument("--shards-per-worker", type=int, default=2, help="shards = this x workers (the issue: 2)")
     ap.add_argument("--start", default="warm", help="medic worker --start, interleaved: warm,cold")
+    ap.add_argument("--hosts-at-once", default="0", help="medic fleet run --hosts-at-once, interleaved: 0,32 "
+                                                           "(0: not given, 16 sessions per shard)")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
     starts = [x.strip() for x in args.start.split(",") if x.strip()]
+    budgets = [int(x) for x in args.hosts_at_once.split(",") if x.strip()]
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     n = args.hosts
     start_hosts(n, args.dir)
@@ -195,10 +201,11 @@ def main() -> int:
             if deploy.returncode != 0:
                 raise SystemExit(f"medic deploy ({db}): {deploy.stderr}")
             for _rep in range(args.repeat):
-                for w, start in [(w, s) for w in counts for s in starts]:
-                    key = f"{db}:{w}w" + (f":{start}" if len(starts) > 1 else "")
+                for w, start, budget in [(w, s, b) for w in counts for s in starts for b in budgets]:
+                    key = (f"{db}:{w}w" + (f":{start}" if len(starts) > 1 else "")
+                           + (f":b{budget}" if len(budgets) > 1 else ""))
                     m = measured_run(n, w, env, work, inventory, server, key, failures, args.shards_per_worker * w,
-                                     args.dir, start)
+                                     args.dir, start, budget)
                     if m is not None:
                         runs.setdefault(key, []).append(m)
                     (work / "partial.json").write_text(json.dumps({"runs": runs, "failures": failures}, indent=2))
@@ -216,29 +223,32 @@ def main() -> int:
 
 
 def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Path, server: fleet_db.Server,
-                 key: str, failures: list[dict[str, Any]], shards: int, lab: str, start: str = "warm"
-                 ) -> dict[str, Any] | None:
+                 key: str, failures: list[dict[str, Any]], shards: int, lab: str, start: str = "warm",
+                 budget: int = 0) -> dict[str, Any] | None:
     """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
     since = server.log_size()
-    workers = start_workers(w, env, work, start)
+    tag = f"{w}-{start}-{time.strftime('%H%M%S')}"
+    workers = start_workers(w, env, work, start, tag)
     try:
-        m = fleet_run(n, workers, inventory, env, server.process.pid, shards or 2 * w, lab)
+        m = fleet_run(n, workers, inventory, env, server, shards or 2 * w, lab, budget)
         error = ""
     except FleetFailed as exc:  # recorded, and the other worker counts still run
         m, error = exc.measured, str(exc)
     finally:
         stop_workers(workers)
-    worker_lines = sum((work / f"worker-{w}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
+    worker_lines = sum((work / f"worker-{tag}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
     m["locked"] = m.pop("locked_fleet") + worker_lines + server.locked_lines(since)
     m["load"] = os.getloadavg()
     if error:
         print(f"{key} failed ({m['locked']} '{LOCKED}'): {error[-600:]}", flush=True)
         failures.append({"run": key, "error": error[-2000:], **m})
         return None
-    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  CPU {m['cpu_s']:6.1f} s  "
+    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  PSS {m['peak_pss_mb']:6.0f} MB  "
+          f"CPU {m['cpu_s']:6.1f} s  "
           f"exit {m['rc']}  attempts {m['attempts']}  '{LOCKED}' {m['locked']}  load {m['load'][0]:.1f}",
           flush=True)
     print(f"  CPU: {m['cpu']}")
+    print_memory(key, m)
     print_timeline(key, m["timeline"], m["wall_s"])
     return m
 
@@ -246,17 +256,27 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
 def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
               loads: list[tuple[str, tuple[float, float, float]]]) -> dict[str, Any]:
     med = {k: statistics.median(r["wall_s"] for r in v) for k, v in runs.items() if v}
-    pairs = [(f"{db}:{a}", f"{db}:{b}") for db in dbs for a, b in (("2w", "1w"), ("4w", "2w"))]
-    pairs += [(f"{db}:1w", "ansible") for db in dbs]
+    modes = sorted({k.split(":", 2)[2] for k in runs if k.count(":") >= 2})  # keys end ":warm", ":warm:b32"
+    tails = [f":{m}" for m in modes] or [""]
+    pairs = [(f"{db}:{a}{t}", f"{db}:{b}{t}") for db in dbs for t in tails for a, b in (("2w", "1w"), ("4w", "2w"))]
+    pairs += [(f"{db}:1w{t}", "ansible") for db in dbs for t in tails]
+    pairs += [(f"{db}:{w}:{a}", f"{db}:{w}:{b}") for db in dbs for w in ("1w", "2w", "4w")
+              for a in modes for b in modes if a < b]
     if len(dbs) > 1:
         pairs += [(f"{dbs[1]}:{w}", f"{dbs[0]}:{w}") for w in ("1w", "2w", "4w")]
     return {"hosts": n, "median_wall_s": med,
-            "peak_rss_mb": {k: max(r["peak_rss_mb"] for r in v) for k, v in runs.items() if v},
+            **{f"peak_{x}_mb": {k: max(r[f"peak_{x}_mb"] for r in v) for k, v in runs.items() if v and k != "ansible"}
+               for x in ("rss", "pss", "uss")},
             "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in pairs if a in med and b in med},
             "per_host_s": {k: v / n for k, v in med.items()},
             "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
                              if v and k != "ansible"},
             "locked_lines": {k: [r["locked"] for r in v] for k, v in runs.items() if k != "ansible"},
+            # whole fleet: medic + server + PostgreSQL + the hosts' sshd and probes; the wall time it allows
+            "median_fleet_cpu_s": {k: statistics.median(r["cpu"]["fleet_cpu_s"] for r in v) for k, v in runs.items()
+                                   if v and k != "ansible"},
+            "median_wall_lower_bound_s": {k: statistics.median(r["cpu"]["wall_lower_bound_s"] for r in v)
+                                          for k, v in runs.items() if v and k != "ansible"},
             "load_average": loads}
 
 

@@ -33,6 +33,7 @@ class Server:
     log: Path
     process: subprocess.Popen[bytes]
     stop_db: list[str] = field(default_factory=list)  # argv stopping the PostgreSQL cluster, if any
+    db_data: str = ""  # the PostgreSQL cluster's data directory (its CPU is counted apart), if any
 
     def locked_lines(self, since: int = 0) -> int:
         """Lines of the server's log from byte ``since`` on that say the database was locked."""
@@ -61,8 +62,9 @@ def start(kind: str, work: Path) -> Server:
     home.mkdir(parents=True)
     extra: list[str] = []
     stop_db: list[str] = []
+    data = ""
     if kind == "postgres":
-        port, stop_db = postgres()  # postgres reaches it
+        port, stop_db, data = postgres()  # postgres reaches it
         extra = ["--database", f"postgresql://postgres@127.0.0.1:{port}/prefect"]
     elif kind != "sqlite":
         raise SystemExit(f"--db: unknown database {kind!r}; expected sqlite or postgres")
@@ -74,7 +76,7 @@ def start(kind: str, work: Path) -> Server:
     with open(log, "wb") as out:
         process = subprocess.Popen([MEDIC, "server", "start", "--port", str(port), *extra], env=env, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(kind, f"http://127.0.0.1:{port}/api", log, process, stop_db)
+    server = Server(kind, f"http://127.0.0.1:{port}/api", log, process, stop_db, data)
     deadline = time.monotonic() + 180
     try:
         while subprocess.run(["curl", "-sf", f"{server.url}/health"], capture_output=True).returncode != 0:
@@ -87,8 +89,9 @@ def start(kind: str, work: Path) -> Server:
     return server
 
 
-def postgres() -> tuple[int, list[str]]:
-    """A fresh cluster on a free loopback port with a database ``prefect``; (port, argv that stops it)."""
+def postgres() -> tuple[int, list[str], str]:
+    """A fresh cluster on a free loopback port with a database ``prefect``; (port, argv that stops it, its data
+    directory)."""
     bindir = pg_bin()
     if bindir is None:
         raise SystemExit("PostgreSQL is not installed (tests/setup-services.sh installs postgresql-15)")
@@ -100,4 +103,4 @@ def postgres() -> tuple[int, list[str]]:
     subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "prefect"],
                    check=True, capture_output=True)
     return port, ["sh", "-c", '"$@" && rm -rf "$0"', str(base), *as_user, str(bindir / "pg_ctl"), "-D", str(data),
-                  "-m", "fast", "stop"]
+                  "-m", "fast", "stop"], str(data)

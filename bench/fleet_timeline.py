@@ -98,15 +98,17 @@ def print_timeline(label: str, timeline: list[dict[str, Any]], wall: float) -> N
 class MachineCpu:
     """Busy CPU seconds of the whole machine and of some process groups between start and :meth:`stop`."""
 
-    def __init__(self, groups: dict[str, list[int]], lab: str) -> None:
+    def __init__(self, groups: dict[str, list[int]], lab: str, db_data: str = "") -> None:
         self.groups = groups
         self.lab = lab  # the hosts' sshd run with configuration files in this directory
+        self.db_data = db_data  # the PostgreSQL cluster's data directory ("": SQLite, inside the server)
         self.start = psutil.cpu_times()
-        self.seen: dict[str, dict[int, float]] = {g: {} for g in [*groups, "sshd"]}
+        self.seen: dict[str, dict[int, float]] = {g: {} for g in [*groups, "sshd", "postgres"]}
         self.base: dict[int, float] = {}
         for p in psutil.process_iter(["name"]):  # what each process had used before the run
             with contextlib.suppress(psutil.Error):
                 t, reaped = p.cpu_times(), _listener(p, self.lab)
+                reaped = reaped or _postmaster(p, self.db_data)
                 self.base[p.pid] = t.user + t.system + (t.children_user + t.children_system if reaped else 0)
         self.done = threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True)
@@ -135,6 +137,18 @@ class MachineCpu:
             with contextlib.suppress(psutil.Error):
                 if _listener(p, self.lab):  # the hosts' sessions have ended into their listener's children times
                     self.seen["sshd"][p.pid] = max(0.0, self._used(p, reaped=True))
+        self._sample_postgres()
+
+    def _sample_postgres(self) -> None:
+        """The cluster's postmaster with its ended backends' times, plus its live backends: a backend that ended
+        is counted once, in its postmaster's children times (so the live set is replaced on each sample)."""
+        if not self.db_data:
+            return
+        for p in psutil.process_iter(["name"]):
+            with contextlib.suppress(psutil.Error):
+                if _postmaster(p, self.db_data):
+                    live = {c.pid: max(0.0, self._used(c)) for c in p.children()}
+                    self.seen["postgres"] = {p.pid: max(0.0, self._used(p, reaped=True)), **live}
 
     def stop(self, wall: float) -> dict[str, float]:
         self.done.set()
@@ -147,7 +161,20 @@ class MachineCpu:
         out = {"machine_busy_cpu_s": round(busy, 1), "capacity_cpu_s": round(wall * cores, 1),
                "machine_busy_share": round(busy / (wall * cores), 3)}
         out.update({f"{g}_cpu_s": round(sum(v.values()), 1) for g, v in self.seen.items()})
+        # the fleet's own CPU (medic, its server, its database, the hosts' side) and the shortest wall time it
+        # allows on this machine's cores: a run cannot end before its CPU seconds / cores have been spent
+        fleet = sum(out[f"{g}_cpu_s"] for g in [*self.groups, "sshd", "postgres"])
+        out.update({"fleet_cpu_s": round(fleet, 1), "cores": cores, "wall_lower_bound_s": round(fleet / cores, 1),
+                    "others_cpu_s": round(max(0.0, busy - fleet), 1)})
         return out
+
+
+def _postmaster(p: psutil.Process, data: str) -> bool:
+    """The PostgreSQL cluster's main process (its backends are its children) for data directory ``data``."""
+    if not data or p.name() != "postgres":
+        return False
+    parent = p.parent()
+    return (parent is None or parent.name() != "postgres") and data in " ".join(p.cmdline())
 
 
 def _listener(p: psutil.Process, lab: str) -> bool:

@@ -1,15 +1,21 @@
-"""Benchmark: logs.error_rate's scan (probe log_scan) over a 200 MB log, side by side with grep -ciE.
+"""Benchmark: logs.error_rate's scan (probe log_scan) side by side with grep -ciE, as whole processes on both sides.
 
 Usage: .venv/bin/python bench/logs_bench.py [--size-mb 200] [--repeat 5] [--error-pct 2] [--path
-/tmp/medic-bench.log]
+/tmp/medic-bench-200mb.log] [--parts N] [--other TREE] [--installed VENV]
 
-Generates the log once (kept in /tmp for later runs), warms the page cache, then for each repetition runs, one
-after the other: the whole ``grep -ciE <default pattern>`` process; medic's scan in a fresh Python process
-(timed inside that process around the call, and as a whole process from outside); and the whole command a user
-types, ``medic run PLAYBOOK --engine inline --json`` with a one-step playbook running ``logs.error_rate`` over
-the whole file (``lines: 0``). Reported: median wall times, MB/s, peak RSS and the ratios grep/medic (medic's
-throughput as a fraction of grep's) for the scan alone and for both whole processes. Targets: >= 1/3 of grep's
-throughput for the scan, >= 0.5 for the whole processes (issue 12), RSS < 100 MB, top messages included.
+Generates the log once (kept in /tmp for later runs), warms the page cache, then in each repetition runs, in
+turn (the order reversed every second repetition, so neither side always runs first): the whole ``grep -ciE
+<default pattern>`` process; medic's scan in a fresh Python process (timed inside that process around the call,
+and as a whole process from outside); and the whole command a user types, ``medic run PLAYBOOK --engine inline
+--json`` with a one-step playbook running ``logs.error_rate`` over the whole file (``lines: 0``). Reported:
+median wall and CPU times (user + system of the process and every child it waited for: grep, wc, head), MB/s,
+peak RSS, the ratios grep/medic of wall and of CPU time (medic's throughput as a fraction of grep's) for the scan
+alone and for both whole processes, each repetition's pair, and the load average before and after. Targets:
+>= 1/3 of grep's throughput for the scan, >= 0.5 for the whole processes (issue 12), RSS < 100 MB, top messages
+included. ``--parts N`` makes the in-process scan read the file as at most N parts (1: one grep) whatever the
+load; ``medic run`` always uses its default (one part per usable core, one grep when the machine is busy).
+``--installed VENV`` also times ``medic run`` of a venv where medic is installed from its wheels, as users install
+it (the checkout's editable install adds a meta-path finder to every start-up), run from outside the checkout.
 """
 
 from __future__ import annotations
@@ -72,7 +78,10 @@ def generate(path: Path, size_mb: int, error_pct: float, seed: int = 7) -> None:
 
 MEDIC = """
 import json, resource, sys, time
+from medic.probes import logparts
 from medic.probes.logs import log_scan
+if sys.argv[3] != "0":
+    logparts.free_cores = lambda: int(sys.argv[3])
 t = time.perf_counter()
 out = log_scan(sys.argv[1], lines=0, engine=sys.argv[2], top=5)
 wall = time.perf_counter() - t
@@ -81,47 +90,70 @@ print(json.dumps({"wall": wall, "rss_kb": resource.getrusage(resource.RUSAGE_SEL
 """
 
 
-def run_grep(path: Path) -> tuple[float, int, int]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.perf_counter()
+def _cpu() -> float:
+    """User + system seconds of every waited-for child so far (a child's own waited-for children included)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_grep(path: Path) -> tuple[float, float, int]:
+    """Wall and CPU seconds of the whole ``grep -ciE`` process (its output to a pipe: grep stops at the first
+    match when its output is /dev/null) and its count."""
+    cpu, t = _cpu(), time.perf_counter()
     proc = subprocess.run(["grep", "-ciE", PATTERN, str(path)], capture_output=True, check=True)
-    wall = time.perf_counter() - t
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, int(proc.stdout), rss if rss > before else 0
+    return time.perf_counter() - t, _cpu() - cpu, int(proc.stdout)
 
 
-def run_medic(path: Path, engine: str) -> dict[str, object]:
-    started = time.perf_counter()
+def run_medic(path: Path, engine: str, parts: int = 0) -> dict[str, object]:
+    cpu, started = _cpu(), time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-c", MEDIC, str(path), engine], capture_output=True, check=True, text=True
+        [sys.executable, "-c", MEDIC, str(path), engine, str(parts)], capture_output=True, check=True, text=True
     )
     whole = time.perf_counter() - started
     result: dict[str, object] = json.loads(proc.stdout)
-    result["whole"] = whole
+    result["whole"], result["cpu"] = whole, _cpu() - cpu
     return result
 
 
-def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None) -> tuple[float, int]:
-    """The whole ``medic run`` process (of this checkout, or of ``tree`` with its own venv): wall time and the
-    match count it reported."""
-    python = str(tree / ".venv/bin/python") if tree else sys.executable
-    started = time.perf_counter()
-    proc = subprocess.run([python, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline",
-                           "--json"], capture_output=True, text=True, env=env, cwd=tree)
+def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None,
+                venv: Path | None = None) -> tuple[float, float, int, int]:
+    """The whole ``medic run`` process (of this checkout, of ``tree`` with its own venv, or of an installed
+    ``venv`` run from /): wall and CPU seconds, the match count it reported and its peak RSS in KiB (``wait4``:
+    the medic process, not its children)."""
+    python = str(tree / ".venv/bin/python") if tree else str(venv / "bin/python") if venv else sys.executable
+    if venv:
+        tree, env = Path("/"), {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    cpu, started = _cpu(), time.perf_counter()
+    proc = subprocess.Popen([python, "-m", "medic.cli.main", "run", str(playbook), "--engine", "inline", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tree)
+    out, err = proc.stdout.read(), proc.stderr.read()  # type: ignore[union-attr]
+    _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
-    if proc.returncode not in (0, 1):
-        raise SystemExit(f"medic run: exit {proc.returncode}\n{proc.stderr[-2000:]}")
-    (finding,) = json.loads(proc.stdout)["findings"]
-    return wall, int(finding["evidence"]["matches"])
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):
+        raise SystemExit(f"medic run: exit {code}\n{err[-2000:]}")
+    (finding,) = json.loads(out)["findings"]
+    return wall, _cpu() - cpu, int(finding["evidence"]["matches"]), usage.ru_maxrss
 
 
-def command_setup(path: Path) -> tuple[Path, dict[str, str]]:
-    playbook = Path(f"{path}.playbook.yaml")
-    playbook.write_text(f"name: log-errors\nsteps:\n  - id: errors\n    check: logs.error_rate\n"
-                        f"    with: {{path: {json.dumps(str(path))}, lines: 0}}\n")
+def command_setup(path: Path) -> tuple[Path, Path, dict[str, str]]:
+    """The one-step playbook over ``path`` and the same over a one-line log (medic run's fixed cost: start-up,
+    playbook, plugins, engine, report and history, with next to nothing to scan)."""
+    playbooks = []
+    for log, suffix in ((path, "playbook"), (Path(f"{path}.one-line"), "fixed.playbook")):
+        if log != path:
+            log.write_text("2026-12-07T00:00:00Z app01 svc[1]: ERROR one line\n")
+        playbook = Path(f"{path}.{suffix}.yaml")
+        playbook.write_text(f"name: log-errors\nsteps:\n  - id: errors\n    check: logs.error_rate\n"
+                            f"    with: {{path: {json.dumps(str(log))}, lines: 0}}\n")
+        playbooks.append(playbook)
     env = {**os.environ, "MEDIC_STATE_DIR": f"{path}.state"}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # byte-code cached, as on a user's machine
-    return playbook, env
+    return playbooks[0], playbooks[1], env
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
 
 
 def main() -> int:
@@ -130,8 +162,10 @@ def main() -> int:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--error-pct", type=float, default=2.0)
     ap.add_argument("--path", type=Path, default=Path("/tmp/medic-bench-200mb.log"))
+    ap.add_argument("--parts", type=int, default=0, help="the in-process scan: at most N parts (0: its default)")
     ap.add_argument("--python-engine", action="store_true", help="also time the pure-Python engine (slow)")
     ap.add_argument("--other", type=Path, help="also time `medic run` of this checkout (its .venv), in pairs")
+    ap.add_argument("--installed", type=Path, metavar="VENV", help="also time `medic run` of this venv (wheels)")
     args = ap.parse_args()
     if not args.path.exists() or abs(args.path.stat().st_size - args.size_mb * 2**20) > 2**20:
         print(f"generating {args.size_mb} MB log at {args.path} ...", flush=True)
@@ -140,63 +174,108 @@ def main() -> int:
     with open(args.path, "rb") as fh:  # warm the page cache so both sides read from memory
         while fh.read(1 << 24):
             pass
-    playbook, env = command_setup(args.path)
+    playbook, fixed_playbook, env = command_setup(args.path)
     run_command(playbook, env)  # byte-code compiled once, like an installed medic (and its plugin index written)
     if args.other:
         run_command(playbook, env, args.other)
-    grep_t, medic_t, medic_rss, py_t, whole_t, command_t, other_t = [], [], [], [], [], [], []
+    if args.installed:
+        run_command(playbook, env, venv=args.installed)
+    load_before = os.getloadavg()[0]
+    t: dict[str, list[float]] = {k: [] for k in ("grep", "grep_cpu", "scan", "whole", "whole_cpu", "run",
+                                                 "run_cpu", "other", "other_cpu", "python", "fixed",
+                                                 "fixed_cpu", "installed", "installed_cpu")}
     matches = grep_count = command_count = 0
+    medic_rss: list[int] = []
+    run_rss: list[int] = []
     top: object = None
-    for i in range(args.repeat):
-        if args.other and i % 2:  # the other checkout's run before this one's in every second repetition
-            other_t.append(run_command(playbook, env, args.other)[0])
-        wall, grep_count, _rss = run_grep(args.path)
-        grep_t.append(wall)
-        m = run_medic(args.path, "auto")
-        medic_t.append(float(m["wall"]))  # type: ignore[arg-type]
-        whole_t.append(float(m["whole"]))  # type: ignore[arg-type]
-        wall, command_count = run_command(playbook, env)
-        command_t.append(wall)
-        if args.other and not i % 2:
-            other_t.append(run_command(playbook, env, args.other)[0])
+
+    def grep() -> None:
+        nonlocal grep_count
+        wall, cpu, grep_count = run_grep(args.path)
+        t["grep"].append(wall)
+        t["grep_cpu"].append(cpu)
+
+    def scan() -> None:
+        nonlocal matches, top
+        m = run_medic(args.path, "auto", args.parts)
+        t["scan"].append(float(m["wall"]))  # type: ignore[arg-type]
+        t["whole"].append(float(m["whole"]))  # type: ignore[arg-type]
+        t["whole_cpu"].append(float(m["cpu"]))  # type: ignore[arg-type]
         medic_rss.append(int(m["rss_kb"]))  # type: ignore[call-overload]
         matches, top = int(m["matches"]), m["top"]  # type: ignore[call-overload]
+
+    def command() -> None:
+        nonlocal command_count
+        wall, cpu, command_count, rss = run_command(playbook, env)
+        run_rss.append(rss)
+        t["run"].append(wall)
+        t["run_cpu"].append(cpu)
+
+    def fixed() -> None:
+        wall, cpu, _count, _rss = run_command(fixed_playbook, env)
+        t["fixed"].append(wall)
+        t["fixed_cpu"].append(cpu)
+
+    def other() -> None:
+        wall, cpu, _count, _rss = run_command(playbook, env, args.other)
+        t["other"].append(wall)
+        t["other_cpu"].append(cpu)
+
+    def installed() -> None:
+        wall, cpu, _count, _rss = run_command(playbook, env, venv=args.installed)
+        t["installed"].append(wall)
+        t["installed_cpu"].append(cpu)
+
+    for i in range(args.repeat):
+        order = [grep, scan, command, fixed, *([other] if args.other else []),
+                 *([installed] if args.installed else [])]
+        for step in order if i % 2 == 0 else order[::-1]:  # every second repetition in the reverse order
+            step()
         if args.python_engine:
-            py_t.append(float(run_medic(args.path, "python")["wall"]))  # type: ignore[arg-type]
-    g, md = statistics.median(grep_t), statistics.median(medic_t)
-    print(
-        f"log: {args.path} {size_mb:.0f} MB, {args.error_pct:g}% error lines, cpus={os.cpu_count()}, "
-        f"load={os.getloadavg()[0]:.2f}"
-    )
-    print(f"grep -ciE        median {g:6.3f} s  {size_mb / g:7.0f} MB/s  count={grep_count}")
-    print(
-        f"medic log_scan   median {md:6.3f} s  {size_mb / md:7.0f} MB/s  matches={matches}  "
-        f"peak RSS {max(medic_rss) / 1024:.0f} MB"
-    )
-    if py_t:
-        p = statistics.median(py_t)
-        print(f"medic (python)   median {p:6.3f} s  {size_mb / p:7.0f} MB/s")
-    wh, cm = statistics.median(whole_t), statistics.median(command_t)
-    print(f"whole processes: grep -ciE {g:.3f} s, python+log_scan {wh:.3f} s, medic run (1 step, inline, --json) "
-          f"{cm:.3f} s [{', '.join(f'{c:.2f}' for c in command_t)}]")
-    print(
-        f"ratio medic/grep throughput: scan alone {g / md:.2f} (target >= 0.33); whole process python+log_scan "
-        f"{g / wh:.2f}, medic run {g / cm:.2f} (target >= 0.5); counts agree: "
-        f"{matches == grep_count == command_count}"
-    )
-    pairs = ", ".join(f"{a / b:.2f}" for a, b in zip(grep_t, command_t, strict=True))
-    print(f"whole process, each repetition: grep / medic run {pairs}")
-    if other_t:
-        om = statistics.median(other_t)
-        print(f"other checkout {args.other}: medic run {om:.3f} s [{', '.join(f'{c:.2f}' for c in other_t)}], "
-              f"grep / its run {g / om:.2f}; this / other per pair "
-              f"{', '.join(f'{a / b:.2f}' for a, b in zip(command_t, other_t, strict=True))}, median "
-              f"{statistics.median(a / b for a, b in zip(command_t, other_t, strict=True)):.2f}")
+            t["python"].append(float(run_medic(args.path, "python")["wall"]))  # type: ignore[arg-type]
+    report(args, size_mb, t, load_before)
+    print(f"counts: grep {grep_count}, scan {matches}, medic run {command_count}; agree: "
+          f"{matches == grep_count == command_count}; peak RSS: in-process scan {max(medic_rss) / 1024:.0f} MB, "
+          f"medic run {max(run_rss) / 1024:.0f} MB")
     print("top repeated messages:")
-    for t in top:  # type: ignore[attr-defined]
-        print(f"  {t['count']:>7}x {t['message'][:110]}")
-    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
+    for entry in top:  # type: ignore[attr-defined]
+        print(f"  {entry['count']:>7}x {entry['message'][:110]}")
     return 0 if matches == grep_count == command_count else 1
+
+
+def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], load_before: float) -> None:
+    g, gc = _median(t["grep"]), _median(t["grep_cpu"])
+    print(f"log: {args.path} {size_mb:.0f} MB, {args.error_pct:g}% error lines, cpus={os.cpu_count()}, "
+          f"{args.repeat} repetitions, load average before {load_before:.2f}, after {os.getloadavg()[0]:.2f}")
+    print(f"{'':34}{'wall':>9}{'CPU':>9}{'MB/s':>7}{'grep/medic wall':>17}{'CPU':>6}")
+    rows = [("grep -ciE (whole process)", g, gc),
+            ("log_scan timed in its process", _median(t["scan"]), None),
+            ("python + log_scan (whole process)", _median(t["whole"]), _median(t["whole_cpu"])),
+            ("medic run --engine inline --json", _median(t["run"]), _median(t["run_cpu"])),
+            ("medic run, a one-line log (fixed)", _median(t["fixed"]), _median(t["fixed_cpu"]))]
+    if t["other"]:
+        rows.append((f"medic run of {args.other}", _median(t["other"]), _median(t["other_cpu"])))
+    if t["installed"]:
+        rows.append(("medic run, installed from wheels", _median(t["installed"]), _median(t["installed_cpu"])))
+    if t["python"]:
+        rows.append(("log_scan, pure-Python engine", _median(t["python"]), None))
+    for label, wall, cpu in rows:
+        cpu_text = f"{cpu:9.3f}" if cpu is not None else f"{'':9}"
+        ratio_cpu = f"{gc / cpu:6.2f}" if cpu else ""
+        print(f"{label:34}{wall:9.3f}{cpu_text}{size_mb / wall:7.0f}{g / wall:17.2f}{ratio_cpu}")
+    pairs = [a / b for a, b in zip(t["grep"], t["run"], strict=True)]
+    print(f"each repetition, grep / medic run wall: {', '.join(f'{p:.2f}' for p in pairs)} (median "
+          f"{_median(pairs):.2f}; target >= 0.5)")
+    print(f"medic run's fixed cost (one-line log) against twice grep's whole process: {_median(t['fixed']):.3f} s vs "
+          f"{2 * g:.3f} s (the target needs the whole run, scan included, within the latter)")
+    if t["installed"]:
+        pairs = [a / b for a, b in zip(t["grep"], t["installed"], strict=True)]
+        print(f"each repetition, grep / installed medic run wall: {', '.join(f'{p:.2f}' for p in pairs)} (median "
+              f"{_median(pairs):.2f}; target >= 0.5)")
+    if t["other"]:
+        per = [a / b for a, b in zip(t["run"], t["other"], strict=True)]
+        print(f"each repetition, this medic run / {args.other}'s: {', '.join(f'{p:.2f}' for p in per)} "
+              f"(median {_median(per):.2f})")
 
 
 if __name__ == "__main__":

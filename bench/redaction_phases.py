@@ -2,6 +2,7 @@
 
 Usage: .venv/bin/python bench/redaction_phases.py --tree /tmp/medic-redaction-bench/tree [--rounds 3]
        .venv/bin/python bench/redaction_phases.py --shapes [--lines 8000]   # each generated line shape alone
+       .venv/bin/python bench/redaction_phases.py --tree DIR --floor       # the passes alone, candidates untouched
 
 With --shapes, each of bench/redaction_bench.py's generated line shapes is timed alone (``--lines`` of it, seeded):
 scrub and scan in CPU ms per MB (20 MB/s for both is 50 ms/MB), and for a shape holding nothing either layer looks
@@ -62,12 +63,53 @@ def shapes(lines: int, rounds: int) -> None:
     print(f"load average {_load()}")
 
 
+def floor(texts: list[tuple[str, str]], rounds: int) -> None:
+    """The design's floor: every whole-text pass of both layers, each candidate (marked line, token word, anchor,
+    token run) visited once and nothing done with it. What is left of 50 ms/MB after this is all the checks' budget."""
+    from medic.agent.redact.tokens import _TOKEN_ALPHABET
+
+    def scrub_skeleton() -> int:
+        seen = 0
+        for _, text in texts:
+            marks = hit_lines(text, text.lower(), True)
+            for start in marks:
+                seen += len(text[start:text.find("\n", start)])
+            for start, end in _TOKEN_ALPHABET.runs(text, 16):
+                seen += end - start
+        return seen
+
+    def scan_skeleton() -> int:
+        seen = 0
+        for _, text in texts:
+            for match in leakfind._ANCHOR.finditer(text.lower()):
+                seen += match.start()
+            for start, end in leakruns._RUN_ALPHABET.runs(text, 20):
+                seen += len(text[start:end])
+        return seen
+
+    counts = (sum(len(hit_lines(t, t.lower(), True)) for _, t in texts),
+              sum(1 for _, t in texts for _ in tokens._TOKEN_ALPHABET.runs(t, 16)),
+              sum(1 for _, t in texts for _ in leakfind._ANCHOR.finditer(t.lower())),
+              sum(1 for _, t in texts for _ in leakruns._RUN_ALPHABET.runs(t, 20)))
+    size = sum(len(t.encode("utf-8", "surrogateescape")) for _, t in texts) / 1e6
+    parts = {"scrub skeleton (hit_lines, each marked line sliced, each token word)": _best(rounds, scrub_skeleton),
+             "scan skeleton (anchor regex, each anchor, each token run sliced)": _best(rounds, scan_skeleton),
+             "scrub (real)": _best(rounds, lambda: [TextScrubber().scrub(t, n) for n, t in texts]),
+             "scan (real)": _best(rounds, lambda: [scan_text(t, n) for n, t in texts])}
+    print(f"{size:.1f} MB; candidates: {counts[0]} marked lines, {counts[1]} token words, {counts[2]} anchors, "
+          f"{counts[3]} token runs; load average {_load()}")
+    print(f"| part | CPU s (best of {rounds}) | ms/MB |\n|---|---|---|")
+    for label, seconds in parts.items():
+        print(f"| {label} | {seconds:.3f} | {1000 * seconds / size:.1f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tree", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shapes", action="store_true", help="time each generated line shape alone")
     parser.add_argument("--lines", type=int, default=8000)
+    parser.add_argument("--floor", action="store_true", help="with --tree: the passes alone, candidates untouched")
     args = parser.parse_args()
     if args.shapes:
         shapes(args.lines, args.rounds)
@@ -76,6 +118,9 @@ def main() -> None:
         parser.error("--tree or --shapes")
     texts = [(str(p), p.read_bytes().decode("utf-8", "surrogateescape")) for p in sorted(args.tree.rglob("*"))
              if p.is_file() and p.name != ".complete"]
+    if args.floor:
+        floor(texts, args.rounds)
+        return
     marked = changed = lines = 0
     for _, text in texts:
         lines += text.count("\n") + 1

@@ -40,6 +40,9 @@ def register_fleet(sub: Any) -> None:
     r.add_argument("--shards", type=positive_int, default=4, metavar="N", help="number of shards (default 4)")
     r.add_argument("--shard-retries", type=int, default=2, metavar="N",
                    help="re-submit a crashed or silent shard of a read-only playbook at most N times (default 2)")
+    r.add_argument("--hosts-at-once", type=positive_int, default=0, metavar="N",
+                   help="SSH sessions open at once over all shards, shared among them (as Ansible's forks; "
+                        "default: 16 per shard)")
     r.add_argument("--input", "-i", action="append", default=[], metavar="KEY=VALUE", help="playbook input")
     r.add_argument("--notify", action="append", default=[], metavar="CHANNEL[:ARG]",
                    help="also send the fleet's result to this channel (besides the config's and the playbook's "
@@ -83,7 +86,8 @@ def cmd_fleet_run(args: argparse.Namespace) -> int:
         parameters = {**inputs, "inventory": str(Path(args.inventory).resolve())}
         state = fleet_flow(playbook.name, hosts, args.shards, parameters, max(0, args.shard_retries),
                            read_only(playbook), args.wait, str(results_dir),
-                           float(settings(session.config)["crashed_after_s"]), return_state=True)
+                           float(settings(session.config)["crashed_after_s"]), args.hosts_at_once,
+                           return_state=True)
     if not results_dir.is_dir():  # the parent flow itself failed before any shard ended
         raise MedicError(f"fleet {playbook.name}: the parent flow {state.type.value}: {state.message}")
     results = load(results_dir)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import threading
 import time
 from typing import Any
 
@@ -45,6 +46,8 @@ class Follower:
         run_id, name = flow_run["id"], flow_run.get("name", "")
         print(f"medic: submitted to {self.deployment} on {self.api.settings.url}: flow run {name} ({run_id})",
               file=sys.stderr, flush=True)
+        if not self.quiet:  # the table's imports while the run goes on (this process mostly sleeps), not after it
+            threading.Thread(target=_import_renderer, daemon=True, name="medic-import-renderer").start()
         try:
             final = self.follow(run_id)
         except KeyboardInterrupt:
@@ -103,6 +106,12 @@ class Follower:
         if self.args.report:
             write_report(self.args.report, report)
         return code
+
+
+def _import_renderer() -> None:
+    import rich.console  # noqa: F401
+
+    import medic.cli.remote_render  # noqa: F401
 
 
 def document(flow_run: dict[str, Any], deployment: str, rows: list[dict[str, str]], report: str, code: int,

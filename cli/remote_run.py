@@ -28,7 +28,6 @@ from typing import Any
 from medic.cli.run import parse_inputs
 from medic.kernel.errors import UsageError
 from medic.kernel.params import ParamError, coerce_value
-from medic.plugins.server import settings as cfg
 
 MODES = ("auto", "server", "local")
 SCHEMA_TYPES = {"integer": "int", "number": "float", "boolean": "bool", "array": "list", "object": "mapping"}
@@ -51,7 +50,9 @@ def try_fast_path(args: argparse.Namespace) -> int | None:
     """The exit code of the run done by the server, or None: run here (why is said on stderr)."""
     mode = mode_of(args)
     if args.engine == "inline" and mode != "server":
-        return None  # no server is asked anything
+        return None  # no server is asked anything: nothing of the server plugin imported (medic run's start-up)
+    from medic.plugins.server import settings as cfg
+
     settings = cfg.prepare()  # the rules of PREFECT_API_URL hold for the prefect engine here too
     if mode == "local":
         return None
@@ -87,7 +88,9 @@ def try_fast_path(args: argparse.Namespace) -> int | None:
 def _fallback(mode: str, reason: str) -> int | None:
     if mode == "server":
         raise UsageError(f"--submit server: cannot submit this run: {reason}")
-    if os.environ.get(cfg.URL_ENV):
+    from medic.plugins.server.settings import URL_ENV
+
+    if os.environ.get(URL_ENV):
         print(f"medic: running here, not on the server: {reason}", file=sys.stderr)
     return None
 

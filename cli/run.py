@@ -8,14 +8,13 @@ import os
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medic.core import history
-from medic.core.config import state_dir
-from medic.core.engine import Engine, RunResult
-from medic.core.session import Session
 from medic.kernel.errors import UsageError
-from medic.plugins.channels import runnotify
+
+if TYPE_CHECKING:
+    from medic.core.engine import RunResult
+    from medic.core.session import Session
 
 ENGINES = ("prefect", "inline")
 
@@ -66,10 +65,23 @@ def parse_inputs(pairs: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     if args.engine not in ENGINES:  # argparse checks --engine, not the MEDIC_ENGINE default
         raise UsageError(f"engine {args.engine!r} (MEDIC_ENGINE): expected one of {', '.join(ENGINES)}")
-    history.check_writable("--report", args.report)
+    if args.report:  # medic.core.history loads the engine: not for the fast path without --report
+        from medic.core.history import check_writable
+
+        check_writable("--report", args.report)
     submitted = fast_path(args)  # a served deployment on PREFECT_API_URL runs it (medic.cli.remote_run)
     if submitted is not None:
         return submitted
+    return run_here(args)
+
+
+def run_here(args: argparse.Namespace) -> int:
+    # imported only for a run in this process: the fast path (submit and follow) needs none of the engine
+    from medic.core import history
+    from medic.core.config import state_dir
+    from medic.core.session import Session
+    from medic.plugins.channels import runnotify
+
     warm_up = warm_up_prefect(args.verbose) if args.engine == "prefect" else None
     progress = None if args.json else _progress()  # --json shows nothing else: no rich to import
     session = Session(extra_plugins=[("cli-progress", progress)] if progress else [])
@@ -176,13 +188,23 @@ def _progress() -> Any:
 
 def wall_time_s() -> float:
     """Seconds since this process started: Python's start, imports, Prefect's server start and the run."""
-    import psutil
+    try:  # Linux: the start the kernel keeps (what psutil reads), without importing psutil (about 5 ms)
+        with open("/proc/self/stat", "rb") as fh:
+            ticks = int(fh.read().rsplit(b")", 1)[1].split()[19])
+        with open("/proc/stat", "rb") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        started = boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        import psutil
 
-    return max(0.0, time.time() - psutil.Process().create_time())
+        started = psutil.Process().create_time()
+    return max(0.0, time.time() - started)
 
 
 def execute(session: Session, playbook: Any, targets: list[Any], inputs: dict[str, Any], engine: str,
             options: dict[str, Any] | None = None) -> RunResult:
+    from medic.core.engine import Engine
+
     if engine == "inline":
         return Engine(session.registry, session.hooks).run(playbook, targets, inputs, options)
     # importing Prefect takes seconds: collect the targets' data meanwhile (the flow's steps then read the cache)

@@ -40,16 +40,19 @@ def register(sub: Any) -> None:
     s.add_argument("--cases-page", nargs="?", const="127.0.0.1:8081", metavar="HOST:PORT",
                    help="also serve the read-only cases page (default 127.0.0.1:8081), as medic casespage does")
     s.add_argument("--token-file", metavar="FILE", help="the cases page's token file (needed beyond loopback)")
+    s.add_argument("--start", choices=("warm", "cold"), default="warm",
+                   help="warm (default): fork each run's process from one that imported Prefect and medic once, "
+                        "as medic worker does; cold: a fresh `python -m prefect.engine` per run, Prefect's own way")
     s.set_defaults(func=cmd_serve)
     w = sub.add_parser("worker", help="run a Prefect process worker for medic's work pool",
                        description="Run a process worker that takes runs of medic's deployments from the work "
                                    "pool (medic deploy creates it) until interrupted. " + EXIT_CODES)
     w.add_argument("--pool", default=DEFAULT_POOL, metavar="NAME", help="work pool (default: medic)")
     w.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs at once (default: no limit)")
-    w.add_argument("--start", choices=("warm", "cold"), default="cold",
-                   help="cold (default): a fresh `python -m prefect.engine` per run, Prefect's own way; warm: fork "
-                        "each run's process from one that imported Prefect and medic once (less CPU per run, "
-                        "bench/README-fleet.md)")
+    w.add_argument("--start", choices=("warm", "cold"), default="warm",
+                   help="warm (default): fork each run's process from one that imported Prefect and medic once "
+                        "(less CPU per run, bench/README-fleet.md); cold: a fresh `python -m prefect.engine` per "
+                        "run, Prefect's own way")
     w.set_defaults(func=cmd_worker)
     from medic.cli.fleet import register_fleet
 
@@ -72,10 +75,12 @@ def _service_env(config: dict[str, Any]) -> None:
 
     prepare()  # PREFECT_API_URL's rules, and MEDIC_PREFECT_AUTH_FILE's string exported, before Prefect is imported
     from medic.flows import prefect_env
-    from medic.flows.deploy import settings
+    from medic.flows.deploy import poll_s, settings
 
     prefect_env.configure()
     os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(settings(config)["heartbeat_s"]))
+    for key in ("PREFECT_WORKER_QUERY_SECONDS", "PREFECT_RUNNER_POLL_FREQUENCY"):  # how soon a run starts
+        os.environ.setdefault(key, str(poll_s(config)))
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
@@ -122,6 +127,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve_in_background(args.cases_page, args.token_file)
     from prefect import serve
 
+    if args.start == "warm":
+        from medic.flows.warm_serve import use_warm_starts
+
+        use_warm_starts()
     print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
           file=sys.stderr)
     with server_errors():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +41,7 @@ def _refs_in(directory: Path, origin: str) -> list[PlaybookRef]:
 
 
 def packaged_dir() -> Path:
+    from importlib import resources  # here: a run of a playbook given by path does not import it
     return Path(str(resources.files("medic.playbooks")))
 
 

@@ -29,7 +29,7 @@ KEYS: dict[str, Any] = {
     "channels": "instances",
     "inventory": "path",  # a "plugin" key is checked by its owner: server by medic.plugins.server.database
     "bundle": ("max_member_bytes", "max_total_bytes", "max_members", "max_manifest_bytes"), "schedules": "instances",
-    "deploy": ("concurrency", "heartbeat_s", "crashed_after_s", "sla_interval_s"), "server": "plugin"}
+    "deploy": ("concurrency", "heartbeat_s", "crashed_after_s", "sla_interval_s", "poll_s"), "server": "plugin"}
 
 
 def config_path() -> Path:

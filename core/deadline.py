@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import os
-import pickle
 import signal
 import threading
 from collections.abc import Callable
 
 from medic.kernel.models import ProbeCall, ProbeResult
 from medic.kernel.probe import ProbeSpec, run_probe
+from medic.kernel.zygote import current as current_zygote
+from medic.kernel.zygote import write_result
 
 _CURRENT: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("medic_deadline", default=None)
 # Process groups of probe children alive now, so an interrupted medic can end them too (kill_children).
@@ -78,10 +79,13 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
     deadline = _CURRENT.get()
     if deadline is None or not hasattr(os, "fork"):
         return run_probe(spec, call)
+    import pickle  # here: medic's start-up does not pay for it before a probe runs
     with _CHILDREN_LOCK:  # no other fork between the pipe and its parent end closing: only the child writes
         read_fd, write_fd = os.pipe()
         _PIPES.update((read_fd, write_fd))
-        pid = os.fork()
+        zygote = current_zygote()  # a small process to fork from, if the caller started one (kernel/zygote.py)
+        spawned = zygote.spawn(spec, call, write_fd) if zygote else 0  # 0: not taken, fork here
+        pid = spawned or os.fork()
         if pid != 0:
             os.close(write_fd)
             _PIPES.discard(write_fd)
@@ -92,13 +96,7 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             os.setpgid(0, 0)
-            outcome = run_probe(spec, call)
-            try:
-                payload = pickle.dumps(outcome)
-            except Exception as exc:  # data that cannot travel: say so
-                payload = pickle.dumps(ProbeResult(spec.name, call.params, False, None, f"unpicklable data: {exc}"))
-            with os.fdopen(write_fd, "wb") as out:
-                out.write(payload)
+            write_result(write_fd, spec, call)
         finally:
             os._exit(0)
     with contextlib.suppress(OSError):  # both sides set the group: no race with an early kill
@@ -111,7 +109,10 @@ def run_probe_bounded(spec: ProbeSpec, call: ProbeCall) -> ProbeResult:
                 _PIPES.discard(read_fd)
     finally:
         _kill_group(pid)  # the probe's own programs left behind in its group go too
-        os.waitpid(pid, 0)
+        if spawned and zygote:
+            zygote.release(pid)  # the zygote's child: the zygote reaps it
+        else:
+            os.waitpid(pid, 0)
         with _CHILDREN_LOCK:
             _CHILDREN.discard(pid)
     try:

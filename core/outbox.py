@@ -57,7 +57,10 @@ class Message(NamedTuple):  # built per notification: a named tuple is five time
     created: float
 
 
-def backoff(attempts: int, retry_after: float | None = None, rng: Callable[[], float] = random.random) -> float:
+_JITTER = random.SystemRandom()  # its own source: a seeded or shared global ``random`` must not shape retries
+
+
+def backoff(attempts: int, retry_after: float | None = None, rng: Callable[[], float] = _JITTER.random) -> float:
     """Seconds before attempt ``attempts + 1``: exponential with full jitter in [½, 1]; Retry-After wins, capped."""
     if retry_after is not None:
         return min(max(retry_after, 0.0), BACKOFF_CAP_S)

@@ -31,6 +31,9 @@ DEFAULT_POOL = "medic"
 HEARTBEAT_S = 30
 MIN_HEARTBEAT_S = 30  # Prefect refuses PREFECT_FLOWS_HEARTBEAT_FREQUENCY below this
 CRASHED_AFTER_S = 90
+# How often medic worker / medic serve ask the server for runs to start: a submitted run waits half of it on
+# average (Prefect's default, 10 s, is most of a fast-path run); each poll is one request to the server.
+POLL_S = 1
 AUTOMATION_NAME = "medic: crash silent runs"
 FINAL_EVENTS = ("Completed", "Failed", "Cancelled", "Crashed")
 
@@ -113,6 +116,15 @@ def settings(config: dict[str, Any]) -> dict[str, int]:
         raise UsageError(f"deploy.crashed_after_s: {out['crashed_after_s']} s must be longer than deploy.heartbeat_s "
                          f"({out['heartbeat_s']} s), or healthy runs would be set Crashed between two heartbeats")
     return out
+
+
+def poll_s(config: dict[str, Any]) -> int:
+    """``deploy.poll_s``: seconds between two polls of a worker or ``medic serve``'s runner (whole seconds:
+    Prefect's runner takes no less)."""
+    value = (config.get("deploy") or {}).get("poll_s", POLL_S)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise UsageError(f"deploy.poll_s: {value!r} is not a whole number of seconds of at least 1")
+    return value
 
 
 def plan(session: Session, names: list[str], pool: str | None) -> Plan:

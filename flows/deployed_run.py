@@ -10,6 +10,8 @@ a wrong channel fails the run naming it), except in a fleet's shards: the fleet 
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from typing import Any
 
 from prefect import get_run_logger
@@ -23,7 +25,7 @@ from medic.core.session import Session
 from medic.core.target import Target
 from medic.flows.approval import approve_in_prefect_ui
 from medic.flows.outcome import final_state, publish, run_tags
-from medic.flows.runner import PrefectExecutor
+from medic.flows.runner import PrefectExecutor, fork_probes_from_zygote
 from medic.plugins.channels import runnotify
 
 
@@ -49,14 +51,16 @@ def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
     specs = specs or (["all"] if inventory else playbook.targets)
     targets = session.open_targets(specs, {"inventory": inventory, "limit": None})
     events = runnotify.start_events(session, channels, playbook.name) if channels else None
+    tagging = _tag_run_in_background(playbook.name, targets)
     try:
-        _tag_run(playbook.name, targets)
         engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approve_in_prefect_ui))
+        fork_probes_from_zygote(targets)
         options = {"check_mode": False, "state_dir": str(state_dir(session.config))}
         run: RunResult = engine.run(playbook, targets, inputs, options, run_id=new_run_id())
     finally:
         for t in targets:
             t.close()
+        tagging.join()
     history.save(run, state_dir(session.config))
     publish(run)
     if channels:
@@ -71,13 +75,39 @@ def _is_shard() -> bool:
     return flow_run is not None and any(tag.startswith("shard:") for tag in flow_run.tags)
 
 
-def _tag_run(playbook: str, targets: list[Target]) -> None:
-    """The deployment gave the run its medic and playbook tags; add the targets it opened."""
-    from prefect.client.orchestration import get_client
+class _Tagging(threading.Thread):
+    """The deployment gave the run its medic and playbook tags; this adds the targets it opened, beside the
+    steps: one client and one round trip to the server the first step need not wait for."""
 
+    def __init__(self, run_id: Any, tags: list[str]) -> None:
+        super().__init__(daemon=True, name="medic-run-tags")
+        self.run_id, self.tags = run_id, tags
+        self.error: BaseException | None = None
+        self.context = contextvars.copy_context()  # the run's Prefect settings (API URL, auth) are context vars
+
+    def run(self) -> None:
+        try:
+            self.context.run(self.update)
+        except BaseException as exc:  # handed to the flow's thread by join()
+            self.error = exc
+
+    def update(self) -> None:
+        from prefect.client.orchestration import get_client
+
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(self.run_id, tags=self.tags)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self.ident is not None:
+            super().join(timeout)
+        if self.error is not None:
+            raise self.error
+
+
+def _tag_run_in_background(playbook: str, targets: list[Target]) -> _Tagging:
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
-    if flow_run is None:
-        return
-    tags = sorted({*flow_run.tags, *run_tags(playbook, [t.name for t in targets])})
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(flow_run.id, tags=tags)
+    tags = sorted({*flow_run.tags, *run_tags(playbook, [t.name for t in targets])}) if flow_run else []
+    tagging = _Tagging(flow_run.id if flow_run else None, tags)
+    if flow_run is not None:
+        tagging.start()
+    return tagging

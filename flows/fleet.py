@@ -29,12 +29,24 @@ from medic.flows.outcome import FINDINGS_KEY, FLOW_NAME, REPORT_KEY
 from medic.flows.store_clock import StoreClock
 
 FLEET_FLOW = "medic-fleet"
+SSH_SLOTS_ENV = "MEDIC_SSH_MAX_CONNECTIONS"  # a run's SSH connections at once (plugins/ssh/connection.py)
 CHANGING_KINDS = ("action", "rollback", "backup")  # steps that change a host: such a shard is never re-run
 
 
 def split(hosts: list[str], shards: int) -> list[list[str]]:
     count = max(1, min(shards, len(hosts)))
     return [hosts[i::count] for i in range(count)]
+
+
+def shard_job_variables(hosts_at_once: int, shards: int) -> dict[str, Any]:
+    """The job variables that share ``hosts_at_once`` SSH sessions among the shards (0: each shard its own 16).
+
+    Why a fleet-wide budget: the hosts' side grows with the sessions open at once, not only with the hosts (on
+    the 2-core bench machine 8 shards x 16 sessions cost the hosts' sshd twice the CPU per host of 2 x 16,
+    bench/README-fleet.md); a shared budget keeps that constant as workers are added, like Ansible's forks."""
+    if hosts_at_once <= 0:
+        return {}
+    return {"env": {SSH_SLOTS_ENV: str(max(1, -(-hosts_at_once // max(1, shards))))}}
 
 
 def read_only(playbook: Any) -> bool:
@@ -70,7 +82,7 @@ def shard_findings(flow_run_id: Any) -> list[dict[str, Any]]:
 
 
 def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list[str], retries: int | None,
-              wait: bool, silent_after_s: float, clock: StoreClock) -> ShardResult:
+              wait: bool, silent_after_s: float, clock: StoreClock, job_variables: dict[str, Any]) -> ShardResult:
     """Start the shard's run; with ``wait`` follow it (shard_watch) and start it again while it Crashed and
     retries are left; ``retries`` None: a changing playbook, never re-run, a crash is flagged for ``medic recover``.
     Only the final attempt's findings count: each host is reported once."""
@@ -82,7 +94,8 @@ def run_shard(playbook: str, parameters: dict[str, Any], index: int, hosts: list
     while True:
         attempts += 1
         flow_run: Any = patiently(run_deployment, f"{FLOW_NAME}/{playbook}", timeout=0, as_subflow=True,
-                                  parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"])
+                                  parameters={**parameters, "targets": hosts}, tags=[f"shard:{index}"],
+                                  job_variables=job_variables or None)
         if not wait:
             return ShardResult(index, hosts, str(flow_run.id), "SCHEDULED", "", attempts)
         state = follow(flow_run.id, silent_after_s, since, clock)
@@ -134,15 +147,17 @@ def final(results: list[ShardResult], wait: bool) -> State[Any]:
 
 @flow(name=FLEET_FLOW, persist_result=False, result_serializer="json", log_prints=False, validate_parameters=False)
 def fleet_flow(playbook: str, hosts: list[str], shards: int, parameters: dict[str, Any], shard_retries: int,
-               retry_allowed: bool, wait: bool, results_dir: str, silent_after_s: float) -> State[Any]:
+               retry_allowed: bool, wait: bool, results_dir: str, silent_after_s: float,
+               hosts_at_once: int = 0) -> State[Any]:
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
     parts = split(hosts, shards)
     retries = shard_retries if retry_allowed else None
     clock = StoreClock()  # one stream of probes for every shard's watch
+    job_variables = shard_job_variables(hosts_at_once, len(parts))
     with cf.ThreadPoolExecutor(max_workers=len(parts)) as pool:
         futures = [pool.submit(contextvars.copy_context().run, run_shard, playbook, parameters, i, part, retries,
-                               wait, silent_after_s, clock) for i, part in enumerate(parts)]
+                               wait, silent_after_s, clock, job_variables) for i, part in enumerate(parts)]
         results = [f.result() for f in futures]
     save(results, Path(results_dir))
     if wait:

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from medic.flows import server_db
 from medic.kernel.errors import MedicError
 
 DEFAULTS = {
@@ -61,7 +62,7 @@ SERVER_LOG_MAX_BYTES = 1 << 20
 
 def server_log_path() -> Path:
     """Where the temporary server's own output goes: beside Prefect's database in PREFECT_HOME."""
-    return Path(os.environ.get("PREFECT_HOME") or "~/.prefect").expanduser() / SERVER_LOG_NAME
+    return server_db.prefect_home() / SERVER_LOG_NAME
 
 
 def open_server_log(path: Path) -> Any:
@@ -111,8 +112,10 @@ class TemporaryServer:
                 "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(self.port),
                 "--log-level", "error", "--lifespan", "on", "--workers", "1", "--no-access-log"]
         with open_server_log(self.log) as log:
-            self.process = subprocess.Popen(args, env={**os.environ, **SERVER_ENV}, stdin=subprocess.DEVNULL,
-                                            stdout=log, stderr=subprocess.STDOUT)
+            # a database already at this Prefect's newest migration needs no check (8 MB less server): server_db.py
+            env = {**os.environ, **SERVER_ENV, **(server_db.SKIP_MIGRATION if server_db.migrated() else {})}
+            self.process = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT)
 
     def wait_ready(self, timeout: float) -> None:
         """Wait until ``/api/health`` answers 200; a MedicError naming the log file if it never does.

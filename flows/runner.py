@@ -18,13 +18,13 @@ import concurrent.futures as cf
 import contextvars
 import os
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from medic.flows import prefect_env
 
 prefect_env.configure()
 
-from prefect import flow, tags, task  # noqa: E402 - settings above must be in place before Prefect reads them
+from prefect import Flow, tags, task  # noqa: E402 - settings above must be in place before Prefect reads them
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.states import State  # noqa: E402
 
@@ -33,6 +33,7 @@ from medic.core.steps import Step, StepResult, error_result  # noqa: E402
 from medic.core.target import Target  # noqa: E402
 from medic.flows.approval import approve_in_prefect_ui, server_configured  # noqa: E402
 from medic.flows.outcome import FLOW_NAME, final_state, publish, run_parameters, run_tags  # noqa: E402
+from medic.kernel import zygote  # noqa: E402
 from medic.kernel.models import Status  # noqa: E402
 
 
@@ -45,6 +46,14 @@ _IN_TARGET_TASK: contextvars.ContextVar[bool] = contextvars.ContextVar("medic_in
 # Up to this many targets each step is its own task; beyond it, a fleet, each target is one task: 50 task runs
 # instead of 400 for the server to record and the UI to show (timings: bench/README-ssh.md).
 STEP_TASKS_UP_TO = int(os.environ.get("MEDIC_PREFECT_STEP_TASKS_UP_TO", "4"))
+
+
+def fork_probes_from_zygote(targets: Sequence[Target]) -> None:
+    """Where a target runs probes under a step's deadline in processes (the local one), fork them from a small
+    process, not from this one (Prefect and medic loaded): each probe child would otherwise count this process's
+    ~85 MB again in the run's memory (kernel/zygote.py). Started now, it boots while the flow run is created."""
+    if any(t.deadline_bound for t in targets):
+        zygote.start()
 
 
 class PrefectExecutor(Executor):
@@ -104,6 +113,29 @@ def _target_task(fn: Callable[[Target], list[StepResult]]) -> Callable[[Target],
     return run
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _plain_json(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain_json(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+class PlainParametersFlow(Flow[P, R]):
+    """A flow whose parameters are sent to the server as they are when they already are plain JSON (medic's are:
+    names, masked inputs). Prefect encodes each with FastAPI's ``jsonable_encoder``, which imports FastAPI
+    into medic's process for that alone: 5 MB of the cold run's memory (bench/README.md) and 0.15 s."""
+
+    def serialize_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        if all(_plain_json(value) for value in parameters.values()):
+            return dict(parameters)
+        return super().serialize_parameters(parameters)
+
+
 def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inputs: dict[str, Any],
                      options: dict[str, Any] | None = None) -> RunResult:
     run_id = new_run_id()
@@ -111,21 +143,23 @@ def run_with_prefect(session: Any, playbook: Any, targets: Sequence[Target], inp
     # on Prefect's temporary server nobody could answer in a UI: approve steps ask on the terminal there
     approver = approve_in_prefect_ui if server_configured() else None
     engine = Engine(session.registry, session.hooks, PrefectExecutor(approver=approver))
+    fork_probes_from_zygote(targets)
 
     holder: dict[str, RunResult] = {}
 
     # the parameters are what the UI shows (secrets masked); the body uses the real values of this closure
-    @flow(name=FLOW_NAME, flow_run_name=run_id, persist_result=False, result_serializer="json", log_prints=False,
-          validate_parameters=False)
     def medic_playbook(playbook: str, inputs: dict[str, Any], targets: list[str]) -> State[Any]:
         run = holder["run"] = engine.run(playbook_obj, target_list, all_inputs, options, run_id=run_id)
         publish(run)
         return final_state(run)
 
+    playbook_flow = PlainParametersFlow(medic_playbook, name=FLOW_NAME, flow_run_name=run_id, persist_result=False,
+                                        result_serializer="json", log_prints=False, validate_parameters=False)
+
     playbook_obj, target_list, all_inputs = playbook, list(targets), inputs
     names = [t.name for t in targets]
     with tags(*run_tags(playbook.name, names)):
-        state = medic_playbook(**run_parameters(playbook.name, inputs, names), return_state=True)
+        state = playbook_flow(**run_parameters(playbook.name, inputs, names), return_state=True)
     if "run" not in holder:
         state.result()  # the flow crashed before the run ended: raises its error, as a plain call would
     return holder["run"]

@@ -143,11 +143,21 @@ def _poll(client: Any, flow_run_id: UUID, silent_after_s: float, since: datetime
     lag = clock.lag(client)
     if silence - lag <= silent_after_s:
         return None
-    crashed: State[Any] = Crashed(message=f"no heartbeat for {silence - lag:.0f} s (zombie window "
-                                          f"{silent_after_s:.0f} s; event store {lag:.0f} s behind): the worker or "
-                                          f"the run's process died (set Crashed by the medic fleet parent)")
-    client.set_flow_run_state(flow_run_id, crashed, force=True)
-    return crashed
+    return crash(client, flow_run_id, f"no heartbeat for {silence - lag:.0f} s (zombie window {silent_after_s:.0f} "
+                                      f"s; event store {lag:.0f} s behind): the worker or the run's process died "
+                                      f"(set Crashed by the medic fleet parent)")
+
+
+def crash(client: Any, flow_run_id: UUID, message: str) -> State[Any] | None:
+    """Set the run Crashed, unless someone ended it first: Prefect's zombie automation watches the same silence
+    and can crash the run between our read and our write (seen in the same second). Its final state is then
+    the death's one record and is returned, so the shard is re-run once for one death; None if the server
+    refused for another reason (asked again at the next poll)."""
+    crashed: State[Any] = Crashed(message=message)
+    if client.set_flow_run_state(flow_run_id, crashed).status == SetStateStatus.ACCEPT:
+        return crashed
+    latest = client.read_flow_run(flow_run_id).state
+    return latest if latest is not None and latest.is_final() else None
 
 
 def _worker_alive(client: Any, run: Any, window_s: float) -> bool:

@@ -9,6 +9,9 @@ Prefect's engine-signal handling. The forkserver is a single-threaded process of
 (unlike forking the worker, which runs an event loop and threads). Each run's process starts a session of its own,
 as Prefect's cold runs do: a signal sent to another run's (or the worker's) process group does not reach it.
 
+Resource limits: a cold run inherits the worker's limits at the moment it starts; a forked one would inherit the
+forkserver's, frozen when it started: each run gets the worker's limits of the moment (flows.run_limits).
+
 Runs whose job sets a ``command`` (a work pool or deployment that asks for its own launcher) are left to Prefect's
 own path, unchanged.
 """
@@ -23,6 +26,8 @@ from typing import Any
 import anyio
 import anyio.abc
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
+
+from medic.flows.run_limits import run_limits, with_limits
 
 # What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process.
 PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "medic.flows.deployed",
@@ -94,7 +99,8 @@ class WarmStarter:
                 pass
         started = False
         try:
-            process = self.ctx.Process(target=run_engine, args=(str(flow_run.id), env, self.cwd),
+            process = self.ctx.Process(target=with_limits,  # the worker's limits of now, as a cold run's
+                                       args=(run_limits(), run_engine, str(flow_run.id), env, self.cwd),
                                        name=f"medic-run-{flow_run.id}")
             process.start()
             task_status.started(ProcessHandle(process))

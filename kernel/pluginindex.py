@@ -12,23 +12,25 @@ plugins are still found through their entry points when it is built, the way pyt
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import sys
-import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
 FORMAT = 1
 _STDLIB = os.path.dirname(os.__file__)
+KEEP = 20  # index files kept per cache directory: one per interpreter and import path (venvs, checkouts)
 
 
 def cache_path() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     # one file per interpreter and import path: checkouts sharing a home, `medic` and `python -m medic.cli.main`
     # (whose first sys.path entries differ) do not overwrite each other's index
-    tag = hashlib.sha256("\0".join([sys.prefix, sys.executable, *sys.path]).encode()).hexdigest()[:16]
+    # (two zlib checksums, not hashlib: its OpenSSL start-up cost ~2 ms of every command's)
+    text = "\0".join([sys.prefix, sys.executable, *sys.path]).encode()
+    tag = f"{zlib.crc32(text):08x}{zlib.adler32(text):08x}"
     return Path(base) / "medic" / f"plugins-{tag}.json"
 
 
@@ -76,6 +78,8 @@ def read(expected: dict[str, Any]) -> dict[str, Any] | None:
 
 def write(expected: dict[str, Any], content: dict[str, Any]) -> None:
     """Save the index atomically; a cache that cannot be written is simply not used."""
+    import tempfile  # here: only the run that rebuilds the index pays for it
+
     path = cache_path()
     data = {**content, "key": expected, "files": module_files()}
     try:
@@ -86,6 +90,22 @@ def write(expected: dict[str, Any], content: dict[str, Any]) -> None:
         os.replace(tmp, path)
     except OSError:
         return
+    prune(path.parent)
+
+
+def prune(directory: Path, keep: int = KEEP) -> None:
+    """Remove all but the ``keep`` most recently written indexes: every new venv, checkout or upgrade writes one
+    of its own, and nothing else would ever remove those nobody uses any more (a removed one is only rebuilt)."""
+    import contextlib  # here, as tempfile: only a rebuild pays for it
+
+    try:
+        found = [(e.stat().st_mtime_ns, e.path) for e in os.scandir(directory)
+                 if e.name.startswith("plugins-") and e.name.endswith(".json")]
+    except OSError:
+        return
+    for _mtime_ns, stale in sorted(found, reverse=True)[keep:]:
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
 
 
 def content(pm: Any, origins: dict[str, Any], values: dict[str, str], log: list[tuple[str, str, str, bool]],

@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
-from medic.probes import logscan
+from medic.probes import logparts, logscan
 
 SAMPLE_LEN = 300
 
@@ -35,6 +35,20 @@ class Matches:
         self.extract = re.compile(extract) if extract else None
         self.values: Counter[str] = Counter()
         self.top_limit = top_limit
+
+    def sibling(self) -> Matches:
+        """An empty sink like this one, for another part of the same file read side by side."""
+        return Matches(self.top_limit, self.last.maxlen or 0, self.extract.pattern if self.extract else "")
+
+    def merge(self, later: Matches) -> None:
+        """Add what a sibling saw in the part of the file after this one's: the same result as one sink that
+        read both parts in order (unless a tally had to be pruned: then both are approximate anyway)."""
+        self.count += later.count
+        self.tally.merge(later.tally)
+        self.last.extend(later.last)
+        self.values.update(later.values)
+        if len(self.values) > 5000:
+            self.values = Counter(dict(self.values.most_common(2500)))
 
     def block(self, raw: list[bytes]) -> None:
         if not raw:
@@ -168,9 +182,14 @@ def python_engine(pattern: str, ignore_case: bool) -> Engine:
 
 
 def _drain(stream: IO[bytes], sink: Matches) -> threading.Thread:
+    """Fold what grep prints in blocks of up to a chunk: one ``Matches.block`` per chunk, not per pipe read (each
+    call has a fixed cost); the pipe is widened to a chunk so grep does not wait while a block is folded."""
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(stream.fileno(), _SETPIPE_SZ, logscan.CHUNK)
+
     def read() -> None:
         rest = b""
-        while block := stream.read1(logscan.CHUNK):  # type: ignore[attr-defined]
+        while block := stream.read(logscan.CHUNK):
             lines = (rest + block).split(b"\n")
             rest = lines.pop()
             sink.block(lines)
@@ -180,6 +199,9 @@ def _drain(stream: IO[bytes], sink: Matches) -> threading.Thread:
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
+
+
+_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
 # Patterns that mean the same to Python's re and POSIX ERE: literals, alternation, groups, . * + ? ^ $ and
@@ -198,35 +220,44 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
     argv = [grep, "-a", grep_dialect(pattern), *(["-i"] if ignore_case else []), "-e", pattern]
     env = {**os.environ, "LC_ALL": "C"}
 
-    def one(seg: Segment, counted: LineCount, sink: Matches) -> None:
+    def plain(seg: Segment, counted: LineCount, sink: Matches) -> None:
+        """grep reads the file from the start offset (as parts side by side when it is large); wc counts its
+        lines meanwhile."""
+        assert seg.start is not None
+        parts = logparts.ranges(seg.path, seg.start, os.path.getsize(seg.path))
+        sinks = [sink, *(sink.sibling() for _ in parts[1:])]
         with contextlib.ExitStack() as stack:
-            if seg.start is not None:
-                fh = stack.enter_context(open(seg.path, "rb"))
-                fh.seek(seg.start)
-                proc = subprocess.Popen(
-                    argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-                )
-            else:
-                proc = subprocess.Popen(
-                    argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
-                )
-            assert proc.stdout is not None and proc.stderr is not None
-            reader = _drain(proc.stdout, sink)
-            if proc.stdin is None:  # grep reads the file; wc counts its lines
-                counted.plain_file(seg.path, seg.start or 0)()
-            else:
-                with contextlib.suppress(OSError):
-                    fcntl.fcntl(proc.stdin.fileno(), getattr(fcntl, "F_SETPIPE_SZ", 1031), logscan.CHUNK)
-                try:
-                    for chunk in counted(seg.chunks):
-                        proc.stdin.write(chunk)
-                    proc.stdin.close()
-                except BrokenPipeError:
-                    pass
-            reader.join()
-            err = proc.stderr.read().decode(errors="replace").strip()
-            if proc.wait() > 1:
-                raise ValueError(f"grep failed: {err[:300]}")
+            procs = [_grep_part(stack, argv, env, seg.path, at, None if i == len(parts) - 1 else end)
+                     for i, (at, end) in enumerate(parts)]
+            readers = [_drain(proc.stdout, part_sink) for proc, part_sink in zip(procs, sinks)]  # type: ignore[arg-type]
+            counted.plain_file(seg.path, seg.start)()
+            for reader in readers:
+                reader.join()
+            for proc in procs:
+                _check(proc)
+        for later in sinks[1:]:
+            sink.merge(later)
+
+    def piped(seg: Segment, counted: LineCount, sink: Matches) -> None:
+        """gz content, decompressed here, piped to grep; counted as it passes."""
+        proc = subprocess.Popen(
+            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        reader = _drain(proc.stdout, sink)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(proc.stdin.fileno(), _SETPIPE_SZ, logscan.CHUNK)
+        try:
+            for chunk in counted(seg.chunks):
+                proc.stdin.write(chunk)
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        reader.join()
+        _check(proc)
+
+    def one(seg: Segment, counted: LineCount, sink: Matches) -> None:
+        (piped if seg.start is None else plain)(seg, counted, sink)
 
     def run(
         segments: list[Segment], counted: LineCount, sink: Matches
@@ -235,6 +266,30 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
             one(seg, counted, sink)
 
     return run
+
+
+def _grep_part(stack: contextlib.ExitStack, argv: list[str], env: dict[str, str], path: str, at: int,
+               end: int | None) -> subprocess.Popen[bytes]:
+    """A grep over ``path`` from ``at``: to the end of the file (it reads the file itself), or to ``end`` (through
+    ``head -c``, which reads it)."""
+    fh = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - the caller's ExitStack closes it
+    fh.seek(at)
+    if end is None:
+        return subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    head = subprocess.Popen([str(logparts.head_tool()), "-c", str(end - at)], stdin=fh, stdout=subprocess.PIPE)
+    stack.callback(head.wait)
+    assert head.stdout is not None
+    with head.stdout:  # grep holds its own copy: if grep stops, head's next write fails and head stops too
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(head.stdout.fileno(), _SETPIPE_SZ, logscan.CHUNK)
+        return subprocess.Popen(argv, stdin=head.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def _check(proc: subprocess.Popen[bytes]) -> None:
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace").strip()
+    if proc.wait() > 1:
+        raise ValueError(f"grep failed: {err[:300]}")
 
 
 def _raw(path: str, start: int) -> Iterator[bytes]:

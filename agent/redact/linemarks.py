@@ -22,9 +22,9 @@ _WHOLE_TEXT = (*((p, (h,)) for p, h in MULTI_LINE_KEYED), *_LINE_KEYLESS)
 MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
 _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 # What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
-# a keyword, or a run of exactly 40 characters standing alone or a `*` and 40 upper-case hex digits: the shapes
-# of AWS secret keys and MySQL hashes, whose rules have no usable hint (the other password hashes are marked
-# by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest in a log marks nothing)
+# a keyword, or a run of exactly 40 characters standing alone, in both cases, or a `*` and 40 upper-case hex digits:
+# the shapes of AWS secret keys and MySQL hashes, whose rules have no usable hint (the other password hashes are
+# marked by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest or a 40-digit SHA-1 in a log marks nothing)
 LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
 _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
@@ -72,6 +72,12 @@ TRIGGER = re.compile("|".join(
     + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
 
 
+def _mixed_case(run: str) -> bool:
+    """What the AWS rule's test (rules._aws_secret) needs first: a run in one case (a SHA-1 digest, a git commit)
+    cannot pass it, and the MySQL hash (the other rule a 40-run calls for) is "*" and 40, marked apart."""
+    return run.lower() != run and run.upper() != run
+
+
 def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     """Start offsets of the lines holding a hint, a keyword (if ``keyed``) or a 40-character run: what marked each."""
     marks: dict[int, set[str]] = {}
@@ -113,7 +119,8 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
             found = grouped.search(folded, mark(found.start(), why_))
     after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
     for start, _ in _RUN_ALPHABET.runs(text, 40):
-        if start >= after and (_LONG_RUN.match(text, start) or (start and _LONG_RUN.match(text, start - 1))):
+        if start >= after and ((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
+                               or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
             after = mark(start, LONG_MARK)
     return marks
 

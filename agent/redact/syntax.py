@@ -13,13 +13,14 @@ import re
 _VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|Bot)[ \t]+)?"
         r"(?:[^\s&;,\"'<>]|[&;,](?![ \t]*[A-Za-z_][A-Za-z_.\[\] -]{0,39}=))+))(?P=atomic))")
 # key = value or KEY: value taking the rest of the line (INI, YAML, env files, headers, properties). A quoted
-# value ends at its closing quote when the line ends there or goes on with another key, a comment or a
-# separator (password="x" user=bob: user=bob stays); otherwise ("a" + "b", "a".strip()) it takes the line.
+# value ends at its closing quote when the line ends there or goes on with a comment, a separator, or a blank and
+# a word (password="x" user=bob, password="x" y: what follows stays); otherwise ("a" + "b", "a".strip(), "a" "b")
+# it takes the line.
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
     r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)"
     r"(?P<val>(?P<lq>[\"'])(?:(?!(?P=lq))[^\n])*(?P=lq)"
-    r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+[A-Za-z_][\w.-]*[ \t]*[=:])|.*?(?=[ \t\r]*$))", re.M)
+    r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+\w)|.*?(?=[ \t\r]*$))", re.M)
 # "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
 QUOTED = re.compile(
     r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"

@@ -10,6 +10,7 @@ tokens by format wherever they stand (:mod:`~medic.agent.redact.tokens`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -74,7 +75,8 @@ class TextScrubber:
 
     def _scrub(self, text: str, path: str) -> str:
         text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
-        folded = text.lower()
+        folded = original = text.lower()
+        tokenised = text
         for rule in MULTI_LINE_RULES:
             if any(h in folded for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
@@ -85,11 +87,11 @@ class TextScrubber:
         for pattern, hint in MULTI_LINE_KEYED:
             if hint in folded:
                 text = pattern.sub(self._keyed("val"), text)
-        return self._by_line(text, keyed)
+        return self._by_line(text, keyed, original if text is tokenised else None)  # (unchanged: lower() once)
 
-    def _by_line(self, text: str, keyed: bool) -> str:
+    def _by_line(self, text: str, keyed: bool, folded: str | None = None) -> str:
         """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
-        folded = text.lower()
+        folded = text.lower() if folded is None else folded
         marks: dict[int, set[str] | None]
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
@@ -204,6 +206,7 @@ class TextScrubber:
         return any(self._strong_key(last_run(line[:blank.start()])) for blank in _BLANKS_QUOTE.finditer(line))
 
     @staticmethod
+    @functools.lru_cache(maxsize=4096)  # the word before a line's last is often the same ("of user app.")
     def _strong_key(key: str) -> bool:
         """What ``_spaced`` asks of a key before it looks at the value."""
         rule = sensitive_key(key) if may_name_secret(key) else None

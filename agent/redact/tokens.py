@@ -132,7 +132,7 @@ def _prefixes(pattern: str) -> list[str]:
     head = re.match(r"\(\?:([\w|]+)\)", pattern)
     if head:
         return sorted({alt[:2] for alt in head.group(1).split("|")})
-    if re.match(r"[\w-]{2}", pattern) and "\\" not in pattern[:2]:
+    if re.match(r"[\w-][\w/-]", pattern) and "\\" not in pattern[:2]:  # ("1/": Asana's, a path's "/" is not one)
         return [pattern[:2]]
     if re.match(r"[\w-]\[[\w]+\]", pattern):
         return [pattern[0] + c for c in re.match(r"[\w-]\[(\w+)\]", pattern).group(1)]  # type: ignore[union-attr]
@@ -166,6 +166,12 @@ def _random_body(body: str) -> bool:
     return classes == 3 and switches >= len(body) // 4
 
 
+def _generic_possible(word: str) -> bool:
+    """Whether _GENERIC can match this word and pass _random_body: a lower-case start, a separator early, and an
+    upper-case letter somewhere (a body in one case fails _random_body: UUIDs, `session-5.scope`, package names)."""
+    return word[0].islower() and ("_" in word[1:12] or "-" in word[1:12]) and not word.islower()
+
+
 def _literal(pattern: str) -> str:
     """The literal text every match of ``pattern`` starts with ("gh" for gh[pousr]_...)."""
     return re.match(r"[\w-]*", pattern).group(0).rstrip("-") if "\\" not in pattern[:2] else ""  # type: ignore[union-attr]
@@ -174,7 +180,7 @@ def _literal(pattern: str) -> str:
 _LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
 # a fragment each unprefixed format contains, tested on the word before its regular expression runs
 _INSIDE = {"azure_client_secret": "Q~", "mailchimp_key": "-us", "twitter_bearer": "AAAAAAAAAA",
-           "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1.", "asana_token": "/"}
+           "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1."}
 
 # any fragment of an unprefixed format (an empty one, for a format without a fragment, lets every word through)
 _FRAGMENT = re.compile("|".join(sorted({re.escape(_INSIDE.get(name, "")) for name, _ in _UNPREFIXED})))
@@ -191,7 +197,7 @@ def _match(text: str, start: int, word: str) -> tuple[str, int] | None:
             match = pattern.match(text, start)
             if match:
                 return name, match.end()
-    if word[0].islower() and ("_" in word[1:12] or "-" in word[1:12]):
+    if _generic_possible(word):
         generic = _GENERIC.match(text, start)
         if generic and _random_body(generic.group("body")) and not text.startswith(_GENERIC_PUBLIC, start):
             return "vendor_token", generic.end()
@@ -219,8 +225,7 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         if start < pos or text[start] in "+/%":  # (CANDIDATE never starts with these: a no-op off ASCII)
             continue
         word = text[start:end]
-        if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not (
-                word[0].islower() and ("_" in word[1:12] or "-" in word[1:12])):
+        if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not _generic_possible(word):
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
         if found:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any, NamedTuple
 
 from medic.core import notify
@@ -24,6 +23,8 @@ from medic.kernel.errors import Issue, ValidationError
 
 @functools.cache
 def schema() -> dict[str, Any]:
+    from importlib import resources  # here: a run whose configuration names no channel does not import it
+
     text = resources.files("medic.plugins.channels").joinpath("channels.schema.json").read_text(encoding="utf-8")
     return dict(json.loads(text))
 

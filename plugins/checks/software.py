@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 import re
-from importlib import resources
 from typing import Any, cast
 
 from medic.core.check import ProbeData, check
@@ -135,6 +134,8 @@ def _package_outcome(name: str, version: str | None, manager: str, minimum: str,
 
 
 def eol_table() -> dict[str, dict[str, str]]:
+    from importlib import resources
+
     raw = json.loads(resources.files("medic.plugins.checks").joinpath("data/os_eol.json").read_text())
     return {k: v for k, v in raw.items() if not k.startswith("_")}
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import re
 
-from packaging.version import InvalidVersion, Version
-
 SCHEMES = ("auto", "python", "debian")
 EPOCH, UPSTREAM, REVISION = re.compile("[0-9]+"), re.compile("[0-9][A-Za-z0-9.+~:-]*"), re.compile("[A-Za-z0-9.+~]+")
 EXPECTED = "a version such as 1.2.3, 2.0rc1 or 1:2.30-1ubuntu2 (starting with a digit)"
@@ -79,6 +77,8 @@ def debian_compare(a: str, b: str) -> int:
 
 def python_compare(a: str, b: str) -> int:
     """-1, 0 or 1 by PEP 440; VersionError when either is not a PEP 440 version."""
+    from packaging.version import InvalidVersion, Version  # here: every run loads the checks, few compare
+
     try:
         va, vb = Version(a), Version(b)
     except InvalidVersion as exc:

@@ -19,19 +19,27 @@ from medic.kernel.bundle import Limits, Manifest, read_manifest_from
 from medic.plugins.collector.caps import bundle_limits
 
 READ_SIZE = 1 << 16
+# An upload no PATCH has advanced for this long is most likely abandoned (the agent gone for good): its verifier
+# stops waiting and frees its thread and file; if the agent comes back, the next PATCH starts a new one that reads
+# the acknowledged bytes from the file (verifier_for), so nothing is lost but a re-read.
+IDLE_S = 600.0
 
 
 class Cancelled(Exception):
     """The upload went away (terminated, expired, the collector stops): the reader stops waiting."""
 
 
+class Idle(Cancelled):
+    """No acknowledgement for IDLE_S seconds: the reader stops waiting until the upload moves again."""
+
+
 class AckedView:
     """A read-only file over ``path`` whose read() waits until the bytes it returns are acknowledged; the
     bytes of the file, each once and in order, go into a sha256 as they are first read."""
 
-    def __init__(self, path: Path, length: int, acked: int) -> None:
+    def __init__(self, path: Path, length: int, acked: int, idle_s: float = IDLE_S) -> None:
         self.fd = os.open(path, os.O_RDONLY)
-        self.length, self.acked, self.pos, self.hashed = length, acked, 0, 0
+        self.length, self.acked, self.pos, self.hashed, self.idle_s = length, acked, 0, 0, idle_s
         self.sha256 = hashlib.sha256()
         self.cond = threading.Condition()
         self.cancelled = False
@@ -50,7 +58,8 @@ class AckedView:
         end = self.length if size < 0 else min(self.length, self.pos + size)
         with self.cond:
             while self.acked < end and not self.cancelled:
-                self.cond.wait()
+                if not self.cond.wait(self.idle_s) and self.acked < end and not self.cancelled:
+                    raise Idle
             if self.cancelled:
                 raise Cancelled
         data = os.pread(self.fd, end - self.pos, self.pos)
@@ -75,8 +84,9 @@ class AckedView:
 class Verifier:
     """The reader over an AckedView in a daemon thread; result() waits for it at the last byte."""
 
-    def __init__(self, path: Path, name: str, length: int, acked: int, limits: Limits | None = None) -> None:
-        self.view = AckedView(path, length, acked)
+    def __init__(self, path: Path, name: str, length: int, acked: int, limits: Limits | None = None,
+                 idle_s: float = IDLE_S) -> None:
+        self.view = AckedView(path, length, acked, idle_s)
         self.name, self.limits = Path(name), limits or Limits()
         self.manifest: Manifest | None = None
         self.failed: BaseException | None = None
@@ -97,6 +107,11 @@ class Verifier:
     def advance(self, acked: int) -> None:
         self.view.advance(acked)
 
+    @property
+    def idled(self) -> bool:
+        """It stopped waiting for an upload that did not move: a new verifier must take over."""
+        return isinstance(self.failed, Idle)
+
     def cancel(self) -> None:
         self.view.cancel()
 
@@ -109,11 +124,11 @@ class Verifier:
 
 
 def verifier_for(col: Any, upload: dict[str, Any]) -> Verifier:
-    """The upload's verifier, started at the first PATCH this process sees (after a restart it reads the bytes
-    acknowledged before it from the file)."""
+    """The upload's verifier, started at the first PATCH this process sees, or the first after its verifier idled
+    (either way it reads the bytes acknowledged before it from the file)."""
     verifier: Verifier | None = col.verifiers.get(upload["upload_id"])
-    if verifier is None:
+    if verifier is None or verifier.idled:
         verifier = Verifier(col.data_path(upload["upload_id"]), upload["filename"], upload["length"],
-                            upload["offset"], bundle_limits(col.config))
+                            upload["offset"], bundle_limits(col.config), IDLE_S)
         col.verifiers[upload["upload_id"]] = verifier
     return verifier

@@ -8,14 +8,15 @@ those the symptom text decides.
 from __future__ import annotations
 
 import json
-import sqlite3
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from medic.kernel.errors import UsageError
-from medic.plugins.kb.store import Article, KnowledgeBase
+
+if TYPE_CHECKING:  # a run without a knowledge base imports neither the store nor sqlite3 (medic run's start-up)
+    from medic.plugins.kb.store import Article, KnowledgeBase
 
 BAD = ("fail", "error", "warn")
 CANDIDATES = 50
@@ -78,6 +79,8 @@ def citations(run_doc: Mapping[str, Any], state: Path, limit: int = 3) -> list[d
     text, checks = symptoms_of(run_doc)
     if not path.exists() or not checks:
         return []
+    from medic.plugins.kb.store import KnowledgeBase
+
     kb = KnowledgeBase(path)
     try:
         return [{"id": a.id, "title": a.title, "score": a.score} for a in rank(kb, text, checks, limit=limit)]
@@ -89,6 +92,8 @@ def run_citations(run: Any, state: Path) -> list[dict[str, Any]]:
     """:func:`citations` of a finished run (a ``RunResult``); no KB file: nothing is computed."""
     if not (state / "kb.sqlite").exists():
         return []
+    import sqlite3
+
     try:
         return citations({"findings": [f.to_dict() for f in run.findings()]}, state)
     except sqlite3.Error as exc:  # a broken KB never costs a run its results

@@ -34,6 +34,7 @@ KEEPALIVE_S = 15
 RETRIES = 6
 MAX_OUTPUT = 64 * 1024 * 1024
 _SLOTS = threading.BoundedSemaphore(int(os.environ.get("MEDIC_SSH_MAX_CONNECTIONS", "16")))
+_JITTER = random.SystemRandom()  # retry jitter from its own source: a seeded global random must not sync retries
 
 
 class CommandTimeout(TargetError):
@@ -163,7 +164,7 @@ class Connection:
                                       f"new connections after {RETRIES} retries ({exc}); sshd MaxStartups?"
                                       ) from None
                 self.retries += 1
-                time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not cryptography
+                time.sleep(delay * (1 + _JITTER.random()))
                 delay = min(delay * 2, 2.0)
             except BaseException:
                 self.close()

@@ -6,7 +6,7 @@ and otherwise reports one ``error`` finding saying so (its probes are not run un
 
 from __future__ import annotations
 
-import socket
+import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,7 +27,7 @@ class LocalTarget(Target):
 
     def __init__(self, probes: Mapping[str, ProbeSpec], name: str = "local",
                  variables: Mapping[str, Any] | None = None) -> None:
-        super().__init__(name, {"hostname": socket.gethostname(), **(variables or {})})
+        super().__init__(name, {"hostname": _hostname(), **(variables or {})})
         self.probes = probes
 
     def change_host(self) -> Host:
@@ -54,6 +54,15 @@ class LocalTarget(Target):
         if spec is None:
             return ProbeResult(call.probe, call.params, False, None, f"no probe named {call.probe!r} is installed")
         return run_probe_bounded(spec, call)
+
+
+def _hostname() -> str:
+    try:
+        return os.uname().nodename  # what gethostname(2) answers, without importing socket (medic run's start-up)
+    except AttributeError:  # no uname (Windows)
+        import socket
+
+        return socket.gethostname()
 
 
 def _open(spec: str, ctx: TargetContext) -> list[Target]:

@@ -9,6 +9,7 @@ from medic.agent.redact import linemarks as lm
 KW, LONG = lm.KEY_MARK, lm.LONG_MARK
 AWS = "wJalrXUtnFEMIK7MDENGbPxRfiCY0a9b8c7d6e5f"  # 40 characters standing alone: an AWS secret key's shape
 HASH = "0123456789ABCDEF" * 2 + "01234567"  # 40 upper-case hex digits: a MySQL hash after a "*"
+SHA1 = "078e2fe281206fd452af399d4f90ec396b4cc61b"  # a git commit, a checksum
 
 
 @pytest.mark.parametrize(("text", "keyed", "marks"), [
@@ -25,7 +26,9 @@ HASH = "0123456789ABCDEF" * 2 + "01234567"  # 40 upper-case hex digits: a MySQL 
     ("$6$salt$hash\n{SSHA}abc\n", True, {0: [KW, "$"], 13: ["{"]}),  # crypt and LDAP hashes by one scan each
     (f"x {AWS}\ny", True, {0: [LONG]}), (f"x {AWS}0\ny", True, {}),  # exactly 40, standing alone
     (f"a {AWS} b {AWS}", True, {0: [LONG]}),
-    ("ab\n" + "A" * 40 + "\nc " + "B" * 40, True, {3: [LONG], 44: [LONG]}),
+    ("ab\n" + AWS + "\nc " + AWS[::-1], True, {3: [LONG], 44: [LONG]}),
+    ("ab\n" + "A" * 40 + "\nc " + SHA1, True, {}),  # one case: no AWS key, and not "*" + 40 (a MySQL hash)
+    (f"x {SHA1} {AWS}\n", True, {0: [LONG]}),  # a later run on the line still counts
     ("x" * 41, True, {}),
     ("*" + HASH, True, {0: [LONG]}), ("*" + HASH + "x", True, {0: [LONG]}), ("a\n*" + HASH + "x", True, {2: [LONG]}),
     ("y" + HASH + "x", True, {}),

@@ -71,6 +71,9 @@ P1 = "[REDACTED:password#1]"
     ('password="a b" c=1', "", f'password="{P1}" c=1', {"password": 1}),
     ("  password: 'hunter2',", "", f"  password: '{P1}',", {"password": 1}),  # JavaScript, Ruby
     ('PASSWORD = "hunter2"  # rotated', "", f'PASSWORD = "{P1}"  # rotated', {"password": 1}),
+    ('password="x9fj3k" y', "", f'password="{P1}" y', {"password": 1}),  # a blank and a word after it: kept
+    ("password='x9fj3k' and more", "", f"password='{P1}' and more", {"password": 1}),
+    ('password="aB3dE5" "fG7hJ9"', "", 'password="[REDACTED:password#2]"', {"password": 2}),  # adjacent: all of it
     ('password="ab"cd', "", "password=[REDACTED:password#2]", {"password": 2}),  # no blank after it: all of it
     ('secret = "aB3dE5" + "fG7hJ9"', "", 'secret = "[REDACTED:secret#1]"', {"secret": 1}),  # concatenated: all of it
     ('PASSWORD = "aB3dE5".strip()', "", "PASSWORD = [REDACTED:password#2]", {"password": 2}),

@@ -73,7 +73,7 @@ def test_random_body(body: str, expected: bool) -> None:
     (r"t1\.[A-Z0-9a-z_-]+", ["t1"], "t1"),
     (r"M[TQ][\w-]{22,26}\.[\w-]{6}", ["MT", "MQ"], "M"),  # a character, then a small class
     (r"[\w~.-]{3}\dQ~[\w~.-]{31,34}", [], ""),  # no fixed start: tried on every word holding "Q~"
-    (r"1/\d{14,16}:[a-f0-9]{32}", [], "1"),
+    (r"1/\d{14,16}:[a-f0-9]{32}", ["1/"], "1"),  # a "/" second: Asana's, under "1/" (a path is no candidate)
     (r"A{22}[A-Za-z0-9%]{80,}", [], "A"),
 ])
 def test_prefixes_and_literal(pattern: str, prefixes: list[str], literal: str) -> None:
@@ -87,3 +87,15 @@ def test_every_format_is_reachable() -> None:
     assert len(indexed) == sum(len(patterns) for patterns in tokens._FORMATS.values())
     # and every format without a fixed start has its fragment, so most words skip it
     assert {name for name, _ in tokens._UNPREFIXED} == set(tokens._INSIDE)
+
+
+@pytest.mark.parametrize(("word", "possible"), [
+    ("abc_" + "aB3" * 9, True), ("abc-" + "aB3" * 9, True),
+    ("abc_" + "ab3" * 9, False),  # one case: _random_body would say no
+    ("e56c9bb5-3920-21a6-729d-be06d4237a99", False), ("session-7830.scope", False), ("Abc_" + "aB3" * 9, False),
+])
+def test_generic_possible(word: str, possible: bool) -> None:
+    """The cheap test before _GENERIC: a word it rules out is never a generic vendor token (checked here)."""
+    assert tokens._generic_possible(word) is possible
+    if not possible:
+        assert list(tokens.find(word)) == []

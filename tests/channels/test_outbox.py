@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import threading
 import time
 from pathlib import Path
@@ -33,6 +34,15 @@ class GatedChannel(Channel):
         self.entered.set()
         assert self.release.wait(30)
         self.sent.append(notification.id)
+
+
+def test_backoff_jitter_does_not_follow_the_global_random_seed() -> None:
+    # a test runner or a plugin reseeding ``random`` must not make every process retry at the same moments
+    drawn = []
+    for _ in range(5):
+        random.seed(1234)
+        drawn.append(backoff(6))
+    assert len(set(drawn)) > 1
 
 
 def test_backoff_grows_with_jitter_and_honours_retry_after_capped() -> None:

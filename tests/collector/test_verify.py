@@ -6,12 +6,17 @@ medic's reader gives for the finished file; bytes written past the acknowledged 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
+import pytest
 from collector_helpers import make_bundle
 
 from medic.kernel.bundle import read_manifest
+from medic.plugins.collector import verify
+from medic.plugins.collector.config import CollectorConfig
 from medic.plugins.collector.verify import Verifier
 
 
@@ -80,3 +85,49 @@ def test_cancel_stops_a_verifier_waiting_for_bytes_that_never_come(tmp_path: Pat
     verifier.cancel()
     verifier.thread.join(timeout=10)
     assert not verifier.thread.is_alive() and verifier.result() is None
+
+
+def _open_fds() -> set[str]:
+    return {os.readlink(f"/proc/self/fd/{fd}") for fd in os.listdir("/proc/self/fd")
+            if os.path.exists(f"/proc/self/fd/{fd}")}
+
+
+def test_an_abandoned_upload_frees_its_verifier_and_a_later_patch_starts_a_new_one(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # an agent gone for good must not keep a thread and an open file per upload until `medic collector gc`
+    data = make_bundle(tmp_path / "b.tar.gz", members=6, size=16 * 1024).read_bytes()
+    half = len(data) // 2
+    part = tmp_path / "u.part"
+    part.write_bytes(data[:half])
+    monkeypatch.setattr(verify, "IDLE_S", 0.3)
+    col = SimpleNamespace(verifiers={}, config=CollectorConfig(), data_path=lambda upload_id: part)
+    upload = {"upload_id": "u1", "filename": "b.tar.gz", "length": len(data), "offset": half}
+    first = verify.verifier_for(col, upload)
+    assert str(part) in _open_fds()
+    first.thread.join(timeout=10)
+    assert not first.thread.is_alive() and first.idled
+    assert str(part) not in _open_fds()
+    assert verify.verifier_for(col, {**upload, "offset": half}) is not first  # the agent came back
+    second = col.verifiers["u1"]
+    with part.open("ab") as f:
+        f.write(data[half:])
+    second.advance(len(data))
+    result = second.result()
+    assert result is not None and result[0] == hashlib.sha256(data).hexdigest()
+
+
+def test_a_verifier_that_is_advanced_in_time_does_not_idle(tmp_path: Path) -> None:
+    bundle = make_bundle(tmp_path / "b.tar.gz", members=20, size=16 * 1024)
+    data = bundle.read_bytes()
+    part = tmp_path / "u.part"
+    part.write_bytes(b"")
+    verifier = Verifier(part, "b.tar.gz", len(data), 0, idle_s=0.5)
+    step = -(-len(data) // 8)
+    with part.open("ab") as f:
+        for offset in range(0, len(data), step):
+            time.sleep(0.2)  # slower than the reader, each pause shorter than idle_s; the whole upload longer
+            f.write(data[offset:offset + step])
+            f.flush()
+            verifier.advance(min(offset + step, len(data)))
+    result = verifier.result()
+    assert not verifier.idled and result is not None and result[0] == hashlib.sha256(data).hexdigest()

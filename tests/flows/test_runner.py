@@ -76,6 +76,13 @@ def test_each_step_is_a_task_with_its_timeout_and_retries(prefect_server: None, 
     names = asyncio.run(task_names())
     assert {"slow @ local", "flaky @ local", "mem @ local"} <= names
 
+    async def parameters() -> dict[str, Any]:
+        async with get_client() as client:
+            return next(r for r in await client.read_flow_runs() if r.name == res.run_id).parameters
+
+    # sent as they are (plain JSON), not through FastAPI's encoder: the same record the UI shows
+    assert asyncio.run(parameters()) == {"playbook": "tasks", "inputs": {}, "targets": ["local"]}
+
 
 def test_errored_steps_are_retried_by_prefect(prefect_server: None, session: Any, tmp_path: Any) -> None:
     from medic.flows.runner import run_with_prefect
@@ -112,9 +119,12 @@ def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> No
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.pop("MEDIC_ENGINE", None)
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    out = subprocess.run([sys.executable, "-m", "medic.cli.main", "run", "slow-system"], capture_output=True,
-                         text=True, env=env, timeout=300)
+    # the console script's run, then which of FastAPI's modules it imported (PlainParametersFlow: none)
+    script = ("import sys; from medic.cli.main import main; code = main(['run', 'slow-system']); "
+              "print('fastapi modules:', len([m for m in sys.modules if m.startswith('fastapi')])); sys.exit(code)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode in (0, 1), out.stderr[-2000:]
+    assert "fastapi modules: 0" in out.stdout
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr[-3000:]
     assert "telemetry" not in out.stderr.lower()
     assert "slow-system" in out.stdout
@@ -181,3 +191,21 @@ def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -
         fh.write(b"new")
     assert log.read_bytes() == b"new"
     assert (tmp_path / (prefect_env.SERVER_LOG_NAME + ".1")).read_text() == "x" * 100
+
+
+def test_probes_fork_from_a_zygote_only_where_a_target_runs_them_in_processes(session: Any) -> None:
+    """kernel/zygote.py: a flow on the local target starts one (its probes under a deadline fork from it); a flow on
+    targets that run no probe processes here (SSH hosts, bundles) starts none."""
+    from engine_helpers import FakeTarget
+
+    from medic.flows.runner import fork_probes_from_zygote
+    from medic.kernel import zygote
+
+    zygote.stop()
+    try:
+        fork_probes_from_zygote([FakeTarget({})])
+        assert zygote.current() is None
+        fork_probes_from_zygote([FakeTarget({}), LocalTarget(session.registry.probes)])
+        assert zygote.current() is not None
+    finally:
+        zygote.stop()

@@ -169,6 +169,12 @@ def test_medic_serve_runs_what_the_ui_starts(site: dict[str, Any]) -> None:
         assert run["state"]["type"] == "FAILED", (site["base"] / "serve.log").read_text()[-3000:]
         assert run["state"]["message"].startswith("change.file_contains on local")
         assert set(api.artifacts(run["id"])) == {"medic-findings", "medic-report"}
+        # warm by default, as the worker (flows.warm_serve): the run came from the forkserver, no cold engine
+        import psutil
+
+        tree = [c.cmdline() for c in psutil.Process(proc.pid).children(recursive=True)]
+        assert any("from multiprocessing.forkserver import main" in " ".join(c) for c in tree), tree
+        assert not [c for c in tree if "prefect.engine" in c], tree  # a cold run: python -m prefect.engine
     finally:
         os.killpg(proc.pid, signal.SIGINT)
         proc.wait(timeout=30)

@@ -80,10 +80,31 @@ def test_wrong_credentials_and_unknown_pool(tmp_path: Path, prefect_service: Pre
 @pytest.mark.parametrize("deploy, wanted", [
     ("{heartbeat_s: 10}", "deploy.heartbeat_s: 10 is below Prefect's minimum of 30 s"),
     ("{heartbeat_s: 30, crashed_after_s: 30}", "deploy.crashed_after_s: 30 s must be longer than deploy.heartbeat_s"),
+    ("{poll_s: 0.5}", "deploy.poll_s: expected a positive whole number, got 0.5"),
 ])
 def test_a_zombie_window_shorter_than_a_heartbeat_is_refused(tmp_path: Path, deploy: str, wanted: str) -> None:
     out = medic(config(tmp_path, f"deploy: {deploy}\n"), "deploy", "--dry-run")
     assert out.returncode == 2 and wanted in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("exported, config_text, wanted", [
+    (None, "{}", "1"),  # medic's default: a submitted run waits 0.5 s on average, not Prefect's 5 s
+    (None, "deploy: {poll_s: 3}", "3"),
+    ("7", "deploy: {poll_s: 3}", "7"),  # what the user exported wins
+])
+def test_workers_and_serve_poll_every_deploy_poll_s(monkeypatch: pytest.MonkeyPatch, exported: str | None,
+                                                     config_text: str, wanted: str) -> None:
+    import yaml
+
+    from medic.cli.service import _service_env
+
+    for key in ("PREFECT_WORKER_QUERY_SECONDS", "PREFECT_RUNNER_POLL_FREQUENCY", "PREFECT_API_URL"):
+        monkeypatch.delenv(key, raising=False)
+        if exported and key != "PREFECT_API_URL":
+            monkeypatch.setenv(key, exported)
+    _service_env(yaml.safe_load(config_text))
+    assert os.environ["PREFECT_WORKER_QUERY_SECONDS"] == wanted
+    assert os.environ["PREFECT_RUNNER_POLL_FREQUENCY"] == wanted
 
 
 TRIGGERED = """\
