@@ -29,9 +29,10 @@ from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, Proc
 
 from medic.flows.run_limits import run_limits, with_limits
 
-# What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process.
+# What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process. Last,
+# warm_preload: the plugins and probes runs import as they use them, then gc.freeze() (why: its docstring).
 PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "medic.flows.deployed",
-           "medic.flows.deployed_run", "medic.flows.playbook_flow", "medic.core.session"]
+           "medic.flows.deployed_run", "medic.flows.playbook_flow", "medic.core.session", "medic.flows.warm_preload"]
 CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
 
 
