@@ -15,19 +15,28 @@ many times; each write to an inherited object copies its whole page into the run
 shared with the forkserver turn private one collection after another. ``gc.freeze()`` moves every object alive
 now into a permanent generation the collector never examines (the Python docs recommend it before forking for
 this reason); a run still writes to the objects it uses (reference counts), not to the rest.
+
+Malloc arenas: glibc gives each thread that allocates its own arena, up to 8 per core, and a run has many threads
+(Prefect's task runner, event and log clients, one per SSH session); each arena keeps freed memory of its own, so a
+run's resident memory grows with its thread count. The forkserver sets at most ``ARENAS`` (inherited by the runs
+forked from it), unless the user set ``MALLOC_ARENA_MAX``, which glibc then reads itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import importlib
+import os
 import pkgutil
 
 ROOTS = (*(f"medic.plugins.{p}" for p in ("checks", "change", "channels", "ssh", "targets", "steps", "kb")),
          "medic.probes")
 NOT_IN_RUNS = (".app", ".command", ".commands", ".serve")  # web servers, ``medic PLUGIN ...`` commands
 RUN_LIBRARIES = ("paramiko",)  # imported by an SSH target's first connection
+M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
+ARENAS = 2
 
 
 def run_modules() -> list[str]:
@@ -41,8 +50,21 @@ def run_modules() -> list[str]:
     return names
 
 
+def limit_malloc_arenas() -> bool:
+    """At most ``ARENAS`` malloc arenas in this process and those forked from it; False when not set (the user set
+    ``MALLOC_ARENA_MAX``, or the C library is not glibc)."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    try:
+        return bool(ctypes.CDLL(None).mallopt(M_ARENA_MAX, ARENAS))
+    except (OSError, AttributeError):
+        return False
+
+
 def preload() -> int:
-    """Import what runs import, then freeze every object alive; the number of modules imported."""
+    """Limit the malloc arenas, import what runs import, then freeze every object alive; the number of modules
+    imported."""
+    limit_malloc_arenas()
     count = 0
     for name in (*RUN_LIBRARIES, *run_modules()):
         try:

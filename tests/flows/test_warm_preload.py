@@ -4,6 +4,7 @@ paramiko or medic's plugins into memory of its own."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -36,3 +37,47 @@ def test_a_forked_run_starts_with_the_preload_frozen_and_the_run_modules_importe
     assert int(frozen) > 100_000  # Prefect's and medic's objects, out of the child's collections
     assert (paramiko, checks) == ("True", "True")  # imported once in the forkserver, shared by every run
     assert web_app == "False"  # the collector's web application is no part of a run
+
+
+# Four threads of a forked run each allocate from the C library; glibc prints one "Arena N:" block per arena.
+ARENAS = r"""
+import ctypes, threading
+
+def allocate(conn):
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    held, go = [], threading.Barrier(4)
+
+    def one():
+        go.wait()
+        held.extend(libc.malloc(1000) for _ in range(100))
+
+    threads = [threading.Thread(target=one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    libc.malloc_stats()
+    conn.send("done")
+
+if __name__ == "__main__":
+    import sys
+    from medic.flows.warm_worker import forkserver
+    ctx = forkserver()
+    here, there = ctx.Pipe()
+    child = ctx.Process(target=allocate, args=(there,))
+    child.start()
+    here.recv()
+    child.join()
+"""
+
+
+def test_a_forked_runs_threads_share_at_most_two_malloc_arenas(tmp_path):
+    script = tmp_path / "arenas.py"
+    script.write_text(ARENAS)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=180, check=False,
+                          env=env)
+    assert done.returncode == 0, done.stderr
+    arenas = [line for line in done.stderr.splitlines() if line.startswith("Arena ")]
+    assert 1 <= len(arenas) <= 2, done.stderr[-2000:]  # glibc's default would give each of the 4 threads one
