@@ -60,8 +60,11 @@ def run_playbook(name: str, parameters: dict[str, Any]) -> State[Any]:
     finally:
         for t in targets:
             t.close()
-        tagging.join()
+        if tagging is not None:
+            tagging.join()
     history.save(run, state_dir(session.config))
+    if tagging is not None and tagging.error is not None:
+        get_run_logger().warning("medic: the run's target tags were not added: %s", tagging.error)
     publish(run)
     if channels:
         for problem in runnotify.finish(session, events, run, channels):
@@ -77,18 +80,19 @@ def _is_shard() -> bool:
 
 class _Tagging(threading.Thread):
     """The deployment gave the run its medic and playbook tags; this adds the targets it opened, beside the
-    steps: one client and one round trip to the server the first step need not wait for."""
+    steps: one client and one round trip to the server the first step need not wait for. Tags only help find
+    the run in the UI: a failure is logged after the run, never allowed to cost its findings."""
 
     def __init__(self, run_id: Any, tags: list[str]) -> None:
         super().__init__(daemon=True, name="medic-run-tags")
         self.run_id, self.tags = run_id, tags
-        self.error: BaseException | None = None
+        self.error: Exception | None = None
         self.context = contextvars.copy_context()  # the run's Prefect settings (API URL, auth) are context vars
 
     def run(self) -> None:
         try:
             self.context.run(self.update)
-        except BaseException as exc:  # handed to the flow's thread by join()
+        except Exception as exc:  # reported by the flow's thread once the run is saved
             self.error = exc
 
     def update(self) -> None:
@@ -97,17 +101,11 @@ class _Tagging(threading.Thread):
         with get_client(sync_client=True) as client:
             client.update_flow_run(self.run_id, tags=self.tags)
 
-    def join(self, timeout: float | None = None) -> None:
-        if self.ident is not None:
-            super().join(timeout)
-        if self.error is not None:
-            raise self.error
 
-
-def _tag_run_in_background(playbook: str, targets: list[Target]) -> _Tagging:
+def _tag_run_in_background(playbook: str, targets: list[Target]) -> _Tagging | None:
     flow_run = get_run_context().flow_run  # type: ignore[union-attr]
-    tags = sorted({*flow_run.tags, *run_tags(playbook, [t.name for t in targets])}) if flow_run else []
-    tagging = _Tagging(flow_run.id if flow_run else None, tags)
-    if flow_run is not None:
-        tagging.start()
+    if flow_run is None:
+        return None
+    tagging = _Tagging(flow_run.id, sorted({*flow_run.tags, *run_tags(playbook, [t.name for t in targets])}))
+    tagging.start()
     return tagging
