@@ -75,12 +75,13 @@ def _service_env(config: dict[str, Any]) -> None:
 
     prepare()  # PREFECT_API_URL's rules, and MEDIC_PREFECT_AUTH_FILE's string exported, before Prefect is imported
     from medic.flows import prefect_env
-    from medic.flows.deploy import poll_s, settings
+    from medic.flows.deploy import settings
 
     prefect_env.configure()
-    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(settings(config)["heartbeat_s"]))
+    deploy = settings(config)
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(deploy["heartbeat_s"]))
     for key in ("PREFECT_WORKER_QUERY_SECONDS", "PREFECT_RUNNER_POLL_FREQUENCY"):  # how soon a run starts
-        os.environ.setdefault(key, str(poll_s(config)))
+        os.environ.setdefault(key, str(deploy["poll_s"]))
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:

@@ -109,22 +109,14 @@ def settings(config: dict[str, Any]) -> dict[str, int]:
     deploy = config.get("deploy") or {}
     out = {"concurrency": int(deploy.get("concurrency", 0)),
            "heartbeat_s": int(deploy.get("heartbeat_s", HEARTBEAT_S)),
-           "crashed_after_s": int(deploy.get("crashed_after_s", CRASHED_AFTER_S))}
+           "crashed_after_s": int(deploy.get("crashed_after_s", CRASHED_AFTER_S)),
+           "poll_s": int(deploy.get("poll_s", POLL_S))}  # whole seconds: Prefect's runner takes no less
     if out["heartbeat_s"] < MIN_HEARTBEAT_S:
         raise UsageError(f"deploy.heartbeat_s: {out['heartbeat_s']} is below Prefect's minimum of {MIN_HEARTBEAT_S} s")
     if out["crashed_after_s"] <= out["heartbeat_s"]:
         raise UsageError(f"deploy.crashed_after_s: {out['crashed_after_s']} s must be longer than deploy.heartbeat_s "
                          f"({out['heartbeat_s']} s), or healthy runs would be set Crashed between two heartbeats")
     return out
-
-
-def poll_s(config: dict[str, Any]) -> int:
-    """``deploy.poll_s``: seconds between two polls of a worker or ``medic serve``'s runner (whole seconds:
-    Prefect's runner takes no less)."""
-    value = (config.get("deploy") or {}).get("poll_s", POLL_S)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise UsageError(f"deploy.poll_s: {value!r} is not a whole number of seconds of at least 1")
-    return value
 
 
 def plan(session: Session, names: list[str], pool: str | None) -> Plan:
