@@ -106,7 +106,6 @@ class CollectorConfig:
 
 
 KEYS = tuple(f.name for f in fields(CollectorConfig))
-_INSPECT_MEMBER, _INSPECT_TOTAL = 64 << 20, 512 << 20  # `medic bundles inspect`'s caps (kernel Limits), the floor
 
 
 def unpacked_caps(config: CollectorConfig) -> tuple[int, int]:
@@ -114,8 +113,11 @@ def unpacked_caps(config: CollectorConfig) -> tuple[int, int]:
     bundle the collector accepts in size is not refused by the reader: members may unpack to twice the bundle
     (gzip of logs; a bomb still stops there, before anything is written), one member to a quarter of it, never
     below what `medic bundles inspect` allows."""
-    unpacked = config.max_unpacked_size or max(_INSPECT_TOTAL, 2 * config.max_bundle_size)
-    member = config.max_member_size or min(unpacked, max(_INSPECT_MEMBER, config.max_bundle_size // 4))
+    from medic.kernel.bundle import Limits  # `medic bundles inspect`'s caps: the floor
+
+    inspect = Limits()
+    unpacked = config.max_unpacked_size or max(inspect.max_total_bytes, 2 * config.max_bundle_size)
+    member = config.max_member_size or min(unpacked, max(inspect.max_member_bytes, config.max_bundle_size // 4))
     return member, unpacked
 
 

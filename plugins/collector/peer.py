@@ -33,7 +33,8 @@ class TransportScopeProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {EXTENSION: self.transport}  # type: ignore[dict-item]
+        extensions = {**self.scope.get("extensions", {}), EXTENSION: self.transport}  # keep any uvicorn sets
+        self.scope["extensions"] = extensions  # type: ignore[typeddict-item]
 
 
 def raw_socket(scope: Mapping[str, Any]) -> Any:
