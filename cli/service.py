@@ -126,7 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         from medic.plugins.casespage.command import serve_in_background
 
         serve_in_background(args.cases_page, args.token_file)
-    from prefect import serve
+    from medic.flows.run_wakeup import serve
 
     if args.start == "warm":
         from medic.flows.warm_serve import use_warm_starts
@@ -135,7 +135,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"medic: serving {len(deployments)} deployment(s) (medic-playbook, medic-sla); Ctrl-C stops",
           file=sys.stderr)
     with server_errors():
-        serve(*deployments, limit=args.limit, pause_on_shutdown=False, print_starting_message=False)
+        serve(deployments, limit=args.limit)  # Prefect's, runs also started by the event stream
     return 0
 
 
@@ -175,6 +175,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from prefect.exceptions import ObjectNotFound
     from prefect.workers.process import ProcessWorker
 
+    from medic.flows.run_wakeup import alongside, worker_wakeup
     from medic.flows.warm_worker import WarmProcessWorker
 
     worker_type = WarmProcessWorker if args.start == "warm" else ProcessWorker
@@ -191,7 +192,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
         async def work() -> None:
             async with worker_type(work_pool_name=args.pool, limit=args.limit,
                                    create_pool_if_not_found=False) as worker:
-                await worker.start(printer=lambda *a, **k: None)
+                # polls every deploy.poll_s, and starts a run at once when the event stream announces it
+                await alongside(worker.start(printer=lambda *a, **k: None), worker_wakeup(worker, pool.id))
 
         print(f"medic: worker for pool {args.pool} at {url}; Ctrl-C stops", file=sys.stderr)
         asyncio.run(work())
