@@ -39,6 +39,7 @@ from typing import Any
 import fleet_db
 import httpx
 import psutil
+from fleet_cgroup import Cgroup
 from fleet_db import LOCKED
 from fleet_memory import MemorySampler, print_memory
 from fleet_timeline import MachineCpu, fleet_timeline, phases, print_timeline
@@ -74,15 +75,17 @@ class Sampler:
         return {"cpu_s": sum(self.cpu.values())}
 
 
-def start_workers(count: int, env: dict[str, str], logs: Path, start: str, tag: str
-                  ) -> list[subprocess.Popen[bytes]]:
-    """``count`` workers, returned once all of them polled the server (their start-up is not the fleet's time);
-    their output in ``worker-TAG-I.log``, one file per run (a crashed run's trace stays)."""
+def start_workers(count: int, env: dict[str, str], logs: Path, start: str, tag: str, limit: int = 0,
+                  group: Cgroup | None = None) -> list[subprocess.Popen[bytes]]:
+    """``count`` workers (``--limit limit`` unless 0), returned once all of them polled the server (their start-up is
+    not the fleet's time); their output in ``worker-TAG-I.log``, one file per run (a crashed run's trace stays); in
+    ``group`` if given."""
     since = time.time()
     procs = []
+    argv = [MEDIC, "worker", "--pool", POOL, "--start", start, *(["--limit", str(limit)] if limit else [])]
     for i in range(count):
         with open(logs / f"worker-{tag}-{i}.log", "wb") as log:
-            procs.append(subprocess.Popen([MEDIC, "worker", "--pool", POOL, "--start", start], env=env,
+            procs.append(subprocess.Popen(group.joined(argv) if group else argv, env=env,
                                           stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
     deadline = time.monotonic() + 180
     while len(online_since(env["PREFECT_API_URL"], since)) < count and time.monotonic() < deadline:
@@ -128,11 +131,15 @@ class FleetFailed(Exception):
 
 
 def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, env: dict[str, str],
-              server: fleet_db.Server, shards: int, lab: str, budget: int = 0) -> dict[str, Any]:
+              server: fleet_db.Server, shards: int, lab: str, budget: int = 0, group: Cgroup | None = None
+              ) -> dict[str, Any]:
     argv = [MEDIC, "fleet", "run", "ssh-triage", "--inventory", str(inventory), "--shards", str(shards), "--wait"]
     argv += ["--hosts-at-once", str(budget)] if budget else []
+    if group is not None:
+        group.reset_peak()  # the workers' start-up is not the fleet's
     t0, started = time.time(), time.monotonic()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(group.joined(argv) if group else argv, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
     sampler = Sampler([proc.pid, *(w.pid for w in workers)])
     memory = MemorySampler(proc.pid, [w.pid for w in workers])
     machine = MachineCpu({"server": [server.process.pid], "medic": [proc.pid, *(w.pid for w in workers)]}, lab,
@@ -140,6 +147,7 @@ def fleet_run(n: int, workers: list[subprocess.Popen[bytes]], inventory: Path, e
     out, err = proc.communicate()
     wall = time.monotonic() - started
     m: dict[str, Any] = {"wall_s": wall, "rc": proc.returncode, **sampler.stop(), **memory.stop(),
+                         **(group.result() if group else {}),
                          "cpu": machine.stop(wall), "locked_fleet": (out + err).count(LOCKED)}
     if proc.returncode not in (0, 1) or "shard results in " not in err:
         raise FleetFailed(f"fleet {n} hosts on {len(workers)} worker(s): exit {proc.returncode}\n{out[-2000:]}"
@@ -168,11 +176,15 @@ def main() -> int:
     ap.add_argument("--start", default="warm", help="medic worker --start, interleaved: warm,cold")
     ap.add_argument("--hosts-at-once", default="0", help="medic fleet run --hosts-at-once, interleaved: 0,32 "
                                                            "(0: not given, 16 sessions per shard)")
+    ap.add_argument("--worker-limit", default="0", help="medic worker --limit, interleaved: 0,1 (0: not given)")
+    ap.add_argument("--cgroup", action="store_true", help="also each run's peak in a memory cgroup of its own "
+                                                          "(bench/fleet_cgroup.py)")
     ap.add_argument("--dir", default="/tmp/medic-sshhosts", help="sshhosts.sh directory (keys, known_hosts)")
     args = ap.parse_args()
     counts = [int(x) for x in args.workers.split(",")]
     starts = [x.strip() for x in args.start.split(",") if x.strip()]
     budgets = [int(x) for x in args.hosts_at_once.split(",") if x.strip()]
+    limits = [int(x) for x in args.worker_limit.split(",") if x.strip()]
     dbs = [d.strip() for d in args.db.split(",") if d.strip()]
     n = args.hosts
     start_hosts(n, args.dir)
@@ -201,11 +213,12 @@ def main() -> int:
             if deploy.returncode != 0:
                 raise SystemExit(f"medic deploy ({db}): {deploy.stderr}")
             for _rep in range(args.repeat):
-                for w, start, budget in [(w, s, b) for w in counts for s in starts for b in budgets]:
+                for w, start, budget, limit in [(w, s, b, li) for w in counts for s in starts for b in budgets
+                                                for li in limits]:
                     key = (f"{db}:{w}w" + (f":{start}" if len(starts) > 1 else "")
-                           + (f":b{budget}" if len(budgets) > 1 else ""))
+                           + (f":b{budget}" if len(budgets) > 1 else "") + (f":l{limit}" if len(limits) > 1 else ""))
                     m = measured_run(n, w, env, work, inventory, server, key, failures, args.shards_per_worker * w,
-                                     args.dir, start, budget)
+                                     args.dir, start, budget, limit, args.cgroup)
                     if m is not None:
                         runs.setdefault(key, []).append(m)
                     (work / "partial.json").write_text(json.dumps({"runs": runs, "failures": failures}, indent=2))
@@ -224,18 +237,19 @@ def main() -> int:
 
 def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Path, server: fleet_db.Server,
                  key: str, failures: list[dict[str, Any]], shards: int, lab: str, start: str = "warm",
-                 budget: int = 0) -> dict[str, Any] | None:
+                 budget: int = 0, limit: int = 0, cgroup: bool = False) -> dict[str, Any] | None:
     """One fleet run on ``w`` fresh workers; its "database is locked" lines (server log, workers, fleet)."""
     since = server.log_size()
     tag = f"{w}-{start}-{time.strftime('%H%M%S')}"
-    workers = start_workers(w, env, work, start, tag)
-    try:
-        m = fleet_run(n, workers, inventory, env, server, shards or 2 * w, lab, budget)
-        error = ""
-    except FleetFailed as exc:  # recorded, and the other worker counts still run
-        m, error = exc.measured, str(exc)
-    finally:
-        stop_workers(workers)
+    with Cgroup("medic-fleet-bench") if cgroup else contextlib.nullcontext() as group:
+        workers = start_workers(w, env, work, start, tag, limit, group)
+        try:
+            m = fleet_run(n, workers, inventory, env, server, shards or 2 * w, lab, budget, group)
+            error = ""
+        except FleetFailed as exc:  # recorded, and the other worker counts still run
+            m, error = exc.measured, str(exc)
+        finally:
+            stop_workers(workers)
     worker_lines = sum((work / f"worker-{tag}-{i}.log").read_text(errors="replace").count(LOCKED) for i in range(w))
     m["locked"] = m.pop("locked_fleet") + worker_lines + server.locked_lines(since)
     m["load"] = os.getloadavg()
@@ -243,7 +257,9 @@ def measured_run(n: int, w: int, env: dict[str, str], work: Path, inventory: Pat
         print(f"{key} failed ({m['locked']} '{LOCKED}'): {error[-600:]}", flush=True)
         failures.append({"run": key, "error": error[-2000:], **m})
         return None
-    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  PSS {m['peak_pss_mb']:6.0f} MB  "
+    cg = (f"cgroup {m['cgroup_peak_mb']:6.0f} MB (anon {m['cgroup_rss_peak_mb']:.0f}, cache "
+          f"{m['cgroup_cache_peak_mb']:.0f})  " if "cgroup_peak_mb" in m else "")
+    print(f"{key} {m['wall_s']:7.2f} s  peak RSS {m['peak_rss_mb']:6.0f} MB  PSS {m['peak_pss_mb']:6.0f} MB  {cg}"
           f"CPU {m['cpu_s']:6.1f} s  "
           f"exit {m['rc']}  attempts {m['attempts']}  '{LOCKED}' {m['locked']}  load {m['load'][0]:.1f}",
           flush=True)
@@ -267,6 +283,8 @@ def summarize(runs: dict[str, list[dict[str, Any]]], n: int, dbs: list[str],
     return {"hosts": n, "median_wall_s": med,
             **{f"peak_{x}_mb": {k: max(r[f"peak_{x}_mb"] for r in v) for k, v in runs.items() if v and k != "ansible"}
                for x in ("rss", "pss", "uss")},
+            "cgroup_peak_mb": {k: max(r["cgroup_peak_mb"] for r in v) for k, v in runs.items()
+                               if v and k != "ansible" and all("cgroup_peak_mb" in r for r in v)},
             "ratios": {f"{a}/{b}": med[a] / med[b] for a, b in pairs if a in med and b in med},
             "per_host_s": {k: v / n for k, v in med.items()},
             "median_cpu_s": {k: statistics.median(r["cpu_s"] for r in v) for k, v in runs.items()
