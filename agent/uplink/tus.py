@@ -29,6 +29,10 @@ CHUNK_SIZE = 8 * 1024 * 1024
 # while the collector answers a PATCH), so a process that resumes after a kill -9 starts sending sooner.
 FIRST_CHUNK = 1024 * 1024
 DIGEST_XATTR = "user.medic.sha256"  # kernel.bundle.writer.DIGEST_XATTR (its import would load gzip and tarfile)
+# Each PATCH also carries the sha256 of every 1 MiB prefix of its body (a copy of the running hasher at each
+# boundary: no second pass), so a collector keeps what arrived of a PATCH cut by a kill -9 (the collector's
+# plugins/collector/prefixes.py) and the next process re-sends under 1 MiB of it instead of half a chunk.
+PREFIX_HEADER, PREFIX_BLOCK = "Medic-Checksum-Prefixes", 1 << 20
 
 
 class LocalBundle:
@@ -89,11 +93,31 @@ def remembered(path: Path, pending: PendingUploads) -> LocalBundle | None:
     return None
 
 
-def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, bytes]:
-    """(offset, the chunk there, its sha256); only ever one caller at a time (send() waits for the thread)."""
+class Digests:
+    """A chunk's sha256 and those of its prefixes that end on a PREFIX_BLOCK boundary before its last byte."""
+
+    def __init__(self, chunk: bytes, block: int = PREFIX_BLOCK) -> None:
+        hasher, view = hashlib.sha256(), memoryview(chunk)
+        self.prefixes: list[bytes] = []
+        for start in range(0, len(chunk), block):
+            hasher.update(view[start:start + block])
+            if start + block < len(chunk):
+                self.prefixes.append(hasher.copy().digest())
+        self.whole = hasher.digest()
+
+    def headers(self) -> dict[str, str]:
+        found = {"Upload-Checksum": f"sha256 {base64.b64encode(self.whole).decode()}"}
+        if self.prefixes:
+            listed = ",".join(base64.b64encode(digest).decode() for digest in self.prefixes)
+            found[PREFIX_HEADER] = f"sha256 {PREFIX_BLOCK} {listed}"
+        return found
+
+
+def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, Digests]:
+    """(offset, the chunk there, its digests); only ever one caller at a time (send() waits for the thread)."""
     handle.seek(offset)
     chunk = handle.read(size)
-    return offset, chunk, hashlib.sha256(chunk).digest()
+    return offset, chunk, Digests(chunk)
 
 
 class _Ahead:
@@ -101,7 +125,7 @@ class _Ahead:
     than importing concurrent.futures, and logging with it, in every `medic-agent upload` that starts)."""
 
     def __init__(self, handle: BinaryIO, offset: int, size: int) -> None:
-        self._done: tuple[int, bytes, bytes] | None = None
+        self._done: tuple[int, bytes, Digests] | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(handle, offset, size), name="medic-read",
                                         daemon=True)
@@ -116,7 +140,7 @@ class _Ahead:
     def wait(self) -> None:
         self._thread.join()
 
-    def result(self) -> tuple[int, bytes, bytes]:
+    def result(self) -> tuple[int, bytes, Digests]:
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -250,10 +274,10 @@ class TusClient:
                 ahead.wait()  # never close the file under a read still running
         self.progress.done()
 
-    def _patch(self, path: str, offset: int, chunk: bytes, digest: bytes) -> int:
+    def _patch(self, path: str, offset: int, chunk: bytes, digest: Digests) -> int:
         """Send one chunk; returns the server's new offset (re-read with HEAD after any failure)."""
-        checksum = base64.b64encode(digest).decode()
-        headers = tus_headers(self.token, Upload_Offset=str(offset), Upload_Checksum=f"sha256 {checksum}")
+        headers = tus_headers(self.token, Upload_Offset=str(offset))
+        headers.update(digest.headers())
         headers["Content-Type"] = "application/offset+octet-stream"
         try:
             resp = self.server.request("PATCH", path, headers, chunk)

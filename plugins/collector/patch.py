@@ -1,6 +1,7 @@
 """``PATCH /files/<id>``: the body is streamed to the upload's file (never held whole), hashed as it comes, and
 fsync'ed; only then is the new offset recorded and acknowledged. A checksum mismatch, a body past the declared
-length or a dropped connection truncates the file back to the acknowledged offset: nothing half-checked stays.
+length or a dropped connection truncates the file back to the acknowledged offset: nothing half-checked stays (a
+dropped connection keeps the prefixes its client vouched for with Medic-Checksum-Prefixes: prefixes.py).
 A second PATCH for an upload that is being written waits up to BUSY_WAIT seconds for the first to end (a killed
 agent's PATCH ends as soon as its connection drops), then gets 423 Locked (409 is kept for a wrong offset). A
 PATCH whose client has ended the connection with fewer bytes queued than its body still needs stops at once
@@ -28,6 +29,7 @@ from starlette.responses import Response
 from medic.plugins.collector.arrival import finish_upload
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.peer import gone_short, raw_socket
+from medic.plugins.collector.prefixes import HEADER, keep_verified, keeps_prefixes, prefix_hasher
 from medic.plugins.collector.problems import TUS_VERSION, Problem
 from medic.plugins.collector.verify import verifier_for
 from medic.plugins.collector.writeback import start_writeback
@@ -107,6 +109,7 @@ async def receive(request: Request, sink: _Sink, room: int) -> int:
     sock, declared = raw_socket(request.scope), request.headers.get("content-length", "")
     length = int(declared) if declared.isdigit() else -1
     writing: asyncio.Future[None] | None = None
+    keeping = keeps_prefixes(sink.hasher)  # then what a dead client's kernel still delivers is kept: read it
     try:
         async for chunk in request.stream():
             total += len(chunk)
@@ -114,12 +117,18 @@ async def receive(request: Request, sink: _Sink, room: int) -> int:
                 raise TooLong
             pending += chunk
             if len(pending) >= WRITE_SIZE:
-                if length >= 0 and gone_short(sock, length - total):
+                if length >= 0 and not keeping and gone_short(sock, length - total):
                     raise PeerGone
                 if writing is not None:
                     await writing
                 writing = loop.run_in_executor(None, sink.write, bytes(pending))
                 pending.clear()
+    except ClientDisconnect:
+        if keeping and pending:  # its prefixes may end in these bytes too
+            if writing is not None:
+                await writing
+            writing = loop.run_in_executor(None, sink.write, bytes(pending))
+        raise
     finally:
         if writing is not None:  # never truncate (or close) under a write still running
             await asyncio.wait([writing])
@@ -165,6 +174,8 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
             raise Problem(423, "Locked", "another PATCH is writing this upload; wait for it, then HEAD",
                           "upload_id", {"Retry-After": "1"})
     offset, hasher, expected = check_request(request, upload)
+    declared = request.headers.get("content-length", "")
+    hasher = prefix_hasher(request.headers.get(HEADER, ""), hasher, int(declared) if declared.isdigit() else -1)
     verifier = verifier_for(col, upload)
     col.busy.add(upload_id)
     try:
@@ -177,11 +188,17 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
                 raise Problem(460, "Checksum Mismatch", "the body does not match Upload-Checksum; bytes discarded",
                               "Upload-Checksum")
         except (TooLong, ClientDisconnect, PeerGone, OSError) as exc:
-            await to_thread.run_sync(_discard, f, offset)
+            if isinstance(exc, (ClientDisconnect, PeerGone)):  # a dead client: its checked prefix is kept
+                kept = await to_thread.run_sync(keep_verified, f, offset, hasher)
+                if kept > offset:
+                    await to_thread.run_sync(col.store.set_offset, upload_id, kept)  # durable before recorded
+                    verifier.advance(kept)
+            else:
+                await to_thread.run_sync(_discard, f, offset)
             if isinstance(exc, TooLong):
                 raise Problem(413, "Content Too Large", "the body goes past Upload-Length", "Upload-Offset") from exc
-            raise Problem(400, "Bad Request", f"the body was cut short ({type(exc).__name__}); bytes discarded, "
-                          "HEAD for the offset") from exc
+            raise Problem(400, "Bad Request", f"the body was cut short ({type(exc).__name__}); bytes past the "
+                          "checked prefixes discarded, HEAD for the offset") from exc
         finally:
             await to_thread.run_sync(f.close)
         new_offset = offset + received
