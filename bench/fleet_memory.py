@@ -44,8 +44,8 @@ def _kind(proc: psutil.Process, under_forkserver: bool) -> str:
     if under_forkserver:  # a forked run keeps its forkserver's command line: known by its parent only
         return "flow runs"
     cmd = " ".join(proc.cmdline())
-    if "forkserver" in cmd and "main(" in cmd:
-        return "forkserver"
+    if ("forkserver" in cmd and "main(" in cmd) or "medic.flows.fork_server import serve" in cmd:
+        return "forkserver"  # multiprocessing's (sessions 11-12), or medic's own (flows.fork_server)
     return "flow runs" if "prefect.engine" in cmd else "worker helpers"
 
 

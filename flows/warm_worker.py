@@ -5,8 +5,9 @@ Prefect and medic before the run starts (about 3.5 s of CPU each, 10-33 s from P
 loaded 2-core machine: bench/README-fleet.md). Here the worker keeps a multiprocessing *forkserver* that imported
 them once (``PRELOAD``); each run is a process forked from it, so it starts with everything loaded, then does what
 ``python -m prefect.engine`` does: read the run, load its flow from the deployment's entrypoint, run it under
-Prefect's engine-signal handling. The forkserver is a single-threaded process of its own, so forking it is safe
-(unlike forking the worker, which runs an event loop and threads). Each run's process starts a session of its own,
+Prefect's engine-signal handling. The forkserver is a single-threaded process of its own (flows.fork_server: medic's,
+which needs no resource tracker beside it), so forking it is safe (unlike forking the worker, which runs an event
+loop and threads). Each run's process starts a session of its own,
 as Prefect's cold runs do: a signal sent to another run's (or the worker's) process group does not reach it.
 
 Resource limits: a cold run inherits the worker's limits at the moment it starts; a forked one would inherit the
@@ -18,7 +19,6 @@ own path, unchanged.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import warnings
 from typing import Any
@@ -27,7 +27,8 @@ import anyio
 import anyio.abc
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
-from medic.flows.run_limits import run_limits, with_limits
+from medic.flows.fork_server import ForkServer, running
+from medic.flows.run_limits import run_limits
 
 # What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process. Last,
 # warm_preload: the plugins and probes runs import as they use them, then gc.freeze() (why: its docstring).
@@ -36,15 +37,10 @@ PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "
 CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
 
 
-def forkserver() -> Any:
-    """The forkserver context, preloading Prefect and medic, its process started now: it imports them while the
-    worker starts and waits for runs, so the first run does not pay for the import either."""
-    from multiprocessing import forkserver as server
-
-    ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    server.ensure_running()
-    return ctx
+def forkserver() -> ForkServer:
+    """This process's fork server, preloading Prefect and medic, started now if it is not running: it imports them
+    while the worker starts and waits for runs, so the first run does not pay for the import either."""
+    return running(PRELOAD)
 
 
 def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
@@ -82,7 +78,7 @@ def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
 class WarmStarter:
     """A Prefect process starter: the run's process forked from the warm forkserver."""
 
-    def __init__(self, ctx: Any, env: dict[str, str | None], cwd: str, control_channel: Any) -> None:
+    def __init__(self, ctx: ForkServer, env: dict[str, str | None], cwd: str, control_channel: Any) -> None:
         self.ctx, self.env, self.cwd, self.control_channel = ctx, env, cwd, control_channel
 
     async def start(self, flow_run: Any, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED
@@ -100,11 +96,10 @@ class WarmStarter:
                 pass
         started = False
         try:
-            process = self.ctx.Process(target=with_limits,  # the worker's limits of now, as a cold run's
-                                       args=(run_limits(), run_engine, str(flow_run.id), env, self.cwd),
-                                       name=f"medic-run-{flow_run.id}")
-            process.start()
-            task_status.started(ProcessHandle(process))
+            # the worker's limits of now, as a cold run's
+            server = self.ctx if self.ctx.alive() else forkserver()  # a server that died is started again
+            process = server.start(run_engine, (str(flow_run.id), env, self.cwd), run_limits())
+            task_status.started(ProcessHandle(process))  # type: ignore[arg-type] # reads pid and exitcode only
             started = True
             await anyio.to_thread.run_sync(process.join)
         except BaseException:

@@ -137,8 +137,8 @@ def test_runs_from_the_ui_end_in_states_that_say_what_was_found(site: dict[str, 
 
 
 def test_the_worker_forks_runs_from_a_warm_process(site: dict[str, Any], worker: subprocess.Popen[str]) -> None:
-    """``medic worker --start warm`` keeps a forkserver that imported Prefect and medic once; runs are its
-    children, not fresh ``python -m prefect.engine`` processes (flows.warm_worker)."""
+    """``medic worker --start warm`` keeps a fork server (flows.fork_server) that imported Prefect and medic once;
+    runs are its children, not fresh ``python -m prefect.engine`` processes (flows.warm_worker)."""
     import psutil
 
     api: Api = site["api"]
@@ -146,7 +146,7 @@ def test_the_worker_forks_runs_from_a_warm_process(site: dict[str, Any], worker:
     assert run["state"]["type"] == "COMPLETED", run["state"]
     tree = [p.cmdline() for p in psutil.Process(worker.pid).children(recursive=True)]
     # the forkserver, and any run process forked from it that is still ending, carry its command line
-    servers = [c for c in tree if "from multiprocessing.forkserver import main" in " ".join(c)]
+    servers = [c for c in tree if "from medic.flows.fork_server import serve" in " ".join(c)]
     assert servers and all("medic.flows.deployed_run" in " ".join(c) for c in servers), tree
     assert not [c for c in tree if "prefect.engine" in c], tree  # no cold engine process left or started
 
@@ -173,7 +173,7 @@ def test_medic_serve_runs_what_the_ui_starts(site: dict[str, Any]) -> None:
         import psutil
 
         tree = [c.cmdline() for c in psutil.Process(proc.pid).children(recursive=True)]
-        assert any("from multiprocessing.forkserver import main" in " ".join(c) for c in tree), tree
+        assert any("from medic.flows.fork_server import serve" in " ".join(c) for c in tree), tree
         assert not [c for c in tree if "prefect.engine" in c], tree  # a cold run: python -m prefect.engine
     finally:
         os.killpg(proc.pid, signal.SIGINT)
