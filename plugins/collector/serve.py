@@ -11,11 +11,12 @@ import uvicorn
 from medic.core.session import Session
 from medic.plugins.collector import config as config_mod
 from medic.plugins.collector.app import build_app
+from medic.plugins.collector.bodyproto import BodyProtocol
 from medic.plugins.collector.caps import bundle_limits
 from medic.plugins.collector.context import Collector
 from medic.plugins.collector.deployed import DeployedTriage, arrival_hooks
+from medic.plugins.collector.heap import keep_freed_memory
 from medic.plugins.collector.keys import certificate_pin
-from medic.plugins.collector.peer import TransportScopeProtocol
 from medic.plugins.collector.triage import TriageQueue
 from medic.plugins.server.settings import prepare
 
@@ -44,12 +45,13 @@ def serve(directory: Path, bind: str | None = None) -> int:
     triage, hooks = arrival(session, cfg.triage_playbook, cfg.triage_queue)
     col = Collector.open(directory, hooks=hooks, triage=triage)
     server = uvicorn.Server(uvicorn.Config(
-        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http=TransportScopeProtocol,
+        build_app(col), host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key), http=BodyProtocol,
         lifespan="off", log_level="warning", server_header=False, timeout_graceful_shutdown=5))
     via = f"; triage through {triage.deployment} at {triage.settings.url}" if isinstance(triage, DeployedTriage) \
         else ""
     print(f"medic collector: serving https://{host}:{port}/ for {cfg.public_url}, pin {certificate_pin(cert)}{via}",
           file=sys.stderr, flush=True)
+    keep_freed_memory()  # request bodies reuse freed heap (heap.py)
     try:
         server.run()
     finally:
