@@ -20,19 +20,26 @@ token revoked; 7 the collector's certificate does not match the pin or the CA (n
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 from medic.agent import __version__, uplinkcli
+from medic.agent.uploadargs import upload_args
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
+
+TYPE_CHECKING = False  # argparse is imported only for a line upload_args does not read (a restarted upload: never)
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any
 
 EXIT_BLOCKED = 4
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(prog="medic-agent", description="Collect a diagnostics bundle for support.",
                                      epilog="Exit codes: 0 written (or uploaded), 2 usage, 3 internal error, 4 "
                                             "blocked by the leak scan, 5 upload failed (bundle kept), 6 not "
@@ -75,7 +82,8 @@ def _leaks_parser(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    line = sys.argv[1:] if argv is None else argv
+    args: Any = upload_args(line) or build_parser().parse_args(line)  # a plain `upload` line: no argparse at all
     try:
         if args.command == "profiles":
             return _profiles()

@@ -1,19 +1,22 @@
 """``medic-agent enroll | upload | status`` and ``collect --upload``: the commands that talk to a collector.
 
-Only argparse is imported here; the HTTP, TLS and signature code (``medic.agent.uplink``) is imported when one
-of these commands runs, so ``medic-agent collect`` alone never loads it (tests/agent/uplink/test_lazy.py).
+Only json and socket are imported here (argparse is cli.py's, and only when it reads the line); the HTTP, TLS and
+signature code (``medic.agent.uplink``) is imported when one of these commands runs, so ``medic-agent collect``
+alone never loads it (tests/agent/uplink/test_lazy.py).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import socket
 import sys
 from pathlib import Path
 
+from medic.agent.uploadargs import DEFAULT_CHUNK, DEFAULT_RETRIES
+
 TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
 if TYPE_CHECKING:
+    import argparse
     from typing import Any
 
 
@@ -39,10 +42,10 @@ def _identity_options(p: argparse.ArgumentParser) -> None:
 
 def transfer_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="one JSON line per event on stdout, no progress bar")
-    p.add_argument("--chunk-size", type=int, default=8 * 1024 * 1024, metavar="BYTES",
-                   help="bytes per PATCH request (default 8 MiB)")
-    p.add_argument("--retries", type=int, default=8, metavar="N",
-                   help="retries in a row without progress before giving up (default 8)")
+    p.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK, metavar="BYTES",
+                   help=f"bytes per PATCH request (default {DEFAULT_CHUNK >> 20} MiB)")
+    p.add_argument("--retries", type=int, default=DEFAULT_RETRIES, metavar="N",
+                   help=f"retries in a row without progress before giving up (default {DEFAULT_RETRIES})")
 
 
 def collect_upload_options(p: argparse.ArgumentParser) -> None:

@@ -139,6 +139,7 @@ class Interruption:
     restart: float = 0.0
     resend: float = 0.0
     retries: int = 0
+    kept: int = 0  # bytes of the cut PATCH the collector kept (its checked prefixes): the resumed offset past the ack
 
 
 def killed_upload(agent: list[str], bundle: Path, env: dict[str, str], kills: int, chunk_s: float,
@@ -151,7 +152,7 @@ def killed_upload(agent: list[str], bundle: Path, env: dict[str, str], kills: in
     targets = sorted(rng.sample(range(1, chunks - 1), kills))  # not after the last ack: the receipt comes fast
     done: list[Interruption] = []
     current: Interruption | None = None
-    killed_at, resumed_at = 0.0, 0
+    killed_at, resumed_at, acked_offset = 0.0, 0, 0
     started = time.perf_counter()
     while True:
         proc = subprocess.Popen([*agent, "upload", str(bundle), "--keep", "--json", "--chunk-size", str(chunk)],
@@ -163,6 +164,7 @@ def killed_upload(agent: list[str], bundle: Path, env: dict[str, str], kills: in
             if current is not None:
                 if event["event"] == "resumed":
                     current.restart, resumed_at = now - killed_at, event["offset"]
+                    current.kept = max(resumed_at - acked_offset, 0)
                 elif event["event"] == "retry":
                     current.retries += 1
                 elif event["event"] == "chunk" and event["offset"] > resumed_at:  # not the bar's start
@@ -170,7 +172,7 @@ def killed_upload(agent: list[str], bundle: Path, env: dict[str, str], kills: in
                     done.append(current)
                     current = None
             if event["event"] == "chunk":
-                acked = now
+                acked, acked_offset = now, event["offset"]
                 if targets and event["offset"] >= targets[0] * chunk:
                     targets.pop(0)
                     time.sleep(rng.uniform(0, chunk_s))  # into the PATCH now in flight
@@ -256,11 +258,13 @@ def kill_bench(args: argparse.Namespace) -> None:
                 per = (killed - plain) / max(len(parts), 1)
                 med = {k: statistics.median(getattr(p, k) for p in parts) if parts else 0.0
                        for k in ("lost", "restart", "resend")}
+                kept = statistics.median(p.kept for p in parts) if parts else 0
                 print(f"pair {i + 1}: uninterrupted {plain:.2f} s, with {len(parts)} kills {killed:.2f} s "
                       f"(+{(killed / plain - 1) * 100:.0f} %); per kill {per:.3f} s; medians per kill: lost part "
                       f"of the PATCH in flight {med['lost']:.3f} s, kill -> resumed {med['restart']:.3f} s, "
                       f"resumed -> re-sent chunk acknowledged {med['resend']:.3f} s (a chunk takes {chunk_s:.3f} s "
-                      f"uninterrupted); retries {sum(p.retries for p in parts)}; CPU per kill: agent {cpu[0]:.3f} s, "
+                      f"uninterrupted); kept of the cut PATCH {kept / 2**20:.1f} MiB (median); retries "
+                      f"{sum(p.retries for p in parts)}; CPU per kill: agent {cpu[0]:.3f} s, "
                       f"collector {cpu[1]:.3f} s; load {os.getloadavg()[0]:.1f}",
                       flush=True)
         finally:
