@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from medic.core.config import playbook_dirs
-from medic.kernel import yamlload
+from medic.kernel import yamlcache
 from medic.kernel.errors import UsageError
 
 SUFFIXES = (".yaml", ".yml")
@@ -29,7 +29,7 @@ def _refs_in(directory: Path, origin: str) -> list[PlaybookRef]:
         if path.suffix in SUFFIXES and path.is_file():
             name, description = path.stem, ""
             try:  # name/description for listing; a broken file still lists, `validate` says what is wrong
-                data = yamlload.load_file(path)
+                data = yamlcache.load_file(path)
                 if isinstance(data, dict):
                     name = str(data.get("name") or name)
                     description = str(data.get("description") or "").strip().splitlines()[0:1][0] \

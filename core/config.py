@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from medic.kernel import yamlload
+from medic.kernel import marks, yamlcache
 from medic.kernel.errors import Issue, ValidationError
 
 # key -> what its value must be: "path" (a string), "paths" (a list of strings), "instances" (name -> mapping
@@ -46,7 +46,7 @@ def load_config() -> dict[str, Any]:
         if os.environ.get("MEDIC_CONFIG"):
             raise ValidationError([Issue("configuration file not found (MEDIC_CONFIG)", str(path))])
         return {}
-    data = yamlload.load_file(path) or {}
+    data = yamlcache.load_file(path) or {}
     if not isinstance(data, dict):
         raise ValidationError([Issue("expected a mapping of settings", str(path), 1, 1)])
     issues = list(_problems(data, str(path)))
@@ -60,7 +60,7 @@ def _problems(data: dict[Any, Any], file: str) -> list[Issue]:
     issues = []
 
     def problem(container: Any, key: Any, message: str) -> None:
-        issues.append(Issue(message, file, *(yamlload.mark_of(container, key) or (None, None))))
+        issues.append(Issue(message, file, *(marks.mark_of(container, key) or (None, None))))
 
     for key, value in data.items():
         kind = KEYS.get(key)

@@ -23,7 +23,7 @@ from typing import Any
 
 from medic.core import expr, template
 from medic.core.steps import COMMON_KEYS, Step, ValidationContext
-from medic.kernel import yamlload
+from medic.kernel import marks, yamlcache
 from medic.kernel.errors import Issue, ValidationError
 from medic.kernel.params import REQUIRED, Param, ParamError
 from medic.kernel.registry import Registry
@@ -81,7 +81,7 @@ class _Parser:
         self.step_nodes: dict[tuple[str, int | None], tuple[Mapping[str, Any], str]] = {}  # (id, line) -> node
 
     def err(self, container: Any, key: str | int | None, path: str, message: str) -> None:
-        mark = yamlload.mark_of(container, key)
+        mark = marks.mark_of(container, key)
         self.issues.append(Issue(message, self.file, mark[0] if mark else None, mark[1] if mark else None, path))
 
     def playbook(self, data: Any) -> Playbook | None:
@@ -188,7 +188,7 @@ class _Parser:
         elif sid in self.step_ids:
             self.err(raw, "id", f"{path}.id", f"duplicate step id {sid!r} (first used at line "
                                               f"{self.step_ids[sid]})")
-        mark = yamlload.mark_of(raw)
+        mark = marks.mark_of(raw)
         self.step_ids.setdefault(sid, mark[0] if mark else None)
         self.step_nodes[(sid, mark[0] if mark else None)] = (raw, f"{path} (id {sid!r})")
         allowed = set(COMMON_KEYS) | {kind.name, *kind.extra_keys} | ({"steps"} if kind.container else set())
@@ -326,18 +326,18 @@ def _located(issue: Issue, nodes: Mapping[tuple[str, int | None], tuple[Mapping[
     if match is None or found is None:
         return issue
     node, label = found
-    mark, keys, here = yamlload.mark_of(node), match["keys"].split(".")[1:], node
+    mark, keys, here = marks.mark_of(node), match["keys"].split(".")[1:], node
     for key in keys:
         if not isinstance(here, Mapping) or key not in here:
             break
-        mark, here = yamlload.mark_of(here, key), here[key]
+        mark, here = marks.mark_of(here, key), here[key]
     line, column = (mark[0], mark[1]) if mark else (issue.line, None)
     return replace(issue, line=line, column=column, path=label + "".join(f".{k}" for k in keys))
 
 
 def load(path: str | Path, registry: Registry) -> Playbook:
-    return parse(yamlload.load_file(path), registry, str(path))
+    return parse(yamlcache.load_file(path), registry, str(path))
 
 
 def loads(text: str, registry: Registry, file: str = "<string>") -> Playbook:
-    return parse(yamlload.loads(text, file), registry, file)
+    return parse(yamlcache.loads(text, file), registry, file)

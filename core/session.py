@@ -6,12 +6,11 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from medic.core import catalog, notify, pluginmanager
+from medic.core import catalog, pluginmanager
 from medic.core import playbook as playbook_mod
 from medic.core.config import load_config, state_dir
 from medic.core.engine import RunResult, static_probe_calls
 from medic.core.playbook import Playbook
-from medic.core.report import notification
 from medic.core.target import Target, TargetContext
 from medic.kernel.errors import MedicError, UsageError
 
@@ -89,5 +88,6 @@ class Session:
 
     def notify(self, run: RunResult, channel_specs: Sequence[str]) -> list[str]:
         """Send the run's notification to each channel spec; return one line per delivery problem."""
+        from medic.core import notify, report  # the outbox and SQLite: only for a run that notifies someone
         routes = notify.resolve(channel_specs, self.registry.channels, self.config)
-        return notify.deliver(routes, notification(run), state_dir(self.config) / "outbox.sqlite")
+        return notify.deliver(routes, report.notification(run), state_dir(self.config) / "outbox.sqlite")

@@ -22,7 +22,7 @@ Hostile or broken input is refused while loading, as a ValidationError (exit 2) 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,24 +33,12 @@ from yaml.reader import Reader
 from yaml.resolver import Resolver
 
 from medic.kernel.errors import Issue, ValidationError
+from medic.kernel.marks import Mark, MarkedDict, MarkedList, mark_of, schema_issues  # noqa: F401 (re-exported)
+from medic.kernel.yamlcache import MAX_BYTES, read_text
 
-MAX_BYTES = 2 * 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 100
 MAX_TEXT = 16 * 1024 * 1024  # characters of scalars after alias expansion
-
-Mark = tuple[int, int]  # 1-based line, column
-
-
-class MarkedDict(dict[str, Any]):
-    mark: Mark = (0, 0)
-    key_marks: dict[str, Mark]
-
-
-class MarkedList(list[Any]):
-    mark: Mark = (0, 0)
-    item_marks: list[Mark]
-
 
 def _composer_error(problem: str, event: yaml.Event) -> ComposerError:
     mark: Any = event.start_mark  # the stubs type it as a union of the pure-Python and libyaml marks
@@ -225,24 +213,8 @@ def loads(text: str, filename: str = "<string>") -> Any:
 
 
 def load_file(path: str | Path) -> Any:
-    p = Path(path)
-    try:
-        with p.open("rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)  # never more: the path may be a device or a huge log
-    except FileNotFoundError:
-        raise _refused("file not found", str(p)) from None
-    except OSError as exc:
-        raise _refused(f"cannot read file: {exc}", str(p)) from None
-    if len(raw) > MAX_BYTES:
-        raise _refused(f"too large: more than {MAX_BYTES // (1024 * 1024)} MiB", str(p))
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise _refused(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8", str(p),
-                       line, column) from None
-    return loads(text, str(p))
+    """Parse a YAML file (no cache: :func:`medic.kernel.yamlcache.load_file` is the cached one)."""
+    return loads(read_text(path)[0], str(path))
 
 
 def _refused(message: str, filename: str, line: int | None = None, column: int | None = None) -> ValidationError:
@@ -252,29 +224,3 @@ def _refused(message: str, filename: str, line: int | None = None, column: int |
 def _line_column(text: str, position: int) -> tuple[int, int]:
     """1-based line and column of character ``position`` of ``text``."""
     return text.count("\n", 0, position) + 1, position - (text.rfind("\n", 0, position) + 1) + 1
-
-
-def mark_of(container: Any, key: str | int | None = None) -> Mark | None:
-    """Line/column of ``container[key]`` (or of the container itself) when it was loaded by this module."""
-    if key is None:
-        return getattr(container, "mark", None)
-    if isinstance(container, MarkedDict) and isinstance(key, str):
-        return container.key_marks.get(key, container.mark)
-    if isinstance(container, MarkedList) and isinstance(key, int) and 0 <= key < len(container.item_marks):
-        return container.item_marks[key]
-    return getattr(container, "mark", None)
-
-
-def schema_issues(errors: Iterable[Any], data: Any, source: str, prefix: str = "") -> list[Issue]:
-    """One Issue per JSON Schema error (anything with ``path`` and ``message``, e.g. jsonschema's), located at the
-    line of the key it is about; ``prefix`` names where ``data`` sits in its file (``channels``)."""
-    issues = []
-    for error in sorted(errors, key=lambda e: list(map(str, e.path))):
-        path = list(error.path)
-        container: Any = data
-        for part in path[:-1]:
-            container = container[part]
-        mark = mark_of(container, path[-1] if path else None) if isinstance(container, (dict, list)) else None
-        where = ".".join(map(str, [prefix, *path] if prefix else path)) or "(top)"
-        issues.append(Issue(f"at {where}: {error.message}", source, *(mark or (None, None))))
-    return issues

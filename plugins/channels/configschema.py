@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from medic.core import notify
 from medic.core.config import config_path
-from medic.kernel import yamlload
 from medic.kernel.errors import Issue, ValidationError
+from medic.kernel.marks import schema_issues
 
 
 @functools.cache
@@ -62,7 +62,7 @@ def problems(config: Mapping[str, Any], source: str) -> list[Issue]:
     if not section:
         return []
     errors = [_said(e) for e in _validator().iter_errors(section)]
-    return yamlload.schema_issues(errors, section, source, prefix="channels")
+    return schema_issues(errors, section, source, prefix="channels")
 
 
 def check(config: Mapping[str, Any], source: str | None = None) -> None:

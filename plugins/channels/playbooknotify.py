@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from medic.kernel import yamlload
 from medic.kernel.errors import MedicError, UsageError
+from medic.kernel.marks import mark_of
 
 SYNTAX = "NAME[:ARG][@EVENT,...], e.g. oncall@run.finished,step.failed"
 
 
 def _where(playbook: Any, container: Any, key: str | int) -> str:
-    mark = yamlload.mark_of(container, key)
+    mark = mark_of(container, key)
     return f"{playbook.source}:{mark[0]}" if mark else str(playbook.source)
 
 
@@ -43,9 +43,11 @@ def playbook_channels(playbook: Any) -> list[str]:
 
 def checked_playbook_channels(session: Any, playbook: Any) -> list[str]:
     """``playbook_channels`` with each entry resolved as ``--notify`` is (channel known, options, secrets)."""
+    entries = playbook_channels(playbook)
+    if not entries:  # the common case: no channel machinery (outbox, SQLite) imported
+        return entries
     from medic.plugins.channels.configschema import checked_routes
 
-    entries = playbook_channels(playbook)
     for index, entry in enumerate(entries):
         try:
             checked_routes(session, [entry])

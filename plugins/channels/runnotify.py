@@ -12,14 +12,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from medic.core.config import state_dir
-from medic.plugins.channels.configschema import checked_routes
 from medic.plugins.channels.playbooknotify import checked_playbook_channels
 
 
 def checked_config_channels(session: Any, extra: Sequence[str] = ()) -> list[str]:
     """The configuration's ``notify:`` and ``extra`` (``--notify``), checked before the playbook is loaded."""
     channels = [*(session.config.get("notify") or []), *extra]
-    checked_routes(session, channels)  # the channels: section and every channel named
+    if channels or "channels" in session.config:  # else nothing to check: no channel machinery imported
+        from medic.plugins.channels.configschema import checked_routes
+
+        checked_routes(session, channels)  # the channels: section and every channel named
     return channels
 
 
@@ -30,6 +32,8 @@ def run_channels(session: Any, playbook: Any, extra: Sequence[str] = ()) -> list
 
 def start_events(session: Any, channels: list[str], playbook: str) -> Any:
     """run.started and step.failed for the channels whose ``events:`` ask for them, on the run's hooks."""
+    if not channels:
+        return None
     from medic.core import notify
     from medic.plugins.channels.runevents import RunEvents
 
@@ -44,6 +48,8 @@ def finish(session: Any, events: Any, run: Any, channels: list[str]) -> list[str
     """Stop the live events and send ``run.finished``; one line per delivery problem (nothing is lost: what was
     not delivered stays in the outbox for ``medic notify flush``)."""
     problems: list[str] = []
+    if events is None and not channels:  # nobody to tell: the outbox (SQLite) is not even opened
+        return problems
     if events is not None:
         session.plugins.pm.unregister(events)
         problems += events.finish()
