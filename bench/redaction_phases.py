@@ -98,8 +98,8 @@ def floor(texts: list[tuple[str, str]], rounds: int) -> None:
              "scrub (real)": _best(rounds, lambda: [TextScrubber().scrub(t, n) for n, t in texts]),
              "scan (real)": _best(rounds, lambda: [scan_text(t, n) for n, t in texts])}
     engine = "compiled (Hyperscan)" if firstpass.enabled() else "pure Python"
-    print(f"first pass: {engine}; {size:.1f} MB; candidates: {counts[0]} marked lines, {counts[1]} token words, {counts[2]} anchors, "
-          f"{counts[3]} token runs; load average {_load()}")
+    print(f"first pass: {engine}; {size:.1f} MB; candidates: {counts[0]} marked lines, {counts[1]} token words, "
+          f"{counts[2]} anchors, {counts[3]} token runs; load average {_load()}")
     print(f"| part | CPU s (best of {rounds}) | ms/MB |\n|---|---|---|")
     for label, seconds in parts.items():
         print(f"| {label} | {seconds:.3f} | {1000 * seconds / size:.1f} |")
