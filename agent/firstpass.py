@@ -18,11 +18,21 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Callable
 
-_hs: Any
-try:  # an accelerator, never a requirement: the agent runs on the standard library and psutil
-    import hyperscan as _hs
-except ImportError:  # pragma: no cover - depends on the platform's wheels
-    _hs = None
+_UNLOADED = object()
+_hs: Any = _UNLOADED  # the hyperscan module, None without it: imported on first use (4-20 ms, not at start-up)
+
+
+def available() -> bool:
+    """Whether hyperscan imports here: an accelerator, never a requirement (the agent runs without it)."""
+    global _hs
+    if _hs is _UNLOADED:
+        try:
+            import hyperscan
+
+            _hs = hyperscan
+        except ImportError:  # no wheel for this platform or Python
+            _hs = None
+    return _hs is not None
 
 
 class Matcher:
@@ -31,7 +41,7 @@ class Matcher:
     def __init__(self, patterns: Sequence[str]) -> None:
         """``patterns``: regular expressions without look-arounds (ids: their indexes). Only ends are reported
         (a start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
-        assert _hs is not None
+        assert available()
         self._db = _hs.Database()
         flags = [0] * len(patterns)
         self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
@@ -54,23 +64,28 @@ class Matcher:
 
 
 def enabled() -> bool:
-    """Whether the compiled pass is used (read each time, so a test can switch it)."""
-    return _hs is not None and os.environ.get("MEDIC_REDACT_ENGINE", "") != "python"
+    """Whether the compiled pass is used (the setting is read each time, so a test can switch it)."""
+    return os.environ.get("MEDIC_REDACT_ENGINE", "") != "python" and not _FAILED and available()
 
 
 _Build = Callable[[], Matcher]
 _BUILT: dict[str, Matcher] = {}
+_FAILED: list[str] = []  # why a compile failed (a CPU Hyperscan does not support): the pure-Python pass from then on
 _LOCK = threading.Lock()
 
 
 def matcher(name: str, build: _Build) -> Matcher | None:
-    """The matcher ``build`` makes, built once per process (None when the accelerator is off)."""
+    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run)."""
     if not enabled():
         return None
     found = _BUILT.get(name)
     if found is None:
         with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
-            found = _BUILT[name] = _BUILT.get(name) or build()
+            try:
+                found = _BUILT[name] = _BUILT.get(name) or build()
+            except Exception as error:  # (hyperscan.error: an unsupported CPU): same output without it
+                _FAILED.append(f"{name}: {error}")
+                return None
     return found
 
 

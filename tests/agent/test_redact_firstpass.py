@@ -14,7 +14,7 @@ from medic.agent.redact import Scrubber, scan_text
 from medic.agent.redact.linemarks import hit_lines
 
 REPO = Path(__file__).resolve().parents[2]
-needs_hyperscan = pytest.mark.skipif(firstpass._hs is None, reason="hyperscan is not installed here")
+needs_hyperscan = pytest.mark.skipif(not firstpass.available(), reason="hyperscan is not installed here")
 # overlaps, look-aheads, hash heads, text outside ASCII (one "?" each in the compiled pass), lines without end
 EDGES = ["", "pat", "pat=1 patoken\n pat  :x pat\"=y", "$2a$ $2$ $argon2id$ $argon2i$ $y$x $1ä",
          "{ssha256}x {pbkdf2-ä}",
@@ -88,3 +88,17 @@ def test_without_hyperscan_the_python_pass_runs(monkeypatch: pytest.MonkeyPatch)
     assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
     assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
     assert firstpass._BUILT == {}
+
+
+@needs_hyperscan
+def test_a_compile_that_fails_falls_back_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unsupported(self: firstpass.Matcher, patterns: object) -> None:
+        raise firstpass._hs.error("this CPU lacks SSSE3")  # what Hyperscan says on a machine it cannot run on
+
+    monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    monkeypatch.setattr(firstpass, "_FAILED", [])
+    monkeypatch.setattr(firstpass.Matcher, "__init__", unsupported)
+    assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
+    assert not firstpass.enabled() and firstpass._FAILED == ["line-marks: this CPU lacks SSSE3"]
+    assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
