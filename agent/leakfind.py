@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from medic.agent import leakkeys
+from medic.agent import firstpass, leakkeys
 from medic.agent.leakservice import CLIENTS, client_password
 from medic.agent.wordtrie import factored
 
@@ -29,9 +29,9 @@ Finding = tuple[int, int, str, str]
 _ANCHOR_WORDS = {w: "" for w in (
     "pass", "pw", "psk", "secret", "sess", "sig=", "sshpass", "token", "key", "cred", "cookie", "curl", "community",
     "auth", "bearer", "basic", "-----begin", "eyj", "django-insecure-", "://", *CLIENTS)}
-_ANCHOR = re.compile(
-    factored({**_ANCHOR_WORDS, "pat": r"(?=[\"' \t]*[=:])"})
-    + r"|\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$|\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}")
+_CRYPT_ANCHOR = r"\$(?:[12567y]|2[abxy]|apr1|argon2(?:id|i|d)|gy)\$"
+_LDAP_ANCHOR = r"\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
+_ANCHOR = re.compile("|".join((factored({**_ANCHOR_WORDS, "pat": r"(?=[\"' \t]*[=:])"}), _CRYPT_ANCHOR, _LDAP_ANCHOR)))
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _AFTER_KEY = re.compile(
     r"(?P<close>[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
@@ -66,8 +66,7 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
     # Checks read at most _WINDOW characters; a command line or token run already read for one anchor is not
     # read again for the next (`mysql mysql mysql ...`, `eyJeyJeyJ...`), so the scan stays linear.
     skip = {"client": 0, "jwt": 0}
-    for match in _ANCHOR.finditer(lower):
-        word, pos = match.group(0), match.start()
+    for word, pos in _anchors(lower):
         found: Finding | None = None
         if word in _KEY_WORDS:  # most anchors in logs (`session`, `key`, `password`): the same check as below
             found = _assignment(text, pos)[0]
@@ -97,6 +96,47 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
             found = _assignment(text, pos)[0]
         if found:
             yield found
+
+
+_PAT_AFTER = re.compile(r"[\"' \t]*[=:]")  # what "pat" needs after it to be an anchor (_ANCHOR's look-ahead)
+_LDAP = re.compile(_LDAP_ANCHOR)
+# For the compiled pass every anchor is a literal, so its start is its end less its length: the words, each crypt
+# `$id$` (_CRYPT_ANCHOR spelt out), and the heads of the LDAP schemes (the whole match then read by _LDAP: its
+# [\w-]* takes letters outside ASCII too)
+_LITERALS = sorted({*_ANCHOR_WORDS, "pat", *(f"${i}$" for i in ("1", "2", "5", "6", "7", "y", "2a", "2b", "2x", "2y",
+                                                                 "apr1", "argon2id", "argon2i", "argon2d", "gy")),
+                    "{sha", "{ssha", "{md5", "{smd5", "{crypt", "{pbkdf2"})
+
+
+def _anchor_matcher() -> firstpass.Matcher:
+    return firstpass.Matcher([firstpass.literal(w) for w in _LITERALS])
+
+
+def _anchors(lower: str) -> Iterator[tuple[str, int]]:
+    """(word, start) of each ``_ANCHOR`` match, as ``finditer`` finds them; compiled (:mod:`medic.agent.firstpass`)
+    when it is on: every literal found, then the leftmost, non-overlapping matches kept in order (no two can
+    start at one offset: no word starts another, and "$", "{" start none)."""
+    compiled = firstpass.matcher("leak-anchors", _anchor_matcher)
+    if compiled is None:
+        yield from ((match.group(0), match.start()) for match in _ANCHOR.finditer(lower))
+        return
+    found = []
+    for pattern, end in compiled.scan(firstpass.one_byte_per_character(lower)):
+        word = _LITERALS[pattern]
+        start = end - len(word)
+        if word == "pat" and not _PAT_AFTER.match(lower, end):
+            continue
+        if word[0] == "{":
+            ldap = _LDAP.match(lower, start)
+            if ldap is None:
+                continue
+            word, end = ldap.group(0), ldap.end()
+        found.append((start, end, word))
+    after = 0
+    for start, end, word in sorted(found):
+        if start >= after:
+            yield word, start
+            after = end
 
 
 # the anchor words that name a key: each reaches the last branch of anchored() (none is special there)

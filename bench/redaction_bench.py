@@ -7,8 +7,10 @@ auth, nginx and apache access and error logs, `journalctl -o export`, dpkg, JSON
 UUIDs, hashes and trace ids, seeded) up to --size-mb. Each run, interleaved: medic's scrub of every file,
 medic's leak scan of the raw files, scrub then scan (what `medic-agent collect` does), and `sos clean --batch`
 on a fresh copy of the tree (made a `sos_logs` directory so sos accepts it; the copy is not timed). medic runs
-in this process, one thread; both are timed in CPU seconds (medic: this process; sos clean: its children's
-user+sys), so both are MB/s per core and other load on the machine does not count. Medians over the runs.
+in this process, one thread, with its compiled first pass if hyperscan is installed (agent/firstpass.py) and,
+in the same run, without it (MEDIC_REDACT_ENGINE=python); both are timed in CPU seconds (medic: this process;
+sos clean: its children's user+sys), so both are MB/s per core and other load on the machine does not count.
+Medians over the runs.
 
 Recall uses the seeded planted-secret set (tests/agent/leakcorpus.py) and medic's own corpus
 (tests/agent/secretcorpus: every kind in every context, one file each): a secret counts as stopped by the
@@ -23,6 +25,7 @@ import argparse
 import gzip
 import importlib.util
 import json
+import os
 import random
 import resource
 import shutil
@@ -115,9 +118,11 @@ def build_tree(workdir: Path, size_mb: int) -> Path:
     return tree
 
 
-def _medic_pass(texts: list[tuple[str, str]], mode: str) -> float:
+def _medic_pass(texts: list[tuple[str, str]], mode: str, engine: str = "") -> float:
+    """CPU seconds of one pass; ``engine`` "python": without the compiled first pass (agent/firstpass.py)."""
     from medic.agent.redact import Scrubber, scan_text
 
+    os.environ["MEDIC_REDACT_ENGINE"] = engine
     scrubber = Scrubber()
     started = time.process_time()  # CPU seconds of this one thread: a loaded machine does not inflate them
     for name, text in texts:
@@ -237,23 +242,30 @@ def main() -> None:
     texts = [(str(p), p.read_bytes().decode("utf-8", "replace")) for p in files]
     megabytes = sum(p.stat().st_size for p in files) / 1e6
     print(f"tree: {tree}, {len(files)} files, {megabytes:.1f} MB")
+    from medic.agent import firstpass
+
+    compiled = firstpass.enabled()
+    print(f"first pass: {'compiled (Hyperscan)' if compiled else 'pure Python (hyperscan not installed or off)'}")
     seconds: dict[str, list[float]] = {"medic scrub": [], "medic leak scan": [], "medic scrub + scan": [],
-                                       "sos clean": []}
+                                       "medic scrub + scan, pure-Python first pass": [], "sos clean": []}
     for run in range(args.runs):
         seconds["medic scrub"].append(_medic_pass(texts, "scrub"))
         seconds["medic leak scan"].append(_medic_pass(texts, "scan"))
         seconds["medic scrub + scan"].append(_medic_pass(texts, "both"))
+        if compiled:  # the fallback in the same run, for the ratio
+            seconds["medic scrub + scan, pure-Python first pass"].append(_medic_pass(texts, "both", "python"))
+            os.environ.pop("MEDIC_REDACT_ENGINE")
         if not args.skip_sos:
             seconds["sos clean"].append(_sos_clean(tree, args.workdir)[0])
-        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in seconds.items() if v)
+        print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:.2f} s" for k, v in seconds.items() if v)
               + f"; load average {' '.join(Path('/proc/loadavg').read_text().split()[:3])}", flush=True)
     print("\n| tool | median s (CPU, 1 core) | MB/s per core | runs (s) |\n|---|---|---|---|")
     for label, values in seconds.items():
         if not values:
             continue
         median = statistics.median(values)
-        runs = ", ".join(f"{v:.1f}" for v in values)
-        print(f"| {label} | {median:.1f} | {megabytes / median:.1f} | {runs} |")
+        runs = ", ".join(f"{v:.2f}" for v in values)
+        print(f"| {label} | {median:.2f} | {megabytes / median:.1f} | {runs} |")
     if args.skip_sos:
         return
     _print_recall(args.workdir)

@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/redaction_phases.py --tree /tmp/medic-redaction-bench/tree [--rounds 3]
        .venv/bin/python bench/redaction_phases.py --shapes [--lines 8000]   # each generated line shape alone
        .venv/bin/python bench/redaction_phases.py --tree DIR --floor       # the passes alone, candidates untouched
+       MEDIC_REDACT_ENGINE=python .venv/bin/python bench/redaction_phases.py ...   # without the compiled first pass
 
 With --shapes, each of bench/redaction_bench.py's generated line shapes is timed alone (``--lines`` of it, seeded):
 scrub and scan in CPU ms per MB (20 MB/s for both is 50 ms/MB), and for a shape holding nothing either layer looks
@@ -22,7 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from medic.agent import leakfind, leakruns
+from medic.agent import firstpass, leakfind, leakruns
 from medic.agent.redact import scan_text, tokens
 from medic.agent.redact.linemarks import hit_lines
 from medic.agent.redact.text import TextScrubber
@@ -81,8 +82,8 @@ def floor(texts: list[tuple[str, str]], rounds: int) -> None:
     def scan_skeleton() -> int:
         seen = 0
         for _, text in texts:
-            for match in leakfind._ANCHOR.finditer(text.lower()):
-                seen += match.start()
+            for _, start in leakfind._anchors(text.lower()):  # (compiled or not, as MEDIC_REDACT_ENGINE says)
+                seen += start
             for start, end in leakruns._RUN_ALPHABET.runs(text, 20):
                 seen += len(text[start:end])
         return seen
@@ -96,8 +97,9 @@ def floor(texts: list[tuple[str, str]], rounds: int) -> None:
              "scan skeleton (anchor regex, each anchor, each token run sliced)": _best(rounds, scan_skeleton),
              "scrub (real)": _best(rounds, lambda: [TextScrubber().scrub(t, n) for n, t in texts]),
              "scan (real)": _best(rounds, lambda: [scan_text(t, n) for n, t in texts])}
-    print(f"{size:.1f} MB; candidates: {counts[0]} marked lines, {counts[1]} token words, {counts[2]} anchors, "
-          f"{counts[3]} token runs; load average {_load()}")
+    engine = "compiled (Hyperscan)" if firstpass.enabled() else "pure Python"
+    print(f"first pass: {engine}; {size:.1f} MB; candidates: {counts[0]} marked lines, {counts[1]} token words, "
+          f"{counts[2]} anchors, {counts[3]} token runs; load average {_load()}")
     print(f"| part | CPU s (best of {rounds}) | ms/MB |\n|---|---|---|")
     for label, seconds in parts.items():
         print(f"| {label} | {seconds:.3f} | {1000 * seconds / size:.1f} |")

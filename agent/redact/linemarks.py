@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
+from medic.agent import firstpass
 from medic.agent.charruns import Alphabet
 from medic.agent.redact import syntax as sx
 from medic.agent.redact.forms import FORMS, Form
@@ -87,6 +89,22 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         end = text.find("\n", i)
         return len(text) if end < 0 else end
 
+    compiled = firstpass.matcher("line-marks", _marks_matcher)
+    if compiled is None:
+        _found_marks(text, folded, keyed, mark, marks)
+    else:
+        _compiled_marks(compiled, folded, keyed, marks)
+    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
+    for start, _ in _RUN_ALPHABET.runs(text, 40):
+        if start >= after and ((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
+                               or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
+            after = mark(start, LONG_MARK)
+    return marks
+
+
+def _found_marks(text: str, folded: str, keyed: bool, mark: Callable[[int, str], int],
+                 marks: dict[int, set[str]]) -> None:
+    """The marks of hints, keywords and hash heads, found with ``str.find`` and ``re`` (the reference path)."""
     alone, sharing = _UNKEYED_SCANS if keyed else (_ALONE, _SHARING)
     for hint in alone:
         i = folded.find(hint)
@@ -117,12 +135,46 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
         found = grouped.search(folded)
         while found:
             found = grouped.search(folded, mark(found.start(), why_))
-    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
-    for start, _ in _RUN_ALPHABET.runs(text, 40):
-        if start >= after and ((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
-                               or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
-            after = mark(start, LONG_MARK)
-    return marks
+
+
+# The compiled pass (medic.agent.firstpass) finds the same marks in one scan: each hint, keyword and hash head
+# is a literal, so a hit's line is the one holding its end. Literal -> what it marks; "pat" is a keyword only
+# when no letter follows, "$" heads are confirmed by _GROUPED's expression (its \w takes letters outside ASCII).
+_MARKS_OF: dict[str, list[str]] = {}
+for _hint in LINE_HINTS:
+    _MARKS_OF.setdefault(_hint, []).append(_hint)
+for _word in (*KEYWORDS, "pat"):
+    _MARKS_OF.setdefault(_word, []).append(KEY_MARK)
+for _head in ("1", "2", "5", "6", "7", "apr1", "argon2", "gy", "md5", "sha1", "y"):
+    _MARKS_OF.setdefault("$" + _head, []).append("$")
+for _head in ("sha", "ssha", "md5", "smd5", "crypt", "pbkdf2"):
+    _MARKS_OF.setdefault("{" + _head, []).append("{")
+_MARK_WORDS = sorted(_MARKS_OF)
+_MARK_LISTS = [(word, len(word), tuple(_MARKS_OF[word])) for word in _MARK_WORDS]
+
+
+def _marks_matcher() -> firstpass.Matcher:
+    return firstpass.Matcher([firstpass.literal(w) for w in _MARK_WORDS])
+
+
+def _compiled_marks(compiled: firstpass.Matcher, folded: str, keyed: bool, marks: dict[int, set[str]]) -> None:
+    line_end = -1
+    why: set[str] = set()
+    for pattern, end in compiled.scan(firstpass.one_byte_per_character(folded)):
+        word, size, marked = _MARK_LISTS[pattern]
+        if word == "pat" and "a" <= folded[end:end + 1] <= "z":
+            continue
+        if word[0] == "$" and not _GROUPED[0][1].match(folded, end - size):
+            continue
+        for mark in marked:
+            if mark is KEY_MARK and not keyed:
+                continue
+            if end > line_end:  # hits come by end offset: a later one on the same line reuses its set
+                start = folded.rfind("\n", 0, end) + 1
+                line_end = folded.find("\n", end)
+                line_end = len(folded) if line_end < 0 else line_end
+                why = marks.setdefault(start, set())
+            why.add(mark)
 
 
 _Plan = tuple[tuple[Rule, ...], tuple[Form, ...], bool, tuple["re.Pattern[str]", ...], bool]

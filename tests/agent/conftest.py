@@ -27,3 +27,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "lookalike" in metafunc.fixturenames:
         names, texts = zip(*corpus.LOOKALIKES, strict=True)
         metafunc.parametrize("lookalike", texts, ids=names)
+
+
+@pytest.fixture(params=["compiled", "python"])
+def redact_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a redaction test on both first passes: the compiled one (medic.agent.firstpass, Hyperscan) and the
+    pure-Python reference; their output must be the same (a module opts in with usefixtures)."""
+    from medic.agent import firstpass
+
+    monkeypatch.setenv("MEDIC_REDACT_ENGINE", request.param)
+    if request.param == "compiled" and not firstpass.enabled():
+        pytest.skip("hyperscan is not installed here (it is an optional accelerator)")
+    return str(request.param)

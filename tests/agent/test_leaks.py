@@ -15,6 +15,8 @@ from medic.agent.leakbaseline import load_baseline, write_baseline
 from medic.agent.redact import LeakHit, Scrubber, scan_members, scan_text
 from medic.kernel.errors import UsageError
 
+pytestmark = pytest.mark.usefixtures("redact_engine")  # both first passes: compiled and pure Python
+
 RECALL_TARGET = 0.95
 
 

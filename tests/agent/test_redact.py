@@ -11,6 +11,8 @@ import yaml
 from medic.agent.redact import Scrubber, scan_text
 from medic.agent.redact.keys import sensitive_key
 
+pytestmark = pytest.mark.usefixtures("redact_engine")  # both first passes: compiled and pure Python
+
 
 class _TagTolerantLoader(yaml.SafeLoader):
     """Safe loading that accepts application tags such as Ansible's ``!vault``."""

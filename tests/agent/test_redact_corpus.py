@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from medic.agent.redact import Scrubber
 
+pytestmark = pytest.mark.usefixtures("redact_engine")  # both first passes: compiled and pure Python
+
 
 def _load() -> Any:
     folder = Path(__file__).with_name("secretcorpus")

@@ -6,6 +6,8 @@ import pytest
 
 from medic.agent.redact import linemarks as lm
 
+pytestmark = pytest.mark.usefixtures("redact_engine")  # both first passes: compiled and pure Python
+
 KW, LONG = lm.KEY_MARK, lm.LONG_MARK
 AWS = "wJalrXUtnFEMIK7MDENGbPxRfiCY0a9b8c7d6e5f"  # 40 characters standing alone: an AWS secret key's shape
 HASH = "0123456789ABCDEF" * 2 + "01234567"  # 40 upper-case hex digits: a MySQL hash after a "*"

@@ -6,6 +6,8 @@ import pytest
 
 from medic.agent.redact.text import TextScrubber
 
+pytestmark = pytest.mark.usefixtures("redact_engine")  # both first passes: compiled and pure Python
+
 CERT = ("-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe5Xj8QbYkq3bT0Zr7wVhW1kJm4IwCgYIKoZIzj0EAwIw\n"
         "-----END CERTIFICATE-----\n")
 P1 = "[REDACTED:password#1]"

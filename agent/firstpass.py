@@ -1,0 +1,100 @@
+"""An optional compiled first pass for the scrubber's line marks and the leak scan's anchors (Hyperscan).
+
+Both layers start by finding words in the lower-cased text: the scrubber the lines holding a hint or a keyword
+(:func:`medic.agent.redact.linemarks.hit_lines`), the leak scan its anchors (:mod:`medic.agent.leakfind`).
+Python's ``re`` and ``str.find`` take ~37 ms/MB for that; Hyperscan finds every word of both sets in one pass at
+~1.5 ms/MB, a Python call per hit included (bench/README-redaction.md). The pure-Python passes stay the fallback
+and the reference: with or without the ``hyperscan`` package the output is the same (tests run both paths).
+
+Used when ``hyperscan`` imports and ``MEDIC_REDACT_ENGINE`` is not ``python``. Text goes in with one byte per
+character (:func:`one_byte_per_character`), so offsets are the text's. Each thread has its own scratch space.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any, Callable
+
+_UNLOADED = object()
+_hs: Any = _UNLOADED  # the hyperscan module, None without it: imported on first use (4-20 ms, not at start-up)
+
+
+def available() -> bool:
+    """Whether hyperscan imports here: an accelerator, never a requirement (the agent runs without it)."""
+    global _hs
+    if _hs is _UNLOADED:
+        try:
+            import hyperscan
+
+            _hs = hyperscan
+        except ImportError:  # no wheel for this platform or Python
+            _hs = None
+    return _hs is not None
+
+
+class Matcher:
+    """A set of patterns compiled once; ``scan`` gives (id, end) of every match, in the order Hyperscan finds them."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        """``patterns``: regular expressions without look-arounds (ids: their indexes). Only ends are reported
+        (a start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
+        assert available()
+        self._db = _hs.Database()
+        flags = [0] * len(patterns)
+        self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
+                         elements=len(patterns), flags=flags)
+        self._local = threading.local()
+
+    def scan(self, data: bytes) -> list[tuple[int, int]]:
+        """(id, end) of every match, by end offset."""
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._local.scratch = _hs.Scratch(self._db)
+        hits: list[tuple[int, int]] = []
+        add = hits.append
+
+        def found(pattern: int, start: int, end: int, flags: int, context: Any) -> None:
+            add((pattern, end))
+
+        self._db.scan(data, match_event_handler=found, scratch=scratch)
+        return hits
+
+
+def enabled() -> bool:
+    """Whether the compiled pass is used (the setting is read each time, so a test can switch it)."""
+    return os.environ.get("MEDIC_REDACT_ENGINE", "") != "python" and not _FAILED and available()
+
+
+_Build = Callable[[], Matcher]
+_BUILT: dict[str, Matcher] = {}
+_FAILED: list[str] = []  # why a compile failed (a CPU Hyperscan does not support): the pure-Python pass from then on
+_LOCK = threading.Lock()
+
+
+def matcher(name: str, build: _Build) -> Matcher | None:
+    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run)."""
+    if not enabled():
+        return None
+    found = _BUILT.get(name)
+    if found is None:
+        with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
+            try:
+                found = _BUILT[name] = _BUILT.get(name) or build()
+            except Exception as error:  # (hyperscan.error: an unsupported CPU): same output without it
+                _FAILED.append(f"{name}: {error}")
+                return None
+    return found
+
+
+def one_byte_per_character(text: str) -> bytes:
+    """``text`` with each character outside ASCII as one ``?``: the offsets of the bytes are those of the text,
+    and no ASCII pattern can match across such a character (none holds a ``?``)."""
+    return text.encode("ascii", "replace")
+
+
+def literal(word: str) -> str:
+    """A pattern matching ``word`` exactly (Hyperscan's syntax is PCRE's: ``re.escape`` fits)."""
+    return re.escape(word)

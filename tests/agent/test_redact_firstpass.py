@@ -1,0 +1,104 @@
+"""The compiled first pass (agent/firstpass.py, Hyperscan) gives exactly the pure-Python pass's line marks and
+leak anchors, and is the one used when hyperscan is installed; the agent works without it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from medic.agent import firstpass, leakfind
+from medic.agent.redact import Scrubber, scan_text
+from medic.agent.redact.linemarks import hit_lines
+
+REPO = Path(__file__).resolve().parents[2]
+needs_hyperscan = pytest.mark.skipif(not firstpass.available(), reason="hyperscan is not installed here")
+# overlaps, look-aheads, hash heads, text outside ASCII (one "?" each in the compiled pass), lines without end
+EDGES = ["", "pat", "pat=1 patoken\n pat  :x pat\"=y", "$2a$ $2$ $argon2id$ $argon2i$ $y$x $1ä",
+         "{ssha256}x {pbkdf2-ä}",
+         "{PBKDF2-SHA512}z {crypt}", "passpass\nsessession keykey", "eyjeyj ://x\n\n", "ämysql -pX\nßpassword=Ä",
+         "net user\nnet  user x\nhooks.slack.com/x access_token$", "Password: x\r\nTOKEN=y\tPAT: z patx",
+         "sshpass -p a -u b\n:apa91b :aa\nbasic bearer\n"]
+
+
+def _texts() -> list[str]:
+    rnd = random.Random(13)
+    pieces = [w for e in EDGES for w in e.split(" ")] + ["\n", " ", "=", ":", "\"", "ä", "x"]
+    mixed = ["".join(rnd.choice(pieces) for _ in range(60)) for _ in range(300)]
+    sources = [p.read_text("utf-8", "replace") for p in sorted((REPO / "agent").rglob("*.py"))]
+    return EDGES + mixed + sources
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, work: Callable[..., object], *args: object) -> tuple[object, object]:
+    """``work(*args)`` with the pure-Python pass, then with the compiled one."""
+    monkeypatch.setenv("MEDIC_REDACT_ENGINE", "python")
+    reference = work(*args)
+    monkeypatch.setenv("MEDIC_REDACT_ENGINE", "compiled")
+    return reference, work(*args)
+
+
+def _scrub_and_scan(text: str) -> tuple[str, list[object]]:
+    return Scrubber().scrub_text(text), list(scan_text(text))
+
+
+def _anchors(lower: str) -> list[tuple[str, int]]:
+    return list(leakfind._anchors(lower))
+
+
+@needs_hyperscan
+@pytest.mark.parametrize("keyed", [True, False])
+def test_line_marks_are_the_same(monkeypatch: pytest.MonkeyPatch, keyed: bool) -> None:
+    for text in _texts():
+        folded = text.lower()
+        if len(folded) == len(text):  # (hit_lines' precondition; the scrubber takes every line otherwise)
+            reference, compiled = _both(monkeypatch, hit_lines, text, folded, keyed)
+            assert compiled == reference, text
+
+
+@needs_hyperscan
+def test_leak_anchors_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in _texts():
+        lower = text.lower()
+        reference, compiled = _both(monkeypatch, _anchors, lower)
+        assert compiled == reference == [(m.group(0), m.start()) for m in leakfind._ANCHOR.finditer(lower)]
+
+
+@needs_hyperscan
+def test_scrub_and_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    for text in _texts():
+        reference, compiled = _both(monkeypatch, _scrub_and_scan, text)
+        assert compiled == reference, text
+
+
+@needs_hyperscan
+def test_the_compiled_pass_is_used_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    Scrubber().scrub_text("password=hunter2x\n")
+    scan_text("token=Xq9vT3mZp2LrW8sK\n")
+    assert firstpass.enabled() and sorted(firstpass._BUILT) == ["leak-anchors", "line-marks"]
+
+
+def test_without_hyperscan_the_python_pass_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(firstpass, "_hs", None)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    assert not firstpass.enabled()
+    assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
+    assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
+    assert firstpass._BUILT == {}
+
+
+@needs_hyperscan
+def test_a_compile_that_fails_falls_back_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
+    def unsupported(self: firstpass.Matcher, patterns: object) -> None:
+        raise firstpass._hs.error("this CPU lacks SSSE3")  # what Hyperscan says on a machine it cannot run on
+
+    monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    monkeypatch.setattr(firstpass, "_FAILED", [])
+    monkeypatch.setattr(firstpass.Matcher, "__init__", unsupported)
+    assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
+    assert not firstpass.enabled() and firstpass._FAILED == ["line-marks: this CPU lacks SSSE3"]
+    assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
