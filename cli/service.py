@@ -190,10 +190,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
             raise UsageError(f"work pool {args.pool!r} has type {pool.type!r}; medic worker runs process pools")
 
         async def work() -> None:
-            async with worker_type(work_pool_name=args.pool, limit=args.limit,
-                                   create_pool_if_not_found=False) as worker:
-                # polls every deploy.poll_s, and starts a run at once when the event stream announces it
-                await alongside(worker.start(printer=lambda *a, **k: None), worker_wakeup(worker, pool.id))
+            worker = worker_type(work_pool_name=args.pool, limit=args.limit, create_pool_if_not_found=False)
+            # start() sets the worker up and polls every deploy.poll_s; a run the event stream announces
+            # starts at once
+            await alongside(worker.start(printer=lambda *a, **k: None), worker_wakeup(worker, pool.id))
 
         print(f"medic: worker for pool {args.pool} at {url}; Ctrl-C stops", file=sys.stderr)
         asyncio.run(work())

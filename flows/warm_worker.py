@@ -115,11 +115,29 @@ with warnings.catch_warnings():  # Prefect warns that this subclass takes over i
         """Prefect's process worker (same pool type, same job variables) starting runs from a warm forkserver."""
 
         _ctx: Any = None
+        _run_context: Any = None
 
         async def __aenter__(self) -> WarmProcessWorker:
             worker = await super().__aenter__()
             self._ctx = await anyio.to_thread.run_sync(forkserver)
             return worker
+
+        async def setup(self) -> None:
+            """One flow-run executor context (its client, control channel, event emitter, cancellation observer)
+            for the worker's life, as Prefect's runner keeps, instead of one per run (entering one costs a client,
+            a websocket and a listener: 0.35 s of a run's start at load 20, bench/README-fast.md). Entered before
+            Prefect's own set-up, so it is left after the worker's runs task group has waited for the runs."""
+            from prefect.runner._flow_run_executor import FlowRunExecutorContext
+
+            if self._run_context is None:
+                self._run_context = await self._exit_stack.enter_async_context(FlowRunExecutorContext())
+            await super().setup()
+
+        async def teardown(self, *exc_info: Any) -> None:
+            try:
+                await super().teardown(*exc_info)  # leaves the exit stack, the executor context last
+            finally:
+                self._run_context = None
 
         async def run(self, flow_run: Any, configuration: ProcessJobConfiguration,
                       task_status: anyio.abc.TaskStatus[int] | None = None) -> ProcessWorkerResult:
@@ -129,27 +147,26 @@ with warnings.catch_warnings():  # Prefect warns that this subclass takes over i
             import tempfile
 
             from prefect.flows import load_flow_from_flow_run
-            from prefect.runner._flow_run_executor import FlowRunExecutorContext
 
             if self._ctx is None:
                 self._ctx = forkserver()
             status = task_status if task_status is not None else anyio.TASK_STATUS_IGNORED
             workdir = (contextlib.nullcontext(str(configuration.working_dir)) if configuration.working_dir
                        else tempfile.TemporaryDirectory(suffix="prefect"))
+            ctx = self._run_context
             with workdir as cwd:
-                async with FlowRunExecutorContext() as ctx:
-                    starter = WarmStarter(self._ctx, dict(configuration.env), str(cwd), ctx.control_channel)
-                    executor = ctx.create_executor(flow_run, starter, resolve_flow=load_flow_from_flow_run,
-                                                   propose_submitting=False)
-                    execution: Any = None
+                starter = WarmStarter(self._ctx, dict(configuration.env), str(cwd), ctx.control_channel)
+                executor = ctx.create_executor(flow_run, starter, resolve_flow=load_flow_from_flow_run,
+                                               propose_submitting=False)
+                execution: Any = None
 
-                    async def execute(*, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
-                        nonlocal execution
-                        execution = await executor.submit(task_status=task_status)
+                async def execute(*, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
+                    nonlocal execution
+                    execution = await executor.submit(task_status=task_status)
 
-                    async with anyio.create_task_group() as group:
-                        handle = await group.start(execute)
-                        status.started(handle.pid)
+                async with anyio.create_task_group() as group:
+                    handle = await group.start(execute)
+                    status.started(handle.pid)
             if execution is None or execution.status_code is None:
                 raise RuntimeError("Failed to start flow run process.")
             return ProcessWorkerResult(status_code=execution.status_code, identifier=str(execution.handle.pid))
