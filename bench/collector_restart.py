@@ -7,6 +7,8 @@ its "resumed" event (Python, the .pyz's bootstrap, imports, state, TLS, HEAD) an
 BASE's archive holds BASE's medic.kernel, medic.agent and medic.probes and BASE's bootstrap (its pyz.py), with
 this tree's PyYAML and psutil. Each process is killed with SIGKILL as soon as it says "resumed" (what a kill
 costs before its first byte is resent); the extraction caches and byte code are warmed first, as a restart finds them.
+"floor" is the least any Python agent can do to resume (FLOOR, also a zipapp on python3 -I): read the state, a TLS
+handshake with the pin checked, HEAD; no medic code.
 """
 
 from __future__ import annotations
@@ -62,6 +64,35 @@ def base_pyz(ours: Path, base: str, work: Path) -> Path:
     return target
 
 
+FLOOR = """import hashlib, json, os, socket, ssl
+state = os.environ["MEDIC_AGENT_STATE_DIR"]
+with open(os.path.join(state, "enrollment.json")) as handle:
+    enrollment = json.load(handle)
+pending = os.path.join(state, "pending")
+with open(os.path.join(pending, sorted(os.listdir(pending))[0])) as handle:
+    location = json.load(handle)["location"]
+host, port = "127.0.0.1", int(enrollment["url"].rsplit(":", 1)[1])
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+tls = context.wrap_socket(socket.create_connection((host, port)), server_hostname=host)
+assert hashlib.sha256(tls.getpeercert(True)).hexdigest() == enrollment["pin"]
+tls.sendall(("HEAD %s HTTP/1.1\\r\\nHost: %s:%d\\r\\nAuthorization: Bearer %s\\r\\nTus-Resumable: 1.0.0\\r\\n\\r\\n"
+             % (location, host, port, enrollment["token"])).encode())
+answer = tls.recv(65536).decode("latin-1").lower()
+offset = int(answer.split("upload-offset:")[1].split()[0])
+print(json.dumps({"event": "resumed", "offset": offset}), flush=True)
+"""
+
+
+def floor_pyz(work: Path) -> Path:
+    """The least a restart can do in Python, as a zipapp too: read the state, TLS with the pin checked, HEAD."""
+    stage = work / "floor"
+    stage.mkdir()
+    (stage / "__main__.py").write_text(FLOOR)
+    zipapp.create_archive(stage, work / "floor.pyz", compressed=True)
+    return work / "floor.pyz"
+
+
 def restart(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds from start to "resumed", CPU seconds of the process, killed right then)."""
     started = time.perf_counter()
@@ -95,7 +126,8 @@ def main() -> None:
         pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
         ours = fetch_pyz(running, work)
         agents = {"this tree": ours, f"{args.base}": [SYSTEM_PYTHON, "-I", str(base_pyz(Path(ours[-1]), args.base,
-                                                                                          work))]}
+                                                                                          work))],
+                  "floor": [SYSTEM_PYTHON, "-I", str(floor_pyz(work))]}
         env = {**os.environ, "MEDIC_AGENT_STATE_DIR": str(work / "state")}
         timed([*ours, "enroll", running.server.url, "--code", running.code("restart", 1 << 40), "--pin", pin], env)
         argv = ["upload", str(bundle), "--keep", "--json"]
