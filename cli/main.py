@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 import threading
-import traceback
 from collections.abc import Sequence
 
 from medic.core import __version__
@@ -85,6 +84,8 @@ def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) 
         code = EXIT_INTERNAL
         if not _interrupted.is_set():  # an error caused by the interrupt is the interrupt
             if os.environ.get("MEDIC_DEBUG"):
+                import traceback  # here: only a bug's traceback needs it (about 2 ms of every command's start)
+
                 traceback.print_exc()
             print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for "
                   f"the traceback; please report it)", file=sys.stderr)

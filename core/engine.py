@@ -8,7 +8,6 @@ work. Nothing in this module imports Prefect.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import contextlib
 import contextvars
 import threading
@@ -25,6 +24,7 @@ from medic.core.playbook import Playbook
 from medic.core.steps import Approver, Step, StepContext, StepResult, error_result
 from medic.core.target import Target
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, TargetError
+from medic.kernel.futures import map_threads
 from medic.kernel.models import Category, Finding, ProbeCall, Severity, Status, worst_status
 from medic.kernel.registry import Registry
 
@@ -54,10 +54,7 @@ class Executor:
 
     def map_targets(self, targets: Sequence[Target], fn: Callable[[Target], list[StepResult]]
                     ) -> list[list[StepResult]]:
-        if len(targets) == 1:
-            return [fn(targets[0])]
-        with cf.ThreadPoolExecutor(max_workers=min(self.max_workers, len(targets))) as pool:
-            return list(pool.map(fn, targets))
+        return map_threads(fn, targets, min(self.max_workers, len(targets)))
 
 
 def with_timeout(step: Step, target: Target, fn: LeafFn) -> StepResult:
@@ -180,8 +177,7 @@ class Engine:
                 self._prefetch(playbook.steps, target, {"inputs": dict(bound), "target": target.describe(),
                                                         "steps": {}})
 
-        with cf.ThreadPoolExecutor(max_workers=max(1, min(self.executor.max_workers, len(targets)))) as pool:
-            list(pool.map(one, targets))
+        map_threads(one, targets, min(self.executor.max_workers, len(targets)))
 
     def run_on_target(self, playbook: Playbook, target: Target, inputs: Mapping[str, Any], run_id: str,
                       options: Mapping[str, Any]) -> list[StepResult]:

@@ -15,7 +15,6 @@ import contextvars
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +22,7 @@ from medic.core import deadline
 from medic.core.hosts import Host, Reopen
 from medic.core.masking import masked
 from medic.kernel.errors import TargetError
+from medic.kernel.futures import Future, wait
 from medic.kernel.models import ProbeCall, ProbeResult
 
 

@@ -91,7 +91,7 @@ def test_with_the_plugin_index_a_command_imports_only_the_plugins_it_uses(tmp_pa
     assert not modules & unused
     # the playbook comes from the YAML cache (no PyYAML); no channel is configured (no outbox, no SQLite)
     assert not modules & {"yaml", "medic.kernel.yamlload", "sqlite3", "medic.core.notify", "medic.core.outbox",
-                          "medic.plugins.channels.configschema"}
+                          "medic.plugins.channels.configschema", "concurrent", "logging", "traceback"}
     code, modules = loaded(["--help"], str(tmp_path / "cache"))  # every command listed, no plugin's commands module
     assert code == "0"
     assert not {m for m in modules if m.startswith("medic.plugins.") and m.endswith(("commands", "command"))}
