@@ -38,12 +38,13 @@ def available() -> bool:
 class Matcher:
     """A set of patterns compiled once; ``scan`` gives (id, end) of every match, in the order Hyperscan finds them."""
 
-    def __init__(self, patterns: Sequence[str]) -> None:
-        """``patterns``: regular expressions without look-arounds (ids: their indexes). Only ends are reported
-        (a start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
+    def __init__(self, patterns: Sequence[str], caseless: bool = False) -> None:
+        """``patterns``: regular expressions without look-arounds (ids: their indexes), matched without ASCII case
+        if ``caseless``. Only ends are reported (a start offset costs Hyperscan more): a caller wanting starts
+        gives fixed-length patterns."""
         assert available()
         self._db = _hs.Database()
-        flags = [0] * len(patterns)
+        flags = [_hs.HS_FLAG_CASELESS if caseless else 0] * len(patterns)
         self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
                          elements=len(patterns), flags=flags)
         self._local = threading.local()

@@ -62,11 +62,12 @@ _LDAP_HASH = re.compile(r"\{[A-Za-z0-9-]+\}[A-Za-z0-9+/$.]{16,}={0,2}")
 _CRYPT = re.compile(r"\$(?:1|2[abxy]|5|6|7|y|gy|apr1|argon2(?:id|i|d))\$[^\s:\"',;]+")
 _AUTH = re.compile(r"(?i)(bearer|basic)[ \t]+([A-Za-z0-9._~+/=-]+)")
 _KEY_TAIL = re.compile(r"[A-Za-z0-9_.-]*")
-def anchored(text: str, lower: str) -> Iterator[Finding]:
+def anchored(text: str, lower: str | None = None) -> Iterator[Finding]:
+    """The anchored findings; ``lower``: ``text.lower()`` if the caller has it (else made only where needed)."""
     # Checks read at most _WINDOW characters; a command line or token run already read for one anchor is not
     # read again for the next (`mysql mysql mysql ...`, `eyJeyJeyJ...`), so the scan stays linear.
     skip = {"client": 0, "jwt": 0}
-    for word, pos in _anchors(lower):
+    for word, pos in _anchors(text, lower):
         found: Finding | None = None
         if word in _KEY_WORDS:  # most anchors in logs (`session`, `key`, `password`): the same check as below
             found = _assignment(text, pos)[0]
@@ -99,7 +100,7 @@ def anchored(text: str, lower: str) -> Iterator[Finding]:
 
 
 _PAT_AFTER = re.compile(r"[\"' \t]*[=:]")  # what "pat" needs after it to be an anchor (_ANCHOR's look-ahead)
-_LDAP = re.compile(_LDAP_ANCHOR)
+_LDAP, _LDAP_ANY_CASE = re.compile(_LDAP_ANCHOR), re.compile(_LDAP_ANCHOR, re.IGNORECASE)
 # For the compiled pass every anchor is a literal, so its start is its end less its length: the words, each crypt
 # `$id$` (_CRYPT_ANCHOR spelt out), and the heads of the LDAP schemes (the whole match then read by _LDAP: its
 # [\w-]* takes letters outside ASCII too)
@@ -109,28 +110,31 @@ _LITERALS = sorted({*_ANCHOR_WORDS, "pat", *(f"${i}$" for i in ("1", "2", "5", "
 
 
 def _anchor_matcher() -> firstpass.Matcher:
-    return firstpass.Matcher([firstpass.literal(w) for w in _LITERALS])
+    return firstpass.Matcher([firstpass.literal(w) for w in _LITERALS], caseless=True)
 
 
-def _anchors(lower: str) -> Iterator[tuple[str, int]]:
-    """(word, start) of each ``_ANCHOR`` match, as ``finditer`` finds them; compiled (:mod:`medic.agent.firstpass`)
-    when it is on: every literal found, then the leftmost, non-overlapping matches kept in order (no two can
-    start at one offset: no word starts another, and "$", "{" start none)."""
+def _anchors(text: str, lower: str | None) -> Iterator[tuple[str, int]]:
+    """(word, start) of each ``_ANCHOR`` match in ``text.lower()``, as ``finditer`` finds them; compiled
+    (:mod:`medic.agent.firstpass`) when it is on: every literal found, then the leftmost, non-overlapping matches
+    kept in order (no two can start at one offset: no word starts another, and "$", "{" start none). Compiled,
+    an ASCII text is searched without case as it is (the same matches as in its lower case: no copy made)."""
     compiled = firstpass.matcher("leak-anchors", _anchor_matcher)
     if compiled is None:
+        lower = text.lower() if lower is None else lower
         yield from ((match.group(0), match.start()) for match in _ANCHOR.finditer(lower))
         return
+    source = lower if lower is not None else text if text.isascii() else text.lower()
     found = []
-    for pattern, end in compiled.scan(firstpass.one_byte_per_character(lower)):
+    for pattern, end in compiled.scan(firstpass.one_byte_per_character(source)):
         word = _LITERALS[pattern]
         start = end - len(word)
-        if word == "pat" and not _PAT_AFTER.match(lower, end):
+        if word == "pat" and not _PAT_AFTER.match(source, end):
             continue
         if word[0] == "{":
-            ldap = _LDAP.match(lower, start)
+            ldap = (_LDAP if source is lower else _LDAP_ANY_CASE).match(source, start)
             if ldap is None:
                 continue
-            word, end = ldap.group(0), ldap.end()
+            word, end = ldap.group(0).lower(), ldap.end()
         found.append((start, end, word))
     after = 0
     for start, end, word in sorted(found):

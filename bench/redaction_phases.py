@@ -82,7 +82,7 @@ def floor(texts: list[tuple[str, str]], rounds: int) -> None:
     def scan_skeleton() -> int:
         seen = 0
         for _, text in texts:
-            for _, start in leakfind._anchors(text.lower()):  # (compiled or not, as MEDIC_REDACT_ENGINE says)
+            for _, start in leakfind._anchors(text, None):  # (compiled or not, as MEDIC_REDACT_ENGINE says)
                 seen += start
             for start, end in leakruns._RUN_ALPHABET.runs(text, 20):
                 seen += len(text[start:end])

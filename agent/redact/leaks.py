@@ -42,7 +42,7 @@ def digest(text: str) -> str:
 
 def scan_text(text: str, member: str = "") -> list[LeakHit]:
     """Every suspected secret in ``text``, one hit per rule and line, without the values."""
-    findings = sorted(set(anchored(text, text.lower())) | set(runs(text)) | set(service_file(text, member)))
+    findings = sorted(set(anchored(text)) | set(runs(text)) | set(service_file(text, member)))
     if not findings:
         return []
     blocks = [(a, b) for a, b, rule, _ in findings if rule == "private_key"]

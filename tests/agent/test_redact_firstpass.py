@@ -20,7 +20,7 @@ EDGES = ["", "pat", "pat=1 patoken\n pat  :x pat\"=y", "$2a$ $2$ $argon2id$ $arg
          "{ssha256}x {pbkdf2-ä}",
          "{PBKDF2-SHA512}z {crypt}", "passpass\nsessession keykey", "eyjeyj ://x\n\n", "ämysql -pX\nßpassword=Ä",
          "net user\nnet  user x\nhooks.slack.com/x access_token$", "Password: x\r\nTOKEN=y\tPAT: z patx",
-         "sshpass -p a -u b\n:apa91b :aa\nbasic bearer\n"]
+         "sshpass -p a -u b\n:apa91b :aa\nbasic bearer\n", "İpassword {\u017fsha}x \u212a{SSHA}y {PBKDF2\u017f}z pAt:1"]
 
 
 def _texts() -> list[str]:
@@ -43,8 +43,9 @@ def _scrub_and_scan(text: str) -> tuple[str, list[object]]:
     return Scrubber().scrub_text(text), list(scan_text(text))
 
 
-def _anchors(lower: str) -> list[tuple[str, int]]:
-    return list(leakfind._anchors(lower))
+def _anchors(text: str) -> list[tuple[tuple[str, int], ...]]:
+    """The anchors found in ``text`` as it is and given its lower case (both ways the scan calls it)."""
+    return list(zip(leakfind._anchors(text, None), leakfind._anchors(text, text.lower()), strict=True))
 
 
 @needs_hyperscan
@@ -59,10 +60,10 @@ def test_line_marks_are_the_same(monkeypatch: pytest.MonkeyPatch, keyed: bool) -
 
 @needs_hyperscan
 def test_leak_anchors_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
-    for text in _texts():
-        lower = text.lower()
-        reference, compiled = _both(monkeypatch, _anchors, lower)
-        assert compiled == reference == [(m.group(0), m.start()) for m in leakfind._ANCHOR.finditer(lower)]
+    for text in [*_texts(), *(t.upper() for t in EDGES)]:
+        reference, compiled = _both(monkeypatch, _anchors, text)
+        expected = [(m.group(0), m.start()) for m in leakfind._ANCHOR.finditer(text.lower())]
+        assert compiled == reference == [(found, found) for found in expected], text
 
 
 @needs_hyperscan
