@@ -25,7 +25,7 @@ def use_warm_starts() -> None:
     from medic.flows.warm_worker import WarmStarter, forkserver
 
     cold = getattr(runner, STARTER_NAME)
-    ctx = forkserver()  # started now: it imports Prefect and medic while serve() registers the deployments
+    ctx = forkserver("serve")  # started now: it imports Prefect and medic while serve() registers the deployments
 
     def starter(**options: Any) -> Any:
         if options.get("storage") is not None or options.get("command"):

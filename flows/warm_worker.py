@@ -5,9 +5,9 @@ Prefect and medic before the run starts (about 3.5 s of CPU each, 10-33 s from P
 loaded 2-core machine: bench/README-fleet.md). Here the worker keeps a multiprocessing *forkserver* that imported
 them once (``PRELOAD``); each run is a process forked from it, so it starts with everything loaded, then does what
 ``python -m prefect.engine`` does: read the run, load its flow from the deployment's entrypoint, run it under
-Prefect's engine-signal handling. The forkserver is a single-threaded process of its own (flows.fork_server: medic's,
-which needs no resource tracker beside it), so forking it is safe (unlike forking the worker, which runs an event
-loop and threads). Each run's process starts a session of its own,
+Prefect's engine-signal handling. The forkserver is a single-threaded process of its own, shared by the machine's
+warm workers (flows.fork_server), so forking it is safe (unlike forking the worker, which runs an event loop and
+threads). Each run's process starts a session of its own,
 as Prefect's cold runs do: a signal sent to another run's (or the worker's) process group does not reach it.
 
 Resource limits: a cold run inherits the worker's limits at the moment it starts; a forked one would inherit the
@@ -37,10 +37,11 @@ PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "
 CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
 
 
-def forkserver() -> ForkServer:
-    """This process's fork server, preloading Prefect and medic, started now if it is not running: it imports them
-    while the worker starts and waits for runs, so the first run does not pay for the import either."""
-    return running(PRELOAD)
+def forkserver(role: str = "worker") -> ForkServer:
+    """The fork server of this machine's warm workers (``role``: of ``medic serve``), preloading Prefect and medic,
+    started now if none runs: it imports them while the worker starts and waits for runs, so the first run does not
+    pay for the import either."""
+    return running(PRELOAD, role)
 
 
 def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
@@ -97,7 +98,7 @@ class WarmStarter:
         started = False
         try:
             # the worker's limits of now, as a cold run's
-            server = self.ctx if self.ctx.alive() else forkserver()  # a server that died is started again
+            server = self.ctx if self.ctx.alive() else forkserver(self.ctx.role)  # one that died: started again
             process = server.start(run_engine, (str(flow_run.id), env, self.cwd), run_limits())
             task_status.started(ProcessHandle(process))  # type: ignore[arg-type] # reads pid and exitcode only
             started = True

@@ -1,9 +1,11 @@
-"""A warm worker's runs are forked by medic's own fork server (flows.fork_server), not multiprocessing's: no resource
-tracker beside it, a single-threaded server, exit codes and signals reported as multiprocessing did, the worker's
-resource limits of the moment in each run, and runs that outlive a worker killed with SIGKILL.
+"""Warm workers' runs are forked by medic's own fork server (flows.fork_server), not multiprocessing's: one server
+shared by the workers (each run with its own worker's environment and output), no resource tracker beside it, a
+single-threaded server, exit codes and signals reported as multiprocessing did, the worker's resource limits of the
+moment in each run, and runs that outlive a worker killed with SIGKILL.
 
-Each test runs a script in a process of its own (the "worker": the server ends with it); the targets live in a
-module written beside it, which the server imports by name as it imports ``run_engine``.
+Each test runs scripts in processes of their own (the "workers": the server ends with the last of them), with a
+``MEDIC_FORKSERVER_GROUP`` of the test's own so no other test's server is shared; the targets live in a module
+written beside them, which the server imports by name as it imports ``run_engine``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ def report(path):
     with open(path, "w") as f:
         f.write(f"{gc.get_freeze_count()} {'paramiko' in sys.modules} {'medic.plugins.checks' in sys.modules} "
                 f"{'medic.plugins.collector.app' in sys.modules} {os.getsid(0) == os.getpid()}")
+
+def whose(path):
+    print("a line from the run", file=sys.stderr, flush=True)
+    with open(path, "w") as f:
+        f.write(f"{os.environ.get('WHO')} {os.getppid()}")
 
 def leave(code):
     sys.exit(code)
@@ -71,11 +78,59 @@ out = sys.argv[1] + "/out"
 """
 
 
-def run_script(tmp_path: Path, body: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
+def script_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     (tmp_path / "forktargets.py").write_text(TARGETS)
     env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    return {**env, "MEDIC_FORKSERVER_GROUP": str(tmp_path), **extra}
+
+
+def run_script(tmp_path: Path, body: str, timeout: int = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", HEAD + body, str(tmp_path)], capture_output=True, text=True,
-                          timeout=timeout, check=False, env=env)
+                          timeout=timeout, check=False, env=script_env(tmp_path))
+
+
+# A worker that runs ``whose`` each time it reads a line naming the output file, and prints the line it wrote.
+WORKER = r"""
+server = forkserver()
+for line in sys.stdin:
+    p = server.start(t.whose, (line.strip(),), run_limits())
+    p.join()
+    print(open(line.strip()).read(), server.process.pid if server.process else 0, flush=True)
+"""
+
+
+def test_workers_share_one_server_each_run_with_its_own_workers_environment_and_output(tmp_path):
+    def worker(who: str, group: str = "") -> subprocess.Popen[str]:
+        env = script_env(tmp_path, WHO=who, **({"MEDIC_FORKSERVER_GROUP": group} if group else {}))
+        return subprocess.Popen([sys.executable, "-c", HEAD + WORKER, str(tmp_path)], env=env, text=True,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ask(proc: subprocess.Popen[str], name: str) -> list[str]:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(f"{tmp_path / name}\n")
+        proc.stdin.flush()
+        return proc.stdout.readline().split()
+
+    first, second = worker("A"), worker("B")
+    try:
+        who_a, server_a, started_a = ask(first, "a1")
+        who_b, server_b, started_b = ask(second, "b1")
+        assert (who_a, who_b) == ("A", "B")  # each run has its own worker's environment
+        assert server_a == server_b == started_a and started_b == "0"  # one server, started by the first
+        first.kill()  # the worker that started the server dies: the server goes on for the other
+        first.wait(timeout=30)
+        assert ask(second, "b2")[:2] == ["B", server_a]
+        alone = worker("C", group=f"{tmp_path}-other")  # another group: a server of its own
+        assert ask(alone, "c1")[1] != server_a
+        assert alone.stdin is not None
+        alone.stdin.close()
+        assert alone.wait(timeout=60) == 0
+    finally:
+        assert second.stdin is not None
+        second.stdin.close()
+        second.wait(timeout=60)
+    assert "a line from the run" in second.stderr.read()  # the run wrote to its own worker's standard error
+    assert wait_gone(int(server_a), 30)  # the last worker gone, the server ended
 
 
 def test_a_run_starts_frozen_with_the_run_modules_in_its_own_session_and_no_resource_tracker(tmp_path):

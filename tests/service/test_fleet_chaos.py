@@ -89,14 +89,17 @@ class Workers:
     """W ``medic worker`` subprocesses; a killed one is replaced at once."""
 
     def __init__(self, env: dict[str, str], count: int) -> None:
-        self.env = env
+        self.env, self.started = env, 0
         self.alive = [self._start() for _ in range(count)]
         self.dead: list[subprocess.Popen[bytes]] = []
 
     def _start(self) -> subprocess.Popen[bytes]:
+        # a warm fork server of its own (flows.fork_server), as a worker on a machine of its own: a kill of
+        # everything under it kills its runs, not those of the others
+        self.started += 1
         return subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "chaos", "--limit", "2"],
-                                env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+                                env={**self.env, "MEDIC_FORKSERVER_GROUP": f"chaos-{self.started}"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def kill_one(self, rng: random.Random, running: list[dict[str, Any]]) -> tuple[int, int]:
         """SIGKILL a worker that holds runs (any, if none does) with everything under it; start another.

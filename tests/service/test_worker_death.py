@@ -93,9 +93,12 @@ def site(prefect_service: PrefectService, lab: dict[str, Any],
                                          XDG_CONFIG_HOME=str(base / "cfg"), PREFECT_WORKER_QUERY_SECONDS="1")
     out = medic(env, "deploy", "--pool", "death", "--playbook", "fleet-slow", "--playbook", "fleet-change")
     assert out.returncode == 0, out.stderr
+    # each worker with a warm fork server of its own (flows.fork_server), as on machines of their own: killing
+    # everything under one worker kills its runs, not the other's
     workers = [subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "death", "--limit",
-                                 "3"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True) for _ in range(2)]
+                                 "3"], env={**env, "MEDIC_FORKSERVER_GROUP": f"death-{i}"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+               for i in range(2)]
     yield {"base": base, "env": env, "api": Api(prefect_service), "workers": workers}
     for w in workers:
         if w.poll() is None:
@@ -182,7 +185,8 @@ def lone(prefect_service: PrefectService, site: dict[str, Any],
     out = medic(env, "deploy", "--pool", "lone", "--playbook", "lone-slow", "--playbook", "lone-change")
     assert out.returncode == 0, out.stderr
     worker = subprocess.Popen([sys.executable, "-m", "medic.cli.main", "worker", "--pool", "lone", "--limit", "2"],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                              env={**env, "MEDIC_FORKSERVER_GROUP": "lone"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)  # its own fork server, as above
     yield {"base": base, "env": env, "worker": worker}
     if worker.poll() is None:
         kill_everything_under(worker.pid)
