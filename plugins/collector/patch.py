@@ -110,6 +110,26 @@ def _sync(f: BinaryIO) -> None:
     os.fsync(f.fileno())
 
 
+def land(sink: _Sink, rest: list[bytes], expected: bytes, start: int, store: Any, upload_id: str) -> bool:
+    """The end of a PATCH in one worker thread (each hop between the event loop and a thread waits for the GIL,
+    which the verifier's thread holds between its reads): the last parts written, the Upload-Checksum compared,
+    then either the body discarded (False) or made durable with its new offset (fsync, then the offset)."""
+    try:
+        if rest:
+            sink.write(rest)
+        if sink.hasher.digest() != expected:
+            _discard(sink.f, start)
+            return False
+        _sync(sink.f)
+    except OSError:
+        _discard(sink.f, start)
+        raise
+    finally:
+        sink.f.close()
+    store.set_offset(upload_id, sink.offset)  # durable before the 204
+    return True
+
+
 def _discard(f: BinaryIO, offset: int) -> None:
     """Drop what a failed PATCH wrote. Not fsync'ed: the acknowledged offset is the state's, and the next PATCH
     truncates to it again (_open_at), so bytes a crash brings back are never used; a dropped PATCH (a killed
@@ -118,9 +138,10 @@ def _discard(f: BinaryIO, offset: int) -> None:
     f.truncate(offset)
 
 
-async def receive(request: Request, sink: _Sink, room: int) -> int:
-    """Stream the body into the sink: its length, at most ``room`` bytes (else TooLong). One block is being
-    written while the next one is read; before each, a client gone with the body unfinished stops it (PeerGone)."""
+async def receive(request: Request, sink: _Sink, room: int) -> tuple[int, list[bytes]]:
+    """Stream the body into the sink: (its length, at most ``room`` bytes (else TooLong); its last parts, not yet
+    written: land() writes them). One block is being written while the next one is read; before each, a client
+    gone with the body unfinished stops it (PeerGone)."""
     loop = asyncio.get_running_loop()
     pending: list[bytes] = []
     total = size = 0
@@ -154,10 +175,7 @@ async def receive(request: Request, sink: _Sink, room: int) -> int:
             await asyncio.wait([writing])
     if writing is not None:
         writing.result()  # a write that failed fails the PATCH
-    if pending:
-        await to_thread.run_sync(sink.write, pending)
-    await to_thread.run_sync(_sync, sink.f)
-    return total
+    return total, pending
 
 
 def check_request(request: Request, upload: dict[str, Any]) -> tuple[int, Any, bytes]:
@@ -201,28 +219,29 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
     try:
         f = await to_thread.run_sync(_open_at, col.data_path(upload_id), offset)
         try:
-            received = await receive(request, _Sink(f, hasher, offset),
-                                     upload["length"] - offset)
-            if hasher.digest() != expected:
-                await to_thread.run_sync(_discard, f, offset)
-                raise Problem(460, "Checksum Mismatch", "the body does not match Upload-Checksum; bytes discarded",
-                              "Upload-Checksum")
+            sink = _Sink(f, hasher, offset)
+            received, rest = await receive(request, sink, upload["length"] - offset)
+            landed = await to_thread.run_sync(land, sink, rest, expected, offset, col.store, upload_id)
         except (TooLong, ClientDisconnect, PeerGone, OSError) as exc:
-            if isinstance(exc, (ClientDisconnect, PeerGone)):  # a dead client: its checked prefix is kept
+            # (a closed file: land() failed after closing it, having truncated it itself)
+            if not f.closed and isinstance(exc, (ClientDisconnect, PeerGone)):  # a dead client: keep its checked prefix
                 kept = await to_thread.run_sync(keep_verified, f, offset, hasher)
                 if kept > offset:
                     await to_thread.run_sync(col.store.set_offset, upload_id, kept)  # durable before recorded
                     verifier.advance(kept)
-            else:
+            elif not f.closed:
                 await to_thread.run_sync(_discard, f, offset)
             if isinstance(exc, TooLong):
                 raise Problem(413, "Content Too Large", "the body goes past Upload-Length", "Upload-Offset") from exc
             raise Problem(400, "Bad Request", f"the body was cut short ({type(exc).__name__}); bytes past the "
                           "checked prefixes discarded, HEAD for the offset") from exc
         finally:
-            await to_thread.run_sync(f.close)
+            if not f.closed:
+                await to_thread.run_sync(f.close)
+        if not landed:
+            raise Problem(460, "Checksum Mismatch", "the body does not match Upload-Checksum; bytes discarded",
+                          "Upload-Checksum")
         new_offset = offset + received
-        await to_thread.run_sync(col.store.set_offset, upload_id, new_offset)  # durable before the 204
         verifier.advance(new_offset)
         if new_offset == upload["length"]:
             col.verifiers.pop(upload_id, None)
