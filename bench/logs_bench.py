@@ -16,6 +16,8 @@ included. ``--parts N`` makes the in-process scan read the file as at most N par
 load; ``medic run`` always uses its default (one part per usable core, one grep when the machine is busy).
 ``--installed VENV`` also times ``medic run`` of a venv where medic is installed from its wheels, as users install
 it (the checkout's editable install adds a meta-path finder to every start-up), run from outside the checkout.
+``--other TREE`` also times another checkout's ``medic run`` (its ``.venv``), on the log and on the one-line log,
+in the same repetitions, and prints the per-repetition ratios of both.
 """
 
 from __future__ import annotations
@@ -183,7 +185,8 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     t: dict[str, list[float]] = {k: [] for k in ("grep", "grep_cpu", "scan", "whole", "whole_cpu", "run",
                                                  "run_cpu", "other", "other_cpu", "python", "fixed",
-                                                 "fixed_cpu", "installed", "installed_cpu")}
+                                                 "fixed_cpu", "installed", "installed_cpu", "other_fixed",
+                                                 "other_fixed_cpu")}
     matches = grep_count = command_count = 0
     medic_rss: list[int] = []
     run_rss: list[int] = []
@@ -221,13 +224,18 @@ def main() -> int:
         t["other"].append(wall)
         t["other_cpu"].append(cpu)
 
+    def other_fixed() -> None:
+        wall, cpu, _count, _rss = run_command(fixed_playbook, env, args.other)
+        t["other_fixed"].append(wall)
+        t["other_fixed_cpu"].append(cpu)
+
     def installed() -> None:
         wall, cpu, _count, _rss = run_command(playbook, env, venv=args.installed)
         t["installed"].append(wall)
         t["installed_cpu"].append(cpu)
 
     for i in range(args.repeat):
-        order = [grep, scan, command, fixed, *([other] if args.other else []),
+        order = [grep, scan, command, fixed, *([other, other_fixed] if args.other else []),
                  *([installed] if args.installed else [])]
         for step in order if i % 2 == 0 else order[::-1]:  # every second repetition in the reverse order
             step()
@@ -255,6 +263,7 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
             ("medic run, a one-line log (fixed)", _median(t["fixed"]), _median(t["fixed_cpu"]))]
     if t["other"]:
         rows.append((f"medic run of {args.other}", _median(t["other"]), _median(t["other_cpu"])))
+        rows.append(("  the same, one-line log (fixed)", _median(t["other_fixed"]), _median(t["other_fixed_cpu"])))
     if t["installed"]:
         rows.append(("medic run, installed from wheels", _median(t["installed"]), _median(t["installed_cpu"])))
     if t["python"]:
@@ -276,6 +285,10 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
         per = [a / b for a, b in zip(t["run"], t["other"], strict=True)]
         print(f"each repetition, this medic run / {args.other}'s: {', '.join(f'{p:.2f}' for p in per)} "
               f"(median {_median(per):.2f})")
+        per = [a / b for a, b in zip(t["fixed"], t["other_fixed"], strict=True)]
+        cpu = [a / b for a, b in zip(t["fixed_cpu"], t["other_fixed_cpu"], strict=True)]
+        print(f"each repetition, this fixed cost / {args.other}'s: wall {', '.join(f'{p:.2f}' for p in per)} (median "
+              f"{_median(per):.2f}), CPU median {_median(cpu):.2f}")
 
 
 if __name__ == "__main__":

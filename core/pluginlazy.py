@@ -20,6 +20,7 @@ from medic.core import hookspecs
 from medic.core.pluginmanager import GROUP, IN_PROCESS, call, check_hook_names
 from medic.kernel import probes
 from medic.kernel.errors import PluginError
+from medic.kernel.pluginsites import resolve
 from medic.kernel.registry import KINDS, Declared, Origin, Registry
 
 REGISTRATION = {f"register_{kind}" for kind in KINDS} | {"register_commands"}
@@ -36,17 +37,22 @@ class LazyPlugins:
         found = self.pm.get_plugin(name)
         if found is not None:
             return found
-        module, _, attr = str(entry["value"]).partition(":")
-        try:
-            obj: Any = importlib.import_module(module.strip())
-            for part in filter(None, attr.strip().split(".")):
-                obj = getattr(obj, part)
-        except Exception as exc:  # someone else's code failing at import: one line naming it
-            raise PluginError(f"{self.origins[name]} failed to load: {type(exc).__name__}: {exc} (fix or "
-                              f"uninstall it, or set MEDIC_DISABLE_PLUGINS={name})") from None
+        obj = self._resolve(name, str(entry["value"]))
         self.pm.register(obj, name=name)
         check_hook_names(self.pm, self.origins)
         return obj
+
+    def _resolve(self, name: str, value: str) -> Any:
+        try:
+            return resolve(value)
+        except Exception as exc:  # someone else's code failing at import: one line naming it
+            raise PluginError(f"{self.origins[name]} failed to load: {type(exc).__name__}: {exc} (fix or "
+                              f"uninstall it, or set MEDIC_DISABLE_PLUGINS={name})") from None
+
+    def register_site(self, entry: dict[str, Any], kind: str, name: str, override: bool) -> None:
+        """``name`` from its module alone (:mod:`medic.kernel.pluginsites`), the plugin's hook not called."""
+        obj = self._resolve(entry["name"], entry["sites"][kind][name])
+        self.registry.register(kind, obj, self.origins[entry["name"]], override=override)
 
     def register_kind(self, entry: dict[str, Any], kind: str) -> None:
         self.plugin(entry)
@@ -93,8 +99,10 @@ def load_indexed(index: dict[str, Any], extra: list[tuple[str, object]]
         origin = origins[entry["name"]] = origin_of(entry)
         for kind, names in entry["provides"].items():
             load = functools.cache(lambda e=entry, k=kind: lazy.register_kind(e, k))
+            sited = kind in entry.get("sites", ())  # each name from its own module, else the plugin's hook
             for name, override in names:
-                registry.tables[kind].declare(name, Declared(origin, override, load))
+                one = functools.partial(lazy.register_site, entry, kind, name, override) if sited else load
+                registry.tables[kind].declare(name, Declared(origin, override, one))
         if set(entry["hooks"]) - REGISTRATION:
             lazy.plugin(entry)
     for entry in index["probe_modules"]:

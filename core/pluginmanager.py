@@ -136,7 +136,7 @@ def load_everything(extra: list[tuple[str, object]]) -> tuple[PluginHost, dict[s
     if failures or extra:
         return host, None
     commands = pluginindex.commands_of(in_load_order(pm.hook.register_commands, origins))
-    return host, pluginindex.content(pm, origins, values, log, catalog, commands)
+    return host, pluginindex.content(pm, origins, values, log, catalog, commands, registry)
 
 
 def _listing_order(info: PluginInfo) -> tuple[bool, bool, str, str]:

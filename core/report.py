@@ -12,12 +12,14 @@ JSON document (``medic run --json``), schema ``medic.run/1``::
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from medic.core.channel import Notification
 from medic.core.engine import RunResult
 from medic.core.steps import StepResult
 from medic.kernel.models import SEVERITY_RANK, Finding, Status
+
+if TYPE_CHECKING:  # channels (uuid, abc) are imported by a run that notifies someone, not by every report
+    from medic.core.channel import Notification
 
 SCHEMA = "medic.run/1"
 
@@ -63,6 +65,7 @@ def to_json(run: RunResult) -> dict[str, Any]:
 
 
 def notification(run: RunResult) -> Notification:
+    from medic.core.channel import Notification
     c = run.counts()
     cause = probable_cause(run)
     body = (f"{c['fail']} fail, {c['warn']} warn, {c['error']} error, {c['pass']} pass"

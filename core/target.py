@@ -20,9 +20,9 @@ from typing import Any
 
 from medic.core import deadline
 from medic.core.hosts import Host, Reopen
-from medic.core.masking import masked
 from medic.kernel.errors import TargetError
 from medic.kernel.futures import Future, wait
+from medic.kernel.masking import masked
 from medic.kernel.models import ProbeCall, ProbeResult
 
 

@@ -17,8 +17,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.states import Completed, Failed, State
 
 from medic.core.engine import RunResult
-from medic.core.masking import masked
 from medic.core.report import probable_cause, to_markdown, unreachable
+from medic.kernel.masking import masked
 
 FLOW_NAME = "medic-playbook"
 FINDINGS_KEY = "medic-findings"

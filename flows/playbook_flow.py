@@ -18,10 +18,10 @@ from typing import Any
 from prefect import Flow, flow
 from prefect.states import Failed, State
 
-from medic.core.masking import is_secret_name
 from medic.core.playbook import Playbook
 from medic.flows.outcome import FLOW_NAME
 from medic.kernel.errors import MedicError, UsageError
+from medic.kernel.masking import is_secret_name
 from medic.kernel.params import Param
 
 EXTRA_PARAMETERS = ("targets", "inventory")

@@ -109,9 +109,13 @@ def prune(directory: Path, keep: int = KEEP) -> None:
 
 
 def content(pm: Any, origins: dict[str, Any], values: dict[str, str], log: list[tuple[str, str, str, bool]],
-            catalog: Any, commands: dict[str, list[dict[str, Any]]] | None) -> dict[str, Any] | None:
+            catalog: Any, commands: dict[str, list[dict[str, Any]]] | None, registry: Any = None
+            ) -> dict[str, Any] | None:
     """The index of a load of every plugin (``pm`` a pluggy manager, duck-typed: the kernel imports no pluggy;
-    ``log`` each registration as plugin, kind, name, override); None when the plugins' commands are unknown."""
+    ``log`` each registration as plugin, kind, name, override; ``registry`` what they registered, for the sites of
+    medic's own plugins' names, :mod:`medic.kernel.pluginsites`); None when the plugins' commands are unknown."""
+    from medic.kernel.pluginsites import plugin_sites
+
     if commands is None:
         return None
     plugins = []
@@ -123,7 +127,8 @@ def content(pm: Any, origins: dict[str, Any], values: dict[str, str], log: list[
         hooks = sorted(caller.name for caller in pm.get_hookcallers(pm.get_plugin(name)) or ())
         plugins.append({"name": name, "value": value, "distribution": origins[name].distribution,
                         "version": origins[name].version, "hooks": hooks, "provides": provides,
-                        "commands": commands.get(name, [])})
+                        "commands": commands.get(name, []), "sites": {} if registry is None else
+                        plugin_sites(registry, name, origins[name].distribution, value, provides)})
     modules = [{"plugin": s.plugin, "module": s.module, "distribution": s.distribution, "version": s.version,
                 "probes": sorted(n for n, src in catalog.sources.items() if src == s)}
                for s in dict.fromkeys(catalog.sources.values())]

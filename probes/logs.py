@@ -20,12 +20,13 @@ from medic.kernel.params import Param
 from medic.kernel.probe import probe
 from medic.probes import logscan
 from medic.probes.logengines import (
+    GrepRefused,
     LineCount,
     Matches,
     Segment,
     grep_dialect,
     grep_engine,
-    grep_pcre,
+    grep_for,
     python_engine,
 )
 
@@ -166,16 +167,20 @@ def log_scan(
         re.compile(pattern.encode(), re.IGNORECASE if ignore_case else 0)  # validate before any I/O
     except re.error as exc:
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-    grep = grep_pcre() if engine != "python" else None
+    grep = grep_for(pattern) if engine != "python" else None
     if engine == "grep" and grep is None:
-        raise ProbeUnavailable("no grep with -P (PCRE) support on this machine")
-    run = grep_engine(grep, pattern, ignore_case) if grep else python_engine(pattern, ignore_case)
+        raise ProbeUnavailable(f"no grep that runs {grep_dialect(pattern)} on this machine (GNU grep; -P: PCRE)")
     since = time.time() - 60 * window_min if window_min > 0 else None
-    sink = Matches(top, 5, extract)
-    counted = LineCount()
-
     started = time.monotonic()
-    run(_plan(path, lines, since, include_rotated), counted, sink)
+    sink, counted = Matches(top, 5, extract), LineCount()
+    try:
+        run = grep_engine(grep, pattern, ignore_case) if grep else python_engine(pattern, ignore_case)
+        run(_plan(path, lines, since, include_rotated), counted, sink)
+    except GrepRefused as exc:  # not GNU grep: Python scans it all again, as without a grep
+        if engine == "grep":
+            raise ProbeUnavailable(f"grep refused GNU grep's options: {exc}") from None
+        grep, sink, counted = None, Matches(top, 5, extract), LineCount()
+        python_engine(pattern, ignore_case)(_plan(path, lines, since, include_rotated), counted, sink)
     return {
         "path": path,
         "pattern": pattern,

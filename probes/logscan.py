@@ -49,9 +49,13 @@ def _epoch(y: int, mo: int, d: int, h: int, mi: int, s: int, tz: int | None) -> 
     fields = (y, mo, d, h, mi, s, 0, 0, -1)
     if tz is None:  # no zone written: the machine's local time, as syslog and most apps write it
         return time.mktime(fields)
-    import calendar  # here: a scan that reads no zoned timestamp does not import it (medic run's start-up)
+    import datetime  # what calendar.timegm computes with, without importing calendar (medic run's start-up)
 
-    return float(calendar.timegm(fields) - tz)
+    days = datetime.date(y, mo, 1).toordinal() - _EPOCH_DAY + d - 1
+    return float(((days * 24 + h) * 60 + mi) * 60 + s - tz)
+
+
+_EPOCH_DAY = 719163  # datetime.date(1970, 1, 1).toordinal()
 
 
 def parse_time(line: bytes, now: float | None = None) -> float | None:

@@ -2,36 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
 from medic.core.check import CheckSpec
 from medic.core.hookspecs import hookimpl
-from medic.plugins.checks import (
-    configuration,
-    kernel,
-    logs,
-    network,
-    resources,
-    security,
-    services,
-    software,
-    system,
-    web,
-)
 
-MODULES: tuple[ModuleType, ...] = (
-    network,
-    web,
-    system,
-    resources,
-    kernel,
-    services,
-    software,
-    logs,
-    security,
-    configuration,
-)
+# imported by the hook, not with the package: the plugin index registers one check from its module alone
+# (medic.kernel.pluginsites), which imports this package first
+MODULES = ("network", "web", "system", "resources", "kernel", "services", "software", "logs", "security",
+           "configuration")
+
+
+def modules() -> list[ModuleType]:
+    return [importlib.import_module(f"{__name__}.{name}") for name in MODULES]
 
 
 def specs_in(module: ModuleType) -> list[CheckSpec]:
@@ -39,7 +24,7 @@ def specs_in(module: ModuleType) -> list[CheckSpec]:
 
 
 def all_specs() -> list[CheckSpec]:
-    return [spec for module in MODULES for spec in specs_in(module)]
+    return [spec for module in modules() for spec in specs_in(module)]
 
 
 @hookimpl(trylast=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import calendar
 import os
+import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from medic.core.check import evaluate
+from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
 from medic.probes import logscan
@@ -206,3 +208,35 @@ def test_window_on_a_log_without_timestamps_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="no timestamp recognised"):
         log_scan(str(path), window_min=10)
     assert log_scan(str(path), lines=10)["matches"] == 2
+
+
+def test_a_portable_pattern_runs_grep_once_without_asking_it_about_pcre(tmp_path: Path, now: float,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``grep -qP`` process before the scan (1-20 ms on the critical path of every run, more when busy)."""
+    plain = logsamples.syslog(tmp_path / "syslog", now)
+    real, calls = shutil.which("grep"), tmp_path / "calls"
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "grep").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
+    (tools / "grep").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    result = log_scan(str(plain), lines=0)
+    assert result["engine"] == "grep" and result["matches"] > 0
+    assert [line.split()[:2] for line in calls.read_text().splitlines()] == [["-a", "-E"]]
+
+
+def test_a_grep_that_refuses_the_options_leaves_the_scan_to_python(tmp_path: Path, now: float,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = logsamples.syslog(tmp_path / "syslog", now)
+    expected = log_scan(str(plain), lines=0, engine="python")
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "grep").write_text("#!/bin/sh\necho \"grep: unrecognized option: a\" >&2\nexit 2\n")
+    (tools / "grep").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
+    fallback = log_scan(str(plain), lines=0)
+    assert fallback["engine"] == "python"
+    assert {k: fallback[k] for k in ("matches", "lines_scanned", "top")} == \
+        {k: expected[k] for k in ("matches", "lines_scanned", "top")}
+    with pytest.raises(ProbeUnavailable, match="grep refused GNU grep's options: grep: unrecognized option"):
+        log_scan(str(plain), lines=0, engine="grep")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from medic.core.masking import is_secret_name, masked
+from medic.kernel.masking import is_secret_name, masked
 from medic.plugins.targets.local import LocalTarget
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from medic.core.config import state_dir
 from medic.core.hosts import Host
-from medic.core.masking import masked
+from medic.kernel.masking import masked
 from medic.plugins.change.safety import (
     atomicio,
     backup_ops,  # noqa: F401 - registers the backup.* host functions

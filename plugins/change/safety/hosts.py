@@ -7,7 +7,6 @@ The :class:`medic.core.hosts.Host` interface is core's; SSH hosts are the SSH pl
 
 from __future__ import annotations
 
-import getpass
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +20,8 @@ def local_become_problem(become: bool | None) -> str | None:
     """Why ``become: sudo`` cannot run on this machine: medic does not escalate itself, it must run as root."""
     if not become or os.geteuid() == 0:
         return None
+    import getpass  # here: every local run imports this module, few need the message (getpass imports termios)
+
     return (f"become: sudo on the local target needs medic run as root (it runs as {getpass.getuser()}); run "
             f"medic as root, or reach this machine over SSH (ssh://localhost, inventory become_password_env)")
 
