@@ -4,6 +4,9 @@ A ``medic worker`` and a ``medic serve`` polling every 10 s (Prefect's default):
 created at a random moment waits 5 s on average for the poll, at most 10 s; with it, the worker or runner asks for
 it as soon as ``prefect.flow-run.Scheduled`` arrives. Each run's wait is read from the server's own timestamps
 (created -> Pending), so the machine's load slows the run, not the measure.
+
+The worker's runs also leave medic's plugin index alone after the first one: each run has a new working
+directory, which must not make the index stale (flows/warm_worker.py ``pin_import_path``, ``_module_entrypoint``).
 """
 
 from __future__ import annotations
@@ -45,7 +48,8 @@ def site(prefect_service: PrefectService, tmp_path_factory: pytest.TempPathFacto
         (base / "books" / f"{name}.yaml").write_text(textwrap.dedent(PLAYBOOK.format(name=name)))
     (base / "config.yaml").write_text(f"playbook_paths: [{base / 'books'}]\n")
     env = prefect_service.subprocess_env(MEDIC_CONFIG=str(base / "config.yaml"), XDG_STATE_HOME=str(base / "state"),
-                                         PREFECT_WORKER_QUERY_SECONDS=POLL_S, PREFECT_RUNNER_POLL_FREQUENCY=POLL_S)
+                                         XDG_CACHE_HOME=str(base / "cache"), PREFECT_WORKER_QUERY_SECONDS=POLL_S,
+                                         PREFECT_RUNNER_POLL_FREQUENCY=POLL_S)
     return {"base": base, "env": env, "api": Api(prefect_service)}
 
 
@@ -70,6 +74,7 @@ def waits_for_pending(site: dict[str, Any], name: str, proc: subprocess.Popen[by
         time.sleep(0.25)
     first = api.wait(api.start(name, {}), timeout=120)  # the first run also waits for the forkserver's imports
     assert first["state"]["type"] == "COMPLETED", (first["state"], _log(site, proc))
+    indexes = plugin_indexes(site)
     waits = []
     for _ in range(RUNS):
         time.sleep(random.uniform(0, float(POLL_S)))
@@ -78,7 +83,12 @@ def waits_for_pending(site: dict[str, Any], name: str, proc: subprocess.Popen[by
         states = api.http.get("/flow_run_states/", params={"flow_run_id": run["id"]}).json()
         pending = next(_at(s["timestamp"]) for s in states if s["type"] == "PENDING")
         waits.append(pending - _at(run["created"]))
+    assert plugin_indexes(site) == indexes  # not rebuilt (importing every plugin) by each run
     return waits
+
+
+def plugin_indexes(site: dict[str, Any]) -> dict[str, int]:
+    return {p.name: p.stat().st_mtime_ns for p in (Path(site["base"]) / "cache" / "medic").glob("plugins-*.json")}
 
 
 def _at(text: str) -> float:
