@@ -28,6 +28,7 @@ import anyio
 import anyio.abc
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
+from medic.flows import run_settings
 from medic.flows.fork_server import ForkServer, running
 from medic.flows.run_limits import run_limits
 
@@ -59,15 +60,13 @@ def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
     pin_import_path(os.getcwd())
     os.chdir(cwd)
     from prefect._internal.control_listener import configure_from_env
-    from prefect.context import SettingsContext, get_settings_context
     from prefect.engine import handle_engine_signals
     from prefect.flow_engine import flow_run_logger, load_flow, load_flow_run, run_flow
-    from prefect.settings import Settings
 
     run_id = UUID(flow_run_id)
     configure_from_env()
-    # settings read again from this run's environment (the forkserver's were read when it started)
-    settings = SettingsContext(profile=get_settings_context().profile, settings=Settings())
+    # the forkserver's settings, or read again if this run's environment or directory would give others
+    settings = run_settings.for_run()
     with settings, handle_engine_signals(run_id):
         flow_run = load_flow_run(flow_run_id=run_id)
         run_logger = flow_run_logger(flow_run=flow_run)

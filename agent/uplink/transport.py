@@ -66,6 +66,13 @@ def parse_url(url: str) -> tuple[str, int, str]:
     return parts.hostname, port, parts.path.rstrip("/")
 
 
+def host_bytes(host: str) -> str | bytes:
+    """An ASCII host name as bytes, which socket and ssl take as they are; a str goes through the "idna" codec,
+    whose import (with stringprep and unicodedata) is a tenth of a restarted agent's imports. A non-ASCII (IDN)
+    name stays a str, encoded as before."""
+    return host.encode("ascii") if host.isascii() else host
+
+
 class Server:
     """One collector, reached at ``url``; exactly one of ``pin`` (hex sha256) and ``ca`` (a PEM file) is set."""
 
@@ -89,10 +96,12 @@ class Server:
         return context
 
     def _connect(self) -> Connection:
-        raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        host = host_bytes(self.host)
+        # typeshed says str; getaddrinfo, which create_connection calls, takes bytes as well
+        raw = socket.create_connection((host, self.port), timeout=self.timeout)  # type: ignore[arg-type]
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a request's head is not held back
-            sock = self._context().wrap_socket(raw, server_hostname=self.host)
+            sock = self._context().wrap_socket(raw, server_hostname=host)
         except ssl.SSLCertVerificationError as exc:
             raw.close()
             raise ServerIdentityError(f"{self.url}: the certificate does not verify against {self.ca}: "
