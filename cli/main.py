@@ -143,7 +143,11 @@ def _leave_interrupted(hard: bool) -> None:
 
 
 def entry() -> None:
-    sys.exit(main(exit_on_interrupt=True))
+    code = main(exit_on_interrupt=True)
+    from medic.cli.quick_exit import leave_if_requested
+
+    leave_if_requested(code)  # medic run's fast path: no interpreter teardown after its findings
+    sys.exit(code)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import threading
 import time
 from typing import Any
 
-from medic.cli.run_events import RunEvents, task_step
+from medic.cli.run_events import RunEvents, run_state, task_step
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, MedicError
 from medic.plugins.server.api import FINDINGS_KEY, REPORT_KEY, TERMINAL, PrefectAPI, findings_rows
 
@@ -55,51 +55,61 @@ class Follower:
         if not self.quiet:  # the table's imports while the run goes on (this process mostly sleeps), not after it
             threading.Thread(target=_import_renderer, daemon=True, name="medic-import-renderer").start()
         try:
-            final = self.follow(run_id, flow_run.get("created"))
+            final = self.follow(flow_run)
         except KeyboardInterrupt:
             self.api.cancel(run_id)
             print(f"medic: flow run {name} ({run_id}) cancelled", file=sys.stderr)
             raise
         return self.finish(final, time.monotonic() - started)
 
-    def follow(self, run_id: str, created: str | None = None) -> dict[str, Any]:
-        events = RunEvents(self.api.settings, run_id, created).start()
+    def follow(self, submitted: dict[str, Any]) -> dict[str, Any]:
+        """The run (as submitted) with its final state, once it has one."""
+        events = RunEvents(self.api.settings, submitted["id"], submitted.get("created")).start()
         try:
-            return self._follow(run_id, events)
+            return self._follow(submitted, events)
         finally:
             events.close()
 
-    def _follow(self, run_id: str, events: RunEvents) -> dict[str, Any]:
-        polls, ended = 0, False  # ended: the stream said so; polled quickly until the server's answer agrees
+    def _follow(self, submitted: dict[str, Any], events: RunEvents) -> dict[str, Any]:
+        run_id, polls = submitted["id"], 0
         while True:
             streamed = events.live.is_set()  # read before the poll: a change after it comes through the stream
             flow_run = self.api.flow_run(run_id)
             state_type = (flow_run.get("state") or {}).get("type") or flow_run.get("state_type")
             polls += 1
             if state_type in TERMINAL:
-                self._artifacts = _Fetch(self.api.artifacts, run_id)  # beside the last steps, not after them
-            if not self.quiet and (state_type in TERMINAL or (not streamed and polls % STEPS_EVERY == 0)):
+                return self.ended(flow_run)
+            if not self.quiet and not streamed and polls % STEPS_EVERY == 0:
                 self.show_steps(run_id)
             if self.args.verbose:
                 self.show_logs(run_id)
-            if state_type in TERMINAL:
-                return flow_run
-            quick = ended or self.args.verbose or not streamed
-            ended = self.wait(events, POLL_S if quick else STREAM_POLL_S) or ended
+            final = self.wait(events, POLL_S if self.args.verbose or not streamed else STREAM_POLL_S)
+            if final is not None:  # the server's own event: its validated state is the run's final one
+                return self.ended({**submitted, "state": final})
 
-    def wait(self, events: RunEvents, seconds: float) -> bool:
-        """Up to ``seconds``, printing the steps the stream reports; True as soon as it reports the run's end."""
+    def ended(self, flow_run: dict[str, Any]) -> dict[str, Any]:
+        """The run has ended: its artifacts fetched beside its last steps (and logs), not after them."""
+        self._artifacts = _Fetch(self.api.artifacts, flow_run["id"])
+        if not self.quiet:
+            self.show_steps(flow_run["id"])
+        if self.args.verbose:
+            self.show_logs(flow_run["id"])
+        return flow_run
+
+    def wait(self, events: RunEvents, seconds: float) -> dict[str, Any] | None:
+        """Up to ``seconds``, printing the steps the stream reports; the run's final state as soon as the stream
+        reports it, else None."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
             try:
                 kind, event = events.events.get(timeout=left)
             except queue.Empty:
-                return False
+                return None
             if kind == "run":
-                return True
+                return run_state(event)
             if not self.quiet:
                 self.print_step(*task_step(event))
-        return False
+        return None
 
     def show_steps(self, run_id: str) -> None:
         for task in self.api.task_runs(run_id):

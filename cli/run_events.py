@@ -51,10 +51,15 @@ class RunEvents:
         return self
 
     def close(self) -> None:
+        """Closes the stream in a daemon thread: a clean close waits for the server's answer (up to
+        ``close_timeout``), which the command need not wait for before it prints the findings and exits."""
         self._closed = True
         if self._socket is not None:
-            with contextlib.suppress(Exception):  # a socket that already failed: nothing to tell the user
-                self._socket.close()
+            threading.Thread(target=self._close, daemon=True, name="medic-run-events-close").start()
+
+    def _close(self) -> None:
+        with contextlib.suppress(Exception):  # a socket that already failed: nothing to tell the user
+            self._socket.close()
 
     def _listen(self) -> None:
         try:
@@ -105,6 +110,15 @@ class RunEvents:
             self.events.put(("run", event))
         elif rid.startswith(TASK_PREFIX):
             self.events.put(("task", event))
+
+
+def run_state(event: dict[str, Any]) -> dict[str, Any]:
+    """The state a run's terminal event reports (type, name, message), as the REST API shows a run's state."""
+    resource = event.get("resource") or {}
+    validated = (event.get("payload") or {}).get("validated_state") or {}
+    return {"type": validated.get("type") or resource.get("prefect.state-type"),
+            "name": validated.get("name") or resource.get("prefect.state-name"),
+            "message": validated.get("message", resource.get("prefect.state-message"))}
 
 
 def task_step(event: dict[str, Any]) -> tuple[str, str, str]:

@@ -192,3 +192,29 @@ def test_fast_path_sees_the_run_end_on_the_event_stream(served: dict[str, str], 
     doc = json.loads(capsys.readouterr().out)
     assert code == 0 and doc["state"] == "Completed"
     assert {f["check"] for f in doc["findings"]} >= {"network.dns_resolve", "software.command_version"}
+
+
+QUICK_EXIT_PROBE = """
+import atexit, sys
+class Probe:
+    def __del__(self):
+        sys.stderr.write("PROBE: interpreter torn down\\n")
+probe = Probe()  # finalized when the interpreter tears its modules down, not by os._exit
+atexit.register(lambda: sys.stderr.write("PROBE: atexit ran\\n"))
+from medic.cli.main import entry
+sys.argv[0] = "medic"
+entry()
+"""
+
+
+def test_fast_path_leaves_without_tearing_the_interpreter_down(served: dict[str, str]) -> None:
+    """medic run's fast path exits at once after its findings (medic.cli.quick_exit): the atexit functions run,
+    the interpreter's teardown does not; every other command exits as before."""
+    fast = subprocess.run([sys.executable, "-c", QUICK_EXIT_PROBE, "run", "fastprobe"], capture_output=True,
+                          text=True, env=served, timeout=120)
+    assert fast.returncode == 0, fast.stderr
+    assert "submitted to medic-playbook/fastprobe" in fast.stderr and "fastprobe" in fast.stdout
+    assert "PROBE: atexit ran" in fast.stderr and "PROBE: interpreter torn down" not in fast.stderr
+    other = subprocess.run([sys.executable, "-c", QUICK_EXIT_PROBE, "--version"], capture_output=True, text=True,
+                           env=served, timeout=120)
+    assert other.returncode == 0 and "PROBE: interpreter torn down" in other.stderr, other.stderr
