@@ -24,6 +24,9 @@ from medic.kernel.models import cap_text
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
 CORE_COMMANDS: tuple[str, ...] = ("run", "playbooks", "checks", "plugins", "server", "bundles")
 CORE_COMMANDS += ("service",)  # medic deploy, serve, worker: playbooks as a Prefect service (issue 18)
+# command words whose module has another name: their parser alone is built, as for `medic run`, instead of every
+# command's and every plugin's (a long-running `medic worker` kept them all in memory: bench/README-fleet.md)
+MODULE_OF = dict.fromkeys(("deploy", "serve", "worker", "fleet"), "service")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,8 +47,9 @@ def build_parser(command: str | None = None, *, listing: bool = False) -> argpar
                             "Also 3: Prefect server down or an internal error; 130: interrupted (Ctrl-C).")
     parser.add_argument("--version", action="version", version=f"medic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    if command in CORE_COMMANDS:
-        importlib.import_module(f"medic.cli.{command}").register(sub)
+    module = MODULE_OF.get(command or "", command)
+    if module in CORE_COMMANDS:
+        importlib.import_module(f"medic.cli.{module}").register(sub)
         return parser
     for name in CORE_COMMANDS:
         importlib.import_module(f"medic.cli.{name}").register(sub)
