@@ -110,18 +110,21 @@ def planned(registry: Registry, playbook: Playbook, targets: Sequence[Target], i
             ) -> list[dict[str, Any]]:
     """The whole-file scans of portable patterns the local target's steps ask for before the run starts."""
     from medic.core.engine import static_probe_calls
-    from medic.probes import logearly
-    from medic.probes.logengines import grep_dialect
 
     local = [t for t in targets if t.kind == "local"]
     if len(targets) != 1 or not local or sum(len(s.walk()) for s in playbook.steps) > MAX_STEPS:
         return []
     spec = getattr(local[0], "probes", {}).get("log_scan")
     scope = {"inputs": dict(playbook.bind_inputs(inputs)), "target": local[0].describe(), "steps": {}}
+    calls = [c for c in static_probe_calls(playbook.steps, registry, scope, timed=False)
+             if c.probe == "log_scan" and not c.become]
+    if not calls or spec is None:  # a run that scans no log imports nothing more
+        return []
+    from medic.probes import logearly
+    from medic.probes.logengines import grep_dialect
+
     scans = []
-    for call in static_probe_calls(playbook.steps, registry, scope, timed=False):
-        if call.probe != "log_scan" or spec is None or call.become:
-            continue
+    for call in calls:
         try:
             params = spec.bind(call.params)
         except Exception:  # noqa: S112 - the step reports bad parameters; nothing to start early
