@@ -3,12 +3,13 @@
 A user re-runs the same command; most of a short run's time is medic starting (imports, plugin index, playbook,
 engine: about 0.1 s), during which the log probe's grep could already read the file on the idle core. After an
 inline run this module writes its *plan*: the whole-file log scans its local target's steps asked for (path,
-pattern, case), as JSON in ``$XDG_CACHE_HOME/medic/scans/``, keyed by the command line and working directory. The
-next identical command starts those scans first thing (:mod:`medic.probes.logearly`, before medic's own modules
-are imported), and the probe takes them over only if they are exactly the scan it would start, on the file as
-it was (else it scans as usual, and the early ones are killed at exit). A stale or edited plan can only waste a
-scan: it names files and patterns, never a program or an option. Only playbooks of up to MAX_STEPS steps are
-planned (in a longer run the start-up is a small part).
+pattern, case), as JSON in ``$XDG_CACHE_HOME/medic/scans/``, keyed by the command line and working directory. A
+command line with an option that carries a user's value (``--input``, ``--notify``...) is not planned, so a key
+never holds a secret. The next identical command starts those scans first thing (:mod:`medic.probes.logearly`,
+before medic's own modules are imported), and the probe takes them over only if they are exactly the scan it
+would start, on the file as it was (else it scans as usual, and the early ones are killed at exit). A stale or
+edited plan can only waste a scan: it names files and patterns, never a program or an option. Only playbooks of
+up to MAX_STEPS steps are planned (in a longer run the start-up is a small part).
 """
 
 from __future__ import annotations
@@ -50,16 +51,29 @@ def begin(words: Sequence[str]) -> None:
             logearly.start(scan["path"], scan["pattern"], scan["ignore_case"])
 
 
+# The options a planned command may have (with their values): none that carries a user's value (--input,
+# --notify, an inventory), so the plan's key, the command line, never holds a secret.
+_FLAGS = ("--json", "--check", "--verbose", "-v")
+_VALUED = {"--engine": None, "--report": None, "--case": None, "--target": "local", "-t": "local"}
+
+
 def inline_run(words: Sequence[str]) -> bool:
-    """``run`` with the inline engine (``--engine inline`` or MEDIC_ENGINE), not asking for help."""
-    if not words or words[0] != "run" or "-h" in words or "--help" in words:
+    """``run PLAYBOOK`` with the inline engine (``--engine inline`` or MEDIC_ENGINE) and only the options above."""
+    if len(words) < 2 or words[0] != "run" or words[1].startswith("-"):
         return False
     engine = os.environ.get("MEDIC_ENGINE", "prefect")
-    for i, word in enumerate(words):
-        if word == "--engine" and i + 1 < len(words):
-            engine = words[i + 1]
-        elif word.startswith("--engine="):
-            engine = word.partition("=")[2]
+    rest = list(words[2:])
+    while rest:
+        word = rest.pop(0)
+        name, eq, value = word.partition("=")
+        if word in _FLAGS:
+            continue
+        if name not in _VALUED or not (eq or rest):
+            return False
+        value = value if eq else rest.pop(0)
+        if _VALUED[name] not in (None, value):
+            return False
+        engine = value if name == "--engine" else engine
     return engine == "inline"
 
 

@@ -78,8 +78,15 @@ def test_no_plan_for_scans_that_cannot_start_early(tmp_path: Path, steps: str) -
 def test_only_an_inline_run_started_by_main_plans(tmp_path: Path) -> None:
     pb = _book(tmp_path, '- {id: errors, check: logs.error_rate, with: {path: "LOG", lines: 0}}')
     assert earlyscan.inline_run(["run", pb, "--engine=inline"])
+    assert earlyscan.inline_run(["run", pb, "--json", "-t", "local", "--engine", "inline", "--report", "r.md"])
     assert not earlyscan.inline_run(["run", pb])  # the default engine is Prefect
     assert not earlyscan.inline_run(["run", pb, "--engine", "inline", "--help"])
+    assert not earlyscan.inline_run(["run", "--engine", "inline", pb])
+    assert not earlyscan.inline_run(["run", pb, "--engine", "inline", "--target", "ssh://db1"])
+    # a command line that may hold a secret (an input, a channel's URL) is never a plan's key
+    for option in (["--input", "token=s3cret"], ["-itoken=s3cret"], ["--inp", "token=s3cret"],
+                   ["--notify", "chat:https://hooks.example/T0/s3cret"]):
+        assert not earlyscan.inline_run(["run", pb, "--engine", "inline", *option])
     os.environ["MEDIC_ENGINE"] = "inline"
     try:
         assert earlyscan.inline_run(["run", pb]) and not earlyscan.inline_run(["run", pb, "--engine", "prefect"])
