@@ -5,8 +5,9 @@ on a small log that is longer than the scan itself. :func:`start` begins the sca
 calls it first thing, from the previous run's plan, :mod:`medic.cli.earlyscan`): grep writes its matching lines to
 an anonymous in-memory file (a pipe would fill and stop it while nobody reads), wc counts the lines. When the probe
 reaches the file, :func:`take` hands them over only if they are exactly the scan it would start (the same grep
-argv, the file from its start, the file unchanged since before they started: same inode, size and time), in this
-process (not a forked child); otherwise the probe scans as usual and what was started early is killed at exit.
+argv, the file from its start, in this process, not a forked child) and the file is still the one they read (same
+inode; the same size and time, or only longer: a live log appended to meanwhile); otherwise the probe scans as
+usual and what was started early is killed at exit.
 Linux only (``memfd_create``); stdlib only, like the other log probes.
 """
 
@@ -37,12 +38,20 @@ class EarlyScan:
         with open(path, "rb") as counted:  # a description of its own: its own file offset
             self.wc = subprocess.Popen([wc, "-l"], stdin=counted, stdout=subprocess.PIPE)
 
-    def unchanged(self, path: str) -> bool:
+    @property
+    def size(self) -> int:
+        return self.stamp[2]
+
+    def usable(self, path: str) -> bool:
+        """The file is the one the scan read: the same, or only longer (a live log appended to since: the scan is
+        of the file as it was when it started, as a scan always is of the file as it was when grep read it)."""
         try:
             st = os.stat(path)
         except OSError:
             return False
-        return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) == self.stamp
+        dev, ino, size, mtime = self.stamp
+        return (st.st_dev, st.st_ino) == (dev, ino) and (st.st_size > size or (st.st_size, st.st_mtime_ns)
+                                                         == (size, mtime))
 
     def output(self) -> BinaryIO | None:
         """grep's whole output as a binary file at its start, once grep is done; None when it failed (the probe's

@@ -129,10 +129,10 @@ class LineCount:
             self.first = logscan.parse_time(chunk[:256])
         self.last = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]) or self.last
 
-    def plain_file(self, path: str, start: int, started: subprocess.Popen[bytes] | None = None
-                   ) -> Callable[[], None]:
-        """Start counting ``path`` from ``start`` (or take the ``wc -l`` already ``started`` on it); the returned
-        function waits for the count and adds it."""
+    def plain_file(self, path: str, start: int, started: subprocess.Popen[bytes] | None = None,
+                   size: int | None = None) -> Callable[[], None]:
+        """Start counting ``path`` from ``start`` (or take the ``wc -l`` already ``started`` on it, when the file
+        was ``size`` bytes long); the returned function waits for the count and adds it."""
         wc = shutil.which("wc")
         if wc is None and started is None:
             for _ in self(_raw(path, start)):
@@ -141,11 +141,12 @@ class LineCount:
         with open(path, "rb") as counted, open(path, "rb") as fh:  # two descriptions: two file offsets
             counted.seek(start)
             proc = started or subprocess.Popen([str(wc), "-l"], stdin=counted, stdout=subprocess.PIPE)
-            size = os.fstat(fh.fileno()).st_size
+            end = size  # the early scan's: what was appended since is not the scan's
+            size = os.fstat(fh.fileno()).st_size if end is None else end
             fh.seek(start)
             head = fh.read(256)
             fh.seek(max(start, size - TAIL))
-            tail = fh.read()
+            tail = fh.read(-1 if end is None else max(0, end - fh.tell()))
 
         def done() -> None:
             out, _ = proc.communicate()
@@ -218,15 +219,17 @@ def _fold(stream: IO[bytes], sink: Matches) -> None:
 
 def _adopt(early: logearly.EarlyScan, seg: Segment, counted: LineCount, sink: Matches) -> bool:
     """Fold what the scan started early found (:mod:`medic.probes.logearly`) and add its line count; False,
-    nothing added, when it cannot be used (grep failed, or the file changed since it started)."""
+    nothing added, when it cannot be used (grep failed, or the file was replaced, cut or rewritten since)."""
     try:
         out = early.output()
-        if out is None or not early.unchanged(seg.path):
+        if out is None or not early.usable(seg.path):
             return False
         with out:
             _fold(out, sink)
-        counted.plain_file(seg.path, 0, early.wc)()
+        counted.plain_file(seg.path, 0, early.wc, early.size)()
         return True
+    except OSError:  # the anonymous file could not be read back: scan as usual
+        return False
     finally:
         early.stop()
 

@@ -38,17 +38,42 @@ def test_an_early_scan_is_taken_and_gives_the_same_result(tmp_path: Path) -> Non
     assert expected["matches"] == 715 and expected["lines_scanned"] == 5000
 
 
-def test_a_file_changed_after_the_early_start_is_scanned_again(tmp_path: Path) -> None:
+def test_a_log_appended_to_after_the_early_start_is_taken_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "app.log"
+    path.write_bytes(LOG)
+    expected = _scan(path)
+    assert logearly.start(str(path), DEFAULT_PATTERN, True)
+    early = next(iter(logearly._STARTED.values()))
+    early.grep.wait()
+    early.wc.wait()
+    with path.open("ab") as fh:  # a live log: lines keep coming while medic starts
+        fh.write(b"2026-12-07T03:01:00Z app svc: FATAL appended\n")
+    assert _scan(path) == expected and not logearly._STARTED  # the log as the scan read it, from its start
+    assert _scan(path)["matches"] == 716  # the next scan sees the new line
+
+
+@pytest.mark.parametrize("change", ["rewritten", "replaced", "cut"])
+def test_a_file_rewritten_replaced_or_cut_after_the_early_start_is_scanned_again(tmp_path: Path,
+                                                                                 change: str) -> None:
     path = tmp_path / "app.log"
     path.write_bytes(LOG)
     assert logearly.start(str(path), DEFAULT_PATTERN, True)
     early = next(iter(logearly._STARTED.values()))
     early.grep.wait()
-    with path.open("ab") as fh:
-        fh.write(b"2026-12-07T03:01:00Z app svc: FATAL appended\n")
+    new = LOG.replace(b"INFO ok", b"FATAL x", 3)  # the same size, three more matches
+    if change == "rewritten":
+        with path.open("r+b") as fh:
+            fh.write(new)
+        os.utime(path, ns=(early.stamp[3] + 10**9, early.stamp[3] + 10**9))
+    elif change == "replaced":
+        (tmp_path / "new.log").write_bytes(new)
+        os.replace(tmp_path / "new.log", path)
+    else:
+        path.write_bytes(new[: len(new) // 2])
     out = _scan(path)
-    assert out["matches"] == 716 and out["lines_scanned"] == 5001
-    assert out["samples"][-1].endswith("FATAL appended")
+    assert out["matches"] == len([x for x in path.read_bytes().splitlines() if b"ERROR" in x or b"FATAL" in x])
+    assert out["lines_scanned"] == len(path.read_bytes().splitlines())
+    assert not logearly._STARTED
 
 
 @pytest.mark.parametrize(("kwargs", "matches"), [({"ignore_case": False}, 0), ({"pattern": "ERROR"}, 715),
