@@ -33,10 +33,20 @@ class EarlyScan:
             st = os.fstat(fh.fileno())
             self.stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             self.out = os.memfd_create("medic-grep", os.MFD_CLOEXEC)
-            env = {**os.environ, "LC_ALL": "C"}
-            self.grep = subprocess.Popen(argv, stdin=fh, stdout=self.out, stderr=subprocess.DEVNULL, env=env)
-        with open(path, "rb") as counted:  # a description of its own: its own file offset
-            self.wc = subprocess.Popen([wc, "-l"], stdin=counted, stdout=subprocess.PIPE)
+            try:
+                self.grep = subprocess.Popen(argv, stdin=fh, stdout=self.out, stderr=subprocess.DEVNULL,
+                                             env={**os.environ, "LC_ALL": "C"})
+            except OSError:
+                os.close(self.out)
+                raise
+        try:
+            with open(path, "rb") as counted:  # a description of its own: its own file offset
+                self.wc = subprocess.Popen([wc, "-l"], stdin=counted, stdout=subprocess.PIPE)
+        except OSError:
+            self.grep.kill()
+            self.grep.wait()
+            os.close(self.out)
+            raise
 
     @property
     def size(self) -> int:
