@@ -103,10 +103,6 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     if words == ["--version"]:  # answered before any command or plugin is imported
         print(f"medic {__version__}")
         return 0
-    if words[:1] == ["run"]:  # before medic's modules are imported: the log scans this command made last time
-        from medic.cli.earlyscan import begin
-
-        begin(words)
     try:
         parser = build_parser(command_of(words), listing=not words or words[0] in ("-h", "--help"))
         args = parser.parse_args(words)

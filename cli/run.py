@@ -130,10 +130,6 @@ def run_here(args: argparse.Namespace) -> int:
     case_link(session, args.case, text, args.report)
     for problem in runnotify.finish(session, events, run, channels):
         print(f"medic: warning: {problem}", file=sys.stderr)
-    if args.engine == "inline":  # the scans the next identical command starts first (cli/earlyscan.py)
-        from medic.cli.earlyscan import remember
-
-        remember(session.registry, playbook, targets, inputs)
     return run.exit_code
 
 

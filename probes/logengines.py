@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from typing import IO, NamedTuple
 
-from medic.probes import logearly, logparts, logscan
+from medic.probes import logparts, logscan
 
 SAMPLE_LEN = 300
 
@@ -129,24 +129,21 @@ class LineCount:
             self.first = logscan.parse_time(chunk[:256])
         self.last = logscan.parse_time(chunk[chunk.rfind(b"\n", 0, len(chunk) - 1) + 1 :]) or self.last
 
-    def plain_file(self, path: str, start: int, started: subprocess.Popen[bytes] | None = None,
-                   size: int | None = None) -> Callable[[], None]:
-        """Start counting ``path`` from ``start`` (or take the ``wc -l`` already ``started`` on it, when the file
-        was ``size`` bytes long); the returned function waits for the count and adds it."""
+    def plain_file(self, path: str, start: int) -> Callable[[], None]:
+        """Start counting ``path`` from ``start``; the returned function waits for the count and adds it."""
         wc = shutil.which("wc")
-        if wc is None and started is None:
+        if wc is None:
             for _ in self(_raw(path, start)):
                 pass
             return lambda: None
         with open(path, "rb") as counted, open(path, "rb") as fh:  # two descriptions: two file offsets
             counted.seek(start)
-            proc = started or subprocess.Popen([str(wc), "-l"], stdin=counted, stdout=subprocess.PIPE)
-            end = size  # the early scan's: what was appended since is not the scan's
-            size = os.fstat(fh.fileno()).st_size if end is None else end
+            proc = subprocess.Popen([wc, "-l"], stdin=counted, stdout=subprocess.PIPE)
+            size = os.fstat(fh.fileno()).st_size
             fh.seek(start)
             head = fh.read(256)
             fh.seek(max(start, size - TAIL))
-            tail = fh.read(-1 if end is None else max(0, end - fh.tell()))
+            tail = fh.read()
 
         def done() -> None:
             out, _ = proc.communicate()
@@ -202,36 +199,18 @@ def _drain(stream: IO[bytes], sink: Matches) -> threading.Thread:
     with contextlib.suppress(OSError):
         fcntl.fcntl(stream.fileno(), _SETPIPE_SZ, logscan.CHUNK)
 
-    thread = threading.Thread(target=_fold, args=(stream, sink), daemon=True)
+    def read() -> None:
+        rest = b""
+        while block := stream.read(logscan.CHUNK):
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            sink.block(lines)
+        if rest:
+            sink.block([rest])
+
+    thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
-
-
-def _fold(stream: IO[bytes], sink: Matches) -> None:
-    rest = b""
-    while block := stream.read(logscan.CHUNK):
-        lines = (rest + block).split(b"\n")
-        rest = lines.pop()
-        sink.block(lines)
-    if rest:
-        sink.block([rest])
-
-
-def _adopt(early: logearly.EarlyScan, seg: Segment, counted: LineCount, sink: Matches) -> bool:
-    """Fold what the scan started early found (:mod:`medic.probes.logearly`) and add its line count; False,
-    nothing added, when it cannot be used (grep failed, or the file was replaced, cut or rewritten since)."""
-    try:
-        out = early.output()
-        if out is None or not early.usable(seg.path):
-            return False
-        with out:
-            _fold(out, sink)
-        counted.plain_file(seg.path, 0, early.wc, early.size)()
-        return True
-    except OSError:  # the anonymous file could not be read back: scan as usual
-        return False
-    finally:
-        early.stop()
 
 
 _SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
@@ -257,9 +236,6 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
         """grep reads the file from the start offset (as parts side by side when it is large); wc counts its
         lines meanwhile."""
         assert seg.start is not None
-        early = logearly.take(seg.path, seg.start, argv)
-        if early is not None and _adopt(early, seg, counted, sink):
-            return
         parts = logparts.ranges(seg.path, seg.start, os.path.getsize(seg.path))
         sinks = [sink, *(sink.sibling() for _ in parts[1:])]
         with contextlib.ExitStack() as stack:
