@@ -18,7 +18,6 @@ from collections.abc import Sequence
 
 from medic.core import __version__
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
-from medic.kernel.models import cap_text
 
 # medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
@@ -91,6 +90,8 @@ def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) 
                 import traceback  # here: only a bug's traceback needs it (about 2 ms of every command's start)
 
                 traceback.print_exc()
+            from medic.kernel.models import cap_text
+
             print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for "
                   f"the traceback; please report it)", file=sys.stderr)
     if _interrupted.is_set() or code == 130:
@@ -117,6 +118,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     except MedicError as exc:
         if _interrupted.is_set():
             raise KeyboardInterrupt from None
+        from medic.kernel.models import cap_text
+
         print(f"medic: error: {cap_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
