@@ -78,6 +78,11 @@ def __getattr__(name: str) -> Any:  # the served process imports the empty flow 
     raise AttributeError(name)
 
 
+def load() -> str:
+    """The load average (1, 5, 15 min): the machine is shared, every section prints it."""
+    return "load average " + " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -94,11 +99,11 @@ def wait_for(what: str, ready: Any, timeout: float = 180) -> None:
 
 def submit_and_follow(http: httpx.Client, deployment_id: str) -> tuple[float, dict[str, Any]]:
     started = time.perf_counter()
-    for attempt in range(5):  # a busy SQLite server answers 503; Prefect's client and medic's ask again
+    for attempt in range(12):  # a busy SQLite server answers 503; Prefect's client and medic's ask again
         answer = http.post(f"deployments/{deployment_id}/create_flow_run", json={"parameters": {}})
         if answer.status_code != 503:
             break
-        time.sleep(0.2 * 2**attempt)
+        time.sleep(min(0.2 * 2**attempt, 3.0))
     if answer.status_code >= 400:
         raise SystemExit(f"create_flow_run: HTTP {answer.status_code} {answer.text[:500]}")
     run = answer.json()
@@ -117,11 +122,18 @@ def medic_run(env: dict[str, str]) -> float:
     return medic_run_timed(env)[0]
 
 
-def medic_run_timed(env: dict[str, str]) -> tuple[float, float, float, str]:
+# ``medic run`` with its follower's event stream turned off (medic.cli.run_events never opens it): the follower
+# then polls every 0.15 s, as it did before the stream. For --follow-ab only.
+POLL_ONLY = ("import sys; from medic.cli import run_events; run_events.RunEvents.start = lambda self: self; "
+             "from medic.cli.main import entry; sys.argv[0] = 'medic'; sys.exit(entry())")
+
+
+def medic_run_timed(env: dict[str, str], poll_only: bool = False) -> tuple[float, float, float, str]:
     """The whole command's wall, its CPU (user + system of the child), when it started (epoch) and its run id."""
     before = os.times()
     started_at, started = time.time(), time.perf_counter()
-    done = subprocess.run([str(REPO / ".venv/bin/medic"), "run", "triage", "--submit", "server"], env=env,
+    command = ([str(REPO / ".venv/bin/python"), "-c", POLL_ONLY] if poll_only else [str(REPO / ".venv/bin/medic")])
+    done = subprocess.run([*command, "run", "triage", "--submit", "server"], env=env,
                           capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
     after = os.times()
@@ -152,11 +164,17 @@ def main() -> None:
     parser.add_argument("--query-seconds", type=float, default=0.5, help="the warm worker's poll (default 0.5 s)")
     parser.add_argument("--medic-serve", action="store_true",
                         help="then the same through medic serve --playbook triage (warm starts, poll 1 s)")
+    parser.add_argument("--follow-ab", action="store_true",
+                        help="with --warm-worker: then medic run triage with and without its event stream, in "
+                             "interleaved pairs, by phase")
+    parser.add_argument("--skip-served", action="store_true",
+                        help="skip the served empty flow and Prefect's serve() (for --follow-ab alone)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         serve_both()
         return
+    print(f"start {time.strftime('%H:%M:%S', time.gmtime())} UTC, {load()}", flush=True)
     base = Path(tempfile.mkdtemp(prefix="medic-fast-bench-"))
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
@@ -185,13 +203,15 @@ def main() -> None:
         submit_and_follow(http, ids["medic-playbook/triage"])
         cli, triage, empty = [], [], []
         last: dict[str, Any] = {}
-        for _ in range(args.repeat):
+        for _ in range(0 if args.skip_served else args.repeat):
             empty.append(submit_and_follow(http, ids["bench-empty/empty"])[0])
             wall, last = submit_and_follow(http, ids["medic-playbook/triage"])
             triage.append(wall)
             cli.append(medic_run(client_env))
-        report(cli, triage, empty)
-        if args.breakdown:
+        if not args.skip_served:
+            print(f"served (Prefect's serve(), cold starts, poll 1 s), {load()}:")
+            report(cli, triage, empty)
+        if args.breakdown and last:
             print("last triage run, from the server's timestamps:")
             print(breakdown(last))
         if args.warm_worker or args.medic_serve:
@@ -205,6 +225,7 @@ def main() -> None:
             procs.remove(served)
         if args.warm_worker:
             warm_worker(http, ids["medic-playbook/triage"], client_env, base, args, procs)
+        print(f"end {time.strftime('%H:%M:%S', time.gmtime())} UTC, {load()}", flush=True)
     finally:
         for proc in reversed(procs):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -231,7 +252,7 @@ def timed_runs(label: str, http: httpx.Client, triage_id: str, env: dict[str, st
     for _ in range(args.repeat):
         followed.append(submit_and_follow(http, triage_id)[0])
         cli.append(medic_run(env))
-    print(f"{label}:")
+    print(f"{label}, {load()}:")
     print(f"{'medic run triage (fast path, whole command)':<52} median {statistics.median(cli):6.2f} s  "
           f"[{', '.join(f'{w:.2f}' for w in cli)}]")
     print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
@@ -252,6 +273,9 @@ def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: P
                                   cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL,
                                   stderr=open(base / "worker.log", "wb")))  # noqa: SIM115
     submit_and_follow(http, triage_id)  # the first run waits for the worker to start and warms its forkserver
+    if args.follow_ab and args.skip_served:
+        follow_ab(http, env, args.repeat)
+        return
     cli, followed, runs = [], [], []
     for _ in range(args.repeat):
         wall, run = submit_and_follow(http, triage_id)
@@ -259,7 +283,7 @@ def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: P
         runs.append(run)
         cli.append(medic_run(env))
     median = statistics.median(cli)
-    print(f"warm worker (medic worker --start warm, poll {args.query_seconds:g} s):")
+    print(f"warm worker (medic worker --start warm, poll {args.query_seconds:g} s), {load()}:")
     print(f"{'medic run triage (fast path, whole command)':<52} median {median:6.2f} s  "
           f"[{', '.join(f'{w:.2f}' for w in cli)}]  moonshot <= 1.5 s: {'met' if median <= 1.5 else 'not met'}")
     print(f"{'triage submitted and followed (httpx, this script)':<52} median {statistics.median(followed):6.2f} s  "
@@ -268,6 +292,26 @@ def warm_worker(http: httpx.Client, triage_id: str, env: dict[str, str], base: P
         print("last followed triage run, from the server's timestamps:")
         print(breakdown(runs[-1]))
         phases(http, env, args.repeat)
+    if args.follow_ab:
+        follow_ab(http, env, args.repeat)
+
+
+def follow_ab(http: httpx.Client, env: dict[str, str], repeat: int) -> None:
+    """``medic run triage`` following its run through the event stream, and polling only (POLL_ONLY), in
+    interleaved pairs (which goes first alternates): the phases of each, medians."""
+    rows: dict[bool, dict[str, list[float]]] = {False: {}, True: {}}
+    print(f"follow A/B, event stream vs poll only ({repeat} pairs), {load()}:", flush=True)
+    for pair in range(repeat):
+        for poll_only in ((False, True) if pair % 2 == 0 else (True, False)):
+            wall, _, started_at, run_id = medic_run_timed(env, poll_only)
+            if run_id:
+                for name, seconds in run_phases(http, run_id, started_at, started_at + wall).items():
+                    rows[poll_only].setdefault(name, []).append(seconds)
+    for poll_only, label in ((False, "event stream (medic run as shipped)"), (True, "poll only (0.15 s)")):
+        print(f"  {label}:")
+        for name, values in rows[poll_only].items():
+            print(f"    {name:<58} {statistics.median(values):6.3f} s  [{', '.join(f'{v:.2f}' for v in values)}]")
+    print(f"  {load()}", flush=True)
 
 
 def phases(http: httpx.Client, env: dict[str, str], repeat: int) -> None:

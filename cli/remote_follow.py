@@ -1,26 +1,31 @@
 """Create a flow run of a medic deployment, follow it to its end, print what it found (see remote_run).
 
 While the run goes on: each step as its task run ends (stderr, like a run here), and with ``-v`` the run's own
-log lines. At the end: the findings of the ``medic-findings`` artifact as the same table, probable cause and next
-steps as a run here, or with ``--json`` one document (schema ``medic.remote-run/1``); ``--report FILE.md`` writes
-the run's ``medic-report`` artifact. Ctrl-C cancels the run on the server, then exits 130.
+log lines. The steps and the run's end come from the server's event stream as they happen (medic.cli.run_events),
+with a poll beside it: every 0.15 s until the stream is open, then every 2 s, a safety net for a lost event. At
+the end: the findings of the ``medic-findings`` artifact as the same table, probable cause and next steps as a run
+here, or with ``--json`` one document (schema ``medic.remote-run/1``); ``--report FILE.md`` writes the run's
+``medic-report`` artifact. Ctrl-C cancels the run on the server, then exits 130.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import queue
 import sys
 import threading
 import time
 from typing import Any
 
+from medic.cli.run_events import RunEvents, run_state, task_step
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, MedicError
 from medic.plugins.server.api import FINDINGS_KEY, REPORT_KEY, TERMINAL, PrefectAPI, findings_rows
 
 SCHEMA = "medic.remote-run/1"
 POLL_S = 0.15  # the state; the steps every STEPS_EVERY polls: each request costs the (busy) server CPU too
 STEPS_EVERY = 3
+STREAM_POLL_S = 2.0  # the state while the event stream is open: a safety net, should an event be lost
 VERDICTS = ("pass", "warn", "fail")
 
 
@@ -39,6 +44,7 @@ class Follower:
         self.quiet = bool(args.json)
         self.seen_tasks: set[str] = set()
         self.log_offset = 0
+        self._artifacts: _Fetch | None = None
 
     def run(self, deployment_id: str, parameters: dict[str, Any]) -> int:
         started = time.monotonic()
@@ -49,35 +55,74 @@ class Follower:
         if not self.quiet:  # the table's imports while the run goes on (this process mostly sleeps), not after it
             threading.Thread(target=_import_renderer, daemon=True, name="medic-import-renderer").start()
         try:
-            final = self.follow(run_id)
+            final = self.follow(flow_run)
         except KeyboardInterrupt:
             self.api.cancel(run_id)
             print(f"medic: flow run {name} ({run_id}) cancelled", file=sys.stderr)
             raise
         return self.finish(final, time.monotonic() - started)
 
-    def follow(self, run_id: str) -> dict[str, Any]:
-        polls = 0
+    def follow(self, submitted: dict[str, Any]) -> dict[str, Any]:
+        """The run (as submitted) with its final state, once it has one."""
+        events = RunEvents(self.api.settings, submitted["id"], submitted.get("created")).start()
+        try:
+            return self._follow(submitted, events)
+        finally:
+            events.close()
+
+    def _follow(self, submitted: dict[str, Any], events: RunEvents) -> dict[str, Any]:
+        run_id, polls = submitted["id"], 0
         while True:
+            streamed = events.live.is_set()  # read before the poll: a change after it comes through the stream
             flow_run = self.api.flow_run(run_id)
             state_type = (flow_run.get("state") or {}).get("type") or flow_run.get("state_type")
             polls += 1
-            if not self.quiet and (state_type in TERMINAL or polls % STEPS_EVERY == 0):
+            if state_type in TERMINAL:
+                return self.ended(flow_run)
+            if not self.quiet and not streamed and polls % STEPS_EVERY == 0:
                 self.show_steps(run_id)
             if self.args.verbose:
                 self.show_logs(run_id)
-            if state_type in TERMINAL:
-                return flow_run
-            time.sleep(POLL_S)
+            final = self.wait(events, POLL_S if self.args.verbose or not streamed else STREAM_POLL_S)
+            if final is not None:  # the server's own event: its validated state is the run's final one
+                return self.ended({**submitted, "state": final})
+
+    def ended(self, flow_run: dict[str, Any]) -> dict[str, Any]:
+        """The run has ended: its artifacts fetched beside its last steps (and logs), not after them."""
+        self._artifacts = _Fetch(self.api.artifacts, flow_run["id"])
+        if not self.quiet:
+            self.show_steps(flow_run["id"])
+        if self.args.verbose:
+            self.show_logs(flow_run["id"])
+        return flow_run
+
+    def wait(self, events: RunEvents, seconds: float) -> dict[str, Any] | None:
+        """Up to ``seconds``, printing the steps the stream reports; the run's final state as soon as the stream
+        reports it, else None."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                kind, event = events.events.get(timeout=left)
+            except queue.Empty:
+                return None
+            if kind == "run":
+                return run_state(event)
+            if not self.quiet:
+                self.print_step(*task_step(event))
+        return None
 
     def show_steps(self, run_id: str) -> None:
         for task in self.api.task_runs(run_id):
             state = task.get("state") or {}
-            if state.get("type") not in TERMINAL or task["id"] in self.seen_tasks:
-                continue
-            self.seen_tasks.add(task["id"])
-            step = str(task.get("name", "?")).rsplit("-", 1)[0]  # Prefect adds a random suffix to the name
-            print(f"  {state.get('name', '?'):>9} {step}", file=sys.stderr, flush=True)
+            if state.get("type") in TERMINAL:
+                self.print_step(task["id"], str(state.get("name", "?")), str(task.get("name", "?")))
+
+    def print_step(self, task_id: str, state_name: str, task_name: str) -> None:
+        if task_id in self.seen_tasks:
+            return
+        self.seen_tasks.add(task_id)
+        step = task_name.rsplit("-", 1)[0]  # Prefect adds a random suffix to the name
+        print(f"  {state_name:>9} {step}", file=sys.stderr, flush=True)
 
     def show_logs(self, run_id: str) -> None:
         logs = self.api.logs(run_id, self.log_offset)
@@ -87,7 +132,7 @@ class Follower:
 
     def finish(self, flow_run: dict[str, Any], followed_s: float) -> int:
         state = flow_run.get("state") or {}
-        artifacts = self.api.artifacts(flow_run["id"])
+        artifacts = self._artifacts.result() if self._artifacts else self.api.artifacts(flow_run["id"])
         rows = findings_rows(artifacts.get(FINDINGS_KEY))
         report = str((artifacts.get(REPORT_KEY) or {}).get("data") or "")
         if FINDINGS_KEY not in artifacts:
@@ -106,6 +151,29 @@ class Follower:
         if self.args.report:
             write_report(self.args.report, report)
         return code
+
+
+class _Fetch:
+    """One request in a thread: its answer (or its error, raised here) when asked for."""
+
+    def __init__(self, call: Any, *args: Any) -> None:
+        self._call, self._args = call, args
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True, name="medic-fetch")
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._call(*self._args)
+        except BaseException as exc:  # handed to the caller by result()
+            self._error = exc
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _import_renderer() -> None:

@@ -80,9 +80,12 @@ def try_fast_path(args: argparse.Namespace) -> int | None:
             return _fallback(mode, f"deployment {name} is not served now (no medic serve or medic worker "
                                    f"polls it)")
         parameters = build_parameters(args, deployment.get("parameter_openapi_schema") or {})
+        from medic.cli.quick_exit import request
         from medic.cli.remote_follow import Follower
 
-        return Follower(api, args, name).run(deployment["id"], parameters)
+        code = Follower(api, args, name).run(deployment["id"], parameters)
+    request()  # the findings are out, the client closed: the console script may leave at once
+    return code
 
 
 def _fallback(mode: str, reason: str) -> int | None:

@@ -132,3 +132,89 @@ def test_runs_list_show_cancel_against_the_server(served: dict[str, str], prefec
     assert http.get(f"/flow_runs/{waiting['id']}").json()["state"]["type"] == "CANCELLED"
     again = medic(served, "runs", "cancel", waiting["id"])
     assert again.returncode == 2 and "already ended Cancelled" in again.stderr
+
+
+def test_run_events_report_each_step_and_the_run_end(served: dict[str, str], monkeypatch: pytest.MonkeyPatch
+                                                     ) -> None:
+    """The event stream (medic.cli.run_events) hands over each step that ended and the run's end, as they happen."""
+    from medic.cli.run_events import RunEvents, task_step
+    from medic.plugins.server import settings as cfg
+    from medic.plugins.server.api import PrefectAPI
+
+    for key in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING"):
+        monkeypatch.setenv(key, served[key])
+    settings = cfg.prepare()
+    assert settings is not None
+    with PrefectAPI(settings) as api:
+        deployment = api.deployment("fastprobe")
+        assert deployment is not None
+        run = api.create_flow_run(deployment["id"], {}, "fastprobe")
+    events = RunEvents(settings, run["id"], run["created"]).start()
+    steps, end, deadline = set(), None, time.monotonic() + 120
+    try:
+        while end is None or len(steps) < 2:
+            kind, event = events.events.get(timeout=max(0.1, deadline - time.monotonic()))
+            if kind == "run":
+                end = event
+            else:
+                steps.add(task_step(event)[1:])
+        assert events.live.is_set()
+    finally:
+        events.close()
+    assert {name.split(" @ ")[0] for _, name in steps} == {"dns", "version"}, steps
+    assert {state for state, _ in steps} == {"Completed"}
+    assert end["resource"]["prefect.state-type"] == "COMPLETED"
+
+
+def test_fast_path_sees_the_run_end_on_the_event_stream(served: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """With both polls at 10 minutes (the first one is made at once, the run still Scheduled), only the stream's
+    events can end the follow in time: the steps printed as they ended, the findings, the exit code."""
+    import argparse
+
+    from medic.cli import remote_follow
+    from medic.plugins.server import settings as cfg
+    from medic.plugins.server.api import PrefectAPI
+
+    for key in ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING"):
+        monkeypatch.setenv(key, served[key])
+    monkeypatch.setattr(remote_follow, "POLL_S", 600.0)
+    monkeypatch.setattr(remote_follow, "STREAM_POLL_S", 600.0)
+    settings = cfg.prepare()
+    assert settings is not None
+    args = argparse.Namespace(json=True, verbose=False, report=None, playbook="fastprobe")
+    started = time.monotonic()
+    with PrefectAPI(settings) as api:
+        deployment = api.deployment("fastprobe")
+        assert deployment is not None
+        code = remote_follow.Follower(api, args, "medic-playbook/fastprobe").run(deployment["id"], {})
+    assert time.monotonic() - started < 300
+    doc = json.loads(capsys.readouterr().out)
+    assert code == 0 and doc["state"] == "Completed"
+    assert {f["check"] for f in doc["findings"]} >= {"network.dns_resolve", "software.command_version"}
+
+
+QUICK_EXIT_PROBE = """
+import atexit, sys
+class Probe:
+    def __del__(self):
+        sys.stderr.write("PROBE: interpreter torn down\\n")
+probe = Probe()  # finalized when the interpreter tears its modules down, not by os._exit
+atexit.register(lambda: sys.stderr.write("PROBE: atexit ran\\n"))
+from medic.cli.main import entry
+sys.argv[0] = "medic"
+entry()
+"""
+
+
+def test_fast_path_leaves_without_tearing_the_interpreter_down(served: dict[str, str]) -> None:
+    """medic run's fast path exits at once after its findings (medic.cli.quick_exit): the atexit functions run,
+    the interpreter's teardown does not; every other command exits as before."""
+    fast = subprocess.run([sys.executable, "-c", QUICK_EXIT_PROBE, "run", "fastprobe"], capture_output=True,
+                          text=True, env=served, timeout=120)
+    assert fast.returncode == 0, fast.stderr
+    assert "submitted to medic-playbook/fastprobe" in fast.stderr and "fastprobe" in fast.stdout
+    assert "PROBE: atexit ran" in fast.stderr and "PROBE: interpreter torn down" not in fast.stderr
+    other = subprocess.run([sys.executable, "-c", QUICK_EXIT_PROBE, "--version"], capture_output=True, text=True,
+                           env=served, timeout=120)
+    assert other.returncode == 0 and "PROBE: interpreter torn down" in other.stderr, other.stderr
