@@ -73,6 +73,7 @@ class ThreadServer:
         self.error: MedicError | None = None  # why it could not start: every later call says the same
         self._thread: threading.Thread | None = None
         self._uvicorn: Any = None  # uvicorn.Server, once the thread has built it
+        self._stopping = False  # stop() was called: a thread still importing must not start serving after it
 
     @property
     def api_url(self) -> str:
@@ -116,6 +117,8 @@ class ThreadServer:
             config = uvicorn.Config(app, log_config=None, log_level="error", access_log=False, lifespan="on",
                                     timeout_graceful_shutdown=STOP_S)
             self._uvicorn = uvicorn.Server(config)
+            if self._stopping:  # stopped while importing (a server named by a profile): serve nothing
+                return
             await self._uvicorn.serve(sockets=[sock])
 
     def wait_ready(self, timeout: float) -> None:
@@ -141,6 +144,7 @@ class ThreadServer:
     def stop(self) -> None:
         """Ask uvicorn to shut down (its lifespan stops Prefect's services) and wait for it, 5 s at most: the
         thread is a daemon, so a server that does not stop in time cannot keep medic from exiting."""
+        self._stopping = True
         thread, self._thread = self._thread, None
         if thread is None or not thread.is_alive():
             return

@@ -230,6 +230,25 @@ def test_a_temporary_server_that_cannot_start_is_one_line_naming_its_log(tmp_pat
     assert "Application startup failed" in log.read_text()  # why, with the traceback, is in its log
 
 
+def test_a_server_stopped_while_it_starts_never_serves(tmp_path: Any) -> None:
+    """A profile can name a server after medic started its own in the background (use_temporary_server stops it
+    then): a thread still importing Prefect's server at that moment must end, not serve for the rest of the run."""
+    script = textwrap.dedent("""
+        from medic.flows import prefect_env
+        prefect_env.configure()
+        server = prefect_env.spawn_temporary_server()
+        thread = server._thread
+        server.stop()
+        thread.join(240)
+        print(thread.is_alive(), server.running)
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_HOME"] = str(tmp_path / "prefect")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["False", "False"]
+
+
 def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from medic.flows import prefect_env
 
