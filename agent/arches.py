@@ -9,4 +9,5 @@ from __future__ import annotations
 ARCHITECTURES = frozenset({
     "amd64", "arm64", "i386", "i686", "armhf", "armel", "ppc64el", "ppc64le", "s390x", "mips64el", "riscv64",
     "x86_64", "aarch64", "noarch", "loong64",
+    "all",  # dpkg's architecture-independent packages: `python3-jwt:all`, `libtext-password-...-perl:all`
 })

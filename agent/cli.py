@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 from medic.agent import __version__, uplinkcli
 from medic.agent.uploadargs import upload_args
@@ -57,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collect_options(p: argparse.ArgumentParser) -> None:
+    from pathlib import Path  # the parser's only: a restarted upload reads its line without it (uploadargs.py)
+
     p.add_argument("--profile", default="default", help="packaged profile name or a profile YAML file")
     p.add_argument("--output", type=Path, default=Path.cwd(), help="directory for the bundle (default: here)")
     p.add_argument("--note", default="", help="what you did and what you saw (goes into the bundle)")
@@ -72,6 +73,8 @@ def _collect_options(p: argparse.ArgumentParser) -> None:
 
 
 def _leaks_parser(p: argparse.ArgumentParser) -> None:
+    from pathlib import Path
+
     sub = p.add_subparsers(dest="leaks_command", metavar="ACTION", required=True)
     scan = sub.add_parser("scan", help="list the findings of a bundle (or a blocked bundle), values masked")
     scan.add_argument("bundle", type=Path)

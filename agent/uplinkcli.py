@@ -8,9 +8,9 @@ alone never loads it (tests/agent/uplink/test_lazy.py).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
-from pathlib import Path
 
 from medic.agent.uploadargs import DEFAULT_CHUNK, DEFAULT_RETRIES
 
@@ -18,6 +18,8 @@ TYPE_CHECKING = False  # typing is not imported at run time: every restart of th
 if TYPE_CHECKING:
     import argparse
     from typing import Any
+
+    from medic.agent.uplink.state import StrPath
 
 
 def add_parsers(sub: Any) -> None:
@@ -27,7 +29,7 @@ def add_parsers(sub: Any) -> None:
     enroll.add_argument("--name", help="this agent's name on the collector (default: the host name)")
     _identity_options(enroll)
     upload = sub.add_parser("upload", help="upload a bundle; deleted here only after a verified receipt")
-    upload.add_argument("bundle", type=Path, metavar="BUNDLE")
+    upload.add_argument("bundle", metavar="BUNDLE")  # a str, as uploadargs.py reads it: os.path, never pathlib
     upload.add_argument("--keep", action="store_true", help="keep the local bundle even after a valid receipt")
     transfer_options(upload)
     status = sub.add_parser("status", help="enrollment and unfinished uploads")
@@ -93,7 +95,7 @@ def ensure_enrolled(args: argparse.Namespace) -> None:
     _enroll(args, out=sys.stderr)  # stdout carries only the case id
 
 
-def upload_bundle(args: argparse.Namespace, bundle: Path) -> int:
+def upload_bundle(args: argparse.Namespace, bundle: StrPath) -> int:
     from medic.agent.uplink.progress import Progress
     from medic.agent.uplink.state import load_enrollment
     from medic.agent.uplink.tus import Retry
@@ -109,7 +111,7 @@ def upload_bundle(args: argparse.Namespace, bundle: Path) -> int:
                             retry=Retry(attempts=args.retries))
     except MedicError as exc:
         progress.done()
-        kept = f"; the bundle is kept at {bundle}" if bundle.exists() else ""
+        kept = f"; the bundle is kept at {bundle}" if os.path.exists(bundle) else ""
         progress.event("error", error=str(exc), exit_code=exc.exit_code, kept=str(bundle) if kept else None)
         print(f"medic-agent: error: {exc}{kept}", file=sys.stderr)
         return exc.exit_code
@@ -118,8 +120,8 @@ def upload_bundle(args: argparse.Namespace, bundle: Path) -> int:
     if args.json:
         progress.event("done", case_id=receipt["case_id"], upload_id=receipt["upload_id"], deleted=delivered.deleted)
     else:
-        print(f"uploaded {bundle.name}: case {receipt['case_id']}, receipt verified (key {receipt['key_id']}); "
-              f"bundle {where}", file=sys.stderr)
+        print(f"uploaded {os.path.basename(bundle)}: case {receipt['case_id']}, receipt verified (key "
+              f"{receipt['key_id']}); bundle {where}", file=sys.stderr)
         print(receipt["case_id"])
     return 0
 

@@ -11,8 +11,6 @@ readers agree on every line this one accepts.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,7 +24,7 @@ NUMBERS = {"--chunk-size": "chunk_size", "--retries": "retries"}
 class UploadArgs:
     """The attributes `medic-agent upload` reads from argparse's Namespace (uplinkcli.run, upload_bundle)."""
 
-    def __init__(self, bundle: Path, keep: bool, json: bool, chunk_size: int, retries: int) -> None:
+    def __init__(self, bundle: str, keep: bool, json: bool, chunk_size: int, retries: int) -> None:
         self.command = "upload"
         self.bundle, self.keep, self.json, self.chunk_size, self.retries = bundle, keep, json, chunk_size, retries
 
@@ -35,7 +33,7 @@ def upload_args(argv: Sequence[str]) -> UploadArgs | None:
     """The upload command's arguments when ``argv`` spells them plainly, else None (argparse reads it)."""
     if not argv or argv[0] != "upload":
         return None
-    bundle: Path | None = None
+    bundle: str | None = None  # a str, not a Path: pathlib is not imported by a restart (uplink/state.py)
     flags: dict[str, bool] = {}
     numbers: dict[str, int] = {}
     words = list(argv[1:])
@@ -51,7 +49,7 @@ def upload_args(argv: Sequence[str]) -> UploadArgs | None:
                 return None
             numbers[NUMBERS[name]] = int(value)
         elif word and not word.startswith("-") and bundle is None:
-            bundle = Path(word)
+            bundle = word
         else:
             return None
     if bundle is None:

@@ -1,5 +1,6 @@
-"""Memory of a run, counted over the whole process tree: medic and every process it starts (Prefect's temporary
-server above all), sampled with psutil.
+"""Memory of a run, counted over the whole process tree: medic and every process it starts, sampled with psutil.
+(Since session 14 Prefect's temporary server is a thread of medic's process, flows/thread_server.py: its memory is
+in the medic column and the server column says "-"; a uvicorn process in the tree is still counted as the server.)
 
 For each case the command runs ``--repeat`` times in a fresh PREFECT_HOME (cold: the temporary server starts,
 creates its database and registers its blocks), and every ``--interval`` seconds the resident set sizes of the

@@ -18,12 +18,14 @@ from collections.abc import Sequence
 
 from medic.core import __version__
 from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
-from medic.kernel.models import cap_text
 
 # medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
 CORE_COMMANDS: tuple[str, ...] = ("run", "playbooks", "checks", "plugins", "server", "bundles")
 CORE_COMMANDS += ("service",)  # medic deploy, serve, worker: playbooks as a Prefect service (issue 18)
+# command words whose module has another name: their parser alone is built, as for `medic run`, instead of every
+# command's and every plugin's (a long-running `medic worker` kept them all in memory: bench/README-fleet.md)
+MODULE_OF = dict.fromkeys(("deploy", "serve", "worker", "fleet"), "service")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -44,8 +46,9 @@ def build_parser(command: str | None = None, *, listing: bool = False) -> argpar
                             "Also 3: Prefect server down or an internal error; 130: interrupted (Ctrl-C).")
     parser.add_argument("--version", action="version", version=f"medic {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    if command in CORE_COMMANDS:
-        importlib.import_module(f"medic.cli.{command}").register(sub)
+    module = MODULE_OF.get(command or "", command)
+    if module in CORE_COMMANDS:
+        importlib.import_module(f"medic.cli.{module}").register(sub)
         return parser
     for name in CORE_COMMANDS:
         importlib.import_module(f"medic.cli.{name}").register(sub)
@@ -87,6 +90,8 @@ def main(argv: Sequence[str] | None = None, *, exit_on_interrupt: bool = False) 
                 import traceback  # here: only a bug's traceback needs it (about 2 ms of every command's start)
 
                 traceback.print_exc()
+            from medic.kernel.models import cap_text
+
             print(f"medic: internal error: {type(exc).__name__}: {cap_text(str(exc))} (set MEDIC_DEBUG=1 for "
                   f"the traceback; please report it)", file=sys.stderr)
     if _interrupted.is_set() or code == 130:
@@ -113,6 +118,8 @@ def _dispatch(argv: Sequence[str] | None) -> int:
     except MedicError as exc:
         if _interrupted.is_set():
             raise KeyboardInterrupt from None
+        from medic.kernel.models import cap_text
+
         print(f"medic: error: {cap_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:

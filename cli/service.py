@@ -162,10 +162,11 @@ def _serve_without_server(config: dict[str, Any], args: argparse.Namespace) -> i
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from medic.core.session import Session
+    from medic.core.config import load_config
 
-    session = Session()
-    _service_env(session.config)
+    # the configuration alone, not a Session: the worker never runs a playbook itself (its runs, forked from the
+    # fork server, load their own), and loading every plugin added 14 MB to each worker (bench/README-fleet.md)
+    _service_env(load_config())
     from medic.flows.service_errors import require_server, server_errors
 
     url = require_server("worker")

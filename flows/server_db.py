@@ -19,7 +19,6 @@ import re
 import sqlite3
 from pathlib import Path
 
-SKIP_MIGRATION = {"PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false"}
 _REVISION = re.compile(r"^revision\s*(?::[^=]*)?=\s*['\"](\w+)['\"]", re.M)
 _DOWN = re.compile(r"^down_revision\s*(?::[^=]*)?=\s*(.+)$", re.M)
 

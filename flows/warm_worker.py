@@ -19,8 +19,6 @@ own path, unchanged.
 
 from __future__ import annotations
 
-import os
-import sys
 import warnings
 from typing import Any
 
@@ -28,13 +26,13 @@ import anyio
 import anyio.abc
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
-from medic.flows import run_settings
 from medic.flows.fork_server import ForkServer, running
 from medic.flows.run_limits import run_limits
+from medic.flows.warm_run import run_engine
 
 # What a deployed medic run imports: loaded once in the forkserver, inherited by every run's process. Last,
 # warm_preload: the plugins and probes runs import as they use them, then gc.freeze() (why: its docstring).
-PRELOAD = ["medic.flows.warm_worker", "prefect.flow_engine", "prefect.engine", "medic.flows.deployed",
+PRELOAD = ["medic.flows.warm_run", "prefect.flow_engine", "prefect.engine", "medic.flows.deployed",
            "medic.flows.deployed_run", "medic.flows.playbook_flow", "medic.core.session", "medic.flows.warm_preload"]
 CONTROL_KEYS = ("PREFECT__CONTROL_PORT", "PREFECT__CONTROL_TOKEN")
 ENTRYPOINT_KEY = "PREFECT__FLOW_ENTRYPOINT"  # read by prefect.flow_engine.load_flow
@@ -45,46 +43,6 @@ def forkserver(role: str = "worker") -> ForkServer:
     started now if none runs: it imports them while the worker starts and waits for runs, so the first run does not
     pay for the import either."""
     return running(PRELOAD, role)
-
-
-def run_engine(flow_run_id: str, env: dict[str, str | None], cwd: str) -> None:
-    """In the forked process: what ``python -m prefect.engine`` does, with this run's environment."""
-    from uuid import UUID
-
-    os.setsid()  # a session of its own, as Prefect gives each cold run: a signal to a sibling's group stays there
-    for key, value in env.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
-    pin_import_path(os.getcwd())
-    os.chdir(cwd)
-    from prefect._internal.control_listener import configure_from_env
-    from prefect.engine import handle_engine_signals
-    from prefect.flow_engine import flow_run_logger, load_flow, load_flow_run, run_flow
-
-    run_id = UUID(flow_run_id)
-    configure_from_env()
-    # the forkserver's settings, or read again if this run's environment or directory would give others
-    settings = run_settings.for_run()
-    with settings, handle_engine_signals(run_id):
-        flow_run = load_flow_run(flow_run_id=run_id)
-        run_logger = flow_run_logger(flow_run=flow_run)
-        try:
-            flow = load_flow(flow_run)
-        except Exception:
-            run_logger.error("Unexpected exception encountered when trying to load flow", exc_info=True)
-            raise
-        run_flow(flow, flow_run=flow_run, error_logger=run_logger)  # type: ignore[arg-type] # as prefect.engine
-
-
-def pin_import_path(directory: str) -> None:
-    """``''`` on ``sys.path`` (the forkserver runs as ``python -c``) means the current directory: the forkserver's
-    while it preloaded, the run's own (a new temporary one) once it changes there. Pinned to ``directory`` (the
-    forkserver's), imports resolve as they did for the preload, and the plugin index, whose key holds each path
-    entry's modification time (medic.kernel.pluginindex), stays fresh from one run to the next instead of being
-    rebuilt by every run, importing every plugin and its commands (0.3-0.4 s of a run's start at load 20)."""
-    sys.path[:] = [entry or directory for entry in sys.path]
 
 
 class WarmStarter:
@@ -156,7 +114,7 @@ with warnings.catch_warnings():  # Prefect warns that this subclass takes over i
             nothing to pull): the run then loads its flow from it (Prefect's ``PREFECT__FLOW_ENTRYPOINT``, as its
             runner gives runs of flows it holds), without reading the deployment again, copying its storage into the
             run's directory or putting ``.`` (that directory, new per run) first on ``sys.path``, which would make
-            the plugin index stale for every run (see ``pin_import_path``)."""
+            the plugin index stale for every run (see ``warm_run.pin_import_path``)."""
             from medic.flows.deployed import entrypoint
 
             if flow_run.deployment_id is None:

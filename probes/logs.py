@@ -95,6 +95,14 @@ def _gz(path: str, lines: int, since: float | None) -> Iterator[bytes]:
             yield from logscan.chunks(fh)
 
 
+SMALL = 256 * 1024  # a plain file up to this size is scanned by Python: starting grep and wc costs more (~2.5 ms)
+
+
+def _small(path: str, include_rotated: bool) -> bool:
+    """A plain file small enough that ``engine: auto`` scans it in Python (bench/README-logs.md, session 14)."""
+    return not include_rotated and not path.endswith(".gz") and os.path.getsize(path) <= SMALL
+
+
 def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> list[Segment]:
     """What to scan, in file order, already cut to the time window or the last ``lines`` lines."""
     files = logscan.rotated_files(path) if include_rotated and (since is not None or not lines) else [path]
@@ -143,7 +151,7 @@ def _plan(path: str, lines: int, since: float | None, include_rotated: bool) -> 
             "engine",
             "string",
             "auto",
-            "auto (GNU grep when present, else Python), grep or python",
+            "auto (Python for a plain file up to 256 KiB, else GNU grep when present), grep or python",
             choices=("auto", "grep", "python"),
         ),
     ],
@@ -167,7 +175,7 @@ def log_scan(
         re.compile(pattern.encode(), re.IGNORECASE if ignore_case else 0)  # validate before any I/O
     except re.error as exc:
         raise ValueError(f"pattern {pattern!r} is not a valid regular expression: {exc}") from None
-    grep = grep_for(pattern) if engine != "python" else None
+    grep = grep_for(pattern) if engine == "grep" or (engine == "auto" and not _small(path, include_rotated)) else None
     if engine == "grep" and grep is None:
         raise ProbeUnavailable(f"no grep that runs {grep_dialect(pattern)} on this machine (GNU grep; -P: PCRE)")
     since = time.time() - 60 * window_min if window_min > 0 else None

@@ -37,14 +37,13 @@ from medic.agent.redact.pseudo import SecretLabels
 
 _Sub = Callable[[re.Match[str]], str]
 _NO_KEY_RULES = frozenset({"nsswitch.conf"})  # "passwd: files systemd" names a database, not a password
-
-
-
 _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 _CACHED_LINE, _CACHED_LINES = 2000, 50_000  # the longest line remembered unchanged, and how many at most
 _WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")
 _BLANKS_QUOTE = re.compile(r"[ \t]+[\"']")  # a plain word ("password 1234" is a PIN, not prose)
+# a key that is a file name (`rt-passwd.8.gz /usr/share/man/...` in update-alternatives' log): not a key
+_FILE_NAME_KEY = re.compile(r"\.(?:gz|bz2|xz|zst|zip|txt|log|conf|cfg|ini|xml|json|ya?ml|sh|py|so)$", re.IGNORECASE)
 
 
 def _indent(line: str) -> int:
@@ -293,8 +292,8 @@ class TextScrubber:
         value = match.group(group)
         if rule is None or rule in WEAK_RULES or weak_key(match.group("key")) or keep_value(value, match.group("key")):
             return match.group(0)
-        if value.startswith("$"):
-            return match.group(0)  # getent passwd "$user": a shell variable in this looser form
+        if value.startswith("$") or _FILE_NAME_KEY.search(match.group("key")):
+            return match.group(0)  # getent passwd "$user": a shell variable in this looser form; or a file name
         if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith("-")
                                or _SERVICE_PORT.fullmatch(value)):
             return match.group(0)  # "password changed.", "Password (default)", "pwd -P", "kpasswd 464/tcp"

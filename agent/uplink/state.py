@@ -8,32 +8,37 @@ kill -9, a reboot) resumes it from the server's offset instead of starting again
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from pathlib import Path
 
 from medic.agent.uplink.errors import EnrollmentError
 
+# Paths are strings here, handled with os and os.path: pathlib (with urllib.parse, re and fnmatch) was 13 M of the
+# 160 M instructions a restarted `medic-agent upload` runs before it resumes (bench/README-collector.md, session 14).
 TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Union
+
+    StrPath = Union[str, "os.PathLike[str]"]
 
 ENROLLMENT_FILE = "enrollment.json"
 
 
-def state_dir() -> Path:
+def state_dir() -> str:
     if os.environ.get("MEDIC_AGENT_STATE_DIR"):
-        return Path(os.environ["MEDIC_AGENT_STATE_DIR"])
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "medic-agent"
+        return os.environ["MEDIC_AGENT_STATE_DIR"]
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "medic-agent")
 
 
-def write_private(path: Path, data: dict[str, Any]) -> None:
+def write_private(path: StrPath, data: dict[str, Any]) -> None:
     """Atomically (temporary file, fsync, rename), mode 0600 from the first byte, in a 0700 directory."""
     import tempfile  # only here: `medic-agent upload` resuming reads state, it rarely writes it
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=f".{path.name}.")  # mkstemp creates it 0600
+    parent, name = os.path.split(os.fspath(path))
+    os.makedirs(parent or ".", mode=0o700, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=parent or ".", prefix=f".{name}.")  # mkstemp creates it 0600
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle, indent=2, sort_keys=True)
@@ -41,7 +46,8 @@ def write_private(path: Path, data: dict[str, Any]) -> None:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
         raise
 
 
@@ -77,16 +83,21 @@ class Enrollment:
         return shown
 
 
-def save_enrollment(enrollment: Enrollment, directory: Path | None = None) -> Path:
-    path = (directory or state_dir()) / ENROLLMENT_FILE
+def save_enrollment(enrollment: Enrollment, directory: StrPath | None = None) -> str:
+    path = os.path.join(directory or state_dir(), ENROLLMENT_FILE)
     write_private(path, enrollment.as_dict())
     return path
 
 
-def load_enrollment(directory: Path | None = None) -> Enrollment:
-    path = (directory or state_dir()) / ENROLLMENT_FILE
+def _read_json(path: str) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_enrollment(directory: StrPath | None = None) -> Enrollment:
+    path = os.path.join(directory or state_dir(), ENROLLMENT_FILE)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _read_json(path)
     except FileNotFoundError:
         raise EnrollmentError("this agent is not enrolled: run `medic-agent enroll URL --code CODE "
                               "--pin sha256:HEX` first") from None
@@ -101,15 +112,15 @@ def load_enrollment(directory: Path | None = None) -> Enrollment:
 class PendingUploads:
     """Unfinished uploads by bundle sha256: {path, size, location}."""
 
-    def __init__(self, directory: Path | None = None) -> None:
-        self.directory = (directory or state_dir()) / "pending"
+    def __init__(self, directory: StrPath | None = None) -> None:
+        self.directory = os.path.join(directory or state_dir(), "pending")
 
-    def _file(self, sha256: str) -> Path:
-        return self.directory / f"{sha256}.json"
+    def _file(self, sha256: str) -> str:
+        return os.path.join(self.directory, f"{sha256}.json")
 
     def get(self, sha256: str) -> dict[str, Any] | None:
         try:
-            data = json.loads(self._file(sha256).read_text(encoding="utf-8"))
+            data = _read_json(self._file(sha256))
         except (OSError, ValueError):
             return None
         return data if isinstance(data, dict) else None
@@ -118,12 +129,17 @@ class PendingUploads:
         write_private(self._file(sha256), record)
 
     def forget(self, sha256: str) -> None:
-        self._file(sha256).unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):  # contextlib: loaded already (runpy, site)
+            os.unlink(self._file(sha256))
 
     def all(self) -> list[dict[str, Any]]:
+        try:
+            names = sorted(os.listdir(self.directory))
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
         found = []
-        for file in sorted(self.directory.glob("*.json")) if self.directory.is_dir() else []:
-            record = self.get(file.stem)
+        for sha256 in (name[:-5] for name in names if name.endswith(".json")):
+            record = self.get(sha256)
             if record is not None:
-                found.append({"sha256": file.stem, **record})
+                found.append({"sha256": sha256, **record})
         return found

@@ -13,7 +13,6 @@ import hmac
 import json
 import socket
 import ssl
-from urllib.parse import urlsplit
 
 from medic.agent.uplink.errors import ServerIdentityError, UplinkError
 from medic.agent.uplink.http11 import BadResponse, Connection, UnsafeRequest
@@ -54,8 +53,34 @@ def parse_pin(pin: str) -> str:
     return digest
 
 
+_PLAIN_HOST = frozenset("abcdefghijklmnopqrstuvwxyz0123456789.-")
+_PLAIN_PATH = _PLAIN_HOST | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ_~/")
+
+
+def plain_https(url: str) -> tuple[str, int, str] | None:
+    """(host, port, path) of ``https://HOST[:PORT][/PATH]`` spelt plainly (a lower-case name or IPv4 address,
+    digits for the port, a path of letters, digits and ``-._~/``), exactly as urllib.parse.urlsplit reads it; None
+    for anything else, which urlsplit then reads. urllib.parse is not imported by a restarted upload: with pathlib
+    it was 13 M of its 160 M instructions (bench/README-collector.md, session 14). tests/agent/uplink/
+    test_transport_urls.py checks both readers agree."""
+    if not url.startswith("https://"):
+        return None
+    authority, slash, path = url[8:].partition("/")
+    host, colon, port = authority.partition(":")
+    if not host or not _PLAIN_HOST.issuperset(host) or not _PLAIN_PATH.issuperset(path):
+        return None
+    if colon and not (port.isascii() and port.isdigit() and int(port) <= 65535):
+        return None
+    return host, int(port) if colon else 0, slash + path
+
+
 def parse_url(url: str) -> tuple[str, int, str]:
     """``https://host[:port][/prefix]`` -> (host, port, prefix); http:// and anything else are refused."""
+    plain = plain_https(url)
+    if plain is not None:
+        return plain[0], plain[1] or 443, plain[2].rstrip("/")
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname:
         raise UsageError(f"collector URL {url!r}: expected https://HOST[:PORT] (plain HTTP is refused)")
@@ -64,6 +89,13 @@ def parse_url(url: str) -> tuple[str, int, str]:
     except ValueError as exc:
         raise UsageError(f"collector URL {url!r}: {exc}") from None
     return parts.hostname, port, parts.path.rstrip("/")
+
+
+def host_bytes(host: str) -> str | bytes:
+    """An ASCII host name as bytes, which socket and ssl take as they are; a str goes through the "idna" codec,
+    whose import (with stringprep and unicodedata) is a tenth of a restarted agent's imports. A non-ASCII (IDN)
+    name stays a str, encoded as before."""
+    return host.encode("ascii") if host.isascii() else host
 
 
 class Server:
@@ -89,10 +121,12 @@ class Server:
         return context
 
     def _connect(self) -> Connection:
-        raw = socket.create_connection((self.host, self.port), timeout=self.timeout)
+        host = host_bytes(self.host)
+        # typeshed says str; getaddrinfo, which create_connection calls, takes bytes as well
+        raw = socket.create_connection((host, self.port), timeout=self.timeout)  # type: ignore[arg-type]
         try:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # a request's head is not held back
-            sock = self._context().wrap_socket(raw, server_hostname=self.host)
+            sock = self._context().wrap_socket(raw, server_hostname=host)
         except ssl.SSLCertVerificationError as exc:
             raw.close()
             raise ServerIdentityError(f"{self.url}: the certificate does not verify against {self.ca}: "
@@ -116,6 +150,11 @@ class Server:
 
     def location_path(self, location: str) -> str:
         """The path of a Location header; requests always go to this server (the token never leaves it)."""
+        plain = plain_https(location)
+        if plain is not None:
+            return plain[2]
+        from urllib.parse import urlsplit
+
         parts = urlsplit(location)
         return parts.path + (f"?{parts.query}" if parts.query else "")
 

@@ -12,7 +12,6 @@ import hashlib
 import os
 import threading
 import time
-from pathlib import Path
 
 from medic.agent.uplink.errors import EnrollmentError, UplinkError
 from medic.agent.uplink.progress import Progress
@@ -23,6 +22,8 @@ TYPE_CHECKING = False  # typing is not imported at run time: every restart of th
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import BinaryIO
+
+    from medic.agent.uplink.state import StrPath
 
 CHUNK_SIZE = 8 * 1024 * 1024
 # The first PATCH of a process is at most this long: nothing overlaps its read and hash (the next chunk's is done
@@ -38,22 +39,22 @@ PREFIX_HEADER, PREFIX_BLOCK = "Medic-Checksum-Prefixes", 1 << 20
 class LocalBundle:
     """The bundle to send and its sha256 (a plain class: see state.Enrollment)."""
 
-    def __init__(self, path: Path, sha256: str, size: int, mtime_ns: int = 0, inode: int = 0,
+    def __init__(self, path: StrPath, sha256: str, size: int, mtime_ns: int = 0, inode: int = 0,
                  hashed: bool = True) -> None:
-        self.path, self.sha256, self.size = path, sha256, size
+        self.path, self.sha256, self.size = os.fspath(path), sha256, size  # a str: no pathlib (see state.py)
         self.mtime_ns, self.inode = mtime_ns, inode  # the file as hashed: a resume trusts the sha256 only if unchanged
         self.hashed = hashed  # False: the sha256 is the one remembered with the unfinished upload
 
     def record(self) -> dict[str, object]:
         """What PendingUploads keeps of the file besides its sha256 (its key)."""
-        return {"path": str(self.path.absolute()), "size": self.size, "mtime_ns": self.mtime_ns,
+        return {"path": os.path.abspath(self.path), "size": self.size, "mtime_ns": self.mtime_ns,
                 "inode": self.inode}
 
 
-def describe(path: Path) -> LocalBundle:
+def describe(path: StrPath) -> LocalBundle:
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         seen = os.fstat(handle.fileno())
         while block := handle.read(1 << 20):
             digest.update(block)
@@ -61,7 +62,7 @@ def describe(path: Path) -> LocalBundle:
     return LocalBundle(path, digest.hexdigest(), size, seen.st_mtime_ns, seen.st_ino)
 
 
-def stamped(path: Path) -> LocalBundle | None:
+def stamped(path: StrPath) -> LocalBundle | None:
     """The sha256 medic's bundle writer kept with the file (an extended attribute "<sha256> <size> <mtime_ns>"),
     while the file's size and mtime are still those: the bundle is not read an extra time before its upload.
     A change this misses fails safe, as for remembered()."""
@@ -69,7 +70,7 @@ def stamped(path: Path) -> LocalBundle | None:
         return None
     try:
         digest, size, mtime_ns = os.getxattr(path, DIGEST_XATTR).decode("ascii").split(" ")
-        now = path.stat()
+        now = os.stat(path)
     except (OSError, UnicodeDecodeError, ValueError):  # no stamp (copied, another writer, no xattr support)
         return None
     if (size, mtime_ns) != (str(now.st_size), str(now.st_mtime_ns)) or len(digest) != 64 or \
@@ -78,17 +79,17 @@ def stamped(path: Path) -> LocalBundle | None:
     return LocalBundle(path, digest, now.st_size, now.st_mtime_ns, now.st_ino, hashed=False)
 
 
-def remembered(path: Path, pending: PendingUploads) -> LocalBundle | None:
+def remembered(path: StrPath, pending: PendingUploads) -> LocalBundle | None:
     """The bundle as an unfinished upload of it was recorded, when the file is still that one (same absolute path,
     size, mtime and inode): a resumed upload does not read the whole file again to hash it. A file changed in a
     way this misses still fails safe: the collector checks the whole file's sha256 and refuses the bundle."""
     try:
-        now = path.stat()
+        now = os.stat(path)
     except OSError:
         return None
     for record in pending.all():
         if (record.get("path"), record.get("size"), record.get("mtime_ns"), record.get("inode")) == (
-                str(path.absolute()), now.st_size, now.st_mtime_ns, now.st_ino):
+                os.path.abspath(path), now.st_size, now.st_mtime_ns, now.st_ino):
             return LocalBundle(path, str(record["sha256"]), now.st_size, now.st_mtime_ns, now.st_ino, hashed=False)
     return None
 
@@ -206,7 +207,7 @@ class TusClient:
 
     def create(self, bundle: LocalBundle) -> str:
         # filetype: not in the collector's contract (extra keys are allowed by tus), required by some tus servers
-        meta = {"filename": bundle.path.name, "sha256": bundle.sha256, "size": str(bundle.size),
+        meta = {"filename": os.path.basename(bundle.path), "sha256": bundle.sha256, "size": str(bundle.size),
                 "filetype": "application/gzip"}
         encoded = ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in meta.items())
         resp = self._call("POST", self.server.path(self.uploads), Upload_Length=str(bundle.size),
@@ -257,7 +258,7 @@ class TusClient:
         """PATCH from ``offset`` to the end. The next chunk is read and hashed in a thread while the collector
         answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other."""
         self.progress.begin(bundle.size, offset)
-        with bundle.path.open("rb") as handle:
+        with open(bundle.path, "rb") as handle:
             ahead = _Ahead(handle, offset, min(self.chunk_size, FIRST_CHUNK))
             try:
                 while offset < bundle.size:

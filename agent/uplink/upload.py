@@ -8,7 +8,7 @@ network that never came back: the bundle stays and the error says why (errors.Up
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 
 from medic.agent.uplink.errors import UplinkError
 from medic.agent.uplink.progress import Progress
@@ -19,6 +19,8 @@ from medic.agent.uplink.tus import CHUNK_SIZE, LocalBundle, Retry, TusClient, de
 TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
 if TYPE_CHECKING:
     from typing import Any
+
+    from medic.agent.uplink.state import StrPath
 
 
 class Delivered:
@@ -49,15 +51,16 @@ def fetch_receipt(client: TusClient, path: str) -> dict[str, Any]:
         raise UplinkError(f"GET {path}/receipt: HTTP {resp.status}: {resp.problem()}")
 
 
-def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, keep: bool = False,
+def deliver(bundle_path: StrPath, enrollment: Enrollment, progress: Progress, *, keep: bool = False,
             chunk_size: int = CHUNK_SIZE, retry: Retry | None = None,
             pending: PendingUploads | None = None) -> Delivered:
     """Upload ``bundle_path``, verify the receipt, then delete the bundle unless ``keep``."""
-    if not bundle_path.is_file():
+    bundle_path = os.fspath(bundle_path)  # os and os.path, not pathlib: a restart's imports (state.py)
+    if not os.path.isfile(bundle_path):
         raise UplinkError(f"{bundle_path}: no such bundle")
-    if bundle_path.name.endswith(".blocked"):
+    if bundle_path.endswith(".blocked"):
         raise UplinkError(f"{bundle_path}: blocked by the leak scan; it is never sent (medic-agent leaks scan)")
-    before = bundle_path.stat()
+    before = os.stat(bundle_path)
     pending = pending or PendingUploads()
     # resuming, or a bundle medic's writer stamped with its sha256: not read an extra time to hash it
     bundle: LocalBundle = remembered(bundle_path, pending) or stamped(bundle_path) or describe(bundle_path)
@@ -76,9 +79,9 @@ def deliver(bundle_path: Path, enrollment: Enrollment, progress: Progress, *, ke
     progress.event("receipt", receipt=receipt)
     if keep:
         return Delivered(receipt, deleted=False)
-    after = bundle_path.stat()
+    after = os.stat(bundle_path)
     if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):  # what was proved is not this
         raise UplinkError(f"{bundle_path} changed during the upload; kept")
-    bundle_path.unlink()
-    progress.event("deleted", path=str(bundle_path))
+    os.unlink(bundle_path)
+    progress.event("deleted", path=bundle_path)
     return Delivered(receipt, deleted=True)

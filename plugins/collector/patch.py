@@ -218,14 +218,14 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
     col.busy.add(upload_id)
     try:
         f = await to_thread.run_sync(_open_at, col.data_path(upload_id), offset)
+        sink = _Sink(f, hasher, offset)
         try:
-            sink = _Sink(f, hasher, offset)
             received, rest = await receive(request, sink, upload["length"] - offset)
             landed = await to_thread.run_sync(land, sink, rest, expected, offset, col.store, upload_id)
         except (TooLong, ClientDisconnect, PeerGone, OSError) as exc:
             # (a closed file: land() failed after closing it, having truncated it itself)
             if not f.closed and isinstance(exc, (ClientDisconnect, PeerGone)):  # a dead client: keep its checked prefix
-                kept = await to_thread.run_sync(keep_verified, f, offset, hasher)
+                kept = await to_thread.run_sync(keep_verified, f, offset, hasher, sink.offset)
                 if kept > offset:
                     await to_thread.run_sync(col.store.set_offset, upload_id, kept)  # durable before recorded
                     verifier.advance(kept)

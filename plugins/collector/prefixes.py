@@ -94,10 +94,13 @@ def keeps_prefixes(hasher: Any) -> bool:
     return isinstance(hasher, PrefixHasher)
 
 
-def keep_verified(f: BinaryIO, offset: int, hasher: Any) -> int:
-    """After a cut PATCH written from ``offset``: truncate the file to the verified prefix (all of it without the
-    header) and make that prefix durable; returns the upload's new offset, to be recorded only after this."""
-    kept = hasher.verified if keeps_prefixes(hasher) else 0
+def keep_verified(f: BinaryIO, offset: int, hasher: Any, written: int) -> int:
+    """After a cut PATCH written from ``offset`` up to ``written`` (the end of its last write that succeeded):
+    truncate the file to the verified prefix (all of it without the header) and make that prefix durable; returns
+    the upload's new offset, to be recorded only after this. A prefix is kept only as far as it was written too:
+    the body is hashed before it is written, and a write that failed as the client vanished (a full disk) must not
+    leave hashed bytes that never reached the file (truncate would fill them with zeros)."""
+    kept = min(hasher.verified, (written - offset) // hasher.block * hasher.block) if keeps_prefixes(hasher) else 0
     f.flush()
     f.truncate(offset + kept)
     if kept:

@@ -230,6 +230,11 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("postgres-conf", "#password_encryption = scram-sha-256\n#session_replication_role = 'origin'"),
     ("initdb", "initdb -D /var/lib/postgresql/15/main --auth-local peer --auth-host scram-sha-256"),
     ("apt-history", "Install: google-cloud-cli-gke-gcloud-auth-plugin=528.0.0-0, dbus-user-session:amd64 (1.14.10-1~deb12u1)"),
+    ("alternatives-man-page", "update-alternatives 2026-12-06 21:44:30: run with --install /usr/sbin/rt-passwd "
+     "rt-passwd /usr/sbin/rt-passwd-5 240 --slave /usr/share/man/man8/rt-passwd.8.gz rt-passwd.8.gz "
+     "/usr/share/man/man8/rt-passwd-5.8.gz"),
+    ("dpkg-arch-all", "2026-05-09 07:29:21 status installed python3-jwt:all 2.6.0-1\n"
+     "2026-12-06 21:44:24 install libtext-password-pronounceable-perl:all <none> 0.30-3"),
     ("ca-certificates", "mozilla/DigiCert_TLS_RSA4096_Root_G5.crt\nmozilla/D-TRUST_EV_Root_CA_1_2020.crt"),
     ("login-defs", "# Max number of login retries if password is bad. This will most likely be"),
     ("ssh-host-keys", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO+BeqndKWetV8Hm3MCqP1plCcbTA71daHIpmCiQjEf+ root@vm\n"

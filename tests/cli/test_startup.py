@@ -40,6 +40,8 @@ def test_version_answers_without_loading_commands_plugins_or_prefect() -> None:
     code, modules = loaded(["--version"])
     assert code == "0"
     assert not modules & {"prefect", "pluggy", "httpx", "rich", "yaml", "medic.core.pluginmanager", "medic.cli.run"}
+    # nor medic's models (dataclasses, typing): the CLI imports them only for a command that uses them
+    assert not modules & {"dataclasses", "typing", "medic.kernel.models"}
     assert not {m for m in modules if m.startswith("medic.plugins")}
 
 

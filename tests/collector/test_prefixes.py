@@ -16,7 +16,7 @@ import pytest
 from collector_helpers import TUS, Running, checksum, create, make_bundle, patch
 
 from medic.agent.uplink.tus import Digests
-from medic.plugins.collector.prefixes import HEADER, PrefixHasher
+from medic.plugins.collector.prefixes import HEADER, PrefixHasher, keep_verified
 
 MiB = 1 << 20
 
@@ -124,3 +124,22 @@ def test_prefixes_are_checked_whatever_the_pieces_the_body_comes_in(pieces: int)
     for start in range(hasher.hashed, len(body), step):
         hasher.update(body[start:start + step])
     assert hasher.digest() == digests.whole == hashlib.sha256(body).digest()
+
+
+def test_a_prefix_hashed_but_not_written_is_not_kept(tmp_path: Path) -> None:
+    """The body is hashed before it is written: when the write of the last part failed as the client vanished
+    (a full disk), the kept offset stops at the last whole block that reached the file, never past it (truncating
+    up to the verified length would have filled the missing bytes with zeros and recorded them as the client's)."""
+    block, offset = 1 << 16, 1000
+    body = os.urandom(3 * block + 5)
+    hasher = PrefixHasher(hashlib.sha256(), block, Digests(body, block).prefixes)
+    hasher.update(body)
+    assert hasher.verified == 3 * block
+    data = tmp_path / "upload"
+    data.write_bytes(b"a" * offset + body[:2 * block + block // 2])  # the write of the rest failed
+    with data.open("r+b") as f:
+        kept = keep_verified(f, offset, hasher, written=offset + 2 * block + block // 2)
+    assert kept == offset + 2 * block
+    assert data.read_bytes() == b"a" * offset + body[:2 * block]
+    with data.open("r+b") as f:  # everything written: the whole verified prefix is kept
+        assert keep_verified(f, offset, hasher, written=offset + 2 * block) == offset + 2 * block

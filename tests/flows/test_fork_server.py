@@ -111,9 +111,11 @@ def test_workers_share_one_server_each_run_with_its_own_workers_environment_and_
         proc.stdin.flush()
         return proc.stdout.readline().split()
 
-    first, second = worker("A"), worker("B")
+    first = worker("A")
+    second = None
     try:
         who_a, server_a, started_a = ask(first, "a1")
+        second = worker("B")  # once A's server runs: started together, either could have started it
         who_b, server_b, started_b = ask(second, "b1")
         assert (who_a, who_b) == ("A", "B")  # each run has its own worker's environment
         assert server_a == server_b == started_a and started_b == "0"  # one server, started by the first
@@ -126,9 +128,11 @@ def test_workers_share_one_server_each_run_with_its_own_workers_environment_and_
         alone.stdin.close()
         assert alone.wait(timeout=60) == 0
     finally:
-        assert second.stdin is not None
-        second.stdin.close()
-        second.wait(timeout=60)
+        first.kill()
+        if second is not None and second.stdin is not None:
+            second.stdin.close()
+            second.wait(timeout=60)
+    assert second is not None and second.stderr is not None
     assert "a line from the run" in second.stderr.read()  # the run wrote to its own worker's standard error
     assert wait_gone(int(server_a), 30)  # the last worker gone, the server ended
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,26 +116,66 @@ def test_errored_steps_are_retried_by_prefect(prefect_server: None, session: Any
     assert step.status == Status.PASS and step.attempts == 3
 
 
-def test_cli_run_on_a_temporary_server_prints_no_tracebacks(tmp_path: Any) -> None:
+def test_cli_run_on_a_temporary_server_records_it_there_and_prints_no_tracebacks(tmp_path: Any, session: Any
+                                                                                 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env.pop("MEDIC_ENGINE", None)
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    # the console script's run, then which of FastAPI's modules it imported (PlainParametersFlow: none)
-    script = ("import sys; from medic.cli.main import main; code = main(['run', 'slow-system']); "
-              "print('fastapi modules:', len([m for m in sys.modules if m.startswith('fastapi')])); sys.exit(code)")
+    # the console script's run, then what the temporary server (still serving: it stops when the main thread
+    # ends) recorded: the flow run's state, its task runs and its artifacts
+    script = textwrap.dedent("""
+        import json, sys
+        from medic.cli.main import main
+        code = main(['run', 'slow-system'])
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter
+        from prefect.client.schemas.filters import FlowRunFilterName
+        with get_client(sync_client=True) as client:
+            (run,) = client.read_flow_runs()
+            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [run.id]}))
+            artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(
+                any_=[run.id])))
+        print(json.dumps({"code": code, "state": run.state.type.value, "flow": run.name,
+                          "tasks": sorted(t.name.split(" @ ")[0] for t in tasks),
+                          "task_states": sorted({t.state.type.value for t in tasks}),
+                          "artifacts": sorted(a.key for a in artifacts)}))
+        sys.exit(code)
+    """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode in (0, 1), out.stderr[-2000:]
-    assert "fastapi modules: 0" in out.stdout
     assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, out.stderr[-3000:]
     assert "telemetry" not in out.stderr.lower()
     assert "slow-system" in out.stdout
+    recorded = json.loads(out.stdout.splitlines()[-1])
+    steps = [s.id for top in session.load_playbook("slow-system").steps for s in top.walk() if not s.children]
+    assert recorded["tasks"] == sorted(steps)  # every step a task run on the server, as on a configured one
+    assert recorded["task_states"] == ["COMPLETED"]
+    assert recorded["artifacts"] == ["medic-findings", "medic-report"]
+    assert recorded["state"] == ("FAILED" if recorded["code"] == 1 else "COMPLETED")
 
 
-def test_temporary_server_logs_to_its_file_loads_no_server_code_here_and_stops_at_exit(tmp_path: Any) -> None:
-    # The server prints shutdown tracebacks on its own at random; whether they can reach the user's
-    # terminal is decided by where its stderr points, which is deterministic: check that.
+def test_parameters_are_sent_as_they_are_without_fastapi() -> None:
+    """PlainParametersFlow: medic's parameters are plain JSON, so Prefect's FastAPI encoder is not imported for
+    them (on a configured server nothing else in medic's process imports FastAPI)."""
     script = textwrap.dedent("""
-        import os, sys
+        import sys
+        from medic.flows.runner import PlainParametersFlow
+        def f(playbook: str, inputs: dict, targets: list) -> None: ...
+        params = {"playbook": "triage", "inputs": {"a": [1, 2.5, None, True]}, "targets": ["local"]}
+        assert PlainParametersFlow(f).serialize_parameters(params) == params
+        print(len([m for m in sys.modules if m.startswith("fastapi")]))
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == ["0"]
+
+
+def test_temporary_server_is_a_thread_here_logs_to_its_file_and_stops_when_main_ends(tmp_path: Any) -> None:
+    # The server's records (a traceback as its app stops, say) must never reach the user's terminal: they go to
+    # its log file. It serves from a thread of this process (no second Python process) and has stopped before
+    # the interpreter's exit handlers run.
+    script = textwrap.dedent("""
+        import atexit, logging, os, sys
         from medic.flows import prefect_env
         prefect_env.configure()
         server = prefect_env.spawn_temporary_server()
@@ -146,24 +187,31 @@ def test_temporary_server_logs_to_its_file_loads_no_server_code_here_and_stops_a
             return 1
 
         assert one() == 1
-        pid = server.process.pid
-        print(pid)
-        print(os.readlink(f"/proc/{pid}/fd/1"))
-        print(os.readlink(f"/proc/{pid}/fd/2"))
+        def parent(pid):
+            try:
+                return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1]
+            except OSError:  # a process of another test that ended meanwhile
+                return None
+
+        children = [p for p in os.listdir("/proc") if p.isdigit() and parent(p) == str(os.getpid())]
+        print(len(children))
+        logging.getLogger("uvicorn.error").error("a record of the server")
         print(prefect_env.server_log_path())
-        print(",".join(sorted(m for m in sys.modules if m.startswith("prefect.server.api"))) or "-")
         from medic.flows.approval import server_configured
         print(server_configured())  # nobody can open this server's UI: approve steps ask on the terminal
+        atexit.register(lambda: print(server.running))
     """)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     env["PREFECT_HOME"] = str(tmp_path / "prefect")
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=180)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    pid, fd1, fd2, log, server_modules, configured = out.stdout.split()
+    children, log, configured, running_at_exit = out.stdout.split()
+    assert children == "0"  # the zygote starts only for a medic run with local probes
     assert configured == "False"
-    assert fd1 == fd2 == log == str(tmp_path / "prefect" / "medic-temporary-server.log")
-    assert server_modules == "-"  # the server's code (FastAPI, SQLAlchemy...) stays in the server's process
-    assert not os.path.exists(f"/proc/{pid}")  # stopped and reaped when medic's process ended
+    assert log == str(tmp_path / "prefect" / "medic-temporary-server.log")
+    assert "a record of the server" in (tmp_path / "prefect" / "medic-temporary-server.log").read_text()
+    assert out.stderr == ""
+    assert running_at_exit == "False"
 
 
 def test_a_temporary_server_that_cannot_start_is_one_line_naming_its_log(tmp_path: Any) -> None:
@@ -176,9 +224,10 @@ def test_a_temporary_server_that_cannot_start_is_one_line_naming_its_log(tmp_pat
                          text=True, env=env, timeout=300)
     assert out.returncode == 3, out.stderr[-2000:]
     log = tmp_path / "prefect" / "medic-temporary-server.log"
-    assert out.stderr.splitlines() == [f"medic: error: Prefect's temporary server could not be started (it exited "
-                                       f"with code 3); its output is in {log}. Start a server (medic server start) "
-                                       f"and set PREFECT_API_URL, or run with --engine inline"]
+    assert out.stderr.splitlines() == [f"medic: error: Prefect's temporary server could not be started (it stopped "
+                                       f"while starting); its output is in {log}. Start a server (medic server "
+                                       f"start) and set PREFECT_API_URL, or run with --engine inline"]
+    assert "Application startup failed" in log.read_text()  # why, with the traceback, is in its log
 
 
 def test_server_log_is_bounded(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:

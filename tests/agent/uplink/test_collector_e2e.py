@@ -165,6 +165,13 @@ def test_the_one_file_agent_from_the_collector_runs_isolated(collector: Running,
 
     with open_bundle(bundle) as opened:
         assert opened.probe_results()
+    # uploaded again (the collector's dedupe answers the same receipt): what every restarted upload imports leaves
+    # out argparse, pathlib, urllib.parse and the idna codec (bench/README-collector.md, session 14)
+    again = subprocess.run([python, "-I", "-X", "importtime", str(pyz), "upload", str(bundle), "--keep", "--json"],
+                           capture_output=True, text=True, cwd=clean, env=env, timeout=300)
+    imported = {line.rsplit("|", 1)[1].strip() for line in again.stderr.splitlines() if line.count("|") == 2}
+    assert again.returncode == 0 and "medic.agent.uplink.tus" in imported, again.stderr[-2000:]
+    assert not imported & {"argparse", "pathlib", "urllib.parse", "encodings.idna"}, again.stderr[-3000:]
 
 
 def test_collect_upload_deletes_the_bundle_after_the_receipt(collector: Running, tmp_path: Path) -> None:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from uplink_helpers import TestCA, TusStandIn
+
+from medic.agent.uplink.transport import host_bytes
+
 
 def test_collect_alone_imports_no_uplink_code(tmp_path: Path) -> None:
     code = ("import sys, runpy\n"
@@ -30,3 +34,20 @@ def test_a_restarted_upload_imports_only_what_it_needs() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}  # coverage's own imports
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
     assert out.stdout.strip() == "[]", out.stderr[-2000:]
+
+
+def test_a_connection_to_an_ascii_host_loads_no_idna_codec(tus_stand_in: TusStandIn, test_ca: TestCA) -> None:
+    """socket and ssl take an ASCII host as bytes as it is; a str goes through the "idna" codec, whose import
+    (stringprep, unicodedata) each restarted upload would pay (bench/README-collector.md, session 14). The pin
+    and the CA are both checked on the way."""
+    code = ("import sys\nfrom medic.agent.uplink.transport import Server\n"
+            "for server in (Server(sys.argv[1], pin=sys.argv[2]), Server(sys.argv[1], ca=sys.argv[3])):\n"
+            "    print(server.request('OPTIONS', '/files/').status)\n    server.close()\n"
+            "print('idna' , 'encodings.idna' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+    out = subprocess.run([sys.executable, "-c", code, tus_stand_in.url, test_ca.pin.split(":", 1)[1],
+                          str(test_ca.ca)], capture_output=True, text=True, timeout=60, env=env)
+    lines = out.stdout.split("\n")
+    assert lines[0] == lines[1] != "", out.stderr[-2000:]
+    assert lines[2] == "idna False", out.stderr[-2000:]
+    assert host_bytes("127.0.0.1") == b"127.0.0.1" and host_bytes("bücher.example") == "bücher.example"

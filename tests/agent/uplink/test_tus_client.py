@@ -44,7 +44,7 @@ def test_enrollment_is_stored_0600_and_a_code_works_once(tus_stand_in: TusStandI
     code = tus_stand_in.new_code()
     enrollment = enroll(Server(tus_stand_in.url, pin=parse_pin(test_ca.pin)), code, "host-1")
     assert enrollment.key_id == tus_stand_in.key_id and enrollment.token in tus_stand_in.tokens
-    path = save_enrollment(enrollment, tmp_path / "state")
+    path = Path(save_enrollment(enrollment, tmp_path / "state"))  # a str: state.py uses no pathlib
     assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert load_enrollment(tmp_path / "state") == enrollment
     with pytest.raises(EnrollmentError, match=r"enrollment refused \(HTTP 401\): unknown, used or expired code"):
