@@ -4,7 +4,7 @@ Polling the run's state every 0.15 s costs a request each time (and the server's
 on a small machine), and the run's end is seen on average half a poll late. The server also publishes every
 state change of the run and of its task runs on ``/api/events/out`` (a websocket; Prefect's own subscriber speaks
 the same protocol: an ``auth`` message, then a ``filter``). ``RunEvents`` listens there in a thread for one flow
-run, through ``websockets`` (a dependency of Prefect's client, already installed; Prefect itself is not imported),
+run, through ``websockets`` (a dependency of medic, and of Prefect's client; Prefect itself is not imported),
 and hands the follower each task run that ended and the run's own end.
 
 It only ever makes the follower faster: until the stream is open, after it is lost, and between events, the
