@@ -233,6 +233,7 @@ def kill_bench(args: argparse.Namespace) -> None:
         pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
         agent = fetch_pyz(running, base) if args.agent == "pyz" else [AGENT]
         pairs = []
+        cpu_added = []  # per pair: the CPU seconds (agent side + collector) the kills added, as a share
         try:
             for i in range(args.repeat):
                 envs = []
@@ -251,8 +252,10 @@ def kill_bench(args: argparse.Namespace) -> None:
                 killed, parts = killed_upload(agent, bundle, envs[1], args.kills, chunk_s, rng, args.chunk)
                 # CPU seconds a kill adds (agents + this process; the collector): steadier than wall time on a
                 # loaded machine, where a new process waits for a core
-                cpu = [((cpu_seconds() - before[0]) - plain_cpu[0]) / max(len(parts), 1),
-                       ((cpu_seconds(pid) - before[1]) - plain_cpu[1]) / max(len(parts), 1)]
+                killed_cpu = cpu_seconds() - before[0], cpu_seconds(pid) - before[1]
+                cpu = [(killed_cpu[0] - plain_cpu[0]) / max(len(parts), 1),
+                       (killed_cpu[1] - plain_cpu[1]) / max(len(parts), 1)]
+                cpu_added.append(sum(killed_cpu) / sum(plain_cpu) - 1)
                 triage_settled(running.directory, 2 * i + 2)
                 pairs.append((plain, killed, len(parts)))
                 per = (killed - plain) / max(len(parts), 1)
@@ -265,7 +268,8 @@ def kill_bench(args: argparse.Namespace) -> None:
                       f"resumed -> re-sent chunk acknowledged {med['resend']:.3f} s (a chunk takes {chunk_s:.3f} s "
                       f"uninterrupted); kept of the cut PATCH {kept / 2**20:.1f} MiB (median); retries "
                       f"{sum(p.retries for p in parts)}; CPU per kill: agent {cpu[0]:.3f} s, "
-                      f"collector {cpu[1]:.3f} s; load {os.getloadavg()[0]:.1f}",
+                      f"collector {cpu[1]:.3f} s; CPU added {cpu_added[-1] * 100:+.0f} %; "
+                      f"load {os.getloadavg()[0]:.1f}",
                       flush=True)
         finally:
             running.server.stop()
@@ -276,6 +280,10 @@ def kill_bench(args: argparse.Namespace) -> None:
           f"imports {imports:.3f} s (byte code: {args.bytecode}); `{' '.join(Path(a).name for a in agent)} "
           f"--version` {version:.3f} s; load {os.getloadavg()[0]:.1f}")
     added = statistics.median(k / p - 1 for p, k, _ in pairs)
+    # On a loaded machine the wall times swing by seconds between two uploads; the CPU both sides spent does not
+    # wait for a core, so its share is the steadier sign of what the kills cost (not the target, which is wall time)
+    print(f"CPU seconds (agent side + collector) added by the kills, median of the pairs: "
+          f"{statistics.median(cpu_added) * 100:+.0f} % (pairs {', '.join(f'{c * 100:+.0f}' for c in cpu_added)})")
     print(f"bundle {mib:.0f} MiB, {args.kills} kills, {args.repeat} pairs, agent {args.agent}: median "
           f"uninterrupted {statistics.median(p for p, _, _ in pairs):.2f} s, with kills "
           f"{statistics.median(k for _, k, _ in pairs):.2f} s; median added {added * 100:.0f} %")
