@@ -230,3 +230,26 @@ def wait_for(what: str, condition: Any, timeout: float = 120) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def cut_patch_raw(collector: Running, token: str, location: str, headers: str, length: int, sent: bytes) -> bytes:
+    """A PATCH at offset 0 over a raw TLS connection declaring ``length`` body bytes but sending only ``sent``, then
+    the connection ended as a killed agent's kernel ends it (FIN after what was queued, TLS kept for reading);
+    returns what the collector answered before it closed. ``headers``: Upload-Checksum and any other, CRLF-ended."""
+    path = "/" + location.split("/", 3)[3]
+    context = ssl.create_default_context(cafile=str(collector.ca))
+    answer = b""
+    with socket.create_connection(("127.0.0.1", collector.server.port)) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        head = (f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+                f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
+                f"{headers}Content-Length: {length}\r\n\r\n")
+        tls.sendall(head.encode() + sent)
+        socket.socket.shutdown(tls, socket.SHUT_WR)
+        tls.settimeout(30)
+        try:
+            while chunk := tls.recv(65536):
+                answer += chunk
+        except (OSError, ssl.SSLError):  # closed under a TLS layer that had not said goodbye
+            pass
+    return answer

@@ -7,12 +7,11 @@ from __future__ import annotations
 import base64
 import os
 import socket
-import ssl
 import time
 from collections.abc import Iterator
 
 import pytest
-from collector_helpers import TUS, Running, checksum
+from collector_helpers import TUS, Running, checksum, cut_patch_raw
 
 from medic.plugins.collector.peer import SLACK, gone_short
 
@@ -68,19 +67,8 @@ def test_the_collector_stops_a_dead_clients_patch_and_frees_the_upload(collector
         created = client.post("/files/", headers={**TUS, "Upload-Length": str(64 * MiB), "Upload-Metadata": meta})
         assert created.status_code == 201, created.text
         location = created.headers["location"]
-        path = "/" + location.split("/", 3)[3]
-        context = ssl.create_default_context(cafile=str(collector.ca))
-        with socket.create_connection(("127.0.0.1", collector.server.port)) as raw, \
-                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-            head = (f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                    f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
-                    f"Upload-Checksum: {checksum(b'x')}\r\nContent-Length: {64 * MiB}\r\n\r\n")
-            tls.sendall(head.encode() + os.urandom(16 * MiB))
-            socket.socket.shutdown(tls, socket.SHUT_WR)  # the FIN, TLS kept for reading the answer
-            tls.settimeout(30)
-            answer = b""
-            while chunk := tls.recv(65536):
-                answer += chunk
+        answer = cut_patch_raw(collector, token, location, f"Upload-Checksum: {checksum(b'x')}\r\n", 64 * MiB,
+                               os.urandom(16 * MiB))
         assert answer.startswith(b"HTTP/1.1 400 "), answer[:300]
         assert b"PeerGone" in answer, answer[:600]
         assert client.head(location, headers=TUS).headers["upload-offset"] == "0"

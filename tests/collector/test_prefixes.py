@@ -8,12 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
-import ssl
 from pathlib import Path
 
 import pytest
-from collector_helpers import TUS, Running, checksum, create, make_bundle, patch
+from collector_helpers import TUS, Running, checksum, create, cut_patch_raw, make_bundle, patch
 
 from medic.agent.uplink.tus import Digests
 from medic.plugins.collector.prefixes import HEADER, PrefixHasher, keep_verified
@@ -27,22 +25,9 @@ def prefixes(body: bytes, block: int = MiB) -> str:
 
 def cut_patch(collector: Running, token: str, location: str, body: bytes, sent: int, header: str) -> None:
     """PATCH ``body`` at offset 0 over a raw TLS connection, but only its first ``sent`` bytes, then end the
-    connection as a killed agent's kernel does (FIN after what was queued) and wait for the collector to close."""
-    path = "/" + location.split("/", 3)[3]
-    context = ssl.create_default_context(cafile=str(collector.ca))
-    with socket.create_connection(("127.0.0.1", collector.server.port)) as raw, \
-            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
-        head = (f"PATCH {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
-                f"Tus-Resumable: 1.0.0\r\nContent-Type: application/offset+octet-stream\r\nUpload-Offset: 0\r\n"
-                f"Upload-Checksum: {checksum(body)}\r\n{HEADER}: {header}\r\nContent-Length: {len(body)}\r\n\r\n")
-        tls.sendall(head.encode() + body[:sent])
-        socket.socket.shutdown(tls, socket.SHUT_WR)
-        tls.settimeout(30)
-        try:
-            while tls.recv(65536):
-                pass
-        except (OSError, ssl.SSLError):  # closed under a TLS layer that had not said goodbye
-            pass
+    connection as a killed agent's kernel does and wait for the collector to close."""
+    cut_patch_raw(collector, token, location, f"Upload-Checksum: {checksum(body)}\r\n{HEADER}: {header}\r\n",
+                  len(body), body[:sent])
 
 
 @pytest.fixture
