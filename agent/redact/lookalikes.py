@@ -24,7 +24,7 @@ _HEAD = r"(?:\$\w{1,40}|\$\{\w{1,40}\}|[A-Z][A-Z0-9_]{1,40}|~|\.{1,2})?"
 _PATH = re.compile(_HEAD + r"(?P<parts>(?:/[\w.@-]{1,64})+)/?")
 _KEY_FILE = re.compile(r"\.(?:pem|key|crt|cer|der|p12|pfx|jks|gpg|asc|txt|conf|secret)$")
 _KEY_RULES = frozenset({"private_key", "key"})
-_SECTION_REF = re.compile(r"\$\w{1,40}::\w{1,40}")  # openssl.cnf
+_SECTION_REF = re.compile(r"\$\w{1,40}::\w{1,40}|\$ENV\{\w{1,60}\}")  # openssl.cnf; Perl's environment
 _EXPANSION = re.compile(r"(?:<\S\s*)?\$\{[a-z_]{1,20}[\s{]")  # exim: an optional list separator, ${if ...
 _COMMENT = re.compile(r"(?P<head>\S*?)\s*(?<![^\s/.\w])#(?:\s(?P<text>.*))?")
 _NAMES_SECRET = re.compile(r"(?i)pass|pw|secret|token|cred|auth")  # a comment that may hold the value itself
@@ -35,7 +35,9 @@ def kept_lookalike(value: str, rule: str | None, weak: bool, settings: frozenset
     """``value`` (stripped) is a setting or a reference in one of the module's classes. ``rule``: what its key
     names; ``weak``: the key is weak evidence; ``settings``: the setting words; ``names_secret``: whether a
     word names a secret."""
-    if _setting_or_reference(value, rule, weak, settings, names_secret):
+    # (the end of a code line; a Perl or Ruby pair's "=>" that a key = value form read as "=" and "> value")
+    code = value.removeprefix(">").lstrip() if value.startswith("> ") else value
+    if _setting_or_reference(code.rstrip(",;"), rule, weak, settings, names_secret):
         return True
     comment = _COMMENT.fullmatch(value)
     if comment is None or _NAMES_SECRET.search(comment.group("text") or ""):

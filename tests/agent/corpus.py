@@ -259,6 +259,7 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("key-file-path", "MAIN_TLS_PRIVATEKEY = CONFDIR/exim.key\n<privateKey>/path/to/private/key</privateKey>"),
     ("key-file-path-comment", "private_key\t= $dir/private/cakey.pem# The private key"),
     ("empty-then-comment", "secret = # disable PBM"),
+    ("perl-env-lookup", "        password => $ENV{TWITTER_PASSWORD},"),  # (tests/agent/leakcorpus.py's)
     ("exim-expansion", "  hosts_try_auth = <; ${if exists{CONFDIR/passwd.client} \\"),
     ("certificate-40-char-line", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe5Xj8QbYkq3bT0Zr7wVhW1kJm4IwCgYIKoZIzj0EAwIw\n"
      "vouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n-----END CERTIFICATE-----"),

@@ -24,6 +24,8 @@ NEAR_MISSES = [
     ("secret = s3cr3tV4lue # rotate monthly", "s3cr3tV4lue"),  # a value, then a comment
     ("secret=hunter2x#1", "hunter2x#1"),  # '#' inside the value: no comment
     ("password=/s3cr3tPw", "/s3cr3tPw"),  # one path-like word is no file path
+    ("password => 'hunter2x',", "hunter2x"), ("password => hunter2x,", "hunter2x"),  # Perl and Ruby pairs
+    ("password => $ENVX{TWITTER},", "$ENVX{TWITTER}"),  # not the environment
     ('AWS_SECRET_ACCESS_KEY="/TFGCRB6gIS/zA2xP9c53HzRw4Nx2ByhkzvU0CAa"', "/TFGCRB6gIS/zA2xP9c53HzRw4Nx2ByhkzvU0CAa"),
     ("tls_privatekey = /Ab3dEf9hIj/kLm0pQr5tU/wXy2zAb4cD.key", "/Ab3dEf9hIj/kLm0pQr5tU/wXy2zAb4cD.key"),
 ]
@@ -36,8 +38,9 @@ def test_secret_beside_a_lookalike_class_is_removed_whole(line: str, secret: str
     assert not any(part in out for part in secret.split() if len(part) >= 4)
 
 
-# the scan takes any value starting with "/" for a path (PWD=/root in an environment): its own, looser choice
-SCANNED = [(line, secret) for line, secret in NEAR_MISSES if not secret.startswith("/")]
+# the scan takes any value starting with "/" for a path (PWD=/root in an environment) and "$" for a variable:
+# its own, looser choices
+SCANNED = [(line, secret) for line, secret in NEAR_MISSES if not secret.startswith(("/", "$"))]
 
 
 @pytest.mark.parametrize(("line", "secret"), SCANNED, ids=[n for n, _ in SCANNED])
