@@ -6,6 +6,7 @@ import functools
 import re
 
 from medic.agent.arches import ARCHITECTURES
+from medic.agent.redact.lookalikes import kept_lookalike
 from medic.agent.wordtrie import factored
 
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
@@ -168,7 +169,10 @@ def keep_value(value: str, key: str = "") -> bool:
     if key.lower() in ("pwd", "oldpwd") and stripped.startswith("/"):
         return True  # the shell's working directory, not a password
     rest = _SCHEME_WORDS.sub("", TAG.sub("", stripped)).strip(" \"',;")
-    return bool(TAG.search(stripped)) and not rest
+    if TAG.search(stripped) and not rest:
+        return True
+    rule = sensitive_key(key) if key else None
+    return kept_lookalike(stripped, rule, bool(key) and weak_key(key), _KEEP_VALUES, sensitive_key)
 
 
 _PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]{1,64})+/?")

@@ -250,6 +250,17 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("logcheck-regex", r"systemd\[[[:digit:]]+\]: Listening on GnuPG cryptographic agent and passphrase cache\.$"),
     ("prose-parenthesis", "# DES-based algorithm will be used for encrypting password (default)"),
     ("pam-authtok-option", "account\t[success=1 new_authtok_reqd=done default=ignore]\tpam_unix.so"),
+    # Settings and references under secret-sounding keys in this machine's /etc (agent/redact/lookalikes.py)
+    ("option-list", "# com.sun.management.jmxremote.ssl.need.client.auth=true|false\n"
+     "# com.sun.management.jmxremote.password.toHashes = true|false"),
+    ("enumeration", "#jdk.security.krb5.default.initiate.credential=always-impersonate\n"
+     '#   public_name = "\\r\\n250-AUTH=PLAIN LOGIN"'),
+    ("macro-reference", "tls_privatekey = MAIN_TLS_PRIVATEKEY\ndkim_private_key = DKIM_PRIVATE_KEY"),
+    ("key-file-path", "MAIN_TLS_PRIVATEKEY = CONFDIR/exim.key\n<privateKey>/path/to/private/key</privateKey>"),
+    ("key-file-path-comment", "private_key\t= $dir/private/cakey.pem# The private key"),
+    ("empty-then-comment", "secret = # disable PBM"),
+    ("perl-env-lookup", "        password => $ENV{TWITTER_PASSWORD},"),  # (tests/agent/leakcorpus.py's)
+    ("exim-expansion", "  hosts_try_auth = <; ${if exists{CONFDIR/passwd.client} \\"),
     ("certificate-40-char-line", "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUe5Xj8QbYkq3bT0Zr7wVhW1kJm4IwCgYIKoZIzj0EAwIw\n"
      "vouXsXgxT7PntgMTzlSdriVZzH81Xwj3QEUxeCp6\n-----END CERTIFICATE-----"),
 ]
