@@ -23,7 +23,7 @@ from typing import Any
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 EXTENSION = "medic.transport"
-SLACK = 1 << 20  # plaintext the TLS layer (a 256 KiB read, a record) and uvicorn (64 KiB, one read) may hold
+SLACK = 3 << 20  # what the TLS layer (a 1 MiB read, bodyproto.py, a record) and uvicorn (one read) may hold
 _ENDED = (7, 8)  # tcpi_state TCP_CLOSE (an RST came), TCP_CLOSE_WAIT (a FIN came)
 
 
