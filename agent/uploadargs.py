@@ -15,7 +15,7 @@ TYPE_CHECKING = False  # typing is not imported at run time: every restart of th
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-DEFAULT_CHUNK = 8 * 1024 * 1024  # bytes per PATCH: the --chunk-size default of uplinkcli.transfer_options
+DEFAULT_CHUNK = 32 * 1024 * 1024  # bytes per PATCH: the --chunk-size default of uplinkcli.transfer_options
 DEFAULT_RETRIES = 8
 FLAGS = {"--keep": "keep", "--json": "json"}
 NUMBERS = {"--chunk-size": "chunk_size", "--retries": "retries"}

@@ -10,12 +10,13 @@ ROUNDS=${2:-2}
 shift $(( $# >= 2 ? 2 : 1 ))
 FILES=${AB_FILES:-"plugins/collector/patch.py plugins/collector/arrival.py plugins/collector/context.py kernel/bundle/writer.py
        agent/uplink/tus.py agent/uplink/upload.py"}
-# shellcheck disable=SC2086
-trap 'git checkout HEAD -- $FILES' EXIT
+# the files are written over the worktree's (git show), never checked out: a checkout would stage BASE's versions,
+# and a commit made meanwhile (of anything) would take them in
+put() { for f in $FILES; do git show "$1:$f" > "$f"; done; }
+trap 'put HEAD' EXIT
 for _ in $(seq "$ROUNDS"); do
   for variant in new old; do
-    # shellcheck disable=SC2086
-    if [ "$variant" = old ]; then git checkout "$BASE" -- $FILES; else git checkout HEAD -- $FILES; fi
+    if [ "$variant" = old ]; then put "$BASE"; else put HEAD; fi
     echo "=== $variant start $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"
     .venv/bin/python bench/collector_bench.py --mib 480 --repeat 3 "$@"
     echo "=== $variant end $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg)"

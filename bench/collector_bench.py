@@ -126,7 +126,7 @@ def timed(argv: list[str], env: dict[str, str] | None = None) -> float:
     return elapsed
 
 
-CHUNK = 8 << 20  # medic-agent's default --chunk-size
+CHUNK = 32 << 20  # medic-agent's default --chunk-size
 
 
 @dataclass

@@ -48,7 +48,7 @@ class Connection:
         self.sock.close()
 
     def request(self, method: str, target: str, headers: dict[str, str],
-                body: bytes | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
+                body: bytes | memoryview | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
         """(status, headers as sent, body). Raises OSError (the network), BadResponse, or UnsafeRequest (before
         sending anything)."""
         _refuse_breaks("method", method, " ")

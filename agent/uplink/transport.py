@@ -164,7 +164,7 @@ class Server:
             self._conn = None
 
     def request(self, method: str, path: str, headers: dict[str, str] | None = None,
-                body: bytes | None = None) -> Response:
+                body: bytes | memoryview | None = None) -> Response:
         """One request (``path`` absolute on the server) on the kept-alive connection; a network error closes it
         (the next request reconnects and checks the server's identity again)."""
         if self._conn is None:

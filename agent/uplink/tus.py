@@ -21,11 +21,14 @@ from medic.agent.uplink.transport import NETWORK_ERRORS, Response, Server, tus_h
 TYPE_CHECKING = False  # typing is not imported at run time: every restart of the agent pays its imports
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import BinaryIO
+    from io import BufferedReader
 
     from medic.agent.uplink.state import StrPath
 
-CHUNK_SIZE = 8 * 1024 * 1024
+# Bytes per PATCH. Each PATCH ends with the collector's fsync, SQLite commit and a round trip, while nothing is sent:
+# fewer, larger PATCHes wait less (bench/README-collector.md, session 14: 32 against 8 MiB). The agent holds two
+# chunk buffers (the one sent, the one read ahead), each the size of the bundle at most.
+CHUNK_SIZE = 32 * 1024 * 1024
 # The first PATCH of a process is at most this long: nothing overlaps its read and hash (the next chunk's is done
 # while the collector answers a PATCH), so a process that resumes after a kill -9 starts sending sooner.
 FIRST_CHUNK = 1024 * 1024
@@ -97,7 +100,7 @@ def remembered(path: StrPath, pending: PendingUploads) -> LocalBundle | None:
 class Digests:
     """A chunk's sha256 and those of its prefixes that end on a PREFIX_BLOCK boundary before its last byte."""
 
-    def __init__(self, chunk: bytes, block: int = PREFIX_BLOCK) -> None:
+    def __init__(self, chunk: memoryview, block: int = PREFIX_BLOCK) -> None:
         hasher, view = hashlib.sha256(), memoryview(chunk)
         self.prefixes: list[bytes] = []
         for start in range(0, len(chunk), block):
@@ -114,10 +117,11 @@ class Digests:
         return found
 
 
-def _read(handle: BinaryIO, offset: int, size: int) -> tuple[int, bytes, Digests]:
-    """(offset, the chunk there, its digests); only ever one caller at a time (send() waits for the thread)."""
+def _read(handle: BufferedReader, offset: int, into: memoryview) -> tuple[int, memoryview, Digests]:
+    """(offset, the chunk there, its digests): the chunk is read into ``into`` (up to its length) and is a view of
+    it; only ever one caller at a time (send() waits for the thread)."""
     handle.seek(offset)
-    chunk = handle.read(size)
+    chunk = into[:handle.readinto(into)]
     return offset, chunk, Digests(chunk)
 
 
@@ -125,23 +129,23 @@ class _Ahead:
     """One _read running in a thread while the collector answers the PATCH before it (a thread per chunk: cheaper
     than importing concurrent.futures, and logging with it, in every `medic-agent upload` that starts)."""
 
-    def __init__(self, handle: BinaryIO, offset: int, size: int) -> None:
-        self._done: tuple[int, bytes, Digests] | None = None
+    def __init__(self, handle: BufferedReader, offset: int, into: memoryview) -> None:
+        self._done: tuple[int, memoryview, Digests] | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(handle, offset, size), name="medic-read",
+        self._thread = threading.Thread(target=self._run, args=(handle, offset, into), name="medic-read",
                                         daemon=True)
         self._thread.start()
 
-    def _run(self, handle: BinaryIO, offset: int, size: int) -> None:
+    def _run(self, handle: BufferedReader, offset: int, into: memoryview) -> None:
         try:
-            self._done = _read(handle, offset, size)
+            self._done = _read(handle, offset, into)
         except BaseException as exc:  # handed to the caller of result()
             self._error = exc
 
     def wait(self) -> None:
         self._thread.join()
 
-    def result(self) -> tuple[int, bytes, Digests]:
+    def result(self) -> tuple[int, memoryview, Digests]:
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -256,17 +260,22 @@ class TusClient:
 
     def send(self, bundle: LocalBundle, path: str, offset: int) -> None:
         """PATCH from ``offset`` to the end. The next chunk is read and hashed in a thread while the collector
-        answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other."""
+        answers the current one (it hashes, writes and fsyncs before it answers), so neither waits on the other.
+        Chunks are read into two buffers in turn (no new memory per chunk): the next one is read into the buffer
+        whose PATCH has been answered."""
         self.progress.begin(bundle.size, offset)
+        size = max(1, min(self.chunk_size, bundle.size - offset))
+        current, spare = memoryview(bytearray(size)), memoryview(bytearray(size))
         with open(bundle.path, "rb") as handle:
-            ahead = _Ahead(handle, offset, min(self.chunk_size, FIRST_CHUNK))
+            ahead = _Ahead(handle, offset, current[:FIRST_CHUNK])
             try:
                 while offset < bundle.size:
-                    at, chunk, digest = ahead.result()
+                    at, chunk, digest = ahead.result()  # read into current
                     if at != offset:  # a failure moved the offset: the chunk read ahead is not the one to send
-                        at, chunk, digest = _read(handle, offset, self.chunk_size)
-                    ahead = _Ahead(handle, offset + len(chunk), self.chunk_size)
+                        at, chunk, digest = _read(handle, offset, current)
+                    ahead = _Ahead(handle, offset + len(chunk), spare)
                     offset = self._patch(path, offset, chunk, digest)
+                    current, spare = spare, current
                     if offset > bundle.size:
                         raise UplinkError(f"the collector says it holds {offset} bytes of a {bundle.size}-byte "
                                           "bundle")
@@ -275,7 +284,7 @@ class TusClient:
                 ahead.wait()  # never close the file under a read still running
         self.progress.done()
 
-    def _patch(self, path: str, offset: int, chunk: bytes, digest: Digests) -> int:
+    def _patch(self, path: str, offset: int, chunk: memoryview, digest: Digests) -> int:
         """Send one chunk; returns the server's new offset (re-read with HEAD after any failure)."""
         headers = tus_headers(self.token, Upload_Offset=str(offset))
         headers.update(digest.headers())
