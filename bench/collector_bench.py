@@ -221,6 +221,13 @@ def fetch_pyz(running: Any, base: Path) -> list[str]:
     return [SYSTEM_PYTHON, "-I", str(pyz)]
 
 
+def bench_collector(home: Path) -> tuple[Any, str]:
+    """A collector in ``home`` with room for any bundle, and its certificate's pin for ``medic-agent enroll``."""
+    running = start_collector(home, extra_config="default_quota: 1TiB\n")
+    pem = (home / "pki" / "server.pem").read_text()
+    return running, "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).hexdigest()
+
+
 def kill_bench(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,9 +235,7 @@ def kill_bench(args: argparse.Namespace) -> None:
         bytecode(args.bytecode, base)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
         mib = bundle.stat().st_size / (1 << 20)
-        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
-        pki = base / "c" / "pki"
-        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        running, pin = bench_collector(base / "c")
         agent = fetch_pyz(running, base) if args.agent == "pyz" else [AGENT]
         pairs = []
         cpu_added = []  # per pair: the CPU seconds (agent side + collector) the kills added, as a share
@@ -310,9 +315,8 @@ def main() -> None:
         bytecode(args.bytecode, base)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
         size = bundle.stat().st_size
-        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
+        running, pin = bench_collector(base / "c")
         pki = base / "c" / "pki"
-        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
         put, port = put_server(pki / "server.pem", pki / "server.key", base / "sink")
         agent, curl, cpu = [], [], []
         try:

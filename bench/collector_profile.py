@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -29,8 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from collector_bench import AGENT, make_bundle, triage_settled  # noqa: E402
-from collector_helpers import start_collector  # noqa: E402
+from collector_bench import AGENT, bench_collector, make_bundle, triage_settled  # noqa: E402
 
 
 def per_thread(data: Path, pids: list[int]) -> dict[tuple[str, int], collections.Counter[str]]:
@@ -54,9 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
-        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
-        pki = base / "c" / "pki"
-        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        running, pin = bench_collector(base / "c")
         env = {**os.environ, "MEDIC_AGENT_STATE_DIR": str(base / "state")}
         subprocess.run([AGENT, "enroll", running.server.url, "--code", running.code("profile", 1 << 40), "--pin",
                         pin], env=env, check=True, capture_output=True)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import os
 import re
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -28,8 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
-from collector_bench import AGENT, make_bundle, triage_settled  # noqa: E402
-from collector_helpers import start_collector  # noqa: E402
+from collector_bench import AGENT, bench_collector, make_bundle, triage_settled  # noqa: E402
 
 from medic.agent.uplink import http11  # noqa: E402
 
@@ -65,9 +62,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
         bundle = make_bundle(base / "medic-bundle-bench.tar.gz", args.mib)
-        running = start_collector(base / "c", extra_config="default_quota: 1TiB\n")
-        pki = base / "c" / "pki"
-        pin = "sha256:" + hashlib.sha256(ssl.PEM_cert_to_DER_cert((pki / "server.pem").read_text())).hexdigest()
+        running, pin = bench_collector(base / "c")
         os.environ["MEDIC_AGENT_STATE_DIR"] = str(base / "state")
         subprocess.run([AGENT, "enroll", running.server.url, "--code", running.code("stall", 1 << 40), "--pin", pin],
                        check=True, capture_output=True)
