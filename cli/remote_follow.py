@@ -20,6 +20,7 @@ from typing import Any
 
 from medic.cli.run_events import RunEvents, run_state, task_step
 from medic.kernel.errors import EXIT_FINDINGS_FAILED, EXIT_INTERNAL, EXIT_OK, MedicError
+from medic.kernel.futures import Future, in_thread
 from medic.plugins.server.api import FINDINGS_KEY, REPORT_KEY, TERMINAL, PrefectAPI, findings_rows
 
 SCHEMA = "medic.remote-run/1"
@@ -44,7 +45,7 @@ class Follower:
         self.quiet = bool(args.json)
         self.seen_tasks: set[str] = set()
         self.log_offset = 0
-        self._artifacts: _Fetch | None = None
+        self._artifacts: Future[dict[str, Any]] | None = None
 
     def run(self, deployment_id: str, parameters: dict[str, Any]) -> int:
         started = time.monotonic()
@@ -89,7 +90,7 @@ class Follower:
 
     def ended(self, flow_run: dict[str, Any]) -> dict[str, Any]:
         """The run has ended: its artifacts fetched beside its last steps (and logs), not after them."""
-        self._artifacts = _Fetch(self.api.artifacts, flow_run["id"])
+        self._artifacts = in_thread(self.api.artifacts, flow_run["id"], name="medic-fetch-artifacts")
         if not self.quiet:
             self.show_steps(flow_run["id"])
         if self.args.verbose:
@@ -151,29 +152,6 @@ class Follower:
         if self.args.report:
             write_report(self.args.report, report)
         return code
-
-
-class _Fetch:
-    """One request in a thread: its answer (or its error, raised here) when asked for."""
-
-    def __init__(self, call: Any, *args: Any) -> None:
-        self._call, self._args = call, args
-        self._value: Any = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True, name="medic-fetch")
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._call(*self._args)
-        except BaseException as exc:  # handed to the caller by result()
-            self._error = exc
-
-    def result(self) -> Any:
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _import_renderer() -> None:

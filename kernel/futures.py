@@ -47,6 +47,20 @@ class Future(Generic[T]):
         return self._value  # type: ignore[return-value]  # set by set_result (T may include None)
 
 
+def in_thread(fn: Callable[..., T], *args: object, name: str = "medic-future") -> Future[T]:
+    """``fn(*args)`` in a daemon thread of its own; its result (or its exception) through the future."""
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # handed to whoever asks for the result
+            future.set_exception(exc)
+
+    threading.Thread(target=run, daemon=True, name=name).start()
+    return future
+
+
 def wait(futures: Iterable[Future[T]], timeout: float | None = None) -> tuple[set[Future[T]], set[Future[T]]]:
     """The futures done and not done once all are done or ``timeout`` seconds have passed."""
     pending = list(futures)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from medic.kernel.futures import Future, map_threads, wait
+from medic.kernel.futures import Future, in_thread, map_threads, wait
 
 
 def test_result_waits_for_the_value_or_raises_the_error() -> None:
@@ -39,3 +39,15 @@ def test_map_threads_keeps_the_order_and_raises_the_first_error() -> None:
 
     with pytest.raises(KeyError):
         map_threads(fail, [1, 2], 2)
+
+
+def test_in_thread_runs_apart_and_hands_back_its_result_or_its_error() -> None:
+    caller = threading.current_thread().name
+    assert in_thread(lambda: threading.current_thread().name, name="medic-test-fetch").result(5) == \
+        "medic-test-fetch" != caller
+
+    def fail() -> None:
+        raise KeyError("gone")
+
+    with pytest.raises(KeyError, match="gone"):
+        in_thread(fail).result(5)
