@@ -125,7 +125,8 @@ def _write(entry: Path, key: list[Any], data: Any) -> None:
     tmp = entry.with_name(f".{entry.name}.{os.getpid()}.tmp")
     try:
         entry.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with open(tmp, "w", encoding="utf-8") as out:
+        # 0600 from the first byte: a copy of the user's playbook or configuration is the user's alone
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as out:
             out.write(text)
         os.replace(tmp, entry)  # readers see the old entry or the new one, never half of one
     except OSError:

@@ -112,3 +112,12 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
     for junk in ("{not json", '{"key": 1}', entry.read_text().replace('"d"', '"x"')):
         entry.write_text(junk)
         assert yamlcache.load_file(path) == {"a": {"b": 1}}
+
+
+def test_an_entry_is_readable_by_its_user_alone(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("channels: {}\n")
+    yamlcache.load_file(path)
+    entry = yamlcache.entry_path(path)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert entry.parent.stat().st_mode & 0o777 == 0o700
