@@ -17,7 +17,7 @@ from medic.agent.uplink.errors import EnrollmentError, ReceiptInvalid, ServerIde
 from medic.agent.uplink.progress import Progress
 from medic.agent.uplink.state import Enrollment, PendingUploads, load_enrollment, save_enrollment
 from medic.agent.uplink.transport import Server, parse_pin
-from medic.agent.uplink.tus import FIRST_CHUNK, Retry
+from medic.agent.uplink.tus import FIRST_CHUNK, RAMP, Retry
 from medic.agent.uplink.upload import deliver
 from medic.kernel.errors import UsageError
 
@@ -88,16 +88,19 @@ def test_upload_verifies_the_receipt_then_deletes_the_bundle(tus_stand_in: TusSt
     assert [e["offset"] for e in events if e["event"] == "chunk"][-1] == len(content)
 
 
-def test_the_first_patch_of_a_process_is_small_then_full_chunks(tus_stand_in: TusStandIn, test_ca: TestCA,
-                                                                 tmp_path: Path) -> None:
-    """Nothing overlaps the first chunk's read and hash (tus.FIRST_CHUNK): a restart after kill -9 sends sooner."""
-    chunk = 2 * FIRST_CHUNK
-    bundle = _bundle(tmp_path, FIRST_CHUNK + 2 * chunk + 123)
+def test_the_first_patch_of_a_process_is_small_then_ramps_up_to_full_chunks(tus_stand_in: TusStandIn,
+                                                                          test_ca: TestCA, tmp_path: Path) -> None:
+    """Nothing overlaps the first chunk's read and hash (tus.FIRST_CHUNK): a restart after kill -9 sends sooner;
+    each next PATCH is at most RAMP times the one before, so its hash is done while the one before is sent."""
+    chunk = 2 * RAMP * FIRST_CHUNK
+    second = RAMP * FIRST_CHUNK
+    bundle = _bundle(tmp_path, FIRST_CHUNK + second + 2 * chunk + 123)
     delivered = deliver(bundle, _enrolled(tus_stand_in, test_ca), Progress(quiet=True), chunk_size=chunk,
                         pending=PendingUploads(tmp_path / "state"))
     sent = [(offset, length) for uid, offset, length in tus_stand_in.patches if uid == delivered.receipt["upload_id"]]
-    assert sent == [(0, FIRST_CHUNK), (FIRST_CHUNK, chunk), (FIRST_CHUNK + chunk, chunk),
-                    (FIRST_CHUNK + 2 * chunk, 123)]
+    start = FIRST_CHUNK + second
+    assert sent == [(0, FIRST_CHUNK), (FIRST_CHUNK, second), (start, chunk), (start + chunk, chunk),
+                    (start + 2 * chunk, 123)]
 
 
 def test_a_receipt_signed_by_another_key_keeps_the_bundle(tus_stand_in: TusStandIn, test_ca: TestCA,
