@@ -283,18 +283,17 @@ def grep_engine(grep: str, pattern: str, ignore_case: bool) -> Engine:
 def _grep_part(stack: contextlib.ExitStack, argv: list[str], env: dict[str, str], path: str, at: int,
                end: int | None) -> subprocess.Popen[bytes]:
     """A grep over ``path`` from ``at``: to the end of the file (it reads the file itself), or to ``end`` (through
-    ``head -c``, which reads it)."""
+    a pipe that :func:`logparts.feed` fills from the file)."""
     fh = stack.enter_context(open(path, "rb"))  # noqa: SIM115 - the caller's ExitStack closes it
     fh.seek(at)
     if end is None:
         return subprocess.Popen(argv, stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    head = subprocess.Popen([str(logparts.head_tool()), "-c", str(end - at)], stdin=fh, stdout=subprocess.PIPE)
-    stack.callback(head.wait)
-    assert head.stdout is not None
-    with head.stdout:  # grep holds its own copy: if grep stops, head's next write fails and head stops too
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(head.stdout.fileno(), _SETPIPE_SZ, logscan.CHUNK)
-        return subprocess.Popen(argv, stdin=head.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    read_end, feeder = logparts.feed(fh, at, end)
+    stack.callback(feeder.finish)  # before the file closes (the ExitStack unwinds in reverse)
+    try:
+        return subprocess.Popen(argv, stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    finally:
+        os.close(read_end)  # grep holds its own copy: if grep stops, the feeder's next write fails and it stops
 
 
 def _check(proc: subprocess.Popen[bytes], sink: Matches) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import itertools
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -88,3 +90,28 @@ def test_a_busy_machine_gets_one_grep(monkeypatch: pytest.MonkeyPatch) -> None:
     assert logparts.free_cores() == 1
     monkeypatch.setattr(logparts.os, "getloadavg", lambda: (0.7, 1.0, 1.0))
     assert logparts.free_cores() == 2
+
+
+def test_parts_are_fed_without_sendfile_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where sendfile cannot write into a pipe (not Linux), a read/write loop feeds the part: same result."""
+    path = tmp_path / "app.log"
+    path.write_bytes(b"".join(b"2026-12-07T03:00:%02dZ app: %s %d\n" % (i % 60, b"ERROR" if i % 7 else b"info", i)
+                              for i in range(5000)))
+    whole = _scan(path, 1)
+
+    def no_sendfile(*_args: Any) -> int:
+        raise OSError(errno.EINVAL, "Invalid argument")
+
+    monkeypatch.setattr(logparts.os, "sendfile", no_sendfile)
+    assert _scan(path, 3) == whole
+    with path.open("rb") as fh:
+        read_end, feeder = logparts.feed(fh, 0, path.stat().st_size)
+        with open(read_end, "rb") as pipe:
+            assert pipe.read() == path.read_bytes()
+        feeder.finish()
+    read_end, write_end = os.pipe()
+    feeder = logparts.Feeder(-1, write_end, 0, 10)  # no file behind it: the read fails, and finish says so
+    feeder.start()
+    os.close(read_end)
+    with pytest.raises(OSError, match="reading the log from byte 0"):
+        feeder.finish()
