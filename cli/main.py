@@ -21,7 +21,7 @@ from medic.kernel.errors import EXIT_INTERNAL, EXIT_USAGE, MedicError
 
 # medic's own commands: each module defines `register(subparsers)`; its parsers set `func(args) -> int`. Plugins
 # add theirs through the hook `register_commands` (hosts from the SSH plugin; backups, runs... from the change one).
-CORE_COMMANDS: tuple[str, ...] = ("run", "playbooks", "checks", "plugins", "server", "bundles")
+CORE_COMMANDS: tuple[str, ...] = ("run", "playbooks", "checks", "plugins", "server", "bundles", "logs")
 CORE_COMMANDS += ("service",)  # medic deploy, serve, worker: playbooks as a Prefect service (issue 18)
 # command words whose module has another name: their parser alone is built, as for `medic run`, instead of every
 # command's and every plugin's (a long-running `medic worker` kept them all in memory: bench/README-fleet.md)

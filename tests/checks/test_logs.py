@@ -14,8 +14,7 @@ from medic.core.check import evaluate
 from medic.kernel.errors import ProbeUnavailable
 from medic.kernel.models import Status
 from medic.plugins.targets.local import LocalTarget
-from medic.probes import logs as logs_probe
-from medic.probes import logscan
+from medic.probes import logscan, logsearch
 from medic.probes.logs import log_scan
 
 from . import logsamples
@@ -221,7 +220,7 @@ def test_a_portable_pattern_runs_grep_once_without_asking_it_about_pcre(tmp_path
     (tools / "grep").write_text(f'#!/bin/sh\necho "$*" >> {calls}\nexec {real} "$@"\n')
     (tools / "grep").chmod(0o755)
     monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
-    monkeypatch.setattr(logs_probe, "SMALL", 0)  # the sample is small: make auto pick grep all the same
+    monkeypatch.setattr(logsearch, "SMALL", 0)  # the sample is small: make auto pick grep all the same
     result = log_scan(str(plain), lines=0)
     assert result["engine"] == "grep" and result["matches"] > 0
     assert [line.split()[:2] for line in calls.read_text().splitlines()] == [["-a", "-E"]]
@@ -236,7 +235,7 @@ def test_a_grep_that_refuses_the_options_leaves_the_scan_to_python(tmp_path: Pat
     (tools / "grep").write_text("#!/bin/sh\necho \"grep: unrecognized option: a\" >&2\nexit 2\n")
     (tools / "grep").chmod(0o755)
     monkeypatch.setenv("PATH", f"{tools}:{os.environ['PATH']}")
-    monkeypatch.setattr(logs_probe, "SMALL", 0)
+    monkeypatch.setattr(logsearch, "SMALL", 0)
     fallback = log_scan(str(plain), lines=0)
     assert fallback["engine"] == "python"
     assert {k: fallback[k] for k in ("matches", "lines_scanned", "top")} == \
@@ -248,14 +247,14 @@ def test_a_grep_that_refuses_the_options_leaves_the_scan_to_python(tmp_path: Pat
 def test_auto_scans_a_small_plain_file_in_python_and_a_larger_one_with_grep(tmp_path: Path, now: float) -> None:
     """Starting grep and wc costs about 2.5 ms of CPU: more than Python's scan of up to 256 KiB."""
     small = logsamples.syslog(tmp_path / "syslog", now)
-    assert small.stat().st_size <= logs_probe.SMALL
+    assert small.stat().st_size <= logsearch.SMALL
     by_python = log_scan(str(small), lines=0)
     by_grep = log_scan(str(small), lines=0, engine="grep")
     assert by_python["engine"] == "python" and by_grep["engine"] == "grep"
     same = ("matches", "lines_scanned", "top", "samples", "first_time", "last_time", "bytes_scanned")
     assert {k: by_python[k] for k in same} == {k: by_grep[k] for k in same}
     large = logsamples.syslog(tmp_path / "syslog.big", now, minutes=4000)
-    assert large.stat().st_size > logs_probe.SMALL
+    assert large.stat().st_size > logsearch.SMALL
     assert log_scan(str(large), lines=0)["engine"] == "grep"
     assert log_scan(str(large), lines=100)["engine"] == "grep"  # the file's size decides, not the tail's
     gz = logsamples.gzip_copy(small, tmp_path / "syslog.2.gz")

@@ -103,3 +103,15 @@ def test_with_the_plugin_index_a_command_imports_only_the_plugins_it_uses(tmp_pa
     code, modules = loaded(["hosts", "list"], str(tmp_path / "cache"))  # a plugin's command: that plugin only
     assert "medic.plugins.ssh.commands" in modules
     assert not {m for m in modules if m.startswith(("medic.plugins.change", "medic.plugins.cases"))}
+
+
+def test_logs_scan_imports_the_scan_and_nothing_of_the_engine_or_the_probe_registry(tmp_path: Path) -> None:
+    """``medic logs scan`` answers a first look at a log in a fraction of ``medic run``'s start-up."""
+    log = tmp_path / "app.log"
+    log.write_text("2026-12-06T10:00:00Z ERROR one\n2026-12-06T10:00:01Z fine\n")
+    code, modules = loaded(["logs", "scan", str(log)], str(tmp_path / "cache"))
+    assert code == "0"
+    assert {"medic.probes.logsearch", "medic.probes.logscan"} <= modules
+    assert not modules & {"dataclasses", "inspect", "medic.kernel.params", "medic.kernel.models", "medic.core.session",
+                          "medic.core.engine", "pluggy", "yaml", "json"}
+    assert not {m for m in modules if m.startswith("medic.plugins")}
