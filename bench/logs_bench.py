@@ -6,8 +6,9 @@ Usage: .venv/bin/python bench/logs_bench.py [--size-mb 200] [--repeat 5] [--erro
 Generates the log once (kept in /tmp for later runs), warms the page cache, then in each repetition runs, in
 turn (the order reversed every second repetition, so neither side always runs first): the whole ``grep -ciE
 <default pattern>`` process; medic's scan in a fresh Python process (timed inside that process around the call,
-and as a whole process from outside); and the whole command a user types, ``medic run PLAYBOOK --engine inline
---json`` with a one-step playbook running ``logs.error_rate`` over the whole file (``lines: 0``). Reported:
+and as a whole process from outside); and the whole commands a user types: ``medic logs scan FILE --json`` (the
+probe as a command, no playbook), and ``medic run PLAYBOOK --engine inline --json`` with a one-step playbook
+running ``logs.error_rate`` over the whole file (``lines: 0``). Reported:
 median wall and CPU times (user + system of the process and every child it waited for: grep, wc, head), MB/s,
 peak RSS, the ratios grep/medic of wall and of CPU time (medic's throughput as a fraction of grep's) for the scan
 alone and for both whole processes, each repetition's pair, and the load average before and after. Targets:
@@ -138,6 +139,16 @@ def run_command(playbook: Path, env: dict[str, str], tree: Path | None = None,
     return wall, _cpu() - cpu, int(finding["evidence"]["matches"]), usage.ru_maxrss
 
 
+def run_logs_scan(path: Path, env: dict[str, str]) -> tuple[float, float, int]:
+    """The whole ``medic logs scan FILE --json`` process (the console script a user types): wall and CPU seconds
+    (its children included) and the match count it printed."""
+    medic = str(Path(sys.executable).with_name("medic"))
+    cpu, started = _cpu(), time.perf_counter()
+    proc = subprocess.run([medic, "logs", "scan", str(path), "--json"], capture_output=True, text=True, env=env,
+                          check=True)
+    return time.perf_counter() - started, _cpu() - cpu, int(json.loads(proc.stdout)["matches"])
+
+
 def command_setup(path: Path) -> tuple[Path, Path, dict[str, str]]:
     """The one-step playbook over ``path`` and the same over a one-line log (medic run's fixed cost: start-up,
     playbook, plugins, engine, report and history, with next to nothing to scan)."""
@@ -186,8 +197,8 @@ def main() -> int:
     t: dict[str, list[float]] = {k: [] for k in ("grep", "grep_cpu", "scan", "whole", "whole_cpu", "run",
                                                  "run_cpu", "other", "other_cpu", "python", "fixed",
                                                  "fixed_cpu", "installed", "installed_cpu", "other_fixed",
-                                                 "other_fixed_cpu")}
-    matches = grep_count = command_count = 0
+                                                 "other_fixed_cpu", "logs", "logs_cpu")}
+    matches = grep_count = command_count = logs_count = 0
     medic_rss: list[int] = []
     run_rss: list[int] = []
     top: object = None
@@ -214,6 +225,12 @@ def main() -> int:
         t["run"].append(wall)
         t["run_cpu"].append(cpu)
 
+    def logs() -> None:
+        nonlocal logs_count
+        wall, cpu, logs_count = run_logs_scan(args.path, env)
+        t["logs"].append(wall)
+        t["logs_cpu"].append(cpu)
+
     def fixed() -> None:
         wall, cpu, _count, _rss = run_command(fixed_playbook, env)
         t["fixed"].append(wall)
@@ -235,20 +252,21 @@ def main() -> int:
         t["installed_cpu"].append(cpu)
 
     for i in range(args.repeat):
-        order = [grep, scan, command, fixed, *([other, other_fixed] if args.other else []),
+        order = [grep, scan, logs, command, fixed, *([other, other_fixed] if args.other else []),
                  *([installed] if args.installed else [])]
         for step in order if i % 2 == 0 else order[::-1]:  # every second repetition in the reverse order
             step()
         if args.python_engine:
             t["python"].append(float(run_medic(args.path, "python")["wall"]))  # type: ignore[arg-type]
     report(args, size_mb, t, load_before)
-    print(f"counts: grep {grep_count}, scan {matches}, medic run {command_count}; agree: "
-          f"{matches == grep_count == command_count}; peak RSS: in-process scan {max(medic_rss) / 1024:.0f} MB, "
+    agree = matches == grep_count == command_count == logs_count
+    print(f"counts: grep {grep_count}, scan {matches}, medic logs scan {logs_count}, medic run {command_count}; "
+          f"agree: {agree}; peak RSS: in-process scan {max(medic_rss) / 1024:.0f} MB, "
           f"medic run {max(run_rss) / 1024:.0f} MB")
     print("top repeated messages:")
     for entry in top:  # type: ignore[attr-defined]
         print(f"  {entry['count']:>7}x {entry['message'][:110]}")
-    return 0 if matches == grep_count == command_count else 1
+    return 0 if agree else 1
 
 
 def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], load_before: float) -> None:
@@ -259,6 +277,7 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
     rows = [("grep -ciE (whole process)", g, gc),
             ("log_scan timed in its process", _median(t["scan"]), None),
             ("python + log_scan (whole process)", _median(t["whole"]), _median(t["whole_cpu"])),
+            ("medic logs scan FILE --json", _median(t["logs"]), _median(t["logs_cpu"])),
             ("medic run --engine inline --json", _median(t["run"]), _median(t["run_cpu"])),
             ("medic run, a one-line log (fixed)", _median(t["fixed"]), _median(t["fixed_cpu"]))]
     if t["other"]:
@@ -272,6 +291,9 @@ def report(args: argparse.Namespace, size_mb: float, t: dict[str, list[float]], 
         cpu_text = f"{cpu:9.3f}" if cpu is not None else f"{'':9}"
         ratio_cpu = f"{gc / cpu:6.2f}" if cpu else ""
         print(f"{label:34}{wall:9.3f}{cpu_text}{size_mb / wall:7.0f}{g / wall:17.2f}{ratio_cpu}")
+    pairs = [a / b for a, b in zip(t["grep"], t["logs"], strict=True)]
+    print(f"each repetition, grep / medic logs scan wall: {', '.join(f'{p:.2f}' for p in pairs)} (median "
+          f"{_median(pairs):.2f}; target >= 0.5)")
     pairs = [a / b for a, b in zip(t["grep"], t["run"], strict=True)]
     print(f"each repetition, grep / medic run wall: {', '.join(f'{p:.2f}' for p in pairs)} (median "
           f"{_median(pairs):.2f}; target >= 0.5)")
