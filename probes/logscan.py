@@ -147,7 +147,9 @@ def fold_key(block: bytes) -> bytes:
     Numbers, hex ids, addresses, versions and timestamps of any length fold alike in one C pass (``translate``
     with a delete set, 15x faster than collapsing runs of zeros with ``replace`` passes: bench/README-logs.md);
     a number still leaves its separators, so "job 7 failed" and "job failed" keep apart. The price is that
-    messages differing only in words spelled with the letters a-f ("bad"/"dead") or in dots share a key.
+    lines differing only in hex digits (letters a-f included) or dots share a key: "bad"/"dead", "make"/"cmake"
+    (on this machine's dpkg and apt logs 30 of 5,680 and 27 of 4,049 groups of the earlier run-collapsing keys
+    merged: bench/README-logs.md).
     :func:`fold` makes the readable text of the few keys that are reported.
     """
     return block.translate(None, _FOLDED)
