@@ -67,6 +67,8 @@ def _minutes(text: str) -> float:
 def cmd_scan(args: argparse.Namespace) -> int:
     if os.path.isdir(args.path):
         raise UsageError(f"{args.path}: is a directory; expected a log file")
+    if os.path.exists(args.path) and not os.path.isfile(args.path):  # a FIFO would wait for a writer forever
+        raise UsageError(f"{args.path}: not a regular file (a pipe or a device); expected a log file")
     from medic.probes.logsearch import scan_log  # here: `medic logs --help` imports no probe
 
     try:

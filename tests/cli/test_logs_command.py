@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -62,12 +63,14 @@ def test_json_options_and_fail_count(log: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("argv", "message"), [
     (["/nonexistent/app.log"], "medic: error: /nonexistent/app.log: no such file"),
     (["{tmp}"], "is a directory; expected a log file"),
+    (["{tmp}/fifo"], "not a regular file (a pipe or a device)"),
     (["{log}", "-e", "(unclosed"], "is not a valid regular expression"),
     (["{log}", "--since", "10"], None),
     (["{log}", "--lines", "many"], "expected a whole number >= 0, got 'many'"),
     (["{log}", "--since", "-5"], "expected minutes > 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(log: Path, tmp_path: Path, argv: list[str], message: str | None) -> None:
+    os.mkfifo(tmp_path / "fifo")
     out = medic(*(a.format(tmp=tmp_path, log=log) for a in argv))
     if message is None:  # a window on a log whose times are far in the past: nothing in it, not an error
         assert out.returncode == 0 and "0 matching line(s) in the last 10 min" in out.stdout
