@@ -3,6 +3,7 @@ being written right now (one PATCH per upload at a time), the plugin hooks and t
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
@@ -33,7 +34,7 @@ class Collector:
     receipt_key: ed25519.Ed25519PrivateKey
     hooks: Any = None  # pluggy relay: collector_bundle_received / collector_bundle_triaged
     triage: Any = None  # TriageQueue, or None (no triage)
-    busy: set[str] = field(default_factory=set)
+    busy: dict[str, asyncio.Event] = field(default_factory=dict)  # upload id -> set when its PATCH ends
     verifiers: dict[str, Any] = field(default_factory=dict)  # upload id -> verify.Verifier (reading as it arrives)
     requests: TokenBucket = field(init=False)
     enrolls: TokenBucket = field(init=False)

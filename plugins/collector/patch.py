@@ -195,10 +195,11 @@ async def wait_idle(col: Collector, upload_id: str, timeout: float = BUSY_WAIT) 
     """Wait for the PATCH writing ``upload_id`` (if any) to end; False when it still runs after ``timeout``."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while upload_id in col.busy:
-        if loop.time() >= deadline:
+    while (ended := col.busy.get(upload_id)) is not None:  # woken as it ends, not by polling (a resumed agent's
+        try:                                                # HEAD follows a dropped PATCH by milliseconds)
+            await asyncio.wait_for(ended.wait(), max(0.0, deadline - loop.time()))
+        except TimeoutError:
             return False
-        await asyncio.sleep(0.005)
     return True
 
 
@@ -215,7 +216,7 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
     declared = request.headers.get("content-length", "")
     hasher = prefix_hasher(request.headers.get(HEADER, ""), hasher, int(declared) if declared.isdigit() else -1)
     verifier = verifier_for(col, upload)
-    col.busy.add(upload_id)
+    col.busy[upload_id] = asyncio.Event()
     try:
         f = await to_thread.run_sync(_open_at, col.data_path(upload_id), offset)
         sink = _Sink(f, hasher, offset)
@@ -248,5 +249,7 @@ async def patch_upload(request: Request, col: Collector, upload: dict[str, Any])
             verified = await to_thread.run_sync(verifier.result)
             await to_thread.run_sync(finish_upload, col, {**upload, "offset": new_offset}, verified)
     finally:
-        col.busy.discard(upload_id)
+        ended = col.busy.pop(upload_id, None)
+        if ended is not None:
+            ended.set()  # wakes the HEADs and PATCHes waiting for it (wait_idle)
     return Response(status_code=204, headers={"Tus-Resumable": TUS_VERSION, "Upload-Offset": str(new_offset)})

@@ -77,3 +77,42 @@ def test_the_collector_stops_a_dead_clients_patch_and_frees_the_upload(collector
             **TUS, "Content-Type": "application/offset+octet-stream", "Upload-Offset": "0",
             "Upload-Checksum": checksum(data)})
         assert again.status_code == 204 and again.headers["upload-offset"] == str(MiB), again.text
+
+
+def test_wait_idle_wakes_when_the_patch_ends_and_gives_up_at_its_timeout() -> None:
+    """A resumed agent's HEAD waits for the dropped PATCH's end: woken by it (an event), not by a polling step."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from medic.plugins.collector.patch import wait_idle
+
+    async def scenario() -> tuple[bool, bool, bool, float]:
+        col = SimpleNamespace(busy={})
+        free = await wait_idle(col, "u1", timeout=0.0)  # type: ignore[arg-type]
+        ended = col.busy["u1"] = asyncio.Event()
+        waiter = asyncio.create_task(wait_idle(col, "u1", timeout=5))  # type: ignore[arg-type]
+        await asyncio.sleep(0)
+        assert not waiter.done()
+        del col.busy["u1"]
+        released = time.monotonic()
+        ended.set()
+        woke = await waiter
+        lag = time.monotonic() - released
+        col.busy["u2"] = asyncio.Event()  # never ends
+        stuck = await wait_idle(col, "u2", timeout=0.05)  # type: ignore[arg-type]
+        return free, woke, stuck, lag
+
+    naps: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def counted_sleep(delay: float, *args: object) -> object:
+        if delay:
+            naps.append(delay)
+        return await real_sleep(delay, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(asyncio, "sleep", counted_sleep)
+        free, woke, stuck, lag = asyncio.run(scenario())
+    assert free and woke and not stuck
+    assert naps == []  # no polling step: the end of the PATCH itself wakes the waiter
+    assert lag < 1  # (a generous bound: no timing target here)
