@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import mmap
 import os
 import threading
 import time
@@ -126,6 +127,14 @@ def _read(handle: BufferedReader, offset: int, into: memoryview) -> tuple[int, m
     handle.seek(offset)
     chunk = into[:handle.readinto(into)]
     return offset, chunk, Digests(chunk)
+
+
+def _buffer(size: int) -> memoryview:
+    """A chunk buffer whose pages the kernel zeroes as they are first written (an anonymous map), not all at once
+    as ``bytearray(size)`` does: two 32 MiB buffers cost 35 ms of memset before a restarted process could send its
+    first byte (bench/README-collector.md, session 15). With the PATCH sizes ramping up (RAMP), each page is
+    first touched by the read-ahead thread while the PATCH before is answered. Unmapped when the last view goes."""
+    return memoryview(mmap.mmap(-1, size))
 
 
 class _Ahead:
@@ -268,7 +277,7 @@ class TusClient:
         whose PATCH has been answered."""
         self.progress.begin(bundle.size, offset)
         size = max(1, min(self.chunk_size, bundle.size - offset))
-        current, spare = memoryview(bytearray(size)), memoryview(bytearray(size))
+        current, spare = _buffer(size), _buffer(size)
         with open(bundle.path, "rb") as handle:
             ahead = _Ahead(handle, offset, current[:FIRST_CHUNK])
             try:
