@@ -20,6 +20,15 @@ from medic.kernel.errors import MedicError, UsageError
 DEFAULT_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"  # logsearch's (not imported for --help)
 
 
+# C0 and C1 control characters (tab kept) shown as \xNN: a log is untrusted text, and an escape sequence in it
+# must not drive the terminal that prints it (the JSON output escapes them itself)
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c != 0x09}
+
+
+def _shown(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("logs", help="look into a log on this machine without a playbook")
     psub = p.add_subparsers(dest="logs_command", metavar="SUBCOMMAND", required=True)
@@ -98,22 +107,22 @@ def _show(r: dict[str, Any], args: argparse.Namespace) -> None:
     span = (r["last_time"] or 0) - (r["first_time"] or 0)
     rate = f", {60.0 * r['matches'] / span:.2f} per minute" if r["first_time"] and r["last_time"] and span > 0 else ""
     times = (f" ({_when(r['first_time'])} to {_when(r['last_time'])})" if r["first_time"] and r["last_time"] else "")
-    print(f"{r['path']}: {r['matches']} matching line(s) in {scope} ({pct:.2f} %){rate}{times}", file=out)
+    print(f"{_shown(r['path'])}: {r['matches']} matching line(s) in {scope} ({pct:.2f} %){rate}{times}", file=out)
     case = "" if args.case_sensitive else ", case-insensitive"
-    print(f"pattern: {r['pattern']}{case}", file=out)
+    print(f"pattern: {_shown(r['pattern'])}{case}", file=out)
     if r["top"]:
         print("top repeated messages" + (" (approximate: too many distinct ones)" if r["approximate"] else "")
               + ":", file=out)
         for t in r["top"]:
-            print(f"  {t['count']:>8}x {t['message'][:200]}", file=out)
+            print(f"  {t['count']:>8}x {_shown(t['message'][:200])}", file=out)
     if r["top_values"]:
-        print(f"top values of {args.extract}:", file=out)
+        print(f"top values of {_shown(args.extract)}:", file=out)
         for v in r["top_values"]:
-            print(f"  {v['count']:>8}x {v['value'][:200]}", file=out)
+            print(f"  {v['count']:>8}x {_shown(v['value'][:200])}", file=out)
     if r["samples"]:
         print("last matching lines:", file=out)
         for line in r["samples"][-3:]:
-            print(f"  {line[:200]}", file=out)
+            print(f"  {_shown(line[:200])}", file=out)
     if args.fail_count is not None and r["matches"] >= args.fail_count:
         print(f"medic: {r['matches']} matching lines reach --fail-count {args.fail_count}", file=sys.stderr)
 

@@ -81,3 +81,14 @@ def test_bad_input_is_one_line_and_exit_2(log: Path, tmp_path: Path, argv: list[
 
 def test_the_default_pattern_is_the_probes() -> None:
     assert logs_command.DEFAULT_PATTERN == logsearch.DEFAULT_PATTERN
+
+
+def test_control_characters_of_the_log_do_not_reach_the_terminal(tmp_path: Path) -> None:
+    """A log is untrusted: an escape sequence in a matching line is shown as \\x1b, never sent to the terminal."""
+    path = tmp_path / "hostile.log"
+    path.write_bytes(b"2026-12-06T10:00:00Z \x1b]0;owned\x07\x1b[31mERROR\x1b[0m in \xc2\x9b2J module\tx\n")
+    out = medic(str(path))
+    assert out.returncode == 0
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "\x9b" not in out.stdout
+    assert "\\x1b[31mERROR\\x1b[0m in \\x9b2J module\tx" in out.stdout
+    assert json.loads(medic(str(path), "--json").stdout)["samples"][0].startswith("2026-12-06T10:00:00Z \x1b]0;")
