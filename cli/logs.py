@@ -53,6 +53,11 @@ def register(sub: Any) -> None:
                       help="also count the values of this expression's group 1 in matching lines")
     scan.add_argument("--fail-count", type=_count, metavar="N",
                       help="exit 1 when N or more lines match (as the logs.error_rate check's fail_count)")
+    scan.add_argument("--target", "-t", metavar="TARGET",
+                      help="read the log on this host instead: ssh://[user@]host[:port] or an inventory name "
+                           "(the same probe runs there; default: this machine)")
+    scan.add_argument("--inventory", metavar="FILE", help="inventory of SSH hosts for --target (default: config key "
+                                                          "inventory)")
     scan.add_argument("--json", action="store_true", help="print the probe's result as one JSON document")
     scan.set_defaults(func=cmd_scan)
 
@@ -74,21 +79,13 @@ def _minutes(text: str) -> float:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    if os.path.isdir(args.path):
-        raise UsageError(f"{args.path}: is a directory; expected a log file")
-    if os.path.exists(args.path) and not os.path.isfile(args.path):  # a FIFO would wait for a writer forever
-        raise UsageError(f"{args.path}: not a regular file (a pipe or a device); expected a log file")
-    from medic.probes.logsearch import scan_log  # here: `medic logs --help` imports no probe
-
-    try:
-        result = scan_log(args.path, pattern=args.pattern, ignore_case=not args.case_sensitive, lines=args.lines,
-                          window_min=args.since, include_rotated=args.rotated, top=args.top, extract=args.extract)
-    except MedicError as exc:  # no such file; no grep for a pattern that needs one
-        raise UsageError(str(exc)) from None
-    except ValueError as exc:  # a bad pattern, no timestamp for --since
-        raise UsageError(str(exc)) from None
-    except OSError as exc:  # unreadable
-        raise UsageError(f"{args.path}: {exc.strerror or exc}") from None
+    params = {"path": args.path, "pattern": args.pattern, "ignore_case": not args.case_sensitive,
+              "lines": args.lines, "window_min": args.since, "include_rotated": args.rotated, "top": args.top,
+              "extract": args.extract}
+    if args.target not in (None, "local", "localhost"):
+        result = _on_target(args.target, args.inventory, params)
+    else:
+        result = _here(params)
     failed = args.fail_count is not None and result["matches"] >= args.fail_count
     if args.json:
         import json  # here: only --json needs it
@@ -97,6 +94,46 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         _show(result, args)
     return 1 if failed else 0
+
+
+def _here(params: dict[str, Any]) -> dict[str, Any]:
+    """The scan in this process: the probe's function, no session, plugins or target (the fast path)."""
+    from medic.probes.logsearch import scan_log  # here: `medic logs --help` imports no probe
+
+    path = params["path"]
+    if os.path.isdir(path):
+        raise UsageError(f"{path}: is a directory; expected a log file")
+    if os.path.exists(path) and not os.path.isfile(path):  # a FIFO would wait for a writer forever
+        raise UsageError(f"{path}: not a regular file (a pipe or a device); expected a log file")
+    try:
+        return scan_log(**params)
+    except MedicError as exc:  # no such file; no grep for a pattern that needs one
+        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # a bad pattern, no timestamp for --since
+        raise UsageError(str(exc)) from None
+    except OSError as exc:  # unreadable
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _on_target(spec: str, inventory: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The same probe on another target (an SSH host), through the session's targets: an unreachable host is
+    one line and exit 3, a missing log or a bad pattern there exit 2, each naming the host."""
+    from medic.core.session import Session
+    from medic.kernel.models import ProbeCall
+
+    targets = Session().open_targets([spec], {"inventory": inventory})
+    try:
+        if len(targets) != 1:
+            raise UsageError(f"--target {spec!r} names {len(targets)} hosts; medic logs scan reads one log on one "
+                             "host (medic run with logs.error_rate runs on many)")
+        call = ProbeCall.make("log_scan", params)
+        result = targets[0].collect([call])[call]
+    finally:
+        for target in targets:
+            target.close()
+    if not result.ok:
+        raise UsageError(f"{targets[0].name}: {result.error}")
+    return dict(result.data)
 
 
 def _show(r: dict[str, Any], args: argparse.Namespace) -> None:
