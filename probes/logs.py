@@ -57,5 +57,7 @@ def log_scan(
     extract: str = "",
     engine: str = "auto",
 ) -> dict[str, Any]:
+    # the signature stays here, beside the Params it must match; the work is logsearch's, which `medic logs scan`
+    # imports without the probe registry (kernel.params, dataclasses): bench/README-logs.md, session 15
     return scan_log(path, pattern=pattern, ignore_case=ignore_case, lines=lines, window_min=window_min,
                     include_rotated=include_rotated, top=top, extract=extract, engine=engine)
