@@ -15,6 +15,7 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class PlaybookRef:
+    """A playbook found by name: its file and where it was found (packaged or a directory)."""
     name: str
     path: Path
     origin: str  # "packaged" or the directory it came from

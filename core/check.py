@@ -49,6 +49,7 @@ class ProbeData:
 
 @dataclass(frozen=True)
 class CheckSpec:
+    """A registered check: what it is, the probe calls it needs and its pure evaluate function."""
     id: str
     title: str
     category: Category

@@ -99,6 +99,7 @@ def timed_out(step: Step, target: Target) -> StepResult:
 
 @dataclass
 class RunResult:
+    """One run of a playbook: its id, inputs, targets, each target's step results and times."""
     run_id: str
     playbook: str
     source: str

@@ -39,6 +39,7 @@ SCOPE_ROOTS = ("inputs", "steps", "target")
 
 @dataclass
 class Playbook:
+    """A validated playbook: its inputs, default targets and steps, and the file it came from."""
     name: str
     description: str
     inputs: dict[str, Param]

@@ -37,6 +37,7 @@ IN_PROCESS = "(registered in-process)"
 
 @dataclass
 class PluginHost:
+    """The loaded pluggy manager and what loading found: registry, origins, failures, disabled."""
     pm: pluggy.PluginManager
     registry: Registry
     origins: dict[str, Origin]

@@ -23,6 +23,7 @@ COMMON_KEYS = ("id", "title", "with", "when", "timeout", "retries", "continue_on
 
 @dataclass
 class Step:
+    """One playbook step as parsed: its kind and argument, its `with:` parameters and its kind's other keys."""
     id: str
     kind: str
     arg: Any  # the value of the kind's key: a check id, a group title...
@@ -48,6 +49,7 @@ class Step:
 
 @dataclass
 class StepResult:
+    """What one step produced on one target: its status and findings (a group's: its children's too)."""
     step: str
     kind: str
     target: str

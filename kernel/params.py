@@ -31,6 +31,7 @@ class ParamError(MedicError, ValueError):
 
 @dataclass(frozen=True)
 class Param:
+    """One declared parameter of a check, probe or playbook input: name, type, default, allowed values."""
     name: str
     type: str = "string"
     default: Any = REQUIRED

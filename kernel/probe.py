@@ -44,6 +44,7 @@ class Command:
 
 @dataclass(frozen=True)
 class ProbeSpec:
+    """A registered probe: the function that collects, its parameters, and where and how cheaply it runs."""
     name: str
     collect: CollectFn
     params: tuple[Param, ...] = ()

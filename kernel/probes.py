@@ -50,6 +50,7 @@ class ProbeSource:
 
 @dataclass(frozen=True)
 class ProbeLoadFailure:
+    """A probe module that failed to import and was skipped, with the reason."""
     source: ProbeSource
     error: str
 

@@ -19,6 +19,7 @@ from medic.kernel.errors import PluginError
 
 @dataclass(frozen=True)
 class Origin:
+    """Where a registered object comes from: the plugin and the distribution that installs it."""
     plugin: str
     distribution: str = "?"
     version: str = ""
@@ -30,6 +31,7 @@ class Origin:
 
 @dataclass
 class Entry:
+    """One registered object, where it comes from, and whether it replaces another of that name."""
     name: str
     obj: Any
     origin: Origin
@@ -47,6 +49,7 @@ class Declared:
 
 @dataclass(frozen=True)
 class PluginFailure:
+    """A plugin that failed to load and was skipped, with the reason."""
     plugin: str
     distribution: str
     error: str
@@ -58,6 +61,7 @@ class PluginFailure:
 
 @dataclass
 class PluginInfo:
+    """A loaded plugin: where it comes from and what it provides, by kind."""
     name: str
     origin: Origin
     provides: dict[str, list[str]] = field(default_factory=dict)
