@@ -38,13 +38,14 @@ def available() -> bool:
 class Matcher:
     """A set of patterns compiled once; ``scan`` gives (id, end) of every match, in the order Hyperscan finds them."""
 
-    def __init__(self, patterns: Sequence[str], caseless: bool = False) -> None:
+    def __init__(self, patterns: Sequence[str], caseless: bool = False, multiline: bool = False) -> None:
         """``patterns``: regular expressions without look-arounds (ids: their indexes), matched without ASCII case
-        if ``caseless``. Only ends are reported (a start offset costs Hyperscan more): a caller wanting starts
-        gives fixed-length patterns."""
+        if ``caseless``, ``^`` and ``$`` at each line's start and end if ``multiline``. Only ends are reported (a
+        start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
         assert available()
         self._db = _hs.Database()
-        flags = [_hs.HS_FLAG_CASELESS if caseless else 0] * len(patterns)
+        flag = (_hs.HS_FLAG_CASELESS if caseless else 0) | (_hs.HS_FLAG_MULTILINE if multiline else 0)
+        flags = [flag] * len(patterns)
         self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
                          elements=len(patterns), flags=flags)
         self._local = threading.local()

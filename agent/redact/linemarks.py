@@ -32,6 +32,7 @@ LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h
 _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
 _RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "/+")
 KEY_MARK, LONG_MARK = "\0keyword", "\0long"  # line marks besides the hints themselves
+KEY_LATE = "\0keyword-late"  # a keyword but no key spot (keyspots.py): the key rules only after another change
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
 _FORMS_BY_HINT: dict[str, list[int]] = {}

@@ -18,8 +18,10 @@ from collections.abc import Callable
 from medic.agent.redact import syntax as sx
 from medic.agent.redact import tokens
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.keyspots import unmark_spotless
 from medic.agent.redact.linemarks import (
     BLOCK_SCALAR,
+    KEY_LATE,
     KEY_MARK,
     LINE_HINTS,
     LONG_MARK,
@@ -95,12 +97,11 @@ class TextScrubber:
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
         else:
-            marks = dict(hit_lines(text, folded, keyed))
+            marks = dict(unmark_spotless(hit_lines(text, folded, keyed), folded, keyed))
         out: list[str] = []
         pos = 0
         for start in sorted(marks):
-            end = text.find("\n", start)
-            end = len(text) if end < 0 else end
+            end = text.find("\n", start) % (len(text) + 1)  # (-1: the text's end)
             out += [text[pos:start], self._line_once(text[start:end], keyed, marks[start])]
             pos = end
         return "".join(out) + text[pos:] if out else text
@@ -120,7 +121,7 @@ class TextScrubber:
 
     def _line(self, line: str, keyed: bool, why: frozenset[str] | None) -> str:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
-        low = line.lower()
+        low, tags = line.lower(), self._tags
         if why is None:
             keyword = [KEY_MARK] if KEYWORD.search(low) else []
             why = frozenset({h for h in LINE_HINTS if h in low} | {LONG_MARK, "$", "{", *keyword})
@@ -135,7 +136,7 @@ class TextScrubber:
             if form.words and line.isascii() and not any(w in folded for folded in [line.lower()] for w in form.words):
                 continue
             line = form.pattern.sub(self._fixed(form.rule), line)
-        if keyed and keyed_marked:
+        if keyed and (keyed_marked or (KEY_LATE in why and self._tags != tags)):
             line = self._keyed_line(line)
         for pattern in keyless:
             line = pattern.sub(self._fixed("password"), line)

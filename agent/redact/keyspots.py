@@ -1,0 +1,112 @@
+"""Where a key rule can change a line: a gate before the scrubber's key rules (``TextScrubber._keyed_line``).
+
+A line holding a keyword (``KEY_MARK``) runs ~10 key patterns, and in logs almost none of them changes anything
+(``Started session-5.scope``, ``Accepted publickey for``, ``cache miss for key=user:1``). Every key pattern changes
+a line only where ``sensitive_key`` accepts its key, and it finds that key right before its own separator. So a
+line holding none of the *spots* below, each the shape of one pattern's key and separator, is left as it is by all
+of them. The spots are found in the lower-cased text by the compiled first pass (:mod:`medic.agent.firstpass`),
+one scan for the whole text; without it (pure Python) every keyword line runs the key rules as before, the same
+output either way (a regular expression of this size is far too slow in Python's ``re`` to gain anything).
+
+Why a spot is a superset of each pattern's possible changes (ASCII lines; any other line keeps its mark):
+
+- ``sensitive_key(key)`` accepts a key only if the key's letters and digits, lower-cased and joined (what
+  ``key_words`` reads), hold one of the keywords (``keys.KEYWORDS`` and ``pat``; test_redact_keyspots checks every
+  word table of keys.py). In the line that keyword stands spelt out with the key's other characters between its
+  letters (``pa_ss``). Six keywords are never a key alone, whatever their spelling (``key``, ``hash``, ``pat``,
+  ``sess``, ``conn``, ``cred``: no table takes them, and ``key``/``hash``/``pat`` count only after another word):
+  those need another letter or digit in the same key.
+- An unquoted key (``LINE``, ``INLINE``, ``SPACED``, ``CLI_OPTION``, ``CALL``, ``XML_ELEMENT``, ``ADO``) is made of
+  ``[a-z0-9_.\\-\\[\\]:]`` and is followed by its pattern's separator: ``[:=]`` after blanks (``LINE``, ``INLINE``,
+  ``ADO``, ``CLI_OPTION`` with ``=``), ``(`` or ``,`` (``CALL``), blanks then a quote or the line's last word
+  (``SPACED``), blanks after a key following a dash (``CLI_OPTION``), ``>`` closing ``</key>`` (``XML_ELEMENT``).
+- A quoted key (``QUOTED``, ``XML_PAIR``) may hold any character but quotes, and its closing quote is followed by
+  ``[:=,]`` after blanks, or blanks and ``value``.
+- ``DIRECTIVE`` and ``NETRC`` start the line with their words (after blanks).
+
+Blanks are what Python's ``\\s`` takes in ASCII, the newline aside (a line has none). A rule before the key rules
+(a hint's rule or form) may change the line first and so write new text (``[REDACTED:aws_secret_access_key#1]``
+as a quoted key): such a line still runs the key rules when that happened (``KEY_LATE``, in text.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from medic.agent import firstpass
+from medic.agent.redact.keys import KEYWORDS
+from medic.agent.redact.linemarks import KEY_LATE, KEY_MARK
+
+KEY_WORDS = (*KEYWORDS, "pat")
+NEVER_ALONE = ("key", "hash", "pat", "sess", "conn", "cred")
+_BLANK = r"\t\x0b\x0c\r\x1c-\x1f "  # Python's \s in ASCII, less the newline
+_RUN = r"[a-z0-9_.\-\[\]:]"  # the characters of an unquoted key, lower-cased
+_RUN_OTHER = r"[_.\-\[\]:]*"  # those that are not letters or digits
+_QUOTED = r"[^\"'\n]"
+_QUOTED_OTHER = r"[^a-z0-9\"'\n]*"
+
+
+def _key(inner: str, other: str) -> str:
+    """A key holding a keyword (spelt with ``other`` between its letters), then the rest of the key."""
+    alternatives = []
+    for word in KEY_WORDS:
+        spelt = other.join(re.escape(c) for c in word)
+        if word in NEVER_ALONE:  # another letter or digit of the key, before or after it
+            alternatives += [f"[a-z0-9]{inner}*{spelt}", f"{spelt}{inner}*[a-z0-9]"]
+        else:
+            alternatives.append(spelt)
+    return f"(?:{'|'.join(alternatives)}){inner}*"
+
+
+_UNQUOTED, _IN_QUOTES = _key(_RUN, _RUN_OTHER), _key(_QUOTED, _QUOTED_OTHER)
+SPOTS = (
+    f"{_UNQUOTED}[{_BLANK}]*[:=]",  # LINE, INLINE, ADO, CLI_OPTION's --key=value
+    f"{_UNQUOTED}[\"']?[{_BLANK}]*[(,]",  # CALL
+    f"{_UNQUOTED}[ \\t]+(?:[\"']|[^{_BLANK}\\n\"']+[ \\t\\r]*$)",  # SPACED
+    f"-{_RUN}*{_UNQUOTED}[{_BLANK}]",  # CLI_OPTION's --key value
+    f"{_IN_QUOTES}[\"'][{_BLANK}]*[:=,]",  # QUOTED
+    f"{_IN_QUOTES}[\"'][{_BLANK}]+value",  # XML_PAIR
+    f"</{_RUN}*{_UNQUOTED}>",  # XML_ELEMENT
+    f"^[{_BLANK}]*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)[{_BLANK}]",  # DIRECTIVE
+    f"^[{_BLANK}]*(?:machine|default)[^\\n]*passw",  # NETRC
+)
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _spots_matcher() -> firstpass.Matcher:
+    return firstpass.Matcher(SPOTS, multiline=True)
+
+
+def spot_lines(folded: str) -> set[int] | None:
+    """Start offsets of the lines of ``folded`` (lower-cased text) holding a spot, or not ASCII; None without the
+    compiled first pass (then every keyword line runs the key rules)."""
+    compiled = firstpass.matcher("key-spots", _spots_matcher)
+    if compiled is None:
+        return None
+    found: set[int] = set()
+    line_end = -1
+    for _, end in compiled.scan(firstpass.one_byte_per_character(folded)):
+        if end > line_end:  # hits come by end offset; a spot never crosses a newline
+            found.add(folded.rfind("\n", 0, end) + 1)
+            line_end = folded.find("\n", end)
+            line_end = len(folded) if line_end < 0 else line_end
+    if not folded.isascii():  # ("?" stands for such a character in the scan: those lines keep their marks)
+        found.update(folded.rfind("\n", 0, m.start()) + 1 for m in _NOT_ASCII.finditer(folded))
+    return found
+
+
+def unmark_spotless(marks: dict[int, set[str]], folded: str, keyed: bool) -> dict[int, set[str]]:
+    """``marks`` (``hit_lines``' marks of ``folded``), where keyword lines without a spot lose ``KEY_MARK``: a
+    line marked for nothing else is dropped, another gets ``KEY_LATE`` (the key rules only if its other rules
+    changed it)."""
+    spots = spot_lines(folded) if keyed else None
+    if spots is None:
+        return marks
+    for start in [s for s, why in marks.items() if KEY_MARK in why and s not in spots]:
+        why = marks[start]
+        if len(why) == 1:
+            del marks[start]
+        else:
+            why.discard(KEY_MARK)
+            why.add(KEY_LATE)
+    return marks
