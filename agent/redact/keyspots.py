@@ -70,43 +70,57 @@ SPOTS = (
     f"^[{_BLANK}]*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)[{_BLANK}]",  # DIRECTIVE
     f"^[{_BLANK}]*(?:machine|default)[^\\n]*passw",  # NETRC
 )
+# Hints whose rules and forms (linemarks.plan) can change a line only where one of these stands (re: the rule's,
+# the form's): "key" and "code" for azure_account_key (accountkey=, sharedaccesskey=) and the license_key form,
+# "password" for the SQL form (a quote after it), "://" for url_password (user:password@ after it)
+HINT_SPOTS = (
+    (("key", "code"), "(?:accountkey|sharedaccesskey)=|(?:activation|license|licence|product|serial|registration|cd"
+                      "|unlock)[ _-]?(?:key|code)"),
+    (("password",), f"password[{_BLANK}]*(?:=[{_BLANK}]*)?(?:password[{_BLANK}]*\\([{_BLANK}]*)?[\"']"),
+    (("://",), f"://[^{_BLANK}\\n:/@\"'<>]*:[^{_BLANK}\\n/\"'<>]+@"),
+)
+_VOUCHED = [(KEY_MARK,)] * len(SPOTS) + [marks for marks, _ in HINT_SPOTS]
+_SPOTTED = frozenset({KEY_LATE, *(m for marks, _ in HINT_SPOTS for m in marks)})  # marks a missing spot rules out
 _NOT_ASCII = re.compile(r"[^\x00-\x7f]")
+_ALL = frozenset({KEY_MARK, *_SPOTTED})
 
 
 def _spots_matcher() -> firstpass.Matcher:
-    return firstpass.Matcher(SPOTS, multiline=True)
+    return firstpass.Matcher([*SPOTS, *(pattern for _, pattern in HINT_SPOTS)], multiline=True)
 
 
-def spot_lines(folded: str) -> set[int] | None:
-    """Start offsets of the lines of ``folded`` (lower-cased text) holding a spot, or not ASCII; None without the
-    compiled first pass (then every keyword line runs the key rules)."""
+def spot_lines(folded: str) -> dict[int, frozenset[str]] | None:
+    """The lines of ``folded`` (lower-cased text) holding a spot (by start offset): the marks their spots vouch for
+    (all for a line not in ASCII); None without the compiled first pass (then every marked line runs its rules)."""
     compiled = firstpass.matcher("key-spots", _spots_matcher)
     if compiled is None:
         return None
-    found: set[int] = set()
-    line_end = -1
-    for _, end in compiled.scan(firstpass.one_byte_per_character(folded)):
+    found: dict[int, set[str]] = {}
+    line_end, start = -1, 0
+    for pattern, end in compiled.scan(firstpass.one_byte_per_character(folded)):
         if end > line_end:  # hits come by end offset; a spot never crosses a newline
-            found.add(folded.rfind("\n", 0, end) + 1)
-            line_end = folded.find("\n", end)
-            line_end = len(folded) if line_end < 0 else line_end
+            start = folded.rfind("\n", 0, end) + 1
+            line_end = folded.find("\n", end) % (len(folded) + 1)
+        found.setdefault(start, set()).update(_VOUCHED[pattern])
+    spots = {start: frozenset(marks) for start, marks in found.items()}
     if not folded.isascii():  # ("?" stands for such a character in the scan: those lines keep their marks)
-        found.update(folded.rfind("\n", 0, m.start()) + 1 for m in _NOT_ASCII.finditer(folded))
-    return found
+        spots.update((folded.rfind("\n", 0, m.start()) + 1, _ALL) for m in _NOT_ASCII.finditer(folded))
+    return spots
 
 
 def unmark_spotless(marks: dict[int, set[str]], folded: str, keyed: bool) -> dict[int, set[str]]:
-    """``marks`` (``hit_lines``' marks of ``folded``), where keyword lines without a spot lose ``KEY_MARK``: a
-    line marked for nothing else is dropped, another gets ``KEY_LATE`` (the key rules only if its other rules
-    changed it)."""
-    spots = spot_lines(folded) if keyed else None
+    """``marks`` (``hit_lines``' marks of ``folded``) less what no spot vouches for: a keyword line without a key
+    spot gets ``KEY_LATE`` instead of ``KEY_MARK`` (the key rules run only if its other rules changed it), and a
+    line left with only marks whose spots are missing is dropped (none of its rules can change it, so none runs)."""
+    spots = spot_lines(folded)
     if spots is None:
         return marks
-    for start in [s for s, why in marks.items() if KEY_MARK in why and s not in spots]:
-        why = marks[start]
-        if len(why) == 1:
-            del marks[start]
-        else:
+    nothing: frozenset[str] = frozenset()
+    for start in list(marks):
+        why, vouched = marks[start], spots.get(start, nothing)
+        if KEY_MARK in why and KEY_MARK not in vouched:
             why.discard(KEY_MARK)
             why.add(KEY_LATE)
+        if why <= _SPOTTED and not why & vouched:
+            del marks[start]
     return marks
