@@ -51,8 +51,8 @@ def _key(inner: str, other: str) -> str:
     alternatives = []
     for word in KEY_WORDS:
         spelt = other.join(re.escape(c) for c in word)
-        if word in NEVER_ALONE:  # another letter or digit of the key, before or after it
-            alternatives += [f"[a-z0-9]{inner}*{spelt}", f"{spelt}{inner}*[a-z0-9]"]
+        if word in NEVER_ALONE:  # another letter or digit of the key, before or after it (the nearest one)
+            alternatives += [f"[a-z0-9]{other}{spelt}", f"{spelt}{other}[a-z0-9]"]
         else:
             alternatives.append(spelt)
     return f"(?:{'|'.join(alternatives)}){inner}*"
@@ -97,8 +97,9 @@ def spot_lines(folded: str) -> dict[int, frozenset[str]] | None:
         return None
     found: dict[int, set[str]] = {}
     line_end, start = -1, 0
-    for pattern, end in compiled.scan(firstpass.one_byte_per_character(folded)):
-        if end > line_end:  # hits come by end offset; a spot never crosses a newline
+    hits = compiled.scan(firstpass.one_byte_per_character(folded))
+    for end, pattern in sorted((end, pattern) for pattern, end in hits):
+        if end > line_end:  # (by end offset) a spot never crosses a newline
             start = folded.rfind("\n", 0, end) + 1
             line_end = folded.find("\n", end) % (len(folded) + 1)
         found.setdefault(start, set()).update(_VOUCHED[pattern])
