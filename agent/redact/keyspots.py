@@ -34,8 +34,8 @@ from __future__ import annotations
 import re
 
 from medic.agent import firstpass
-from medic.agent.redact.keys import KEYWORDS
-from medic.agent.redact.linemarks import KEY_LATE, KEY_MARK
+from medic.agent.redact.keys import KEYWORD, KEYWORDS
+from medic.agent.redact.linemarks import KEY_LATE, KEY_MARK, MARKS_OF, MarkList, compiled_marks, hit_lines, long_marks
 
 KEY_WORDS = (*KEYWORDS, "pat")
 NEVER_ALONE = ("key", "hash", "pat", "sess", "conn", "cred")
@@ -124,4 +124,47 @@ def unmark_spotless(marks: dict[int, set[str]], folded: str, keyed: bool) -> dic
             why.add(KEY_LATE)
         if why <= _SPOTTED and not why & vouched:
             del marks[start]
+    return marks
+
+
+# hit_lines and unmark_spotless at once for ASCII text (the compiled pass): hit_lines' literals less the keywords
+# and the spotted hints (most hits in logs), and the spots; then a keyword or a spotted hint is looked for on the
+# few lines that need it: a spot's line, a line kept for another mark (it keeps every mark, as unmark_spotless does)
+_SPOTTED_HINTS = tuple(sorted(m for m in _SPOTTED if m != KEY_LATE))
+_LITERALS: MarkList = [(w, len(w), tuple(m for m in marks if m != KEY_MARK)) for w, marks in sorted(MARKS_OF.items())
+                       if w not in _SPOTTED_HINTS and any(m != KEY_MARK for m in marks)]
+
+
+def _marks_matcher() -> firstpass.Matcher:
+    return firstpass.Matcher([*(re.escape(w) for w, _, _ in _LITERALS), *SPOTS, *(p for _, p in HINT_SPOTS)],
+                             multiline=True)
+
+
+def line_marks(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
+    """The lines of ``text`` (``folded``: its lower case, as long) its line rules must run on, and their marks:
+    ``unmark_spotless(hit_lines(...))``, in one compiled scan when there is one and the text is ASCII."""
+    compiled = firstpass.matcher("line-marks-spots", _marks_matcher) if folded.isascii() else None
+    if compiled is None:
+        return unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
+    hits = compiled.scan(folded.encode("ascii"))
+    count = len(_LITERALS)
+    marks: dict[int, set[str]] = {}
+    compiled_marks([hit for hit in hits if hit[0] < count], _LITERALS, folded, keyed, marks)
+    long_marks(text, marks)
+    spots: dict[int, set[str]] = {}
+    for pattern, end in hits:
+        if pattern >= count:
+            spots.setdefault(folded.rfind("\n", 0, end) + 1, set()).update(_VOUCHED[pattern - count])
+    for start, vouched in spots.items():
+        line = folded[start:folded.find("\n", start) % (len(folded) + 1)]
+        found = {h for h in _SPOTTED_HINTS if h in vouched and h in line}
+        if keyed and KEY_MARK in vouched and KEYWORD.search(line):
+            found.add(KEY_MARK)
+        if found:
+            marks.setdefault(start, set()).update(found)
+    for start, why in marks.items():
+        line = folded[start:folded.find("\n", start) % (len(folded) + 1)]
+        why.update(h for h in _SPOTTED_HINTS if h in line)
+        if keyed and KEY_MARK not in why and KEYWORD.search(line):
+            why.add(KEY_LATE)
     return marks

@@ -94,13 +94,19 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     if compiled is None:
         _found_marks(text, folded, keyed, mark, marks)
     else:
-        _compiled_marks(compiled, folded, keyed, marks)
+        compiled_marks(compiled.scan(firstpass.one_byte_per_character(folded)), _MARK_LISTS, folded, keyed, marks)
+    long_marks(text, marks)
+    return marks
+
+
+def long_marks(text: str, marks: dict[int, set[str]]) -> None:
+    """``LONG_MARK`` on the lines of ``text`` holding a 40-character run of an AWS key's or a MySQL hash's shape."""
     after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
     for start, _ in _RUN_ALPHABET.runs(text, 40):
         if start >= after and ((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
                                or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
-            after = mark(start, LONG_MARK)
-    return marks
+            marks.setdefault(text.rfind("\n", 0, start) + 1, set()).add(LONG_MARK)
+            after = text.find("\n", start) % (len(text) + 1)
 
 
 def _found_marks(text: str, folded: str, keyed: bool, mark: Callable[[int, str], int],
@@ -150,19 +156,23 @@ for _head in ("1", "2", "5", "6", "7", "apr1", "argon2", "gy", "md5", "sha1", "y
     _MARKS_OF.setdefault("$" + _head, []).append("$")
 for _head in ("sha", "ssha", "md5", "smd5", "crypt", "pbkdf2"):
     _MARKS_OF.setdefault("{" + _head, []).append("{")
+MARKS_OF = _MARKS_OF
 _MARK_WORDS = sorted(_MARKS_OF)
-_MARK_LISTS = [(word, len(word), tuple(_MARKS_OF[word])) for word in _MARK_WORDS]
+MarkList = list[tuple[str, int, tuple[str, ...]]]
+_MARK_LISTS: MarkList = [(word, len(word), tuple(_MARKS_OF[word])) for word in _MARK_WORDS]
 
 
 def _marks_matcher() -> firstpass.Matcher:
     return firstpass.Matcher([firstpass.literal(w) for w in _MARK_WORDS])
 
 
-def _compiled_marks(compiled: firstpass.Matcher, folded: str, keyed: bool, marks: dict[int, set[str]]) -> None:
+def compiled_marks(hits: list[tuple[int, int]], lists: MarkList, folded: str, keyed: bool,
+                   marks: dict[int, set[str]]) -> None:
+    """The marks of the compiled pass's ``hits`` (pattern, end; by end offset) of the literals in ``lists``."""
     line_end = -1
     why: set[str] = set()
-    for pattern, end in compiled.scan(firstpass.one_byte_per_character(folded)):
-        word, size, marked = _MARK_LISTS[pattern]
+    for pattern, end in hits:
+        word, size, marked = lists[pattern]
         if word == "pat" and "a" <= folded[end:end + 1] <= "z":
             continue
         if word[0] == "$" and not _GROUPED[0][1].match(folded, end - size):

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from medic.agent.redact import syntax as sx
 from medic.agent.redact import tokens
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
-from medic.agent.redact.keyspots import unmark_spotless
+from medic.agent.redact.keyspots import line_marks
 from medic.agent.redact.linemarks import (
     BLOCK_SCALAR,
     KEY_LATE,
@@ -28,7 +28,6 @@ from medic.agent.redact.linemarks import (
     MULTI_LINE_KEYED,
     MULTI_LINE_RULES,
     TRIGGER,
-    hit_lines,
     inline_key_possible,
     last_run,
     may_name_secret,
@@ -97,7 +96,7 @@ class TextScrubber:
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
         else:
-            marks = dict(unmark_spotless(hit_lines(text, folded, keyed), folded, keyed))
+            marks = dict(line_marks(text, folded, keyed))
         out: list[str] = []
         pos = 0
         for start in sorted(marks):

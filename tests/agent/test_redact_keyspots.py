@@ -118,3 +118,20 @@ def test_the_compiled_scan_finds_the_same_lines(monkeypatch: pytest.MonkeyPatch)
 ])
 def test_scrubbed_the_same_with_and_without_the_gate(text: str, out: str) -> None:
     assert Scrubber().scrub_text(text + "\n", "x.log") == out + "\n"
+
+
+@pytest.mark.skipif(not firstpass.available(), reason="hyperscan is not installed here")
+def test_line_marks_in_one_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """line_marks' one compiled scan gives what hit_lines then unmark_spotless give, line by line and mark by mark."""
+    from medic.agent.redact.linemarks import hit_lines
+
+    monkeypatch.setenv("MEDIC_REDACT_ENGINE", "compiled")
+    rnd = random.Random(3)
+    lines = _lines(6000, 13)
+    lines += ["x Bearer abcdefghijklmnop12 y z", "curl -u a:b session ok now", "sshpass -p x token y z"] * 20
+    texts = ["\n".join(rnd.sample(lines, 40)) for _ in range(300)] + ["", "\n", "password=x", "pässword=x\nkey=1"]
+    for text in texts:
+        for keyed in (True, False):
+            folded = text.lower()
+            expected = ks.unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
+            assert ks.line_marks(text, folded, keyed) == expected, text
