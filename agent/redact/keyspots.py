@@ -35,7 +35,17 @@ import re
 
 from medic.agent import firstpass
 from medic.agent.redact.keys import KEYWORD, KEYWORDS
-from medic.agent.redact.linemarks import KEY_LATE, KEY_MARK, MARKS_OF, MarkList, compiled_marks, hit_lines, long_marks
+from medic.agent.redact.linemarks import (
+    KEY_LATE,
+    KEY_MARK,
+    LONG_MARK,
+    LONG_RUN,
+    MARKS_OF,
+    MarkList,
+    compiled_marks,
+    hit_lines,
+    mixed_case,
+)
 
 KEY_WORDS = (*KEYWORDS, "pat")
 NEVER_ALONE = ("key", "hash", "pat", "sess", "conn", "cred")
@@ -135,8 +145,16 @@ _LITERALS: MarkList = [(w, len(w), tuple(m for m in marks if m != KEY_MARK)) for
                        if w not in _SPOTTED_HINTS and any(m != KEY_MARK for m in marks)]
 
 
+# long_marks' runs: exactly 40 characters of [a-z0-9/+] (LONG_RUN's first alternative, lower-cased: its look-behind
+# and look-ahead as a character or the line's edge; its run ends after the character or at the line's end), and "*"
+# then 40 hex digits; each checked in the text as long_marks checks it
+_LONG = (r"(?:^|[^a-z0-9_/+=.~-])[a-z0-9/+]{40}[^a-z0-9_/+=~-]", r"(?:^|[^a-z0-9_/+=.~-])[a-z0-9/+]{40}$",
+         r"\*[0-9a-f]{40}")
+_LONG_BACK = (41, 40, 40)  # where each one's 40 characters start, back from its end
+
+
 def _marks_matcher() -> firstpass.Matcher:
-    return firstpass.Matcher([*(re.escape(w) for w, _, _ in _LITERALS), *SPOTS, *(p for _, p in HINT_SPOTS)],
+    return firstpass.Matcher([*(re.escape(w) for w, _, _ in _LITERALS), *SPOTS, *(p for _, p in HINT_SPOTS), *_LONG],
                              multiline=True)
 
 
@@ -150,11 +168,15 @@ def line_marks(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     count = len(_LITERALS)
     marks: dict[int, set[str]] = {}
     compiled_marks([hit for hit in hits if hit[0] < count], _LITERALS, folded, keyed, marks)
-    long_marks(text, marks)
     spots: dict[int, set[str]] = {}
     for pattern, end in hits:
-        if pattern >= count:
+        if count <= pattern < count + len(_VOUCHED):
             spots.setdefault(folded.rfind("\n", 0, end) + 1, set()).update(_VOUCHED[pattern - count])
+        elif pattern >= count + len(_VOUCHED):
+            start = end - _LONG_BACK[pattern - count - len(_VOUCHED)]
+            if (LONG_RUN.match(text, start) and mixed_case(text[start:start + 40])) or (
+                    start and LONG_RUN.match(text, start - 1)):
+                marks.setdefault(folded.rfind("\n", 0, start) + 1, set()).add(LONG_MARK)
     for start, vouched in spots.items():
         line = folded[start:folded.find("\n", start) % (len(folded) + 1)]
         found = {h for h in _SPOTTED_HINTS if h in vouched and h in line}

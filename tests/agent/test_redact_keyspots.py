@@ -128,7 +128,11 @@ def test_line_marks_in_one_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("MEDIC_REDACT_ENGINE", "compiled")
     rnd = random.Random(3)
     lines = _lines(6000, 13)
-    lines += ["x Bearer abcdefghijklmnop12 y z", "curl -u a:b session ok now", "sshpass -p x token y z"] * 20
+    hashes = ["*" + "0123456789ABCDEF" * 2 + "01234567" + tail for tail in ("", "8", " x", "_")]
+    runs = [pad + "wJalrXUtnFEMIK7MDENGbPxRfiCY0a9b8c7d6e5f" + tail for pad in ("", "x ", "_", "=") for tail in
+            ("", " y", "-", "0")]
+    lines += ["x Bearer abcdefghijklmnop12 y z", "curl -u a:b session ok now", "sshpass -p x token y z", *hashes,
+              *runs] * 10
     texts = ["\n".join(rnd.sample(lines, 40)) for _ in range(300)] + ["", "\n", "password=x", "pässword=x\nkey=1"]
     for text in texts:
         for keyed in (True, False):
