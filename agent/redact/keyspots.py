@@ -32,6 +32,7 @@ as a quoted key): such a line still runs the key rules when that happened (``KEY
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from medic.agent import firstpass
 from medic.agent.redact.keys import KEYWORD, KEYWORDS
@@ -41,6 +42,8 @@ from medic.agent.redact.linemarks import (
     LONG_MARK,
     LONG_RUN,
     MARKS_OF,
+    MULTI_LINE_KEYED,
+    MULTI_LINE_RULES,
     MarkList,
     compiled_marks,
     hit_lines,
@@ -153,18 +156,41 @@ _LONG = (r"(?:^|[^a-z0-9_/+=.~-])[a-z0-9/+]{40}[^a-z0-9_/+=~-]", r"(?:^|[^a-z0-9
 _LONG_BACK = (41, 40, 40)  # where each one's 40 characters start, back from its end
 
 
+# and in the same scan what text.py's whole-text steps look for before the line rules: the multi-line rules' and forms'
+# hints, and BLOCK_SCALAR (no letter in it: the same matches in the lower case of an ASCII text)
+_WHOLE = tuple(sorted({h for rule in MULTI_LINE_RULES for h in rule.hints} | {h for _, h in MULTI_LINE_KEYED}))
+_BLOCK = f":[ \\t]*(?:![^{_BLANK}\\n]+[ \\t]+)?[|>]"
+_FIRST_WHOLE = len(_LITERALS) + len(_VOUCHED) + len(_LONG)
+
+
+class Prescan(NamedTuple):
+    hits: list[tuple[int, int]]  # the compiled scan's, of the text's lower case
+    words: frozenset[str]  # the words of _WHOLE in it
+    block: bool  # whether BLOCK_SCALAR matches
+
+
 def _marks_matcher() -> firstpass.Matcher:
-    return firstpass.Matcher([*(re.escape(w) for w, _, _ in _LITERALS), *SPOTS, *(p for _, p in HINT_SPOTS), *_LONG],
-                             multiline=True)
+    return firstpass.Matcher([*(re.escape(w) for w, _, _ in _LITERALS), *SPOTS, *(p for _, p in HINT_SPOTS), *_LONG,
+                              *map(re.escape, _WHOLE), _BLOCK], multiline=True)
 
 
-def line_marks(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
-    """The lines of ``text`` (``folded``: its lower case, as long) its line rules must run on, and their marks:
-    ``unmark_spotless(hit_lines(...))``, in one compiled scan when there is one and the text is ASCII."""
+def prescan(folded: str) -> Prescan | None:
+    """The compiled scan of ``folded`` (a text's lower case), if there is one and the text is ASCII."""
     compiled = firstpass.matcher("line-marks-spots", _marks_matcher) if folded.isascii() else None
     if compiled is None:
-        return unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
+        return None
     hits = compiled.scan(folded.encode("ascii"))
+    found = {pattern - _FIRST_WHOLE for pattern, _ in hits if pattern >= _FIRST_WHOLE}
+    return Prescan(hits, frozenset(_WHOLE[i] for i in found if i < len(_WHOLE)), len(_WHOLE) in found)
+
+
+def line_marks(text: str, folded: str, keyed: bool, scanned: Prescan | None = None) -> dict[int, set[str]]:
+    """The lines of ``text`` (``folded``: its lower case, as long) its line rules must run on, and their marks:
+    ``unmark_spotless(hit_lines(...))``, from one compiled scan (``scanned``, if done) when the text is ASCII."""
+    scanned = scanned or prescan(folded)
+    if scanned is None:
+        return unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
+    hits = scanned.hits
     count = len(_LITERALS)
     marks: dict[int, set[str]] = {}
     compiled_marks([hit for hit in hits if hit[0] < count], _LITERALS, folded, keyed, marks)
@@ -172,7 +198,7 @@ def line_marks(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     for pattern, end in hits:
         if count <= pattern < count + len(_VOUCHED):
             spots.setdefault(folded.rfind("\n", 0, end) + 1, set()).update(_VOUCHED[pattern - count])
-        elif pattern >= count + len(_VOUCHED):
+        elif count + len(_VOUCHED) <= pattern < _FIRST_WHOLE:
             start = end - _LONG_BACK[pattern - count - len(_VOUCHED)]
             if (LONG_RUN.match(text, start) and mixed_case(text[start:start + 40])) or (
                     start and LONG_RUN.match(text, start - 1)):

@@ -139,3 +139,24 @@ def test_line_marks_in_one_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) ->
             folded = text.lower()
             expected = ks.unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
             assert ks.line_marks(text, folded, keyed) == expected, text
+
+
+@pytest.mark.skipif(not firstpass.available(), reason="hyperscan is not installed here")
+def test_the_whole_text_hints_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """prescan's words and block flag: what text.py's whole-text steps find with ``in`` and BLOCK_SCALAR."""
+    from medic.agent.redact.linemarks import BLOCK_SCALAR
+
+    monkeypatch.setenv("MEDIC_REDACT_ENGINE", "compiled")
+    rnd = random.Random(5)
+    pieces = [*_lines(500, 17), "a: |", "b: >-", "c:  !!binary |", "d:\t!t\t>", "e: !t|", "f: x|", "value:", "Value:",
+              "\"value\"", "PRIVATE KEY", "private-lines", "private  key", ":\n|", "\x0c|", "password: |+2"]
+    for _ in range(2000):
+        text = "".join(rnd.choice(pieces) + rnd.choice(["\n", " ", "", ":"]) for _ in range(rnd.randint(1, 6)))
+        folded = text.lower()
+        scanned = ks.prescan(folded)
+        if not folded.isascii():
+            assert scanned is None
+            continue
+        assert scanned is not None
+        assert scanned.words == {w for w in ks._WHOLE if w in folded}, text
+        assert scanned.block == bool(BLOCK_SCALAR.search(text)), text
