@@ -77,7 +77,7 @@ def test_scrub_and_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_compiled_pass_is_used_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
     monkeypatch.setattr(firstpass, "_BUILT", {})
-    Scrubber().scrub_text("password=hunter2x\n")
+    Scrubber().scrub_text("password=hunter2x\n" * 40)  # (a text of more than 512 characters: every pass built)
     scan_text("token=Xq9vT3mZp2LrW8sK\n")
     assert firstpass.enabled() and sorted(firstpass._BUILT) == ["leak-anchors", "line-marks-spots",
                                                                   "vendor-words"]
@@ -101,7 +101,7 @@ def test_a_compile_that_fails_falls_back_to_python(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(firstpass, "_BUILT", {})
     monkeypatch.setattr(firstpass, "_FAILED", [])
     monkeypatch.setattr(firstpass.Matcher, "__init__", unsupported)
-    assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
+    assert Scrubber().scrub_text("password=hunter2x\n" * 40) == "password=[REDACTED:password#1]\n" * 40
     assert not firstpass.enabled() and firstpass._FAILED == ["vendor-words: this CPU lacks SSSE3"]  # (built first)
     assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
 
@@ -117,7 +117,8 @@ def _token_texts() -> list[str]:
              "aA1_", "acme1234567_", ""]
     pieces = [h + rnd.choice(bodies)[:rnd.randint(0, 120)] for h in heads for _ in range(3)]
     pieces += [" ", "\n", "=", "/", "-", "_", ".", "ä", "~"]
-    return ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 12))) for _ in range(3000)]
+    alone = ["filler " * 80 + h + b[:n] + " end" for h in heads for b in bodies for n in (24, 40, 120)]  # compiled
+    return alone + ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 40))) for _ in range(3000)]
 
 
 @needs_hyperscan
