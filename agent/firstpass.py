@@ -76,11 +76,23 @@ _FAILED: list[str] = []  # why a compile failed (a CPU Hyperscan does not suppor
 _LOCK = threading.Lock()
 
 
-def matcher(name: str, build: _Build) -> Matcher | None:
-    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run)."""
+# A matcher whose build takes tenths of a second (the scrubber's key spots and token words: large expressions) is
+# built only after its caller has offered it this many characters: a small collection does not pay for the build
+# (without it the output is the same, the pass only slower), a large one pays once
+HEAVY_AFTER = 4_000_000
+_OFFERED: dict[str, int] = {}
+
+
+def matcher(name: str, build: _Build, heavy: int = -1) -> Matcher | None:
+    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run); a heavy
+    one gives the length of the text it is wanted for (``heavy``), and is None until HEAVY_AFTER is reached."""
     if not enabled():
         return None
     found = _BUILT.get(name)
+    if found is None and heavy >= 0:
+        _OFFERED[name] = offered = _OFFERED.get(name, 0) + heavy
+        if offered < HEAVY_AFTER:
+            return None
     if found is None:
         with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
             try:

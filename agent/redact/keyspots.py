@@ -105,7 +105,7 @@ def _spots_matcher() -> firstpass.Matcher:
 def spot_lines(folded: str) -> dict[int, frozenset[str]] | None:
     """The lines of ``folded`` (lower-cased text) holding a spot (by start offset): the marks their spots vouch for
     (all for a line not in ASCII); None without the compiled first pass (then every marked line runs its rules)."""
-    compiled = firstpass.matcher("key-spots", _spots_matcher)
+    compiled = firstpass.matcher("key-spots", _spots_matcher, heavy=len(folded))
     if compiled is None:
         return None
     found: dict[int, set[str]] = {}
@@ -176,7 +176,7 @@ def _marks_matcher() -> firstpass.Matcher:
 
 def prescan(folded: str) -> Prescan | None:
     """The compiled scan of ``folded`` (a text's lower case), if there is one and the text is ASCII."""
-    compiled = firstpass.matcher("line-marks-spots", _marks_matcher) if folded.isascii() else None
+    compiled = firstpass.matcher("line-marks-spots", _marks_matcher, heavy=len(folded)) if folded.isascii() else None
     if compiled is None:
         return None
     hits = compiled.scan(folded.encode("ascii"))
@@ -184,10 +184,12 @@ def prescan(folded: str) -> Prescan | None:
     return Prescan(hits, frozenset(_WHOLE[i] for i in found if i < len(_WHOLE)), len(_WHOLE) in found)
 
 
-def line_marks(text: str, folded: str, keyed: bool, scanned: Prescan | None = None) -> dict[int, set[str]]:
+def line_marks(text: str, folded: str, keyed: bool, scanned: Prescan | bool | None = False) -> dict[int, set[str]]:
     """The lines of ``text`` (``folded``: its lower case, as long) its line rules must run on, and their marks:
-    ``unmark_spotless(hit_lines(...))``, from one compiled scan (``scanned``, if done) when the text is ASCII."""
-    scanned = scanned or prescan(folded)
+    ``unmark_spotless(hit_lines(...))``, from one compiled scan when the text is ASCII (``scanned``: prescan's
+    answer if the caller has it, None included; False: ask it here)."""
+    if isinstance(scanned, bool):
+        scanned = prescan(folded)
     if scanned is None:
         return unmark_spotless(hit_lines(text, folded, keyed), folded, keyed)
     hits = scanned.hits

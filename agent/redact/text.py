@@ -87,8 +87,10 @@ class TextScrubber:
             return self._by_line(text, keyed, original, scanned)
         return self._by_line(text, keyed)
 
-    def _by_line(self, text: str, keyed: bool, folded: str | None = None, scanned: Prescan | None = None) -> str:
-        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
+    def _by_line(self, text: str, keyed: bool, folded: str | None = None,
+                 scanned: Prescan | bool | None = False) -> str:
+        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs (``folded``: the
+        text's lower case, and ``scanned`` prescan's answer for it, if the caller has them)."""
         folded = text.lower() if folded is None else folded
         marks: dict[int, set[str] | None]
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line

@@ -242,7 +242,8 @@ def _words_matcher() -> firstpass.Matcher:
 def _words(text: str) -> Iterator[tuple[int, int]]:
     """The spans of an ASCII text's token-like words worth a look: the compiled pass's, or all of them (in a short
     text, a few words: fewer steps than a scan's call)."""
-    compiled = firstpass.matcher("vendor-words", _words_matcher) if "" not in _FRAGMENTS and len(text) > 512 else None
+    compiled = (firstpass.matcher("vendor-words", _words_matcher, heavy=len(text))
+                if "" not in _FRAGMENTS and len(text) > 512 else None)
     if compiled is None:  # (an unprefixed format without a fragment: every word is worth a look)
         return _TOKEN_ALPHABET.runs(text, 16)
     hits = compiled.scan(firstpass.one_byte_per_character(text))

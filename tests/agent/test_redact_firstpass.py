@@ -128,3 +128,18 @@ def test_vendor_tokens_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     for text in _token_texts() + _texts():
         reference, compiled = _both(monkeypatch, lambda t: list(tokens.find(t)), text)
         assert compiled == reference, text
+
+
+@needs_hyperscan
+def test_heavy_matchers_are_built_once_the_texts_pay_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key spots and token words (tenths of a second to build) wait for HEAVY_AFTER characters; the output is
+    the same before and after."""
+    monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    monkeypatch.setattr(firstpass, "_OFFERED", {})
+    monkeypatch.setattr(firstpass, "HEAVY_AFTER", 1000)
+    text = "cache miss for key=user:1 session ok\npassword=hunter2x\n" * 12  # 648 characters
+    first = Scrubber().scrub_text(text)
+    assert sorted(firstpass._BUILT) == ["line-marks"]  # (the light one: hit_lines' literals)
+    assert Scrubber().scrub_text(text) == first == text.replace("hunter2x", "[REDACTED:password#1]")
+    assert sorted(firstpass._BUILT) == ["line-marks", "line-marks-spots", "vendor-words"]
