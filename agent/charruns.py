@@ -18,6 +18,18 @@ class Alphabet:
     def __init__(self, chars: str) -> None:
         self._table = bytes(0x61 if chr(b) in chars else 0x20 for b in range(256))
 
+    def runs_at(self, text: str, offsets: Iterator[int], minimum: int) -> Iterator[tuple[int, int]]:
+        """(start, end) of each maximal run of at least ``minimum`` characters holding one of ``offsets`` (in
+        increasing order, each on a character of the alphabet), once each, in order."""
+        shape = text.encode("ascii", "replace").translate(self._table)
+        after = -1
+        for offset in offsets:
+            if offset >= after:
+                start, after = shape.rfind(b" ", 0, offset) + 1, shape.find(b" ", offset)
+                after = len(shape) if after < 0 else after
+                if after - start >= minimum:
+                    yield start, after
+
     def runs(self, text: str, minimum: int) -> Iterator[tuple[int, int]]:
         """(start, end) of every maximal run of at least ``minimum`` characters of the alphabet, in order."""
         # "replace" turns each character outside ASCII into one "?": offsets stay those of the text

@@ -38,13 +38,14 @@ def available() -> bool:
 class Matcher:
     """A set of patterns compiled once; ``scan`` gives (id, end) of every match, in the order Hyperscan finds them."""
 
-    def __init__(self, patterns: Sequence[str], caseless: bool = False) -> None:
+    def __init__(self, patterns: Sequence[str], caseless: bool = False, multiline: bool = False) -> None:
         """``patterns``: regular expressions without look-arounds (ids: their indexes), matched without ASCII case
-        if ``caseless``. Only ends are reported (a start offset costs Hyperscan more): a caller wanting starts
-        gives fixed-length patterns."""
+        if ``caseless``, ``^`` and ``$`` at each line's start and end if ``multiline``. Only ends are reported (a
+        start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
         assert available()
         self._db = _hs.Database()
-        flags = [_hs.HS_FLAG_CASELESS if caseless else 0] * len(patterns)
+        flag = (_hs.HS_FLAG_CASELESS if caseless else 0) | (_hs.HS_FLAG_MULTILINE if multiline else 0)
+        flags = [flag] * len(patterns)
         self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
                          elements=len(patterns), flags=flags)
         self._local = threading.local()
@@ -75,11 +76,23 @@ _FAILED: list[str] = []  # why a compile failed (a CPU Hyperscan does not suppor
 _LOCK = threading.Lock()
 
 
-def matcher(name: str, build: _Build) -> Matcher | None:
-    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run)."""
+# A matcher whose build takes tenths of a second (the scrubber's key spots and token words: large expressions) is
+# built only after its caller has offered it this many characters: a small collection does not pay for the build
+# (without it the output is the same, the pass only slower), a large one pays once
+HEAVY_AFTER = 4_000_000
+_OFFERED: dict[str, int] = {}
+
+
+def matcher(name: str, build: _Build, heavy: int = -1) -> Matcher | None:
+    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run); a heavy
+    one gives the length of the text it is wanted for (``heavy``), and is None until HEAVY_AFTER is reached."""
     if not enabled():
         return None
     found = _BUILT.get(name)
+    if found is None and heavy >= 0:
+        _OFFERED[name] = offered = _OFFERED.get(name, 0) + heavy
+        if offered < HEAVY_AFTER:
+            return None
     if found is None:
         with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
             try:

@@ -13,8 +13,9 @@ from collections.abc import Iterator
 from medic.agent import leakkeys
 from medic.agent.charruns import Alphabet
 from medic.agent.leakfind import Finding, b64decode
-from medic.agent.leaktokens import infix_token, vendor_token
+from medic.agent.leaktokens import INFIXES, PREFIXES, infix_token, vendor_token
 
+_INFIX = re.compile("|".join(re.escape(needle) for needle, _, _ in INFIXES))
 _HEX_DIGITS = "0123456789abcdef"
 _HEX_OR_DASH = _HEX_DIGITS + "-"
 # token runs: what [A-Za-z0-9_.+/~-]{20,}={0,2} finds, the maximal runs of 20+ of that alphabet, each with up
@@ -43,19 +44,21 @@ def runs(text: str) -> Iterator[Finding]:
     for start, end in _RUN_ALPHABET.runs(text, 20):
         if start and text[start - 1].isalnum():
             continue
-        end += 2 if text.startswith("==", end) else 1 if text.startswith("=", end) else 0
+        if text[end:end + 1] == "=":
+            end += 2 if text.startswith("==", end) else 1
         run = text[start:end]
         if not run.strip(_HEX_OR_DASH):
             # lower-case hex and dashes (digests, UUIDs, trace ids): no vendor format starts or holds one (the prefixes
             # of that alphabet, dckr_, dapi, access, need a letter after hex; no infix is hex), and one case or digits
             # only is never _standalone_secret
             continue
-        rule = _vendor(text, start, run)
+        # (_vendor finds nothing in a run without a format's first two characters, an infix or a slash)
+        rule = _vendor(text, start, run) if run[:2] in PREFIXES or "/" in run or _INFIX.search(run) else None
         if rule:
             yield start, end, "token_format", rule
             continue
-        if not _standalone_secret(text, start, run):
-            continue
+        if run.islower() or run.isupper() or not _standalone_secret(text, start, run):
+            continue  # (one case: never _standalone_secret, as its own first test says)
         if public is None:
             public = [m.span() for m in _PUBLIC_BLOCK.finditer(text)] if "-----BEGIN" in text else []
         if not any(a <= start < b for a, b in public):
@@ -68,13 +71,13 @@ def _vendor(text: str, start: int, run: str) -> str | None:
     rule = vendor_token(text, start, run) or infix_token(text, start, run)
     if rule or "/" not in run:
         return rule
-    offset = 0
-    for piece in run.split("/")[:-1]:  # a token after a slash: a URL path, a webhook
-        offset += len(piece) + 1
-        if len(run) - offset >= 20:
-            rule = vendor_token(text, start + offset, run[offset:])
+    slash = run.find("/")
+    while 0 <= slash < len(run) - 20:  # a token after a slash (20 characters at least): a URL path, a webhook
+        if run[slash + 1:slash + 3] in PREFIXES:  # (vendor_token tries the formats of a run's first two characters)
+            rule = vendor_token(text, start + slash + 1, run[slash + 1:])
             if rule:
                 return rule
+        slash = run.find("/", slash + 1)
     return None
 
 

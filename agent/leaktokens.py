@@ -127,6 +127,8 @@ def _index() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 
 
 _BY_PREFIX = _index()
+PREFIXES = frozenset(_BY_PREFIX)  # a run's first two characters that vendor_token tries formats for
+INFIXES = _INFIXES
 _PEM_PRIVATE_B64 = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN" (a kubeconfig's client-key-data, a k8s Secret)
 
 

@@ -29,9 +29,10 @@ _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 # marked by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest or a 40-digit SHA-1 in a log marks nothing)
 LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
-_LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
+LONG_RUN = _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
 _RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "/+")
 KEY_MARK, LONG_MARK = "\0keyword", "\0long"  # line marks besides the hints themselves
+KEY_LATE = "\0keyword-late"  # a keyword but no key spot (keyspots.py): the key rules only after another change
 # hint -> the rules (indexes) and forms it can trigger, so a marked line runs only those
 _RULES_BY_HINT: dict[str, list[int]] = {}
 _FORMS_BY_HINT: dict[str, list[int]] = {}
@@ -74,7 +75,7 @@ TRIGGER = re.compile("|".join(
     + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
 
 
-def _mixed_case(run: str) -> bool:
+def mixed_case(run: str) -> bool:
     """What the AWS rule's test (rules._aws_secret) needs first: a run in one case (a SHA-1 digest, a git commit)
     cannot pass it, and the MySQL hash (the other rule a 40-run calls for) is "*" and 40, marked apart."""
     return run.lower() != run and run.upper() != run
@@ -93,13 +94,20 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     if compiled is None:
         _found_marks(text, folded, keyed, mark, marks)
     else:
-        _compiled_marks(compiled, folded, keyed, marks)
-    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
-    for start, _ in _RUN_ALPHABET.runs(text, 40):
-        if start >= after and ((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
-                               or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
-            after = mark(start, LONG_MARK)
+        compiled_marks(compiled.scan(firstpass.one_byte_per_character(folded)), _MARK_LISTS, folded, keyed, marks)
+    long_marks(text, marks)
     return marks
+
+
+def long_marks(text: str, marks: dict[int, set[str]]) -> None:
+    """``LONG_MARK`` on the lines of ``text`` holding a 40-character run of an AWS key's or a MySQL hash's shape."""
+    after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
+    for start, end in _RUN_ALPHABET.runs(text, 40):  # (_LONG_RUN takes a run of exactly 40, or one after a "*")
+        if start >= after and (end - start == 40 or text[start - 1:start] == "*") and (
+                (_LONG_RUN.match(text, start) and mixed_case(text[start:start + 40]))
+                or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
+            marks.setdefault(text.rfind("\n", 0, start) + 1, set()).add(LONG_MARK)
+            after = text.find("\n", start) % (len(text) + 1)
 
 
 def _found_marks(text: str, folded: str, keyed: bool, mark: Callable[[int, str], int],
@@ -149,19 +157,23 @@ for _head in ("1", "2", "5", "6", "7", "apr1", "argon2", "gy", "md5", "sha1", "y
     _MARKS_OF.setdefault("$" + _head, []).append("$")
 for _head in ("sha", "ssha", "md5", "smd5", "crypt", "pbkdf2"):
     _MARKS_OF.setdefault("{" + _head, []).append("{")
+MARKS_OF = _MARKS_OF
 _MARK_WORDS = sorted(_MARKS_OF)
-_MARK_LISTS = [(word, len(word), tuple(_MARKS_OF[word])) for word in _MARK_WORDS]
+MarkList = list[tuple[str, int, tuple[str, ...]]]
+_MARK_LISTS: MarkList = [(word, len(word), tuple(_MARKS_OF[word])) for word in _MARK_WORDS]
 
 
 def _marks_matcher() -> firstpass.Matcher:
     return firstpass.Matcher([firstpass.literal(w) for w in _MARK_WORDS])
 
 
-def _compiled_marks(compiled: firstpass.Matcher, folded: str, keyed: bool, marks: dict[int, set[str]]) -> None:
+def compiled_marks(hits: list[tuple[int, int]], lists: MarkList, folded: str, keyed: bool,
+                   marks: dict[int, set[str]]) -> None:
+    """The marks of the compiled pass's ``hits`` (pattern, end; by end offset) of the literals in ``lists``."""
     line_end = -1
     why: set[str] = set()
-    for pattern, end in compiled.scan(firstpass.one_byte_per_character(folded)):
-        word, size, marked = _MARK_LISTS[pattern]
+    for pattern, end in hits:
+        word, size, marked = lists[pattern]
         if word == "pat" and "a" <= folded[end:end + 1] <= "z":
             continue
         if word[0] == "$" and not _GROUPED[0][1].match(folded, end - size):

@@ -18,15 +18,16 @@ from collections.abc import Callable
 from medic.agent.redact import syntax as sx
 from medic.agent.redact import tokens
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.keyspots import Prescan, line_marks, prescan
 from medic.agent.redact.linemarks import (
     BLOCK_SCALAR,
+    KEY_LATE,
     KEY_MARK,
     LINE_HINTS,
     LONG_MARK,
     MULTI_LINE_KEYED,
     MULTI_LINE_RULES,
     TRIGGER,
-    hit_lines,
     inline_key_possible,
     last_run,
     may_name_secret,
@@ -44,10 +45,6 @@ _WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")
 _BLANKS_QUOTE = re.compile(r"[ \t]+[\"']")  # a plain word ("password 1234" is a PIN, not prose)
 # a key that is a file name (`rt-passwd.8.gz /usr/share/man/...` in update-alternatives' log): not a key
 _FILE_NAME_KEY = re.compile(r"\.(?:gz|bz2|xz|zst|zip|txt|log|conf|cfg|ini|xml|json|ya?ml|sh|py|so)$", re.IGNORECASE)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip())
 
 
 class TextScrubber:
@@ -75,32 +72,35 @@ class TextScrubber:
     def _scrub(self, text: str, path: str) -> str:
         text = self._tokens(text)  # first: a longer vendor token must not be cut by a shorter rule
         folded = original = text.lower()
-        tokenised = text
+        tokenised, scanned = text, prescan(folded)  # (compiled: the whole-text hints found with the line marks)
         for rule in MULTI_LINE_RULES:
-            if any(h in folded for h in rule.hints):
+            if any(h in (scanned.words if scanned else folded) for h in rule.hints):
                 text = rule.pattern.sub(self._value_replacer(rule.name, rule.accept), text)
         text = self._by_path(text, path)
         keyed = file_name(path) not in _NO_KEY_RULES
-        if keyed and BLOCK_SCALAR.search(text):
+        if keyed and (scanned.block if scanned and text is tokenised else BLOCK_SCALAR.search(text)):
             text = self._yaml_blocks(text)
         for pattern, hint in MULTI_LINE_KEYED:
-            if hint in folded:
+            if hint in (scanned.words if scanned else folded):
                 text = pattern.sub(self._keyed("val"), text)
-        return self._by_line(text, keyed, original if text is tokenised else None)  # (unchanged: lower() once)
+        if text is tokenised:  # (unchanged: lower() and the compiled scan once)
+            return self._by_line(text, keyed, original, scanned)
+        return self._by_line(text, keyed)
 
-    def _by_line(self, text: str, keyed: bool, folded: str | None = None) -> str:
-        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs."""
+    def _by_line(self, text: str, keyed: bool, folded: str | None = None,
+                 scanned: Prescan | bool | None = False) -> str:
+        """Line-local rules, run only on the lines where one of their hints (or a keyword) occurs (``folded``: the
+        text's lower case, and ``scanned`` prescan's answer for it, if the caller has them)."""
         folded = text.lower() if folded is None else folded
         marks: dict[int, set[str] | None]
         if len(folded) != len(text):  # lower() changed some lengths: offsets differ, take every line
             marks = dict.fromkeys([0, *(i + 1 for i, c in enumerate(text) if c == "\n")])
         else:
-            marks = dict(hit_lines(text, folded, keyed))
+            marks = dict(line_marks(text, folded, keyed, scanned))
         out: list[str] = []
         pos = 0
         for start in sorted(marks):
-            end = text.find("\n", start)
-            end = len(text) if end < 0 else end
+            end = text.find("\n", start) % (len(text) + 1)  # (-1: the text's end)
             out += [text[pos:start], self._line_once(text[start:end], keyed, marks[start])]
             pos = end
         return "".join(out) + text[pos:] if out else text
@@ -120,7 +120,7 @@ class TextScrubber:
 
     def _line(self, line: str, keyed: bool, why: frozenset[str] | None) -> str:
         """Run on one line the rules its marks call for (every rule whose hint it holds when ``why`` is None)."""
-        low = line.lower()
+        low, tags = line.lower(), self._tags
         if why is None:
             keyword = [KEY_MARK] if KEYWORD.search(low) else []
             why = frozenset({h for h in LINE_HINTS if h in low} | {LONG_MARK, "$", "{", *keyword})
@@ -135,7 +135,7 @@ class TextScrubber:
             if form.words and line.isascii() and not any(w in folded for folded in [line.lower()] for w in form.words):
                 continue
             line = form.pattern.sub(self._fixed(form.rule), line)
-        if keyed and keyed_marked:
+        if keyed and (keyed_marked or (KEY_LATE in why and self._tags != tags)):
             line = self._keyed_line(line)
         for pattern in keyless:
             line = pattern.sub(self._fixed("password"), line)
@@ -327,7 +327,7 @@ class TextScrubber:
                 continue
             indent = len(head.group(1))
             block: list[str] = []
-            while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > indent):
+            while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
                 block.append(lines[i])
                 i += 1
             while block and not block[-1].strip():

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Iterator
 
+from medic.agent import firstpass
 from medic.agent.charruns import Alphabet
 
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
@@ -216,11 +217,43 @@ def _candidates(text: str) -> Iterator[tuple[int, int]]:
             yield start, end
 
 
+# The compiled first pass (medic.agent.firstpass) finds the words find's test below lets through, in one scan of an
+# ASCII text instead of a Python step per word: a word (a maximal run: a character outside the alphabet or the
+# line's start before it) starting with a prefix of _BY_PREFIX, a fragment anywhere in one, or _GENERIC's shape (a
+# lower-case letter, a separator among the next 11 characters, an upper-case letter after it: _random_body wants
+# one in the body). Each hit's last character is in the word, and find's own test then runs on that word as before.
+# (A prefixed format is tried only on a word starting with its literal, when it has one longer than its prefix;
+# a word is 16 characters at least.)
+_OUTSIDE, _IN = "(?:^|[^A-Za-z0-9_.~+/%-])", "[A-Za-z0-9_.~+/%-]"
+_FRAGMENTS = sorted({_INSIDE.get(name, "") for name, _ in _UNPREFIXED})
+_STARTS = sorted({_LITERALS[id(p)] if len(_LITERALS[id(p)]) > 2 else first
+                  for first, group in _BY_PREFIX.items() for _, p in group})
+
+
+def _words_matcher() -> firstpass.Matcher:
+    return firstpass.Matcher([
+        _OUTSIDE + "(?:" + "|".join(re.escape(start) + (f"{_IN}{{{16 - len(start)}}}" if len(start) < 16 else "")
+                            for start in _STARTS) + ")",
+        "|".join(re.escape(fragment) for fragment in _FRAGMENTS),
+        f"{_OUTSIDE}[a-z]{_IN}{{0,10}}[_-]{_IN}*[A-Z]",
+    ], multiline=True)
+
+
+def _words(text: str) -> Iterator[tuple[int, int]]:
+    """The spans of an ASCII text's token-like words worth a look: the compiled pass's, or all of them (in a short
+    text, a few words: fewer steps than a scan's call)."""
+    compiled = (firstpass.matcher("vendor-words", _words_matcher, heavy=len(text))
+                if "" not in _FRAGMENTS and len(text) > 512 else None)
+    if compiled is None:  # (an unprefixed format without a fragment: every word is worth a look)
+        return _TOKEN_ALPHABET.runs(text, 16)
+    hits = compiled.scan(firstpass.one_byte_per_character(text))
+    return _TOKEN_ALPHABET.runs_at(text, iter(sorted({end - 1 for _, end in hits})), 16)
+
+
 def find(text: str) -> Iterator[tuple[str, int, int]]:
     """(rule, start, end) of every vendor token in ``text``, left to right, never overlapping."""
     pos = 0
-    # _candidates inlined for ASCII text (most logs): one generator less per word
-    spans = _TOKEN_ALPHABET.runs(text, 16) if text.isascii() else _candidates(text)
+    spans = _words(text) if text.isascii() else _candidates(text)
     for start, end in spans:
         if start < pos or text[start] in "+/%":  # (CANDIDATE never starts with these: a no-op off ASCII)
             continue

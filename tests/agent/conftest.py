@@ -39,3 +39,12 @@ def redact_engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     if request.param == "compiled" and not firstpass.enabled():
         pytest.skip("hyperscan is not installed here (it is an optional accelerator)")
     return str(request.param)
+
+
+@pytest.fixture(autouse=True)
+def _heavy_passes_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled first pass builds its heavy matchers for the first text (firstpass.HEAVY_AFTER), so that the
+    tests' small texts run the compiled passes they are about."""
+    from medic.agent import firstpass
+
+    monkeypatch.setattr(firstpass, "HEAVY_AFTER", 0)

@@ -77,9 +77,10 @@ def test_scrub_and_scan_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_compiled_pass_is_used_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
     monkeypatch.setattr(firstpass, "_BUILT", {})
-    Scrubber().scrub_text("password=hunter2x\n")
+    Scrubber().scrub_text("password=hunter2x\n" * 40)  # (a text of more than 512 characters: every pass built)
     scan_text("token=Xq9vT3mZp2LrW8sK\n")
-    assert firstpass.enabled() and sorted(firstpass._BUILT) == ["leak-anchors", "line-marks"]
+    assert firstpass.enabled() and sorted(firstpass._BUILT) == ["leak-anchors", "line-marks-spots",
+                                                                  "vendor-words"]
 
 
 def test_without_hyperscan_the_python_pass_runs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,13 +94,52 @@ def test_without_hyperscan_the_python_pass_runs(monkeypatch: pytest.MonkeyPatch)
 
 @needs_hyperscan
 def test_a_compile_that_fails_falls_back_to_python(monkeypatch: pytest.MonkeyPatch) -> None:
-    def unsupported(self: firstpass.Matcher, patterns: object) -> None:
+    def unsupported(self: firstpass.Matcher, patterns: object, **options: object) -> None:
         raise firstpass._hs.error("this CPU lacks SSSE3")  # what Hyperscan says on a machine it cannot run on
 
     monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
     monkeypatch.setattr(firstpass, "_BUILT", {})
     monkeypatch.setattr(firstpass, "_FAILED", [])
     monkeypatch.setattr(firstpass.Matcher, "__init__", unsupported)
-    assert Scrubber().scrub_text("password=hunter2x\n") == "password=[REDACTED:password#1]\n"
-    assert not firstpass.enabled() and firstpass._FAILED == ["line-marks: this CPU lacks SSSE3"]
+    assert Scrubber().scrub_text("password=hunter2x\n" * 40) == "password=[REDACTED:password#1]\n" * 40
+    assert not firstpass.enabled() and firstpass._FAILED == ["vendor-words: this CPU lacks SSSE3"]  # (built first)
     assert [h.rule for h in scan_text("token=Xq9vT3mZp2LrW8sK\n")] == ["secret_assignment"]
+
+
+def _token_texts() -> list[str]:
+    """Words of every vendor format's start, fragments and the generic shape, cut and joined at random."""
+    from medic.agent.redact import tokens
+
+    rnd = random.Random(17)
+    body = "aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY3zA5bC7dE9fG1hJ3kL5mN7pQ9r" * 3
+    bodies = [body, "a1b2c3A4d5e6f7g8h9i0j1k2m3n4", "0123456789abcdef0123456789abcdef-us12", "ab1Q~" + body[:33]]
+    heads = [*tokens._STARTS, *tokens._FRAGMENTS, "acme_", "acme-live-", "x1_", "Acme_", "eyJhbGciOi.eyJzdWIi.",
+             "aA1_", "acme1234567_", ""]
+    pieces = [h + rnd.choice(bodies)[:rnd.randint(0, 120)] for h in heads for _ in range(3)]
+    pieces += [" ", "\n", "=", "/", "-", "_", ".", "ä", "~"]
+    alone = ["filler " * 80 + h + b[:n] + " end" for h in heads for b in bodies for n in (24, 40, 120)]  # compiled
+    return alone + ["".join(rnd.choice(pieces) for _ in range(rnd.randint(1, 40))) for _ in range(3000)]
+
+
+@needs_hyperscan
+def test_vendor_tokens_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from medic.agent.redact import tokens
+
+    for text in _token_texts() + _texts():
+        reference, compiled = _both(monkeypatch, lambda t: list(tokens.find(t)), text)
+        assert compiled == reference, text
+
+
+@needs_hyperscan
+def test_heavy_matchers_are_built_once_the_texts_pay_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The key spots and token words (tenths of a second to build) wait for HEAVY_AFTER characters; the output is
+    the same before and after."""
+    monkeypatch.delenv("MEDIC_REDACT_ENGINE", raising=False)
+    monkeypatch.setattr(firstpass, "_BUILT", {})
+    monkeypatch.setattr(firstpass, "_OFFERED", {})
+    monkeypatch.setattr(firstpass, "HEAVY_AFTER", 1000)
+    text = "cache miss for key=user:1 session ok\npassword=hunter2x\n" * 12  # 648 characters
+    first = Scrubber().scrub_text(text)
+    assert sorted(firstpass._BUILT) == ["line-marks"]  # (the light one: hit_lines' literals)
+    assert Scrubber().scrub_text(text) == first == text.replace("hunter2x", "[REDACTED:password#1]")
+    assert sorted(firstpass._BUILT) == ["line-marks", "line-marks-spots", "vendor-words"]
