@@ -310,11 +310,14 @@ def test_a_pure_python_probe_past_its_step_timeout_is_stopped_not_abandoned(regi
         except psutil.NoSuchProcess:
             return True
 
-    deadline = time.monotonic() + 10  # the killed attempts end: waited on, not slept for
-    while not all(gone(pid) for pid in children) and time.monotonic() < deadline:
+    def left() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name.startswith("step-disk")]
+
+    deadline = time.monotonic() + 10  # the killed attempts and their threads end: waited on, not slept for
+    while not (all(gone(pid) for pid in children) and not left()) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert all(gone(pid) for pid in children), children
-    assert not [t for t in threading.enumerate() if t.name.startswith("step-disk")]
+    assert not left()  # (a thread still spinning after 10 s would be one left behind)
 
 
 def test_a_probe_under_a_deadline_gives_the_same_data_as_in_process(registry) -> None:  # type: ignore[no-untyped-def]
