@@ -40,14 +40,13 @@ from medic.agent.redact.linemarks import (
     KEY_LATE,
     KEY_MARK,
     LONG_MARK,
-    LONG_RUN,
     MARKS_OF,
     MULTI_LINE_KEYED,
     MULTI_LINE_RULES,
     MarkList,
     compiled_marks,
     hit_lines,
-    mixed_case,
+    long_run_at,
 )
 
 KEY_WORDS = (*KEYWORDS, "pat")
@@ -148,9 +147,9 @@ _LITERALS: MarkList = [(w, len(w), tuple(m for m in marks if m != KEY_MARK)) for
                        if w not in _SPOTTED_HINTS and any(m != KEY_MARK for m in marks)]
 
 
-# long_marks' runs: exactly 40 characters of [a-z0-9/+] (LONG_RUN's first alternative, lower-cased: its look-behind
+# long_marks' runs: exactly 40 characters of [a-z0-9/+] (its long run's first alternative, lower-cased: its look-behind
 # and look-ahead as a character or the line's edge; its run ends after the character or at the line's end), and "*"
-# then 40 hex digits; each checked in the text as long_marks checks it
+# then 40 hex digits; each checked in the text by long_run_at, as long_marks checks it
 _LONG = (r"(?:^|[^a-z0-9_/+=.~-])[a-z0-9/+]{40}[^a-z0-9_/+=~-]", r"(?:^|[^a-z0-9_/+=.~-])[a-z0-9/+]{40}$",
          r"\*[0-9a-f]{40}")
 _LONG_BACK = (41, 40, 40)  # where each one's 40 characters start, back from its end
@@ -202,8 +201,7 @@ def line_marks(text: str, folded: str, keyed: bool, scanned: Prescan | bool | No
             spots.setdefault(folded.rfind("\n", 0, end) + 1, set()).update(_VOUCHED[pattern - count])
         elif count + len(_VOUCHED) <= pattern < _FIRST_WHOLE:
             start = end - _LONG_BACK[pattern - count - len(_VOUCHED)]
-            if (LONG_RUN.match(text, start) and mixed_case(text[start:start + 40])) or (
-                    start and LONG_RUN.match(text, start - 1)):
+            if long_run_at(text, start):
                 marks.setdefault(folded.rfind("\n", 0, start) + 1, set()).add(LONG_MARK)
     for start, vouched in spots.items():
         line = folded[start:folded.find("\n", start) % (len(folded) + 1)]

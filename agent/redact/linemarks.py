@@ -29,7 +29,7 @@ _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 # marked by "$", "{" and "scram-sha-"; a 64-digit SHA-256 digest or a 40-digit SHA-1 in a log marks nothing)
 LINE_HINTS = sorted({h for r in _LINE_RULES for h in r.hints if len(h) > 1} | {h for f in FORMS for h in f.hints}
                      | {h for _, hints in _LINE_KEYLESS for h in hints} | {"mysql", "mariadb"})
-LONG_RUN = _LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
+_LONG_RUN = re.compile(r"(?<![\w/+=.~-])[A-Za-z0-9/+]{40}(?![\w/+=~-])|\*[0-9A-F]{40}")
 _RUN_ALPHABET = Alphabet(string.ascii_letters + string.digits + "/+")
 KEY_MARK, LONG_MARK = "\0keyword", "\0long"  # line marks besides the hints themselves
 KEY_LATE = "\0keyword-late"  # a keyword but no key spot (keyspots.py): the key rules only after another change
@@ -75,7 +75,7 @@ TRIGGER = re.compile("|".join(
     + [KEYWORD.pattern, r"[a-z0-9/+]{40}", r"[a-z0-9][\w.~+%-]{15,}"]))  # AWS secret keys, vendor tokens
 
 
-def mixed_case(run: str) -> bool:
+def _mixed_case(run: str) -> bool:
     """What the AWS rule's test (rules._aws_secret) needs first: a run in one case (a SHA-1 digest, a git commit)
     cannot pass it, and the MySQL hash (the other rule a 40-run calls for) is "*" and 40, marked apart."""
     return run.lower() != run and run.upper() != run
@@ -99,13 +99,17 @@ def hit_lines(text: str, folded: str, keyed: bool) -> dict[int, set[str]]:
     return marks
 
 
+def long_run_at(text: str, start: int) -> bool:
+    """The 40 characters at ``start`` are an AWS secret key's shape (mixed case), or a MySQL hash's after a "*"."""
+    return bool((_LONG_RUN.match(text, start) and _mixed_case(text[start:start + 40]))
+                or (start and _LONG_RUN.match(text, start - 1)))  # (at start - 1: only "*" + 40)
+
+
 def long_marks(text: str, marks: dict[int, set[str]]) -> None:
     """``LONG_MARK`` on the lines of ``text`` holding a 40-character run of an AWS key's or a MySQL hash's shape."""
     after = 0  # each run of 40 or more, its shape checked at its start; a marked line's later runs are skipped
     for start, end in _RUN_ALPHABET.runs(text, 40):  # (_LONG_RUN takes a run of exactly 40, or one after a "*")
-        if start >= after and (end - start == 40 or text[start - 1:start] == "*") and (
-                (_LONG_RUN.match(text, start) and mixed_case(text[start:start + 40]))
-                or (start and _LONG_RUN.match(text, start - 1))):  # (at start - 1: only "*" + 40)
+        if start >= after and (end - start == 40 or text[start - 1:start] == "*") and long_run_at(text, start):
             marks.setdefault(text.rfind("\n", 0, start) + 1, set()).add(LONG_MARK)
             after = text.find("\n", start) % (len(text) + 1)
 
