@@ -92,7 +92,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         print(json.dumps({**result, "failed": failed}, indent=2))
     else:
-        _show(result, args)
+        _show(result, args, failed)
     return 1 if failed else 0
 
 
@@ -136,15 +136,14 @@ def _on_target(spec: str, inventory: str | None, params: dict[str, Any]) -> dict
     return dict(result.data)
 
 
-def _show(r: dict[str, Any], args: argparse.Namespace) -> None:
+def _show(r: dict[str, Any], args: argparse.Namespace, failed: bool) -> None:
+    from medic.probes.logsearch import per_minute, scope  # (imported already by the scan here)
+
     out = sys.stdout
-    scope = (f"the last {r['window_min']:g} min" if r["mode"] == "window"
-             else f"the last {r['lines_scanned']} lines" if r["mode"] == "lines" else f"{r['lines_scanned']} lines")
     pct = 100.0 * r["matches"] / r["lines_scanned"] if r["lines_scanned"] else 0.0
-    span = (r["last_time"] or 0) - (r["first_time"] or 0)
-    rate = f", {60.0 * r['matches'] / span:.2f} per minute" if r["first_time"] and r["last_time"] and span > 0 else ""
+    rate = "" if (per_min := per_minute(r)) is None else f", {per_min:.2f} per minute"
     times = (f" ({_when(r['first_time'])} to {_when(r['last_time'])})" if r["first_time"] and r["last_time"] else "")
-    print(f"{_shown(r['path'])}: {r['matches']} matching line(s) in {scope} ({pct:.2f} %){rate}{times}", file=out)
+    print(f"{_shown(r['path'])}: {r['matches']} matching line(s) in {scope(r)} ({pct:.2f} %){rate}{times}", file=out)
     case = "" if args.case_sensitive else ", case-insensitive"
     print(f"pattern: {_shown(r['pattern'])}{case}", file=out)
     if r["top"]:
@@ -160,7 +159,7 @@ def _show(r: dict[str, Any], args: argparse.Namespace) -> None:
         print("last matching lines:", file=out)
         for line in r["samples"][-3:]:
             print(f"  {_shown(line[:200])}", file=out)
-    if args.fail_count is not None and r["matches"] >= args.fail_count:
+    if failed:
         print(f"medic: {r['matches']} matching lines reach --fail-count {args.fail_count}", file=sys.stderr)
 
 

@@ -32,7 +32,7 @@ from medic.probes.logengines import (
 )
 
 DEFAULT_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
-__all__ = ["DEFAULT_PATTERN", "SMALL", "grep_dialect", "scan_log"]
+__all__ = ["DEFAULT_PATTERN", "SMALL", "grep_dialect", "per_minute", "scan_log", "scope"]
 
 
 def _from(path: str, start: int) -> Iterator[bytes]:
@@ -175,3 +175,17 @@ def scan_log(
         "samples": list(sink.last),
         "top_values": [{"value": v, "count": c} for v, c in sink.values.most_common(top)],
     }
+
+
+def scope(result: dict[str, Any]) -> str:
+    """What a scan's result covered, in words: "the last 15 min", "the last 10000 lines" or "5120 lines"."""
+    if result["mode"] == "window":
+        return f"the last {result['window_min']:g} min"
+    lines = f"{result['lines_scanned']} lines"
+    return f"the last {lines}" if result["mode"] == "lines" else lines
+
+
+def per_minute(result: dict[str, Any]) -> float | None:
+    """Matching lines per minute between the first and last timestamps seen, None without two of them."""
+    first, last = result["first_time"], result["last_time"]
+    return 60.0 * result["matches"] / (last - first) if first and last and last > first else None

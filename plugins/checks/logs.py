@@ -8,6 +8,7 @@ from medic.core.check import ProbeData, check, level
 from medic.kernel.models import Outcome, ProbeCall
 from medic.kernel.params import Param
 from medic.plugins.checks.shape import mapping
+from medic.probes.logsearch import per_minute, scope
 
 ERROR_PATTERN = r"error|exception|fatal|critical|traceback|panic|segfault"
 # one line per failed attempt: sshd's "Invalid user" line is left out, its "Failed password" line counts it
@@ -47,23 +48,12 @@ def _scan(p: dict[str, Any], pattern: str, extract: str = "") -> dict[str, Probe
     }
 
 
-def _scope(s: dict[str, Any]) -> str:
-    if s["mode"] == "window":
-        return f"the last {s['window_min']:g} min"
-    return f"the last {s['lines_scanned']} lines" if s["mode"] == "lines" else f"{s['lines_scanned']} lines"
-
-
-def _rate(s: dict[str, Any]) -> float | None:
-    span = (s["last_time"] or 0) - (s["first_time"] or 0)
-    return round(60.0 * s["matches"] / span, 2) if s["first_time"] and s["last_time"] and span > 0 else None
-
-
 def _evidence(s: dict[str, Any]) -> dict[str, Any]:
     return {
         "path": s["path"],
         "matches": s["matches"],
         "lines_scanned": s["lines_scanned"],
-        "per_min": _rate(s),
+        "per_min": None if (rate := per_minute(s)) is None else round(rate, 2),
         "top": [f"{t['count']}x {t['message'][:200]}" for t in s["top"]],
         "last": [x[:200] for x in s["samples"][-3:]],
     }
@@ -95,7 +85,7 @@ def error_rate(data: ProbeData, p: dict[str, Any]) -> Outcome:
     head = f"; most frequent: {s['top'][0]['count']}x {s['top'][0]['message'][:120]}" if s["top"] else ""
     return Outcome(
         status,
-        f"{s['matches']} error line(s) in {_scope(s)} of {s['path']} ({pct:.1f}%){head}",
+        f"{s['matches']} error line(s) in {scope(s)} of {s['path']} ({pct:.1f}%){head}",
         {**_evidence(s), "pct": round(pct, 2)},
         subject=s["path"],
     )
@@ -126,7 +116,7 @@ def auth_failures(data: ProbeData, p: dict[str, Any]) -> Outcome:
     where = f", top sources {', '.join(sources[:3])}" if sources else ""
     return Outcome(
         status,
-        f"{s['matches']} authentication failure(s) in {_scope(s)}{where}",
+        f"{s['matches']} authentication failure(s) in {scope(s)}{where}",
         {**_evidence(s), "sources": sources},
         subject=s["path"],
     )
@@ -154,7 +144,7 @@ def crash_markers(data: ProbeData, p: dict[str, Any]) -> Outcome:
     last = f"; last: {s['samples'][-1][:160]}" if s["samples"] else ""
     return Outcome(
         status,
-        f"{s['matches']} crash marker(s) in {_scope(s)} of {s['path']}{last}",
+        f"{s['matches']} crash marker(s) in {scope(s)} of {s['path']}{last}",
         _evidence(s),
         subject=s["path"],
     )

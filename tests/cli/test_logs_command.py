@@ -39,7 +39,7 @@ def log(tmp_path: Path) -> Path:
 def test_scan_counts_matches_and_folds_the_top_messages(log: Path) -> None:
     out = medic(str(log))
     assert out.returncode == 0, out.stderr
-    assert f"{log}: 420 matching line(s) in 3000 lines (14.00 %)" in out.stdout
+    assert f"{log}: 420 matching line(s) in 3000 lines (14.00 %), 8.40 per minute (" in out.stdout  # 50 min span
     assert "300x <ts> api[<n>]: ERROR upstream timed out after <n> ms calling <ip>" in out.stdout
     assert "120x <ts> api[<n>]: CRITICAL disk write failed errno=<n> block=<n>" in out.stdout
     assert "last matching lines:" in out.stdout and out.stderr == ""
