@@ -7,6 +7,7 @@ import re
 
 from medic.agent.arches import ARCHITECTURES
 from medic.agent.redact.lookalikes import kept_lookalike
+from medic.agent.redact.references import documented_example, masked, reference
 from medic.agent.wordtrie import factored
 
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
@@ -102,6 +103,7 @@ KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "cookie", "s
 KEYWORD = re.compile(factored({**dict.fromkeys(KEYWORDS, ""), "pat": "(?![a-z])"}))
 TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
+_CLOSERS = frozenset(")]}>%")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 # Values that are settings, not secrets: booleans, null, and the enumerations auth/session keys take.
 _KEEP_VALUES = frozenset(
@@ -112,12 +114,10 @@ _KEEP_VALUES = frozenset(
 ) | ARCHITECTURES  # `libsecret-1-0:amd64` in dpkg and apt logs: a package and its architecture
 # a word, a camelCase phrase or a small number
 _SETTING = re.compile(r"[a-z]{1,20}(?:[A-Z][a-z]{1,20}){0,3}|[A-Z][a-z]{1,20}|\d{1,6}")
-_MASK = frozenset("*x#.-!")  # "****", "x" (passwd), "!" and "!*" (locked accounts in shadow)
 # $VAR, ${VAR}/x, $(cmd): upper-case names only, so a password like "$uperSecret1" is not mistaken for one
-# <your-token>, {{ jinja }}, %(name)s, {name}, REDACTED, vault:/secret references
+# <your-token>, {{ jinja }}, %(name)s, {name}, REDACTED (secret-manager references: references.py)
 _PLACEHOLDER = re.compile(
-    r"<[\w .-]{1,40}>|\{\{[^{}]{1,80}\}\}|%\(\w{1,40}\)[sd]|\{\w{1,40}\}|\[?REDACTED\]?|(?i:redacted|masked|hidden)"
-    r"|vault:[\w/#.-]+|arn:aws:secretsmanager:[\w:/.-]+")
+    r"<[\w .-]{1,40}>|\{\{[^{}]{1,80}\}\}|%\(\w{1,40}\)[sd]|\{\w{1,40}\}|\[?REDACTED\]?|(?i:redacted|masked|hidden)")
 _REFERENCE = re.compile(r"\$(?:\{[^}\s]*\}|\([^)]*\)|[A-Z_][A-Z0-9_]*)(?:[/.][\w./-]*)?")
 
 
@@ -152,8 +152,12 @@ def weak_key(key: str) -> bool:
 def keep_value(value: str, key: str = "") -> bool:
     """True for values that cannot be secrets: settings, masks, variable references, already redacted."""
     stripped = value.strip().strip("\"'").strip()
-    if stripped.lower() in _KEEP_VALUES or set(stripped) <= _MASK or _REFERENCE.fullmatch(stripped):
-        return True
+    if stripped.rstrip(".,;").lower() in _KEEP_VALUES or masked(stripped) or _REFERENCE.fullmatch(stripped):
+        return True  # ("gir1.2-secret-1:arm64." in dpkg's status lines: a sentence's full stop after the setting)
+    if set(stripped) <= _CLOSERS:
+        return True  # the end of a template or a call another form read as a value ("{{ x_password }}")
+    if documented_example(stripped) or reference(stripped.rstrip(",;"), sensitive_key):
+        return True  # AWS's documented example keys; a secret manager's, the environment's or the code's name
     if _BLOCK_INDICATOR.fullmatch(stripped):
         return True  # a YAML block scalar header; the block itself is scrubbed separately
     if stripped.startswith(("$(", "${")):
@@ -176,6 +180,17 @@ def keep_value(value: str, key: str = "") -> bool:
 
 
 _PATH = re.compile(r"(?:~|\.{1,2})?(?:/[\w.@-]{1,64})+/?")
+
+
+def kept_then_pairs(value: str, key: str) -> bool:
+    """A line's value that is kept (a marker another tool left, a reference, a setting) and then more pairs:
+    ``password=[REDACTED] token: [REDACTED] x=1`` is three pairs, not one password running to the line's end.
+    (``password=correct horse battery`` has no pair after its first word: the line's rest stays the value.)"""
+    lead = _LEAD_VALUE.match(value)
+    return lead is not None and keep_value(lead.group("head"), key)
+
+
+_LEAD_VALUE = re.compile(r"(?P<head>[^\s\"']+)[ \t]+(?=[A-Za-z_][\w.-]{0,80}[ \t]*(?::=|=|:[ \t]))")
 
 
 def looks_random(value: str) -> bool:

@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from medic.agent.redact.references import documented_example
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -33,7 +35,8 @@ def _basic_credentials(value: str) -> bool:
 def _aws_secret(value: str) -> bool:
     # upper case, lower case and a digit (the value is ASCII: the rule's pattern takes letters, digits, / and +)
     mixed = value.lower() != value and value.upper() != value and _DIGIT.search(value) is not None
-    return (mixed and not value.startswith("/") and "//" not in value and value.count("/") <= 4)
+    return (mixed and not value.startswith("/") and "//" not in value and value.count("/") <= 4
+            and not documented_example(value))
 
 
 _DIGIT = re.compile(r"\d")

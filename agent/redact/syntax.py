@@ -36,6 +36,31 @@ INLINE = re.compile(
     r"(?P<sep>[ \t]*(?::=|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
 INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
+# a value's characters after one INLINE_VALUE stops at, when more of the value follows (password=ab"cd, x=a<b):
+# the value is removed whole, never its first part only
+_INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`]+)+")
+_CLOSE = {"{": "}", "[": "]", "(": ")"}
+
+
+def whole_value(line: str, start: int, end: int) -> tuple[int, int]:
+    """The span of an inline value whole: a value never ends inside a bracket it opened (``secret: {a: x, b: y}``,
+    ``@Microsoft.KeyVault(VaultName=v;SecretName=s)``), nor at a quote or angle bracket with more of it after."""
+    closing: list[str] = []
+    stop = end
+    for i in range(start, len(line)):
+        if i >= end and not closing:
+            stop = i
+            break
+        if line[i] in _CLOSE:
+            closing.append(_CLOSE[line[i]])
+        elif closing and line[i] == closing[-1]:
+            closing.pop()
+    else:
+        stop = end if closing else len(line)  # a bracket never closed on the line: the value as matched
+    more = _INNER_STOPS.match(line, stop)
+    return start, stop if more is None else more.end()
+
+
 ADO = re.compile(
     r"(?i)(?<![\w])(?P<key>password|pwd|accountkey|sharedaccesskey|sharedaccesssignature|client_?secret)"
     r"\s*=\s*(?P<val>[^;\"'\r\n]+)(?=;)")

@@ -15,8 +15,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
+from medic.agent.redact import keys, tokens
 from medic.agent.redact import syntax as sx
-from medic.agent.redact import tokens
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
 from medic.agent.redact.keyspots import Prescan, line_marks, prescan
 from medic.agent.redact.linemarks import (
@@ -162,7 +162,8 @@ class TextScrubber:
         # the line as it is then: a replacement adds characters): the same result, most patterns skipped.
         if "=" in line or ":" in line:
             match = sx.LINE.match(line)  # one line: its only possible match is at its start
-            line = line if match is None else line[:match.start()] + self._keyed("val")(match) + line[match.end():]
+            if match is not None and not keys.kept_then_pairs(match.group("val"), match.group("key")):
+                line = line[:match.start()] + self._keyed("val")(match) + line[match.end():]
         if '"' in line or "'" in line:
             line = sx.QUOTED.sub(self._quoted, line)
             if "(" in line or "," in line:
@@ -227,10 +228,11 @@ class TextScrubber:
             if rule is None or value is None:
                 continue
             group = "qval" if value.group("qval") is not None else "val"
-            if keep_value(value.group(group), key.group("key")):
+            start, end = value.span(group) if group == "qval" else sx.whole_value(line, *value.span(group))
+            if keep_value(line[start:end], key.group("key")):
                 continue
-            out += [line[pos: value.start(group)], self._tag(rule, value.group(group))]
-            pos = value.end(group)
+            out += [line[pos:start], self._tag(rule, line[start:end])]
+            pos = end
         return "".join(out) + line[pos:] if out else line
 
     # -- replacement helpers --
@@ -342,8 +344,5 @@ class TextScrubber:
         return "\n".join(out)
 
     def _by_path(self, text: str, path: str) -> str:
-        found = line_format(path)
-        if found is None:
-            return text
-        rule, pattern = found
-        return pattern.sub(self._fixed(rule), text)
+        found = line_format(path)  # (rule, pattern)
+        return text if found is None else found[1].sub(self._fixed(found[0]), text)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from medic.agent import firstpass
 from medic.agent.charruns import Alphabet
+from medic.agent.redact.references import documented_example
 
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
 _FORMATS: dict[str, tuple[str, ...]] = {
@@ -261,6 +262,6 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not _generic_possible(word):
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
-        if found:
+        if found and not (found[0] == "aws_access_key_id" and documented_example(text[start:found[1]])):
             pos = found[1]
             yield found[0], start, pos

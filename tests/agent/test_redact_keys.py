@@ -42,7 +42,7 @@ def test_key_words(key: str, words: list[str]) -> None:
     ("$DB_PASS", ""), ("${X}/y", ""), ("$(cat /f)", ""), ("$(cat", ""), ("${X", ""),  # references
     ("|", ""), (">-", ""), ("!vault |", ""),  # YAML block scalar headers
     ("<your-token>", ""), ("{{ vault_x }}", ""), ("%(pw)s", ""), ("{pw}", ""), ("REDACTED", ""), ("[REDACTED]", ""),
-    ("masked", ""), ("vault:secret/db#pw", ""), ("arn:aws:secretsmanager:us-east-1:12:secret:db", ""),
+    ("masked", ""), ("vault:secret/db#pw", ""), ("arn:aws:secretsmanager:us-east-1:000000000012:secret:db", ""),
     ("files", "session"), ("noneSuch", "session"), ("fooBarBaz", "cookie"), ("123456", "session"), ("Abc", "auth"),
     ("5", "Pass"), ("5 Fail: 0", "Pass"),  # "Pass: 5 Fail: 0" is a test count
     ("hello", "app_key"),  # a soft key's value that is not random

@@ -205,4 +205,18 @@ LOOKALIKES: list[tuple[str, Make]] = [
     _k("python_identifier", _c("hf_hub_download_with_progress_bars"), "calling {v}()"),
     _k("snake_prefix_identifier", _c("npm_config_strict_peer_dependencies"), "{v}=true", "/srv/app/.npmrc"),
     _k("dashed_identifier", _c("key-value-store-replication-controller-manager"), "deployment/{v} ready"),
+    # classes an independent corpus (redact-secret's benchmarks, session 16) found destroyed; values invented here
+    _k("aws_documented_example_id", _r("U", 9, "AKIA", "EXAMPLE"), "AWS_ACCESS_KEY_ID={v}", "/srv/app/README.md"),
+    _k("aws_documented_example_secret", _r("A", 30, suffix="EXAMPLEKEY"), '{{"aws_secret_access_key": "{v}"}}', "/srv/app/example.json"),
+    _k("mask_bullets", _c("\u2022" * 10), "Password: {v}", "/var/log/app/app.log"),
+    _k("onepassword_reference", _r("L", 6, "op://Ops/mailer-", "/password"), "SMTP_PASSWORD={v}", "/srv/app/.env"),
+    _k("vals_reference", _r("L", 5, "ref+vault://kv/", "/smtp#/password"), "smtp_password: {v}", "/etc/app/config.yaml"),
+    _k("azure_keyvault_reference", _r("L", 5, "@Microsoft.KeyVault(VaultName=kv-", ";SecretName=smtp-pass)"), "SmtpPassword={v}", "/srv/app/appsettings.env"),
+    _k("gcp_secret_resource", _r("L", 6, "projects/ops-", "/secrets/smtp-pass/versions/latest"), "secret: {v}", "/etc/app/config.yaml"),
+    _k("windows_env_reference", _c("%SMTP_PASSWORD%"), "set SMTP_PASS={v}", "C:/app/run.cmd"),
+    _k("env_lookup_call", _c('os.environ["SMTP_PASSWORD"]'), "smtp_password = {v}", "/srv/app/settings.py"),
+    _k("code_expression", _c("settings.SMTP_PASSWORD"), "password={v}", "/srv/app/mail.py"),
+    _k("already_redacted_pairs", _c("[REDACTED:password]"), "login password={v} token: [REDACTED:token] attempt=2", "/var/log/app/app.log"),
+    _k("template_unquoted", _c("{{ smtp.password_value }}"), "smtp_password: {v}", "/etc/app/config.yaml"),
+    _k("dpkg_arch_full_stop", _c("gir1.2-secret-1:riscv64."), "status installed {v} 0.21.4-1", "/var/log/dpkg.log"),
 ]
