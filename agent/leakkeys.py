@@ -70,6 +70,15 @@ _PLACEHOLDER_START = ("${", "$(", "{{", "%(", "<", "[REDACTED", "{%", "#{", "@{"
 _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%|@[A-Za-z_]+@|\{\d*\}|%[sdr]"
                         r"|\$\w+::\w+|[\w.-]*/[\w./-]*\.[a-z][a-z0-9]{0,4}"  # $section::name, dir/file.ext
                         r"|(?:vault|hash|arn|file|env|secret|ssm|kms|op|ref\+\w+|awssm|gcpsm|azkv):\S+")  # references
+# Written apart from the scrubber's references.py: a secret kept elsewhere (a secret manager, the environment, a
+# program's variable), AWS's documented example secret key, a bullet mask; a value so named is not the secret.
+_ELSEWHERE = re.compile(
+    r"[A-Za-z0-9/+]{30}EXAMPLEKEY|[\u2022\u25cf]+|@Microsoft\.KeyVault\([\w=.:/;-]+\)|os\.environ/[A-Z_][A-Z0-9_]*"
+    r"|projects/[\w-]+/secrets/[\w-]+(?:/versions/\w+)?|process\.env\.[A-Z_][A-Z0-9_]*|\{env:[A-Z_][A-Z0-9_]*\}"
+    r"|(?:os\.environ\[|os\.environ\.get\(|os\.getenv\(|(?:std::)?env::var\(|process\.env\[|ENV\[)"
+    r"[\"'][A-Z_][A-Z0-9_]*[\"'][\])][,;]?")
+_CODE_NAME = re.compile(r"(?P<first>[a-z_][a-z0-9_]*)(?:\.[A-Za-z_][A-Za-z0-9_]*)+[,;]?|:[a-z]+(?:_[a-z0-9]+)+")
+_COMPOUND_NAME = re.compile(r"[A-Za-z0-9]*(?:_[A-Za-z0-9]+|[a-z][A-Z])[A-Za-z0-9_]*")
 _YAML_TAG = re.compile(r"!!?[a-z]+|[|>][+-]?")
 _FILE_LIKE = re.compile(r"(?i)^(?:[a-z]:\\|\.{0,2}/|~/|file:)|\.(?:pem|key|crt|cer|txt|conf|cfg|json|ya?ml|"
                         r"xml|properties|env|ini|p12|pfx|jks|gpg|asc|pub|der|secret|token|sh)$")
@@ -121,9 +130,34 @@ def placeholder(value: str) -> bool:
     """Empty, a template or reference, a masked value, a path or file name, a word that is not a secret."""
     low = value.lower()
     return (not value or low in _NO_VALUE or value.startswith(_PLACEHOLDER_START) or "REDACTED" in value
-            or bool(_YAML_TAG.fullmatch(value)) or set(value) <= set("*xX#.-_!?0") or bool(_REFERENCE.fullmatch(value))
+            or bool(_YAML_TAG.fullmatch(value)) or _mask(value) or _reference(value)
             or bool(_FILE_LIKE.search(value)) or "://" in value
-            or ("|" in value and all(part in _NO_VALUE for part in low.split("|"))))
+            or ("|" in value and all(part in _NO_VALUE for part in low.split("|")))
+            or bool(_ELSEWHERE.fullmatch(value)) or _code_name(value))
+
+
+def _mask(value: str) -> bool:
+    """``****``, ``xxxx``, ``!*``, not ``****x`` (the password's last letter after a mask)."""
+    return set(value) <= set("*xX#.-_!?0") and not (
+        value.strip("xX-_") and (value[0] in "xX" or value[-1] in "xX"))
+
+
+def _reference(value: str) -> bool:
+    """A reference (``${X}``, ``dir/file.ext``, ``vault:kv/db#pw``), not a random string after a scheme."""
+    if not _REFERENCE.fullmatch(value):
+        return False
+    scheme = re.match(r"(?:vault|hash|arn|file|env|secret|ssm|kms|op|ref\+\w+|awssm|gcpsm|azkv):", value)
+    return scheme is None or not any(random_looking(p, minimum=12) for p in re.split(r"[:/#]+", value))
+
+
+def _code_name(value: str) -> bool:
+    """``settings.DB_PASSWORD``, ``cfg.RedisPassword``, ``:new_password``: names in a program, one of them compound
+    (``_`` or camelCase), none random (``conf.Qv4Tr8zKw9`` is a value)."""
+    if _CODE_NAME.fullmatch(value) is None:
+        return False
+    parts = re.split(r"[.:]", value.rstrip(",;"))
+    return (any(_COMPOUND_NAME.fullmatch(p) for p in parts if p)
+            and not any(random_looking(p, minimum=8) for p in parts))
 
 
 def _classes(value: str) -> int:

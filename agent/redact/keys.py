@@ -187,7 +187,8 @@ def kept_then_pairs(value: str, key: str) -> bool:
     ``password=[REDACTED] token: [REDACTED] x=1`` is three pairs, not one password running to the line's end.
     (``password=correct horse battery`` has no pair after its first word: the line's rest stays the value.)"""
     lead = _LEAD_VALUE.match(value)
-    return lead is not None and keep_value(lead.group("head"), key)
+    head = lead.group("head") if lead else ""
+    return bool(head) and (masked(head) or any(c.isalnum() for c in head)) and keep_value(head, key)
 
 
 _LEAD_VALUE = re.compile(r"(?P<head>[^\s\"']+)[ \t]+(?=[A-Za-z_][\w.-]{0,80}[ \t]*(?::=|=|:[ \t]))")

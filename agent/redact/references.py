@@ -48,8 +48,8 @@ _COMPOUND = re.compile(r"[a-z0-9]+(?:_[a-z0-9]+)+|[a-z]+(?:[A-Z][a-z0-9]+)+|[A-Z
 
 
 def masked(value: str) -> bool:
-    if not value or not set(value) <= _MASK_MARKS | {"x", "X"}:
-        return False
+    if not value or not set(value) <= _MASK_MARKS | {"x", "X"} or ("X" in value and len(value) < 3):
+        return False  # (one or two capital X: a one-letter password, not the documentation's XXXX)
     return not value.strip("xX-") or (value[0] not in "xX" and value[-1] not in "xX")
 
 

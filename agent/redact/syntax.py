@@ -38,7 +38,7 @@ INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
 # a value's characters after one INLINE_VALUE stops at, when more of the value follows (password=ab"cd, x=a<b):
 # the value is removed whole, never its first part only
-_INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`]+)+")
+_INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`,;)\]}][^\s<>\"'`]*)+")  # (not a closing quote, then , ; ) ] })
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
 
 
