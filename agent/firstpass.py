@@ -18,6 +18,8 @@ import threading
 from collections.abc import Sequence
 from typing import Any, Callable
 
+from medic.agent import hscache
+
 _UNLOADED = object()
 _hs: Any = _UNLOADED  # the hyperscan module, None without it: imported on first use (4-20 ms, not at start-up)
 
@@ -41,14 +43,34 @@ class Matcher:
     def __init__(self, patterns: Sequence[str], caseless: bool = False, multiline: bool = False) -> None:
         """``patterns``: regular expressions without look-arounds (ids: their indexes), matched without ASCII case
         if ``caseless``, ``^`` and ``$`` at each line's start and end if ``multiline``. Only ends are reported (a
-        start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns."""
+        start offset costs Hyperscan more): a caller wanting starts gives fixed-length patterns. The database is
+        the one stored by an earlier run if there is one (:mod:`medic.agent.hscache`), else made by ``compile``."""
         assert available()
-        self._db = _hs.Database()
-        flag = (_hs.HS_FLAG_CASELESS if caseless else 0) | (_hs.HS_FLAG_MULTILINE if multiline else 0)
-        flags = [flag] * len(patterns)
-        self._db.compile(expressions=[p.encode("ascii") for p in patterns], ids=list(range(len(patterns))),
-                         elements=len(patterns), flags=flags)
+        self._patterns = list(patterns)
+        self._flag = (_hs.HS_FLAG_CASELESS if caseless else 0) | (_hs.HS_FLAG_MULTILINE if multiline else 0)
+        self._name = hscache.key(getattr(_hs, "__version__", "?"), self._patterns, self._flag)
+        self._db: Any = None
+        stored = hscache.load(self._name)
+        if stored is not None:
+            try:
+                self._db = _hs.loadb(stored, _hs.HS_MODE_BLOCK)
+            except Exception:  # (hyperscan.error: made for another CPU, say): compiled again when wanted
+                self._db = None
         self._local = threading.local()
+
+    @property
+    def ready(self) -> bool:
+        """Whether the database exists (stored by an earlier run, or compiled)."""
+        return self._db is not None
+
+    def compile(self) -> None:
+        """Build the database (tenths of a second for a large set) and store it for the next run."""
+        database = _hs.Database()
+        database.compile(expressions=[p.encode("ascii") for p in self._patterns],
+                         ids=list(range(len(self._patterns))), elements=len(self._patterns),
+                         flags=[self._flag] * len(self._patterns))
+        self._db = database
+        hscache.store(self._name, _hs.dumpb(database))
 
     def scan(self, data: bytes) -> list[tuple[int, int]]:
         """(id, end) of every match, by end offset."""
@@ -81,26 +103,32 @@ _LOCK = threading.Lock()
 # (without it the output is the same, the pass only slower), a large one pays once
 HEAVY_AFTER = 4_000_000
 _OFFERED: dict[str, int] = {}
+_PENDING: dict[str, Matcher] = {}  # made, waiting for HEAVY_AFTER to compile (nothing was stored)
 
 
 def matcher(name: str, build: _Build, heavy: int = -1) -> Matcher | None:
-    """The matcher ``build`` makes, built once per process (None when the accelerator is off or cannot run); a heavy
-    one gives the length of the text it is wanted for (``heavy``), and is None until HEAVY_AFTER is reached."""
+    """The matcher ``build`` makes, made once per process (None when the accelerator is off or cannot run). A
+    database stored by an earlier run is used at once; a heavy one not stored gives the length of the text it is
+    wanted for (``heavy``), and is None until HEAVY_AFTER is reached, then compiled (and stored)."""
     if not enabled():
         return None
     found = _BUILT.get(name)
-    if found is None and heavy >= 0:
-        _OFFERED[name] = offered = _OFFERED.get(name, 0) + heavy
-        if offered < HEAVY_AFTER:
+    if found is not None:
+        return found
+    with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
+        try:
+            pending = _PENDING.get(name) or _PENDING.setdefault(name, build())
+            if not pending.ready:
+                if heavy >= 0:
+                    _OFFERED[name] = offered = _OFFERED.get(name, 0) + heavy
+                    if offered < HEAVY_AFTER:
+                        return None
+                pending.compile()
+        except Exception as error:  # (hyperscan.error: an unsupported CPU): same output without it
+            _FAILED.append(f"{name}: {error}")
             return None
-    if found is None:
-        with _LOCK:  # (two threads must not build it twice at once: a compile takes some milliseconds)
-            try:
-                found = _BUILT[name] = _BUILT.get(name) or build()
-            except Exception as error:  # (hyperscan.error: an unsupported CPU): same output without it
-                _FAILED.append(f"{name}: {error}")
-                return None
-    return found
+        _BUILT[name] = pending
+    return pending
 
 
 def one_byte_per_character(text: str) -> bytes:

@@ -27,6 +27,8 @@ pytest_plugins = ["unprivileged", "prefectsvc"]
 _SESSION_HOME = tempfile.mkdtemp(prefix="medic-tests-home-")
 os.environ["XDG_STATE_HOME"] = os.path.join(_SESSION_HOME, "state")
 os.environ["XDG_CONFIG_HOME"] = os.path.join(_SESSION_HOME, "config")
+# (the agent's compiled redaction databases: stored once for the session's processes, never in the user's cache)
+os.environ["MEDIC_AGENT_CACHE_DIR"] = os.path.join(_SESSION_HOME, "hyperscan")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
