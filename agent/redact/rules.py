@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from medic.agent.redact.keys import keep_value
 from medic.agent.redact.references import documented_example
 
 
@@ -39,6 +40,11 @@ def _aws_secret(value: str) -> bool:
             and not documented_example(value))
 
 
+def _url_password(value: str) -> bool:
+    # a variable, a mask or a placeholder in a URL's password place (postgres://app:${DB_PASSWORD}@db) is kept
+    return not keep_value(value)
+
+
 _DIGIT = re.compile(r"\d")
 _B64 = r"[A-Za-z0-9+/=]"
 _RULES: tuple[Rule, ...] = (
@@ -56,7 +62,8 @@ _RULES: tuple[Rule, ...] = (
     Rule("basic_auth", re.compile(r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
          _basic_credentials),
     Rule("url_password", re.compile(
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])"), needs=("@",)),
+        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])"), _url_password,
+         needs=("@",)),
     Rule("slack_webhook", re.compile(
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9/_-]{20,})")),
     Rule("discord_webhook", re.compile(

@@ -42,6 +42,7 @@ _SERVICE_PORT = re.compile(r"\d+/(?:tcp|udp|sctp)")
 _PROSE = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}|\d{1,4}")  # a plain word or a small number
 _CACHED_LINE, _CACHED_LINES = 2000, 50_000  # the longest line remembered unchanged, and how many at most
 _WORD = re.compile(r"[a-z]{2,12}|[A-Z][a-z]{1,11}")
+_IN_TEMPLATE = re.compile(r"(?:\{\{|\{%|\$\{|#\{)[ \t]*[\w.]*$")
 _BLANKS_QUOTE = re.compile(r"[ \t]+[\"']")  # a plain word ("password 1234" is a PIN, not prose)
 # a key that is a file name (`rt-passwd.8.gz /usr/share/man/...` in update-alternatives' log): not a key
 _FILE_NAME_KEY = re.compile(r"\.(?:gz|bz2|xz|zst|zip|txt|log|conf|cfg|ini|xml|json|ya?ml|sh|py|so)$", re.IGNORECASE)
@@ -294,7 +295,8 @@ class TextScrubber:
         value = match.group(group)
         if rule is None or rule in WEAK_RULES or weak_key(match.group("key")) or keep_value(value, match.group("key")):
             return match.group(0)
-        if value.startswith("$") or _FILE_NAME_KEY.search(match.group("key")):
+        if value.startswith("$") or _FILE_NAME_KEY.search(match.group("key")) or _IN_TEMPLATE.search(
+                match.string, 0, match.start("key")):  # ("{{ db_password }}": a template's variable, not a key)
             return match.group(0)  # getent passwd "$user": a shell variable in this looser form; or a file name
         if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith("-")
                                or _SERVICE_PORT.fullmatch(value)):

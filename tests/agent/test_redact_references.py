@@ -135,3 +135,19 @@ def test_an_inline_value_is_removed_whole_past_quotes_angles_and_brackets(line: 
 ])
 def test_an_unquoted_template_is_kept_whole(line: str) -> None:
     assert _scrub(line, "/etc/app/config.yaml") == line
+
+
+@pytest.mark.parametrize("line", [
+    "DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app", "url: redis://:xxxxxxxx@cache:6379/0",
+    "broker: amqp://guest:{{ mq_password }}@mq:5672/", "  - mysql://app:%(db_password)s@db/app",
+])
+def test_a_variable_template_or_mask_in_a_url_password_is_kept(line: str) -> None:
+    assert _scrub(line, "/srv/app/.env") == line
+
+
+@pytest.mark.parametrize("line", [
+    f"DATABASE_URL=postgres://app:{_RANDOM}@db:5432/app", "url: redis://:xxxxxxxxQ@cache:6379/0",
+    f"broker: amqp://guest:${_RANDOM}@mq:5672/",
+])
+def test_a_url_password_that_is_no_placeholder_is_redacted(line: str) -> None:
+    assert "[REDACTED:url_password#1]" in _scrub(line, "/srv/app/.env")

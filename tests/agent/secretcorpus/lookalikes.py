@@ -218,5 +218,7 @@ LOOKALIKES: list[tuple[str, Make]] = [
     _k("code_expression", _c("settings.SMTP_PASSWORD"), "password={v}", "/srv/app/mail.py"),
     _k("already_redacted_pairs", _c("[REDACTED:password]"), "login password={v} token: [REDACTED:token] attempt=2", "/var/log/app/app.log"),
     _k("template_unquoted", _c("{{ smtp.password_value }}"), "smtp_password: {v}", "/etc/app/config.yaml"),
+    _k("url_password_variable", _c("${DB_PASSWORD}"), "DATABASE_URL=postgres://app:{v}@db:5432/app", "/srv/app/.env"),
+    _k("url_password_template", _c("{{ mq_password }}"), "broker: amqp://guest:{v}@mq:5672/", "/etc/app/celery.yaml"),
     _k("dpkg_arch_full_stop", _c("gir1.2-secret-1:riscv64."), "status installed {v} 0.21.4-1", "/var/log/dpkg.log"),
 ]
