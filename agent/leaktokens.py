@@ -54,6 +54,7 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("xai-api-key", r"xai-[a-zA-Z0-9]{80}"), ("perplexity-api-key", r"pplx-[a-zA-Z0-9]{48}"),
     ("langsmith-api-key", r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}"), ("pinecone-api-key", r"pcsk_\w{50,}"),
     ("age-secret-key", r"AGE-SECRET-KEY-1[0-9A-Z]{58}"), ("atlassian-api-token", r"ATATT3[\w=-]{100,}"),
+    ("atlassian-api-token", r"ATAT[\w=-]{90,}"),
     ("bitbucket-app-password", r"ATBB[a-zA-Z0-9]{32}"),
     ("alibaba-access-key-id", r"LTAI[a-zA-Z0-9]{20}"), ("artifactory-api-key", r"AKCp[A-Za-z0-9]{69}"),
     ("artifactory-reference-token", r"cmVmd[A-Za-z0-9]{59}"), ("databricks-api-token", r"dapi[a-f0-9]{32}"),
@@ -114,6 +115,7 @@ _INFIXES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     (".atlasv1.", "terraform-cloud-token", re.compile(r"[a-zA-Z0-9]{14}\.atlasv1\.[\w=-]{60,70}")),
     ("webhookb2/", "microsoft-teams-webhook", re.compile(r"webhook\.office\.com/webhookb2/[\w@-]{30,}")),
     ("-us", "mailchimp-api-key", re.compile(r"[0-9a-f]{32}-us\d{1,2}")),
+    ("AZDO", "azure-devops-pat", re.compile(r"[a-zA-Z0-9]{76}AZDO[a-zA-Z0-9]{4}")),
 )
 _END = r"(?![A-Za-z0-9])"  # a token ends where its alphabet does
 

@@ -102,6 +102,7 @@ KEYWORDS = ("pass", "pw", "secret", "token", "key", "cred", "auth", "cookie", "s
             "bearer", "otp", "psk", "community", "hash")  # and "pat" (not "path"), with its look-ahead
 KEYWORD = re.compile(factored({**dict.fromkeys(KEYWORDS, ""), "pat": "(?![a-z])"}))
 TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
+_SCHEME_VALUE = re.compile(r"(?i)(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)[ \t]+(?P<rest>\S.*)")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _CLOSERS = frozenset(")]}>%")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
@@ -156,12 +157,15 @@ def keep_value(value: str, key: str = "") -> bool:
         return True  # ("gir1.2-secret-1:arm64." in dpkg's status lines: a sentence's full stop after the setting)
     if set(stripped) <= _CLOSERS:
         return True  # the end of a template or a call another form read as a value ("{{ x_password }}")
+    scheme = _SCHEME_VALUE.fullmatch(stripped)
+    if scheme is not None and keep_value(scheme.group("rest")):
+        return True  # "Bearer ${API_TOKEN}": an auth scheme, then a variable or placeholder
     if documented_example(stripped) or reference(stripped.rstrip(",;"), sensitive_key):
         return True  # AWS's documented example keys; a secret manager's, the environment's or the code's name
     if _BLOCK_INDICATOR.fullmatch(stripped):
         return True  # a YAML block scalar header; the block itself is scrubbed separately
-    if stripped.startswith(("$(", "${")):
-        return True  # a shell command substitution or parameter expansion
+    if stripped.startswith(("$(", "${")) and not looks_random(stripped[stripped.find("})"[stripped[1] == "("]) + 1:]):
+        return True  # a shell command substitution or parameter expansion (not one glued to a random string)
     if _PLACEHOLDER.fullmatch(stripped):
         return True
     if key and weak_key(key) and _SETTING.fullmatch(stripped):

@@ -40,6 +40,13 @@ def _aws_secret(value: str) -> bool:
             and not documented_example(value))
 
 
+def _key_material(value: str) -> bool:
+    # a whole block, or key material after the label: the label alone ("-----BEGIN PRIVATE KEY-----" in prose,
+    # documentation) is no secret
+    body = value.split("-----", 2)[-1]
+    return "-----END" in value or re.search(r"[A-Za-z0-9+/=]{16}", body) is not None
+
+
 def _url_password(value: str) -> bool:
     # a variable, a mask or a placeholder in a URL's password place (postgres://app:${DB_PASSWORD}@db) is kept
     return not keep_value(value)
@@ -50,7 +57,7 @@ _B64 = r"[A-Za-z0-9+/=]"
 _RULES: tuple[Rule, ...] = (
     Rule("private_key", re.compile(
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
-        r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.-]*)", re.S)),
+        r"(?:.*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|[A-Za-z0-9+/=\s\\:,.-]*)", re.S), _key_material),
     Rule("putty_private_key", re.compile(r"(?m)^Private-Lines: *\d+\r?\n(?P<s>(?:" + _B64 + r"+\r?\n?)+)")),
     Rule("aws_secret_access_key",
          re.compile(r"(?<![\w/+=.~-])(?P<s>[A-Za-z0-9/+]{40})(?![\w/+=~-])"), _aws_secret),

@@ -54,7 +54,9 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "langsmith_key": (r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",),
     "fireworks_key": (r"fw_[A-Za-z0-9]{24}",),
     "slack_token": (r"xox[abposre]-[\w-]{10,}", r"xox[abposre]\.xox[a-z]-[\w-]{20,}", r"xapp-\d-[\w-]{20,}"),
-    "discord_bot_token": (r"M[TQ][\w-]{22,26}\.[\w-]{6}\.[\w-]{27,38}",),
+    # (the first part is a user id's digits in base64: "1..." is MT, "2..." Mj ... "9..." OT; 17 to 19 digits)
+    "discord_bot_token": (r"M[TQ][\w-]{22,26}\.[\w-]{6}\.[\w-]{27,38}",
+                          r"(?:MD|MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[\w-]{21,24}\.[\w-]{6}\.[\w-]{27,38}"),
     "twilio_key": (r"SK[0-9a-f]{32}",),
     "sendgrid_key": (r"SG\.[\w-]{16,32}\.[\w-]{16,64}",),
     "mailgun_key": (r"key-[0-9a-f]{32}",),
@@ -70,7 +72,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "easypost_key": (r"EZ[AT]K[A-Za-z0-9]{54}",),
     "shopify_token": (r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",),
     "klaviyo_key": (r"pk_[a-f0-9]{34}",),
-    "atlassian_token": (r"ATATT3[\w=-]{50,}", r"ATCTT3[\w=-]{50,}"),
+    "atlassian_token": (r"ATATT3[\w=-]{50,}", r"ATCTT3[\w=-]{50,}", r"ATAT[\w=-]{90,}"),
+    "azure_devops_pat": (r"[A-Za-z0-9]{76}AZDO[A-Za-z0-9]{4}",),  # the 84-character PATs since 2024
     "trello_token": (r"ATTA[a-f0-9]{64}",),
     "linear_key": (r"lin_(?:api|oauth)_[A-Za-z0-9]{40}",),
     "notion_token": (r"ntn_\d{11}[A-Za-z0-9]{35}", r"secret_[A-Za-z0-9]{43}"),
@@ -181,8 +184,8 @@ def _literal(pattern: str) -> str:
 
 _LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
 # a fragment each unprefixed format contains, tested on the word before its regular expression runs
-_INSIDE = {"azure_client_secret": "Q~", "mailchimp_key": "-us", "twitter_bearer": "AAAAAAAAAA",
-           "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1."}
+_INSIDE = {"azure_client_secret": "Q~", "azure_devops_pat": "AZDO", "mailchimp_key": "-us",
+           "twitter_bearer": "AAAAAAAAAA", "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1."}
 
 # any fragment of an unprefixed format (an empty one, for a format without a fragment, lets every word through)
 _FRAGMENT = re.compile("|".join(sorted({re.escape(_INSIDE.get(name, "")) for name, _ in _UNPREFIXED})))

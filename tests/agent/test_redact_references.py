@@ -151,3 +151,34 @@ def test_a_variable_template_or_mask_in_a_url_password_is_kept(line: str) -> Non
 ])
 def test_a_url_password_that_is_no_placeholder_is_redacted(line: str) -> None:
     assert "[REDACTED:url_password#1]" in _scrub(line, "/srv/app/.env")
+
+
+_B64URL = "Zk3_qT9-xW2mL7pR4nV8cY1hJ6dF0gB5"
+
+
+@pytest.mark.parametrize("token", [
+    "Nj" + _B64URL[:22] + "." + _B64URL[:6] + "." + _B64URL[:27],  # Discord: an id from 6... in base64, 17 digits
+    "OT" + _B64URL[:24] + "." + _B64URL[2:8] + "." + _B64URL[:30],
+    "ATAT" + (_B64URL * 4)[:100],  # Atlassian API token after ATAT, 100 characters
+    (_B64URL.replace("_", "a").replace("-", "b") * 3)[:76] + "AZDO" + "Qx7k",  # Azure DevOps PAT: AZDO at 76
+])
+@pytest.mark.parametrize("fmt", ["{}", 'value="{}"', "# note\r\n{}\r\n"])
+def test_vendor_formats_an_independent_corpus_had(token: str, fmt: str) -> None:
+    out = _scrub(fmt.format(token))
+    assert "[REDACTED:" in out and token[4:20] not in out and token[-12:] not in out
+
+
+@pytest.mark.parametrize("line", [
+    "Authorization: Bearer ${API_TOKEN}", "Authorization: Bearer <token>", "Authorization: Basic {{ basic_auth }}",
+    "The PEM label is -----BEGIN PRIVATE KEY----- with no key after it.", "-----BEGIN RSA PRIVATE KEY-----",
+])
+def test_a_scheme_before_a_variable_and_a_bare_private_key_label_are_kept(line: str) -> None:
+    assert _scrub(line) == line
+
+
+@pytest.mark.parametrize("text", [
+    "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n",
+    "Authorization: Bearer ${API_TOKEN}x9Qv4Tr8zKw9Lm2Xp7", "password=${PREFIX}Qv4Tr8zKw9Lm2Xp7Hs",
+])
+def test_key_material_after_the_label_and_a_scheme_before_a_secret_are_redacted(text: str) -> None:
+    assert "[REDACTED:" in _scrub(text)

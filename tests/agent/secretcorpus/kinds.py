@@ -129,6 +129,7 @@ VENDOR: list[Kind] = [
     _k("slack_webhook", "slack webhook url", "https://hooks.slack.com/services/T", ("U", 10), "/B", ("U", 10), "/", ("A", 24), public="https://hooks.slack.com/services/"),
     _k("discord_webhook", "discord webhook", "https://discord.com/api/webhooks/", ("d", 18), "/", ("b", 68), public="https://discord.com/api/webhooks/"),
     _k("discord_bot_token", "discord bot token", "MT", ("b", 24), ".", ("b", 6), ".", ("b", 38)),
+    _k("discord_bot_token_older_id", "discord bot token", "Nz", ("b", 21), ".", ("b", 6), ".", ("b", 27)),  # id 7...
     _k("teams_webhook", "teams webhook url", "https://contoso.webhook.office.com/webhookb2/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "@", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), "/IncomingWebhook/", ("h", 32), "/", ("h", 8), "-", ("h", 4), "-", ("h", 4), "-", ("h", 4), "-", ("h", 12), public="https://contoso.webhook.office.com/webhookb2/"),
     _k("telegram_bot_token", "telegram bot token", ("d", 10), ":AA", ("b", 33)),
     _k("twilio_api_key", "twilio api key", "SK", ("h", 32)),
@@ -164,6 +165,7 @@ VENDOR: list[Kind] = [
     _k("shopify_shared_secret", "shopify shared secret", "shpss_", ("h", 32)),
     _k("klaviyo_private_key", "klaviyo private key", "pk_", ("h", 34)),
     _k("atlassian_api_token", "atlassian api token", "ATATT3xFfGF0", ("b", 174), "=", ("H", 8)),
+    _k("azure_devops_pat", "azure devops pat", ("A", 76), "AZDO", ("A", 4)),  # the 84-character format (2024)
     _k("jira_pat", "jira token", ("A", 44), standalone=False),
     _k("trello_token", "trello token", "ATTA", ("h", 64)),
     _k("linear_api_key", "linear api key", "lin_api_", ("A", 40)),
