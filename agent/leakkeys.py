@@ -73,7 +73,7 @@ _REFERENCE = re.compile(r"\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*
 # Written apart from the scrubber's references.py: a secret kept elsewhere (a secret manager, the environment, a
 # program's variable), AWS's documented example secret key, a bullet mask; a value so named is not the secret.
 _ELSEWHERE = re.compile(
-    r"[A-Za-z0-9/+]{30}EXAMPLEKEY|[\u2022\u25cf]+|@Microsoft\.KeyVault\([\w=.:/;-]+\)|os\.environ/[A-Z_][A-Z0-9_]*"
+    r"[A-Za-z0-9/+]{30}EXAMPLEKEY|[\u2022\u25cf]+|@Microsoft\.KeyVault\((?:[\w=.:/;-]+\)|VaultName=[\w-]+)|os\.environ/[A-Z_][A-Z0-9_]*"
     r"|projects/[\w-]+/secrets/[\w-]+(?:/versions/\w+)?|process\.env\.[A-Z_][A-Z0-9_]*|\{env:[A-Z_][A-Z0-9_]*\}"
     r"|(?:os\.environ\[|os\.environ\.get\(|os\.getenv\(|(?:std::)?env::var\(|process\.env\[|ENV\[)"
     r"[\"'][A-Z_][A-Z0-9_]*[\"'][\])][,;]?")
@@ -152,12 +152,18 @@ def _reference(value: str) -> bool:
 
 def _code_name(value: str) -> bool:
     """``settings.DB_PASSWORD``, ``cfg.RedisPassword``, ``:new_password``: names in a program, one of them compound
-    (``_`` or camelCase), none random (``conf.Qv4Tr8zKw9`` is a value)."""
+    (``_`` or camelCase) and naming a secret, none random (``conf.Qv4Tr8zKw9``, ``s.TwDxqurUdVCKOcq`` are values)."""
     if _CODE_NAME.fullmatch(value) is None:
         return False
-    parts = re.split(r"[.:]", value.rstrip(",;"))
-    return (any(_COMPOUND_NAME.fullmatch(p) for p in parts if p)
-            and not any(random_looking(p, minimum=8) for p in parts))
+    parts = [p for p in re.split(r"[.:]", value.rstrip(",;")) if p]
+    return (any(_COMPOUND_NAME.fullmatch(p) and key_strength(p) != NONE for p in parts)
+            and not any(random_looking(p, minimum=8) or _generated(p) for p in parts))
+
+
+def _generated(part: str) -> bool:
+    """Upper and lower case and a digit in 8 characters or more, or 24 without a separator: not a name."""
+    mixed = any(c.isupper() for c in part) and any(c.islower() for c in part) and any(c.isdigit() for c in part)
+    return (mixed and len(part) >= 8) or (len(part) >= 24 and "_" not in part)
 
 
 def _classes(value: str) -> int:

@@ -108,6 +108,9 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("intra42-secret", r"s-s4t2(?:ud|af)-[a-f0-9]{64}"), ("new-relic-key", r"NRJS-[a-f0-9]{19}"),
     ("docker-oat", r"dckr_oat_[\w-]{20,}"), ("trello-token", r"ATTA[a-fA-F0-9]{64}"),
     ("onepassword-service-token", r"ops_eyJ[a-zA-Z0-9+/]{100,}"),
+    # Discord bot tokens: a user id's 17-19 digits in base64 (its first two characters), then two more parts
+    *(("discord-bot-token", first + r"[\w-]{21,26}\.[\w-]{6}\.[\w-]{27,38}")
+      for first in ("MD", "MT", "MQ", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")),
 )
 # Formats recognised by a fragment inside the token rather than its first characters.
 _INFIXES: tuple[tuple[str, str, re.Pattern[str]], ...] = (

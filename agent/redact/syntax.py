@@ -40,6 +40,7 @@ INLINE_VALUE = re.compile(
 # the value is removed whole, never its first part only
 _INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`,;)\]}][^\s<>\"'`]*)+")  # (not a closing quote, then , ; ) ] })
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
+_OPENER = re.compile(r"[{\[(]")
 
 
 def whole_value(line: str, start: int, end: int) -> tuple[int, int]:
@@ -47,7 +48,8 @@ def whole_value(line: str, start: int, end: int) -> tuple[int, int]:
     ``@Microsoft.KeyVault(VaultName=v;SecretName=s)``), nor at a quote or angle bracket with more of it after."""
     closing: list[str] = []
     stop = end
-    for i in range(start, len(line)):
+    opener = _OPENER.search(line, start, end)  # (most values open no bracket: no walk)
+    for i in range(opener.start() if opener else end, len(line)):
         if i >= end and not closing:
             stop = i
             break

@@ -25,7 +25,17 @@ def test_a_reference_or_documented_example_is_not_flagged(line: str) -> None:
 
 @pytest.mark.parametrize("line", [
     'aws_secret_access_key = "bQ7rT/2xLm9Kp4Wz8Nv3Yc6Hd1Fg5JEXAMPLEKEZ"', "Password: ******x",
-    f"password=conf.{_RANDOM}", f"secret=vault:{_RANDOM}",
+    f"password=conf.{_RANDOM}", f"secret=vault:{_RANDOM}", "VAULT_TOKEN = \"s.QvTrzKwLmXpHsNaBcDeFgHiJ\"",
+    "credentials=ru.tGQvTrzK7", "$password = \"x1.yQvTrz7K\"",  # dotted like code, but random: values
 ])
 def test_a_secret_shaped_like_one_is_flagged(line: str) -> None:
     assert scan_text(line + "\n", "/etc/app/config.yaml") != []
+
+
+@pytest.mark.parametrize("token", [
+    "Nz" + "Zk3_qT9-xW2mL7pR4nV8cY1" + "." + "Zk3_qT" + "." + "Zk3_qT9-xW2mL7pR4nV8cY1hJ6d",  # Discord, an id from 7...
+    "ATAT" + "Zk3qT9xW2mL7pR4nV8cY1hJ6dF0gB5" * 4,  # Atlassian API token after ATAT
+    "Zk3qT9xW2mL7pR4nV8cY1hJ6dF0gB5" * 2 + "Qx7kZk3qT9xW2mL7" + "AZDO" + "Qx7k",  # Azure DevOps PAT, AZDO at 76
+])
+def test_vendor_formats_an_independent_corpus_had_are_flagged(token: str) -> None:
+    assert any(hit.kind != "random" for hit in scan_text(f"note {token} end\n", "/var/log/app/app.log"))
