@@ -34,7 +34,7 @@ from medic.agent.redact import RedactionError, Scrubber, scan_text
 WINDOW = 8
 _MARK = re.compile(r"\[REDACTED:[^\]\n]{0,80}\]")
 # a piece left that is only a public prefix up to its separator (a cookie's name, a URL's path, "password: ")
-_BENIGN = re.compile(r"[A-Za-z_./-]*[=:/]\s*|[a-z]+://[A-Za-z0-9_.-]+/[A-Za-z_/-]*")
+_BENIGN = re.compile(r"[A-Za-z_./-]*[=:/]\s*['\"]?|[a-z]+://[A-Za-z0-9_.-]+/[A-Za-z0-9_/-]*")
 
 
 def _left(secret: str, out: str, raw_rest: str) -> str | None:
@@ -117,6 +117,9 @@ def measure(fixtures: list[dict]) -> dict:
             out, error = "", True
         hits = scan_text(content, path)
         hit_lines = {h.line for h in hits}
+        rules_at: dict[int, set[str]] = defaultdict(set)
+        for h in hits:
+            rules_at[h.line].add(h.rule)
         base = {"source": fx["source"], "repo": fx["source"].split(":")[0], "vendor": fx.get("vendor", ""),
                 "context": fx.get("context", ""), "path": path}
         base["group"] = base["repo"] + " / " + (fx.get("group") or _group(base["context"]))
@@ -131,8 +134,11 @@ def measure(fixtures: list[dict]) -> dict:
             else:
                 left = _left(secret, _MARK.sub("\0", out), rest)
                 verdict = "partial" if left and not _BENIGN.fullmatch(left) else "removed"
-            scanned = bool(_lines_of(content, secret) & hit_lines)
+            at = _lines_of(content, secret) & hit_lines
+            scanned = bool(at)
             row = {**base, "kind": "secret", "verdict": verdict, "scan": scanned, "secret": secret}
+            if scanned and verdict != "removed":
+                row["scan_rules"] = sorted(set().union(*(rules_at[n] for n in at)))
             if verdict in ("missed", "partial"):
                 row["left"] = left
                 row["raw_line"] = _line_with(content, secret[:40])
@@ -204,6 +210,8 @@ def _counts(rows: list[dict]) -> dict:
         c[f"{r['kind']}:{r['verdict']}"] += 1
         if r["kind"] == "secret":
             c["secret:scan"] += r["scan"]
+            if r["verdict"] in ("missed", "partial"):
+                c["secret:not_removed_but_scan_flags"] += r["scan"]
     return dict(c)
 
 
