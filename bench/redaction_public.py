@@ -136,7 +136,8 @@ def measure(fixtures: list[dict]) -> dict:
                 verdict = "partial" if left and not _BENIGN.fullmatch(left) else "removed"
             at = _lines_of(content, secret) & hit_lines
             scanned = bool(at)
-            row = {**base, "kind": "secret", "verdict": verdict, "scan": scanned, "secret": secret}
+            row = {**base, "kind": "secret", "verdict": verdict, "scan": scanned, "secret": secret,
+                   "n": content.count(secret), "n_left": out.count(secret)}
             if scanned and verdict != "removed":
                 row["scan_rules"] = sorted(set().union(*(rules_at[n] for n in at)))
             if verdict in ("missed", "partial"):
