@@ -153,7 +153,7 @@ def measure(fixtures: list[dict]) -> dict:
             if verdict == "changed":
                 row["raw_line"] = _line_with(content, look[:40])
                 row["out_line"] = "\n".join(
-                    b for a, b in zip(content.splitlines(), out.splitlines()) if a != b)[:300]
+                    b for a, b in zip(content.splitlines(), out.splitlines(), strict=False) if a != b)[:300]
             rows.append(row)
     return {"rows": rows, "seconds": time.perf_counter() - t0, "fixtures": len(fixtures)}
 
