@@ -108,6 +108,44 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("intra42-secret", r"s-s4t2(?:ud|af)-[a-f0-9]{64}"), ("new-relic-key", r"NRJS-[a-f0-9]{19}"),
     ("docker-oat", r"dckr_oat_[\w-]{20,}"), ("trello-token", r"ATTA[a-fA-F0-9]{64}"),
     ("onepassword-service-token", r"ops_eyJ[a-zA-Z0-9+/]{100,}"),
+    # more vendors' formats from gitleaks' rules, trufflehog's detectors and noseyparker's rules
+    ("sourcegraph-token", r"sgp_(?:local|[a-fA-F0-9]{16})_[a-fA-F0-9]{40}"),
+    ("sourcegraph-token", r"sgp_[a-fA-F0-9]{40}"),
+    ("sourcegraph-cody-token", r"slk_[a-f0-9]{64}"),
+    ("authress-key", r"sc_[a-zA-Z0-9]{5,30}\.[a-zA-Z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[a-zA-Z0-9+/_=-]{30,120}"),
+    ("authress-key", r"ext_[a-zA-Z0-9]{5,30}\.[a-zA-Z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[a-zA-Z0-9+/_=-]{30,120}"),
+    ("authress-key", r"scauth_[a-zA-Z0-9]{5,30}\.[a-zA-Z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[a-zA-Z0-9+/_=-]{30,120}"),
+    ("authress-key",
+     r"authress_[a-zA-Z0-9]{5,30}\.[a-zA-Z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[a-zA-Z0-9+/_=-]{30,120}"),
+    ("aws-bedrock-api-key", r"ABSK[A-Za-z0-9+/]{109,269}={0,2}"),
+    ("aws-bedrock-api-key", r"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%-]*"),
+    ("lob-api-key", r"live_[a-f0-9]{35}"), ("lob-api-key", r"test_[a-f0-9]{35}"),
+    ("lob-pub-api-key", r"live_pub_[a-f0-9]{31}"), ("lob-pub-api-key", r"test_pub_[a-f0-9]{31}"),
+    ("gocardless-api-token", r"live_(?=\S*[0-9])(?=\S*[A-Z])(?=\S*[a-z])[A-Za-z0-9_=-]{40}"),
+    ("posthog-personal-key", r"phx_[a-zA-Z0-9_]{43,48}"), ("nvidia-api-key", r"nvapi-[a-zA-Z0-9_-]{64}"),
+    ("elevenlabs-api-key", r"sk_[a-f0-9]{48}"), ("iexcloud-api-key", r"sk_[a-f0-9]{32}"),
+    ("tickettailor-api-key", r"sk_[0-9]{3,5}_[0-9]{4,8}_[a-f0-9]{32}"),
+    ("recharge-api-token", r"sk_(?:test_)?[0-9]x[0-9]_[a-fA-F0-9]{64}"), ("rootly-api-key", r"rootly_[a-f0-9]{64}"),
+    ("saladcloud-api-key", r"salad_cloud_[a-z]{2,7}_[a-zA-Z0-9]{30,235}"),
+    ("fleetbase-api-key", r"flb_live_[a-zA-Z0-9]{20}"), ("flexport-api-key", r"shltm_[a-zA-Z0-9_-]{40}"),
+    ("nightfall-api-key", r"NF-[a-zA-Z0-9]{32}"),
+    ("pixie-api-key", r"px-api-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    ("pixie-deploy-key", r"px-dep-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+    ("apify-api-token", r"apify_api_[a-zA-Z0-9]{36}"),
+    ("trufflehog-enterprise-key", r"thog-key-[0-9a-f]{16}"),
+    ("trufflehog-enterprise-secret", r"thog-secret-[0-9a-f]{32}"),
+    ("photoroom-api-key", r"sk_pr_[a-zA-Z0-9]{1,64}_[a-fA-F0-9]{40}"),
+    ("bannerbear-api-key", r"bb_pr_[a-f0-9]{30}"), ("bannerbear-api-key", r"bb_ma_[a-f0-9]{30}"),
+    ("besttime-api-key", r"pri_[a-f0-9]{32}"), ("stackhawk-api-key", r"hawk\.[a-zA-Z0-9]{20}\.[a-zA-Z0-9]{20}"),
+    ("ubidots-token", r"BBFF-[a-zA-Z0-9]{30}"), ("teamwork-token", r"tkn\.v1_[a-zA-Z0-9]{60,80}"),
+    ("spectralops-key", r"spu-[a-f0-9]{32}"),
+    ("clickhouse-cloud-key", r"4b1d(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{38}"),
+    ("harness-api-key", r"sat\.[\w-]{22}\.[a-zA-Z0-9]{24}\.[a-zA-Z0-9]{20}"),
+    ("typeform-api-token", r"tfp_[a-zA-Z0-9_=.-]{40,59}"), ("mailgun-pub-key", r"pubkey-[a-f0-9]{32}"),
+    ("mapbox-public-token", r"pk\.[a-zA-Z0-9]{60}\.[a-zA-Z0-9]{22}"),
+    ("new-relic-key", r"NRBR-[a-f0-9]{19}"), ("new-relic-key", r"NRRA-[a-f0-9]{42}"),
+    ("doppler-service-token", r"dp\.st\.[a-z0-9_-]{2,35}\.[a-zA-Z0-9]{40,44}"),
+    ("aws-appsync-api-key", r"da2-(?!abcdefgh)[a-z0-9]{26}"),  # (not the alphabet: documentation's placeholder)
     # Discord bot tokens: a user id's 17-19 digits in base64 (its first two characters), then two more parts
     *(("discord-bot-token", first + r"[\w-]{21,26}\.[\w-]{6}\.[\w-]{27,38}")
       for first in ("MD", "MT", "MQ", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")),
@@ -134,6 +172,7 @@ def _index() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
 _BY_PREFIX = _index()
 PREFIXES = frozenset(_BY_PREFIX)  # a run's first two characters that vendor_token tries formats for
 INFIXES = _INFIXES
+_FILLER = re.compile(r"([0-9A-Za-z])\1{7}")  # 8 of one character: a placeholder's body, never a random one
 _PEM_PRIVATE_B64 = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN" (a kubeconfig's client-key-data, a k8s Secret)
 
 
@@ -155,11 +194,12 @@ def infix_token(text: str, start: int, run: str) -> str | None:
 
 def _plausible(rule: str, token: str) -> bool:
     """Reject the few shapes a real token never has: a base64 PEM that is not a private key, a tail of one
-    repeated character (documentation's ``AKIAXXXXXXXXXXXXXXXX``), AWS's documented example keys."""
+    repeated character or with 8 of one in a row (documentation's ``AKIAXXXXXXXXXXXXXXXX``, ``test_pub_000...``),
+    documented example keys (AWS's ``...EXAMPLE``, Bedrock's ``ABSK...EXAMPLEEXAMPLE...``)."""
     if rule == "private-key-base64":
         return _decodes_to_private_key(token)
     tail = token[4:]
-    return len(set(tail)) > 3 and not token.endswith("EXAMPLE")
+    return len(set(tail)) > 3 and "EXAMPLE" not in token and _FILLER.search(tail) is None
 
 
 def _decodes_to_private_key(token: str) -> bool:

@@ -16,6 +16,11 @@ from medic.agent import firstpass
 from medic.agent.charruns import Alphabet
 from medic.agent.redact.references import documented_example
 
+# After a prefix: not a placeholder body (8 of one character in a row anywhere: ghp_xxxxxxxx..., sgp_5555aaaaaaaa...;
+# an alphabet or digits in order: da2-abcdefghijklmnopqrstuvwxyz)
+_NOT_FILLER = r"(?![\w.=+/-]*?(?:(\w)\1{7}|abcdefgh|ABCDEFGH|12345678))"
+# a body that mixes upper case, lower case and digits (for prefixes an identifier could start with: live_)
+_MIXED = r"(?=[\w=-]*[0-9])(?=[\w=-]*[A-Z])(?=[\w=-]*[a-z])"
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
 _FORMATS: dict[str, tuple[str, ...]] = {
     "github_token": (r"gh[pousr]_[A-Za-z0-9]{36,251}", r"github_pat_[A-Za-z0-9_]{60,255}"),
@@ -39,7 +44,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "render_token": (r"rnd_[A-Za-z0-9]{32}",),
     "supabase_token": (r"sbp_[a-f0-9]{40}", r"sb_secret_[\w-]{31,}"),
     "neon_token": (r"napi_[a-z0-9]{64}",),
-    "planetscale_token": (r"pscale_(?:tkn|pw|oauth)_[\w.-]{32,64}",),
+    "planetscale_token": (r"pscale_(?:tkn|pw|oauth)_[\w=.-]{32,64}",),  # ("=" inside: gitleaks' alphabet)
     "databricks_token": (r"dapi[a-f0-9]{32}(?:-\d)?",),
     "pinecone_key": (r"pcsk_[A-Za-z0-9]{4,8}_[A-Za-z0-9]{50,}",),
     "openai_key": (r"sk-(?:proj-|svcacct-|admin-|None-)?[\w-]{20,}T3BlbkFJ[\w-]{20,}",
@@ -59,7 +64,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
                           r"(?:MD|MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[\w-]{21,24}\.[\w-]{6}\.[\w-]{27,38}"),
     "twilio_key": (r"SK[0-9a-f]{32}",),
     "sendgrid_key": (r"SG\.[\w-]{16,32}\.[\w-]{16,64}",),
-    "mailgun_key": (r"key-[0-9a-f]{32}",),
+    "mailgun_key": (r"key-[0-9a-f]{32}", r"pubkey-" + _NOT_FILLER + r"[0-9a-f]{32}"),
     "mailchimp_key": (r"[0-9a-f]{32}-us\d{1,2}",),
     "mandrill_key": (r"md-[\w-]{22}",),
     "brevo_key": (r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",),
@@ -68,7 +73,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "flutterwave_key": (r"FLW(?:SECK|PUBK)_TEST-?[a-f0-9]{12,32}(?:-X)?",),
     "plaid_token": (r"access-(?:sandbox|development|production)-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",),
     "shippo_token": (r"shippo_(?:live|test)_[a-f0-9]{40}",),
-    "duffel_token": (r"duffel_(?:live|test)_[\w-]{43}",),
+    "duffel_token": (r"duffel_(?:live|test)_[\w=-]{43}",),
     "easypost_key": (r"EZ[AT]K[A-Za-z0-9]{54}",),
     "shopify_token": (r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}",),
     "klaviyo_key": (r"pk_[a-f0-9]{34}",),
@@ -80,18 +85,18 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "airtable_token": (r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",),
     "clickup_token": (r"pk_\d{6,10}_[A-Z0-9]{32}",),
     "figma_token": (r"fig[dou]_[\w-]{40,}",),
-    "typeform_token": (r"tfp_[\w-]{44}_[\w-]{14}",),
+    "typeform_token": (r"tfp_[\w-]{44}_[\w-]{14}", r"tfp_" + _NOT_FILLER + r"[\w=.-]{40,59}"),
     "contentful_token": (r"CFPAT-[\w-]{43}",),
     "dropbox_token": (r"sl\.[\w=-]{130,152}",),
     "hubspot_token": (r"pat-(?:na|eu)\d-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",),
     "facebook_token": (r"EAA[A-Za-z]{1,4}[A-Za-z0-9]{40,}",),
     "twitter_bearer": (r"A{22}[A-Za-z0-9%]{80,}",),
-    "mapbox_token": (r"[st]k\.eyJ[\w-]{20,}\.[\w-]{20,}",),
-    "newrelic_key": (r"NR(?:AK|II|JS|AA|IQ)-[\w-]{19,32}",),
+    "mapbox_token": (r"[st]k\.eyJ[\w-]{20,}\.[\w-]{20,}", r"pk\." + _NOT_FILLER + r"[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}"),
+    "newrelic_key": (r"NR(?:AK|II|JS|AA|IQ)-[\w-]{19,32}", r"NRBR-[a-f0-9]{19}", r"NRRA-[a-f0-9]{42}"),
     "grafana_token": (r"glc_[A-Za-z0-9+/]{32,400}=*", r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
                       r"eyJrIjoi[A-Za-z0-9+/]{50,400}=*"),
     "sentry_token": (r"sntrys_eyJ[\w+/=]{50,}", r"sntryu_[a-f0-9]{64}"),
-    "dynatrace_token": (r"dt0c01\.[A-Z0-9]{24}\.[A-Z0-9]{64}",),
+    "dynatrace_token": (r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",),
     "honeycomb_key": (r"hca[ikx]k_[a-z0-9]{58}",),
     "circleci_token": (r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",),
     "buildkite_token": (r"bkua_[a-f0-9]{40}",),
@@ -108,12 +113,14 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "prefect_key": (r"pnu_[A-Za-z0-9]{36}",),
     "terraform_token": (r"[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}",),
     "vault_token": (r"hv[sbr]\.[\w-]{24,}",),
-    "doppler_token": (r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",),
+    "doppler_token": (r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}",
+                      r"dp\.st\.[a-z0-9_-]{2,35}\." + _NOT_FILLER + r"[A-Za-z0-9]{40,44}"),  # a config's service token
     "onepassword_token": (r"ops_eyJ[\w+/=]{100,}",
                           r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
     "tailscale_key": (r"tskey-(?:auth|api|client|scim|webhook)-[\w-]{20,}",),
     "openshift_token": (r"sha256~[\w-]{43}",),
-    "harness_token": (r"pat\.[\w-]{22}\.[a-f0-9]{24}\.[A-Za-z0-9]{20}",),
+    "harness_token": (r"pat\.[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
+                      r"sat\.[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
     "defined_networking_key": (r"dnkey-[a-z0-9=_-]{26}-[a-z0-9=_-]{52}",),
     "adobe_secret": (r"p8e-[a-z0-9]{32}",),
     "frameio_token": (r"fio-u-[\w=-]{64}",),
@@ -127,6 +134,45 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "django_secret_key": (r"django-insecure-\S{40,}",),
     "upstash_token": (r"AX[\w-]{60,}=",),
     "asana_token": (r"1/\d{14,16}:[a-f0-9]{32}", r"2/\d{14,16}/\d{14,16}:[a-f0-9]{32}"),
+    # formats of the public scanners' rules and tests (gitleaks, trufflehog, noseyparker) the table lacked
+    "openrouter_key": (r"sk-or-v1-" + _NOT_FILLER + r"[a-f0-9]{64}",),
+    "mailersend_token": (r"mlsn\." + _NOT_FILLER + r"[a-f0-9]{64}",),
+    "bitbucket_app_password": (r"ATBB" + _NOT_FILLER + r"[A-Za-z0-9]{28,60}",),
+    "slack_webhook": (r"hooks\.slack\.com/(?:services|workflows|triggers)/" + _NOT_FILLER + r"[\w+/-]{20,}",),
+    "discord_webhook": (r"discord(?:app)?\.com/api/webhooks/\d{15,20}/[\w-]{40,}",),
+    "sourcegraph_token": (r"sgp_(?:[a-fA-F0-9]{16}|local)_" + _NOT_FILLER + r"[a-fA-F0-9]{40}",
+                          r"sgp_" + _NOT_FILLER + r"[a-fA-F0-9]{40}", r"slk_" + _NOT_FILLER + r"[a-f0-9]{64}"),
+    "authress_key": tuple(prefix + r"_[A-Za-z0-9]{5,30}\.[A-Za-z0-9]{4,6}\.acc[_-][a-z0-9-]{10,32}\.[\w+/=-]{30,120}"
+                          for prefix in ("sc", "ext", "scauth", "authress")),
+    "aws_bedrock_key": (r"ABSK(?![A-Za-z0-9+/]*EXAMPLE)" + _NOT_FILLER + r"[A-Za-z0-9+/]{109,269}={0,2}",
+                        r"bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%&.-]*"),
+    "lob_key": tuple(prefix + _NOT_FILLER + body for prefix in ("live_", "test_", "live_pub_", "test_pub_")
+                     for body in [r"[a-f0-9]{35}" if len(prefix) == 5 else r"[a-f0-9]{31}"]),
+    "gocardless_token": (r"live_" + _MIXED + r"[\w=-]{40}",),
+    "posthog_key": (r"phx_" + _NOT_FILLER + r"[A-Za-z0-9_]{43,48}",),
+    "nvidia_key": (r"nvapi-" + _NOT_FILLER + r"[\w-]{64}",),
+    "elevenlabs_key": (r"sk_" + _NOT_FILLER + r"[a-f0-9]{48}",),
+    "iexcloud_key": (r"sk_" + _NOT_FILLER + r"[a-f0-9]{32}",),
+    "tickettailor_key": (r"sk_\d{3,5}_\d{4,8}_" + _NOT_FILLER + r"[a-f0-9]{32}",),
+    "recharge_token": (r"sk_(?:test_)?\dx\d_" + _NOT_FILLER + r"[a-fA-F0-9]{64}",),
+    "rootly_key": (r"rootly_" + _NOT_FILLER + r"[a-f0-9]{64}",),
+    "salad_key": (r"salad_cloud_[a-z]{2,7}_" + _NOT_FILLER + r"[A-Za-z0-9]{30,235}",),
+    "fleetbase_key": (r"flb_live_" + _NOT_FILLER + r"[A-Za-z0-9]{20}",),
+    "flexport_key": (r"shltm_" + _NOT_FILLER + r"[\w-]{40}",),
+    "nightfall_key": (r"NF-" + _NOT_FILLER + r"[A-Za-z0-9]{32}",),
+    "pixie_key": (r"px-api-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",
+                  r"px-dep-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}"),
+    "apify_token": (r"apify_api_" + _NOT_FILLER + r"[A-Za-z0-9]{36}",),
+    "trufflehog_key": (r"thog-key-[a-f0-9]{16}", r"thog-secret-[a-f0-9]{32}"),
+    "photoroom_key": (r"sk_pr_[A-Za-z0-9]{1,64}_" + _NOT_FILLER + r"[a-fA-F0-9]{40}",),
+    "bannerbear_key": (r"bb_pr_" + _NOT_FILLER + r"[a-f0-9]{30}", r"bb_ma_" + _NOT_FILLER + r"[a-f0-9]{30}"),
+    "besttime_key": (r"pri_" + _NOT_FILLER + r"[a-f0-9]{32}",),
+    "stackhawk_key": (r"hawk\.[A-Za-z0-9]{20}\.[A-Za-z0-9]{20}",),
+    "ubidots_token": (r"BBFF-" + _NOT_FILLER + r"[A-Za-z0-9]{30}",),
+    "teamwork_token": (r"tkn\.v1_" + _NOT_FILLER + r"[A-Za-z0-9]{60,80}={0,2}",),
+    "spectralops_key": (r"spu-" + _NOT_FILLER + r"[a-f0-9]{32}",),
+    "clickhouse_key": (r"4b1d" + _MIXED + r"[A-Za-z0-9]{38}",),
+    "aws_appsync_key": (r"da2-" + _NOT_FILLER + r"[a-z0-9]{26}",),
 }
 _TAIL = r"(?![\w+/=~-])"  # a token ends where its alphabet does
 _BY_PREFIX: dict[str, list[tuple[str, re.Pattern[str]]]] = {}

@@ -1,0 +1,127 @@
+"""Vendor formats the public scanners know (gitleaks' rules, trufflehog's detectors, noseyparker's rules), found
+missing by bench/redaction_public.py: each is redacted whole by the scrubber and flagged by the leak scan with
+no key name near it, and a near miss of it (a placeholder body, a body one character short) is left alone.
+
+Every value here is made up by the test (seeded random bodies of the vendor's documented alphabet and length).
+"""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from medic.agent.redact import Scrubber, scan_text, tokens
+
+HEX = "0123456789abcdef"
+ALNUM = string.ascii_letters + string.digits
+_rng = random.Random(20261207)
+
+
+def body(alphabet: str, n: int) -> str:
+    """A random body; a mixed one (ALNUM) always has upper case, lower case and digits."""
+    while True:
+        value = "".join(_rng.choice(alphabet) for _ in range(n))
+        if alphabet != ALNUM or (any(c.isupper() for c in value) and any(c.islower() for c in value)
+                                 and any(c.isdigit() for c in value)):
+            return value
+
+
+def uuid_hex() -> str:
+    return "-".join(body(HEX, n) for n in (8, 4, 4, 4, 12))
+
+
+# (scrubber rule, token, near miss)
+CASES = [
+    ("openrouter_key", "sk-or-v1-" + body(HEX, 64), "sk-or-v1-" + "x" * 64),
+    ("mailersend_token", "mlsn." + body(HEX, 64), "mlsn." + "0" * 64),
+    ("bitbucket_app_password", "ATBB" + body(ALNUM, 32), "ATBB" + "X" * 32),
+    ("slack_webhook", f"hooks.slack.com/workflows/T{body(ALNUM, 10)}/A{body(ALNUM, 10)}/{body(ALNUM, 24)}",
+     "hooks.slack.com/workflows/" + "x" * 30),
+    ("discord_webhook", f"discord.com/api/webhooks/{_rng.randrange(10**17, 10**18)}/{body(ALNUM + '_-', 68)}",
+     f"discord.com/api/webhooks/{_rng.randrange(10**17, 10**18)}/{body(ALNUM, 20)}"),
+    ("sourcegraph_token", f"sgp_{body(HEX, 16)}_{body(HEX, 40)}", f"sgp_{body(HEX, 16)}_{'0' * 40}"),
+    ("sourcegraph_token", "sgp_local_" + body(HEX, 40), "sgp_local_" + body(HEX, 39)),
+    ("sourcegraph_token", "slk_" + body(HEX, 64), "slk_" + "a" * 64),
+    ("sourcegraph_token", "sgp_" + body(HEX, 40), "sgp_" + body(HEX, 24) + "a" * 16),  # a filler at the end
+    ("authress_key", f"sc_{body(ALNUM, 10)}.{body(ALNUM, 5)}.acc_{body(HEX, 16)}.{body(ALNUM + '+/', 48)}",
+     f"sc_{body(ALNUM, 10)}.{body(ALNUM, 5)}.acc_{body(HEX, 16)}.{body(ALNUM, 12)}"),
+    ("aws_bedrock_key", "ABSK" + body(ALNUM + "+/", 132), "ABSK" + "EXAMPLE" * 19),
+    ("aws_bedrock_key", "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t" + body(ALNUM, 80),
+     "bedrock-api-key-" + body(ALNUM, 40)),
+    ("lob_key", "live_" + body(HEX, 35), "live_" + body(HEX, 34)),
+    ("lob_key", "test_pub_" + body(HEX, 31), "test_pub_" + "0" * 31),
+    ("gocardless_token", "live_" + body(ALNUM + "_-", 39) + "Q", "live_" + "configuration_of_the_remote_servers_x"),
+    ("posthog_key", "phx_" + body(ALNUM, 47), "phx_" + "x" * 47),
+    ("nvidia_key", "nvapi-" + body(ALNUM + "_-", 64), "nvapi-" + "X" * 64),
+    ("elevenlabs_key", "sk_" + body(HEX, 48), "sk_" + "0" * 48),
+    ("iexcloud_key", "sk_" + body(HEX, 32), "sk_" + "f" * 32),
+    ("tickettailor_key", f"sk_{_rng.randrange(1000, 9999)}_{_rng.randrange(100000, 999999)}_{body(HEX, 32)}",
+     f"sk_{_rng.randrange(1000, 9999)}_{_rng.randrange(100000, 999999)}_{'0' * 32}"),
+    ("recharge_token", "sk_test_1x1_" + body(HEX, 64), "sk_test_1x1_" + "a" * 64),
+    ("rootly_key", "rootly_" + body(HEX, 64), "rootly_" + "0" * 64),
+    ("salad_key", "salad_cloud_org_" + body(ALNUM, 48), "salad_cloud_org_" + "x" * 48),
+    ("fleetbase_key", "flb_live_" + body(ALNUM, 20), "flb_live_" + "x" * 20),
+    ("flexport_key", "shltm_" + body(ALNUM + "_-", 40), "shltm_" + "X" * 40),
+    ("nightfall_key", "NF-" + body(ALNUM, 32), "NF-" + "x" * 32),
+    ("pixie_key", "px-api-" + uuid_hex(), "px-api-" + body(HEX, 32)),
+    ("apify_token", "apify_api_" + body(ALNUM, 36), "apify_api_" + "x" * 36),
+    ("trufflehog_key", "thog-secret-" + body(HEX, 32), "thog-secret-" + body(HEX, 31)),
+    ("photoroom_key", f"sk_pr_{body(ALNUM, 8)}_{body(HEX, 40)}", f"sk_pr_{body(ALNUM, 8)}_{'0' * 40}"),
+    ("bannerbear_key", "bb_pr_" + body(HEX, 30), "bb_pr_" + "0" * 30),
+    ("besttime_key", "pri_" + body(HEX, 32), "pri_" + "0" * 32),
+    ("stackhawk_key", f"hawk.{body(ALNUM, 20)}.{body(ALNUM, 20)}", f"hawk.{body(ALNUM, 20)}.{body(ALNUM, 19)}"),
+    ("ubidots_token", "BBFF-" + body(ALNUM, 30), "BBFF-" + "X" * 30),
+    ("teamwork_token", "tkn.v1_" + body(ALNUM, 71) + "=", "tkn.v1_" + "x" * 71 + "="),
+    ("spectralops_key", "spu-" + body(HEX, 32), "spu-" + "0" * 32),
+    ("clickhouse_key", "4b1d" + body(ALNUM, 38), "4b1d" + body(HEX, 38)),
+    ("harness_token", f"sat.{body(ALNUM, 22)}.{body(HEX, 24)}.{body(ALNUM, 20)}",
+     f"sat.{body(ALNUM, 22)}.{body(HEX, 24)}.{body(ALNUM, 19)}"),
+    ("typeform_token", "tfp_" + body(ALNUM + "_", 59), "tfp_" + "x" * 59),
+    ("mailgun_key", "pubkey-" + body(HEX, 32), "pubkey-" + "0" * 32),
+    ("mapbox_token", f"pk.{body(ALNUM, 60)}.{body(ALNUM, 22)}", f"pk.{'0' * 60}.{body(ALNUM, 22)}"),
+    ("newrelic_key", "NRBR-" + body(HEX, 19), "NRBR-" + body(HEX, 18)),
+    ("planetscale_token", f"pscale_pw_{body(ALNUM, 20)}=={body(ALNUM, 20)}", "pscale_pw_" + "x" * 20),
+    ("doppler_token", f"dp.st.dev.{body(ALNUM, 43)}", f"dp.st.dev.{'x' * 43}"),
+    ("aws_appsync_key", "da2-" + body(string.ascii_lowercase + string.digits, 26), "da2-" + string.ascii_lowercase),
+    ("dynatrace_token", f"dt0c01.{body(ALNUM, 24)}.{body(ALNUM, 64)}", f"dt0c01.{body(ALNUM, 24)}.{body(ALNUM, 63)}"),
+]
+IDS = [f"{rule}-{i}" for i, (rule, _, _) in enumerate(CASES)]
+
+
+def contexts(token: str) -> list[tuple[str, str]]:
+    """No key name near the token: a setting named for nothing, a log message, a JSON value, a bare line."""
+    return [("/etc/app/app.conf", f"value={token}\nretries=3\n"),
+            ("/var/log/app/app.log", f"2026-12-07 12:00:01 INFO worker received {token} from upstream\n"),
+            ("/var/lib/app/state.json", f'{{"id": 42, "value": "{token}"}}\n'),
+            ("/var/lib/app/notes.txt", f"pasted:\n{token}\n")]
+
+
+@pytest.mark.parametrize(("rule", "token", "near"), CASES, ids=IDS)
+def test_tokens_find_the_format_whole(rule: str, token: str, near: str) -> None:
+    assert list(tokens.find(f"x {token} y")) == [(rule, 2, 2 + len(token))]
+
+
+@pytest.mark.parametrize(("rule", "token", "near"), CASES, ids=IDS)
+def test_scrubber_removes_it_everywhere(rule: str, token: str, near: str) -> None:
+    scrubber = Scrubber()
+    for path, text in contexts(token):
+        out = scrubber.scrub_text(text, path=path)
+        assert token not in out and f"[REDACTED:{rule}#" in out, (path, out)
+        assert not any(token[i:i + 8] in out for i in range(len(token) - 7)), (path, out)  # nothing of it left
+
+
+@pytest.mark.parametrize(("rule", "token", "near"), CASES, ids=IDS)
+def test_scan_flags_it_on_its_own(rule: str, token: str, near: str) -> None:
+    for path, text in contexts(token):
+        assert any(h.rule == "token_format" for h in scan_text(text, path)), (path, text)
+
+
+@pytest.mark.parametrize(("rule", "token", "near"), CASES, ids=IDS)
+def test_near_miss_is_no_token(rule: str, token: str, near: str) -> None:
+    assert [found for found in tokens.find(f"x {near} y") if found[0] == rule] == []
+    scrubber = Scrubber()
+    for path, text in contexts(near):
+        assert near in scrubber.scrub_text(text, path=path), (path, text)
+        assert not any(h.rule == "token_format" for h in scan_text(text, path)), (path, text)
