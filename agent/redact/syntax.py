@@ -41,11 +41,16 @@ INLINE_VALUE = re.compile(
 _INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`,;)\]}][^\s<>\"'`]*)+")  # (not a closing quote, then , ; ) ] })
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
 _OPENER = re.compile(r"[{\[(]")
+_AFTER_QUOTE = re.compile(r"[^\s\"'`,;)\]}>][^\s]*")
 
 
-def whole_value(line: str, start: int, end: int) -> tuple[int, int]:
+def whole_value(line: str, start: int, end: int, quoted: bool = False) -> tuple[int, int]:
     """The span of an inline value whole: a value never ends inside a bracket it opened (``secret: {a: x, b: y}``,
-    ``@Microsoft.KeyVault(VaultName=v;SecretName=s)``), nor at a quote or angle bracket with more of it after."""
+    ``@Microsoft.KeyVault(VaultName=v;SecretName=s)``), nor at a quote or angle bracket with more of it after;
+    a quoted value (``quoted``: ``end`` is its closing quote) goes on when its quote is glued to more (``'ab'cd``)."""
+    if quoted:
+        glued = _AFTER_QUOTE.match(line, end + 1)
+        return start, end if glued is None else glued.end()
     closing: list[str] = []
     stop = end
     opener = _OPENER.search(line, start, end)  # (most values open no bracket: no walk)

@@ -229,7 +229,7 @@ class TextScrubber:
             if rule is None or value is None:
                 continue
             group = "qval" if value.group("qval") is not None else "val"
-            start, end = value.span(group) if group == "qval" else sx.whole_value(line, *value.span(group))
+            start, end = sx.whole_value(line, *value.span(group), quoted=group == "qval")
             if keep_value(line[start:end], key.group("key")):
                 continue
             out += [line[pos:start], self._tag(rule, line[start:end])]

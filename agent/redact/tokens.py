@@ -175,6 +175,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "aws_appsync_key": (r"da2-" + _NOT_FILLER + r"[a-z0-9]{26}",),
 }
 _TAIL = r"(?![\w+/=~-])"  # a token ends where its alphabet does
+_GLUED = re.compile(r"(?:[!*^$|]+[\w+/=~.-]+)+")  # ... unless a mark glues more of it on (never a part left)
 _BY_PREFIX: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
 
 
@@ -312,5 +313,6 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
         if found and not (found[0] == "aws_access_key_id" and documented_example(text[start:found[1]])):
-            pos = found[1]
+            glued = _GLUED.match(text, found[1])  # "...XYZ!4o_Nm": more of the value after a joining mark
+            pos = found[1] if glued is None else glued.end()
             yield found[0], start, pos

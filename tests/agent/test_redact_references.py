@@ -182,3 +182,19 @@ def test_a_scheme_before_a_variable_and_a_bare_private_key_label_are_kept(line: 
 ])
 def test_key_material_after_the_label_and_a_scheme_before_a_secret_are_redacted(text: str) -> None:
     assert "[REDACTED:" in _scrub(text)
+
+
+@pytest.mark.parametrize(("line", "rest"), [
+    (f"x token = '{_RANDOM[:9]}'{_RANDOM[9:]}", _RANDOM[9:]),  # a quote inside a quoted value
+    (f"simplynoted token = 'Ab3#dE9>Qw,xY7'{_RANDOM}&Lm9pQ'", _RANDOM),
+    ("value=ghp_" + "A1b2" * 9 + "!" + _RANDOM + " ok", _RANDOM),  # a vendor token glued on by a mark
+])
+def test_a_value_goes_on_past_a_glued_quote_or_mark(line: str, rest: str) -> None:
+    out = _scrub(line)
+    assert "[REDACTED:" in out and all(rest[i:i + 4] not in out for i in range(len(rest) - 3))
+
+
+@pytest.mark.parametrize("line", ["x token = '[REDACTED:token#1]' next", "x token = '[REDACTED:token#1]', y",
+                                  "[REDACTED:github_token#1]! done"])
+def test_a_closing_quote_or_mark_before_a_blank_or_a_comma_ends_the_value(line: str) -> None:
+    assert _scrub(line) == line
