@@ -8,6 +8,7 @@ import re
 from medic.agent.arches import ARCHITECTURES
 from medic.agent.redact.lookalikes import kept_lookalike
 from medic.agent.redact.references import documented_example, masked, reference
+from medic.agent.redact.syntax import DEFAULT
 from medic.agent.wordtrie import factored
 
 # A substring of the normalised key (lower case, letters and digits only) -> the rule it counts under.
@@ -153,6 +154,9 @@ def weak_key(key: str) -> bool:
 def keep_value(value: str, key: str = "") -> bool:
     """True for values that cannot be secrets: settings, masks, variable references, already redacted."""
     stripped = value.strip().strip("\"'").strip()
+    default = DEFAULT.fullmatch(stripped)
+    if default is not None and not keep_value(default.group("d"), key):
+        return False  # ${DB_PASSWORD:-s3cr3t}: a variable's default written out is the secret (compose files)
     if stripped.rstrip(".,;").lower() in _KEEP_VALUES or masked(stripped) or _REFERENCE.fullmatch(stripped):
         return True  # ("gir1.2-secret-1:arm64." in dpkg's status lines: a sentence's full stop after the setting)
     if set(stripped) <= _CLOSERS:

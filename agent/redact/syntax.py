@@ -41,6 +41,7 @@ INLINE_VALUE = re.compile(
 _INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`,;)\]}][^\s<>\"'`]*)+")  # (not a closing quote, then , ; ) ] })
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
 _OPENER = re.compile(r"[{\[(]")
+DEFAULT = re.compile(r"\$\{\w{1,80}:?[-=](?P<d>[^{}]*)\}")  # ${NAME:-default}: a default written out
 _AFTER_QUOTE = re.compile(r"[^\s\"'`,;)\]}>][^\s]*")
 
 

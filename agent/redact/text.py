@@ -219,12 +219,11 @@ class TextScrubber:
         pos = 0
         for key in sx.INLINE.finditer(line):
             rule = sensitive_key(key.group("key")) if key.start() >= pos else None
-            if rule and key.group("sep") == ":" and (rule in WEAK_RULES or weak_key(key.group("key"))
-                                                     or line.startswith("${", key.start() - 2)
-                                                     or line.startswith(":", key.start() - 1)):
-                rule = None  # "auth:session", "pass:5" and ${TOKEN:-} without a blank: too weak
-            if rule and line.startswith(("{{", "${"), key.end()):
-                rule = None  # a template or a variable reference
+            if rule and (line.startswith("${", key.start() - 2) or (key.group("sep") == ":" and (
+                    rule in WEAK_RULES or weak_key(key.group("key")) or line.startswith(":", key.start() - 1)))):
+                rule = None  # ${TOKEN:=x}: a variable's name; "auth:session", "pass:5" without a blank: too weak
+            if rule and line.startswith(("{{", "${"), key.end()) and not sx.DEFAULT.match(line, key.end()):
+                rule = None  # a template or a variable reference (not one with its default written out)
             value = sx.INLINE_VALUE.match(line, key.end()) if rule else None
             if rule is None or value is None:
                 continue

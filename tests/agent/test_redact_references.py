@@ -198,3 +198,20 @@ def test_a_value_goes_on_past_a_glued_quote_or_mark(line: str, rest: str) -> Non
                                   "[REDACTED:github_token#1]! done"])
 def test_a_closing_quote_or_mark_before_a_blank_or_a_comma_ends_the_value(line: str) -> None:
     assert _scrub(line) == line
+
+
+@pytest.mark.parametrize("line", [
+    f"password: ${{DB_PASSWORD:-{_RANDOM}}}", f"x password=${{PW:-{_RANDOM}}} y=1", f"export PW=${{PW:={_RANDOM}}}",
+    f'password: "${{DB_PASSWORD:-{_RANDOM}}}"',
+])
+def test_a_variable_with_its_default_written_out_is_redacted_whole(line: str) -> None:
+    out = _scrub(line)
+    assert "[REDACTED:password#1]" in out and _RANDOM[:6] not in out and "DB_PASSWORD:-" not in out
+
+
+@pytest.mark.parametrize("line", [
+    "password: ${DB_PASSWORD:-}", "x password=${PW:-} y=1", "password: ${DB_PASSWORD:-$FALLBACK}",
+    "export PW=${PW:=xxxxxxxx}", "password: ${DB_PASSWORD:?set DB_PASSWORD}", "x ${TOKEN:-} y",
+])
+def test_a_variable_with_no_default_or_a_placeholder_default_is_kept(line: str) -> None:
+    assert _scrub(line) == line
