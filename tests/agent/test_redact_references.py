@@ -215,3 +215,16 @@ def test_a_variable_with_its_default_written_out_is_redacted_whole(line: str) ->
 ])
 def test_a_variable_with_no_default_or_a_placeholder_default_is_kept(line: str) -> None:
     assert _scrub(line) == line
+
+
+@pytest.mark.parametrize(("line", "rule"), [
+    (f"sumoKey1 = {_RANDOM}", "key"), (f"salesforce_key2: {_RANDOM}", "key"), ("db_pw2=hunter2x", "password"),
+    (f"API_TOKEN_3={_RANDOM}", "token"),
+])
+def test_a_numbered_secret_key_is_the_same_key(line: str, rule: str) -> None:
+    assert _scrub(line) == line.split(_RANDOM)[0].split("hunter2x")[0] + f"[REDACTED:{rule}#1]"
+
+
+@pytest.mark.parametrize("line", ["port2=8080", "md5=abc", "key1=value", "retries3=5"])
+def test_a_numbered_setting_is_still_a_setting(line: str) -> None:
+    assert _scrub(line) == line
