@@ -131,10 +131,10 @@ def key_words(key: str) -> list[str]:
 def sensitive_key(key: str) -> str | None:
     """The rule name if ``key`` names a secret (``DB_PASSWORD`` -> ``password``), else None."""
     words = key_words(key)
-    if words and words[-1][-1].isdigit() and not words[-1].isdigit():
-        words[-1] = words[-1].rstrip("0123456789")  # "salesforce_key1", "sumoKey2", "pw2": numbered, the same key
     if not words or len(key) > 100 or words[-1] in _META_WORDS or words[-2:] in _UPSTREAM_PASS:
         return None
+    if words[-1][-1].isdigit() and not words[-1].isdigit():
+        words[-1] = words[-1].rstrip("0123456789")  # "salesforce_key1", "sumoKey2", "pw2": numbered, the same key
     flat = "".join(words)
     for needle, rule in _CONTAINS:
         if needle in flat:

@@ -42,7 +42,7 @@ _INNER_STOPS = re.compile(r"(?:[<>\"'`]+[^\s<>\"'`,;)\]}][^\s<>\"'`]*)+")  # (no
 _CLOSE = {"{": "}", "[": "]", "(": ")"}
 _OPENER = re.compile(r"[{\[(]")
 DEFAULT = re.compile(r"\$\{\w{1,80}:?[-=](?P<d>[^{}]*)\}")  # ${NAME:-default}: a default written out
-_AFTER_QUOTE = re.compile(r"[^\s\"'`,;)\]}>][^\s]*")
+_AFTER_QUOTE = re.compile(r"[^\s\"'`,;)\]}>\\][^\s]*")  # (a backslash: an escape, "\n" in JSON-escaped text)
 
 
 def whole_value(line: str, start: int, end: int, quoted: bool = False) -> tuple[int, int]:
