@@ -72,7 +72,7 @@ def _key(inner: str, other: str) -> str:
 
 _UNQUOTED, _IN_QUOTES = _key(_RUN, _RUN_OTHER), _key(_QUOTED, _QUOTED_OTHER)
 SPOTS = (
-    f"{_UNQUOTED}[{_BLANK}]*[:=]",  # LINE, INLINE, ADO, CLI_OPTION's --key=value
+    f"{_UNQUOTED}[{_BLANK}]*[?+.!]?[:=]",  # LINE, INLINE (?= += .= != too), ADO, CLI_OPTION's --key=value
     f"{_UNQUOTED}[\"']?[{_BLANK}]*[(,]",  # CALL
     f"{_UNQUOTED}[ \\t]+(?:[\"']|[^{_BLANK}\\n\"']+[ \\t\\r]*$)",  # SPACED
     f"-{_RUN}*{_UNQUOTED}[{_BLANK}]",  # CLI_OPTION's --key value

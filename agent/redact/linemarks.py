@@ -214,7 +214,7 @@ def plan(why: frozenset[str]) -> _Plan:
 # secret only when its letters and digits in lower case (all that sensitive_key reads) hold a keyword. On an
 # ASCII line those are the lower-cased line without _ . and -: without a keyword followed by the rest of its run
 # and a separator there, INLINE finds no key worth a look. (Other lines: always looked at.)
-_INLINE_KEY = re.compile(r"(?:" + KEYWORD.pattern + r")[a-z0-9]*[ \t]*[:=]")
+_INLINE_KEY = re.compile(r"(?:" + KEYWORD.pattern + r")[a-z0-9]*[ \t]*[?+.!]?[:=]")  # (?= += .= != too)
 
 
 def _letters(text: str) -> str:

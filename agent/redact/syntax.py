@@ -18,7 +18,7 @@ _VAL = (r"(?P<val>(?=(?P<atomic>(?:(?:Bearer|Basic|Digest|Token|Negotiate|NTLM|B
 # it takes the line.
 LINE = re.compile(
     r"^(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|setx[ \t]+|\$env:)?)"
-    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::=|=|:(?=[ \t]|$))[ \t]*)"
+    r"(?P<key>[A-Za-z_][\w.\-\[\]]*)(?P<sep>[ \t]*(?::{1,3}=|[?+]=|!==?|===?|=|:(?=[ \t]|$))[ \t]*)"
     r"(?P<val>(?P<lq>[\"'])(?:(?!(?P=lq))[^\n])*(?P=lq)"
     r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+\w)|.*?(?=[ \t\r]*$))", re.M)
 # "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
@@ -29,11 +29,13 @@ QUOTED = re.compile(
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
 # so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.
 # ("$password = x" is PHP/PowerShell; "key:x" with no blank only counts for strong keys, see text.py)
+# Separators: also Makefile's ?= += ::= :::=, PHP's .=, and the comparisons == === != !==: a literal compared with a
+# secret's variable is that secret (`if (api_key == "x")`; the second = was taken for the value, the literal kept)
 # (A key is taken whole, atomically, in INLINE and SPACED: no separator starts with a key character, so a shorter
 # key never matches where the whole one failed, and the search need not try each.)
 INLINE = re.compile(
     r"(?<![\w.-])(?P<key>[A-Za-z_](?=(?P<run>[\w.-]{0,80}))(?P=run))"
-    r"(?P<sep>[ \t]*(?::=|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
+    r"(?P<sep>[ \t]*(?::{1,3}=|[?+.]=|!==?|===?|=>?)[ \t]*|[ \t]*:[ \t]+|:(?![/\\:\s]))")
 INLINE_VALUE = re.compile(
     r"(?:(?P<vq>[\"'])(?P<qval>[^\"'\n]*)(?P=vq)|" + _VAL + r")(?![ \t]+[|>][-+0-9]*[ \t]*$)")
 # a value's characters after one INLINE_VALUE stops at, when more of the value follows (password=ab"cd, x=a<b):
