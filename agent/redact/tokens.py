@@ -21,6 +21,9 @@ from medic.agent.redact.references import documented_example
 _NOT_FILLER = r"(?![\w.=+/-]*?(?:(\w)\1{7}|abcdefgh|ABCDEFGH|12345678))"
 # a body that mixes upper case, lower case and digits (for prefixes an identifier could start with: live_)
 _MIXED = r"(?=[\w=-]*[0-9])(?=[\w=-]*[A-Z])(?=[\w=-]*[a-z])"
+# a placeholder in a token's shape, `ghp_xxxxxxxx...`, `AKIAXXXXXXXXXXXXXXXX`: six x in a row after the first two
+# characters (a random body has that once in ~10**10 tokens; only x, as a run of A is base64's zero bytes: fm2_)
+_PLACEHOLDER_X = re.compile(r"x{6}|X{6}")
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
 _FORMATS: dict[str, tuple[str, ...]] = {
     "github_token": (r"gh[pousr]_[A-Za-z0-9]{36,251}", r"github_pat_[A-Za-z0-9_]{60,255}"),
@@ -312,7 +315,8 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not _generic_possible(word):
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
-        if found and not (found[0] == "aws_access_key_id" and documented_example(text[start:found[1]])):
+        if found and not ((found[0] == "aws_access_key_id" and documented_example(text[start:found[1]]))
+                          or _PLACEHOLDER_X.search(text, start + 2, found[1])):
             glued = _GLUED.match(text, found[1])  # "...XYZ!4o_Nm": more of the value after a joining mark
             pos = found[1] if glued is None else glued.end()
             yield found[0], start, pos

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from medic.agent.redact import tokens
+from medic.agent.redact import Scrubber, tokens
 
 BODY = "A1b2" * 9  # 36 characters of [A-Za-z0-9]
 RANDOM = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9"  # 27 characters, three classes, a switch at every character
@@ -36,7 +36,7 @@ RANDOM = "aB3dE5fG7hJ9kL1mN3pQ5rS7tU9"  # 27 characters, three classes, a switch
     ("sec abc8Q~" + RANDOM + "1234567", [("azure_client_secret", 4, 44)]),  # no prefix: found by "Q~"
     ("0123456789abcdef0123456789abcdef-us12", [("mailchimp_key", 0, 37)]),
     ("1/12345678901234:0123456789abcdef0123456789abcdef", [("asana_token", 0, 49)]),
-    ("Ab12Cd34Ef56Gh.atlasv1." + "x" * 64, [("terraform_token", 0, 87)]),
+    ("Ab12Cd34Ef56Gh.atlasv1." + "q7Zk2mW9" * 8, [("terraform_token", 0, 87)]),  # (x * 64: a placeholder)
     ("acme_" + RANDOM, [("vendor_token", 0, 32)]),  # a vendor not in the table: prefix, separator, random body
     ("acme-live-" + RANDOM, [("vendor_token", 0, 37)]),
     ("zqx_" + RANDOM, [("vendor_token", 0, 31)]), ("zqx-" + RANDOM, [("vendor_token", 0, 31)]),  # no known prefix
@@ -99,3 +99,12 @@ def test_generic_possible(word: str, possible: bool) -> None:
     assert tokens._generic_possible(word) is possible
     if not possible:
         assert list(tokens.find(word)) == []
+
+
+@pytest.mark.parametrize("placeholder", ["ghp_" + "x" * 36, "AKIA" + "X" * 16, "glpat-" + "X" * 20,
+                                         "sk-proj-" + "x" * 48 + "T3BlbkFJ" + "x" * 20])
+def test_a_vendor_shape_filled_with_x_is_a_placeholder_and_kept(placeholder: str) -> None:
+    line = f"export EXAMPLE_VALUE like {placeholder} in the docs\n"
+    assert Scrubber().scrub_text(line) == line
+    real = placeholder.replace("x" * 6, "q7Zk2m").replace("X" * 6, "Q7ZK2M")  # one run of six changed: a token
+    assert real not in Scrubber().scrub_text(f"export EXAMPLE_VALUE like {real} in the docs\n")
