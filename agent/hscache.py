@@ -16,10 +16,10 @@ scrub is the same either way, only the next run slower.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 
 _MAGIC = b"medic-hsdb 1\n"  # (a new layout of the file gets a new number: an old file is then never read)
@@ -71,6 +71,8 @@ def store(name: str, payload: bytes) -> None:
     folder = _private(create=True)
     if folder is None or len(payload) > _LARGEST - len(_MAGIC) - _DIGEST:
         return
+    import tempfile  # (only when storing: not on the agent's start-up path)
+
     try:
         descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".part-")
     except OSError:
@@ -102,6 +104,7 @@ def _owned(status: os.stat_result, regular: bool) -> bool:
     return kind(status.st_mode) and status.st_uid == os.geteuid() and not status.st_mode & 0o022
 
 
+@functools.lru_cache(maxsize=1)  # (one read of /proc/cpuinfo per process, not one per matcher)
 def _host() -> str:
     """This CPU's kind and features: a database compiled for one CPU is refused by another (Hyperscan checks), so
     machines sharing a home directory keep one file each instead of replacing each other's."""
