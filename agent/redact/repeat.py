@@ -15,6 +15,7 @@ from collections.abc import Callable
 _MIN, _NUMBER_UNDER = 8, 12
 _EDGE = r"[A-Za-z0-9_]"
 _WORDS = re.compile(r"[._-]?[A-Za-z]+(?:[-_.:/][A-Za-z]+)*[._-]?")  # `medic-agent`, `self.token`: names
+_CLASS_WORDS = re.compile(r"[A-Z][a-z]{2,}")  # `Ed25519PrivateKey`, `HttpClient2`: a class's name in code
 _CODE = frozenset("()[]{}<>$;,'\"`\\")  # `re.compile(r`, `list[Record]`, `$session_id`: code taken for a value
 
 
@@ -25,6 +26,8 @@ def worth_repeating(value: str) -> bool:
     if "://" in value or value.startswith(("/", "~/", "./")) or value[1:3] in (":/", ":\\"):  # an address, a path
         return False
     if any(c in _CODE for c in value):
+        return False
+    if value.isalnum() and len(_CLASS_WORDS.findall(value)) >= 2:
         return False
     if _WORDS.fullmatch(value):  # `password: postgres` must not redact every "postgres", nor a name every use of it
         return False

@@ -15,6 +15,7 @@ from typing import Any
 
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key
 from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels
+from medic.agent.redact.tables import secret_cells
 from medic.agent.redact.text import TextScrubber
 from medic.kernel.errors import MedicError
 from medic.kernel.models import ProbeResult
@@ -53,7 +54,7 @@ class Scrubber:
 
     def scrub_text(self, text: str, path: str = "") -> str:
         try:
-            out = self._repeated(self._text.scrub(text, path))
+            out = self._repeated(self._text.scrub(self._tables(text, path), path))
             return self.pseudonymiser.text(out) if self.pseudonymiser else out
         except Exception as exc:  # fail closed: the caller leaves this member out and says why
             # only the exception's type: its message might quote the text being scrubbed
@@ -86,6 +87,19 @@ class Scrubber:
     def again_result(self, result: ProbeResult) -> ProbeResult:
         return replace(result, params=self.again_value(result.params), data=self.again_value(result.data),
                        error=None if result.error is None else self._repeated(result.error))
+
+    def _tables(self, text: str, path: str) -> str:
+        """Cells under a secret column's header (:mod:`~medic.agent.redact.tables`) redacted first."""
+        cells = secret_cells(text, path)
+        if not cells:
+            return text
+        out: list[str] = []
+        pos = 0
+        for start, end, rule in sorted(cells):
+            if start >= pos:
+                out += [text[pos:start], self._tag(rule, text[start:end])]
+                pos = end
+        return "".join(out) + text[pos:]
 
     def _repeated(self, text: str) -> str:
         return self.labels.known.redact(text, self._count)

@@ -23,7 +23,8 @@ PW = "Wq7-Rt5!kLm9xPz"
     ("correcthorsebatterystaple", False), ("medic-agent", False), ("self.password", False),  # words and names
     ("Password", False), ("8080", False), ("1701234567", False),  # a port, a timestamp
     ("re.compile(r", False), ("list[Record]", False), ("$session_id", False), (".vault-token", False),  # code
-    ("C:/deploy/setup.cmd", False), ("https://localhost", False), ("/etc/ssl/private/app.key", False),  # a URL or path under a secret key
+    ("C:/deploy/setup.cmd", False), ("https://localhost", False),  # a path or URL under a secret key
+    ("/etc/ssl/private/app.key", False), ("Ed25519PrivateKey", False), ("Summer2024x", True),
     ("two words here", False), ("short1", False), ("[REDACTED:password#1]", False),
 ])
 def test_only_values_that_cannot_be_ordinary_words_are_repeated(value: str, repeated: bool) -> None:
