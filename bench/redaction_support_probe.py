@@ -6,8 +6,9 @@ logs, client command lines, notes and tickets, tables (issue 17; a probe written
 
 Each case is scrubbed alone, as one file of a bundle, with the path it would have; a secret counts as removed when
 no 8 characters of it are left. Values are random for every seed; the formats are fixed. Prints the misses and
-"removed N/M" per probe. Probe 1 (90 formats) and probe 2 (78 formats) were written before the rules that now
-remove them (session 17): 96/111 and 50/84 at that time.
+"removed N/M" per probe. Probes 1 (90 formats), 2 (78) and 3 (75: network devices, proxies, app servers,
+personal password lists) were each written before the rules that now remove them (session 17): 96/111, 50/84
+and 56/90 at that time.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def _probe(number: int, rnd: random.Random) -> list[tuple[str, str, tuple[str, .
         c("/srv/app/docker-compose.yml", "services:\n  db:\n    environment:\n      - POSTGRES_PASSWORD={0}\n      - MYSQL_ROOT_PASSWORD: {1}\n", P[74], P[75])
         c("/var/log/kern.log", "Dec 7 10:00 host kernel: wireguard: PrivateKey = {0}\n", tok(43, string.ascii_letters + string.digits + "+/") + "=")
         c("/etc/wireguard/wg0.conf", "[Interface]\nPrivateKey = {0}\n[Peer]\nPresharedKey = {1}\n", tok(43, string.ascii_letters + string.digits + "+/") + "=", tok(43, string.ascii_letters + string.digits + "+/") + "=")
-    else:
+    elif number == 2:
         P = [pw() for _ in range(80)]
         H = "/home/a/.bash_history"
         c(H, "docker login -u alice -p {0} registry.example.org\n", P[0])
@@ -207,15 +208,91 @@ def _probe(number: int, rnd: random.Random) -> list[tuple[str, str, tuple[str, .
         c("/home/a/ticket4.txt", "pw {0}\n", P[69])
         c("/home/a/email.eml", "Subject: new account\n\nHi Bob,\nyour temporary password: {0}\nPlease change it.\n", P[70])
         c("/home/a/email2.eml", "Your one-time code is {0}\n", "".join(rnd.choice(string.digits) for _ in range(6)))
+    else:
+        P = [pw() for _ in range(90)]
+        c("/etc/gitlab-runner/config.toml", "[[runners]]\n  name = \"r1\"\n  token = \"{0}\"\n", "glrt-" + tok(20, string.ascii_letters + string.digits + "_-"))
+        c("/etc/prometheus/prometheus.yml", "scrape_configs:\n  - job_name: x\n    basic_auth:\n      username: prom\n      password: {0}\n", P[0])
+        c("/etc/alertmanager/alertmanager.yml", "global:\n  smtp_auth_username: alerts\n  smtp_auth_password: '{0}'\n", P[1])
+        c("/etc/grafana/provisioning/datasources/ds.yaml", "datasources:\n  - name: pg\n    secureJsonData:\n      password: {0}\n", P[2])
+        c("/home/a/.homeassistant/secrets.yaml", "wifi_key: {0}\nmqtt_password: {1}\n", P[3], P[4])
+        c("/etc/traefik/dynamic.yml", "http:\n  middlewares:\n    auth:\n      basicAuth:\n        users:\n          - \"admin:{0}\"\n", "$apr1$" + tok(8) + "$" + tok(22, string.ascii_letters + string.digits + "./"))
+        c("/etc/consul.d/consul.hcl", "encrypt = \"{0}\"\n", tok(43, string.ascii_letters + string.digits + "+/") + "=")
+        c("/etc/kibana/kibana.yml", "elasticsearch.username: kibana_system\nelasticsearch.password: {0}\n", P[5])
+        c("/etc/logstash/conf.d/out.conf", "output {{\n  elasticsearch {{\n    user => \"logstash\"\n    password => \"{0}\"\n  }}\n}}\n", P[6])
+        c("/etc/td-agent/td-agent.conf", "<match **>\n  @type elasticsearch\n  user elastic\n  password {0}\n</match>\n", P[7])
+        c("/etc/rsyslog.d/50-es.conf", "action(type=\"omelasticsearch\" server=\"es\" uid=\"rsyslog\" pwd=\"{0}\")\n", P[8])
+        c("/etc/haproxy/haproxy.cfg", "listen stats\n  bind :8404\n  stats auth admin:{0}\n", P[9])
+        c("/etc/squid/squid.conf", "cache_peer parent.example.org parent 3128 0 no-query login=alice:{0}\n", P[10])
+        c("/etc/dovecot/conf.d/10-ssl.conf", "ssl_key_password = {0}\n", P[11])
+        c("/etc/ldap/slapd.d/cn=config/olcDatabase={{1}}mdb.ldif", "olcRootPW: {0}\n", P[12])
+        c("/etc/swanctl/swanctl.conf", "secrets {{\n  eap-alice {{\n    id = alice\n    secret = \"{0}\"\n  }}\n  ike-1 {{\n    secret = {1}\n  }}\n}}\n", P[13], P[14])
+        c("/home/a/.bash_history", "nmcli dev wifi connect home password {0}\n", P[15])
+        c("/home/a/.bash_history2", "wpa_passphrase home '{0}' > /etc/wpa.conf\n", P[16])
+        c("/home/a/.bash_history3", "iwconfig wlan0 essid home key s:{0}\n", P[17])
+        c("/home/a/.bash_history4", "openconnect --user alice --passwd-on-stdin vpn.example.org <<< '{0}'\n", P[18])
+        c("/home/a/.bash_history5", "smbpasswd -a alice <<< $'{0}\\n{0}'\n", P[19])
+        c("/srv/backup/switch01.cfg", "hostname sw01\nenable secret 5 {0}\nusername admin privilege 15 secret 9 {1}\nusername ops password 7 {2}\n", "$1$" + tok(4) + "$" + tok(22, string.ascii_letters + string.digits + "./"), "$9$" + tok(14, string.ascii_letters + string.digits + "./") + "$" + tok(43, string.ascii_letters + string.digits + "./"), tok(18, "0123456789ABCDEF"))
+        c("/srv/backup/switch02.cfg", "snmp-server community {0} RO\ntacacs-server key 7 {1}\nradius-server key {2}\n", P[20], tok(20, "0123456789ABCDEF"), P[21])
+        c("/srv/backup/asa.cfg", "crypto isakmp key {0} address 203.0.113.9\ntunnel-group 203.0.113.9 ipsec-attributes\n ikev1 pre-shared-key {1}\n", P[22], P[23])
+        c("/srv/backup/junos.conf", "system {{\n  root-authentication {{\n    encrypted-password \"{0}\";\n  }}\n}}\n", "$6$" + tok(8) + "$" + tok(86, string.ascii_letters + string.digits + "./"))
+        c("/srv/backup/mikrotik.rsc", "/user add name=ops group=full password={0}\n/interface wireless security-profiles set default wpa2-pre-shared-key={1}\n", P[24], P[25])
+        c("/srv/backup/fortigate.conf", "config system admin\n    edit \"admin\"\n        set password ENC {0}\n    next\nend\n", "SH2" + tok(60, string.ascii_letters + string.digits + "+/="))
+        c("/srv/backup/pfsense.xml", "<user>\n<name>admin</name>\n<bcrypt-hash>{0}</bcrypt-hash>\n</user>\n", "$2y$10$" + tok(53, string.ascii_letters + string.digits + "./"))
+        c("/var/log/installer/syslog", "Dec  7 10:00 debconf: passwd/root-password={0}\n", P[26])
+        c("/var/cache/debconf/passwords.dat", "Name: mysql-server/root_password\nTemplate: mysql-server/root_password\nValue: {0}\nOwners: mysql-server\n", P[27])
+        c("/etc/proxmox/storage.cfg", "cifs: nas\n  server 10.0.0.5\n  share backup\n  username alice\n  password {0}\n", P[28])
+        c("/srv/vm/esxi.log", "esxcli --server 10.0.0.4 --username root --password {0} system version get\n", P[29])
+        c("/srv/app/Jenkinsfile", "withCredentials([string(credentialsId: 'x', variable: 'T')]) {{ sh \"curl -H 'PRIVATE-TOKEN: {0}' https://gitlab/api\" }}\n", "glpat-" + tok(20, string.ascii_letters + string.digits + "_-"))
+        c("/srv/app/.gitlab-ci.yml", "variables:\n  DOCKER_AUTH_CONFIG: '{{\"auths\":{{\"reg\":{{\"auth\":\"{0}\"}}}}}}'\n", base64.b64encode(("bot:" + P[30]).encode()).decode())
+        c("/srv/app/sentry.env", "SENTRY_DSN=https://{0}@o1.ingest.sentry.io/42\n", tok(32, "0123456789abcdef"))
+        c("/srv/app/mail.ini", "[mail]\nsmtp_pass = {0}\n", P[31])
+        c("/srv/app/redis.env", "REDIS_URL=redis://:{0}@redis:6379/0\n", P[32])
+        c("/srv/app/amqp.env", "CELERY_BROKER_URL=amqp://app:{0}@rabbit//\n", P[33])
+        c("/srv/app/config.php", "$config['smtp_pass'] = '{0}';\n$db['default']['password'] = \"{1}\";\n", P[34], P[35])
+        c("/srv/app/settings.json", "{{\"Smtp\": {{\"User\": \"a\", \"Pass\": \"{0}\"}}}}\n", P[36])
+        c("/srv/app/app.ini", "[auth.generic_oauth]\nclient_secret = {0}\n", tok(40))
+        c("/srv/app/.npmrc", "_auth={0}\nemail=a@example.org\n", base64.b64encode(("alice:" + P[37]).encode()).decode())
+        c("/srv/app/.yarnrc.yml", "npmAuthToken: \"{0}\"\n", "npm_" + tok(36))
+        c("/srv/app/nuget.config", "<packageSourceCredentials>\n  <feed>\n    <add key=\"Username\" value=\"alice\" />\n    <add key=\"ClearTextPassword\" value=\"{0}\" />\n  </feed>\n</packageSourceCredentials>\n", P[38])
+        c("/srv/app/composer/auth.json", "{{\"http-basic\": {{\"repo.example.org\": {{\"username\": \"alice\", \"password\": \"{0}\"}}}}}}\n", P[39])
+        c("/srv/app/.condarc", "channels:\n  - https://alice:{0}@conda.example.org/main\n", P[40])
+        c("/srv/app/odbc.ini", "[app]\nDriver=PostgreSQL\nUserName=app\nPassword={0}\n", P[41])
+        c("/srv/app/tnsnames.ora", "# user app pw {0}\n", P[42])
+        c("/srv/app/hibernate.cfg.xml", "<property name=\"hibernate.connection.password\">{0}</property>\n", P[43])
+        c("/srv/app/context.xml", "<Resource name=\"jdbc/app\" username=\"app\" password=\"{0}\" url=\"jdbc:postgresql://db/app\"/>\n", P[44])
+        c("/srv/app/standalone.xml", "<security><user-name>app</user-name><password>{0}</password></security>\n", P[45])
+        c("/srv/app/.s3cfg2", "[default]\nsecret_key={0}\n", tok(40, string.ascii_letters + string.digits + "+/"))
+        c("/srv/app/rclone.conf", "[b2]\ntype = b2\naccount = {0}\nkey = {1}\n", tok(25, "0123456789abcdef"), tok(31))
+        c("/srv/app/k8s-secret.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\ndata:\n  DB_URL: {0}\nstringData:\n  admin: {1}\n", base64.b64encode(("postgres://app:" + P[46] + "@db/app").encode()).decode(), P[47])
+        c("/srv/app/helm-values.yaml", "postgresql:\n  auth:\n    postgresPassword: {0}\n    replicationPassword: {1}\n", P[48], P[49])
+        c("/var/log/app/trace.log", "POST /login HTTP/1.1\\r\\nContent-Type: application/x-www-form-urlencoded\\r\\n\\r\\nusername=alice&passwd={0}\n", P[50])
+        c("/var/log/app/graphql.log", "{{\"query\":\"mutation {{ login(email: \\\"a@b.c\\\", password: \\\"{0}\\\") {{ token }} }}\"}}\n", P[51])
+        c("/var/log/app/sql.log", "LOG:  statement: ALTER USER app WITH PASSWORD '{0}';\n", P[52])
+        c("/var/log/app/sql2.log", "CREATE LOGIN app WITH PASSWORD = '{0}';\n", P[53])
+        c("/var/log/app/sql3.log", "GRANT ALL ON *.* TO 'app'@'%' IDENTIFIED BY '{0}';\n", P[54])
+        c("/var/log/app/ldap.log", "conn=1 op=2 BIND dn=\"cn=admin\" method=128 password={0}\n", P[55])
+        c("/var/log/app/pam.log", "pam_exec(login:auth): input: user=alice authtok={0}\n", P[56])
+        c("/home/a/Desktop/passwords.txt", "gmail: {0}\nbank - {1}\nwifi {2}\n", P[57], P[58], P[59])
+        c("/home/a/Documents/accounts.csv", "site;login;pass\nexample.org;alice;{0}\n", P[60])
+        c("/home/a/.config/filezilla/sitemanager.xml", "<Server><Host>ftp.example.org</Host><User>alice</User><Pass encoding=\"base64\">{0}</Pass></Server>\n", base64.b64encode(P[61].encode()).decode())
+        c("/home/a/.config/remmina/x.remmina", "[remmina]\npassword={0}\nusername=alice\n", tok(24, string.ascii_letters + string.digits + "+/") + "==")
+        c("/home/a/.purple/accounts.xml", "<account><protocol>prpl-jabber</protocol><name>a@x</name><password>{0}</password></account>\n", P[62])
+        c("/home/a/.thunderbird/x/logins.json", "{{\"logins\":[{{\"hostname\":\"imap://x\",\"encryptedUsername\":\"{0}\",\"encryptedPassword\":\"{1}\"}}]}}\n", "MDoEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECL" + tok(30, string.ascii_letters + string.digits + "+/"), "MEIEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECM" + tok(40, string.ascii_letters + string.digits + "+/"))
+        c("/home/a/.git-credentials2", "https://oauth2:{0}@gitlab.example.org\n", tok(20, string.ascii_letters + string.digits + "_-"))
+        c("/home/a/.ssh/config", "Host db\n  HostName 10.0.0.7\n  # password {0}\n", P[63])
+        c("/home/a/todo.org", "* call vendor, support PIN: {0}\n", "".join(rnd.choice(string.digits) for _ in range(8)))
+        c("/home/a/recovery.txt", "Recovery codes:\n{0}\n{1}\n", tok(5, string.ascii_lowercase + string.digits) + "-" + tok(5, string.ascii_lowercase + string.digits), tok(5, string.ascii_lowercase + string.digits) + "-" + tok(5, string.ascii_lowercase + string.digits))
+        c("/home/a/bitlocker.txt", "BitLocker Drive Encryption recovery key\nRecovery Key:\n{0}\n", "-".join("".join(rnd.choice(string.digits) for _ in range(6)) for _ in range(8)))
+        c("/home/a/winkey.txt", "Windows product key: {0}\n", "-".join(tok(5, "BCDFGHJKMPQRTVWXY2346789") for _ in range(5)))
     return cases
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--probe", type=int, choices=(1, 2), action="append")
+    parser.add_argument("--probe", type=int, choices=(1, 2, 3), action="append")
     args = parser.parse_args()
-    for number in args.probe or (1, 2):
+    for number in args.probe or (1, 2, 3):
         missed = total = 0
         for path, template, secrets in _probe(number, random.Random(args.seed)):
             text = template.format(*secrets)

@@ -65,7 +65,7 @@ FORMS: tuple[Form, ...] = (
        "key", "code", needs=(":", "="),
        words=("activation", "license", "licence", "product", "serial", "registration", "cd", "unlock")),
     # SNMP community strings and USM passphrases
-    _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:[rw][ow]community6?|community)[ \t]+"
+    _f("community", r"(?im)(?:^|(?<=: ))[ \t]*(?:snmp-server[ \t]+)?(?:[rw][ow]community6?|community)[ \t]+"
        r"(?P<q>[\"']?)(?P<val>[^\s\"'=:][^\s\"']*)(?P=q)",
        "community"),
     _f("password", r"(?i)\bcreateUser\s+(?:-e\s+\S+\s+)?\S+\s+(?:MD5|SHA[-\w]*)\s+" + _ARG, "createuser"),
@@ -115,6 +115,25 @@ FORMS: tuple[Form, ...] = (
        "rabbitmqctl"),
     _f("password", r"\bschtasks\b[^\n;|&]*?\s/r?p[ \t]+" + _OPT_ARG, "schtasks"),
     _f("password", r"\blftp\b[^\n;|&]*?\s-u[ \t]+[^,\s]+," + _ARG, "lftp"),
+    # network devices' saved configurations: Cisco IOS/ASA/NX-OS "password 7 x", "secret 5 x", "key 7 x" (the
+    # digit names the encoding), TACACS+/RADIUS keys, ISAKMP keys, FortiOS "set password ENC x"
+    _f("password", r"(?i)(?<![\w-])(?:password|secret|key|key-string|authentication-key|md5)[ \t]+[05789][ \t]+"
+       r"(?P<val>[^\s\"']{4,})", " 0 ", " 5 ", " 7 ", " 8 ", " 9 ", needs=("password", "secret", "key", "md5")),
+    _f("secret", r"(?i)\b(?:tacacs-server|radius-server|tacacs|radius)\b[^\n]*?\bkey[ \t]+(?:[07][ \t]+)?"
+       r"(?P<val>[^\s\"']+)", "tacacs", "radius"),
+    _f("secret", r"(?i)\bisakmp[ \t]+key[ \t]+(?:[06][ \t]+)?(?P<val>[^\s\"']+)", "isakmp"),
+    _f("password", r"(?i)^[ \t]*set[ \t]+(?:password|passwd|psksecret|secret|key|passphrase)[ \t]+(?:ENC[ \t]+)?"
+       r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)", "set ", needs=("set",)),
+    # proxies and load balancers: HAProxy "stats auth user:pw", "insecure-password pw", Squid "login=user:pw"
+    _f("password", r"\bstats[ \t]+auth[ \t]+[^:\s]+:(?P<val>\S+)", "stats auth"),
+    _f("password", r"\binsecure-password[ \t]+(?P<val>\S+)", "insecure-password"),
+    _f("password", r"\blogin=[^:\s]+:(?P<val>\S+)", "login="),
+    # Wi-Fi: wpa_passphrase SSID pw, iwconfig ... key s:pw
+    _f("password", r"\bwpa_passphrase[ \t]+(?:\"[^\"\n]*\"|'[^'\n]*'|\S+)[ \t]+" + _ARG, "wpa_passphrase"),
+    _f("password", r"\biwconfig\b[^\n;|&]*?\bkey[ \t]+(?:s:)?(?P<val>[^\s\"']+)", "iwconfig"),
+    # a here-string to a program that reads a password from its input
+    _f("password", r"(?:--passwd-on-stdin|--password-stdin|\bsmbpasswd\b|\bpasswd\b|\bchpasswd\b|\bkinit\b|"
+       r"\bsudo[ \t]+-S\b)[^\n]*?<<<[ \t]*\$?" + _ARG, "<<<"),
     # a password piped to a program that reads it from its input
     _f("password", r"\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"'|;]+)"
        r"(?P=q)[ \t]*\|[ \t]*(?:sudo\b[^\n|]*?[ \t]-S\b|passwd[ \t]+--stdin|chpasswd\b|kinit\b|"

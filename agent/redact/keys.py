@@ -19,7 +19,9 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ("password", "password"),
     ("passwd", "password"),
     ("passphrase", "password"),
-    ("storepass", "password"),  # keytool -storepass, -srcstorepass, -deststorepass
+    ("storepass", "password"),
+    ("presharedkey", "secret"),  # IPsec, WPA (wpa2-pre-shared-key=, ikev1 pre-shared-key x)
+    ("psksecret", "secret"),  # FortiOS  # keytool -storepass, -srcstorepass, -deststorepass
     ("keypass", "password"),  # keytool -keypass, -srckeypass, -destkeypass
     ("requirepass", "password"),
     ("masterauth", "password"),

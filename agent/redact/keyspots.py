@@ -76,7 +76,7 @@ SPOTS = (
     f"{_UNQUOTED}[\"']?[{_BLANK}]*[(,]",  # CALL
     f"{_UNQUOTED}[ \\t]+(?:[\"']|[^{_BLANK}\\n\"']+[ \\t\\r]*$)",  # SPACED
     f"-{_RUN}*{_UNQUOTED}[{_BLANK}]",  # CLI_OPTION's --key value
-    f"{_IN_QUOTES}[\"'][{_BLANK}]*[:=,]",  # QUOTED
+    f"{_IN_QUOTES}[\"']\\]?[{_BLANK}]*[:=,]",  # QUOTED (a subscript's too: $cfg['password'] = x)
     f"{_IN_QUOTES}[\"'][{_BLANK}]+value",  # XML_PAIR
     f"</{_RUN}*{_UNQUOTED}>",  # XML_ELEMENT
     f"^[{_BLANK}]*(?:requirepass|masterauth|rpcpassword|bindpw|rootpw|password)[{_BLANK}]",  # DIRECTIVE

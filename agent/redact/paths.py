@@ -18,11 +18,22 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s]\S*[ \t]+\S+[ \t]+)(?P<q>\"?)(?P<val>[^\s\"]+)(?P=q)")),
     (("rsyncd.secrets", "rsync.secrets"), "password",  # rsync daemon: user:password
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s:][^:\n]*:)(?P<val>[^\n]+?)[ \t\r]*$")),
+    (("passwords.dat",), "password",  # debconf: the answers to password questions, "Value: x"
+     re.compile(r"(?m)^(?P<pre>Value:[ \t]*)(?P<val>\S[^\n]*?)[ \t\r]*$")),
     (("resource.cfg",), "password",  # Nagios/Icinga: $USER3$=password ($USER1$ is the plugins' path)
      re.compile(r"(?m)^(?P<pre>[ \t]*\$USER\d+\$[ \t]*=[ \t]*)(?P<val>(?![/$])[^\n]+?)[ \t\r]*$")),
     (("userlist.txt",), "password",  # pgbouncer: "user" "password"
      re.compile(r'(?m)^(?P<pre>[ \t]*"[^"\n]*"[ \t]+)"(?P<val>[^"\n]+)"')),
 )
+# a person's own list of passwords ("passwords.txt": "gmail: x", "bank - x", "wifi x"): the last word of each line
+_PASSWORD_LIST = re.compile(
+    r"^(?:my[-_ ]?)?(?:passwords?|passwds|pws|logins?|credentials|creds|accounts|passw(?:ö|oe)rter|kennw(?:ö|oe)rter"
+    r"|mots[-_ ]de[-_ ]passe|contrase(?:ñ|n)as)(?:\.(?:txt|md|org|text|rtf))$|^passw(?:ords|örter|oerter)$")
+_LAST_WORD = re.compile(r"(?m)^(?![ \t]*#)(?P<pre>[^\n]*?)(?P<val>[^\s]+(?<![:=]))[ \t\r]*$")
+# Home Assistant's secrets.yaml (every top-level value a secret; a Kubernetes manifest's apiVersion and kind kept)
+_SECRETS_YAML = re.compile(
+    r"(?m)^(?!apiVersion:|kind:)(?P<pre>[A-Za-z_][\w.-]*:[ \t]+)(?P<q>[\"']?)(?P<val>[^\s\"'#|>&*!][^\n\"']*?)(?P=q)"
+    r"[ \t\r]*$")
 # files that hold nothing but a secret (a bind password, a token)
 # (ldap.secret, /run/secrets/db_password, vault-token: not /etc/passwd or ipsec.secrets, which have structure)
 _WHOLE_FILE = re.compile(r"^(?:[\w.]+[._])?(?:secret|password|token|passphrase)$|^\.?vault-token$")
@@ -47,6 +58,10 @@ def line_format(path: str) -> tuple[str, re.Pattern[str]] | None:
     if ("/openvpn/" in path.replace("\\", "/").lower() and _OPENVPN_NAME.search(name)
             and not name.endswith(_OPENVPN_OTHER)):
         return "password", _OPENVPN_AUTH
+    if _PASSWORD_LIST.match(name):
+        return "password", _LAST_WORD
+    if name in ("secrets.yaml", "secrets.yml"):
+        return "secret", _SECRETS_YAML
     for names, rule, pattern in _LINE_FORMATS:
         if name in names or any(n in name for n in names if n in ("htpasswd", "sasl_passwd", "chap-secrets")):
             if name == "secrets" and "davfs" not in path.replace("\\", "/").lower():

@@ -80,7 +80,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("rancher_token", re.compile(r"\btoken-[a-z0-9]{5}:[a-z0-9]{54}\b")),
     Rule("braintree_token", re.compile(r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}")),
     Rule("password_hash", re.compile(
-        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|md5|sha1)\$[./A-Za-z0-9$=,+]{8,}"
+        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|8|9|md5|sha1)\$[./A-Za-z0-9$=,+]{8,}"
         r"|\$argon2(?:id|i|d)\$v=\d+\$[^\s:\"']+"
         r"|\{(?:SSHA|SHA|SMD5|MD5|SSHA256|SSHA512|CRYPT|PBKDF2[-\w]*)\}[A-Za-z0-9+/=.$]{8,}"
         r"|SCRAM-SHA-(?:1|256)\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+"
@@ -90,12 +90,15 @@ _RULES: tuple[Rule, ...] = (
     Rule("password", re.compile(
         r"(?i)<[\w.:-]*(?:password|passwd|passphrase|secret|credential)[\w.:-]*(?:[ \t][^<>]*)?>\s*"
         r"<value>(?P<s>[^<\n]+)</value>"), _url_password),
+    # BitLocker recovery keys, eight groups of six digits, in a text that says what they are
+    Rule("recovery_key", re.compile(r"(?<![\d-])\d{6}(?:-\d{6}){7}(?![\d-])")),
 )
 
 # Literal fragments every match contains (lower case): a rule whose fragments are all absent is skipped.
 _HINTS: dict[str, tuple[str, ...]] = {
     "private_key": ("private key",),
     "password": ("<value>",),
+    "recovery_key": ("recovery", "bitlocker"),
     "putty_private_key": ("private-lines",),
     "azure_sas_signature": ("sig=",),
     "azure_account_key": ("accountkey=", "sharedaccesskey="),

@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key
+from medic.agent.redact.named import named_values
 from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels
 from medic.agent.redact.tables import secret_cells
 from medic.agent.redact.text import TextScrubber
@@ -92,8 +93,9 @@ class Scrubber:
                        error=None if result.error is None else self._repeated(result.error))
 
     def _tables(self, text: str, path: str) -> str:
-        """Cells under a secret column's header (:mod:`~medic.agent.redact.tables`) redacted first."""
-        cells = secret_cells(text, path)
+        """Cells under a secret column's header (:mod:`~medic.agent.redact.tables`) and the text of XML elements
+        named by a secret key (:mod:`~medic.agent.redact.named`), redacted first."""
+        cells = secret_cells(text, path) + named_values(text)
         if not cells:
             return text
         out: list[str] = []

@@ -23,7 +23,8 @@ LINE = re.compile(
     r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+\w)|.*?(?=[ \t\r]*$))", re.M)
 # "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
 QUOTED = re.compile(
-    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)(?P<sep>\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"
+    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)"
+    r"(?P<sep>\][ \t]*=[ \t]*(?=[\"'])|\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"  # ['key'] = 'literal' too
     r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
 # key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,

@@ -51,6 +51,29 @@ def _plain(user: str, password: str) -> str:
     (f'name;"API Key"\nsvc;"{PW}"\n', "/home/a/keys.csv"),
     (f"host\tsecret\nweb\t{PW}\n", "/home/a/keys.tsv"),
     (f"I changed my password to {PW} yesterday.\n", "/home/a/ticket.txt"),
+    # network devices' saved configurations
+    (f"username ops password 7 {PW}\n", "/srv/backup/sw01.cfg"),
+    (f"username admin privilege 15 secret 9 $9$abcdEFGH1234ij$/{PW}\n", "/srv/backup/sw01.cfg"),
+    (f"enable secret 5 {PW}\n", "/srv/backup/sw01.cfg"), (f"tacacs-server key 7 {PW}\n", "/srv/backup/sw01.cfg"),
+    (f"radius-server key {PW}\n", "/srv/backup/sw01.cfg"), (f"snmp-server community {PW} RO\n", "/srv/backup/sw.cfg"),
+    (f"crypto isakmp key {PW} address 203.0.113.9\n", "/srv/backup/asa.cfg"),
+    (f" ikev1 pre-shared-key {PW}\n", "/srv/backup/asa.cfg"),
+    (f"/interface wireless security-profiles set default wpa2-pre-shared-key={PW}\n", "/srv/backup/mt.rsc"),
+    (f"        set password ENC {PW}\n", "/srv/backup/fortigate.conf"),
+    (f"  stats auth admin:{PW}\n", "/etc/haproxy/haproxy.cfg"),
+    (f"  user alice insecure-password {PW} groups ops\n", "/etc/haproxy/haproxy.cfg"),
+    (f"cache_peer p.example.org parent 3128 0 no-query login=alice:{PW}\n", "/etc/squid/squid.conf"),
+    (f"wpa_passphrase home '{PW}' > /etc/wpa.conf\n", "/home/a/.bash_history"),
+    (f"iwconfig wlan0 essid home key s:{PW}\n", "/home/a/.bash_history"),
+    (f"openconnect --user alice --passwd-on-stdin vpn.example.org <<< '{PW}'\n", "/home/a/.bash_history"),
+    (f"Name: mysql-server/root_password\nValue: {PW}\n", "/var/cache/debconf/passwords.dat"),
+    (f"$config['smtp_pass'] = '{PW}';\n", "/srv/app/config.php"),
+    (f"$db['default']['password'] = \"{PW}\";\n", "/srv/app/database.php"),
+    (f"os.environ[\"DB_PASSWORD\"] = \"{PW}\"\n", "/srv/app/settings.py"),
+    (f'<property name="hibernate.connection.password">{PW}</property>\n', "/srv/app/hibernate.cfg.xml"),
+    (f'<entry key="db.password"> {PW} </entry>\n', "/srv/app/beans.xml"),
+    (f"Work accounts:\ngmail: {PW}\nbank - {PW}x\n", "/home/a/Desktop/passwords.txt"),
+    (f"wifi_key: {PW}\n", "/config/secrets.yaml"),
 ])
 def test_the_secret_is_removed(text: str, path: str) -> None:
     out = Scrubber().scrub_text(text, path=path)
@@ -77,6 +100,16 @@ def test_the_secret_is_removed(text: str, path: str) -> None:
     ("a | b\nno delimiter row | password\n", "/home/a/x.md"),
     ("host,user,role\ndb1,root,primary\n", "/home/a/inventory.csv"),
     ("host,password\ndb1,password\n", "/home/a/inventory.txt"),  # not a CSV by its name: the key rules' say
+    ("interface Gi0/1\n description uplink 5 to core\n speed 1000\n", "/srv/backup/sw01.cfg"),
+    ("set hostname fw01\nset timezone 26\n", "/srv/backup/fortigate.conf"),
+    ("listen stats\n  bind :8404\n  stats uri /stats\n", "/etc/haproxy/haproxy.cfg"),
+    ("cache_peer p.example.org parent 3128 0 no-query login=PASSTHRU\n", "/etc/squid/squid.conf"),
+    ('<property name="password.length">12</property>\n<property name="user">app</property>\n', "/srv/h.xml"),
+    ('<property name="db.password">${DB_PW}</property>\n', "/srv/h.xml"),
+    ("$config['base_url'] = 'https://example.org';\n", "/srv/app/config.php"),
+    ("apiVersion: v1\nkind: Secret\n", "/srv/k8s/secrets.yaml"),
+    ("Work accounts:\n# comment\n", "/home/a/passwords.txt"),
+    ("build 123456-234567-345678-456789-567890-678901-789012-890123\n", "/var/log/ci.log"),  # no "recovery" here
 ])
 def test_look_alikes_are_kept(text: str, path: str) -> None:
     assert Scrubber().scrub_text(text, path=path) == text
@@ -119,6 +152,12 @@ def test_client_options_and_arguments(line: str) -> None:
 ])
 def test_client_look_alikes_are_kept(line: str) -> None:
     assert Scrubber().scrub_text(line + "\n", path=H) == line + "\n"
+
+
+def test_a_bitlocker_recovery_key_in_a_text_that_names_it() -> None:
+    key = "-".join(f"{n:06d}" for n in (402259, 113300, 608476, 320914, 575091, 183744, 694771, 218350))
+    out = Scrubber().scrub_text(f"Hi, BitLocker asks for the recovery key, it is\n{key}\n", path="/home/a/t.txt")
+    assert key not in out and "[REDACTED:recovery_key#1]" in out
 
 
 def test_table_cells_keep_the_table_and_get_the_same_number_for_the_same_value() -> None:
