@@ -71,9 +71,15 @@ def _key(inner: str, other: str) -> str:
 
 
 _UNQUOTED, _IN_QUOTES = _key(_RUN, _RUN_OTHER), _key(_QUOTED, _QUOTED_OTHER)
+_DASH_VALUE = f"[ \\t]+-[ \\t]+(?:[\"'`]|[^{_BLANK}\\n\"'`]{{8,}}[ \\t\\r]*$)"  # DASHED's ` - ` and a value
 SPOTS = (
     f"{_UNQUOTED}[{_BLANK}]*[?+.!]?[:=]",  # LINE, INLINE (?= += .= != too), ADO, CLI_OPTION's --key=value
     f"{_UNQUOTED}[\"']?[{_BLANK}]*[(,]",  # CALL
+    f"{_UNQUOTED}[ \\t]+\\*?(?:\\[\\d*\\])?[a-z_][a-z0-9_.]*[ \\t]*:?=",  # keyforms.DECLARED's var NAME TYPE =
+    f"{_UNQUOTED}{_DASH_VALUE}",  # keyforms.DASHED: token - 'v'
+    f"[a-z][a-z0-9_.-]*[ \\t]+(?:api[ \\t_-]?)?(?:key|token|secret)"  # TWO_WORDS, DASHED
+    f"(?:[ \\t]*[:=][ \\t]*(?:[\"'`][^{_BLANK}\\n\"'`]{{8}}|[^{_BLANK}\\n\"'`]{{16}})|{_DASH_VALUE})",
+    "[?&]key=[^&\\s\"'#<>]{16}",  # keyforms.QUERY_KEY
     f"{_UNQUOTED}[ \\t]+(?:[\"']|[^{_BLANK}\\n\"']+[ \\t\\r]*$)",  # SPACED
     f"-{_RUN}*{_UNQUOTED}[{_BLANK}]",  # CLI_OPTION's --key value
     f"{_IN_QUOTES}[\"'][{_BLANK}]*[:=,]",  # QUOTED
