@@ -63,16 +63,23 @@ def collect_bundle(profile: Profile, output: Path, *, note: str = "", app_logs: 
     dest = output / f"medic-bundle-{_safe_name(host)}-{stamp}.tar.gz"
     if progress:
         progress(f"writing {dest.name}")
+    # everything is scrubbed before anything is written: a secret found in a later member is then redacted in
+    # the earlier ones too (Scrubber.again_*), not only in those after it
+    results = [_scrub(result, scrubber, params_scrubber) for result in collected.results]
+    texts = [(f.arcname, scrubber.scrub_text(f.text, path=f.source)) for f in collected.files]
+    commands = scrubber.scrub_value(collected.commands)
+    environment = scrubber.scrub_value(collected.environment)
+    note_text = scrubber.scrub_text(note) + "\n" if note else ""
     with BundleWriter(dest, host=host, started_at=started,
                       info={"profile": profile.name, "pseudonymised": pseudonymise}) as writer:
-        for result in collected.results:
-            writer.add_probe_result(_scrub(result, scrubber, params_scrubber))
-        for f in collected.files:
-            writer.add_text(f.arcname, scrubber.scrub_text(f.text, path=f.source), kind="log")
-        writer.add_json("commands.json", scrubber.scrub_value(collected.commands), kind="command")
-        writer.add_json("environment.json", scrubber.scrub_value(collected.environment), kind="environment")
-        if note:
-            writer.add_text("note.txt", scrubber.scrub_text(note) + "\n", kind="note")
+        for result in results:
+            writer.add_probe_result(scrubber.again_result(result))
+        for arcname, text in texts:
+            writer.add_text(arcname, scrubber.again_text(text), kind="log")
+        writer.add_json("commands.json", scrubber.again_value(commands), kind="command")
+        writer.add_json("environment.json", scrubber.again_value(environment), kind="environment")
+        if note_text:
+            writer.add_text("note.txt", scrubber.again_text(note_text), kind="note")
         for s in collected.skipped:
             writer.skip(s["item"], s["reason"])
         summary = _merged(scrubber.summary(), params_scrubber.summary() if params_scrubber is not scrubber else {})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_CALL_ARG = r"(?:\"[^\"\n]*\"|'[^'\n]*'|[^,()\n\"']+)"  # an argument before the one that is read
 _ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)"  # a quoted or bare argument
 
 
@@ -69,4 +70,26 @@ FORMS: tuple[Form, ...] = (
        "community"),
     _f("password", r"(?i)\bcreateUser\s+(?:-e\s+\S+\s+)?\S+\s+(?:MD5|SHA[-\w]*)\s+" + _ARG, "createuser"),
     _f("password", r"(?i)\bcreateUser\b[^\n]*?\s(?:DES|AES[-\w]*)\s+" + _ARG, "createuser"),
+    # protocol lines in logs and traces: SMTP/IMAP AUTH PLAIN (base64 of \0user\0password), FTP's PASS command
+    # (quoted, or alone after a prompt or a direction mark; "PASS  tests/x" with two blanks is a test runner's),
+    # IRC's NickServ IDENTIFY [account] password
+    _f("password", r"(?i)\bAUTH(?:ENTICATE)?[ \t]+PLAIN[ \t]+(?P<val>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])", "plain"),
+    _f("password", r"(?:(?<=[\"'])|^|(?<=[<>] )|(?<=-> )|(?<=\] ))PASS (?P<val>[^\s\"']+)(?=[\"']|[ \t]*$)", "pass ",
+       needs=("PASS ",)),
+    _f("password", r"(?i)\bNickServ\b[^\n]*?\bIDENTIFY[ \t]+(?:[^\s\"']+[ \t]+)?(?P<val>[^\s\"']+)", "nickserv"),
+    # a password stored in clear behind its scheme (Dovecot's passwd-file, LDAP): {PLAIN}x, {CLEARTEXT}x
+    _f("password", r"\{(?:PLAIN|CLEARTEXT|CLEAR|PLAIN-TRUNC)\}(?P<val>[^\s:\"']+)", "plain", "clear"),
+    # calls whose third argument is the password (JDBC, PHP's database, LDAP, FTP, IMAP and SSH functions)
+    _f("password", r"\b(?:getConnection|mysqli?_connect|mysqli|PDO|ldap_bind|ftp_login|imap_open|ssh2_auth_password)"
+       r"[ \t]*\([ \t]*" + _CALL_ARG + r",[ \t]*" + _CALL_ARG + r",[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
+       "getconnection", "mysql", "pdo", "ldap_bind", "ftp_login", "imap_open", "ssh2_auth", needs=_QUOTES),
+    # Windows: net use [X:] \\server\share password [/user:name], the password positional
+    _f("password", r"(?i)\bnet[ \t]+use[ \t]+(?:(?:[a-z]:|\*)[ \t]+)?\\\\\S+[ \t]+(?:/user:\S+[ \t]+)?"
+       r"(?P<q>[\"']?)(?P<val>(?![/*])[^\s\"']+)(?P=q)", "net use"),
+    # prose in notes and tickets: "the wifi password is X" (X with a digit, a symbol or an inner capital: not
+    # "the password is incorrect")
+    _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pin|pwd)[ \t]+(?:is|was)[ \t]*:?[ \t]+"
+       r"(?P<q>[\"'`]?)(?P<val>(?=[^\s\"'`]*?(?:\d|[!@#$%^&*+=~|<>{}\[\]/\\]|(?-i:[a-z][A-Z])))[^\s\"'`]{6,64}?)(?P=q)"
+       r"(?=[.,;:!?)]*(?:\s|$))", "password", "passwd", "passcode", "passphrase", "pwd", "pin is", "pin was",
+       needs=(" is", " was", " IS", " WAS", " Is", " Was")),
 )

@@ -106,6 +106,7 @@ TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_VALUE = re.compile(r"(?i)(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)[ \t]+(?P<rest>\S.*)")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _CLOSERS = frozenset(")]}>%")
+_TEST_NAME = re.compile(r"(?:Test|Benchmark|Example|Fuzz)\w*(?:/\S*)?|\S*(?i:test)\S*")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 # Values that are settings, not secrets: booleans, null, and the enumerations auth/session keys take.
 _KEEP_VALUES = frozenset(
@@ -182,6 +183,8 @@ def keep_value(value: str, key: str = "") -> bool:
         return True
     if key.lower() in ("pwd", "oldpwd") and stripped.startswith("/"):
         return True  # the shell's working directory, not a password
+    if key == "PASS" and _TEST_NAME.fullmatch(stripped):
+        return True  # a test runner's result (`--- PASS: TestLogin`, automake's `PASS: tests/x.test`)
     rest = _SCHEME_WORDS.sub("", TAG.sub("", stripped)).strip(" \"',;")
     if TAG.search(stripped) and not rest:
         return True

@@ -90,11 +90,13 @@ SPOTS = (
 )
 # Hints whose rules and forms (linemarks.plan) can change a line only where one of these stands (re: the rule's,
 # the form's): "key" and "code" for azure_account_key (accountkey=, sharedaccesskey=) and the license_key form,
-# "password" for the SQL form (a quote after it), "://" for url_password (user:password@ after it)
+# "password" for the SQL form (a quote after it) and the prose form ("is" after it), "://" for url_password
+# (user:password@ after it)
 HINT_SPOTS = (
     (("key", "code"), "(?:accountkey|sharedaccesskey)=|(?:activation|license|licence|product|serial|registration|cd"
                       "|unlock)[ _-]?(?:key|code)"),
     (("password",), f"password[{_BLANK}]*(?:=[{_BLANK}]*)?(?:password[{_BLANK}]*\\([{_BLANK}]*)?[\"']"),
+    (("password",), "password[ \\t]+(?:is|was)[ \\t]"),  # prose: "the password is X" (forms.py)
     (("://",), f"://[^{_BLANK}\\n:/@\"'<>]*:[^{_BLANK}\\n/\"'<>]+@"),
 )
 _VOUCHED = [(KEY_MARK,)] * len(SPOTS) + [marks for marks, _ in HINT_SPOTS]

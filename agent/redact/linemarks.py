@@ -21,7 +21,7 @@ from medic.agent.redact.rules import RULES, Rule
 MULTI_LINE_KEYED = ((sx.YAML_PAIR, "value:"), (sx.JSON_PAIR, '"value"'))
 _LINE_KEYLESS = ((sx.SSHPASS, ("sshpass",)), (sx.CURL_USER, ("-u", "--user", "--proxy-user")))
 _WHOLE_TEXT = (*((p, (h,)) for p, h in MULTI_LINE_KEYED), *_LINE_KEYLESS)
-MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key"))
+MULTI_LINE_RULES = tuple(r for r in RULES if r.name in ("private_key", "putty_private_key", "password"))
 _LINE_RULES = tuple(r for r in RULES if r not in MULTI_LINE_RULES)
 # What marks a line for the line-local rules: their hints (one-character hints are covered by _LONG_RUN),
 # a keyword, or a run of exactly 40 characters standing alone, in both cases, or a `*` and 40 upper-case hex digits:

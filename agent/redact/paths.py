@@ -16,6 +16,10 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s:][^:\n]*:[^:\n]*:)(?P<val>[^\n]+?)[ \t\r]*$")),
     (("chap-secrets", "pap-secrets", "secrets"), "password",  # ppp: client server secret [ip]; davfs2: url user pw
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s]\S*[ \t]+\S+[ \t]+)(?P<q>\"?)(?P<val>[^\s\"]+)(?P=q)")),
+    (("rsyncd.secrets", "rsync.secrets"), "password",  # rsync daemon: user:password
+     re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s:][^:\n]*:)(?P<val>[^\n]+?)[ \t\r]*$")),
+    (("userlist.txt",), "password",  # pgbouncer: "user" "password"
+     re.compile(r'(?m)^(?P<pre>[ \t]*"[^"\n]*"[ \t]+)"(?P<val>[^"\n]+)"')),
 )
 # files that hold nothing but a secret (a bind password, a token)
 # (ldap.secret, /run/secrets/db_password, vault-token: not /etc/passwd or ipsec.secrets, which have structure)
@@ -27,11 +31,20 @@ def file_name(path: str) -> str:
     return PurePosixPath(path.replace("\\", "/")).name.lower() if path else ""
 
 
+# OpenVPN's auth-user-pass file: the user name on the first line, the password on the second
+_OPENVPN_AUTH = re.compile(r"\A(?P<pre>[^\n]*\n)[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$", re.MULTILINE)
+_OPENVPN_NAME = re.compile(r"auth|pass|cred|login|secret|user")
+_OPENVPN_OTHER = (".conf", ".ovpn", ".crt", ".pem", ".key", ".log", ".status", ".sh")
+
+
 def line_format(path: str) -> tuple[str, re.Pattern[str]] | None:
     """The rule and the pattern for ``path``'s own secret layout, if it has one."""
     name = file_name(path)
     if not name:
         return None
+    if ("/openvpn/" in path.replace("\\", "/").lower() and _OPENVPN_NAME.search(name)
+            and not name.endswith(_OPENVPN_OTHER)):
+        return "password", _OPENVPN_AUTH
     for names, rule, pattern in _LINE_FORMATS:
         if name in names or any(n in name for n in names if n in ("htpasswd", "sasl_passwd", "chap-secrets")):
             if name == "secrets" and "davfs" not in path.replace("\\", "/").lower():

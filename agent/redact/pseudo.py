@@ -13,6 +13,9 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from medic.agent.redact.keys import tag
+from medic.agent.redact.repeat import KnownSecrets
+
 _EMAIL = re.compile(
     r"(?<![\w.+%-])(?P<local>[A-Za-z0-9._%+-]+)@"
     r"(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)(?![\w-])")
@@ -36,15 +39,23 @@ def _is_netmask(addr: ipaddress.IPv4Address) -> bool:
 class SecretLabels:
     """Numbers redacted values: the same secret gets the same number wherever it is found (one per bundle).
 
-    Only a digest of each secret is held, in memory; the numbers say "these two are equal", nothing more.
+    The numbers say "these two are equal", nothing more. The values themselves are held in memory only, in
+    ``known``, so that their other occurrences in the bundle are redacted too (:mod:`~medic.agent.redact.repeat`).
     """
 
     def __init__(self) -> None:
         self._numbers: dict[bytes, int] = {}
+        self.known = KnownSecrets()
 
     def number(self, secret: str) -> int:
         digest = hashlib.sha256(secret.strip().encode("utf-8", "surrogatepass")).digest()
         return self._numbers.setdefault(digest, len(self._numbers) + 1)
+
+    def tag(self, rule: str, secret: str) -> str:
+        """``secret``'s tag (``[REDACTED:rule#n]``), remembered for its other occurrences."""
+        tagged = tag(rule, self.number(secret))
+        self.known.remember(secret, rule, tagged)
+        return tagged
 
 
 class Pseudonymiser:

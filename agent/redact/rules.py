@@ -85,11 +85,17 @@ _RULES: tuple[Rule, ...] = (
         r"|\{(?:SSHA|SHA|SMD5|MD5|SSHA256|SSHA512|CRYPT|PBKDF2[-\w]*)\}[A-Za-z0-9+/=.$]{8,}"
         r"|SCRAM-SHA-(?:1|256)\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+"
         r"|(?<![\w*])\*[0-9A-F]{40}(?![\w])")),
+    # Windows answer files: <AdministratorPassword> (<Password>, <AutoLogon><Password>...) holding <Value>x</Value>,
+    # on the same line or the next ones
+    Rule("password", re.compile(
+        r"(?i)<[\w.:-]*(?:password|passwd|passphrase|secret|credential)[\w.:-]*(?:[ \t][^<>]*)?>\s*"
+        r"<value>(?P<s>[^<\n]+)</value>"), _url_password),
 )
 
 # Literal fragments every match contains (lower case): a rule whose fragments are all absent is skipped.
 _HINTS: dict[str, tuple[str, ...]] = {
     "private_key": ("private key",),
+    "password": ("<value>",),
     "putty_private_key": ("private-lines",),
     "azure_sas_signature": ("sig=",),
     "azure_account_key": ("accountkey=", "sharedaccesskey="),

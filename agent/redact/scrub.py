@@ -13,8 +13,9 @@ from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import Any
 
-from medic.agent.redact.keys import TAG, keep_value, sensitive_key, tag
+from medic.agent.redact.keys import TAG, keep_value, sensitive_key
 from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels
+from medic.agent.redact.tables import secret_cells
 from medic.agent.redact.text import TextScrubber
 from medic.kernel.errors import MedicError
 from medic.kernel.models import ProbeResult
@@ -53,7 +54,7 @@ class Scrubber:
 
     def scrub_text(self, text: str, path: str = "") -> str:
         try:
-            out = self._text.scrub(text, path)
+            out = self._repeated(self._text.scrub(self._tables(text, path), path))
             return self.pseudonymiser.text(out) if self.pseudonymiser else out
         except Exception as exc:  # fail closed: the caller leaves this member out and says why
             # only the exception's type: its message might quote the text being scrubbed
@@ -63,6 +64,48 @@ class Scrubber:
         """Scrub bytes as UTF-8; undecodable bytes survive unchanged around the scrubbed text."""
         text = self.scrub_text(data.decode("utf-8", "surrogateescape"), path)
         return text.encode("utf-8", "surrogateescape")
+
+    def again_text(self, text: str) -> str:
+        """``text`` (scrubbed before) with the secrets found since then redacted where they stand in it too.
+
+        The writer of a bundle calls this (or :meth:`again_value`) on every member once all are scrubbed: a
+        password found in the last file is then redacted in the first as well."""
+        return self._repeated(text)
+
+    def again_value(self, value: Any) -> Any:
+        """:meth:`again_text` for every string of a JSON value (its keys too)."""
+        if not len(self.labels.known):
+            return value
+        if isinstance(value, str):
+            return self._repeated(value)
+        if isinstance(value, Mapping):
+            return {self._repeated(str(k)): self.again_value(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.again_value(v) for v in value]
+        return value
+
+    def again_result(self, result: ProbeResult) -> ProbeResult:
+        return replace(result, params=self.again_value(result.params), data=self.again_value(result.data),
+                       error=None if result.error is None else self._repeated(result.error))
+
+    def _tables(self, text: str, path: str) -> str:
+        """Cells under a secret column's header (:mod:`~medic.agent.redact.tables`) redacted first."""
+        cells = secret_cells(text, path)
+        if not cells:
+            return text
+        out: list[str] = []
+        pos = 0
+        for start, end, rule in sorted(cells):
+            if start >= pos:
+                out += [text[pos:start], self._tag(rule, text[start:end])]
+                pos = end
+        return "".join(out) + text[pos:]
+
+    def _repeated(self, text: str) -> str:
+        return self.labels.known.redact(text, self._count)
+
+    def _count(self, rule: str) -> None:
+        self.counts[rule] += 1
 
     def scrub_value(self, value: Any) -> Any:
         """Scrub any JSON value: dict keys name secrets, strings are scrubbed as text, structure is kept."""
@@ -117,7 +160,7 @@ class Scrubber:
 
     def _tag(self, rule: str, secret: str) -> str:
         self.counts[rule] += 1
-        return tag(rule, self.labels.number(secret))
+        return self.labels.tag(rule, secret)
 
     def _sequence(self, items: list[Any]) -> list[Any]:
         """Scrub a list; in an argv-like list the argument after a secret option is redacted as well."""

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from medic.agent.redact import blocks, keyforms, keys, tokens
 from medic.agent.redact import syntax as sx
-from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, tag, weak_key
+from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, weak_key
 from medic.agent.redact.keyspots import Prescan, line_marks, prescan
 from medic.agent.redact.linemarks import (
     BLOCK_SCALAR,
@@ -246,7 +246,7 @@ class TextScrubber:
     def _tag(self, rule: str, secret: str) -> str:
         self._tags += 1
         self.counts[rule] += 1
-        return tag(rule, self.labels.number(secret))
+        return self.labels.tag(rule, secret)
 
     def _value_replacer(self, name: str, accept: Callable[[str], bool] | None) -> _Sub:
         def sub(match: re.Match[str]) -> str:

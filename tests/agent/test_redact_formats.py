@@ -10,7 +10,7 @@ import pytest
 from medic.agent.redact import paths, rules
 from medic.agent.redact.forms import Form, _f
 
-_LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4}
+_LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4, "rsync": 5, "pgbouncer": 6}
 
 
 @pytest.mark.parametrize(("path", "name", "rule", "layout"), [
@@ -34,6 +34,8 @@ _LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4}
     ("/home/bob/.vault-token", ".vault-token", "secret", "whole"), ("/x/app.token", "app.token", "secret", "whole"),
     ("/etc/pam.d/password", "password", None, None), ("\\etc\\pam.d\\password", "password", None, None),
     ("/x/mysecret", "mysecret", None, None),
+    ("/etc/rsyncd.secrets", "rsyncd.secrets", "password", "rsync"),
+    ("/etc/pgbouncer/userlist.txt", "userlist.txt", "password", "pgbouncer"),
 ])
 def test_line_format(path: str, name: str, rule: str | None, layout: str | None) -> None:
     assert paths.file_name(path) == name
@@ -51,6 +53,7 @@ def test_line_format(path: str, name: str, rule: str | None, layout: str | None)
     ("sasl", "[smtp.example.com]:587 bob:pa ss  ", "pa ss"),
     ("exim", "*.example.com:bob:pw1 ", "pw1"),
     ("ppp", 'bob * "s3cret" 10.0.0.2', "s3cret"),
+    ("rsync", "backup:s3cr:et ", "s3cr:et"), ("pgbouncer", '"app" "md5abc123"', "md5abc123"),
 ])
 def test_line_layouts(layout: str, line: str, secret: str) -> None:
     match = paths._LINE_FORMATS[_LINE[layout]][2].search(line)

@@ -16,13 +16,13 @@ SHA1 = "078e2fe281206fd452af399d4f90ec396b4cc61b"  # a git commit, a checksum
 
 @pytest.mark.parametrize(("text", "keyed", "marks"), [
     ("", True, {}), ("nothing here", True, {}),
-    ("plain\nBearer abc\nmysql -px\n", True, {6: [KW, "bearer"], 17: ["mysql"]}),
+    ("plan\nBearer abc\nmysql -px\n", True, {5: [KW, "bearer"], 16: ["mysql"]}),  # ("plain": AUTH PLAIN's hint)
     ("a\npassword=1\nb", True, {2: [KW, "password"]}),
     ("a\npassword=1\nb", False, {2: ["password"]}),  # no keyword marks where key rules are off
     ("PASSWORD=1", True, {0: [KW, "password"]}),  # hints are found in the lower-cased text
     ("k=1 password x\nsecond password", True, {0: [KW, "password"], 15: [KW, "password"]}),
     ("Bearer x Bearer y\nbearer", True, {0: [KW, "bearer"], 18: [KW, "bearer"]}),
-    ("url http://u:p@h\nsshpass -p x\n", True, {0: ["://"], 17: [KW, "sshpass"]}),
+    ("url http://u:p@h\nsshpass -p x\n", True, {0: ["://"], 17: [KW, "pass ", "sshpass"]}),  # (FTP's PASS x)
     ("curl -u a:b\nhooks.slack.com/x\n", True, {0: ["-u"], 12: ["hooks.slack.com"]}),  # shared fragment "hook"
     ("sql mysql\n", True, {0: ["mysql"]}),  # "sql" alone marks nothing
     ("$6$salt$hash\n{SSHA}abc\n", True, {0: [KW, "$"], 13: ["{"]}),  # crypt and LDAP hashes by one scan each
@@ -43,7 +43,7 @@ def test_hit_lines(text: str, keyed: bool, marks: dict[int, list[str]]) -> None:
 @pytest.mark.parametrize(("text", "keyed", "marks"), [
     ("bearer a\nbearer b\nbearer c", True, {0: [KW, "bearer"], 9: [KW, "bearer"], 18: [KW, "bearer"]}),
     ("password=1\npassword=2\npassword=3", False, {0: ["password"], 11: ["password"], 22: ["password"]}),
-    ("password=1\nx\nsshpass -p y\nz", True, {0: [KW, "password"], 13: [KW, "sshpass"]}),  # each on its line
+    ("password=1\nx\nsshpass -p y\nz", True, {0: [KW, "password"], 13: [KW, "pass ", "sshpass"]}),  # each its line
     ("\npassword=1", False, {1: ["password"]}),  # the line after a leading newline starts at 1
     ("$6$salt$hash\n{SSHA}abc\n", False, {0: ["$"], 13: ["{"]}),  # hashes are marked without the key rules too
     (AWS, True, {0: [LONG]}), (AWS + "\nx", True, {0: [LONG]}),  # a run at the very start
@@ -59,7 +59,8 @@ def test_hit_lines_marks_every_line_once(text: str, keyed: bool, marks: dict[int
     ({"bearer"}, ["bearer_token"], [], False, 0, False),
     ({LONG}, ["aws_secret_access_key", "password_hash"], [], False, 0, False),
     ({KW}, [], [], True, 0, False),
-    ({"mysql"}, [], [], False, 0, True), ({"mariadb"}, [], [], False, 0, True),
+    ({"mysql"}, [], [("getconnection", "mysql", "pdo", "ldap_bind", "ftp_login", "imap_open", "ssh2_auth")], False, 0,
+     True), ({"mariadb"}, [], [], False, 0, True),
     ({"sshpass"}, [], [("sshpass",)], False, 1, False),
     ({"-u"}, [], [], False, 1, False),
     ({"$"}, ["password_hash"], [], False, 0, False),

@@ -10,16 +10,17 @@ from medic.agent.redact import Pseudonymiser, Scrubber
 from medic.kernel.models import ProbeResult
 
 S = "Zq9-hunter2-Xy7"
+OTHER = "Kp4-plain-Value8"
 
 
 def test_a_sensitive_key_redacts_every_scalar_below_it_and_numbers_each_value() -> None:
     scrubber = Scrubber()
-    out = scrubber.scrub_value({"password": {"nested": S, "list": [S, 5, None, True], "n": 3.5}, "Value": S,
+    out = scrubber.scrub_value({"password": {"nested": S, "list": [S, 5, None, True], "n": 3.5}, "Value": OTHER,
                                 "token": ("a", S)})
     assert out == {"password": {"nested": "[REDACTED:password#1]",
                                 "list": ["[REDACTED:password#1]", "[REDACTED:password#2]", None, True],
                                 "n": "[REDACTED:password#3]"},
-                   "Value": S,  # a "Value" without a name beside it is no secret
+                   "Value": OTHER,  # a "Value" without a name beside it is no secret
                    "token": ["[REDACTED:token#4]", "[REDACTED:token#1]"]}
     assert scrubber.summary() == {"password": 4, "token": 2}
 

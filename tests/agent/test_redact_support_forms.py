@@ -1,0 +1,97 @@
+"""Where support teams meet secrets with no key beside them: protocol lines in logs (AUTH PLAIN, FTP PASS,
+NickServ), clear-text password schemes, connect calls, `net use`, "the password is X" in notes, Windows answer
+files, OpenVPN auth files, rsync and pgbouncer secrets, and tables whose header names a secret column.
+
+Values are invented; each case also has look-alikes that must be kept.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from medic.agent.redact import Scrubber
+
+pytestmark = pytest.mark.usefixtures("redact_engine")  # the compiled first pass and the pure-Python one alike
+PW = "Kx7#mQ2vLp9w"
+
+
+def _plain(user: str, password: str) -> str:
+    return base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    (f"Dec  7 10:00:01 mx postfix/smtpd[1]: C: AUTH PLAIN {_plain('alice', PW)}\n", "/var/log/mail.log"),
+    (f'[pid 2] FTP command: Client "10.0.0.5", "PASS {PW}"\n', "/var/log/vsftpd.log"),
+    (f"--> PASS {PW}\n", "/var/log/ftp.log"),
+    (f"> PASS {PW}\n", "/home/a/curl-trace.txt"),
+    (f"PRIVMSG NickServ :IDENTIFY {PW}\n", "/home/a/irc.log"),
+    (f"/msg NickServ IDENTIFY alice {PW}\n", "/home/a/irc.log"),
+    (f"alice:{{PLAIN}}{PW}:1000:1000::/home/alice::\n", "/etc/dovecot/users"),
+    (f"userPassword: {{CLEARTEXT}}{PW}\n", "/tmp/export.ldif"),
+    (f'conn = DriverManager.getConnection(url, "sa", "{PW}");\n', "/srv/Main.java"),
+    (f"$link = mysqli_connect('db', 'app', '{PW}', 'shop');\n", "/srv/db.php"),
+    (f"$db = new PDO($dsn, $user, '{PW}');\n", "/srv/db.php"),
+    (f"ldap_bind($ds, 'cn=admin,dc=example,dc=org', \"{PW}\");\n", "/srv/ldap.php"),
+    (f"net use Z: \\\\nas\\share {PW} /user:alice\n", "/srv/logon.bat"),
+    (f"NET USE \\\\nas\\backup /user:corp\\svc {PW}\n", "/srv/logon.bat"),
+    (f"The wifi password is {PW} and the door code is 4417.\n", "/home/a/notes.txt"),
+    (f"new PIN was '{PW}'.\n", "/home/a/ticket.txt"),
+    (f"<AdministratorPassword>\n    <Value>{PW}</Value>\n    <PlainText>true</PlainText>\n</AdministratorPassword>\n",
+     "/srv/unattend.xml"),
+    (f"<Password><Value>{PW}</Value><PlainText>true</PlainText></Password>\n", "/srv/autounattend.xml"),
+    (f"vpnuser\n{PW}\n", "/etc/openvpn/auth.txt"),
+    (f"vpnuser\n{PW}", "/etc/openvpn/client/login.creds"),
+    (f"backup:{PW}\n", "/etc/rsyncd.secrets"),
+    (f'"app" "{PW}"\n', "/etc/pgbouncer/userlist.txt"),
+    (f"| host | user | password |\n|---|---|---|\n| db1 | root | {PW} |\n", "/home/a/hosts.md"),
+    (f"Host | Login | Pwd\n:--- | :--- | :---\nweb1 | admin | {PW}\n", "/home/a/hand-over.md"),
+    (f"host,user,password,enabled\ndb1,root,{PW},true\n", "/home/a/inventory.csv"),
+    (f'name;"API Key"\nsvc;"{PW}"\n', "/home/a/keys.csv"),
+    (f"host\tsecret\nweb\t{PW}\n", "/home/a/keys.tsv"),
+])
+def test_the_secret_is_removed(text: str, path: str) -> None:
+    out = Scrubber().scrub_text(text, path=path)
+    assert PW not in out and _plain("alice", PW) not in out
+    assert "[REDACTED:" in out
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("AUTH PLAIN\n", "/var/log/mail.log"),  # the client sends the credentials on the next line
+    ("PASS  src/app.test.js (5.2 s)\n", "/var/log/ci.log"),  # jest: two blanks after PASS
+    ("--- PASS: TestLogin (0.00s)\n", "/var/log/ci.log"),
+    ("PASS\n", "/var/log/ci.log"),
+    ("the password is incorrect\n", "/home/a/notes.txt"),
+    ("Your password was changed.\n", "/var/log/auth.log"),
+    ("the password is ${DB_PASSWORD}\n", "/home/a/notes.txt"),
+    ("ping 10.0.0.1 is fine\n", "/home/a/notes.txt"),
+    ('conn = DriverManager.getConnection(url, user, password);\n', "/srv/Main.java"),  # variables, not values
+    ("net use Z: \\\\nas\\share /persistent:yes\n", "/srv/logon.bat"),
+    ("net use Z: \\\\nas\\share * /user:alice\n", "/srv/logon.bat"),  # `*`: asks for it
+    ("<Username>\n  <Value>alice</Value>\n</Username>\n", "/srv/unattend.xml"),
+    ("port 1194\nproto udp\n", "/etc/openvpn/server.conf"),
+    ("| host | user | role |\n|---|---|---|\n| db1 | root | primary |\n", "/home/a/hosts.md"),
+    ("| host | password |\n|---|---|\n| db1 | ${DB1_PASSWORD} |\n| db2 | **** |\n", "/home/a/hosts.md"),
+    ("a | b\nno delimiter row | password\n", "/home/a/x.md"),
+    ("host,user,role\ndb1,root,primary\n", "/home/a/inventory.csv"),
+    ("host,password\ndb1,password\n", "/home/a/inventory.txt"),  # not a CSV by its name: the key rules' say
+])
+def test_look_alikes_are_kept(text: str, path: str) -> None:
+    assert Scrubber().scrub_text(text, path=path) == text
+
+
+def test_table_cells_keep_the_table_and_get_the_same_number_for_the_same_value() -> None:
+    text = f"| host | password |\n|------|----------|\n| db1  | {PW} |\n| db2  | {PW} |\n"
+    out = Scrubber().scrub_text(text, path="/home/a/hosts.md")
+    assert out == ("| host | password |\n|------|----------|\n| db1  | [REDACTED:password#1] |\n"
+                   "| db2  | [REDACTED:password#1] |\n")
+
+
+def test_a_quoted_csv_cell_is_removed_whole_and_the_row_still_parses() -> None:
+    import csv
+    import io
+    text = f'host,password,note\ndb1,"{PW},""x""",ok\n'
+    out = Scrubber().scrub_text(text, path="/srv/a.csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[1][0] == "db1" and rows[1][2] == "ok" and rows[1][1].startswith("[REDACTED:password")
