@@ -35,6 +35,7 @@ import re
 from typing import NamedTuple
 
 from medic.agent import firstpass
+from medic.agent.redact.blocks import MARKS as BLOCK_MARKS
 from medic.agent.redact.keys import KEYWORD, KEYWORDS
 from medic.agent.redact.linemarks import (
     KEY_LATE,
@@ -165,7 +166,8 @@ _LONG_BACK = (41, 40, 40)  # where each one's 40 characters start, back from its
 
 # and in the same scan what text.py's whole-text steps look for before the line rules: the multi-line rules' and forms'
 # hints, and BLOCK_SCALAR (no letter in it: the same matches in the lower case of an ASCII text)
-_WHOLE = tuple(sorted({h for rule in MULTI_LINE_RULES for h in rule.hints} | {h for _, h in MULTI_LINE_KEYED}))
+_WHOLE = tuple(sorted({h for rule in MULTI_LINE_RULES for h in rule.hints} | {h for _, h in MULTI_LINE_KEYED}
+                      | set(BLOCK_MARKS)))  # (and what blocks.nested looks for: "</", a line ending in ":" "=" "[")
 _BLOCK = f":[ \\t]*(?:![^{_BLANK}\\n]+[ \\t]+)?[|>]"
 _FIRST_WHOLE = len(_LITERALS) + len(_VOUCHED) + len(_LONG)
 

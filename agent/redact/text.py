@@ -83,7 +83,7 @@ class TextScrubber:
         for pattern, hint in MULTI_LINE_KEYED:
             if hint in (scanned.words if scanned else folded):
                 text = pattern.sub(self._keyed("val"), text)
-        text = blocks.nested(text, self._tag) if keyed else text  # (the same object when unchanged)
+        text = blocks.nested(text, self._tag, scanned.words if scanned else None) if keyed else text
         if text is tokenised:  # (unchanged: lower() and the compiled scan once)
             return self._by_line(text, keyed, original, scanned)
         return self._by_line(text, keyed)
