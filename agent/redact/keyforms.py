@@ -19,13 +19,14 @@ from medic.agent.redact.keys import TAG, keep_value, looks_random, sensitive_key
 
 # var NAME TYPE = "v" (Go: pointer, slice and qualified types too), NAME[25] = "v" / NAME[] = "v" (C, C++)
 DECLARED = re.compile(
-    r"(?:\b(?:var|const)[ \t]+(?P<key>[A-Za-z_]\w{0,80})[ \t]+\*?(?:\[\d*\])?[A-Za-z_][\w.]{0,40}"
+    r"(?:\b(?:var|const)[ \t]+(?P<key>[A-Za-z_][\w-]{0,80})[ \t]+\*?(?:\[\d*\])?[A-Za-z_][\w.]{0,40}"
     r"|(?<![\w.$-])(?P<akey>[A-Za-z_]\w{0,80})\[[ \t]*\w{0,12}[ \t]*\])"
     r"[ \t]*:?=[ \t]*(?P<vq>[\"'`])(?P<val>[^\"'`\n]+)(?P=vq)")
-# a, b := "v1", "v2" / a, b = 'v1', 'v2' (Go, Python, Ruby, Lua...): as many quoted values as names
+# a, b := "v1", "v2" / a, b = 'v1', 'v2' (Go, Python, Ruby, Lua...; Go's const a, b string = ...): as many quoted
+# values as names
 _NAME = r"[A-Za-z_][\w.]{0,80}"
 TUPLE = re.compile(
-    rf"(?<![\w.$-])(?P<keys>{_NAME}(?:[ \t]*,[ \t]*{_NAME})+)[ \t]*:?=[ \t]*"
+    rf"(?<![\w.$-])(?P<keys>{_NAME}(?:[ \t]*,[ \t]*{_NAME})+)(?:[ \t]+\*?[A-Za-z_][\w.]{{0,40}})?[ \t]*:?=[ \t]*"
     r"(?P<vals>[\"'][^\"'\n]*[\"'](?:[ \t]*,[ \t]*[\"'][^\"'\n]*[\"'])+)")
 # prose and log forms of a key: `nethunt token - 'v'` (a dash between blanks as the separator), two words as the
 # key (`Using API key: v`, `[DEBUG] Using aeroworkflow KEY=v`; not an attribute, `<add key="name"`), an URL's

@@ -27,6 +27,7 @@ def _scrub(text: str, path: str = "/srv/app/main.go") -> str:
     'char secret[25] = "{s}";',
     'static const char api_key[] = "{s}";',
     "char db_password[64] = '{s}';",
+    'var deploy-token string = "{s}"',
 ])
 def test_a_declaration_s_literal_is_removed_whole(line: str) -> None:
     out = _scrub(line.format(s=SECRET) + "\n")
@@ -37,6 +38,7 @@ def test_a_declaration_s_literal_is_removed_whole(line: str) -> None:
 @pytest.mark.parametrize("line", [
     'a_password, b_password := "{s}", "{o}"',
     "api_key, api_secret = '{s}', '{o}'",
+    'const db_password, cache_password string = "{s}", "{o}"',
 ])
 def test_each_name_of_a_tuple_assignment_takes_its_value(line: str) -> None:
     out = _scrub(line.format(s=SECRET, o=OTHER) + "\n")
