@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 _CALL_ARG = r"(?:\"[^\"\n]*\"|'[^'\n]*'|[^,()\n\"']+)"  # an argument before the one that is read
 _ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)"  # a quoted or bare argument
+_OPT_ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|(?!-)[^\s\"']+)(?P=q)"  # an option's argument: not "-x"
+# what a password written in prose looks like: a digit, a symbol or a capital inside it ("Summer2024", not "expired")
+_WRITTEN_OUT = r"(?=[^\s\"'`]*?(?:\d|[!@#$%^&*+=~|<>{}\[\]/\\]|(?-i:[a-z][A-Z])))"
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,46 @@ FORMS: tuple[Form, ...] = (
     # Windows: net use [X:] \\server\share password [/user:name], the password positional
     _f("password", r"(?i)\bnet[ \t]+use[ \t]+(?:(?:[a-z]:|\*)[ \t]+)?\\\\\S+[ \t]+(?:/user:\S+[ \t]+)?"
        r"(?P<q>[\"']?)(?P<val>(?![/*])[^\s\"']+)(?P=q)", "net use"),
-    # prose in notes and tickets: "the wifi password is X" (X with a digit, a symbol or an inner capital: not
-    # "the password is incorrect")
-    _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pin|pwd)[ \t]+(?:is|was)[ \t]*:?[ \t]+"
-       r"(?P<q>[\"'`]?)(?P<val>(?=[^\s\"'`]*?(?:\d|[!@#$%^&*+=~|<>{}\[\]/\\]|(?-i:[a-z][A-Z])))[^\s\"'`]{6,64}?)(?P=q)"
+    # prose in notes and tickets: "the wifi password is X", "I changed my password to X" (X with a digit, a
+    # symbol or an inner capital: not "the password is incorrect")
+    _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pin|pwd)[ \t]+(?:is|was|to)[ \t]*:?[ \t]+"
+       r"(?P<q>[\"'`]?)(?P<val>" + _WRITTEN_OUT + r"[^\s\"'`]{6,64}?)(?P=q)"
        r"(?=[.,;:!?)]*(?:\s|$))", "password", "passwd", "passcode", "passphrase", "pwd", "pin is", "pin was",
-       needs=(" is", " was", " IS", " WAS", " Is", " Was")),
+       needs=(" is", " was", " to", " IS", " WAS", " TO", " Is", " Was", " To")),
+    # clients' own password options and arguments (--password and -Dx.password= are keys, read by the key rules)
+    _f("password", r"\b(?:docker|podman|buildah|skopeo|nerdctl|oras|helm(?:[ \t]+registry)?)[ \t]+login\b[^\n;|&]*?\s-p"
+       r"[ \t]+" + _OPT_ARG, "docker login", "podman login", "buildah login", "skopeo login", "nerdctl login",
+       "oras login", "registry login", needs=(" -p",)),
+    _f("password", r"\baz[ \t]+login\b[^\n;|&]*?\s-p[ \t]+" + _OPT_ARG, "az login"),
+    _f("password", r"\b(?:7z[ar]?|rar|unrar)\b[^\n;|&]*?\s-p" + _ARG, "7z", "rar", needs=(" -p",)),  # -pSECRET
+    _f("password", r"\b(?:zip|unzip|zipcloak)\b[^\n;|&]*?\s-P[ \t]+" + _OPT_ARG, "zip", needs=(" -P",)),
+    _f("password", r"\b(?:sqlplus|rman|expdp|impdp|sqlldr|dgmgrl)[ \t]+(?:-\w+[ \t]+)*[\w$#]+/"
+       r"(?P<q>[\"']?)(?P<val>[^\s\"'/]+?)(?P=q)(?=@[^\s@\"']*(?:[\s\"']|$)|[\s\"']|$)",
+       "sqlplus", "rman", "expdp", "impdp", "sqlldr", "dgmgrl"),
+    _f("password", r"(?i)\buserid=[\w$#]+/(?P<q>[\"']?)(?P<val>[^\s@\"'/]+)(?P=q)", "userid="),
+    _f("password", r"\b\w*freerdp\b[^\n;|&]*?(?<!\S)/p:" + _ARG, "freerdp"),
+    _f("password", r"\b(?:rdesktop|racadm|psexec|paexec)(?:64)?\b[^\n;|&]*?\s-p[ \t]+" + _OPT_ARG,
+       "rdesktop", "racadm", "psexec", "paexec", needs=(" -p",)),
+    _f("password", r"\b(?:ipmitool|mosquitto_(?:pub|sub|rr))\b[^\n;|&]*?\s-P[ \t]+" + _OPT_ARG,  # (-p: the port)
+       "ipmitool", "mosquitto_", needs=(" -P",)),
+    _f("password", r"\bssh-keygen\b[^\n;|&]*?\s-[NP][ \t]*" + _OPT_ARG, "ssh-keygen", needs=(" -N", " -P")),
+    _f("password", r"(?<!\S)-[AX][ \t]*" + _OPT_ARG, "snmp", needs=(" -A", " -X"),
+       words=("snmpwalk", "snmpget", "snmpset", "snmpbulk", "snmptrap", "snmpinform", "snmptable", "snmpdelta")),
+    _f("password", r"\brabbitmqctl[ \t]+(?:-\S+[ \t]+)*(?:add_user|change_password)[ \t]+\S+[ \t]+" + _ARG,
+       "rabbitmqctl"),
+    _f("password", r"\bschtasks\b[^\n;|&]*?\s/r?p[ \t]+" + _OPT_ARG, "schtasks"),
+    _f("password", r"\blftp\b[^\n;|&]*?\s-u[ \t]+[^,\s]+," + _ARG, "lftp"),
+    # a password piped to a program that reads it from its input
+    _f("password", r"\b(?:echo|printf)[ \t]+(?:-[neE]+[ \t]+)?(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"'|;]+)"
+       r"(?P=q)[ \t]*\|[ \t]*(?:sudo\b[^\n|]*?[ \t]-S\b|passwd[ \t]+--stdin|chpasswd\b|kinit\b|"
+       r"(?:docker|podman|helm)[ \t]+(?:registry[ \t]+)?login\b[^\n|]*--password-stdin)", "echo", "printf",
+       needs=("|",)),
+    # Redis' AUTH [user] password (MONITOR output, logs), Wi-Fi QR codes (WIFI:...;P:password;;)
+    _f("password", r"(?:^|(?<=[\"'\s]))AUTH[\"']?[ \t]+(?:[\"']?[^\s\"']+[\"']?[ \t]+)?[\"']?(?P<q>)"
+       r"(?P<val>(?!PLAIN\b|LOGIN\b|CRAM-MD5\b|XOAUTH|OK\b|failed\b)" + _WRITTEN_OUT + r"[^\s\"']{6,})[\"']?[ \t]*$",
+       "auth ", "auth\t", 'auth"', "auth'", needs=("AUTH",)),
+    _f("password", r"\bWIFI:[^\n]*?(?<=[:;])P:(?P<val>(?:\\.|[^;\\\n])+)", "wifi:", needs=("WIFI:",)),
+    # two-argument logins in code: smtp.login(user, "x"), imap.login, ftp.login, ldap's simple_bind_s(dn, "x")
+    _f("password", r"\.(?:login|simple_bind_s|bind_s|authenticate)[ \t]*\([ \t]*" + _CALL_ARG
+       + r",[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)", "login(", "bind_s(", "authenticate(", needs=_QUOTES),
 )

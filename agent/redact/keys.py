@@ -19,6 +19,8 @@ _CONTAINS: tuple[tuple[str, str], ...] = (
     ("password", "password"),
     ("passwd", "password"),
     ("passphrase", "password"),
+    ("storepass", "password"),  # keytool -storepass, -srcstorepass, -deststorepass
+    ("keypass", "password"),  # keytool -keypass, -srckeypass, -destkeypass
     ("requirepass", "password"),
     ("masterauth", "password"),
     ("bindpw", "password"),
@@ -85,7 +87,7 @@ _META_WORDS = frozenset({
     "level", "dirs", "provider", "backend", "server", "realm", "plugin", "plugins", "module", "modules",
     "mechanism", "mechanisms", "service", "library", "lib", "map", "maps", "arn", "ref",
     "var", "algo", "days", "day", "weeks", "reqd", "warn", "command", "cmd", "helper", "store", "stores",
-    "source", "kind",
+    "source", "kind", "stdin",
 })
 # nginx's proxy_pass, fastcgi_pass...: the upstream a request is passed to, not a password
 _UPSTREAM_PASS = [[module, "pass"] for module in ("proxy", "fastcgi", "uwsgi", "scgi", "grpc", "memcached")]

@@ -97,7 +97,7 @@ HINT_SPOTS = (
     (("key", "code"), "(?:accountkey|sharedaccesskey)=|(?:activation|license|licence|product|serial|registration|cd"
                       "|unlock)[ _-]?(?:key|code)"),
     (("password",), f"password[{_BLANK}]*(?:=[{_BLANK}]*)?(?:password[{_BLANK}]*\\([{_BLANK}]*)?[\"']"),
-    (("password",), "password[ \\t]+(?:is|was)[ \\t]"),  # prose: "the password is X" (forms.py)
+    (("password",), "password[ \\t]+(?:is|was|to)[ \\t]"),  # prose: "the password is X" (forms.py)
     (("://",), f"://[^{_BLANK}\\n:/@\"'<>]*:[^{_BLANK}\\n/\"'<>]+@"),
 )
 _VOUCHED = [(KEY_MARK,)] * len(SPOTS) + [marks for marks, _ in HINT_SPOTS]

@@ -18,6 +18,8 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s]\S*[ \t]+\S+[ \t]+)(?P<q>\"?)(?P<val>[^\s\"]+)(?P=q)")),
     (("rsyncd.secrets", "rsync.secrets"), "password",  # rsync daemon: user:password
      re.compile(r"(?m)^(?P<pre>[ \t]*[^#\s:][^:\n]*:)(?P<val>[^\n]+?)[ \t\r]*$")),
+    (("resource.cfg",), "password",  # Nagios/Icinga: $USER3$=password ($USER1$ is the plugins' path)
+     re.compile(r"(?m)^(?P<pre>[ \t]*\$USER\d+\$[ \t]*=[ \t]*)(?P<val>(?![/$])[^\n]+?)[ \t\r]*$")),
     (("userlist.txt",), "password",  # pgbouncer: "user" "password"
      re.compile(r'(?m)^(?P<pre>[ \t]*"[^"\n]*"[ \t]+)"(?P<val>[^"\n]+)"')),
 )

@@ -80,7 +80,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("rancher_token", re.compile(r"\btoken-[a-z0-9]{5}:[a-z0-9]{54}\b")),
     Rule("braintree_token", re.compile(r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}")),
     Rule("password_hash", re.compile(
-        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|md5|sha1)\$[./A-Za-z0-9$=,]{8,}"
+        r"\$(?:1|2[abxy]?|5|6|apr1|y|gy|7|md5|sha1)\$[./A-Za-z0-9$=,+]{8,}"
         r"|\$argon2(?:id|i|d)\$v=\d+\$[^\s:\"']+"
         r"|\{(?:SSHA|SHA|SMD5|MD5|SSHA256|SSHA512|CRYPT|PBKDF2[-\w]*)\}[A-Za-z0-9+/=.$]{8,}"
         r"|SCRAM-SHA-(?:1|256)\$\d+:[A-Za-z0-9+/=]+\$[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+"

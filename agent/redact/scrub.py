@@ -28,6 +28,9 @@ _CLIENT_OPTIONS: tuple[tuple[str, str, bool], ...] = (
     ("sshpass", "-p", True), ("mysql", "-p", True), ("mariadb", "-p", True),
     ("mongo", "-p", True),  # mongo, mongosh, mongodump...: -p X and -pX (mongod, mongos: no -p option at all)
     ("redis-cli", "-a", False),  # redis-cli takes -a X only; "-aX" is an unknown option to it
+    ("rdesktop", "-p", False), ("racadm", "-p", False), ("psexec", "-p", False), ("paexec", "-p", False),
+    ("ipmitool", "-P", False), ("mosquitto_", "-P", False), ("zip", "-P", False), ("unzip", "-P", False),
+    ("7z", "-p", True), ("rar", "-p", True), ("unrar", "-p", True),
 )
 _PAIR_NAMES = ("name", "key", "Name", "Key")
 

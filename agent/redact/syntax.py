@@ -78,7 +78,8 @@ XML_ELEMENT = re.compile(r"<(?P<key>[\w:.-]+)(?:\s[^<>]*)?>(?P<val>[^<]+)</(?P=k
 XML_PAIR = re.compile(
     r"\b(?:key|name)\s*=\s*(?P<q>[\"'])(?P<key>[^\"']*)(?P=q)\s+value\s*=\s*(?P<vq>[\"'])(?P<val>[^\"']*)(?P=vq)")
 CLI_OPTION = re.compile(  # (?<!\S)--?: written dash first, so the search skips to the dashes of a line
-    r"-(?<=(?<!\S)-)-?(?P<key>[A-Za-z][\w.-]*)(?:=|\s+)(?P<val>\"[^\"]*\"|'[^']*'|[^\s\"']\S*)")
+    r"-(?<=(?<!\S)-)-?(?P<key>[A-Za-z][\w.-]*)(?:=|\s+)"
+    r"(?P<val>\"[^\"]*\"|'[^']*'|(?!--?[a-z][a-z0-9-]*(?:\s|$))[^\s\"']\S*)")  # (the next option is no value)
 DASH_P = re.compile(r"(?<!\S)-p(?P<val>[^\s\"']+)")  # mysql -pSECRET: only after mysql/mariadb on its line
 MYSQL = re.compile(r"(?i)\b(?:mysql|mariadb)")
 SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")

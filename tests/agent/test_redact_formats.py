@@ -10,7 +10,7 @@ import pytest
 from medic.agent.redact import paths, rules
 from medic.agent.redact.forms import Form, _f
 
-_LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4, "rsync": 5, "pgbouncer": 6}
+_LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4, "rsync": 5, "nagios": 6, "pgbouncer": 7}
 
 
 @pytest.mark.parametrize(("path", "name", "rule", "layout"), [
@@ -36,6 +36,7 @@ _LINE = {"pgpass": 0, "shadow": 1, "sasl": 2, "exim": 3, "ppp": 4, "rsync": 5, "
     ("/x/mysecret", "mysecret", None, None),
     ("/etc/rsyncd.secrets", "rsyncd.secrets", "password", "rsync"),
     ("/etc/pgbouncer/userlist.txt", "userlist.txt", "password", "pgbouncer"),
+    ("/etc/nagios4/resource.cfg", "resource.cfg", "password", "nagios"),
 ])
 def test_line_format(path: str, name: str, rule: str | None, layout: str | None) -> None:
     assert paths.file_name(path) == name
@@ -54,6 +55,7 @@ def test_line_format(path: str, name: str, rule: str | None, layout: str | None)
     ("exim", "*.example.com:bob:pw1 ", "pw1"),
     ("ppp", 'bob * "s3cret" 10.0.0.2', "s3cret"),
     ("rsync", "backup:s3cr:et ", "s3cr:et"), ("pgbouncer", '"app" "md5abc123"', "md5abc123"),
+    ("nagios", "$USER3$=s3cr3t", "s3cr3t"),
 ])
 def test_line_layouts(layout: str, line: str, secret: str) -> None:
     match = paths._LINE_FORMATS[_LINE[layout]][2].search(line)

@@ -84,6 +84,12 @@ def test_summary_is_sorted_by_rule() -> None:
     (["redis-cli", "--pass", S], ["redis-cli", "--pass", "[REDACTED:password#1]"]),
     (["redis-cli", "-aS3cr3t"], ["redis-cli", "-aS3cr3t"]),  # not an option redis-cli reads: no password there
     (["tool", "-a", S], ["tool", "-a", S]), (["tool", "-pS3cr3t"], ["tool", "-pS3cr3t"]),  # only for those clients
+    # remote-console, BMC, MQTT and archive clients (mosquitto and ipmitool: -p is the port, -P the password)
+    (["rdesktop", "-u", "bob", "-p", S, "host"], ["rdesktop", "-u", "bob", "-p", "[REDACTED:password#1]", "host"]),
+    (["ipmitool", "-p", "623", "-P", S], ["ipmitool", "-p", "623", "-P", "[REDACTED:password#1]"]),
+    (["mosquitto_sub", "-p", "1883", "-P", S], ["mosquitto_sub", "-p", "1883", "-P", "[REDACTED:password#1]"]),
+    (["7z", "a", f"-p{S}", "b.7z"], ["7z", "a", "-p[REDACTED:password#1]", "b.7z"]),
+    (["unzip", "-P", S, "b.zip"], ["unzip", "-P", "[REDACTED:password#1]", "b.zip"]),
 ])
 def test_argv_exactly(argv: list[Any], expected: list[Any]) -> None:
     assert Scrubber().scrub_value(argv) == expected

@@ -50,6 +50,7 @@ def _plain(user: str, password: str) -> str:
     (f"host,user,password,enabled\ndb1,root,{PW},true\n", "/home/a/inventory.csv"),
     (f'name;"API Key"\nsvc;"{PW}"\n', "/home/a/keys.csv"),
     (f"host\tsecret\nweb\t{PW}\n", "/home/a/keys.tsv"),
+    (f"I changed my password to {PW} yesterday.\n", "/home/a/ticket.txt"),
 ])
 def test_the_secret_is_removed(text: str, path: str) -> None:
     out = Scrubber().scrub_text(text, path=path)
@@ -79,6 +80,45 @@ def test_the_secret_is_removed(text: str, path: str) -> None:
 ])
 def test_look_alikes_are_kept(text: str, path: str) -> None:
     assert Scrubber().scrub_text(text, path=path) == text
+
+
+H = "/home/a/.bash_history"
+
+
+@pytest.mark.parametrize("line", [
+    "docker login -u alice -p {s} registry.example.org", "podman login -p '{s}' quay.example.org",
+    "az login -u alice@example.org -p {s}",
+    "7z a -p{s} backup.7z /srv", "unrar x -p{s} a.rar", "zip -P {s} -r backup.zip /srv", "unzip -P '{s}' b.zip",
+    "sqlplus system/{s}@ORCL", "sqlplus -s scott/{s}", "expdp userid=system/{s}@db schemas=app",
+    "xfreerdp /u:alice /p:{s} /v:10.0.0.9", "rdesktop -u alice -p {s} 10.0.0.9",
+    "ipmitool -I lanplus -H 10.0.0.8 -U admin -P {s} power status", "racadm -r idrac -u root -p {s} getsysinfo",
+    "mosquitto_pub -h broker -u alice -P {s} -t x -m y", "psexec \\\\srv01 -u corp\\admin -p {s} cmd",
+    "ssh-keygen -t ed25519 -N '{s}' -f key", "ssh-keygen -p -P {s} -N {s} -f key",
+    "snmpwalk -v3 -u admin -l authPriv -a SHA -A {s} -x AES -X {s} 10.0.0.1",
+    "rabbitmqctl add_user alice {s}", "rabbitmqctl change_password alice '{s}'",
+    "schtasks /create /tn backup /tr b.bat /ru corp\\svc /rp {s}", "lftp -u alice,{s} sftp://files",
+    "echo {s} | sudo -S systemctl restart app", "echo 'alice:{s}' | chpasswd", "printf '%s' | x; echo {s} | kinit",
+    "keytool -importkeystore -srcstorepass {s} -deststorepass {s}",
+    '1:M 07 Dec 10:00:01 "AUTH" "{s}"', "client sent: AUTH alice {s}", "WIFI:S:home;T:WPA;P:{s};;",
+    "smtp.login('alice@example.org', '{s}')", "conn.simple_bind_s('cn=admin,dc=x', \"{s}\")",
+])
+def test_client_options_and_arguments(line: str) -> None:
+    text = line.format(s=PW) + "\n"
+    assert PW not in Scrubber().scrub_text(text, path=H)
+
+
+@pytest.mark.parametrize("line", [
+    "snmpd -A -Lf /var/log/snmpd.log", "zip -r backup.zip /srv", "7z x archive.7z -o/tmp",
+    "docker login -u alice --password-stdin registry.example.org", "docker run -p 8080:80 nginx",
+    "rabbitmqctl list_users", "AUTH failed for alice", "250 AUTH OK", "ssh-keygen -N '' -f key",
+    "sqlplus / as sysdba", "sqlplus /nolog", "psexec \\\\srv01 -s cmd",
+    "ipmitool -I lanplus -H 10.0.0.8 -U admin -E power status", "az login --identity",
+    "WIFI:S:home;T:nopass;;", "keytool -list -keystore app.jks", "echo done | tee -a log",
+    "mosquitto_sub -h broker -p 1883 -t x",
+    "docker login -u alice --password-stdin r.example.org && docker run -p 8080:80 nginx",  # another command
+])
+def test_client_look_alikes_are_kept(line: str) -> None:
+    assert Scrubber().scrub_text(line + "\n", path=H) == line + "\n"
 
 
 def test_table_cells_keep_the_table_and_get_the_same_number_for_the_same_value() -> None:
