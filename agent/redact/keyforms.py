@@ -23,10 +23,11 @@ DECLARED = re.compile(
     r"|(?<![\w.$-])(?P<akey>[A-Za-z_]\w{0,80})\[[ \t]*\w{0,12}[ \t]*\])"
     r"[ \t]*:?=[ \t]*(?P<vq>[\"'`])(?P<val>[^\"'`\n]+)(?P=vq)")
 # a, b := "v1", "v2" / a, b = 'v1', 'v2' (Go, Python, Ruby, Lua...; Go's const a, b string = ...): as many quoted
-# values as names
+# values as names (never tried from a name after a comma: a long list of names is read once, not once per name)
 _NAME = r"[A-Za-z_][\w.]{0,80}"
 TUPLE = re.compile(
-    rf"(?<![\w.$-])(?P<keys>{_NAME}(?:[ \t]*,[ \t]*{_NAME})+)(?:[ \t]+\*?[A-Za-z_][\w.]{{0,40}})?[ \t]*:?=[ \t]*"
+    rf"(?<![\w.$,-])(?<!,[ \t])(?P<keys>{_NAME}(?:[ \t]*,[ \t]*{_NAME})+)"
+    r"(?:[ \t]+\*?[A-Za-z_][\w.]{0,40})?[ \t]*:?=[ \t]*"
     r"(?P<vals>[\"'][^\"'\n]*[\"'](?:[ \t]*,[ \t]*[\"'][^\"'\n]*[\"'])+)")
 # prose and log forms of a key: `nethunt token - 'v'` (a dash between blanks as the separator), two words as the
 # key (`Using API key: v`, `[DEBUG] Using aeroworkflow KEY=v`; not an attribute, `<add key="name"`), an URL's
