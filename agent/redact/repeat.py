@@ -15,7 +15,9 @@ from collections.abc import Callable
 _MIN, _NUMBER_UNDER = 8, 12
 _EDGE = r"[A-Za-z0-9_]"
 _WORDS = re.compile(r"[._-]?[A-Za-z]+(?:[-_.:/][A-Za-z]+)*[._-]?")  # `medic-agent`, `self.token`: names
-_CLASS_WORDS = re.compile(r"[A-Z][a-z]{2,}")  # `Ed25519PrivateKey`, `HttpClient2`: a class's name in code
+# `Ed25519PrivateKey`, `HttpClient2`: a class's name in code, made of capitalised words (and numbers) only
+_CLASS_NAME = re.compile(r"[A-Z]?[a-z]+(?:\d*[A-Z][a-z]+)*\d*")  # (each repetition takes a capital: linear)
+_CLASS_WORDS = re.compile(r"[A-Z][a-z]{2,}")
 _CODE = frozenset("()[]{}<>$;,'\"`\\")  # `re.compile(r`, `list[Record]`, `$session_id`: code taken for a value
 
 
@@ -27,7 +29,7 @@ def worth_repeating(value: str) -> bool:
         return False
     if any(c in _CODE for c in value):
         return False
-    if value.isalnum() and len(_CLASS_WORDS.findall(value)) >= 2:
+    if _CLASS_NAME.fullmatch(value) and len(_CLASS_WORDS.findall(value)) >= 2:
         return False
     if _WORDS.fullmatch(value):  # `password: postgres` must not redact every "postgres", nor a name every use of it
         return False

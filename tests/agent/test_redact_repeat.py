@@ -25,6 +25,7 @@ PW = "Wq7-Rt5!kLm9xPz"
     ("re.compile(r", False), ("list[Record]", False), ("$session_id", False), (".vault-token", False),  # code
     ("C:/deploy/setup.cmd", False), ("https://localhost", False),  # a path or URL under a secret key
     ("/etc/ssl/private/app.key", False), ("Ed25519PrivateKey", False), ("Summer2024x", True),
+    ("g48QWZXPpNeQjaUghu3aqKTxqcMtjVoY", True),  # random, with capitalised words by chance
     ("two words here", False), ("short1", False), ("[REDACTED:password#1]", False),
 ])
 def test_only_values_that_cannot_be_ordinary_words_are_repeated(value: str, repeated: bool) -> None:

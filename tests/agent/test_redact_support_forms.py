@@ -135,3 +135,30 @@ def test_a_quoted_csv_cell_is_removed_whole_and_the_row_still_parses() -> None:
     out = Scrubber().scrub_text(text, path="/srv/a.csv")
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[1][0] == "db1" and rows[1][2] == "ok" and rows[1][1].startswith("[REDACTED:password")
+
+
+# Sized so that a quadratic (or worse) pass over one line would take minutes: each must finish in seconds.
+PATHOLOGICAL = {
+    "repeat-class-name": ("password = Ab" + "1" * 60_000 + "!\n", ""),
+    "auth": ("AUTH " + "a" * 100_000 + "\n", ""),
+    "prose": ("The password is " + "A1" * 50_000 + "\n", ""),
+    "pipes": ("| password |\n|---|\n" + "|" * 100_000 + "\n", ""),
+    "csv-quotes": ("password\n" + '"' * 100_001 + "\n", "/x/a.csv"),
+    "docker": ("docker login" + " -p" * 30_000 + "\n", ""),
+    "sqlplus": ("sqlplus a/" + "@" * 100_000 + "\n", ""),
+    "echo": ("echo " + "x" * 100_000 + " |\n", ""),
+    "wifi": ("WIFI:" + "\\;" * 50_000 + "\n", ""),
+    "login-call": ("smtp.login(" + "a," * 50_000 + "\n", ""),
+    "connect-call": ("getConnection(" + "'a'," * 30_000 + "\n", ""),
+    "net-use": ("net use \\\\x " * 20_000 + "\n", ""),
+    "openvpn": ("u\n" + "x" * 200_000, "/etc/openvpn/auth.txt"),
+}
+
+
+@pytest.mark.parametrize(("text", "path"), PATHOLOGICAL.values(), ids=list(PATHOLOGICAL))
+def test_pathological_input_stays_fast(text: str, path: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    Scrubber().scrub_text(text, path=path)
+    assert time.perf_counter() - started < 30  # bounds a hang (catastrophic backtracking), not a speed
