@@ -18,7 +18,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from medic.agent import firstpass, leakkeys
+from medic.agent import firstpass, leakforms, leakkeys
 from medic.agent.leakservice import CLIENTS, client_password
 from medic.agent.wordtrie import factored
 
@@ -243,7 +243,7 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     if start and (text[start - 1] in "/\\" or text.endswith("REDACTED:", 0, start)
                   or "arn:" in text[max(0, start - 80):start]):
         return None, 0  # a path (/usr/bin/passwd), an AWS ARN, or the scrubber's own [REDACTED:password]
-    key = text[start:end].strip("-.")
+    key, end = text[start:end].strip("-."), leakforms.key_end(text, start, end)  # (var NAME TYPE =, NAME[25] =)
     strength = leakkeys.key_strength(key)
     if key.lower() == "pass":  # "PASS: test_x" in test logs: a bare `pass` needs more evidence
         strength = leakkeys.NONE if key.isupper() and text.startswith(":", end) else leakkeys.TOKEN

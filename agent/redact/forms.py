@@ -54,6 +54,9 @@ FORMS: tuple[Form, ...] = (
        "convertto-securestring", needs=_QUOTES),
     _f("password", r"\bNetworkCredential\(\s*\"[^\"\n]*\"\s*,\s*(?P<q>\")(?P<val>[^\"\n]+)(?P=q)", "networkcredential",
        needs=_QUOTES),
+    # Bundler's credentials for a gem host: BUNDLE_GEMS__EXAMPLE__COM=user:password (env, .bundle/config)
+    _f("password", r"\bBUNDLE_[A-Z0-9_]+__[A-Z0-9]+[\"']?[ \t]*[:=][ \t]*"
+       r"(?P<q>[\"']?)(?P<val>[^\s\"':]*:[^\s\"']+)(?P=q)", "bundle_", needs=(":", "=")),
     # SQL
     _f("password", r"(?i)\bIDENTIFIED\s+(?:WITH\s+\w+\s+)?BY\s+(?:PASSWORD\s+)?(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)",
        "identified", needs=_QUOTES),

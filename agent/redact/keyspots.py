@@ -35,6 +35,7 @@ import re
 from typing import NamedTuple
 
 from medic.agent import firstpass
+from medic.agent.redact.blocks import MARKS as BLOCK_MARKS
 from medic.agent.redact.keys import KEYWORD, KEYWORDS
 from medic.agent.redact.linemarks import (
     KEY_LATE,
@@ -71,9 +72,15 @@ def _key(inner: str, other: str) -> str:
 
 
 _UNQUOTED, _IN_QUOTES = _key(_RUN, _RUN_OTHER), _key(_QUOTED, _QUOTED_OTHER)
+_DASH_VALUE = f"[ \\t]+-[ \\t]+(?:[\"'`]|[^{_BLANK}\\n\"'`]{{8,}}[ \\t\\r]*$)"  # DASHED's ` - ` and a value
 SPOTS = (
     f"{_UNQUOTED}[{_BLANK}]*[?+.!]?[:=]",  # LINE, INLINE (?= += .= != too), ADO, CLI_OPTION's --key=value
     f"{_UNQUOTED}[\"']?[{_BLANK}]*[(,]",  # CALL
+    f"{_UNQUOTED}[ \\t]+\\*?(?:\\[\\d*\\])?[a-z_][a-z0-9_.]*[ \\t]*:?=",  # keyforms.DECLARED's var NAME TYPE =
+    f"{_UNQUOTED}{_DASH_VALUE}",  # keyforms.DASHED: token - 'v'
+    f"[a-z][a-z0-9_.-]*[ \\t]+(?:api[ \\t_-]?)?(?:key|token|secret)"  # TWO_WORDS, DASHED
+    f"(?:[ \\t]*[:=][ \\t]*(?:[\"'`][^{_BLANK}\\n\"'`]{{8}}|[^{_BLANK}\\n\"'`]{{16}})|{_DASH_VALUE})",
+    "[?&]key=[^&\\s\"'#<>]{16}",  # keyforms.QUERY_KEY
     f"{_UNQUOTED}[ \\t]+(?:[\"']|[^{_BLANK}\\n\"']+[ \\t\\r]*$)",  # SPACED
     f"-{_RUN}*{_UNQUOTED}[{_BLANK}]",  # CLI_OPTION's --key value
     f"{_IN_QUOTES}[\"']\\]?[{_BLANK}]*[:=,]",  # QUOTED (a subscript's too: $cfg['password'] = x)
@@ -159,7 +166,8 @@ _LONG_BACK = (41, 40, 40)  # where each one's 40 characters start, back from its
 
 # and in the same scan what text.py's whole-text steps look for before the line rules: the multi-line rules' and forms'
 # hints, and BLOCK_SCALAR (no letter in it: the same matches in the lower case of an ASCII text)
-_WHOLE = tuple(sorted({h for rule in MULTI_LINE_RULES for h in rule.hints} | {h for _, h in MULTI_LINE_KEYED}))
+_WHOLE = tuple(sorted({h for rule in MULTI_LINE_RULES for h in rule.hints} | {h for _, h in MULTI_LINE_KEYED}
+                      | set(BLOCK_MARKS)))  # (and what blocks.nested looks for: "</", a line ending in ":" "=" "[")
 _BLOCK = f":[ \\t]*(?:![^{_BLANK}\\n]+[ \\t]+)?[|>]"
 _FIRST_WHOLE = len(_LITERALS) + len(_VOUCHED) + len(_LONG)
 

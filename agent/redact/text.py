@@ -3,9 +3,8 @@
 Covered syntaxes: INI, YAML (including block scalars), JSON, ``key=value`` and env files, ``KEY: value``
 headers, XML elements and attributes, command lines (``--password x``, ``mysql -pX``, ``curl -u u:p``),
 ADO.NET connection strings, .netrc and redis directives, ``key value`` directives, calls in source code
-(``setPassword("x")``, ``CURLOPT_PASSWORD, "x"``), SQL, client command lines and license keys
-(:mod:`~medic.agent.redact.forms`), service files by path (:mod:`~medic.agent.redact.paths`), and vendor
-tokens by format wherever they stand (:mod:`~medic.agent.redact.tokens`).
+(``setPassword("x")``), SQL, client command lines and license keys (:mod:`.forms`), typed declarations
+(:mod:`.keyforms`), values below their key (:mod:`.blocks`), service files (:mod:`.paths`), tokens (:mod:`.tokens`).
 """
 
 from __future__ import annotations
@@ -15,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 
-from medic.agent.redact import keys, tokens
+from medic.agent.redact import blocks, keyforms, keys, tokens
 from medic.agent.redact import syntax as sx
 from medic.agent.redact.keys import KEYWORD, TAG, WEAK_RULES, keep_value, looks_random, sensitive_key, weak_key
 from medic.agent.redact.keyspots import Prescan, line_marks, prescan
@@ -84,6 +83,7 @@ class TextScrubber:
         for pattern, hint in MULTI_LINE_KEYED:
             if hint in (scanned.words if scanned else folded):
                 text = pattern.sub(self._keyed("val"), text)
+        text = blocks.nested(text, self._tag, scanned.words if scanned else None) if keyed else text
         if text is tokenised:  # (unchanged: lower() and the compiled scan once)
             return self._by_line(text, keyed, original, scanned)
         return self._by_line(text, keyed)
@@ -161,6 +161,7 @@ class TextScrubber:
     def _keyed_line(self, line: str) -> str:
         # Each pattern runs only when the line holds a character or word every match of it needs (checked on
         # the line as it is then: a replacement adds characters): the same result, most patterns skipped.
+        line = keyforms.keyed_forms(line, self._tag)  # typed declarations, tuple assignments
         if "=" in line or ":" in line:
             match = sx.LINE.match(line)  # one line: its only possible match is at its start
             if match is not None and not keys.kept_then_pairs(match.group("val"), match.group("key")):
@@ -297,9 +298,9 @@ class TextScrubber:
         if value.startswith("$") or _FILE_NAME_KEY.search(match.group("key")) or _IN_TEMPLATE.search(
                 match.string, 0, match.start("key")):  # ("{{ db_password }}": a template's variable, not a key)
             return match.group(0)  # getent passwd "$user": a shell variable in this looser form; or a file name
-        if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith("-")
+        if group == "val" and (_PROSE.fullmatch(value.strip("().,;:!?\\$")) or value.startswith(("-", "="))
                                or _SERVICE_PORT.fullmatch(value)):
-            return match.group(0)  # "password changed.", "Password (default)", "pwd -P", "kpasswd 464/tcp"
+            return match.group(0)  # "password changed.", "pwd -P", "kpasswd 464/tcp", "secret =" (its value below)
         return self._replace(match, group, rule)
 
     def _quoted(self, match: re.Match[str]) -> str:

@@ -37,6 +37,9 @@ TRUE_SECRETS = (
     (r"/usr/share/doc/dbconfig-common/examples/.*/oldconf\.conf", "secret_assignment"),
     (r"/usr/share/doc/exim4-base/examples/cramtest\.pl", "secret_assignment"),
     (r"/usr/share/doc/libnet-ldap-perl/examples/recursive-ldap-delete\.pl", "secret_assignment"),
+    # `static const char secret_data[] = "Big secret"`: the sample plaintext xmlsec's examples encrypt, a literal
+    # under a secret's name (read since C arrays are a key form; `secret_data = "Big secret"` always was)
+    (r"/usr/share/doc/libxmlsec1-dev/examples/encrypt\d\.c", "secret_assignment"),
     (r"/etc/chromium\.d/apikeys", "secret_assignment"),  # the API key and client secret Google gave Debian
     (r"/etc/chromium\.d/apikeys", "token_format"),
     (r"/usr/share/doc/nettle-dev/examples/hogweed-benchmark\.c", "high_entropy"),  # benchmark RSA/DSA private keys
