@@ -92,7 +92,7 @@ FORMS: tuple[Form, ...] = (
     # prose in notes and tickets: "the wifi password is X", "I changed my password to X" (X with a digit, a
     # symbol or an inner capital: not "the password is incorrect")
     _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pin|pwd)[ \t]+(?:is|was|to)[ \t]*:?[ \t]+"
-       r"(?P<q>[\"'`]?)(?P<val>" + _WRITTEN_OUT + r"[^\s\"'`]{6,64}?)(?P=q)"
+       r"(?P<q>[\"'`]?)(?P<val>(?![%&${<\\(])" + _WRITTEN_OUT + r"[^\s\"'`<>]{6,64}?)(?P=q)"
        r"(?=[.,;:!?)]*(?:\s|$))", "password", "passwd", "passcode", "passphrase", "pwd", "pin is", "pin was",
        needs=(" is", " was", " to", " IS", " WAS", " TO", " Is", " Was", " To")),
     # clients' own password options and arguments (--password and -Dx.password= are keys, read by the key rules)
@@ -125,8 +125,8 @@ FORMS: tuple[Form, ...] = (
     _f("secret", r"(?i)\b(?:tacacs-server|radius-server|tacacs|radius)\b[^\n]*?\bkey[ \t]+(?:[07][ \t]+)?"
        r"(?P<val>[^\s\"']+)", "tacacs", "radius"),
     _f("secret", r"(?i)\bisakmp[ \t]+key[ \t]+(?:[06][ \t]+)?(?P<val>[^\s\"']+)", "isakmp"),
-    _f("password", r"(?i)^[ \t]*set[ \t]+(?:password|passwd|psksecret|secret|key|passphrase)[ \t]+(?:ENC[ \t]+)?"
-       r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)", "set ", needs=("set",)),
+    _f("password", r"(?i)^[ \t]*set[ \t]+(?:password|passwd|psksecret|secret|key|passphrase)[ \t]+(?:ENC[ \t]+|"
+       + _WRITTEN_OUT + r")(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)[ \t]*$", "set ", needs=("set",)),
     # proxies and load balancers: HAProxy "stats auth user:pw", "insecure-password pw", Squid "login=user:pw"
     _f("password", r"\bstats[ \t]+auth[ \t]+[^:\s]+:(?P<val>\S+)", "stats auth"),
     _f("password", r"\binsecure-password[ \t]+(?P<val>\S+)", "insecure-password"),

@@ -18,6 +18,7 @@ _WORDS = re.compile(r"[._-]?[A-Za-z]+(?:[-_.:/][A-Za-z]+)*[._-]?")  # `medic-age
 # `Ed25519PrivateKey`, `HttpClient2`: a class's name in code, made of capitalised words (and numbers) only
 _CLASS_NAME = re.compile(r"[A-Z]?[a-z]+(?:\d*[A-Z][a-z]+)*\d*")  # (each repetition takes a capital: linear)
 _CLASS_WORDS = re.compile(r"[A-Z][a-z]{2,}")
+_ATTRIBUTE = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:(?:\.|::|->)[A-Za-z_$]+)+")
 _CODE = frozenset("()[]{}<>$;,'\"`\\")  # `re.compile(r`, `list[Record]`, `$session_id`: code taken for a value
 
 
@@ -30,6 +31,8 @@ def worth_repeating(value: str) -> bool:
     if any(c in _CODE for c in value):
         return False
     if _CLASS_NAME.fullmatch(value) and len(_CLASS_WORDS.findall(value)) >= 2:
+        return False
+    if _ATTRIBUTE.fullmatch(value.rstrip(":;,.)")):  # `self._password`, `_ffi.NULL:`: code, not a value
         return False
     if _WORDS.fullmatch(value):  # `password: postgres` must not redact every "postgres", nor a name every use of it
         return False

@@ -38,13 +38,13 @@ def _lines(text: str, start: int) -> Iterator[tuple[int, str]]:
         start = end + 1
 
 
-def _columns(names: list[str]) -> dict[int, str]:
-    """Column index -> rule, for the header names that name a secret."""
+def _columns(names: list[str]) -> dict[int, tuple[str, str]]:
+    """Column index -> (rule, header name), for the header names that name a secret."""
     rules = {}
     for i, name in enumerate(names):
         name = name.strip().strip("\"'*`")
         if _HEADER_NAME.fullmatch(name) and (rule := sensitive_key(name)):
-            rules[i] = rule
+            rules[i] = (rule, name)
     return rules
 
 
@@ -123,10 +123,13 @@ def _spans(line: str, sep: str, offset: int) -> Iterator[tuple[int, int]]:
         pos = end + 1
 
 
-def _secret(text: str, spans: list[tuple[int, int]], rules: dict[int, str]) -> Iterator[Cell]:
-    for i, rule in rules.items():
+def _secret(text: str, spans: list[tuple[int, int]], rules: dict[int, tuple[str, str]]) -> Iterator[Cell]:
+    for i, (rule, name) in rules.items():
         if i < len(spans):
             start, end = spans[i]
             value = text[start:end]
-            if value and not keep_value(value) and "[REDACTED" not in value:
+            # judged under its header's name (a "Key" column needs a random-looking value); several words are
+            # a description (a documentation table's "Secret" column), not a secret
+            if (value and not any(c.isspace() for c in value) and not keep_value(value, name)
+                    and "[REDACTED" not in value):
                 yield start, end, rule

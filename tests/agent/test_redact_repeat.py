@@ -26,6 +26,7 @@ PW = "Wq7-Rt5!kLm9xPz"
     ("C:/deploy/setup.cmd", False), ("https://localhost", False),  # a path or URL under a secret key
     ("/etc/ssl/private/app.key", False), ("Ed25519PrivateKey", False), ("Summer2024x", True),
     ("g48QWZXPpNeQjaUghu3aqKTxqcMtjVoY", True),  # random, with capitalised words by chance
+    ("self._password", False), ("_ffi.NULL:", False), ("$this->secret", False), ("Foo::BAR", False),  # code
     ("two words here", False), ("short1", False), ("[REDACTED:password#1]", False),
 ])
 def test_only_values_that_cannot_be_ordinary_words_are_repeated(value: str, repeated: bool) -> None:

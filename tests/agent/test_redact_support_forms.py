@@ -110,6 +110,9 @@ def test_the_secret_is_removed(text: str, path: str) -> None:
     ("apiVersion: v1\nkind: Secret\n", "/srv/k8s/secrets.yaml"),
     ("Work accounts:\n# comment\n", "/home/a/passwords.txt"),
     ("build 123456-234567-345678-456789-567890-678901-789012-890123\n", "/var/log/ci.log"),  # no "recovery" here
+    ("set key operation that lack one step\n", "/usr/share/doc/nettle/nettle.html"),  # prose, not FortiOS
+    ('printf("Password is %s\\n");\n', "/srv/a.c"), ("the default password is C<password>.\n", "/srv/a.pod"),
+    ("| Op | generateKey | Secret |\n|---|---|---|\n| RSA | x | used to sign things |\n", "/srv/doc.md"),
 ])
 def test_look_alikes_are_kept(text: str, path: str) -> None:
     assert Scrubber().scrub_text(text, path=path) == text
