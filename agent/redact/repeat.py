@@ -18,7 +18,8 @@ _WORDS = re.compile(r"[._-]?[A-Za-z]+(?:[-_.:/][A-Za-z]+)*[._-]?")  # `medic-age
 # `Ed25519PrivateKey`, `HttpClient2`: a class's name in code, made of capitalised words (and numbers) only
 _CLASS_NAME = re.compile(r"[A-Z]?[a-z]+(?:\d*[A-Z][a-z]+)*\d*")  # (each repetition takes a capital: linear)
 _CLASS_WORDS = re.compile(r"[A-Z][a-z]{2,}")
-_ATTRIBUTE = re.compile(r"[A-Za-z_$][A-Za-z_$]*(?:(?:\.|::|->)[A-Za-z_$]+)+")
+_ATTRIBUTE = re.compile(r"[A-Za-z_$][\w$]*(?:(?:\.|::|->)[A-Za-z_$][\w$]*)+")
+_DIGEST = re.compile(r"[0-9a-f]{40}|[0-9A-F]{40}|[0-9a-f]{64}|[0-9A-F]{64}")  # SHA-1/SHA-256: commits, fingerprints
 _CODE = frozenset("()[]{}<>$;,'\"`\\")  # `re.compile(r`, `list[Record]`, `$session_id`: code taken for a value
 
 
@@ -33,6 +34,8 @@ def worth_repeating(value: str) -> bool:
     if _CLASS_NAME.fullmatch(value) and len(_CLASS_WORDS.findall(value)) >= 2:
         return False
     if _ATTRIBUTE.fullmatch(value.rstrip(":;,.)")):  # `self._password`, `_ffi.NULL:`: code, not a value
+        return False
+    if _DIGEST.fullmatch(value):  # a key's fingerprint or a commit named again is an id, wherever it stands
         return False
     if _WORDS.fullmatch(value):  # `password: postgres` must not redact every "postgres", nor a name every use of it
         return False

@@ -87,7 +87,7 @@ SSHPASS = re.compile(r"\bsshpass\s+-p\s*(?P<val>\S+)")
 # curl -u u:p, -u 'u:p', -u"u:p", --user=u:p, -u ':p', --user u:'p', "u":"p"; not uid:gid (1000:1000) nor user:user
 CURL_USER = re.compile(
     r"(?<!\S)(?:-u|--user|--proxy-user|-U)(?:=|\s+|(?=[\"']))[\"']?(?P<uq>[\"']?)(?P<user>(?!\d+[\"']?:)[^\s:\"']*)"
-    r"(?P=uq):(?!(?P=user)(?:[\"'\s]|$))(?P<pq>[\"']?)(?P<val>[^\s\"']+)(?P=pq)")
+    r"(?P=uq):(?!(?P=user)(?:[\"'\s]|$))(?P<pq>[\"']?)(?P<val>(?=[^\s\"']*[A-Za-z0-9])[^\s\"']+)(?P=pq)")  # (git -u :/)
 DIRECTIVE_WORDS = ("requirepass", "masterauth", "rpcpassword", "bindpw", "rootpw", "password")
 DIRECTIVE = re.compile(r"(?im)^\s*(?P<key>" + "|".join(DIRECTIVE_WORDS) + r")(?P<sep>\s+)(?P<val>\S+)\s*$")
 # "password hunter2", "ENV DB_PASSWORD x", "auth_pass x": a key and one value ending the line (or a quoted value)

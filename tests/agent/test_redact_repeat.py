@@ -26,7 +26,9 @@ PW = "Wq7-Rt5!kLm9xPz"
     ("C:/deploy/setup.cmd", False), ("https://localhost", False),  # a path or URL under a secret key
     ("/etc/ssl/private/app.key", False), ("Ed25519PrivateKey", False), ("Summer2024x", True),
     ("g48QWZXPpNeQjaUghu3aqKTxqcMtjVoY", True),  # random, with capitalised words by chance
-    ("self._password", False), ("_ffi.NULL:", False), ("$this->secret", False), ("Foo::BAR", False),  # code
+    ("self._password", False), ("_ffi.NULL:", False), ("self._lib.NID_aes_256_cbc", False),
+    ("$this->secret", False), ("Foo::BAR", False),  # code
+    ("5BE8A3F6C8A5C01D106C0AD820B1A390B168D356", False), ("0123456789abcdef0123456789abcdef", True),  # a fingerprint
     ("two words here", False), ("short1", False), ("[REDACTED:password#1]", False),
 ])
 def test_only_values_that_cannot_be_ordinary_words_are_repeated(value: str, repeated: bool) -> None:

@@ -111,6 +111,7 @@ def test_the_secret_is_removed(text: str, path: str) -> None:
     ("Work accounts:\n# comment\n", "/home/a/passwords.txt"),
     ("build 123456-234567-345678-456789-567890-678901-789012-890123\n", "/var/log/ci.log"),  # no "recovery" here
     ("set key operation that lack one step\n", "/usr/share/doc/nettle/nettle.html"),  # prose, not FortiOS
+    ('but "git add -u :/" would add\n', "/usr/share/doc/git/RelNotes/1.7.6.txt"),
     ('printf("Password is %s\\n");\n', "/srv/a.c"), ("the default password is C<password>.\n", "/srv/a.pod"),
     ("| Op | generateKey | Secret |\n|---|---|---|\n| RSA | x | used to sign things |\n", "/srv/doc.md"),
 ])
