@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# "password 7 ", "secret 5 "...: Cisco's typed secrets ("password" and "key" lines need keyspots' spot for it too)
+_TYPED = tuple(f"{word} {digit} " for word in ("password", "secret", "key", "md5") for digit in "05789")
 _CALL_ARG = r"(?:\"[^\"\n]*\"|'[^'\n]*'|[^,()\n\"']+)"  # an argument before the one that is read
 _ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|[^\s\"']+)(?P=q)"  # a quoted or bare argument
 _OPT_ARG = r"(?P<q>[\"']?)(?P<val>(?<=[\"'])[^\"'\n]+|(?!-)[^\s\"']+)(?P=q)"  # an option's argument: not "-x"
@@ -121,7 +123,7 @@ FORMS: tuple[Form, ...] = (
     # network devices' saved configurations: Cisco IOS/ASA/NX-OS "password 7 x", "secret 5 x", "key 7 x" (the
     # digit names the encoding), TACACS+/RADIUS keys, ISAKMP keys, FortiOS "set password ENC x"
     _f("password", r"(?i)(?<![\w-])(?:password|secret|key|key-string|authentication-key|md5)[ \t]+[05789][ \t]+"
-       r"(?P<val>[^\s\"']{4,})", " 0 ", " 5 ", " 7 ", " 8 ", " 9 ", needs=("password", "secret", "key", "md5")),
+       r"(?P<val>[^\s\"']{4,})", *_TYPED, needs=("password", "secret", "key", "md5")),
     _f("secret", r"(?i)\b(?:tacacs-server|radius-server|tacacs|radius)\b[^\n]*?\bkey[ \t]+(?:[07][ \t]+)?"
        r"(?P<val>[^\s\"']+)", "tacacs", "radius"),
     _f("secret", r"(?i)\bisakmp[ \t]+key[ \t]+(?:[06][ \t]+)?(?P<val>[^\s\"']+)", "isakmp"),
