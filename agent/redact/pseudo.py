@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from medic.agent.redact.keys import tag
@@ -34,6 +34,17 @@ def _is_netmask(addr: ipaddress.IPv4Address) -> bool:
     bits = int(addr)
     inverted = ~bits & 0xFFFFFFFF
     return bits != 0 and (inverted & (inverted + 1)) == 0  # ones then zeros: 255.255.255.0
+
+
+def each_string(value: Any, change: Callable[[str], str]) -> Any:
+    """``value`` (any JSON value) with ``change`` applied to every string in it, dict keys included."""
+    if isinstance(value, str):
+        return change(value)
+    if isinstance(value, Mapping):
+        return {change(str(k)): each_string(v, change) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [each_string(v, change) for v in value]
+    return value
 
 
 class SecretLabels:
@@ -90,13 +101,7 @@ class Pseudonymiser:
 
     def value(self, value: Any) -> Any:
         """Pseudonymise every string (and dict key) inside a JSON value."""
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, Mapping):
-            return {self.text(str(k)): self.value(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.value(v) for v in value]
-        return value
+        return each_string(value, self.text)
 
     # -- internals --
     @staticmethod

@@ -15,7 +15,7 @@ from typing import Any
 
 from medic.agent.redact.keys import TAG, keep_value, sensitive_key
 from medic.agent.redact.named import named_values
-from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels
+from medic.agent.redact.pseudo import Pseudonymiser, SecretLabels, each_string
 from medic.agent.redact.tables import secret_cells
 from medic.agent.redact.text import TextScrubber
 from medic.kernel.errors import MedicError
@@ -78,15 +78,7 @@ class Scrubber:
 
     def again_value(self, value: Any) -> Any:
         """:meth:`again_text` for every string of a JSON value (its keys too)."""
-        if not len(self.labels.known):
-            return value
-        if isinstance(value, str):
-            return self._repeated(value)
-        if isinstance(value, Mapping):
-            return {self._repeated(str(k)): self.again_value(v) for k, v in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [self.again_value(v) for v in value]
-        return value
+        return each_string(value, self._repeated) if len(self.labels.known) else value
 
     def again_result(self, result: ProbeResult) -> ProbeResult:
         return replace(result, params=self.again_value(result.params), data=self.again_value(result.data),
