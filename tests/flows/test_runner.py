@@ -130,9 +130,14 @@ def test_cli_run_on_a_temporary_server_records_it_there_and_prints_no_tracebacks
         from prefect.client.orchestration import get_client
         from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, FlowRunFilter
         from prefect.client.schemas.filters import FlowRunFilterName
+        import time
         with get_client(sync_client=True) as client:
             (run,) = client.read_flow_runs()
-            tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [run.id]}))
+            for _ in range(60):  # the server records a task run's last state a moment after the run ends
+                tasks = client.read_task_runs(flow_run_filter=FlowRunFilter(id={"any_": [run.id]}))
+                if all(t.state is not None and t.state.is_final() for t in tasks):
+                    break
+                time.sleep(0.5)
             artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(
                 any_=[run.id])))
         print(json.dumps({"code": code, "state": run.state.type.value, "flow": run.name,
