@@ -4,7 +4,7 @@
     .venv/bin/python bench/redaction_linediff.py --base /tmp/rdbase/agent --roots /usr/share/doc /usr/lib/python3
 
 Without --roots: bench/redaction_diff.py's inputs (its tree, the repository's tests and agent, generated strings).
-With --roots: every text file under them (as bench/redaction_realfiles.py reads them). Prints each line that
+With --roots: every text file under them (bench/redaction_realfiles.py's reader). Prints each line that
 differs (`-` the reference's, `+` this tree's) and the count; tag numbers differ whenever an earlier line changed.
 """
 
@@ -13,24 +13,11 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import redaction_diff as rd
-
-
-def _files(roots: list[str]) -> Iterator[tuple[str, str]]:
-    for root in roots:
-        for path in sorted(Path(root).rglob("*")):
-            if not path.is_file() or path.is_symlink():
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-            if b"\0" not in data[:4096] and len(data) <= 5_000_000:
-                yield str(path), data.decode("utf-8", "surrogateescape")
+import redaction_diff as rd  # (the reference loader and inputs live there)
+from redaction_realfiles import _texts  # (the files the real-files bench reads)
 
 
 def main() -> int:
@@ -43,7 +30,7 @@ def main() -> int:
     args = parser.parse_args()
     base = rd._load_base(args.base, args.work)
     current = importlib.import_module("medic.agent.redact")
-    inputs = _files(args.roots) if args.roots else (
+    inputs = _texts(args.roots) if args.roots else (
         (name, text) for name, text in rd.inputs(args.tree, args.generated) if isinstance(text, str))
     changed = 0
     for name, text in inputs:
