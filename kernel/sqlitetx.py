@@ -54,6 +54,9 @@ class WriteLater:
         self.path, self.sql, self.delay = path, sql, delay
         self._rows: list[Sequence[Any]] = []
         self._lock = threading.Lock()
+        # one flush at a time: a flush returns only once the rows added before it are written (or raises), even
+        # while the timer's thread is writing (or failing to write) the earlier ones
+        self._writing = threading.Lock()
         self._timer: threading.Timer | None = None
         _WAITING.add(self)  # once, not per row: the exit writes what is left
 
@@ -66,16 +69,17 @@ class WriteLater:
                 self._timer.start()
 
     def flush(self) -> None:
-        with self._lock:
-            rows, self._rows, self._timer = self._rows, [], None
-        if rows:
-            try:
-                with contextlib.closing(connect_wal(self.path)) as db, write_transaction(db):  # its commit
-                    db.executemany(self.sql, rows)  # also checkpoints the WAL when due, off the caller's thread
-            except sqlite3.Error:
-                with self._lock:  # kept for the next flush (the exit's at the latest)
-                    self._rows[:0] = rows
-                raise
+        with self._writing:
+            with self._lock:
+                rows, self._rows, self._timer = self._rows, [], None
+            if rows:
+                try:
+                    with contextlib.closing(connect_wal(self.path)) as db, write_transaction(db):  # its commit
+                        db.executemany(self.sql, rows)  # also checkpoints the WAL when due, off the caller's thread
+                except sqlite3.Error:
+                    with self._lock:  # kept for the next flush (the exit's at the latest)
+                        self._rows[:0] = rows
+                    raise
 
     def _flush_quietly(self) -> None:
         # the timer's thread has nobody to tell: a locked or vanished database leaves the rows for the next flush,
