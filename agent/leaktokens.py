@@ -146,6 +146,23 @@ _FORMATS: tuple[tuple[str, str], ...] = (
     ("new-relic-key", r"NRBR-[a-f0-9]{19}"), ("new-relic-key", r"NRRA-[a-f0-9]{42}"),
     ("doppler-service-token", r"dp\.st\.[a-z0-9_-]{2,35}\.[a-zA-Z0-9]{40,44}"),
     ("aws-appsync-api-key", r"da2-(?!abcdefgh)[a-z0-9]{26}"),  # (not the alphabet: documentation's placeholder)
+    # formats seen alone in trufflehog's and noseyparker's detector tests (session 18)
+    ("github-app-token", r"ghs_\w{37,251}"), ("bitbucket-datacenter-token", r"BBDC-[A-Za-z0-9+/]{44}"),
+    ("buildkite-token", r"bkua_[a-z0-9]{40}"), ("rubygems-api-token", r"rubygems_[a-z0-9]{48}"),
+    ("supabase-token", r"sbp_[a-z0-9]{40}"), ("figma-pat", r"fig[oup]_[\w=-]{40,}"),
+    ("grafana-service-account-token", r"glsa_\w{32,64}"),
+    ("postman-api-token", r"PMAK-(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{40,64}"),
+    ("tailscale-key", r"tskey-(?=[\w-]*[0-9])(?=[\w-]*[A-Z])[\w-]{30,}"),
+    ("sendinblue-api-token", r"xkeysib-(?=[\w-]*[0-9])(?=[\w-]*[A-Z])[\w-]{60,}"),
+    ("apify-api-token", r"apify_api_[\w-]{36}"),
+    ("square-access-token", r"EAAA(?=[\w-]*[0-9])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])[\w-]{22,59}"),
+    ("flutterwave-secret-key", r"FLWSECK-[a-z0-9]{32}-X"),
+    ("salesforce-consumer-key", r"3MVG9[\w.]{60,}"), ("salesforce-refresh-token", r"5Aep8[\w.]{70,}"),
+    ("zoho-token", r"1000\.[a-f0-9]{32}\.[a-f0-9]{32}"),
+    ("airtable-oauth-token", r"oaa[A-Za-z0-9]{14}\.v1\.[\w.-]{50,}"),
+    *(("vault-legacy-token", first + r"\.(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])"
+       r"[A-Za-z0-9]{24,32}") for first in "sbr"),
+    ("jwt", r"eyJ[\w-]{10,}={0,2}\.[\w-]{16,}={0,2}(?:\.[\w-]*={0,2})?(?!\.)"),
     # Discord bot tokens: a user id's 17-19 digits in base64 (its first two characters), then two more parts
     *(("discord-bot-token", first + r"[\w-]{21,26}\.[\w-]{6}\.[\w-]{27,38}")
       for first in ("MD", "MT", "MQ", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")),
@@ -157,6 +174,9 @@ _INFIXES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("webhookb2/", "microsoft-teams-webhook", re.compile(r"webhook\.office\.com/webhookb2/[\w@-]{30,}")),
     ("-us", "mailchimp-api-key", re.compile(r"[0-9a-f]{32}-us\d{1,2}")),
     ("AZDO", "azure-devops-pat", re.compile(r"[a-zA-Z0-9]{76}AZDO[a-zA-Z0-9]{4}")),
+    ("-NRMA", "new-relic-mobile-token", re.compile(r"[a-zA-Z0-9]{40,46}-NRMA")),
+    ("_mmk", "maxmind-license-key", re.compile(r"[a-zA-Z0-9]{6}_[a-zA-Z0-9]{29}_mmk")),
+    (".AgAB", "azure-entra-refresh-token", re.compile(r"[01]\.A[\w-]{30,}\.(?:1\.)?AgAB[\w.-]{50,}")),
 )
 _END = r"(?![A-Za-z0-9])"  # a token ends where its alphabet does
 
@@ -164,7 +184,7 @@ _END = r"(?![A-Za-z0-9])"  # a token ends where its alphabet does
 def _index() -> dict[str, list[tuple[str, re.Pattern[str]]]]:
     table: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
     for rule, pattern in _FORMATS:
-        key = "AA" if pattern.startswith("(?<=") else pattern[:2]
+        key = "AA" if pattern.startswith("(?<=") else pattern[0] + pattern[2] if pattern[1] == "\\" else pattern[:2]
         table.setdefault(key, []).append((rule, re.compile(pattern + _END)))
     return table
 

@@ -26,7 +26,7 @@ _MIXED = r"(?=[\w=-]*[0-9])(?=[\w=-]*[A-Z])(?=[\w=-]*[a-z])"
 _PLACEHOLDER_X = re.compile(r"x{6}|X{6}")
 # name -> patterns (each matched at the start of a token-like word; it must end at a word boundary)
 _FORMATS: dict[str, tuple[str, ...]] = {
-    "github_token": (r"gh[pousr]_[A-Za-z0-9]{36,251}", r"github_pat_[A-Za-z0-9_]{60,255}"),
+    "github_token": (r"gh[pousr]_[A-Za-z0-9_]{36,251}", r"github_pat_[A-Za-z0-9_]{60,255}"),
     "npm_token": (r"npm_[A-Za-z0-9]{36}",),
     "gitlab_token": (r"gl(?:pat|dt|rt|ptt|ft|imt|oas|cbt|soat|ffct|agent)-[\w.-]{20,}", r"GR1348941[\w-]{20,}"),
     "aws_access_key_id": (r"(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A-Z0-9]{16}",),
@@ -45,7 +45,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "netlify_token": (r"nfp_[A-Za-z0-9]{36}",),
     "fly_token": (r"fo1_[\w-]{43}", r"fm[12][ar]?_[\w+/=-]{100,}"),
     "render_token": (r"rnd_[A-Za-z0-9]{32}",),
-    "supabase_token": (r"sbp_[a-f0-9]{40}", r"sb_secret_[\w-]{31,}"),
+    "supabase_token": (r"sbp_[a-z0-9]{40}", r"sb_secret_[\w-]{31,}"),
     "neon_token": (r"napi_[a-z0-9]{64}",),
     "planetscale_token": (r"pscale_(?:tkn|pw|oauth)_[\w=.-]{32,64}",),  # ("=" inside: gitleaks' alphabet)
     "databricks_token": (r"dapi[a-f0-9]{32}(?:-\d)?",),
@@ -61,7 +61,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "huggingface_token": (r"hf_[A-Za-z0-9]{34}", r"api_org_[A-Za-z0-9]{34}"),
     "langsmith_key": (r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}",),
     "fireworks_key": (r"fw_[A-Za-z0-9]{24}",),
-    "slack_token": (r"xox[abposre]-[\w-]{10,}", r"xox[abposre]\.xox[a-z]-[\w-]{20,}", r"xapp-\d-[\w-]{20,}"),
+    "slack_token": (r"xox[abposre]-[\w-]{10,}", r"xox[abposre]\.xox[a-z]-[\w-]{20,}", r"xapp-\d{1,12}-[\w/-]{20,}"),
     # (the first part is a user id's digits in base64: "1..." is MT, "2..." Mj ... "9..." OT; 17 to 19 digits)
     "discord_bot_token": (r"M[TQ][\w-]{22,26}\.[\w-]{6}\.[\w-]{27,38}",
                           r"(?:MD|MT|Mj|Mz|ND|NT|Nj|Nz|OD|OT)[\w-]{21,24}\.[\w-]{6}\.[\w-]{27,38}"),
@@ -70,10 +70,10 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "mailgun_key": (r"key-[0-9a-f]{32}", r"pubkey-" + _NOT_FILLER + r"[0-9a-f]{32}"),
     "mailchimp_key": (r"[0-9a-f]{32}-us\d{1,2}",),
     "mandrill_key": (r"md-[\w-]{22}",),
-    "brevo_key": (r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}",),
+    "brevo_key": (r"xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}", r"xkeysib-" + _MIXED + r"[\w-]{60,}"),
     "stripe_key": (r"(?:sk|rk)_(?:live|test|prod)_[A-Za-z0-9]{16,247}", r"whsec_[A-Za-z0-9+/=]{24,}"),
-    "square_token": (r"EAAA[\w-]{60}", r"sq0(?:atp|csp)-[\w-]{22,43}"),
-    "flutterwave_key": (r"FLW(?:SECK|PUBK)_TEST-?[a-f0-9]{12,32}(?:-X)?",),
+    "square_token": (r"EAAA" + _MIXED + r"[\w-]{22,60}", r"sq0(?:atp|csp)-[\w-]{22,43}"),
+    "flutterwave_key": (r"FLW(?:SECK|PUBK)(?:_TEST)?-?[a-z0-9]{12,32}(?:-X)?",),
     "plaid_token": (r"access-(?:sandbox|development|production)-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",),
     "shippo_token": (r"shippo_(?:live|test)_[a-f0-9]{40}",),
     "duffel_token": (r"duffel_(?:live|test)_[\w=-]{43}",),
@@ -87,7 +87,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "notion_token": (r"ntn_\d{11}[A-Za-z0-9]{35}", r"secret_[A-Za-z0-9]{43}"),
     "airtable_token": (r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}",),
     "clickup_token": (r"pk_\d{6,10}_[A-Z0-9]{32}",),
-    "figma_token": (r"fig[dou]_[\w-]{40,}",),
+    "figma_token": (r"fig[doup]_[\w=-]{40,}",),
     "typeform_token": (r"tfp_[\w-]{44}_[\w-]{14}", r"tfp_" + _NOT_FILLER + r"[\w=.-]{40,59}"),
     "contentful_token": (r"CFPAT-[\w-]{43}",),
     "dropbox_token": (r"sl\.[\w=-]{130,152}",),
@@ -96,23 +96,23 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "twitter_bearer": (r"A{22}[A-Za-z0-9%]{80,}",),
     "mapbox_token": (r"[st]k\.eyJ[\w-]{20,}\.[\w-]{20,}", r"pk\." + _NOT_FILLER + r"[A-Za-z0-9]{60}\.[A-Za-z0-9]{22}"),
     "newrelic_key": (r"NR(?:AK|II|JS|AA|IQ)-[\w-]{19,32}", r"NRBR-[a-f0-9]{19}", r"NRRA-[a-f0-9]{42}"),
-    "grafana_token": (r"glc_[A-Za-z0-9+/]{32,400}=*", r"glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}",
+    "grafana_token": (r"glc_[A-Za-z0-9+/]{32,400}=*", r"glsa_" + _NOT_FILLER + r"[A-Za-z0-9_]{32,64}",
                       r"eyJrIjoi[A-Za-z0-9+/]{50,400}=*"),
     "sentry_token": (r"sntrys_eyJ[\w+/=]{50,}", r"sntryu_[a-f0-9]{64}"),
     "dynatrace_token": (r"dt0c01\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{64}",),
     "honeycomb_key": (r"hca[ikx]k_[a-z0-9]{58}",),
     "circleci_token": (r"CCIPAT_[A-Za-z0-9]{22}_[a-f0-9]{40}",),
-    "buildkite_token": (r"bkua_[a-f0-9]{40}",),
+    "buildkite_token": (r"bkua_[a-z0-9]{40}",),
     "sonarqube_token": (r"sq[upa]_[a-f0-9]{40}",),
     "docker_hub_token": (r"dckr_(?:pat|oat)_[\w-]{20,}",),
     "artifactory_token": (r"AKCp[A-Za-z0-9]{69}", r"cmVmdGtu[A-Za-z0-9]{56}"),
     "nuget_key": (r"oy2[a-z0-9]{43}",),
-    "rubygems_key": (r"rubygems_[a-f0-9]{48}",),
+    "rubygems_key": (r"rubygems_[a-z0-9]{48}",),
     "pypi_token": (r"pypi-AgEIcHlwaS5vcmc[\w-]{50,}",),
     "clojars_token": (r"CLOJARS_[a-z0-9]{60}",),
     "octopus_key": (r"API-[A-Z0-9]{26}",),
     "pulumi_token": (r"pul-[a-f0-9]{40}",),
-    "postman_key": (r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",),
+    "postman_key": (r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}", r"PMAK-" + _MIXED + r"[A-Za-z0-9]{40,64}"),
     "prefect_key": (r"pnu_[A-Za-z0-9]{36}",),
     "terraform_token": (r"[A-Za-z0-9]{14}\.atlasv1\.[\w=-]{60,70}",),
     "vault_token": (r"hv[sbr]\.[\w-]{24,}",),
@@ -120,7 +120,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
                       r"dp\.st\.[a-z0-9_-]{2,35}\." + _NOT_FILLER + r"[A-Za-z0-9]{40,44}"),  # a config's service token
     "onepassword_token": (r"ops_eyJ[\w+/=]{100,}",
                           r"A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})(?:-[A-Z0-9]{5}){3}"),
-    "tailscale_key": (r"tskey-(?:auth|api|client|scim|webhook)-[\w-]{20,}",),
+    "tailscale_key": (r"tskey-(?:auth|api|client|scim|webhook)-[\w-]{20,}", r"tskey-" + _MIXED + r"[\w-]{30,}"),
     "openshift_token": (r"sha256~[\w-]{43}",),
     "harness_token": (r"pat\.[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}",
                       r"sat\.[\w-]{22}\.[A-Za-z0-9]{24}\.[A-Za-z0-9]{20}"),
@@ -133,7 +133,8 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "settlemint_token": (r"sm_(?:pat|aat|sat)_[A-Za-z0-9]{16}",),
     "infracost_key": (r"ico-[A-Za-z0-9]{32}",),
     "age_secret_key": (r"AGE-SECRET-KEY-1[0-9A-Z]{58}",),
-    "jwt": (r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*",),
+    "jwt": (r"eyJ[\w-]{8,}={0,2}\.eyJ[\w-]{8,}={0,2}\.[\w-]*={0,2}",  # (and unsigned, "=" padded: never a part left)
+            r"eyJ[\w-]{10,}={0,2}\.[\w-]{16,}={0,2}(?:\.[\w-]*={0,2})?(?!\.)"),
     "django_secret_key": (r"django-insecure-\S{40,}",),
     "upstash_token": (r"AX[\w-]{60,}=",),
     "asana_token": (r"1/\d{14,16}:[a-f0-9]{32}", r"2/\d{14,16}/\d{14,16}:[a-f0-9]{32}"),
@@ -141,6 +142,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "openrouter_key": (r"sk-or-v1-" + _NOT_FILLER + r"[a-f0-9]{64}",),
     "mailersend_token": (r"mlsn\." + _NOT_FILLER + r"[a-f0-9]{64}",),
     "bitbucket_app_password": (r"ATBB" + _NOT_FILLER + r"[A-Za-z0-9]{28,60}",),
+    "bitbucket_dc_token": (r"BBDC-" + _NOT_FILLER + r"[A-Za-z0-9+/]{44}",),
     "slack_webhook": (r"hooks\.slack\.com/(?:services|workflows|triggers)/" + _NOT_FILLER + r"[\w+/-]{20,}",),
     "discord_webhook": (r"discord(?:app)?\.com/api/webhooks/\d{15,20}/[\w-]{40,}",),
     "sourcegraph_token": (r"sgp_(?:[a-fA-F0-9]{16}|local)_" + _NOT_FILLER + r"[a-fA-F0-9]{40}",
@@ -165,7 +167,7 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "nightfall_key": (r"NF-" + _NOT_FILLER + r"[A-Za-z0-9]{32}",),
     "pixie_key": (r"px-api-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}",
                   r"px-dep-[a-f0-9]{8}-(?:[a-f0-9]{4}-){3}[a-f0-9]{12}"),
-    "apify_token": (r"apify_api_" + _NOT_FILLER + r"[A-Za-z0-9]{36}",),
+    "apify_token": (r"apify_api_" + _NOT_FILLER + r"[\w-]{36}",),
     "trufflehog_key": (r"thog-key-[a-f0-9]{16}", r"thog-secret-[a-f0-9]{32}"),
     "photoroom_key": (r"sk_pr_[A-Za-z0-9]{1,64}_" + _NOT_FILLER + r"[a-fA-F0-9]{40}",),
     "bannerbear_key": (r"bb_pr_" + _NOT_FILLER + r"[a-f0-9]{30}", r"bb_ma_" + _NOT_FILLER + r"[a-f0-9]{30}"),
@@ -176,6 +178,17 @@ _FORMATS: dict[str, tuple[str, ...]] = {
     "spectralops_key": (r"spu-" + _NOT_FILLER + r"[a-f0-9]{32}",),
     "clickhouse_key": (r"4b1d" + _MIXED + r"[A-Za-z0-9]{38}",),
     "aws_appsync_key": (r"da2-" + _NOT_FILLER + r"[a-z0-9]{26}",),
+    # more formats of trufflehog's and noseyparker's detectors, seen alone in their test inputs (session 18)
+    "vault_legacy_token": (r"s\." + _MIXED + r"[A-Za-z0-9]{24,32}", r"b\." + _MIXED + r"[A-Za-z0-9]{24,32}",
+                           r"r\." + _MIXED + r"[A-Za-z0-9]{24,32}",
+                           r"s\.CAES[\w-]{40,}"),
+    "salesforce_token": (r"3MVG9[\w.]{60,}", r"5Aep8[\w.]{70,}"),
+    "zoho_token": (r"1000\.[a-f0-9]{32}\.[a-f0-9]{32}",),
+    "telegram_bot_token": (r"AA(?<=\d:AA)[\w-]{31,33}",),  # after the bot's number and its colon
+    "airtable_oauth_token": (r"oaa[A-Za-z0-9]{14}\.v1\.[\w.-]{50,}",),
+    "newrelic_mobile_token": (r"[A-Za-z0-9]{40,46}-NRMA",),
+    "maxmind_license_key": (r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk",),
+    "azure_entra_token": (r"[01]\.A[\w-]{30,}\.(?:1\.)?AgAB[\w.-]{50,}",),
 }
 _TAIL = r"(?![\w+/=~-])"  # a token ends where its alphabet does
 _GLUED = re.compile(r"(?:[!*^$|]+[\w+/=~.-]+)+")  # ... unless a mark glues more of it on (never a part left)
@@ -187,6 +200,8 @@ def _prefixes(pattern: str) -> list[str]:
     head = re.match(r"\(\?:([\w|]+)\)", pattern)
     if head:
         return sorted({alt[:2] for alt in head.group(1).split("|")})
+    if re.match(r"\w\\\.", pattern):  # "s\." (Vault's legacy tokens)
+        return [pattern[0] + "."]
     if re.match(r"[\w-][\w/-]", pattern) and "\\" not in pattern[:2]:  # ("1/": Asana's, a path's "/" is not one)
         return [pattern[:2]]
     if re.match(r"[\w-]\[[\w]+\]", pattern):
@@ -233,9 +248,12 @@ def _literal(pattern: str) -> str:
 
 
 _LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
+# the part of a token before its word (the run of token characters the search starts at)
+_BEFORE = {"telegram_bot_token": re.compile(r"(?<![\w:])\d{5,12}:\Z")}  # a bot's number and its colon
 # a fragment each unprefixed format contains, tested on the word before its regular expression runs
 _INSIDE = {"azure_client_secret": "Q~", "azure_devops_pat": "AZDO", "mailchimp_key": "-us",
-           "twitter_bearer": "AAAAAAAAAA", "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1."}
+           "twitter_bearer": "AAAAAAAAAA", "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1.",
+           "newrelic_mobile_token": "-NRMA", "maxmind_license_key": "_mmk", "azure_entra_token": ".AgAB"}
 
 # any fragment of an unprefixed format (an empty one, for a format without a fragment, lets every word through)
 _FRAGMENT = re.compile("|".join(sorted({re.escape(_INSIDE.get(name, "")) for name, _ in _UNPREFIXED})))
@@ -315,6 +333,9 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not _generic_possible(word):
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
+        if found and found[0] in _BEFORE:  # the part before the word that belongs to the token
+            before = _BEFORE[found[0]].search(text, max(pos, start - 16), start)
+            start = before.start() if before else start
         if found and not ((found[0] == "aws_access_key_id" and documented_example(text[start:found[1]]))
                           or _PLACEHOLDER_X.search(text, start + 2, found[1])):
             glued = _GLUED.match(text, found[1])  # "...XYZ!4o_Nm": more of the value after a joining mark
