@@ -37,9 +37,15 @@ def worth_repeating(value: str) -> bool:
         return False
     if _DIGEST.fullmatch(value):  # a key's fingerprint or a commit named again is an id, wherever it stands
         return False
-    if _WORDS.fullmatch(value):  # `password: postgres` must not redact every "postgres", nor a name every use of it
-        return False
+    if _WORDS.fullmatch(value) and not _random_letters(value):  # `password: postgres` must not redact every
+        return False  # "postgres", nor a name every use of it
     return not (value.isdigit() and len(value) < _NUMBER_UNDER)  # ports, pids, timestamps
+
+
+def _random_letters(value: str) -> bool:
+    """16+ letters whose case changes at least every fourth one (`wjXKCFzOWEPRqhTmmbWtVQ`): no word, no name."""
+    switches = sum(1 for a, b in zip(value, value[1:]) if a.isupper() != b.isupper())
+    return len(value) >= 16 and value.isalpha() and switches >= len(value) // 4
 
 
 class KnownSecrets:

@@ -69,7 +69,7 @@ _RULES: tuple[Rule, ...] = (
     Rule("basic_auth", re.compile(r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),
          _basic_credentials),
     Rule("url_password", re.compile(
-        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])"), _url_password,
+        r"\b[A-Za-z][A-Za-z0-9+.-]{1,20}://[^\s:/@\"'<>\[]*:(?P<s>[^\s/\"'<>]+)@(?=[\w\[])"), _url_password,
          needs=("@",)),
     Rule("slack_webhook", re.compile(
         r"https://hooks\.slack\.com/(?:services|workflows|triggers)/(?P<s>[A-Za-z0-9/_-]{20,})")),

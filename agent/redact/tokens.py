@@ -250,6 +250,9 @@ def _literal(pattern: str) -> str:
 _LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
 # the part of a token before its word (the run of token characters the search starts at)
 _BEFORE = {"telegram_bot_token": re.compile(r"(?<![\w:])\d{5,12}:\Z")}  # a bot's number and its colon
+# the public head of a format, left in place (as rules.py's URL forms leave it)
+_PUBLIC_HEAD = {"slack_webhook": re.compile(r"hooks\.slack\.com/\w+/"),
+                "discord_webhook": re.compile(r"discord(?:app)?\.com/api/webhooks/")}
 # a fragment each unprefixed format contains, tested on the word before its regular expression runs
 _INSIDE = {"azure_client_secret": "Q~", "azure_devops_pat": "AZDO", "mailchimp_key": "-us",
            "twitter_bearer": "AAAAAAAAAA", "mapbox_token": "k.eyJ", "terraform_token": ".atlasv1.",
@@ -296,7 +299,7 @@ def _candidates(text: str) -> Iterator[tuple[int, int]]:
 # one in the body). Each hit's last character is in the word, and find's own test then runs on that word as before.
 # (A prefixed format is tried only on a word starting with its literal, when it has one longer than its prefix;
 # a word is 16 characters at least.)
-_OUTSIDE, _IN = "(?:^|[^A-Za-z0-9_.~+/%-])", "[A-Za-z0-9_.~+/%-]"
+_OUTSIDE, _IN = "(?:^|[^A-Za-z0-9_.~+/%-]|//)", "[A-Za-z0-9_.~+/%-]"  # (//: a URL's authority, find's test)
 _FRAGMENTS = sorted({_INSIDE.get(name, "") for name, _ in _UNPREFIXED})
 _STARTS = sorted({_LITERALS[id(p)] if len(_LITERALS[id(p)]) > 2 else first
                   for first, group in _BY_PREFIX.items() for _, p in group})
@@ -327,12 +330,16 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
     pos = 0
     spans = _words(text) if text.isascii() else _candidates(text)
     for start, end in spans:
+        if text.startswith("//", start) and end - start >= 18:  # a URL's authority: http://TOKEN@host,
+            start += 2  # http://hooks.slack.com/... (off ASCII, CANDIDATE never starts there: those are missed)
         if start < pos or text[start] in "+/%":  # (CANDIDATE never starts with these: a no-op off ASCII)
             continue
         word = text[start:end]
         if word[:2] not in _BY_PREFIX and not _FRAGMENT.search(word) and not _generic_possible(word):
             continue  # most words of a log: _match would try nothing (the same tests, cheaper)
         found = _match(text, start, word)
+        if found and found[0] in _PUBLIC_HEAD:  # a webhook's host and path stay: they say what the secret was
+            start = _PUBLIC_HEAD[found[0]].match(text, start).end()  # type: ignore[union-attr]
         if found and found[0] in _BEFORE:  # the part before the word that belongs to the token
             before = _BEFORE[found[0]].search(text, max(pos, start - 16), start)
             start = before.start() if before else start

@@ -30,6 +30,8 @@ PW = "Wq7-Rt5!kLm9xPz"
     ("$this->secret", False), ("Foo::BAR", False),  # code
     ("5BE8A3F6C8A5C01D106C0AD820B1A390B168D356", False), ("0123456789abcdef0123456789abcdef", True),  # a fingerprint
     ("two words here", False), ("short1", False), ("[REDACTED:password#1]", False),
+    ("wjXKCFzOWEPRqhTmmbWtVQ", True), ("qhRTbvkAWmpxOLseYU", True),  # random letters only: no word
+    ("correcthorse", False), ("Administrators", False), ("InternalServerError", False),
 ])
 def test_only_values_that_cannot_be_ordinary_words_are_repeated(value: str, repeated: bool) -> None:
     assert worth_repeating(value) is repeated
