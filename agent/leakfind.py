@@ -34,8 +34,8 @@ _LDAP_ANCHOR = r"\{(?:s?sha(?:256|512)?|s?md5|crypt|pbkdf2[\w-]*)\}"
 _ANCHOR = re.compile("|".join((factored({**_ANCHOR_WORDS, "pat": r"(?=[\"' \t]*[=:])"}), _CRYPT_ANCHOR, _LDAP_ANCHOR)))
 _KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 _AFTER_KEY = re.compile(
-    r"(?P<close>[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
-    r"[ \t]*(?P<open>[\"'`]?)")
+    r"(?P<close>\\?[\"'\]]?)[ \t]*(?P<sep>=>|:=|=|:(?!:)|,(?=[ \t]*[\"'])|\((?=[ \t]*[\"'])|[ \t](?=[ \t]*\S))"
+    r"[ \t]*(?:\\(?=[\"']))?(?P<open>[\"'`]?)")  # (\": JSON written inside a string, its quotes escaped)
 _QUOTED = {'"': re.compile(r'[^"\n]{0,256}'), "'": re.compile(r"[^'\n]{0,256}"), "`": re.compile(r"[^`\n]{0,256}")}
 _BARE = re.compile(r"[^\s\"'`<>]{1,256}")
 _SHELL_VARIABLE = re.compile(r"\$\{?[A-Za-z_]\w*\}?")
@@ -264,7 +264,7 @@ def _assignment(text: str, pos: int) -> tuple[Finding | None, int]:
     vstart, vend, spaced = span
     # `requirepass 12345678`, `--api-token X`: after these the value is always a secret
     spaced = spaced and key.lower() not in _DIRECTIVES and not text.startswith("--", start)
-    value = text[vstart:vend].strip().rstrip(":.;,)")
+    value = text[vstart:vend].strip().rstrip(":.;,)\\")
     if not leakkeys.may_be_secret(value, strength, spaced):
         return None, vend  # secret_value's cheap test first: the checks below only ever rule values out
     if text[vstart - 1:vstart] not in "\"'`" and _code(text, value, vstart, vend):

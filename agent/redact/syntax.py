@@ -7,6 +7,7 @@ Every key-based pattern here captures ``key`` and ``val``; the text scrubber dec
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # A value ends at a blank or quote, and at & ; , only when another key= follows (query strings, ADO, mounts).
 # (?=(?P<atomic>X))(?P=atomic) is an atomic X, as (?>X) is only on Python 3.11+
@@ -22,10 +23,25 @@ LINE = re.compile(
     r"(?P<val>(?P<lq>[\"'])(?:(?!(?P=lq))[^\n])*(?P=lq)"
     r"(?=[ \t\r]*$|[ \t]*(?:[#;,]|//)|[ \t]+\w)|.*?(?=[ \t\r]*$))", re.M)
 # "key": "value" / 'key': value / 'key' => 'value' / define('KEY', 'value') (JSON, YAML, reprs, PHP, Ruby)
+# JSON written inside a string has its quotes escaped, {\"key\": \"value\"}: those pairs are read alike (esc);
+# inside such a value a backslash pair or an escape other than a quote is part of it
 QUOTED = re.compile(
-    r"(?P<q>[\"'])(?P<key>[^\"'\n]{1,100})(?P=q)"
+    r"(?P<q>(?P<esc>\\)?[\"'])(?P<key>[^\"'\n\\]{1,100})(?P=q)"
     r"(?P<sep>\][ \t]*=[ \t]*(?=[\"'])|\s*(?:=>|[:=]|,(?=\s*[\"'][^\"'\n]*[\"']\s*\)))\s*)"  # ['key'] = 'literal' too
-    r"(?:(?P<vq>[\"'])(?P<val>(?:\\.|(?!(?P=vq))[^\\\n])*)(?P=vq)|(?P<bare>[^\s,{}\[\]\"']+))")
+    r"(?:(?P<vq>(?(esc)\\)[\"'])(?P<val>(?(esc)(?:\\\\|\\[^\"'\\\n]|[^\\\n])*|(?:\\.|(?!(?P=vq))[^\\\n])*))(?P=vq)"
+    r"|(?P<bare>(?!\\[\"'])[^\s,{}\[\]\"']+))")
+
+
+def inner_pairs(match: re.Match[str], sub: Callable[[re.Match[str]], str]) -> str:
+    """A ``QUOTED`` match whose key is no secret's, with the pairs of JSON written inside its value
+    (``"log": "{\\"token\\": \\"x\\"}"``) passed to ``sub`` (the outer match would hide them from the search)."""
+    value = match.group("val")
+    if not value or ('\\"' not in value and "\\'" not in value):
+        return match.group(0)
+    return (match.string[match.start():match.start("val")] + QUOTED.sub(sub, value)
+            + match.string[match.end("val"):match.end()])
+
+
 # key=value, key: value, key="value" inside a line (logs, query strings, libpq and ADO.NET strings)
 # Keys are found first; a value is matched (INLINE_VALUE, at the key's end) only when the key is sensitive,
 # so the scan goes on inside harmless values (a="DB_PASSWORD=x") and long lines stay linear.

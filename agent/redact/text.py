@@ -306,7 +306,7 @@ class TextScrubber:
     def _quoted(self, match: re.Match[str]) -> str:
         rule = sensitive_key(match.group("key"))
         if rule is None:
-            return match.group(0)
+            return sx.inner_pairs(match, self._quoted)
         if match.group("bare") is not None:
             if keep_value(match.group("bare")):
                 return match.group(0)
