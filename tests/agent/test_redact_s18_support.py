@@ -1,0 +1,118 @@
+"""Session 18 (issue 17): support formats the probes found missed (cowrie and IMAP logins, notes that name the
+credentials, positional client calls, Consul's gossip key, support PINs, logins.json, Sentinel, NUT, k3s tokens),
+and look-alikes that the block and array rules used to redact (a code list below a password variable, a C array's
+words under a weak key). Values are invented.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from medic.agent.redact import Scrubber
+
+pytestmark = pytest.mark.usefixtures("redact_engine")  # the compiled first pass and the pure-Python one alike
+PW = "Kx7#mQ2vLp9w"
+HEX = "0123456789abcdef" * 2
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    (f"2026-12-07T10:00:01 login attempt [root/{PW}] failed\n", "/var/log/cowrie/cowrie.log"),
+    (f"C: a001 LOGIN alice {PW}\n", "/var/log/imap.log"),
+    (f"C: USER alice\nC: PASS {PW}\n", "/var/log/pop3.log"),
+    (f"Credentials -> alice / {PW}\n", "/home/a/ticket.txt"),
+    (f"login: admin / {PW}\n", "/home/a/notes.txt"),
+    (f"# user app pw {PW}\n", "/srv/app/tnsnames.ora"),
+    (f"his login is alice and pass {PW}, pls reset\n", "/home/a/ticket.txt"),
+    (f"client = Client('alice', '{PW}')\n", "/srv/app/app.py"),
+    (f"Net::SMTP.start('smtp', 25, 'x', 'alice', '{PW}', :plain)\n", "/srv/app/app.rb"),
+    (f"r = requests.get(url, auth=('alice', '{PW}'))\n", "/home/a/.python_history"),
+    (f"ftp = ftplib.FTP('ftp.example.org', 'alice', '{PW}')\n", "/home/a/.python_history"),
+    (f'my $dbh = DBI->connect("dbi:mysql:app", "root", "{PW}");\n', "/srv/app/db.pl"),
+    (f"net ads join -U administrator%{PW}\n", "/home/a/.bash_history"),
+    (f"Invoke-Sqlcmd -ServerInstance db -Username sa -Password '{PW}' -Query 'select 1'\n", "/home/a/.bash_history"),
+    (f"sentinel auth-pass mymaster {PW}\n", "/etc/redis/sentinel.conf"),
+    (f"IMAPAccount work\nHost imap.example.org\nUser alice\nPass {PW}\n", "/home/a/.mbsyncrc"),
+    (f"MONITOR ups@localhost 1 upsmon {PW} master\n", "/etc/nut/upsmon.conf"),
+    (f'AuthInfo:smtp.example.org "U:alice" "P:{PW}" "M:PLAIN"\n', "/etc/mail/authinfo"),
+    (f"password manager user-name admin plaintext {PW}\n", "/srv/backup/procurve.cfg"),
+])
+def test_support_form_is_removed(text: str, path: str) -> None:
+    out = Scrubber().scrub_text(text, path=path)
+    assert PW not in out and "[REDACTED:" in out, out
+
+
+@pytest.mark.parametrize(("text", "path", "secret"), [
+    ('encrypt = "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="\n', "/etc/consul.d/consul.hcl",
+     "pUqJrVyVRj5jsiYEkM/tFQYfWyJIv4s3XkvDwy7Cu5s="),
+    ("* call vendor, support PIN: 40719253\n", "/home/a/todo.org", "40719253"),
+    ('{"logins":[{"hostname":"imap://x","encryptedUsername":"MDoEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECLx1",'
+     '"encryptedPassword":"MEIEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECMy2"}]}\n',
+     "/home/a/.thunderbird/x/logins.json",
+     "MEIEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECMy2"),
+    (f"K10{HEX * 2}::server:{HEX}\n", "/var/lib/rancher/k3s/server/node-token", f"K10{HEX * 2}::server:{HEX}"),
+])
+def test_value_is_removed_whole(text: str, path: str, secret: str) -> None:
+    out = Scrubber().scrub_text(text, path=path)
+    assert not any(secret[i:i + 8] in out for i in range(len(secret) - 7)), out
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("pass_expects = [\n    u'Connected',\n    u'Welcome',\n]\n", "/usr/share/doc/pexpect/test.py"),
+    ("password_fields = [\n", "/srv/app/forms.py"),
+    ('static char cookie[] = "yum yum";\n', "/usr/share/doc/x/test.c"),
+    ("2026-12-07T10:00:01 login attempt [root/] failed\n", "/var/log/cowrie/cowrie.log"),
+    ("a001 LOGIN alice completed\n", "/var/log/imap.log"),
+    ("admin / readonly\n", "/home/a/notes.txt"), ("src / dst / 2024-01-01\n", "/home/a/notes.txt"),
+    ("login: alice / expired\n", "/home/a/notes.txt"),
+    ("user root password required\n", "/home/a/notes.txt"),
+    ("client = Client('alice', 'readonly')\n", "/srv/app/app.py"),
+    ("x = make('en', 'utf-8')\n", "/srv/app/app.py"),
+    ('encrypt = true\nencrypt = "aes-256"\n', "/etc/consul.d/consul.hcl"),
+    ("support PIN required, call us\n", "/home/a/todo.org"),
+    ('{"encryptedUsername":"","encryptedPassword":""}\n', "/home/a/.thunderbird/x/logins.json"),
+    ("sentinel monitor mymaster 10.0.0.5 6379 2\n", "/etc/redis/sentinel.conf"),
+    ("Passwords are stored hashed.\n", "/home/a/notes.txt"),
+    ("MONITOR ups@localhost 1 upsmon $PW master\n", "/etc/nut/upsmon.conf"),
+])
+def test_look_alikes_are_kept(text: str, path: str) -> None:
+    assert Scrubber().scrub_text(text, path=path) == text
+
+
+def test_a_password_list_below_its_key_is_still_removed() -> None:
+    out = Scrubber().scrub_text(f"passwords = [\n    '{PW}',\n]\n", path="/srv/app/a.py")
+    assert PW not in out
+    out = Scrubber().scrub_text(f'static char password[] = "{PW}";\n', path="/srv/a.c")
+    assert PW not in out
+
+
+# one long adversarial line per new expression: each must scrub in well under a second
+PATHOLOGICAL = {
+    "login-attempt": ("login attempt [" + "a/" * 60_000 + "\n", ""),
+    "imap-login": ("a1 LOGIN " + "x " * 60_000 + "\n", ""),
+    "slash-note": ("credentials " + "a / " * 40_000 + "\n", ""),
+    "user-pw": ("user " + "a pw " * 40_000 + "\n", ""),
+    "client-call": ("Client(" + "'a', " * 40_000 + "\n", ""),
+    "smtp-start": ("Net::SMTP.start(" + "'a'," * 40_000 + "\n", ""),
+    "auth-tuple": ("auth=(" + "'a', " * 40_000 + "\n", ""),
+    "encrypt": ('encrypt = "' + "A" * 100_000 + "\n", ""),
+    "pin": ("support PIN " * 20_000 + "\n", ""),
+    "logins-json": ('"encryptedPassword":"' + "A" * 100_000 + "\n", ""),
+    "sentinel": ("sentinel auth-pass " * 20_000 + "\n", ""),
+    "mbsync": ("Pass " + "x " * 60_000 + "\n", ""),
+    "monitor": ("MONITOR " + "a 1 " * 40_000 + "\n", ""),
+    "authinfo": ("authinfo " + '"P:' * 40_000 + "\n", ""),
+    "plaintext": ("user-name a plaintext " * 20_000 + "\n", ""),
+    "ps-password": ("-Password " * 30_000 + "\n", ""),
+    "k3s": ("K10" + "a" * 100_000 + "\n", ""),
+    "c-array": ('char cookie[] = "' + "a " * 60_000 + '"\n', ""),
+    "code-list": ("pass_x = [\n" + "    u'a',\n" * 30_000, "/x/a.py"),
+}
+
+
+@pytest.mark.parametrize(("text", "path"), PATHOLOGICAL.values(), ids=list(PATHOLOGICAL))
+def test_pathological_input_stays_fast(text: str, path: str) -> None:
+    started = time.perf_counter()
+    Scrubber().scrub_text(text, path=path)
+    assert time.perf_counter() - started < 5  # measured well under a second; the bound allows a loaded machine
