@@ -167,8 +167,10 @@ SUPPORT_FORMS: tuple[Form, ...] = (
     _f("password", r"(?i)\b(?:credentials?|creds|login|logon|password|passwd|pwd|pw)\b[ \t]*(?:->|=>|:|-|=)?[ \t]*"
        r"[\w.@\\-]{1,64}[ \t]+/[ \t]+(?P<val>" + _W + r")(?=[.,;]?(?:\s|$))", " / "),
     # comments and prose that name the user, then the password: "# user app pw x", "login is alice and pass x"
-    _f("password", r"(?i)\b(?:user|login)[ \t]+(?:is[ \t]+)?[\w.@-]{1,64}[ \t,]+(?:and[ \t]+)?(?:pw|pwd|pass|password)"
-       r"[ \t]*:?[ \t]+(?P<val>" + _W + r")(?=[.,;]?(?:\s|$))", "pw ", "pwd ", "pass ", "password "),
+    _f("password", r"(?i)\b(?:user|login)[ \t]+(?:is[ \t]+)?(?!(?:to|and|or|can|could|may|might|must|should|will|"
+       r"would|shall|the|an?|is|was|has|had|does|did|not|needs?|wants?)\b)[\w.@-]{1,64}[ \t,]+(?:and[ \t]+)?"
+       r"(?:pw|pwd|pass|password)[ \t]*:?[ \t]+(?P<val>" + _W + r")(?=[.,;]?(?:\s|$))",
+       "pw ", "pwd ", "pass ", "password "),
     # calls: Client('alice', 'pw') (a client/login/connect callee with two quoted strings), Ruby's
     # Net::SMTP.start(host, port, helo, user, pw, :auth), requests' auth=('alice', 'pw')
     _f("password", r"(?i)\b\w{0,40}(?:client|login|connect|connection|session|credentials?)[ \t]*\([ \t]*"

@@ -67,6 +67,7 @@ def test_value_is_removed_whole(text: str, path: str, secret: str) -> None:
     ("admin / readonly\n", "/home/a/notes.txt"), ("src / dst / 2024-01-01\n", "/home/a/notes.txt"),
     ("login: alice / expired\n", "/home/a/notes.txt"),
     ("user root password required\n", "/home/a/notes.txt"),
+    ("**async\\_wrap**: allow user to pass execution\\_async\\_id (T. N.)\n", "/usr/share/doc/x/CHANGELOG.md"),
     ("client = Client('alice', 'readonly')\n", "/srv/app/app.py"),
     ("x = make('en', 'utf-8')\n", "/srv/app/app.py"),
     ('encrypt = true\nencrypt = "aes-256"\n', "/etc/consul.d/consul.hcl"),
