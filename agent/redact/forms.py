@@ -200,6 +200,18 @@ SUPPORT_FORMS: tuple[Form, ...] = (
     _f("password", r"\"P:(?P<val>[^\"\n]+)\"", "\"p:", words=("authinfo",)),
     _f("password", r"\buser-name[ \t]+\S+[ \t]+plaintext[ \t]+" + _ARG, "plaintext"),
     _f("password", r"(?i)(?<!\S)-Password[ \t]+" + _OPT_ARG, "-password"),
+    # Wi-Fi keys shown by nmcli --show-secrets and by netsh wlan show profile key=clear
+    _f("password", r"(?m)^[ \t]*(?:802-11-wireless-security|wifi-sec)\.(?:psk|wep-key\d|leap-password):[ \t]+"
+       r"(?P<val>(?!--[ \t]*$|<hidden>)\S[^\n]*?)[ \t\r]*$", "802-11-wireless-security.", "wifi-sec."),
+    _f("password", r"(?m)^[ \t]*Key Content[ \t]*:[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$", "key content"),
+    # HashiCorp Vault's init output: "Unseal Key 1: x"; Huawei's "password irreversible-cipher x"
+    _f("secret", r"(?m)^[ \t]*(?:Unseal|Recovery) Key \d{1,2}:[ \t]*(?P<val>[A-Za-z0-9+/=_-]{16,})", "unseal key",
+       "recovery key"),
+    _f("password", r"\bpassword[ \t]+(?:irreversible-cipher|cipher)[ \t]+(?P<val>[^\s\"']+)", "cipher"),
+    # Discord's webhook URL (its last part is the token); Drupal's hash salt
+    _f("token", r"\bdiscord(?:app)?\.com/api/webhooks/\d{1,20}/(?P<val>[\w-]{40,100})", "discord"),
+    _f("secret", r"\$settings\[[\"']hash_salt[\"']\][ \t]*=[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]{8,})(?P=q)",
+       "hash_salt"),
     # k3s' join token (K10<ca hash>::<user>:<password>)
     _f("token", r"\b(?P<val>K10[0-9a-f]{64}::[\w.-]{1,32}:[0-9a-f]{32})\b", "k10"),
 )

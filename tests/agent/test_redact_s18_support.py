@@ -52,6 +52,9 @@ def test_support_form_is_removed(text: str, path: str) -> None:
      "/home/a/.thunderbird/x/logins.json",
      "MEIEEPgAAAAAAAAAAAAAAAAAAAEwFAYIKoZIhvcNAwcECMy2"),
     (f"K10{HEX * 2}::server:{HEX}\n", "/var/lib/rancher/k3s/server/node-token", f"K10{HEX * 2}::server:{HEX}"),
+    ("Unseal Key 1: Kx7mQ2vLp9wRt5Zb3Nc8Yd1Fg6Hj4Ks=\n", "/home/a/vault-init.txt", "Kx7mQ2vLp9wRt5Zb3Nc8Yd1Fg6Hj4Ks="),
+    ("https://discord.com/api/webhooks/1234567890/" + "Kx7mQ2vLp9w_" * 6 + "\n", "/srv/app/discord.txt",
+     "Kx7mQ2vLp9w_" * 6),
 ])
 def test_value_is_removed_whole(text: str, path: str, secret: str) -> None:
     out = Scrubber().scrub_text(text, path=path)
@@ -117,3 +120,56 @@ def test_pathological_input_stays_fast(text: str, path: str) -> None:
     started = time.perf_counter()
     Scrubber().scrub_text(text, path=path)
     assert time.perf_counter() - started < 5  # measured well under a second; the bound allows a loaded machine
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    (f"802-11-wireless-security.psk:           {PW}\n", "/home/a/nmcli.txt"),
+    (f"    Key Content            : {PW}\n", "/home/a/wlan.txt"),
+    (f"local-user admin password irreversible-cipher $1c${PW}$\n", "/srv/backup/huawei.cfg"),
+    (f"$settings['hash_salt'] = '{PW}';\n", "/var/www/drupal/sites/default/settings.php"),
+    (f"1 SHA256 HEX:{PW}\n", "/etc/chrony/chrony.keys"), (f"1 M {PW}\n", "/etc/ntp.keys"),
+    (f'user = "alice:{PW}"\n', "/home/a/.curlrc"),
+    (f"N=Libera\nI=alice\nP={PW}\n", "/home/a/.config/hexchat/servlist.conf"),
+    (f"K 8\npassword\nV 12\n{PW}\nK 8\nusername\nV 5\nalice\nEND\n", "/home/a/.subversion/auth/svn.simple/5f0a"),
+    (f"remote vpn.example.org 1194\n<auth-user-pass>\nalice\n{PW}\n</auth-user-pass>\n", "/etc/openvpn/client.ovpn"),
+    (f"{PW}\n", "/srv/app/config/master.key"), (f"{PW}", "/var/lib/rabbitmq/.erlang.cookie"),
+    (f"{PW}\n", "/etc/zabbix/zabbix_agentd.psk"),
+])
+def test_probe_4_form_is_removed(text: str, path: str) -> None:
+    out = Scrubber().scrub_text(text, path=path)
+    assert PW not in out and "[REDACTED:" in out, out
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("802-11-wireless-security.psk:           --\n", "/home/a/nmcli.txt"),
+    ("802-11-wireless-security.psk:           <hidden>\n", "/home/a/nmcli.txt"),
+    ("# 1 SHA256 HEX:example\n", "/etc/chrony/chrony.keys"),
+    ('user-agent = "curl/8.0"\n', "/home/a/.curlrc"),
+    ("K 8\nusername\nV 5\nalice\nEND\n", "/home/a/.subversion/auth/svn.simple/5f0a"),
+    ("remote vpn.example.org 1194\nauth-user-pass /etc/openvpn/auth.txt\n", "/etc/openvpn/client.ovpn"),
+    ("Recovery Key:\n", "/home/a/notes.txt"),
+])
+def test_probe_4_look_alikes_are_kept(text: str, path: str) -> None:
+    assert Scrubber().scrub_text(text, path=path) == text
+
+
+PATHOLOGICAL_4 = {
+    "nmcli": ("802-11-wireless-security.psk: " + "a " * 60_000 + "\n", ""),
+    "key-content": ("Key Content " + " " * 100_000 + ":\n", ""),
+    "unseal": ("Unseal Key 1:" + " " * 100_000 + "\n", ""),
+    "cipher": ("password cipher " * 20_000 + "\n", ""),
+    "discord": ("discord.com/api/webhooks/1/" * 10_000 + "\n", ""),
+    "hash-salt": ("$settings['hash_salt'] = '" * 10_000 + "\n", ""),
+    "chrony": ("1 M " * 40_000 + "\n", "/etc/chrony/chrony.keys"),
+    "curlrc": ("user = " + '"a' * 60_000 + "\n", "/home/a/.curlrc"),
+    "servlist": ("P=" + " x" * 60_000 + "\n", "/home/a/.config/hexchat/servlist.conf"),
+    "svn": ("K 8\npassword\nV 1\n" * 10_000, "/home/a/.subversion/auth/svn.simple/x"),
+    "ovpn": ("<auth-user-pass>\n" * 20_000, "/etc/openvpn/client.ovpn"),
+}
+
+
+@pytest.mark.parametrize(("text", "path"), PATHOLOGICAL_4.values(), ids=list(PATHOLOGICAL_4))
+def test_pathological_input_for_probe_4_forms_stays_fast(text: str, path: str) -> None:
+    started = time.perf_counter()
+    Scrubber().scrub_text(text, path=path)
+    assert time.perf_counter() - started < 5
