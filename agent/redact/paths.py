@@ -28,6 +28,13 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      re.compile(r"(?m)^(?P<pre>[ \t]*\d+[ \t]+\S+[ \t]+(?:HEX:|ASCII:)?)(?P<val>[^\s#]+)")),
     ((".curlrc", "_curlrc"), "password",  # curl's config: user = "name:password"
      re.compile(r"(?m)^(?P<pre>[ \t]*(?:-u|--user|user)(?:[ \t]*[=:][ \t]*|[ \t]+)\"?[^:\s\"]*:)(?P<val>[^\s\"]+)")),
+    (("rclone.conf",), "secret",  # rclone: a remote's key, and B2's key ID (25 hex digits; Azure's account is a name)
+     re.compile(r"(?m)^(?P<pre>[ \t]*(?:key[ \t]*=[ \t]*(?=\S)|account[ \t]*=[ \t]*(?=[0-9a-f]{25}[ \t\r]*$)))"
+                r"(?P<val>[^\n]+?)[ \t\r]*$")),
+    (("user-data", "user-data.txt", "vendor-data", "vendor-data.txt", "cloud-config.txt"), "password",
+     # cloud-init's chpasswd list (`  root:password` below `list: |`): a YAML line with no blank after its colon
+     re.compile(r"(?m)^(?P<pre>[ \t]+(?:-[ \t]+)?[a-z_][\w.-]{0,31}:)(?P<val>(?!RANDOM[ \t\r]*$)[^\s:/][^\s]*)"
+                r"[ \t\r]*$")),
     (("servlist.conf", "servlist_.conf"), "password",  # HexChat's networks: P=server password
      re.compile(r"(?m)^(?P<pre>P=)(?P<val>[^\n]+?)[ \t\r]*$")),
 )

@@ -173,3 +173,26 @@ def test_pathological_input_for_probe_4_forms_stays_fast(text: str, path: str) -
     started = time.perf_counter()
     Scrubber().scrub_text(text, path=path)
     assert time.perf_counter() - started < 5
+
+
+def test_cloud_init_chpasswd_list_and_rclone_keys() -> None:
+    text = (f"#cloud-config\nusers:\n  - name: alice\n    shell: /bin/bash\nchpasswd:\n  list: |\n    root:{PW}\n"
+            f"    ubuntu:RANDOM\n  expire: False\napt:\n  sources:\n    x:\n      source: deb http://a b\n")
+    out = Scrubber().scrub_text(text, path="/var/lib/cloud/instance/user-data.txt")
+    assert PW not in out and "ubuntu:RANDOM" in out and "shell: /bin/bash" in out and "expire: False" in out
+    text = (f"[az]\ntype = azureblob\naccount = mystorage\nkey = {PW}==\n"
+            f"[b2]\ntype = b2\naccount = 0123456789abcdef012345678\nkey = K00{PW}\n")
+    out = Scrubber().scrub_text(text, path="/home/a/.config/rclone/rclone.conf")
+    assert PW not in out and "account = mystorage" in out and "0123456789abcdef012345678" not in out
+
+
+@pytest.mark.parametrize(("text", "path"), [
+    ("  a:" + "b" * 200_000 + " \n", "/var/lib/cloud/instance/user-data.txt"),
+    ("  " + "a:" * 100_000 + "\n", "/var/lib/cloud/instance/user-data.txt"),
+    ("account = " + "a" * 200_000 + "\n", "/home/a/.config/rclone/rclone.conf"),
+    ("key =" + " " * 200_000 + "x\n", "/home/a/.config/rclone/rclone.conf"),
+])
+def test_pathological_input_for_file_layouts_stays_fast(text: str, path: str) -> None:
+    started = time.perf_counter()
+    Scrubber().scrub_text(text, path=path)
+    assert time.perf_counter() - started < 5
