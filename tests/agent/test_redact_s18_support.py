@@ -196,3 +196,14 @@ def test_pathological_input_for_file_layouts_stays_fast(text: str, path: str) ->
     started = time.perf_counter()
     Scrubber().scrub_text(text, path=path)
     assert time.perf_counter() - started < 5
+
+
+def test_smtp_auth_login_transcript_password() -> None:
+    encoded = "S3g3I21RMnZMcDl3"  # base64 of the invented PW
+    text = f"<-  AUTH LOGIN\n -> 334 VXNlcm5hbWU6\n<-  YWxpY2U=\n -> 334 UGFzc3dvcmQ6\n<-  {encoded}\n -> 235 ok\n"
+    out = Scrubber().scrub_text(text, path="/home/a/swaks.txt")
+    assert encoded not in out and "YWxpY2U=" in out and "235 ok" in out
+    started = time.perf_counter()
+    Scrubber().scrub_text("334 UGFzc3dvcmQ6\n" + "A" * 200_000 + " x\n", path="/home/a/swaks.txt")
+    Scrubber().scrub_text("334 UGFzc3dvcmQ6 \n" * 20_000, path="/home/a/swaks.txt")
+    assert time.perf_counter() - started < 5
