@@ -11,7 +11,9 @@ personal password lists) were each written before the rules that now remove them
 and 56/90 at that time. Probe 4 (session 18, 83 formats: keys files, wifi/VPN dumps, Windows exports and
 remote-desktop files, mail/IMAP/POP transcripts, positional client calls, service tokens and webhooks, more
 client dotfiles) counts one secret a case, the first (a case's other values are written for the format's sake):
-it removed 54/83 at seed 7 (53/83 at seed 11) before its rules.
+it removed 54/83 at seed 7 (53/83 at seed 11) before its rules. After session 18: 110/111, 81/84, 88/90 and
+83/83 at seed 7 (82/83 at seed 11); left by choice: a bare "admin / pw" note with no word naming it, one-time codes,
+recovery codes with no name beside them.
 """
 
 from __future__ import annotations
