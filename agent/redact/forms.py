@@ -212,6 +212,12 @@ SUPPORT_FORMS: tuple[Form, ...] = (
     _f("token", r"\bdiscord(?:app)?\.com/api/webhooks/\d{1,20}/(?P<val>[\w-]{40,100})", "discord"),
     _f("secret", r"\$settings\[[\"']hash_salt[\"']\][ \t]*=[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]{8,})(?P=q)",
        "hash_salt"),
+    # prose with the password quoted: "the default password is 'blooberry'" (a quoted word is the value itself)
+    _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pwd)[ \t]+(?:is|was)[ \t]*:?[ \t]+(?P<q>[\"'`])"
+       r"(?P<val>(?![%&${<\\(])[^\s\"'`<>]{4,64})(?P=q)", "password", "passwd", "passcode", "passphrase", "pwd",
+       needs=(" is", " was", " IS", " WAS", " Is", " Was")),
+    # Vault's unseal command with the key share on its line
+    _f("secret", r"\bvault[ \t]+operator[ \t]+unseal[ \t]+(?:-\S+[ \t]+)*(?P<val>[A-Za-z0-9+/]{20,}={0,2})", "unseal"),
     # k3s' join token (K10<ca hash>::<user>:<password>)
     _f("token", r"\b(?P<val>K10[0-9a-f]{64}::[\w.-]{1,32}:[0-9a-f]{32})\b", "k10"),
 )

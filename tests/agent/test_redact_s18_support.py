@@ -207,3 +207,27 @@ def test_smtp_auth_login_transcript_password() -> None:
     Scrubber().scrub_text("334 UGFzc3dvcmQ6\n" + "A" * 200_000 + " x\n", path="/home/a/swaks.txt")
     Scrubber().scrub_text("334 UGFzc3dvcmQ6 \n" * 20_000, path="/home/a/swaks.txt")
     assert time.perf_counter() - started < 5
+
+
+@pytest.mark.parametrize(("text", "secret"), [
+    ("echo \"The password is 'Secret123'\"\n", "Secret123"), ("The default Password is 'blooberry'\n", "blooberry"),
+    ('ensure the password is "centipede" and\n', "centipede"),
+    ("vault operator unseal 98m+o2ylRhVbOi+Xk9fj3Lw0qAbCdEf=\n", "98m+o2ylRhVbOi+Xk9fj3Lw0qAbCdEf="),
+])
+def test_quoted_prose_password_and_vault_unseal(text: str, secret: str) -> None:
+    assert secret not in Scrubber().scrub_text(text, path="/home/a/notes.txt")
+
+
+@pytest.mark.parametrize("text", [
+    'printf("Password is \'%s\'\\n");\n', "the password is '' (empty)\n", "the password is \"${DB_PW}\"\n",
+    "vault operator unseal -reset\n", "the password is 'none'\n",
+])
+def test_quoted_prose_look_alikes_are_kept(text: str) -> None:
+    assert Scrubber().scrub_text(text, path="/home/a/notes.txt") == text
+
+
+def test_quoted_prose_and_unseal_stay_fast() -> None:
+    started = time.perf_counter()
+    Scrubber().scrub_text("password is '" * 20_000 + "\n", path="/x")
+    Scrubber().scrub_text("vault operator unseal " + "-x " * 40_000 + "\n", path="/x")
+    assert time.perf_counter() - started < 5
