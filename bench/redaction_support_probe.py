@@ -2,13 +2,18 @@
 """Secrets in the formats support teams meet on machines, one line or file each: service files, protocol lines in
 logs, client command lines, notes and tickets, tables (issue 17; a probe written after the public corpora).
 
-    .venv/bin/python bench/redaction_support_probe.py [--seed N] [--probe 1|2]
+    .venv/bin/python bench/redaction_support_probe.py [--seed N] [--probe 1|2|3|4]
 
 Each case is scrubbed alone, as one file of a bundle, with the path it would have; a secret counts as removed when
 no 8 characters of it are left. Values are random for every seed; the formats are fixed. Prints the misses and
 "removed N/M" per probe. Probes 1 (90 formats), 2 (78) and 3 (75: network devices, proxies, app servers,
 personal password lists) were each written before the rules that now remove them (session 17): 96/111, 50/84
-and 56/90 at that time.
+and 56/90 at that time. Probe 4 (session 18, 83 formats: keys files, wifi/VPN dumps, Windows exports and
+remote-desktop files, mail/IMAP/POP transcripts, positional client calls, service tokens and webhooks, more
+client dotfiles) counts one secret a case, the first (a case's other values are written for the format's sake):
+it removed 54/83 at seed 7 (53/83 at seed 11) before its rules. After session 18: 110/111, 81/84, 88/90 and
+83/83 at seed 7 (82/83 at seed 11); left by choice: a bare "admin / pw" note with no word naming it, one-time codes,
+recovery codes with no name beside them.
 """
 
 from __future__ import annotations
@@ -208,7 +213,7 @@ def _probe(number: int, rnd: random.Random) -> list[tuple[str, str, tuple[str, .
         c("/home/a/ticket4.txt", "pw {0}\n", P[69])
         c("/home/a/email.eml", "Subject: new account\n\nHi Bob,\nyour temporary password: {0}\nPlease change it.\n", P[70])
         c("/home/a/email2.eml", "Your one-time code is {0}\n", "".join(rnd.choice(string.digits) for _ in range(6)))
-    else:
+    elif number == 3:
         P = [pw() for _ in range(90)]
         c("/etc/gitlab-runner/config.toml", "[[runners]]\n  name = \"r1\"\n  token = \"{0}\"\n", "glrt-" + tok(20, string.ascii_letters + string.digits + "_-"))
         c("/etc/prometheus/prometheus.yml", "scrape_configs:\n  - job_name: x\n    basic_auth:\n      username: prom\n      password: {0}\n", P[0])
@@ -284,20 +289,109 @@ def _probe(number: int, rnd: random.Random) -> list[tuple[str, str, tuple[str, .
         c("/home/a/recovery.txt", "Recovery codes:\n{0}\n{1}\n", tok(5, string.ascii_lowercase + string.digits) + "-" + tok(5, string.ascii_lowercase + string.digits), tok(5, string.ascii_lowercase + string.digits) + "-" + tok(5, string.ascii_lowercase + string.digits))
         c("/home/a/bitlocker.txt", "BitLocker Drive Encryption recovery key\nRecovery Key:\n{0}\n", "-".join("".join(rnd.choice(string.digits) for _ in range(6)) for _ in range(8)))
         c("/home/a/winkey.txt", "Windows product key: {0}\n", "-".join(tok(5, "BCDFGHJKMPQRTVWXY2346789") for _ in range(5)))
+    elif number == 4:
+        P = [pw() for _ in range(90)]
+        A = string.ascii_letters + string.digits
+        B64 = A + "+/"
+        HEX = "0123456789abcdef"
+        H = "/home/a/.bash_history"
+        c("/etc/nut/upsmon.conf", "MONITOR ups@localhost 1 upsmon {0} master\n", P[0])
+        c("/etc/chrony/chrony.keys", "1 SHA256 HEX:{0}\n", tok(64, "0123456789ABCDEF"))
+        c("/etc/ntp.keys", "1 M {0}\n", P[1])
+        c("/etc/bind/rndc.key", "key \"rndc-key\" {{\n\talgorithm hmac-sha256;\n\tsecret \"{0}\";\n}};\n", tok(43, B64) + "=")
+        c("/etc/openvpn/client.ovpn", "remote vpn.example.org 1194\n<auth-user-pass>\nalice\n{0}\n</auth-user-pass>\n", P[2])
+        c("/etc/network/interfaces", "iface wlan0 inet dhcp\n    wpa-ssid home\n    wpa-psk {0}\n", P[4])
+        c("/var/lib/iwd/home.psk", "[Security]\nPassphrase={0}\nPreSharedKey={1}\n", P[7], tok(64, HEX))
+        c("/data/misc/wifi/WifiConfigStore.xml", "<string name=\"SSID\">&quot;home&quot;</string>\n<string name=\"PreSharedKey\">&quot;{0}&quot;</string>\n", P[8])
+        c("/home/a/nmcli.txt", "connection.id:                          home\n802-11-wireless-security.psk:           {0}\n", P[9])
+        c("/home/a/wlan.txt", "Security settings\n-----------------\n    Authentication         : WPA2-Personal\n    Key Content            : {0}\n", P[10])
+        c("/etc/mail/authinfo", "AuthInfo:smtp.example.org \"U:alice\" \"P:{0}\" \"M:PLAIN\"\n", P[11])
+        c("/etc/nginx/conf.d/up.conf", "proxy_set_header Authorization \"Basic {0}\";\n", base64.b64encode(("alice:" + P[15]).encode()).decode())
+        c("/var/www/nextcloud/config/config.php", "<?php\n$CONFIG = array (\n  'passwordsalt' => '{0}',\n  'secret' => '{1}',\n  'dbpassword' => '{2}',\n);\n", tok(30), tok(48, A + "+/"), P[17])
+        c("/var/www/drupal/sites/default/settings.php", "$settings['hash_salt'] = '{0}';\n", tok(43, A + "-_"))
+        c("/srv/app/.env.laravel", "APP_KEY=base64:{0}\n", tok(43, B64) + "=")
+        c("/srv/app/config/master.key", "{0}\n", tok(32, HEX))
+        c("/opt/mattermost/config/config.json", "{{\n  \"SqlSettings\": {{\n    \"AtRestEncryptKey\": \"{0}\"\n  }}\n}}\n", tok(32))
+        c("/etc/zabbix/zabbix_agentd.psk", "{0}\n", tok(64, HEX))
+        c("/var/lib/rabbitmq/.erlang.cookie", "{0}", tok(20, string.ascii_uppercase))
+        c("/etc/redis/sentinel.conf", "sentinel monitor mymaster 10.0.0.5 6379 2\nsentinel auth-pass mymaster {0}\n", P[23])
+        c("/var/lib/postgresql/15/main/postgresql.auto.conf", "primary_conninfo = 'host=10.0.0.5 port=5432 user=replicator password={0}'\n", P[24])
+        c("/var/lib/rancher/k3s/server/node-token", "K10{0}::server:{1}\n", tok(64, HEX), tok(32, HEX))
+        c(H, "docker swarm join --token SWMTKN-1-{0}-{1} 10.0.0.1:2377\n", tok(50, string.ascii_lowercase + string.digits), tok(25, string.ascii_lowercase + string.digits))
+        c(H, "kubeadm join 10.0.0.1:6443 --token {0}.{1} --discovery-token-ca-cert-hash sha256:{2}\n", tok(6, string.ascii_lowercase + string.digits), tok(16, string.ascii_lowercase + string.digits), "")
+        c("/home/a/vault-init.txt", "Unseal Key 1: {0}\nInitial Root Token: {1}\n", tok(43, B64) + "=", "hvs." + tok(24))
+        c("/srv/sysvol/Policies/Machine/Preferences/Groups/Groups.xml", "<User clsid=\"{{DF5F1855}}\" name=\"Administrator\"><Properties action=\"U\" cpassword=\"{0}\" userName=\"Administrator\"/></User>\n", tok(43, B64))
+        c("/home/a/winlogon.reg", "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]\n\"AutoAdminLogon\"=\"1\"\n\"DefaultPassword\"=\"{0}\"\n", P[25])
+        c("/srv/app/Web.config.machinekey", "<machineKey validationKey=\"{0}\" decryptionKey=\"{1}\" validation=\"SHA1\" />\n", tok(128, "0123456789ABCDEF"), tok(48, "0123456789ABCDEF"))
+        c("/home/a/desk.rdp", "full address:s:10.0.0.9\nusername:s:alice\npassword 51:b:{0}\n", "01000000D08C9DDF0115D1118C7A00C04FC297EB" + tok(120, "0123456789ABCDEF"))
+        c("/home/a/WinSCP.ini", "[Sessions\\alice@host]\nHostName=host\nUserName=alice\nPassword={0}\n", tok(60, "0123456789ABCDEF"))
+        c("/home/a/confCons.xml", "<Node Name=\"srv\" Username=\"admin\" Domain=\"\" Password=\"{0}\" Hostname=\"10.0.0.9\" />\n", tok(64, B64) + "==")
+        c("/home/a/sysprep.inf", "[GuiUnattended]\nAdminPassword={0}\n", P[26])
+        c(H, "Invoke-Sqlcmd -ServerInstance db -Username sa -Password '{0}' -Query 'select 1'\n", P[27])
+        c(H, "sqlcmd -S db -U sa -P {0} -Q \"select 1\"\n", P[29])
+        c(H, "ldapsearch -x -H ldap://dc -D cn=admin,dc=example,dc=org -w {0} -b dc=example,dc=org\n", P[30])
+        c(H, "RSYNC_PASSWORD={0} rsync -a /srv backup@nas::srv\n", P[32])
+        c(H, "lftp -u alice,{0} ftp.example.org\n", P[33])
+        c(H, "gpg --batch --pinentry-mode loopback --passphrase {0} -d backup.gpg\n", P[34])
+        c(H, "racadm -r 10.0.0.8 -u root -p {0} getsysinfo\n", P[36])
+        c(H, "net ads join -U administrator%{0}\n", P[37])
+        c(H, "mongosh \"mongodb+srv://app:{0}@cluster0.example.net/app\"\n", P[40])
+        c("/home/a/.python_history", "r = requests.get(url, auth=('alice', '{0}'))\nftp = ftplib.FTP('ftp.example.org', 'alice', '{1}')\n", P[41], P[42])
+        c("/srv/app/db.pl", "my $dbh = DBI->connect(\"dbi:mysql:app\", \"root\", \"{0}\");\n", P[43])
+        c("/srv/app/db.php", "$pdo = new PDO($dsn, 'root', '{0}');\n$link = mysqli_connect('localhost', 'app', '{1}', 'app');\n", P[44], P[45])
+        c("/home/a/.dbshell", "db.createUser({{user: \"app\", pwd: \"{0}\", roles: [\"readWrite\"]}})\n", P[46])
+        c("/var/log/mysql/query.log", "2026-12-07T10:00:01 Query\tSET PASSWORD FOR 'app'@'%' = PASSWORD('{0}')\n", P[47])
+        c("/home/a/.rediscli_history", "AUTH {0}\n", P[48])
+        c("/home/a/swaks.txt", "<-  AUTH LOGIN\n -> 334 VXNlcm5hbWU6\n<-  YWxpY2U=\n -> 334 UGFzc3dvcmQ6\n<-  {0}\n", base64.b64encode(P[49].encode()).decode())
+        c("/var/log/imap.log", "C: a001 LOGIN alice {0}\n", P[50])
+        c("/var/log/pop3.log", "C: USER alice\nC: PASS {0}\n", P[51])
+        c("/var/log/squid/access.log", "1733565601.000 10 10.0.0.5 TCP_MISS/200 512 GET http://x/ - HIER_DIRECT/1.2.3.4 text/html \"Proxy-Authorization: Basic {0}\"\n", base64.b64encode(("alice:" + P[52]).encode()).decode())
+        c("/var/log/tomcat9/localhost_access_log.txt", "10.0.0.5 - - [07/Dec/2026:10:00:01 +0000] \"GET /app/cart;jsessionid={0} HTTP/1.1\" 200 12\n", tok(32, "0123456789ABCDEF"))
+        c("/var/log/apache2/access.log", "10.0.0.5 - - [07/Dec/2026:10:00:01 +0000] \"GET /index.php?r=site/login&user=alice&pwd={0} HTTP/1.1\" 200 12\n", P[53])
+        c("/var/log/app/api.log", "DEBUG request headers: X-Auth-Token: {0}\n", tok(32, HEX))
+        c("/proc/1234/environ", "PATH=/usr/bin\0DB_PASSWORD={0}\0HOME=/root\0", P[54])
+        c("/home/a/.config/hexchat/servlist.conf", "N=Libera\nI=alice\nP={0}\n", P[62])
+        c("/home/a/.mbsyncrc", "IMAPAccount work\nHost imap.example.org\nUser alice\nPass {0}\n", P[65])
+        c("/home/a/.curlrc", "user = \"alice:{0}\"\n", P[66])
+        c("/home/a/.passwd-s3fs", "{0}:{1}\n", "AKIA" + tok(16, string.ascii_uppercase + "234567"), tok(40, B64))
+        c("/home/a/.subversion/auth/svn.simple/5f0a", "K 8\npasscredtype\nV 6\nsimple\nK 8\npassword\nV 14\n{0}\nK 8\nusername\nV 5\nalice\nEND\n", P[68])
+        c("/home/a/.gitconfig", "[http \"https://git.example.org\"]\n\textraheader = AUTHORIZATION: basic {0}\n", base64.b64encode(("alice:" + P[69]).encode()).decode())
+        c("/home/a/.cargo/credentials.toml", "[registry]\ntoken = \"{0}\"\n", "cio" + tok(32))
+        c("/home/a/.gem/credentials", "---\n:rubygems_api_key: rubygems_{0}\n", tok(48, HEX))
+        c("/home/a/.config/gcloud/application_default_credentials.json", "{{\n  \"client_id\": \"x.apps.googleusercontent.com\",\n  \"client_secret\": \"{0}\",\n  \"refresh_token\": \"1//{1}\",\n  \"type\": \"authorized_user\"\n}}\n", "d-" + tok(22, A + "-_"), tok(100, A + "-_"))
+        c("/home/a/.config/doctl/config.yaml", "access-token: dop_v1_{0}\n", tok(64, HEX))
+        c("/srv/app/alerts.env", "SLACK_WEBHOOK=https://hooks.slack.com/services/T{0}/B{1}/{2}\n", tok(8, string.ascii_uppercase + string.digits), tok(10, string.ascii_uppercase + string.digits), tok(24))
+        c("/srv/app/discord.txt", "https://discord.com/api/webhooks/1234567890/{0}\n", tok(68, A + "-_"))
+        c("/srv/bot/config.ini", "[telegram]\nbot = 123456789:{0}\n", "AA" + tok(33, A + "-_"))
+        c("/srv/app/twilio.env", "TWILIO_AUTH_TOKEN={0}\n", tok(32, HEX))
+        c("/srv/app/mail.env", "SENDGRID=SG.{0}.{1}\n", tok(22, A + "-_"), tok(43, A + "-_"))
+        c("/var/lib/jenkins/secrets/master.key", "{0}", tok(256, HEX))
+        c("/var/lib/syncthing/config.xml", "<gui enabled=\"true\">\n    <address>127.0.0.1:8384</address>\n    <apikey>{0}</apikey>\n</gui>\n", tok(32, A))
+        c("/home/a/.config/qBittorrent/qBittorrent.conf", "[Preferences]\nWebUI\\Password_PBKDF2=\"@ByteArray({0}:{1})\"\n", tok(22, B64) + "==", tok(86, B64) + "==")
+        c("/var/lib/plexmediaserver/Preferences.xml", "<Preferences MachineIdentifier=\"x\" PlexOnlineToken=\"{0}\" />\n", tok(20, A + "-_"))
+        c("/home/a/.node-red/settings.js", "module.exports = {{\n    credentialSecret: \"{0}\",\n}}\n", P[72])
+        c("/home/a/.jupyter/jupyter_server_config.py", "c.ServerApp.token = '{0}'\n", tok(48, HEX))
+        c("/etc/anydesk/service.conf", "ad.anynet.pwd_hash={0}\nad.anynet.pwd_salt={1}\n", tok(64, HEX), tok(32, HEX))
+        c("/srv/backup/huawei.cfg", "local-user admin password irreversible-cipher {0}\n", "$1c$" + tok(40, A + "!@#%^&*") + "$")
+        c("/srv/backup/procurve.cfg", "password manager user-name admin plaintext {0}\n", P[75])
+        c("/home/a/.ssh/id_ecdsa.ppk", "PuTTY-User-Key-File-3: ecdsa-sha2-nistp256\nEncryption: none\nComment: x\nPublic-Lines: 1\nAAAAE2VjZHNh\nPrivate-Lines: 1\n{0}\nPrivate-MAC: {1}\n", tok(44, B64), tok(64, HEX))
+        c("/home/a/key.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\n\nlQVYBG{0}\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----\n", tok(64, B64))
+        c("/home/a/ticket5.txt", "Hi, the new VPN passphrase is {0} (valid until Friday)\n", P[78])
+        c("/home/a/ticket7.txt", "his login is alice and pass {0}, pls reset\n", P[80])
     return cases
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--probe", type=int, choices=(1, 2, 3), action="append")
+    parser.add_argument("--probe", type=int, choices=(1, 2, 3, 4), action="append")
     args = parser.parse_args()
-    for number in args.probe or (1, 2, 3):
+    for number in args.probe or (1, 2, 3, 4):
         missed = total = 0
         for path, template, secrets in _probe(number, random.Random(args.seed)):
             text = template.format(*secrets)
             out = Scrubber().scrub_text(text, path=path)
-            for secret in secrets:
+            for secret in secrets[:1] if number == 4 else secrets:  # probe 4 counts one a case
                 if len(secret) < 4:
                     continue
                 total += 1

@@ -142,6 +142,6 @@ def _nested_lines(text: str, tag: Callable[[str, str], str]) -> str:
     changed, line, pos = 0, 0, 0
     for head in heads:  # (in text order: the line after each head counted on from the previous one)
         line, pos = line + text.count("\n", pos, head.end()), head.end()
-        changed += _values(lines, line + 1, len(head.group("indent")), head.group("key"), head.group("sep") == "=",
-                           tag)
+        bare = head.group("sep") == "=" and not head.group("open")  # (in a list, `u'x',` is code, not a value)
+        changed += _values(lines, line + 1, len(head.group("indent")), head.group("key"), bare, tag)
     return "\n".join(lines) if changed else text

@@ -44,10 +44,11 @@ FORMS: tuple[Form, ...] = (
     _f("password", r"\bmongo(?:sh|dump|restore|export|import|stat|top|files)?\b[^\n]*?\s-p(?:\s+(?!-)|(?=[^\s-]))"
        + _ARG, "mongo"),
     _f("password", r"\bldap\w*\b[^\n]*?\s-w\s+" + _ARG, "ldap"),
-    _f("password", r"(?i)\b(?:sqlcmd|bcp|osql|isql)\b[^\n]*?\s-P\s*" + _ARG, "sqlcmd", "bcp", "osql", "isql"),
+    _f("password", r"(?i)\b(?:sqlcmd|bcp|osql|isql)\b[^\n]*?\s-P(?!assword\b)\s*" + _ARG,
+       "sqlcmd", "bcp", "osql", "isql"),
     _f("password", r"-pass(?:in|out|word)?\s+pass:" + _ARG, "pass:"),
-    _f("password", r"\b(?:smbclient|rpcclient|smbmap|net\s+rpc)\b[^\n]*?\s(?:-U\s*|--user(?:=|\s+))[^\s%]*%"
-       + _ARG, "smbclient", "rpcclient", "smbmap", "net rpc"),
+    _f("password", r"\b(?:smbclient|rpcclient|smbmap|net\s+(?:rpc|ads))\b[^\n]*?\s(?:-U\s*|--user(?:=|\s+))[^\s%]*%"
+       + _ARG, "smbclient", "rpcclient", "smbmap", "net rpc", "net ads"),
     _f("password", r"\bhtpasswd\b(?:\s+-\w+)*\s+-\w*b\w*(?:\s+-\w+)*\s+\S+\s+\S+\s+" + _ARG, "htpasswd"),
     _f("password", r"(?i)\bnet\s+user\s+\S+\s+(?P<q>[\"']?)(?P<val>(?![/*])[^\s\"']+)(?P=q)", "net user"),
     _f("password", r"(?i)(?<!\S)/pass(?:word)?:" + _ARG, "/pass"),
@@ -79,7 +80,8 @@ FORMS: tuple[Form, ...] = (
     # (quoted, or alone after a prompt or a direction mark; "PASS  tests/x" with two blanks is a test runner's),
     # IRC's NickServ IDENTIFY [account] password
     _f("password", r"(?i)\bAUTH(?:ENTICATE)?[ \t]+PLAIN[ \t]+(?P<val>[A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])", "plain"),
-    _f("password", r"(?:(?<=[\"'])|^|(?<=[<>] )|(?<=-> )|(?<=\] ))PASS (?P<val>[^\s\"']+)(?=[\"']|[ \t]*$)", "pass ",
+    _f("password", r"(?:(?<=[\"'])|^|(?<=[<>] )|(?<=-> )|(?<=\] )|(?<=C: ))PASS (?P<val>[^\s\"']+)"
+       r"(?=[\"']|[ \t]*$)", "pass ",
        needs=("PASS ",)),
     _f("password", r"(?i)\bNickServ\b[^\n]*?\bIDENTIFY[ \t]+(?:[^\s\"']+[ \t]+)?(?P<val>[^\s\"']+)", "nickserv"),
     # a password stored in clear behind its scheme (Dovecot's passwd-file, LDAP): {PLAIN}x, {CLEARTEXT}x
@@ -153,3 +155,70 @@ FORMS: tuple[Form, ...] = (
     _f("password", r"\.(?:login|simple_bind_s|bind_s|authenticate)[ \t]*\([ \t]*" + _CALL_ARG
        + r",[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)", "login(", "bind_s(", "authenticate(", needs=_QUOTES),
 )
+
+# session 18 (issue 17): support formats of probes 2-4
+_W = _WRITTEN_OUT + r"[^\s\"'`<>]{6,64}"  # a written-out password: a digit, a symbol or an inner capital in it
+SUPPORT_FORMS: tuple[Form, ...] = (
+    # honeypots' and IMAP's logins: cowrie's "login attempt [user/pw]", IMAP's "tag LOGIN user pw"
+    _f("password", r"\blogin attempt[ \t]+\[[^/\s\]]{1,64}/(?P<val>[^\]\n]{1,128})\]", "login attempt"),
+    _f("password", r"(?m)^(?:C:[ \t]*)?[\w.]{1,16}[ \t]+LOGIN[ \t]+\"?[^\s\"]{1,128}\"?[ \t]+(?P<q>\"?)(?P<val>"
+       + _W + r")(?P=q)[ \t]*$", " login ", needs=("LOGIN",)),
+    # notes: "Credentials -> alice / pw", "login: admin / pw" (a word naming the line; never every "a / b")
+    _f("password", r"(?i)\b(?:credentials?|creds|login|logon|password|passwd|pwd|pw)\b[ \t]*(?:->|=>|:|-|=)?[ \t]*"
+       r"[\w.@\\-]{1,64}[ \t]+/[ \t]+(?P<val>" + _W + r")(?=[.,;]?(?:\s|$))", " / "),
+    # comments and prose that name the user, then the password: "# user app pw x", "login is alice and pass x"
+    _f("password", r"(?i)\b(?:user|login)[ \t]+(?:is[ \t]+)?(?!(?:to|and|or|can|could|may|might|must|should|will|"
+       r"would|shall|the|an?|is|was|has|had|does|did|not|needs?|wants?)\b)[\w.@-]{1,64}[ \t,]+(?:and[ \t]+)?"
+       r"(?:pw|pwd|pass|password)[ \t]*:?[ \t]+(?P<val>" + _W + r")(?=[.,;]?(?:\s|$))",
+       "pw ", "pwd ", "pass ", "password "),
+    # calls: Client('alice', 'pw') (a client/login/connect callee with two quoted strings), Ruby's
+    # Net::SMTP.start(host, port, helo, user, pw, :auth), requests' auth=('alice', 'pw')
+    _f("password", r"(?i)\b\w{0,40}(?:client|login|connect|connection|session|credentials?)[ \t]*\([ \t]*"
+       r"(?P<q0>[\"'])[^\"'\n]{1,128}(?P=q0)[ \t]*,[ \t]*(?P<q>[\"'])(?P<val>" + _WRITTEN_OUT
+       + r"[^\"'\n]{4,128})(?P=q)[ \t]*\)", "client(", "login(", "connect(", "connection(", "session(",
+       "credentials(", "credential(", needs=_QUOTES),
+    _f("password", r"\b(?:DBI->connect|FTP(?:_TLS)?)[ \t]*\([ \t]*" + _CALL_ARG + r",[ \t]*" + _CALL_ARG
+       + r",[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]+)(?P=q)", "dbi->connect", "ftp(", "ftp_tls(", needs=_QUOTES),
+    _f("password", r"\bNet::SMTP\.start[ \t]*\([ \t]*(?:" + _CALL_ARG + r",[ \t]*){4}(?P<q>[\"'])(?P<val>[^\"'\n]+)"
+       r"(?P=q)", "net::smtp", needs=_QUOTES),
+    _f("password", r"\bauth[ \t]*=[ \t]*\([ \t]*(?P<q0>[\"'])[^\"'\n]{1,128}(?P=q0)[ \t]*,[ \t]*(?P<q>[\"'])"
+       r"(?P<val>[^\"'\n]+)(?P=q)", "auth=(", "auth =", needs=_QUOTES),
+    # Consul's gossip key (encrypt = "base64" in HCL, "encrypt": "..." in JSON)
+    _f("secret", r"(?m)^[ \t]*\"?encrypt\"?[ \t]*[=:][ \t]*\"(?P<val>[A-Za-z0-9+/]{22,86}={0,2})\"", "encrypt"),
+    # a support PIN in notes ("support PIN: 12345678")
+    _f("password", r"(?i)\b(?:support|account|security|customer|service|phone|callback)[ \t]+PIN(?:[ \t]+code)?"
+       r"[ \t]*[:=#-]?[ \t]*(?P<val>\d{4,12})\b", " pin"),
+    # Thunderbird's and Firefox's logins.json: the encrypted user name and password, whole
+    _f("password", r"\"encrypted(?:Username|Password)\"[ \t]*:[ \t]*\"(?P<val>[A-Za-z0-9+/=]{8,})\"",
+       "encryptedusername", "encryptedpassword"),
+    # Redis Sentinel's auth-pass master pw; mbsync's "Pass pw"; NUT's MONITOR line; sendmail's authinfo "P:pw";
+    # HP ProCurve's "plaintext pw"; PowerShell's -Password 'pw'
+    _f("password", r"\bsentinel[ \t]+auth-pass[ \t]+\S+[ \t]+" + _ARG, "auth-pass"),
+    _f("password", r"(?m)^[ \t]*Pass[ \t]+" + _ARG + r"[ \t]*$", "pass ", needs=("Pass ",)),
+    _f("password", r"(?m)^[ \t]*MONITOR[ \t]+\S+[ \t]+\d+[ \t]+\S+[ \t]+(?P<q>[\"']?)(?P<val>[^\s\"']+)(?P=q)"
+       r"[ \t]+(?:master|slave|primary|secondary)\b", "monitor "),
+    _f("password", r"\"P:(?P<val>[^\"\n]+)\"", "\"p:", words=("authinfo",)),
+    _f("password", r"\buser-name[ \t]+\S+[ \t]+plaintext[ \t]+" + _ARG, "plaintext"),
+    _f("password", r"(?i)(?<!\S)-Password[ \t]+" + _OPT_ARG, "-password"),
+    # Wi-Fi keys shown by nmcli --show-secrets and by netsh wlan show profile key=clear
+    _f("password", r"(?m)^[ \t]*(?:802-11-wireless-security|wifi-sec)\.(?:psk|wep-key\d|leap-password):[ \t]+"
+       r"(?P<val>(?!--[ \t]*$|<hidden>)\S[^\n]*?)[ \t\r]*$", "802-11-wireless-security.", "wifi-sec."),
+    _f("password", r"(?m)^[ \t]*Key Content[ \t]*:[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$", "key content"),
+    # HashiCorp Vault's init output: "Unseal Key 1: x"; Huawei's "password irreversible-cipher x"
+    _f("secret", r"(?m)^[ \t]*(?:Unseal|Recovery) Key \d{1,2}:[ \t]*(?P<val>[A-Za-z0-9+/=_-]{16,})", "unseal key",
+       "recovery key"),
+    _f("password", r"\bpassword[ \t]+(?:irreversible-cipher|cipher)[ \t]+(?P<val>[^\s\"']+)", "cipher"),
+    # Discord's webhook URL (its last part is the token); Drupal's hash salt
+    _f("token", r"\bdiscord(?:app)?\.com/api/webhooks/\d{1,20}/(?P<val>[\w-]{40,100})", "discord"),
+    _f("secret", r"\$settings\[[\"']hash_salt[\"']\][ \t]*=[ \t]*(?P<q>[\"'])(?P<val>[^\"'\n]{8,})(?P=q)",
+       "hash_salt"),
+    # prose with the password quoted: "the default password is 'blooberry'" (a quoted word is the value itself)
+    _f("password", r"(?i)\b(?:password|passwd|passcode|passphrase|pwd)[ \t]+(?:is|was)[ \t]*:?[ \t]+(?P<q>[\"'`])"
+       r"(?P<val>(?![%&${<\\(])[^\s\"'`<>]{4,64})(?P=q)", "password", "passwd", "passcode", "passphrase", "pwd",
+       needs=(" is", " was", " IS", " WAS", " Is", " Was")),
+    # Vault's unseal command with the key share on its line
+    _f("secret", r"\bvault[ \t]+operator[ \t]+unseal[ \t]+(?:-\S+[ \t]+)*(?P<val>[A-Za-z0-9+/]{20,}={0,2})", "unseal"),
+    # k3s' join token (K10<ca hash>::<user>:<password>)
+    _f("token", r"\b(?P<val>K10[0-9a-f]{64}::[\w.-]{1,32}:[0-9a-f]{32})\b", "k10"),
+)
+FORMS = FORMS + SUPPORT_FORMS

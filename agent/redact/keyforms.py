@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from medic.agent.redact.keys import TAG, keep_value, looks_random, sensitive_key
+from medic.agent.redact.keys import TAG, WEAK_RULES, keep_value, looks_random, sensitive_key
 
 # var NAME TYPE = "v" (Go: pointer, slice and qualified types too), NAME[25] = "v" / NAME[] = "v" (C, C++)
 DECLARED = re.compile(
@@ -44,6 +44,7 @@ _TWO_WORDS_GATE = re.compile(r"(?i)(?:key|token|secret)[ \t]*[:=]")  # (TWO_WORD
 QUERY_KEY = re.compile(r"(?<=[?&])(?P<key>key)=(?P<vq>)(?P<val>[^&\s\"'#<>]{16,})")
 _QUOTED = re.compile(r"(?P<q>[\"'])(?P<val>[^\"'\n]*)(?P=q)")
 _COMMA = re.compile(r"[ \t]*,[ \t]*")
+_WORDS = re.compile(r"[A-Za-z]{1,20}(?: [A-Za-z]{1,20}){1,8}[.!?]?")
 
 
 def keyed_forms(line: str, tag: Callable[[str, str], str]) -> str:
@@ -71,6 +72,8 @@ def _declared(match: re.Match[str], tag: Callable[[str, str], str], random_or_qu
     key, value = match.group("key") or match.group("akey"), match.group("val")
     if random_or_quoted and not (match.group("vq") or looks_random(value)):
         return match.group(0)  # (prose: `password - see the wiki`, `sort key: created_at`)
+    if match.re is DECLARED and match.group("akey") and sensitive_key(key) in WEAK_RULES and _WORDS.fullmatch(value):
+        return match.group(0)  # words in a C array of a weak key (`static char cookie[] = "yum yum"`: a test's)
     start, end = match.span("val")
     new = _value(key, value, tag, rule)
     return match.group(0)[:start - match.start()] + new + match.group(0)[end - match.start():]

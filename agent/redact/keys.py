@@ -110,6 +110,7 @@ TAG = re.compile(r"\[REDACTED:[a-z0-9_]+(?:#\d+)?\]")
 _SCHEME_VALUE = re.compile(r"(?i)(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)[ \t]+(?P<rest>\S.*)")
 _SCHEME_WORDS = re.compile(r"(?i)\b(?:bearer|basic|digest|token|negotiate|ntlm|bot|apikey)\b")
 _CLOSERS = frozenset(")]}>%")
+_OPENERS = frozenset("[{(")
 _TEST_NAME = re.compile(r"(?:Test|Benchmark|Example|Fuzz)\w*(?:/\S*)?|\S*(?i:test)\S*")
 _BLOCK_INDICATOR = re.compile(r"(?:!\S+\s+)?[|>][-+0-9]*")
 # Values that are settings, not secrets: booleans, null, and the enumerations auth/session keys take.
@@ -166,8 +167,9 @@ def keep_value(value: str, key: str = "") -> bool:
         return False  # ${DB_PASSWORD:-s3cr3t}: a variable's default written out is the secret (compose files)
     if stripped.rstrip(".,;").lower() in _KEEP_VALUES or masked(stripped) or _REFERENCE.fullmatch(stripped):
         return True  # ("gir1.2-secret-1:arm64." in dpkg's status lines: a sentence's full stop after the setting)
-    if set(stripped) <= _CLOSERS:
-        return True  # the end of a template or a call another form read as a value ("{{ x_password }}")
+    if set(stripped) <= _CLOSERS or stripped in _OPENERS:
+        return True  # the end of a template or a call another form read as a value ("{{ x_password }}"), or a
+        # list's start on the key's line (`pass_expects = [`: its items, if any, are judged below it)
     scheme = _SCHEME_VALUE.fullmatch(stripped)
     if scheme is not None and keep_value(scheme.group("rest")):
         return True  # "Bearer ${API_TOKEN}": an auth scheme, then a variable or placeholder

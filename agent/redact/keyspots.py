@@ -99,6 +99,7 @@ HINT_SPOTS = (
     (("password",), f"password[{_BLANK}]*(?:=[{_BLANK}]*)?(?:password[{_BLANK}]*\\([{_BLANK}]*)?[\"']"),
     (("password",), "password[ \\t]+(?:is|was|to)[ \\t]"),  # prose: "the password is X" (forms.py)
     (("password", "key"), "(?:password|key)[ \\t]+[05789][ \\t]"),  # Cisco's typed secrets: "password 7 x" (forms.py)
+    (("key",), "key content[ \\t]*:|(?:unseal|recovery) key [0-9]"),  # netsh's Wi-Fi key, Vault's keys (forms.py)
     (("://",), f"://[^{_BLANK}\\n:/@\"'<>]*:[^{_BLANK}\\n/\"'<>]+@"),
 )
 _VOUCHED = [(KEY_MARK,)] * len(SPOTS) + [marks for marks, _ in HINT_SPOTS]

@@ -24,6 +24,19 @@ _LINE_FORMATS: tuple[tuple[tuple[str, ...], str, re.Pattern[str]], ...] = (
      re.compile(r"(?m)^(?P<pre>[ \t]*\$USER\d+\$[ \t]*=[ \t]*)(?P<val>(?![/$])[^\n]+?)[ \t\r]*$")),
     (("userlist.txt",), "password",  # pgbouncer: "user" "password"
      re.compile(r'(?m)^(?P<pre>[ \t]*"[^"\n]*"[ \t]+)"(?P<val>[^"\n]+)"')),
+    (("chrony.keys", "ntp.keys"), "secret",  # NTP symmetric keys: id type [HEX:|ASCII:]key
+     re.compile(r"(?m)^(?P<pre>[ \t]*\d+[ \t]+\S+[ \t]+(?:HEX:|ASCII:)?)(?P<val>[^\s#]+)")),
+    ((".curlrc", "_curlrc"), "password",  # curl's config: user = "name:password"
+     re.compile(r"(?m)^(?P<pre>[ \t]*(?:-u|--user|user)(?:[ \t]*[=:][ \t]*|[ \t]+)\"?[^:\s\"]*:)(?P<val>[^\s\"]+)")),
+    (("rclone.conf",), "secret",  # rclone: a remote's key, and B2's key ID (25 hex digits; Azure's account is a name)
+     re.compile(r"(?m)^(?P<pre>[ \t]*(?:key[ \t]*=[ \t]*(?=\S)|account[ \t]*=[ \t]*(?=[0-9a-f]{25}[ \t\r]*$)))"
+                r"(?P<val>[^\n]+?)[ \t\r]*$")),
+    (("user-data", "user-data.txt", "vendor-data", "vendor-data.txt", "cloud-config.txt"), "password",
+     # cloud-init's chpasswd list (`  root:password` below `list: |`): a YAML line with no blank after its colon
+     re.compile(r"(?m)^(?P<pre>[ \t]+(?:-[ \t]+)?[a-z_][\w.-]{0,31}:)(?P<val>(?!RANDOM[ \t\r]*$)[^\s:/][^\s]*)"
+                r"[ \t\r]*$")),
+    (("servlist.conf", "servlist_.conf"), "password",  # HexChat's networks: P=server password
+     re.compile(r"(?m)^(?P<pre>P=)(?P<val>[^\n]+?)[ \t\r]*$")),
 )
 # a person's own list of passwords ("passwords.txt": "gmail: x", "bank - x", "wifi x"): the last word of each line
 _PASSWORD_LIST = re.compile(
@@ -36,7 +49,8 @@ _SECRETS_YAML = re.compile(
     r"[ \t\r]*$")
 # files that hold nothing but a secret (a bind password, a token)
 # (ldap.secret, /run/secrets/db_password, vault-token: not /etc/passwd or ipsec.secrets, which have structure)
-_WHOLE_FILE = re.compile(r"^(?:[\w.]+[._])?(?:secret|password|token|passphrase)$|^\.?vault-token$")
+_WHOLE_FILE = re.compile(r"^(?:[\w.]+[._])?(?:secret|password|token|passphrase)$|^\.?vault-token$"
+                         r"|^master\.key$|^\.erlang\.cookie$|^node-token$")  # (Rails, Jenkins; RabbitMQ; k3s)
 _ONE_VALUE = re.compile(r"(?m)^(?![ \t]*#)[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$")
 
 
@@ -48,6 +62,9 @@ def file_name(path: str) -> str:
 _OPENVPN_AUTH = re.compile(r"\A(?P<pre>[^\n]*\n)[ \t]*(?P<val>\S[^\n]*?)[ \t\r]*$", re.MULTILINE)
 _OPENVPN_NAME = re.compile(r"auth|pass|cred|login|secret|user")
 _OPENVPN_OTHER = (".conf", ".ovpn", ".crt", ".pem", ".key", ".log", ".status", ".sh")
+# an OpenVPN profile's inline <auth-user-pass> block (user, then password); Subversion's cached password
+_OVPN_INLINE = re.compile(r"(?P<pre><auth-user-pass>[ \t]*\r?\n[^\n]*\n)[ \t]*(?P<val>[^\s<][^\n<]*?)[ \t\r]*$", re.M)
+_SVN_SIMPLE = re.compile(r"(?P<pre>^K 8\r?\npassword\r?\nV \d+\r?\n)(?P<val>[^\r\n]+)", re.M)
 
 
 def line_format(path: str) -> tuple[str, re.Pattern[str]] | None:
@@ -58,6 +75,12 @@ def line_format(path: str) -> tuple[str, re.Pattern[str]] | None:
     if ("/openvpn/" in path.replace("\\", "/").lower() and _OPENVPN_NAME.search(name)
             and not name.endswith(_OPENVPN_OTHER)):
         return "password", _OPENVPN_AUTH
+    if name.endswith(".psk") and "zabbix" in path.lower():
+        return "secret", _ONE_VALUE  # Zabbix's TLS pre-shared key file: one hex key
+    if "/svn.simple/" in path.replace("\\", "/"):
+        return "password", _SVN_SIMPLE
+    if name.endswith(".ovpn") or ("/openvpn/" in path.replace("\\", "/") and name.endswith(".conf")):
+        return "password", _OVPN_INLINE
     if _PASSWORD_LIST.match(name):
         return "password", _LAST_WORD
     if name in ("secrets.yaml", "secrets.yml"):

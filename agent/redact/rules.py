@@ -119,3 +119,7 @@ _HINTS: dict[str, tuple[str, ...]] = {
     ),
 }
 RULES: tuple[Rule, ...] = tuple(replace(rule, hints=_HINTS.get(rule.name, ())) for rule in _RULES)
+# an SMTP AUTH LOGIN transcript (swaks, openssl s_client): the client's line after the server's "334 UGFzc3dvcmQ6"
+# (base64 of "Password:") is the base64 of the password
+RULES += (Rule("password", re.compile(r"(?m)\b334 UGFzc3dvcmQ6[ \t\r]*\n[ \t]*(?:[A-Z]:[ \t]*|<-*[ \t]*|[>~*]+[ \t]*)?"
+                                      r"(?P<s>[A-Za-z0-9+/]{4,}={0,2})[ \t\r]*$"), hints=("ugfzc3dvcmq6",)),)
