@@ -35,6 +35,7 @@ def _f(rule: str, pattern: str, *hints: str, needs: tuple[str, ...] = (), words:
 
 
 _QUOTES = ('"', "'")
+_SECRET_NAME = r"(?:passw(?:or)?d|pass|pwd|secret|token|api[_-]?key|credentials?)"  # noqa: S105 (the key words, not a password)
 
 
 FORMS: tuple[Form, ...] = (
@@ -218,6 +219,13 @@ SUPPORT_FORMS: tuple[Form, ...] = (
        needs=(" is", " was", " IS", " WAS", " Is", " Was")),
     # Vault's unseal command with the key share on its line
     _f("secret", r"\bvault[ \t]+operator[ \t]+unseal[ \t]+(?:-\S+[ \t]+)*(?P<val>[A-Za-z0-9+/]{20,}={0,2})", "unseal"),
+    # escaped once more: JSON in an HTML or XML attribute (&quot;password&quot;: &quot;x&quot;), and a query string
+    # URL-encoded again (?q=user%3Dbob%26password%3Dx)
+    _f("password", r"(?i)(?P<e>&quot;|&#34;)[\w.-]{0,40}" + _SECRET_NAME + r"[\w.-]{0,40}(?P=e)[ \t]*:[ \t]*(?P=e)"
+       r"(?P<val>(?:(?!&quot;|&#34;)[^\s<>\"'])+)(?P=e)", "&quot;", "&#34;"),
+    _f("password", r"(?i)(?:(?<=%26)|(?<=%3F)|(?<![\w%]))[\w.-]{0,40}" + _SECRET_NAME + r"%3D(?P<val>"
+       r"(?=(?:%[0-9a-f]{2}|[^\s&\"'<>%+])*?(?:\d|%[0-9a-f]{2}|(?-i:[a-z][A-Z])))(?:(?!%26)(?:%[0-9a-f]{2}|[^\s&\"'<>%+]))+)"
+       r"(?=%26|[\s&\"'<>]|$)", "%3d"),
     # k3s' join token (K10<ca hash>::<user>:<password>)
     _f("token", r"\b(?P<val>K10[0-9a-f]{64}::[\w.-]{1,32}:[0-9a-f]{32})\b", "k10"),
 )

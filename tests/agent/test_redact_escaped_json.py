@@ -38,7 +38,30 @@ def test_the_leak_scan_flags_escaped_json_on_its_own() -> None:
     assert any(hit.rule == "secret_assignment" for hit in scan_text(line + "\n", "/var/log/app/app.log"))
 
 
+@pytest.mark.parametrize(("line", "secret"), [
+    ('<div data-config="{&quot;user&quot;: &quot;bob&quot;, &quot;apiKey&quot;: &quot;' + PW + '&quot;}">', PW),
+    ("a=&#34;password&#34;:&#34;" + PW + "&#34;", PW),  # JSON in an HTML or XML attribute
+    ("GET /login?q=user%3Dbob%26password%3D" + PW.replace("!", "%21") + "%26x%3D1 HTTP/1.1", PW.replace("!", "%21")),
+    ("GET /r?next=%2Flogin%3Fpassword%3D" + TOKEN + " 302", TOKEN),  # a query string URL-encoded once more
+])
+def test_a_secret_escaped_once_more_is_removed(line: str, secret: str) -> None:
+    for before in ("", "x" * 600 + "\n"):  # a short text, and a long one (the compiled first pass)
+        out = Scrubber().scrub_text(before + line + "\n", path="/var/log/app/app.log")
+        assert secret not in out and secret[:8] not in out and "[REDACTED:password#1]" in out, out
+
+
+@pytest.mark.parametrize("line", [
+    "GET /search?q=password%3Dreset+help HTTP/1.1",  # a search for words
+    "GET /search?q=password%3Dreset HTTP/1.1",
+    "&quot;passwordPolicy&quot;: &quot;strict&quot;",
+])
+def test_look_alikes_escaped_once_more_are_kept(line: str) -> None:
+    assert Scrubber().scrub_text(line + "\n", path="/var/log/app/app.log") == line + "\n"
+
+
 @pytest.mark.parametrize("text", [
+    "&quot;password" * 30_000, "&quot;password&quot;: &quot;" + "a&quot" * 30_000,
+    "password%3D" + "%2" * 50_000, "%26password%3D" * 20_000,
     '\\"password\\": \\"' + "\\\\" * 50_000,
     '"a": "' + '\\"' * 50_000,
     ('\\"k\\": \\"' + "x\\n" * 20_000 + '"') * 2,
