@@ -63,7 +63,7 @@ _RULES: tuple[Rule, ...] = (
          re.compile(r"(?<![\w/+=.~-])(?P<s>[A-Za-z0-9/+]{40})(?![\w/+=~-])"), _aws_secret),
     Rule("azure_sas_signature", re.compile(r"(?i)[?&;]sig=(?P<s>[A-Za-z0-9%+/=]{16,})")),
     Rule("azure_account_key", re.compile(r"(?i)\b(?:AccountKey|SharedAccessKey)=(?P<s>[A-Za-z0-9+/=]{20,})")),
-    Rule("telegram_bot_token", re.compile(r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-])")),
+    Rule("telegram_bot_token", re.compile(r"(?<!\d)\d{8,10}:AA[A-Za-z0-9_-]{31,33}(?![\w-])")),
     Rule("bearer_token", re.compile(
         r"(?i)\bbearer\s+(?P<s>(?=[A-Za-z0-9._~+/-]*[0-9._~+/-])[A-Za-z0-9._~+/-]{12,}=*)")),
     Rule("basic_auth", re.compile(r"(?i)\bbasic\s+(?P<s>[A-Za-z0-9+/]{4,}={0,2})(?![A-Za-z0-9+/=])"),

@@ -184,7 +184,6 @@ _FORMATS: dict[str, tuple[str, ...]] = {
                            r"s\.CAES[\w-]{40,}"),
     "salesforce_token": (r"3MVG9[\w.]{60,}", r"5Aep8[\w.]{70,}"),
     "zoho_token": (r"1000\.[a-f0-9]{32}\.[a-f0-9]{32}",),
-    "telegram_bot_token": (r"AA(?<=\d:AA)[\w-]{31,33}",),  # after the bot's number and its colon
     "airtable_oauth_token": (r"oaa[A-Za-z0-9]{14}\.v1\.[\w.-]{50,}",),
     "newrelic_mobile_token": (r"[A-Za-z0-9]{40,46}-NRMA",),
     "maxmind_license_key": (r"[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk",),
@@ -248,8 +247,6 @@ def _literal(pattern: str) -> str:
 
 
 _LITERALS = {id(p): _literal(p.pattern) for group in _BY_PREFIX.values() for _, p in group}
-# the part of a token before its word (the run of token characters the search starts at)
-_BEFORE = {"telegram_bot_token": re.compile(r"(?<![\w:])\d{5,12}:\Z")}  # a bot's number and its colon
 # the public head of a format, left in place (as rules.py's URL forms leave it)
 _PUBLIC_HEAD = {"slack_webhook": re.compile(r"hooks\.slack\.com/\w+/"),
                 "discord_webhook": re.compile(r"discord(?:app)?\.com/api/webhooks/")}
@@ -340,9 +337,6 @@ def find(text: str) -> Iterator[tuple[str, int, int]]:
         found = _match(text, start, word)
         if found and found[0] in _PUBLIC_HEAD:  # a webhook's host and path stay: they say what the secret was
             start = _PUBLIC_HEAD[found[0]].match(text, start).end()  # type: ignore[union-attr]
-        if found and found[0] in _BEFORE:  # the part before the word that belongs to the token
-            before = _BEFORE[found[0]].search(text, max(pos, start - 16), start)
-            start = before.start() if before else start
         if found and not ((found[0] == "aws_access_key_id" and documented_example(text[start:found[1]]))
                           or _PLACEHOLDER_X.search(text, start + 2, found[1])):
             glued = _GLUED.match(text, found[1])  # "...XYZ!4o_Nm": more of the value after a joining mark
